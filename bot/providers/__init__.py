@@ -1,0 +1,1 @@
+"""Video providers behind one small interface (see :mod:`bot.providers.base`)."""

@@ -1,0 +1,123 @@
+"""Settings: read once from the environment (and an optional ``.env``), then passed down.
+
+Provider keys use the official SDKs' own variable names, so a server owner who already
+uses ``RUNWAYML_API_SECRET`` elsewhere sets nothing new.  A wrong value fails at start
+with a :class:`~bot.errors.ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+def _env(*names: str) -> Any:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Every knob of videobot; environment variable names are given in each field."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VIDEOBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    # --- core ---------------------------------------------------------------------------
+    data_dir: Path = Path("./data")
+    default_model: str | None = None
+    daily_seconds: int = Field(60, ge=0, le=86_400)
+    guild_daily_budget: int | None = Field(None, ge=0, le=10_000_000)
+    max_concurrent_jobs: int = Field(4, ge=1, le=256)
+    max_running_per_user: int = Field(2, ge=1, le=64)
+    max_queued_per_user: int = Field(10, ge=1, le=1000)
+    local_concurrency: int = Field(1, ge=1, le=64)
+    provider_concurrency: int = Field(4, ge=1, le=256)
+    worker_id: str = Field("main", min_length=1, max_length=64)
+    job_deadline_seconds: float = Field(1800.0, gt=0)
+    poll_interval_seconds: float = Field(5.0, gt=0)
+    poll_max_interval_seconds: float = Field(30.0, gt=0)
+    max_download_bytes: int = Field(500 * 1024 * 1024, gt=0)
+    max_image_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(40_000_000, gt=0)
+    ffmpeg_timeout_seconds: float = Field(600.0, gt=0)
+    ffmpeg: str | None = None  # path to an ffmpeg binary; default: system ffmpeg, else imageio-ffmpeg's
+    retention_days: float = Field(14.0, ge=0)
+    media_disk_cap_mb: int = Field(20_000, gt=0)
+    log_level: str = "INFO"
+
+    # --- providers (the SDKs' own names) ----------------------------------------------------
+    runwayml_api_secret: SecretStr | None = Field(None, validation_alias=_env("RUNWAYML_API_SECRET"))
+    runwayml_base_url: str | None = Field(None, validation_alias=_env("RUNWAYML_BASE_URL"))
+    replicate_api_token: SecretStr | None = Field(None, validation_alias=_env("REPLICATE_API_TOKEN"))
+    replicate_base_url: str | None = Field(None, validation_alias=_env("REPLICATE_BASE_URL"))
+    lumaai_api_key: SecretStr | None = Field(None, validation_alias=_env("LUMAAI_API_KEY"))
+    lumaai_base_url: str | None = Field(None, validation_alias=_env("LUMAAI_BASE_URL"))
+
+    # --- discord ----------------------------------------------------------------------------
+    discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
+    discord_api_base: str | None = Field(None, validation_alias=_env("DISCORD_API_BASE"))
+    discord_gateway_url: str | None = Field(None, validation_alias=_env("DISCORD_GATEWAY_URL"))
+    guild_ids: list[int] = Field(default_factory=list)
+    public_base_url: str | None = None  # where the built-in file server is reachable from outside
+    file_server_host: str = "127.0.0.1"
+    file_server_port: int = Field(0, ge=0, le=65535)  # 0: no file server
+    progress_edit_interval: float = Field(3.0, ge=0.5, le=60)
+
+    @field_validator("guild_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    # --- derived paths -----------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file."""
+        return self.data_dir / "videobot.sqlite3"
+
+    @property
+    def media_dir(self) -> Path:
+        """Where results and intermediate files live."""
+        return self.data_dir / "media"
+
+    @property
+    def inputs_dir(self) -> Path:
+        """Where validated user uploads are kept while their jobs need them."""
+        return self.data_dir / "inputs"
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        first = info.validation_alias.choices[0]
+        if isinstance(first, str):
+            return first
+    return f"VIDEOBOT_{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning a validation failure into a ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"{_env_name(field)}: {err['msg']}")
+        raise ConfigError("Invalid configuration: " + "; ".join(problems), detail=str(exc)) from None

@@ -1,0 +1,1 @@
+"""Discord adapters: each cog defers, calls one service method, renders the result."""

@@ -1,0 +1,219 @@
+"""SQLite job repository (the only SQL about jobs)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from storage.base import QuotaRefused, StaleJob, StorageError
+from storage.models import JSON_COLUMNS, Charge, Job, JobState, LedgerState, NewJob, Usage, job_from_row
+from storage.sqlite import Database
+
+_UNFINISHED = tuple(s.value for s in JobState if not s.finished)
+_COLUMNS = {
+    "state", "model", "spec", "inputs", "delivery", "provider_task_id", "progress", "cost_seconds",
+    "raw_path", "result_path", "result_url", "error", "error_detail", "attempts", "cancel_requested",
+    "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
+    "finished_at", "fingerprint", "channel_id",
+}  # fmt: skip
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+async def usage_in(conn: aiosqlite.Connection, column: str, value: int, since: float) -> Usage:
+    """Reserved + committed seconds for ``column`` (user_id or guild_id) since ``since``."""
+    sql = (
+        f"SELECT created_at, seconds FROM quota_ledger WHERE {column} = ? AND state != ? "
+        "AND created_at >= ? ORDER BY created_at"
+    )
+    async with conn.execute(sql, (value, LedgerState.REFUNDED.value, since)) as cur:
+        rows = [(float(r[0]), float(r[1])) for r in await cur.fetchall()]
+    return Usage(used=sum(s for _, s in rows), oldest_at=rows[0][0] if rows else None, entries=tuple(rows))
+
+
+class SqliteJobs:
+    """Jobs in SQLite."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def create(self, new: NewJob, *, charge: Charge | None, now: float) -> Job:
+        """Insert a job, reserving quota atomically when ``charge`` is given."""
+        async with self.db.transaction() as conn:
+            if charge is not None:
+                await self._check_charge(conn, new, charge)
+            cur = await conn.execute(
+                "INSERT INTO jobs (kind, state, owner_id, guild_id, channel_id, model, spec_json, inputs_json,"
+                " delivery_json, parent_job_id, cost_seconds, fingerprint, result_path, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    new.kind, new.state.value, new.owner_id, new.guild_id, new.channel_id, new.model,
+                    json.dumps(new.spec), json.dumps(new.inputs), json.dumps(new.delivery),
+                    new.parent_job_id, charge.seconds if charge else 0.0, new.fingerprint, new.result_path,
+                    now, now,
+                ),
+            )  # fmt: skip
+            job_id = cur.lastrowid
+            if job_id is None:
+                raise StorageError("insert returned no id")
+            if charge is not None and charge.seconds > 0:
+                await conn.execute(
+                    "INSERT INTO quota_ledger (job_id, user_id, guild_id, seconds, state, created_at)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (job_id, new.owner_id, new.guild_id, charge.seconds, LedgerState.RESERVED.value, now),
+                )
+            row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
+        return job_from_row(row)
+
+    async def _check_charge(self, conn: aiosqlite.Connection, new: NewJob, charge: Charge) -> None:
+        if charge.max_queued is not None:
+            sql = f"SELECT COUNT(*) FROM jobs WHERE owner_id = ? AND state IN ({_marks(_UNFINISHED)})"
+            async with conn.execute(sql, (new.owner_id, *_UNFINISHED)) as cur:
+                row = await cur.fetchone()
+            count = int(row[0]) if row else 0
+            if count >= charge.max_queued:
+                raise QuotaRefused("queue", Usage(used=count, oldest_at=None), charge.max_queued)
+        user = await usage_in(conn, "user_id", new.owner_id, charge.window_start)
+        if user.used + charge.seconds > charge.user_limit + 1e-9:
+            raise QuotaRefused("user", user, charge.user_limit)
+        if charge.guild_budget is not None and new.guild_id is not None:
+            guild = await usage_in(conn, "guild_id", new.guild_id, charge.window_start)
+            if guild.used + charge.seconds > charge.guild_budget + 1e-9:
+                raise QuotaRefused("guild", guild, charge.guild_budget)
+
+    async def get(self, job_id: int) -> Job | None:
+        """One job by id."""
+        row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return job_from_row(row) if row else None
+
+    async def update(self, job_id: int, *, expect: Sequence[JobState] | None = None, **fields: Any) -> Job:
+        """Set fields; with ``expect``, only when the job is in one of those states."""
+        async with self.db.transaction() as conn:
+            return await self._update(conn, job_id, expect, fields)
+
+    async def _update(
+        self,
+        conn: aiosqlite.Connection,
+        job_id: int,
+        expect: Sequence[JobState] | None,
+        fields: dict[str, Any],
+    ) -> Job:
+        unknown = set(fields) - _COLUMNS - {"updated_at"}
+        if unknown:
+            raise StorageError(f"unknown job fields {sorted(unknown)}")
+        assignments, params = [], []
+        for name, value in fields.items():
+            column = JSON_COLUMNS.get(name, name)
+            if name in JSON_COLUMNS:
+                value = json.dumps(value)
+            elif isinstance(value, JobState):
+                value = value.value
+            elif isinstance(value, bool):
+                value = int(value)
+            assignments.append(f"{column} = ?")
+            params.append(value)
+        if "updated_at" not in fields:
+            assignments.append("updated_at = ?")
+            params.append(time.time())
+        where, where_params = "id = ?", [job_id]
+        if expect is not None:
+            where += f" AND state IN ({_marks(expect)})"
+            where_params += [s.value for s in expect]
+        cur = await conn.execute(
+            f"UPDATE jobs SET {', '.join(assignments)} WHERE {where}", (*params, *where_params)
+        )
+        row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
+        if row is None:
+            raise StaleJob(f"job {job_id} does not exist")
+        if cur.rowcount == 0:
+            raise StaleJob(f"job {job_id} is {row['state']}, expected {[s.value for s in expect or ()]}")
+        return job_from_row(row)
+
+    async def finish(
+        self,
+        job_id: int,
+        state: JobState,
+        *,
+        now: float,
+        ledger: str | None,
+        expect: Sequence[JobState] | None = None,
+        **fields: Any,
+    ) -> Job:
+        """Final state + settle the reservation, in one transaction.  Settling is idempotent."""
+        if not state.finished:
+            raise StorageError(f"{state} is not a final state")
+        async with self.db.transaction() as conn:
+            job = await self._update(
+                conn, job_id, expect, {"state": state, "finished_at": now, "lease_owner": None, **fields}
+            )
+            if ledger is not None:
+                await conn.execute(
+                    "UPDATE quota_ledger SET state = ?, settled_at = ? WHERE job_id = ? AND state = ?",
+                    (LedgerState(ledger).value, now, job_id, LedgerState.RESERVED.value),
+                )
+            return job
+
+    async def list(
+        self,
+        *,
+        owner_id: int | None = None,
+        states: Sequence[JobState] | None = None,
+        limit: int = 20,
+        newest_first: bool = True,
+    ) -> list[Job]:
+        """Jobs by owner and states."""
+        where, params = ["1"], []
+        if owner_id is not None:
+            where.append("owner_id = ?")
+            params.append(owner_id)
+        if states:
+            where.append(f"state IN ({_marks(states)})")
+            params += [s.value for s in states]
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ?"
+        return [job_from_row(r) for r in await self.db.fetchall(sql, (*params, limit))]
+
+    async def claim(self, job_id: int, *, worker_id: str, now: float, lease_seconds: float) -> Job | None:
+        """Take the lease when free, expired, or already ours."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE jobs SET lease_owner = ?, lease_expires = ?, updated_at = ? WHERE id = ? AND"
+                f" state IN ({_marks(_UNFINISHED)}) AND"
+                " (lease_owner IS NULL OR lease_owner = ? OR lease_expires IS NULL OR lease_expires < ?)",
+                (worker_id, now + lease_seconds, now, job_id, *_UNFINISHED, worker_id, now),
+            )
+            if cur.rowcount == 0:
+                return None
+            row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
+        return job_from_row(row)
+
+    async def renew_leases(self, worker_id: str, *, now: float, lease_seconds: float) -> None:
+        """Extend this worker's leases."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE jobs SET lease_expires = ? WHERE lease_owner = ? AND state IN ({_marks(_UNFINISHED)})",
+                (now + lease_seconds, worker_id, *_UNFINISHED),
+            )
+
+    async def runnable(self, *, now: float, limit: int = 200) -> list[Job]:
+        """Unfinished jobs that are due, oldest first."""
+        sql = (
+            f"SELECT * FROM jobs WHERE state IN ({_marks(_UNFINISHED)})"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?"
+        )
+        return [job_from_row(r) for r in await self.db.fetchall(sql, (*_UNFINISHED, now, limit))]
+
+    async def queue_position(self, job_id: int) -> int:
+        """1-based place in the queue, 0 when the job is not queued."""
+        row = await self.db.fetchone(
+            "SELECT CASE WHEN j.state = ? THEN (SELECT COUNT(*) FROM jobs q WHERE q.state = ? AND q.id <= j.id)"
+            " ELSE 0 END FROM jobs j WHERE j.id = ?",
+            (JobState.QUEUED.value, JobState.QUEUED.value, job_id),
+        )
+        return int(row[0]) if row else 0

@@ -1,0 +1,143 @@
+"""The storage interface the core depends on.
+
+It is deliberately narrow so that a PostgreSQL backend can implement it later and serve
+several bot processes (shards) at once: every multi-step decision that must not race (reserve
+quota + create job, claim a job, settle a reservation) is one method, i.e. one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from storage.models import CacheEntry, Charge, Job, JobState, NewJob, QuotaLimits, Usage
+
+
+class StorageError(Exception):
+    """Base of storage errors."""
+
+
+class QuotaRefused(StorageError):
+    """A reservation would exceed a limit.  ``scope`` is 'user', 'guild' or 'queue'."""
+
+    def __init__(self, scope: str, usage: Usage, limit: float):
+        super().__init__(f"{scope} quota refused: used {usage.used} of {limit}")
+        self.scope = scope
+        self.usage = usage
+        self.limit = limit
+
+
+class StaleJob(StorageError):
+    """A conditional update found the job in another state (someone else moved it)."""
+
+
+class JobRepository(Protocol):
+    """Jobs and their transitions."""
+
+    async def create(self, new: NewJob, *, charge: Charge | None, now: float) -> Job:
+        """Insert a job; with ``charge``, reserve quota in the same transaction or raise QuotaRefused."""
+        ...
+
+    async def get(self, job_id: int) -> Job | None:
+        """One job."""
+        ...
+
+    async def update(self, job_id: int, *, expect: Sequence[JobState] | None = None, **fields: Any) -> Job:
+        """Set fields (``updated_at`` too); with ``expect``, only if the state is one of them, else StaleJob."""
+        ...
+
+    async def list(
+        self,
+        *,
+        owner_id: int | None = None,
+        states: Sequence[JobState] | None = None,
+        limit: int = 20,
+        newest_first: bool = True,
+    ) -> list[Job]:
+        """Jobs filtered by owner and states."""
+        ...
+
+    async def claim(self, job_id: int, *, worker_id: str, now: float, lease_seconds: float) -> Job | None:
+        """Take the job's lease if it is free, expired or already ours; None if another worker holds it."""
+        ...
+
+    async def renew_leases(self, worker_id: str, *, now: float, lease_seconds: float) -> None:
+        """Extend every unfinished job's lease held by this worker."""
+        ...
+
+    async def runnable(self, *, now: float, limit: int = 200) -> list[Job]:
+        """Unfinished jobs whose next attempt is due, oldest first."""
+        ...
+
+    async def queue_position(self, job_id: int) -> int:
+        """1-based position among queued jobs (0 when not queued)."""
+        ...
+
+    async def finish(
+        self,
+        job_id: int,
+        state: JobState,
+        *,
+        now: float,
+        ledger: str | None,
+        expect: Sequence[JobState] | None = None,
+        **fields: Any,
+    ) -> Job:
+        """Move to a final state and settle its reservation ('committed'/'refunded') in one transaction."""
+        ...
+
+
+class QuotaRepository(Protocol):
+    """Usage, limits and settlement."""
+
+    async def usage(self, *, user_id: int | None = None, guild_id: int | None = None, since: float) -> Usage:
+        """Seconds reserved or committed since ``since`` by a user or a guild."""
+        ...
+
+    async def limits(self, guild_id: int | None, user_id: int | None) -> list[QuotaLimits]:
+        """Override rows that apply: (guild, user), (0, user), (guild, 0), (0, 0)."""
+        ...
+
+    async def set_limits(
+        self,
+        guild_id: int | None,
+        user_id: int | None,
+        *,
+        user_daily_seconds: float | type[Ellipsis] | None = ...,
+        guild_daily_budget: float | type[Ellipsis] | None = ...,
+        now: float,
+    ) -> QuotaLimits:
+        """Upsert an override row; ``...`` leaves a field as it is, None clears it."""
+        ...
+
+    async def ledger_state(self, job_id: int) -> str | None:
+        """The reservation state of a job, if it was charged."""
+        ...
+
+
+class CacheRepository(Protocol):
+    """The result cache."""
+
+    async def get(self, fingerprint: str) -> CacheEntry | None:
+        """A cached result."""
+        ...
+
+    async def put(self, fingerprint: str, job_id: int, result_path: str, *, now: float) -> None:
+        """Remember a result."""
+        ...
+
+    async def drop(self, fingerprint: str) -> None:
+        """Forget a result (its file is gone)."""
+        ...
+
+
+class Storage(Protocol):
+    """Everything the core needs from a database."""
+
+    jobs: JobRepository
+    quota: QuotaRepository
+    cache: CacheRepository
+
+    async def close(self) -> None:
+        """Close connections."""
+        ...

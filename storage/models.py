@@ -1,0 +1,168 @@
+"""Plain dataclasses returned by the repositories.  No SQL and no behaviour beyond small helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class JobState(StrEnum):
+    """A job's life, in order.  Every transition is written before the next step starts."""
+
+    #: waiting for a free slot (overall, per provider, per user)
+    QUEUED = "queued"
+    #: about to call the provider's create; if we crash here the outcome is unknown
+    SUBMITTING = "submitting"
+    #: the provider has the task (provider_task_id is set); we poll it
+    RUNNING = "running"
+    #: the provider finished; the output is being downloaded to raw_path
+    DOWNLOADING = "downloading"
+    #: the raw file is being turned into the result (concat for extends, checks)
+    POSTPROCESSING = "postprocessing"
+    #: result_path is final; being handed to the delivery target
+    DELIVERING = "delivering"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job will not change any more."""
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+ACTIVE_STATES = (
+    JobState.SUBMITTING,
+    JobState.RUNNING,
+    JobState.DOWNLOADING,
+    JobState.POSTPROCESSING,
+    JobState.DELIVERING,
+)
+
+
+class LedgerState(StrEnum):
+    """A quota reservation's state."""
+
+    RESERVED = "reserved"
+    COMMITTED = "committed"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the jobs table."""
+
+    id: int
+    kind: str
+    state: JobState
+    owner_id: int
+    guild_id: int | None
+    channel_id: int | None
+    model: str
+    spec: dict[str, Any]
+    inputs: dict[str, Any]
+    delivery: dict[str, Any]
+    parent_job_id: int | None
+    provider_task_id: str | None
+    progress: float
+    cost_seconds: float
+    raw_path: str | None
+    result_path: str | None
+    result_url: str | None
+    error: str | None
+    error_detail: str | None
+    attempts: int
+    cancel_requested: bool
+    message_id: int | None
+    delivered_at: float | None
+    lease_owner: str | None
+    lease_expires: float | None
+    next_attempt_at: float | None
+    created_at: float
+    updated_at: float
+    started_at: float | None
+    finished_at: float | None
+    fingerprint: str | None = None
+
+    @property
+    def provider(self) -> str:
+        """The provider part of the model name."""
+        return self.model.split(":", 1)[0]
+
+
+JSON_COLUMNS = {"spec": "spec_json", "inputs": "inputs_json", "delivery": "delivery_json"}
+
+
+def job_from_row(row: Any) -> Job:
+    """Build a Job from an sqlite3.Row (or any mapping with the table's columns)."""
+    data = dict(row)
+    for attr, column in JSON_COLUMNS.items():
+        data[attr] = json.loads(data.pop(column) or "{}")
+    data["state"] = JobState(data["state"])
+    data["cancel_requested"] = bool(data["cancel_requested"])
+    return Job(**data)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What the service asks storage to create."""
+
+    kind: str
+    owner_id: int
+    guild_id: int | None
+    channel_id: int | None
+    model: str
+    spec: dict[str, Any]
+    cost_seconds: float
+    inputs: dict[str, Any] = field(default_factory=dict)
+    delivery: dict[str, Any] = field(default_factory=dict)
+    parent_job_id: int | None = None
+    fingerprint: str | None = None
+    state: JobState = JobState.QUEUED
+    result_path: str | None = None  # set for cache hits, which are created DELIVERING
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A quota reservation to make together with a job, atomically with the limit check.
+
+    The reservation is refused when the user's usage since ``window_start`` plus ``seconds``
+    would exceed ``user_limit``, or the guild's would exceed ``guild_budget`` (when set).
+    """
+
+    seconds: float
+    window_start: float
+    user_limit: float
+    guild_budget: float | None = None
+    max_queued: int | None = None  # refuse when the user already has this many unfinished jobs
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Quota seconds used in a window, and when the oldest of them leave it."""
+
+    used: float
+    oldest_at: float | None  # created_at of the oldest charge in the window (frees first)
+    entries: tuple[tuple[float, float], ...] = ()  # (created_at, seconds), oldest first
+
+
+@dataclass(frozen=True)
+class QuotaLimits:
+    """An admin override row; None fields fall through to the next level."""
+
+    guild_id: int
+    user_id: int
+    user_daily_seconds: float | None
+    guild_daily_budget: float | None
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A cached result."""
+
+    fingerprint: str
+    job_id: int
+    result_path: str
+    created_at: float
