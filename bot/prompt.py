@@ -125,9 +125,7 @@ class PromptSpec:
             ("negative prompt", self.negative),
         ):
             if len(part) > MAX_PART_CHARS:
-                raise InvalidPrompt(
-                    f"The {name} is {len(part)} characters long; the limit is {MAX_PART_CHARS}."
-                )
+                raise InvalidPrompt(f"The {name} is {len(part)} characters long; the limit is {MAX_PART_CHARS}.")
         total = len(self.text())
         if total > MAX_PROMPT_CHARS:
             raise InvalidPrompt(
@@ -145,9 +143,7 @@ class PromptSpec:
         if self.style:
             parts.append(STYLES[self.style])
         if self.lighting:
-            parts.append(
-                f"{self.lighting} lighting" if "light" not in self.lighting.lower() else self.lighting
-            )
+            parts.append(f"{self.lighting} lighting" if "light" not in self.lighting.lower() else self.lighting)
         if self.details:
             parts.append(self.details)
         return ", ".join(p.rstrip(" ,.") for p in parts if p)
@@ -183,9 +179,7 @@ def _duration(value: int | None) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidOption("The duration must be a whole number of seconds.")
     if not 1 <= value <= 60:
-        raise InvalidOption(
-            f"A duration of {value} seconds is out of range; use 1 to 60 (the model may allow less)."
-        )
+        raise InvalidOption(f"A duration of {value} seconds is out of range; use 1 to 60 (the model may allow less).")
     return value
 
 
@@ -194,9 +188,7 @@ def _aspect(value: str | None) -> str | None:
         return None
     aspect = value.strip().replace("x", ":").replace("/", ":")
     if aspect not in ASPECTS:
-        raise InvalidOption(
-            f"Unknown aspect ratio {value.strip()[:20]!r}; choose one of: {', '.join(ASPECTS)}."
-        )
+        raise InvalidOption(f"Unknown aspect ratio {value.strip()[:20]!r}; choose one of: {', '.join(ASPECTS)}.")
     return aspect
 
 

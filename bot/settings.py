@@ -8,10 +8,11 @@ with a :class:`~bot.errors.ConfigError` naming the variable.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from bot.errors import ConfigError
 
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
     discord_api_base: str | None = Field(None, validation_alias=_env("DISCORD_API_BASE"))
     discord_gateway_url: str | None = Field(None, validation_alias=_env("DISCORD_GATEWAY_URL"))
-    guild_ids: list[int] = Field(default_factory=list)
+    guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     public_base_url: str | None = None  # where the built-in file server is reachable from outside
     file_server_host: str = "127.0.0.1"
     file_server_port: int = Field(0, ge=0, le=65535)  # 0: no file server
@@ -121,3 +122,5 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(err["loc"][0]) if err["loc"] else "?"
             problems.append(f"{_env_name(field)}: {err['msg']}")
         raise ConfigError("Invalid configuration: " + "; ".join(problems), detail=str(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(f"Invalid configuration: {exc}") from None

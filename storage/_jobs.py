@@ -125,9 +125,7 @@ class SqliteJobs:
         if expect is not None:
             where += f" AND state IN ({_marks(expect)})"
             where_params += [s.value for s in expect]
-        cur = await conn.execute(
-            f"UPDATE jobs SET {', '.join(assignments)} WHERE {where}", (*params, *where_params)
-        )
+        cur = await conn.execute(f"UPDATE jobs SET {', '.join(assignments)} WHERE {where}", (*params, *where_params))
         row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
         if row is None:
             raise StaleJob(f"job {job_id} does not exist")

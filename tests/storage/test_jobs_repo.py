@@ -1,0 +1,82 @@
+"""The job repository on a real SQLite file."""
+
+import time
+
+import pytest
+
+from storage import Charge, JobState, NewJob, QuotaRefused, SqliteStorage, StaleJob
+
+
+@pytest.fixture
+async def storage(tmp_path):
+    s = await SqliteStorage.open(tmp_path / "jobs.db")
+    yield s
+    await s.close()
+
+
+def new_job(owner=1, guild=10, **kw):
+    return NewJob(
+        kind="generate",
+        owner_id=owner,
+        guild_id=guild,
+        channel_id=5,
+        model="local:motion",
+        spec={"subject": "x", "duration": 5},
+        cost_seconds=5,
+        **kw,
+    )
+
+
+async def test_conditional_update_refuses_a_stale_state(storage):
+    job = await storage.jobs.create(new_job(), charge=None, now=time.time())
+    moved = await storage.jobs.update(job.id, expect=[JobState.QUEUED], state=JobState.SUBMITTING)
+    assert moved.state is JobState.SUBMITTING
+    with pytest.raises(StaleJob):
+        await storage.jobs.update(job.id, expect=[JobState.QUEUED], state=JobState.RUNNING)
+    assert (await storage.jobs.get(job.id)).state is JobState.SUBMITTING
+
+
+async def test_unknown_fields_are_rejected(storage):
+    job = await storage.jobs.create(new_job(), charge=None, now=time.time())
+    with pytest.raises(Exception, match="unknown job fields"):
+        await storage.jobs.update(job.id, owner_id=2)
+
+
+async def test_queue_positions_follow_submission_order(storage):
+    now = time.time()
+    jobs = [await storage.jobs.create(new_job(owner=i), charge=None, now=now) for i in range(3)]
+    assert [await storage.jobs.queue_position(j.id) for j in jobs] == [1, 2, 3]
+    await storage.jobs.update(jobs[0].id, state=JobState.RUNNING)
+    assert [await storage.jobs.queue_position(j.id) for j in jobs] == [0, 1, 2]
+
+
+async def test_lease_is_exclusive_until_it_expires(storage):
+    now = time.time()
+    job = await storage.jobs.create(new_job(), charge=None, now=now)
+    assert await storage.jobs.claim(job.id, worker_id="a", now=now, lease_seconds=60) is not None
+    assert await storage.jobs.claim(job.id, worker_id="b", now=now + 1, lease_seconds=60) is None
+    assert await storage.jobs.claim(job.id, worker_id="a", now=now + 2, lease_seconds=60) is not None  # restart
+    assert await storage.jobs.claim(job.id, worker_id="b", now=now + 120, lease_seconds=60) is not None
+
+
+async def test_finish_settles_the_reservation_once(storage):
+    now = time.time()
+    charge = Charge(seconds=5, window_start=now - 86400, user_limit=60)
+    job = await storage.jobs.create(new_job(), charge=charge, now=now)
+    assert await storage.quota.ledger_state(job.id) == "reserved"
+    await storage.jobs.finish(job.id, JobState.FAILED, now=now, ledger="refunded")
+    assert await storage.quota.ledger_state(job.id) == "refunded"
+    # a second settlement (e.g. after a restart) changes nothing
+    await storage.jobs.finish(job.id, JobState.FAILED, now=now, ledger="committed")
+    assert await storage.quota.ledger_state(job.id) == "refunded"
+    assert (await storage.quota.usage(user_id=1, since=now - 10)).used == 0
+
+
+async def test_queue_limit_counts_unfinished_jobs(storage):
+    now = time.time()
+    charge = Charge(seconds=1, window_start=now - 86400, user_limit=1000, max_queued=2)
+    await storage.jobs.create(new_job(), charge=charge, now=now)
+    await storage.jobs.create(new_job(), charge=charge, now=now)
+    with pytest.raises(QuotaRefused) as refused:
+        await storage.jobs.create(new_job(), charge=charge, now=now)
+    assert refused.value.scope == "queue"

@@ -1,0 +1,48 @@
+"""Settings: defaults, SDK variable names, and errors that name the variable."""
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import load_settings
+
+
+def test_defaults(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for name in ("VIDEOBOT_DATA_DIR", "VIDEOBOT_DAILY_SECONDS", "RUNWAYML_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    s = load_settings()
+    assert s.daily_seconds == 60 and str(s.data_dir) == "data" and s.runwayml_api_secret is None
+
+
+def test_provider_keys_use_the_sdk_names_and_stay_secret(monkeypatch):
+    monkeypatch.setenv("RUNWAYML_API_SECRET", "key_abc123")
+    monkeypatch.setenv("LUMAAI_BASE_URL", "http://127.0.0.1:9/dream-machine/v1")
+    s = load_settings()
+    assert s.runwayml_api_secret is not None and s.runwayml_api_secret.get_secret_value() == "key_abc123"
+    assert "key_abc123" not in repr(s) and "key_abc123" not in str(s)
+    assert s.lumaai_base_url == "http://127.0.0.1:9/dream-machine/v1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("VIDEOBOT_DAILY_SECONDS", "lots"),
+        ("VIDEOBOT_DAILY_SECONDS", "-5"),
+        ("VIDEOBOT_MAX_CONCURRENT_JOBS", "0"),
+        ("VIDEOBOT_LOG_LEVEL", "LOUD"),
+        ("VIDEOBOT_GUILD_IDS", "12,abc"),
+    ],
+)
+def test_a_wrong_value_fails_naming_the_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert name in err.value.user_message
+
+
+def test_env_file_is_read(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VIDEOBOT_DAILY_SECONDS", raising=False)
+    (tmp_path / ".env").write_text("VIDEOBOT_DAILY_SECONDS=120\nVIDEOBOT_GUILD_IDS=1,2\n")
+    s = load_settings()
+    assert s.daily_seconds == 120 and s.guild_ids == [1, 2]
