@@ -1,0 +1,237 @@
+"""The cloud models as data: what each one is called on its provider, what it takes, what it costs.
+
+Our side speaks aspects ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9") and whole seconds; each entry
+maps them to the fields its provider expects (Runway ``ratio: "1280:720"``, Luma ``duration: "5s"``,
+Replicate ``num_frames``…).  ``fields`` names the provider's input for each of our roles (``prompt``,
+``negative_prompt``, ``image``, ``end_image``, ``video``, ``seed``): Replicate models all spell them
+differently.  Adding a model is one entry in ``_MODELS``; no provider code changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import InvalidOption, InvalidPrompt
+from bot.providers.base import Capability, GenerationRequest, ModelInfo
+
+T2V, I2V, V2V = Capability.TEXT_TO_VIDEO, Capability.IMAGE_TO_VIDEO, Capability.VIDEO_TO_VIDEO
+EXTEND, INTERP, LOOP = Capability.EXTEND, Capability.INTERPOLATE, Capability.LOOP
+
+ALL_ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
+
+
+@dataclass(frozen=True)
+class CatalogueModel:
+    """One model: its names, limits and the provider fields each of our options becomes."""
+
+    name: str  # "provider:model"
+    model_id: str  # the provider's own id (Runway model, Replicate "owner/name", Luma model)
+    capabilities: frozenset[Capability]
+    durations: Mapping[int, Mapping[str, Any]]  # our seconds -> provider fields
+    aspects: Mapping[str, Mapping[str, Any]]  # our aspect -> provider fields
+    fields: Mapping[str, str] = field(default_factory=dict)  # our role -> provider input name
+    fixed: Mapping[str, Any] = field(default_factory=dict)  # sent with every request
+    text_aspects: tuple[str, ...] | None = None  # aspects allowed without an input image (default: all)
+    official: bool = True  # Replicate: official model (model path) or community model (needs a version)
+    version: str | None = None  # Replicate: pinned version id; None = the model's latest version
+    cost_weight: float = 1.0
+    deadline_seconds: float = 1800.0
+    description: str = ""
+    max_prompt_chars: int = 1000
+
+    @property
+    def provider(self) -> str:
+        """The provider part of the name."""
+        return self.name.split(":", 1)[0]
+
+    def field(self, role: str) -> str | None:
+        """The provider's input name for one of our roles, or None when the model has no such input."""
+        return self.fields.get(role)
+
+    def info(self) -> ModelInfo:
+        """The :class:`ModelInfo` the rest of the bot sees."""
+        return ModelInfo(
+            name=self.name,
+            capabilities=self.capabilities,
+            durations=tuple(sorted(self.durations)),
+            aspects=tuple(a for a in ALL_ASPECTS if a in self.aspects),
+            cost_weight=self.cost_weight,
+            description=self.description,
+            max_prompt_chars=self.max_prompt_chars,
+            deadline_seconds=self.deadline_seconds,
+        )
+
+    def required_capabilities(self, request: GenerationRequest) -> frozenset[Capability]:
+        """The capabilities a request needs from this model."""
+        needs: set[Capability] = set()
+        if request.video is not None:
+            needs.add(V2V)
+        if request.extend_task_id:
+            needs.add(EXTEND)
+        if request.end_image is not None:
+            needs.add(INTERP)
+        elif request.image is not None and not request.extend_task_id:
+            needs.add(I2V)
+        if not needs:
+            needs.add(T2V)
+        if request.loop:
+            needs.add(LOOP)
+        return frozenset(needs)
+
+    def validate(self, request: GenerationRequest) -> None:
+        """Raise InvalidOption/InvalidPrompt unless this model can make ``request`` as asked."""
+        missing = self.required_capabilities(request) - self.capabilities
+        if missing:
+            what = ", ".join(sorted(c.value for c in missing))
+            raise InvalidOption(f"{self.name} cannot do {what}.")
+        if len(request.prompt) > self.max_prompt_chars:
+            raise InvalidPrompt(f"{self.name} takes prompts of at most {self.max_prompt_chars} characters.")
+        if not request.prompt.strip() and self.field("prompt") and T2V in self.required_capabilities(request):
+            raise InvalidPrompt("The prompt is empty: describe the subject and what it does.")
+        info = self.info()
+        info.check_duration(request.duration)
+        info.check_aspect(request.aspect)
+        has_media = request.image is not None or request.video is not None or bool(request.extend_task_id)
+        if not has_media and self.text_aspects is not None and request.aspect not in self.text_aspects:
+            raise InvalidOption(
+                f"{self.name} makes text-only clips in {', '.join(self.text_aspects)}, not {request.aspect}."
+            )
+
+    def inputs(self, request: GenerationRequest, *, seed: int | None = None) -> dict[str, Any]:
+        """The provider fields for everything but media: fixed values, duration, aspect, prompt, seed."""
+        out: dict[str, Any] = dict(self.fixed)
+        out.update(self.durations[request.duration])
+        out.update(self.aspects[request.aspect])
+        for role, value in (
+            ("prompt", request.prompt or None),
+            ("negative_prompt", request.negative_prompt),
+            ("seed", request.seed if request.seed is not None else seed),
+        ):
+            name = self.field(role)
+            if name and value is not None:
+                out[name] = value
+        return out
+
+
+def _each(key: str, seconds: Iterable[int], fmt: str = "{}") -> dict[int, dict[str, Any]]:
+    return {s: {key: fmt.format(s) if fmt != "{}" else s} for s in seconds}
+
+
+def _same(aspects: Iterable[str] = ALL_ASPECTS) -> dict[str, dict[str, Any]]:
+    """Aspects that send nothing: the output follows the input image or video."""
+    return {a: {} for a in aspects}
+
+
+_RUNWAY_RATIOS = {"16:9": "1280:720", "9:16": "720:1280", "1:1": "960:960", "4:3": "1104:832", "3:4": "832:1104"}
+_RUNWAY_RATIOS["21:9"] = "1584:672"
+_RUNWAY_GEN4 = {a: {"ratio": r} for a, r in _RUNWAY_RATIOS.items()}
+_RUNWAY_VEO = {"16:9": {"ratio": "1280:720"}, "9:16": {"ratio": "720:1280"}}
+_RUNWAY_FIELDS = {"prompt": "prompt_text", "image": "prompt_image", "seed": "seed"}
+_LUMA_ASPECTS = {a: {"aspect_ratio": a} for a in ALL_ASPECTS}
+_LUMA_DURATIONS = _each("duration", (5, 9), "{}s")
+_LUMA_CAPS = frozenset({T2V, I2V, EXTEND, INTERP, LOOP})
+
+# One entry per model, kept compact by hand so the catalogue reads as a table.
+# fmt: off
+_MODELS: tuple[CatalogueModel, ...] = (
+    # --- Runway ---------------------------------------------------------------------------------------------------
+    CatalogueModel(
+        "runway:gen4.5", "gen4.5", frozenset({T2V, I2V}), _each("duration", range(2, 11)), _RUNWAY_GEN4,
+        fields=_RUNWAY_FIELDS, text_aspects=("16:9", "9:16"), cost_weight=2.5, deadline_seconds=900,
+        description="Runway Gen-4.5: text or image to video, 2-10 s.",
+    ),
+    CatalogueModel(
+        "runway:gen4_turbo", "gen4_turbo", frozenset({I2V}), _each("duration", (5, 10)), _RUNWAY_GEN4,
+        fields=_RUNWAY_FIELDS, cost_weight=1.0, deadline_seconds=600,
+        description="Runway Gen-4 Turbo: fast image to video, 5 or 10 s.",
+    ),
+    CatalogueModel(
+        "runway:veo3.1", "veo3.1", frozenset({T2V, I2V, INTERP}), _each("duration", (4, 6, 8)), _RUNWAY_VEO,
+        fields={**_RUNWAY_FIELDS, "end_image": "prompt_image", "negative_prompt": "negative_prompt"},
+        fixed={"audio": False}, cost_weight=4.0, deadline_seconds=1200,
+        description="Google Veo 3.1 via Runway: text, image, or first and last frame, 4-8 s.",
+    ),
+    CatalogueModel(
+        "runway:aleph2", "aleph2", frozenset({V2V}), {s: {} for s in range(1, 11)}, _same(),
+        fields={"prompt": "prompt_text", "video": "video_uri", "seed": "seed"}, cost_weight=3.0,
+        deadline_seconds=1200, description="Runway Aleph 2: restyle or edit a video; keeps its length and framing.",
+    ),
+    # --- Replicate ------------------------------------------------------------------------------------------------
+    CatalogueModel(
+        "replicate:stable-video-diffusion", "stability-ai/stable-video-diffusion", frozenset({I2V}),
+        {2: {"video_length": "14_frames_with_svd"}, 4: {"video_length": "25_frames_with_svd_xt"}}, _same(),
+        fields={"image": "input_image", "seed": "seed"}, official=False, cost_weight=0.5,
+        fixed={"sizing_strategy": "maintain_aspect_ratio", "frames_per_second": 6, "motion_bucket_id": 127,
+               "cond_aug": 0.02, "decoding_t": 14},
+        description="Stable Video Diffusion: animates an image (no prompt), 2 or 4 s.",
+    ),
+    CatalogueModel(
+        "replicate:animate-diff", "lucataco/animate-diff", frozenset({T2V}), {2: {}}, _same(("1:1",)),
+        fields={"prompt": "prompt", "negative_prompt": "n_prompt", "seed": "seed"}, official=False,
+        fixed={"motion_module": "mm_sd_v14", "path": "toonyou_beta3.safetensors", "steps": 25, "guidance_scale": 7.5},
+        cost_weight=0.3, description="AnimateDiff: short stylised text-to-video loops, 2 s square.",
+    ),
+    CatalogueModel(
+        "replicate:zeroscope", "anotherjesse/zeroscope-v2-xl", frozenset({T2V, V2V}),
+        {s: {"num_frames": 8 * s} for s in (1, 2, 3)},
+        {"16:9": {"width": 576, "height": 320}, "9:16": {"width": 320, "height": 576}},
+        fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "video": "init_video", "seed": "seed"},
+        fixed={"fps": 8, "model": "xl", "num_inference_steps": 50, "guidance_scale": 7.5, "init_weight": 0.5},
+        official=False, cost_weight=0.3, description="Zeroscope v2 XL: text to video or restyle a video, 1-3 s.",
+    ),
+    CatalogueModel(
+        "replicate:kling-v2.1", "kwaivgi/kling-v2.1", frozenset({I2V}), _each("duration", (5, 10)), _same(),
+        fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "start_image"},
+        fixed={"mode": "standard"}, cost_weight=2.0, description="Kling 2.1: image to video at 720p, 5 or 10 s.",
+    ),
+    CatalogueModel(
+        "replicate:wan-2.2-i2v", "wan-video/wan-2.2-i2v-a14b", frozenset({I2V}),
+        {5: {"num_frames": 81, "frames_per_second": 16}}, _same(),
+        fields={"prompt": "prompt", "image": "image", "seed": "seed"}, fixed={"resolution": "480p"},
+        cost_weight=1.0, description="Wan 2.2: open image-to-video model, 5 s at 480p.",
+    ),
+    CatalogueModel(
+        "replicate:minimax-video-01", "minimax/video-01", frozenset({T2V, I2V}), {6: {}}, _same(),
+        fields={"prompt": "prompt", "image": "first_frame_image"}, fixed={"prompt_optimizer": True},
+        text_aspects=("16:9",), cost_weight=1.5, description="MiniMax Video-01 (Hailuo): 6 s clips.",
+    ),
+    CatalogueModel(
+        "replicate:veo-3", "google/veo-3", frozenset({T2V, I2V}), {8: {}},
+        {"16:9": {"aspect_ratio": "16:9"}, "9:16": {"aspect_ratio": "9:16"}},
+        fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "image", "seed": "seed"},
+        fixed={"resolution": "720p"}, cost_weight=4.0, description="Google Veo 3 via Replicate: 8 s with sound.",
+    ),
+    # --- Luma -----------------------------------------------------------------------------------------------------
+    CatalogueModel(
+        "luma:ray-2", "ray-2", _LUMA_CAPS, _LUMA_DURATIONS, _LUMA_ASPECTS, fields={"prompt": "prompt"},
+        cost_weight=2.0, deadline_seconds=1200,
+        description="Luma Ray 2: text or image to video, loops, native extend and interpolation; 5 or 9 s.",
+    ),
+    CatalogueModel(
+        "luma:ray-flash-2", "ray-flash-2", _LUMA_CAPS, _LUMA_DURATIONS, _LUMA_ASPECTS, fields={"prompt": "prompt"},
+        cost_weight=1.0, deadline_seconds=900, description="Luma Ray Flash 2: the faster, cheaper Ray 2.",
+    ),
+)
+# fmt: on
+
+CATALOGUE: dict[str, CatalogueModel] = {m.name: m for m in _MODELS}
+
+
+def models_for(provider: str) -> list[CatalogueModel]:
+    """The catalogue entries of one provider, in catalogue order."""
+    return [m for m in _MODELS if m.provider == provider]
+
+
+def lookup(name: str, models: Mapping[str, CatalogueModel] | None = None) -> CatalogueModel:
+    """The entry for a ``provider:model`` name, or InvalidOption."""
+    entry = (models if models is not None else CATALOGUE).get(name)
+    if entry is None:
+        raise InvalidOption(f"Unknown model {name[:60]!r}.")
+    return entry
+
+
+def validate_request(request: GenerationRequest) -> None:
+    """Check a request against its model's entry (mode-specific limits included) before queueing it."""
+    lookup(request.model).validate(request)

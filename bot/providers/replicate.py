@@ -1,0 +1,287 @@
+"""Replicate through its official client (``replicate.Client``, async methods).
+
+Predictions are created once (the client never retries a POST) and read back one GET per poll;
+never the blocking ``run()``.  Images and videos go up through the files endpoint first, so the
+create itself is a small JSON POST.  A create whose answer is lost is looked for among recent
+predictions (same model, same input; models with a seed get one derived from our job id, which
+makes the input unique), and reported as SubmitUncertain when it cannot be found.
+
+The 1.0.7 client rejects the ``aborted`` status and hides response headers, so polls and listings
+read the JSON through the client's own authenticated httpx client and validate it here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import replicate
+from pydantic import v1 as pydantic_v1
+from replicate.client import RetryTransport
+from replicate.exceptions import ReplicateError
+from replicate.prediction import Prediction
+
+from bot.errors import InvalidOption, ProviderError, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
+from bot.providers._common import (
+    MODERATION_MESSAGE,
+    error_for_status,
+    job_seed,
+    looks_like_moderation,
+    never_sent,
+    redact,
+    unavailable,
+)
+from bot.providers._download import fetch_output
+from bot.providers.base import GenerationRequest, ModelInfo, TaskState, TaskStatus
+from bot.providers.catalogue import CatalogueModel, lookup, models_for
+
+DEFAULT_BASE_URL = "https://api.replicate.com"
+MEDIA_ROLES = ("image", "end_image", "video")
+_UNCERTAIN_STATUSES = frozenset({500, 502, 504})
+
+
+class ReplicateProvider:
+    """Replicate predictions: ``submit`` → ``poll`` → ``fetch_result``."""
+
+    name = "replicate"
+
+    def __init__(
+        self,
+        api_token: str,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        create_timeout: float = 60.0,
+        poll_deadline: float = 30.0,
+        upload_timeout: float = 300.0,
+        download_timeout: float = 600.0,
+        find_pages: int = 3,
+        models: Iterable[CatalogueModel] | None = None,
+        download_client: httpx.AsyncClient | None = None,
+    ):
+        self._key = api_token
+        self._models = {m.name: m for m in (models if models is not None else models_for("replicate"))}
+        self._create_timeout = create_timeout
+        self._poll_deadline = poll_deadline
+        self._upload_timeout = upload_timeout
+        self._download_timeout = download_timeout
+        self._find_pages = find_pages
+        self._download_client = download_client
+        self._client = replicate.Client(
+            api_token=api_token,
+            base_url=base_url or DEFAULT_BASE_URL,
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+        )
+        self._http = self._client._async_client
+        # The client's RetryTransport would retry a 429/503 GET up to 10 times, sleeping whatever
+        # Retry-After says; one attempt per poll lets the worker own the backoff.
+        if isinstance(self._http._transport, RetryTransport):
+            self._http._transport.max_attempts = 1
+        self._versions: dict[str, str] = {}
+        self._sent: dict[int, dict[str, Any]] = {}  # job id -> input sent (exact match for find_task)
+
+    def models(self) -> Sequence[ModelInfo]:
+        """The Replicate models in the catalogue."""
+        return [m.info() for m in self._models.values()]
+
+    async def submit(self, request: GenerationRequest) -> str:
+        """Upload the media, create the prediction (once) and return its id."""
+        entry = lookup(request.model, self._models)
+        entry.validate(request)
+        inputs = entry.inputs(request, seed=job_seed(request.job_id))
+        for role in MEDIA_ROLES:
+            path = getattr(request, role)
+            if path is not None:
+                name = entry.field(role)
+                if name is None:
+                    raise InvalidOption(f"{entry.name} takes no {role.replace('_', ' ')}.")
+                inputs[name] = await self._upload(path)
+        version = None if entry.official else await self._version(entry)
+        self._sent[request.job_id] = inputs
+        try:
+            async with asyncio.timeout(self._create_timeout):
+                if version is None:
+                    prediction = await self._client.predictions.async_create(model=entry.model_id, input=inputs)
+                else:
+                    prediction = await self._client.predictions.async_create(version, inputs)
+            return prediction.id
+        except ReplicateError as exc:
+            if exc.status not in _UNCERTAIN_STATUSES:
+                raise self._error(exc.status or 500, exc.detail or exc.title or "") from None
+            cause: Exception = exc
+        except (httpx.HTTPError, TimeoutError, ValueError, pydantic_v1.ValidationError) as exc:
+            if never_sent(exc):
+                raise unavailable(self.name, "create not sent", exc, [self._key]) from None
+            cause = exc
+        return await self._resolve_lost_create(request, cause)
+
+    async def _resolve_lost_create(self, request: GenerationRequest, cause: Exception) -> str:
+        try:
+            found = await self.find_task(request)
+        except ProviderError:
+            found = None
+        if found is not None:
+            return found
+        detail = redact(f"Replicate create outcome unknown: {type(cause).__name__}: {cause}", [self._key])
+        raise SubmitUncertain(detail=detail, provider=self.name)
+
+    async def _upload(self, path: Path) -> str:
+        """Upload a file through the files endpoint and return the URL the model reads."""
+        try:
+            async with asyncio.timeout(self._upload_timeout):
+                uploaded = await self._client.files.async_create(path)
+        except ReplicateError as exc:
+            raise self._error(exc.status or 500, exc.detail or "upload refused") from None
+        except (httpx.HTTPError, TimeoutError, ValueError, pydantic_v1.ValidationError) as exc:
+            raise unavailable(self.name, "file upload failed", exc, [self._key]) from None
+        return uploaded.urls["get"]
+
+    async def _version(self, entry: CatalogueModel) -> str:
+        """A community model's version: pinned in the catalogue, else its latest (looked up once)."""
+        if entry.version:
+            return entry.version
+        if entry.model_id not in self._versions:
+            try:
+                async with asyncio.timeout(self._poll_deadline):
+                    model = await self._client.models.async_get(entry.model_id)
+            except ReplicateError as exc:
+                raise self._error(exc.status or 500, exc.detail or "model lookup failed") from None
+            except (httpx.HTTPError, TimeoutError, ValueError, pydantic_v1.ValidationError) as exc:
+                raise unavailable(self.name, "model lookup failed", exc, [self._key]) from None
+            if model.latest_version is None:
+                raise ProviderUnavailable(detail=f"{entry.model_id} has no version", provider=self.name)
+            self._versions[entry.model_id] = model.latest_version.id
+        return self._versions[entry.model_id]
+
+    def _error(self, status: int, message: str, headers: httpx.Headers | None = None, **kw: bool) -> ProviderError:
+        return error_for_status(self.name, status, message, headers=headers, secrets=[self._key], **kw)
+
+    async def _get_json(self, path: str, *, on_poll: bool = False) -> Any:
+        """GET through the client's authenticated httpx client; errors mapped, headers honoured."""
+        try:
+            async with asyncio.timeout(self._poll_deadline):
+                resp = await self._http.get(path)
+                if resp.status_code >= 400:
+                    try:
+                        body = resp.json()
+                    except ValueError:
+                        body = None
+                    message = str(body.get("detail") or resp.text) if isinstance(body, dict) else resp.text
+                    raise self._error(resp.status_code, message[:300], resp.headers, on_poll=on_poll)
+                return resp.json()
+        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            raise unavailable(self.name, f"GET {path.split('?')[0]} failed", exc, [self._key]) from None
+
+    async def _recent(self) -> AsyncIterator[dict[str, Any]]:
+        """Recent predictions, newest first, a few pages deep."""
+        path: str | None = "/v1/predictions"
+        for _ in range(self._find_pages):
+            if path is None:
+                return
+            page = await self._get_json(path)
+            for item in page.get("results") or []:
+                if isinstance(item, dict):
+                    yield item
+            path = page.get("next")
+
+    async def find_task(self, request: GenerationRequest) -> str | None:
+        """A prediction of this model whose input is the one we sent (or would send) for this job."""
+        entry = lookup(request.model, self._models)
+        sent = self._sent.get(request.job_id)
+        expected = sent if sent is not None else entry.inputs(request, seed=job_seed(request.job_id))
+        media = {name for r in MEDIA_ROLES if getattr(request, r) is not None and (name := entry.field(r))}
+        matches = []
+        async for item in self._recent():
+            if item.get("model") != entry.model_id:
+                continue
+            got = item.get("input")
+            if got is None:  # listings may omit the input; the prediction itself has it
+                got = (await self._get_json(f"/v1/predictions/{item['id']}")).get("input")
+            if isinstance(got, dict) and _same_input(expected, got, media, exact=sent is not None):
+                matches.append(str(item["id"]))
+        return matches[0] if len(matches) == 1 else None  # ambiguous: better unknown than someone else's
+
+    async def poll(self, task_id: str) -> TaskStatus:
+        """One GET of the prediction, mapped to a TaskStatus."""
+        data = await self._get_json(f"/v1/predictions/{task_id}", on_poll=True)
+        if not isinstance(data, dict):
+            raise ProviderUnavailable(detail="prediction is not a JSON object", provider=self.name)
+        if data.get("status") == "aborted":  # not in 1.0.7's model: the deadline passed before it started
+            return TaskStatus(
+                TaskState.FAILED, error="Replicate could not start the job in time.", error_code="aborted"
+            )
+        try:
+            prediction = Prediction(**data)
+        except (pydantic_v1.ValidationError, TypeError) as exc:
+            raise unavailable(self.name, "malformed prediction", exc, [self._key]) from None
+        return self._status(prediction, data)
+
+    def _status(self, prediction: Prediction, data: dict[str, Any]) -> TaskStatus:
+        if prediction.status == "starting":
+            return TaskStatus(TaskState.PENDING)
+        if prediction.status == "processing":
+            progress = prediction.progress
+            return TaskStatus(TaskState.RUNNING, progress=progress.percentage if progress else None)
+        if prediction.status == "succeeded":
+            url = _output_url(prediction.output)
+            if url is None and data.get("data_removed"):
+                raise ProviderTaskFailed("The video expired at Replicate before it was fetched.", provider=self.name)
+            if url is None:
+                raise ProviderUnavailable(detail="succeeded prediction without an output URL", provider=self.name)
+            return TaskStatus(TaskState.SUCCEEDED, progress=1.0, output_url=url)
+        if prediction.status == "failed":
+            reason = str(prediction.error or "")
+            moderated = looks_like_moderation(reason) or "E005" in reason
+            message = MODERATION_MESSAGE if moderated else "Replicate could not make this video."
+            return TaskStatus(TaskState.FAILED, error=message, error_code=redact(reason or "failed", [self._key])[:200])
+        return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Replicate.")
+
+    async def cancel(self, task_id: str) -> None:
+        """Cancel the prediction; cancelling a finished or unknown one is fine."""
+        try:
+            async with asyncio.timeout(self._poll_deadline):
+                await self._client.predictions.async_cancel(task_id)
+        except ReplicateError as exc:
+            if exc.status != 404:
+                raise self._error(exc.status or 500, exc.detail or "cancel failed") from None
+        except pydantic_v1.ValidationError:
+            return  # the cancel went through; only the answer (e.g. "aborted") did not parse
+        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            raise unavailable(self.name, "cancel failed", exc, [self._key]) from None
+
+    async def fetch_result(self, task_id: str, status: TaskStatus, dest: Path, max_bytes: int) -> Path:
+        """Download the output now: Replicate deletes API outputs after an hour."""
+        return await fetch_output(
+            lambda: self.poll(task_id),
+            status,
+            dest,
+            max_bytes=max_bytes,
+            timeout=self._download_timeout,
+            client=self._download_client,
+            provider=self.name,
+        )
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self._http.aclose()
+
+
+def _output_url(output: object) -> str | None:
+    """The video URL in a prediction's output (a URL string, or a list whose last item is the video)."""
+    if isinstance(output, str) and output.startswith(("http://", "https://")):
+        return output
+    if isinstance(output, list):
+        urls = [o for o in output if isinstance(o, str) and o.startswith(("http://", "https://"))]
+        return urls[-1] if urls else None
+    return None
+
+
+def _same_input(expected: dict[str, Any], got: dict[str, Any], media: set[str], *, exact: bool) -> bool:
+    """Whether an echoed input is ours: equal, or (after a restart) equal but for the unknown file URLs."""
+    if exact:
+        return got == expected
+    others = {k: v for k, v in got.items() if k not in media}
+    return others == expected and all(got.get(k) for k in media)

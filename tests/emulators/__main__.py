@@ -1,0 +1,51 @@
+"""Run the emulators as a process: ``python -m tests.emulators serve --port N``.
+
+Prints one JSON line on stdout once listening (the port, the three base URLs and the keys, as the
+environment variables the bot reads) and serves until SIGINT/SIGTERM.  Always binds 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+
+from tests.emulators._media import VideoFactory
+from tests.emulators.server import EmulatorServer, default_cache_dir
+
+
+async def _serve(port: int, cache: Path, keys: dict[str, str]) -> None:
+    server = await EmulatorServer(VideoFactory(cache), keys=keys, port=port).start()
+    print(json.dumps({"port": server.port, "env": server.env()}), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and serve."""
+    parser = argparse.ArgumentParser(prog="python -m tests.emulators", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve Runway, Replicate and Luma on one loopback port")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on stdout)")
+    serve.add_argument("--cache-dir", type=Path, default=default_cache_dir(), help="where test clips are kept")
+    for api in ("runway", "replicate", "luma"):
+        serve.add_argument(f"--{api}-key", default=None, help=f"the key the {api} emulator accepts")
+    args = parser.parse_args(argv)
+    keys = {api: value for api in ("runway", "replicate", "luma") if (value := getattr(args, f"{api}_key"))}
+    asyncio.run(_serve(args.port, args.cache_dir, keys))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

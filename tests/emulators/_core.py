@@ -1,0 +1,268 @@
+"""What the three API emulators share: scripted task lifecycles, injected faults, counting, media.
+
+A task's state is a function of how many times it has been polled (never of wall-clock time), so
+tests are deterministic: ``Script(queued=1, running=2)`` answers one poll "queued", two "running"
+(with progress), then the outcome.  Faults are queues consumed by the next matching requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import secrets
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from tests.emulators._media import VideoFactory
+
+HTML_PAGE = b"<!doctype html><html><head><title>Error</title></head><body>Access denied</body></html>"
+
+
+@dataclass
+class Script:
+    """How one task behaves.  Counts are polls answered in each state before the next."""
+
+    queued: int = 1  # PENDING / starting / queued
+    throttled: int = 0  # Runway only: THROTTLED after PENDING
+    running: int = 2  # RUNNING / processing / dreaming, with progress
+    progress: list[float] | None = None  # per running poll; default evenly spaced
+    outcome: str = "succeed"  # succeed | fail | hang (runs forever) | abort (Replicate) | cancel
+    failure: str = "Generation failed"  # failure text (Runway failure, Replicate error, Luma failure_reason)
+    failure_code: str | None = None  # Runway failureCode, e.g. SAFETY.INPUT.TEXT
+    refuse: str | None = None  # refuse the create with 400 and this message (moderation); no task is made
+    hang_create: float = 0.0  # make the task, then hold the create's answer this many seconds
+    output: str = "ok"  # ok | 404 | html | text | truncated | chunked | expire_first | reset
+    output_seconds: float | None = None  # clip length; default: the requested duration
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Script:
+        """Build from a control-API body."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Fault:
+    """An injected failure for one request: an HTTP status, a malformed body, a reset or a hang."""
+
+    status: int = 503
+    kind: str = "status"  # status | malformed | reset | hang
+    retry_after: str | None = None  # Retry-After header value
+    body: Any = None  # default: the API's own error body for the status
+    seconds: float = 0.0  # hang: hold the answer this long, then answer normally
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fault:
+        """Build from a control-API body."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Task:
+    """One task/prediction/generation on the emulated server."""
+
+    id: str
+    endpoint: str
+    body: dict[str, Any]
+    script: Script
+    seconds: float
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    polls: int = 0
+    cancelled: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def phase(self) -> tuple[str, float | None]:
+        """(phase, progress) now: queued | throttled | running | succeeded | failed | aborted | cancelled."""
+        s = self.script
+        if self.cancelled:
+            return "cancelled", None
+        n = self.polls
+        if n < s.queued:
+            return "queued", None
+        n -= s.queued
+        if n < s.throttled:
+            return "throttled", None
+        n -= s.throttled
+        if n < s.running or s.outcome == "hang":
+            steps = s.progress or [round((i + 1) / (s.running + 1), 3) for i in range(max(s.running, 1))]
+            return "running", steps[min(n, len(steps) - 1)]
+        return {"fail": "failed", "abort": "aborted", "cancel": "cancelled"}.get(s.outcome, "succeeded"), None
+
+    @property
+    def created_iso(self) -> str:
+        """Creation time as the APIs print it."""
+        return self.created_at.isoformat().replace("+00:00", "Z")
+
+
+ErrorBody = Callable[[int, str], Any]
+
+
+class ApiState:
+    """Knobs, counters and media shared by one emulated API.  Subclasses add the routes."""
+
+    name = "api"
+
+    def __init__(self, api_key: str, videos: VideoFactory):
+        self.api_key = api_key
+        self.videos = videos
+        self.prefix = ""  # where the API is mounted ("/runway"); set by the server
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every task, counter, script and fault."""
+        self.tasks: dict[str, Task] = {}
+        self.creates: Counter[str] = Counter()
+        self.uploads = 0
+        self.requests: list[tuple[str, str]] = []
+        self.default = Script()
+        self.next_scripts: deque[Script] = deque()
+        self.rules: list[tuple[str, Script]] = []
+        self.poll_faults: deque[Fault] = deque()
+        self.create_faults: deque[Fault] = deque()
+        self.media: dict[str, tuple[str, int]] = {}  # token -> (task id, n-th link issued)
+        self._issued: Counter[str] = Counter()
+        self._ids = itertools.count(1)
+
+    def routes(self) -> list[web.RouteDef]:
+        """The aiohttp routes of this API (relative to its mount prefix)."""
+        raise NotImplementedError
+
+    # --- knobs -------------------------------------------------------------------------------
+    def script_next(self, *scripts: Script) -> None:
+        """The next created tasks follow these scripts, in order."""
+        self.next_scripts.extend(scripts)
+
+    def rule(self, match: str, script: Script) -> None:
+        """Tasks whose prompt contains ``match`` follow ``script`` (after any queued next scripts)."""
+        self.rules.append((match, script))
+
+    def fail_polls(self, *faults: Fault) -> None:
+        """The next task reads (GET) answer with these faults, in order."""
+        self.poll_faults.extend(faults)
+
+    def fail_creates(self, *faults: Fault) -> None:
+        """The next creates answer with these faults (no task is made)."""
+        self.create_faults.extend(faults)
+
+    @property
+    def create_count(self) -> int:
+        """Creates that reached the server (refused ones included)."""
+        return sum(self.creates.values())
+
+    def choose_script(self, prompt: str) -> Script:
+        """The script for a new task."""
+        if self.next_scripts:
+            return self.next_scripts.popleft()
+        for match, script in self.rules:
+            if match in prompt:
+                return script
+        return self.default
+
+    def new_id(self) -> str:
+        """A fresh, unguessable task id."""
+        return f"{next(self._ids):04d}{secrets.token_hex(6)}"
+
+    # --- HTTP helpers --------------------------------------------------------------------------
+    def error_body(self, status: int, message: str) -> Any:
+        """The API's error JSON (overridden per API)."""
+        return {"error": message}
+
+    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+        """An error answer in the API's own format."""
+        return web.json_response(self.error_body(status, message), status=status, headers=headers)
+
+    def auth_error(self, request: web.Request) -> web.Response | None:
+        """401 unless the request carries ``Authorization: Bearer <key>``."""
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return self.error(401, self.bad_key_message)
+        return None
+
+    bad_key_message = "Invalid API key."
+
+    async def apply_fault(self, queue: deque[Fault]) -> web.StreamResponse | None:
+        """Answer with the next queued fault, if any (a hang delays, then lets the request through)."""
+        if not queue:
+            return None
+        fault = queue.popleft()
+        if fault.kind == "hang":
+            await asyncio.sleep(fault.seconds)
+            return None
+        if fault.kind == "malformed":
+            return web.Response(text='{"id": "oops", "status": ', content_type="application/json")
+        if fault.kind == "reset":
+            raise ConnectionResetError("injected reset")  # handled by the middleware below
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
+        body = fault.body if fault.body is not None else self.error_body(fault.status, _reason(fault.status))
+        return web.json_response(body, status=fault.status, headers=headers)
+
+    def media_url(self, request: web.Request, task: Task) -> str:
+        """A fresh presigned-style link to the task's video (each call signs a new one)."""
+        token = secrets.token_urlsafe(12)
+        self._issued[task.id] += 1
+        self.media[token] = (task.id, self._issued[task.id])
+        return f"http://{request.host}{self.prefix}/_media/{token}.mp4"
+
+    async def serve_media(self, request: web.Request) -> web.StreamResponse:
+        """The output video, misbehaving as the task's script says."""
+        token = request.match_info["token"]
+        if token not in self.media or self.media[token][0] not in self.tasks:
+            return web.Response(status=404, text="NoSuchKey")
+        task_id, nth = self.media[token]
+        task = self.tasks[task_id]
+        mode = task.script.output
+        if mode == "404":
+            return web.Response(status=404, text="<Error><Code>NoSuchKey</Code></Error>", content_type="text/xml")
+        if mode == "expire_first" and nth == 1:
+            return web.Response(status=403, text="<Error><Code>AccessDenied</Code></Error>", content_type="text/xml")
+        if mode == "html":
+            return web.Response(body=HTML_PAGE, content_type="text/html")
+        data = await self.videos.clip(task.script.output_seconds or task.seconds)
+        if mode == "text":
+            return web.Response(body=b"not a video at all " * 10, content_type="application/octet-stream")
+        if mode == "reset":
+            raise ConnectionResetError("injected reset")
+        resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        if mode != "chunked":
+            resp.content_length = len(data)
+        await resp.prepare(request)
+        if mode == "truncated":
+            await resp.write(data[: len(data) // 2])
+            await asyncio.sleep(0.05)
+            if request.transport is not None:
+                request.transport.close()
+            return resp
+        for start in range(0, len(data), 16384):
+            await resp.write(data[start : start + 16384])
+        await resp.write_eof()
+        return resp
+
+
+def _reason(status: int) -> str:
+    return {
+        429: "Too many requests.",
+        500: "Internal server error.",
+        502: "Bad gateway.",
+        503: "Service unavailable.",
+        504: "Gateway timeout.",
+    }.get(status, f"HTTP {status}")
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def reset_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn an injected ConnectionResetError into a dropped connection (no HTTP answer at all)."""
+    try:
+        return await handler(request)
+    except ConnectionResetError:
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError from None

@@ -1,0 +1,174 @@
+"""Luma Dream Machine as ``lumaai`` 1.x speaks it, under ``/dream-machine/v1``.
+
+``POST /generations`` and ``POST /generations/video`` (201), ``GET /generations/{id}``,
+``GET /generations?limit&offset``, ``DELETE /generations/{id}`` (204).  States queued → dreaming →
+completed | failed; ``request`` echoes the create body (so ``callback_url`` can be matched).
+Keyframes are checked: a ``generation`` keyframe must name a completed generation (extend).
+Callbacks are never delivered (they would leave the loopback).  Errors are ``{"detail": "..."}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from tests.emulators._core import ApiState, Task
+
+PREFIX = "/dream-machine/v1"
+MODELS = {"ray-2", "ray-flash-2"}
+ASPECTS = {"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"}
+DURATIONS = {"5s": 5.0, "9s": 9.0}
+RESOLUTIONS = {"540p", "720p", "1080p", "4k"}
+STATE = {"queued": "queued", "throttled": "queued", "running": "dreaming", "succeeded": "completed"}
+STATE |= {"failed": "failed", "aborted": "failed", "cancelled": "failed"}
+
+
+class LumaEmulator(ApiState):
+    """The Luma API with test knobs (see :class:`tests.emulators._core.ApiState`)."""
+
+    name = "luma"
+    bad_key_message = "Invalid API key"
+
+    def error_body(self, status: int, message: str) -> Any:
+        """Luma's error JSON."""
+        return {"detail": message}
+
+    def routes(self) -> list[web.RouteDef]:
+        """The aiohttp routes of this API."""
+        return [
+            web.post(f"{PREFIX}/generations", self.create),
+            web.post(f"{PREFIX}/generations/video", self.create),
+            web.get(f"{PREFIX}/generations", self.list_generations),
+            web.get(f"{PREFIX}/generations/{{id}}", self.get_generation),
+            web.delete(f"{PREFIX}/generations/{{id}}", self.delete_generation),
+            web.get("/_media/{token}.mp4", self.serve_media),
+        ]
+
+    def _seen(self, request: web.Request) -> web.Response | None:
+        self.requests.append((request.method, request.path))
+        return self.auth_error(request)
+
+    def _check_frame(self, name: str, frame: object) -> str | None:
+        if not isinstance(frame, dict):
+            return f"keyframes.{name}: must be an object"
+        if frame.get("type") == "image":
+            url = frame.get("url")
+            ok = isinstance(url, str) and url.startswith(("https://", "http://", "data:image/"))
+            return None if ok else f"keyframes.{name}.url: invalid URL"
+        if frame.get("type") == "generation":
+            source = self.tasks.get(str(frame.get("id")))
+            if source is None:
+                return f"keyframes.{name}: generation {frame.get('id')} not found"
+            if source.phase()[0] != "succeeded":
+                return f"keyframes.{name}: generation {source.id} is not completed"
+            return None
+        return f"keyframes.{name}.type: must be image or generation"
+
+    def _validate(self, body: dict[str, Any]) -> str | None:
+        if body.get("model") not in MODELS:
+            return f"model: must be one of {sorted(MODELS)}"
+        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+            return "prompt: field required"
+        checks = (("aspect_ratio", ASPECTS), ("duration", set(DURATIONS)), ("resolution", RESOLUTIONS))
+        for key, allowed in checks:
+            if key in body and body[key] not in allowed:
+                return f"{key}: must be one of {sorted(allowed)}"
+        if "loop" in body and not isinstance(body["loop"], bool):
+            return "loop: must be a boolean"
+        keyframes = body.get("keyframes") or {}
+        if not isinstance(keyframes, dict) or not set(keyframes) <= {"frame0", "frame1"}:
+            return "keyframes: only frame0 and frame1 are allowed"
+        for name, frame in keyframes.items():
+            if problem := self._check_frame(name, frame):
+                return problem
+        return None
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        """POST /generations[/video] → 201 Generation."""
+        if denied := self._seen(request):
+            return denied
+        self.creates["generations"] += 1
+        if fault := await self.apply_fault(self.create_faults):
+            return fault
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.error(400, "Invalid JSON")
+        if problem := self._validate(body):
+            return self.error(400, problem)
+        script = self.choose_script(body["prompt"])
+        if script.refuse:
+            return self.error(400, script.refuse)
+        seconds = DURATIONS.get(body.get("duration", "5s"), 5.0)
+        task = Task(str(uuid.uuid4()), "generations", body, script, seconds)
+        self.tasks[task.id] = task
+        if script.hang_create:
+            await asyncio.sleep(script.hang_create)
+        return web.json_response(self.generation(request, task), status=201)
+
+    def generation(self, request: web.Request, task: Task) -> dict[str, Any]:
+        """The Generation JSON."""
+        phase, _ = task.phase()
+        state = STATE[phase]
+        assets: dict[str, Any] | None = None
+        if state == "completed":
+            assets = {"video": self.media_url(request, task), "image": None, "progress_video": None}
+        failure = None
+        if state == "failed":
+            failure = "Generation was cancelled" if phase == "cancelled" else task.script.failure
+        return {
+            "id": task.id,
+            "generation_type": "video",
+            "state": state,
+            "failure_reason": failure,
+            "created_at": task.created_iso,
+            "assets": assets,
+            "model": task.body.get("model"),
+            "request": {"generation_type": "video", **task.body},
+        }
+
+    async def get_generation(self, request: web.Request) -> web.StreamResponse:
+        """GET /generations/{id}: one poll, which advances the script."""
+        if denied := self._seen(request):
+            return denied
+        if fault := await self.apply_fault(self.poll_faults):
+            return fault
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return self.error(404, "Generation not found")
+        body = self.generation(request, task)
+        task.polls += 1
+        return web.json_response(body)
+
+    async def list_generations(self, request: web.Request) -> web.StreamResponse:
+        """GET /generations?limit&offset: newest first; does not advance any task."""
+        if denied := self._seen(request):
+            return denied
+        try:
+            limit = max(1, min(100, int(request.query.get("limit", "10"))))
+            offset = max(0, int(request.query.get("offset", "0")))
+        except ValueError:
+            return self.error(400, "limit and offset must be integers")
+        newest = sorted(self.tasks.values(), key=lambda t: (t.created_at, t.id), reverse=True)
+        page = newest[offset : offset + limit]
+        return web.json_response(
+            {
+                "generations": [self.generation(request, t) for t in page],
+                "count": len(page),
+                "has_more": offset + limit < len(newest),
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+
+    async def delete_generation(self, request: web.Request) -> web.StreamResponse:
+        """DELETE /generations/{id} → 204; the generation is gone afterwards."""
+        if denied := self._seen(request):
+            return denied
+        task = self.tasks.pop(request.match_info["id"], None)
+        if task is None:
+            return self.error(404, "Generation not found")
+        return web.Response(status=204)

@@ -1,0 +1,331 @@
+"""Replicate's HTTP API as ``replicate`` 1.0.7 speaks it.
+
+Predictions (``POST /v1/predictions`` with a version, ``POST /v1/models/{o}/{n}/predictions`` for
+official models, ``GET /v1/predictions[/{id}]``, ``POST /v1/predictions/{id}/cancel``), models and
+versions (``GET /v1/models/{o}/{n}[/versions/{id}]``), files (``POST /v1/files`` multipart ``content``).
+Inputs are checked against each known model's fields (unknown or missing fields → 422), so a wrong
+name in our catalogue fails here as it would on Replicate.  Errors are RFC 7807 problem JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from tests.emulators._core import ApiState, Task
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the emulator knows about one model: its input fields and output shape."""
+
+    official: bool
+    required: frozenset[str]
+    optional: frozenset[str]
+    list_output: bool = False
+
+    @property
+    def all_fields(self) -> frozenset[str]:
+        """Every input the model takes."""
+        return self.required | self.optional
+
+    @property
+    def version(self) -> str:
+        """A stable fake 64-hex version id."""
+        return hashlib.sha256(repr(sorted(self.required | self.optional)).encode()).hexdigest()
+
+
+def _spec(official: bool, required: str, optional: str, list_output: bool = False) -> ModelSpec:
+    return ModelSpec(official, frozenset(required.split()), frozenset(optional.split()), list_output)
+
+
+# From the models' version pages (see the provider reference).
+MODELS: dict[str, ModelSpec] = {
+    "stability-ai/stable-video-diffusion": _spec(
+        False,
+        "input_image",
+        "video_length sizing_strategy frames_per_second motion_bucket_id cond_aug decoding_t seed",
+    ),
+    "lucataco/animate-diff": _spec(False, "prompt", "n_prompt motion_module path steps guidance_scale seed"),
+    "anotherjesse/zeroscope-v2-xl": _spec(
+        False,
+        "prompt",
+        "negative_prompt init_video init_weight num_frames num_inference_steps width height guidance_scale fps "
+        "model batch_size remove_watermark seed",
+        list_output=True,
+    ),
+    "kwaivgi/kling-v2.1": _spec(True, "prompt start_image", "end_image mode duration negative_prompt"),
+    "wan-video/wan-2.2-i2v-a14b": _spec(
+        True, "prompt image", "num_frames resolution frames_per_second sample_steps sample_shift seed go_fast"
+    ),
+    "minimax/video-01": _spec(True, "prompt", "first_frame_image subject_reference prompt_optimizer"),
+    "google/veo-3": _spec(True, "prompt", "image aspect_ratio negative_prompt resolution seed"),
+}
+FILE_FIELDS = {"input_image", "start_image", "end_image", "image", "first_frame_image", "init_video"}
+ENUMS: dict[str, set[Any]] = {
+    "video_length": {"14_frames_with_svd", "25_frames_with_svd_xt"},
+    "mode": {"standard", "pro"},
+    "duration": {5, 10},
+    "aspect_ratio": {"16:9", "9:16"},
+}
+STATUS = {"queued": "starting", "throttled": "starting", "running": "processing", "succeeded": "succeeded"}
+STATUS |= {"failed": "failed", "cancelled": "canceled", "aborted": "aborted"}
+
+
+class ReplicateEmulator(ApiState):
+    """The Replicate API with test knobs (see :class:`tests.emulators._core.ApiState`)."""
+
+    name = "replicate"
+    bad_key_message = "You did not pass a valid authentication token"
+    page_size = 20
+
+    def reset(self) -> None:
+        """Forget everything, files included."""
+        super().reset()
+        self.files: dict[str, dict[str, Any]] = {}
+
+    def error_body(self, status: int, message: str) -> Any:
+        """RFC 7807 problem details, as Replicate answers."""
+        titles = {401: "Unauthenticated", 404: "Not found", 422: "Input validation failed", 429: "Too Many Requests"}
+        return {"type": "about:blank", "title": titles.get(status, "Error"), "status": status, "detail": message}
+
+    def routes(self) -> list[web.RouteDef]:
+        """The aiohttp routes of this API."""
+        return [
+            web.post("/v1/predictions", self.create),
+            web.post("/v1/models/{owner}/{name}/predictions", self.create),
+            web.get("/v1/predictions", self.list_predictions),
+            web.get("/v1/predictions/{id}", self.get_prediction),
+            web.post("/v1/predictions/{id}/cancel", self.cancel),
+            web.get("/v1/models/{owner}/{name}", self.get_model),
+            web.get("/v1/models/{owner}/{name}/versions/{version}", self.get_version),
+            web.post("/v1/files", self.create_file),
+            web.get("/v1/files/{id}", self.get_file),
+            web.get("/_media/{token}.mp4", self.serve_media),
+        ]
+
+    def _seen(self, request: web.Request) -> web.Response | None:
+        self.requests.append((request.method, request.path))
+        return self.auth_error(request)
+
+    def _resolve(self, request: web.Request, body: dict[str, Any]) -> tuple[str, ModelSpec] | str:
+        if "owner" in request.match_info:
+            name = f"{request.match_info['owner']}/{request.match_info['name']}"
+            spec = MODELS.get(name)
+            if spec is None:
+                return f"Model {name} not found."
+            return (name, spec) if spec.official else f"{name} is not an official model; pass a version."
+        version = str(body.get("version") or "")
+        for name, spec in MODELS.items():
+            if version in (spec.version, f"{name}:{spec.version}") or (spec.official and version == name):
+                return name, spec
+        return "Invalid version or not permitted."
+
+    def _check_input(self, spec: ModelSpec, data: object) -> str | None:
+        if not isinstance(data, dict):
+            return "- input: Invalid type. Expected: object"
+        problems = [f"- input: {f} is required" for f in sorted(spec.required - data.keys())]
+        problems += [f"- input: Additional property {k} is not allowed" for k in data if k not in spec.all_fields]
+        for key, value in data.items():
+            if key in ENUMS and value not in ENUMS[key]:
+                problems.append(f"- input.{key}: {key} must be one of the following: {sorted(map(str, ENUMS[key]))}")
+            if key in FILE_FIELDS and not self._file_ok(value):
+                problems.append(f"- input.{key}: Does not match format 'uri'")
+        if data.get("end_image") and data.get("mode") != "pro":
+            problems.append("- input.end_image: end_image requires mode pro")
+        return "\n".join(problems) or None
+
+    def _file_ok(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        if value.startswith("data:") or value.startswith("https://"):
+            return True
+        return any(value == f["urls"]["get"] for f in self.files.values())
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        """POST /v1/predictions or /v1/models/{o}/{n}/predictions."""
+        if denied := self._seen(request):
+            return denied
+        endpoint = "models" if "owner" in request.match_info else "predictions"
+        self.creates[endpoint] += 1
+        if fault := await self.apply_fault(self.create_faults):
+            return fault
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.error(400, "Invalid JSON")
+        resolved = self._resolve(request, body)
+        if isinstance(resolved, str):
+            return self.error(422 if "version" in resolved else 404, resolved)
+        name, spec = resolved
+        if problem := self._check_input(spec, body.get("input")):
+            return self.error(422, problem)
+        script = self.choose_script(str(body["input"].get("prompt") or ""))
+        if script.refuse:
+            return self.error(400, script.refuse)
+        frames = body["input"].get("num_frames")
+        seconds = frames / 8 if isinstance(frames, int) else float(body["input"].get("duration") or 2)
+        task = Task(self.new_id(), endpoint, body, script, seconds, extra={"model": name, "spec": spec})
+        self.tasks[task.id] = task
+        if script.hang_create:
+            await asyncio.sleep(script.hang_create)
+        return web.json_response(self.prediction(request, task), status=201)
+
+    def prediction(self, request: web.Request, task: Task) -> dict[str, Any]:
+        """The prediction JSON (as GET, list, create and cancel show it)."""
+        phase, progress = task.phase()
+        status = STATUS[phase]
+        spec: ModelSpec = task.extra["spec"]
+        base = f"http://{request.host}{self.prefix}/v1/predictions/{task.id}"
+        out: dict[str, Any] = {
+            "id": task.id,
+            "model": task.extra["model"],
+            "version": "hidden" if task.endpoint == "models" else spec.version,
+            "status": status,
+            "input": task.body["input"],
+            "output": None,
+            "logs": "",
+            "error": None,
+            "metrics": {},
+            "created_at": task.created_iso,
+            "started_at": task.created_iso if phase != "queued" else None,
+            "completed_at": None,
+            "source": "api",
+            "data_removed": False,
+            "urls": {"get": base, "cancel": f"{base}/cancel", "web": f"https://replicate.com/p/{task.id}"},
+        }
+        if status == "processing" and progress is not None:
+            filled = int(progress * 10)
+            out["logs"] = f"{int(progress * 100)}%|{'#' * filled}{' ' * (10 - filled)}| {int(progress * 50)}/50 [00:01]"
+        if status == "succeeded":
+            url = self.media_url(request, task)
+            out["output"] = [url] if spec.list_output else url
+            out["metrics"] = {"predict_time": 1.5, "total_time": 2.0}
+        if status == "failed":
+            out["error"] = task.script.failure
+        if status in ("succeeded", "failed", "canceled", "aborted"):
+            out["completed_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        return out
+
+    async def get_prediction(self, request: web.Request) -> web.StreamResponse:
+        """GET /v1/predictions/{id}: one poll, which advances the script."""
+        if denied := self._seen(request):
+            return denied
+        if fault := await self.apply_fault(self.poll_faults):
+            return fault
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return self.error(404, "The requested resource could not be found.")
+        body = self.prediction(request, task)
+        task.polls += 1
+        return web.json_response(body)
+
+    async def list_predictions(self, request: web.Request) -> web.StreamResponse:
+        """GET /v1/predictions: newest first, cursor-paginated; does not advance any task."""
+        if denied := self._seen(request):
+            return denied
+        newest = sorted(self.tasks.values(), key=lambda t: t.id, reverse=True)
+        start = int(request.query.get("cursor", "0") or 0)
+        page = newest[start : start + self.page_size]
+        more = start + self.page_size < len(newest)
+        base = f"http://{request.host}{self.prefix}/v1/predictions"
+        return web.json_response(
+            {
+                "previous": None if start == 0 else f"{base}?cursor={max(0, start - self.page_size)}",
+                "next": f"{base}?cursor={start + self.page_size}" if more else None,
+                "results": [self.prediction(request, t) for t in page],
+            }
+        )
+
+    async def cancel(self, request: web.Request) -> web.StreamResponse:
+        """POST /v1/predictions/{id}/cancel: returns the prediction."""
+        if denied := self._seen(request):
+            return denied
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return self.error(404, "The requested resource could not be found.")
+        if task.phase()[0] in ("queued", "throttled", "running"):
+            task.cancelled = True
+        return web.json_response(self.prediction(request, task))
+
+    async def get_model(self, request: web.Request) -> web.StreamResponse:
+        """GET /v1/models/{o}/{n} with its latest version."""
+        if denied := self._seen(request):
+            return denied
+        owner, name = request.match_info["owner"], request.match_info["name"]
+        spec = MODELS.get(f"{owner}/{name}")
+        if spec is None:
+            return self.error(404, "The requested resource could not be found.")
+        return web.json_response(
+            {
+                "url": f"https://replicate.com/{owner}/{name}",
+                "owner": owner,
+                "name": name,
+                "description": "emulated",
+                "visibility": "public",
+                "github_url": None,
+                "paper_url": None,
+                "license_url": None,
+                "run_count": 1,
+                "cover_image_url": None,
+                "default_example": None,
+                "latest_version": self._version(spec),
+            }
+        )
+
+    def _version(self, spec: ModelSpec) -> dict[str, Any]:
+        props = {name: {"type": "string"} for name in sorted(spec.all_fields)}
+        schema = {"components": {"schemas": {"Input": {"type": "object", "properties": props}}}}
+        return {
+            "id": spec.version,
+            "created_at": "2025-01-01T00:00:00Z",
+            "cog_version": "0.9.0",
+            "openapi_schema": schema,
+        }
+
+    async def get_version(self, request: web.Request) -> web.StreamResponse:
+        """GET /v1/models/{o}/{n}/versions/{id}."""
+        if denied := self._seen(request):
+            return denied
+        spec = MODELS.get(f"{request.match_info['owner']}/{request.match_info['name']}")
+        if spec is None or request.match_info["version"] != spec.version:
+            return self.error(404, "The requested resource could not be found.")
+        return web.json_response(self._version(spec))
+
+    async def create_file(self, request: web.Request) -> web.StreamResponse:
+        """POST /v1/files (multipart ``content``, optional ``metadata``)."""
+        if denied := self._seen(request):
+            return denied
+        form = await request.post()
+        content = form.get("content")
+        if not hasattr(content, "file"):
+            return self.error(400, "content is required")
+        data = content.file.read()  # type: ignore[union-attr]
+        file_id = self.new_id()
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        self.files[file_id] = {
+            "id": file_id,
+            "name": content.filename,  # type: ignore[union-attr]
+            "content_type": content.content_type,  # type: ignore[union-attr]
+            "size": len(data),
+            "etag": hashlib.md5(data).hexdigest(),
+            "checksums": {"sha256": hashlib.sha256(data).hexdigest()},
+            "metadata": {},
+            "created_at": now,
+            "expires_at": None,
+            "urls": {"get": f"http://{request.host}{self.prefix}/v1/files/{file_id}"},
+        }
+        self.uploads += 1
+        return web.json_response(self.files[file_id], status=201)
+
+    async def get_file(self, request: web.Request) -> web.StreamResponse:
+        """GET /v1/files/{id}."""
+        if denied := self._seen(request):
+            return denied
+        file = self.files.get(request.match_info["id"])
+        return web.json_response(file) if file else self.error(404, "The requested resource could not be found.")

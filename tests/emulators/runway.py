@@ -1,0 +1,201 @@
+"""Runway's task API as ``runwayml`` 5.x speaks it: creates, tasks, DELETE, and the uploads flow.
+
+Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``GET|DELETE /v1/tasks/{id}``,
+``POST /v1/uploads`` (answers a loopback ``uploadUrl``) and ``POST /_upload/{id}`` (the presigned
+form upload), ``GET /_media/{token}.mp4`` (outputs).  Checks the key, ``X-Runway-Version``, the
+model, ratio and duration per endpoint, and that image/video URIs are data URIs, https URLs or
+uploads it made.  Errors are ``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from tests.emulators._core import ApiState, Task
+
+VERSION = "2024-11-06"
+GEN4 = {"1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"}
+VEO = {"1280:720", "720:1280", "1080:1920", "1920:1080"}
+# endpoint -> model -> (ratios, durations, last frame allowed); from the SDK's create params
+MODELS: dict[str, dict[str, tuple[set[str], set[int], bool]]] = {
+    "image_to_video": {
+        "gen4.5": (GEN4, set(range(2, 11)), False),
+        "gen4_turbo": (GEN4, set(range(2, 11)), False),
+        "veo3.1": (VEO, {4, 6, 8}, True),
+        "veo3.1_fast": (VEO, {4, 6, 8}, True),
+    },
+    "text_to_video": {
+        "gen4.5": ({"1280:720", "720:1280"}, set(range(2, 11)), False),
+        "veo3.1": (VEO, {4, 6, 8}, False),
+        "veo3.1_fast": (VEO, {4, 6, 8}, False),
+    },
+    "video_to_video": {"aleph2": (set(), set(), False)},
+}
+STATUS = {"queued": "PENDING", "throttled": "THROTTLED", "running": "RUNNING", "succeeded": "SUCCEEDED"}
+STATUS |= {"failed": "FAILED", "cancelled": "CANCELLED", "aborted": "CANCELLED"}
+
+
+class RunwayEmulator(ApiState):
+    """The Runway API with test knobs (see :class:`tests.emulators._core.ApiState`)."""
+
+    name = "runway"
+
+    def reset(self) -> None:
+        """Forget everything, uploads included."""
+        super().reset()
+        self.uploaded: dict[str, bytes] = {}  # runway:// URI -> content
+        self.pending_uploads: dict[str, str] = {}  # upload id -> runway:// URI
+
+    def routes(self) -> list[web.RouteDef]:
+        """The aiohttp routes of this API."""
+        return [
+            web.post("/v1/{endpoint:(text|image|video)_to_video}", self.create),
+            web.get("/v1/tasks/{id}", self.get_task),
+            web.delete("/v1/tasks/{id}", self.delete_task),
+            web.post("/v1/uploads", self.create_upload),
+            web.post("/_upload/{id}", self.receive_upload),
+            web.get("/_media/{token}.mp4", self.serve_media),
+        ]
+
+    def _check_headers(self, request: web.Request) -> web.Response | None:
+        self.requests.append((request.method, request.path))
+        if denied := self.auth_error(request):
+            return denied
+        if request.headers.get("X-Runway-Version") != VERSION:
+            return self.error(400, "X-Runway-Version header is required and must be 2024-11-06.")
+        return None
+
+    def _check_uri(self, what: str, uri: object) -> str | None:
+        if not isinstance(uri, str) or not uri:
+            return f"{what}: Required."
+        if uri.startswith("data:"):
+            return None if ";base64," in uri else f"{what}: Invalid data URI."
+        if uri.startswith("runway://"):
+            return None if uri in self.uploaded else f"{what}: Unknown upload URI."
+        return None if uri.startswith("https://") else f"{what}: URLs must use HTTPS."
+
+    def _validate(self, endpoint: str, body: dict[str, Any]) -> str | None:
+        model = body.get("model")
+        spec = MODELS[endpoint].get(str(model))
+        if spec is None:
+            return f"model: Invalid model {model!r} for {endpoint}."
+        ratios, durations, last_frame = spec
+        text = body.get("promptText")
+        if isinstance(text, str) and len(text.encode("utf-16-le")) // 2 > 1000:
+            return "promptText: Too long (max 1000 characters)."
+        if endpoint == "video_to_video":
+            return self._check_uri("videoUri", body.get("videoUri"))
+        if body.get("ratio") not in ratios:
+            return f"ratio: Invalid ratio {body.get('ratio')!r} for {model}."
+        if "duration" in body and body["duration"] not in durations:
+            return f"duration: Invalid duration {body['duration']!r} for {model}."
+        if endpoint == "text_to_video":
+            return None if text else "promptText: Required."
+        image = body.get("promptImage")
+        if isinstance(image, list):
+            positions = [frame.get("position") for frame in image if isinstance(frame, dict)]
+            if len(positions) != len(image) or not set(positions) <= {"first", "last"} or not positions:
+                return "promptImage: Invalid keyframes."
+            if "last" in positions and not last_frame:
+                return f"promptImage: {model} only supports a first frame."
+            for frame in image:
+                if problem := self._check_uri("promptImage", frame.get("uri")):
+                    return problem
+            return None
+        return self._check_uri("promptImage", image)
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        """POST /v1/*_to_video."""
+        if denied := self._check_headers(request):
+            return denied
+        endpoint = request.match_info["endpoint"]
+        self.creates[endpoint] += 1
+        if fault := await self.apply_fault(self.create_faults):
+            return fault
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.error(400, "Invalid JSON body.")
+        if problem := self._validate(endpoint, body):
+            return self.error(400, problem)
+        script = self.choose_script(str(body.get("promptText") or ""))
+        if script.refuse:
+            return self.error(400, script.refuse)
+        seconds = float(body.get("duration") or (2 if endpoint == "video_to_video" else 5))
+        task = Task(self.new_id(), endpoint, body, script, seconds)
+        self.tasks[task.id] = task
+        if script.hang_create:
+            await asyncio.sleep(script.hang_create)
+        return web.json_response({"id": task.id, "estimatedCost": {"credits": 10}})
+
+    def task_json(self, request: web.Request, task: Task) -> dict[str, Any]:
+        """The task as GET /v1/tasks/{id} shows it."""
+        phase, progress = task.phase()
+        status = STATUS[phase]
+        out: dict[str, Any] = {"id": task.id, "createdAt": task.created_iso, "status": status}
+        if status in ("PENDING", "THROTTLED", "RUNNING"):
+            out["estimatedCost"] = {"credits": 10}
+        else:
+            out["cost"] = {"credits": 10 if status == "SUCCEEDED" else 0}
+        if status == "RUNNING":
+            out["progress"] = progress
+        elif status == "SUCCEEDED":
+            out["output"] = [self.media_url(request, task)]
+        elif status == "FAILED":
+            out["failure"] = task.script.failure
+            if task.script.failure_code:
+                out["failureCode"] = task.script.failure_code
+        return out
+
+    async def get_task(self, request: web.Request) -> web.StreamResponse:
+        """GET /v1/tasks/{id}: one poll, which advances the script."""
+        if denied := self._check_headers(request):
+            return denied
+        if fault := await self.apply_fault(self.poll_faults):
+            return fault
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return self.error(404, "Task not found.")
+        body = self.task_json(request, task)
+        task.polls += 1
+        return web.json_response(body)
+
+    async def delete_task(self, request: web.Request) -> web.StreamResponse:
+        """DELETE /v1/tasks/{id}: cancel a live task, delete a finished one; 204."""
+        if denied := self._check_headers(request):
+            return denied
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return self.error(404, "Task not found.")
+        if task.phase()[0] in ("queued", "throttled", "running"):
+            task.cancelled = True
+        else:
+            del self.tasks[task.id]
+        return web.Response(status=204)
+
+    async def create_upload(self, request: web.Request) -> web.StreamResponse:
+        """POST /v1/uploads: answer where to send the file (a presigned-style form on this server)."""
+        if denied := self._check_headers(request):
+            return denied
+        body = await request.json()
+        if body.get("type") != "ephemeral" or not body.get("filename"):
+            return self.error(400, "filename and type=ephemeral are required.")
+        upload_id = self.new_id()
+        uri = f"runway://uploads/{upload_id}/{body['filename']}"
+        self.pending_uploads[upload_id] = uri
+        url = f"http://{request.host}{self.prefix}/_upload/{upload_id}"
+        return web.json_response({"runwayUri": uri, "uploadUrl": url, "fields": {"key": upload_id, "policy": "p"}})
+
+    async def receive_upload(self, request: web.Request) -> web.StreamResponse:
+        """The unauthenticated multipart form POST the SDK sends to ``uploadUrl``; 204 like S3."""
+        upload_id = request.match_info["id"]
+        form = await request.post()
+        file = form.get("file")
+        if upload_id not in self.pending_uploads or form.get("key") != upload_id or not hasattr(file, "file"):
+            return web.Response(status=400, text="<Error><Code>InvalidArgument</Code></Error>")
+        self.uploaded[self.pending_uploads.pop(upload_id)] = file.file.read()  # type: ignore[union-attr]
+        self.uploads += 1
+        return web.Response(status=204)

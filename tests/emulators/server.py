@@ -1,0 +1,144 @@
+"""One aiohttp server on 127.0.0.1 serving all three emulated APIs under path prefixes.
+
+    /runway/...                      RUNWAYML_BASE_URL = http://127.0.0.1:P/runway
+    /replicate/...                   REPLICATE_BASE_URL = http://127.0.0.1:P/replicate
+    /luma/dream-machine/v1/...       LUMAAI_BASE_URL = http://127.0.0.1:P/luma/dream-machine/v1
+    /_control/...                    test knobs over HTTP (for a subprocess emulator)
+
+Control API (JSON): ``POST /_control/{api}/next`` (a Script, or a list of them) queues scripts for
+the next tasks; ``POST /_control/{api}/default`` sets the default script; ``POST /_control/{api}/rule``
+``{"match": "...", "script": {...}}`` scripts tasks whose prompt contains ``match``;
+``POST /_control/{api}/poll_faults`` and ``/create_faults`` (a list of Faults); ``GET /_control/{api}/stats``;
+``POST /_control/reset``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from tests.emulators._core import ApiState, Fault, Script, reset_middleware
+from tests.emulators._media import VideoFactory
+from tests.emulators.luma import LumaEmulator
+from tests.emulators.replicate import ReplicateEmulator
+from tests.emulators.runway import RunwayEmulator
+
+HOST = "127.0.0.1"
+DEFAULT_KEYS = {"runway": "key_runway_test_0123", "replicate": "r8_replicate_test_0123", "luma": "luma-test-0123"}
+
+
+class EmulatorServer:
+    """Start with ``await server.start()``; knobs live on ``server.runway`` / ``.replicate`` / ``.luma``."""
+
+    def __init__(self, videos: VideoFactory, *, keys: dict[str, str] | None = None, port: int = 0):
+        keys = {**DEFAULT_KEYS, **(keys or {})}
+        self.runway = RunwayEmulator(keys["runway"], videos)
+        self.replicate = ReplicateEmulator(keys["replicate"], videos)
+        self.luma = LumaEmulator(keys["luma"], videos)
+        self.apis: dict[str, ApiState] = {"runway": self.runway, "replicate": self.replicate, "luma": self.luma}
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    def app(self) -> web.Application:
+        """The root application with the three APIs mounted and the control routes."""
+        root = web.Application(middlewares=[reset_middleware], client_max_size=256 * 1024 * 1024)
+        for name, api in self.apis.items():
+            sub = web.Application(client_max_size=256 * 1024 * 1024)
+            sub.add_routes(api.routes())
+            api.prefix = f"/{name}"
+            root.add_subapp(f"/{name}", sub)
+        root.add_routes(
+            [
+                web.post("/_control/reset", self._reset),
+                web.post("/_control/{api}/{knob}", self._control),
+                web.get("/_control/{api}/stats", self._stats),
+            ]
+        )
+        return root
+
+    async def start(self) -> EmulatorServer:
+        """Listen on 127.0.0.1 (an ephemeral port unless one was given)."""
+        self._runner = web.AppRunner(self.app(), shutdown_timeout=0.5, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, HOST, self._port).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening and drop open connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def base(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def runway_url(self) -> str:
+        """Base URL for ``RUNWAYML_BASE_URL``."""
+        return f"{self.base}/runway"
+
+    @property
+    def replicate_url(self) -> str:
+        """Base URL for ``REPLICATE_BASE_URL``."""
+        return f"{self.base}/replicate"
+
+    @property
+    def luma_url(self) -> str:
+        """Base URL for ``LUMAAI_BASE_URL`` (with Luma's ``/dream-machine/v1`` prefix)."""
+        return f"{self.base}/luma/dream-machine/v1"
+
+    def env(self) -> dict[str, str]:
+        """Environment variables pointing the SDKs (and the bot's settings) at this server."""
+        return {
+            "RUNWAYML_BASE_URL": self.runway_url,
+            "RUNWAYML_API_SECRET": self.runway.api_key,
+            "REPLICATE_BASE_URL": self.replicate_url,
+            "REPLICATE_API_TOKEN": self.replicate.api_key,
+            "LUMAAI_BASE_URL": self.luma_url,
+            "LUMAAI_API_KEY": self.luma.api_key,
+        }
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        for api in self.apis.values():
+            api.reset()
+        return web.json_response({"ok": True})
+
+    async def _control(self, request: web.Request) -> web.Response:
+        api = self.apis.get(request.match_info["api"])
+        if api is None:
+            return web.json_response({"error": "unknown api"}, status=404)
+        data: Any = await request.json()
+        items = data if isinstance(data, list) else [data]
+        knob = request.match_info["knob"]
+        if knob == "next":
+            api.script_next(*(Script.from_json(d) for d in items))
+        elif knob == "default":
+            api.default = Script.from_json(items[0])
+        elif knob == "rule":
+            api.rule(str(data["match"]), Script.from_json(data["script"]))
+        elif knob in ("poll_faults", "create_faults"):
+            getattr(api, knob).extend(Fault.from_json(d) for d in items)
+        else:
+            return web.json_response({"error": f"unknown knob {knob}"}, status=404)
+        return web.json_response({"ok": True})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        api = self.apis.get(request.match_info["api"])
+        if api is None:
+            return web.json_response({"error": "unknown api"}, status=404)
+        tasks = {t.id: {"phase": t.phase()[0], "polls": t.polls, "endpoint": t.endpoint} for t in api.tasks.values()}
+        return web.json_response(
+            {"creates": dict(api.creates), "create_count": api.create_count, "uploads": api.uploads, "tasks": tasks}
+        )
+
+
+def default_cache_dir() -> Path:
+    """Where a standalone emulator keeps its clips."""
+    return Path(tempfile.gettempdir()) / "videobot-emulator-clips"
