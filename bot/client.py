@@ -1,0 +1,175 @@
+"""The Discord launcher: :class:`VideoBot` wires the core :class:`~bot.app.App` to discord.py.
+
+``setup_hook`` builds the App, starts the file server, registers the Discord delivery target, loads
+every cog module (``cogs/*.py`` not starting with ``_``), registers the persistent buttons, syncs the
+slash commands (to ``VIDEOBOT_GUILD_IDS`` instantly when set, else globally) and only then starts the
+worker, so a job resumed after a restart always has its delivery target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pkgutil
+import signal
+from pathlib import Path
+
+import discord
+import yarl
+from discord.ext import commands
+
+import cogs
+from bot.app import App
+from bot.errors import ConfigError
+from bot.fileserver import FileServer
+from bot.services.publish import Publisher
+from bot.settings import Settings
+from cogs._delivery import DiscordDelivery
+from cogs._errors import VideoTree
+from cogs._views import JobButton
+from storage import JobState
+
+log = logging.getLogger(__name__)
+READY_TIMEOUT = 60.0
+
+
+def intents() -> discord.Intents:
+    """Only what the bot uses: guilds (channels, roles, permissions) and guild reactions. No message content,
+    no members (reactions carry their member; slash commands carry everything else)."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_reactions = True
+    return wanted
+
+
+def point_discord_at(settings: Settings) -> None:
+    """Send REST and gateway traffic to DISCORD_API_BASE / DISCORD_GATEWAY_URL when they are set."""
+    if settings.discord_api_base:
+        base = settings.discord_api_base.rstrip("/")
+        if "/api/v" not in base:
+            base += "/api/v10"
+        discord.http.Route.BASE = base
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def token_of(settings: Settings) -> str:
+    """The bot token, or a ConfigError that says how to get one."""
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        raise ConfigError(
+            "DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, "
+            "add a bot, copy its token and set DISCORD_TOKEN (see the README)."
+        )
+    return token
+
+
+class VideoBot(commands.Bot):
+    """The videobot Discord client."""
+
+    app: App
+    delivery: DiscordDelivery
+    publisher: Publisher
+    fileserver: FileServer
+
+    def __init__(self, settings: Settings, *, app: App | None = None, **options: object):
+        options.setdefault("intents", intents())
+        options.setdefault("tree_cls", VideoTree)
+        options.setdefault("help_command", None)
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())  # every ping is explicit
+        super().__init__(command_prefix=commands.when_mentioned, **options)  # type: ignore[arg-type]
+        self.settings = settings
+        self._given_app = app
+        self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
+
+    async def setup_hook(self) -> None:
+        """Build the core, load cogs, sync commands, then start the worker."""
+        self.app = self._given_app or await App.create(self.settings)
+        self.fileserver = FileServer(self.settings, self._servable_result)
+        await self.fileserver.start()
+        self.publisher = Publisher(self.app.media, self.settings, self.fileserver)
+        self.delivery = DiscordDelivery(self, self.app.service, self.publisher, self.settings.progress_edit_interval)
+        self.app.router.register(self.delivery)
+        for module in pkgutil.iter_modules(cogs.__path__):
+            if not module.name.startswith("_"):
+                await self.load_extension(f"cogs.{module.name}")
+        self.add_dynamic_items(JobButton)
+        await self.sync_commands()
+        await self.app.worker.start()
+
+    async def sync_commands(self) -> None:
+        """Instant per-guild sync for VIDEOBOT_GUILD_IDS, else a global sync."""
+        if self.settings.guild_ids:
+            for guild_id in self.settings.guild_ids:
+                guild = discord.Object(guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (they can take a while to appear)", len(synced))
+
+    async def _servable_result(self, job_id: int) -> Path | None:
+        """The file server's view of a job: its result, once the result is final."""
+        try:
+            job = await self.app.service.get(job_id)
+        except Exception:
+            return None
+        if job.state not in (JobState.DELIVERING, JobState.DONE) or not job.result_path:
+            return None
+        return Path(job.result_path)
+
+    async def on_ready(self) -> None:
+        """Log who we are."""
+        log.info("logged in as %s (%s) in %d guild(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+
+    async def close(self) -> None:
+        """Stop the worker first (running jobs stay resumable), then the file server and Discord."""
+        if hasattr(self, "app"):
+            await self.app.close()
+        if hasattr(self, "delivery"):
+            await self.delivery.aclose()
+        if hasattr(self, "fileserver"):
+            await self.fileserver.stop()
+        await super().close()
+
+
+async def start_bot(settings: Settings, *, app: App | None = None, ready_timeout: float = READY_TIMEOUT) -> VideoBot:
+    """Log in, connect in the background and return once the bot is ready (for tests and embedding).
+
+    Stop it with ``await bot.close()``."""
+    token = token_of(settings)
+    point_discord_at(settings)
+    bot = VideoBot(settings, app=app)
+    try:
+        await bot.login(token)
+        bot.gateway_task = asyncio.create_task(bot.connect(reconnect=True), name="videobot-gateway")
+        await asyncio.wait_for(bot.wait_until_ready(), ready_timeout)
+    except BaseException:
+        await bot.close()
+        raise
+    return bot
+
+
+async def _serve(settings: Settings, token: str) -> None:
+    point_discord_at(settings)
+    async with VideoBot(settings) as bot:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError):  # SIGTERM (docker stop): close cleanly
+            loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
+        await bot.start(token)
+
+
+def run_bot(settings: Settings) -> int:
+    """Run the bot until it is stopped; ``videobot run``."""
+    token = token_of(settings)
+    try:
+        asyncio.run(_serve(settings, token))
+    except discord.LoginFailure:
+        raise ConfigError(
+            "Discord refused DISCORD_TOKEN; reset the token in the developer portal and set it again."
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise ConfigError("Discord refused the bot's intents; the bot needs no privileged intents.") from None
+    return 0

@@ -1,0 +1,270 @@
+"""The Discord delivery target: progress edits, the result message, failure notices.
+
+While the interaction token lives (15 minutes, minus a safety margin) the status message is edited and
+the result is posted through the interaction's webhook, under the interaction's upload limit.  After
+that, progress goes to a reply in the channel and the result is a channel message replying to the
+original, under the guild's limit.
+
+Exactly once: before uploading, ``sending_at`` is written to the job's delivery dict.  A repeated
+``deliver`` (the bot died between posting and marking the job done) first looks for the result in the
+channel's recent messages (footer ``job #N``); channel sends also carry a per-job nonce with
+``enforce_nonce`` so Discord itself drops a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.delivery import Progress, Receipt
+from bot.errors import DeliveryError
+from bot.services.generation import GenerationService
+from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Job, Offer, Publisher
+from cogs import _render as render
+from cogs._errors import NO_PINGS
+from cogs._views import ACTIONS, result_view
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+log = logging.getLogger(__name__)
+
+TOKEN_MARGIN = 60.0  # stop using a token a minute before Discord does
+TOKEN_DEAD_CODES = {10015, 50027}  # Unknown Webhook, Invalid Webhook Token
+MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the ladder
+
+
+def token_alive(delivery: dict[str, Any], now: float | None = None) -> bool:
+    """Whether the interaction token may still be used."""
+    expires = delivery.get("token_expires_at")
+    if not delivery.get("token") or not delivery.get("application_id") or not expires:
+        return False
+    return (time.time() if now is None else now) < float(expires) - TOKEN_MARGIN
+
+
+def nonce_for(job: Job) -> str:
+    """A per-job nonce (max 25 characters) that differs between installations reusing job ids."""
+    return f"vb{job.id}.{int(job.created_at * 1000) % 10**9}"[:25]
+
+
+class DiscordDelivery:
+    """``DeliveryTarget`` for ``{"kind": "discord"}`` jobs."""
+
+    kind = "discord"
+
+    def __init__(self, bot: VideoBot, service: GenerationService, publisher: Publisher, interval: float):
+        self.bot = bot
+        self.service = service
+        self.publisher = publisher
+        self.interval = interval
+        self._pending: dict[int, Progress] = {}
+        self._last: dict[int, float] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._status_ids: dict[int, int] = {}
+        self._closed: set[int] = set()
+
+    # --- progress --------------------------------------------------------------------------------------
+    async def progress(self, update: Progress) -> None:
+        """Coalesce updates; at most one edit per job per ``interval``, the newest state winning."""
+        job_id = update.job.id
+        if job_id in self._closed:
+            return
+        current = self._pending.get(job_id)
+        if current is not None and current.job.updated_at > update.job.updated_at:
+            return  # an older snapshot arrived late
+        self._pending[job_id] = update
+        if job_id not in self._tasks:
+            self._tasks[job_id] = asyncio.create_task(self._flush(job_id), name=f"videobot-progress-{job_id}")
+
+    async def _flush(self, job_id: int) -> None:
+        try:
+            while job_id in self._pending:
+                wait = self._last.get(job_id, 0.0) + self.interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                update = self._pending.pop(job_id, None)
+                if update is None or job_id in self._closed:
+                    break
+                self._last[job_id] = time.monotonic()
+                await self._edit_status(update.job, embed=render.status_embed(update.job, update.queue_position))
+        except Exception:
+            log.warning("progress edit for job %s failed", job_id, exc_info=True)
+        finally:
+            self._tasks.pop(job_id, None)
+
+    def _close(self, job_id: int) -> None:
+        """No more progress for this job (its result or failure is being shown)."""
+        self._closed.add(job_id)
+        self._pending.pop(job_id, None)
+        self._last.pop(job_id, None)
+        task = self._tasks.pop(job_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def aclose(self) -> None:
+        """Cancel pending progress edits (shutdown)."""
+        for job_id in list(self._tasks):
+            self._close(job_id)
+
+    # --- talking to Discord ----------------------------------------------------------------------------
+    def _webhook(self, delivery: dict[str, Any]) -> discord.Webhook:
+        return discord.Webhook.partial(int(delivery["application_id"]), str(delivery["token"]), client=self.bot)
+
+    async def _channel(self, delivery: dict[str, Any]) -> discord.abc.Messageable:
+        channel_id = int(delivery["channel_id"])
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            channel = await self.bot.fetch_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise DeliveryError(detail=f"channel {channel_id} cannot receive messages")
+        return channel
+
+    async def _guild_limit(self, delivery: dict[str, Any]) -> int:
+        guild_id = delivery.get("guild_id")
+        if not guild_id:
+            return DEFAULT_UPLOAD_LIMIT
+        guild = self.bot.get_guild(int(guild_id))
+        if guild is None:
+            with contextlib.suppress(discord.HTTPException):
+                guild = await self.bot.fetch_guild(int(guild_id))
+        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+
+    def _reply(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        """Send kwargs making a message a reply to the job's status message (no ping)."""
+        if not delivery.get("message_id"):
+            return {}
+        ref = discord.MessageReference(
+            message_id=int(delivery["message_id"]), channel_id=int(delivery["channel_id"]), fail_if_not_exists=False
+        )
+        return {"reference": ref, "mention_author": False}
+
+    async def _edit_status(self, job: Job, **fields: Any) -> bool:
+        """Edit the job's status message (webhook while the token lives, else a channel reply)."""
+        d = job.delivery
+        if token_alive(d) and d.get("message_id"):
+            try:
+                await self._webhook(d).edit_message(int(d["message_id"]), **fields)
+                return True
+            except discord.HTTPException as exc:
+                if exc.code not in TOKEN_DEAD_CODES and exc.status != 401:
+                    log.info("job %s: status message not editable (%s)", job.id, exc)
+                    return False
+        status_id = self._status_ids.get(job.id) or d.get("status_message_id")
+        if not status_id and not d.get("token"):
+            status_id = d.get("message_id")  # a reaction job's placeholder is a plain channel message
+        channel = await self._channel(d)
+        if status_id:
+            try:
+                await channel.get_partial_message(int(status_id)).edit(**fields)  # type: ignore[attr-defined]
+                return True
+            except discord.NotFound:
+                return False
+        message = await channel.send(**fields, **self._reply(d), allowed_mentions=NO_PINGS)
+        self._status_ids[job.id] = message.id
+        await self.service.note_delivery(job.id, status_message_id=message.id)
+        return True
+
+    # --- the result --------------------------------------------------------------------------------------
+    async def deliver(self, job: Job, video: Path) -> Receipt:
+        """Post the result (attach / re-encode / link); repeat-safe, see the module docstring."""
+        self._close(job.id)
+        job = await self.service.get(job.id)
+        d = job.delivery
+        if d.get("sending_at"):
+            earlier = await self._find_posted(job)
+            if earlier is not None:
+                log.info("job %s: result was already posted as message %s", job.id, earlier.id)
+                return Receipt(message_id=earlier.id)
+        job = await self.service.note_delivery(job.id, sending_at=time.time())
+        via_webhook = token_alive(d)
+        limit = int(d.get("upload_limit") or 0) if via_webhook else await self._guild_limit(d)
+        plan = self.publisher.plan(job, video, limit)
+        offer = await plan.first()
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                message = await self._post(job, offer, via_webhook)
+                break
+            except discord.HTTPException as exc:
+                if exc.status == 413 and offer.attaches:
+                    log.info("job %s: %d bytes refused as too large; dropping a rung", job.id, offer.size_bytes)
+                    offer = await plan.after_refusal(offer)
+                elif exc.status == 403 and exc.code == 50013 and offer.attaches:
+                    offer = await plan.after_failure(offer)  # no Attach Files here: link instead
+                elif via_webhook and (exc.code in TOKEN_DEAD_CODES or exc.status == 401):
+                    via_webhook = False
+                    plan = self.publisher.plan(job, video, await self._guild_limit(d))
+                    offer = await plan.first()
+                else:
+                    raise DeliveryError(detail=f"posting the result failed: {exc}") from exc
+        else:
+            raise DeliveryError(detail=f"no rung of the delivery ladder worked for job {job.id}")
+        await self._decorate(job, message)
+        return Receipt(message_id=message.id, url=offer.url)
+
+    async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:
+        d = job.delivery
+        kwargs: dict[str, Any] = {
+            "content": render.result_content(job, offer),
+            "embed": render.result_embed(job),
+            "view": result_view(job.id),
+            "allowed_mentions": discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
+            ),
+        }
+        if offer.attaches and offer.path is not None:
+            kwargs["file"] = discord.File(offer.path, filename=f"videobot-{job.id}.mp4")
+        if via_webhook:
+            return await self._webhook(d).send(wait=True, **kwargs)
+        channel = await self._channel(d)
+        return await channel.send(nonce=nonce_for(job), **self._reply(d), **kwargs)
+
+    async def _decorate(self, job: Job, message: discord.Message) -> None:
+        """Reactions on the result and a link to it from the status message (best effort)."""
+        for _, emoji, _ in ACTIONS.values():
+            try:
+                await message.add_reaction(emoji)
+            except discord.HTTPException as exc:
+                log.info("job %s: could not add %s (%s)", job.id, emoji, exc)
+                break
+        url = render.jump_url(job.guild_id, message.channel.id, message.id)
+        try:
+            await self._edit_status(job, embed=render.done_embed(job, url))
+        except discord.HTTPException as exc:
+            log.info("job %s: status message not updated (%s)", job.id, exc)
+
+    async def _find_posted(self, job: Job) -> discord.Message | None:
+        """The result message of an interrupted delivery, if it made it to the channel."""
+        d = job.delivery
+        marker = f"job #{job.id} ·"
+        try:
+            channel = await self._channel(d)
+            after = discord.Object(int(d["message_id"])) if d.get("message_id") else None
+            async for message in channel.history(limit=100, after=after):
+                if message.author.id != self.bot.user.id:  # type: ignore[union-attr]
+                    continue
+                footer = message.embeds[0].footer.text if message.embeds else None
+                if footer and footer.startswith(marker):
+                    return message
+        except discord.HTTPException as exc:
+            log.info("job %s: could not search for an earlier delivery (%s)", job.id, exc)
+        return None
+
+    # --- failure ------------------------------------------------------------------------------------------
+    async def failed(self, job: Job, message: str) -> None:
+        """Turn the status message into the failure notice (or reply with it when that is gone)."""
+        self._close(job.id)
+        embed = render.failed_embed(job, message)
+        try:
+            if await self._edit_status(job, embed=embed):
+                return
+            channel = await self._channel(job.delivery)
+            await channel.send(content=f"<@{job.owner_id}>", embed=embed, allowed_mentions=discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(job.owner_id)]))  # fmt: skip
+        except discord.HTTPException as exc:
+            log.warning("job %s: failure notice not shown (%s)", job.id, exc)

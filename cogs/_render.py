@@ -1,0 +1,189 @@
+"""What jobs look like in Discord: status and result embeds, progress bars, lists.
+
+User text is escaped (markdown) and cut to Discord's limits here, in one place; mentions inside
+user text can never ping anyone because every message also sets AllowedMentions.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+
+from bot.prompt import CAMERA_MOVES, STYLES
+from bot.services.publish import Job, JobState, Offer, Rung, describe_size, state_label
+from bot.services.quota import QuotaStatus, format_seconds, format_wait
+
+COLOUR = {"work": 0x5865F2, "done": 0x57F287, "fail": 0xED4245}
+BAR_WIDTH = 14
+MAX_DESCRIPTION = 4000  # below Discord's 4096 (escaping and the ellipsis need room)
+MAX_FIELD = 1000  # below 1024
+
+
+def clip(text: str, limit: int, *, escape: bool = True) -> str:
+    """User text made safe for an embed: markdown escaped, cut to ``limit`` with an ellipsis."""
+    text = discord.utils.escape_markdown(text) if escape else text
+    text = text.replace("@", "@\u200b")  # @everyone/@here render as text even where mentions are parsed
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    trailing = len(cut) - len(cut.rstrip("\\"))
+    if trailing % 2:  # never end on half of an escape sequence
+        cut = cut[:-1]
+    return cut + "…"
+
+
+def progress_bar(fraction: float) -> str:
+    """``▰▰▰▰▱▱▱▱ 50%``."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    filled = round(fraction * BAR_WIDTH)
+    return f"{'▰' * filled}{'▱' * (BAR_WIDTH - filled)} {fraction:.0%}"
+
+
+def timestamp(when: float, style: str = "R") -> str:
+    """A Discord timestamp (shown in each reader's time zone)."""
+    return f"<t:{int(when)}:{style}>"
+
+
+def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | None) -> str | None:
+    """A link to a message."""
+    if not channel_id or not message_id:
+        return None
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def _title(job: Job, limit: int = 200) -> str:
+    verb = {"extend": "Extension", "reroll": "Re-roll"}.get(job.kind, "Video")
+    return f"{verb} #{job.id}"
+
+
+def status_embed(job: Job, queue_position: int = 0) -> discord.Embed:
+    """The progress message of a job that is not finished yet."""
+    label = state_label(job, queue_position)
+    embed = discord.Embed(title=f"⏳ {_title(job)} — {label}", colour=COLOUR["work"])
+    embed.description = clip(str(job.spec.get("subject") or "(from the image)"), MAX_DESCRIPTION)
+    fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)
+    embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
+    embed.set_footer(text=f"{job.model} · {job.spec.get('duration', '?')} s · job #{job.id}")
+    return embed
+
+
+def done_embed(job: Job, result_url: str | None) -> discord.Embed:
+    """What the progress message turns into once the result is posted."""
+    embed = discord.Embed(title=f"✅ {_title(job)} — done", colour=COLOUR["done"])
+    embed.description = f"[Go to the result]({result_url})" if result_url else "The result was posted below."
+    embed.set_footer(text=f"job #{job.id}")
+    return embed
+
+
+def failed_embed(job: Job, message: str) -> discord.Embed:
+    """What the progress message turns into when the job failed or was cancelled."""
+    cancelled = job.state is JobState.CANCELLED
+    embed = discord.Embed(title=f"{'⏹️' if cancelled else '❌'} {_title(job)} — {state_label(job)}",
+                          colour=COLOUR["fail"])  # fmt: skip
+    embed.description = clip(message, 1000, escape=False)
+    embed.set_footer(text=f"job #{job.id}")
+    return embed
+
+
+def result_content(job: Job, offer: Offer) -> str:
+    """The plain-text line of a result message: the owner's mention and, for links, the URL."""
+    text = f"<@{job.owner_id}> your video is ready."
+    size = describe_size(offer.original_bytes)
+    if offer.rung is Rung.REENCODE:
+        text += f" (Re-encoded from {size} to fit this server's {describe_size(offer.limit_bytes)} upload limit.)"
+    elif offer.rung is Rung.LINK and offer.url:
+        expiry = f" — this link expires {timestamp(offer.expires_at)}" if offer.expires_at else ""
+        text += f" It is {size}, too large to upload here: {offer.url}{expiry}"
+    elif offer.rung is Rung.NONE:
+        text += (f" It is {size}, too large to upload here, and no download link is available; "
+                 "ask the server owner to set up the file server.")  # fmt: skip
+    return text
+
+
+def result_embed(job: Job) -> discord.Embed:
+    """The result's description: prompt and parts, model, seed, duration, cost."""
+    spec = job.spec
+    embed = discord.Embed(title=f"🎬 {_title(job)}", colour=COLOUR["done"])
+    embed.description = clip(str(spec.get("subject") or "(animated from an image)"), MAX_DESCRIPTION)
+    for key, name in (("setting", "Setting"), ("lighting", "Lighting"), ("details", "Details")):
+        if spec.get(key):
+            embed.add_field(name=name, value=clip(str(spec[key]), MAX_FIELD), inline=False)
+    if spec.get("camera") in CAMERA_MOVES:
+        embed.add_field(name="Camera", value=str(spec["camera"]).replace("_", " "))
+    if spec.get("style") in STYLES:
+        embed.add_field(name="Style", value=str(spec["style"]))
+    if spec.get("negative"):
+        embed.add_field(name="Avoid", value=clip(str(spec["negative"]), MAX_FIELD), inline=False)
+    embed.add_field(name="Model", value=clip(job.model, 100))
+    embed.add_field(name="Seed", value=str(spec.get("seed", "?")))
+    embed.add_field(name="Duration", value=f"{spec.get('duration', '?')} s")
+    cost = format_seconds(job.cost_seconds) if job.cost_seconds else "free (cached)"
+    embed.add_field(name="Cost", value=cost)
+    if job.parent_job_id:
+        embed.add_field(name="From", value=f"job #{job.parent_job_id}")
+    embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
+    return embed
+
+
+def quota_embed(status: QuotaStatus, now: float | None = None) -> discord.Embed:
+    """/quota."""
+    now = time.time() if now is None else now
+    embed = discord.Embed(title="Your video quota", colour=COLOUR["work"])
+    embed.add_field(name="Used (24 h)", value=format_seconds(status.used))
+    embed.add_field(name="Left", value=format_seconds(status.remaining))
+    embed.add_field(name="Limit", value=f"{format_seconds(status.limit)} per 24 h")
+    if status.next_free_at is not None:
+        wait = format_wait(status.next_free_at - now)
+        embed.add_field(name="Frees up", value=f"{timestamp(status.next_free_at)} (in {wait})", inline=False)
+    if status.guild_budget is not None:
+        used = format_seconds(status.guild_used or 0.0)
+        embed.add_field(name="Server budget", value=f"{used} of {format_seconds(status.guild_budget)} used today",
+                        inline=False)  # fmt: skip
+    return embed
+
+
+def jobs_embed(rows: list[tuple[Job, int]]) -> discord.Embed:
+    """/jobs: queued and running jobs."""
+    embed = discord.Embed(title="Your jobs", colour=COLOUR["work"])
+    if not rows:
+        embed.description = "Nothing queued or running."
+        return embed
+    lines = []
+    for job, position in rows[:20]:
+        subject = clip(str(job.spec.get("subject") or "(image)"), 60)
+        bar = "" if job.state is JobState.QUEUED else f"\n{progress_bar(job.progress)}"
+        lines.append(f"**#{job.id}** · {state_label(job, position)} · {job.model}\n{subject}{bar}")
+    embed.description = "\n\n".join(lines)[:MAX_DESCRIPTION]
+    return embed
+
+
+def history_embed(jobs: list[Job]) -> discord.Embed:
+    """/history: recent results with links to their messages."""
+    embed = discord.Embed(title="Your recent videos", colour=COLOUR["done"])
+    if not jobs:
+        embed.description = "No finished videos yet. Try /video."
+        return embed
+    lines = []
+    for job in jobs[:15]:
+        subject = clip(str(job.spec.get("subject") or "(image)"), 80)
+        when = timestamp(job.finished_at or job.created_at)
+        url = jump_url(job.guild_id, _channel_of(job), job.message_id)
+        link = f"[message]({url})" if url else (f"[video]({job.result_url})" if job.result_url else "")
+        lines.append(f"**#{job.id}** {when} · {subject} {link}".rstrip())
+    embed.description = "\n".join(lines)[:MAX_DESCRIPTION]
+    return embed
+
+
+def _channel_of(job: Job) -> int | None:
+    value: Any = job.delivery.get("result_channel_id") or job.delivery.get("channel_id") or job.channel_id
+    return int(value) if value else None
+
+
+def job_choice_name(job: Job) -> str:
+    """An autocomplete label: ``#12 · a cat on a skateboard · 5 s · 2025-01-01``."""
+    subject = " ".join(str(job.spec.get("subject") or "(image)").split())[:60]
+    day = datetime.fromtimestamp(job.created_at, UTC).strftime("%Y-%m-%d")
+    return f"#{job.id} · {subject} · {job.spec.get('duration', '?')} s · {day}"[:100]

@@ -1,0 +1,100 @@
+"""The Extend / Re-roll / Delete buttons on result messages, and the actions shared with the reactions.
+
+The buttons are DynamicItems whose custom ids carry the job id (``videobot:extend:42``), so they keep
+working after a restart with no view store: discord.py matches the id against the template.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.errors import JobNotFound, NotJobOwner
+from bot.services.generation import Requester
+from cogs._errors import report
+from cogs._start import bot_of, is_moderator, start_from_interaction
+
+ACTIONS = {
+    "extend": ("Extend", "⏩", discord.ButtonStyle.primary),
+    "reroll": ("Re-roll", "🔁", discord.ButtonStyle.secondary),
+    "delete": ("Delete", "❌", discord.ButtonStyle.danger),
+}
+EMOJI_ACTIONS = {emoji: action for action, (_, emoji, _) in ACTIONS.items()}
+CUSTOM_ID = re.compile(r"videobot:(?P<action>extend|reroll|delete):(?P<job_id>[0-9]{1,18})")
+
+
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
+    """One of the three result buttons for one job."""
+
+    def __init__(self, action: str, job_id: int):
+        label, emoji, style = ACTIONS[action]
+        super().__init__(
+            discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"videobot:{action}:{job_id}")
+        )
+        self.action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> JobButton:
+        """Rebuild the button from a click (also after a restart)."""
+        return cls(match["action"], int(match["job_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Run the action; any failure becomes a private message (views don't reach the tree's on_error)."""
+        try:
+            if self.action == "delete":
+                await delete_result(interaction, self.job_id)
+            elif self.action == "extend":
+                await start_from_interaction(interaction, lambda who: bot_of(interaction).app.service.extend(
+                    who, self.job_id))  # fmt: skip
+            else:
+                await start_from_interaction(interaction, lambda who: bot_of(interaction).app.service.reroll(
+                    who, self.job_id))  # fmt: skip
+        except Exception as exc:
+            await report(interaction, exc)
+
+
+def result_view(job_id: int) -> discord.ui.View:
+    """The buttons for a result message."""
+    view = discord.ui.View(timeout=None)
+    for action in ACTIONS:
+        view.add_item(JobButton(action, job_id))
+    # Dynamic items route clicks by custom id; a stopped view is not kept in the client's view store,
+    # so thousands of results don't pile up in memory.
+    view.stop()
+    return view
+
+
+def job_id_of(message: discord.Message) -> int | None:
+    """The job a result message belongs to, from its buttons' custom ids."""
+    for row in message.components:
+        for child in getattr(row, "children", []):
+            match = CUSTOM_ID.fullmatch(getattr(child, "custom_id", None) or "")
+            if match:
+                return int(match["job_id"])
+    return None
+
+
+async def delete_result(interaction: discord.Interaction[Any], job_id: int) -> None:
+    """Delete a result message (the job's owner, or a member with Manage Messages)."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    who = Requester(user_id=interaction.user.id, guild_id=interaction.guild_id, is_admin=is_moderator(interaction))
+    await check_can_delete(bot_of(interaction), who, job_id)
+    if interaction.message is not None:
+        await interaction.message.delete()
+    await interaction.followup.send(f"Deleted the result of job #{job_id}.", ephemeral=True)
+
+
+async def check_can_delete(bot: Any, who: Requester, job_id: int) -> None:
+    """Owner or moderator; a job that no longer exists may be deleted by moderators only."""
+    try:
+        await bot.app.service.authorize(who, job_id)
+    except JobNotFound:
+        if not who.is_admin:
+            raise NotJobOwner("Only the video's owner or a moderator can delete it.") from None
+    except NotJobOwner:
+        raise NotJobOwner("Only the video's owner or a member with Manage Messages can delete it.") from None

@@ -1,0 +1,88 @@
+"""/admin quota, /admin default, /admin budget: server limits, for members with Manage Server.
+
+The permission is the commands' default (Discord hides them from others) AND checked again here at
+run time, because server admins can override a command's default permissions in their settings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Range
+from discord.ext import commands
+
+from bot.services.quota import format_seconds
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+Amount = Range[int, 0, 10_000_000]
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class Admin(commands.GroupCog, group_name="admin", group_description="Server limits for videos (Manage Server)."):
+    """Quota settings for server admins."""
+
+    def __init__(self, bot: VideoBot):
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Run-time permission check (whatever the server did to the command's defaults)."""
+        perms = interaction.permissions
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        if not (perms.manage_guild or perms.administrator):
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    @app_commands.command(name="quota", description="Set one member's seconds of video per 24 h.")
+    @app_commands.describe(user="The member", seconds="Seconds per 24 h (leave empty: back to the server default)")
+    async def quota(self, interaction: discord.Interaction[Any], user: discord.Member | discord.User,
+                    seconds: Amount | None = None) -> None:  # fmt: skip
+        """Set a member's limit."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = interaction.guild_id
+        await self.bot.app.quota.set_user_limit(guild_id, user.id, None if seconds is None else float(seconds))
+        status = await self.bot.app.quota.status(user.id, guild_id)
+        text = (f"{user.mention} may now make {format_seconds(status.limit)} of video per 24 h "
+                f"({format_seconds(status.used)} used).")  # fmt: skip
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+    @app_commands.command(name="default", description="Set the server's default seconds of video per member per 24 h.")
+    @app_commands.describe(seconds="Seconds per member per 24 h (leave empty: the bot's default)")
+    async def default(self, interaction: discord.Interaction[Any], seconds: Amount | None = None) -> None:
+        """Set the guild default."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = int(interaction.guild_id or 0)
+        await self.bot.app.quota.set_guild_limits(guild_id, default_seconds=None if seconds is None else float(seconds))
+        shown = format_seconds(seconds) if seconds is not None else f"the bot's default ({self._bot_default()})"
+        await interaction.followup.send(f"Members now get {shown} of video per 24 h unless set individually.",
+                                        ephemeral=True)  # fmt: skip
+
+    @app_commands.command(name="budget", description="Set the server's total seconds of video per 24 h.")
+    @app_commands.describe(seconds="Seconds per 24 h for everyone together (leave empty: no server budget)")
+    async def budget(self, interaction: discord.Interaction[Any], seconds: Amount | None = None) -> None:
+        """Set the guild budget."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = int(interaction.guild_id or 0)
+        await self.bot.app.quota.set_guild_limits(guild_id, budget=None if seconds is None else float(seconds))
+        if seconds is not None:
+            text = f"This server may now make {format_seconds(seconds)} of video per 24 h in total."
+        elif self.bot.settings.guild_daily_budget is not None:
+            default = format_seconds(self.bot.settings.guild_daily_budget)
+            text = f"The server budget is back to the bot's default, {default} per 24 h."
+        else:
+            text = "This server now has no daily budget beyond each member's quota."
+        await interaction.followup.send(text, ephemeral=True)
+
+    def _bot_default(self) -> str:
+        return format_seconds(self.bot.settings.daily_seconds)
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Admin(bot))

@@ -1,0 +1,180 @@
+"""/video, /animate and /extend: each checks its options, acknowledges, and calls one service method."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, Range
+from discord.ext import commands
+
+from bot.errors import InvalidMedia, JobNotFound
+from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
+from bot.providers.base import Capability
+from cogs import _render as render
+from cogs._start import start_from_interaction
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+CAMERA_CHOICES = [Choice(name=key.replace("_", " "), value=key) for key in CAMERA_MOVES]
+STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
+ASPECT_CHOICES = [Choice(name=aspect, value=aspect) for aspect in ASPECTS]
+Text = Range[str, 1, MAX_PART_CHARS]
+Seconds = Range[int, 1, 60]
+Seed = Range[int, 0, MAX_SEED]
+
+
+def _value(choice: Choice[str] | None) -> str | None:
+    return choice.value if choice is not None else None
+
+
+class Generate(commands.Cog):
+    """Make videos from prompts and images, and extend them."""
+
+    def __init__(self, bot: VideoBot):
+        self.bot = bot
+
+    # --- autocomplete ------------------------------------------------------------------------------------
+    def _model_choices(self, current: str, capability: Capability) -> list[Choice[str]]:
+        out = []
+        for info in self.bot.app.registry.models():
+            if not info.can(capability) or current.lower() not in info.name.lower():
+                continue
+            durations = info.durations
+            span = f"{durations[0]}-{durations[-1]} s" if len(durations) > 2 else "/".join(map(str, durations)) + " s"
+            out.append(Choice(name=f"{info.name} · {span} · x{info.cost_weight:g} quota"[:100], value=info.name))
+        return out[:25]
+
+    def _duration_choices(self, interaction: discord.Interaction[Any], capability: Capability) -> list[Choice[int]]:
+        model = getattr(interaction.namespace, "model", None)
+        try:
+            info = self.bot.app.registry.choose(model or None, capability)
+        except Exception:  # an unknown model typed so far: offer nothing rather than fail the autocomplete
+            return []
+        return [Choice(name=f"{d} s ({info.name})", value=d) for d in info.durations][:25]
+
+    async def _t2v_models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return self._model_choices(current, Capability.TEXT_TO_VIDEO)
+
+    async def _i2v_models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return self._model_choices(current, Capability.IMAGE_TO_VIDEO)
+
+    async def _t2v_durations(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
+        return self._duration_choices(interaction, Capability.TEXT_TO_VIDEO)
+
+    async def _i2v_durations(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
+        return self._duration_choices(interaction, Capability.IMAGE_TO_VIDEO)
+
+    async def _finished_jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
+        jobs = await self.bot.app.service.history(interaction.user.id, limit=25)
+        names = [(render.job_choice_name(job), job.id) for job in jobs]
+        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+
+    # --- commands ----------------------------------------------------------------------------------------
+    @app_commands.command(name="video", description="Make a video from a text prompt.")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        prompt="The subject and what it does, e.g. 'a red fox trotting through fresh snow'",
+        camera="Camera move",
+        style="Visual style",
+        setting="Where and when, e.g. 'a pine forest at dawn'",
+        lighting="e.g. 'golden hour', 'neon'",
+        details="Anything else: colours, mood, lens…",
+        duration="Seconds (the model decides what it accepts)",
+        aspect="Aspect ratio",
+        model="Which model (default: the server's)",
+        seed="Same seed + same prompt = same video",
+        negative="What to avoid",
+    )
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
+    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations)  # type: ignore[misc]
+    async def video(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: Text,
+        camera: Choice[str] | None = None,
+        style: Choice[str] | None = None,
+        setting: Text | None = None,
+        lighting: Text | None = None,
+        details: Text | None = None,
+        duration: Seconds | None = None,
+        aspect: Choice[str] | None = None,
+        model: str | None = None,
+        seed: Seed | None = None,
+        negative: Text | None = None,
+    ) -> None:
+        """Make a video from a text prompt."""
+        # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
+        spec = PromptSpec.create(
+            prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
+            negative=negative, duration=duration, aspect=_value(aspect), seed=seed, model=model,
+        )  # fmt: skip
+        await start_from_interaction(interaction, lambda who: self.bot.app.service.submit(who, spec))
+
+    @app_commands.command(name="animate", description="Animate an image into a video.")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        image="The image to animate (PNG, JPEG, WebP or GIF)",
+        prompt="What should happen, e.g. 'the cat slowly turns its head'",
+        camera="Camera move",
+        style="Visual style",
+        duration="Seconds (the model decides what it accepts)",
+        aspect="Aspect ratio",
+        model="Which model (default: the server's)",
+        seed="Same seed + same image = same video",
+    )
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
+    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations)  # type: ignore[misc]
+    async def animate(
+        self,
+        interaction: discord.Interaction[Any],
+        image: discord.Attachment,
+        prompt: Text | None = None,
+        camera: Choice[str] | None = None,
+        style: Choice[str] | None = None,
+        duration: Seconds | None = None,
+        aspect: Choice[str] | None = None,
+        model: str | None = None,
+        seed: Seed | None = None,
+    ) -> None:
+        """Animate an image into a video."""
+        cap = self.bot.settings.max_image_bytes
+        if image.size > cap:  # the declared size, checked before a single byte is downloaded
+            raise InvalidMedia(
+                f"That file is {image.size / 1_048_576:.1f} MiB; images up to {cap / 1_048_576:.0f} MiB are accepted."
+            )
+        spec = PromptSpec.create(
+            prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=_value(aspect), seed=seed,
+            model=model, allow_empty_subject=True,
+        )  # fmt: skip
+
+        async def submit(who: Any) -> Any:
+            data = await image.read()  # from the URL in Discord's own payload, nothing else
+            if len(data) > cap:
+                raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
+            return await self.bot.app.service.submit(who, spec, image=data)
+
+        await start_from_interaction(interaction, submit)
+
+    @app_commands.command(name="extend", description="Continue one of your videos (default: your latest).")
+    @app_commands.guild_only()
+    @app_commands.describe(job="Which of your videos (default: the latest)", prompt="What happens next")
+    @app_commands.autocomplete(job=_finished_jobs)
+    async def extend(
+        self, interaction: discord.Interaction[Any], job: int | None = None, prompt: Text | None = None
+    ) -> None:
+        """Continue one of your videos."""
+        if job is None:
+            latest = await self.bot.app.service.history(interaction.user.id, limit=1)
+            if not latest:
+                raise JobNotFound("You have no finished video to extend yet; make one with /video.")
+            job = latest[0].id
+        job_id = job
+        await start_from_interaction(interaction, lambda who: self.bot.app.service.extend(who, job_id, prompt=prompt))
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Generate(bot))

@@ -1,0 +1,72 @@
+"""/quota, /jobs, /cancel and /history: private answers about a user's own videos."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice
+from discord.ext import commands
+
+from cogs import _render as render
+from cogs._start import requester
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+
+class Jobs(commands.Cog):
+    """What you have left, what is running, and what you made."""
+
+    def __init__(self, bot: VideoBot):
+        self.bot = bot
+
+    async def _active_jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
+        rows = await self.bot.app.service.active_jobs(interaction.user.id)
+        names = [(render.job_choice_name(job), job.id) for job, _ in rows]
+        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+
+    @app_commands.command(name="quota", description="How many seconds of video you have left, and when more free up.")
+    @app_commands.guild_only()
+    async def quota(self, interaction: discord.Interaction[Any]) -> None:
+        """Show your quota."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        status = await self.bot.app.quota.status(interaction.user.id, interaction.guild_id)
+        await interaction.followup.send(embed=render.quota_embed(status), ephemeral=True)
+
+    @app_commands.command(name="jobs", description="Your queued and running videos.")
+    @app_commands.guild_only()
+    async def jobs(self, interaction: discord.Interaction[Any]) -> None:
+        """List your unfinished jobs with queue position and progress."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        rows = await self.bot.app.service.active_jobs(interaction.user.id)
+        await interaction.followup.send(embed=render.jobs_embed(rows), ephemeral=True)
+
+    @app_commands.command(name="cancel", description="Cancel a queued or running video (your quota is refunded).")
+    @app_commands.guild_only()
+    @app_commands.describe(job="Which job")
+    @app_commands.autocomplete(job=_active_jobs)
+    async def cancel(self, interaction: discord.Interaction[Any], job: int) -> None:
+        """Cancel a job."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        cancelled = await self.bot.app.service.cancel(requester(interaction, None), job)
+        if cancelled.state.finished:  # it never left the queue, so the worker will not announce it
+            text = f"Job #{job} was cancelled; your quota was refunded."
+            await self.bot.delivery.failed(cancelled, "Cancelled; the quota was refunded.")
+        else:
+            text = f"Job #{job} is being stopped; your quota will be refunded."
+        await interaction.followup.send(text, ephemeral=True)
+
+    @app_commands.command(name="history", description="Your recent videos, with links to them.")
+    @app_commands.guild_only()
+    async def history(self, interaction: discord.Interaction[Any]) -> None:
+        """List your recent results."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        jobs = await self.bot.app.service.history(interaction.user.id, limit=15)
+        await interaction.followup.send(embed=render.history_embed(jobs), ephemeral=True)
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Jobs(bot))

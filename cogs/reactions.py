@@ -1,0 +1,85 @@
+"""⏩ extends, 🔁 re-rolls, ❌ deletes — reactions on the bot's result messages.
+
+Only raw reaction events are used (no message cache, no message-content intent): the job id is read
+from the result message's button custom ids.  Errors go to the user privately (a DM, else a reply that
+deletes itself) and never out of the listener.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from bot.services.generation import Requester
+from cogs._errors import report_to
+from cogs._start import start_from_reaction
+from cogs._views import EMOJI_ACTIONS, check_can_delete, job_id_of
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+log = logging.getLogger(__name__)
+
+
+class Reactions(commands.Cog):
+    """Reaction shortcuts on result messages."""
+
+    def __init__(self, bot: VideoBot):
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """Dispatch ⏩ 🔁 ❌ on our own result messages."""
+        me = self.bot.user
+        action = EMOJI_ACTIONS.get(str(payload.emoji))
+        if me is None or action is None or payload.user_id == me.id or payload.guild_id is None:
+            return
+        if payload.message_author_id is not None and payload.message_author_id != me.id:
+            return
+        member = payload.member
+        channel: Any = self.bot.get_channel(payload.channel_id)
+        try:
+            if channel is None:
+                channel = await self.bot.fetch_channel(payload.channel_id)
+            message = await channel.fetch_message(payload.message_id)
+            job_id = job_id_of(message)
+            if job_id is None or message.author.id != me.id:
+                return
+            user = member or await self.bot.fetch_user(payload.user_id)
+            await self._run(action, job_id, user, channel, message)
+        except Exception as exc:
+            user_obj = member or self.bot.get_user(payload.user_id)
+            if user_obj is None:
+                log.warning("reaction by %s failed: %r", payload.user_id, exc)
+                return
+            await report_to(user_obj, channel, exc)
+
+    async def _run(
+        self,
+        action: str,
+        job_id: int,
+        user: discord.Member | discord.User,
+        channel: discord.abc.Messageable,
+        message: discord.Message,
+    ) -> None:
+        service = self.bot.app.service
+        if action == "extend":
+            await start_from_reaction(self.bot, user, channel, message, f"Extending job #{job_id}",
+                                      lambda who: service.extend(who, job_id))  # fmt: skip
+        elif action == "reroll":
+            await start_from_reaction(self.bot, user, channel, message, f"Re-rolling job #{job_id}",
+                                      lambda who: service.reroll(who, job_id))  # fmt: skip
+        else:
+            perms = message.channel.permissions_for(user) if isinstance(user, discord.Member) else None
+            moderator = bool(perms and perms.manage_messages)
+            who = Requester(user_id=user.id, guild_id=message.guild.id if message.guild else None, is_admin=moderator)
+            await check_can_delete(self.bot, who, job_id)
+            await message.delete()
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Reactions(bot))
