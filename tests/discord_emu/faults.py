@@ -1,0 +1,164 @@
+"""The REST middleware: auth, rate-limit headers, injected faults (429/5xx/any), errors as Discord JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ._util import ApiError, json_response
+
+if TYPE_CHECKING:
+    from .emulator import DiscordEmulator
+
+API_PREFIX = "/api/v10"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Routes that carry their token in the URL and send no Authorization header (webhook adapter).
+NO_AUTH_PREFIXES = ("/webhooks/", "/interactions/")
+NO_AUTH_PATHS = ("/gateway",)
+MAJOR_PARAMS = ("channel_id", "guild_id", "app_id", "token", "interaction_id")
+
+
+@dataclass
+class Fault:
+    """An injected failure for the next ``remaining`` requests whose ``"METHOD /path"`` matches ``pattern``."""
+
+    pattern: str
+    status: int
+    remaining: int
+    body: dict[str, Any] | str
+    headers: dict[str, str] = field(default_factory=dict)
+    hits: int = 0
+
+    def matches(self, line: str) -> bool:
+        """Glob match on ``"POST /webhooks/123/abc"`` (path relative to /api/v10, no query)."""
+        return self.remaining > 0 and fnmatchcase(line, self.pattern)
+
+
+@dataclass
+class Bucket:
+    """A fixed-window request counter standing in for one Discord rate-limit bucket."""
+
+    key: str
+    window_start: float = 0.0
+    count: int = 0
+
+
+@dataclass
+class RequestLog:
+    """One API request the bot made and the status it got."""
+
+    method: str
+    path: str
+    status: int
+    fault: bool = False
+
+
+class RestPolicy:
+    """Auth, rate limits and fault injection for every ``/api/v10`` request."""
+
+    def __init__(self, emu: DiscordEmulator) -> None:
+        self.emu = emu
+        self.faults: list[Fault] = []
+        self.log: list[RequestLog] = []
+        self.unhandled: list[str] = []  # requests to routes the emulator does not implement
+        self.rate_limit = 50  # requests per bucket per window; beyond it the emulator really answers 429
+        self.rate_window = 1.0
+        self._buckets: dict[str, Bucket] = {}
+
+    def add_fault(self, fault: Fault) -> Fault:
+        """Queue a fault; the first matching fault wins."""
+        self.faults.append(fault)
+        return fault
+
+    def _take_fault(self, line: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(line):
+                fault.remaining -= 1
+                fault.hits += 1
+                return fault
+        return None
+
+    def _bucket(self, request: web.Request) -> Bucket:
+        info = request.match_info
+        template = info.route.resource.canonical if info.route.resource is not None else request.path
+        major = ":".join(info.get(p, "") for p in MAJOR_PARAMS)
+        key = f"{request.method} {template}"
+        bucket = self._buckets.setdefault(f"{key}|{major}", Bucket(hashlib.sha1(key.encode()).hexdigest()[:16]))
+        now = time.monotonic()
+        if now - bucket.window_start >= self.rate_window:
+            bucket.window_start, bucket.count = now, 0
+        bucket.count += 1
+        return bucket
+
+    def _headers(self, bucket: Bucket) -> dict[str, str]:
+        reset_after = max(self.rate_window - (time.monotonic() - bucket.window_start), 0.001)
+        return {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(max(self.rate_limit - bucket.count, 0)),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": bucket.key,
+        }
+
+    @staticmethod
+    def rate_limited(retry_after: float, *, is_global: bool = False, scope: str = "user") -> tuple[dict, dict]:
+        """Body and headers of a real 429 (discord.py needs ``Via`` and JSON to treat it as a rate limit)."""
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+        headers = {"Via": "1.1 google", "Retry-After": str(math.ceil(retry_after)), "X-RateLimit-Scope": scope}
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        return body, headers
+
+    def _needs_auth(self, rel: str) -> bool:
+        return not (rel.startswith(NO_AUTH_PREFIXES) or rel in NO_AUTH_PATHS)
+
+    def _respond_fault(self, fault: Fault, bucket: Bucket) -> web.Response:
+        headers = {**self._headers(bucket), **fault.headers}
+        if fault.status == 429:
+            headers["X-RateLimit-Remaining"] = "0"
+        if isinstance(fault.body, str):
+            return web.Response(status=fault.status, text=fault.body, content_type="text/html", headers=headers)
+        return json_response(fault.body, fault.status, headers)
+
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """aiohttp middleware applying the policy; non-API paths only get error conversion."""
+        if not request.path.startswith(API_PREFIX + "/"):
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return json_response(exc.body(), exc.status)
+        rel = request.path[len(API_PREFIX) :]
+        bucket = self._bucket(request)
+        fault = self._take_fault(f"{request.method} {rel}")
+        if fault is not None:
+            self.log.append(RequestLog(request.method, rel, fault.status, fault=True))
+            self.emu.notify()
+            return self._respond_fault(fault, bucket)
+        try:
+            if self._needs_auth(rel) and request.headers.get("Authorization") != f"Bot {self.emu.token}":
+                raise ApiError(401, 0, "401: Unauthorized")
+            if bucket.count > self.rate_limit:  # the client ignored X-RateLimit-Remaining: 0
+                body, headers = self.rate_limited(round(self._reset_after(bucket), 3))
+                response: web.StreamResponse = json_response(body, 429, headers)
+            else:
+                response = await handler(request)
+        except ApiError as exc:
+            response = json_response(exc.body(), exc.status)
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
+            self.unhandled.append(f"{request.method} {rel}")
+            response = json_response({"message": f"{exc.status}: {exc.reason}", "code": 0}, exc.status)
+        for name, value in self._headers(bucket).items():
+            response.headers.setdefault(name, value)
+        self.log.append(RequestLog(request.method, rel, response.status))
+        self.emu.notify()
+        return response
+
+    def _reset_after(self, bucket: Bucket) -> float:
+        return max(self.rate_window - (time.monotonic() - bucket.window_start), 0.001)

@@ -1,0 +1,231 @@
+"""Test-side interactions: building INTERACTION_CREATE payloads from synced commands, and the handle."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .messages import store_attachment
+from .models import Channel, Interaction, Member, Message, Role, User
+from .perms import base_permissions, perm_value
+
+if TYPE_CHECKING:
+    from .world import World
+
+USE_APP_COMMANDS = perm_value("use_application_commands")
+SUBCOMMAND_TYPES = (1, 2)
+
+
+class CommandNotSynced(LookupError):
+    """The test invoked a command the bot never synced (Discord would not even show it)."""
+
+
+class CommandNotPermitted(PermissionError):
+    """The user may not use this command (default_member_permissions / Use Application Commands)."""
+
+
+@dataclass
+class Upload:
+    """A file a user attaches to a slash command option (type 11)."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = None
+
+    @classmethod
+    def coerce(cls, value: Any) -> Upload:
+        """Accept an Upload, ``(filename, bytes)``, a ``Path`` or raw bytes."""
+        if isinstance(value, Upload):
+            return value
+        if isinstance(value, tuple):
+            return cls(str(value[0]), bytes(value[1]), *value[2:])
+        if isinstance(value, Path):
+            return cls(value.name, value.read_bytes())
+        if isinstance(value, bytes | bytearray):
+            return cls("file.bin", bytes(value))
+        raise TypeError(f"cannot use {type(value).__name__} as an attachment option")
+
+
+def find_command(world: World, path: str, guild_id: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The synced command for ``"name [group] [sub]"`` (guild commands first) and the subcommand chain."""
+    top, *subs = path.split()
+    pools = [world.guild_commands.get(guild_id, {}).values()] if guild_id else []
+    pools.append(world.global_commands.values())
+    cmd = next((c for pool in pools for c in pool if c["name"] == top and c.get("type", 1) == 1), None)
+    if cmd is None:
+        synced = sorted({c["name"] for pool in pools for c in pool})
+        raise CommandNotSynced(f"/{top} was never synced to Discord (synced: {synced})")
+    chain: list[dict[str, Any]] = []
+    level: dict[str, Any] = cmd
+    for name in subs:
+        nxt = next((o for o in level.get("options", []) if o["name"] == name and o["type"] in SUBCOMMAND_TYPES), None)
+        if nxt is None:
+            raise CommandNotSynced(f"/{path}: {name!r} is not a synced subcommand")
+        chain.append(nxt)
+        level = nxt
+    if any(o["type"] in SUBCOMMAND_TYPES for o in level.get("options", [])):
+        raise ValueError(f"/{path} is a group; name one of its subcommands")
+    return cmd, chain
+
+
+def _resolve_user(world: World, value: Any, channel: Channel, resolved: dict[str, Any]) -> str:
+    user = world.user(value)
+    resolved.setdefault("users", {})[str(user.id)] = user.to_dict()
+    member = world.member(channel.guild_id, user)
+    if member is not None:
+        resolved.setdefault("members", {})[str(user.id)] = world.member_dict(member, with_user=False, channel=channel)
+    return str(user.id)
+
+
+def _option(world: World, spec: dict[str, Any], value: Any, ctx: tuple[Channel, User, dict[str, Any]]) -> Any:
+    """Convert one test value to the wire value for option ``spec`` (filling ``resolved``)."""
+    channel, user, resolved = ctx
+    kind, name = spec["type"], spec["name"]
+    if kind in (3, 4, 5, 10):
+        caster = {3: str, 4: int, 5: bool, 10: float}[kind]
+        if kind == 4 and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"option {name!r} is an integer option")
+        wire = caster(value)
+        choices = [c["value"] for c in spec.get("choices") or []]
+        if choices and wire not in choices:
+            raise ValueError(f"option {name!r}: {wire!r} is not one of the choices {choices}")
+        low, high = spec.get("min_value"), spec.get("max_value")
+        if kind in (4, 10) and ((low is not None and wire < low) or (high is not None and wire > high)):
+            raise ValueError(f"option {name!r}: {wire} is outside [{low}, {high}]")
+        if kind == 3 and not spec.get("min_length", 0) <= len(wire) <= spec.get("max_length", 6000):
+            raise ValueError(f"option {name!r}: length {len(wire)} is outside the allowed range")
+        return wire
+    if kind == 6 or (kind == 9 and not isinstance(value, Role)):
+        return _resolve_user(world, value, channel, resolved)
+    if kind in (8, 9):
+        role = value if isinstance(value, Role) else world.guilds[channel.guild_id or 0].roles[int(value)]
+        resolved.setdefault("roles", {})[str(role.id)] = role.to_dict()
+        return str(role.id)
+    if kind == 7:
+        target = world.channel_of(value)
+        data = {**world.channel_dict(target), "permissions": str(world.permissions_for(user, target))}
+        resolved.setdefault("channels", {})[str(target.id)] = data
+        return str(target.id)
+    if kind == 11:
+        up = Upload.coerce(value)
+        att = store_attachment(world, channel.id, up.filename, up.data, content_type=up.content_type, ephemeral=True)
+        resolved.setdefault("attachments", {})[str(att.id)] = att.to_dict()
+        return str(att.id)
+    raise ValueError(f"option {name!r} has unsupported type {kind}")
+
+
+def build_options(
+    world: World,
+    specs: list[dict[str, Any]],
+    values: dict[str, Any],
+    ctx: tuple[Channel, User, dict[str, Any]],
+    focused: str | None = None,
+) -> list[dict[str, Any]]:
+    """Wire options in schema order; unknown or (outside autocomplete) missing required ones raise."""
+    known = {s["name"] for s in specs}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; the command has {sorted(known)}")
+    out = []
+    for spec in specs:
+        name = spec["name"]
+        if name not in values:
+            if spec.get("required") and focused is None:
+                raise ValueError(f"missing required option {name!r}")
+            continue
+        if name == focused:
+            out.append({"name": name, "type": spec["type"], "value": str(values[name]), "focused": True})
+        else:
+            out.append({"name": name, "type": spec["type"], "value": _option(world, spec, values[name], ctx)})
+    return out
+
+
+def check_permitted(world: World, cmd: dict[str, Any], user: User, channel: Channel) -> None:
+    """Discord hides commands a member may not use; invoking one here raises CommandNotPermitted."""
+    if channel.guild_id is None:
+        return
+    guild, member = world.guilds[channel.guild_id], world.member(channel.guild_id, user)
+    if member is None:
+        raise CommandNotPermitted(f"{user.username} is not a member of {guild.name}")
+    if not world.permissions_for(user, channel) & USE_APP_COMMANDS:
+        raise CommandNotPermitted(f"{user.username} lacks Use Application Commands in #{channel.name}")
+    required = cmd.get("default_member_permissions")
+    if required is not None and base_permissions(guild, member) & int(required) != int(required):
+        raise CommandNotPermitted(f"/{cmd['name']} needs permissions {required} that {user.username} lacks")
+
+
+def new_interaction(
+    world: World,
+    *,
+    kind: int,
+    user: User,
+    channel: Channel,
+    data: dict[str, Any],
+    message: Message | None = None,
+    name: str | None = None,
+    attachment_size_limit: int | None = None,
+    locale: str = "en-US",
+) -> Interaction:
+    """Store an interaction and build its INTERACTION_CREATE payload (not yet dispatched)."""
+    guild = world.guilds.get(channel.guild_id) if channel.guild_id is not None else None
+    member: Member | None = world.member(channel.guild_id, user)
+    limit = attachment_size_limit or (guild.filesize_limit if guild else 10 * 1024 * 1024)
+    iid, token = world.snowflakes.next(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
+    channel_data = {**world.channel_dict(channel), "permissions": str(world.permissions_for(user, channel))}
+    payload: dict[str, Any] = {
+        "id": str(iid),
+        "application_id": str(world.application_id),
+        "type": kind,
+        "token": token,
+        "version": 1,
+        "channel_id": str(channel.id),
+        "channel": channel_data,
+        "app_permissions": str(world.permissions_for(world.bot, channel)),
+        "locale": locale,
+        "entitlements": [],
+        "attachment_size_limit": limit,
+        "data": data,
+    }
+    if guild is not None and member is not None:
+        payload.update(
+            guild_id=str(guild.id),
+            guild={"id": str(guild.id), "locale": "en-US", "features": []},
+            guild_locale="en-US",
+            member=world.member_dict(member, channel=channel),
+            authorizing_integration_owners={"0": str(guild.id)},
+            context=0,
+        )
+    else:
+        payload.update(user=user.to_dict(), authorizing_integration_owners={"1": str(user.id)}, context=1)
+    if message is not None:
+        payload["message"] = world.message_dict(message)
+    inter = Interaction(iid, token, kind, user, channel.guild_id, channel.id, payload, limit, name=name)
+    inter.message_id = message.id if message is not None else None
+    world.interactions[iid] = inter
+    world.interactions_by_token[token] = inter
+    return inter
+
+
+def send_interaction(world: World, inter: Interaction) -> None:
+    """Dispatch INTERACTION_CREATE and start the 3-second clock."""
+    inter.created = time.monotonic()
+    world.dispatch("INTERACTION_CREATE", inter.payload, intent=0, guild_id=inter.guild_id)
+    world.notify()
+
+
+def find_button(msg: Message, custom_id: str | None, label: str | None) -> dict[str, Any]:
+    """The enabled, non-link button identified by custom_id or label (ValueError otherwise)."""
+    buttons = msg.buttons()
+    match = [b for b in buttons if (custom_id is None or b.get("custom_id") == custom_id)]
+    match = [b for b in match if label is None or b.get("label") == label]
+    if not match:
+        seen = [(b.get("custom_id"), b.get("label")) for b in buttons]
+        raise ValueError(f"no button custom_id={custom_id!r} label={label!r} on message {msg.id}; buttons: {seen}")
+    button = match[0]
+    if button.get("disabled") or button.get("style") == 5 or "custom_id" not in button:
+        raise ValueError(f"button {button.get('label')!r} cannot be clicked (disabled or a link)")
+    return button
+

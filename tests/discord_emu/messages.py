@@ -1,0 +1,316 @@
+"""Message bodies (JSON or multipart), Discord's validation rules, mentions, and create/edit/delete."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import mimetypes
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from aiohttp import BodyPartReader, web
+
+from ._util import (
+    FLAG_LOADING,
+    INTENT_GUILD_MESSAGES,
+    USER_SETTABLE_FLAGS,
+    ApiError,
+    invalid_form,
+    too_large,
+)
+from .models import Attachment, Channel, Interaction, Message, Pings, User
+from .perms import perm_value
+
+if TYPE_CHECKING:
+    from .world import World
+
+MENTION_EVERYONE = perm_value("mention_everyone")
+EMBED_LIMITS = {"title": 256, "description": 4096}
+USER_MENTION = re.compile(r"<@!?(\d+)>")
+ROLE_MENTION = re.compile(r"<@&(\d+)>")
+
+
+@dataclass
+class MessageBody:
+    """A parsed create/edit request: the JSON payload and uploaded files by index."""
+
+    payload: dict[str, Any]
+    files: dict[int, tuple[str, bytes]] = field(default_factory=dict)
+
+
+async def read_body(request: web.Request) -> MessageBody:
+    """Parse a JSON body or a multipart body with ``payload_json`` and ``files[i]`` parts."""
+    if request.content_type.startswith("multipart/"):
+        body = MessageBody({})
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue
+            name = part.name or ""
+            if name == "payload_json":
+                body.payload = json.loads(await part.text())
+            elif name.startswith("files[") and name.endswith("]"):
+                body.files[int(name[6:-1])] = (part.filename or f"file{len(body.files)}", bytes(await part.read()))
+        return body
+    if not request.can_read_body:
+        return MessageBody({})
+    try:
+        payload = json.loads(await request.text() or "{}")
+    except json.JSONDecodeError:
+        raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
+    return MessageBody(payload if isinstance(payload, dict) else {})
+
+
+def check_file_sizes(files: dict[int, tuple[str, bytes]], limit: int) -> None:
+    """413 40005 when any single file is over the per-file limit (Discord checks per attachment)."""
+    if any(len(data) > limit for _, data in files.values()):
+        raise too_large()
+
+
+def _validate_embeds(embeds: list[dict[str, Any]]) -> None:
+    if len(embeds) > 10:
+        raise invalid_form("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+    total = 0
+    for i, embed in enumerate(embeds):
+        for key, limit in EMBED_LIMITS.items():
+            if len(embed.get(key) or "") > limit:
+                raise invalid_form(f"embeds.{i}.{key}", "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            raise invalid_form(f"embeds.{i}.fields", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        for j, fld in enumerate(fields):
+            if len(fld.get("name") or "") > 256 or len(fld.get("value") or "") > 1024:
+                raise invalid_form(f"embeds.{i}.fields.{j}", "BASE_TYPE_MAX_LENGTH", "Field too long.")
+        texts = [embed.get("title"), embed.get("description"), (embed.get("footer") or {}).get("text")]
+        texts.append((embed.get("author") or {}).get("name"))
+        texts += [f.get("name") for f in fields] + [f.get("value") for f in fields]
+        total += sum(len(t or "") for t in texts)
+    if total > 6000:
+        raise invalid_form("embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+
+
+def _validate_components(components: list[dict[str, Any]], flags: int) -> None:
+    if not flags & (1 << 15) and len(components) > 5:
+        raise invalid_form("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+    seen: set[str] = set()
+    stack = list(components)
+    while stack:
+        item = stack.pop()
+        custom_id = item.get("custom_id")
+        if custom_id is not None:
+            if len(custom_id) > 100:
+                raise invalid_form("components", "BASE_TYPE_MAX_LENGTH", "custom_id must be 100 or fewer in length.")
+            if custom_id in seen:
+                raise invalid_form("components", "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+            seen.add(custom_id)
+        if item.get("type") == 2 and (item.get("style") == 5) != ("url" in item):
+            raise invalid_form("components", "BUTTON_COMPONENT_URL_REQUIRED", "Link buttons need a url, others none")
+        stack.extend(item.get("components") or [])
+
+
+def validate(payload: dict[str, Any], files: dict[int, tuple[str, bytes]], *, creating: bool) -> None:
+    """Discord's form checks for message create/edit bodies (400 50035 / 50006)."""
+    content = payload.get("content") or ""
+    if len(content) > 2000:
+        raise invalid_form("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+    _validate_embeds(payload.get("embeds") or [])
+    _validate_components(payload.get("components") or [], int(payload.get("flags") or 0))
+    allowed = payload.get("allowed_mentions")
+    if allowed:
+        parse = allowed.get("parse") or []
+        for kind in ("users", "roles"):
+            if kind in parse and allowed.get(kind):
+                raise invalid_form(f"allowed_mentions.{kind}", "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE", "Exclusive")
+    has_body = content or payload.get("embeds") or files or payload.get("attachments") or payload.get("components")
+    if creating and not (has_body or payload.get("sticker_ids") or payload.get("poll")):
+        raise ApiError(400, 50006, "Cannot send an empty message")
+
+
+def store_attachment(
+    world: World,
+    channel_id: int,
+    filename: str,
+    data: bytes,
+    *,
+    content_type: str | None = None,
+    ephemeral: bool = False,
+    description: str | None = None,
+) -> Attachment:
+    """Keep uploaded bytes and give them a signed-looking CDN URL served by the emulator."""
+    att_id = world.snowflakes.next()
+    now = int(time.time())
+    expires = now + 24 * 3600
+    digest = hashlib.sha256(f"{att_id}:{expires}".encode()).hexdigest()[:32]
+    path = f"/attachments/{channel_id}/{att_id}/{quote(filename)}?ex={expires:x}&is={now:x}&hm={digest}"
+    kind = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    att = Attachment(att_id, channel_id, filename, data, kind, world.base_url + path, world.base_url + path, ephemeral)
+    att.description = description
+    if kind.startswith("image/"):
+        try:
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as img:
+                att.width, att.height = img.size
+        except Exception:  # not a decodable image: Discord then omits the size too
+            pass
+    world.attachments[att_id] = att
+    return att
+
+
+def build_attachments(
+    world: World, channel_id: int, body: MessageBody, existing: list[Attachment], *, ephemeral: bool
+) -> list[Attachment]:
+    """Apply ``attachments`` (kept ids and new-file indexes) plus uploaded files to a message."""
+    specs = body.payload.get("attachments")
+    result: list[Attachment] = [] if specs is not None else list(existing)
+    used: set[int] = set()
+    for spec in specs or []:
+        ref = int(spec["id"])
+        if ref in body.files and ref not in used:
+            filename, data = body.files[ref]
+            result.append(
+                store_attachment(
+                    world, channel_id, spec.get("filename") or filename, data,
+                    ephemeral=ephemeral, description=spec.get("description"),
+                )
+            )
+            used.add(ref)
+            continue
+        kept = next((a for a in existing if a.id == ref), None)
+        if kept is None:
+            raise invalid_form("attachments", "ATTACHMENT_NOT_FOUND", f"Unknown attachment {ref}")
+        result.append(kept)
+    for index in sorted(set(body.files) - used):
+        filename, data = body.files[index]
+        result.append(store_attachment(world, channel_id, filename, data, ephemeral=ephemeral))
+    return result
+
+
+def compute_pings(
+    world: World,
+    *,
+    content: str,
+    allowed: dict[str, Any] | None,
+    channel: Channel,
+    author: User,
+    reply_to: Message | None,
+) -> Pings:
+    """Who actually gets notified: mentions in content, filtered by allowed_mentions and permissions."""
+    parse = {"everyone", "users", "roles"} if allowed is None else set(allowed.get("parse") or [])
+    users_ok = {int(u) for u in (allowed or {}).get("users") or []}
+    roles_ok = {int(r) for r in (allowed or {}).get("roles") or []}
+    reply_ok = True if allowed is None else bool(allowed.get("replied_user"))
+    guild = world.guilds.get(channel.guild_id) if channel.guild_id is not None else None
+    can_everyone = guild is None or bool(world.permissions_for(author, channel) & MENTION_EVERYONE)
+    pings = Pings()
+    for match in USER_MENTION.finditer(content):
+        uid = int(match.group(1))
+        if uid in world.users and ("users" in parse or uid in users_ok) and uid not in pings.users:
+            pings.users.append(uid)
+    for match in ROLE_MENTION.finditer(content):
+        role = guild.roles.get(int(match.group(1))) if guild else None
+        allowed_role = role is not None and ("roles" in parse or role.id in roles_ok)
+        if role is not None and allowed_role and (role.mentionable or can_everyone) and role.id not in pings.roles:
+            pings.roles.append(role.id)
+    mentions_everyone = "@everyone" in content or "@here" in content
+    pings.everyone = mentions_everyone and "everyone" in parse and can_everyone
+    if reply_to is not None and reply_ok and reply_to.author.id != author.id and reply_to.author.id not in pings.users:
+        pings.users.append(reply_to.author.id)
+    return pings
+
+
+def resolve_reference(world: World, channel: Channel, ref: dict[str, Any] | None) -> tuple[dict | None, Message | None]:
+    """Validate a ``message_reference``: an unknown target is 400 unless fail_if_not_exists is false."""
+    if not ref or ref.get("message_id") is None:
+        return None, None
+    target = world.message_store.get(int(ref["message_id"]))
+    if target is None or target.deleted:
+        if ref.get("fail_if_not_exists", True):
+            raise invalid_form("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
+        return None, None
+    stored = {"type": ref.get("type", 0), "message_id": str(target.id), "channel_id": str(target.channel_id)}
+    if target.guild_id is not None:
+        stored["guild_id"] = str(target.guild_id)
+    return stored, target
+
+
+def create_message(
+    world: World,
+    channel: Channel,
+    author: User,
+    body: MessageBody,
+    *,
+    interaction: Interaction | None = None,
+    extra_flags: int = 0,
+    msg_type: int | None = None,
+    allow_empty: bool = False,
+) -> Message:
+    """Validate, store and announce (MESSAGE_CREATE unless ephemeral) a new message."""
+    payload = body.payload
+    validate(payload, body.files, creating=not allow_empty)
+    flags = (int(payload.get("flags") or 0) & USER_SETTABLE_FLAGS) | extra_flags
+    reference, reply_to = resolve_reference(world, channel, payload.get("message_reference"))
+    msg = Message(world.snowflakes.next(), channel.id, channel.guild_id, author, flags=flags)
+    msg.type = msg_type if msg_type is not None else (19 if reference else 0)
+    msg.content = payload.get("content") or ""
+    msg.embeds = list(payload.get("embeds") or [])
+    msg.components = list(payload.get("components") or [])
+    msg.tts = bool(payload.get("tts"))
+    msg.reference = reference
+    msg.allowed_mentions = payload.get("allowed_mentions")
+    msg.attachments = build_attachments(world, channel.id, body, [], ephemeral=msg.ephemeral)
+    msg.pings = compute_pings(
+        world, content=msg.content, allowed=msg.allowed_mentions, channel=channel, author=author, reply_to=reply_to
+    )
+    if interaction is not None:
+        msg.interaction_id = interaction.id
+        msg.webhook_id = world.application_id
+    world.message_store[msg.id] = msg
+    if not msg.ephemeral:
+        world.dispatch("MESSAGE_CREATE", world.message_dict(msg), intent=INTENT_GUILD_MESSAGES, guild_id=msg.guild_id)
+    world.notify()
+    return msg
+
+
+def edit_message(world: World, msg: Message, body: MessageBody, *, filling_placeholder: bool = False) -> Message:
+    """Apply an edit body; clears the loading flag; announces MESSAGE_UPDATE unless ephemeral."""
+    payload = body.payload
+    validate(payload, body.files, creating=False)
+    if "content" in payload:
+        msg.content = payload["content"] or ""
+    for key in ("embeds", "components"):
+        if key in payload:
+            setattr(msg, key, list(payload[key] or []))
+    if "flags" in payload and payload["flags"] is not None:
+        msg.flags = (msg.flags & ~USER_SETTABLE_FLAGS) | (int(payload["flags"]) & USER_SETTABLE_FLAGS)
+    msg.flags &= ~FLAG_LOADING
+    msg.attachments = build_attachments(world, msg.channel_id, body, msg.attachments, ephemeral=msg.ephemeral)
+    if "allowed_mentions" in payload:
+        msg.allowed_mentions = payload["allowed_mentions"]
+    channel = world.channels[msg.channel_id]
+    reply_to = world.message_store.get(int(msg.reference["message_id"])) if msg.reference else None
+    msg.pings = compute_pings(
+        world, content=msg.content, allowed=msg.allowed_mentions, channel=channel, author=msg.author, reply_to=reply_to
+    )
+    if not filling_placeholder:
+        msg.edited_at = time.time()
+    msg.edits += 1
+    if not msg.ephemeral:
+        world.dispatch("MESSAGE_UPDATE", world.message_dict(msg), intent=INTENT_GUILD_MESSAGES, guild_id=msg.guild_id)
+    world.notify()
+    return msg
+
+
+def delete_message(world: World, msg: Message) -> None:
+    """Mark deleted and announce MESSAGE_DELETE (unless ephemeral)."""
+    msg.deleted = True
+    if not msg.ephemeral:
+        data: dict[str, Any] = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
+        if msg.guild_id is not None:
+            data["guild_id"] = str(msg.guild_id)
+        world.dispatch("MESSAGE_DELETE", data, intent=INTENT_GUILD_MESSAGES, guild_id=msg.guild_id)
+    world.notify()

@@ -1,0 +1,158 @@
+"""The emulator against a real discord.py commands.Bot: login, sync, slash commands, files, components."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+import pytest
+from discord.ext import commands
+
+from . import CommandNotSynced, DiscordEmulator, Upload, running_bot
+from ._testbot import EmuTestCog, fake_mp4, make_bot
+from ._util import FLAG_EPHEMERAL
+
+pytestmark = pytest.mark.timeout(30)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(100))
+
+
+@dataclass
+class Running:
+    """An emulator with a connected, ready bot."""
+
+    emu: DiscordEmulator
+    bot: commands.Bot
+    cog: EmuTestCog
+
+
+@pytest.fixture
+async def running(discord_emulator: DiscordEmulator) -> AsyncIterator[Running]:
+    bot, cog = make_bot()
+    async with running_bot(bot, discord_emulator.token):
+        yield Running(discord_emulator, bot, cog)
+
+
+async def test_login_sync_ready_and_guild_create(running: Running) -> None:
+    emu, bot = running.emu, running.bot
+    assert bot.user is not None and bot.user.id == emu.bot.id
+    assert bot.application_id == emu.application_id
+    guild = bot.get_guild(emu.guild.id)
+    assert guild is not None and guild.me is not None
+    channel = guild.get_channel(emu.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    perms = channel.permissions_for(guild.me)
+    assert perms.attach_files and perms.add_reactions and not perms.manage_guild
+    assert guild.filesize_limit == 10 * 1024 * 1024
+    synced = {c["name"] for c in emu.synced_commands()}
+    assert synced == {"render", "animate", "panel", "secret", "announce", "slowpoke", "video"}
+    assert all(c["id"].isdigit() and c["application_id"] == str(emu.application_id) for c in emu.synced_commands())
+    assert emu.rest.unhandled == []
+
+
+async def test_wrong_token_is_a_login_failure(discord_emulator: DiscordEmulator) -> None:
+    bot, _ = make_bot()
+    with pytest.raises(discord.LoginFailure):
+        async with running_bot(bot, "not-the-token"):
+            pass
+
+
+async def test_slash_defer_then_mp4_followup(running: Running) -> None:
+    emu, cog = running.emu, running.cog
+    handle = await emu.slash(emu.alice, "render", prompt="a cat", size=5000)
+    msg = await handle.wait_response()
+    assert handle.ack_type == 5
+    assert handle.ack_latency is not None and 0 <= handle.ack_latency < emu.interaction_deadline
+    # The first followup after a defer fills in the "thinking" placeholder (real Discord's behaviour).
+    assert handle.original is not None and msg.id == handle.original.id
+    assert not msg.loading and msg.content == "rendered a cat"
+    [att] = msg.attachments
+    assert (att.filename, att.content_type, att.data) == ("out.mp4", "video/mp4", fake_mp4(5000))
+    assert msg.interaction_id == handle.id and msg.webhook_id == emu.application_id
+    await cog.wait(lambda: msg.id in cog.seen)  # MESSAGE_CREATE for the placeholder reached the bot
+    async with aiohttp.ClientSession() as http, http.get(att.url) as resp:
+        assert resp.status == 200 and await resp.read() == att.data
+
+
+async def test_attachment_option_is_downloaded_from_the_cdn(running: Running) -> None:
+    emu, cog = running.emu, running.cog
+    handle = await emu.slash(emu.alice, "animate", attachments={"image": Upload("cat.png", PNG)})
+    msg = await handle.wait_response()
+    assert cog.downloads == [PNG]
+    assert msg.content == f"got {len(PNG)} bytes of cat.png"
+    assert len(emu.cdn_downloads) == 1
+
+
+async def test_reaction_reaches_raw_and_cached_listeners(running: Running) -> None:
+    emu, cog = running.emu, running.cog
+    msg = await (await emu.slash(emu.alice, "panel")).wait_response()
+    await cog.wait(lambda: msg.id in cog.seen)
+    assert await emu.add_reaction(emu.alice, emu.channel, msg, "⏩")
+    await cog.wait(lambda: cog.raw_reactions and cog.reactions)
+    raw = cog.raw_reactions[0]
+    assert (raw.message_id, raw.user_id, str(raw.emoji)) == (msg.id, emu.alice.id, "⏩")
+    assert raw.member is not None and raw.member.name == "alice"
+    assert msg.reactions == {"⏩": [emu.alice.id]}
+    assert not await emu.add_reaction(emu.alice, None, msg, "⏩")  # same user twice: no new event
+
+
+async def test_button_clicks_update_and_deferred_update(running: Running) -> None:
+    emu = running.emu
+    panel = await (await emu.slash(emu.alice, "panel")).wait_response()
+    assert [b["custom_id"] for b in panel.buttons()] == ["panel:refresh", "panel:ack"]
+    click = await emu.click_button(emu.alice, panel, "panel:refresh")
+    assert await click.wait_ack() == 7
+    assert (await click.wait_response()).content == "refreshed"
+    click = await emu.click_button(emu.admin, panel, label="Ack")
+    assert await click.wait_ack() == 6
+    assert (await click.wait_response()).content == "acked later"
+    assert panel.edits == 2
+
+
+async def test_ephemeral_response_stays_private(running: Running) -> None:
+    emu, cog = running.emu, running.cog
+    secret = await (await emu.slash(emu.alice, "secret")).wait_response()
+    assert secret.flags & FLAG_EPHEMERAL and secret.ephemeral
+    public = await (await emu.slash(emu.alice, "panel")).wait_response()
+    await cog.wait(lambda: public.id in cog.seen)  # gateway order: anything for `secret` came before
+    assert secret.id not in cog.seen
+    assert secret not in emu.messages(ephemeral=False)
+
+
+async def test_everyone_with_allowed_mentions_none_pings_nobody(running: Running) -> None:
+    emu, cog = running.emu, running.cog
+    quiet = await (await emu.slash(emu.alice, "announce", quiet=True)).wait_response()
+    loud = await (await emu.slash(emu.alice, "announce", quiet=False)).wait_response()
+    assert quiet.allowed_mentions == {"parse": []} and quiet.pings.nobody
+    assert loud.allowed_mentions is None and loud.pings.everyone  # default parse + Mention Everyone
+    await cog.wait(lambda: quiet.id in cog.seen and loud.id in cog.seen)
+    assert not cog.seen[quiet.id].mention_everyone and cog.seen[loud.id].mention_everyone
+
+
+async def test_subcommand_group_and_autocomplete(running: Running) -> None:
+    emu = running.emu
+    trim = await emu.slash(emu.alice, "video tools trim", seconds=12)
+    assert (await trim.wait_response()).content == "trim 12s"
+    completion = await emu.autocomplete(emu.alice, "render", "prompt", "ca")
+    assert await completion.wait_choices() == [{"name": "ca cat", "value": "ca-cat"}]
+    assert completion.ack_type == 8
+    with pytest.raises(CommandNotSynced):
+        await emu.slash(emu.alice, "never-synced")
+    with pytest.raises(ValueError, match="outside"):
+        await emu.slash(emu.alice, "video tools trim", seconds=99)
+
+
+async def test_second_ack_is_40060_and_late_ack_is_10062(running: Running) -> None:
+    emu, cog = running.emu, running.cog
+    handle = await emu.slash(emu.alice, "secret")
+    await handle.wait_ack()
+    url = f"{emu.api_base}/interactions/{handle.id}/{handle.token}/callback?with_response=1"
+    async with aiohttp.ClientSession() as http, http.post(url, json={"type": 5}) as resp:
+        assert resp.status == 400 and (await resp.json())["code"] == 40060
+    assert [a.code for a in handle.attempts] == [None, 40060]
+    emu.interaction_deadline = 0.1
+    late = await emu.slash(emu.alice, "slowpoke", delay_ack=0.3)
+    await cog.wait(lambda: cog.errors)
+    assert isinstance(cog.errors[0], discord.NotFound) and cog.errors[0].code == 10062
+    assert late.ack_type is None and late.attempts[0].at >= 0.1
