@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 
@@ -107,7 +107,8 @@ class SqliteJobs:
         unknown = set(fields) - _COLUMNS - {"updated_at"}
         if unknown:
             raise StorageError(f"unknown job fields {sorted(unknown)}")
-        assignments, params = [], []
+        assignments: list[str] = []
+        params: list[Any] = []
         for name, value in fields.items():
             column = JSON_COLUMNS.get(name, name)
             if name in JSON_COLUMNS:
@@ -121,7 +122,7 @@ class SqliteJobs:
         if "updated_at" not in fields:
             assignments.append("updated_at = ?")
             params.append(time.time())
-        where, where_params = "id = ?", [job_id]
+        where, where_params = "id = ?", [cast(Any, job_id)]
         if expect is not None:
             where += f" AND state IN ({_marks(expect)})"
             where_params += [s.value for s in expect]
@@ -157,7 +158,7 @@ class SqliteJobs:
                 )
             return job
 
-    async def list(
+    async def search(
         self,
         *,
         owner_id: int | None = None,
@@ -166,7 +167,8 @@ class SqliteJobs:
         newest_first: bool = True,
     ) -> list[Job]:
         """Jobs by owner and states."""
-        where, params = ["1"], []
+        where: list[str] = ["1"]
+        params: list[Any] = []
         if owner_id is not None:
             where.append("owner_id = ?")
             params.append(owner_id)

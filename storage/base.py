@@ -46,7 +46,7 @@ class JobRepository(Protocol):
         """Set fields (``updated_at`` too); with ``expect``, only if the state is one of them, else StaleJob."""
         ...
 
-    async def list(
+    async def search(
         self,
         *,
         owner_id: int | None = None,
@@ -103,8 +103,8 @@ class QuotaRepository(Protocol):
         guild_id: int | None,
         user_id: int | None,
         *,
-        user_daily_seconds: float | type[Ellipsis] | None = ...,
-        guild_daily_budget: float | type[Ellipsis] | None = ...,
+        user_daily_seconds: Any = ...,
+        guild_daily_budget: Any = ...,
         now: float,
     ) -> QuotaLimits:
         """Upsert an override row; ``...`` leaves a field as it is, None clears it."""
@@ -134,9 +134,20 @@ class CacheRepository(Protocol):
 class Storage(Protocol):
     """Everything the core needs from a database."""
 
-    jobs: JobRepository
-    quota: QuotaRepository
-    cache: CacheRepository
+    @property
+    def jobs(self) -> JobRepository:
+        """Jobs."""
+        ...
+
+    @property
+    def quota(self) -> QuotaRepository:
+        """Quota usage and limits."""
+        ...
+
+    @property
+    def cache(self) -> CacheRepository:
+        """Cached results."""
+        ...
 
     async def close(self) -> None:
         """Close connections."""

@@ -1,0 +1,194 @@
+"""The ``videobot`` command: ``run`` (the Discord bot), ``generate``, ``jobs``, ``quota``, ``models``.
+
+``generate`` goes through the same service, job table, quota check and media pipeline as the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import App
+from bot.delivery import FileDelivery
+from bot.errors import VideobotError
+from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
+from bot.services.generation import Requester
+from bot.services.quota import format_seconds, format_wait
+from bot.settings import Settings, load_settings
+from storage import Job
+
+CLI_USER = 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="videobot", description="AI video generation for Discord.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+
+    gen = sub.add_parser("generate", help="make a video from a prompt (and optionally an image)")
+    gen.add_argument("prompt", help="subject and action")
+    gen.add_argument("--image", type=Path, help="image to animate")
+    gen.add_argument("--camera", choices=sorted(CAMERA_MOVES))
+    gen.add_argument("--style", choices=sorted(STYLES))
+    gen.add_argument("--setting")
+    gen.add_argument("--lighting")
+    gen.add_argument("--details")
+    gen.add_argument("--negative", help="what to avoid")
+    gen.add_argument("--duration", type=int, help="seconds")
+    gen.add_argument("--aspect", choices=ASPECTS)
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--model", help="provider:model (see `videobot models`)")
+    gen.add_argument("--user", type=int, default=CLI_USER, help="whose quota to charge (default 0)")
+    gen.add_argument("-o", "--output", type=Path, default=Path("video.mp4"))
+    gen.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")
+
+    jobs = sub.add_parser("jobs", help="recent jobs and their states")
+    jobs.add_argument("--limit", type=int, default=20)
+
+    quota = sub.add_parser("quota", help="what a user has left, or set a limit")
+    quota.add_argument("--user", type=int, required=True)
+    quota.add_argument("--guild", type=int)
+    quota.add_argument("--set", type=float, dest="set_seconds", help="set this user's seconds per 24 h")
+
+    sub.add_parser("models", help="the enabled models and what each can do")
+
+    work = sub.add_parser("worker", help="run queued or interrupted command-line jobs until none is left")
+    work.add_argument("--timeout", type=float, default=3600.0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if args.command == "run":
+            from bot.client import run_bot  # imports discord only for this command
+
+            return run_bot(settings)
+        return asyncio.run(_dispatch(args, settings))
+    except VideobotError as exc:
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; queued and running jobs resume on the next start", file=sys.stderr)
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    async with await App.create(settings) as app:
+        app.router.register(FileDelivery())
+        if args.command == "generate":
+            return await _generate(app, args)
+        if args.command == "jobs":
+            return await _jobs(app, args.limit)
+        if args.command == "quota":
+            return await _quota(app, args)
+        if args.command == "worker":
+            return await _worker(app, args.timeout)
+        return _models(app)
+
+
+async def _generate(app: App, args: argparse.Namespace) -> int:
+    spec = PromptSpec.create(
+        args.prompt, setting=args.setting, camera=args.camera, style=args.style, lighting=args.lighting,
+        details=args.details, negative=args.negative, duration=args.duration, aspect=args.aspect,
+        seed=args.seed, model=args.model,
+    )  # fmt: skip
+    if args.image is not None and not args.image.is_file():
+        print(f"error: no such image file: {args.image}", file=sys.stderr)
+        return 2
+    who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
+    submitted = await app.service.submit(who, spec, image=args.image)
+    job = submitted.job
+    note = " (from cache, no charge)" if submitted.cached else f", {format_seconds(job.cost_seconds)} of quota"
+    print(f"job #{job.id}: {job.model}{note}", file=sys.stderr)
+    final = await app.worker.wait_for(job.id, timeout=args.timeout, on_update=_progress_printer())
+    if final.error or final.state.value != "done":
+        print(f"error: job #{final.id} {final.state.value}: {final.error or ''}", file=sys.stderr)
+        return 1
+    info = await app.media.probe(args.output)
+    size_mb = info.size_bytes / 1_048_576
+    print(f"{args.output}  {info.duration:.2f} s  {info.width}x{info.height}  {size_mb:.2f} MiB  ({info.codec})")
+    return 0
+
+
+def _progress_printer():  # type: ignore[no-untyped-def]
+    """A callback that shows a progress bar on a terminal, state lines otherwise."""
+    last: dict[str, object] = {"state": None, "bar": None}
+    tty = sys.stderr.isatty()
+
+    def update(job: Job) -> None:
+        if tty:
+            from tqdm import tqdm
+
+            bar = last["bar"]
+            if bar is None:
+                bar = last["bar"] = tqdm(total=100, unit="%", file=sys.stderr, leave=True)
+            assert isinstance(bar, tqdm)
+            bar.set_description(job.state.value)
+            bar.update(int(job.progress * 100) - bar.n)
+            if job.state.finished:
+                bar.close()
+        elif job.state != last["state"]:
+            print(f"  {job.state.value} {job.progress:.0%}", file=sys.stderr)
+        last["state"] = job.state
+
+    return update
+
+
+async def _worker(app: App, timeout: float) -> int:
+    """Resume every unfinished file-delivery job (after a crash or Ctrl-C) and wait for all of them."""
+    pending = await app.service.unfinished(kinds=app.router.kinds())
+    print(f"{len(pending)} unfinished job(s)", file=sys.stderr)
+    failed = 0
+    for job in pending:
+        final = await app.worker.wait_for(job.id, timeout=timeout)
+        print(f"job #{final.id}: {final.state.value} {final.error or ''}".rstrip(), file=sys.stderr)
+        failed += final.state.value != "done"
+    return 1 if failed else 0
+
+
+async def _jobs(app: App, limit: int) -> int:
+    rows = await app.service.recent(limit)
+    if not rows:
+        print("no jobs yet")
+        return 0
+    print(f"{'id':>5}  {'state':<14} {'model':<24} {'user':>10}  {'created (UTC)':<19}  prompt")
+    for job in rows:
+        created = datetime.fromtimestamp(job.created_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        prompt = str(job.spec.get("subject", ""))[:40]
+        extra = f"  [{job.progress:.0%}]" if not job.state.finished else ""
+        print(f"{job.id:>5}  {job.state.value:<14} {job.model:<24} {job.owner_id:>10}  {created}  {prompt}{extra}")
+    return 0
+
+
+async def _quota(app: App, args: argparse.Namespace) -> int:
+    if args.set_seconds is not None:
+        await app.quota.set_user_limit(args.guild, args.user, args.set_seconds)
+    status = await app.quota.status(args.user, args.guild)
+    print(f"user {args.user}: used {format_seconds(status.used)} of {format_seconds(status.limit)} per 24 h, "
+          f"{format_seconds(status.remaining)} left")  # fmt: skip
+    if status.next_free_at is not None:
+        print(f"the oldest charge frees up in {format_wait(status.next_free_at - app.quota.clock())}")
+    return 0
+
+
+def _models(app: App) -> int:
+    for info in app.registry.models():
+        caps = ", ".join(c.value for c in sorted(info.capabilities))
+        durations = f"{info.durations[0]}-{info.durations[-1]} s" if len(info.durations) > 2 else \
+            " or ".join(f"{d} s" for d in info.durations)  # fmt: skip
+        print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects):<30} x{info.cost_weight:g}")
+        if info.description:
+            print(f"{'':<32} {info.description}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

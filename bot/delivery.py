@@ -1,0 +1,105 @@
+"""Delivery: how a finished (or failed) job reaches its requester.
+
+Each job records a delivery target (``job.delivery``, a small JSON dict whose ``kind`` picks the
+implementation).  The CLI registers :class:`FileDelivery`; the Discord bot registers its own.
+A worker only runs jobs whose kind it can deliver, so a CLI run never steals a Discord job.
+
+Exactly once: the worker calls ``deliver`` only in the DELIVERING state and marks the job DONE
+right after.  A target must make a repeated ``deliver`` of the same job harmless (the file target
+rewrites the same file atomically; the Discord target uses a per-job nonce and the stored
+message id).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from bot.errors import DeliveryError
+from storage import Job
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What delivery produced: a message id and/or a URL."""
+
+    message_id: int | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress notice for a running job."""
+
+    job: Job
+    queue_position: int = 0
+
+
+class DeliveryTarget(Protocol):
+    """Where jobs of one ``kind`` go."""
+
+    kind: str
+
+    async def progress(self, update: Progress) -> None:
+        """The job moved or made progress (targets throttle as they like)."""
+        ...
+
+    async def deliver(self, job: Job, video: Path) -> Receipt:
+        """Hand over the finished video.  Must be safe to repeat for the same job."""
+        ...
+
+    async def failed(self, job: Job, message: str) -> None:
+        """Tell the requester the job failed (``message`` is safe to show)."""
+        ...
+
+
+class DeliveryRouter:
+    """Maps a job's delivery kind to its target."""
+
+    def __init__(self, targets: Iterable[DeliveryTarget] = ()):
+        self._targets: dict[str, DeliveryTarget] = {}
+        for target in targets:
+            self.register(target)
+
+    def register(self, target: DeliveryTarget) -> None:
+        """Add (or replace) the target for its kind."""
+        self._targets[target.kind] = target
+
+    def kinds(self) -> frozenset[str]:
+        """The kinds this process can deliver."""
+        return frozenset(self._targets)
+
+    def target_for(self, job: Job) -> DeliveryTarget:
+        """The target for this job, or DeliveryError."""
+        kind = str(job.delivery.get("kind", ""))
+        try:
+            return self._targets[kind]
+        except KeyError:
+            raise DeliveryError(detail=f"no delivery target for kind {kind!r}") from None
+
+
+class FileDelivery:
+    """Copy the result to the path the job names (the CLI's target)."""
+
+    kind = "file"
+
+    async def progress(self, update: Progress) -> None:
+        """Files have no progress to show (the CLI watches the job itself)."""
+
+    async def deliver(self, job: Job, video: Path) -> Receipt:
+        """Atomic copy to ``job.delivery['path']``; repeating it rewrites the same file."""
+        dest = Path(str(job.delivery.get("path", "")))
+        if not dest.name:
+            raise DeliveryError(detail="file delivery without a path")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{job.id}.part")
+        shutil.copyfile(video, tmp)
+        os.replace(tmp, dest)
+        return Receipt(url=dest.resolve().as_uri())
+
+    async def failed(self, job: Job, message: str) -> None:
+        """Nothing to do: the CLI reads the job's error."""

@@ -1,0 +1,80 @@
+"""The enabled providers and their models, built from settings.
+
+``local`` is always there (the offline preview renderer); a cloud provider is enabled when its
+key is set.  When no model is asked for, the default is ``VIDEOBOT_DEFAULT_MODEL`` if it can do
+the job, else the first enabled cloud model that can, else the local renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.errors import InvalidOption
+from bot.providers.base import Capability, ModelInfo, VideoProvider
+
+LOCAL_DEFAULTS = {Capability.TEXT_TO_VIDEO: "local:storyboard", Capability.IMAGE_TO_VIDEO: "local:motion"}
+
+
+class ProviderRegistry:
+    """Providers by name and models by ``provider:model``."""
+
+    def __init__(self, providers: Iterable[VideoProvider], default_model: str | None = None):
+        self.providers: dict[str, VideoProvider] = {p.name: p for p in providers}
+        self._models: dict[str, ModelInfo] = {}
+        for provider in self.providers.values():
+            for info in provider.models():
+                self._models[info.name] = info
+        self.default_model = default_model
+
+    def models(self) -> Sequence[ModelInfo]:
+        """Every enabled model, cloud providers first."""
+        return sorted(self._models.values(), key=lambda m: (m.provider == "local", m.name))
+
+    def model(self, name: str) -> ModelInfo:
+        """A model by name, or InvalidOption naming the enabled ones."""
+        key = name.strip().lower()
+        if ":" not in key:  # allow "gen4.5" when unambiguous
+            matches = [m for m in self._models if m.split(":", 1)[1] == key]
+            if len(matches) == 1:
+                key = matches[0]
+        info = self._models.get(key)
+        if info is None:
+            enabled = ", ".join(m.name for m in self.models())
+            raise InvalidOption(f"Unknown or disabled model {name.strip()[:60]!r}. Enabled models: {enabled}.")
+        return info
+
+    def provider(self, model: str) -> VideoProvider:
+        """The provider serving a model."""
+        name = model.split(":", 1)[0]
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise InvalidOption(f"The provider {name!r} is not enabled on this bot.") from None
+
+    def choose(self, requested: str | None, capability: Capability) -> ModelInfo:
+        """The model to use: the requested one (checked for the capability) or the default."""
+        if requested:
+            info = self.model(requested)
+            if not info.can(capability):
+                raise InvalidOption(f"{info.name} cannot do {capability.value}; {self._who_can(capability)}")
+            return info
+        if self.default_model:
+            info = self.model(self.default_model)
+            if info.can(capability):
+                return info
+        for info in self.models():
+            if info.provider != "local" and info.can(capability):
+                return info
+        fallback = LOCAL_DEFAULTS.get(capability)
+        if fallback and fallback in self._models:
+            return self._models[fallback]
+        raise InvalidOption(f"No enabled model can do {capability.value}.")
+
+    def _who_can(self, capability: Capability) -> str:
+        able = [m.name for m in self.models() if m.can(capability)]
+        return f"try {', '.join(able)}." if able else "no enabled model can."
+
+    async def aclose(self) -> None:
+        """Close every provider."""
+        for provider in self.providers.values():
+            await provider.aclose()

@@ -1,0 +1,269 @@
+"""The generation service: the one entry point for submitting, extending, re-rolling and cancelling.
+
+``submit`` goes validate → cache lookup → reserve quota → persist → wake the worker; it returns at
+once with the job (and its queue position).  Bad input raises an :class:`~bot.errors.InvalidRequest`
+before anything is stored or charged.  The Discord cogs and the CLI call only this class.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner
+from bot.media import Media, normalize_image, validate_image
+from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, PromptSpec
+from bot.providers.base import Capability, ModelInfo
+from bot.providers.registry import ProviderRegistry
+from bot.services.quota import QuotaService
+from bot.settings import Settings
+from storage import ACTIVE_STATES, Job, JobState, NewJob, QuotaRefused, Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks, and where the answer goes."""
+
+    user_id: int
+    guild_id: int | None = None
+    channel_id: int | None = None
+    delivery: dict[str, Any] = field(default_factory=dict)
+    is_admin: bool = False  # may cancel/delete others' jobs (Manage Messages / Manage Server)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The answer to a submit: the job, whether it came from the cache, and its queue position."""
+
+    job: Job
+    cached: bool
+    queue_position: int
+
+
+class GenerationService:
+    """Submit/extend/reroll/cancel and read jobs; never touches Discord."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        registry: ProviderRegistry,
+        media: Media,
+        settings: Settings,
+        quota: QuotaService,
+        wake: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.storage = storage
+        self.registry = registry
+        self.media = media
+        self.settings = settings
+        self.quota = quota
+        self.wake = wake
+        self.clock = clock
+
+    # --- submitting ---------------------------------------------------------------------------------
+    async def submit(self, who: Requester, spec: PromptSpec, image: bytes | Path | None = None) -> Submitted:
+        """Validate, then queue (or serve from the cache) a text- or image-to-video job."""
+        capability = Capability.IMAGE_TO_VIDEO if image is not None else Capability.TEXT_TO_VIDEO
+        info = self.registry.choose(spec.model, capability)
+        spec = self._fit_spec(spec, info)
+        inputs: dict[str, Any] = {}
+        if image is not None:
+            inputs["image"] = str(await self._intake_image(image))
+        return await self._queue("generate", who, spec, info, inputs)
+
+    async def extend(self, who: Requester, job_id: int, prompt: str | None = None) -> Submitted:
+        """Continue a finished result: natively where the provider can, else from its last frame."""
+        parent = await self._owned(job_id, who, allow_admin=False)
+        if parent.state is not JobState.DONE or not parent.result_path or not Path(parent.result_path).exists():
+            raise JobStateError("Only a finished video that is still stored can be extended.")
+        base = PromptSpec.from_dict(parent.spec)
+        spec = base if not prompt else PromptSpec.create(prompt, **_parts_without_subject(base))
+        parent_info = self.registry.model(parent.model)
+        inputs: dict[str, Any] = {"concat_with": parent.result_path}
+        if parent_info.can(Capability.EXTEND) and parent.provider_task_id:
+            info = parent_info
+            inputs = {"extend_task_id": parent.provider_task_id, "concat_with": None}
+        else:
+            info = self.registry.choose(parent.model if parent_info.can(Capability.IMAGE_TO_VIDEO) else None,
+                                        Capability.IMAGE_TO_VIDEO)  # fmt: skip
+            frame = self.settings.inputs_dir / f"lastframe-{parent.id}.png"
+            frame.parent.mkdir(parents=True, exist_ok=True)
+            if not frame.exists():
+                await self.media.last_frame(Path(parent.result_path), frame)
+            inputs["image"] = str(frame)
+        spec = self._fit_spec(replace(spec, model=info.name), info)
+        return await self._queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
+
+    async def reroll(self, who: Requester, job_id: int) -> Submitted:
+        """The same request with a new seed, charged to whoever asks."""
+        original = await self.get(job_id)
+        if original.kind == "extend":
+            raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
+        info = self.registry.model(original.model)
+        spec = PromptSpec.from_dict(original.spec).with_seed(secrets.randbelow(2**32))
+        inputs = {k: v for k, v in original.inputs.items() if k == "image"}
+        if inputs and not Path(str(inputs["image"])).exists():
+            raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
+        return await self._queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
+
+    def _fit_spec(self, spec: PromptSpec, info: ModelInfo) -> PromptSpec:
+        duration = spec.duration
+        if duration is None:
+            duration = DEFAULT_DURATION if DEFAULT_DURATION in info.durations else info.durations[0]
+        info.check_duration(duration)
+        aspect = spec.aspect or (DEFAULT_ASPECT if DEFAULT_ASPECT in info.aspects else info.aspects[0])
+        info.check_aspect(aspect)
+        if len(spec.text()) > info.max_prompt_chars:
+            raise InvalidPrompt(f"{info.name} accepts prompts of up to {info.max_prompt_chars} characters.")
+        return replace(spec, duration=duration, aspect=aspect, model=info.name)
+
+    async def _intake_image(self, image: bytes | Path) -> Path:
+        """Check an uploaded image from its bytes and store a clean PNG of it (the only copy we use)."""
+        s = self.settings
+        info = validate_image(image, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+        data = image if isinstance(image, bytes) else image.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        dest = s.inputs_dir / f"{digest}.png"
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            normalize_image(image, dest, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+        log.debug("image accepted: %s", info)
+        return dest
+
+    async def _queue(
+        self,
+        kind: str,
+        who: Requester,
+        spec: PromptSpec,
+        info: ModelInfo,
+        inputs: dict[str, Any],
+        parent_job_id: int | None = None,
+    ) -> Submitted:
+        fingerprint = _fingerprint(kind, spec, inputs)
+        if spec.seed is None:  # a stable seed per request, so the cache and a re-render agree
+            spec = spec.with_seed(int(fingerprint[:8], 16))
+        now = self.clock()
+        base = NewJob(
+            kind=kind, owner_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id, model=info.name,
+            spec=spec.to_dict(), cost_seconds=0.0, inputs=inputs, delivery=who.delivery,
+            parent_job_id=parent_job_id, fingerprint=fingerprint,
+        )  # fmt: skip
+        hit = await self.storage.cache.get(fingerprint)
+        if hit is not None and Path(hit.result_path).exists():
+            job = await self.storage.jobs.create(
+                replace(base, state=JobState.DELIVERING, result_path=hit.result_path), charge=None, now=now
+            )
+            self.wake()
+            return Submitted(job, cached=True, queue_position=0)
+        if hit is not None:
+            await self.storage.cache.drop(fingerprint)
+        seconds = round(float(spec.duration or 0) * info.cost_weight, 3)
+        charge = await self.quota.charge(who.guild_id, who.user_id, seconds)
+        try:
+            job = await self.storage.jobs.create(base, charge=charge, now=now)
+        except QuotaRefused as refused:
+            raise self.quota.refusal(refused, seconds) from None
+        self.wake()
+        return Submitted(job, cached=False, queue_position=await self.storage.jobs.queue_position(job.id))
+
+    # --- cancelling and reading -----------------------------------------------------------------------
+    async def cancel(self, who: Requester, job_id: int) -> Job:
+        """Cancel a queued or running job (owner or admin); the reservation is refunded."""
+        job = await self._owned(job_id, who, allow_admin=True)
+        if job.state.finished:
+            raise JobStateError(f"Job #{job.id} has already {_finished_word(job.state)}.")
+        if job.state is JobState.QUEUED:
+            from storage import StaleJob
+
+            try:
+                return await self.storage.jobs.finish(
+                    job.id, JobState.CANCELLED, now=self.clock(), ledger="refunded", expect=[JobState.QUEUED],
+                    error="Cancelled.",
+                )  # fmt: skip
+            except StaleJob:
+                pass  # the worker took it meanwhile: fall through to a cancel request
+        job = await self.storage.jobs.update(job.id, cancel_requested=True)
+        self.wake()
+        return job
+
+    async def get(self, job_id: int) -> Job:
+        """A job, or JobNotFound."""
+        job = await self.storage.jobs.get(job_id)
+        if job is None:
+            raise JobNotFound(f"There is no job #{job_id}.")
+        return job
+
+    async def authorize(self, who: Requester, job_id: int) -> Job:
+        """The job if ``who`` owns it or is an admin (for deleting a result message)."""
+        return await self._owned(job_id, who, allow_admin=True)
+
+    async def active_jobs(self, user_id: int) -> list[tuple[Job, int]]:
+        """A user's unfinished jobs with their queue positions."""
+        jobs = await self.storage.jobs.search(owner_id=user_id, states=[JobState.QUEUED, *ACTIVE_STATES], limit=50)
+        return [(j, await self.storage.jobs.queue_position(j.id)) for j in jobs]
+
+    async def history(self, user_id: int, limit: int = 10) -> list[Job]:
+        """A user's recent finished results."""
+        return await self.storage.jobs.search(owner_id=user_id, states=[JobState.DONE], limit=limit)
+
+    async def unfinished(self, kinds: frozenset[str]) -> list[Job]:
+        """Every unfinished job whose delivery kind is one of ``kinds``, oldest first."""
+        jobs = await self.storage.jobs.search(
+            states=[JobState.QUEUED, *ACTIVE_STATES], limit=10_000, newest_first=False
+        )
+        return [j for j in jobs if str(j.delivery.get("kind", "")) in kinds]
+
+    async def recent(self, limit: int = 20) -> list[Job]:
+        """Everyone's recent jobs (CLI)."""
+        return await self.storage.jobs.search(limit=limit)
+
+    async def note_delivery(self, job_id: int, **fields: Any) -> Job:
+        """Merge ``fields`` into a job's delivery dict (a chat target records its status message, say)."""
+        job = await self.get(job_id)
+        return await self.storage.jobs.update(job_id, delivery={**job.delivery, **fields})
+
+    async def _owned(self, job_id: int, who: Requester, *, allow_admin: bool) -> Job:
+        job = await self.get(job_id)
+        if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
+            raise NotJobOwner(f"Job #{job.id} belongs to someone else.")
+        return job
+
+
+def _parts_without_subject(spec: PromptSpec) -> dict[str, Any]:
+    return {
+        "setting": spec.setting, "camera": spec.camera, "style": spec.style, "lighting": spec.lighting,
+        "details": spec.details, "negative": spec.negative, "duration": spec.duration, "aspect": spec.aspect,
+        "seed": spec.seed, "model": spec.model,
+    }  # fmt: skip
+
+
+def _fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> str:
+    """A hash of the normalised request (image by content), for the result cache."""
+    image = inputs.get("image")
+    image_hash = hashlib.sha256(Path(image).read_bytes()).hexdigest() if image else None
+    payload = {
+        "kind": "extend" if kind == "extend" else "generate",
+        "spec": {k: v for k, v in spec.to_dict().items()},
+        "image": image_hash,
+        "extend": inputs.get("extend_task_id") or inputs.get("concat_with"),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _finished_word(state: JobState) -> str:
+    return {JobState.DONE: "finished", JobState.FAILED: "failed", JobState.CANCELLED: "been cancelled"}.get(
+        state, "finished"
+    )
+
+
+__all__ = ["GenerationService", "InvalidOption", "Requester", "Submitted"]

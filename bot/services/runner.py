@@ -1,0 +1,268 @@
+"""One job's state machine.  Each step writes its new state before the next step starts, so a
+process killed anywhere resumes from the database:
+
+    QUEUED ─submit─▶ SUBMITTING ─task id─▶ RUNNING ─poll─▶ DOWNLOADING ─▶ POSTPROCESSING ─▶ DELIVERING ─▶ DONE
+      ▲                  │ (resumed: find_task; found → RUNNING, certainly absent → QUEUED, unknown → FAILED)
+      └── retryable refusal of the create (429/5xx before a task existed) waits and goes back to QUEUED
+
+A job found in SUBMITTING is never submitted again unless the provider says the task does not exist,
+and a job is delivered only from DELIVERING, then marked DONE in the same breath (see bot.delivery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.delivery import DeliveryRouter, Progress
+from bot.errors import (
+    MediaError,
+    ProviderError,
+    ProviderTaskFailed,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    SubmitUncertain,
+)
+from bot.media import Media
+from bot.prompt import PromptSpec
+from bot.providers.base import GenerationRequest, TaskState, TaskStatus, VideoProvider
+from bot.providers.registry import ProviderRegistry
+from bot.settings import Settings
+from storage import Job, JobState, Storage
+
+log = logging.getLogger(__name__)
+
+SUBMIT_TIMEOUT = 120.0
+POLL_CALL_TIMEOUT = 90.0
+DELIVER_TIMEOUT = 600.0
+MAX_VIDEO_SECONDS = 600.0
+
+
+class RetryLater(Exception):
+    """Stop this step now; run the job again after ``defer`` seconds (arq's Retry)."""
+
+    def __init__(self, defer: float, reason: str = ""):
+        super().__init__(reason or f"retry in {defer:.1f}s")
+        self.defer = defer
+
+
+class JobCancelled(Exception):
+    """The user asked for the job to stop."""
+
+
+@dataclass
+class Context:
+    """What a runner needs (shared by all jobs of a worker)."""
+
+    storage: Storage
+    registry: ProviderRegistry
+    media: Media
+    settings: Settings
+    router: DeliveryRouter
+    clock: Callable[[], float]
+
+
+class JobRunner:
+    """Drives one job to a final state (or to a RetryLater)."""
+
+    def __init__(self, ctx: Context, job: Job):
+        self.ctx = ctx
+        self.job = job
+
+    # --- helpers -------------------------------------------------------------------------------------
+    @property
+    def provider(self) -> VideoProvider:
+        """The job's provider."""
+        return self.ctx.registry.provider(self.job.model)
+
+    async def save(self, **fields: object) -> Job:
+        """Persist fields (state changes are conditional on the state we believe in)."""
+        self.job = await self.ctx.storage.jobs.update(self.job.id, expect=[self.job.state], **fields)
+        if "state" in fields or "progress" in fields:
+            await self.notify()
+        return self.job
+
+    async def notify(self) -> None:
+        """Tell the delivery target about progress; its failures never stop the job."""
+        try:
+            target = self.ctx.router.target_for(self.job)
+            await target.progress(Progress(self.job))
+        except Exception:
+            log.warning("progress notice for job %s failed", self.job.id, exc_info=True)
+
+    def request(self) -> GenerationRequest:
+        """The provider request, rebuilt from the stored job (identical after a restart)."""
+        spec = PromptSpec.from_dict(self.job.spec)
+        inputs = self.job.inputs
+        return GenerationRequest(
+            job_id=self.job.id, model=self.job.model, prompt=spec.text(), duration=int(spec.duration or 5),
+            aspect=spec.aspect or "16:9", negative_prompt=spec.negative or None, seed=spec.seed,
+            camera=spec.camera, style=spec.style, title=spec.subject or None,
+            image=Path(inputs["image"]) if inputs.get("image") else None,
+            end_image=Path(inputs["end_image"]) if inputs.get("end_image") else None,
+            video=Path(inputs["video"]) if inputs.get("video") else None,
+            extend_task_id=inputs.get("extend_task_id"), loop=bool(inputs.get("loop", False)),
+        )  # fmt: skip
+
+    async def check_cancel(self) -> None:
+        """Raise JobCancelled when a cancel was requested (re-read from storage)."""
+        fresh = await self.ctx.storage.jobs.get(self.job.id)
+        if fresh is not None:
+            self.job = fresh
+        if self.job.cancel_requested:
+            raise JobCancelled()
+
+    # --- the steps -----------------------------------------------------------------------------------
+    async def step(self) -> None:
+        """Advance one state."""
+        await self.check_cancel()
+        state = self.job.state
+        if state is JobState.QUEUED:
+            await self.submit()
+        elif state is JobState.SUBMITTING:
+            await self.resume_submit()
+        elif state is JobState.RUNNING:
+            await self.poll_until_done()
+        elif state is JobState.DOWNLOADING:
+            await self.download()
+        elif state is JobState.POSTPROCESSING:
+            await self.postprocess()
+        elif state is JobState.DELIVERING:
+            await self.deliver()
+
+    async def submit(self) -> None:
+        """QUEUED → SUBMITTING → RUNNING (task id persisted first)."""
+        now = self.ctx.clock()
+        await self.save(state=JobState.SUBMITTING, started_at=self.job.started_at or now)
+        try:
+            task_id = await asyncio.wait_for(self.provider.submit(self.request()), SUBMIT_TIMEOUT)
+        except RateLimited as exc:
+            await self._requeue(exc.retry_after or 10.0, exc)
+        except SubmitUncertain:
+            raise
+        except ProviderUnavailable as exc:
+            await self._requeue(15.0, exc)
+        except TimeoutError:
+            # The create may have landed: look for it instead of sending it again.
+            await self.resume_submit()
+            return
+        else:
+            await self.save(state=JobState.RUNNING, provider_task_id=task_id, progress=0.0)
+
+    async def _requeue(self, defer: float, exc: ProviderError) -> None:
+        """The provider refused the create before a task existed: wait and try again from QUEUED."""
+        if self.job.attempts >= 4:
+            raise exc
+        await self.save(state=JobState.QUEUED, attempts=self.job.attempts + 1)
+        raise RetryLater(defer, f"create refused: {exc.detail or exc.user_message}")
+
+    async def resume_submit(self) -> None:
+        """A job left in SUBMITTING: find its task; resubmit only when it certainly does not exist."""
+        task_id = await self.provider.find_task(self.request())  # raises SubmitUncertain if it can't tell
+        if task_id:
+            log.info("job %s: found task %s created before the restart", self.job.id, task_id)
+            await self.save(state=JobState.RUNNING, provider_task_id=task_id)
+        else:
+            await self.save(state=JobState.QUEUED)
+
+    async def poll_until_done(self) -> None:
+        """RUNNING → DOWNLOADING, polling with backoff and jitter until the model's deadline."""
+        info = self.ctx.registry.model(self.job.model)
+        s = self.ctx.settings
+        deadline = (self.job.started_at or self.ctx.clock()) + (info.deadline_seconds or s.job_deadline_seconds)
+        base = float(getattr(self.provider, "poll_interval", s.poll_interval_seconds))
+        interval = base
+        while True:
+            await self.check_cancel()
+            if self.ctx.clock() > deadline:
+                raise ProviderTimeout(detail=f"task {self.job.provider_task_id} passed its deadline")
+            status, wait = await self._poll_once(interval)
+            if status is not None:
+                if status.state is TaskState.SUCCEEDED:
+                    await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0)
+                    return
+                if status.state in (TaskState.FAILED, TaskState.CANCELLED):
+                    raise ProviderTaskFailed(
+                        status.error or ProviderTaskFailed.user_message, detail=status.error_code or ""
+                    )
+                if status.progress is not None and status.progress - self.job.progress >= 0.01:
+                    await self.save(progress=round(status.progress, 3))
+                interval = min(interval * 1.5, max(base, s.poll_max_interval_seconds))
+            await asyncio.sleep(wait * random.uniform(0.8, 1.2))
+
+    async def _poll_once(self, interval: float) -> tuple[TaskStatus | None, float]:
+        """One poll; transient failures give (None, how long to wait)."""
+        task_id = str(self.job.provider_task_id)
+        try:
+            status = await asyncio.wait_for(self.provider.poll(task_id), POLL_CALL_TIMEOUT)
+        except RateLimited as exc:
+            return None, max(interval, exc.retry_after or interval * 2)
+        except (ProviderUnavailable, TimeoutError) as exc:
+            log.info("job %s: poll failed, will retry: %s", self.job.id, exc)
+            return None, interval * 2
+        return status, max(interval, status.retry_after or 0.0)
+
+    async def download(self) -> None:
+        """DOWNLOADING → POSTPROCESSING.  Re-polls first: stored URLs may have expired."""
+        status = await asyncio.wait_for(self.provider.poll(str(self.job.provider_task_id)), POLL_CALL_TIMEOUT)
+        if not status.state.terminal:  # a provider that reports success early: keep polling
+            await self.save(state=JobState.RUNNING)
+            return
+        if status.state is not TaskState.SUCCEEDED:
+            raise ProviderTaskFailed(status.error or ProviderTaskFailed.user_message, detail=f"task {status.state}")
+        raw = self.ctx.settings.media_dir / "raw" / f"{self.job.id}.mp4"
+        raw.parent.mkdir(parents=True, exist_ok=True)
+        s = self.ctx.settings
+        try:
+            path = await asyncio.wait_for(
+                self.provider.fetch_result(str(self.job.provider_task_id), status, raw, s.max_download_bytes),
+                s.ffmpeg_timeout_seconds,
+            )
+        except (ProviderUnavailable, TimeoutError) as exc:
+            if self.job.attempts >= 4:
+                raise ProviderUnavailable("The finished video could not be downloaded.", detail=str(exc)) from exc
+            await self.save(attempts=self.job.attempts + 1)
+            raise RetryLater(10.0, f"download failed: {exc}") from exc
+        await self.save(state=JobState.POSTPROCESSING, raw_path=str(path))
+
+    async def postprocess(self) -> None:
+        """POSTPROCESSING → DELIVERING: check the video, join extensions, fix the format if needed."""
+        results = self.ctx.settings.media_dir / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        result = results / f"{self.job.id}.mp4"
+        raw = Path(str(self.job.raw_path))
+        if not result.exists():
+            info = await self.ctx.media.probe(raw)
+            if info.duration <= 0 or info.duration > MAX_VIDEO_SECONDS or not info.width:
+                raise MediaError("The provider returned something that is not a usable video.",
+                                 detail=f"duration={info.duration} size={info.width}x{info.height}")  # fmt: skip
+            concat_with = self.job.inputs.get("concat_with")
+            if concat_with:
+                await self.ctx.media.concat([Path(concat_with), raw], result)
+            elif info.codec != "h264" or info.pix_fmt != "yuv420p":
+                await self.ctx.media.resize(raw, result, info.width, info.height)
+            else:
+                os.replace(raw, result)
+        if self.job.fingerprint:
+            await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
+        raw.unlink(missing_ok=True)
+        await self.save(state=JobState.DELIVERING, result_path=str(result))
+
+    async def deliver(self) -> None:
+        """DELIVERING → DONE, committing the charge in the same transaction."""
+        target = self.ctx.router.target_for(self.job)
+        path = Path(str(self.job.result_path))
+        if not path.exists():
+            raise MediaError("The finished video is no longer stored.", detail=str(path))
+        receipt = await asyncio.wait_for(target.deliver(self.job, path), DELIVER_TIMEOUT)
+        self.job = await self.ctx.storage.jobs.finish(
+            self.job.id, JobState.DONE, now=self.ctx.clock(), ledger="committed",
+            expect=[JobState.DELIVERING], delivered_at=self.ctx.clock(),
+            message_id=receipt.message_id, result_url=receipt.url or self.job.result_url, progress=1.0,
+        )  # fmt: skip

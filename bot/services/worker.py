@@ -1,0 +1,227 @@
+"""The job worker: one dispatch loop (RoboDanny's durable timers, arq's semantics).
+
+The loop wakes on :meth:`Worker.wake` or every second, renews its leases, and starts every due job
+it can deliver while the limits allow (overall, per provider, per user).  Jobs already past QUEUED
+(resumed after a restart) are always restarted: their provider task exists and is being paid for.
+Each job runs in its own task through :class:`~bot.services.runner.JobRunner`; a failure that is
+not retryable ends the job FAILED with its reservation refunded, in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from bot.delivery import DeliveryRouter, Progress
+from bot.errors import ProviderError, VideobotError
+from bot.media import Media
+from bot.providers.registry import ProviderRegistry
+from bot.services.runner import Context, JobCancelled, JobRunner, RetryLater
+from bot.settings import Settings
+from storage import Job, JobState, StaleJob, Storage
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60.0
+RENEW_EVERY = 15.0
+MAX_UNEXPECTED_ATTEMPTS = 3
+
+
+class Worker:
+    """Runs jobs from storage until stopped."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        registry: ProviderRegistry,
+        media: Media,
+        settings: Settings,
+        router: DeliveryRouter,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.ctx = Context(storage, registry, media, settings, router, clock)
+        self.settings = settings
+        self.worker_id = settings.worker_id
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._owners: dict[int, tuple[int, str]] = {}
+        self._event = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self._last_renew = 0.0
+        self._queued_seen: dict[int, int] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Look for work now."""
+        self._event.set()
+
+    async def start(self) -> None:
+        """Start the dispatch loop (jobs left by a previous run are resumed by it)."""
+        if self._loop is None:
+            self._loop = asyncio.create_task(self._run_loop(), name="videobot-worker")
+
+    async def stop(self) -> None:
+        """Stop dispatching and interrupt running jobs; their state stays resumable."""
+        tasks = [t for t in (self._loop, *self._tasks.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._loop = None
+
+    @property
+    def running(self) -> int:
+        """How many jobs this worker is running."""
+        return len(self._tasks)
+
+    async def _run_loop(self) -> None:
+        while True:
+            try:
+                await self.dispatch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker dispatch failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), 1.0)
+            self._event.clear()
+
+    # --- dispatch --------------------------------------------------------------------------------------
+    async def dispatch_once(self) -> int:
+        """Start what can be started; return how many jobs were started."""
+        now = self.ctx.clock()
+        if now - self._last_renew >= RENEW_EVERY and self._tasks:
+            await self.ctx.storage.jobs.renew_leases(self.worker_id, now=now, lease_seconds=LEASE_SECONDS)
+            self._last_renew = now
+        kinds = self.ctx.router.kinds()
+        started = 0
+        for job in await self.ctx.storage.jobs.runnable(now=now):
+            if job.id in self._tasks or str(job.delivery.get("kind", "")) not in kinds:
+                continue
+            if job.state is JobState.QUEUED and not self._has_slot(job):
+                continue
+            claimed = await self.ctx.storage.jobs.claim(
+                job.id, worker_id=self.worker_id, now=now, lease_seconds=LEASE_SECONDS
+            )
+            if claimed is None:
+                continue
+            self._owners[job.id] = (job.owner_id, job.provider)
+            self._tasks[job.id] = asyncio.create_task(self._run_job(claimed), name=f"videobot-job-{job.id}")
+            started += 1
+        if started:
+            await self._announce_queue()
+        return started
+
+    def _has_slot(self, job: Job) -> bool:
+        owners = list(self._owners.values())
+        if len(owners) >= self.settings.max_concurrent_jobs:
+            return False
+        if Counter(user for user, _ in owners)[job.owner_id] >= self.settings.max_running_per_user:
+            return False
+        limit = self.settings.local_concurrency if job.provider == "local" else self.settings.provider_concurrency
+        return Counter(p for _, p in owners)[job.provider] < limit
+
+    async def _announce_queue(self) -> None:
+        """Queued jobs moved up: tell their targets their new positions."""
+        queued = await self.ctx.storage.jobs.search(states=[JobState.QUEUED], limit=100, newest_first=False)
+        kinds = self.ctx.router.kinds()
+        for position, job in enumerate(queued, start=1):
+            if self._queued_seen.get(job.id) == position or str(job.delivery.get("kind")) not in kinds:
+                continue
+            self._queued_seen[job.id] = position
+            with contextlib.suppress(Exception):
+                await self.ctx.router.target_for(job).progress(Progress(job, queue_position=position))
+
+    # --- one job ---------------------------------------------------------------------------------------
+    async def _run_job(self, job: Job) -> None:
+        runner = JobRunner(self.ctx, job)
+        self._queued_seen.pop(job.id, None)
+        try:
+            while not runner.job.state.finished:
+                await runner.step()
+        except asyncio.CancelledError:
+            raise  # shutdown: the stored state is where we resume
+        except RetryLater as retry:
+            await self._defer(runner.job, retry.defer, str(retry))
+        except JobCancelled:
+            await self._finish_cancelled(runner)
+        except StaleJob as exc:
+            log.info("job %s changed under us (%s); leaving it", job.id, exc)
+        except VideobotError as exc:
+            await self._fail(runner, exc)
+        except Exception as exc:  # a bug or an unmapped library error: retry a few times, then fail
+            ref = secrets.token_hex(3)
+            log.exception("job %s: unexpected error (ref %s)", job.id, ref)
+            current = runner.job
+            if current.attempts + 1 < MAX_UNEXPECTED_ATTEMPTS:
+                await self._defer(current, 5.0 * (current.attempts + 1), repr(exc), count=True)
+            else:
+                await self._fail(runner, VideobotError(f"Something went wrong (ref {ref}).", detail=repr(exc)))
+        finally:
+            self._tasks.pop(job.id, None)
+            self._owners.pop(job.id, None)
+            self.wake()
+
+    async def _defer(self, job: Job, seconds: float, reason: str, *, count: bool = False) -> None:
+        log.info("job %s: %s; next attempt in %.1fs", job.id, reason, seconds)
+        fields: dict[str, Any] = {"next_attempt_at": self.ctx.clock() + seconds, "lease_owner": None}
+        if count:
+            fields["attempts"] = job.attempts + 1
+        with contextlib.suppress(StaleJob):
+            await self.ctx.storage.jobs.update(job.id, **fields)
+
+    async def _finish_cancelled(self, runner: JobRunner) -> None:
+        job = runner.job
+        if job.provider_task_id and not job.state.finished:
+            try:
+                await runner.provider.cancel(job.provider_task_id)
+            except Exception:
+                log.warning("job %s: provider cancel failed", job.id, exc_info=True)
+        job = await self.ctx.storage.jobs.finish(
+            job.id, JobState.CANCELLED, now=self.ctx.clock(), ledger="refunded", error="Cancelled."
+        )
+        runner.job = job
+        await self._tell_failed(job, "Cancelled; your quota was refunded.")
+
+    async def _fail(self, runner: JobRunner, exc: VideobotError) -> None:
+        job = runner.job
+        log.warning("job %s failed: %s | %s", job.id, exc.user_message, exc.detail)
+        if isinstance(exc, ProviderError) and job.provider_task_id and job.state is JobState.RUNNING:
+            with contextlib.suppress(Exception):
+                await runner.provider.cancel(job.provider_task_id)
+        message = exc.user_message
+        job = await self.ctx.storage.jobs.finish(
+            job.id, JobState.FAILED, now=self.ctx.clock(), ledger="refunded",
+            error=message, error_detail=exc.detail[:2000],
+        )  # fmt: skip
+        runner.job = job
+        await self._tell_failed(job, message)
+
+    async def _tell_failed(self, job: Job, message: str) -> None:
+        try:
+            await self.ctx.router.target_for(job).failed(job, message)
+        except Exception:
+            log.warning("job %s: failure notice not delivered", job.id, exc_info=True)
+
+    # --- for the CLI and tests -----------------------------------------------------------------------------
+    async def wait_for(self, job_id: int, *, timeout: float, on_update: Callable[[Job], None] | None = None) -> Job:
+        """Run until the job is finished (starting the loop if needed); return its final row."""
+        await self.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            job = await self.ctx.storage.jobs.get(job_id)
+            if job is None:
+                raise VideobotError(f"Job #{job_id} vanished.")
+            if on_update is not None:
+                on_update(job)
+            if job.state.finished:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job.state} after {timeout:.0f}s")
+            await asyncio.sleep(0.2)

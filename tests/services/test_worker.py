@@ -1,0 +1,226 @@
+"""The worker on a real SQLite file, a real ffmpeg, and a scripted remote provider.
+
+Kills are simulated by leaving a job in each state as a killed process would have, then starting a fresh
+worker on the same database (the real kill -9 runs are in tests/faults)."""
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.delivery import Progress, Receipt
+from bot.prompt import PromptSpec
+from bot.providers.base import TaskState
+from bot.services.generation import Requester
+from storage import JobState
+from tests.services.scripted import Script, ScriptedProvider
+
+
+class RecordingDelivery:
+    """A delivery target that remembers what it was handed."""
+
+    kind = "test"
+
+    def __init__(self):
+        self.delivered: Counter = Counter()
+        self.failures: list = []
+        self.progress_log: list = []
+
+    async def progress(self, update: Progress) -> None:
+        self.progress_log.append((update.job.id, update.job.state, update.job.progress, update.queue_position))
+
+    async def deliver(self, job, video: Path) -> Receipt:
+        assert video.exists() and video.stat().st_size > 0
+        self.delivered[job.id] += 1
+        return Receipt(message_id=1000 + job.id)
+
+    async def failed(self, job, message: str) -> None:
+        self.failures.append((job.id, message))
+
+
+@pytest.fixture
+def provider(sample_mp4):
+    return ScriptedProvider(video=sample_mp4)
+
+
+@pytest.fixture
+async def make_app(make_settings, provider):
+    apps = []
+
+    async def build(**overrides):
+        app = await App.create(make_settings(**overrides), providers=[provider])
+        target = RecordingDelivery()
+        app.router.register(target)
+        apps.append(app)
+        return app, target
+
+    yield build
+    for app in apps:
+        await app.close()
+
+
+WHO = Requester(user_id=7, guild_id=1, channel_id=2, delivery={"kind": "test"})
+
+
+async def submit(app, text="a red fox jumps", **kw):
+    spec = PromptSpec.create(text, model="scripted:v1", duration=kw.pop("duration", 2), **kw)
+    return (await app.service.submit(WHO, spec)).job
+
+
+async def test_a_job_goes_all_the_way_and_is_charged_once(make_app, provider):
+    app, target = await make_app()
+    job = await submit(app)
+    final = await app.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.DONE and final.message_id == 1000 + job.id
+    assert target.delivered[job.id] == 1 and provider.calls["submit"] == 1
+    assert await app.storage.quota.ledger_state(job.id) == "committed"
+    assert Path(final.result_path).exists()
+    states = [s for (jid, s, _, _) in target.progress_log if jid == job.id]
+    assert JobState.RUNNING in states and JobState.DELIVERING in states
+
+
+@pytest.mark.parametrize(
+    ("state", "fields", "find", "submits", "finds", "fetches"),
+    [
+        (JobState.QUEUED, {}, "absent", 1, 0, 1),
+        (JobState.SUBMITTING, {}, "found", 0, 1, 1),  # killed after the create landed: found, not resubmitted
+        (JobState.SUBMITTING, {}, "absent", 1, 1, 1),  # killed before the create landed: safe to submit
+        (JobState.RUNNING, {"provider_task_id": "task-x"}, "absent", 0, 0, 1),
+        (JobState.DOWNLOADING, {"provider_task_id": "task-x"}, "absent", 0, 0, 1),
+        (JobState.POSTPROCESSING, {"provider_task_id": "task-x", "raw_path": "RAW"}, "absent", 0, 0, 0),
+        (JobState.DELIVERING, {"provider_task_id": "task-x", "result_path": "RESULT"}, "absent", 0, 0, 0),
+    ],
+)
+async def test_resume_after_a_kill_in_each_state(
+    make_app, provider, sample_mp4, tmp_path, state, fields, find, submits, finds, fetches
+):
+    app, _ = await make_app()
+    job = await submit(app)
+    for key, value in list(fields.items()):
+        if value in ("RAW", "RESULT"):
+            copy = tmp_path / f"{value.lower()}.mp4"
+            copy.write_bytes(sample_mp4.read_bytes())
+            fields[key] = str(copy)
+    await app.storage.jobs.update(job.id, state=state, lease_owner="main", lease_expires=1e12, **fields)
+    await app.close()
+
+    provider.script = Script(find=find, running_polls=1)
+    provider.calls.clear()
+    app2, target2 = await make_app()  # the restarted process
+    final = await app2.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.DONE, final.error
+    assert (provider.calls["submit"], provider.calls["find_task"], provider.calls["fetch"]) == (submits, finds, fetches)
+    assert target2.delivered[job.id] == 1
+    assert await app2.storage.quota.ledger_state(job.id) == "committed"
+
+
+async def test_submit_outcome_unknown_fails_with_refund_and_is_never_resubmitted(make_app, provider):
+    app, _ = await make_app()
+    job = await submit(app)
+    await app.storage.jobs.update(job.id, state=JobState.SUBMITTING)
+    await app.close()
+    provider.script = Script(find="uncertain")
+    provider.calls.clear()
+    app2, target2 = await make_app()
+    final = await app2.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.FAILED and provider.calls["submit"] == 0
+    assert "not resubmitted" in final.error
+    assert await app2.storage.quota.ledger_state(job.id) == "refunded"
+    assert target2.failures == [(job.id, final.error)]
+
+
+async def test_a_finished_job_is_not_delivered_again_after_restart(make_app, provider):
+    app, target = await make_app()
+    job = await submit(app)
+    await app.worker.wait_for(job.id, timeout=30)
+    await app.close()
+    app2, target2 = await make_app()
+    await app2.worker.start()
+    await asyncio.sleep(0.3)
+    assert target.delivered[job.id] == 1 and target2.delivered[job.id] == 0
+
+
+async def test_provider_failure_refunds_and_tells_the_user(make_app, provider):
+    provider.script = Script(final=TaskState.FAILED, error="The request was flagged by content moderation.")
+    app, target = await make_app()
+    job = await submit(app)
+    final = await app.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.FAILED and "moderation" in final.error
+    assert await app.storage.quota.ledger_state(job.id) == "refunded"
+    assert (await app.quota.status(7, 1)).used == 0
+    assert target.failures and target.delivered[job.id] == 0
+
+
+async def test_a_task_past_its_deadline_is_cancelled_and_refunded(make_app, provider):
+    provider.script = Script(never_finish=True)
+    app, _ = await make_app(job_deadline_seconds=0.3)
+    job = await submit(app)
+    await app.storage.jobs.update(job.id, started_at=app.quota.clock() - 31)  # the model allows 30 s
+    final = await app.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.FAILED and "too long" in final.error
+    assert provider.calls["cancel"] == 1
+    assert await app.storage.quota.ledger_state(job.id) == "refunded"
+
+
+async def test_cancel_while_running_stops_the_task_and_refunds(make_app, provider):
+    provider.script = Script(never_finish=True)
+    app, _ = await make_app()
+    job = await submit(app)
+    await app.worker.start()
+    for _ in range(200):
+        if (await app.service.get(job.id)).state is JobState.RUNNING:
+            break
+        await asyncio.sleep(0.01)
+    await app.service.cancel(WHO, job.id)
+    final = await app.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.CANCELLED and provider.calls["cancel"] == 1
+    assert await app.storage.quota.ledger_state(job.id) == "refunded"
+
+
+async def test_cancel_while_queued_refunds_at_once(make_app, provider):
+    app, _ = await make_app()
+    job = await submit(app)
+    cancelled = await app.service.cancel(WHO, job.id)
+    assert cancelled.state is JobState.CANCELLED
+    assert await app.storage.quota.ledger_state(job.id) == "refunded"
+
+
+async def test_a_refused_create_waits_and_is_sent_again_only_then(make_app, provider):
+    provider.script = Script(refuse_creates=1)
+    app, _ = await make_app()
+    job = await submit(app)
+    final = await app.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.DONE
+    assert provider.calls["submit"] == 2 and len(provider.created) == 1
+
+
+async def test_two_running_per_user_the_rest_queued(make_app, provider):
+    provider.script = Script(running_polls=5, poll_delay=0.01)
+    app, _ = await make_app(max_running_per_user=2)
+    jobs = [await submit(app, f"clip number {i}") for i in range(4)]
+    positions = [await app.storage.jobs.queue_position(j.id) for j in jobs]
+    assert positions == [1, 2, 3, 4]
+    await app.worker.start()
+    peak = 0
+    while True:
+        peak = max(peak, app.worker.running)
+        rows = [await app.service.get(j.id) for j in jobs]
+        if all(r.state.finished for r in rows):
+            break
+        await asyncio.sleep(0.005)
+    assert peak == 2
+    assert all(r.state is JobState.DONE for r in rows)
+
+
+async def test_identical_request_comes_from_the_cache_for_free(make_app, provider):
+    app, target = await make_app()
+    first = await submit(app, seed=5)
+    await app.worker.wait_for(first.id, timeout=30)
+    used = (await app.quota.status(7, 1)).used
+    again = await app.service.submit(WHO, PromptSpec.create("a red fox jumps", model="scripted:v1", duration=2, seed=5))
+    assert again.cached
+    final = await app.worker.wait_for(again.job.id, timeout=30)
+    assert final.state is JobState.DONE and target.delivered[again.job.id] == 1
+    assert (await app.quota.status(7, 1)).used == used and provider.calls["submit"] == 1
