@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from collections import defaultdict
 from typing import Any
@@ -129,11 +130,12 @@ class EmuTestCog(commands.Cog, name=COG_NAME):
         self.changed.set()
 
     async def wait(self, predicate: Any, timeout: float = 5.0) -> None:
-        """Wait until ``predicate()`` is true, re-checking whenever a listener fires."""
+        """Wait until ``predicate()`` is true, re-checking when a listener fires (and every 20 ms)."""
         async with asyncio.timeout(timeout):
             while not predicate():
                 self.changed.clear()
-                await self.changed.wait()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.changed.wait(), 0.02)
 
 
 def make_bot(*, intents: discord.Intents | None = None) -> tuple[commands.Bot, EmuTestCog]:

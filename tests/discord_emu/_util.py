@@ -70,7 +70,9 @@ def iso(ts: float) -> str:
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response with Content-Type exactly ``application/json`` (aiohttp's helper adds a charset)."""
-    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": JSON_TYPE, **(headers or {})})
+    return web.Response(
+        status=status, body=json.dumps(data).encode(), headers={"Content-Type": JSON_TYPE, **(headers or {})}
+    )
 
 
 class ApiError(Exception):

@@ -81,8 +81,11 @@ def _uploads(raw: dict[str, Any] | None) -> dict[str, Upload]:
 
 async def _slash(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
     handle = await emu.slash(
-        _user(emu, b["user"]), b["name"], b.get("options") or {},
-        attachments=_uploads(b.get("attachments")), in_channel=b.get("channel_id"),
+        _user(emu, b["user"]),
+        b["name"],
+        b.get("options") or {},
+        attachments=_uploads(b.get("attachments")),
+        in_channel=b.get("channel_id"),
         attachment_size_limit=b.get("attachment_size_limit"),
     )
     return interaction_summary(handle)
@@ -90,14 +93,20 @@ async def _slash(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
 
 async def _autocomplete(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
     handle = await emu.autocomplete(
-        _user(emu, b["user"]), b["name"], b["focused"], b.get("value", ""), b.get("options") or {},
+        _user(emu, b["user"]),
+        b["name"],
+        b["focused"],
+        b.get("value", ""),
+        b.get("options") or {},
         in_channel=b.get("channel_id"),
     )
     return interaction_summary(handle)
 
 
 async def _click(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
-    handle = await emu.click_button(_user(emu, b["user"]), int(b["message_id"]), b.get("custom_id"), label=b.get("label"))
+    handle = await emu.click_button(
+        _user(emu, b["user"]), int(b["message_id"]), b.get("custom_id"), label=b.get("label")
+    )
     return interaction_summary(handle)
 
 
@@ -158,7 +167,9 @@ async def _fault(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
     elif b["kind"] == "server_error":
         fault = emu.server_error_next(b["pattern"], count, status=int(b.get("status", 500)))
     else:
-        fault = emu.fail_next(b["pattern"], int(b["status"]), int(b.get("code", 0)), b.get("message", "Injected"), count)
+        fault = emu.fail_next(
+            b["pattern"], int(b["status"]), int(b.get("code", 0)), b.get("message", "Injected"), count
+        )
     return {"pattern": fault.pattern, "status": fault.status, "remaining": fault.remaining}
 
 

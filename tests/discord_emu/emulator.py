@@ -165,8 +165,14 @@ class DiscordEmulator(World):
             data["guild_id"] = cmd["guild_id"]
         kind = 2 if focused is None else 4
         inter = new_interaction(
-            self, kind=kind, user=the_user, channel=channel, data=data, name=name,
-            attachment_size_limit=size_limit, locale=locale,
+            self,
+            kind=kind,
+            user=the_user,
+            channel=channel,
+            data=data,
+            name=name,
+            attachment_size_limit=size_limit,
+            locale=locale,
         )
         send_interaction(self, inter)
         return InteractionHandle(self, inter)
@@ -266,7 +272,9 @@ class DiscordEmulator(World):
         self, pattern: str, count: int = 1, *, retry_after: float = 0.05, is_global: bool = False
     ) -> Fault:
         """Answer the next ``count`` requests matching ``pattern`` (``"POST /webhooks/*"``) with a real 429."""
-        body, headers = RestPolicy.rate_limited(retry_after, is_global=is_global, scope="global" if is_global else "user")
+        body, headers = RestPolicy.rate_limited(
+            retry_after, is_global=is_global, scope="global" if is_global else "user"
+        )
         return self.rest.add_fault(Fault(pattern, 429, count, body, headers))
 
     def server_error_next(self, pattern: str, count: int = 1, *, status: int = 500) -> Fault:
@@ -276,7 +284,9 @@ class DiscordEmulator(World):
             body = f"<html><body><h1>{status} Bad Gateway</h1></body></html>"
         return self.rest.add_fault(Fault(pattern, status, count, body))
 
-    def fail_next(self, pattern: str, status: int, code: int = 0, message: str = "Injected failure", count: int = 1) -> Fault:
+    def fail_next(
+        self, pattern: str, status: int, code: int = 0, message: str = "Injected failure", count: int = 1
+    ) -> Fault:
         """Answer the next ``count`` matching requests with any Discord JSON error."""
         return self.rest.add_fault(Fault(pattern, status, count, {"message": message, "code": code}))
 

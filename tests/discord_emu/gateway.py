@@ -18,8 +18,8 @@ from ._util import (
     INTENT_GUILD_MEMBERS,
     INTENT_GUILD_MESSAGE_REACTIONS,
     INTENT_GUILD_MESSAGES,
-    INTENT_GUILDS,
     INTENT_GUILD_PRESENCES,
+    INTENT_GUILDS,
     INTENT_MESSAGE_CONTENT,
     PRIVILEGED_INTENTS,
 )
@@ -87,6 +87,7 @@ class GatewayHub:
         self.events: list[tuple[str, int, str]] = []  # (session id, seq, event name) of everything sent
         self._open = asyncio.Event()
         self._open.set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ----- sending --------------------------------------------------------------------------------
     def dispatch(self, event: str, data: dict[str, Any], *, intent: int, guild_id: int | None) -> None:
@@ -128,11 +129,17 @@ class GatewayHub:
         conn = Connection(ws)
         self.connections.add(conn)
         session: Session | None = None
+        client_code: int | None = None
         try:
             await self._open.wait()  # a test can hold reconnecting clients here (see disconnect(hold=True))
             conn.send({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}, "s": None, "t": None})
-            async for msg in ws:
+            while True:
+                msg = await ws.receive()
+                if msg.type == WSMsgType.CLOSE:  # the client closed; CLOSING means we did
+                    client_code = msg.data
                 if msg.type != WSMsgType.TEXT:
+                    if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                        break
                     continue
                 try:
                     frame = json.loads(msg.data)
@@ -145,8 +152,8 @@ class GatewayHub:
             conn.queue.put_nowait(None)
             if session is not None and session.conn is conn:
                 session.conn = None
-                # A client that closes with 1000 ends its session (Discord no longer lets it resume).
-                session.invalidated = session.invalidated or ws.close_code == 1000
+                # A client that closes with 1000/1001 ends its session (Discord no longer lets it resume).
+                session.invalidated = session.invalidated or client_code in (1000, 1001)
             self.world.notify()
         return ws
 
@@ -221,7 +228,9 @@ class GatewayHub:
             conn.send({"op": 9, "d": False, "s": None, "t": None})
             return None
         if session.conn is not None and session.conn is not conn:
-            asyncio.create_task(session.conn.close(4000, "Session resumed elsewhere."))
+            task = asyncio.create_task(session.conn.close(4000, "Session resumed elsewhere."))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         replay = [frame for number, frame in session.buffer if number > seq]
         for frame in replay:
             conn.send(frame)
@@ -238,11 +247,17 @@ class GatewayHub:
             return
         ids = data.get("guild_id")
         for guild_id in ids if isinstance(ids, list) else [ids]:
-            guild = self.world.guilds.get(int(guild_id))
+            guild = self.world.guilds.get(int(guild_id or 0))
             if guild is None:
                 continue
             members = [self.world.member_dict(m) for m in guild.members.values()]
-            chunk = {"guild_id": str(guild.id), "members": members, "chunk_index": 0, "chunk_count": 1, "not_found": []}
+            chunk: dict[str, Any] = {
+                "guild_id": str(guild.id),
+                "members": members,
+                "chunk_index": 0,
+                "chunk_count": 1,
+                "not_found": [],
+            }
             if data.get("nonce") is not None:
                 chunk["nonce"] = data["nonce"]
             self._send_event(session, "GUILD_MEMBERS_CHUNK", chunk)

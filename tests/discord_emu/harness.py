@@ -20,10 +20,10 @@ class HasUrls(Protocol):
     """Anything with ``api_base`` and ``gateway_url`` (DiscordEmulator, RemoteEmulator)."""
 
     @property
-    def api_base(self) -> str: ...  # noqa: D102
+    def api_base(self) -> str: ...
 
     @property
-    def gateway_url(self) -> str: ...  # noqa: D102
+    def gateway_url(self) -> str: ...
 
 
 def point_discord_py_at(target: HasUrls | str, gateway_url: str | None = None) -> Callable[[], None]:

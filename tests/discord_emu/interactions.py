@@ -228,4 +228,3 @@ def find_button(msg: Message, custom_id: str | None, label: str | None) -> dict[
     if button.get("disabled") or button.get("style") == 5 or "custom_id" not in button:
         raise ValueError(f"button {button.get('label')!r} cannot be clicked (disabled or a link)")
     return button
-

@@ -105,7 +105,9 @@ def _validate_components(components: list[dict[str, Any]], flags: int) -> None:
             if len(custom_id) > 100:
                 raise invalid_form("components", "BASE_TYPE_MAX_LENGTH", "custom_id must be 100 or fewer in length.")
             if custom_id in seen:
-                raise invalid_form("components", "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+                raise invalid_form(
+                    "components", "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated"
+                )
             seen.add(custom_id)
         if item.get("type") == 2 and (item.get("style") == 5) != ("url" in item):
             raise invalid_form("components", "BUTTON_COMPONENT_URL_REQUIRED", "Link buttons need a url, others none")
@@ -174,8 +176,12 @@ def build_attachments(
             filename, data = body.files[ref]
             result.append(
                 store_attachment(
-                    world, channel_id, spec.get("filename") or filename, data,
-                    ephemeral=ephemeral, description=spec.get("description"),
+                    world,
+                    channel_id,
+                    spec.get("filename") or filename,
+                    data,
+                    ephemeral=ephemeral,
+                    description=spec.get("description"),
                 )
             )
             used.add(ref)

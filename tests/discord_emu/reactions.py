@@ -66,5 +66,7 @@ def remove_all(world: World, msg: Message) -> None:
         msg.reactions.clear()
         data = _base(msg, "x")
         data.pop("emoji")
-        world.dispatch("MESSAGE_REACTION_REMOVE_ALL", data, intent=INTENT_GUILD_MESSAGE_REACTIONS, guild_id=msg.guild_id)
+        world.dispatch(
+            "MESSAGE_REACTION_REMOVE_ALL", data, intent=INTENT_GUILD_MESSAGE_REACTIONS, guild_id=msg.guild_id
+        )
         world.notify()

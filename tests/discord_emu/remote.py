@@ -68,8 +68,13 @@ class RemoteEmulator:
             return data
 
     async def slash(
-        self, user: str | int, name: str, options: dict[str, Any] | None = None, *,
-        attachments: dict[str, Upload | tuple[str, bytes]] | None = None, channel_id: int | None = None,
+        self,
+        user: str | int,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        attachments: dict[str, Upload | tuple[str, bytes]] | None = None,
+        channel_id: int | None = None,
     ) -> dict[str, Any]:
         """Invoke a slash command; returns the interaction summary (``id`` for later calls)."""
         files = {}
@@ -123,8 +128,14 @@ class RemoteEmulator:
 async def standalone_emulator(*args: str, timeout: float = 15.0) -> AsyncIterator[RemoteEmulator]:
     """Run ``python -m tests.discord_emu --port 0 [args]`` in a subprocess and yield a connected client."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.discord_emu", "--port", "0", *args,
-        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.discord_emu",
+        "--port",
+        "0",
+        *args,
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     remote: RemoteEmulator | None = None

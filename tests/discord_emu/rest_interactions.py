@@ -61,7 +61,14 @@ def _respond(emu: DiscordEmulator, inter: Interaction, cb_type: int, body: Messa
         placeholder = MessageBody({"content": "", "flags": 0}, {})
         flags = FLAG_LOADING | ephemeral
         msg = create_message(
-            emu, channel, emu.bot, placeholder, interaction=inter, extra_flags=flags, msg_type=msg_type, allow_empty=True
+            emu,
+            channel,
+            emu.bot,
+            placeholder,
+            interaction=inter,
+            extra_flags=flags,
+            msg_type=msg_type,
+            allow_empty=True,
         )
     elif cb_type in (6, 7):
         msg = emu.message_store.get(inter.message_id or 0)

@@ -75,9 +75,7 @@ class Serializer:
 
     def guild_dict(self, guild: Guild, *, all_members: bool) -> dict[str, Any]:
         """A GUILD_CREATE payload; without the members intent Discord only includes the bot (and owner here)."""
-        members = [
-            m for m in guild.members.values() if all_members or m.user.id in (self.bot.id, guild.owner_id)
-        ]
+        members = [m for m in guild.members.values() if all_members or m.user.id in (self.bot.id, guild.owner_id)]
         live_channels = [c for c in guild.channels.values() if not c.deleted]
         return {
             "id": str(guild.id),
@@ -122,11 +120,12 @@ class Serializer:
 
     def interaction_metadata(self, inter: Interaction, msg: Message) -> dict[str, Any]:
         """The ``interaction_metadata`` Discord attaches to interaction responses and followups."""
+        owners = {"0": str(inter.guild_id)} if inter.guild_id else {"1": str(inter.user.id)}
         data: dict[str, Any] = {
             "id": str(inter.id),
             "type": inter.type,
             "user": inter.user.to_dict(),
-            "authorizing_integration_owners": {"0": str(inter.guild_id)} if inter.guild_id else {"1": str(inter.user.id)},
+            "authorizing_integration_owners": owners,
         }
         if inter.name:
             data["name"] = inter.name
@@ -147,7 +146,9 @@ class Serializer:
             "edited_timestamp": iso(msg.edited_at) if msg.edited_at else None,
             "tts": msg.tts,
             "mention_everyone": msg.pings.everyone,
-            "mentions": [self.user_with_member(self.users[u], msg.guild_id) for u in msg.pings.users if u in self.users],
+            "mentions": [
+                self.user_with_member(self.users[u], msg.guild_id) for u in msg.pings.users if u in self.users
+            ],
             "mention_roles": [str(r) for r in msg.pings.roles],
             "attachments": [a.to_dict() for a in msg.attachments],
             "embeds": msg.embeds,

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
 import aiohttp
 import discord
 import pytest
-from discord.ext import commands
 
 from . import CommandNotSynced, DiscordEmulator, Upload, running_bot
-from ._testbot import EmuTestCog, fake_mp4, make_bot
+from ._testbot import fake_mp4, make_bot
 from ._util import FLAG_EPHEMERAL
+from .conftest import Running
 
 pytestmark = pytest.mark.timeout(30)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(100))
-
-
-@dataclass
-class Running:
-    """An emulator with a connected, ready bot."""
-
-    emu: DiscordEmulator
-    bot: commands.Bot
-    cog: EmuTestCog
-
-
-@pytest.fixture
-async def running(discord_emulator: DiscordEmulator) -> AsyncIterator[Running]:
-    bot, cog = make_bot()
-    async with running_bot(bot, discord_emulator.token):
-        yield Running(discord_emulator, bot, cog)
 
 
 async def test_login_sync_ready_and_guild_create(running: Running) -> None:

@@ -20,7 +20,9 @@ MessageLike = Message | int
 class World(Serializer):
     """Everything the emulated Discord knows. ``DiscordEmulator`` adds the server on top."""
 
-    def __init__(self, *, token: str = "emu-bot-token", bot_name: str = "videobot", privileged_intents: int = 0) -> None:
+    def __init__(
+        self, *, token: str = "emu-bot-token", bot_name: str = "videobot", privileged_intents: int = 0
+    ) -> None:
         self.snowflakes = SnowflakeFactory()
         self.token = token
         # Privileged intents "enabled in the developer portal"; IDENTIFY asking for others is closed with 4014.
@@ -95,15 +97,11 @@ class World(Serializer):
             self.dispatch("CHANNEL_CREATE", self.channel_dict(channel), intent=INTENT_GUILDS, guild_id=guild.id)
         return channel
 
-    def add_role(
-        self, guild: Guild, name: str, permissions: PermissionsLike = 0, *, mentionable: bool = False
-    ) -> Role:
+    def add_role(self, guild: Guild, name: str, permissions: PermissionsLike = 0, *, mentionable: bool = False) -> Role:
         """Create a role in ``guild``."""
         role = Role(self.snowflakes.next(), guild.id, name, perm_value(permissions), len(guild.roles), mentionable)
         guild.roles[role.id] = role
-        self.dispatch(
-            "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_dict()}, intent=INTENT_GUILDS
-        )
+        self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_dict()}, intent=INTENT_GUILDS)
         return role
 
     def add_member(
