@@ -4,7 +4,8 @@ from .emulator import DiscordEmulator
 from .handle import InteractionHandle
 from .harness import point_discord_py_at, running_bot
 from .interactions import CommandNotPermitted, CommandNotSynced, Upload
-from .models import Attachment, Channel, Guild, Interaction, Member, Message, Pings, Role, User
+from .models import Channel, Guild, Member, Role, User
+from .records import Attachment, Interaction, Message, Pings
 from .remote import ControlError, RemoteEmulator, standalone_emulator
 
 __all__ = [

@@ -11,7 +11,7 @@ from aiohttp import web
 from ._util import json_response
 from .handle import InteractionHandle
 from .interactions import Upload
-from .models import Message
+from .records import Message
 from .rest_core import emu_of
 
 if TYPE_CHECKING:

@@ -11,11 +11,19 @@ from ._util import INTENT_GUILDS, MIB
 from .faults import Fault, Handler, RestPolicy
 from .gateway import GatewayHub
 from .handle import InteractionHandle
-from .interactions import build_options, check_permitted, find_button, find_command, new_interaction, send_interaction
+from .interactions import (
+    check_clickable,
+    command_interaction,
+    find_button,
+    new_interaction,
+    select_data,
+    send_interaction,
+)
 from .messages import MessageBody, create_message, delete_message
-from .models import Channel, Message
+from .models import Channel, User
 from .perms import VIEW_CHANNEL, perm_value
 from .reactions import add_reaction, remove_reaction
+from .records import Message
 from .serialize import normalize_emoji
 from .world import ChannelLike, MessageLike, UserLike, World
 
@@ -149,31 +157,8 @@ class DiscordEmulator(World):
         locale: str,
         focused: str | None,
     ) -> InteractionHandle:
-        the_user = self.user(user)
         channel = self.channel_of(in_channel) if in_channel is not None else self.channel
-        cmd, chain = find_command(self, name, channel.guild_id)
-        check_permitted(self, cmd, the_user, channel)
-        resolved: dict[str, Any] = {}
-        leaf = chain[-1] if chain else cmd
-        opts = build_options(self, leaf.get("options", []), values, (channel, the_user, resolved), focused)
-        for sub in reversed(chain):
-            opts = [{"name": sub["name"], "type": sub["type"], "options": opts}]
-        data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": opts}
-        if resolved:
-            data["resolved"] = resolved
-        if "guild_id" in cmd:
-            data["guild_id"] = cmd["guild_id"]
-        kind = 2 if focused is None else 4
-        inter = new_interaction(
-            self,
-            kind=kind,
-            user=the_user,
-            channel=channel,
-            data=data,
-            name=name,
-            attachment_size_limit=size_limit,
-            locale=locale,
-        )
+        inter = command_interaction(self, self.user(user), name, values, channel, size_limit, locale, focused)
         send_interaction(self, inter)
         return InteractionHandle(self, inter)
 
@@ -190,26 +175,15 @@ class DiscordEmulator(World):
     ) -> InteractionHandle:
         """Pick ``values`` in a select menu on a message."""
         msg, the_user = self._clickable(user, message)
-        component = msg.find_component(custom_id)
-        if component is None or component.get("type") not in (3, 5, 6, 7, 8) or component.get("disabled"):
-            raise ValueError(f"no enabled select menu {custom_id!r} on message {msg.id}")
-        picked = [str(v) for v in values]
-        allowed = {o["value"] for o in component.get("options") or []}
-        if component["type"] == 3 and not set(picked) <= allowed:
-            raise ValueError(f"{picked} are not all options of {custom_id!r}: {sorted(allowed)}")
-        data = {"custom_id": custom_id, "component_type": component["type"], "values": picked}
+        data = select_data(msg, custom_id, values)
         return self._component(the_user, msg, data)
 
-    def _clickable(self, user: UserLike | str, message: MessageLike) -> tuple[Message, Any]:
+    def _clickable(self, user: UserLike | str, message: MessageLike) -> tuple[Message, User]:
         msg, the_user = self.get_message(message), self.user(user)
-        if msg.deleted:
-            raise ValueError(f"message {msg.id} was deleted")
-        owner = self.interactions[msg.interaction_id].user if msg.ephemeral and msg.interaction_id else None
-        if owner is not None and owner.id != the_user.id:
-            raise ValueError(f"only {owner.username} can see ephemeral message {msg.id}")
+        check_clickable(self, msg, the_user)
         return msg, the_user
 
-    def _component(self, user: Any, msg: Message, data: dict[str, Any]) -> InteractionHandle:
+    def _component(self, user: User, msg: Message, data: dict[str, Any]) -> InteractionHandle:
         channel = self.channels[msg.channel_id]
         inter = new_interaction(self, kind=3, user=user, channel=channel, data=data, message=msg)
         send_interaction(self, inter)

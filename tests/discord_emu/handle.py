@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .models import CallbackAttempt, Interaction, Message
+from .records import CallbackAttempt, Interaction, Message
 
 if TYPE_CHECKING:
     from .world import World

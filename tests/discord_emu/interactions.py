@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .messages import store_attachment
-from .models import Channel, Interaction, Member, Message, Role, User
+from .models import Channel, Member, Role, User
 from .perms import base_permissions, perm_value
+from .records import Interaction, Message
 
 if TYPE_CHECKING:
     from .world import World
@@ -228,3 +230,60 @@ def find_button(msg: Message, custom_id: str | None, label: str | None) -> dict[
     if button.get("disabled") or button.get("style") == 5 or "custom_id" not in button:
         raise ValueError(f"button {button.get('label')!r} cannot be clicked (disabled or a link)")
     return button
+
+
+def command_interaction(
+    world: World,
+    user: User,
+    name: str,
+    values: dict[str, Any],
+    channel: Channel,
+    size_limit: int | None,
+    locale: str,
+    focused: str | None,
+) -> Interaction:
+    """A type 2 (or, with ``focused``, type 4 autocomplete) interaction for a synced command."""
+    cmd, chain = find_command(world, name, channel.guild_id)
+    check_permitted(world, cmd, user, channel)
+    resolved: dict[str, Any] = {}
+    leaf = chain[-1] if chain else cmd
+    opts = build_options(world, leaf.get("options", []), values, (channel, user, resolved), focused)
+    for sub in reversed(chain):
+        opts = [{"name": sub["name"], "type": sub["type"], "options": opts}]
+    data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": opts}
+    if resolved:
+        data["resolved"] = resolved
+    if "guild_id" in cmd:
+        data["guild_id"] = cmd["guild_id"]
+    kind = 2 if focused is None else 4
+    return new_interaction(
+        world,
+        kind=kind,
+        user=user,
+        channel=channel,
+        data=data,
+        name=name,
+        attachment_size_limit=size_limit,
+        locale=locale,
+    )
+
+
+def check_clickable(world: World, msg: Message, user: User) -> None:
+    """Deleted messages cannot be clicked; ephemeral ones only by the user who saw them."""
+    if msg.deleted:
+        raise ValueError(f"message {msg.id} was deleted")
+    owner = world.interactions[msg.interaction_id].user if msg.ephemeral and msg.interaction_id else None
+    if owner is not None and owner.id != user.id:
+        raise ValueError(f"only {owner.username} can see ephemeral message {msg.id}")
+
+
+def select_data(msg: Message, custom_id: str, values: Iterable[str]) -> dict[str, Any]:
+    """Interaction data for picking ``values`` in an enabled select menu."""
+    component = msg.find_component(custom_id)
+    if component is None or component.get("type") not in (3, 5, 6, 7, 8) or component.get("disabled"):
+        raise ValueError(f"no enabled select menu {custom_id!r} on message {msg.id}")
+    picked = [str(v) for v in values]
+    allowed = {o["value"] for o in component.get("options") or []}
+    if component["type"] == 3 and not set(picked) <= allowed:
+        raise ValueError(f"{picked} are not all options of {custom_id!r}: {sorted(allowed)}")
+    return {"custom_id": custom_id, "component_type": component["type"], "values": picked}

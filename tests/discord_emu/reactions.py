@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._util import INTENT_GUILD_MESSAGE_REACTIONS
-from .models import Message, User
+from .models import User
+from .records import Message
 from .serialize import emoji_dict
 
 if TYPE_CHECKING:

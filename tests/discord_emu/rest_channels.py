@@ -8,9 +8,10 @@ from aiohttp import web
 
 from ._util import ApiError, json_response, missing_permissions, unknown_channel, unknown_message
 from .messages import check_file_sizes, create_message, delete_message, edit_message, read_body
-from .models import Channel, Message
+from .models import Channel
 from .perms import VIEW_CHANNEL, perm_value
 from .reactions import add_reaction, remove_all, remove_emoji, remove_reaction
+from .records import Message
 from .rest_core import emu_of
 from .serialize import normalize_emoji
 

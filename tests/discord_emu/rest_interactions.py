@@ -20,7 +20,8 @@ from ._util import (
     unknown_webhook,
 )
 from .messages import MessageBody, check_file_sizes, create_message, delete_message, edit_message, read_body
-from .models import CallbackAttempt, Channel, Interaction, Message
+from .models import Channel
+from .records import CallbackAttempt, Interaction, Message
 from .rest_channels import ATTACH
 from .rest_core import emu_of
 

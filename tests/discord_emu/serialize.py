@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._util import iso
-from .models import DM_CHANNEL, Channel, Guild, Interaction, Member, Message, User
+from .models import DM_CHANNEL, Channel, Guild, Member, User
 from .perms import channel_permissions
+from .records import Interaction, Message
 
 
 def emoji_dict(key: str) -> dict[str, Any]:

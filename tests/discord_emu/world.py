@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from ._util import INTENT_GUILD_MEMBERS, INTENT_GUILDS, SnowflakeFactory
-from .models import TEXT_CHANNEL, Attachment, Channel, Guild, Interaction, Member, Message, Overwrite, Role, User
+from .models import TEXT_CHANNEL, Channel, Guild, Member, Overwrite, Role, User
 from .perms import DEFAULT_BOT, DEFAULT_EVERYONE, PermissionsLike, channel_permissions, perm_value
+from .records import Attachment, Interaction, Message
 from .serialize import Serializer
 
 T = TypeVar("T")
