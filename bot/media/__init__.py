@@ -1,0 +1,9 @@
+"""Media handling: ffmpeg operations on videos (:class:`Media`) and the intake of user images."""
+
+from bot.media.ffmpeg import find_ffmpeg
+from bot.media.fit import FitResult
+from bot.media.images import ImageInfo, normalize_image, validate_image
+from bot.media.media import Media
+from bot.media.probe import MediaInfo
+
+__all__ = ["FitResult", "ImageInfo", "Media", "MediaInfo", "find_ffmpeg", "normalize_image", "validate_image"]

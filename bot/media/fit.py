@@ -1,0 +1,166 @@
+"""Fitting a video under a byte limit (Discord's upload cap) in one encode for typical clips.
+
+The bitrate comes from the duration: the byte budget, less the MP4's index (which grows with the
+number of frames and audio packets) and a safety margin, is shared between AAC audio (a fixed rate
+chosen by how generous the budget is) and H.264 video.  x264 runs in single-pass average-bitrate
+mode with a VBV cap at that rate and a half-second buffer: the cap stops late, harder scenes from
+overspending (unconstrained ABR overshot by up to 18 % on a zooming fractal), and the buffer's
+initial fill, which it may spend on top, is budgeted as ``VBV_SPEND`` extra seconds of video.  When
+the bits per pixel would be too few for a clean picture the resolution is lowered first.  Only if
+the first encode still overshoots is a second one made, its rate corrected by the measured
+overshoot.  BENCHMARKS.md has the measured accuracy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import OutputTooLarge
+from bot.media.ffmpeg import ProgressCallback, atomic_output, compile_args, open_input, prepare_dest, size_of
+from bot.media.ops import encode, require_video
+from bot.media.probe import MediaInfo
+
+if TYPE_CHECKING:
+    from bot.media.media import Media
+
+SAFETY = 0.96  # of the byte budget given to the encoder
+VBV_SECONDS = 0.5  # the rate-control buffer, in seconds of the target rate
+VBV_SPEND = 0.3  # seconds of extra video the encoder was seen to spend from its initial buffer
+RETRY_MARGIN = 0.95  # the second encode aims this much below the rate the first one's overshoot implies
+MIN_VIDEO_BPS = 48_000  # below this nothing recognisable is left, whatever the resolution
+DOWNSCALE_BPP = 0.06  # bits per pixel per frame below which we trade resolution for clarity
+TARGET_BPP = 0.09
+MIN_SHORT_SIDE = 144
+MAX_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """How a fit went."""
+
+    path: Path
+    size_bytes: int
+    attempts: int  # encodes made (0: the input already fitted and was only remuxed)
+    video_bps: int
+    audio_bps: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One encode's settings."""
+
+    video_bps: int
+    audio_bps: int
+    width: int
+    height: int
+
+
+def container_overhead(info: MediaInfo) -> int:
+    """Bytes the MP4 index and headers take (per-frame and per-packet tables plus boxes)."""
+    frames = info.duration * (info.fps or 30)
+    audio_packets = info.duration * 48 if info.has_audio else 0  # AAC: 1024 samples a packet
+    return int(4096 + 20 * frames + 12 * audio_packets)
+
+
+def _audio_rate(total_bps: float, has_audio: bool) -> int:
+    if not has_audio:
+        return 0
+    for floor, rate in ((2_000_000, 128_000), (800_000, 96_000), (300_000, 64_000)):
+        if total_bps >= floor:
+            return rate
+    return 32_000
+
+
+def _even(value: float) -> int:
+    return max(2, int(value) // 2 * 2)
+
+
+def scaled_size(info: MediaInfo, video_bps: float) -> tuple[int, int]:
+    """The largest size (never larger than the source) at which ``video_bps`` gives a clean picture."""
+    fps = info.fps or 30
+    width, height = _even(info.width), _even(info.height)
+    if video_bps / (width * height * fps) >= DOWNSCALE_BPP:
+        return width, height
+    factor = math.sqrt(video_bps / (fps * TARGET_BPP) / (width * height))
+    short = min(width, height)
+    factor = max(factor, min(1.0, MIN_SHORT_SIDE / short))
+    return _even(width * factor), _even(height * factor)
+
+
+def plan_encode(info: MediaInfo, max_bytes: int, *, video_cap: float | None = None) -> Plan:
+    """The bitrates and size for fitting ``info`` into ``max_bytes``; raise OutputTooLarge if hopeless."""
+    require_video(info)
+    budget_bits = (max_bytes - container_overhead(info)) * 8 * SAFETY
+    audio_bps = _audio_rate(budget_bits / info.duration, info.has_audio)
+    # AAC runs a little over its nominal rate; count 5 % extra for it
+    video_bits = budget_bits - audio_bps * 1.05 * info.duration
+    video_bps = video_bits / (info.duration + VBV_SPEND)
+    if video_cap is not None:
+        video_bps = min(video_bps, video_cap)
+    if video_bps < MIN_VIDEO_BPS:
+        megabytes = max_bytes / (1024 * 1024)
+        raise OutputTooLarge(
+            f"This {info.duration:.0f}-second video cannot be made smaller than {megabytes:.1f} MB "
+            "and still be watchable.",
+            detail=f"video budget {video_bps:.0f} b/s < {MIN_VIDEO_BPS}",
+        )
+    width, height = scaled_size(info, video_bps)
+    return Plan(int(video_bps), audio_bps, width, height)
+
+
+async def _encode(
+    media: Media, src: Path, dest: Path, info: MediaInfo, plan: Plan, on_progress: ProgressCallback | None
+) -> int:
+    inp = open_input(src)
+    video = inp.video
+    if (plan.width, plan.height) != (info.width, info.height):
+        video = video.filter("scale", plan.width, plan.height, flags="lanczos")
+    video = video.filter("setsar", 1)
+    rate = plan.video_bps
+    options: dict[str, Any] = {"b:v": rate, "maxrate": rate, "bufsize": int(rate * VBV_SECONDS)}
+    if info.has_audio:
+        options.update({"c:a": "aac", "b:a": plan.audio_bps, "ac": 2})
+    streams = [video, inp.audio] if info.has_audio else [video]
+    await encode(
+        media, streams, dest, audio=False, expected=info.duration, on_progress=on_progress, without=("crf",), **options
+    )
+    return size_of(dest)
+
+
+async def _remux(media: Media, src: Path, dest: Path) -> int:
+    with atomic_output(dest) as tmp:
+        out = open_input(src).output(str(tmp), c="copy", movflags="+faststart", map_metadata=-1, f="mp4")
+        await media.run(compile_args(out))
+    return size_of(dest)
+
+
+async def fit_to_size(
+    media: Media, src: Path, dest: Path, max_bytes: int, *, on_progress: ProgressCallback | None = None
+) -> FitResult:
+    """Write ``src`` to ``dest`` at most ``max_bytes`` long (see the module docstring)."""
+    info = await media.probe(src)
+    require_video(info, "The clip")
+    dest = prepare_dest(dest)
+    if info.size_bytes <= max_bytes and info.is_h264_mp4:
+        size = await _remux(media, src, dest)
+        if size <= max_bytes:
+            return FitResult(dest, size, 0, 0, 0, info.width, info.height)
+    plan = plan_encode(info, max_bytes)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        size = await _encode(media, src, dest, info, plan, on_progress)
+        if size <= max_bytes:
+            return FitResult(dest, size, attempt, plan.video_bps, plan.audio_bps, plan.width, plan.height)
+        # correct the video rate by how far this encode overshot
+        overhead = container_overhead(info)
+        ratio = (max_bytes - overhead) / max(1, size - overhead)
+        plan = plan_encode(info, max_bytes, video_cap=plan.video_bps * ratio * RETRY_MARGIN)
+    dest.unlink(missing_ok=True)
+    raise OutputTooLarge(
+        "The video could not be made small enough to upload here.",
+        detail=f"still {size} bytes after {MAX_ATTEMPTS} encodes (limit {max_bytes})",
+    )

@@ -1,0 +1,206 @@
+"""Intake of user images: check what an upload really is, then rewrite it as a clean PNG.
+
+The format is read from the bytes (PNG, JPEG, WEBP and GIF only; an SVG, a web page, a playlist or
+an ffmpeg script named ``.png`` is refused by name).  The pixel count is checked from the header
+before anything is decoded, so a decompression bomb never allocates its pixels, and a truncated file
+is an error rather than a half-grey picture.  :func:`normalize_image` writes fresh pixels (EXIF
+rotation applied, colours converted to sRGB, transparency flattened, all metadata dropped): that
+PNG is the only thing ffmpeg and the providers ever see.  Both functions are CPU-bound and
+synchronous; call them through ``asyncio.to_thread`` from async code.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from PIL import Image, ImageCms, ImageOps
+
+from bot.errors import InvalidMedia
+from bot.media.sniff import Container, describe_text, sniff_bytes
+
+_FORMATS = {Container.PNG: "PNG", Container.JPEG: "JPEG", Container.WEBP: "WEBP", Container.GIF: "GIF"}
+_ACCEPTED = "Attach a PNG, JPEG, WEBP or GIF image."
+_ORIENTATION_TAG = 0x0112
+MIN_SIDE = 8
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """An accepted image.  ``width``/``height`` are as displayed (after EXIF rotation)."""
+
+    format: str  # PNG, JPEG, WEBP or GIF (from the bytes, not the name)
+    width: int
+    height: int
+    mode: str  # Pillow mode before normalising (RGB, RGBA, P, L, CMYK…)
+    size_bytes: int
+    animated: bool  # an animation: only its first frame is used
+    orientation: int = 1  # the EXIF orientation tag (1: upright)
+
+
+def _mb(value: int) -> str:
+    return f"{value / (1024 * 1024):.1f} MB"
+
+
+def _open_source(data: bytes | Path, max_bytes: int) -> tuple[IO[bytes], int]:
+    """A binary stream over the upload, refusing oversize input before reading it."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        size = len(data)
+        stream: IO[bytes] = io.BytesIO(bytes(data)) if size <= max_bytes else io.BytesIO()
+    else:
+        try:
+            size = os.stat(data).st_size
+        except OSError as exc:
+            raise InvalidMedia("The image could not be read.", detail=f"{data}: {exc}") from None
+        stream = open(data, "rb") if size <= max_bytes else io.BytesIO()  # noqa: SIM115 - the caller closes it
+    if size > max_bytes:
+        stream.close()
+        raise InvalidMedia(f"The image is {_mb(size)}; the limit is {_mb(max_bytes)}.", detail=f"{size} bytes")
+    if size == 0:
+        stream.close()
+        raise InvalidMedia("The attached file is empty.")
+    return stream, size
+
+
+def _check_kind(head: bytes) -> str:
+    container = sniff_bytes(head)
+    if container not in _FORMATS:
+        what = describe_text(head)
+        if what is None and container is not None:
+            what = f"a {container.kind} file, not a still image"
+        raise InvalidMedia(f"That file is {what or 'not an image'}. {_ACCEPTED}", detail=f"leading bytes {head[:16]!r}")
+    return _FORMATS[container]
+
+
+def _open_checked(stream: IO[bytes], fmt: str, max_pixels: int) -> Image.Image:
+    """Open (header only) with the one Pillow plugin the bytes call for, checking the pixel count."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(stream, formats=[fmt])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidMedia("The image is far too large (a decompression bomb?).") from None
+    except Exception as exc:  # Pillow raises many types for malformed headers
+        raise InvalidMedia(f"The image is damaged or not really a {fmt}. {_ACCEPTED}", detail=repr(exc)) from None
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise InvalidMedia(
+            f"The image is {width}×{height} pixels; the limit is {max_pixels / 1e6:.0f} megapixels.",
+            detail=f"{width * height} pixels",
+        )
+    if min(width, height) < MIN_SIDE:
+        image.close()
+        raise InvalidMedia(f"The image is only {width}×{height} pixels; it needs at least {MIN_SIDE} on each side.")
+    return image
+
+
+def _decode(image: Image.Image) -> None:
+    """Decode the first frame fully; a truncated or corrupt file raises InvalidMedia."""
+    try:
+        image.seek(0)
+        image.load()
+    except Exception as exc:  # OSError("image file is truncated"), SyntaxError, zlib errors…
+        raise InvalidMedia("The image is damaged or incomplete; please upload it again.", detail=repr(exc)) from None
+
+
+def _inspect(data: bytes | Path, max_bytes: int, max_pixels: int) -> tuple[Image.Image, ImageInfo]:
+    """Open, check and fully decode the first frame; the returned image no longer needs the file."""
+    stream, size = _open_source(data, max_bytes)
+    with stream:
+        head = stream.read(64)
+        stream.seek(0)
+        fmt = _check_kind(head)
+        image = _open_checked(stream, fmt, max_pixels)
+        try:
+            animated = bool(getattr(image, "is_animated", False))
+            _decode(image)
+            orientation = int(image.getexif().get(_ORIENTATION_TAG, 1) or 1)
+        except BaseException:
+            image.close()
+            raise
+    width, height = image.size
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return image, ImageInfo(fmt, width, height, image.mode, size, animated, orientation)
+
+
+def validate_image(data: bytes | Path, *, max_bytes: int, max_pixels: int) -> ImageInfo:
+    """Check an upload (bytes or a file) and describe it; raise InvalidMedia with a clear reason."""
+    image, info = _inspect(data, max_bytes, max_pixels)
+    image.close()
+    return info
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        target = ImageCms.createProfile("sRGB")
+        mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, source, target, outputMode=mode)
+        return converted if converted is not None else image
+    except (ImageCms.PyCMSError, OSError, ValueError):  # a broken profile: keep the pixels as they are
+        return image
+
+
+def _flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit greyscale: scale down, do not clip
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        base = Image.new("RGB", rgba.size, background)
+        base.paste(rgba, mask=rgba.getchannel("A"))
+        return base
+    return image.convert("RGB")
+
+
+def load_rgb(
+    data: bytes | Path, *, max_bytes: int, max_pixels: int, background: tuple[int, int, int] = (255, 255, 255)
+) -> tuple[Image.Image, ImageInfo]:
+    """Validate and decode to an upright sRGB RGB image (transparency flattened onto ``background``)."""
+    image, info = _inspect(data, max_bytes, max_pixels)
+    try:
+        upright = ImageOps.exif_transpose(image) if info.orientation != 1 else image
+        return _flatten(_to_srgb(upright), background), info
+    finally:
+        image.close()
+
+
+def normalize_image(
+    data: bytes | Path,
+    dest: Path,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    max_side: int | None = None,
+    background: tuple[int, int, int] = (255, 255, 255),
+) -> Path:
+    """Validate, then write a clean RGB PNG to ``dest`` (first frame, upright, sRGB, no metadata)."""
+    picture, _ = load_rgb(data, max_bytes=max_bytes, max_pixels=max_pixels, background=background)
+    if max_side and max(picture.size) > max_side:
+        picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    clean = Image.new("RGB", picture.size)  # fresh image: no EXIF, ICC, text chunks or comments carried over
+    clean.paste(picture)
+    return save_png(clean, Path(dest))
+
+
+def save_png(image: Image.Image, dest: Path, *, compress_level: int = 3) -> Path:
+    """Write ``image`` as a PNG atomically (temporary file in the same directory, then rename)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.stem}.{secrets.token_hex(4)}.tmp.png")
+    try:
+        image.save(tmp, format="PNG", compress_level=compress_level)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
