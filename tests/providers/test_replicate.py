@@ -1,0 +1,276 @@
+"""ReplicateProvider with the real ``replicate`` client against the loopback Replicate emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import (
+    InvalidOption,
+    OutputTooLarge,
+    ProviderAuthError,
+    ProviderRejected,
+    ProviderTaskFailed,
+    ProviderUnavailable,
+    RateLimited,
+    SubmitUncertain,
+)
+from bot.providers._common import job_seed
+from bot.providers.base import GenerationRequest, TaskState, VideoProvider
+from bot.providers.replicate import ReplicateProvider
+from tests.emulators import Fault, Script
+from tests.emulators.helpers import assert_secret_free, drive, is_mp4, run_task
+
+pytest_plugins = ["tests.emulators.fixtures"]
+
+
+def make(emulator, **kw) -> ReplicateProvider:
+    opts = {"timeout": 5.0, "create_timeout": 0.5, "poll_deadline": 5.0, **kw}
+    return ReplicateProvider(emulator.replicate.api_key, emulator.replicate_url, **opts)
+
+
+@pytest.fixture
+async def replicate(emulator):
+    provider = make(emulator)
+    yield provider
+    await provider.aclose()
+
+
+def req(model: str = "replicate:minimax-video-01", **kw) -> GenerationRequest:
+    values = {"job_id": 7, "model": model, "prompt": "a paper boat on a river", "duration": 6, "aspect": "16:9"}
+    return GenerationRequest(**{**values, **kw})
+
+
+def only_task(emulator):
+    (task,) = emulator.replicate.tasks.values()
+    return task
+
+
+# model, request options, media role -> expected input field, other expected input values
+CASES = [
+    ("stable-video-diffusion", {"duration": 4, "aspect": "1:1"}, {"image": "input_image"},
+     {"video_length": "25_frames_with_svd_xt", "sizing_strategy": "maintain_aspect_ratio"}),
+    ("animate-diff", {"duration": 2, "aspect": "1:1", "negative_prompt": "blurry"}, {},
+     {"prompt": "a paper boat on a river", "n_prompt": "blurry", "motion_module": "mm_sd_v14"}),
+    ("zeroscope", {"duration": 3, "aspect": "9:16"}, {}, {"num_frames": 24, "width": 320, "height": 576}),
+    ("zeroscope", {"duration": 2}, {"video": "init_video"}, {"num_frames": 16, "width": 576}),
+    ("kling-v2.1", {"duration": 10, "negative_prompt": "text"}, {"image": "start_image"},
+     {"duration": 10, "mode": "standard", "negative_prompt": "text"}),
+    ("wan-2.2-i2v", {"duration": 5}, {"image": "image"}, {"num_frames": 81, "resolution": "480p"}),
+    ("minimax-video-01", {}, {}, {"prompt_optimizer": True}),
+    ("minimax-video-01", {"aspect": "9:16"}, {"image": "first_frame_image"}, {"prompt": "a paper boat on a river"}),
+    ("veo-3", {"duration": 8, "aspect": "9:16"}, {}, {"aspect_ratio": "9:16", "resolution": "720p"}),
+    ("veo-3", {"duration": 8}, {"image": "image"}, {"aspect_ratio": "16:9"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("model", "options", "media", "expected"), CASES, ids=[f"{c[0]}-{list(c[2])}" for c in CASES])
+async def test_every_input_style_runs_to_a_video(
+    replicate, emulator, image_file, tmp_path, model, options, media, expected
+):
+    files = {"image": image_file}
+    if "video" in media:
+        files["video"] = tmp_path / "source.mp4"
+        files["video"].write_bytes(await emulator.replicate.videos.clip(1))
+    request = req(f"replicate:{model}", **options, **{role: files[role] for role in media})
+    _, seen, path = await drive(replicate, request, tmp_path / "out.mp4")
+    assert is_mp4(path) and seen[-1].state is TaskState.SUCCEEDED
+    task = only_task(emulator)
+    sent = task.body["input"]
+    assert expected.items() <= sent.items()
+    for field in media.values():  # media went up through the files endpoint, the input names its URL
+        assert sent[field] in {f["urls"]["get"] for f in emulator.replicate.files.values()}
+    assert emulator.replicate.uploads == len(media) and emulator.replicate.create_count == 1
+    official = model in {"kling-v2.1", "wan-2.2-i2v", "minimax-video-01", "veo-3"}
+    assert emulator.replicate.creates == {"models" if official else "predictions": 1}
+
+
+async def test_progress_comes_from_the_logs(replicate, emulator):
+    emulator.replicate.script_next(Script(queued=1, running=2, progress=[0.3, 0.8]))
+    _, seen = await run_task(replicate, await replicate.submit(req()))
+    assert [s.state for s in seen] == [TaskState.PENDING, TaskState.RUNNING, TaskState.RUNNING, TaskState.SUCCEEDED]
+    assert [s.progress for s in seen[1:3]] == [0.3, 0.8]
+
+
+async def test_seed_is_derived_from_the_job_unless_given(replicate, emulator):
+    await replicate.submit(req("replicate:veo-3", duration=8))
+    await replicate.submit(req("replicate:veo-3", duration=8, seed=5, job_id=8))
+    seeds = [t.body["input"]["seed"] for t in emulator.replicate.tasks.values()]
+    assert sorted(seeds) == sorted([job_seed(7), 5])
+
+
+async def test_missing_capability_is_refused_before_any_request(replicate, emulator):
+    with pytest.raises(InvalidOption):
+        await replicate.submit(req("replicate:kling-v2.1", duration=5))  # needs a start image
+    with pytest.raises(InvalidOption):
+        await replicate.submit(req(aspect="9:16"))  # minimax text-only is 16:9
+    assert emulator.replicate.requests == []
+
+
+async def test_failed_prediction(replicate, emulator):
+    emulator.replicate.script_next(Script(outcome="fail", failure="NSFW content detected. Try a different prompt."))
+    final, _ = await run_task(replicate, await replicate.submit(req()))
+    assert final.state is TaskState.FAILED and "moderation" in (final.error or "")
+    emulator.replicate.script_next(Script(outcome="fail", failure="CUDA out of memory"))
+    final, _ = await run_task(replicate, await replicate.submit(req(job_id=9)))
+    assert final.state is TaskState.FAILED and "moderation" not in (final.error or "")
+    assert "CUDA" in (final.error_code or "")
+
+
+async def test_aborted_prediction_is_a_failure_not_a_crash(replicate, emulator):
+    emulator.replicate.script_next(Script(queued=1, running=0, outcome="abort"))
+    final, _ = await run_task(replicate, await replicate.submit(req()))
+    assert final.state is TaskState.FAILED and final.error_code == "aborted"
+
+
+async def test_moderation_refusal_on_create(replicate, emulator):
+    emulator.replicate.script_next(Script(refuse="The input was flagged as sensitive (E005)."))
+    with pytest.raises(ProviderRejected) as info:
+        await replicate.submit(req())
+    assert "moderation" in info.value.user_message
+    assert emulator.replicate.create_count == 1
+
+
+async def test_invalid_input_is_rejected(emulator):
+    from bot.providers.catalogue import CATALOGUE
+
+    broken = [CATALOGUE["replicate:minimax-video-01"]]
+    provider = make(emulator, models=[type(broken[0])(**{**broken[0].__dict__, "fixed": {"not_a_field": 1}})])
+    try:
+        with pytest.raises(ProviderRejected) as info:
+            await provider.submit(req())
+        assert "not_a_field" in info.value.detail
+    finally:
+        await provider.aclose()
+
+
+async def test_rate_limit_and_errors_while_polling(replicate, emulator):
+    task_id = await replicate.submit(req())
+    emulator.replicate.fail_polls(
+        Fault(429, retry_after="12"), Fault(503), Fault(kind="malformed"), Fault(kind="reset"), Fault(500)
+    )
+    with pytest.raises(RateLimited) as limited:
+        await replicate.poll(task_id)
+    assert limited.value.retry_after == 12.0
+    for _ in range(4):
+        with pytest.raises(ProviderUnavailable):
+            await replicate.poll(task_id)
+    gets = [r for r in emulator.replicate.requests if r[0] == "GET"]
+    assert len(gets) == 5  # the client's RetryTransport did not retry (nor sleep 12 s)
+    final, _ = await run_task(replicate, task_id)
+    assert final.state is TaskState.SUCCEEDED
+
+
+async def test_never_finishing_prediction_keeps_running(replicate, emulator):
+    emulator.replicate.script_next(Script(outcome="hang"))
+    task_id = await replicate.submit(req())
+    states = [(await replicate.poll(task_id)).state for _ in range(20)]
+    assert set(states[1:]) == {TaskState.RUNNING}
+    assert all(m.deadline_seconds for m in replicate.models())
+
+
+async def test_cancel(replicate, emulator):
+    emulator.replicate.script_next(Script(outcome="hang"))
+    task_id = await replicate.submit(req())
+    await replicate.poll(task_id)
+    await replicate.cancel(task_id)
+    assert (await replicate.poll(task_id)).state is TaskState.CANCELLED
+    await replicate.cancel(task_id)
+    await replicate.cancel("doesnotexist")
+
+
+async def test_create_timeout_is_found_without_a_second_create(replicate, emulator, image_file, tmp_path):
+    emulator.replicate.script_next(Script(hang_create=2.0))
+    request = req("replicate:kling-v2.1", duration=5, image=image_file)
+    task_id = await replicate.submit(request)
+    assert task_id == only_task(emulator).id and emulator.replicate.create_count == 1
+    final, _ = await run_task(replicate, task_id)
+    assert is_mp4(await replicate.fetch_result(task_id, final, tmp_path / "o.mp4", 50_000_000))
+
+
+async def test_a_restarted_bot_finds_a_lost_create(emulator, image_file):
+    first = make(emulator)
+    await first.submit(req("replicate:wan-2.2-i2v", duration=5, image=image_file))
+    await first.submit(req(job_id=8))
+    await first.aclose()
+    second = make(emulator)  # knows nothing of what was sent, nor the uploaded file's URL
+    try:
+        ids = {t.body["input"]["prompt"] + str(t.extra["model"]): t.id for t in emulator.replicate.tasks.values()}
+        found = await second.find_task(req("replicate:wan-2.2-i2v", duration=5, image=image_file))
+        assert found == ids["a paper boat on a riverwan-video/wan-2.2-i2v-a14b"]
+        assert await second.find_task(req(job_id=8)) == ids["a paper boat on a riverminimax/video-01"]
+        assert await second.find_task(req(job_id=99, prompt="never sent")) is None
+    finally:
+        await second.aclose()
+
+
+async def test_ambiguous_matches_are_not_guessed(replicate, emulator):
+    await replicate.submit(req(job_id=1))  # minimax has no seed: the same prompt twice looks the same
+    await replicate.submit(req(job_id=2))
+    fresh = make(emulator)
+    try:
+        assert await fresh.find_task(req(job_id=1)) is None
+    finally:
+        await fresh.aclose()
+
+
+async def test_create_timeout_not_found_is_uncertain(replicate, emulator):
+    emulator.replicate.fail_creates(Fault(kind="hang", seconds=2.0))  # held before any prediction is made
+    with pytest.raises(SubmitUncertain):
+        await replicate.submit(req())
+    assert emulator.replicate.create_count == 1 and not emulator.replicate.tasks
+
+
+async def test_find_task_pages_through_listings(replicate, emulator):
+    emulator.replicate.page_size = 2
+    target = await replicate.submit(req("replicate:veo-3", duration=8, job_id=50))
+    for job in range(51, 55):
+        await replicate.submit(req(job_id=job, prompt=f"other {job}"))
+    fresh = make(emulator)
+    try:
+        assert await fresh.find_task(req("replicate:veo-3", duration=8, job_id=50)) == target
+    finally:
+        await fresh.aclose()
+
+
+@pytest.mark.parametrize(("output", "error"), [("404", ProviderTaskFailed), ("html", ProviderTaskFailed)])
+async def test_bad_outputs(replicate, emulator, tmp_path, output, error):
+    emulator.replicate.script_next(Script(output=output))
+    task_id = await replicate.submit(req())
+    final, _ = await run_task(replicate, task_id)
+    with pytest.raises(error):
+        await replicate.fetch_result(task_id, final, tmp_path / "o.mp4", 50_000_000)
+
+
+async def test_oversized_output_without_content_length(replicate, emulator, tmp_path):
+    emulator.replicate.script_next(Script(output="chunked"))
+    task_id = await replicate.submit(req())
+    final, _ = await run_task(replicate, task_id)
+    with pytest.raises(OutputTooLarge):
+        await replicate.fetch_result(task_id, final, tmp_path / "o.mp4", 20_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_restart_mid_poll(emulator, tmp_path):
+    first = make(emulator)
+    task_id = await first.submit(req())
+    await first.poll(task_id)
+    await first.aclose()
+    second = make(emulator)
+    try:
+        final, _ = await run_task(second, task_id)
+        assert is_mp4(await second.fetch_result(task_id, final, tmp_path / "o.mp4", 50_000_000))
+    finally:
+        await second.aclose()
+
+
+async def test_wrong_token(emulator):
+    secret = "r8_wrong_SECRET_4a5b6c"
+    provider = ReplicateProvider(secret, emulator.replicate_url, create_timeout=1)
+    try:
+        assert isinstance(provider, VideoProvider)
+        for call in (provider.submit(req()), provider.poll("abc"), provider.find_task(req())):
+            with pytest.raises(ProviderAuthError) as info:
+                await call
+            assert_secret_free(info.value, secret)
+    finally:
+        await provider.aclose()
