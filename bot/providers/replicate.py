@@ -81,7 +81,6 @@ class ReplicateProvider:
         if isinstance(self._http._transport, RetryTransport):
             self._http._transport.max_attempts = 1
         self._versions: dict[str, str] = {}
-        self._sent: dict[int, dict[str, Any]] = {}  # job id -> input sent (exact match for find_task)
 
     def models(self) -> Sequence[ModelInfo]:
         """The Replicate models in the catalogue."""
@@ -100,7 +99,6 @@ class ReplicateProvider:
                     raise InvalidOption(f"{entry.name} takes no {role.replace('_', ' ')}.")
                 inputs[name] = await self._upload(path)
         version = None if entry.official else await self._version(entry)
-        self._sent[request.job_id] = inputs
         try:
             async with asyncio.timeout(self._create_timeout):
                 if version is None:
@@ -116,11 +114,11 @@ class ReplicateProvider:
             if never_sent(exc):
                 raise unavailable(self.name, "create not sent", exc, [self._key]) from None
             cause = exc
-        return await self._resolve_lost_create(request, cause)
+        return await self._resolve_lost_create(request, inputs, cause)
 
-    async def _resolve_lost_create(self, request: GenerationRequest, cause: Exception) -> str:
+    async def _resolve_lost_create(self, request: GenerationRequest, sent: dict[str, Any], cause: Exception) -> str:
         try:
-            found = await self.find_task(request)
+            found = await self._find(request, sent)
         except ProviderError:
             found = None
         if found is not None:
@@ -188,9 +186,12 @@ class ReplicateProvider:
             path = page.get("next")
 
     async def find_task(self, request: GenerationRequest) -> str | None:
-        """A prediction of this model whose input is the one we sent (or would send) for this job."""
+        """A prediction of this model whose input is the one we would send for this job (file URLs aside)."""
+        return await self._find(request, None)
+
+    async def _find(self, request: GenerationRequest, sent: dict[str, Any] | None) -> str | None:
+        """Match recent predictions against the exact input ``sent``, or (after a restart) what we would send."""
         entry = lookup(request.model, self._models)
-        sent = self._sent.get(request.job_id)
         expected = sent if sent is not None else entry.inputs(request, seed=job_seed(request.job_id))
         media = {name for r in MEDIA_ROLES if getattr(request, r) is not None and (name := entry.field(r))}
         matches = []

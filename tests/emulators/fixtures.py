@@ -27,7 +27,7 @@ async def emulator(emulator_videos: VideoFactory) -> AsyncIterator[EmulatorServe
 
 
 @pytest.fixture
-def image_file(tmp_path: Path) -> Path:
+def png_image(tmp_path: Path) -> Path:
     """A small real PNG."""
     from PIL import Image
 

@@ -64,20 +64,20 @@ async def test_text_to_video(luma, emulator, tmp_path):
     assert emulator.luma.creates == {"generations": 1}
 
 
-async def test_image_to_video_and_loop(luma, emulator, image_file, tmp_path):
-    task_id, _, _ = await drive(luma, req(image=image_file, loop=True), tmp_path / "o.mp4")
+async def test_image_to_video_and_loop(luma, emulator, png_image, tmp_path):
+    task_id, _, _ = await drive(luma, req(image=png_image, loop=True), tmp_path / "o.mp4")
     body = task(emulator, task_id).body
-    assert body["keyframes"] == {"frame0": {"type": "image", "url": PUBLISHED + image_file.name}}
+    assert body["keyframes"] == {"frame0": {"type": "image", "url": PUBLISHED + png_image.name}}
     assert body["loop"] is True
 
 
-async def test_without_a_publisher_images_are_not_offered(emulator, image_file):
+async def test_without_a_publisher_images_are_not_offered(emulator, png_image):
     provider = make(emulator, publish_image=None)
     try:
         info = {m.name: m for m in provider.models()}["luma:ray-2"]
         assert not info.can(Capability.IMAGE_TO_VIDEO) and info.can(Capability.EXTEND)
         with pytest.raises(InvalidOption):
-            await provider.submit(req(image=image_file))
+            await provider.submit(req(image=png_image))
         assert emulator.luma.create_count == 0
     finally:
         await provider.aclose()
@@ -99,10 +99,10 @@ async def test_extending_an_unfinished_generation_is_refused(luma, emulator):
         await luma.submit(req(job_id=4, extend_task_id=first))
 
 
-async def test_interpolate_between_two_images(luma, emulator, image_file, tmp_path):
+async def test_interpolate_between_two_images(luma, emulator, png_image, tmp_path):
     end = tmp_path / "end.png"
-    end.write_bytes(image_file.read_bytes())
-    task_id, _, _ = await drive(luma, req(image=image_file, end_image=end), tmp_path / "o.mp4")
+    end.write_bytes(png_image.read_bytes())
+    task_id, _, _ = await drive(luma, req(image=png_image, end_image=end), tmp_path / "o.mp4")
     frames = task(emulator, task_id).body["keyframes"]
     assert frames["frame0"]["url"].endswith("start.png") and frames["frame1"]["url"].endswith("end.png")
 
@@ -232,3 +232,16 @@ async def test_wrong_key(emulator):
             assert_secret_free(info.value, secret)
     finally:
         await provider.aclose()
+
+
+async def test_key_echoed_by_the_server_is_redacted(luma, emulator):
+    key = emulator.luma.api_key
+    task_id = await luma.submit(req())
+    emulator.luma.fail_polls(Fault(503, body={"detail": f"overloaded; key {key}"}))
+    with pytest.raises(ProviderUnavailable) as info:
+        await luma.poll(task_id)
+    assert_secret_free(info.value, key)
+    emulator.luma.fail_creates(Fault(400, body={"detail": f"bad request from {key}"}))
+    with pytest.raises(ProviderRejected) as rejected:
+        await luma.submit(req(job_id=8))
+    assert_secret_free(rejected.value, key)

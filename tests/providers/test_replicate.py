@@ -65,9 +65,9 @@ CASES = [
 
 @pytest.mark.parametrize(("model", "options", "media", "expected"), CASES, ids=[f"{c[0]}-{list(c[2])}" for c in CASES])
 async def test_every_input_style_runs_to_a_video(
-    replicate, emulator, image_file, tmp_path, model, options, media, expected
+    replicate, emulator, png_image, tmp_path, model, options, media, expected
 ):
-    files = {"image": image_file}
+    files = {"image": png_image}
     if "video" in media:
         files["video"] = tmp_path / "source.mp4"
         files["video"].write_bytes(await emulator.replicate.videos.clip(1))
@@ -178,24 +178,24 @@ async def test_cancel(replicate, emulator):
     await replicate.cancel("doesnotexist")
 
 
-async def test_create_timeout_is_found_without_a_second_create(replicate, emulator, image_file, tmp_path):
+async def test_create_timeout_is_found_without_a_second_create(replicate, emulator, png_image, tmp_path):
     emulator.replicate.script_next(Script(hang_create=2.0))
-    request = req("replicate:kling-v2.1", duration=5, image=image_file)
+    request = req("replicate:kling-v2.1", duration=5, image=png_image)
     task_id = await replicate.submit(request)
     assert task_id == only_task(emulator).id and emulator.replicate.create_count == 1
     final, _ = await run_task(replicate, task_id)
     assert is_mp4(await replicate.fetch_result(task_id, final, tmp_path / "o.mp4", 50_000_000))
 
 
-async def test_a_restarted_bot_finds_a_lost_create(emulator, image_file):
+async def test_a_restarted_bot_finds_a_lost_create(emulator, png_image):
     first = make(emulator)
-    await first.submit(req("replicate:wan-2.2-i2v", duration=5, image=image_file))
+    await first.submit(req("replicate:wan-2.2-i2v", duration=5, image=png_image))
     await first.submit(req(job_id=8))
     await first.aclose()
     second = make(emulator)  # knows nothing of what was sent, nor the uploaded file's URL
     try:
         ids = {t.body["input"]["prompt"] + str(t.extra["model"]): t.id for t in emulator.replicate.tasks.values()}
-        found = await second.find_task(req("replicate:wan-2.2-i2v", duration=5, image=image_file))
+        found = await second.find_task(req("replicate:wan-2.2-i2v", duration=5, image=png_image))
         assert found == ids["a paper boat on a riverwan-video/wan-2.2-i2v-a14b"]
         assert await second.find_task(req(job_id=8)) == ids["a paper boat on a riverminimax/video-01"]
         assert await second.find_task(req(job_id=99, prompt="never sent")) is None
@@ -274,3 +274,16 @@ async def test_wrong_token(emulator):
             assert_secret_free(info.value, secret)
     finally:
         await provider.aclose()
+
+
+async def test_token_echoed_by_the_server_is_redacted(replicate, emulator):
+    token = emulator.replicate.api_key
+    task_id = await replicate.submit(req())
+    emulator.replicate.fail_polls(Fault(500, body={"detail": f"failed for Bearer {token}", "status": 500}))
+    with pytest.raises(ProviderUnavailable) as info:
+        await replicate.poll(task_id)
+    assert_secret_free(info.value, token)
+    emulator.replicate.fail_creates(Fault(422, body={"detail": f"token {token} may not run this", "status": 422}))
+    with pytest.raises(ProviderRejected) as rejected:
+        await replicate.submit(req(job_id=8))
+    assert_secret_free(rejected.value, token)

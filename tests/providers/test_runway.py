@@ -72,29 +72,29 @@ async def test_throttled_task_reads_as_pending(runway, emulator):
     assert [s.state for s in seen[:3]] == [TaskState.PENDING] * 3
 
 
-async def test_small_image_goes_as_data_uri(runway, emulator, image_file, tmp_path):
-    await drive(runway, req("runway:gen4_turbo", image=image_file, aspect="1:1", duration=10), tmp_path / "o.mp4")
+async def test_small_image_goes_as_data_uri(runway, emulator, png_image, tmp_path):
+    await drive(runway, req("runway:gen4_turbo", image=png_image, aspect="1:1", duration=10), tmp_path / "o.mp4")
     body = only_task(emulator).body
     assert body["promptImage"].startswith("data:image/png;base64,")
     assert body["ratio"] == "960:960" and body["duration"] == 10
     assert emulator.runway.uploads == 0 and emulator.runway.creates == {"image_to_video": 1}
 
 
-async def test_large_image_goes_through_uploads(emulator, image_file, tmp_path):
+async def test_large_image_goes_through_uploads(emulator, png_image, tmp_path):
     provider = make(emulator, data_uri_max_bytes=0)
     try:
-        await drive(provider, req(image=image_file, aspect="21:9"), tmp_path / "o.mp4")
+        await drive(provider, req(image=png_image, aspect="21:9"), tmp_path / "o.mp4")
     finally:
         await provider.aclose()
     uri = only_task(emulator).body["promptImage"]
-    assert uri.startswith("runway://") and emulator.runway.uploaded[uri] == image_file.read_bytes()
+    assert uri.startswith("runway://") and emulator.runway.uploaded[uri] == png_image.read_bytes()
     assert emulator.runway.uploads == 1 and only_task(emulator).body["ratio"] == "1584:672"
 
 
-async def test_first_and_last_frame_with_veo(runway, emulator, image_file, tmp_path):
+async def test_first_and_last_frame_with_veo(runway, emulator, png_image, tmp_path):
     end = tmp_path / "end.png"
-    end.write_bytes(image_file.read_bytes())
-    await drive(runway, req("runway:veo3.1", image=image_file, end_image=end, duration=4), tmp_path / "o.mp4")
+    end.write_bytes(png_image.read_bytes())
+    await drive(runway, req("runway:veo3.1", image=png_image, end_image=end, duration=4), tmp_path / "o.mp4")
     frames = only_task(emulator).body["promptImage"]
     assert [f["position"] for f in frames] == ["first", "last"]
     assert only_task(emulator).body["audio"] is False
@@ -109,7 +109,7 @@ async def test_video_to_video_uploads_the_source(runway, emulator, tmp_path):
     assert emulator.runway.creates == {"video_to_video": 1} and is_mp4(path)
 
 
-async def test_mode_limits_are_checked_before_any_create(runway, emulator, image_file):
+async def test_mode_limits_are_checked_before_any_create(runway, emulator, png_image):
     with pytest.raises(InvalidOption, match="16:9"):
         await runway.submit(req(aspect="1:1"))  # gen4.5 text-to-video: 16:9 and 9:16 only
     with pytest.raises(InvalidOption):
