@@ -62,7 +62,7 @@ class EmulatorServer:
 
     async def start(self) -> EmulatorServer:
         """Listen on 127.0.0.1 (an ephemeral port unless one was given)."""
-        self._runner = web.AppRunner(self.app(), shutdown_timeout=0.5, access_log=None)
+        self._runner = web.AppRunner(self.app(), shutdown_timeout=0.1, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, HOST, self._port).start()
         self.port = self._runner.addresses[0][1]
