@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # the bot logs at its level; one-shot commands stay quiet unless a level was asked for
+        level = settings.log_level if args.command == "run" or "VIDEOBOT_LOG_LEVEL" in os.environ else "WARNING"
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if args.command == "run":
             from bot.client import run_bot  # imports discord only for this command
 

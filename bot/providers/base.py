@@ -143,7 +143,8 @@ class VideoProvider(Protocol):
 
     async def find_task(self, request: GenerationRequest) -> str | None:
         """Look for a task created for ``request`` whose id we never learned (crash or timeout during
-        create).  Return its id, or None when it does not exist or the API cannot tell."""
+        create).  Return its id; None only when it certainly does not exist (the worker then submits);
+        raise SubmitUncertain when the API cannot tell (the job then fails, refunded, never resubmitted)."""
         ...
 
     async def poll(self, task_id: str) -> TaskStatus:

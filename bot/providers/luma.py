@@ -165,8 +165,8 @@ class LumaProvider:
     async def find_task(self, request: GenerationRequest) -> str | None:
         """The generation whose echoed ``callback_url`` is this job's marker (None without a marker)."""
         marker = self.marker(request)
-        if marker is None:
-            return None
+        if marker is None:  # nothing to recognise our generation by: its existence cannot be known
+            raise SubmitUncertain(provider=self.name, detail=f"job {request.job_id}: no marker")
         limit = 100
         for page in range(self._find_pages):
             try:

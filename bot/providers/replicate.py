@@ -203,7 +203,9 @@ class ReplicateProvider:
                 got = (await self._get_json(f"/v1/predictions/{item['id']}")).get("input")
             if isinstance(got, dict) and _same_input(expected, got, media, exact=sent is not None):
                 matches.append(str(item["id"]))
-        return matches[0] if len(matches) == 1 else None  # ambiguous: better unknown than someone else's
+        if len(matches) > 1:  # ambiguous: better unknown than someone else's (and never a resubmit)
+            raise SubmitUncertain(provider=self.name, detail=f"job {request.job_id}: {len(matches)} matches")
+        return matches[0] if matches else None
 
     async def poll(self, task_id: str) -> TaskStatus:
         """One GET of the prediction, mapped to a TaskStatus."""

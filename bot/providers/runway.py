@@ -172,8 +172,8 @@ class RunwayProvider:
         )
 
     async def find_task(self, request: GenerationRequest) -> str | None:
-        """Runway has no endpoint to list tasks, so a lost create cannot be found."""
-        return None
+        """Runway has no endpoint to list tasks, so whether a lost create landed cannot be known."""
+        raise SubmitUncertain(provider=self.name, detail=f"job {request.job_id}: Runway cannot list tasks")
 
     async def poll(self, task_id: str) -> TaskStatus:
         """One GET of the task, mapped to a TaskStatus."""

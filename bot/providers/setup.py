@@ -24,5 +24,21 @@ def build_providers(settings: Settings, media: Media) -> list[VideoProvider]:
 
 
 def _cloud_providers(settings: Settings) -> list[VideoProvider]:
-    """Runway, Replicate and Luma, each when its key is set (wired in by the cloud provider modules)."""
-    return []
+    """Runway, Replicate and Luma, each when its key is set; the SDKs are imported only then."""
+    providers: list[VideoProvider] = []
+    if settings.runwayml_api_secret is not None:
+        from bot.providers.runway import RunwayProvider
+
+        providers.append(RunwayProvider(settings.runwayml_api_secret.get_secret_value(), settings.runwayml_base_url))
+    if settings.replicate_api_token is not None:
+        from bot.providers.replicate import ReplicateProvider
+
+        providers.append(
+            ReplicateProvider(settings.replicate_api_token.get_secret_value(), settings.replicate_base_url)
+        )
+    if settings.lumaai_api_key is not None:
+        from bot.providers.luma import LumaProvider
+
+        # Luma fetches input images by URL: without a public file server it offers text, loop and extend.
+        providers.append(LumaProvider(settings.lumaai_api_key.get_secret_value(), settings.lumaai_base_url))
+    return providers

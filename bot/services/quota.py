@@ -48,7 +48,9 @@ def format_wait(seconds: float) -> str:
         return "a moment"
     minutes = math.ceil(seconds / 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 class QuotaService:

@@ -208,7 +208,8 @@ async def test_ambiguous_matches_are_not_guessed(replicate, emulator):
     await replicate.submit(req(job_id=2))
     fresh = make(emulator)
     try:
-        assert await fresh.find_task(req(job_id=1)) is None
+        with pytest.raises(SubmitUncertain):  # neither "found" nor "absent": never guessed, never resubmitted
+            await fresh.find_task(req(job_id=1))
     finally:
         await fresh.aclose()
 

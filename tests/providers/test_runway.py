@@ -213,7 +213,8 @@ async def test_create_timeout_is_uncertain_and_never_resent(runway, emulator):
         await runway.submit(req())
     assert not info.value.retryable and info.value.provider == "runway"
     assert emulator.runway.create_count == 1 and len(emulator.runway.tasks) == 1  # made once, id unknown
-    assert await runway.find_task(req()) is None  # Runway cannot list tasks
+    with pytest.raises(SubmitUncertain):  # Runway cannot list tasks: "not found" would invite a resubmit
+        await runway.find_task(req())
 
 
 async def test_create_errors(runway, emulator):
