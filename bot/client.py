@@ -135,13 +135,15 @@ class VideoBot(commands.Bot):
         await super().close()
 
 
-async def start_bot(settings: Settings, *, app: App | None = None, ready_timeout: float = READY_TIMEOUT) -> VideoBot:
+async def start_bot(
+    settings: Settings, *, app: App | None = None, ready_timeout: float = READY_TIMEOUT, **options: object
+) -> VideoBot:
     """Log in, connect in the background and return once the bot is ready (for tests and embedding).
 
-    Stop it with ``await bot.close()``."""
+    ``options`` go to discord.py's Client (e.g. ``guild_ready_timeout``).  Stop it with ``await bot.close()``."""
     token = token_of(settings)
     point_discord_at(settings)
-    bot = VideoBot(settings, app=app)
+    bot = VideoBot(settings, app=app, **options)
     try:
         await bot.login(token)
         bot.gateway_task = asyncio.create_task(bot.connect(reconnect=True), name="videobot-gateway")

@@ -68,6 +68,8 @@ class DiscordDelivery:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._status_ids: dict[int, int] = {}
         self._closed: set[int] = set()
+        self._dead_tokens: set[int] = set()  # jobs whose token Discord already refused
+        self._background: set[asyncio.Task[None]] = set()
 
     # --- progress --------------------------------------------------------------------------------------
     async def progress(self, update: Progress) -> None:
@@ -98,6 +100,11 @@ class DiscordDelivery:
         finally:
             self._tasks.pop(job_id, None)
 
+    async def show_now(self, job: Job, queue_position: int = 0) -> None:
+        """The first status, shown at once (it also replaces the "thinking…" placeholder)."""
+        self._last[job.id] = time.monotonic()
+        await self._edit_status(job, embed=render.status_embed(job, queue_position))
+
     def _close(self, job_id: int) -> None:
         """No more progress for this job (its result or failure is being shown)."""
         self._closed.add(job_id)
@@ -111,8 +118,23 @@ class DiscordDelivery:
         """Cancel pending progress edits (shutdown)."""
         for job_id in list(self._tasks):
             self._close(job_id)
+        for task in list(self._background):
+            task.cancel()
 
     # --- talking to Discord ----------------------------------------------------------------------------
+    def _alive(self, job: Job) -> bool:
+        return job.id not in self._dead_tokens and token_alive(job.delivery)
+
+    async def _token_died(self, job: Job, exc: discord.HTTPException) -> bool:
+        """Whether ``exc`` says the interaction token is dead; if so, stop using it (also after a restart)."""
+        if exc.code not in TOKEN_DEAD_CODES and exc.status != 401:
+            return False
+        log.info("job %s: interaction token no longer valid; using channel messages", job.id)
+        self._dead_tokens.add(job.id)
+        with contextlib.suppress(Exception):
+            await self.service.note_delivery(job.id, token_expires_at=0)
+        return True
+
     def _webhook(self, delivery: dict[str, Any]) -> discord.Webhook:
         return discord.Webhook.partial(int(delivery["application_id"]), str(delivery["token"]), client=self.bot)
 
@@ -147,12 +169,12 @@ class DiscordDelivery:
     async def _edit_status(self, job: Job, **fields: Any) -> bool:
         """Edit the job's status message (webhook while the token lives, else a channel reply)."""
         d = job.delivery
-        if token_alive(d) and d.get("message_id"):
+        if self._alive(job) and d.get("message_id"):
             try:
                 await self._webhook(d).edit_message(int(d["message_id"]), **fields)
                 return True
             except discord.HTTPException as exc:
-                if exc.code not in TOKEN_DEAD_CODES and exc.status != 401:
+                if not await self._token_died(job, exc):
                     log.info("job %s: status message not editable (%s)", job.id, exc)
                     return False
         status_id = self._status_ids.get(job.id) or d.get("status_message_id")
@@ -182,7 +204,11 @@ class DiscordDelivery:
                 log.info("job %s: result was already posted as message %s", job.id, earlier.id)
                 return Receipt(message_id=earlier.id)
         job = await self.service.note_delivery(job.id, sending_at=time.time())
-        via_webhook = token_alive(d)
+        via_webhook = self._alive(job)
+        if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
+            with contextlib.suppress(discord.HTTPException):
+                await self._edit_status(job, embed=render.status_embed(job))
+            via_webhook = self._alive(job)
         limit = int(d.get("upload_limit") or 0) if via_webhook else await self._guild_limit(d)
         plan = self.publisher.plan(job, video, limit)
         offer = await plan.first()
@@ -196,7 +222,7 @@ class DiscordDelivery:
                     offer = await plan.after_refusal(offer)
                 elif exc.status == 403 and exc.code == 50013 and offer.attaches:
                     offer = await plan.after_failure(offer)  # no Attach Files here: link instead
-                elif via_webhook and (exc.code in TOKEN_DEAD_CODES or exc.status == 401):
+                elif via_webhook and await self._token_died(job, exc):
                     via_webhook = False
                     plan = self.publisher.plan(job, video, await self._guild_limit(d))
                     offer = await plan.first()
@@ -204,7 +230,10 @@ class DiscordDelivery:
                     raise DeliveryError(detail=f"posting the result failed: {exc}") from exc
         else:
             raise DeliveryError(detail=f"no rung of the delivery ladder worked for job {job.id}")
-        await self._decorate(job, message)
+        # Reactions and the "done" edit run after the job is marked done, so a quick ⏩ finds it finished.
+        task = asyncio.create_task(self._decorate(job, message), name=f"videobot-decorate-{job.id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         return Receipt(message_id=message.id, url=offer.url)
 
     async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:

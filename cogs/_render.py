@@ -54,7 +54,7 @@ def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | Non
     return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
 
 
-def _title(job: Job, limit: int = 200) -> str:
+def _title(job: Job) -> str:
     verb = {"extend": "Extension", "reroll": "Re-roll"}.get(job.kind, "Video")
     return f"{verb} #{job.id}"
 
@@ -171,7 +171,8 @@ def history_embed(jobs: list[Job]) -> discord.Embed:
         subject = clip(str(job.spec.get("subject") or "(image)"), 80)
         when = timestamp(job.finished_at or job.created_at)
         url = jump_url(job.guild_id, _channel_of(job), job.message_id)
-        link = f"[message]({url})" if url else (f"[video]({job.result_url})" if job.result_url else "")
+        web = job.result_url if (job.result_url or "").startswith(("https://", "http://")) else None
+        link = f"[message]({url})" if url else (f"[video]({web})" if web else "")
         lines.append(f"**#{job.id}** {when} · {subject} {link}".rstrip())
     embed.description = "\n".join(lines)[:MAX_DESCRIPTION]
     return embed

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.delivery import Progress
 from bot.services.generation import Requester, Submitted
 from cogs._errors import NO_PINGS, PUBLIC_DEFER
 
@@ -80,7 +79,7 @@ async def start_from_interaction(interaction: discord.Interaction[Any], submit: 
     message_id = await acknowledge(interaction)
     submitted = await submit(requester(interaction, message_id))
     interaction.extras[PUBLIC_DEFER] = False  # the job exists: the message is its status from now on
-    await bot_of(interaction).delivery.progress(Progress(submitted.job, submitted.queue_position))
+    await bot_of(interaction).delivery.show_now(submitted.job, submitted.queue_position)
     return submitted
 
 
@@ -124,5 +123,5 @@ async def start_from_reaction(
         except discord.HTTPException:
             pass
         raise
-    await bot.delivery.progress(Progress(submitted.job, submitted.queue_position))
+    await bot.delivery.show_now(submitted.job, submitted.queue_position)
     return submitted

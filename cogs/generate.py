@@ -30,6 +30,16 @@ def _value(choice: Choice[str] | None) -> str | None:
     return choice.value if choice is not None else None
 
 
+def _precheck(bot: VideoBot, spec: PromptSpec, capability: Capability) -> None:
+    """The model's limits, checked before acknowledging so a wrong option gets an instant private answer
+    (the service checks them again)."""
+    info = bot.app.registry.choose(spec.model, capability)
+    if spec.duration is not None:
+        info.check_duration(spec.duration)
+    if spec.aspect is not None:
+        info.check_aspect(spec.aspect)
+
+
 class Generate(commands.Cog):
     """Make videos from prompts and images, and extend them."""
 
@@ -111,6 +121,7 @@ class Generate(commands.Cog):
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
             negative=negative, duration=duration, aspect=_value(aspect), seed=seed, model=model,
         )  # fmt: skip
+        _precheck(self.bot, spec, Capability.TEXT_TO_VIDEO)
         await start_from_interaction(interaction, lambda who: self.bot.app.service.submit(who, spec))
 
     @app_commands.command(name="animate", description="Animate an image into a video.")
@@ -149,6 +160,7 @@ class Generate(commands.Cog):
             prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=_value(aspect), seed=seed,
             model=model, allow_empty_subject=True,
         )  # fmt: skip
+        _precheck(self.bot, spec, Capability.IMAGE_TO_VIDEO)
 
         async def submit(who: Any) -> Any:
             data = await image.read()  # from the URL in Discord's own payload, nothing else

@@ -33,6 +33,7 @@ MIB = 1024 * 1024
 DEFAULT_UPLOAD_LIMIT = 10 * MIB  # Discord's per-file limit for unboosted servers and webhooks (2025)
 # Re-encode to a little under the limit: container overhead varies and the limit is inclusive.
 FIT_MARGIN = 0.97
+MIN_FIT_BYTES = 8 * 1024  # below this no clip is worth an encode (fit_to_size also refuses poor quality)
 # How long providers keep their output URLs (hours), from their documentation; used to state expiry.
 PROVIDER_LINK_HOURS = {"runway": 24.0, "replicate": 1.0, "luma": 24.0}
 DEFAULT_LINK_HOURS = 24.0
@@ -152,7 +153,7 @@ class DeliveryPlan:
 
     async def _reencode(self, ceiling: int) -> Offer | None:
         target = int(ceiling * FIT_MARGIN)
-        if target < 64 * 1024:  # nothing watchable fits; don't spend an encode on it
+        if target < MIN_FIT_BYTES:  # nothing watchable fits; don't spend an encode on it
             return None
         dest = self.publisher.fitted_path(self.job, target)
         try:

@@ -1,0 +1,75 @@
+"""The delivery ladder end to end: attach → re-encode to fit → link from the built-in file server.
+
+Big files are not rendered for this: the same request is made again (a free cache hit of the same
+result) under a smaller upload limit, which the emulator enforces like Discord (413, code 40005)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, wait_done, wait_result
+
+pytestmark = pytest.mark.timeout(120)
+PROMPT = {"prompt": "a spinning top on a wooden table", "duration": 2, "seed": 4242}
+
+
+async def ask(emu, after: int = 0, **extra):
+    handle = await emu.slash(emu.alice, "video", **PROMPT, **extra)
+    await handle.wait_ack()
+    return await wait_result(emu, after=after)
+
+
+async def test_reencode_then_link_then_the_link_works(emu, launch):
+    port = free_port()
+    bot = await launch(file_server_port=port)
+    first = await ask(emu)
+    size = len(mp4_of(first))
+
+    limit = int(size * 0.6)
+    second = await ask(emu, after=first.id, attachment_size_limit=limit)
+    data = mp4_of(second)
+    assert is_mp4(data) and len(data) <= limit
+    assert "Re-encoded" in second.content
+    assert [r.status for r in emu.rest.log if r.method == "POST" and r.path.startswith("/webhooks/")].count(413) == 0
+
+    third = await ask(emu, after=second.id, attachment_size_limit=2000)
+    assert third.attachments == []
+    url = next(word for word in third.content.split() if word.startswith("http://"))
+    assert url.startswith(f"http://127.0.0.1:{port}/v/{job_id_of(third)}/")
+    await wait_done(bot, job_id_of(third))
+    job = await bot.app.service.get(job_id_of(third))
+    assert job.result_url == url
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            assert response.status == 200 and response.headers["Content-Type"] == "video/mp4"
+            assert await response.read() == Path(str(job.result_path)).read_bytes()
+        forged = url.rsplit("/", 1)[0] + "/" + "A" * 32 + ".mp4"
+        async with session.get(forged) as response:
+            assert response.status == 404
+        other = url.replace(f"/v/{job.id}/", f"/v/{job.id + 1}/")
+        async with session.get(other) as response:
+            assert response.status == 404
+
+
+async def test_a_413_drops_one_rung_and_never_resends_the_same_size(emu, launch):
+    await launch()
+    first = await ask(emu)
+    size = len(mp4_of(first))
+    emu.fail_next("POST /webhooks/*", 413, 40005, "Request entity too large")
+    second = await ask(emu, after=first.id)
+    data = mp4_of(second)
+    assert is_mp4(data) and len(data) < size and "Re-encoded" in second.content
+    posts = [r for r in emu.rest.log if r.method == "POST" and r.path.startswith("/webhooks/")]
+    assert [r.status for r in posts[-2:]] == [413, 200]
+
+
+async def test_without_a_file_server_a_too_large_result_says_so(emu, launch):
+    bot = await launch()
+    first = await ask(emu)
+    second = await ask(emu, after=first.id, attachment_size_limit=2000)
+    assert second.attachments == [] and "too large" in second.content
+    await wait_done(bot, job_id_of(second))
+    assert (await bot.app.service.get(job_id_of(second))).state.value == "done"
