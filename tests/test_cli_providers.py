@@ -1,0 +1,79 @@
+"""`videobot generate --model <cloud model>` as a subprocess, against the provider emulators (also a
+subprocess), configured only through the SDKs' own environment variables."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.media import Media
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def emulators():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulators", "serve", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line, "emulators did not start"
+        yield json.loads(line)["env"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def generate(env_extra, tmp_path, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_"))}
+    env.update(env_extra)
+    env.update(
+        {
+            "VIDEOBOT_DATA_DIR": str(tmp_path / "data"),
+            "VIDEOBOT_POLL_INTERVAL_SECONDS": "0.05",
+            "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "0.2",
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+    )
+
+
+@pytest.mark.parametrize("model", ["runway:gen4.5", "replicate:minimax-video-01", "luma:ray-2"])
+async def test_generate_with_a_cloud_model(emulators, tmp_path, model):
+    out = tmp_path / "out.mp4"
+    result = generate(
+        {**emulators, "VIDEOBOT_LOG_LEVEL": "DEBUG"},
+        tmp_path,
+        "generate",
+        "a red fox runs through fresh snow",
+        "--model",
+        model,
+        "--duration",
+        "5" if not model.startswith("replicate") else "6",
+        "-o",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    info = await Media().probe(out)
+    assert info.codec == "h264" and info.duration > 0
+    secrets = [v for k, v in emulators.items() if k.endswith(("_SECRET", "_TOKEN", "_KEY"))]
+    assert len(secrets) == 3
+    for secret in secrets:
+        assert secret not in result.stdout + result.stderr
+
+
+def test_models_lists_what_the_keys_enable(emulators, tmp_path):
+    listed = generate(emulators, tmp_path, "models").stdout
+    assert "runway:gen4.5" in listed and "replicate:kling-v2.1" in listed and "luma:ray-2" in listed
+    assert "local:motion" in listed and "extend" in listed
+    alone = generate({}, tmp_path, "models").stdout
+    assert "runway" not in alone and "local:storyboard" in alone
