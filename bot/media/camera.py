@@ -34,7 +34,7 @@ class Sym:
 
     @staticmethod
     def _fmt(value: Num) -> str:
-        return value.text if isinstance(value, Sym) else f"{float(value):.6f}".rstrip("0").rstrip(".")
+        return value.text if isinstance(value, Sym) else f"{float(value):.10f}".rstrip("0").rstrip(".")
 
     def _op(self, op: str, other: Num, reverse: bool = False) -> Sym:
         left, right = (self._fmt(other), self.text) if reverse else (self.text, self._fmt(other))
@@ -136,7 +136,7 @@ def make_move(name: str | None, seed: int) -> Move:
         return Window(0.5, 0.5, 1.3 - 0.3 * ease(p))
 
     def tracking(p: Num, t: Num) -> Window:  # constant lateral speed, a slight step bob
-        return Window(0.5 - pan + 2 * pan * p, 0.5 + 0.01 * sin(2 * math.pi * 0.9 * t), 1.2 + 0.05 * p)
+        return Window(0.5 - pan + 2 * pan * p, 0.5 + 0.006 * sin(2 * math.pi * 0.8 * t), 1.2 + 0.05 * p)
 
     def crane(p: Num, t: Num) -> Window:  # the camera rises: the window moves up the picture
         return Window(0.5, 0.5 + pan - 2 * pan * ease(p), 1.2)
@@ -186,7 +186,7 @@ def corners(window: Window, width: Num, height: Num) -> list[tuple[Num, Num]]:
 
 def perspective_args(move: Move, frames: int, fps: int) -> dict[str, str]:
     """Options for ffmpeg's ``perspective`` filter that render ``move`` over ``frames`` frames."""
-    frame = Sym("in")  # the filter's input frame counter
+    frame = Sym("(in-1)")  # perspective counts input frames from 1
     p = frame / max(1, frames - 1)
     t = frame / fps
     points = corners(move(p, t), Sym("W"), Sym("H"))

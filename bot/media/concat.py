@@ -80,8 +80,11 @@ async def _reencode(
     width, height = first.width - first.width % 2, first.height - first.height % 2
     fps = f"{first.fps:.6g}" if first.fps else "24"
     with_audio = any(info.has_audio for info in infos)
+    silent = [index for index, info in enumerate(infos) if with_audio and not info.has_audio]
+    # one silence source, split: ffmpeg-python merges identical nodes, so copies must be distinct
+    silence = ffmpeg_lib.input("anullsrc=r=48000:cl=stereo", f="lavfi").audio.asplit() if silent else None
     segments: list[Any] = []
-    for path, info in zip(inputs, infos, strict=True):
+    for index, (path, info) in enumerate(zip(inputs, infos, strict=True)):
         inp = open_input(path)
         video = (
             inp.video.filter("scale", width, height, force_original_aspect_ratio="decrease", flags="lanczos")
@@ -96,8 +99,8 @@ async def _reencode(
             if info.has_audio:
                 audio = inp.audio.filter("aformat", sample_rates=48000, channel_layouts="stereo")
             else:  # a silent stretch keeps picture and sound aligned across the join
-                silence = ffmpeg_lib.input("anullsrc=r=48000:cl=stereo", f="lavfi", t=f"{info.duration:.3f}")
-                audio = silence.audio
+                assert silence is not None
+                audio = silence[silent.index(index)].filter("atrim", duration=f"{info.duration:.3f}")
             segments.append(audio.filter("asetpts", "PTS-STARTPTS"))
     joined = ffmpeg_lib.concat(*segments, v=1, a=1 if with_audio else 0).node
     streams = [joined[0], joined[1]] if with_audio else [joined[0]]

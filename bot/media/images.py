@@ -44,6 +44,8 @@ class ImageInfo:
 
 
 def _mb(value: int) -> str:
+    if value < 1024 * 1024:
+        return f"{max(1, round(value / 1024))} KB"
     return f"{value / (1024 * 1024):.1f} MB"
 
 

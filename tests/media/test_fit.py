@@ -1,0 +1,67 @@
+"""fit_to_size: under the limit, playable, one encode for ordinary clips."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import OutputTooLarge
+from bot.media import MediaInfo, fit
+from bot.media.fit import plan_encode
+
+
+async def test_two_seconds_into_100_kb(media, clips, tmp_path):
+    source = await media.probe(clips["two"])
+    assert source.size_bytes > 300_000  # a real squeeze
+    result = await media.fit_to_size_detailed(clips["two"], tmp_path / "small.mp4", 100_000)
+    assert result.attempts == 1
+    assert 0.6 * 100_000 < result.size_bytes <= 100_000  # under, and not wastefully far under
+    info = await media.probe(result.path, exact=True)
+    assert info.size_bytes == result.size_bytes
+    assert info.is_h264_mp4 and info.has_audio and info.frame_count == 48
+    assert info.duration == pytest.approx(2.0, abs=0.05)
+
+
+async def test_already_small_enough_is_only_remuxed(media, clips, tmp_path):
+    result = await media.fit_to_size_detailed(clips["plain"], tmp_path / "same.mp4", 10_000_000)
+    assert result.attempts == 0 and result.size_bytes <= 10_000_000
+    assert (await media.probe(result.path)).profile == "Constrained Baseline"  # not re-encoded
+
+
+async def test_other_codecs_are_reencoded_even_when_small(media, clips, tmp_path):
+    path = await media.fit_to_size(clips["webm"], tmp_path / "webm.mp4", 10_000_000)
+    assert (await media.probe(path)).is_h264_mp4
+
+
+async def test_hopeless_limit_raises_and_leaves_nothing(media, clips, tmp_path):
+    dest = tmp_path / "tiny.mp4"
+    with pytest.raises(OutputTooLarge):
+        await media.fit_to_size(clips["two"], dest, 9_000)
+    assert not dest.exists()
+
+
+async def test_an_overshoot_is_corrected_by_a_second_encode(media, clips, tmp_path, monkeypatch):
+    monkeypatch.setattr(fit, "SAFETY", 1.6)  # plan 60 % over budget so the first encode must overshoot
+    result = await media.fit_to_size_detailed(clips["two"], tmp_path / "retry.mp4", 100_000)
+    assert result.attempts == 2 and result.size_bytes <= 100_000
+
+
+def info(duration: float, width: int = 1280, height: int = 720, audio: bool = True) -> MediaInfo:
+    return MediaInfo(duration, width, height, "h264", "yuv420p", 24.0, audio, 50_000_000, "mov,mp4")
+
+
+def test_plan_keeps_the_size_when_the_budget_allows():
+    plan = plan_encode(info(10), 10 * 1024 * 1024)
+    assert (plan.width, plan.height) == (1280, 720) and plan.audio_bps == 128_000
+    assert 7_000_000 < plan.video_bps < 8_200_000
+
+
+def test_plan_scales_down_for_a_thin_budget():
+    plan = plan_encode(info(10), 1024 * 1024)
+    assert plan.width < 1280 and plan.width % 2 == 0 and plan.height % 2 == 0
+    assert plan.width / plan.height == pytest.approx(16 / 9, rel=0.02)
+    assert plan.audio_bps == 64_000
+
+
+def test_plan_refuses_the_impossible():
+    with pytest.raises(OutputTooLarge, match="cannot be made smaller"):
+        plan_encode(info(600), 1024 * 1024)

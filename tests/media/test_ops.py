@@ -1,0 +1,134 @@
+"""Media operations on real clips: last frame, concat, resize, loop, sound, frames, interpolation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PIL import Image
+
+from bot.errors import MediaError
+from tests.media._video import ffmpeg, make_clip
+
+
+async def test_last_frame_is_the_last_one(media, tmp_path):
+    clip = tmp_path / "red_then_blue.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=320x240:r=24:d=1", "-f", "lavfi", "-i",
+           "color=c=blue:s=320x240:r=24:d=0.5", "-filter_complex", "[0][1]concat=n=2", "-pix_fmt", "yuv420p",
+           "-c:v", "libx264", "-preset", "ultrafast", str(clip))  # fmt: skip
+    png = await media.last_frame(clip, tmp_path / "last.png")
+    with Image.open(png) as image:
+        assert image.size == (320, 240) and image.mode == "RGB"
+        r, g, b = image.getpixel((160, 120))
+    assert b > 200 and r < 40 and g < 40
+
+
+async def test_last_frame_of_a_very_short_clip(media, tmp_path):
+    clip = make_clip(tmp_path / "short.mp4", seconds=0.2, size="64x48")
+    png = await media.last_frame(clip, tmp_path / "last.png")
+    with Image.open(png) as image:
+        assert image.size == (64, 48)
+
+
+async def test_concat_identical_settings_is_a_stream_copy(media, clips, tmp_path):
+    out = await media.concat([clips["plain"], clips["plain_bars"], clips["plain"]], tmp_path / "joined.mp4")
+    info = await media.probe(out, exact=True)
+    assert info.frame_count == 72 and info.duration == pytest.approx(3.0, abs=0.05)
+    # a re-encode would be libx264 "High"; the copied ultrafast stream keeps its own profile
+    assert info.profile == "Constrained Baseline"
+
+
+async def test_concat_different_clips_reencodes_to_the_first(media, clips, tmp_path):
+    parts = [clips["av"], clips["small30"], clips["webm"]]
+    out = await media.concat(parts, tmp_path / "mixed.mp4")
+    info = await media.probe(out, exact=True)
+    assert (info.width, info.height, info.fps) == (320, 240, 24.0)
+    assert info.codec == "h264" and info.pix_fmt == "yuv420p" and info.profile == "High"
+    assert info.has_audio  # the silent clips got silence, so the sound stays in sync
+    assert info.duration == pytest.approx(3.0, abs=0.1)
+    with pytest.raises(MediaError):
+        await media.concat(parts, tmp_path / "forced.mp4", copy=True)
+
+
+async def test_resize_modes(media, clips, tmp_path):
+    fit = await media.probe(await media.resize(clips["av"], tmp_path / "fit.mp4", 640, 360))
+    fill = await media.probe(await media.resize(clips["plain"], tmp_path / "fill.mp4", 200, 200, mode="fill"))
+    assert (fit.width, fit.height, fit.has_audio) == (640, 360, True)
+    assert (fill.width, fill.height, fill.has_audio) == (200, 200, False)
+    with pytest.raises(ValueError):
+        await media.resize(clips["plain"], tmp_path / "odd.mp4", 201, 200)
+
+
+async def test_loop_repeats_picture_and_sound(media, clips, tmp_path):
+    silent = await media.probe(await media.loop(clips["plain"], tmp_path / "x3.mp4", 3), exact=True)
+    assert silent.frame_count == 72 and silent.duration == pytest.approx(3.0, abs=0.05)
+    sound = await media.probe(await media.loop(clips["av"], tmp_path / "av2.mp4", 2), exact=True)
+    assert sound.has_audio and sound.duration == pytest.approx(2.0, abs=0.1)
+
+
+async def test_add_audio_ends_with_the_shorter(media, clips, tmp_path):
+    longer_sound = await media.probe(await media.add_audio(clips["plain"], clips["two"], tmp_path / "a.mp4"))
+    assert longer_sound.has_audio and longer_sound.duration == pytest.approx(1.0, abs=0.1)
+    wav = tmp_path / "half.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=500:duration=0.5", str(wav))
+    shorter_sound = await media.probe(await media.add_audio(clips["webm"], wav, tmp_path / "b.mp4"))
+    assert shorter_sound.codec == "h264" and shorter_sound.duration == pytest.approx(0.5, abs=0.12)
+
+
+async def test_failed_run_leaves_nothing_behind(media, clips, tmp_path):
+    dest = tmp_path / "out" / "never.mp4"
+    with pytest.raises(MediaError) as caught:
+        await media.add_audio(clips["plain"], clips["plain_bars"], dest)  # that "audio" has no sound
+    assert caught.value.detail and "ffmpeg exited" in caught.value.detail
+    assert not dest.exists() and list(dest.parent.iterdir()) == []
+
+
+async def test_frames_to_video(media, tmp_path):
+    frames = []
+    for index, (colour, size) in enumerate([("red", (101, 80)), ("green", (50, 50)), ("blue", (300, 200))]):
+        path = tmp_path / f"f{index}.{'jpg' if index == 1 else 'png'}"
+        Image.new("RGB", size, colour).save(path)
+        frames.append(path)
+    info = await media.probe(await media.frames_to_video(frames, tmp_path / "slides.mp4", 2), exact=True)
+    assert (info.width, info.height) == (100, 80)  # the first frame's size, made even
+    assert info.frame_count == 3 and info.duration == pytest.approx(1.5, abs=0.05)
+    bad = tmp_path / "bad.png"
+    bad.write_text("<svg/>")
+    with pytest.raises(MediaError):
+        await media.frames_to_video([frames[0], bad], tmp_path / "bad.mp4", 2)
+
+
+async def test_interpolate_doubles_the_rate(media, clips, tmp_path):
+    info = await media.probe(await media.interpolate(clips["plain"], tmp_path / "smooth.mp4", 48), exact=True)
+    assert info.fps == 48 and info.frame_count is not None and 44 <= info.frame_count <= 48
+    assert info.duration == pytest.approx(1.0, abs=0.1)
+
+
+async def test_progress_reaches_one(media, clips, tmp_path):
+    seen: list[float] = []
+    await media.loop(clips["plain"], tmp_path / "p.mp4", 4, on_progress=seen.append)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+async def test_timeout_kills_ffmpeg(media, tmp_path):
+    sink = tmp_path / "endless.raw"
+    args = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=1000", "-f", "rawvideo", str(sink)]
+    with pytest.raises(MediaError, match="too long"):
+        await media.run(args, timeout=0.5)
+    size = sink.stat().st_size
+    await asyncio.sleep(0.3)
+    assert sink.stat().st_size == size  # nothing writes any more: the process is gone
+
+
+async def test_cancel_kills_ffmpeg(media, tmp_path):
+    sink = tmp_path / "endless.raw"
+    args = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=1000", "-f", "rawvideo", str(sink)]
+    task = asyncio.create_task(media.run(args, timeout=30))
+    while not sink.exists() or sink.stat().st_size == 0:
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    size = sink.stat().st_size
+    await asyncio.sleep(0.3)
+    assert sink.stat().st_size == size
