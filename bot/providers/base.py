@@ -76,9 +76,7 @@ class ModelInfo:
     def check_aspect(self, aspect: str) -> None:
         """Raise InvalidOption unless this model supports the aspect ratio."""
         if aspect not in self.aspects:
-            raise InvalidOption(
-                f"{self.name} supports the aspect ratios {', '.join(self.aspects)}, not {aspect}."
-            )
+            raise InvalidOption(f"{self.name} supports the aspect ratios {', '.join(self.aspects)}, not {aspect}.")
 
     def can(self, capability: Capability) -> bool:
         """Whether the model has the capability."""
