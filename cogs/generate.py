@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability
+from bot.services.generation import Requester, Submitted
 from cogs import _render as render
 from cogs._start import start_from_interaction
 
@@ -162,7 +163,7 @@ class Generate(commands.Cog):
         )  # fmt: skip
         _precheck(self.bot, spec, Capability.IMAGE_TO_VIDEO)
 
-        async def submit(who: Any) -> Any:
+        async def submit(who: Requester) -> Submitted:
             data = await image.read()  # from the URL in Discord's own payload, nothing else
             if len(data) > cap:
                 raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
@@ -178,13 +179,17 @@ class Generate(commands.Cog):
         self, interaction: discord.Interaction[Any], job: int | None = None, prompt: Text | None = None
     ) -> None:
         """Continue one of your videos."""
-        if job is None:
-            latest = await self.bot.app.service.history(interaction.user.id, limit=1)
-            if not latest:
-                raise JobNotFound("You have no finished video to extend yet; make one with /video.")
-            job = latest[0].id
-        job_id = job
-        await start_from_interaction(interaction, lambda who: self.bot.app.service.extend(who, job_id, prompt=prompt))
+
+        async def submit(who: Requester) -> Submitted:
+            job_id = job
+            if job_id is None:  # looked up after acknowledging: nothing but the defer comes first
+                latest = await self.bot.app.service.history(interaction.user.id, limit=1)
+                if not latest:
+                    raise JobNotFound("You have no finished video to extend yet; make one with /video.")
+                job_id = latest[0].id
+            return await self.bot.app.service.extend(who, job_id, prompt=prompt)
+
+        await start_from_interaction(interaction, submit)
 
 
 async def setup(bot: VideoBot) -> None:
