@@ -105,6 +105,11 @@ class EmuTestCog(commands.Cog, name=COG_NAME):
         except discord.HTTPException as exc:
             self._note_error(exc)
 
+    @app_commands.command(name="settings", description="Admins only (default_member_permissions)")
+    @app_commands.default_permissions(manage_guild=True)
+    async def settings(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"manage_guild={interaction.permissions.manage_guild}")
+
     @tools.command(name="trim", description="A subcommand inside a group")
     async def trim(self, interaction: discord.Interaction, seconds: app_commands.Range[int, 1, 60]) -> None:
         await interaction.response.send_message(f"trim {seconds}s")

@@ -6,7 +6,7 @@ import aiohttp
 import discord
 import pytest
 
-from . import CommandNotSynced, DiscordEmulator, Upload, running_bot
+from . import CommandNotPermitted, CommandNotSynced, DiscordEmulator, Upload, running_bot
 from ._testbot import fake_mp4, make_bot
 from ._util import FLAG_EPHEMERAL
 from .conftest import Running
@@ -27,7 +27,7 @@ async def test_login_sync_ready_and_guild_create(running: Running) -> None:
     assert perms.attach_files and perms.add_reactions and not perms.manage_guild
     assert guild.filesize_limit == 10 * 1024 * 1024
     synced = {c["name"] for c in emu.synced_commands()}
-    assert synced == {"render", "animate", "panel", "secret", "announce", "slowpoke", "video"}
+    assert synced == {"render", "animate", "panel", "secret", "announce", "slowpoke", "settings", "video"}
     assert all(c["id"].isdigit() and c["application_id"] == str(emu.application_id) for c in emu.synced_commands())
     assert emu.rest.unhandled == []
 
@@ -137,3 +137,25 @@ async def test_second_ack_is_40060_and_late_ack_is_10062(running: Running) -> No
     await cog.wait(lambda: cog.errors)
     assert isinstance(cog.errors[0], discord.NotFound) and cog.errors[0].code == 10062
     assert late.ack_type is None and late.attempts[0].at >= 0.1
+
+
+async def test_user_messages_follow_the_message_content_intent(running: Running) -> None:
+    emu, cog = running.emu, running.cog
+    plain = await emu.post_user_message(emu.alice, None, "hello there")
+    ping = await emu.post_user_message(emu.alice, None, f"{emu.bot.mention} render a cat")
+    await cog.wait(lambda: plain.id in cog.seen and ping.id in cog.seen)
+    assert cog.seen[plain.id].content == ""  # Intents.default() has no message_content
+    assert cog.seen[ping.id].content.endswith("render a cat")  # mentions of the bot are exempt
+    assert await emu.wait_for_message(lambda m: "there" in m.content) is plain
+    assert ping.pings.users == [emu.bot.id]
+
+
+async def test_default_member_permissions_and_member_builder(running: Running) -> None:
+    emu = running.emu
+    with pytest.raises(CommandNotPermitted):
+        await emu.slash(emu.alice, "settings")
+    reply = await (await emu.slash(emu.admin, "settings")).wait_response()
+    assert reply.content == "manage_guild=True"
+    mod = emu.add_user("mod")
+    emu.add_member(emu.guild, mod, permissions=["manage_guild"])
+    assert (await (await emu.slash(mod, "settings")).wait_response()).content == "manage_guild=True"
