@@ -124,7 +124,7 @@ class GatewayHub:
     # ----- the websocket --------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """aiohttp handler for ``GET /gateway`` (the client adds ``?v=10&encoding=json&compress=…``)."""
-        ws = web.WebSocketResponse(max_msg_size=0)
+        ws = web.WebSocketResponse(max_msg_size=0, timeout=2.0)  # close handshake wait
         await ws.prepare(request)
         conn = Connection(ws)
         self.connections.add(conn)

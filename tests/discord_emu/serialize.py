@@ -14,19 +14,16 @@ def emoji_dict(key: str) -> dict[str, Any]:
     """``"⏩"`` → ``{"id": None, "name": "⏩"}``; ``"name:123"`` → ``{"id": "123", "name": "name"}``."""
     name, sep, emoji_id = key.rpartition(":")
     if sep and emoji_id.isdigit():
-        animated = name.startswith("a:")
-        data: dict[str, Any] = {"id": emoji_id, "name": name[2:] if animated else name}
-        if animated:
-            data["animated"] = True
-        return data
+        return {"id": emoji_id, "name": name}
     return {"id": None, "name": key}
 
 
 def normalize_emoji(emoji: str) -> str:
-    """Accept ``"⏩"``, ``"name:id"`` or ``"<:name:id>"`` and return the storage key."""
-    emoji = emoji.strip()
-    if emoji.startswith("<") and emoji.endswith(">"):
-        emoji = emoji[1:-1].lstrip(":")
+    """Accept ``"⏩"``, ``"name:id"``, ``":name:id"``, ``"<:name:id>"`` or ``"<a:name:id>"``; return ``"name:id"``."""
+    emoji = emoji.strip().strip("<>")  # discord.py itself sends "<:n:id>" stripped to ":n:id"
+    name, sep, emoji_id = emoji.rpartition(":")
+    if sep and emoji_id.isdigit():
+        return f"{name.removeprefix('a:').lstrip(':')}:{emoji_id}"
     return emoji
 
 

@@ -63,11 +63,15 @@ async def test_deleted_channel_missing_permissions_and_5xx(running: Running) -> 
     msg = await channel.send("hello")  # discord.py sleeps 1 s and retries the 502
     assert statuses(emu, "POST /channels/") == [502, 200]
     assert [m.content async for m in channel.history(limit=5)] == ["hello"]
+    await msg.add_reaction("⏩")  # sent URL-encoded
+    await msg.add_reaction("<:spin:123456789012345678>")  # custom emoji travel as name:id
+    assert emu.get_message(msg.id).reactions == {"⏩": [emu.bot.id], "spin:123456789012345678": [emu.bot.id]}
     emu.deny_bot_permission(emu.channel, "add_reactions", "attach_files")
     await running.cog.wait(lambda: not channel.permissions_for(channel.guild.me).add_reactions)  # CHANNEL_UPDATE
     with pytest.raises(discord.Forbidden) as forbidden:
-        await msg.add_reaction("⏩")
+        await msg.add_reaction("🔥")
     assert forbidden.value.code == 50013
+    await msg.add_reaction("⏩")  # Add Reactions is only needed to be first with an emoji
     with pytest.raises(discord.Forbidden):
         await channel.send(file=discord.File(io.BytesIO(b"x"), "x.txt"))
     emu.delete_message(msg.id, notify=False)
