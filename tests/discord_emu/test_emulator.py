@@ -30,6 +30,11 @@ async def test_login_sync_ready_and_guild_create(running: Running) -> None:
     assert synced == {"render", "animate", "panel", "secret", "announce", "slowpoke", "settings", "video"}
     assert all(c["id"].isdigit() and c["application_id"] == str(emu.application_id) for c in emu.synced_commands())
     assert emu.rest.unhandled == []
+    headers = {"Authorization": f"Bot {emu.token}"}
+    async with aiohttp.ClientSession() as http, http.get(f"{emu.api_base}/gateway/bot", headers=headers) as resp:
+        assert resp.headers["Content-Type"] == "application/json"  # exactly: discord.py's json_or_text needs it
+        assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset-After"} <= set(resp.headers)
+        assert (await resp.json())["url"] == emu.gateway_url
 
 
 async def test_wrong_token_is_a_login_failure(discord_emulator: DiscordEmulator) -> None:

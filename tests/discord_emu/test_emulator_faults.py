@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import time
 
 import discord
 import pytest
 
-from . import DiscordEmulator, point_discord_py_at, running_bot, standalone_emulator
-from ._testbot import make_bot
+from . import ControlError, DiscordEmulator, point_discord_py_at, running_bot, standalone_emulator
+from ._testbot import fake_mp4, make_bot
 from .conftest import Running
 
 pytestmark = pytest.mark.timeout(30)
@@ -117,10 +118,16 @@ async def test_standalone_emulator_control_api_from_a_subprocess() -> None:
         try:
             bot, cog = make_bot()
             async with running_bot(bot, remote.token):
+                assert (await remote.fault("rate_limit", "POST /webhooks/*", retry_after=0.05))["remaining"] == 1
                 summary = await remote.slash("alice", "render", {"prompt": "remote"})
                 msg = await remote.wait_response(summary["id"])
                 assert msg["content"] == "rendered remote"
                 assert msg["attachments"][0]["content_type"] == "video/mp4"
+                [stored] = await remote.messages(with_data=True)
+                assert base64.b64decode(stored["attachments"][0]["data_b64"]) == fake_mp4(4096)
+                assert (await remote.wait_message(content_contains="remote"))["id"] == msg["id"]
+                with pytest.raises(ControlError, match="never synced"):
+                    await remote.slash("alice", "nope")
                 assert await remote.add_reaction("alice", None, msg["id"], "⏩")
                 await cog.wait(lambda: cog.raw_reactions)
                 info = await remote.interaction(summary["id"])
