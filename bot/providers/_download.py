@@ -184,3 +184,28 @@ async def fetch_output(
                 fresh.output_url, dest, max_bytes=max_bytes, timeout=timeout, client=client, provider=provider
             )
         raise
+
+
+class OutputFetcher:
+    """``fetch_result`` for the cloud providers: download the output now, refreshing an expired link by
+    one more poll.  A provider sets ``name``, ``_download_timeout`` and ``_download_client``."""
+
+    name: str
+    _download_timeout: float
+    _download_client: httpx.AsyncClient | None
+
+    async def poll(self, task_id: str) -> TaskStatus:
+        """The provider's own poll (overridden)."""
+        raise NotImplementedError
+
+    async def fetch_result(self, task_id: str, status: TaskStatus, dest: Path, max_bytes: int) -> Path:
+        """Download the finished video to ``dest`` (streamed, capped) — output links expire, so right away."""
+        return await fetch_output(
+            lambda: self.poll(task_id),
+            status,
+            dest,
+            max_bytes=max_bytes,
+            timeout=self._download_timeout,
+            client=self._download_client,
+            provider=self.name,
+        )

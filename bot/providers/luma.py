@@ -31,7 +31,7 @@ from bot.providers._common import (
     redact,
     unavailable,
 )
-from bot.providers._download import fetch_output
+from bot.providers._download import OutputFetcher
 from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup, models_for
 
@@ -49,7 +49,7 @@ def _body_text(body: object) -> str:
     return str(body)[:300]
 
 
-class LumaProvider:
+class LumaProvider(OutputFetcher):
     """Luma generations: ``submit`` → ``poll`` → ``fetch_result``."""
 
     name = "luma"
@@ -219,18 +219,6 @@ class LumaProvider:
             raise self._status_error(exc) from None
         except (lumaai.APIError, TimeoutError) as exc:
             raise unavailable(self.name, "generation delete failed", exc, [self._key]) from None
-
-    async def fetch_result(self, task_id: str, status: TaskStatus, dest: Path, max_bytes: int) -> Path:
-        """Download the video now: asset links are presigned and expire."""
-        return await fetch_output(
-            lambda: self.poll(task_id),
-            status,
-            dest,
-            max_bytes=max_bytes,
-            timeout=self._download_timeout,
-            client=self._download_client,
-            provider=self.name,
-        )
 
     async def aclose(self) -> None:
         """Close the SDK client."""

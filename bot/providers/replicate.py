@@ -34,7 +34,7 @@ from bot.providers._common import (
     redact,
     unavailable,
 )
-from bot.providers._download import fetch_output
+from bot.providers._download import OutputFetcher
 from bot.providers.base import GenerationRequest, ModelInfo, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup, models_for
 
@@ -43,7 +43,7 @@ MEDIA_ROLES = ("image", "end_image", "video")
 _UNCERTAIN_STATUSES = frozenset({500, 502, 504})
 
 
-class ReplicateProvider:
+class ReplicateProvider(OutputFetcher):
     """Replicate predictions: ``submit`` → ``poll`` → ``fetch_result``."""
 
     name = "replicate"
@@ -254,18 +254,6 @@ class ReplicateProvider:
             return  # the cancel went through; only the answer (e.g. "aborted") did not parse
         except (httpx.HTTPError, TimeoutError, ValueError) as exc:
             raise unavailable(self.name, "cancel failed", exc, [self._key]) from None
-
-    async def fetch_result(self, task_id: str, status: TaskStatus, dest: Path, max_bytes: int) -> Path:
-        """Download the output now: Replicate deletes API outputs after an hour."""
-        return await fetch_output(
-            lambda: self.poll(task_id),
-            status,
-            dest,
-            max_bytes=max_bytes,
-            timeout=self._download_timeout,
-            client=self._download_client,
-            provider=self.name,
-        )
 
     async def aclose(self) -> None:
         """Close the client's connections."""

@@ -27,7 +27,7 @@ from bot.providers._common import (
     redact,
     unavailable,
 )
-from bot.providers._download import fetch_output
+from bot.providers._download import OutputFetcher
 from bot.providers.base import GenerationRequest, ModelInfo, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup, models_for
 
@@ -62,7 +62,7 @@ def _body_text(body: object) -> str:
     return str(body)[:300]
 
 
-class RunwayProvider:
+class RunwayProvider(OutputFetcher):
     """Runway's task API: ``submit`` → ``poll`` → ``fetch_result``."""
 
     name = "runway"
@@ -222,18 +222,6 @@ class RunwayProvider:
             raise self._status_error(exc) from None
         except (runwayml.APIError, TimeoutError) as exc:
             raise unavailable(self.name, "task delete failed", exc, [self._key]) from None
-
-    async def fetch_result(self, task_id: str, status: TaskStatus, dest: Path, max_bytes: int) -> Path:
-        """Download the output; an expired link is refreshed by one more GET of the task."""
-        return await fetch_output(
-            lambda: self.poll(task_id),
-            status,
-            dest,
-            max_bytes=max_bytes,
-            timeout=self._download_timeout,
-            client=self._download_client,
-            provider=self.name,
-        )
 
     async def aclose(self) -> None:
         """Close the SDK client."""
