@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 TOKEN_MARGIN = 60.0  # stop using a token a minute before Discord does
 TOKEN_DEAD_CODES = {10015, 50027}  # Unknown Webhook, Invalid Webhook Token
 MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the ladder
+MAX_REMEMBERED = 10_000  # finished jobs whose in-memory notes are kept (bounded for long uptimes)
 
 
 def token_alive(delivery: dict[str, Any], now: float | None = None) -> bool:
@@ -67,7 +68,7 @@ class DiscordDelivery:
         self._last: dict[int, float] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._status_ids: dict[int, int] = {}
-        self._closed: set[int] = set()
+        self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
         self._dead_tokens: set[int] = set()  # jobs whose token Discord already refused
         self._background: set[asyncio.Task[None]] = set()
 
@@ -107,7 +108,12 @@ class DiscordDelivery:
 
     def _close(self, job_id: int) -> None:
         """No more progress for this job (its result or failure is being shown)."""
-        self._closed.add(job_id)
+        self._closed[job_id] = None
+        if len(self._closed) > MAX_REMEMBERED:  # forget the oldest half; they are long done
+            for old in list(self._closed)[: MAX_REMEMBERED // 2]:
+                self._closed.pop(old, None)
+                self._status_ids.pop(old, None)
+                self._dead_tokens.discard(old)
         self._pending.pop(job_id, None)
         self._last.pop(job_id, None)
         task = self._tasks.pop(job_id, None)
@@ -166,8 +172,9 @@ class DiscordDelivery:
         )
         return {"reference": ref, "mention_author": False}
 
-    async def _edit_status(self, job: Job, **fields: Any) -> bool:
-        """Edit the job's status message (webhook while the token lives, else a channel reply)."""
+    async def _edit_status(self, job: Job, *, create: bool = True, **fields: Any) -> bool:
+        """Edit the job's status message (webhook while the token lives, else a channel reply, posted first
+        when ``create``)."""
         d = job.delivery
         if self._alive(job) and d.get("message_id"):
             try:
@@ -180,6 +187,8 @@ class DiscordDelivery:
         status_id = self._status_ids.get(job.id) or d.get("status_message_id")
         if not status_id and not d.get("token"):
             status_id = d.get("message_id")  # a reaction job's placeholder is a plain channel message
+        if not status_id and not create:
+            return False
         channel = await self._channel(d)
         if status_id:
             try:
@@ -263,7 +272,7 @@ class DiscordDelivery:
                 break
         url = render.jump_url(job.guild_id, message.channel.id, message.id)
         try:
-            await self._edit_status(job, embed=render.done_embed(job, url))
+            await self._edit_status(job, embed=render.done_embed(job, url), create=False)
         except discord.HTTPException as exc:
             log.info("job %s: status message not updated (%s)", job.id, exc)
 
@@ -290,7 +299,7 @@ class DiscordDelivery:
         self._close(job.id)
         embed = render.failed_embed(job, message)
         try:
-            if await self._edit_status(job, embed=embed):
+            if await self._edit_status(job, embed=embed, create=False):
                 return
             channel = await self._channel(job.delivery)
             await channel.send(content=f"<@{job.owner_id}>", embed=embed, allowed_mentions=discord.AllowedMentions(
