@@ -73,3 +73,13 @@ async def test_without_a_file_server_a_too_large_result_says_so(emu, launch):
     assert second.attachments == [] and "too large" in second.content
     await wait_done(bot, job_id_of(second))
     assert (await bot.app.service.get(job_id_of(second))).state.value == "done"
+
+
+async def test_without_attach_files_permission_the_result_is_a_link(emu, launch):
+    port = free_port()
+    await launch(file_server_port=port)
+    emu.deny_bot_permission(emu.channel, "attach_files")
+    result = await ask(emu)
+    assert result.attachments == [] and f"http://127.0.0.1:{port}/v/" in result.content
+    refused = [r for r in emu.rest.log if r.method == "POST" and r.path.startswith("/webhooks/") and r.status == 403]
+    assert len(refused) == 1  # tried once with the file, then the link
