@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from .world import World
 
 MENTION_EVERYONE = perm_value("mention_everyone")
+NONCE_MAX = 25  # characters
+NONCE_WINDOW = 5 * 60.0  # seconds a nonce is remembered ("the past few minutes")
 USER_MENTION = re.compile(r"<@!?(\d+)>")
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
@@ -184,6 +186,27 @@ def resolve_reference(world: World, channel: Channel, ref: dict[str, Any] | None
     return stored, target
 
 
+def same_nonce(world: World, channel: Channel, author: User, payload: dict[str, Any]) -> Message | None:
+    """With ``enforce_nonce``, the author's message in this channel carrying the same nonce from the last few
+    minutes (Discord answers a repeated send with it instead of posting again); 404 10008 if it was deleted."""
+    nonce = payload.get("nonce")
+    if nonce is None:
+        return None
+    if len(str(nonce)) > NONCE_MAX:
+        raise invalid_form("nonce", "BASE_TYPE_MAX_LENGTH", f"Must be {NONCE_MAX} or fewer in length.")
+    if not payload.get("enforce_nonce"):
+        return None
+    since = time.time() - NONCE_WINDOW
+    for msg in reversed(list(world.message_store.values())):
+        if msg.created_at < since:
+            break
+        if msg.channel_id == channel.id and msg.author.id == author.id and msg.nonce == str(nonce):
+            if msg.deleted:
+                raise ApiError(404, 10008, "Unknown Message")
+            return msg
+    return None
+
+
 def create_message(
     world: World,
     channel: Channel,
@@ -208,6 +231,7 @@ def create_message(
     msg.tts = bool(payload.get("tts"))
     msg.reference = reference
     msg.allowed_mentions = payload.get("allowed_mentions")
+    msg.nonce = str(payload["nonce"]) if payload.get("nonce") is not None else None
     msg.attachments = build_attachments(world, channel.id, body, [], ephemeral=msg.ephemeral)
     msg.pings = compute_pings(
         world, content=msg.content, allowed=msg.allowed_mentions, channel=channel, author=author, reply_to=reply_to

@@ -91,6 +91,7 @@ class Message:
     edited_at: float | None = None
     edits: int = 0
     created_at: float = field(default_factory=time.time)
+    nonce: str | None = None  # as the client sent it (channel sends); echoed back like Discord does
 
     @property
     def ephemeral(self) -> bool:

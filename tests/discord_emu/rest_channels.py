@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from ._util import ApiError, json_response, missing_permissions, unknown_channel, unknown_message
-from .messages import check_file_sizes, create_message, delete_message, edit_message, read_body
+from .messages import check_file_sizes, create_message, delete_message, edit_message, read_body, same_nonce
 from .models import Channel
 from .perms import VIEW_CHANNEL, perm_value
 from .reactions import add_reaction, remove_all, remove_emoji, remove_reaction
@@ -75,7 +75,7 @@ async def post_message(request: web.Request) -> web.Response:
     needed = SEND | (ATTACH if body.files else 0) | (HISTORY if body.payload.get("message_reference") else 0)
     require(emu, channel, needed)
     check_file_sizes(body.files, upload_limit(emu, channel))
-    msg = create_message(emu, channel, emu.bot, body)
+    msg = same_nonce(emu, channel, emu.bot, body.payload) or create_message(emu, channel, emu.bot, body)
     return json_response(emu.message_dict(msg))
 
 

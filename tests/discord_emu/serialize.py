@@ -163,6 +163,8 @@ class Serializer:
                 data["member"] = self.member_dict(member, with_user=False)
         if msg.webhook_id is not None:
             data["webhook_id"] = str(msg.webhook_id)
+        if msg.nonce is not None:
+            data["nonce"] = msg.nonce
         if msg.interaction_id is not None:
             data["application_id"] = str(self.application_id)
             inter = self.interactions.get(msg.interaction_id)
