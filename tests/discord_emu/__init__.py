@@ -85,8 +85,9 @@ the bot and owner. Uploads over the per-file limit (guild tier or the interactio
 10 MiB default) get 413 40005. Bodies are validated (2000-char content, embed limits, duplicate custom_ids,
 ``allowed_mentions`` parse/list conflicts, empty messages → 50006). Add Reactions is needed only to be the
 first to use an emoji on a message. A channel send with ``nonce`` + ``enforce_nonce`` (discord.py sets both)
-returns the bot's earlier message with that nonce from the last 5 minutes instead of posting again. Not emulated: content stripping on REST reads, modal submission, threads,
-DMs opened via REST, voice, stickers/polls content, webhooks other than interaction webhooks, zlib/zstd.
+returns the bot's earlier message with that nonce from the last 5 minutes instead of posting again.
+Not emulated: content stripping on REST reads, modal submission, threads, DMs opened via REST, voice,
+stickers/polls content, webhooks other than interaction webhooks, zlib/zstd.
 
 Standalone: ``python -m tests.discord_emu --port N [--token T] [--deadline S] [--token-ttl S]
 [--privileged-intents BITS]`` prints ``API_BASE=…``, ``GATEWAY_URL=…``, ``TOKEN=…``, ``CONTROL_URL=…`` and
