@@ -134,7 +134,8 @@ def _progress_printer():  # type: ignore[no-untyped-def]
             if bar is None:
                 bar = last["bar"] = tqdm(total=100, unit="%", file=sys.stderr, leave=True)
             assert isinstance(bar, tqdm)
-            bar.set_description(job.state.value)
+            if job.state != last["state"]:
+                bar.set_description(job.state.value, refresh=False)
             bar.update(int(job.progress * 100) - bar.n)
             if job.state.finished:
                 bar.close()

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     job_deadline_seconds: float = Field(1800.0, gt=0)
     poll_interval_seconds: float = Field(5.0, gt=0)
     poll_max_interval_seconds: float = Field(30.0, gt=0)
+    retry_base_seconds: float = Field(5.0, gt=0)  # first wait before retrying a failed download/delivery
     max_download_bytes: int = Field(500 * 1024 * 1024, gt=0)
     max_image_bytes: int = Field(20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(40_000_000, gt=0)

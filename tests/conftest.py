@@ -45,7 +45,12 @@ def make_settings(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     def build(**overrides) -> Settings:
-        values = {"data_dir": tmp_path / "data", "poll_interval_seconds": 0.01, "poll_max_interval_seconds": 0.05}
+        values = {
+            "data_dir": tmp_path / "data",
+            "poll_interval_seconds": 0.01,
+            "poll_max_interval_seconds": 0.05,
+            "retry_base_seconds": 0.01,
+        }
         values.update(overrides)
         return Settings(**values)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bot.delivery import DeliveryRouter, Progress
 from bot.errors import (
+    DeliveryError,
     MediaError,
     ProviderError,
     ProviderTaskFailed,
@@ -42,6 +43,7 @@ SUBMIT_TIMEOUT = 120.0
 POLL_CALL_TIMEOUT = 90.0
 DELIVER_TIMEOUT = 600.0
 MAX_VIDEO_SECONDS = 600.0
+MAX_DELIVERY_ATTEMPTS = 6
 
 
 class RetryLater(Exception):
@@ -228,7 +230,7 @@ class JobRunner:
             if self.job.attempts >= 4:
                 raise ProviderUnavailable("The finished video could not be downloaded.", detail=str(exc)) from exc
             await self.save(attempts=self.job.attempts + 1)
-            raise RetryLater(10.0, f"download failed: {exc}") from exc
+            raise RetryLater(2 * self.ctx.settings.retry_base_seconds, f"download failed: {exc}") from exc
         await self.save(state=JobState.POSTPROCESSING, raw_path=str(path))
 
     async def postprocess(self) -> None:
@@ -260,7 +262,17 @@ class JobRunner:
         path = Path(str(self.job.result_path))
         if not path.exists():
             raise MediaError("The finished video is no longer stored.", detail=str(path))
-        receipt = await asyncio.wait_for(target.deliver(self.job, path), DELIVER_TIMEOUT)
+        try:
+            receipt = await asyncio.wait_for(target.deliver(self.job, path), DELIVER_TIMEOUT)
+        except (DeliveryError, TimeoutError) as exc:
+            # Discord (or wherever) is down: the video is made and paid for, so wait and try again; the
+            # target makes a repeated delivery harmless.  Only a lasting failure ends the job (refunded).
+            retryable = isinstance(exc, TimeoutError) or exc.retryable
+            if not retryable or self.job.attempts >= MAX_DELIVERY_ATTEMPTS:
+                raise exc if isinstance(exc, DeliveryError) else DeliveryError(detail="delivery timed out") from exc
+            await self.save(attempts=self.job.attempts + 1)
+            delay = min(300.0, self.ctx.settings.retry_base_seconds * 2**self.job.attempts)
+            raise RetryLater(delay, f"delivery failed: {exc}") from exc
         self.job = await self.ctx.storage.jobs.finish(
             self.job.id, JobState.DONE, now=self.ctx.clock(), ledger="committed",
             expect=[JobState.DELIVERING], delivered_at=self.ctx.clock(),

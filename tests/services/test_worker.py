@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import App
 from bot.delivery import Progress, Receipt
+from bot.errors import DeliveryError
 from bot.prompt import PromptSpec
 from bot.providers.base import TaskState
 from bot.services.generation import Requester
@@ -224,3 +225,40 @@ async def test_identical_request_comes_from_the_cache_for_free(make_app, provide
     final = await app.worker.wait_for(again.job.id, timeout=30)
     assert final.state is JobState.DONE and target.delivered[again.job.id] == 1
     assert (await app.quota.status(7, 1)).used == used and provider.calls["submit"] == 1
+
+
+class FlakyDelivery(RecordingDelivery):
+    """Fails the first ``failures`` deliveries as a Discord outage would."""
+
+    def __init__(self, failures: int, retryable: bool = True):
+        super().__init__()
+        self.failures_left = failures
+        self.retryable = retryable
+        self.attempts = 0
+
+    async def deliver(self, job, video: Path) -> Receipt:
+        self.attempts += 1
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise DeliveryError(detail="503 from Discord", retryable=self.retryable)
+        return await super().deliver(job, video)
+
+
+async def test_a_delivery_outage_is_retried_not_failed(make_app, provider):
+    app, _ = await make_app()
+    flaky = FlakyDelivery(failures=2)
+    app.router.register(flaky)
+    job = await submit(app)
+    final = await app.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.DONE and flaky.attempts == 3 and flaky.delivered[job.id] == 1
+    assert provider.calls["submit"] == 1 and await app.storage.quota.ledger_state(job.id) == "committed"
+
+
+async def test_a_lasting_delivery_failure_ends_refunded(make_app, provider):
+    app, _ = await make_app()
+    broken = FlakyDelivery(failures=1, retryable=False)
+    app.router.register(broken)
+    job = await submit(app)
+    final = await app.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.FAILED and broken.attempts == 1
+    assert await app.storage.quota.ledger_state(job.id) == "refunded"
