@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from bot.delivery import DeliveryRouter
+from bot.fileserver import FileServer
 from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
@@ -38,6 +39,7 @@ class App:
     service: GenerationService
     router: DeliveryRouter
     worker: Worker
+    fileserver: FileServer
 
     @classmethod
     async def create(
@@ -53,8 +55,11 @@ class App:
             folder.mkdir(parents=True, exist_ok=True)
         storage = await SqliteStorage.open(settings.db_path)
         media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
+        fileserver = FileServer(settings)
+        publish = fileserver.publish_input if fileserver.enabled and settings.public_base_url else None
         registry = ProviderRegistry(
-            providers if providers is not None else build_providers(settings, media), settings.default_model
+            providers if providers is not None else build_providers(settings, media, publish_image=publish),
+            settings.default_model,
         )
         if settings.default_model:
             registry.model(settings.default_model)  # fail at start, naming the model, if it is wrong
@@ -62,11 +67,18 @@ class App:
         router = DeliveryRouter()
         worker = Worker(storage, registry, media, settings, router, clock)
         service = GenerationService(storage, registry, media, settings, quota, wake=worker.wake, clock=clock)
-        return cls(settings, storage, media, registry, quota, service, router, worker)
+        fileserver.resolve = service.servable_result
+        return cls(settings, storage, media, registry, quota, service, router, worker, fileserver)
+
+    async def start(self) -> None:
+        """Start serving files (when configured) and running jobs."""
+        await self.fileserver.start()
+        await self.worker.start()
 
     async def close(self) -> None:
         """Stop the worker, close providers and the database."""
         await self.worker.stop()
+        await self.fileserver.stop()
         await self.registry.aclose()
         await self.storage.close()
 

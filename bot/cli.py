@@ -107,6 +107,7 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
         print(f"error: no such image file: {args.image}", file=sys.stderr)
         return 2
     who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
+    await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
     submitted = await app.service.submit(who, spec, image=args.image)
     job = submitted.job
     note = " (from cache, no charge)" if submitted.cached else f", {format_seconds(job.cost_seconds)} of quota"
@@ -148,6 +149,7 @@ def _progress_printer():  # type: ignore[no-untyped-def]
 
 async def _worker(app: App, timeout: float) -> int:
     """Resume every unfinished file-delivery job (after a crash or Ctrl-C) and wait for all of them."""
+    await app.fileserver.start()
     pending = await app.service.unfinished(kinds=app.router.kinds())
     print(f"{len(pending)} unfinished job(s)", file=sys.stderr)
     failed = 0

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import pkgutil
 import signal
-from pathlib import Path
 
 import discord
 import yarl
@@ -28,7 +27,6 @@ from bot.settings import Settings
 from cogs._delivery import DiscordDelivery
 from cogs._errors import VideoTree
 from cogs._views import JobButton
-from storage import JobState
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 60.0
@@ -86,7 +84,7 @@ class VideoBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Build the core, load cogs, sync commands, then start the worker."""
         self.app = self._given_app or await App.create(self.settings)
-        self.fileserver = FileServer(self.settings, self._servable_result)
+        self.fileserver = self.app.fileserver
         await self.fileserver.start()
         self.publisher = Publisher(self.app.media, self.settings, self.fileserver)
         self.delivery = DiscordDelivery(self, self.app.service, self.publisher, self.settings.progress_edit_interval)
@@ -110,28 +108,16 @@ class VideoBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands (they can take a while to appear)", len(synced))
 
-    async def _servable_result(self, job_id: int) -> Path | None:
-        """The file server's view of a job: its result, once the result is final."""
-        try:
-            job = await self.app.service.get(job_id)
-        except Exception:
-            return None
-        if job.state not in (JobState.DELIVERING, JobState.DONE) or not job.result_path:
-            return None
-        return Path(job.result_path)
-
     async def on_ready(self) -> None:
         """Log who we are."""
         log.info("logged in as %s (%s) in %d guild(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 
     async def close(self) -> None:
-        """Stop the worker first (running jobs stay resumable), then the file server and Discord."""
+        """Stop the core first (running jobs stay resumable; the file server with it), then Discord."""
         if hasattr(self, "app"):
             await self.app.close()
         if hasattr(self, "delivery"):
             await self.delivery.aclose()
-        if hasattr(self, "fileserver"):
-            await self.fileserver.stop()
         await super().close()
 
 

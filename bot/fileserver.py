@@ -1,9 +1,11 @@
-"""A small built-in file server for results too large to upload (the LINK rung of the delivery ladder).
+"""A small built-in file server: results too large to upload (the LINK rung of the delivery ladder), and
+input images for providers that fetch them by URL (Luma).
 
-URLs look like ``{public_base_url}/v/{job_id}/{token}.mp4``.  The token is an HMAC of the job id
-under a random key kept in the data directory, so links are unguessable, need no table, and keep
-working after a restart.  Only finished results are served; anything else is a plain 404 that does
-not say whether the job exists.  Enabled when ``VIDEOBOT_FILE_SERVER_PORT`` is set.
+URLs look like ``{public_base_url}/v/{job_id}/{token}.mp4`` and ``{public_base_url}/i/{name}/{token}.png``.
+The token is an HMAC of the job id (or image name) under a random key kept in the data directory, so links
+are unguessable, need no table, and keep working after a restart.  Only finished results and the clean PNGs
+the bot wrote itself are served; anything else is a plain 404 that does not say whether it exists.
+Enabled when ``VIDEOBOT_FILE_SERVER_PORT`` is set.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.errors import VideobotError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,9 +51,9 @@ def load_key(path: Path) -> bytes:
 class FileServer:
     """Serves ``/v/{job_id}/{token}.mp4`` from the paths ``resolve`` gives (None: not servable)."""
 
-    def __init__(self, settings: Settings, resolve: Resolver):
+    def __init__(self, settings: Settings, resolve: Resolver | None = None):
         self.settings = settings
-        self.resolve = resolve
+        self.resolve: Resolver = resolve or _nothing
         self.key = load_key(settings.data_dir / KEY_FILE)
         self.port = settings.file_server_port
         self._runner: web.AppRunner | None = None
@@ -72,6 +75,19 @@ class FileServer:
         digest = hmac.new(self.key, f"videobot-result:{job_id}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode()[:32]
 
+    def image_token(self, name: str) -> str:
+        """The token for an input image."""
+        digest = hmac.new(self.key, f"videobot-input:{name}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode()[:32]
+
+    async def publish_input(self, path: Path) -> str:
+        """A public URL for an input image the bot stored (for providers that fetch images by URL)."""
+        if self._runner is None or not self.settings.public_base_url:
+            raise VideobotError("This bot has no public file server, so it can't hand images to this provider.")
+        if path.resolve().parent != self.settings.inputs_dir.resolve() or path.suffix != ".png":
+            raise VideobotError(detail=f"refusing to publish {path.name}: not a stored input image")
+        return f"{self.base_url}/i/{path.stem}/{self.image_token(path.stem)}.png"
+
     def link_for(self, job_id: int) -> str | None:
         """The public URL of a job's result, or None when the server is not running."""
         if self._runner is None:
@@ -84,6 +100,7 @@ class FileServer:
             return
         app = web.Application()
         app.router.add_get(r"/v/{job_id:\d{1,18}}/{token:[A-Za-z0-9_-]{32}}.mp4", self._serve)
+        app.router.add_get(r"/i/{name:[A-Za-z0-9_-]{1,64}}/{token:[A-Za-z0-9_-]{32}}.png", self._serve_image)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.file_server_host, self.settings.file_server_port)
@@ -113,3 +130,17 @@ class FileServer:
             "Referrer-Policy": "no-referrer",
         }
         return web.FileResponse(path, headers=headers)  # handles HEAD and Range requests
+
+    async def _serve_image(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if not hmac.compare_digest(request.match_info["token"], self.image_token(name)):
+            raise web.HTTPNotFound()
+        path = self.settings.inputs_dir / f"{name}.png"
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        headers = {"Content-Type": "image/png", "X-Content-Type-Options": "nosniff", "Cache-Control": "private"}
+        return web.FileResponse(path, headers=headers)
+
+
+async def _nothing(job_id: int) -> Path | None:
+    return None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from bot.media import Media
 from bot.providers.base import VideoProvider
@@ -11,19 +13,21 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def build_providers(settings: Settings, media: Media) -> list[VideoProvider]:
+def build_providers(
+    settings: Settings, media: Media, publish_image: Callable[[Path], Awaitable[str]] | None = None
+) -> list[VideoProvider]:
     """The providers this bot can use, local first."""
     from bot.providers.local import LocalProvider
 
     providers: list[VideoProvider] = [
         LocalProvider(media, settings.media_dir / "local", concurrency=settings.local_concurrency)
     ]
-    providers.extend(_cloud_providers(settings))
+    providers.extend(_cloud_providers(settings, publish_image))
     log.info("providers enabled: %s", ", ".join(p.name for p in providers))
     return providers
 
 
-def _cloud_providers(settings: Settings) -> list[VideoProvider]:
+def _cloud_providers(settings: Settings, publish_image: Callable[[Path], Awaitable[str]] | None) -> list[VideoProvider]:
     """Runway, Replicate and Luma, each when its key is set; the SDKs are imported only then."""
     providers: list[VideoProvider] = []
     if settings.runwayml_api_secret is not None:
@@ -40,5 +44,11 @@ def _cloud_providers(settings: Settings) -> list[VideoProvider]:
         from bot.providers.luma import LumaProvider
 
         # Luma fetches input images by URL: without a public file server it offers text, loop and extend.
-        providers.append(LumaProvider(settings.lumaai_api_key.get_secret_value(), settings.lumaai_base_url))
+        if publish_image is None:
+            log.info("luma: image-to-video needs VIDEOBOT_PUBLIC_BASE_URL and VIDEOBOT_FILE_SERVER_PORT")
+        providers.append(
+            LumaProvider(
+                settings.lumaai_api_key.get_secret_value(), settings.lumaai_base_url, publish_image=publish_image
+            )
+        )
     return providers

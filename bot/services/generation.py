@@ -7,6 +7,7 @@ before anything is stored or charged.  The Discord cogs and the CLI call only th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -76,10 +77,14 @@ class GenerationService:
         capability = Capability.IMAGE_TO_VIDEO if image is not None else Capability.TEXT_TO_VIDEO
         info = self.registry.choose(spec.model, capability)
         spec = self._fit_spec(spec, info)
-        inputs: dict[str, Any] = {}
-        if image is not None:
-            inputs["image"] = str(await self._intake_image(image))
-        return await self._queue("generate", who, spec, info, inputs)
+        if image is None:
+            return await self._queue("generate", who, spec, info, {})
+        stored = await self._intake_image(image)
+        try:
+            return await self._queue("generate", who, spec, info, {"image": str(stored)})
+        except BaseException:
+            stored.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
+            raise
 
     async def extend(self, who: Requester, job_id: int, prompt: str | None = None) -> Submitted:
         """Continue a finished result: natively where the provider can, else from its last frame."""
@@ -128,15 +133,20 @@ class GenerationService:
         return replace(spec, duration=duration, aspect=aspect, model=info.name)
 
     async def _intake_image(self, image: bytes | Path) -> Path:
-        """Check an uploaded image from its bytes and store a clean PNG of it (the only copy we use)."""
+        """Check an uploaded image from its bytes and store a clean PNG of it (the only copy we use).
+
+        Decoding runs in a thread: a 40-megapixel image takes seconds, and the event loop must keep
+        acknowledging other users meanwhile.  Each submit gets its own file, so deleting it when the
+        submit is refused can never take the file of another job made from the same bytes."""
         s = self.settings
-        info = validate_image(image, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
-        data = image if isinstance(image, bytes) else image.read_bytes()
+        info = await asyncio.to_thread(validate_image, image, max_bytes=s.max_image_bytes,
+                                       max_pixels=s.max_image_pixels)  # fmt: skip
+        data = image if isinstance(image, bytes) else await asyncio.to_thread(image.read_bytes)
         digest = hashlib.sha256(data).hexdigest()[:32]
-        dest = s.inputs_dir / f"{digest}.png"
-        if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            normalize_image(image, dest, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+        dest = s.inputs_dir / f"{digest}-{secrets.token_hex(4)}.png"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(normalize_image, image, dest, max_bytes=s.max_image_bytes,
+                                max_pixels=s.max_image_pixels)  # fmt: skip
         log.debug("image accepted: %s", info)
         return dest
 
@@ -222,6 +232,13 @@ class GenerationService:
             states=[JobState.QUEUED, *ACTIVE_STATES], limit=10_000, newest_first=False
         )
         return [j for j in jobs if str(j.delivery.get("kind", "")) in kinds]
+
+    async def servable_result(self, job_id: int) -> Path | None:
+        """The result file of a job once it is final (what the file server may serve), else None."""
+        job = await self.storage.jobs.get(job_id)
+        if job is None or job.state not in (JobState.DELIVERING, JobState.DONE) or not job.result_path:
+            return None
+        return Path(job.result_path)
 
     async def recent(self, limit: int = 20) -> list[Job]:
         """Everyone's recent jobs (CLI)."""
