@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from bot.delivery import DeliveryRouter, Progress
 from bot.errors import (
@@ -212,7 +213,10 @@ class JobRunner:
 
     async def download(self) -> None:
         """DOWNLOADING → POSTPROCESSING.  Re-polls first: stored URLs may have expired."""
-        status = await asyncio.wait_for(self.provider.poll(str(self.job.provider_task_id)), POLL_CALL_TIMEOUT)
+        try:
+            status = await asyncio.wait_for(self.provider.poll(str(self.job.provider_task_id)), POLL_CALL_TIMEOUT)
+        except (ProviderUnavailable, TimeoutError) as exc:  # a 429/5xx now must not lose a finished video
+            await self._retry_download(exc)
         if not status.state.terminal:  # a provider that reports success early: keep polling
             await self.save(state=JobState.RUNNING)
             return
@@ -227,11 +231,16 @@ class JobRunner:
                 s.ffmpeg_timeout_seconds,
             )
         except (ProviderUnavailable, TimeoutError) as exc:
-            if self.job.attempts >= 4:
-                raise ProviderUnavailable("The finished video could not be downloaded.", detail=str(exc)) from exc
-            await self.save(attempts=self.job.attempts + 1)
-            raise RetryLater(2 * self.ctx.settings.retry_base_seconds, f"download failed: {exc}") from exc
+            await self._retry_download(exc)
         await self.save(state=JobState.POSTPROCESSING, raw_path=str(path))
+
+    async def _retry_download(self, exc: Exception) -> NoReturn:
+        """A transient failure while fetching the result: try again later, a few times, then fail."""
+        if self.job.attempts >= 4:
+            raise ProviderUnavailable("The finished video could not be downloaded.", detail=str(exc)) from exc
+        await self.save(attempts=self.job.attempts + 1)
+        wait = max(2 * self.ctx.settings.retry_base_seconds, getattr(exc, "retry_after", None) or 0.0)
+        raise RetryLater(wait, f"download failed: {exc}") from exc
 
     async def postprocess(self) -> None:
         """POSTPROCESSING → DELIVERING: check the video, join extensions, fix the format if needed."""
