@@ -165,6 +165,12 @@ class JobRunner:
         await self.save(state=JobState.QUEUED, attempts=self.job.attempts + 1)
         raise RetryLater(defer, f"create refused: {exc.detail or exc.user_message}")
 
+    def deadline(self) -> float:
+        """When the provider task must be finished: the model's deadline, counted from the first submit."""
+        info = self.ctx.registry.model(self.job.model)
+        limit = info.deadline_seconds or self.ctx.settings.job_deadline_seconds
+        return (self.job.started_at or self.ctx.clock()) + limit
+
     async def resume_submit(self) -> None:
         """A job left in SUBMITTING: find its task; resubmit only when it certainly does not exist."""
         task_id = await self.provider.find_task(self.request())  # raises SubmitUncertain if it can't tell
@@ -176,9 +182,8 @@ class JobRunner:
 
     async def poll_until_done(self) -> None:
         """RUNNING → DOWNLOADING, polling with backoff and jitter until the model's deadline."""
-        info = self.ctx.registry.model(self.job.model)
         s = self.ctx.settings
-        deadline = (self.job.started_at or self.ctx.clock()) + (info.deadline_seconds or s.job_deadline_seconds)
+        deadline = self.deadline()
         base = float(getattr(self.provider, "poll_interval", s.poll_interval_seconds))
         interval = base
         while True:
@@ -197,7 +202,8 @@ class JobRunner:
                 if status.progress is not None and status.progress - self.job.progress >= 0.01:
                     await self.save(progress=round(status.progress, 3))
                 interval = min(interval * 1.5, max(base, s.poll_max_interval_seconds))
-            await asyncio.sleep(wait * random.uniform(0.8, 1.2))
+            # A long Retry-After must not carry the job past its deadline.
+            await asyncio.sleep(min(wait * random.uniform(0.8, 1.2), max(0.0, deadline - self.ctx.clock()) + 0.01))
 
     async def _poll_once(self, interval: float) -> tuple[TaskStatus | None, float]:
         """One poll; transient failures give (None, how long to wait)."""
