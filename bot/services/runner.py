@@ -160,8 +160,8 @@ class JobRunner:
 
     async def _requeue(self, defer: float, exc: ProviderError) -> None:
         """The provider refused the create before a task existed: wait and try again from QUEUED."""
-        if self.job.attempts >= 4:
-            raise exc
+        if self.job.attempts >= 4 or self.ctx.clock() + defer > self.deadline():
+            raise exc  # a task created after the deadline would only be cancelled (and paid for)
         await self.save(state=JobState.QUEUED, attempts=self.job.attempts + 1)
         raise RetryLater(defer, f"create refused: {exc.detail or exc.user_message}")
 
