@@ -90,9 +90,7 @@ def wrap(text: str, face: Font, max_width: float) -> list[str]:
     current = ""
     for word in text.split():
         while face.getlength(word) > max_width and len(word) > 1:
-            cut = len(word)
-            while cut > 1 and face.getlength(word[:cut] + "-") > max_width:
-                cut -= 1
+            cut = _longest_fit(word, face, max_width)
             if current:
                 lines.append(current)
                 current = ""
@@ -107,6 +105,19 @@ def wrap(text: str, face: Font, max_width: float) -> list[str]:
     if current:
         lines.append(current)
     return lines
+
+
+def _longest_fit(word: str, face: Font, max_width: float) -> int:
+    """How many letters of ``word`` fit on a line with a hyphen (at least 1).  A binary search: a user's
+    1000-letter word must not cost a million text measurements."""
+    low, high = 1, len(word) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if face.getlength(word[:middle] + "-") <= max_width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def fit_title(text: str, box: tuple[int, int], largest: int, smallest: int) -> tuple[Font, list[str], int]:
