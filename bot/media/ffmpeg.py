@@ -123,6 +123,7 @@ class _StderrBuffer:
         self.overflow = False
 
     def feed(self, line: bytes) -> None:
+        """Keep ``line`` in the head while it has room, else in the rolling tail."""
         if len(self.head) + len(line) <= _STDERR_HEAD:
             self.head += line
         else:
@@ -130,6 +131,7 @@ class _StderrBuffer:
             self.tail.append(line)
 
     def text(self) -> str:
+        """The kept stderr as text."""
         head = self.head.decode("utf-8", "replace")
         if not self.overflow:
             return head
