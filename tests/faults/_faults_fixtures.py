@@ -1,0 +1,88 @@
+"""Fixtures of the provider and Discord fault suites (a pytest plugin: ``pytest_plugins`` names this module).
+
+``fault_rig`` / ``make_fault_rig(deadline=…, **provider_opts)``: a CLI-style App with file delivery;
+``fault_bot(deadline=…, provider_opts=…, **settings)``: the real VideoBot in this process on a fresh Discord
+emulator.  Both use the cloud providers against the in-process provider emulator (``emulator`` fixture).
+See :mod:`tests.faults._faults_rig` for the rig itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import discord.gateway
+import discord.http
+import pytest
+
+from bot.app import App
+from bot.client import VideoBot, start_bot
+from bot.delivery import FileDelivery
+from bot.settings import Settings
+from tests.discord_emu import DiscordEmulator
+from tests.emulators import EmulatorServer
+from tests.faults._faults_rig import BotFactory, BotRig, Rig, RigFactory, SkipClock, cloud_providers
+
+
+@pytest.fixture
+async def make_fault_rig(
+    make_settings: Callable[..., Settings], emulator: EmulatorServer, tmp_path: Path
+) -> AsyncIterator[RigFactory]:
+    """Build a CLI-style App (file delivery) on the cloud providers against the emulator."""
+    apps: list[App] = []
+
+    async def build(*, deadline: float = 60.0, **provider_opts: Any) -> Rig:
+        clock = SkipClock()
+        settings = make_settings(
+            daily_seconds=10_000, max_download_bytes=50_000_000, ffmpeg_timeout_seconds=30, retry_base_seconds=5.0
+        )
+        providers = cloud_providers(emulator, deadline=deadline, **provider_opts)
+        app = await App.create(settings, clock=clock, providers=providers)
+        app.router.register(FileDelivery())
+        apps.append(app)
+        return Rig(app, emulator, clock, tmp_path / "out")
+
+    yield build
+    for app in apps:
+        await app.close()
+
+
+@pytest.fixture
+async def fault_rig(make_fault_rig: RigFactory) -> Rig:
+    """The default rig (60 s model deadlines)."""
+    return await make_fault_rig()
+
+
+@pytest.fixture
+async def fault_bot(
+    make_settings: Callable[..., Settings], emulator: EmulatorServer, tmp_path: Path
+) -> AsyncIterator[BotFactory]:
+    """Start the real VideoBot in this process (cloud providers on the emulator) against a fresh Discord
+    emulator; discord.py's process-wide endpoints are restored afterwards."""
+    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    bots: list[VideoBot] = []
+    async with DiscordEmulator() as emu:
+
+        async def start(*, deadline: float = 60.0, provider_opts: dict[str, Any] | None = None, **kw: Any) -> BotRig:
+            values: dict[str, Any] = {
+                "DISCORD_TOKEN": emu.token, "DISCORD_API_BASE": emu.api_base, "DISCORD_GATEWAY_URL": emu.gateway_url,
+                "guild_ids": [emu.guild.id], "progress_edit_interval": 0.5, "default_model": None,
+                "daily_seconds": 10_000, "ffmpeg_timeout_seconds": 30, "retry_base_seconds": 5.0, **kw,
+            }  # fmt: skip
+            settings = make_settings(**values)
+            clock = SkipClock()
+            providers = cloud_providers(emulator, deadline=deadline, **(provider_opts or {}))
+            app = await App.create(settings, clock=clock, providers=providers)
+            bot = await start_bot(settings, app=app, ready_timeout=15, guild_ready_timeout=0.1)
+            bots.append(bot)
+            return BotRig(app, emulator, clock, tmp_path / "out", bot=bot, emu=emu)
+
+        try:
+            yield start
+        finally:
+            for bot in bots:
+                if not bot.is_closed():
+                    await asyncio.wait_for(bot.close(), 15)
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
