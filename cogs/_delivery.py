@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 TOKEN_MARGIN = 60.0  # stop using a token a minute before Discord does
 TOKEN_DEAD_CODES = {10015, 50027}  # Unknown Webhook, Invalid Webhook Token
 MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the ladder
+SEARCH_LIMIT = 500  # newest channel messages read when looking for an interrupted delivery's result
 MAX_REMEMBERED = 10_000  # finished jobs whose in-memory notes are kept (bounded for long uptimes)
 
 
@@ -283,7 +284,9 @@ class DiscordDelivery:
         try:
             channel = await self._channel(d)
             after = discord.Object(int(d["message_id"])) if d.get("message_id") else None
-            async for message in channel.history(limit=100, after=after):
+            # Newest first: the result was posted just before the crash, while a busy channel can have
+            # hundreds of messages between the status message and it.
+            async for message in channel.history(limit=SEARCH_LIMIT, after=after, oldest_first=False):
                 if message.author.id != self.bot.user.id:  # type: ignore[union-attr]
                     continue
                 footer = message.embeds[0].footer.text if message.embeds else None
