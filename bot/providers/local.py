@@ -118,6 +118,8 @@ class LocalProvider:
     """Renders previews offline; implements :class:`bot.providers.base.VideoProvider`."""
 
     name = "local"
+    poll_interval = 0.25  # polling is free here, and a short interval makes progress visible
+    poll_max_interval = 0.5
 
     def __init__(self, media: Media, work_dir: Path, *, concurrency: int = 1):
         self.media = media

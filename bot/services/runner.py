@@ -201,7 +201,10 @@ class JobRunner:
                     )
                 if status.progress is not None and status.progress - self.job.progress >= 0.01:
                     await self.save(progress=round(status.progress, 3))
-                interval = min(interval * 1.5, max(base, s.poll_max_interval_seconds))
+                interval = min(
+                    interval * 1.5,
+                    max(base, float(getattr(self.provider, "poll_max_interval", s.poll_max_interval_seconds))),
+                )
             # A long Retry-After must not carry the job past its deadline.
             await asyncio.sleep(min(wait * random.uniform(0.8, 1.2), max(0.0, deadline - self.ctx.clock()) + 0.01))
 
