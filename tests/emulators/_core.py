@@ -39,6 +39,7 @@ class Script:
     hang_create: float = 0.0  # make the task, then hold the create's answer this many seconds
     output: str = "ok"  # ok | 404 | html | text | truncated | chunked | expire_first | reset
     output_seconds: float | None = None  # clip length; default: the requested duration
+    output_delay: float = 0.0  # hold every download of the output this many seconds before answering
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Script:
@@ -216,6 +217,8 @@ class ApiState:
             return web.Response(status=404, text="NoSuchKey")
         task_id, nth = self.media[token]
         task = self.tasks[task_id]
+        if task.script.output_delay:  # a slow storage: the download stays in flight for a while
+            await asyncio.sleep(task.script.output_delay)
         mode = task.script.output
         if mode == "404":
             return web.Response(status=404, text="<Error><Code>NoSuchKey</Code></Error>", content_type="text/xml")
