@@ -75,6 +75,9 @@ class GenerationService:
     async def submit(self, who: Requester, spec: PromptSpec, image: bytes | Path | None = None) -> Submitted:
         """Validate, then queue (or serve from the cache) a text- or image-to-video job."""
         capability = Capability.IMAGE_TO_VIDEO if image is not None else Capability.TEXT_TO_VIDEO
+        # Checked again here: a spec built by hand (another adapter, a script) must not reach a provider
+        # with a seed past 2**32-1, an unknown camera key or an empty prompt.
+        spec = PromptSpec.create(spec.subject, **_parts_without_subject(spec), allow_empty_subject=image is not None)
         info = self.registry.choose(spec.model, capability)
         spec = self._fit_spec(spec, info)
         if image is None:
