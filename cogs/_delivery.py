@@ -236,8 +236,9 @@ class DiscordDelivery:
                     via_webhook = False
                     plan = self.publisher.plan(job, video, await self._guild_limit(d))
                     offer = await plan.first()
-                else:
-                    raise DeliveryError(detail=f"posting the result failed: {exc}") from exc
+                else:  # 5xx: Discord is struggling, worth another try later; a 4xx (channel gone) will not heal
+                    retry = exc.status >= 500
+                    raise DeliveryError(detail=f"posting the result failed: {exc}", retryable=retry) from exc
         else:
             raise DeliveryError(detail=f"no rung of the delivery ladder worked for job {job.id}")
         # Reactions and the "done" edit run after the job is marked done, so a quick ⏩ finds it finished.
