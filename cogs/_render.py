@@ -88,6 +88,9 @@ def failed_embed(job: Job, message: str) -> discord.Embed:
     return embed
 
 
+NO_ATTACH = "I don't have the Attach Files permission in this channel"
+
+
 def result_content(job: Job, offer: Offer) -> str:
     """The plain-text line of a result message: the owner's mention and, for links, the URL."""
     text = f"<@{job.owner_id}> your video is ready."
@@ -96,7 +99,10 @@ def result_content(job: Job, offer: Offer) -> str:
         text += f" (Re-encoded from {size} to fit this server's {describe_size(offer.limit_bytes)} upload limit.)"
     elif offer.rung is Rung.LINK and offer.url:
         expiry = f" — this link expires {timestamp(offer.expires_at)}" if offer.expires_at else ""
-        text += f" It is {size}, too large to upload here: {offer.url}{expiry}"
+        why = NO_ATTACH if offer.cannot_attach else f"It is {size}, too large to upload here"
+        text += f" {why}: {offer.url}{expiry}"
+    elif offer.rung is Rung.NONE and offer.cannot_attach:
+        text += f" {NO_ATTACH}, and no download link is available; please ask a server admin."
     elif offer.rung is Rung.NONE:
         text += (f" It is {size}, too large to upload here, and no download link is available; "
                  "ask the server owner to set up the file server.")  # fmt: skip

@@ -59,6 +59,7 @@ class Offer:
     expires_at: float | None = None  # LINK: when the URL stops working (None: as long as we keep the file)
     original_bytes: int = 0  # the untouched result's size
     limit_bytes: int = 0  # the upload limit this offer was made for
+    cannot_attach: bool = False  # LINK/NONE because the channel refused files (permission), not for size
 
     @property
     def attaches(self) -> bool:
@@ -135,7 +136,8 @@ class DeliveryPlan:
     async def after_failure(self, failed: Offer) -> Offer:
         """The next offer after ``failed`` could not be used at all (e.g. no permission to attach files)."""
         start = Rung.LINK if failed.attaches else Rung(min(failed.rung + 1, Rung.NONE))
-        return await self._from(start, self.limit)
+        offer = await self._from(start, self.limit)
+        return replace(offer, cannot_attach=True) if failed.attaches or failed.cannot_attach else offer
 
     async def _from(self, rung: Rung, ceiling: int) -> Offer:
         base = Offer(Rung.NONE, size_bytes=self.original, original_bytes=self.original, limit_bytes=self.limit)
