@@ -1,4 +1,5 @@
-"""The ``videobot`` command: ``run`` (the Discord bot), ``generate``, ``jobs``, ``quota``, ``models``.
+"""The ``videobot`` command: ``run`` (the Discord bot), ``generate``, ``jobs``, ``quota``, ``models``,
+``cleanup``.
 
 ``generate`` goes through the same service, job table, quota check and media pipeline as the bot.
 """
@@ -59,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 
     work = sub.add_parser("worker", help="run queued or interrupted command-line jobs until none is left")
     work.add_argument("--timeout", type=float, default=3600.0)
+
+    sub.add_parser("cleanup", help="delete media past VIDEOBOT_RETENTION_DAYS or over VIDEOBOT_MEDIA_DISK_CAP_MB")
     return parser
 
 
@@ -94,7 +97,20 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _quota(app, args)
         if args.command == "worker":
             return await _worker(app, args.timeout)
+        if args.command == "cleanup":
+            return await _cleanup(app)
         return _models(app)
+
+
+async def _cleanup(app: App) -> int:
+    """One janitor pass (the bot also runs one at start and hourly)."""
+    from bot.services.janitor import Janitor
+
+    report = await Janitor(app.storage, app.settings).run()
+    freed, left = report.freed_bytes / 1_048_576, report.remaining_bytes / 1_048_576
+    print(f"deleted {report.deleted_files} file(s), {freed:.1f} MiB; "
+          f"{report.cache_rows_dropped} cache row(s) dropped; {left:.1f} MiB of media left")  # fmt: skip
+    return 1 if report.over_cap else 0
 
 
 async def _generate(app: App, args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@
 ``setup_hook`` builds the App, starts the file server, registers the Discord delivery target, loads
 every cog module (``cogs/*.py`` not starting with ``_``), registers the persistent buttons, syncs the
 slash commands (to ``VIDEOBOT_GUILD_IDS`` instantly when set, else globally) and only then starts the
-worker, so a job resumed after a restart always has its delivery target.
+worker, so a job resumed after a restart always has its delivery target, and the janitor (retention and
+the media disk cap, :mod:`bot.services.janitor`): at start, then hourly.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import cogs
 from bot.app import App
 from bot.errors import ConfigError
 from bot.fileserver import FileServer
+from bot.services.janitor import Janitor
 from bot.services.publish import Publisher
 from bot.settings import Settings
 from cogs._delivery import DiscordDelivery
@@ -69,6 +71,7 @@ class VideoBot(commands.Bot):
     app: App
     delivery: DiscordDelivery
     publisher: Publisher
+    janitor: Janitor
     fileserver: FileServer
 
     def __init__(self, settings: Settings, *, app: App | None = None, **options: object):
@@ -95,6 +98,8 @@ class VideoBot(commands.Bot):
         self.add_dynamic_items(JobButton)
         await self.sync_commands()
         await self.app.worker.start()
+        self.janitor = Janitor(self.app.storage, self.settings)
+        self.janitor.start()  # retention and the disk cap: now, then hourly
 
     async def sync_commands(self) -> None:
         """Instant per-guild sync for VIDEOBOT_GUILD_IDS, else a global sync."""
@@ -114,6 +119,8 @@ class VideoBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop the core first (running jobs stay resumable; the file server with it), then Discord."""
+        if hasattr(self, "janitor"):
+            await self.janitor.stop()
         if hasattr(self, "app"):
             await self.app.close()
         if hasattr(self, "delivery"):

@@ -201,6 +201,14 @@ class SqliteJobs:
                 (now + lease_seconds, worker_id, *_UNFINISHED),
             )
 
+    async def touched_since(self, since: float, *, limit: int = 100_000) -> list[Job]:
+        """Unfinished jobs and jobs created or finished since ``since``, oldest first."""
+        sql = (
+            f"SELECT * FROM jobs WHERE state IN ({_marks(_UNFINISHED)}) OR created_at >= ? OR finished_at >= ?"
+            " ORDER BY id LIMIT ?"
+        )
+        return [job_from_row(r) for r in await self.db.fetchall(sql, (*_UNFINISHED, since, since, limit))]
+
     async def runnable(self, *, now: float, limit: int = 200) -> list[Job]:
         """Unfinished jobs that are due, oldest first."""
         sql = (

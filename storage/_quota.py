@@ -111,3 +111,11 @@ class SqliteCache:
         """Forget a result."""
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM result_cache WHERE fingerprint = ?", (fingerprint,))
+
+    async def entries(self, *, limit: int = 100_000) -> list[CacheEntry]:
+        """Every cached result, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT fingerprint, job_id, result_path, created_at FROM result_cache ORDER BY created_at LIMIT ?",
+            (limit,),
+        )
+        return [CacheEntry(r[0], r[1], r[2], r[3]) for r in rows]

@@ -65,6 +65,10 @@ class JobRepository(Protocol):
         """Extend every unfinished job's lease held by this worker."""
         ...
 
+    async def touched_since(self, since: float, *, limit: int = 100_000) -> list[Job]:
+        """Unfinished jobs, and jobs created or finished at or after ``since`` (what the janitor keeps)."""
+        ...
+
     async def runnable(self, *, now: float, limit: int = 200) -> list[Job]:
         """Unfinished jobs whose next attempt is due, oldest first."""
         ...
@@ -128,6 +132,10 @@ class CacheRepository(Protocol):
 
     async def drop(self, fingerprint: str) -> None:
         """Forget a result (its file is gone)."""
+        ...
+
+    async def entries(self, *, limit: int = 100_000) -> list[CacheEntry]:
+        """Every cached result, oldest first (the janitor drops those whose file is gone)."""
         ...
 
 
