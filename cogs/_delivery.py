@@ -184,6 +184,8 @@ class DiscordDelivery:
             except discord.HTTPException as exc:
                 if not await self._token_died(job, exc):
                     log.info("job %s: status message not editable (%s)", job.id, exc)
+                    if isinstance(exc, discord.NotFound):
+                        self._close(job.id)  # deleted (or its channel): don't retry it at every progress step
                     return False
         status_id = self._status_ids.get(job.id) or d.get("status_message_id")
         if not status_id and not d.get("token"):
@@ -196,6 +198,7 @@ class DiscordDelivery:
                 await channel.get_partial_message(int(status_id)).edit(**fields)  # type: ignore[attr-defined]
                 return True
             except discord.NotFound:
+                self._close(job.id)
                 return False
         message = await channel.send(**fields, **self._reply(d), allowed_mentions=NO_PINGS)
         self._status_ids[job.id] = message.id
