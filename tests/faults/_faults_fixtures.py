@@ -1,8 +1,8 @@
 """Fixtures of the provider and Discord fault suites (a pytest plugin: ``pytest_plugins`` names this module).
 
 ``fault_rig`` / ``make_fault_rig(deadline=…, **provider_opts)``: a CLI-style App with file delivery;
-``fault_bot(deadline=…, provider_opts=…, **settings)``: the real VideoBot in this process on a fresh Discord
-emulator.  Both use the cloud providers against the in-process provider emulator (``emulator`` fixture).
+``fault_bot(deadline=…, provider_opts=…, local=False, **settings)``: the real VideoBot in this process on a
+fresh Discord emulator.  Both use the cloud providers against the in-process provider emulator (``emulator`` fixture).
 See :mod:`tests.faults._faults_rig` for the rig itself.
 """
 
@@ -20,6 +20,8 @@ import pytest
 from bot.app import App
 from bot.client import VideoBot, start_bot
 from bot.delivery import FileDelivery
+from bot.media import Media
+from bot.providers.local import LocalProvider
 from bot.settings import Settings
 from tests.discord_emu import DiscordEmulator
 from tests.emulators import EmulatorServer
@@ -65,7 +67,9 @@ async def fault_bot(
     bots: list[VideoBot] = []
     async with DiscordEmulator() as emu:
 
-        async def start(*, deadline: float = 60.0, provider_opts: dict[str, Any] | None = None, **kw: Any) -> BotRig:
+        async def start(
+            *, deadline: float = 60.0, provider_opts: dict[str, Any] | None = None, local: bool = False, **kw: Any
+        ) -> BotRig:
             values: dict[str, Any] = {
                 "DISCORD_TOKEN": emu.token, "DISCORD_API_BASE": emu.api_base, "DISCORD_GATEWAY_URL": emu.gateway_url,
                 "guild_ids": [emu.guild.id], "progress_edit_interval": 0.5, "default_model": None,
@@ -74,6 +78,9 @@ async def fault_bot(
             settings = make_settings(**values)
             clock = SkipClock()
             providers = cloud_providers(emulator, deadline=deadline, **(provider_opts or {}))
+            if local:  # the offline renderer too (its results have no provider URL to fall back on)
+                media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
+                providers.insert(0, LocalProvider(media, settings.media_dir / "local"))
             app = await App.create(settings, clock=clock, providers=providers)
             bot = await start_bot(settings, app=app, ready_timeout=15, guild_ready_timeout=0.1)
             bots.append(bot)

@@ -72,6 +72,7 @@ def cloud_providers(server: EmulatorServer, *, deadline: float | None = None, **
 
 # A text-to-video model per provider, with a duration it accepts.
 MODELS = {"runway": ("runway:gen4.5", 2), "replicate": ("replicate:minimax-video-01", 6), "luma": ("luma:ray-2", 5)}
+MODELS["local"] = ("local:storyboard", 1)
 
 
 @dataclass
@@ -176,6 +177,20 @@ class BotRig(Rig):
     bot: VideoBot | None = None
     emu: DiscordEmulator | None = None
 
+    async def video(self, prompt: str, provider: str = "runway", user: Any = None) -> tuple[Any, int]:
+        """/video with a cloud model (alice by default); returns (interaction handle, job id)."""
+        assert self.emu is not None
+        who = user or self.emu.alice
+        model, duration = MODELS[provider]
+        handle = await self.emu.slash(who, "video", prompt=prompt, model=model, duration=duration)
+        assert await handle.wait_ack() == 5
+        return handle, await self.job_of(who.id)
+
+    def requests(self, method: str, pattern: str) -> list[Any]:
+        """Discord REST requests the bot made (``pattern`` is a regex searched in the path)."""
+        assert self.emu is not None
+        return [r for r in self.emu.rest.log if r.method == method and re.search(pattern, r.path)]
+
     async def job_of(self, user_id: int, timeout: float = 10.0) -> int:
         """The id of the user's newest job (once the command has queued it)."""
         async with asyncio.timeout(timeout):
@@ -187,6 +202,15 @@ class BotRig(Rig):
 
 
 BotFactory = Callable[..., Awaitable[BotRig]]
+
+
+def failure_notice(handle: Any) -> str:
+    """The text of the status message once it has turned into the failure notice."""
+    status = handle.original
+    assert status is not None and status.embeds
+    embed = status.embeds[0]
+    assert embed["title"].startswith("❌"), embed
+    return str(embed.get("description", ""))
 
 
 _RENDERERS = {"runway": "task_json", "replicate": "prediction", "luma": "generation"}

@@ -21,6 +21,7 @@ from tests.faults._faults_rig import (
     assert_delivered,
     assert_failed_and_refunded,
     assert_user_text,
+    failure_notice,
     fault_after_success,
     task_reads,
 )
@@ -274,28 +275,11 @@ async def test_a_task_that_failed_with_a_code_says_why(fault_rig: Rig, provider,
 
 
 # --- through the real Discord bot -------------------------------------------------------------------------------
-async def video(rig, prompt: str, provider: str = "runway"):
-    """/video from alice with a cloud model; returns (interaction handle, job id)."""
-    model, duration = {"runway": ("runway:gen4.5", 2), "luma": ("luma:ray-2", 5)}[provider]
-    handle = await rig.emu.slash(rig.emu.alice, "video", prompt=prompt, model=model, duration=duration)
-    assert await handle.wait_ack() == 5
-    return handle, await rig.job_of(rig.emu.alice.id)
-
-
-def failure_notice(rig, handle) -> str:
-    """The text of the status message once it has turned into the failure notice."""
-    status = handle.original
-    assert status is not None and status.embeds
-    embed = status.embeds[0]
-    assert embed["title"].startswith("❌"), embed
-    return str(embed.get("description", ""))
-
-
 async def test_discord_provider_hiccups_still_end_in_one_posted_video(fault_bot: BotFactory):
     rig = await fault_bot()
     rig.server.runway.fail_polls(Fault(503), Fault(429, retry_after="0.2"), Fault(kind="reset"), Fault(502))
     fault_after_success(rig.server.runway, Fault(503))
-    handle, job_id = await video(rig, "a hot air balloon over a canyon")
+    handle, job_id = await rig.video("a hot air balloon over a canyon")
     job = await rig.settle(job_id)
     assert job.state is JobState.DONE and await rig.ledger(job_id) == "committed"
     result = await wait_result(rig.emu)
@@ -315,11 +299,11 @@ async def test_discord_provider_hiccups_still_end_in_one_posted_video(fault_bot:
 async def test_discord_provider_failures_become_a_clear_notice_and_a_refund(fault_bot: BotFactory, setup, words):
     rig = await fault_bot()
     setup(rig.server.runway)
-    handle, job_id = await video(rig, "a kite over a beach")
+    handle, job_id = await rig.video("a kite over a beach")
     job = await rig.settle(job_id)
     await assert_failed_and_refunded(rig, job, words)
     await rig.emu.wait_until(lambda: handle.original.embeds[0]["title"].startswith("❌"), 5, "the failure notice")
-    assert_user_text(failure_notice(rig, handle), rig, fragments=(words,))
+    assert_user_text(failure_notice(handle), rig, fragments=(words,))
     assert not results(rig.emu)
     quota = await rig.app.quota.status(rig.emu.alice.id, rig.emu.guild.id)
     assert quota.used == 0  # the refund shows in /quota
@@ -328,9 +312,9 @@ async def test_discord_provider_failures_become_a_clear_notice_and_a_refund(faul
 async def test_discord_a_task_that_never_ends_is_stopped_and_the_user_told(fault_bot: BotFactory):
     rig = await fault_bot(deadline=1.5)
     rig.server.luma.script_next(Script(outcome="hang"))
-    handle, job_id = await video(rig, "an endless staircase", provider="luma")
+    handle, job_id = await rig.video("an endless staircase", provider="luma")
     job = await rig.settle(job_id, bound=10)
     await assert_failed_and_refunded(rig, job, "too long")
     await rig.emu.wait_until(lambda: handle.original.embeds[0]["title"].startswith("❌"), 5, "the failure notice")
-    assert "too long" in failure_notice(rig, handle)
+    assert "too long" in failure_notice(handle)
     assert not rig.server.luma.tasks  # the generation was deleted at Luma

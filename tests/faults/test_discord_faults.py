@@ -1,0 +1,253 @@
+"""Discord faults: the real VideoBot (in this process, cloud providers on the provider emulator) against the
+loopback Discord emulator's fault knobs.  Every case asserts what the user sees, that the job reached a final
+state (delivered once, or failed and refunded), and that the bot did not loop (bounded request counts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from storage import JobState
+from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, results, wait_result
+from tests.emulators import Script
+from tests.faults._faults_rig import BotFactory, BotRig, assert_user_text
+
+pytest_plugins = ["tests.emulators.fixtures", "tests.faults._faults_fixtures"]
+pytestmark = pytest.mark.timeout(90)
+WEBHOOK_POST = r"^/webhooks/\d+/[^/]+$"  # the interaction followup that carries the result
+CHANNEL_POST = r"^/channels/\d+/messages$"
+REACTION_PUT = r"/reactions/"
+LONG = Script(running=25)  # about a second of polling: time to break something mid-job
+
+
+async def wait_state(rig: BotRig, job_id: int, state: JobState, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while (await rig.app.service.get(job_id)).state is not state:
+            await asyncio.sleep(0.02)
+
+
+async def delivered_once(rig: BotRig, job_id: int) -> None:
+    """The job is DONE and charged, with exactly one result message carrying a real MP4."""
+    job = await rig.settle(job_id)
+    assert job.state is JobState.DONE, (job.state, job.error, job.error_detail)
+    assert await rig.ledger(job_id) == "committed"
+    await asyncio.sleep(0.3)  # anything that would post a second copy has had its chance
+    (result,) = results(rig.emu, job_id)
+    assert job.message_id == result.id
+
+
+# --- rate limits and server errors --------------------------------------------------------------------------
+async def test_429s_on_the_result_followup_are_waited_out(fault_bot: BotFactory):
+    rig = await fault_bot()
+    limit = rig.emu.rate_limit_next("POST /webhooks/*", count=2, retry_after=0.3)
+    _, job_id = await rig.video("a red balloon drifting over rooftops")
+    result = await wait_result(rig.emu)
+    assert job_id_of(result) == job_id and is_mp4(mp4_of(result))
+    await delivered_once(rig, job_id)
+    assert limit.hits == 2
+    assert [r.status for r in rig.requests("POST", WEBHOOK_POST)] == [429, 429, 200]
+
+
+async def test_a_global_429_on_a_channel_send_is_waited_out(fault_bot: BotFactory):
+    rig = await fault_bot()
+    handle, job_id = await rig.video("a sailboat tacking in wind")
+    rig.emu.expire_token(handle)  # results go to the channel now
+    limit = rig.emu.rate_limit_next("POST /channels/*/messages", count=1, retry_after=0.2, is_global=True)
+    await delivered_once(rig, job_id)
+    assert limit.hits == 1
+    assert len([r for r in rig.requests("POST", CHANNEL_POST) if r.status == 429]) == 1
+
+
+async def test_a_short_5xx_burst_on_the_upload_is_retried_by_discord_py(fault_bot: BotFactory):
+    rig = await fault_bot()
+    burst = rig.emu.server_error_next("POST /webhooks/*", count=2, status=502)
+    _, job_id = await rig.video("a cat chasing a laser dot")
+    await delivered_once(rig, job_id)
+    assert burst.hits == 2 and [r.status for r in rig.requests("POST", WEBHOOK_POST)] == [502, 502, 200]
+
+
+async def test_an_outage_longer_than_discord_py_retries_is_retried_later_not_failed(fault_bot: BotFactory):
+    rig = await fault_bot()
+    handle, job_id = await rig.video("a steam train crossing a viaduct")
+    rig.emu.expire_token(handle)
+    outage = rig.emu.server_error_next("POST /channels/*/messages", count=3, status=503)  # no retry in discord.py
+    await delivered_once(rig, job_id)
+    assert outage.hits == 3  # (one may have hit the status reply that replaces the dead token's message)
+    states = [s for s, _ in rig.defers]
+    assert 2 <= len(states) <= 3 and set(states) == {JobState.DELIVERING}  # the worker backed off, no spin
+    assert len(rig.requests("POST", CHANNEL_POST)) <= 6  # the status reply, 3 refusals, the result
+
+
+# --- the interaction token ------------------------------------------------------------------------------------
+async def test_a_dead_token_sends_the_result_as_a_channel_reply(fault_bot: BotFactory):
+    rig = await fault_bot()
+    rig.server.runway.script_next(LONG)
+    handle, job_id = await rig.video("an hourglass with red sand")
+    await wait_state(rig, job_id, JobState.RUNNING)
+    rig.emu.expire_token(handle)
+    result = await wait_result(rig.emu)
+    assert result.interaction_id is None and result.webhook_id is None  # an ordinary channel message …
+    assert result.reference is not None and int(result.reference["message_id"]) == handle.record.original_id
+    assert result.pings.users == [rig.emu.alice.id] and is_mp4(mp4_of(result))
+    await delivered_once(rig, job_id)
+    refused = [r for r in rig.emu.rest.log if handle.token in r.path and r.status == 401]
+    assert len(refused) <= 1  # refused once, never tried again
+
+
+async def test_a_token_refused_mid_upload_falls_back_to_the_channel(fault_bot: BotFactory):
+    rig = await fault_bot()
+    rig.emu.fail_next("POST /webhooks/*", 401, 50027, "Invalid Webhook Token")
+    handle, job_id = await rig.video("a lantern floating on a river")
+    await delivered_once(rig, job_id)
+    (result,) = results(rig.emu, job_id)
+    assert result.webhook_id is None and int(result.reference["message_id"]) == handle.record.original_id
+    assert len(rig.requests("POST", WEBHOOK_POST)) == 1
+
+
+# --- a deleted channel or message -------------------------------------------------------------------------------
+async def test_a_deleted_channel_ends_the_job_failed_and_refunded_without_a_storm(fault_bot: BotFactory):
+    rig = await fault_bot()
+    rig.server.runway.script_next(LONG)
+    _, job_id = await rig.video("a paper plane over a schoolyard")
+    await wait_state(rig, job_id, JobState.RUNNING)
+    before = len(rig.emu.rest.log)
+    rig.emu.delete_channel(rig.emu.channel)
+    job = await rig.settle(job_id)
+    assert job.state is JobState.FAILED and await rig.ledger(job_id) == "refunded"
+    assert_user_text(job.error, rig, fragments=("could not be delivered",))
+    assert len(rig.defers) <= 1  # a channel that is gone is not waited for
+    assert len(rig.emu.rest.log) - before <= 25, [(r.method, r.path, r.status) for r in rig.emu.rest.log[before:]]
+    assert not results(rig.emu)
+
+
+async def test_a_deleted_status_message_does_not_stop_the_result(fault_bot: BotFactory):
+    rig = await fault_bot()
+    rig.server.runway.script_next(Script(running=60))  # a few seconds of progress (one edit per 0.5 s)
+    handle, job_id = await rig.video("a snow globe being shaken")
+    await wait_state(rig, job_id, JobState.RUNNING)
+    rig.emu.delete_message(handle.original)  # a moderator removed the "rendering…" message
+    await delivered_once(rig, job_id)
+    edits = [r for r in rig.requests("PATCH", r"/messages/") if r.status == 404]
+    assert len(edits) <= 3  # the gone message is not edited again at every progress step
+
+
+async def test_a_result_deleted_while_it_is_decorated_stays_delivered(fault_bot: BotFactory):
+    rig = await fault_bot()
+    gone = rig.emu.fail_next("PUT /channels/*/messages/*/reactions/*", 404, 10008, "Unknown Message", count=10)
+    _, job_id = await rig.video("fireflies in a jar")
+    result = await wait_result(rig.emu)
+    rig.emu.delete_message(result)
+    job = await rig.settle(job_id)
+    assert job.state is JobState.DONE and await rig.ledger(job_id) == "committed"
+    await asyncio.sleep(0.3)
+    assert gone.hits == 1  # the first refused reaction stops the decoration
+
+
+async def test_a_reaction_on_a_message_deleted_before_it_is_handled_is_answered_and_costs_nothing(
+    fault_bot: BotFactory,
+):
+    rig = await fault_bot()
+    _, job_id = await rig.video("a goldfish in a bowl")
+    await delivered_once(rig, job_id)
+    (result,) = results(rig.emu, job_id)
+    used = (await rig.app.quota.status(rig.emu.alice.id, rig.emu.guild.id)).used
+    await rig.emu.add_reaction(rig.emu.alice, None, result, "⏩")
+    rig.emu.delete_message(result, notify=False)  # gone before the bot fetches it
+    notice = await rig.emu.wait_for_message(
+        lambda m: not m.deleted and m.author.id == rig.emu.bot.id and "no longer exists" in m.content, timeout=5
+    )
+    assert notice.pings.users == [rig.emu.alice.id]
+    assert_user_text(notice.content.split(">", 1)[1].strip(), rig)
+    assert len(await rig.app.service.recent()) == 1  # no extension was queued …
+    assert (await rig.app.quota.status(rig.emu.alice.id, rig.emu.guild.id)).used == used  # … nor charged
+
+
+# --- missing permissions --------------------------------------------------------------------------------------
+async def test_without_attach_files_the_result_is_a_working_link_that_says_why(fault_bot: BotFactory):
+    port = free_port()
+    rig = await fault_bot(file_server_port=port)
+    rig.emu.deny_bot_permission(rig.emu.channel, "attach_files")
+    _, job_id = await rig.video("a hummingbird at a feeder")
+    await delivered_once(rig, job_id)
+    (result,) = results(rig.emu, job_id)
+    assert result.attachments == []
+    url = next(word for word in result.content.split() if word.startswith("http://"))
+    assert url.startswith(f"http://127.0.0.1:{port}/")
+    assert "too large" not in result.content and "Attach Files permission" in result.content, result.content
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200 and is_mp4(await response.read())
+    uploads = [r.status for r in rig.requests("POST", WEBHOOK_POST)]
+    assert uploads == [403, 200]  # refused once, then the link: no retry of the same upload
+
+
+async def test_without_attach_files_and_without_any_link_the_message_says_why(fault_bot: BotFactory):
+    rig = await fault_bot(local=True)  # no file server, and a local render has no provider URL
+    rig.emu.deny_bot_permission(rig.emu.channel, "attach_files")
+    _, job_id = await rig.video("a spinning top", provider="local")
+    await delivered_once(rig, job_id)
+    (result,) = results(rig.emu, job_id)
+    assert result.attachments == [] and "Attach Files permission" in result.content, result.content
+    assert "too large" not in result.content and "no download link" in result.content
+    assert [r.status for r in rig.requests("POST", WEBHOOK_POST)] == [403, 200]
+
+
+async def test_without_send_messages_after_the_token_died_the_job_fails_refunded_without_a_storm(
+    fault_bot: BotFactory,
+):
+    rig = await fault_bot()
+    rig.server.runway.script_next(LONG)
+    handle, job_id = await rig.video("a bonsai tree in the wind")
+    await wait_state(rig, job_id, JobState.RUNNING)
+    rig.emu.expire_token(handle)
+    rig.emu.deny_bot_permission(rig.emu.channel, "send_messages")
+    before = len(rig.emu.rest.log)
+    job = await rig.settle(job_id)
+    assert job.state is JobState.FAILED and await rig.ledger(job_id) == "refunded"
+    assert_user_text(job.error, rig, fragments=("could not be delivered",))
+    assert not rig.defers and not results(rig.emu)  # a refusal that will not heal is not retried
+    assert len(rig.requests("POST", CHANNEL_POST)) <= 5
+    assert len(rig.emu.rest.log) - before <= 15
+
+
+async def test_without_add_reactions_the_result_still_has_its_buttons(fault_bot: BotFactory):
+    rig = await fault_bot()
+    rig.emu.deny_bot_permission(rig.emu.channel, "add_reactions")
+    _, job_id = await rig.video("a windmill in a tulip field")
+    await delivered_once(rig, job_id)
+    (result,) = results(rig.emu, job_id)
+    assert is_mp4(mp4_of(result)) and not result.reactions
+    assert {b["custom_id"] for b in result.buttons()} == {
+        f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")
+    }
+    assert len(rig.requests("PUT", REACTION_PUT)) == 1  # one refusal, then no more tries
+
+
+# --- the gateway ---------------------------------------------------------------------------------------------------
+async def test_a_gateway_disconnect_mid_job_resumes_and_delivers_once(fault_bot: BotFactory):
+    rig = await fault_bot()
+    rig.server.runway.script_next(LONG)
+    _, job_id = await rig.video("a jellyfish pulsing in dark water")
+    await wait_state(rig, job_id, JobState.RUNNING)
+    await rig.emu.disconnect_gateway(4000)
+    await rig.emu.wait_resumed(timeout=15)
+    await delivered_once(rig, job_id)
+
+
+async def test_a_result_made_while_the_gateway_is_down_is_delivered_once_and_reactions_work_after(
+    fault_bot: BotFactory,
+):
+    rig = await fault_bot()
+    rig.server.runway.script_next(LONG)
+    _, job_id = await rig.video("a comet over a mountain lake")
+    await wait_state(rig, job_id, JobState.RUNNING)
+    await rig.emu.disconnect_gateway(4000, hold=True)  # reconnects are parked: REST only
+    await delivered_once(rig, job_id)
+    rig.emu.release_gateway()
+    await rig.emu.wait_resumed(timeout=15)
+    (result,) = results(rig.emu, job_id)
+    await rig.emu.add_reaction(rig.emu.alice, None, result, "❌")  # events flow again after the resume
+    await rig.emu.wait_until(lambda: result.deleted, 10, "the ❌ reaction to delete the result")
+    assert (await rig.app.service.get(job_id)).state is JobState.DONE
