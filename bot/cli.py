@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="make a video from a prompt (and optionally an image)")
     gen.add_argument("prompt", help="subject and action")
     gen.add_argument("--image", type=Path, help="image to animate")
+    gen.add_argument("--end-image", type=Path, help="last frame: interpolate from --image to it")
+    gen.add_argument("--loop", action="store_true", help="make a seamless loop (models that can)")
     gen.add_argument("--camera", choices=sorted(CAMERA_MOVES))
     gen.add_argument("--style", choices=sorted(STYLES))
     gen.add_argument("--setting")
@@ -119,12 +121,13 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
         details=args.details, negative=args.negative, duration=args.duration, aspect=args.aspect,
         seed=args.seed, model=args.model,
     )  # fmt: skip
-    if args.image is not None and not args.image.is_file():
-        print(f"error: no such image file: {args.image}", file=sys.stderr)
-        return 2
+    for image in (args.image, args.end_image):
+        if image is not None and not image.is_file():
+            print(f"error: no such image file: {image}", file=sys.stderr)
+            return 2
     who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
     await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
-    submitted = await app.service.submit(who, spec, image=args.image)
+    submitted = await app.service.submit(who, spec, image=args.image, end_image=args.end_image, loop=args.loop)
     job = submitted.job
     note = " (from cache, no charge)" if submitted.cached else f", {format_seconds(job.cost_seconds)} of quota"
     print(f"job #{job.id}: {job.model}{note}", file=sys.stderr)

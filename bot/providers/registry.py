@@ -56,7 +56,7 @@ class ProviderRegistry:
         if requested:
             info = self.model(requested)
             if not info.can(capability):
-                raise InvalidOption(f"{info.name} cannot do {capability.value}; {self._who_can(capability)}")
+                raise InvalidOption(f"{info.name} cannot do {capability.value}; {self.who_can(capability)}")
             return info
         if self.default_model:
             info = self.model(self.default_model)
@@ -70,7 +70,7 @@ class ProviderRegistry:
             return self._models[fallback]
         raise InvalidOption(f"No enabled model can do {capability.value}.")
 
-    def _who_can(self, capability: Capability) -> str:
+    def who_can(self, capability: Capability) -> str:
         able = [m.name for m in self.models() if m.can(capability)]
         return f"try {', '.join(able)}." if able else "no enabled model can."
 

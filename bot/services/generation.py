@@ -72,21 +72,39 @@ class GenerationService:
         self.clock = clock
 
     # --- submitting ---------------------------------------------------------------------------------
-    async def submit(self, who: Requester, spec: PromptSpec, image: bytes | Path | None = None) -> Submitted:
-        """Validate, then queue (or serve from the cache) a text- or image-to-video job."""
+    async def submit(
+        self,
+        who: Requester,
+        spec: PromptSpec,
+        image: bytes | Path | None = None,
+        *,
+        end_image: bytes | Path | None = None,
+        loop: bool = False,
+    ) -> Submitted:
+        """Validate, then queue (or serve from the cache) a job: text to video, or image to video; with
+        ``end_image`` an interpolation from ``image`` to it; with ``loop`` a seamless loop."""
+        if end_image is not None and image is None:
+            raise InvalidOption("An end image needs a start image too.")
         capability = Capability.IMAGE_TO_VIDEO if image is not None else Capability.TEXT_TO_VIDEO
         # Checked again here: a spec built by hand (another adapter, a script) must not reach a provider
         # with a seed past 2**32-1, an unknown camera key or an empty prompt.
         spec = PromptSpec.create(spec.subject, **_parts_without_subject(spec), allow_empty_subject=image is not None)
         info = self.registry.choose(spec.model, capability)
+        for wanted, needed in ((end_image is not None, Capability.INTERPOLATE), (loop, Capability.LOOP)):
+            if wanted and not info.can(needed):
+                raise InvalidOption(f"{info.name} cannot do {needed.value}; {self.registry.who_can(needed)}")
         spec = self._fit_spec(spec, info)
-        if image is None:
-            return await self._queue("generate", who, spec, info, {})
-        stored = await self._intake_image(image)
+        stored: list[Path] = []
         try:
-            return await self._queue("generate", who, spec, info, {"image": str(stored)})
+            inputs: dict[str, Any] = {"loop": True} if loop else {}
+            for key, upload in (("image", image), ("end_image", end_image)):
+                if upload is not None:
+                    stored.append(await self._intake_image(upload))
+                    inputs[key] = str(stored[-1])
+            return await self._queue("generate", who, spec, info, inputs)
         except BaseException:
-            stored.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
+            for path in stored:
+                path.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
             raise
 
     async def extend(self, who: Requester, job_id: int, prompt: str | None = None) -> Submitted:
@@ -119,8 +137,8 @@ class GenerationService:
             raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
         info = self.registry.model(original.model)
         spec = PromptSpec.from_dict(original.spec).with_seed(secrets.randbelow(2**32))
-        inputs = {k: v for k, v in original.inputs.items() if k == "image"}
-        if inputs and not Path(str(inputs["image"])).exists():
+        inputs = {k: v for k, v in original.inputs.items() if k in ("image", "end_image", "loop")}
+        if any(not Path(str(inputs[k])).exists() for k in ("image", "end_image") if k in inputs):
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
         return await self._queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
 
@@ -269,12 +287,17 @@ def _parts_without_subject(spec: PromptSpec) -> dict[str, Any]:
 
 def _fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> str:
     """A hash of the normalised request (image by content), for the result cache."""
-    image = inputs.get("image")
-    image_hash = hashlib.sha256(Path(image).read_bytes()).hexdigest() if image else None
+
+    def content(key: str) -> str | None:
+        path = inputs.get(key)
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+
     payload = {
         "kind": "extend" if kind == "extend" else "generate",
         "spec": {k: v for k, v in spec.to_dict().items()},
-        "image": image_hash,
+        "image": content("image"),
+        "end_image": content("end_image"),
+        "loop": bool(inputs.get("loop")),
         "extend": inputs.get("extend_task_id") or inputs.get("concat_with"),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
