@@ -67,6 +67,8 @@ class Reactions(commands.Cog):
     ) -> None:
         service = self.bot.app.service
         if action == "extend":
+            # refused before anything public is posted: a stranger's ⏩ leaves no trace in the channel
+            await service.extendable(Requester(user_id=user.id), job_id)
             await start_from_reaction(self.bot, user, channel, message, f"Extending job #{job_id}",
                                       lambda who: service.extend(who, job_id))  # fmt: skip
         elif action == "reroll":

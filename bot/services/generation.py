@@ -107,11 +107,16 @@ class GenerationService:
                 path.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
             raise
 
-    async def extend(self, who: Requester, job_id: int, prompt: str | None = None) -> Submitted:
-        """Continue a finished result: natively where the provider can, else from its last frame."""
+    async def extendable(self, who: Requester, job_id: int) -> Job:
+        """The job if ``who`` may extend it now (their own, finished, still stored); else the reason."""
         parent = await self._owned(job_id, who, allow_admin=False)
         if parent.state is not JobState.DONE or not parent.result_path or not Path(parent.result_path).exists():
             raise JobStateError("Only a finished video that is still stored can be extended.")
+        return parent
+
+    async def extend(self, who: Requester, job_id: int, prompt: str | None = None) -> Submitted:
+        """Continue a finished result: natively where the provider can, else from its last frame."""
+        parent = await self.extendable(who, job_id)
         base = PromptSpec.from_dict(parent.spec)
         spec = base if not prompt else PromptSpec.create(prompt, **_parts_without_subject(base))
         parent_info = self.registry.model(parent.model)
