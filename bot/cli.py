@@ -131,6 +131,8 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
     job = submitted.job
     note = " (from cache, no charge)" if submitted.cached else f", {format_seconds(job.cost_seconds)} of quota"
     print(f"job #{job.id}: {job.model}{note}", file=sys.stderr)
+    for extra in submitted.notes:
+        print(f"note: {extra}", file=sys.stderr)
     final = await app.worker.wait_for(job.id, timeout=args.timeout, on_update=_progress_printer())
     if final.error or final.state.value != "done":
         print(f"error: job #{final.id} {final.state.value}: {final.error or ''}", file=sys.stderr)

@@ -80,6 +80,8 @@ async def start_from_interaction(interaction: discord.Interaction[Any], submit: 
     submitted = await submit(requester(interaction, message_id))
     interaction.extras[PUBLIC_DEFER] = False  # the job exists: the message is its status from now on
     await bot_of(interaction).delivery.show_now(submitted.job, submitted.queue_position)
+    if submitted.notes:
+        await interaction.followup.send("\n".join(submitted.notes), ephemeral=True, allowed_mentions=NO_PINGS)
     return submitted
 
 

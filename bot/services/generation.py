@@ -48,6 +48,7 @@ class Submitted:
     job: Job
     cached: bool
     queue_position: int
+    notes: tuple[str, ...] = ()  # things the requester should know (e.g. only a GIF's first frame is used)
 
 
 class GenerationService:
@@ -95,13 +96,17 @@ class GenerationService:
                 raise InvalidOption(f"{info.name} cannot do {needed.value}; {self.registry.who_can(needed)}")
         spec = self._fit_spec(spec, info)
         stored: list[Path] = []
+        notes: list[str] = []
         try:
             inputs: dict[str, Any] = {"loop": True} if loop else {}
             for key, upload in (("image", image), ("end_image", end_image)):
                 if upload is not None:
-                    stored.append(await self._intake_image(upload))
-                    inputs[key] = str(stored[-1])
-            return await self._queue("generate", who, spec, info, inputs)
+                    path, animated = await self._intake_image(upload)
+                    stored.append(path)
+                    inputs[key] = str(path)
+                    if animated:
+                        notes.append("Your image is animated; only its first frame is used.")
+            return replace(await self._queue("generate", who, spec, info, inputs), notes=tuple(notes))
         except BaseException:
             for path in stored:
                 path.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
@@ -130,7 +135,7 @@ class GenerationService:
             frame = self.settings.inputs_dir / f"lastframe-{parent.id}.png"
             frame.parent.mkdir(parents=True, exist_ok=True)
             if not frame.exists():
-                await self.media.last_frame(Path(parent.result_path), frame)
+                await self.media.last_frame(Path(str(parent.result_path)), frame)
             inputs["image"] = str(frame)
         spec = self._fit_spec(replace(spec, model=info.name), info)
         return await self._queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
@@ -158,8 +163,9 @@ class GenerationService:
             raise InvalidPrompt(f"{info.name} accepts prompts of up to {info.max_prompt_chars} characters.")
         return replace(spec, duration=duration, aspect=aspect, model=info.name)
 
-    async def _intake_image(self, image: bytes | Path) -> Path:
-        """Check an uploaded image from its bytes and store a clean PNG of it (the only copy we use).
+    async def _intake_image(self, image: bytes | Path) -> tuple[Path, bool]:
+        """Check an uploaded image from its bytes and store a clean PNG of it (the only copy we use);
+        return it and whether the upload was an animation (of which the first frame is used).
 
         Decoding runs in a thread: a 40-megapixel image takes seconds, and the event loop must keep
         acknowledging other users meanwhile.  Each submit gets its own file, so deleting it when the
@@ -174,7 +180,7 @@ class GenerationService:
         await asyncio.to_thread(normalize_image, image, dest, max_bytes=s.max_image_bytes,
                                 max_pixels=s.max_image_pixels)  # fmt: skip
         log.debug("image accepted: %s", info)
-        return dest
+        return dest, info.animated
 
     async def _queue(
         self,

@@ -77,7 +77,7 @@ CASES: tuple[Case, ...] = (
     Case("huge_valid_image", "upload", "e2e", "a valid 4000x4000 noisy JPEG (seconds to re-encode)",
          REFUSED, "not enough quota", (*_REFUSED_UPLOAD, LOOP_FREE), "test_a_huge_image_does_not_stall_the_bot"),
     Case("animated_gif", "upload", "e2e", "a 3-frame GIF (red, green, blue)",
-         ACCEPTED, "", ("the first frame is used, silently (documented)",),
+         ACCEPTED, "only its first frame is used", ("the first frame is used, and the user is told privately",),
          "test_an_animated_gif_is_animated_from_its_first_frame"),
     # --- provider output (the only place a video comes in) -------------------------------------------------
     Case("hls_as_output", "provider-output", "service", "the provider's 'video' is an HLS playlist",

@@ -133,6 +133,8 @@ async def test_an_animated_gif_is_animated_from_its_first_frame(emu, launch):
         emu.alice, "animate", duration=1, attachments={"image": ("anim.gif", corpus.animated_gif())}
     )
     await handle.wait_ack()
+    note = await emu.wait_for_message(lambda m: m.interaction_id == handle.id and m.ephemeral, 10)
+    assert case("animated_gif").says in note.content.lower()
     result = await wait_result(emu)
     job = await bot.app.service.get(job_id_of(result))
     await wait_done(bot, job.id)
