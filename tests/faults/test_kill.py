@@ -142,6 +142,32 @@ async def test_a_result_posted_just_before_a_crash_in_a_busy_channel_is_not_post
     rig.assert_done_once(job["id"], "luma", tag)
 
 
+async def test_a_channel_result_posted_before_a_crash_is_deduplicated_by_its_nonce(live_rig: LiveRig) -> None:
+    rig = live_rig
+    emu, api = rig.emu, rig.providers.replicate
+    tag = "kill-channel-nonce"
+    api.rule(tag, Script(queued=1, running=10))
+    model, duration = MODELS["replicate"]
+    handle = await emu.slash(emu.alice, "video", prompt=f"a heron fishing {tag}", model=model, duration=duration)
+    await handle.wait_ack(timeout=10)
+    job = await rig.db.wait_tagged(tag)
+    emu.expire_token(handle)  # the token died (a long job): the result goes to the channel, with a nonce
+    with kill_on_result(emu, rig.bot, job["id"]) as fired:
+        await rig.db.wait(lambda: fired, 40, "the result upload (and the kill inside it)", every=0.01)
+    await rig.bot.reap()
+    first = emu.get_message(fired[0])
+    assert first.webhook_id is None and first.nonce and rig.db.job(job["id"])["state"] == "delivering"  # type: ignore[index]
+    # After the restart the search for the earlier result fails; the nonce must still stop a second copy.
+    blind = emu.fail_next("GET /channels/*/messages", 403, code=50001, message="Missing Access", count=100)
+    await rig.restart()
+    await rig.finished(job["id"])
+    await asyncio.sleep(0.5)
+    assert blind.hits >= 1
+    sends = [r for r in emu.rest.log if r.method == "POST" and r.path == f"/channels/{emu.channel.id}/messages"]
+    assert len(sends) >= 2  # the result was sent again ...
+    rig.assert_done_once(job["id"], "replicate", tag)  # ... and Discord answered with the first message
+
+
 def failure_notice(emu: DiscordEmulator, job_id: int) -> bool:
     """Whether the requester was shown the job's failure (the ❌ status embed)."""
     for message in emu.messages(ephemeral=False):

@@ -1,0 +1,216 @@
+"""The load scenario shared by ``tests/faults/test_load.py`` (asserts) and ``bench/bench_load.py`` (numbers).
+
+Many users spread over a few channels send ``/video`` through the Discord emulator to the real bot process
+(``videobot run``), mixing Runway, Replicate and Luma.  The provider emulators answer like busy services: every
+create and poll is held for a small random delay, and each task takes a few polls.  Every user asks for a bit
+more than their daily quota in total, so exactly one request per user is refused whatever the order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tests.discord_emu import DiscordEmulator, InteractionHandle, Message, User
+from tests.emulators import EmulatorServer, Fault, Script
+from tests.faults.harness import FINISHED, BotProcess, JobDb, mp4_attached, results_for
+
+# Each user's requests: (model, duration, quota seconds).  20.9 s in all against a 20 s limit: any four fit,
+# all five never do, so every user gets exactly one refusal whatever order the requests land in.
+PER_USER = (
+    ("runway:gen4.5", 2, 5.0),
+    ("runway:gen4.5", 2, 5.0),
+    ("luma:ray-flash-2", 5, 5.0),
+    ("luma:ray-flash-2", 5, 5.0),
+    ("replicate:zeroscope", 3, 0.9),
+)
+DAILY_SECONDS = 20
+TAG = re.compile(r"load-\d+-\d+")
+
+
+@dataclass
+class LoadPlan:
+    """How big and how fast."""
+
+    users: int = 50
+    channels: int = 5
+    stagger: float = 0.02  # seconds between two users' commands
+    seed: int = 7
+
+    @property
+    def requests(self) -> int:
+        """Commands sent in all."""
+        return self.users * len(PER_USER)
+
+    def bot_env(self) -> dict[str, str]:
+        """Settings for the bot process: enough slots to drain the queue, realistic polling."""
+        return {
+            "VIDEOBOT_DAILY_SECONDS": str(DAILY_SECONDS), "VIDEOBOT_MAX_CONCURRENT_JOBS": "128",
+            "VIDEOBOT_PROVIDER_CONCURRENCY": "64", "VIDEOBOT_MAX_RUNNING_PER_USER": "2",
+            "VIDEOBOT_POLL_INTERVAL_SECONDS": "0.3", "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "1.0",
+            "VIDEOBOT_PROGRESS_EDIT_INTERVAL": "2", "VIDEOBOT_LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+
+
+@dataclass
+class Sent:
+    """One command and what became of it."""
+
+    user: User
+    model: str
+    tag: str
+    handle: InteractionHandle
+
+
+@dataclass
+class LoadReport:
+    """What the run measured."""
+
+    plan: LoadPlan
+    acks: list[float] = field(default_factory=list)  # seconds, per command
+    submit_seconds: float = 0.0  # first command to last command sent
+    drain_seconds: float = 0.0  # first command to the last job finished
+    jobs: list[dict] = field(default_factory=list)  # final job rows
+    refused: int = 0  # commands answered with the quota refusal
+    job_seconds: list[float] = field(default_factory=list)  # created → finished, per job
+    problems: list[str] = field(default_factory=list)
+    by_provider: dict[str, int] = field(default_factory=dict)
+    killed_in: dict[int, str] = field(default_factory=dict)  # job id -> state when the bot was SIGKILLed
+    lost_creates: int = 0  # Runway jobs killed in SUBMITTING: refunded, never resubmitted
+
+    def quantile(self, values: list[float], q: float) -> float:
+        """The q-quantile (0..1) of ``values``."""
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+    def summary(self) -> str:
+        """One paragraph for the test log."""
+        a, j = self.acks, self.job_seconds
+        return (
+            f"{self.plan.requests} commands from {self.plan.users} users: {len(self.jobs)} jobs "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(self.by_provider.items()))}), {self.refused} refused; "
+            f"acks p50 {self.quantile(a, 0.5) * 1000:.0f} ms, p95 {self.quantile(a, 0.95) * 1000:.0f} ms, "
+            f"max {max(a, default=0) * 1000:.0f} ms; job p50 {self.quantile(j, 0.5):.1f} s, "
+            f"p95 {self.quantile(j, 0.95):.1f} s; sent in {self.submit_seconds:.1f} s, "
+            f"all done after {self.drain_seconds:.1f} s"
+            + (f"; killed with {self.in_flight()} jobs in flight ({self.kill_states()}), "
+               f"{self.lost_creates} lost Runway creates" if self.killed_in else "")
+        )  # fmt: skip
+
+    def kill_states(self) -> str:
+        """How many jobs each state had when the bot was killed."""
+        counts = Counter(self.killed_in.values())
+        return ", ".join(f"{state} {n}" for state, n in counts.most_common())
+
+    def in_flight(self) -> int:
+        """Jobs that were not finished when the bot was killed."""
+        return sum(state not in FINISHED for state in self.killed_in.values())
+
+
+def build_world(emu: DiscordEmulator, providers: EmulatorServer, plan: LoadPlan) -> list[tuple[User, int]]:
+    """Users (each in one of the channels) and busy providers; call before the bot starts."""
+    rng = random.Random(plan.seed)
+    channels = [emu.channel] + [emu.add_channel(emu.guild, f"videos-{i}") for i in range(1, plan.channels)]
+    users = []
+    for i in range(plan.users):
+        user = emu.add_user(f"loaduser{i}")
+        emu.add_member(emu.guild, user)
+        users.append((user, channels[i % len(channels)].id))
+    calls = plan.requests * 8  # creates, polls, re-polls before downloads, with room to spare
+    for api in providers.apis.values():
+        api.default = Script(queued=1, running=3)
+        api.fail_creates(*(Fault(kind="hang", seconds=rng.uniform(0.1, 0.4)) for _ in range(plan.requests)))
+        api.fail_polls(*(Fault(kind="hang", seconds=rng.uniform(0.02, 0.15)) for _ in range(calls)))
+    return users
+
+
+async def run_load(
+    emu: DiscordEmulator,
+    db: JobDb,
+    users: list[tuple[User, int]],
+    plan: LoadPlan,
+    *,
+    crash: BotProcess | None = None,
+    kill_delay: float = 0.0,
+    timeout: float = 75.0,
+) -> LoadReport:
+    """Send every command (shuffled, staggered), wait for every job to finish, and check the outcome.
+
+    With ``crash``, that bot is SIGKILLed ``kill_delay`` s after every command was answered, then restarted."""
+    rng = random.Random(plan.seed)
+    report = LoadReport(plan)
+    wanted = [(user, channel, spec, n) for user, channel in users for n, spec in enumerate(PER_USER)]
+    rng.shuffle(wanted)
+    sent: list[Sent] = []
+    started = time.monotonic()
+    for user, channel, (model, duration, _), n in wanted:
+        tag = f"load-{user.id}-{n}"
+        handle = await emu.slash(
+            user, "video", prompt=f"a city street at night {tag}", model=model, duration=duration, in_channel=channel
+        )
+        sent.append(Sent(user, model, tag, handle))
+        await asyncio.sleep(plan.stagger)
+    report.submit_seconds = time.monotonic() - started
+    for item in sent:
+        await item.handle.wait_ack(timeout=15)
+        report.acks.append(float(item.handle.ack_latency or 0.0))
+    await emu.wait_until(lambda: all(s.handle.responses for s in sent), 30, "an answer to every command")
+    if crash is not None:
+        await asyncio.sleep(kill_delay)
+        assert crash.kill()
+        await crash.reap()
+        report.killed_in = {int(r["id"]): str(r["state"]) for r in db.rows("SELECT id, state FROM jobs")}
+        await crash.start(emu)
+    expected_jobs = plan.requests - plan.users
+    deadline = started + timeout
+    while True:
+        rows = db.rows("SELECT * FROM jobs WHERE spec_json LIKE '%load-%'")
+        if len(rows) >= expected_jobs and all(r["state"] in FINISHED for r in rows):
+            break
+        if time.monotonic() > deadline:
+            states = sorted({r["state"] for r in rows})
+            raise TimeoutError(f"{len(rows)} jobs after {timeout:.0f}s, states {states}")
+        await asyncio.sleep(0.2)
+    report.drain_seconds = time.monotonic() - started
+    await asyncio.sleep(1.0)  # a duplicate would have been posted by now
+    report.jobs = rows
+    check(emu, db, sent, report)
+    return report
+
+
+def check(emu: DiscordEmulator, db: JobDb, sent: list[Sent], report: LoadReport) -> None:
+    """Fill in the report's counts and every broken promise in ``problems``."""
+    rows = {m.group(0): r for r in report.jobs if (m := TAG.search(str(r["spec_json"])))}
+    for item in sent:
+        row = rows.get(item.tag)
+        if row is None:
+            texts = " ".join(m.content for m in item.handle.responses)
+            if "Not enough quota" in texts:
+                report.refused += 1
+            else:
+                report.problems.append(f"{item.tag}: no job and no quota refusal ({texts[:120]!r})")
+            continue
+        provider = str(row["model"]).split(":", 1)[0]
+        report.by_provider[provider] = report.by_provider.get(provider, 0) + 1
+        posted: list[Message] = results_for(emu, row["id"])
+        ledger = db.ledger(row["id"])
+        lost_create = provider == "runway" and report.killed_in.get(row["id"]) == "submitting"
+        if row["state"] == "failed" and lost_create and not posted and ledger == ["refunded"]:
+            report.lost_creates += 1  # Runway can't tell whether the create landed: refunded, not resent
+        elif row["state"] != "done" or len(posted) != 1 or not mp4_attached(posted[0]) or ledger != ["committed"]:
+            report.problems.append(f"{item.tag}: job {row['id']} {row['state']}, {len(posted)} results, {ledger}")
+        else:
+            report.job_seconds.append(float(row["finished_at"]) - float(row["created_at"]))
+    used = db.rows("SELECT user_id, SUM(seconds) AS used FROM quota_ledger WHERE state != 'refunded' GROUP BY 1")
+    for entry in used:
+        if entry["used"] > DAILY_SECONDS + 1e-9:
+            report.problems.append(f"user {entry['user_id']}: {entry['used']} s charged, over {DAILY_SECONDS}")
+    if report.refused != report.plan.users:
+        report.problems.append(f"{report.refused} refusals for {report.plan.users} users (want one each)")
+    if statistics.fmean(report.acks or [0.0]) <= 0:
+        report.problems.append("no ack latencies measured")

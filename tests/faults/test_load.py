@@ -1,0 +1,47 @@
+"""Load: 250 ``/video`` commands from 50 users (200 jobs in flight, 50 refused by quota) through the Discord
+emulator against the real bot process, with Runway, Replicate and Luma answering like busy services.
+
+Every accepted job ends DONE with exactly one result, no user's committed quota exceeds the limit, every
+command gets its refusal or its job, and the bot stays responsive: interaction acks well under Discord's 3 s
+(max < 1.5 s; p50/p95 printed with ``-s``).  ``bench/bench_load.py`` runs the same scenario for the numbers in
+BENCHMARKS.md ("Load").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.discord_emu import DiscordEmulator
+from tests.emulators import EmulatorServer
+from tests.faults.conftest import MakeBot
+from tests.faults.harness import JobDb
+from tests.faults.load import LoadPlan, build_world, run_load
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+
+
+async def test_200_jobs_from_50_users_all_finish_within_quota_and_acks_stay_fast(
+    live_discord: DiscordEmulator, live_providers: EmulatorServer, bot_process: MakeBot
+) -> None:
+    plan = LoadPlan()
+    users = build_world(live_discord, live_providers, plan)
+    bot = await bot_process("load", **plan.bot_env())
+    report = await run_load(live_discord, JobDb(bot.workdir / "data" / "videobot.sqlite3"), users, plan)
+    print(report.summary())
+    assert not report.problems, "\n".join(report.problems[:20])
+    assert len(report.jobs) == 200 and report.refused == 50
+    assert set(report.by_provider) == {"runway", "replicate", "luma"}
+    assert max(report.acks) < 1.5, report.summary()
+
+
+async def test_a_kill_in_the_middle_of_the_load_loses_no_job(
+    live_discord: DiscordEmulator, live_providers: EmulatorServer, bot_process: MakeBot
+) -> None:
+    plan = LoadPlan(users=30, seed=11)
+    users = build_world(live_discord, live_providers, plan)
+    bot = await bot_process("load-kill", **plan.bot_env())
+    db = JobDb(bot.workdir / "data" / "videobot.sqlite3")
+    report = await run_load(live_discord, db, users, plan, crash=bot, kill_delay=3.0)
+    print(report.summary())
+    assert not report.problems, "\n".join(report.problems[:20])
+    assert report.in_flight() >= 20 and len(report.jobs) == 120 and report.refused == 30
