@@ -1,6 +1,6 @@
 """Fixtures of the provider and Discord fault suites (a pytest plugin: ``pytest_plugins`` names this module).
 
-``fault_rig`` / ``make_fault_rig(deadline=…, **provider_opts)``: a CLI-style App with file delivery;
+``fault_rig`` / ``make_fault_rig(deadline=…, settings={…}, **provider_opts)``: a CLI-style App with file delivery;
 ``fault_bot(deadline=…, provider_opts=…, local=False, **settings)``: the real VideoBot in this process on a
 fresh Discord emulator.  Both use the cloud providers against the in-process provider emulator (``emulator`` fixture).
 See :mod:`tests.faults._faults_rig` for the rig itself.
@@ -35,13 +35,12 @@ async def make_fault_rig(
     """Build a CLI-style App (file delivery) on the cloud providers against the emulator."""
     apps: list[App] = []
 
-    async def build(*, deadline: float = 60.0, **provider_opts: Any) -> Rig:
+    async def build(*, deadline: float = 60.0, settings: dict[str, Any] | None = None, **provider_opts: Any) -> Rig:
         clock = SkipClock()
-        settings = make_settings(
-            daily_seconds=10_000, max_download_bytes=50_000_000, ffmpeg_timeout_seconds=30, retry_base_seconds=5.0
-        )
+        values = {"daily_seconds": 10_000, "max_download_bytes": 50_000_000, "ffmpeg_timeout_seconds": 30}
+        settings_ = make_settings(**{**values, "retry_base_seconds": 5.0, **(settings or {})})
         providers = cloud_providers(emulator, deadline=deadline, **provider_opts)
-        app = await App.create(settings, clock=clock, providers=providers)
+        app = await App.create(settings_, clock=clock, providers=providers)
         app.router.register(FileDelivery())
         apps.append(app)
         return Rig(app, emulator, clock, tmp_path / "out")

@@ -207,6 +207,23 @@ async def test_an_unusable_output_fails_clearly(fault_rig: Rig, provider, output
     assert not rig.defers  # asking again will not help, so it is not asked again
 
 
+async def test_an_output_over_the_size_cap_fails_clearly_and_leaves_nothing_behind(make_fault_rig: RigFactory):
+    rig = await make_fault_rig(settings={"max_download_bytes": 20_000})
+    job = await rig.settle((await rig.submit("luma")).id)
+    await assert_failed_and_refunded(rig, job, "larger than")
+    assert not rig.defers and not list(rig.app.settings.media_dir.rglob("*.part"))
+
+
+@pytest.mark.parametrize("where", ["create", "poll"])
+async def test_a_revoked_key_fails_clearly_and_tells_who_can_fix_it(fault_rig: Rig, where):
+    rig = fault_rig
+    api = rig.server.runway
+    (api.fail_creates if where == "create" else api.fail_polls)(Fault(401))
+    job = await rig.settle((await rig.submit()).id)
+    await assert_failed_and_refunded(rig, job, "server owner")
+    assert api.create_count == 1 and not rig.defers
+
+
 async def test_an_expired_output_link_is_refreshed_once(fault_rig: Rig):
     rig = fault_rig
     rig.server.luma.script_next(Script(output="expire_first"))
