@@ -66,7 +66,9 @@ class App:
         quota = QuotaService(storage, settings, clock)
         router = DeliveryRouter()
         worker = Worker(storage, registry, media, settings, router, clock)
-        service = GenerationService(storage, registry, media, settings, quota, wake=worker.wake, clock=clock)
+        service = GenerationService(
+            storage, registry, media, settings, quota, wake=worker.wake, clock=clock, interrupt=worker.interrupt
+        )
         fileserver.resolve = service.servable_result
         return cls(settings, storage, media, registry, quota, service, router, worker, fileserver)
 

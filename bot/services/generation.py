@@ -63,6 +63,7 @@ class GenerationService:
         quota: QuotaService,
         wake: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
+        interrupt: Callable[[int], None] = lambda job_id: None,
     ):
         self.storage = storage
         self.registry = registry
@@ -71,6 +72,7 @@ class GenerationService:
         self.quota = quota
         self.wake = wake
         self.clock = clock
+        self.interrupt = interrupt
 
     # --- submitting ---------------------------------------------------------------------------------
     async def submit(
@@ -234,8 +236,9 @@ class GenerationService:
                 )  # fmt: skip
             except StaleJob:
                 pass  # the worker took it meanwhile: fall through to a cancel request
-        job = await self.storage.jobs.update(job.id, cancel_requested=True)
-        self.wake()
+        # next_attempt_at cleared: a job parked by a retry wait is picked up (and cancelled) right away
+        job = await self.storage.jobs.update(job.id, cancel_requested=True, next_attempt_at=None)
+        self.interrupt(job.id)
         return job
 
     async def get(self, job_id: int) -> Job:

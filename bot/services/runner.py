@@ -12,6 +12,7 @@ and a job is delivered only from DELIVERING, then marked DONE in the same breath
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -77,6 +78,13 @@ class JobRunner:
     def __init__(self, ctx: Context, job: Job):
         self.ctx = ctx
         self.job = job
+        self.interrupted = asyncio.Event()  # set by Worker.interrupt (a cancel): cut the current wait short
+
+    async def nap(self, seconds: float) -> None:
+        """Wait between polls; a cancel request ends the wait at once."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.interrupted.wait(), seconds)
+        self.interrupted.clear()
 
     # --- helpers -------------------------------------------------------------------------------------
     @property
@@ -206,7 +214,7 @@ class JobRunner:
                     max(base, float(getattr(self.provider, "poll_max_interval", s.poll_max_interval_seconds))),
                 )
             # A long Retry-After must not carry the job past its deadline.
-            await asyncio.sleep(min(wait * random.uniform(0.8, 1.2), max(0.0, deadline - self.ctx.clock()) + 0.01))
+            await self.nap(min(wait * random.uniform(0.8, 1.2), max(0.0, deadline - self.ctx.clock()) + 0.01))
 
     async def _poll_once(self, interval: float) -> tuple[TaskStatus | None, float]:
         """One poll; transient failures give (None, how long to wait)."""

@@ -49,6 +49,7 @@ class Worker:
         self.settings = settings
         self.worker_id = settings.worker_id
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._runners: dict[int, JobRunner] = {}
         self._owners: dict[int, tuple[int, str]] = {}
         self._event = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
@@ -59,6 +60,13 @@ class Worker:
     def wake(self) -> None:
         """Look for work now."""
         self._event.set()
+
+    def interrupt(self, job_id: int) -> None:
+        """A running job should look at its row again now (a cancel arrived): end its current wait."""
+        runner = self._runners.get(job_id)
+        if runner is not None:
+            runner.interrupted.set()
+        self.wake()
 
     async def start(self) -> None:
         """Start the dispatch loop (jobs left by a previous run are resumed by it)."""
@@ -141,6 +149,7 @@ class Worker:
     # --- one job ---------------------------------------------------------------------------------------
     async def _run_job(self, job: Job) -> None:
         runner = JobRunner(self.ctx, job)
+        self._runners[job.id] = runner
         self._queued_seen.pop(job.id, None)
         try:
             while not runner.job.state.finished:
@@ -164,6 +173,7 @@ class Worker:
             else:
                 await self._fail(runner, VideobotError(f"Something went wrong (ref {ref}).", detail=repr(exc)))
         finally:
+            self._runners.pop(job.id, None)
             self._tasks.pop(job.id, None)
             self._owners.pop(job.id, None)
             self.wake()

@@ -30,6 +30,7 @@ class Script:
     find: str = "absent"  # find_task: "absent" | "found" | "uncertain"
     never_finish: bool = False
     poll_delay: float = 0.0
+    poll_retry_after: float | None = None  # the provider asks us to wait this long between polls
 
 
 @dataclass
@@ -72,7 +73,8 @@ class ScriptedProvider:
             await asyncio.sleep(self.script.poll_delay)
         n = self.polls_by_task[task_id]
         if self.script.never_finish or n <= self.script.running_polls:
-            return TaskStatus(TaskState.RUNNING, progress=min(0.99, n / (self.script.running_polls + 1)))
+            progress = min(0.99, n / (self.script.running_polls + 1))
+            return TaskStatus(TaskState.RUNNING, progress=progress, retry_after=self.script.poll_retry_after)
         self.active.discard(task_id)
         if self.script.final is TaskState.SUCCEEDED:
             return TaskStatus(TaskState.SUCCEEDED, progress=1.0, output_url=f"scripted://{task_id}")

@@ -262,3 +262,31 @@ async def test_a_lasting_delivery_failure_ends_refunded(make_app, provider):
     final = await app.worker.wait_for(job.id, timeout=30)
     assert final.state is JobState.FAILED and broken.attempts == 1
     assert await app.storage.quota.ledger_state(job.id) == "refunded"
+
+
+async def test_cancel_cuts_a_long_wait_between_polls_short(make_app, provider):
+    provider.script = Script(never_finish=True, poll_retry_after=600)  # "come back in ten minutes"
+    app, _ = await make_app()
+    job = await submit(app)
+    await app.worker.start()
+    for _ in range(500):
+        if provider.calls["poll"] >= 1:
+            break
+        await asyncio.sleep(0.01)
+    await app.service.cancel(WHO, job.id)
+    final = await app.worker.wait_for(job.id, timeout=5)  # not ten minutes
+    assert final.state is JobState.CANCELLED and provider.calls["cancel"] == 1
+    assert await app.storage.quota.ledger_state(job.id) == "refunded"
+
+
+async def test_cancel_reaches_a_job_parked_for_a_retry(make_app, provider):
+    app, _ = await make_app()
+    job = await submit(app)
+    parked_until = app.quota.clock() + 3600
+    await app.storage.jobs.update(job.id, state=JobState.DOWNLOADING, provider_task_id="task-x",
+                                  next_attempt_at=parked_until)  # fmt: skip
+    await app.worker.start()
+    await app.service.cancel(WHO, job.id)
+    final = await app.worker.wait_for(job.id, timeout=5)
+    assert final.state is JobState.CANCELLED and provider.calls["fetch"] == 0
+    assert await app.storage.quota.ledger_state(job.id) == "refunded"
