@@ -81,6 +81,16 @@ class ReplicateProvider(OutputFetcher):
         if isinstance(self._http._transport, RetryTransport):
             self._http._transport.max_attempts = 1
         self._versions: dict[str, str] = {}
+        # replicate 1.0.7's errors carry no response headers: keep the last error answer's, so a 429 on a
+        # create can honour its Retry-After
+        self._last_error_headers: httpx.Headers | None = None
+        hooks = self._http.event_hooks
+        hooks["response"] = [*hooks.get("response", []), self._remember_error_headers]
+        self._http.event_hooks = hooks
+
+    async def _remember_error_headers(self, response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            self._last_error_headers = response.headers
 
     def models(self) -> Sequence[ModelInfo]:
         """The Replicate models in the catalogue."""
@@ -108,7 +118,8 @@ class ReplicateProvider(OutputFetcher):
             return prediction.id
         except ReplicateError as exc:
             if exc.status not in _UNCERTAIN_STATUSES:
-                raise self._error(exc.status or 500, exc.detail or exc.title or "") from None
+                headers = self._last_error_headers
+                raise self._error(exc.status or 500, exc.detail or exc.title or "", headers=headers) from None
             cause: Exception = exc
         except (httpx.HTTPError, TimeoutError, ValueError, pydantic_v1.ValidationError) as exc:
             if never_sent(exc):
