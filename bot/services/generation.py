@@ -8,8 +8,6 @@ before anything is stored or charged.  The Discord cogs and the CLI call only th
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import secrets
 import time
@@ -19,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner
-from bot.media import Media, normalize_image, validate_image
+from bot.media import Media
 from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, PromptSpec
 from bot.providers.base import Capability, ModelInfo
 from bot.providers.registry import ProviderRegistry
+from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
 from bot.settings import Settings
 from storage import ACTIVE_STATES, Job, JobState, NewJob, QuotaRefused, Storage
@@ -91,7 +90,7 @@ class GenerationService:
         capability = Capability.IMAGE_TO_VIDEO if image is not None else Capability.TEXT_TO_VIDEO
         # Checked again here: a spec built by hand (another adapter, a script) must not reach a provider
         # with a seed past 2**32-1, an unknown camera key or an empty prompt.
-        spec = PromptSpec.create(spec.subject, **_parts_without_subject(spec), allow_empty_subject=image is not None)
+        spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=image is not None)
         info = self.registry.choose(spec.model, capability)
         for wanted, needed in ((end_image is not None, Capability.INTERPOLATE), (loop, Capability.LOOP)):
             if wanted and not info.can(needed):
@@ -103,7 +102,7 @@ class GenerationService:
             inputs: dict[str, Any] = {"loop": True} if loop else {}
             for key, upload in (("image", image), ("end_image", end_image)):
                 if upload is not None:
-                    path, animated = await self._intake_image(upload)
+                    path, animated = await store_upload(self.settings, upload)
                     stored.append(path)
                     inputs[key] = str(path)
                     if animated:
@@ -125,7 +124,7 @@ class GenerationService:
         """Continue a finished result: natively where the provider can, else from its last frame."""
         parent = await self.extendable(who, job_id)
         base = PromptSpec.from_dict(parent.spec)
-        spec = base if not prompt else PromptSpec.create(prompt, **_parts_without_subject(base))
+        spec = base if not prompt else PromptSpec.create(prompt, **parts_without_subject(base))
         parent_info = self.registry.model(parent.model)
         inputs: dict[str, Any] = {"concat_with": parent.result_path}
         if parent_info.can(Capability.EXTEND) and parent.provider_task_id:
@@ -165,25 +164,6 @@ class GenerationService:
             raise InvalidPrompt(f"{info.name} accepts prompts of up to {info.max_prompt_chars} characters.")
         return replace(spec, duration=duration, aspect=aspect, model=info.name)
 
-    async def _intake_image(self, image: bytes | Path) -> tuple[Path, bool]:
-        """Check an uploaded image from its bytes and store a clean PNG of it (the only copy we use);
-        return it and whether the upload was an animation (of which the first frame is used).
-
-        Decoding runs in a thread: a 40-megapixel image takes seconds, and the event loop must keep
-        acknowledging other users meanwhile.  Each submit gets its own file, so deleting it when the
-        submit is refused can never take the file of another job made from the same bytes."""
-        s = self.settings
-        info = await asyncio.to_thread(validate_image, image, max_bytes=s.max_image_bytes,
-                                       max_pixels=s.max_image_pixels)  # fmt: skip
-        data = image if isinstance(image, bytes) else await asyncio.to_thread(image.read_bytes)
-        digest = hashlib.sha256(data).hexdigest()[:32]
-        dest = s.inputs_dir / f"{digest}-{secrets.token_hex(4)}.png"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(normalize_image, image, dest, max_bytes=s.max_image_bytes,
-                                max_pixels=s.max_image_pixels)  # fmt: skip
-        log.debug("image accepted: %s", info)
-        return dest, info.animated
-
     async def _queue(
         self,
         kind: str,
@@ -193,7 +173,7 @@ class GenerationService:
         inputs: dict[str, Any],
         parent_job_id: int | None = None,
     ) -> Submitted:
-        fingerprint = _fingerprint(kind, spec, inputs)
+        fingerprint = await asyncio.to_thread(request_fingerprint, kind, spec, inputs)  # hashes the image
         if spec.seed is None:  # a stable seed per request, so the cache and a re-render agree
             spec = spec.with_seed(int(fingerprint[:8], 16))
         now = self.clock()
@@ -289,32 +269,6 @@ class GenerationService:
         if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
             raise NotJobOwner(f"Job #{job.id} belongs to someone else.")
         return job
-
-
-def _parts_without_subject(spec: PromptSpec) -> dict[str, Any]:
-    return {
-        "setting": spec.setting, "camera": spec.camera, "style": spec.style, "lighting": spec.lighting,
-        "details": spec.details, "negative": spec.negative, "duration": spec.duration, "aspect": spec.aspect,
-        "seed": spec.seed, "model": spec.model,
-    }  # fmt: skip
-
-
-def _fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> str:
-    """A hash of the normalised request (image by content), for the result cache."""
-
-    def content(key: str) -> str | None:
-        path = inputs.get(key)
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
-
-    payload = {
-        "kind": "extend" if kind == "extend" else "generate",
-        "spec": {k: v for k, v in spec.to_dict().items()},
-        "image": content("image"),
-        "end_image": content("end_image"),
-        "loop": bool(inputs.get("loop")),
-        "extend": inputs.get("extend_task_id") or inputs.get("concat_with"),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def _finished_word(state: JobState) -> str:

@@ -1,0 +1,63 @@
+"""What a request is made of, before it becomes a job: the stored upload and the cache fingerprint."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from bot.media import normalize_image, validate_image
+from bot.prompt import PromptSpec
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def store_upload(settings: Settings, image: bytes | Path) -> tuple[Path, bool]:
+    """Check an uploaded image from its bytes and store a clean PNG of it (the only copy we use);
+    return it and whether the upload was an animation (of which the first frame is used).
+
+    Decoding runs in a thread: a 40-megapixel image takes seconds, and the event loop must keep
+    acknowledging other users meanwhile.  Each submit gets its own file, so deleting it when the
+    submit is refused can never take the file of another job made from the same bytes."""
+    s = settings
+    info = await asyncio.to_thread(validate_image, image, max_bytes=s.max_image_bytes,
+                                   max_pixels=s.max_image_pixels)  # fmt: skip
+    data = image if isinstance(image, bytes) else await asyncio.to_thread(image.read_bytes)
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    dest = s.inputs_dir / f"{digest}-{secrets.token_hex(4)}.png"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(normalize_image, image, dest, max_bytes=s.max_image_bytes,
+                            max_pixels=s.max_image_pixels)  # fmt: skip
+    log.debug("image accepted: %s", info)
+    return dest, info.animated
+
+
+def parts_without_subject(spec: PromptSpec) -> dict[str, Any]:
+    return {
+        "setting": spec.setting, "camera": spec.camera, "style": spec.style, "lighting": spec.lighting,
+        "details": spec.details, "negative": spec.negative, "duration": spec.duration, "aspect": spec.aspect,
+        "seed": spec.seed, "model": spec.model,
+    }  # fmt: skip
+
+
+def request_fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> str:
+    """A hash of the normalised request (image by content), for the result cache."""
+
+    def content(key: str) -> str | None:
+        path = inputs.get(key)
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+
+    payload = {
+        "kind": "extend" if kind == "extend" else "generate",
+        "spec": {k: v for k, v in spec.to_dict().items()},
+        "image": content("image"),
+        "end_image": content("end_image"),
+        "loop": bool(inputs.get("loop")),
+        "extend": inputs.get("extend_task_id") or inputs.get("concat_with"),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
