@@ -16,7 +16,7 @@ from tests.emulators import EmulatorServer, VideoFactory
 from tests.faults.harness import BotProcess, JobDb, LiveRig, bot_env, slow_ffmpeg
 
 MakeBot = Callable[..., Awaitable[BotProcess]]
-RAW_PROBE_DELAY = 0.8  # seconds the ffmpeg wrapper holds the probe of a downloaded file (POSTPROCESSING)
+RAW_PROBE_DELAY = 0.5  # seconds the ffmpeg wrapper holds the probe of a downloaded file (POSTPROCESSING)
 
 
 @pytest.fixture(scope="session")

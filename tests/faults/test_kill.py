@@ -35,7 +35,8 @@ from tests.emulators._core import ApiState
 from tests.faults.harness import FINISHED, MODELS, LiveRig, kill_on_result, mp4_attached, results_for, tasks_for
 
 pytestmark = pytest.mark.timeout(150)
-OUTPUT_DELAY = 1.0  # seconds the provider emulator holds each download of an output (DOWNLOADING)
+OUTPUT_DELAY = 0.6  # seconds the provider emulator holds each download of an output (DOWNLOADING)
+LOOP_ROUNDS = int(os.environ.get("VIDEOBOT_KILL_LOOP", "6"))  # CI: 6 rounds (about 30 s)
 
 
 def task_polls(api: ApiState, tag: str) -> int:
@@ -217,9 +218,10 @@ def verdict(rig: LiveRig, job: Tracked) -> str | None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(max(150, 60 + 20 * LOOP_ROUNDS))
 async def test_random_kill_loop(live_rig: LiveRig) -> None:
     rig, emu = live_rig, live_rig.emu
-    rounds = int(os.environ.get("VIDEOBOT_KILL_LOOP", "6"))
+    rounds = LOOP_ROUNDS
     seed = int(os.environ.get("VIDEOBOT_KILL_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
     print(f"random kill loop: {rounds} rounds, VIDEOBOT_KILL_SEED={seed}")
@@ -249,6 +251,8 @@ async def test_random_kill_loop(live_rig: LiveRig) -> None:
         problems = [f"{j.provider} job {j.job_id} killed in {j.killed_in}: {v}" for j in jobs if (v := verdict(rig, j))]
         survived += not problems
         failures += problems
+        killed = ", ".join(f"{j.provider} {j.killed_in}" for j in jobs)
+        print(f"round {round_no + 1}/{rounds}: killed with {killed}: {problems or 'ok'}")
     summary = ", ".join(f"{state} {count}" for state, count in states.most_common())
     print(f"survived {survived}/{rounds} kill points (seed {seed}); jobs killed in: {summary}")
     assert not failures, "\n".join(failures)
