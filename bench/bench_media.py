@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -165,8 +166,19 @@ async def main() -> None:
     report = TEMPLATE.format(machine=machine(media, loads), renders="\n".join(render_rows),
                              fits="\n".join(fit_rows), summary=fit_summary,
                              date=time.strftime("%Y-%m-%d"))  # fmt: skip
-    args.output.write_text(report, encoding="utf-8")
+    args.output.write_text(merge(report, args.output), encoding="utf-8")
     print(f"wrote {args.output}")
+
+
+def merge(report: str, path: Path) -> str:
+    """This report, followed by the sections of ``path`` that other benchmarks own (e.g. "## Load")."""
+    mine = {"Offline renders (local provider)", "fit_to_size accuracy"}
+    try:
+        old = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return report
+    kept = [part for part in re.split(r"^(?=## )", old, flags=re.M)[1:] if part.splitlines()[0][3:].strip() not in mine]
+    return report.rstrip("\n") + "\n\n" + "".join(kept) if kept else report
 
 
 TEMPLATE = """# Benchmarks
