@@ -6,6 +6,7 @@ targets on ``app.router`` before starting the worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -53,6 +54,9 @@ class App:
         ``providers`` replaces the ones built from settings (tests use a provider of their own)."""
         for folder in (settings.data_dir, settings.media_dir, settings.inputs_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        # the database holds interaction tokens (valid 15 min) and prompts: only the bot's user may read it
+        with contextlib.suppress(OSError):
+            settings.data_dir.chmod(0o700)
         storage = await SqliteStorage.open(settings.db_path)
         media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
         fileserver = FileServer(settings)

@@ -101,3 +101,9 @@ def test_a_wrong_setting_stops_at_start_naming_the_variable(tmp_path):
 def test_quota_refusal_says_what_is_left(tmp_path):
     result = run_cli("generate", "a cat", "--duration", "5", cwd=tmp_path, env_extra={"VIDEOBOT_DAILY_SECONDS": "3"})
     assert result.returncode == 2 and "3 s of video left" in result.stderr
+
+
+def test_the_data_dir_is_private(tmp_path):
+    result = run_cli("jobs", cwd=tmp_path)
+    assert result.returncode == 0
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
