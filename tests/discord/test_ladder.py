@@ -13,6 +13,7 @@ import pytest
 from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
+pytest_plugins = ["tests.emulators.fixtures"]
 PROMPT = {"prompt": "a spinning top on a wooden table", "duration": 2, "seed": 4242}
 
 
@@ -83,3 +84,21 @@ async def test_without_attach_files_permission_the_result_is_a_link(emu, launch)
     assert result.attachments == [] and f"http://127.0.0.1:{port}/v/" in result.content
     refused = [r for r in emu.rest.log if r.method == "POST" and r.path.startswith("/webhooks/") and r.status == 403]
     assert len(refused) == 1  # tried once with the file, then the link
+
+
+async def test_a_real_result_over_10_mib_is_reencoded_to_fit_discords_default_limit(emu, launch, emulator):
+    """A provider returns a 12 MiB video; the guild is unboosted (10 MiB): the result is attached re-encoded."""
+    from tests.emulators import Script
+
+    emulator.runway.default = Script(output="big")
+    big = len(await emulator.runway.videos.big_clip())
+    assert big > 10 * 1024 * 1024
+    await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
+    handle = await emu.slash(emu.alice, "video", prompt="static on an old television", model="runway:gen4.5",
+                             duration=4)  # fmt: skip
+    await handle.wait_ack()
+    result = await wait_result(emu, timeout=90)
+    data = mp4_of(result)
+    assert is_mp4(data) and len(data) <= 10 * 1024 * 1024 < big
+    assert "Re-encoded" in result.content
+    assert [r.status for r in emu.rest.log if r.path.startswith("/webhooks/")].count(413) == 0

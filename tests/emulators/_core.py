@@ -37,7 +37,7 @@ class Script:
     failure_code: str | None = None  # Runway failureCode, e.g. SAFETY.INPUT.TEXT
     refuse: str | None = None  # refuse the create with 400 and this message (moderation); no task is made
     hang_create: float = 0.0  # make the task, then hold the create's answer this many seconds
-    output: str = "ok"  # ok | 404 | html | text | truncated | chunked | expire_first | reset
+    output: str = "ok"  # ok | big | 404 | html | text | truncated | chunked | expire_first | reset
     output_seconds: float | None = None  # clip length; default: the requested duration
     output_delay: float = 0.0  # hold every download of the output this many seconds before answering
 
@@ -226,7 +226,10 @@ class ApiState:
             return web.Response(status=403, text="<Error><Code>AccessDenied</Code></Error>", content_type="text/xml")
         if mode == "html":
             return web.Response(body=HTML_PAGE, content_type="text/html")
-        data = await self.videos.clip(task.script.output_seconds or task.seconds)
+        if mode == "big":
+            data = await self.videos.big_clip()
+        else:
+            data = await self.videos.clip(task.script.output_seconds or task.seconds)
         if mode == "text":
             return web.Response(body=b"not a video at all " * 10, content_type="application/octet-stream")
         if mode == "reset":

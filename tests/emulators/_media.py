@@ -40,13 +40,28 @@ class VideoFactory:
             self._bytes[key] = await asyncio.to_thread(target.read_bytes)
         return self._bytes[key]
 
-    async def _make(self, target: Path, seconds: int) -> None:
+    async def big_clip(self) -> bytes:
+        """A real 4 s 1280x720 clip of noise at a high bitrate: about 12 MiB, over Discord's 10 MiB limit."""
+        target = self.cache_dir / "big-clip.mp4"
+        if not target.exists():
+            source = [
+                "-f",
+                "lavfi",
+                "-i",
+                "nullsrc=size=1280x720:rate=24:duration=4,geq=lum='random(1)*255':cb=128:cr=128",
+            ]
+            await self._make(target, 4, source=source, rate=["-b:v", "24M", "-maxrate", "24M", "-bufsize", "8M"])
+        return await asyncio.to_thread(target.read_bytes)
+
+    async def _make(
+        self, target: Path, seconds: int, *, source: list[str] | None = None, rate: list[str] | None = None
+    ) -> None:
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.mp4")
+        source = source or ["-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=8:duration={seconds}"]
         args = [
-            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=8:duration={seconds}",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
-            str(tmp),
+            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *source,
+            "-c:v", "libx264", "-preset", "ultrafast", *(rate or []), "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", str(tmp),
         ]  # fmt: skip
         proc = await asyncio.create_subprocess_exec(
             *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
