@@ -290,3 +290,25 @@ async def test_cancel_reaches_a_job_parked_for_a_retry(make_app, provider):
     final = await app.worker.wait_for(job.id, timeout=5)
     assert final.state is JobState.CANCELLED and provider.calls["fetch"] == 0
     assert await app.storage.quota.ledger_state(job.id) == "refunded"
+
+
+async def test_two_processes_on_one_data_dir_never_share_a_worker_id(make_app, provider):
+    provider.script = Script(never_finish=True)
+    first, _ = await make_app()
+    await first.worker.start()
+    job = await submit(first)
+    for _ in range(300):
+        if (await first.service.get(job.id)).state is JobState.RUNNING:
+            break
+        await asyncio.sleep(0.01)
+    second, _ = await make_app()  # same settings, same data dir: a second live process
+    await second.worker.start()
+    assert first.worker.worker_id == "main" and second.worker.worker_id.startswith("main-")
+    await second.worker.dispatch_once()
+    await asyncio.sleep(1.2)  # and a dispatch round of its own loop
+    assert job.id not in second.worker._tasks and (await first.service.get(job.id)).lease_owner == "main"
+    assert provider.calls["submit"] == 1
+    await first.worker.stop()
+    restarted, _ = await make_app()
+    await restarted.worker.start()
+    assert restarted.worker.worker_id == "main"  # the id is free again: a restart resumes at once
