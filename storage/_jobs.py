@@ -18,7 +18,7 @@ _COLUMNS = {
     "state", "model", "spec", "inputs", "delivery", "provider_task_id", "progress", "cost_seconds",
     "raw_path", "result_path", "result_url", "error", "error_detail", "attempts", "cancel_requested",
     "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
-    "finished_at", "fingerprint", "channel_id",
+    "finished_at", "fingerprint", "channel_id", "delivery_attempts",
 }  # fmt: skip
 
 

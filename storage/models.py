@@ -85,6 +85,7 @@ class Job:
     started_at: float | None
     finished_at: float | None
     fingerprint: str | None = None
+    delivery_attempts: int = 0
 
     @property
     def provider(self) -> str:

@@ -294,10 +294,10 @@ class JobRunner:
             # Discord (or wherever) is down: the video is made and paid for, so wait and try again; the
             # target makes a repeated delivery harmless.  Only a lasting failure ends the job (refunded).
             retryable = isinstance(exc, TimeoutError) or exc.retryable
-            if not retryable or self.job.attempts >= MAX_DELIVERY_ATTEMPTS:
+            if not retryable or self.job.delivery_attempts >= MAX_DELIVERY_ATTEMPTS:
                 raise exc if isinstance(exc, DeliveryError) else DeliveryError(detail="delivery timed out") from exc
-            await self.save(attempts=self.job.attempts + 1)
-            delay = min(300.0, self.ctx.settings.retry_base_seconds * 2**self.job.attempts)
+            await self.save(delivery_attempts=self.job.delivery_attempts + 1)
+            delay = min(300.0, self.ctx.settings.retry_base_seconds * 2**self.job.delivery_attempts)
             raise RetryLater(delay, f"delivery failed: {exc}") from exc
         self.job = await self.ctx.storage.jobs.finish(
             self.job.id, JobState.DONE, now=self.ctx.clock(), ledger="committed",

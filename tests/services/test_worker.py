@@ -312,3 +312,13 @@ async def test_two_processes_on_one_data_dir_never_share_a_worker_id(make_app, p
     restarted, _ = await make_app()
     await restarted.worker.start()
     assert restarted.worker.worker_id == "main"  # the id is free again: a restart resumes at once
+
+
+async def test_download_retries_do_not_use_up_the_delivery_retries(make_app, provider):
+    app, _ = await make_app()
+    flaky = FlakyDelivery(failures=4)
+    app.router.register(flaky)
+    job = await submit(app)
+    await app.storage.jobs.update(job.id, attempts=4)  # as after four failed downloads
+    final = await app.worker.wait_for(job.id, timeout=30)
+    assert final.state is JobState.DONE and flaky.attempts == 5 and final.delivery_attempts == 4
