@@ -280,6 +280,15 @@ class DiscordDelivery:
             await self._edit_status(job, embed=render.done_embed(job, url), create=False)
         except discord.HTTPException as exc:
             log.info("job %s: status message not updated (%s)", job.id, exc)
+        await self._forget_token(job)
+
+    async def _forget_token(self, job: Job) -> None:
+        """The job is shown for good: its interaction token (a credential for 15 minutes) leaves the database."""
+        if job.delivery.get("token"):
+            try:
+                await self.service.note_delivery(job.id, token=None)
+            except Exception:
+                log.info("job %s: token not scrubbed", job.id, exc_info=True)
 
     async def _find_posted(self, job: Job) -> discord.Message | None:
         """The result message of an interrupted delivery, if it made it to the channel."""
@@ -313,3 +322,5 @@ class DiscordDelivery:
                 everyone=False, roles=False, users=[discord.Object(job.owner_id)]))  # fmt: skip
         except discord.HTTPException as exc:
             log.warning("job %s: failure notice not shown (%s)", job.id, exc)
+        finally:
+            await self._forget_token(job)

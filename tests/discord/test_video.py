@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.discord.conftest import is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
@@ -28,7 +30,7 @@ async def test_commands_are_synced_with_their_options(emu, launch):
 
 
 async def test_video_end_to_end(emu, launch):
-    await launch()
+    bot = await launch()
     options = {"camera": "dolly_in", "style": "cinematic", "setting": "a pine forest", "lighting": "golden hour"}
     handle = await emu.slash(emu.alice, "video", prompt="a red fox trotting through snow", duration=1, **options)
     assert await handle.wait_ack() == 5 and handle.ack_latency < 3.0
@@ -51,6 +53,12 @@ async def test_video_end_to_end(emu, launch):
     await emu.wait_until(lambda: "done" in status.embeds[0]["title"], 5, "the status to say done")
     assert str(result.id) in status.embeds[0]["description"]  # links to the result
     assert len(results(emu, job_id)) == 1
+    # the interaction token (a credential for 15 minutes) does not stay in the database once shown
+    for _ in range(50):
+        if not (await bot.app.service.get(job_id)).delivery.get("token"):
+            break
+        await asyncio.sleep(0.05)
+    assert (await bot.app.service.get(job_id)).delivery.get("token") is None
 
 
 async def test_a_prompt_with_mass_mentions_pings_no_one(emu, launch):
