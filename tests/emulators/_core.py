@@ -203,6 +203,25 @@ class ApiState:
         body = fault.body if fault.body is not None else self.error_body(fault.status, _reason(fault.status))
         return web.json_response(body, status=fault.status, headers=headers)
 
+    async def answer_poll(
+        self,
+        request: web.Request,
+        denied: web.StreamResponse | None,
+        render: Callable[[web.Request, Task], Any],
+        missing: str,
+    ) -> web.StreamResponse:
+        """One status GET: auth, an injected fault, else the task's JSON (then its script advances)."""
+        if denied is not None:
+            return denied
+        if fault := await self.apply_fault(self.poll_faults):
+            return fault
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return self.error(404, missing)
+        body = render(request, task)
+        task.polls += 1
+        return web.json_response(body)
+
     def media_url(self, request: web.Request, task: Task) -> str:
         """A fresh presigned-style link to the task's video (each call signs a new one)."""
         token = secrets.token_urlsafe(12)

@@ -132,16 +132,7 @@ class LumaEmulator(ApiState):
 
     async def get_generation(self, request: web.Request) -> web.StreamResponse:
         """GET /generations/{id}: one poll, which advances the script."""
-        if denied := self._seen(request):
-            return denied
-        if fault := await self.apply_fault(self.poll_faults):
-            return fault
-        task = self.tasks.get(request.match_info["id"])
-        if task is None:
-            return self.error(404, "Generation not found")
-        body = self.generation(request, task)
-        task.polls += 1
-        return web.json_response(body)
+        return await self.answer_poll(request, self._seen(request), self.generation, "Generation not found")
 
     async def list_generations(self, request: web.Request) -> web.StreamResponse:
         """GET /generations?limit&offset: newest first; does not advance any task."""

@@ -214,16 +214,9 @@ class ReplicateEmulator(ApiState):
 
     async def get_prediction(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/predictions/{id}: one poll, which advances the script."""
-        if denied := self._seen(request):
-            return denied
-        if fault := await self.apply_fault(self.poll_faults):
-            return fault
-        task = self.tasks.get(request.match_info["id"])
-        if task is None:
-            return self.error(404, "The requested resource could not be found.")
-        body = self.prediction(request, task)
-        task.polls += 1
-        return web.json_response(body)
+        return await self.answer_poll(
+            request, self._seen(request), self.prediction, "The requested resource could not be found."
+        )
 
     async def list_predictions(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/predictions: newest first, cursor-paginated; does not advance any task."""

@@ -152,16 +152,7 @@ class RunwayEmulator(ApiState):
 
     async def get_task(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/tasks/{id}: one poll, which advances the script."""
-        if denied := self._check_headers(request):
-            return denied
-        if fault := await self.apply_fault(self.poll_faults):
-            return fault
-        task = self.tasks.get(request.match_info["id"])
-        if task is None:
-            return self.error(404, "Task not found.")
-        body = self.task_json(request, task)
-        task.polls += 1
-        return web.json_response(body)
+        return await self.answer_poll(request, self._check_headers(request), self.task_json, "Task not found.")
 
     async def delete_task(self, request: web.Request) -> web.StreamResponse:
         """DELETE /v1/tasks/{id}: cancel a live task, delete a finished one; 204."""
