@@ -12,17 +12,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import stat
 import struct
-import threading
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
 from PIL import Image
 
 import tests.conftest as shared
+from tests.tripwire import fifo_tripwire as fifo_wire  # noqa: F401 - part of the corpus's wires
 
 MIB = 1024 * 1024
 
@@ -111,32 +110,6 @@ def mp4_magic_playlist(local: Path, url: str) -> bytes:
 
 
 # --- wires ----------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def fifo_wire(path: Path) -> Iterator[threading.Event]:
-    """A FIFO at ``path``; the event is set if anyone opens it for reading."""
-    os.mkfifo(path)
-    opened, released = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        fd = os.open(path, os.O_WRONLY)  # blocks until a reader appears
-        if not released.is_set():
-            opened.set()
-        os.close(fd)
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    try:
-        yield opened
-    finally:
-        released.set()
-        if thread.is_alive():  # nobody read it: unblock the writer ourselves
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-            thread.join(5)
-            os.close(fd)
-        if stat.S_ISFIFO(os.lstat(path).st_mode):
-            path.unlink()
-
-
 class LoopbackRecorder:
     """An HTTP server on 127.0.0.1 that answers 404 and remembers every path asked for."""
 

@@ -8,11 +8,7 @@ file`` (the whitelist alone allows other local files), so the test can fail.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,31 +16,7 @@ import pytest
 from bot.errors import MediaError
 from bot.media import Media
 from tests.media._video import FFMPEG
-
-
-@contextlib.contextmanager
-def tripwire(path: Path) -> Iterator[threading.Event]:
-    """A FIFO at ``path``; the event is set if anyone opens it for reading."""
-    os.mkfifo(path)
-    opened = threading.Event()
-    released = threading.Event()
-
-    def writer() -> None:
-        fd = os.open(path, os.O_WRONLY)  # blocks until a reader appears
-        if not released.is_set():
-            opened.set()
-        os.close(fd)
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    try:
-        yield opened
-    finally:
-        released.set()
-        if thread.is_alive():  # unblock the writer ourselves
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-            thread.join(5)
-            os.close(fd)
+from tests.tripwire import fifo_tripwire as tripwire
 
 
 def bare_ffmpeg_probe(path: Path) -> None:
