@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.discord_emu import DiscordEmulator  # noqa: E402
-from tests.emulators import EmulatorServer, VideoFactory  # noqa: E402
+from emulators.discord import DiscordEmulator  # noqa: E402
+from emulators.providers import EmulatorServer, VideoFactory  # noqa: E402
 from tests.faults.harness import BotProcess, JobDb, bot_env  # noqa: E402
 from tests.faults.load import LoadPlan, LoadReport, build_world, run_load  # noqa: E402
 

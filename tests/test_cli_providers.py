@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def emulators():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.emulators", "serve", "--port", "0"],
+        [sys.executable, "-m", "emulators.providers", "serve", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

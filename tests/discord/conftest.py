@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from bot.client import VideoBot, start_bot
-from tests.discord_emu import DiscordEmulator, Message
+from emulators.discord import DiscordEmulator, Message
 
 RESULT_TIMEOUT = 40.0
 

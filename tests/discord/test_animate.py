@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from emulators.discord import Upload
 from tests.discord.conftest import is_mp4, mp4_of, png_bytes, results, wait_result
-from tests.discord_emu import Upload
 
 pytestmark = pytest.mark.timeout(90)
 

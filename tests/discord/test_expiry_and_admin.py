@@ -7,8 +7,8 @@ import time
 import pytest
 
 from cogs._delivery import token_alive
+from emulators.discord import CommandNotPermitted
 from tests.discord.conftest import is_mp4, mp4_of, wait_result
-from tests.discord_emu import CommandNotPermitted
 
 pytestmark = pytest.mark.timeout(90)
 

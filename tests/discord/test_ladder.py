@@ -13,7 +13,7 @@ import pytest
 from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
-pytest_plugins = ["tests.emulators.fixtures"]
+
 PROMPT = {"prompt": "a spinning top on a wooden table", "duration": 2, "seed": 4242}
 
 
@@ -88,7 +88,7 @@ async def test_without_attach_files_permission_the_result_is_a_link(emu, launch)
 
 async def test_a_real_result_over_10_mib_is_reencoded_to_fit_discords_default_limit(emu, launch, emulator):
     """A provider returns a 12 MiB video; the guild is unboosted (10 MiB): the result is attached re-encoded."""
-    from tests.emulators import Script
+    from emulators.providers import Script
 
     emulator.runway.default = Script(output="big")
     big = len(await emulator.runway.videos.big_clip())

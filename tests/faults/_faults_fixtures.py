@@ -23,8 +23,8 @@ from bot.delivery import FileDelivery
 from bot.media import Media
 from bot.providers.local import LocalProvider
 from bot.settings import Settings
-from tests.discord_emu import DiscordEmulator
-from tests.emulators import EmulatorServer
+from emulators.discord import DiscordEmulator
+from emulators.providers import EmulatorServer
 from tests.faults._faults_rig import BotFactory, BotRig, Rig, RigFactory, SkipClock, cloud_providers
 
 

@@ -28,9 +28,9 @@ from bot.providers.luma import LumaProvider
 from bot.providers.replicate import ReplicateProvider
 from bot.providers.runway import RunwayProvider
 from bot.services.generation import Requester
+from emulators.discord import DiscordEmulator
+from emulators.providers import EmulatorServer
 from storage import Job, JobState
-from tests.discord_emu import DiscordEmulator
-from tests.emulators import EmulatorServer
 
 SETTLE_BOUND = 20.0  # real seconds a job may take to reach a final state in these suites
 USER = 4242

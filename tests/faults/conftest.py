@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.discord_emu import DiscordEmulator
-from tests.emulators import EmulatorServer, VideoFactory
+from emulators.discord import DiscordEmulator
+from emulators.providers import EmulatorServer, VideoFactory
 from tests.faults.harness import BotProcess, JobDb, LiveRig, bot_env, slow_ffmpeg
 
 MakeBot = Callable[..., Awaitable[BotProcess]]

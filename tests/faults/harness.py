@@ -28,10 +28,10 @@ from typing import Any
 
 import imageio_ffmpeg
 
+from emulators.discord import DiscordEmulator, Message, User
+from emulators.providers import EmulatorServer
+from emulators.providers._core import ApiState
 from tests.discord.conftest import is_result
-from tests.discord_emu import DiscordEmulator, Message, User
-from tests.emulators import EmulatorServer
-from tests.emulators._core import ApiState
 
 ROOT = Path(__file__).resolve().parents[2]
 FINISHED = {"done", "failed", "cancelled"}

@@ -16,8 +16,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tests.discord_emu import DiscordEmulator, InteractionHandle, Message, User
-from tests.emulators import EmulatorServer, Fault, Script
+from emulators.discord import DiscordEmulator, InteractionHandle, Message, User
+from emulators.providers import EmulatorServer, Fault, Script
 from tests.faults.harness import FINISHED, BotProcess, JobDb, mp4_attached, results_for
 
 # Each user's requests: (model, duration, quota seconds).  20.9 s in all against a 20 s limit: any four fit,

@@ -10,12 +10,12 @@ import asyncio
 import aiohttp
 import pytest
 
+from emulators.providers import Script
 from storage import JobState
 from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, results, wait_result
-from tests.emulators import Script
 from tests.faults._faults_rig import BotFactory, BotRig, assert_user_text
 
-pytest_plugins = ["tests.emulators.fixtures", "tests.faults._faults_fixtures"]
+pytest_plugins = ["tests.faults._faults_fixtures"]
 pytestmark = pytest.mark.timeout(90)
 WEBHOOK_POST = r"^/webhooks/\d+/[^/]+$"  # the interaction followup that carries the result
 CHANNEL_POST = r"^/channels/\d+/messages$"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.emulators import EmulatorServer, Script
+from emulators.providers import EmulatorServer, Script
 from tests.faults.harness import JobDb, slow_ffmpeg
 
 pytestmark = pytest.mark.timeout(60)

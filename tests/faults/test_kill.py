@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.discord_emu import DiscordEmulator
-from tests.emulators import Script
-from tests.emulators._core import ApiState
+from emulators.discord import DiscordEmulator
+from emulators.providers import Script
+from emulators.providers._core import ApiState
 from tests.faults.harness import FINISHED, MODELS, LiveRig, kill_on_result, mp4_attached, results_for, tasks_for
 
 pytestmark = pytest.mark.timeout(150)

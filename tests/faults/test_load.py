@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.discord_emu import DiscordEmulator
-from tests.emulators import EmulatorServer
+from emulators.discord import DiscordEmulator
+from emulators.providers import EmulatorServer
 from tests.faults.conftest import MakeBot
 from tests.faults.harness import JobDb
 from tests.faults.load import LoadPlan, build_world, run_load

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
+from emulators.providers import Fault, Script
 from storage import JobState
 from tests.discord.conftest import is_mp4, job_id_of, mp4_of, results, wait_result
-from tests.emulators import Fault, Script
 from tests.faults._faults_rig import (
     BotFactory,
     Rig,
@@ -26,7 +26,7 @@ from tests.faults._faults_rig import (
     task_reads,
 )
 
-pytest_plugins = ["tests.emulators.fixtures", "tests.faults._faults_fixtures"]
+pytest_plugins = ["tests.faults._faults_fixtures"]
 pytestmark = pytest.mark.timeout(60)
 PROVIDERS = ["runway", "replicate", "luma"]
 MODERATION = "Prompt flagged by our content moderation system."

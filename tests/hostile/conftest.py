@@ -12,8 +12,8 @@ import pytest
 from bot.app import App
 from bot.delivery import Progress, Receipt
 from bot.services.generation import Requester
+from emulators.discord import DiscordEmulator, InteractionHandle
 from tests.discord.conftest import bot_settings, emu, launch  # noqa: F401 - fixtures shared with tests/discord
-from tests.discord_emu import DiscordEmulator, InteractionHandle
 from tests.hostile.corpus import LoopbackRecorder, fifo_wire
 from tests.services.scripted import ScriptedProvider
 

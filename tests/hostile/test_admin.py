@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.discord_emu import CommandNotPermitted
+from emulators.discord import CommandNotPermitted
 from tests.hostile.cases import case
 from tests.hostile.conftest import private_answer
 

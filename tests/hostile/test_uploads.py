@@ -11,10 +11,10 @@ from PIL import Image
 
 from bot.errors import InvalidMedia
 from bot.prompt import PromptSpec
+from emulators.discord import Upload
 from storage import SqliteStorage
 from tests.discord.conftest import job_id_of, wait_done, wait_result
 from tests.discord.test_run_command import child_env
-from tests.discord_emu import Upload
 from tests.hostile import corpus
 from tests.hostile.cases import case, cases
 from tests.hostile.conftest import TEST_WHO, assert_nothing_kept, private_answer

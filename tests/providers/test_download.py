@@ -12,9 +12,7 @@ from aiohttp import web
 
 from bot.errors import OutputTooLarge, ProviderTaskFailed, ProviderUnavailable, RateLimited
 from bot.providers._download import download, looks_like_video
-from tests.emulators import VideoFactory
-
-pytest_plugins = ["tests.emulators.fixtures"]
+from emulators.providers import VideoFactory
 
 BIG = 24 * 1024 * 1024
 

@@ -18,10 +18,8 @@ from bot.errors import (
 )
 from bot.providers.base import Capability, GenerationRequest, TaskState, VideoProvider
 from bot.providers.luma import LumaProvider
-from tests.emulators import Fault, Script
-from tests.emulators.helpers import assert_secret_free, drive, is_mp4, run_task
-
-pytest_plugins = ["tests.emulators.fixtures"]
+from emulators.providers import Fault, Script
+from tests.providers.helpers import assert_secret_free, drive, is_mp4, run_task
 
 PUBLISHED = "https://media.example.test/"
 

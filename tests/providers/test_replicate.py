@@ -17,10 +17,8 @@ from bot.errors import (
 from bot.providers._common import job_seed
 from bot.providers.base import GenerationRequest, TaskState, VideoProvider
 from bot.providers.replicate import ReplicateProvider
-from tests.emulators import Fault, Script
-from tests.emulators.helpers import assert_secret_free, drive, is_mp4, run_task
-
-pytest_plugins = ["tests.emulators.fixtures"]
+from emulators.providers import Fault, Script
+from tests.providers.helpers import assert_secret_free, drive, is_mp4, run_task
 
 
 def make(emulator, **kw) -> ReplicateProvider:

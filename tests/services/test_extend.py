@@ -12,8 +12,6 @@ from bot.providers.luma import LumaProvider
 from bot.services.generation import Requester
 from storage import JobState
 
-pytest_plugins = ["tests.emulators.fixtures"]
-
 
 def who(tmp_path: Path, name: str, user: int = 7) -> Requester:
     return Requester(user_id=user, delivery={"kind": "file", "path": str(tmp_path / f"{name}.mp4")})

@@ -14,8 +14,6 @@ from bot.prompt import PromptSpec
 from bot.services.generation import Requester
 from storage import JobState
 
-pytest_plugins = ["tests.emulators.fixtures"]
-
 
 def free_port() -> int:
     with socket.socket() as s:

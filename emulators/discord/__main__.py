@@ -1,4 +1,4 @@
-"""Run the emulator standalone: ``python -m tests.discord_emu --port N`` (prints its URLs, then serves)."""
+"""Run the emulator standalone: ``python -m emulators.discord --port N`` (prints its URLs, then serves)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .emulator import DiscordEmulator
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(prog="python -m tests.discord_emu", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m emulators.discord", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--token", default="emu-bot-token", help="the bot token the emulator accepts")
     parser.add_argument("--bot-name", default="videobot")

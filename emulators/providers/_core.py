@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.emulators._media import VideoFactory
+from emulators.providers._media import VideoFactory
 
 HTML_PAGE = b"<!doctype html><html><head><title>Error</title></head><body>Access denied</body></html>"
 

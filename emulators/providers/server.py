@@ -20,11 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.emulators._core import ApiState, Fault, Script, reset_middleware
-from tests.emulators._media import VideoFactory
-from tests.emulators.luma import LumaEmulator
-from tests.emulators.replicate import ReplicateEmulator
-from tests.emulators.runway import RunwayEmulator
+from emulators.providers._core import ApiState, Fault, Script, reset_middleware
+from emulators.providers._media import VideoFactory
+from emulators.providers.luma import LumaEmulator
+from emulators.providers.replicate import ReplicateEmulator
+from emulators.providers.runway import RunwayEmulator
 
 HOST = "127.0.0.1"
 DEFAULT_KEYS = {"runway": "key_runway_test_0123", "replicate": "r8_replicate_test_0123", "luma": "luma-test-0123"}

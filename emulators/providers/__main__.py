@@ -1,4 +1,4 @@
-"""Run the emulators as a process: ``python -m tests.emulators serve --port N``.
+"""Run the emulators as a process: ``python -m emulators.providers serve --port N``.
 
 Prints one JSON line on stdout once listening (the port, the three base URLs and the keys, as the
 environment variables the bot reads) and serves until SIGINT/SIGTERM.  Always binds 127.0.0.1.
@@ -14,8 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.emulators._media import VideoFactory
-from tests.emulators.server import EmulatorServer, default_cache_dir
+from emulators.providers._media import VideoFactory
+from emulators.providers.server import EmulatorServer, default_cache_dir
 
 
 async def _serve(port: int, cache: Path, keys: dict[str, str]) -> None:
@@ -34,7 +34,7 @@ async def _serve(port: int, cache: Path, keys: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and serve."""
-    parser = argparse.ArgumentParser(prog="python -m tests.emulators", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m emulators.providers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve Runway, Replicate and Luma on one loopback port")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on stdout)")

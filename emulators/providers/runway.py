@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.emulators._core import ApiState, Task
+from emulators.providers._core import ApiState, Task
 
 VERSION = "2024-11-06"
 GEN4 = {"1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"}
@@ -39,7 +39,7 @@ STATUS |= {"failed": "FAILED", "cancelled": "CANCELLED", "aborted": "CANCELLED"}
 
 
 class RunwayEmulator(ApiState):
-    """The Runway API with test knobs (see :class:`tests.emulators._core.ApiState`)."""
+    """The Runway API with test knobs (see :class:`emulators.providers._core.ApiState`)."""
 
     name = "runway"
 

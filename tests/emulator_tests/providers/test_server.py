@@ -17,7 +17,7 @@ from bot.providers.base import GenerationRequest, TaskState
 from bot.providers.luma import LumaProvider
 from bot.providers.replicate import ReplicateProvider
 from bot.providers.runway import RunwayProvider
-from tests.emulators.helpers import is_mp4, run_task
+from tests.providers.helpers import is_mp4, run_task
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 async def emulator_process(tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.emulators", "serve", "--port", "0", "--cache-dir", str(tmp_path / "clips"),
+        sys.executable, "-m", "emulators.providers", "serve", "--port", "0", "--cache-dir", str(tmp_path / "clips"),
         "--runway-key", "key_sub_runway", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip

@@ -5,9 +5,9 @@ REST lives under ``/api/v10``, the gateway at ``/gateway`` (plain JSON text fram
 
 Quick start (in-process)::
 
-    from tests.discord_emu import DiscordEmulator, Upload, point_discord_py_at, running_bot
+    from emulators.discord import DiscordEmulator, Upload, point_discord_py_at, running_bot
 
-    async with DiscordEmulator() as emu:              # or the ``discord_emulator`` fixture (fixtures.py)
+    async with DiscordEmulator() as emu:              # or the ``discord_emulator`` fixture (emulators.pytest_plugin)
         restore = point_discord_py_at(emu)            # sets Route.BASE and DiscordWebSocket.DEFAULT_GATEWAY
         async with running_bot(bot, emu.token):       # bot.start(); waits for on_ready (use guild_ready_timeout=0.1)
             handle = await emu.slash(emu.alice, "animate", seconds=6, attachments={"image": Upload("cat.png", png)})
@@ -89,7 +89,7 @@ returns the bot's earlier message with that nonce from the last 5 minutes instea
 Not emulated: content stripping on REST reads, modal submission, threads, DMs opened via REST, voice,
 stickers/polls content, webhooks other than interaction webhooks, zlib/zstd.
 
-Standalone: ``python -m tests.discord_emu --port N [--token T] [--deadline S] [--token-ttl S]
+Standalone: ``python -m emulators.discord --port N [--token T] [--deadline S] [--token-ttl S]
 [--privileged-intents BITS]`` prints ``API_BASE=…``, ``GATEWAY_URL=…``, ``TOKEN=…``, ``CONTROL_URL=…`` and
 serves until SIGTERM. Control API: ``POST /_emu/{op}`` with JSON — ``info``, ``slash``, ``autocomplete``,
 ``click``, ``select``, ``reaction``, ``user_message``, ``interaction`` (``wait``: ack|response|choices),

@@ -6,9 +6,10 @@ import aiohttp
 import discord
 import pytest
 
-from . import CommandNotPermitted, CommandNotSynced, DiscordEmulator, Upload, running_bot
+from emulators.discord import CommandNotPermitted, CommandNotSynced, DiscordEmulator, Upload, running_bot
+from emulators.discord._util import FLAG_EPHEMERAL
+
 from ._testbot import fake_mp4, make_bot
-from ._util import FLAG_EPHEMERAL
 from .conftest import Running
 
 pytestmark = pytest.mark.timeout(30)

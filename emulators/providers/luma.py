@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.emulators._core import ApiState, Task
+from emulators.providers._core import ApiState, Task
 
 PREFIX = "/dream-machine/v1"
 MODELS = {"ray-2", "ray-flash-2"}
@@ -27,7 +27,7 @@ STATE |= {"failed": "failed", "aborted": "failed", "cancelled": "failed"}
 
 
 class LumaEmulator(ApiState):
-    """The Luma API with test knobs (see :class:`tests.emulators._core.ApiState`)."""
+    """The Luma API with test knobs (see :class:`emulators.providers._core.ApiState`)."""
 
     name = "luma"
     bad_key_message = "Invalid API key"

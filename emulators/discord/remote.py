@@ -1,4 +1,4 @@
-"""Driving a standalone emulator (``python -m tests.discord_emu``) from another process."""
+"""Driving a standalone emulator (``python -m emulators.discord``) from another process."""
 
 from __future__ import annotations
 
@@ -126,11 +126,11 @@ class RemoteEmulator:
 
 @contextlib.asynccontextmanager
 async def standalone_emulator(*args: str, timeout: float = 15.0) -> AsyncIterator[RemoteEmulator]:
-    """Run ``python -m tests.discord_emu --port 0 [args]`` in a subprocess and yield a connected client."""
+    """Run ``python -m emulators.discord --port 0 [args]`` in a subprocess and yield a connected client."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.discord_emu",
+        "emulators.discord",
         "--port",
         "0",
         *args,

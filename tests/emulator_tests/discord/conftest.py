@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pytest
 from discord.ext import commands
 
+from emulators.discord.emulator import DiscordEmulator
+from emulators.discord.harness import running_bot
+
 from ._testbot import EmuTestCog, make_bot
-from .emulator import DiscordEmulator
-from .fixtures import discord_emulator  # noqa: F401
-from .harness import running_bot
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Running:
 
 
 @pytest.fixture
-async def running(discord_emulator: DiscordEmulator) -> AsyncIterator[Running]:  # noqa: F811
+async def running(discord_emulator: DiscordEmulator) -> AsyncIterator[Running]:
     bot, cog = make_bot()
     async with running_bot(bot, discord_emulator.token):
         yield Running(discord_emulator, bot, cog)

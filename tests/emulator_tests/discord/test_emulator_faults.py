@@ -10,7 +10,8 @@ import time
 import discord
 import pytest
 
-from . import ControlError, DiscordEmulator, point_discord_py_at, running_bot, standalone_emulator
+from emulators.discord import ControlError, DiscordEmulator, point_discord_py_at, running_bot, standalone_emulator
+
 from ._testbot import fake_mp4, make_bot
 from .conftest import Running
 

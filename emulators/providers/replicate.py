@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.emulators._core import ApiState, Task
+from emulators.providers._core import ApiState, Task
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ STATUS |= {"failed": "failed", "cancelled": "canceled", "aborted": "aborted"}
 
 
 class ReplicateEmulator(ApiState):
-    """The Replicate API with test knobs (see :class:`tests.emulators._core.ApiState`)."""
+    """The Replicate API with test knobs (see :class:`emulators.providers._core.ApiState`)."""
 
     name = "replicate"
     bad_key_message = "You did not pass a valid authentication token"

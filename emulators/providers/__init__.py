@@ -1,0 +1,11 @@
+"""Loopback emulators of the Runway, Replicate and Luma APIs, faithful to what their SDKs speak.
+
+In-process: ``EmulatorServer(VideoFactory(dir)).start()`` (or the ``emulator`` fixture of ``emulators.pytest_plugin``).
+As a process: ``python -m emulators.providers serve --port 0`` (see ``emulators.providers.__main__``).
+"""
+
+from emulators.providers._core import Fault, Script
+from emulators.providers._media import VideoFactory
+from emulators.providers.server import EmulatorServer
+
+__all__ = ["EmulatorServer", "Fault", "Script", "VideoFactory"]

@@ -1,0 +1,54 @@
+"""The emulators' pytest fixtures, registered once for every test run through the ``pytest11`` entry point
+(``pyproject.toml``): ``discord_emulator`` (a started Discord emulator with discord.py pointed at it),
+``emulator_videos`` (clips made once per session), ``emulator`` (the Runway/Replicate/Luma server) and
+``png_image`` (a small real PNG)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from emulators.discord.emulator import DiscordEmulator
+from emulators.discord.harness import point_discord_py_at
+from emulators.providers import EmulatorServer, VideoFactory
+
+
+@pytest.fixture
+async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
+    """A started Discord emulator with discord.py pointed at it (restored afterwards)."""
+    emu = DiscordEmulator()
+    await emu.start()
+    restore = point_discord_py_at(emu)
+    try:
+        yield emu
+    finally:
+        restore()
+        await emu.close()
+
+
+@pytest.fixture(scope="session")
+def emulator_videos(tmp_path_factory: pytest.TempPathFactory) -> VideoFactory:
+    """Clips made once per session (per length) and shared by every provider emulator."""
+    return VideoFactory(tmp_path_factory.mktemp("emulator-clips"))
+
+
+@pytest.fixture
+async def emulator(emulator_videos: VideoFactory) -> AsyncIterator[EmulatorServer]:
+    """A fresh provider emulator server for one test (all APIs, ephemeral port on 127.0.0.1)."""
+    server = await EmulatorServer(emulator_videos).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def png_image(tmp_path: Path) -> Path:
+    """A small real PNG."""
+    from PIL import Image
+
+    path = tmp_path / "start.png"
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(path)
+    return path
