@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         level = settings.log_level if args.command == "run" or "VIDEOBOT_LOG_LEVEL" in os.environ else "WARNING"
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if args.command == "run":
-            from bot.client import run_bot  # imports discord only for this command
+            from bot.edge.client import run_bot  # imports discord only for this command
 
             return run_bot(settings)
         return asyncio.run(_dispatch(args, settings))

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.services.quota import format_seconds
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.edge.client import VideoBot
 
 Amount = Range[int, 0, 10_000_000]
 

@@ -9,15 +9,15 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
+from bot.edge import render as render
+from bot.edge.start import start_from_interaction
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability
 from bot.services.generation import Requester, Submitted
-from cogs import _render as render
-from cogs._start import start_from_interaction
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.edge.client import VideoBot
 
 CAMERA_CHOICES = [Choice(name=key.replace("_", " "), value=key) for key in CAMERA_MOVES]
 STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]

@@ -9,11 +9,11 @@ from discord import app_commands
 from discord.app_commands import Choice
 from discord.ext import commands
 
-from cogs import _render as render
-from cogs._start import requester
+from bot.edge import render as render
+from bot.edge.start import requester
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.edge.client import VideoBot
 
 
 class Jobs(commands.Cog):

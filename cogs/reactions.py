@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot.edge.errors import report_to
+from bot.edge.start import start_from_reaction
+from bot.edge.views import EMOJI_ACTIONS, check_can_delete, job_id_of
 from bot.services.generation import Requester
-from cogs._errors import report_to
-from cogs._start import start_from_reaction
-from cogs._views import EMOJI_ACTIONS, check_can_delete, job_id_of
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.edge.client import VideoBot
 
 log = logging.getLogger(__name__)
 

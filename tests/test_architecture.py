@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# modules of the core that must never import discord (bot/client.py is the Discord launcher, bot/cli.py
+# modules of the core that must never import discord (bot/edge is the Discord edge, bot/cli.py
 # imports it lazily for `videobot run`)
 DISCORD_FREE = [
     "storage",

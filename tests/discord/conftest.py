@@ -15,7 +15,7 @@ import discord.http
 import pytest
 from PIL import Image
 
-from bot.client import VideoBot, start_bot
+from bot.edge.client import VideoBot, start_bot
 from emulators.discord import DiscordEmulator, Message
 
 RESULT_TIMEOUT = 40.0

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cogs._delivery import token_alive
+from bot.edge.delivery import token_alive
 from emulators.discord import CommandNotPermitted
 from tests.discord.conftest import is_mp4, mp4_of, wait_result
 

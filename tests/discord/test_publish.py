@@ -10,10 +10,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.edge.render import clip, progress_bar
 from bot.fileserver import KEY_FILE, FileServer
 from bot.media import Media
 from bot.services.publish import Publisher, Rung
-from cogs._render import clip, progress_bar
 from storage import Job, JobState
 from tests.conftest import make_mp4
 from tests.discord.conftest import free_port

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.client import point_discord_at, run_bot
+from bot.edge.client import point_discord_at, run_bot
 from bot.errors import ConfigError
 from tests.discord.conftest import is_mp4, mp4_of, wait_result
 

@@ -18,8 +18,8 @@ import discord.http
 import pytest
 
 from bot.app import App
-from bot.client import VideoBot, start_bot
 from bot.delivery import FileDelivery
+from bot.edge.client import VideoBot, start_bot
 from bot.media import Media
 from bot.providers.local import LocalProvider
 from bot.settings import Settings

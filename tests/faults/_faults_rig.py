@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.client import VideoBot
+from bot.edge.client import VideoBot
 from bot.prompt import PromptSpec
 from bot.providers.base import VideoProvider
 from bot.providers.catalogue import CatalogueModel, models_for

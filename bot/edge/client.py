@@ -21,14 +21,14 @@ from discord.ext import commands
 
 import cogs
 from bot.app import App
+from bot.edge.delivery import DiscordDelivery
+from bot.edge.errors import VideoTree
+from bot.edge.views import JobButton
 from bot.errors import ConfigError
 from bot.fileserver import FileServer
 from bot.services.janitor import Janitor
 from bot.services.publish import Publisher
 from bot.settings import Settings
-from cogs._delivery import DiscordDelivery
-from cogs._errors import VideoTree
-from cogs._views import JobButton
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 60.0

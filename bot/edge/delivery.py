@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.delivery import Progress, Receipt
+from bot.edge import render as render
+from bot.edge.errors import NO_PINGS
+from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
 from bot.services.generation import GenerationService
 from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Job, Offer, Publisher
-from cogs import _render as render
-from cogs._errors import NO_PINGS
-from cogs._views import ACTIONS, result_view
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.edge.client import VideoBot
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import discord
 
+from bot.edge.errors import report
+from bot.edge.start import bot_of, is_moderator, start_from_interaction
 from bot.errors import JobNotFound, NotJobOwner
 from bot.services.generation import Requester
-from cogs._errors import report
-from cogs._start import bot_of, is_moderator, start_from_interaction
 
 ACTIONS = {
     "extend": ("Extend", "⏩", discord.ButtonStyle.primary),

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.edge.errors import NO_PINGS, PUBLIC_DEFER
 from bot.services.generation import Requester, Submitted
-from cogs._errors import NO_PINGS, PUBLIC_DEFER
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.edge.client import VideoBot
 
 Submit = Callable[[Requester], Awaitable[Submitted]]
 
