@@ -192,15 +192,18 @@ class DiscordDelivery:
             status_id = d.get("message_id")  # a reaction job's placeholder is a plain channel message
         if not status_id and not create:
             return False
-        channel = await self._channel(d)
-        if status_id:
-            try:
+        try:
+            channel = await self._channel(d)
+            if status_id:
                 await channel.get_partial_message(int(status_id)).edit(**fields)  # type: ignore[attr-defined]
                 return True
-            except discord.NotFound:
-                self._close(job.id)
-                return False
-        message = await channel.send(**fields, **self._reply(d), allowed_mentions=NO_PINGS)
+            message = await channel.send(**fields, **self._reply(d), allowed_mentions=NO_PINGS)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            # The message or channel is gone, or the bot may not post there: that will not heal during this
+            # job, so no more status posts or edits for it (the result and a failure notice still try).
+            log.info("job %s: no status message in this channel (%s); progress stops", job.id, exc)
+            self._close(job.id)
+            return False
         self._status_ids[job.id] = message.id
         await self.service.note_delivery(job.id, status_message_id=message.id)
         return True
