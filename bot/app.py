@@ -1,7 +1,9 @@
 """The composition root: settings → storage → media → providers → services → worker.
 
-Both entry points (the CLI and the Discord bot) build one :class:`App` and register their delivery
-targets on ``app.router`` before starting the worker.
+Both entry points (the CLI and the Discord bot) build one :class:`App` with :meth:`App.create` and
+register their delivery targets on ``app.router`` before starting the worker.  Every part is built here,
+once, and gets what it needs through its constructor; :meth:`App.start` starts the file server, the
+worker and the janitor (the bot; the CLI starts only what a command needs).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 
 from bot.delivery import DeliveryRouter
@@ -19,7 +22,9 @@ from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
-from bot.services.generation import GenerationService
+from bot.services.generation import GenerationService, servable_result
+from bot.services.janitor import Janitor
+from bot.services.publish import Publisher
 from bot.services.quota import QuotaService
 from bot.services.worker import Worker
 from bot.settings import Settings
@@ -41,6 +46,8 @@ class App:
     router: DeliveryRouter
     worker: Worker
     fileserver: FileServer
+    publisher: Publisher  # the delivery ladder (attach → re-encode → link) chat targets use
+    janitor: Janitor  # retention and the media disk cap
 
     @classmethod
     async def create(
@@ -59,7 +66,7 @@ class App:
             settings.data_dir.chmod(0o700)
         storage = await SqliteStorage.open(settings.db_path)
         media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
-        fileserver = FileServer(settings)
+        fileserver = FileServer(settings, resolve=partial(servable_result, storage))
         publish = fileserver.publish_input if fileserver.enabled and settings.public_base_url else None
         registry = ProviderRegistry(
             providers if providers is not None else build_providers(settings, media, publish_image=publish),
@@ -71,18 +78,22 @@ class App:
         router = DeliveryRouter()
         worker = Worker(storage, registry, media, settings, router, clock)
         service = GenerationService(
-            storage, registry, media, settings, quota, wake=worker.wake, clock=clock, interrupt=worker.interrupt
-        )
-        fileserver.resolve = service.servable_result
-        return cls(settings, storage, media, registry, quota, service, router, worker, fileserver)
+            storage, registry, media, settings, quota,
+            wake=worker.wake, clock=clock, interrupt=worker.interrupt, router=router,
+        )  # fmt: skip
+        publisher = Publisher(media, settings, fileserver)
+        janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock
+        return cls(settings, storage, media, registry, quota, service, router, worker, fileserver, publisher, janitor)
 
     async def start(self) -> None:
-        """Start serving files (when configured) and running jobs."""
+        """Start serving files (when configured), running jobs, and the janitor (now, then hourly)."""
         await self.fileserver.start()
         await self.worker.start()
+        self.janitor.start()
 
     async def close(self) -> None:
-        """Stop the worker, close providers and the database."""
+        """Stop the janitor and the worker, close providers and the database."""
+        await self.janitor.stop()
         await self.worker.stop()
         await self.fileserver.stop()
         await self.registry.aclose()

@@ -1,8 +1,11 @@
 """Delivery: how a finished (or failed) job reaches its requester.
 
 Each job records a delivery target (``job.delivery``, a small JSON dict whose ``kind`` picks the
-implementation).  The CLI registers :class:`FileDelivery`; the Discord bot registers its own.
-A worker only runs jobs whose kind it can deliver, so a CLI run never steals a Discord job.
+implementation; each target reads and writes its own typed record in it).  The CLI registers
+:class:`FileDelivery` (``{"kind": "file", "path": …}``); the Discord bot registers its own
+(:class:`bot.edge.record.DiscordRecord`).  A worker only runs jobs whose kind it can deliver, so a CLI
+run never steals a Discord job.  Every ending that is not a result (a failure, a cancel, in the queue or
+while running) reaches the target through :meth:`DeliveryRouter.ended`, with the same words.
 
 Exactly once: the worker calls ``deliver`` only in the DELIVERING state and marks the job DONE
 right after.  A target must make a repeated ``deliver`` of the same job harmless (the file target
@@ -12,6 +15,7 @@ message id).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterable
@@ -21,6 +25,10 @@ from typing import Protocol
 
 from bot.errors import DeliveryError
 from storage import Job
+
+log = logging.getLogger(__name__)
+
+CANCELLED_NOTICE = "Cancelled; your quota was refunded."
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,14 @@ class DeliveryRouter:
             return self._targets[kind]
         except KeyError:
             raise DeliveryError(detail=f"no delivery target for kind {kind!r}") from None
+
+    async def ended(self, job: Job, message: str) -> None:
+        """Tell the job's target it failed or was cancelled (``message`` is safe to show).  Never raises:
+        the job is final already, a notice that cannot be shown is only logged."""
+        try:
+            await self.target_for(job).failed(job, message)
+        except Exception:
+            log.warning("job %s: failure notice not delivered", job.id, exc_info=True)
 
 
 class FileDelivery:

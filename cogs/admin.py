@@ -13,7 +13,8 @@ from discord import app_commands
 from discord.app_commands import Range
 from discord.ext import commands
 
-from bot.services.quota import format_seconds
+from bot.services.quota import QuotaService, format_seconds
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -26,8 +27,9 @@ Amount = Range[int, 0, 10_000_000]
 class Admin(commands.GroupCog, group_name="admin", group_description="Server limits for videos (Manage Server)."):
     """Quota settings for server admins."""
 
-    def __init__(self, bot: VideoBot):
-        self.bot = bot
+    def __init__(self, quota: QuotaService, settings: Settings):
+        self.quota_service = quota  # self.quota is the /quota command
+        self.settings = settings
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -46,8 +48,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         """Set a member's limit."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id
-        await self.bot.app.quota.set_user_limit(guild_id, user.id, None if seconds is None else float(seconds))
-        status = await self.bot.app.quota.status(user.id, guild_id)
+        await self.quota_service.set_user_limit(guild_id, user.id, None if seconds is None else float(seconds))
+        status = await self.quota_service.status(user.id, guild_id)
         text = (f"{user.mention} may now make {format_seconds(status.limit)} of video per 24 h "
                 f"({format_seconds(status.used)} used).")  # fmt: skip
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
@@ -58,7 +60,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         """Set the guild default."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = int(interaction.guild_id or 0)
-        await self.bot.app.quota.set_guild_limits(guild_id, default_seconds=None if seconds is None else float(seconds))
+        await self.quota_service.set_guild_limits(guild_id, default_seconds=None if seconds is None else float(seconds))
         shown = format_seconds(seconds) if seconds is not None else f"the bot's default ({self._bot_default()})"
         await interaction.followup.send(f"Members now get {shown} of video per 24 h unless set individually.",
                                         ephemeral=True)  # fmt: skip
@@ -69,20 +71,20 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         """Set the guild budget."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = int(interaction.guild_id or 0)
-        await self.bot.app.quota.set_guild_limits(guild_id, budget=None if seconds is None else float(seconds))
+        await self.quota_service.set_guild_limits(guild_id, budget=None if seconds is None else float(seconds))
         if seconds is not None:
             text = f"This server may now make {format_seconds(seconds)} of video per 24 h in total."
-        elif self.bot.settings.guild_daily_budget is not None:
-            default = format_seconds(self.bot.settings.guild_daily_budget)
+        elif self.settings.guild_daily_budget is not None:
+            default = format_seconds(self.settings.guild_daily_budget)
             text = f"The server budget is back to the bot's default, {default} per 24 h."
         else:
             text = "This server now has no daily budget beyond each member's quota."
         await interaction.followup.send(text, ephemeral=True)
 
     def _bot_default(self) -> str:
-        return format_seconds(self.bot.settings.daily_seconds)
+        return format_seconds(self.settings.daily_seconds)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Admin(bot))
+    await bot.add_cog(Admin(bot.app.quota, bot.settings))

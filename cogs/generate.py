@@ -10,11 +10,12 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.edge import render as render
-from bot.edge.start import start_from_interaction
+from bot.edge.start import Starter
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability
-from bot.services.generation import Requester, Submitted
+from bot.providers.registry import ProviderRegistry
+from bot.services.generation import GenerationService, Requester, Submitted
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -31,10 +32,10 @@ def _value(choice: Choice[str] | None) -> str | None:
     return choice.value if choice is not None else None
 
 
-def _precheck(bot: VideoBot, spec: PromptSpec, capability: Capability) -> None:
+def _precheck(registry: ProviderRegistry, spec: PromptSpec, capability: Capability) -> None:
     """The model's limits, checked before acknowledging so a wrong option gets an instant private answer
     (the service checks them again)."""
-    info = bot.app.registry.choose(spec.model, capability)
+    info = registry.choose(spec.model, capability)
     if spec.duration is not None:
         info.check_duration(spec.duration)
     if spec.aspect is not None:
@@ -44,13 +45,16 @@ def _precheck(bot: VideoBot, spec: PromptSpec, capability: Capability) -> None:
 class Generate(commands.Cog):
     """Make videos from prompts and images, and extend them."""
 
-    def __init__(self, bot: VideoBot):
-        self.bot = bot
+    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, max_image_bytes: int):
+        self.service = service
+        self.registry = registry
+        self.starter = starter
+        self.max_image_bytes = max_image_bytes
 
     # --- autocomplete ------------------------------------------------------------------------------------
     def _model_choices(self, current: str, capability: Capability) -> list[Choice[str]]:
         out = []
-        for info in self.bot.app.registry.models():
+        for info in self.registry.models():
             if not info.can(capability) or current.lower() not in info.name.lower():
                 continue
             durations = info.durations
@@ -61,7 +65,7 @@ class Generate(commands.Cog):
     def _duration_choices(self, interaction: discord.Interaction[Any], capability: Capability) -> list[Choice[int]]:
         model = getattr(interaction.namespace, "model", None)
         try:
-            info = self.bot.app.registry.choose(model or None, capability)
+            info = self.registry.choose(model or None, capability)
         except Exception:  # an unknown model typed so far: offer nothing rather than fail the autocomplete
             return []
         return [Choice(name=f"{d} s ({info.name})", value=d) for d in info.durations][:25]
@@ -79,7 +83,7 @@ class Generate(commands.Cog):
         return self._duration_choices(interaction, Capability.IMAGE_TO_VIDEO)
 
     async def _finished_jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
-        jobs = await self.bot.app.service.history(interaction.user.id, limit=25)
+        jobs = await self.service.history(interaction.user.id, limit=25)
         names = [(render.job_choice_name(job), job.id) for job in jobs]
         return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
 
@@ -122,8 +126,8 @@ class Generate(commands.Cog):
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
             negative=negative, duration=duration, aspect=_value(aspect), seed=seed, model=model,
         )  # fmt: skip
-        _precheck(self.bot, spec, Capability.TEXT_TO_VIDEO)
-        await start_from_interaction(interaction, lambda who: self.bot.app.service.submit(who, spec))
+        _precheck(self.registry, spec, Capability.TEXT_TO_VIDEO)
+        await self.starter.from_interaction(interaction, lambda who: self.service.submit(who, spec))
 
     @app_commands.command(name="animate", description="Animate an image into a video.")
     @app_commands.guild_only()
@@ -152,7 +156,7 @@ class Generate(commands.Cog):
         seed: Seed | None = None,
     ) -> None:
         """Animate an image into a video."""
-        cap = self.bot.settings.max_image_bytes
+        cap = self.max_image_bytes
         if image.size > cap:  # the declared size, checked before a single byte is downloaded
             raise InvalidMedia(
                 f"That file is {image.size / 1_048_576:.1f} MiB; images up to {cap / 1_048_576:.0f} MiB are accepted."
@@ -161,15 +165,15 @@ class Generate(commands.Cog):
             prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=_value(aspect), seed=seed,
             model=model, allow_empty_subject=True,
         )  # fmt: skip
-        _precheck(self.bot, spec, Capability.IMAGE_TO_VIDEO)
+        _precheck(self.registry, spec, Capability.IMAGE_TO_VIDEO)
 
         async def submit(who: Requester) -> Submitted:
             data = await image.read()  # from the URL in Discord's own payload, nothing else
             if len(data) > cap:
                 raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
-            return await self.bot.app.service.submit(who, spec, image=data)
+            return await self.service.submit(who, spec, image=data)
 
-        await start_from_interaction(interaction, submit)
+        await self.starter.from_interaction(interaction, submit)
 
     @app_commands.command(name="extend", description="Continue one of your videos (default: your latest).")
     @app_commands.guild_only()
@@ -183,15 +187,16 @@ class Generate(commands.Cog):
         async def submit(who: Requester) -> Submitted:
             job_id = job
             if job_id is None:  # looked up after acknowledging: nothing but the defer comes first
-                latest = await self.bot.app.service.history(interaction.user.id, limit=1)
+                latest = await self.service.history(interaction.user.id, limit=1)
                 if not latest:
                     raise JobNotFound("You have no finished video to extend yet; make one with /video.")
                 job_id = latest[0].id
-            return await self.bot.app.service.extend(who, job_id, prompt=prompt)
+            return await self.service.extend(who, job_id, prompt=prompt)
 
-        await start_from_interaction(interaction, submit)
+        await self.starter.from_interaction(interaction, submit)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Generate(bot))
+    app = bot.app
+    await bot.add_cog(Generate(app.service, app.registry, bot.starter, app.settings.max_image_bytes))

@@ -10,7 +10,9 @@ from discord.app_commands import Choice
 from discord.ext import commands
 
 from bot.edge import render as render
-from bot.edge.start import requester
+from bot.edge.start import interaction_requester
+from bot.services.generation import GenerationService
+from bot.services.quota import QuotaService
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -19,11 +21,12 @@ if TYPE_CHECKING:
 class Jobs(commands.Cog):
     """What you have left, what is running, and what you made."""
 
-    def __init__(self, bot: VideoBot):
-        self.bot = bot
+    def __init__(self, service: GenerationService, quota: QuotaService):
+        self.service = service
+        self.quota_service = quota  # self.quota is the /quota command
 
     async def _active_jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
-        rows = await self.bot.app.service.active_jobs(interaction.user.id)
+        rows = await self.service.active_jobs(interaction.user.id)
         names = [(render.job_choice_name(job), job.id) for job, _ in rows]
         return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
 
@@ -32,7 +35,7 @@ class Jobs(commands.Cog):
     async def quota(self, interaction: discord.Interaction[Any]) -> None:
         """Show your quota."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        status = await self.bot.app.quota.status(interaction.user.id, interaction.guild_id)
+        status = await self.quota_service.status(interaction.user.id, interaction.guild_id)
         await interaction.followup.send(embed=render.quota_embed(status), ephemeral=True)
 
     @app_commands.command(name="jobs", description="Your queued and running videos.")
@@ -40,7 +43,7 @@ class Jobs(commands.Cog):
     async def jobs(self, interaction: discord.Interaction[Any]) -> None:
         """List your unfinished jobs with queue position and progress."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        rows = await self.bot.app.service.active_jobs(interaction.user.id)
+        rows = await self.service.active_jobs(interaction.user.id)
         await interaction.followup.send(embed=render.jobs_embed(rows), ephemeral=True)
 
     @app_commands.command(name="cancel", description="Cancel a queued or running video (your quota is refunded).")
@@ -50,10 +53,9 @@ class Jobs(commands.Cog):
     async def cancel(self, interaction: discord.Interaction[Any], job: int) -> None:
         """Cancel a job."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        cancelled = await self.bot.app.service.cancel(requester(interaction, None), job)
-        if cancelled.state.finished:  # it never left the queue, so the worker will not announce it
+        cancelled = await self.service.cancel(interaction_requester(interaction), job)
+        if cancelled.state.finished:  # it never left the queue (the service told its status message)
             text = f"Job #{job} was cancelled; your quota was refunded."
-            await self.bot.delivery.failed(cancelled, "Cancelled; the quota was refunded.")
         else:
             text = f"Job #{job} is being stopped; your quota will be refunded."
         await interaction.followup.send(text, ephemeral=True)
@@ -63,10 +65,10 @@ class Jobs(commands.Cog):
     async def history(self, interaction: discord.Interaction[Any]) -> None:
         """List your recent results."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        jobs = await self.bot.app.service.history(interaction.user.id, limit=15)
+        jobs = await self.service.history(interaction.user.id, limit=15)
         await interaction.followup.send(embed=render.history_embed(jobs), ephemeral=True)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Jobs(bot))
+    await bot.add_cog(Jobs(bot.app.service, bot.app.quota))

@@ -14,9 +14,9 @@ import discord
 from discord.ext import commands
 
 from bot.edge.errors import report_to
-from bot.edge.start import start_from_reaction
+from bot.edge.start import Starter, reaction_requester
 from bot.edge.views import EMOJI_ACTIONS, check_can_delete, job_id_of
-from bot.services.generation import Requester
+from bot.services.generation import GenerationService, Requester
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 class Reactions(commands.Cog):
     """Reaction shortcuts on result messages."""
 
-    def __init__(self, bot: VideoBot):
-        self.bot = bot
+    def __init__(self, bot: VideoBot, service: GenerationService, starter: Starter):
+        self.bot = bot  # the Discord client: raw events carry only ids, their messages are fetched with it
+        self.service = service
+        self.starter = starter
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -65,23 +67,20 @@ class Reactions(commands.Cog):
         channel: discord.abc.Messageable,
         message: discord.Message,
     ) -> None:
-        service = self.bot.app.service
+        service = self.service
         if action == "extend":
             # refused before anything public is posted: a stranger's ⏩ leaves no trace in the channel
             await service.extendable(Requester(user_id=user.id), job_id)
-            await start_from_reaction(self.bot, user, channel, message, f"Extending job #{job_id}",
-                                      lambda who: service.extend(who, job_id))  # fmt: skip
+            await self.starter.from_reaction(user, channel, message, f"Extending job #{job_id}",
+                                             lambda who: service.extend(who, job_id))  # fmt: skip
         elif action == "reroll":
-            await start_from_reaction(self.bot, user, channel, message, f"Re-rolling job #{job_id}",
-                                      lambda who: service.reroll(who, job_id))  # fmt: skip
+            await self.starter.from_reaction(user, channel, message, f"Re-rolling job #{job_id}",
+                                             lambda who: service.reroll(who, job_id))  # fmt: skip
         else:
-            perms = message.channel.permissions_for(user) if isinstance(user, discord.Member) else None
-            moderator = bool(perms and perms.manage_messages)
-            who = Requester(user_id=user.id, guild_id=message.guild.id if message.guild else None, is_admin=moderator)
-            await check_can_delete(self.bot, who, job_id)
+            await check_can_delete(service, reaction_requester(user, message), job_id)
             await message.delete()
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Reactions(bot))
+    await bot.add_cog(Reactions(bot, bot.app.service, bot.starter))

@@ -1,10 +1,11 @@
-"""The Discord launcher: :class:`VideoBot` wires the core :class:`~bot.app.App` to discord.py.
+"""The Discord launcher: :class:`VideoBot` adds the Discord parts to a built :class:`~bot.app.App`.
 
-``setup_hook`` builds the App, starts the file server, registers the Discord delivery target, loads
-every cog module (``cogs/*.py`` not starting with ``_``), registers the persistent buttons, syncs the
-slash commands (to ``VIDEOBOT_GUILD_IDS`` instantly when set, else globally) and only then starts the
-worker, so a job resumed after a restart always has its delivery target, and the janitor (retention and
-the media disk cap, :mod:`bot.services.janitor`): at start, then hourly.
+The bot is given the App (``start_bot``/``run_bot`` build it with ``App.create``) and builds only the
+Discord delivery target and the :class:`~bot.edge.start.Starter`.  ``setup_hook`` registers the target,
+loads every cog module (``cogs/*.py`` not starting with ``_``; each one's ``setup`` hands its cog the
+services it needs), registers the persistent buttons, syncs the slash commands (to
+``VIDEOBOT_GUILD_IDS`` instantly when set, else globally) and only then starts the App (file server,
+worker, janitor), so a job resumed after a restart always has its delivery target.
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ import cogs
 from bot.app import App
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
+from bot.edge.start import Starter
 from bot.edge.views import JobButton
 from bot.errors import ConfigError
-from bot.fileserver import FileServer
-from bot.services.janitor import Janitor
-from bot.services.publish import Publisher
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,40 +65,30 @@ def token_of(settings: Settings) -> str:
 
 
 class VideoBot(commands.Bot):
-    """The videobot Discord client."""
+    """The videobot Discord client: the App it is given, plus the Discord delivery target and the Starter."""
 
-    app: App
-    delivery: DiscordDelivery
-    publisher: Publisher
-    janitor: Janitor
-    fileserver: FileServer
-
-    def __init__(self, settings: Settings, *, app: App | None = None, **options: object):
+    def __init__(self, app: App, **options: object):
         options.setdefault("intents", intents())
         options.setdefault("tree_cls", VideoTree)
         options.setdefault("help_command", None)
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())  # every ping is explicit
         super().__init__(command_prefix=commands.when_mentioned, **options)  # type: ignore[arg-type]
-        self.settings = settings
-        self._given_app = app
+        self.app = app
+        self.settings = app.settings
+        self.delivery = DiscordDelivery(self, app.service, app.publisher, app.settings.progress_edit_interval)
+        self.starter = Starter(self.delivery.show_now)
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
+        self._app_closed = False
 
     async def setup_hook(self) -> None:
-        """Build the core, load cogs, sync commands, then start the worker."""
-        self.app = self._given_app or await App.create(self.settings)
-        self.fileserver = self.app.fileserver
-        await self.fileserver.start()
-        self.publisher = Publisher(self.app.media, self.settings, self.fileserver)
-        self.delivery = DiscordDelivery(self, self.app.service, self.publisher, self.settings.progress_edit_interval)
+        """Register the delivery target, load cogs, sync commands, then start the App."""
         self.app.router.register(self.delivery)
         for module in pkgutil.iter_modules(cogs.__path__):
             if not module.name.startswith("_"):
                 await self.load_extension(f"cogs.{module.name}")
         self.add_dynamic_items(JobButton)
         await self.sync_commands()
-        await self.app.worker.start()
-        self.janitor = Janitor(self.app.storage, self.settings)
-        self.janitor.start()  # retention and the disk cap: now, then hourly
+        await self.app.start()  # the file server, the worker, the janitor (now, then hourly)
 
     async def sync_commands(self) -> None:
         """Instant per-guild sync for VIDEOBOT_GUILD_IDS, else a global sync."""
@@ -119,12 +108,10 @@ class VideoBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop the core first (running jobs stay resumable; the file server with it), then Discord."""
-        if hasattr(self, "janitor"):
-            await self.janitor.stop()
-        if hasattr(self, "app"):
+        if not self._app_closed:
+            self._app_closed = True
             await self.app.close()
-        if hasattr(self, "delivery"):
-            await self.delivery.aclose()
+        await self.delivery.aclose()
         await super().close()
 
 
@@ -133,10 +120,11 @@ async def start_bot(
 ) -> VideoBot:
     """Log in, connect in the background and return once the bot is ready (for tests and embedding).
 
-    ``options`` go to discord.py's Client (e.g. ``guild_ready_timeout``).  Stop it with ``await bot.close()``."""
+    ``app`` defaults to ``App.create(settings)``; the bot closes it.  ``options`` go to discord.py's Client
+    (e.g. ``guild_ready_timeout``).  Stop it with ``await bot.close()``."""
     token = token_of(settings)
     point_discord_at(settings)
-    bot = VideoBot(settings, app=app, **options)
+    bot = VideoBot(app or await App.create(settings), **options)
     try:
         await bot.login(token)
         bot.gateway_task = asyncio.create_task(bot.connect(reconnect=True), name="videobot-gateway")
@@ -149,7 +137,7 @@ async def start_bot(
 
 async def _serve(settings: Settings, token: str) -> None:
     point_discord_at(settings)
-    async with VideoBot(settings) as bot:
+    async with VideoBot(await App.create(settings)) as bot:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError):  # SIGTERM (docker stop): close cleanly
             loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))

@@ -5,7 +5,9 @@ the result is posted through the interaction's webhook, under the interaction's 
 that, progress goes to a reply in the channel and the result is a channel message replying to the
 original, under the guild's limit.
 
-Exactly once: before uploading, ``sending_at`` is written to the job's delivery dict.  A repeated
+Each job's :class:`~bot.edge.record.DiscordRecord` is kept in memory, each change written through at once.
+
+Exactly once: before uploading, ``sending_at`` is written to the job's delivery record.  A repeated
 ``deliver`` (the bot died between posting and marking the job done) first looks for the result in the
 channel's recent messages (footer ``job #N``); channel sends also carry a per-job nonce with
 ``enforce_nonce`` so Discord itself drops a duplicate.
@@ -17,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,29 +28,22 @@ import discord
 from bot.delivery import Progress, Receipt
 from bot.edge import render as render
 from bot.edge.errors import NO_PINGS
+from bot.edge.record import DiscordRecord
 from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
 from bot.services.generation import GenerationService
-from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Job, Offer, Publisher
+from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Offer, Publisher
+from storage import Job
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
 
 log = logging.getLogger(__name__)
 
-TOKEN_MARGIN = 60.0  # stop using a token a minute before Discord does
 TOKEN_DEAD_CODES = {10015, 50027}  # Unknown Webhook, Invalid Webhook Token
 MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the ladder
 SEARCH_LIMIT = 500  # newest channel messages read when looking for an interrupted delivery's result
 MAX_REMEMBERED = 10_000  # finished jobs whose in-memory notes are kept (bounded for long uptimes)
-
-
-def token_alive(delivery: dict[str, Any], now: float | None = None) -> bool:
-    """Whether the interaction token may still be used."""
-    expires = delivery.get("token_expires_at")
-    if not delivery.get("token") or not delivery.get("application_id") or not expires:
-        return False
-    return (time.time() if now is None else now) < float(expires) - TOKEN_MARGIN
 
 
 def nonce_for(job: Job) -> str:
@@ -58,7 +54,7 @@ def nonce_for(job: Job) -> str:
 class DiscordDelivery:
     """``DeliveryTarget`` for ``{"kind": "discord"}`` jobs."""
 
-    kind = "discord"
+    kind = DiscordRecord.kind
 
     def __init__(self, bot: VideoBot, service: GenerationService, publisher: Publisher, interval: float):
         self.bot = bot
@@ -68,9 +64,8 @@ class DiscordDelivery:
         self._pending: dict[int, Progress] = {}
         self._last: dict[int, float] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._status_ids: dict[int, int] = {}
+        self._records: dict[int, DiscordRecord] = {}  # the newest record of each job this process changed
         self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
-        self._dead_tokens: set[int] = set()  # jobs whose token Discord already refused
         self._background: set[asyncio.Task[None]] = set()
 
     # --- progress --------------------------------------------------------------------------------------
@@ -113,8 +108,7 @@ class DiscordDelivery:
         if len(self._closed) > MAX_REMEMBERED:  # forget the oldest half; they are long done
             for old in list(self._closed)[: MAX_REMEMBERED // 2]:
                 self._closed.pop(old, None)
-                self._status_ids.pop(old, None)
-                self._dead_tokens.discard(old)
+                self._records.pop(old, None)
         self._pending.pop(job_id, None)
         self._last.pop(job_id, None)
         task = self._tasks.pop(job_id, None)
@@ -128,25 +122,33 @@ class DiscordDelivery:
         for task in list(self._background):
             task.cancel()
 
-    # --- talking to Discord ----------------------------------------------------------------------------
-    def _alive(self, job: Job) -> bool:
-        return job.id not in self._dead_tokens and token_alive(job.delivery)
+    # --- the record ------------------------------------------------------------------------------------
+    def _record(self, job: Job) -> DiscordRecord:
+        """The job's newest record: the one this process last wrote, else the stored one."""
+        record = self._records.get(job.id)
+        return record if record is not None else DiscordRecord.from_json(job.delivery)
 
+    async def _save(self, job_id: int, record: DiscordRecord) -> DiscordRecord:
+        """Remember and store the job's new record (one write)."""
+        self._records[job_id] = record
+        await self.service.save_delivery(job_id, record.to_json())
+        return record
+
+    # --- talking to Discord ----------------------------------------------------------------------------
     async def _token_died(self, job: Job, exc: discord.HTTPException) -> bool:
         """Whether ``exc`` says the interaction token is dead; if so, stop using it (also after a restart)."""
         if exc.code not in TOKEN_DEAD_CODES and exc.status != 401:
             return False
         log.info("job %s: interaction token no longer valid; using channel messages", job.id)
-        self._dead_tokens.add(job.id)
-        with contextlib.suppress(Exception):
-            await self.service.note_delivery(job.id, token_expires_at=0)
+        with contextlib.suppress(Exception):  # remembered even when the write fails
+            await self._save(job.id, self._record(job).token_dead())
         return True
 
-    def _webhook(self, delivery: dict[str, Any]) -> discord.Webhook:
-        return discord.Webhook.partial(int(delivery["application_id"]), str(delivery["token"]), client=self.bot)
+    def _webhook(self, record: DiscordRecord) -> discord.Webhook:
+        return discord.Webhook.partial(int(record.application_id or 0), str(record.token), client=self.bot)
 
-    async def _channel(self, delivery: dict[str, Any]) -> discord.abc.Messageable:
-        channel_id = int(delivery["channel_id"])
+    async def _channel(self, record: DiscordRecord) -> discord.abc.Messageable:
+        channel_id = record.channel_id
         channel = self.bot.get_channel(channel_id)
         if channel is None:
             channel = await self.bot.fetch_channel(channel_id)
@@ -154,32 +156,32 @@ class DiscordDelivery:
             raise DeliveryError(detail=f"channel {channel_id} cannot receive messages")
         return channel
 
-    async def _guild_limit(self, delivery: dict[str, Any]) -> int:
-        guild_id = delivery.get("guild_id")
+    async def _guild_limit(self, record: DiscordRecord) -> int:
+        guild_id = record.guild_id
         if not guild_id:
             return DEFAULT_UPLOAD_LIMIT
-        guild = self.bot.get_guild(int(guild_id))
+        guild = self.bot.get_guild(guild_id)
         if guild is None:
             with contextlib.suppress(discord.HTTPException):
-                guild = await self.bot.fetch_guild(int(guild_id))
+                guild = await self.bot.fetch_guild(guild_id)
         return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
 
-    def _reply(self, delivery: dict[str, Any]) -> dict[str, Any]:
+    def _reply(self, record: DiscordRecord) -> dict[str, Any]:
         """Send kwargs making a message a reply to the job's status message (no ping)."""
-        if not delivery.get("message_id"):
+        if not record.message_id:
             return {}
         ref = discord.MessageReference(
-            message_id=int(delivery["message_id"]), channel_id=int(delivery["channel_id"]), fail_if_not_exists=False
+            message_id=record.message_id, channel_id=record.channel_id, fail_if_not_exists=False
         )
         return {"reference": ref, "mention_author": False}
 
     async def _edit_status(self, job: Job, *, create: bool = True, **fields: Any) -> bool:
         """Edit the job's status message (webhook while the token lives, else a channel reply, posted first
         when ``create``)."""
-        d = job.delivery
-        if self._alive(job) and d.get("message_id"):
+        r = self._record(job)
+        if r.token_alive() and r.message_id:
             try:
-                await self._webhook(d).edit_message(int(d["message_id"]), **fields)
+                await self._webhook(r).edit_message(r.message_id, **fields)
                 return True
             except discord.HTTPException as exc:
                 if not await self._token_died(job, exc):
@@ -187,25 +189,23 @@ class DiscordDelivery:
                     if isinstance(exc, discord.NotFound):
                         self._close(job.id)  # deleted (or its channel): don't retry it at every progress step
                     return False
-        status_id = self._status_ids.get(job.id) or d.get("status_message_id")
-        if not status_id and not d.get("token"):
-            status_id = d.get("message_id")  # a reaction job's placeholder is a plain channel message
+                r = self._record(job)
+        status_id = r.status_id
         if not status_id and not create:
             return False
         try:
-            channel = await self._channel(d)
+            channel = await self._channel(r)
             if status_id:
-                await channel.get_partial_message(int(status_id)).edit(**fields)  # type: ignore[attr-defined]
+                await channel.get_partial_message(status_id).edit(**fields)  # type: ignore[attr-defined]
                 return True
-            message = await channel.send(**fields, **self._reply(d), allowed_mentions=NO_PINGS)
+            message = await channel.send(**fields, **self._reply(r), allowed_mentions=NO_PINGS)
         except (discord.NotFound, discord.Forbidden) as exc:
             # The message or channel is gone, or the bot may not post there: that will not heal during this
             # job, so no more status posts or edits for it (the result and a failure notice still try).
             log.info("job %s: no status message in this channel (%s); progress stops", job.id, exc)
             self._close(job.id)
             return False
-        self._status_ids[job.id] = message.id
-        await self.service.note_delivery(job.id, status_message_id=message.id)
+        await self._save(job.id, replace(r, status_message_id=message.id))
         return True
 
     # --- the result --------------------------------------------------------------------------------------
@@ -213,19 +213,19 @@ class DiscordDelivery:
         """Post the result (attach / re-encode / link); repeat-safe, see the module docstring."""
         self._close(job.id)
         job = await self.service.get(job.id)
-        d = job.delivery
-        if d.get("sending_at"):
+        r = self._record(job)
+        if r.sending_at:
             earlier = await self._find_posted(job)
             if earlier is not None:
                 log.info("job %s: result was already posted as message %s", job.id, earlier.id)
                 return Receipt(message_id=earlier.id)
-        job = await self.service.note_delivery(job.id, sending_at=time.time())
-        via_webhook = self._alive(job)
+        r = await self._save(job.id, replace(r, sending_at=time.time()))
+        via_webhook = r.token_alive()
         if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
             with contextlib.suppress(discord.HTTPException):
                 await self._edit_status(job, embed=render.status_embed(job))
-            via_webhook = self._alive(job)
-        limit = int(d.get("upload_limit") or 0) if via_webhook else await self._guild_limit(d)
+            via_webhook = self._record(job).token_alive()
+        limit = r.upload_limit if via_webhook else await self._guild_limit(r)
         plan = self.publisher.plan(job, video, limit)
         offer = await plan.first()
         for _ in range(MAX_ATTEMPTS):
@@ -240,7 +240,7 @@ class DiscordDelivery:
                     offer = await plan.after_failure(offer)  # no Attach Files here: link instead
                 elif via_webhook and await self._token_died(job, exc):
                     via_webhook = False
-                    plan = self.publisher.plan(job, video, await self._guild_limit(d))
+                    plan = self.publisher.plan(job, video, await self._guild_limit(r))
                     offer = await plan.first()
                 else:  # 5xx: Discord is struggling, worth another try later; a 4xx (channel gone) will not heal
                     retry = exc.status >= 500
@@ -254,7 +254,7 @@ class DiscordDelivery:
         return Receipt(message_id=message.id, url=offer.url)
 
     async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:
-        d = job.delivery
+        r = self._record(job)
         kwargs: dict[str, Any] = {
             "content": render.result_content(job, offer),
             "embed": render.result_embed(job),
@@ -266,9 +266,9 @@ class DiscordDelivery:
         if offer.attaches and offer.path is not None:
             kwargs["file"] = discord.File(offer.path, filename=f"videobot-{job.id}.mp4")
         if via_webhook:
-            return await self._webhook(d).send(wait=True, **kwargs)
-        channel = await self._channel(d)
-        return await channel.send(nonce=nonce_for(job), **self._reply(d), **kwargs)
+            return await self._webhook(r).send(wait=True, **kwargs)
+        channel = await self._channel(r)
+        return await channel.send(nonce=nonce_for(job), **self._reply(r), **kwargs)
 
     async def _decorate(self, job: Job, message: discord.Message) -> None:
         """Reactions on the result and a link to it from the status message (best effort)."""
@@ -287,19 +287,20 @@ class DiscordDelivery:
 
     async def _forget_token(self, job: Job) -> None:
         """The job is shown for good: its interaction token (a credential for 15 minutes) leaves the database."""
-        if job.delivery.get("token"):
+        record = self._record(job)
+        if record.token:
             try:
-                await self.service.note_delivery(job.id, token=None)
+                await self._save(job.id, record.without_token())
             except Exception:
                 log.info("job %s: token not scrubbed", job.id, exc_info=True)
 
     async def _find_posted(self, job: Job) -> discord.Message | None:
         """The result message of an interrupted delivery, if it made it to the channel."""
-        d = job.delivery
+        r = self._record(job)
         marker = f"job #{job.id} ·"
         try:
-            channel = await self._channel(d)
-            after = discord.Object(int(d["message_id"])) if d.get("message_id") else None
+            channel = await self._channel(r)
+            after = discord.Object(r.message_id) if r.message_id else None
             # Newest first: the result was posted just before the crash, while a busy channel can have
             # hundreds of messages between the status message and it.
             async for message in channel.history(limit=SEARCH_LIMIT, after=after, oldest_first=False):
@@ -320,7 +321,7 @@ class DiscordDelivery:
         try:
             if await self._edit_status(job, embed=embed, create=False):
                 return
-            channel = await self._channel(job.delivery)
+            channel = await self._channel(self._record(job))
             await channel.send(content=f"<@{job.owner_id}>", embed=embed, allowed_mentions=discord.AllowedMentions(
                 everyone=False, roles=False, users=[discord.Object(job.owner_id)]))  # fmt: skip
         except discord.HTTPException as exc:

@@ -13,8 +13,9 @@ from typing import Any
 import discord
 
 from bot.prompt import CAMERA_MOVES, STYLES
-from bot.services.publish import Job, JobState, Offer, Rung, describe_size, state_label
+from bot.services.publish import Offer, Rung, describe_size, state_label
 from bot.services.quota import QuotaStatus, format_seconds, format_wait
+from storage import Job, JobState
 
 COLOUR = {"work": 0x5865F2, "done": 0x57F287, "fail": 0xED4245}
 BAR_WIDTH = 14

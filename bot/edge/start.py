@@ -1,18 +1,8 @@
-"""Starting a job from Discord: acknowledge first, then build the Requester (with the delivery dict that
-routes the result) and call the service.
+"""Starting a job from Discord: acknowledge first, then build the Requester (with the delivery record that
+routes the result, :class:`~bot.edge.record.DiscordRecord`) and call the service.
 
-The delivery dict (stored with the job as JSON, so it survives a restart)::
-
-    {"kind": "discord",
-     "guild_id": 123, "channel_id": 456, "user_id": 789,
-     "message_id": 1011,          # the status message (the interaction's response, or our placeholder)
-     "application_id": 1213,      # interaction jobs only: edit/follow up through the webhook …
-     "token": "…",                # … with this interaction token …
-     "token_expires_at": 1.7e9,   # … until then (epoch seconds); afterwards channel messages are used
-     "upload_limit": 10485760,    # bytes: the interaction's attachment_size_limit (or the guild's)
-     # written later by the delivery target:
-     "status_message_id": 1415,   # a channel reply used for progress once the token is dead
-     "sending_at": 1.7e9}         # a result upload was started (a repeat looks for it first)
+:func:`requester` is the one place a Discord Requester and its record are built, for slash commands,
+buttons and reactions alike; :func:`is_moderator` is the one rule for who may act on others' jobs.
 """
 
 from __future__ import annotations
@@ -23,44 +13,90 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.edge.errors import NO_PINGS, PUBLIC_DEFER
+from bot.edge.record import DiscordRecord
 from bot.services.generation import Requester, Submitted
+from storage import Job
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
 
 Submit = Callable[[Requester], Awaitable[Submitted]]
+ShowStatus = Callable[[Job, int], Awaitable[None]]
 
 
 def bot_of(interaction: discord.Interaction[Any]) -> VideoBot:
-    """The VideoBot behind an interaction."""
+    """The VideoBot behind an interaction (for the buttons, which discord.py builds from their custom ids)."""
     return cast("VideoBot", interaction.client)
 
 
-def is_moderator(interaction: discord.Interaction[Any]) -> bool:
-    """Manage Messages (or Manage Server) in this channel: may delete or cancel others' jobs."""
-    perms = interaction.permissions
-    return bool(perms.manage_messages or perms.manage_guild or perms.administrator)
+def is_moderator(permissions: discord.Permissions) -> bool:
+    """Manage Messages, Manage Server or Administrator in the channel: may delete or cancel others' jobs."""
+    return bool(permissions.manage_messages or permissions.manage_guild or permissions.administrator)
 
 
-def requester(interaction: discord.Interaction[Any], message_id: int | None) -> Requester:
-    """Who asks, with a delivery dict that lets the result find its way back (see module docstring)."""
-    delivery: dict[str, Any] = {
-        "kind": "discord",
-        "guild_id": interaction.guild_id,
-        "channel_id": interaction.channel_id,
-        "user_id": interaction.user.id,
-        "message_id": message_id,
-        "application_id": interaction.application_id,
-        "token": interaction.token,
-        "token_expires_at": interaction.expires_at.timestamp(),
-        "upload_limit": int(interaction.filesize_limit),
-    }
+def permissions_in(user: discord.Member | discord.User, channel: Any) -> discord.Permissions:
+    """What a member (who reacted, so there is no interaction) may do in ``channel``; nothing outside a guild."""
+    if isinstance(user, discord.Member) and hasattr(channel, "permissions_for"):
+        return cast("discord.Permissions", channel.permissions_for(user))
+    return discord.Permissions.none()
+
+
+def requester(
+    user_id: int,
+    guild_id: int | None,
+    channel_id: int,
+    permissions: discord.Permissions,
+    *,
+    upload_limit: int,
+    status_id: int | None = None,
+    interaction: discord.Interaction[Any] | None = None,
+) -> Requester:
+    """Who asks, with the delivery record that lets the result find its way back (the webhook of
+    ``interaction`` while its token lives, else channel messages replying to ``status_id``)."""
+    record = DiscordRecord(
+        channel_id=channel_id,
+        user_id=user_id,
+        guild_id=guild_id,
+        message_id=status_id,
+        application_id=interaction.application_id if interaction is not None else None,
+        token=interaction.token if interaction is not None else None,
+        token_expires_at=interaction.expires_at.timestamp() if interaction is not None else 0.0,
+        upload_limit=upload_limit,
+    )
     return Requester(
-        user_id=interaction.user.id,
-        guild_id=interaction.guild_id,
-        channel_id=interaction.channel_id,
-        delivery=delivery,
-        is_admin=is_moderator(interaction),
+        user_id=user_id,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        delivery=record.to_json(),
+        is_admin=is_moderator(permissions),
+    )
+
+
+def interaction_requester(interaction: discord.Interaction[Any], status_id: int | None = None) -> Requester:
+    """:func:`requester` for a slash command or a button."""
+    return requester(
+        interaction.user.id,
+        interaction.guild_id,
+        int(interaction.channel_id or 0),
+        interaction.permissions,
+        upload_limit=int(interaction.filesize_limit),
+        status_id=status_id,
+        interaction=interaction,
+    )
+
+
+def reaction_requester(
+    user: discord.Member | discord.User, message: discord.Message, status_id: int | None = None
+) -> Requester:
+    """:func:`requester` for a reaction on ``message`` (no token: channel messages only)."""
+    guild = message.guild
+    return requester(
+        user.id,
+        guild.id if guild else None,
+        message.channel.id,
+        permissions_in(user, message.channel),
+        upload_limit=guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES,
+        status_id=status_id,
     )
 
 
@@ -74,56 +110,44 @@ async def acknowledge(interaction: discord.Interaction[Any]) -> int | None:
     return int(message_id)
 
 
-async def start_from_interaction(interaction: discord.Interaction[Any], submit: Submit) -> Submitted:
-    """Acknowledge, submit, and show the first status (queue position) in the response message."""
-    message_id = await acknowledge(interaction)
-    submitted = await submit(requester(interaction, message_id))
-    interaction.extras[PUBLIC_DEFER] = False  # the job exists: the message is its status from now on
-    await bot_of(interaction).delivery.show_now(submitted.job, submitted.queue_position)
-    if submitted.notes:
-        await interaction.followup.send("\n".join(submitted.notes), ephemeral=True, allowed_mentions=NO_PINGS)
-    return submitted
+class Starter:
+    """Starts jobs from Discord and shows their first status at once (``show``: the delivery target's)."""
 
+    def __init__(self, show: ShowStatus):
+        self.show = show
 
-async def start_from_reaction(
-    bot: VideoBot,
-    user: discord.Member | discord.User,
-    channel: discord.abc.Messageable,
-    source: discord.Message,
-    verb: str,
-    submit: Submit,
-) -> Submitted:
-    """A reaction has no interaction token: post a status reply first, then submit with its id."""
-    status = await channel.send(
-        f"⏳ {verb} for {user.mention}…",
-        reference=source.to_reference(fail_if_not_exists=False),
-        mention_author=False,
-        allowed_mentions=NO_PINGS,
-    )
-    guild = source.guild
-    delivery: dict[str, Any] = {
-        "kind": "discord",
-        "guild_id": guild.id if guild else None,
-        "channel_id": source.channel.id,
-        "user_id": user.id,
-        "message_id": status.id,
-        "upload_limit": guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES,
-    }
-    perms = source.channel.permissions_for(user) if isinstance(user, discord.Member) else None
-    who = Requester(
-        user_id=user.id,
-        guild_id=delivery["guild_id"],
-        channel_id=source.channel.id,
-        delivery=delivery,
-        is_admin=bool(perms and (perms.manage_messages or perms.manage_guild)),
-    )
-    try:
-        submitted = await submit(who)
-    except BaseException:
+    async def from_interaction(self, interaction: discord.Interaction[Any], submit: Submit) -> Submitted:
+        """Acknowledge, submit, and show the first status (queue position) in the response message."""
+        message_id = await acknowledge(interaction)
+        submitted = await submit(interaction_requester(interaction, message_id))
+        interaction.extras[PUBLIC_DEFER] = False  # the job exists: the message is its status from now on
+        await self.show(submitted.job, submitted.queue_position)
+        if submitted.notes:
+            await interaction.followup.send("\n".join(submitted.notes), ephemeral=True, allowed_mentions=NO_PINGS)
+        return submitted
+
+    async def from_reaction(
+        self,
+        user: discord.Member | discord.User,
+        channel: discord.abc.Messageable,
+        source: discord.Message,
+        verb: str,
+        submit: Submit,
+    ) -> Submitted:
+        """A reaction has no interaction token: post a status reply first, then submit with its id."""
+        status = await channel.send(
+            f"⏳ {verb} for {user.mention}…",
+            reference=source.to_reference(fail_if_not_exists=False),
+            mention_author=False,
+            allowed_mentions=NO_PINGS,
+        )
         try:
-            await status.delete()
-        except discord.HTTPException:
-            pass
-        raise
-    await bot.delivery.show_now(submitted.job, submitted.queue_position)
-    return submitted
+            submitted = await submit(reaction_requester(user, source, status.id))
+        except BaseException:
+            try:
+                await status.delete()
+            except discord.HTTPException:
+                pass
+            raise
+        await self.show(submitted.job, submitted.queue_position)
+        return submitted

@@ -12,9 +12,9 @@ from typing import Any
 import discord
 
 from bot.edge.errors import report
-from bot.edge.start import bot_of, is_moderator, start_from_interaction
+from bot.edge.start import bot_of, interaction_requester
 from bot.errors import JobNotFound, NotJobOwner
-from bot.services.generation import Requester
+from bot.services.generation import GenerationService, Requester
 
 ACTIONS = {
     "extend": ("Extend", "⏩", discord.ButtonStyle.primary),
@@ -45,15 +45,15 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Run the action; any failure becomes a private message (views don't reach the tree's on_error)."""
+        bot = bot_of(interaction)
+        service = bot.app.service
         try:
             if self.action == "delete":
-                await delete_result(interaction, self.job_id)
+                await delete_result(interaction, service, self.job_id)
             elif self.action == "extend":
-                await start_from_interaction(interaction, lambda who: bot_of(interaction).app.service.extend(
-                    who, self.job_id))  # fmt: skip
+                await bot.starter.from_interaction(interaction, lambda who: service.extend(who, self.job_id))
             else:
-                await start_from_interaction(interaction, lambda who: bot_of(interaction).app.service.reroll(
-                    who, self.job_id))  # fmt: skip
+                await bot.starter.from_interaction(interaction, lambda who: service.reroll(who, self.job_id))
         except Exception as exc:
             await report(interaction, exc)
 
@@ -79,20 +79,19 @@ def job_id_of(message: discord.Message) -> int | None:
     return None
 
 
-async def delete_result(interaction: discord.Interaction[Any], job_id: int) -> None:
-    """Delete a result message (the job's owner, or a member with Manage Messages)."""
+async def delete_result(interaction: discord.Interaction[Any], service: GenerationService, job_id: int) -> None:
+    """Delete a result message (the job's owner, or a moderator)."""
     await interaction.response.defer(ephemeral=True, thinking=True)
-    who = Requester(user_id=interaction.user.id, guild_id=interaction.guild_id, is_admin=is_moderator(interaction))
-    await check_can_delete(bot_of(interaction), who, job_id)
+    await check_can_delete(service, interaction_requester(interaction), job_id)
     if interaction.message is not None:
         await interaction.message.delete()
     await interaction.followup.send(f"Deleted the result of job #{job_id}.", ephemeral=True)
 
 
-async def check_can_delete(bot: Any, who: Requester, job_id: int) -> None:
+async def check_can_delete(service: GenerationService, who: Requester, job_id: int) -> None:
     """Owner or moderator; a job that no longer exists may be deleted by moderators only."""
     try:
-        await bot.app.service.authorize(who, job_id)
+        await service.authorize(who, job_id)
     except JobNotFound:
         if not who.is_admin:
             raise NotJobOwner("Only the video's owner or a moderator can delete it.") from None

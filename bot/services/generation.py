@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.delivery import CANCELLED_NOTICE, DeliveryRouter
 from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner
 from bot.media import Media
 from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, PromptSpec
@@ -36,7 +37,7 @@ class Requester:
     user_id: int
     guild_id: int | None = None
     channel_id: int | None = None
-    delivery: dict[str, Any] = field(default_factory=dict)
+    delivery: dict[str, Any] = field(default_factory=dict)  # the target's record as JSON; its "kind" picks it
     is_admin: bool = False  # may cancel/delete others' jobs (Manage Messages / Manage Server)
 
 
@@ -63,6 +64,7 @@ class GenerationService:
         wake: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
         interrupt: Callable[[int], None] = lambda job_id: None,
+        router: DeliveryRouter | None = None,
     ):
         self.storage = storage
         self.registry = registry
@@ -72,6 +74,7 @@ class GenerationService:
         self.wake = wake
         self.clock = clock
         self.interrupt = interrupt
+        self.router = router or DeliveryRouter()  # tells a job's target it ended (cancelled in the queue)
 
     # --- submitting ---------------------------------------------------------------------------------
     async def submit(
@@ -210,12 +213,15 @@ class GenerationService:
             from storage import StaleJob
 
             try:
-                return await self.storage.jobs.finish(
+                job = await self.storage.jobs.finish(
                     job.id, JobState.CANCELLED, now=self.clock(), ledger="refunded", expect=[JobState.QUEUED],
                     error="Cancelled.",
                 )  # fmt: skip
             except StaleJob:
                 pass  # the worker took it meanwhile: fall through to a cancel request
+            else:  # it never reached the worker, so the notice (the worker's words) comes from here
+                await self.router.ended(job, CANCELLED_NOTICE)
+                return job
         # next_attempt_at cleared: a job parked by a retry wait is picked up (and cancelled) right away
         job = await self.storage.jobs.update(job.id, cancel_requested=True, next_attempt_at=None)
         self.interrupt(job.id)
@@ -250,19 +256,15 @@ class GenerationService:
 
     async def servable_result(self, job_id: int) -> Path | None:
         """The result file of a job once it is final (what the file server may serve), else None."""
-        job = await self.storage.jobs.get(job_id)
-        if job is None or job.state not in (JobState.DELIVERING, JobState.DONE) or not job.result_path:
-            return None
-        return Path(job.result_path)
+        return await servable_result(self.storage, job_id)
 
     async def recent(self, limit: int = 20) -> list[Job]:
         """Everyone's recent jobs (CLI)."""
         return await self.storage.jobs.search(limit=limit)
 
-    async def note_delivery(self, job_id: int, **fields: Any) -> Job:
-        """Merge ``fields`` into a job's delivery dict (a chat target records its status message, say)."""
-        job = await self.get(job_id)
-        return await self.storage.jobs.update(job_id, delivery={**job.delivery, **fields})
+    async def save_delivery(self, job_id: int, delivery: dict[str, Any]) -> Job:
+        """Store a job's delivery record (its target's JSON, e.g. a chat target's status message id)."""
+        return await self.storage.jobs.update(job_id, delivery=delivery)
 
     async def _owned(self, job_id: int, who: Requester, *, allow_admin: bool) -> Job:
         job = await self.get(job_id)
@@ -271,10 +273,18 @@ class GenerationService:
         return job
 
 
+async def servable_result(storage: Storage, job_id: int) -> Path | None:
+    """The result file of a job once it is final (what the file server may serve), else None."""
+    job = await storage.jobs.get(job_id)
+    if job is None or job.state not in (JobState.DELIVERING, JobState.DONE) or not job.result_path:
+        return None
+    return Path(job.result_path)
+
+
 def _finished_word(state: JobState) -> str:
     return {JobState.DONE: "finished", JobState.FAILED: "failed", JobState.CANCELLED: "been cancelled"}.get(
         state, "finished"
     )
 
 
-__all__ = ["GenerationService", "InvalidOption", "Requester", "Submitted"]
+__all__ = ["GenerationService", "Requester", "Submitted", "servable_result"]

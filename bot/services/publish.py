@@ -199,6 +199,6 @@ def state_label(job: Job, queue_position: int = 0) -> str:
 
 
 __all__ = [
-    "DEFAULT_UPLOAD_LIMIT", "DeliveryPlan", "Job", "JobState", "LinkMaker", "Offer", "Publisher", "Rung",
+    "DEFAULT_UPLOAD_LIMIT", "DeliveryPlan", "LinkMaker", "Offer", "Publisher", "Rung",
     "describe_size", "state_label",
 ]  # fmt: skip

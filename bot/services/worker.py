@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.delivery import DeliveryRouter, Progress
+from bot.delivery import CANCELLED_NOTICE, DeliveryRouter, Progress
 from bot.errors import ProviderError, VideobotError
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
@@ -233,7 +233,7 @@ class Worker:
             job.id, JobState.CANCELLED, now=self.ctx.clock(), ledger="refunded", error="Cancelled."
         )
         runner.job = job
-        await self._tell_failed(job, "Cancelled; your quota was refunded.")
+        await self.ctx.router.ended(job, CANCELLED_NOTICE)
 
     async def _fail(self, runner: JobRunner, exc: VideobotError) -> None:
         job = runner.job
@@ -247,13 +247,7 @@ class Worker:
             error=message, error_detail=exc.detail[:2000],
         )  # fmt: skip
         runner.job = job
-        await self._tell_failed(job, message)
-
-    async def _tell_failed(self, job: Job, message: str) -> None:
-        try:
-            await self.ctx.router.target_for(job).failed(job, message)
-        except Exception:
-            log.warning("job %s: failure notice not delivered", job.id, exc_info=True)
+        await self.ctx.router.ended(job, message)
 
     # --- for the CLI and tests -----------------------------------------------------------------------------
     async def wait_for(self, job_id: int, *, timeout: float, on_update: Callable[[Job], None] | None = None) -> Job:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
-from bot.edge.delivery import token_alive
+from bot.edge.record import DiscordRecord
 from emulators.discord import CommandNotPermitted
 from tests.discord.conftest import is_mp4, mp4_of, wait_result
 
@@ -29,11 +30,11 @@ async def test_after_the_token_dies_the_result_is_a_channel_reply(emu, launch):
 
 def test_tokens_are_retired_a_minute_early():
     now = time.time()
-    alive = {"token": "t", "application_id": 1, "token_expires_at": now + 600}
-    assert token_alive(alive, now)
-    assert not token_alive({**alive, "token_expires_at": now + 30}, now)
-    assert not token_alive({**alive, "token_expires_at": 0}, now)
-    assert not token_alive({"kind": "discord", "channel_id": 5}, now)  # a reaction job has no token
+    alive = DiscordRecord(channel_id=5, user_id=1, token="t", application_id=1, token_expires_at=now + 600)
+    assert alive.token_alive(now)
+    assert not replace(alive, token_expires_at=now + 30).token_alive(now)
+    assert not alive.token_dead().token_alive(now)
+    assert not DiscordRecord.from_json({"kind": "discord", "channel_id": 5}).token_alive(now)  # a reaction job
 
 
 async def test_admin_commands_need_manage_server_twice(emu, launch):

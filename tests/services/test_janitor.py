@@ -136,4 +136,4 @@ async def test_the_bot_cleans_up_when_it_starts(launch, bot_settings):  # noqa: 
     async with asyncio.timeout(10):
         while stale.exists():
             await asyncio.sleep(0.05)
-    assert bot.janitor is not None
+    assert bot.app.janitor is not None
