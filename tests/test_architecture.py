@@ -1,24 +1,30 @@
-"""The layering rules, checked from the source: cogs → bot → storage/providers/media, never back."""
+"""The layering rules, checked from the source: cogs → bot.edge → bot.services → storage/providers/media,
+never back; discord only at the edge; the emulators stand on their own."""
 
 import ast
+import graphlib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# modules of the core that must never import discord (bot/edge is the Discord edge, bot/cli.py
-# imports it lazily for `videobot run`)
-DISCORD_FREE = [
-    "storage",
-    "bot/services",
-    "bot/providers",
-    "bot/media",
-    "bot/app.py",
-    "bot/delivery.py",
-    "bot/errors.py",
-    "bot/settings.py",
-    "bot/prompt.py",
+PRODUCT = ("bot", "cogs", "storage")
+# the only product code that may import discord: the Discord edge and the extensions (bot/cli.py
+# reaches the edge by importing bot.edge.client lazily, for `videobot run`)
+DISCORD_ALLOWED = ("bot/edge", "cogs")
+# The package import graph, top to bottom: a package may import only from the layers below its own.
+# Every package of the product must appear here (a new one: put it where it belongs).
+LAYERS = [
+    {"bot.cli", "cogs"},  # the entry point and the extensions
+    {"bot.edge"},  # the Discord edge
+    {"bot.app"},  # the composition root
+    {"bot.services", "bot.fileserver"},
+    {"bot.delivery", "bot.providers"},
+    {"bot.media", "storage"},
+    {"bot.prompt", "bot.settings"},
+    {"bot.errors"},
 ]
+RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -40,9 +46,76 @@ def python_files(*parts: str) -> list[Path]:
     return files
 
 
-@pytest.mark.parametrize("path", python_files(*DISCORD_FREE), ids=lambda p: str(p.relative_to(ROOT)))
-def test_core_does_not_import_discord_or_cogs(path):
-    assert not imports_of(path) & {"discord", "cogs"}
+def module_of(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def full_imports_of(path: Path) -> set[str]:
+    """Every module ``path`` imports (relative imports resolved; TYPE_CHECKING ones too)."""
+    module = module_of(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            names.add(".".join([*base, *([node.module] if node.module else [])]))
+    return names
+
+
+def package_of(module: str) -> str | None:
+    """The graph node a module belongs to: bot.<package or module>, cogs, storage, emulators; else None."""
+    top, _, rest = module.partition(".")
+    if top == "bot":
+        return f"bot.{rest.split('.')[0]}" if rest else "bot"
+    return top if top in ("cogs", "storage", "emulators") else None
+
+
+def package_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in python_files(*PRODUCT, "emulators"):
+        source = package_of(module_of(path))
+        if source is None:
+            continue
+        targets = {package_of(name) for name in full_imports_of(path)} - {None, source}
+        if targets:
+            graph.setdefault(source, set()).update(t for t in targets if t is not None)
+    return graph
+
+
+@pytest.mark.parametrize("path", python_files(*PRODUCT), ids=lambda p: str(p.relative_to(ROOT)))
+def test_discord_is_imported_only_at_the_edge(path):
+    allowed = any(path.is_relative_to(ROOT / part) for part in DISCORD_ALLOWED)
+    assert allowed or "discord" not in imports_of(path)
+
+
+def test_the_package_graph_has_no_cycles():
+    graph = package_graph()
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        pytest.fail(f"import cycle between packages: {' → '.join(reversed(exc.args[1]))}")
+    assert {"bot.edge", "cogs", "bot.services", "bot.providers", "bot.media", "storage"} <= set(order)
+
+
+def test_imports_flow_down_the_layers():
+    graph = {source: targets for source, targets in package_graph().items() if source != "emulators"}
+    assert {"bot.edge", "bot.services"} <= graph["cogs"] and "bot.services" in graph["bot.edge"]
+    assert {"storage", "bot.providers", "bot.media"} <= graph["bot.services"]
+    unplaced = sorted(({*graph, *(t for targets in graph.values() for t in targets)}) - set(RANK))
+    assert not unplaced, f"place these packages in LAYERS: {unplaced}"
+    upward = [f"{a} → {b}" for a, targets in graph.items() for b in targets if RANK[b] <= RANK[a]]
+    assert not upward, f"imports against the layering: {upward}"
+
+
+def test_the_emulators_stand_on_their_own():
+    graph = package_graph()
+    product = sorted(t for t in graph.get("emulators", set()) if t.split(".")[0] in PRODUCT)
+    assert not product, f"the emulators import {product}"
+    users = sorted(source for source, targets in graph.items() if source != "emulators" and "emulators" in targets)
+    assert not users, f"product code imports the emulators: {users}"
 
 
 @pytest.mark.parametrize("path", python_files("storage"), ids=lambda p: str(p.relative_to(ROOT)))

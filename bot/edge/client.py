@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import pkgutil
 import signal
@@ -20,7 +21,6 @@ import discord
 import yarl
 from discord.ext import commands
 
-import cogs
 from bot.app import App
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
@@ -64,6 +64,16 @@ def token_of(settings: Settings) -> str:
     return token
 
 
+def extension_names(package: str = "cogs") -> list[str]:
+    """The extension modules (``cogs/*.py`` not starting with ``_``), found by name: the edge never imports
+    the cogs, they import it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.submodule_search_locations is None:
+        raise ConfigError(f"the {package!r} package is missing")
+    modules = pkgutil.iter_modules(spec.submodule_search_locations)
+    return [f"{package}.{m.name}" for m in sorted(modules, key=lambda m: m.name) if not m.name.startswith("_")]
+
+
 class VideoBot(commands.Bot):
     """The videobot Discord client: the App it is given, plus the Discord delivery target and the Starter."""
 
@@ -83,9 +93,8 @@ class VideoBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Register the delivery target, load cogs, sync commands, then start the App."""
         self.app.router.register(self.delivery)
-        for module in pkgutil.iter_modules(cogs.__path__):
-            if not module.name.startswith("_"):
-                await self.load_extension(f"cogs.{module.name}")
+        for name in extension_names():
+            await self.load_extension(name)
         self.add_dynamic_items(JobButton)
         await self.sync_commands()
         await self.app.start()  # the file server, the worker, the janitor (now, then hourly)
