@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
+import pytest
+from discord import Permissions
+
+from bot.edge.start import is_moderator
+from storage import JobState
 from tests.discord.conftest import job_id_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
@@ -86,3 +91,32 @@ async def test_buttons_work_after_a_restart(emu, launch, bot_settings):
     again = await wait_result(emu, after=first.id)
     assert job_id_of(again) != job_id_of(first)
     assert len(results(emu)) == 2
+
+
+def test_one_rule_says_who_is_a_moderator():
+    for name in ("manage_messages", "manage_guild", "administrator"):
+        assert is_moderator(Permissions(**{name: True}))
+    assert not is_moderator(Permissions(send_messages=True, add_reactions=True, attach_files=True))
+
+
+async def test_the_moderator_rule_is_the_same_for_buttons_reactions_and_cancel(emu, launch):
+    bot = await launch()
+    manager = emu.add_user("manager")  # Manage Server without Manage Messages: a moderator everywhere
+    emu.add_member(emu.guild, manager, permissions=["manage_guild"])
+    first = await make_result(emu, bot, "a paper boat in a gutter")
+    second = await make_result(emu, bot, "a paper plane over a roof")
+    await emu.add_reaction(manager, None, first, "❌")
+    await emu.wait_until(lambda: first.deleted, 10, "the reaction delete")
+    click = await emu.click_button(manager, second, f"videobot:delete:{job_id_of(second)}")
+    await emu.wait_until(lambda: second.deleted, 10, "the button delete")
+    assert "Deleted" in (await click.wait_response()).content
+
+    await bot.app.worker.stop()  # a queued job of alice's, cancelled by the manager
+    await (await emu.slash(emu.alice, "video", prompt="a paper crane on a desk", duration=1)).wait_ack()
+    async with asyncio.timeout(10):  # acknowledged first, submitted right after
+        while not (active := await bot.app.service.active_jobs(emu.alice.id)):
+            await asyncio.sleep(0.02)
+    queued = active[0][0]
+    cancel = await emu.slash(manager, "cancel", job=queued.id)
+    assert "cancelled" in (await cancel.wait_response()).content
+    assert (await bot.app.service.get(queued.id)).state is JobState.CANCELLED

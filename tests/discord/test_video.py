@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from bot.delivery import CANCELLED_NOTICE
 from tests.discord.conftest import is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
@@ -136,6 +137,7 @@ async def test_quota_jobs_history_and_cancel(emu, launch):
     answer = await cancel.wait_response()
     assert answer.ephemeral and "cancelled" in answer.content and "refunded" in answer.content
     await emu.wait_until(lambda: "cancelled" in status.embeds[0]["title"], 5, "the cancelled job's status")
+    assert status.embeds[0]["description"] == CANCELLED_NOTICE  # the worker's words for a running job too
 
     quota = await emu.slash(emu.alice, "quota")
     await quota.wait_ack()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.delivery import Progress, Receipt
+from bot.delivery import CANCELLED_NOTICE, Progress, Receipt
 from bot.errors import DeliveryError
 from bot.prompt import PromptSpec
 from bot.providers.base import TaskState
@@ -167,7 +167,7 @@ async def test_a_task_past_its_deadline_is_cancelled_and_refunded(make_app, prov
 
 async def test_cancel_while_running_stops_the_task_and_refunds(make_app, provider):
     provider.script = Script(never_finish=True)
-    app, _ = await make_app()
+    app, target = await make_app()
     job = await submit(app)
     await app.worker.start()
     for _ in range(200):
@@ -178,14 +178,19 @@ async def test_cancel_while_running_stops_the_task_and_refunds(make_app, provide
     final = await app.worker.wait_for(job.id, timeout=30)
     assert final.state is JobState.CANCELLED and provider.calls["cancel"] == 1
     assert await app.storage.quota.ledger_state(job.id) == "refunded"
+    async with asyncio.timeout(10):  # the notice follows the final row
+        while not target.failures:
+            await asyncio.sleep(0.01)
+    assert target.failures == [(job.id, CANCELLED_NOTICE)]  # the same words as a cancel in the queue
 
 
 async def test_cancel_while_queued_refunds_at_once(make_app, provider):
-    app, _ = await make_app()
+    app, target = await make_app()
     job = await submit(app)
     cancelled = await app.service.cancel(WHO, job.id)
     assert cancelled.state is JobState.CANCELLED
     assert await app.storage.quota.ledger_state(job.id) == "refunded"
+    assert target.failures == [(job.id, CANCELLED_NOTICE)]  # the service told the target, as the worker does
 
 
 async def test_a_refused_create_waits_and_is_sent_again_only_then(make_app, provider):
