@@ -106,9 +106,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _cleanup(app: App) -> int:
     """One janitor pass (the bot also runs one at start and hourly)."""
-    from bot.services.janitor import Janitor
-
-    report = await Janitor(app.storage, app.settings).run()
+    report = await app.janitor.run()
     freed, left = report.freed_bytes / 1_048_576, report.remaining_bytes / 1_048_576
     print(f"deleted {report.deleted_files} file(s), {freed:.1f} MiB; "
           f"{report.cache_rows_dropped} cache row(s) dropped; {left:.1f} MiB of media left")  # fmt: skip
