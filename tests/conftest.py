@@ -66,8 +66,8 @@ PG_DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def with_search_path(url: str, schema: str) -> str:
-    """``url`` with ``search_path`` set (asyncpg passes unknown query parameters on as server settings)."""
-    return f"{url}{'&' if '?' in url else '?'}search_path={schema}"
+    """``url`` with ``search_path`` (and ``application_name``) set: asyncpg passes them on as server settings."""
+    return f"{url}{'&' if '?' in url else '?'}search_path={schema}&application_name={schema}"
 
 
 async def _pg_execute(url: str, sql: str) -> None:
@@ -102,7 +102,9 @@ def pg_url(pg_server):
     schema = f"t_{secrets.token_hex(6)}"
     asyncio.run(_pg_execute(pg_server, f'CREATE SCHEMA "{schema}"'))
     yield with_search_path(pg_server, schema)
-    asyncio.run(_pg_execute(pg_server, f'DROP SCHEMA "{schema}" CASCADE'))
+    # connections a test left open (a killed process's, an app not closed yet) must not block the drop
+    ended = f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
+    asyncio.run(_pg_execute(pg_server, f'{ended}; DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
