@@ -92,6 +92,11 @@ def insert_table(sql: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def has_returning(sql: str) -> bool:
+    """Whether the statement returns rows through a RETURNING clause."""
+    return bool(_RETURNING.search(sql))
+
+
 def marks(values: Sequence[Any]) -> str:
     """``?,?,?`` for an ``IN (…)`` list."""
     return ",".join("?" * len(values))

@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from storage._sql import Conn, Row, insert_table, to_postgres
+from storage._sql import Conn, Row, has_returning, insert_table, to_postgres
 from storage._storage import SqlStorage
 from storage.base import StorageError
 
@@ -97,9 +97,9 @@ class PgConn:
         returning_id = table in self._identity_tables
         if returning_id:
             text += " RETURNING id"
-        head = text.lstrip()[:6].upper()
+        head = text.split(None, 1)[0].upper() if text.strip() else ""
         try:
-            if returning_id or head in ("SELECT", "WITH", "VALUES") or "RETURNING" in text.upper():
+            if returning_id or head in ("SELECT", "WITH", "VALUES") or has_returning(text):
                 rows = await self.raw.fetch(text, *params)
                 last = int(rows[-1]["id"]) if returning_id and rows else None
                 return PgCursor(rows, len(rows), last)
@@ -136,6 +136,9 @@ class PgDatabase:
             )
         self._identity_tables = frozenset(str(r[0]) for r in rows)
         self.channel = f"videobot_work:{self.schema}"
+        await self._listen()
+
+    async def _listen(self) -> None:
         self._listener = await asyncpg.connect(self.url)
         await self._listener.add_listener(self.channel, self._on_notify)
 
@@ -174,7 +177,14 @@ class PgDatabase:
             await raw.execute("SELECT pg_notify($1, '')", self.channel)
 
     async def wait(self, timeout: float) -> None:
-        """Until a NOTIFY arrives (or one arrived since the last wait) or ``timeout`` passes."""
+        """Until a NOTIFY arrives (or one arrived since the last wait) or ``timeout`` passes.
+
+        A listening connection lost (a server restart) is reopened here; until it is, this is a plain sleep
+        and the caller's own polling finds the work."""
+        if self._listener is None or self._listener.is_closed():
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
+                await self._listen()
+                self._work.set()  # notifications may have been missed while it was down
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._work.wait(), timeout)
         self._work.clear()

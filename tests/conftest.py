@@ -35,8 +35,11 @@ def sample_mp4(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def make_settings(tmp_path, monkeypatch):
-    """Settings on a temp data dir, with no provider keys from the environment and fast polling."""
+def make_settings(tmp_path, monkeypatch, request):
+    """Settings on a temp data dir, with no provider keys from the environment and fast polling.
+
+    With ``VIDEOBOT_TEST_BACKEND=postgresql`` the apps built from them use a PostgreSQL schema of the
+    test's own instead of SQLite (``VIDEOBOT_TEST_BACKEND=postgresql pytest tests/services``)."""
     for name in (
         "RUNWAYML_API_SECRET",
         "REPLICATE_API_TOKEN",
@@ -44,9 +47,13 @@ def make_settings(tmp_path, monkeypatch):
         "DISCORD_TOKEN",
         "VIDEOBOT_DEFAULT_MODEL",
         "VIDEOBOT_DAILY_SECONDS",
+        "VIDEOBOT_DATABASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    database = {}
+    if os.environ.get("VIDEOBOT_TEST_BACKEND") == "postgresql":
+        database["database_url"] = request.getfixturevalue("pg_url")
 
     def build(**overrides) -> Settings:
         values = {
@@ -54,6 +61,7 @@ def make_settings(tmp_path, monkeypatch):
             "poll_interval_seconds": 0.01,
             "poll_max_interval_seconds": 0.05,
             "retry_base_seconds": 0.01,
+            **database,
         }
         values.update(overrides)
         return Settings(**values)
