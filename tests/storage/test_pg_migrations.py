@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import pytest
@@ -87,7 +88,7 @@ async def test_a_pg_test_schema_is_private(pg_url, pg_server):
     await storage.close()
     conn = await asyncpg.connect(pg_server)
     try:
-        schema = pg_url.rsplit("search_path=", 1)[1]
+        schema = parse_qs(urlsplit(pg_url).query)["search_path"][0]
         assert await conn.fetchval("SELECT to_regclass($1)", f"{schema}.jobs") is not None
     finally:
         await conn.close()
