@@ -108,3 +108,19 @@ async def test_a_row_being_claimed_elsewhere_is_skipped_not_waited_for(pg_url):
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_method_with_the_default_transaction_is_atomic_across_storages(storages):
+    """What a new repository method gets by default: read-then-write never loses an update, on both backends."""
+    await storages[0].quota.set_limits(1, 1, user_daily_seconds=0, now=0)
+
+    async def increment(s):
+        async with s.db.transaction() as conn:
+            async with conn.execute("SELECT user_daily_seconds FROM quota_limits WHERE guild_id = 1") as cur:
+                value = (await cur.fetchone())[0]
+            await asyncio.sleep(0)  # let the others run: without the lock they would read the same value
+            await conn.execute("UPDATE quota_limits SET user_daily_seconds = ? WHERE guild_id = 1", (value + 1,))
+
+    await asyncio.gather(*(increment(s) for s in storages for _ in range(15)))
+    row = (await storages[1].quota.limits(1, 1))[0]
+    assert row.user_daily_seconds == 45
