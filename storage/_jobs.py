@@ -46,6 +46,8 @@ class SqliteJobs:
 
     async def create(self, new: NewJob, *, charge: Charge | None, now: float) -> Job:
         """Insert a job, reserving quota atomically when ``charge`` is given; wake idle workers."""
+        # What the checks read decides the locks (storage/_sql.py): a new check over other rows (e.g. a
+        # budget shared by every user) must add its own lock name here, or it races on PostgreSQL.
         locks: list[str] = []
         if charge is not None:
             locks.append(f"user:{new.owner_id}")
