@@ -28,7 +28,7 @@ from bot.services.publish import Publisher
 from bot.services.quota import QuotaService
 from bot.services.worker import Worker
 from bot.settings import Settings
-from storage import SqliteStorage, Storage
+from storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class App:
         # the database holds interaction tokens (valid 15 min) and prompts: only the bot's user may read it
         with contextlib.suppress(OSError):
             settings.data_dir.chmod(0o700)
-        storage = await SqliteStorage.open(settings.db_path)
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        storage = await open_storage(url, settings.db_path)  # PostgreSQL when VIDEOBOT_DATABASE_URL says so
         media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
         fileserver = FileServer(settings, resolve=partial(servable_result, storage))
         publish = fileserver.publish_input if fileserver.enabled and settings.public_base_url else None

@@ -1,5 +1,5 @@
 """The ``videobot`` command: ``run`` (the Discord bot), ``generate``, ``jobs``, ``quota``, ``models``,
-``cleanup``.
+``cleanup``, ``db`` (copy to PostgreSQL, check).
 
 ``generate`` goes through the same service, job table, quota check and media pipeline as the bot.
 """
@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import App
+from bot.dbcli import add_db_parser, run_db
 from bot.delivery import FileDelivery
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     work.add_argument("--timeout", type=float, default=3600.0)
 
     sub.add_parser("cleanup", help="delete media past VIDEOBOT_RETENTION_DAYS or over VIDEOBOT_MEDIA_DISK_CAP_MB")
+    add_db_parser(sub)
     return parser
 
 
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             from bot.edge.client import run_bot  # imports discord only for this command
 
             return run_bot(settings)
+        if args.command == "db":
+            return run_db(args, settings)
         return asyncio.run(_dispatch(args, settings))
     except VideobotError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     # --- core ---------------------------------------------------------------------------
     data_dir: Path = Path("./data")
+    # postgresql://user:pass@host/db (many processes); unset: SQLite in data_dir.  Secret: it may hold a password.
+    database_url: SecretStr | None = None
     default_model: str | None = None
     daily_seconds: int = Field(60, ge=0, le=86_400)
     guild_daily_budget: int | None = Field(None, ge=0, le=10_000_000)
@@ -78,6 +80,15 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://", "sqlite:///")
+        ):
+            raise ValueError("must start with postgresql:// (or sqlite:/// for a SQLite file)")
+        return value or None
 
     @field_validator("log_level")
     @classmethod

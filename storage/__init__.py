@@ -1,10 +1,36 @@
 """Persistence: the only package with SQL.  The core depends on :class:`storage.base.Storage`."""
 
+from pathlib import Path
+
+from storage._storage import SqlStorage
 from storage.base import QuotaRefused, StaleJob, Storage, StorageError
-from storage.models import ACTIVE_STATES, Charge, Job, JobState, LedgerState, NewJob, QuotaLimits, Usage
+from storage.models import ACTIVE_STATES, Caps, Charge, Job, JobState, LedgerState, NewJob, QuotaLimits, Usage
 from storage.sqlite import SqliteStorage, open_database
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` → the file's path."""
+    if not url.startswith("sqlite:///"):
+        raise StorageError(f"not a sqlite:/// URL: {url!r}")
+    return Path(url.removeprefix("sqlite:///"))
+
+
+async def open_storage(url: str | None, path: Path | None = None) -> SqlStorage:
+    """The backend ``url`` names (``postgresql://…`` or ``sqlite:///…``); none: SQLite at ``path``.  Migrated."""
+    if url and url.startswith(POSTGRES_SCHEMES):
+        from storage.postgres import PostgresStorage  # asyncpg is imported only when asked for
+
+        return await PostgresStorage.open(url)
+    if url:
+        return await SqliteStorage.open(sqlite_path(url))
+    if path is None:
+        raise StorageError("open_storage needs a URL or a SQLite path")
+    return await SqliteStorage.open(path)
+
+
 __all__ = [
-    "ACTIVE_STATES", "Charge", "Job", "JobState", "LedgerState", "NewJob", "QuotaLimits", "QuotaRefused",
-    "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage", "open_database",
+    "ACTIVE_STATES", "Caps", "Charge", "Job", "JobState", "LedgerState", "NewJob", "QuotaLimits", "QuotaRefused",
+    "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage", "open_database", "open_storage",
 ]  # fmt: skip

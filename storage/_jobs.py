@@ -1,4 +1,4 @@
-"""SQLite job repository (the only SQL about jobs)."""
+"""The job repository (the only SQL about jobs), shared by both backends through :mod:`storage._sql`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-import aiosqlite
-
+from storage._sql import Conn, SqlDatabase, marks
 from storage.base import QuotaRefused, StaleJob, StorageError
-from storage.models import JSON_COLUMNS, Charge, Job, JobState, LedgerState, NewJob, Usage, job_from_row
-from storage.sqlite import Database
+from storage.models import JSON_COLUMNS, Caps, Charge, Job, JobState, LedgerState, NewJob, Usage, job_from_row
 
 _UNFINISHED = tuple(s.value for s in JobState if not s.finished)
 _COLUMNS = {
@@ -22,11 +20,14 @@ _COLUMNS = {
 }  # fmt: skip
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ",".join("?" * len(values))
+_marks = marks
+_CLAIMABLE = (
+    f"state IN ({_marks(_UNFINISHED)}) AND"
+    " (lease_owner IS NULL OR lease_owner = ? OR lease_expires IS NULL OR lease_expires < ?)"
+)
 
 
-async def usage_in(conn: aiosqlite.Connection, column: str, value: int, since: float) -> Usage:
+async def usage_in(conn: Conn, column: str, value: int, since: float) -> Usage:
     """Reserved + committed seconds for ``column`` (user_id or guild_id) since ``since``."""
     sql = (
         f"SELECT created_at, seconds FROM quota_ledger WHERE {column} = ? AND state != ? "
@@ -38,14 +39,21 @@ async def usage_in(conn: aiosqlite.Connection, column: str, value: int, since: f
 
 
 class SqliteJobs:
-    """Jobs in SQLite."""
+    """Jobs (the name is historical: the same SQL runs on SQLite and PostgreSQL)."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def create(self, new: NewJob, *, charge: Charge | None, now: float) -> Job:
-        """Insert a job, reserving quota atomically when ``charge`` is given."""
-        async with self.db.transaction() as conn:
+        """Insert a job, reserving quota atomically when ``charge`` is given; wake idle workers."""
+        # What the checks read decides the locks (storage/_sql.py): a new check over other rows (e.g. a
+        # budget shared by every user) must add its own lock name here, or it races on PostgreSQL.
+        locks: list[str] = []
+        if charge is not None:
+            locks.append(f"user:{new.owner_id}")
+            if charge.guild_budget is not None and new.guild_id is not None:
+                locks.append(f"guild:{new.guild_id}")
+        async with self.db.transaction(locks) as conn:
             if charge is not None:
                 await self._check_charge(conn, new, charge)
             cur = await conn.execute(
@@ -69,9 +77,10 @@ class SqliteJobs:
                     (job_id, new.owner_id, new.guild_id, charge.seconds, LedgerState.RESERVED.value, now),
                 )
             row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
+            await self.db.notify(conn)
         return job_from_row(row)
 
-    async def _check_charge(self, conn: aiosqlite.Connection, new: NewJob, charge: Charge) -> None:
+    async def _check_charge(self, conn: Conn, new: NewJob, charge: Charge) -> None:
         if charge.max_queued is not None:
             sql = f"SELECT COUNT(*) FROM jobs WHERE owner_id = ? AND state IN ({_marks(_UNFINISHED)})"
             async with conn.execute(sql, (new.owner_id, *_UNFINISHED)) as cur:
@@ -94,12 +103,12 @@ class SqliteJobs:
 
     async def update(self, job_id: int, *, expect: Sequence[JobState] | None = None, **fields: Any) -> Job:
         """Set fields; with ``expect``, only when the job is in one of those states."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(locks=[]) as conn:
             return await self._update(conn, job_id, expect, fields)
 
     async def _update(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         job_id: int,
         expect: Sequence[JobState] | None,
         fields: dict[str, Any],
@@ -147,7 +156,7 @@ class SqliteJobs:
         """Final state + settle the reservation, in one transaction.  Settling is idempotent."""
         if not state.finished:
             raise StorageError(f"{state} is not a final state")
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(locks=[]) as conn:
             job = await self._update(
                 conn, job_id, expect, {"state": state, "finished_at": now, "lease_owner": None, **fields}
             )
@@ -156,6 +165,7 @@ class SqliteJobs:
                     "UPDATE quota_ledger SET state = ?, settled_at = ? WHERE job_id = ? AND state = ?",
                     (LedgerState(ledger).value, now, job_id, LedgerState.RESERVED.value),
                 )
+            await self.db.notify(conn)  # a running slot is free
             return job
 
     async def search(
@@ -167,7 +177,7 @@ class SqliteJobs:
         newest_first: bool = True,
     ) -> list[Job]:
         """Jobs by owner and states."""
-        where: list[str] = ["1"]
+        where: list[str] = ["1 = 1"]
         params: list[Any] = []
         if owner_id is not None:
             where.append("owner_id = ?")
@@ -179,23 +189,59 @@ class SqliteJobs:
         sql = f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ?"
         return [job_from_row(r) for r in await self.db.fetchall(sql, (*params, limit))]
 
-    async def claim(self, job_id: int, *, worker_id: str, now: float, lease_seconds: float) -> Job | None:
-        """Take the lease when free, expired, or already ours."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET lease_owner = ?, lease_expires = ?, updated_at = ? WHERE id = ? AND"
-                f" state IN ({_marks(_UNFINISHED)}) AND"
-                " (lease_owner IS NULL OR lease_owner = ? OR lease_expires IS NULL OR lease_expires < ?)",
-                (worker_id, now + lease_seconds, now, job_id, *_UNFINISHED, worker_id, now),
-            )
-            if cur.rowcount == 0:
+    async def claim(
+        self, job_id: int, *, worker_id: str, now: float, lease_seconds: float, caps: Caps | None = None
+    ) -> Job | None:
+        """Take the lease when free, expired, or already ours; with ``caps``, a QUEUED job only if a slot is free.
+
+        The row is locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL: a worker never waits for a row
+        another is claiming, it skips it.  The caps count leased unfinished jobs in the database, so they
+        hold across every process; the user's and the provider's advisory locks make check-and-claim atomic.
+        """
+        locks: list[str] = []
+        if caps is not None:
+            known = await self.get(job_id)  # owner and model never change: safe to read before locking
+            if known is None:
                 return None
+            locks = [f"user:{known.owner_id}", f"provider:{known.provider}"]
+        async with self.db.transaction(locks) as conn:
+            sql = f"SELECT * FROM jobs WHERE id = ? AND {_CLAIMABLE}{self.db.skip_locked}"
+            row = await (await conn.execute(sql, (job_id, *_UNFINISHED, worker_id, now))).fetchone()
+            if row is None:
+                return None
+            job = job_from_row(row)
+            if caps is not None and job.state is JobState.QUEUED and not await self._slot_free(conn, job, caps, now):
+                return None
+            await conn.execute(
+                "UPDATE jobs SET lease_owner = ?, lease_expires = ?, updated_at = ? WHERE id = ?",
+                (worker_id, now + lease_seconds, now, job_id),
+            )
             row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
         return job_from_row(row)
 
+    async def _slot_free(self, conn: Conn, job: Job, caps: Caps, now: float) -> bool:
+        """Whether fewer than the caps' leased unfinished jobs are running for this user / provider / overall."""
+        live = (
+            f"SELECT COUNT(*) FROM jobs WHERE id != ? AND state IN ({_marks(_UNFINISHED)})"
+            " AND lease_owner IS NOT NULL AND lease_expires >= ?"
+        )
+        checks: list[tuple[str, tuple[Any, ...], int | None]] = [
+            (" AND owner_id = ?", (job.owner_id,), caps.per_user),
+            (" AND model LIKE ?", (f"{job.provider}:%",), caps.per_provider),
+            ("", (), caps.total),
+        ]
+        for extra, params, limit in checks:
+            if limit is None:
+                continue
+            async with conn.execute(live + extra, (job.id, *_UNFINISHED, now, *params)) as cur:
+                row = await cur.fetchone()
+            if row is not None and int(row[0]) >= limit:
+                return False
+        return True
+
     async def renew_leases(self, worker_id: str, *, now: float, lease_seconds: float) -> None:
         """Extend this worker's leases."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(locks=[]) as conn:
             await conn.execute(
                 f"UPDATE jobs SET lease_expires = ? WHERE lease_owner = ? AND state IN ({_marks(_UNFINISHED)})",
                 (now + lease_seconds, worker_id, *_UNFINISHED),

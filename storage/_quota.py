@@ -1,19 +1,19 @@
-"""SQLite quota and cache repositories (the only SQL about quotas and cached results)."""
+"""Quota and cache repositories (the only SQL about quotas and cached results), shared by both backends."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from storage._jobs import usage_in
+from storage._sql import SqlDatabase
 from storage.base import StorageError
 from storage.models import CacheEntry, QuotaLimits, Usage
-from storage.sqlite import Database
 
 
 class SqliteQuota:
     """Quota usage, admin limits, ledger state."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def usage(self, *, user_id: int | None = None, guild_id: int | None = None, since: float) -> Usage:
@@ -21,7 +21,7 @@ class SqliteQuota:
         if (user_id is None) == (guild_id is None):
             raise StorageError("usage() takes exactly one of user_id and guild_id")
         column, value = ("user_id", user_id) if user_id is not None else ("guild_id", guild_id)
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(locks=[]) as conn:
             return await usage_in(conn, column, int(value or 0), since)
 
     async def limits(self, guild_id: int | None, user_id: int | None) -> list[QuotaLimits]:
@@ -52,7 +52,7 @@ class SqliteQuota:
     ) -> QuotaLimits:
         """Upsert an override row; ``...`` keeps a field, None clears it."""
         g, u = guild_id or 0, user_id or 0
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(locks=[]) as conn:
             await conn.execute(
                 "INSERT INTO quota_limits (guild_id, user_id, updated_at) VALUES (?,?,?)"
                 " ON CONFLICT (guild_id, user_id) DO NOTHING",
@@ -86,7 +86,7 @@ class SqliteQuota:
 class SqliteCache:
     """Results by request fingerprint."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def get(self, fingerprint: str) -> CacheEntry | None:
@@ -99,7 +99,7 @@ class SqliteCache:
 
     async def put(self, fingerprint: str, job_id: int, result_path: str, *, now: float) -> None:
         """Remember (or replace) a result."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(locks=[]) as conn:
             await conn.execute(
                 "INSERT INTO result_cache (fingerprint, job_id, result_path, created_at) VALUES (?,?,?,?)"
                 " ON CONFLICT (fingerprint) DO UPDATE SET job_id = excluded.job_id,"
@@ -109,7 +109,7 @@ class SqliteCache:
 
     async def drop(self, fingerprint: str) -> None:
         """Forget a result."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(locks=[]) as conn:
             await conn.execute("DELETE FROM result_cache WHERE fingerprint = ?", (fingerprint,))
 
     async def entries(self, *, limit: int = 100_000) -> list[CacheEntry]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from storage.models import CacheEntry, Charge, Job, JobState, NewJob, QuotaLimits, Usage
+from storage.models import CacheEntry, Caps, Charge, Job, JobState, NewJob, QuotaLimits, Usage
 
 
 class StorageError(Exception):
@@ -57,8 +57,13 @@ class JobRepository(Protocol):
         """Jobs filtered by owner and states."""
         ...
 
-    async def claim(self, job_id: int, *, worker_id: str, now: float, lease_seconds: float) -> Job | None:
-        """Take the job's lease if it is free, expired or already ours; None if another worker holds it."""
+    async def claim(
+        self, job_id: int, *, worker_id: str, now: float, lease_seconds: float, caps: Caps | None = None
+    ) -> Job | None:
+        """Take the job's lease if it is free, expired or already ours; None if another worker holds it.
+
+        With ``caps``, a QUEUED job is claimed only while the owner's / provider's / overall running jobs
+        (leased and unfinished, in every process) are under them, checked in the same transaction."""
         ...
 
     async def renew_leases(self, worker_id: str, *, now: float, lease_seconds: float) -> None:
@@ -155,6 +160,22 @@ class Storage(Protocol):
     @property
     def cache(self) -> CacheRepository:
         """Cached results."""
+        ...
+
+    async def wait_for_work(self, timeout: float) -> None:
+        """Return when a job was created or finished (in any process on PostgreSQL), or after ``timeout``."""
+        ...
+
+    async def notify_work(self) -> None:
+        """Wake every idle worker waiting in :meth:`wait_for_work`."""
+        ...
+
+    async def hold_worker_id(self, worker_id: str) -> bool:
+        """Take a worker id for this process's lifetime; False when another live process holds it."""
+        ...
+
+    async def release_worker_id(self, worker_id: str) -> None:
+        """Give a worker id back."""
         ...
 
     async def close(self) -> None:

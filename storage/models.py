@@ -167,3 +167,12 @@ class CacheEntry:
     job_id: int
     result_path: str
     created_at: float
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Running-job caps a claim checks for a QUEUED job, counted over every process (leased unfinished jobs)."""
+
+    per_user: int | None = None  # the job owner's running jobs
+    per_provider: int | None = None  # running jobs on the job's provider (the part of ``model`` before ':')
+    total: int | None = None  # running jobs overall

@@ -1,18 +1,22 @@
-"""The SQLite backend: one aiosqlite connection in WAL mode, numbered migrations, repositories.
+"""The SQLite backend: one aiosqlite connection in WAL mode, numbered migrations, the shared repositories.
 
 Migrations are the ``migrations/NNNN_name.sql`` files, applied in order, each in its own
 transaction, tracked with ``PRAGMA user_version``.  Every write goes through
 :meth:`Database.transaction`, which takes ``BEGIN IMMEDIATE`` (SQLite's write lock, so a second
 process on the same file waits instead of racing) under an asyncio lock (so two coroutines never
-interleave statements on the shared connection).
+interleave statements on the shared connection), whatever ``locks`` :mod:`storage._sql` asks for.
+Waking idle workers is an in-process event; the worker id lock is a file lock next to the database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -20,6 +24,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage._storage import SqlStorage
 from storage.base import StorageError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -42,14 +47,19 @@ def migrations() -> list[tuple[int, str, str]]:
 class Database:
     """Owns the connection; use :func:`open_database`."""
 
+    dialect = "sqlite"
+    skip_locked = ""
+
     def __init__(self, conn: aiosqlite.Connection, path: Path):
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._work = asyncio.Event()
+        self._held: dict[str, int] = {}  # worker id → fd of its lock file
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error)."""
+    async def transaction(self, locks: Sequence[str] | None = None) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error), whatever ``locks`` says."""
         async with self._lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -91,8 +101,43 @@ class Database:
             current = version
         return current
 
+    async def notify(self, conn: aiosqlite.Connection) -> None:
+        """Wake this process's idle worker (other processes on the file poll)."""
+        self._work.set()
+
+    async def notify_now(self) -> None:
+        """Same as :meth:`notify`, outside a transaction."""
+        self._work.set()
+
+    async def wait(self, timeout: float) -> None:
+        """Until :meth:`notify` is called (or was since the last wait) or ``timeout`` passes."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._work.wait(), timeout)
+        self._work.clear()
+
+    async def hold(self, name: str) -> bool:
+        """An exclusive, non-blocking OS lock on ``.{name}.lock`` next to the database (dies with the process)."""
+        if name in self._held:
+            return True
+        fd = os.open(self.path.parent / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._held[name] = fd
+        return True
+
+    async def release(self, name: str) -> None:
+        """Give back a lock taken by :meth:`hold`."""
+        fd = self._held.pop(name, None)
+        if fd is not None:
+            os.close(fd)
+
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection and give back held locks."""
+        for name in list(self._held):
+            await self.release(name)
         await self.conn.close()
 
 
@@ -121,23 +166,19 @@ async def open_database(path: Path, *, migrate: bool = True) -> Database:
     return db
 
 
-class SqliteStorage:
+class SqliteStorage(SqlStorage):
     """The :class:`storage.base.Storage` implementation over one SQLite file."""
 
-    def __init__(self, db: Database):
-        from storage._jobs import SqliteJobs
-        from storage._quota import SqliteCache, SqliteQuota
+    db: Database
 
-        self.db = db
-        self.jobs = SqliteJobs(db)
-        self.quota = SqliteQuota(db)
-        self.cache = SqliteCache(db)
+    def __init__(self, db: Database):
+        super().__init__(db)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStorage:
         """Open and migrate the database at ``path``."""
         return cls(await open_database(path))
 
-    async def close(self) -> None:
-        """Close the database."""
-        await self.db.close()
+    async def schema_version(self) -> int:
+        """The schema version."""
+        return await self.db.user_version()

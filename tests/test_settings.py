@@ -46,3 +46,12 @@ def test_env_file_is_read(monkeypatch, tmp_path):
     (tmp_path / ".env").write_text("VIDEOBOT_DAILY_SECONDS=120\nVIDEOBOT_GUILD_IDS=1,2\n")
     s = load_settings()
     assert s.daily_seconds == 120 and s.guild_ids == [1, 2]
+
+
+def test_database_url_must_name_a_backend(monkeypatch):
+    monkeypatch.setenv("VIDEOBOT_DATABASE_URL", "mysql://db/videobot")
+    with pytest.raises(ConfigError, match=r"VIDEOBOT_DATABASE_URL: .*must start with postgresql://"):
+        load_settings()
+    monkeypatch.setenv("VIDEOBOT_DATABASE_URL", "postgresql://bot:hunter2@db/videobot")
+    settings = load_settings()
+    assert settings.database_url is not None and "hunter2" not in repr(settings)

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bot.delivery import CANCELLED_NOTICE, DeliveryRouter, Progress
@@ -30,18 +28,6 @@ from bot.settings import Settings
 from storage import Job, JobState, StaleJob, Storage
 
 log = logging.getLogger(__name__)
-
-
-def hold_lock(path: Path) -> int | None:
-    """An exclusive, non-blocking lock on ``path`` (its fd), or None when another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
 
 
 LEASE_SECONDS = 60.0
@@ -64,7 +50,7 @@ class Worker:
         self.ctx = Context(storage, registry, media, settings, router, clock)
         self.settings = settings
         self.worker_id = settings.worker_id
-        self._lock: int | None = None  # fd holding the worker id's lock file
+        self._held = False  # whether storage holds settings.worker_id for us
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._runners: dict[int, JobRunner] = {}
         self._owners: dict[int, tuple[int, str]] = {}
@@ -88,20 +74,21 @@ class Worker:
     async def start(self) -> None:
         """Start the dispatch loop (jobs left by a previous run are resumed by it)."""
         if self._loop is None:
-            self._take_identity()
+            await self._take_identity()
             self._loop = asyncio.create_task(self._run_loop(), name="videobot-worker")
 
-    def _take_identity(self) -> None:
-        """Hold an OS lock on our worker id while running.
+    async def _take_identity(self) -> None:
+        """Hold our worker id in storage while running (SQLite: a lock file; PostgreSQL: an advisory lock).
 
         A restarted process takes the same id back at once (the dead one's lock died with it) and so
-        resumes its jobs without waiting for their leases to expire.  A second live process on the same
-        data dir finds the id taken and runs under an id of its own, so the two never both claim a job.
+        resumes its jobs without waiting for their leases to expire.  A second live process (on the same
+        data dir, or on PostgreSQL on any machine) finds the id taken and runs under an id of its own, so
+        the two never both claim a job.
         """
-        if self._lock is not None:
+        if self._held:
             return
-        self._lock = hold_lock(self.settings.data_dir / f".worker-{self.settings.worker_id}.lock")
-        if self._lock is None:
+        self._held = await self.ctx.storage.hold_worker_id(self.settings.worker_id)
+        if not self._held:
             self.worker_id = f"{self.settings.worker_id}-{os.getpid()}-{secrets.token_hex(2)}"
             log.warning("worker id %r is in use by another process; running as %r",
                         self.settings.worker_id, self.worker_id)  # fmt: skip
@@ -115,9 +102,10 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._loop = None
-        if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
+        if self._held:
+            self._held = False
+            with contextlib.suppress(Exception):
+                await self.ctx.storage.release_worker_id(self.settings.worker_id)
 
     @property
     def running(self) -> int:

@@ -1,4 +1,4 @@
-"""Quota arithmetic, limits, refusals and races, on a real SQLite file."""
+"""Quota arithmetic, limits, refusals and races, on both backends (real SQLite file, real PostgreSQL schema)."""
 
 import asyncio
 import subprocess
@@ -20,13 +20,6 @@ class Clock:
 
     def __call__(self):
         return self.now
-
-
-@pytest.fixture
-async def storage(tmp_path):
-    s = await SqliteStorage.open(tmp_path / "q.db")
-    yield s
-    await s.close()
 
 
 @pytest.fixture

@@ -297,16 +297,18 @@ async def test_cancel_reaches_a_job_parked_for_a_retry(make_app, provider):
     assert await app.storage.quota.ledger_state(job.id) == "refunded"
 
 
-async def test_two_processes_on_one_data_dir_never_share_a_worker_id(make_app, provider):
+async def test_two_processes_on_one_data_dir_never_share_a_worker_id(database_url, make_app, provider):
+    """On SQLite a lock file in the data dir; on PostgreSQL an advisory lock (so across machines too)."""
+    db = {"database_url": database_url} if database_url.startswith("postgresql") else {}
     provider.script = Script(never_finish=True)
-    first, _ = await make_app()
+    first, _ = await make_app(**db)
     await first.worker.start()
     job = await submit(first)
     for _ in range(300):
         if (await first.service.get(job.id)).state is JobState.RUNNING:
             break
         await asyncio.sleep(0.01)
-    second, _ = await make_app()  # same settings, same data dir: a second live process
+    second, _ = await make_app(**db)  # same settings, same database: a second live process
     await second.worker.start()
     assert first.worker.worker_id == "main" and second.worker.worker_id.startswith("main-")
     await second.worker.dispatch_once()
@@ -314,7 +316,7 @@ async def test_two_processes_on_one_data_dir_never_share_a_worker_id(make_app, p
     assert job.id not in second.worker._tasks and (await first.service.get(job.id)).lease_owner == "main"
     assert provider.calls["submit"] == 1
     await first.worker.stop()
-    restarted, _ = await make_app()
+    restarted, _ = await make_app(**db)
     await restarted.worker.start()
     assert restarted.worker.worker_id == "main"  # the id is free again: a restart resumes at once
 

@@ -1,17 +1,10 @@
-"""The job repository on a real SQLite file."""
+"""The job repository on both backends (the `storage` fixture: a real SQLite file, a real PostgreSQL schema)."""
 
 import time
 
 import pytest
 
-from storage import Charge, JobState, NewJob, QuotaRefused, SqliteStorage, StaleJob
-
-
-@pytest.fixture
-async def storage(tmp_path):
-    s = await SqliteStorage.open(tmp_path / "jobs.db")
-    yield s
-    await s.close()
+from storage import Charge, JobState, NewJob, QuotaRefused, StaleJob
 
 
 def new_job(owner=1, guild=10, **kw):

@@ -1,0 +1,52 @@
+"""The facade both backends share: the shared repositories over one backend database object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SqlStorage:
+    """:class:`storage.base.Storage` over a :class:`storage._sql.SqlDatabase` (SQLite or PostgreSQL)."""
+
+    def __init__(self, db: Any):
+        from storage._jobs import SqliteJobs
+        from storage._quota import SqliteCache, SqliteQuota
+
+        self.db = db
+        self.jobs = SqliteJobs(db)
+        self.quota = SqliteQuota(db)
+        self.cache = SqliteCache(db)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return str(self.db.dialect)
+
+    async def wait_for_work(self, timeout: float) -> None:
+        """Return when work may be waiting (a job was created or finished, in any process), or after ``timeout``.
+
+        A wake-up that came while nobody waited is kept, so none is lost between two waits.  On PostgreSQL
+        this is LISTEN/NOTIFY (every process); on SQLite an in-process event (other processes poll).
+        """
+        await self.db.wait(timeout)
+
+    async def notify_work(self) -> None:
+        """Wake every idle worker now (:meth:`wait_for_work` returns)."""
+        await self.db.notify_now()
+
+    async def hold_worker_id(self, worker_id: str) -> bool:
+        """Take ``worker_id`` for this process until :meth:`release_worker_id` or exit; False if another holds it.
+
+        SQLite: an OS file lock next to the database.  PostgreSQL: a session advisory lock, so no two
+        processes on any machines share an id; a crashed process's lock dies with its connection, so a
+        restart takes its id (and resumes its leased jobs) at once.
+        """
+        return bool(await self.db.hold(f"worker-{worker_id}"))
+
+    async def release_worker_id(self, worker_id: str) -> None:
+        """Give the id back."""
+        await self.db.release(f"worker-{worker_id}")
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.db.close()
