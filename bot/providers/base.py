@@ -122,6 +122,7 @@ class TaskStatus:
     error: str | None = None  # a safe, user-readable reason (FAILED)
     error_code: str | None = None  # the provider's code, for the log
     retry_after: float | None = None  # the provider's hint for the next poll
+    queue_position: int | None = None  # PENDING in the provider's own queue: 1 = next (fal reports it)
 
 
 @runtime_checkable
