@@ -18,6 +18,7 @@ from bot.app import App
 from bot.delivery import FileDelivery
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
+from bot.providers.catalogue import RETIRED
 from bot.services.generation import Requester
 from bot.services.quota import format_seconds, format_wait
 from bot.settings import Settings, load_settings
@@ -214,6 +215,8 @@ def _models(app: App) -> int:
         print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects):<30} x{info.cost_weight:g}")
         if info.description:
             print(f"{'':<32} {info.description}")
+    for name, note in RETIRED.items():
+        print(f"{name:<32} retired: {note}")
     return 0
 
 

@@ -78,3 +78,11 @@ def test_models_lists_what_the_keys_enable(emulators, tmp_path):
     assert "local:motion" in listed and "extend" in listed and "fal:pikaframes" in listed
     alone = generate({}, tmp_path, "models").stdout
     assert "runway" not in alone and "local:storyboard" in alone
+
+
+def test_sora_is_listed_as_retired_and_refused(emulators, tmp_path):
+    listed = generate(emulators, tmp_path, "models").stdout
+    assert "openai:sora-2" in listed and "shut down on 2026-09-24" in listed
+    refused = generate(emulators, tmp_path, "generate", "a whale", "--model", "openai:sora-2", "-o", "x.mp4")
+    assert refused.returncode != 0 and "retired" in refused.stderr and "2026-09-24" in refused.stderr
+    assert not (tmp_path / "x.mp4").exists()

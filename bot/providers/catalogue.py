@@ -246,6 +246,14 @@ _MODELS: tuple[CatalogueModel, ...] = (
 
 CATALOGUE: dict[str, CatalogueModel] = {m.name: m for m in _MODELS}
 
+# Models that are gone for good: asked for by name, they are refused with the note (and `videobot models` lists
+# them as retired) instead of "unknown model".
+SORA_NOTE = (
+    "the Sora API was shut down on 2026-09-24 (the openai SDK marks every videos.* call deprecated with that "
+    "date), so videobot does not offer it"
+)
+RETIRED: dict[str, str] = {"openai:sora-2": SORA_NOTE, "openai:sora-2-pro": SORA_NOTE}
+
 
 def models_for(provider: str) -> list[CatalogueModel]:
     """The catalogue entries of one provider, in catalogue order."""

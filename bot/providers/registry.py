@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.errors import InvalidOption
 from bot.providers.base import Capability, ModelInfo, VideoProvider
+from bot.providers.catalogue import RETIRED
 
 LOCAL_DEFAULTS = {Capability.TEXT_TO_VIDEO: "local:storyboard", Capability.IMAGE_TO_VIDEO: "local:motion"}
 
@@ -38,6 +39,9 @@ class ProviderRegistry:
             if len(matches) == 1:
                 key = matches[0]
         info = self._models.get(key)
+        retired = RETIRED.get(key) or next((n for m, n in RETIRED.items() if m.split(":", 1)[1] == key), None)
+        if info is None and retired:
+            raise InvalidOption(f"{name.strip()[:60]!r} is retired: {retired}.")
         if info is None:
             enabled = ", ".join(m.name for m in self.models())
             raise InvalidOption(f"Unknown or disabled model {name.strip()[:60]!r}. Enabled models: {enabled}.")
