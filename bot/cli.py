@@ -212,7 +212,7 @@ def _models(app: App) -> int:
         caps = ", ".join(c.value for c in sorted(info.capabilities))
         durations = f"{info.durations[0]}-{info.durations[-1]} s" if len(info.durations) > 2 else \
             " or ".join(f"{d} s" for d in info.durations)  # fmt: skip
-        print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects):<30} x{info.cost_weight:g}")
+        print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects)}")
         if info.description:
             print(f"{'':<32} {info.description}")
     for name, note in RETIRED.items():

@@ -52,7 +52,7 @@ class ModelInfo:
     capabilities: frozenset[Capability]
     durations: tuple[int, ...]  # allowed whole seconds, ascending
     aspects: tuple[str, ...]  # allowed ratios as "W:H" (16:9, 9:16, 1:1, ...)
-    cost_weight: float = 1.0  # quota seconds charged per second of video
+    cost_weight: float = 1.0  # a rough relative price; NOT charged: quota counts seconds of video one for one
     description: str = ""
     max_prompt_chars: int = 1000
     deadline_seconds: float | None = None  # overall time allowed for one task
