@@ -86,3 +86,22 @@ def test_sora_is_listed_as_retired_and_refused(emulators, tmp_path):
     refused = generate(emulators, tmp_path, "generate", "a whale", "--model", "openai:sora-2", "-o", "x.mp4")
     assert refused.returncode != 0 and "retired" in refused.stderr and "2026-09-24" in refused.stderr
     assert not (tmp_path / "x.mp4").exists()
+
+
+async def test_a_replicate_model_by_its_owner_and_name(emulators, tmp_path):
+    out = tmp_path / "z.mp4"
+    model = "replicate:anotherjesse/zeroscope-v2-xl"
+    result = generate(
+        emulators, tmp_path, "generate", "a paper boat", "--model", model, "--duration", "2", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert (await Media().probe(out)).duration > 0
+    jobs = generate(emulators, tmp_path, "jobs").stdout
+    assert "replicate:zeroscope" in jobs and "anotherjesse" not in jobs  # stored under its catalogue name
+
+
+def test_a_mistyped_model_is_refused_at_start_with_close_matches(emulators, tmp_path):
+    started = generate({**emulators, "VIDEOBOT_DEFAULT_MODEL": "luma:ray2"}, tmp_path, "models")
+    assert started.returncode != 0 and "Did you mean luma:ray-2" in started.stderr
+    asked = generate(emulators, tmp_path, "generate", "a whale", "--model", "fal:pika2.2", "-o", "x.mp4")
+    assert asked.returncode != 0 and "Did you mean fal:pika-2.2" in asked.stderr

@@ -254,6 +254,16 @@ SORA_NOTE = (
 )
 RETIRED: dict[str, str] = {"openai:sora-2": SORA_NOTE, "openai:sora-2-pro": SORA_NOTE}
 
+# Names users know: every Replicate entry also answers to its Replicate ``owner/name``
+# ("replicate:stability-ai/stable-video-diffusion" is "replicate:stable-video-diffusion").
+ALIASES: dict[str, str] = {f"replicate:{m.model_id}".lower(): m.name for m in _MODELS if m.provider == "replicate"}
+
+
+def canonical_name(name: str) -> str:
+    """The catalogue name for a name as typed (trimmed, lower case, aliases resolved)."""
+    key = name.strip().lower()
+    return ALIASES.get(key, key)
+
 
 def models_for(provider: str) -> list[CatalogueModel]:
     """The catalogue entries of one provider, in catalogue order."""
@@ -262,7 +272,8 @@ def models_for(provider: str) -> list[CatalogueModel]:
 
 def lookup(name: str, models: Mapping[str, CatalogueModel] | None = None) -> CatalogueModel:
     """The entry for a ``provider:model`` name, or InvalidOption."""
-    entry = (models if models is not None else CATALOGUE).get(name)
+    table = models if models is not None else CATALOGUE
+    entry = table.get(name) or table.get(canonical_name(name))
     if entry is None:
         raise InvalidOption(f"Unknown model {name[:60]!r}.")
     return entry

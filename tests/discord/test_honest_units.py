@@ -1,4 +1,4 @@
-"""Quota seconds are seconds of video, one for one, whatever the model (issue 10, part 4)."""
+"""Quota seconds are seconds of video, one for one, whatever the model; model names users know (issue 10, part 4)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,12 @@ async def test_five_seconds_of_quota_buy_a_five_second_luma_clip(emu, launch, em
     message = await emu.wait_for_message(lambda m: m.ephemeral and "quota" in m.content.lower(), timeout=10)
     assert "0 s of video left (limit 5 s per 24 h) and this needs 5 s" in message.content
     assert emulator.luma.create_count == 1
+
+
+async def test_a_mistyped_model_option_is_refused_privately_with_close_matches(emu, launch):
+    bot = await launch()
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse in a storm", model="local:storybord")
+    assert await handle.wait_ack() == 4
+    message = await handle.wait_response()
+    assert message.ephemeral and "Did you mean local:storyboard?" in message.content
+    assert await bot.app.service.active_jobs(emu.alice.id) == []
