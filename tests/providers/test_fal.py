@@ -221,6 +221,7 @@ class ProgressLog:
 
     def __init__(self):
         self.labels: list[str] = []
+        self.failures: list[str] = []
 
     async def progress(self, update):
         from bot.services.publish import state_label
@@ -233,7 +234,7 @@ class ProgressLog:
         return Receipt(message_id=1)
 
     async def failed(self, job, message):
-        raise AssertionError(message)
+        self.failures.append(message)
 
 
 async def test_the_queue_position_reaches_the_progress_message(fal_emulator, make_settings):
@@ -256,7 +257,35 @@ async def test_the_queue_position_reaches_the_progress_message(fal_emulator, mak
         final = await app.worker.wait_for(job.id, timeout=60)
     finally:
         await app.close()
-    assert final.state is JobState.DONE
+    assert final.state is JobState.DONE and log.failures == []
     waiting = [label for label in log.labels if "fal's queue" in label]
     assert waiting == ["waiting (#3 in fal's queue)", "waiting (#2 in fal's queue)", "waiting (#1 in fal's queue)"]
     assert log.labels.index("rendering", log.labels.index(waiting[-1])) > 0  # back to "rendering" once it starts
+
+
+async def test_a_crash_between_submit_and_saving_the_request_id(fal_emulator, make_settings):
+    """The decision for fal (it cannot list requests): the restarted worker fails the job, refunded and told,
+    and never submits it again; the one request queued before the crash is left to run at fal."""
+    from bot.app import App
+    from bot.prompt import PromptSpec
+    from bot.services.generation import Requester
+    from storage import JobState
+
+    who = Requester(user_id=1, guild_id=None, channel_id=None, delivery={"kind": "test"})
+    first = await App.create(make_settings(), providers=[make(fal_emulator)])
+    job = (await first.service.submit(who, PromptSpec.create("a kite", model="fal:pika-2.2", duration=5))).job
+    await first.registry.provider("fal:pika-2.2").submit(req(job_id=job.id))  # the create reached fal…
+    await first.storage.jobs.update(job.id, state=JobState.SUBMITTING)  # …and the process died before saving its id
+    await first.close()
+
+    second = await App.create(make_settings(), providers=[make(fal_emulator)])
+    log = ProgressLog()
+    second.router.register(log)
+    try:
+        final = await second.worker.wait_for(job.id, timeout=60)
+        assert final.state is JobState.FAILED and "not resubmitted" in (final.error or "")
+        assert await second.storage.quota.ledger_state(job.id) == "refunded"
+        assert log.failures == [final.error]
+    finally:
+        await second.close()
+    assert fal_emulator.fal.create_count == 1 and len(fal_emulator.fal.tasks) == 1
