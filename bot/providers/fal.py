@@ -27,7 +27,7 @@ import fal_client
 import httpx
 from fal_client.client import QUEUE_URL_FORMAT, USER_AGENT, AppId
 
-from bot.errors import ProviderError, ProviderUnavailable, SubmitUncertain
+from bot.errors import ProviderError, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, error_for_status, looks_like_moderation, never_sent, redact
 from bot.providers._download import OutputFetcher
 from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
@@ -143,7 +143,9 @@ class FalProvider(OutputFetcher):
         """The fal_client handle for a stored task id (URLs as fal_client builds them)."""
         endpoint, sep, request_id = task_id.rpartition("#")
         if not sep or not endpoint or not request_id:
-            raise ProviderUnavailable(detail=f"malformed fal task id {task_id[:80]!r}", provider=self.name)
+            raise ProviderTaskFailed(
+                "The video provider no longer knows this job.", detail=f"malformed fal task id {task_id[:80]!r}"
+            )
         app = AppId.from_endpoint_id(endpoint)
         prefix = f"{app.namespace}/" if app.namespace else ""
         base = f"{self._queue}{prefix}{app.owner}/{app.alias}/requests/{request_id}"

@@ -167,6 +167,8 @@ async def test_poll_errors(fal, fal_emulator):
         await fal.poll(task_id)
     with pytest.raises(ProviderTaskFailed):
         await fal.poll("fal-ai/pika/v2.2/text-to-video#gone")
+    with pytest.raises(ProviderTaskFailed):
+        await fal.poll("not-a-fal-task-id")
 
 
 async def test_wrong_key_is_an_auth_error_without_the_secret(fal_emulator):
