@@ -17,6 +17,7 @@ from functools import partial
 from types import TracebackType
 
 from bot.delivery import DeliveryRouter
+from bot.errors import InvalidOption
 from bot.fileserver import FileServer
 from bot.media import Media
 from bot.providers.base import VideoProvider
@@ -74,7 +75,12 @@ class App:
             settings.default_model,
         )
         if settings.default_model:
-            registry.model(settings.default_model)  # fail at start, naming the model, if it is wrong
+            try:
+                registry.model(settings.default_model)  # fail at start, naming the model, if it is wrong
+            except InvalidOption:
+                await registry.aclose()
+                await storage.close()  # an open database thread would keep the process from exiting
+                raise
         quota = QuotaService(storage, settings, clock)
         router = DeliveryRouter()
         worker = Worker(storage, registry, media, settings, router, clock)

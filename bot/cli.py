@@ -19,6 +19,7 @@ from bot.dbcli import add_db_parser, run_db
 from bot.delivery import FileDelivery
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
+from bot.providers.catalogue import RETIRED
 from bot.services.generation import Requester
 from bot.services.quota import format_seconds, format_wait
 from bot.settings import Settings, load_settings
@@ -213,9 +214,11 @@ def _models(app: App) -> int:
         caps = ", ".join(c.value for c in sorted(info.capabilities))
         durations = f"{info.durations[0]}-{info.durations[-1]} s" if len(info.durations) > 2 else \
             " or ".join(f"{d} s" for d in info.durations)  # fmt: skip
-        print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects):<30} x{info.cost_weight:g}")
+        print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects)}")
         if info.description:
             print(f"{'':<32} {info.description}")
+    for name, note in RETIRED.items():
+        print(f"{name:<32} retired: {note}")
     return 0
 
 

@@ -44,7 +44,8 @@ class Progress:
     """A progress notice for a running job."""
 
     job: Job
-    queue_position: int = 0
+    queue_position: int = 0  # place in our own queue (QUEUED jobs)
+    provider_queue: int = 0  # place in the provider's queue (a RUNNING job the provider has not started)
 
 
 class DeliveryTarget(Protocol):

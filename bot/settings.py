@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     replicate_base_url: str | None = Field(None, validation_alias=_env("REPLICATE_BASE_URL"))
     lumaai_api_key: SecretStr | None = Field(None, validation_alias=_env("LUMAAI_API_KEY"))
     lumaai_base_url: str | None = Field(None, validation_alias=_env("LUMAAI_BASE_URL"))
+    fal_key: SecretStr | None = Field(None, validation_alias=_env("FAL_KEY"))  # hosts: FAL_QUEUE_RUN_HOST (fal_client)
 
     # --- discord ----------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))

@@ -59,7 +59,7 @@ class Generate(commands.Cog):
                 continue
             durations = info.durations
             span = f"{durations[0]}-{durations[-1]} s" if len(durations) > 2 else "/".join(map(str, durations)) + " s"
-            out.append(Choice(name=f"{info.name} · {span} · x{info.cost_weight:g} quota"[:100], value=info.name))
+            out.append(Choice(name=f"{info.name} · {span}"[:100], value=info.name))
         return out[:25]
 
     def _duration_choices(self, interaction: discord.Interaction[Any], capability: Capability) -> list[Choice[int]]:

@@ -1,7 +1,8 @@
 """The emulators' pytest fixtures, registered once for every test run through the ``pytest11`` entry point
 (``pyproject.toml``): ``discord_emulator`` (a started Discord emulator with discord.py pointed at it),
-``emulator_videos`` (clips made once per session), ``emulator`` (the Runway/Replicate/Luma server) and
-``png_image`` (a small real PNG)."""
+``emulator_videos`` (clips made once per session), ``emulator`` (the Runway/Replicate/Luma server, with
+fal on a second, TLS port), ``fal_emulator`` (the same server, with ``SSL_CERT_FILE`` pointing this test
+process at its test CA) and ``png_image`` (a small real PNG)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,15 @@ async def emulator(emulator_videos: VideoFactory) -> AsyncIterator[EmulatorServe
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+def fal_emulator(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
+    """The provider emulator with httpx in this process trusting its fal TLS listener (``SSL_CERT_FILE``).
+
+    Knobs: ``fal_emulator.fal``; queue URL: ``fal_emulator.fal_url`` (``FAL_QUEUE_RUN_HOST`` = ``.fal_host``)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(emulator.fal_ca_file))
+    return emulator
 
 
 @pytest.fixture

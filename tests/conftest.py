@@ -44,6 +44,7 @@ def make_settings(tmp_path, monkeypatch, request):
         "RUNWAYML_API_SECRET",
         "REPLICATE_API_TOKEN",
         "LUMAAI_API_KEY",
+        "FAL_KEY",
         "DISCORD_TOKEN",
         "VIDEOBOT_DEFAULT_MODEL",
         "VIDEOBOT_DAILY_SECONDS",

@@ -33,7 +33,8 @@ def emulators():
 
 
 def generate(env_extra, tmp_path, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_"))}
+    ours = ("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_", "FAL_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env.update(env_extra)
     env.update(
         {
@@ -47,7 +48,7 @@ def generate(env_extra, tmp_path, *args):
     )
 
 
-@pytest.mark.parametrize("model", ["runway:gen4.5", "replicate:minimax-video-01", "luma:ray-2"])
+@pytest.mark.parametrize("model", ["runway:gen4.5", "replicate:minimax-video-01", "luma:ray-2", "fal:pika-2.2"])
 async def test_generate_with_a_cloud_model(emulators, tmp_path, model):
     out = tmp_path / "out.mp4"
     result = generate(
@@ -66,7 +67,7 @@ async def test_generate_with_a_cloud_model(emulators, tmp_path, model):
     info = await Media().probe(out)
     assert info.codec == "h264" and info.duration > 0
     secrets = [v for k, v in emulators.items() if k.endswith(("_SECRET", "_TOKEN", "_KEY"))]
-    assert len(secrets) == 3
+    assert len(secrets) == 4  # fal: over TLS, trusting the emulator's test CA through SSL_CERT_FILE
     for secret in secrets:
         assert secret not in result.stdout + result.stderr
 
@@ -74,6 +75,33 @@ async def test_generate_with_a_cloud_model(emulators, tmp_path, model):
 def test_models_lists_what_the_keys_enable(emulators, tmp_path):
     listed = generate(emulators, tmp_path, "models").stdout
     assert "runway:gen4.5" in listed and "replicate:kling-v2.1" in listed and "luma:ray-2" in listed
-    assert "local:motion" in listed and "extend" in listed
+    assert "local:motion" in listed and "extend" in listed and "fal:pikaframes" in listed
     alone = generate({}, tmp_path, "models").stdout
     assert "runway" not in alone and "local:storyboard" in alone
+
+
+def test_sora_is_listed_as_retired_and_refused(emulators, tmp_path):
+    listed = generate(emulators, tmp_path, "models").stdout
+    assert "openai:sora-2" in listed and "shut down on 2026-09-24" in listed
+    refused = generate(emulators, tmp_path, "generate", "a whale", "--model", "openai:sora-2", "-o", "x.mp4")
+    assert refused.returncode != 0 and "retired" in refused.stderr and "2026-09-24" in refused.stderr
+    assert not (tmp_path / "x.mp4").exists()
+
+
+async def test_a_replicate_model_by_its_owner_and_name(emulators, tmp_path):
+    out = tmp_path / "z.mp4"
+    model = "replicate:anotherjesse/zeroscope-v2-xl"
+    result = generate(
+        emulators, tmp_path, "generate", "a paper boat", "--model", model, "--duration", "2", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert (await Media().probe(out)).duration > 0
+    jobs = generate(emulators, tmp_path, "jobs").stdout
+    assert "replicate:zeroscope" in jobs and "anotherjesse" not in jobs  # stored under its catalogue name
+
+
+def test_a_mistyped_model_is_refused_at_start_with_close_matches(emulators, tmp_path):
+    started = generate({**emulators, "VIDEOBOT_DEFAULT_MODEL": "luma:ray2"}, tmp_path, "models")
+    assert started.returncode != 0 and "Did you mean luma:ray-2" in started.stderr
+    asked = generate(emulators, tmp_path, "generate", "a whale", "--model", "fal:pika2.2", "-o", "x.mp4")
+    assert asked.returncode != 0 and "Did you mean fal:pika-2.2" in asked.stderr

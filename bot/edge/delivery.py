@@ -91,7 +91,8 @@ class DiscordDelivery:
                 if update is None or job_id in self._closed:
                     break
                 self._last[job_id] = time.monotonic()
-                await self._edit_status(update.job, embed=render.status_embed(update.job, update.queue_position))
+                embed = render.status_embed(update.job, update.queue_position, update.provider_queue)
+                await self._edit_status(update.job, embed=embed)
         except Exception:
             log.warning("progress edit for job %s failed", job_id, exc_info=True)
         finally:

@@ -52,7 +52,7 @@ class ModelInfo:
     capabilities: frozenset[Capability]
     durations: tuple[int, ...]  # allowed whole seconds, ascending
     aspects: tuple[str, ...]  # allowed ratios as "W:H" (16:9, 9:16, 1:1, ...)
-    cost_weight: float = 1.0  # quota seconds charged per second of video
+    cost_weight: float = 1.0  # a rough relative price; NOT charged: quota counts seconds of video one for one
     description: str = ""
     max_prompt_chars: int = 1000
     deadline_seconds: float | None = None  # overall time allowed for one task
@@ -122,6 +122,7 @@ class TaskStatus:
     error: str | None = None  # a safe, user-readable reason (FAILED)
     error_code: str | None = None  # the provider's code, for the log
     retry_after: float | None = None  # the provider's hint for the next poll
+    queue_position: int | None = None  # PENDING in the provider's own queue: 1 = next (fal reports it)
 
 
 @runtime_checkable

@@ -132,6 +132,10 @@ _RUNWAY_FIELDS = {"prompt": "prompt_text", "image": "prompt_image", "seed": "see
 _LUMA_ASPECTS = {a: {"aspect_ratio": a} for a in ALL_ASPECTS}
 _LUMA_DURATIONS = _each("duration", (5, 9), "{}s")
 _LUMA_CAPS = frozenset({T2V, I2V, EXTEND, INTERP, LOOP})
+# fal endpoints come in pairs (.../text-to-video, .../image-to-video): "{mode}" in a model_id is filled in by
+# the fal provider for the request.  Aspects are sent for text only; image-started clips follow the image.
+_FAL_THREE = {a: {"aspect_ratio": a} for a in ("16:9", "9:16", "1:1")}
+_FAL_FIELDS = {"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "image_url", "seed": "seed"}
 
 # One entry per model, kept compact by hand so the catalogue reads as a table.
 # fmt: off
@@ -213,10 +217,52 @@ _MODELS: tuple[CatalogueModel, ...] = (
         "luma:ray-flash-2", "ray-flash-2", _LUMA_CAPS, _LUMA_DURATIONS, _LUMA_ASPECTS, fields={"prompt": "prompt"},
         cost_weight=1.0, deadline_seconds=900, description="Luma Ray Flash 2: the faster, cheaper Ray 2.",
     ),
+    # --- fal (model ids are fal endpoint ids) -------------------------------------------------------------------
+    CatalogueModel(
+        "fal:pika-2.2", "fal-ai/pika/v2.2/{mode}", frozenset({T2V, I2V}), _each("duration", (5, 10)), _FAL_THREE,
+        fields=_FAL_FIELDS, fixed={"resolution": "720p"}, deadline_seconds=1200,
+        description="Pika 2.2 via fal: text or image to video at 720p, 5 or 10 s.",
+    ),
+    CatalogueModel(
+        "fal:pikaframes", "fal-ai/pika/v2.2/pikaframes", frozenset({INTERP}),
+        {s: {"transitions": [{"duration": s}]} for s in range(5, 11)}, _same(),
+        fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "image_urls", "seed": "seed"},
+        fixed={"resolution": "720p"}, deadline_seconds=1200,
+        description="Pikaframes (Pika 2.2 via fal): a clip from the first frame to the last, 5-10 s.",
+    ),
+    CatalogueModel(
+        "fal:kling-2.1", "fal-ai/kling-video/v2.1/master/{mode}", frozenset({T2V, I2V}),
+        {s: {"duration": str(s)} for s in (5, 10)}, _FAL_THREE, fields=_FAL_FIELDS, deadline_seconds=1800,
+        description="Kling 2.1 Master via fal: text or image to video, 5 or 10 s.",
+    ),
+    CatalogueModel(
+        "fal:hailuo-02", "fal-ai/minimax/hailuo-02/standard/{mode}", frozenset({T2V, I2V}),
+        {s: {"duration": str(s)} for s in (6, 10)}, _same(), fields={"prompt": "prompt", "image": "image_url"},
+        fixed={"prompt_optimizer": True}, text_aspects=("16:9",), deadline_seconds=1200,
+        description="MiniMax Hailuo 02 via fal: text or image to video at 768p, 6 or 10 s.",
+    ),
 )
 # fmt: on
 
 CATALOGUE: dict[str, CatalogueModel] = {m.name: m for m in _MODELS}
+
+# Models that are gone for good: asked for by name, they are refused with the note (and `videobot models` lists
+# them as retired) instead of "unknown model".
+SORA_NOTE = (
+    "the Sora API was shut down on 2026-09-24 (the openai SDK marks every videos.* call deprecated with that "
+    "date), so videobot does not offer it"
+)
+RETIRED: dict[str, str] = {"openai:sora-2": SORA_NOTE, "openai:sora-2-pro": SORA_NOTE}
+
+# Names users know: every Replicate entry also answers to its Replicate ``owner/name``
+# ("replicate:stability-ai/stable-video-diffusion" is "replicate:stable-video-diffusion").
+ALIASES: dict[str, str] = {f"replicate:{m.model_id}".lower(): m.name for m in _MODELS if m.provider == "replicate"}
+
+
+def canonical_name(name: str) -> str:
+    """The catalogue name for a name as typed (trimmed, lower case, aliases resolved)."""
+    key = name.strip().lower()
+    return ALIASES.get(key, key)
 
 
 def models_for(provider: str) -> list[CatalogueModel]:
@@ -226,7 +272,8 @@ def models_for(provider: str) -> list[CatalogueModel]:
 
 def lookup(name: str, models: Mapping[str, CatalogueModel] | None = None) -> CatalogueModel:
     """The entry for a ``provider:model`` name, or InvalidOption."""
-    entry = (models if models is not None else CATALOGUE).get(name)
+    table = models if models is not None else CATALOGUE
+    entry = table.get(name) or table.get(canonical_name(name))
     if entry is None:
         raise InvalidOption(f"Unknown model {name[:60]!r}.")
     return entry

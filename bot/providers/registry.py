@@ -7,10 +7,12 @@ the job, else the first enabled cloud model that can, else the local renderer.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 
 from bot.errors import InvalidOption
 from bot.providers.base import Capability, ModelInfo, VideoProvider
+from bot.providers.catalogue import ALIASES, CATALOGUE, RETIRED, canonical_name
 
 LOCAL_DEFAULTS = {Capability.TEXT_TO_VIDEO: "local:storyboard", Capability.IMAGE_TO_VIDEO: "local:motion"}
 
@@ -32,16 +34,29 @@ class ProviderRegistry:
 
     def model(self, name: str) -> ModelInfo:
         """A model by name, or InvalidOption naming the enabled ones."""
-        key = name.strip().lower()
+        key = canonical_name(name)
         if ":" not in key:  # allow "gen4.5" when unambiguous
             matches = [m for m in self._models if m.split(":", 1)[1] == key]
             if len(matches) == 1:
                 key = matches[0]
         info = self._models.get(key)
+        retired = RETIRED.get(key) or next((n for m, n in RETIRED.items() if m.split(":", 1)[1] == key), None)
+        if info is None and retired:
+            raise InvalidOption(f"{name.strip()[:60]!r} is retired: {retired}.")
         if info is None:
-            enabled = ", ".join(m.name for m in self.models())
-            raise InvalidOption(f"Unknown or disabled model {name.strip()[:60]!r}. Enabled models: {enabled}.")
+            raise InvalidOption(self._unknown(name.strip()[:60], key))
         return info
+
+    def _unknown(self, typed: str, key: str) -> str:
+        """Why a name is refused: a catalogue model whose provider has no key, or the close matches."""
+        enabled = ", ".join(m.name for m in self.models())
+        if key in CATALOGUE:
+            return f"{typed!r} is not enabled on this bot (its provider has no key set). Enabled models: {enabled}."
+        names = list(self._models) + [alias for alias, target in ALIASES.items() if target in self._models]
+        close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
+        close += [n for n in names if ":" not in key and n.split(":", 1)[1].startswith(key) and n not in close]
+        hint = f" Did you mean {' or '.join(close[:3])}?" if close else ""
+        return f"Unknown model {typed!r}.{hint} Enabled models: {enabled}."
 
     def provider(self, model: str) -> VideoProvider:
         """The provider serving a model."""

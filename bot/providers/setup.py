@@ -28,7 +28,7 @@ def build_providers(
 
 
 def _cloud_providers(settings: Settings, publish_image: Callable[[Path], Awaitable[str]] | None) -> list[VideoProvider]:
-    """Runway, Replicate and Luma, each when its key is set; the SDKs are imported only then."""
+    """Runway, Replicate, Luma and fal, each when its key is set; the SDKs are imported only then."""
     providers: list[VideoProvider] = []
     if settings.runwayml_api_secret is not None:
         from bot.providers.runway import RunwayProvider
@@ -51,4 +51,8 @@ def _cloud_providers(settings: Settings, publish_image: Callable[[Path], Awaitab
                 settings.lumaai_api_key.get_secret_value(), settings.lumaai_base_url, publish_image=publish_image
             )
         )
+    if settings.fal_key is not None:
+        from bot.providers.fal import FalProvider
+
+        providers.append(FalProvider(settings.fal_key.get_secret_value()))
     return providers

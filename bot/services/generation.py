@@ -194,7 +194,7 @@ class GenerationService:
             return Submitted(job, cached=True, queue_position=0)
         if hit is not None:
             await self.storage.cache.drop(fingerprint)
-        seconds = round(float(spec.duration or 0) * info.cost_weight, 3)
+        seconds = float(spec.duration or 0)  # quota is seconds of video, one for one, on every model
         charge = await self.quota.charge(who.guild_id, who.user_id, seconds)
         try:
             job = await self.storage.jobs.create(base, charge=charge, now=now)

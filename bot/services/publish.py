@@ -182,10 +182,12 @@ def describe_size(size_bytes: int) -> str:
     return f"{max(1, round(size_bytes / 1024))} KiB"
 
 
-def state_label(job: Job, queue_position: int = 0) -> str:
+def state_label(job: Job, queue_position: int = 0, provider_queue: int = 0) -> str:
     """A short, human label for a job's state."""
     if job.state is JobState.QUEUED:
         return f"queued (#{queue_position} in line)" if queue_position else "queued"
+    if job.state is JobState.RUNNING and provider_queue:
+        return f"waiting (#{provider_queue} in {job.provider}'s queue)"
     return {
         JobState.SUBMITTING: "starting",
         JobState.RUNNING: "rendering",

@@ -79,6 +79,7 @@ class JobRunner:
         self.ctx = ctx
         self.job = job
         self.interrupted = asyncio.Event()  # set by Worker.interrupt (a cancel): cut the current wait short
+        self.provider_queue: int | None = None  # the last place in the provider's queue that was shown
 
     async def nap(self, seconds: float) -> None:
         """Wait between polls; a cancel request ends the wait at once."""
@@ -103,7 +104,7 @@ class JobRunner:
         """Tell the delivery target about progress; its failures never stop the job."""
         try:
             target = self.ctx.router.target_for(self.job)
-            await target.progress(Progress(self.job))
+            await target.progress(Progress(self.job, provider_queue=self.provider_queue or 0))
         except Exception:
             log.warning("progress notice for job %s failed", self.job.id, exc_info=True)
 
@@ -209,6 +210,9 @@ class JobRunner:
                     )
                 if status.progress is not None and status.progress - self.job.progress >= 0.01:
                     await self.save(progress=round(status.progress, 3))
+                elif status.queue_position != self.provider_queue:  # "#3 in fal's queue", then "rendering"
+                    self.provider_queue = status.queue_position
+                    await self.notify()
                 interval = min(
                     interval * 1.5,
                     max(base, float(getattr(self.provider, "poll_max_interval", s.poll_max_interval_seconds))),

@@ -1,9 +1,11 @@
-"""One aiohttp server on 127.0.0.1 serving all three emulated APIs under path prefixes.
+"""One aiohttp server on 127.0.0.1 serving the emulated APIs under path prefixes, plus fal over TLS.
 
     /runway/...                      RUNWAYML_BASE_URL = http://127.0.0.1:P/runway
     /replicate/...                   REPLICATE_BASE_URL = http://127.0.0.1:P/replicate
     /luma/dream-machine/v1/...       LUMAAI_BASE_URL = http://127.0.0.1:P/luma/dream-machine/v1
-    /_control/...                    test knobs over HTTP (for a subprocess emulator)
+    /_control/...                    test knobs over HTTP (for a subprocess emulator; ``fal`` too)
+    https://127.0.0.1:T/...          fal's queue (a second, TLS port): FAL_QUEUE_RUN_HOST = 127.0.0.1:T,
+                                     SSL_CERT_FILE = the test CA (``server.fal_ca_file``)
 
 Control API (JSON): ``POST /_control/{api}/next`` (a Script, or a list of them) queues scripts for
 the next tasks; ``POST /_control/{api}/default`` sets the default script; ``POST /_control/{api}/rule``
@@ -14,6 +16,7 @@ the next tasks; ``POST /_control/{api}/default`` sets the default script; ``POST
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,31 +25,40 @@ from aiohttp import web
 
 from emulators.providers._core import ApiState, Fault, Script, reset_middleware
 from emulators.providers._media import VideoFactory
+from emulators.providers.fal import FalEmulator, TlsFiles
 from emulators.providers.luma import LumaEmulator
 from emulators.providers.replicate import ReplicateEmulator
 from emulators.providers.runway import RunwayEmulator
 
 HOST = "127.0.0.1"
 DEFAULT_KEYS = {"runway": "key_runway_test_0123", "replicate": "r8_replicate_test_0123", "luma": "luma-test-0123"}
+DEFAULT_KEYS["fal"] = "fal-key-id-test:fal-secret-0123"
 
 
 class EmulatorServer:
-    """Start with ``await server.start()``; knobs live on ``server.runway`` / ``.replicate`` / ``.luma``."""
+    """Start with ``await server.start()``; knobs live on ``server.runway`` / ``.replicate`` / ``.luma`` / ``.fal``."""
 
-    def __init__(self, videos: VideoFactory, *, keys: dict[str, str] | None = None, port: int = 0):
+    def __init__(self, videos: VideoFactory, *, keys: dict[str, str] | None = None, port: int = 0, fal_port: int = 0):
         keys = {**DEFAULT_KEYS, **(keys or {})}
         self.runway = RunwayEmulator(keys["runway"], videos)
         self.replicate = ReplicateEmulator(keys["replicate"], videos)
         self.luma = LumaEmulator(keys["luma"], videos)
-        self.apis: dict[str, ApiState] = {"runway": self.runway, "replicate": self.replicate, "luma": self.luma}
+        self.fal = FalEmulator(keys["fal"], videos)
+        self.http_apis: dict[str, ApiState] = {"runway": self.runway, "replicate": self.replicate, "luma": self.luma}
+        self.apis: dict[str, ApiState] = {**self.http_apis, "fal": self.fal}
         self._port = port
+        self._fal_port = fal_port
+        self._tls = TlsFiles(Path(tempfile.mkdtemp(prefix="videobot-fal-tls-")))
+        self.fal_ca_file = self._tls.ca_file
         self._runner: web.AppRunner | None = None
+        self._fal_runner: web.AppRunner | None = None
         self.port = 0
+        self.fal_port = 0
 
     def app(self) -> web.Application:
         """The root application with the three APIs mounted and the control routes."""
         root = web.Application(middlewares=[reset_middleware], client_max_size=256 * 1024 * 1024)
-        for name, api in self.apis.items():
+        for name, api in self.http_apis.items():
             sub = web.Application(client_max_size=256 * 1024 * 1024)
             sub.add_routes(api.routes())
             api.prefix = f"/{name}"
@@ -66,13 +78,21 @@ class EmulatorServer:
         await self._runner.setup()
         await web.TCPSite(self._runner, HOST, self._port).start()
         self.port = self._runner.addresses[0][1]
+        fal = web.Application(middlewares=[reset_middleware], client_max_size=256 * 1024 * 1024)
+        fal.add_routes(self.fal.routes())
+        self._fal_runner = web.AppRunner(fal, shutdown_timeout=0.1, access_log=None)
+        await self._fal_runner.setup()
+        await web.TCPSite(self._fal_runner, HOST, self._fal_port, ssl_context=self._tls.server_context()).start()
+        self.fal_port = self._fal_runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:
         """Stop listening and drop open connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        for runner in (self._runner, self._fal_runner):
+            if runner is not None:
+                await runner.cleanup()
+        self._runner = self._fal_runner = None
+        shutil.rmtree(self.fal_ca_file.parent, ignore_errors=True)
 
     @property
     def base(self) -> str:
@@ -94,8 +114,19 @@ class EmulatorServer:
         """Base URL for ``LUMAAI_BASE_URL`` (with Luma's ``/dream-machine/v1`` prefix)."""
         return f"{self.base}/luma/dream-machine/v1"
 
+    @property
+    def fal_host(self) -> str:
+        """``127.0.0.1:PORT`` of the TLS listener, for ``FAL_QUEUE_RUN_HOST`` / ``FAL_RUN_HOST``."""
+        return f"{HOST}:{self.fal_port}"
+
+    @property
+    def fal_url(self) -> str:
+        """The queue base URL fal_client would build from ``FAL_QUEUE_RUN_HOST``."""
+        return f"https://{self.fal_host}/"
+
     def env(self) -> dict[str, str]:
-        """Environment variables pointing the SDKs (and the bot's settings) at this server."""
+        """Environment variables pointing the SDKs (and the bot's settings) at this server.  ``SSL_CERT_FILE``
+        makes httpx trust only the test CA, which is fine for a process that talks to emulators alone."""
         return {
             "RUNWAYML_BASE_URL": self.runway_url,
             "RUNWAYML_API_SECRET": self.runway.api_key,
@@ -103,6 +134,10 @@ class EmulatorServer:
             "REPLICATE_API_TOKEN": self.replicate.api_key,
             "LUMAAI_BASE_URL": self.luma_url,
             "LUMAAI_API_KEY": self.luma.api_key,
+            "FAL_KEY": self.fal.api_key,
+            "FAL_QUEUE_RUN_HOST": self.fal_host,
+            "FAL_RUN_HOST": self.fal_host,
+            "SSL_CERT_FILE": str(self.fal_ca_file),
         }
 
     async def _reset(self, request: web.Request) -> web.Response:

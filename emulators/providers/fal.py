@@ -1,0 +1,212 @@
+"""fal's queue API as ``fal_client`` speaks it, served over TLS (fal_client only speaks HTTPS).
+
+``POST /{endpoint}`` (e.g. ``/fal-ai/pika/v2.2/text-to-video``) → ``{request_id, status_url,
+response_url, cancel_url, queue_position}``; ``GET /{owner}/{alias}/requests/{id}/status`` →
+``IN_QUEUE`` (``queue_position``, 0 = next) | ``IN_PROGRESS`` | ``COMPLETED`` (``error`` and
+``error_type`` when the request failed); ``GET /{owner}/{alias}/requests/{id}`` → the result
+``{"video": {"url", "content_type", "file_name", "file_size"}}`` (400 while unfinished);
+``PUT …/cancel`` → 202, 400 once completed, 404 unknown.  Auth: ``Authorization: Key <key>``.
+Errors are ``{"detail": ...}`` (422: a list of pydantic errors).  ``Script(queued=3)`` answers the
+queue positions 2, 1, 0; a cancelled request completes with ``error_type`` ``request_cancelled``.
+
+:class:`TlsFiles` makes a throwaway CA with ``trustme`` and a certificate for 127.0.0.1/localhost;
+point ``SSL_CERT_FILE`` at ``ca_file`` in the client process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from emulators.providers._core import ApiState, Task
+
+_PIKA: dict[str, set[Any]] = {"duration": {5, 10}, "resolution": {"720p", "1080p"}}
+_ASPECTS = {"16:9", "9:16", "1:1", "4:5", "5:4", "3:2", "2:3"}
+# endpoint → (required fields, allowed values)
+ENDPOINTS: dict[str, tuple[set[str], dict[str, set[Any]]]] = {
+    "fal-ai/pika/v2.2/text-to-video": ({"prompt"}, {**_PIKA, "aspect_ratio": _ASPECTS}),
+    "fal-ai/pika/v2.2/image-to-video": ({"prompt", "image_url"}, _PIKA),
+    "fal-ai/pika/v2.2/pikaframes": ({"image_urls"}, {"resolution": {"720p", "1080p"}}),
+    "fal-ai/kling-video/v2.1/master/text-to-video": (
+        {"prompt"},
+        {"duration": {"5", "10"}, "aspect_ratio": {"16:9", "9:16", "1:1"}},
+    ),
+    "fal-ai/kling-video/v2.1/master/image-to-video": ({"prompt", "image_url"}, {"duration": {"5", "10"}}),
+    "fal-ai/minimax/hailuo-02/standard/text-to-video": ({"prompt"}, {"duration": {"6", "10"}}),
+    "fal-ai/minimax/hailuo-02/standard/image-to-video": ({"prompt", "image_url"}, {"duration": {"6", "10"}}),
+}
+
+
+def _is_image(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "data:image/"))
+
+
+def _seconds(endpoint: str, body: dict[str, Any]) -> float:
+    if endpoint.endswith("pikaframes"):
+        transitions = body.get("transitions") or [{"duration": 5}]
+        return float(sum(int(t.get("duration", 5)) for t in transitions))
+    return float(body.get("duration", 5))
+
+
+class FalEmulator(ApiState):
+    """The fal queue with test knobs (see :class:`emulators.providers._core.ApiState`)."""
+
+    name = "fal"
+    bad_key_message = "Invalid Key Authorization header format"
+
+    def error_body(self, status: int, message: str) -> Any:
+        """fal's error JSON."""
+        return {"detail": message}
+
+    def auth_error(self, request: web.Request) -> web.Response | None:
+        """401 unless the request carries ``Authorization: Key <key>``."""
+        if request.headers.get("Authorization") != f"Key {self.api_key}":
+            return self.error(401, self.bad_key_message)
+        return None
+
+    def routes(self) -> list[web.RouteDef]:
+        """The aiohttp routes of this API (mounted at the TLS server's root)."""
+        return [
+            web.get("/_media/{token}.mp4", self.serve_media),
+            web.get("/{owner}/{alias}/requests/{id}/status", self.get_status),
+            web.put("/{owner}/{alias}/requests/{id}/cancel", self.cancel_request),
+            web.get("/{owner}/{alias}/requests/{id}", self.get_result),
+            web.post("/{endpoint:.+}", self.submit),
+        ]
+
+    def media_url(self, request: web.Request, task: Task) -> str:
+        """fal's media links are HTTPS (on this same TLS server)."""
+        return super().media_url(request, task).replace("http://", "https://", 1)
+
+    def _seen(self, request: web.Request) -> web.Response | None:
+        self.requests.append((request.method, request.path))
+        return self.auth_error(request)
+
+    def _validate(self, endpoint: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        required, allowed = ENDPOINTS[endpoint]
+        problems = [{"loc": ["body", k], "msg": "field required", "type": "missing"} for k in required if k not in body]
+        for key, values in allowed.items():
+            if key in body and body[key] not in values:
+                problems.append({"loc": ["body", key], "msg": f"must be one of {sorted(map(str, values))}"})
+        images = [body["image_url"]] if "image_url" in body else list(body.get("image_urls") or [])
+        if "image_urls" in body and not 2 <= len(images) <= 5:
+            problems.append({"loc": ["body", "image_urls"], "msg": "between 2 and 5 images"})
+        problems += [{"loc": ["body", "image_url"], "msg": "not an image URL"} for i in images if not _is_image(i)]
+        if endpoint.endswith("pikaframes") and _seconds(endpoint, body) > 25:
+            problems.append({"loc": ["body", "transitions"], "msg": "total duration must not exceed 25 seconds"})
+        return problems
+
+    async def submit(self, request: web.Request) -> web.StreamResponse:
+        """POST /{endpoint} → the queued request's id and URLs."""
+        if denied := self._seen(request):
+            return denied
+        endpoint = request.match_info["endpoint"].strip("/")
+        self.creates[endpoint] += 1
+        if fault := await self.apply_fault(self.create_faults):
+            return fault
+        if endpoint not in ENDPOINTS:
+            return self.error(404, f"Application '{endpoint}' not found")
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.error(400, "Invalid JSON")
+        if not isinstance(body, dict):
+            return self.error(422, "body must be an object")
+        if problems := self._validate(endpoint, body):
+            return web.json_response({"detail": problems}, status=422)
+        script = self.choose_script(str(body.get("prompt", "")))
+        if script.refuse:
+            return web.json_response(
+                {"detail": [{"msg": script.refuse, "type": "content_policy_violation"}]}, status=422
+            )
+        task = Task(str(uuid.uuid4()), endpoint, body, script, _seconds(endpoint, body))
+        self.tasks[task.id] = task
+        if script.hang_create:
+            await asyncio.sleep(script.hang_create)
+        owner, alias = endpoint.split("/")[:2]
+        base = f"https://{request.host}/{owner}/{alias}/requests/{task.id}"
+        return web.json_response(
+            {
+                "request_id": task.id,
+                "response_url": base,
+                "status_url": f"{base}/status",
+                "cancel_url": f"{base}/cancel",
+                "queue_position": task.script.queued - 1 if task.script.queued else 0,
+            }
+        )
+
+    def status(self, request: web.Request, task: Task) -> dict[str, Any]:
+        """The status JSON (queue positions count down to 0, then IN_PROGRESS, then COMPLETED)."""
+        phase, _ = task.phase()
+        base = f"https://{request.host}{request.path.rsplit('/status', 1)[0]}"
+        if phase in ("queued", "throttled"):
+            position = max(0, task.script.queued - task.polls - 1)
+            return {"status": "IN_QUEUE", "queue_position": position, "response_url": base}
+        if phase == "running":
+            return {"status": "IN_PROGRESS", "logs": None, "response_url": base}
+        out: dict[str, Any] = {"status": "COMPLETED", "logs": None, "response_url": base, "metrics": {}}
+        if phase == "succeeded":
+            out["metrics"] = {"inference_time": 1.5}
+        elif phase == "cancelled":
+            out |= {"error": "Request was cancelled", "error_type": "request_cancelled"}
+        else:
+            out |= {"error": task.script.failure, "error_type": task.script.failure_code or "runner_error"}
+        return out
+
+    async def get_status(self, request: web.Request) -> web.StreamResponse:
+        """GET …/requests/{id}/status: one poll, which advances the script."""
+        return await self.answer_poll(request, self._seen(request), self.status, "Request not found")
+
+    async def get_result(self, request: web.Request) -> web.StreamResponse:
+        """GET …/requests/{id}: the output of a completed request (does not advance the script)."""
+        if denied := self._seen(request):
+            return denied
+        if fault := await self.apply_fault(self.poll_faults):
+            return fault
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return self.error(404, "Request not found")
+        phase, _ = task.phase()
+        if phase in ("queued", "throttled", "running"):
+            return self.error(400, "Request is still in progress")
+        if phase != "succeeded":
+            return web.json_response({"detail": [{"msg": task.script.failure, "type": "runner_error"}]}, status=422)
+        url = self.media_url(request, task)
+        video = {"url": url, "content_type": "video/mp4", "file_name": "output.mp4", "file_size": None}
+        return web.json_response({"video": video, "seed": 42})
+
+    async def cancel_request(self, request: web.Request) -> web.StreamResponse:
+        """PUT …/cancel: 202 while queued or running, 400 once completed, 404 unknown."""
+        if denied := self._seen(request):
+            return denied
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return self.error(404, "Request not found")
+        if task.phase()[0] not in ("queued", "throttled", "running"):
+            return web.json_response({"status": "ALREADY_COMPLETED"}, status=400)
+        task.cancelled = True
+        return web.json_response({"status": "CANCELLATION_REQUESTED"}, status=202)
+
+
+class TlsFiles:
+    """A throwaway CA (``ca_file``, for SSL_CERT_FILE) and a server context for 127.0.0.1 and localhost."""
+
+    def __init__(self, directory: Path):
+        import trustme  # test tooling: only the TLS emulator needs it
+
+        directory.mkdir(parents=True, exist_ok=True)
+        self._ca = trustme.CA()
+        self._cert = self._ca.issue_cert("127.0.0.1", "localhost")
+        self.ca_file = directory / "fal-emulator-ca.pem"
+        self._ca.cert_pem.write_to_path(str(self.ca_file))
+
+    def server_context(self) -> ssl.SSLContext:
+        """An SSL context serving the emulator's certificate."""
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._cert.configure_cert(ctx)
+        return ctx

@@ -1,0 +1,293 @@
+"""FalProvider (fal_client's handles and types, our own single submit POST) against the TLS fal emulator."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from bot.errors import (
+    ProviderAuthError,
+    ProviderRejected,
+    ProviderTaskFailed,
+    ProviderUnavailable,
+    RateLimited,
+    SubmitUncertain,
+)
+from bot.providers.base import Capability, GenerationRequest, TaskState, VideoProvider
+from bot.providers.fal import FalProvider
+from emulators.providers import Fault, Script
+from tests.providers.helpers import assert_secret_free, drive, is_mp4, run_task
+
+
+def make(server, **kw) -> FalProvider:
+    return FalProvider(server.fal.api_key, server.fal_url, **{"timeout": 5.0, "create_timeout": 1.0, **kw})
+
+
+@pytest.fixture
+async def fal(fal_emulator):
+    provider = make(fal_emulator)
+    yield provider
+    await provider.aclose()
+
+
+def req(model: str = "fal:pika-2.2", **kw) -> GenerationRequest:
+    values = {"job_id": 5, "model": model, "prompt": "a paper boat on a river", "duration": 5, "aspect": "9:16"}
+    return GenerationRequest(**{**values, **kw})
+
+
+def body(server, task_id: str) -> dict:
+    return server.fal.tasks[task_id.rpartition("#")[2]].body
+
+
+async def test_text_to_video_over_tls(fal, fal_emulator, tmp_path):
+    task_id, seen, path = await drive(fal, req(duration=10, negative_prompt="blur", seed=7), tmp_path / "o.mp4")
+    assert isinstance(fal, VideoProvider) and fal_emulator.fal_url.startswith("https://127.0.0.1:")
+    assert task_id.startswith("fal-ai/pika/v2.2/text-to-video#")
+    assert [s.state for s in seen] == [TaskState.PENDING, TaskState.RUNNING, TaskState.RUNNING, TaskState.SUCCEEDED]
+    assert is_mp4(path) and path.read_bytes() == await fal_emulator.fal.videos.clip(10)
+    assert body(fal_emulator, task_id) == {
+        "prompt": "a paper boat on a river", "negative_prompt": "blur", "seed": 7, "duration": 10,
+        "aspect_ratio": "9:16", "resolution": "720p",
+    }  # fmt: skip
+    assert fal_emulator.fal.creates == {"fal-ai/pika/v2.2/text-to-video": 1}
+
+
+async def test_queue_positions_count_down_then_running(fal, fal_emulator):
+    fal_emulator.fal.script_next(Script(queued=3, running=1))
+    final, seen = await run_task(fal, await fal.submit(req()))
+    assert [(s.state, s.queue_position) for s in seen] == [
+        (TaskState.PENDING, 3), (TaskState.PENDING, 2), (TaskState.PENDING, 1), (TaskState.RUNNING, None),
+        (TaskState.SUCCEEDED, None),
+    ]  # fmt: skip
+    assert final.output_url and final.output_url.startswith("https://127.0.0.1:")
+
+
+async def test_image_to_video_sends_a_data_uri_and_no_aspect(fal, fal_emulator, png_image, tmp_path):
+    task_id, _, _ = await drive(fal, req(image=png_image), tmp_path / "o.mp4")
+    assert task_id.startswith("fal-ai/pika/v2.2/image-to-video#")
+    sent = body(fal_emulator, task_id)
+    assert "aspect_ratio" not in sent and sent["image_url"].startswith("data:image/png;base64,")
+    assert base64.b64decode(sent["image_url"].split(",", 1)[1]) == png_image.read_bytes()
+
+
+async def test_pikaframes_interpolates_two_keyframes(fal, fal_emulator, png_image, tmp_path):
+    end = tmp_path / "end.png"
+    end.write_bytes(png_image.read_bytes())
+    task_id, _, path = await drive(
+        fal, req("fal:pikaframes", image=png_image, end_image=end, duration=7), tmp_path / "o.mp4"
+    )
+    sent = body(fal_emulator, task_id)
+    assert task_id.startswith("fal-ai/pika/v2.2/pikaframes#") and sent["transitions"] == [{"duration": 7}]
+    assert len(sent["image_urls"]) == 2 and all(u.startswith("data:image/png") for u in sent["image_urls"])
+    assert path.read_bytes() == await fal_emulator.fal.videos.clip(7)
+
+
+@pytest.mark.parametrize(
+    ("model", "duration", "endpoint", "expected"),
+    [("fal:kling-2.1", 10, "fal-ai/kling-video/v2.1/master/text-to-video", {"duration": "10", "aspect_ratio": "9:16"}),
+     ("fal:hailuo-02", 6, "fal-ai/minimax/hailuo-02/standard/text-to-video", {"duration": "6",
+                                                                               "prompt_optimizer": True})],
+)  # fmt: skip
+async def test_kling_and_hailuo_text(fal, fal_emulator, tmp_path, model, duration, endpoint, expected):
+    aspect = "16:9" if model == "fal:hailuo-02" else "9:16"
+    task_id, _, _ = await drive(fal, req(model, duration=duration, aspect=aspect), tmp_path / "o.mp4")
+    assert task_id.startswith(endpoint + "#") and expected.items() <= body(fal_emulator, task_id).items()
+
+
+async def test_kling_image_to_video(fal, fal_emulator, png_image, tmp_path):
+    task_id, _, _ = await drive(fal, req("fal:kling-2.1", image=png_image), tmp_path / "o.mp4")
+    assert task_id.startswith("fal-ai/kling-video/v2.1/master/image-to-video#")
+    assert {m.name: m for m in fal.models()}["fal:kling-2.1"].can(Capability.IMAGE_TO_VIDEO)
+
+
+async def test_cancel_while_queued_then_again_and_after_done(fal, fal_emulator):
+    fal_emulator.fal.script_next(Script(queued=5))
+    task_id = await fal.submit(req())
+    assert (await fal.poll(task_id)).queue_position == 5
+    await fal.cancel(task_id)
+    await fal.cancel(task_id)  # already finished (cancelled): fine
+    final = await fal.poll(task_id)
+    assert final.state is TaskState.CANCELLED and "request_cancelled" in (final.error_code or "")
+    await fal.cancel("fal-ai/pika/v2.2/text-to-video#no-such-request")  # unknown: fine
+    assert [m for m, p in fal_emulator.fal.requests if p.endswith("/cancel")] == ["PUT"] * 3
+
+
+async def test_failed_request_and_moderation(fal, fal_emulator):
+    fal_emulator.fal.script_next(
+        Script(outcome="fail", failure="CUDA out of memory"),
+        Script(
+            outcome="fail", failure="Output flagged by the content checker", failure_code="content_policy_violation"
+        ),
+    )
+    failed, _ = await run_task(fal, await fal.submit(req()))
+    assert failed.state is TaskState.FAILED and failed.error == "fal could not make this video."
+    assert "CUDA out of memory" in (failed.error_code or "")
+    moderated, _ = await run_task(fal, await fal.submit(req(job_id=6)))
+    assert moderated.state is TaskState.FAILED and "moderation" in (moderated.error or "")
+
+
+async def test_create_errors(fal, fal_emulator):
+    fal_emulator.fal.fail_creates(Fault(503), Fault(429, retry_after="4"), Fault(422, body={"detail": [{"msg": "x"}]}))
+    with pytest.raises(ProviderUnavailable):
+        await fal.submit(req())
+    with pytest.raises(RateLimited) as limited:
+        await fal.submit(req())
+    assert limited.value.retry_after == 4.0
+    with pytest.raises(ProviderRejected):
+        await fal.submit(req())
+    fal_emulator.fal.script_next(Script(refuse="prompt flagged as sensitive"))
+    with pytest.raises(ProviderRejected) as refused:
+        await fal.submit(req())
+    assert "moderation" in refused.value.user_message
+    assert fal_emulator.fal.create_count == 4 and fal_emulator.fal.tasks == {}  # each sent once, never retried
+
+
+async def test_invalid_input_is_refused_by_the_emulator_422(fal_emulator):
+    from dataclasses import replace
+
+    from bot.providers.catalogue import CATALOGUE
+
+    wrong = replace(CATALOGUE["fal:pika-2.2"], durations={7: {"duration": 7}})  # pika makes 5 or 10 s only
+    provider = make(fal_emulator, models=[wrong])
+    try:
+        with pytest.raises(ProviderRejected) as info:
+            await provider.submit(req(duration=7))
+        assert "must be one of" in (info.value.detail or "")
+    finally:
+        await provider.aclose()
+
+
+async def test_poll_errors(fal, fal_emulator):
+    task_id = await fal.submit(req())
+    fal_emulator.fal.fail_polls(Fault(429))  # fal_client retries reads: the poll still answers
+    assert (await fal.poll(task_id)).state is TaskState.PENDING
+    fal_emulator.fal.fail_polls(Fault(500))
+    with pytest.raises(ProviderUnavailable):
+        await fal.poll(task_id)
+    with pytest.raises(ProviderTaskFailed):
+        await fal.poll("fal-ai/pika/v2.2/text-to-video#gone")
+    with pytest.raises(ProviderTaskFailed):
+        await fal.poll("not-a-fal-task-id")
+
+
+async def test_wrong_key_is_an_auth_error_without_the_secret(fal_emulator):
+    secret = "fal-WRONG-secret-9191"
+    provider = FalProvider(secret, fal_emulator.fal_url, timeout=5)
+    try:
+        for call in (provider.submit(req()), provider.poll("fal-ai/pika/v2.2/text-to-video#x"),
+                     provider.cancel("fal-ai/pika/v2.2/text-to-video#x")):  # fmt: skip
+            with pytest.raises(ProviderAuthError) as info:
+                await call
+            assert_secret_free(info.value, secret)
+    finally:
+        await provider.aclose()
+
+
+async def test_lost_create_is_uncertain_and_never_resent(fal_emulator):
+    """A submit whose answer is lost (or a crash before the request id was saved) cannot be looked up:
+    fal has no way to list requests.  The job fails, refunded; the request is never sent twice."""
+    provider = make(fal_emulator, create_timeout=0.5)
+    fal_emulator.fal.script_next(Script(hang_create=3.0))
+    try:
+        with pytest.raises(SubmitUncertain):
+            await provider.submit(req())
+        with pytest.raises(SubmitUncertain):
+            await provider.find_task(req())
+        fal_emulator.fal.fail_creates(Fault(502))
+        with pytest.raises(SubmitUncertain):
+            await provider.submit(req())
+    finally:
+        await provider.aclose()
+    assert fal_emulator.fal.create_count == 2 and len(fal_emulator.fal.tasks) == 1  # the one orphan request
+
+
+async def test_restart_mid_queue(fal_emulator, tmp_path):
+    first = make(fal_emulator)
+    fal_emulator.fal.script_next(Script(queued=2))
+    task_id = await first.submit(req())
+    assert (await first.poll(task_id)).queue_position == 2
+    await first.aclose()
+    second = make(fal_emulator)
+    try:
+        final, _ = await run_task(second, task_id)
+        assert is_mp4(await second.fetch_result(task_id, final, tmp_path / "o.mp4", 10**8))
+    finally:
+        await second.aclose()
+
+
+class ProgressLog:
+    """A delivery target that keeps every progress notice (and the label the Discord edge would show)."""
+
+    kind = "test"
+
+    def __init__(self):
+        self.labels: list[str] = []
+        self.failures: list[str] = []
+
+    async def progress(self, update):
+        from bot.services.publish import state_label
+
+        self.labels.append(state_label(update.job, update.queue_position, update.provider_queue))
+
+    async def deliver(self, job, video):
+        from bot.delivery import Receipt
+
+        return Receipt(message_id=1)
+
+    async def failed(self, job, message):
+        self.failures.append(message)
+
+
+async def test_the_queue_position_reaches_the_progress_message(fal_emulator, make_settings):
+    from bot.app import App
+    from bot.prompt import PromptSpec
+    from bot.services.generation import Requester
+    from storage import JobState
+
+    fal_emulator.fal.script_next(Script(queued=3, running=1))
+    app = await App.create(make_settings(), providers=[make(fal_emulator)])
+    log = ProgressLog()
+    app.router.register(log)
+    try:
+        spec = PromptSpec.create("a paper boat", model="fal:pika-2.2", duration=5)
+        job = (
+            await app.service.submit(
+                Requester(user_id=1, guild_id=None, channel_id=None, delivery={"kind": "test"}), spec
+            )
+        ).job
+        final = await app.worker.wait_for(job.id, timeout=60)
+    finally:
+        await app.close()
+    assert final.state is JobState.DONE and log.failures == []
+    waiting = [label for label in log.labels if "fal's queue" in label]
+    assert waiting == ["waiting (#3 in fal's queue)", "waiting (#2 in fal's queue)", "waiting (#1 in fal's queue)"]
+    assert log.labels.index("rendering", log.labels.index(waiting[-1])) > 0  # back to "rendering" once it starts
+
+
+async def test_a_crash_between_submit_and_saving_the_request_id(fal_emulator, make_settings):
+    """The decision for fal (it cannot list requests): the restarted worker fails the job, refunded and told,
+    and never submits it again; the one request queued before the crash is left to run at fal."""
+    from bot.app import App
+    from bot.prompt import PromptSpec
+    from bot.services.generation import Requester
+    from storage import JobState
+
+    who = Requester(user_id=1, guild_id=None, channel_id=None, delivery={"kind": "test"})
+    first = await App.create(make_settings(), providers=[make(fal_emulator)])
+    job = (await first.service.submit(who, PromptSpec.create("a kite", model="fal:pika-2.2", duration=5))).job
+    await first.registry.provider("fal:pika-2.2").submit(req(job_id=job.id))  # the create reached fal…
+    await first.storage.jobs.update(job.id, state=JobState.SUBMITTING)  # …and the process died before saving its id
+    await first.close()
+
+    second = await App.create(make_settings(), providers=[make(fal_emulator)])
+    log = ProgressLog()
+    second.router.register(log)
+    try:
+        final = await second.worker.wait_for(job.id, timeout=60)
+        assert final.state is JobState.FAILED and "not resubmitted" in (final.error or "")
+        assert await second.storage.quota.ledger_state(job.id) == "refunded"
+        assert log.failures == [final.error]
+    finally:
+        await second.close()
+    assert fal_emulator.fal.create_count == 1 and len(fal_emulator.fal.tasks) == 1
