@@ -5,15 +5,10 @@ a sleep within a test's time."""
 import asyncio
 import time
 
-import pytest
-
-from bot.app import App
-from bot.delivery import FileDelivery
-from bot.prompt import PromptSpec
-from bot.services.generation import Requester
 from bot.services.worker import DUE_MARGIN, RENEW_EVERY
 from storage import JobState
-from tests.services.scripted import Script, ScriptedProvider
+from tests.services.scripted import Script
+from tests.services.test_worker import submit
 
 IDLE = 3600.0
 
@@ -49,33 +44,14 @@ class LoopSpy:
                 await self._changed.wait()
 
 
-@pytest.fixture
-def provider(sample_mp4):
-    return ScriptedProvider(video=sample_mp4)
+async def idle_app(make_app, idle: float = IDLE):
+    """An App whose worker sleeps at most ``idle`` seconds when nothing falls due."""
+    app, _ = await make_app(worker_idle_max_seconds=idle)
+    return app
 
 
-@pytest.fixture
-async def make_app(make_settings, provider):
-    apps = []
-
-    async def build(**overrides):
-        app = await App.create(make_settings(**{"worker_idle_max_seconds": IDLE, **overrides}), providers=[provider])
-        app.router.register(FileDelivery())
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        await app.close()
-
-
-async def submit(app, tmp_path, text="a red fox jumps"):
-    who = Requester(user_id=7, delivery={"kind": "file", "path": str(tmp_path / f"{time.monotonic_ns()}.mp4")})
-    return (await app.service.submit(who, PromptSpec.create(text, model="scripted:v1", duration=2))).job
-
-
-async def test_an_idle_worker_asks_storage_nothing_until_a_wake_up_starts_the_new_job(make_app, tmp_path):
-    app = await make_app()
+async def test_an_idle_worker_asks_storage_nothing_until_a_wake_up_starts_the_new_job(make_app):
+    app = await idle_app(make_app)
     spy = LoopSpy(app.storage.jobs)
     await app.worker.start()
     await spy.asleep(1)
@@ -83,19 +59,19 @@ async def test_an_idle_worker_asks_storage_nothing_until_a_wake_up_starts_the_ne
     # shows; nothing here can make an idle loop query, however slow the machine.
     await asyncio.sleep(2.5)
     assert spy.dispatches == 1 and spy.sleeps == 1
-    job = await submit(app, tmp_path)  # the service wakes the worker
+    job = await submit(app)  # the service wakes the worker
     final = await app.worker.wait_for(job.id, timeout=30)  # an hour's idle sleep was cut short
     assert final.state is JobState.DONE and spy.dispatches >= 2
 
 
-async def test_the_idle_sleep_lasts_until_the_next_job_falls_due(make_app, provider, tmp_path):
-    app = await make_app()
+async def test_the_idle_sleep_lasts_until_the_next_job_falls_due(make_app, provider):
+    app = await idle_app(make_app)
     worker, jobs = app.worker, app.storage.jobs
     assert await worker.idle_delay() == IDLE  # nothing waiting: the idle maximum
-    parked = await submit(app, tmp_path, "parked")
+    parked = await submit(app, "parked")
     await jobs.update(parked.id, next_attempt_at=time.time() + 600)
     assert 300 < await worker.idle_delay() <= 600 + DUE_MARGIN
-    leased = await submit(app, tmp_path, "leased elsewhere")
+    leased = await submit(app, "leased elsewhere")
     assert await jobs.claim(leased.id, worker_id="elsewhere", now=time.time(), lease_seconds=120)
     assert 60 < await worker.idle_delay() <= 120 + DUE_MARGIN  # that worker's lease runs out first
     await jobs.update(parked.id, next_attempt_at=None)
@@ -107,9 +83,9 @@ async def test_the_idle_sleep_lasts_until_the_next_job_falls_due(make_app, provi
     assert 0 <= await worker.idle_delay() <= RENEW_EVERY
 
 
-async def test_a_job_parked_for_a_retry_runs_when_due_without_a_wake_up(make_app, tmp_path):
-    app = await make_app()
-    job = await submit(app, tmp_path)
+async def test_a_job_parked_for_a_retry_runs_when_due_without_a_wake_up(make_app):
+    app = await idle_app(make_app)
+    job = await submit(app)
     wakes: list[float] = []
     app.worker.wake = lambda: wakes.append(time.time())  # the job's own end still wakes the loop: recorded
     due = time.time() + 1.0
@@ -119,20 +95,20 @@ async def test_a_job_parked_for_a_retry_runs_when_due_without_a_wake_up(make_app
     assert all(at >= final.started_at for at in wakes)  # nothing woke the loop before the job began
 
 
-async def test_a_job_whose_other_worker_lease_runs_out_is_taken_over(make_app, tmp_path):
-    app = await make_app()
-    job = await submit(app, tmp_path)
+async def test_a_job_whose_other_worker_lease_runs_out_is_taken_over(make_app):
+    app = await idle_app(make_app)
+    job = await submit(app)
     await app.storage.jobs.claim(job.id, worker_id="gone", now=time.time(), lease_seconds=1.0)
     final = await app.worker.wait_for(job.id, timeout=30)
     assert final.state is JobState.DONE and final.started_at >= job.created_at + 1.0
 
 
-async def test_a_job_from_another_process_is_picked_up_within_the_idle_maximum(make_app, tmp_path):
-    app = await make_app(worker_idle_max_seconds=1.0)
+async def test_a_job_from_another_process_is_picked_up_within_the_idle_maximum(make_app):
+    app = await idle_app(make_app, 1.0)
     spy = LoopSpy(app.storage.jobs)
     await app.worker.start()
     await spy.asleep(1)
-    other = await make_app()  # a second process on the same database (the CLI), its worker not running
-    job = await submit(other, tmp_path)  # wakes only its own worker
+    other = await idle_app(make_app)  # a second process on the same database (the CLI), its worker not running
+    job = await submit(other)  # wakes only its own worker
     final = await app.worker.wait_for(job.id, timeout=30)
     assert final.state is JobState.DONE and final.lease_owner is None
