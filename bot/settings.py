@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     local_concurrency: int = Field(1, ge=1, le=64)
     provider_concurrency: int = Field(4, ge=1, le=256)
     worker_id: str = Field("main", min_length=1, max_length=64)
+    worker_idle_max_seconds: float = Field(30.0, gt=0, le=3600)  # longest idle sleep: picks up other processes' jobs
     job_deadline_seconds: float = Field(1800.0, gt=0)
     poll_interval_seconds: float = Field(5.0, gt=0)
     poll_max_interval_seconds: float = Field(30.0, gt=0)

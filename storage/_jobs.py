@@ -263,6 +263,16 @@ class SqliteJobs:
         )
         return [job_from_row(r) for r in await self.db.fetchall(sql, (*_UNFINISHED, now, limit))]
 
+    async def next_due(self, *, now: float, worker_id: str) -> float | None:
+        """The earliest moment after ``now`` at which an unfinished job falls due for ``worker_id``."""
+        sql = (
+            "SELECT MIN(due) FROM (SELECT CASE WHEN lease_owner IS NOT NULL AND lease_owner <> ?"
+            " AND lease_expires > COALESCE(next_attempt_at, 0) THEN lease_expires ELSE next_attempt_at END AS due"
+            f" FROM jobs WHERE state IN ({_marks(_UNFINISHED)})) AS pending WHERE due > ?"
+        )
+        row = await self.db.fetchone(sql, (worker_id, *_UNFINISHED, now))
+        return float(row[0]) if row and row[0] is not None else None
+
     async def queue_position(self, job_id: int) -> int:
         """1-based place in the queue, 0 when the job is not queued."""
         row = await self.db.fetchone(

@@ -78,6 +78,12 @@ class JobRepository(Protocol):
         """Unfinished jobs whose next attempt is due, oldest first."""
         ...
 
+    async def next_due(self, *, now: float, worker_id: str) -> float | None:
+        """The earliest moment after ``now`` at which an unfinished job falls due for ``worker_id``: its
+        ``next_attempt_at`` or, while another worker's lease on it runs, that lease's expiry if later.
+        None when no job falls due after ``now`` (the worker sleeps until woken or its idle maximum)."""
+        ...
+
     async def queue_position(self, job_id: int) -> int:
         """1-based position among queued jobs (0 when not queued)."""
         ...

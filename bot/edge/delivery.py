@@ -28,6 +28,7 @@ import discord
 from bot.delivery import Progress, Receipt
 from bot.edge import render as render
 from bot.edge.errors import NO_PINGS
+from bot.edge.posted import find_posted, nonce_for
 from bot.edge.record import DiscordRecord
 from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
@@ -42,13 +43,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_DEAD_CODES = {10015, 50027}  # Unknown Webhook, Invalid Webhook Token
 MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the ladder
-SEARCH_LIMIT = 500  # newest channel messages read when looking for an interrupted delivery's result
 MAX_REMEMBERED = 10_000  # finished jobs whose in-memory notes are kept (bounded for long uptimes)
-
-
-def nonce_for(job: Job) -> str:
-    """A per-job nonce (max 25 characters) that differs between installations reusing job ids."""
-    return f"vb{job.id}.{int(job.created_at * 1000) % 10**9}"[:25]
 
 
 class DiscordDelivery:
@@ -298,18 +293,9 @@ class DiscordDelivery:
     async def _find_posted(self, job: Job) -> discord.Message | None:
         """The result message of an interrupted delivery, if it made it to the channel."""
         r = self._record(job)
-        marker = f"job #{job.id} ·"
         try:
             channel = await self._channel(r)
-            after = discord.Object(r.message_id) if r.message_id else None
-            # Newest first: the result was posted just before the crash, while a busy channel can have
-            # hundreds of messages between the status message and it.
-            async for message in channel.history(limit=SEARCH_LIMIT, after=after, oldest_first=False):
-                if message.author.id != self.bot.user.id:  # type: ignore[union-attr]
-                    continue
-                footer = message.embeds[0].footer.text if message.embeds else None
-                if footer and footer.startswith(marker):
-                    return message
+            return await find_posted(channel, self.bot.user.id, job, r.message_id)  # type: ignore[union-attr]
         except discord.HTTPException as exc:
             log.info("job %s: could not search for an earlier delivery (%s)", job.id, exc)
         return None

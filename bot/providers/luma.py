@@ -10,89 +10,61 @@ can fetch) to enable image input.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlencode
 
-import httpx
 import lumaai
 
-from bot.errors import ProviderError, ProviderUnavailable, SubmitUncertain
-from bot.providers._common import (
-    MODERATION_MESSAGE,
-    error_for_status,
-    looks_like_moderation,
-    never_sent,
-    no_status_retries,
-    redact,
-    unavailable,
-)
-from bot.providers._download import OutputFetcher
-from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
-from bot.providers.catalogue import CatalogueModel, lookup, models_for
+from bot.errors import ProviderUnavailable, SubmitUncertain
+from bot.providers._common import MODERATION_MESSAGE, looks_like_moderation, no_status_retries, redact
+from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
+from bot.providers.base import Capability, GenerationRequest, TaskState, TaskStatus
+from bot.providers.catalogue import CatalogueModel, lookup
 
 DEFAULT_BASE_URL = "https://api.lumalabs.ai/dream-machine/v1"
 DEFAULT_MARKER_URL = "https://videobot.invalid/luma"  # RFC 2606: .invalid never resolves
-_UNCERTAIN_STATUSES = frozenset({500, 502, 504})
 _NEEDS_IMAGES = frozenset({Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE})
 
 PublishImage = Callable[[Path], Awaitable[str]]
 
 
-def _body_text(body: object) -> str:
-    if isinstance(body, dict):
-        return str(body.get("detail") or body)[:300]
-    return str(body)[:300]
-
-
-class LumaProvider(OutputFetcher):
+class LumaProvider(SdkProvider):
     """Luma generations: ``submit`` → ``poll`` → ``fetch_result``."""
 
     name = "luma"
+    sdk_errors = (lumaai.APIError, ValueError)
 
     def __init__(
         self,
         api_key: str,
         base_url: str | None = None,
         *,
-        timeout: float = 30.0,
-        create_timeout: float = 60.0,
-        poll_deadline: float = 30.0,
         poll_retries: int = 1,
-        download_timeout: float = 600.0,
         find_pages: int = 3,
         marker_url: str | None = DEFAULT_MARKER_URL,
         publish_image: PublishImage | None = None,
-        models: Iterable[CatalogueModel] | None = None,
-        download_client: httpx.AsyncClient | None = None,
+        **options: Unpack[SdkOptions],
     ):
-        self._key = api_key
-        entries = list(models if models is not None else models_for("luma"))
+        super().__init__(api_key, **options)
         if publish_image is None:  # no way to hand Luma an image URL: offer only what needs none
-            entries = [dataclasses.replace(m, capabilities=m.capabilities - _NEEDS_IMAGES) for m in entries]
-        self._models = {m.name: m for m in entries}
+            without = {
+                n: dataclasses.replace(m, capabilities=m.capabilities - _NEEDS_IMAGES) for n, m in self._models.items()
+            }
+            self._models = without
         self._publish = publish_image
         self._marker_url = marker_url
-        self._poll_deadline = poll_deadline
-        self._download_timeout = download_timeout
         self._find_pages = find_pages
-        self._download_client = download_client
-        self._client = lumaai.AsyncLumaAI(
-            auth_token=api_key,
-            base_url=base_url or DEFAULT_BASE_URL,
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
-            max_retries=poll_retries,
-            http_client=lumaai.DefaultAsyncHttpxClient(event_hooks={"response": [no_status_retries]}),
+        http = lumaai.DefaultAsyncHttpxClient(event_hooks={"response": [no_status_retries]})
+        self._client, self._create = stainless_clients(
+            self, lumaai.AsyncLumaAI, http, poll_retries, auth_token=api_key, base_url=base_url or DEFAULT_BASE_URL
         )
-        self._create = self._client.with_options(max_retries=0, timeout=create_timeout)
 
-    def models(self) -> Sequence[ModelInfo]:
-        """The Luma models (without image input when no ``publish_image`` was given)."""
-        return [m.info() for m in self._models.values()]
+    def _status_parts(self, exc: BaseException) -> tuple[int, object, Headers | None] | None:
+        return stainless_status(exc, lumaai.APIStatusError)
 
     def marker(self, request: GenerationRequest) -> str | None:
         """The ``callback_url`` naming this job: our job id plus a digest of what was asked."""
@@ -132,35 +104,14 @@ class LumaProvider(OutputFetcher):
         body = await self._body(entry, request)
         try:
             generation = await self._create.generations.create(**body)
-        except (lumaai.APIError, ValueError) as exc:
-            if isinstance(exc, lumaai.APIStatusError) and exc.status_code not in _UNCERTAIN_STATUSES:
-                raise self._status_error(exc) from None
-            if isinstance(exc, lumaai.APIConnectionError) and never_sent(exc):
-                raise unavailable(self.name, "create not sent", exc, [self._key]) from None
+        except self.sdk_errors as exc:
+            error = self._create_error(exc)
+            if error is not None:
+                raise error from None
             return await self._resolve_lost_create(request, exc)
         if not generation.id:
             return await self._resolve_lost_create(request, ValueError("create answered without an id"))
         return generation.id
-
-    async def _resolve_lost_create(self, request: GenerationRequest, cause: Exception) -> str:
-        try:
-            found = await self.find_task(request)
-        except ProviderError:
-            found = None
-        if found is not None:
-            return found
-        detail = redact(f"Luma create outcome unknown: {type(cause).__name__}: {cause}", [self._key])
-        raise SubmitUncertain(detail=detail, provider=self.name)
-
-    def _status_error(self, exc: lumaai.APIStatusError, *, on_poll: bool = False) -> ProviderError:
-        return error_for_status(
-            self.name,
-            exc.status_code,
-            _body_text(exc.body),
-            headers=exc.response.headers,
-            secrets=[self._key],
-            on_poll=on_poll,
-        )
 
     async def find_task(self, request: GenerationRequest) -> str | None:
         """The generation whose echoed ``callback_url`` is this job's marker (None without a marker)."""
@@ -169,13 +120,9 @@ class LumaProvider(OutputFetcher):
             raise SubmitUncertain(provider=self.name, detail=f"job {request.job_id}: no marker")
         limit = 100
         for page in range(self._find_pages):
-            try:
-                async with asyncio.timeout(self._poll_deadline):
-                    listing = await self._client.generations.list(limit=limit, offset=page * limit)
-            except lumaai.APIStatusError as exc:
-                raise self._status_error(exc) from None
-            except (lumaai.APIError, ValueError, TimeoutError) as exc:
-                raise unavailable(self.name, "generation list failed", exc, [self._key]) from None
+            listing = await self._call(
+                "generation list failed", self._client.generations.list(limit=limit, offset=page * limit)
+            )
             for generation in listing.generations:
                 if getattr(generation.request, "callback_url", None) == marker and generation.id:
                     return generation.id
@@ -185,13 +132,7 @@ class LumaProvider(OutputFetcher):
 
     async def poll(self, task_id: str) -> TaskStatus:
         """One GET of the generation, mapped to a TaskStatus."""
-        try:
-            async with asyncio.timeout(self._poll_deadline):
-                generation = await self._client.generations.get(task_id)
-        except lumaai.APIStatusError as exc:
-            raise self._status_error(exc, on_poll=True) from None
-        except (lumaai.APIError, ValueError, TimeoutError) as exc:
-            raise unavailable(self.name, "generation poll failed", exc, [self._key]) from None
+        generation = await self._call("generation poll failed", self._client.generations.get(task_id), on_poll=True)
         state = getattr(generation, "state", None)
         if state == "queued":
             return TaskStatus(TaskState.PENDING)
@@ -208,17 +149,9 @@ class LumaProvider(OutputFetcher):
             return TaskStatus(TaskState.FAILED, error=message, error_code=redact(reason or "failed", [self._key])[:200])
         raise ProviderUnavailable(detail=f"generation has unknown state {str(state)[:40]!r}", provider=self.name)
 
-    async def cancel(self, task_id: str) -> None:
-        """Delete the generation (Luma has no cancel); an unknown one is fine."""
-        try:
-            async with asyncio.timeout(self._poll_deadline):
-                await self._client.generations.delete(task_id)
-        except lumaai.NotFoundError:
-            return
-        except lumaai.APIStatusError as exc:
-            raise self._status_error(exc) from None
-        except (lumaai.APIError, TimeoutError) as exc:
-            raise unavailable(self.name, "generation delete failed", exc, [self._key]) from None
+    async def _cancel_task(self, task_id: str) -> None:
+        """Delete the generation (Luma has no cancel)."""
+        await self._client.generations.delete(task_id)
 
     async def aclose(self) -> None:
         """Close the SDK client."""

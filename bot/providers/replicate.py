@@ -13,9 +13,10 @@ read the JSON through the client's own authenticated httpx client and validate i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 import replicate
@@ -24,56 +25,36 @@ from replicate.client import RetryTransport
 from replicate.exceptions import ReplicateError
 from replicate.prediction import Prediction
 
-from bot.errors import InvalidOption, ProviderError, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
-from bot.providers._common import (
-    MODERATION_MESSAGE,
-    error_for_status,
-    job_seed,
-    looks_like_moderation,
-    never_sent,
-    redact,
-    unavailable,
-)
-from bot.providers._download import OutputFetcher
-from bot.providers.base import GenerationRequest, ModelInfo, TaskState, TaskStatus
-from bot.providers.catalogue import CatalogueModel, lookup, models_for
+from bot.errors import InvalidOption, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
+from bot.providers._common import MODERATION_MESSAGE, job_seed, looks_like_moderation, redact
+from bot.providers._sdk import Headers, SdkOptions, SdkProvider
+from bot.providers.base import GenerationRequest, TaskState, TaskStatus
+from bot.providers.catalogue import CatalogueModel, lookup
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
 MEDIA_ROLES = ("image", "end_image", "video")
-_UNCERTAIN_STATUSES = frozenset({500, 502, 504})
 
 
-class ReplicateProvider(OutputFetcher):
+class ReplicateProvider(SdkProvider):
     """Replicate predictions: ``submit`` → ``poll`` → ``fetch_result``."""
 
     name = "replicate"
+    sdk_errors = (ReplicateError, httpx.HTTPError, ValueError, pydantic_v1.ValidationError)
 
     def __init__(
         self,
         api_token: str,
         base_url: str | None = None,
         *,
-        timeout: float = 30.0,
-        create_timeout: float = 60.0,
-        poll_deadline: float = 30.0,
         upload_timeout: float = 300.0,
-        download_timeout: float = 600.0,
         find_pages: int = 3,
-        models: Iterable[CatalogueModel] | None = None,
-        download_client: httpx.AsyncClient | None = None,
+        **options: Unpack[SdkOptions],
     ):
-        self._key = api_token
-        self._models = {m.name: m for m in (models if models is not None else models_for("replicate"))}
-        self._create_timeout = create_timeout
-        self._poll_deadline = poll_deadline
+        super().__init__(api_token, **options)
         self._upload_timeout = upload_timeout
-        self._download_timeout = download_timeout
         self._find_pages = find_pages
-        self._download_client = download_client
         self._client = replicate.Client(
-            api_token=api_token,
-            base_url=base_url or DEFAULT_BASE_URL,
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            api_token=api_token, base_url=base_url or DEFAULT_BASE_URL, timeout=self._timeout
         )
         self._http = self._client._async_client
         # The client's RetryTransport would retry a 429/503 GET up to 10 times, sleeping whatever
@@ -92,9 +73,10 @@ class ReplicateProvider(OutputFetcher):
         if response.status_code >= 400:
             self._last_error_headers = response.headers
 
-    def models(self) -> Sequence[ModelInfo]:
-        """The Replicate models in the catalogue."""
-        return [m.info() for m in self._models.values()]
+    def _status_parts(self, exc: BaseException) -> tuple[int, object, Headers | None] | None:
+        if isinstance(exc, ReplicateError):  # 1.0.7's errors carry no headers: the last error answer's
+            return exc.status or 500, exc.detail or exc.title or "", self._last_error_headers
+        return None
 
     async def submit(self, request: GenerationRequest) -> str:
         """Upload the media, create the prediction (once) and return its id."""
@@ -116,36 +98,17 @@ class ReplicateProvider(OutputFetcher):
                 else:
                     prediction = await self._client.predictions.async_create(version, inputs)
             return prediction.id
-        except ReplicateError as exc:
-            if exc.status not in _UNCERTAIN_STATUSES:
-                headers = self._last_error_headers
-                raise self._error(exc.status or 500, exc.detail or exc.title or "", headers=headers) from None
-            cause: Exception = exc
-        except (httpx.HTTPError, TimeoutError, ValueError, pydantic_v1.ValidationError) as exc:
-            if never_sent(exc):
-                raise unavailable(self.name, "create not sent", exc, [self._key]) from None
-            cause = exc
-        return await self._resolve_lost_create(request, inputs, cause)
-
-    async def _resolve_lost_create(self, request: GenerationRequest, sent: dict[str, Any], cause: Exception) -> str:
-        try:
-            found = await self._find(request, sent)
-        except ProviderError:
-            found = None
-        if found is not None:
-            return found
-        detail = redact(f"Replicate create outcome unknown: {type(cause).__name__}: {cause}", [self._key])
-        raise SubmitUncertain(detail=detail, provider=self.name)
+        except self._call_errors() as exc:
+            error = self._create_error(exc)
+            if error is not None:
+                raise error from None
+            return await self._resolve_lost_create(request, exc, self._find(request, inputs))
 
     async def _upload(self, path: Path) -> str:
         """Upload a file through the files endpoint and return the URL the model reads."""
-        try:
-            async with asyncio.timeout(self._upload_timeout):
-                uploaded = await self._client.files.async_create(path)
-        except ReplicateError as exc:
-            raise self._error(exc.status or 500, exc.detail or "upload refused") from None
-        except (httpx.HTTPError, TimeoutError, ValueError, pydantic_v1.ValidationError) as exc:
-            raise unavailable(self.name, "file upload failed", exc, [self._key]) from None
+        uploaded = await self._call(
+            "file upload failed", self._client.files.async_create(path), timeout=self._upload_timeout
+        )
         return uploaded.urls["get"]
 
     async def _version(self, entry: CatalogueModel) -> str:
@@ -153,36 +116,25 @@ class ReplicateProvider(OutputFetcher):
         if entry.version:
             return entry.version
         if entry.model_id not in self._versions:
-            try:
-                async with asyncio.timeout(self._poll_deadline):
-                    model = await self._client.models.async_get(entry.model_id)
-            except ReplicateError as exc:
-                raise self._error(exc.status or 500, exc.detail or "model lookup failed") from None
-            except (httpx.HTTPError, TimeoutError, ValueError, pydantic_v1.ValidationError) as exc:
-                raise unavailable(self.name, "model lookup failed", exc, [self._key]) from None
+            model = await self._call("model lookup failed", self._client.models.async_get(entry.model_id))
             if model.latest_version is None:
                 raise ProviderUnavailable(detail=f"{entry.model_id} has no version", provider=self.name)
             self._versions[entry.model_id] = model.latest_version.id
         return self._versions[entry.model_id]
 
-    def _error(self, status: int, message: str, headers: httpx.Headers | None = None, **kw: bool) -> ProviderError:
-        return error_for_status(self.name, status, message, headers=headers, secrets=[self._key], **kw)
-
     async def _get_json(self, path: str, *, on_poll: bool = False) -> Any:
         """GET through the client's authenticated httpx client; errors mapped, headers honoured."""
-        try:
-            async with asyncio.timeout(self._poll_deadline):
-                resp = await self._http.get(path)
-                if resp.status_code >= 400:
-                    try:
-                        body = resp.json()
-                    except ValueError:
-                        body = None
-                    message = str(body.get("detail") or resp.text) if isinstance(body, dict) else resp.text
-                    raise self._error(resp.status_code, message[:300], resp.headers, on_poll=on_poll)
-                return resp.json()
-        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
-            raise unavailable(self.name, f"GET {path.split('?')[0]} failed", exc, [self._key]) from None
+        return await self._call(f"GET {path.split('?')[0]} failed", self._get(path, on_poll=on_poll))
+
+    async def _get(self, path: str, *, on_poll: bool) -> Any:
+        resp = await self._http.get(path)
+        if resp.status_code >= 400:
+            try:
+                body = resp.json()
+            except ValueError:
+                body = resp.text
+            raise self._status_error(resp.status_code, body, resp.headers, on_poll=on_poll)
+        return resp.json()
 
     async def _recent(self) -> AsyncIterator[dict[str, Any]]:
         """Recent predictions, newest first, a few pages deep."""
@@ -230,7 +182,7 @@ class ReplicateProvider(OutputFetcher):
         try:
             prediction = Prediction(**data)
         except (pydantic_v1.ValidationError, TypeError) as exc:
-            raise unavailable(self.name, "malformed prediction", exc, [self._key]) from None
+            raise self._unavailable("malformed prediction", exc) from None
         return self._status(prediction, data)
 
     def _status(self, prediction: Prediction, data: dict[str, Any]) -> TaskStatus:
@@ -253,18 +205,10 @@ class ReplicateProvider(OutputFetcher):
             return TaskStatus(TaskState.FAILED, error=message, error_code=redact(reason or "failed", [self._key])[:200])
         return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Replicate.")
 
-    async def cancel(self, task_id: str) -> None:
-        """Cancel the prediction; cancelling a finished or unknown one is fine."""
-        try:
-            async with asyncio.timeout(self._poll_deadline):
-                await self._client.predictions.async_cancel(task_id)
-        except ReplicateError as exc:
-            if exc.status != 404:
-                raise self._error(exc.status or 500, exc.detail or "cancel failed") from None
-        except pydantic_v1.ValidationError:
-            return  # the cancel went through; only the answer (e.g. "aborted") did not parse
-        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
-            raise unavailable(self.name, "cancel failed", exc, [self._key]) from None
+    async def _cancel_task(self, task_id: str) -> None:
+        """Cancel the prediction; cancelling a finished one is fine."""
+        with contextlib.suppress(pydantic_v1.ValidationError):  # it went through; the answer ("aborted") did not parse
+            await self._client.predictions.async_cancel(task_id)
 
     async def aclose(self) -> None:
         """Close the client's connections."""

@@ -9,27 +9,16 @@ reported as :class:`~bot.errors.SubmitUncertain`, never sent again.
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-import httpx
 import runwayml
 
-from bot.errors import ProviderError, ProviderUnavailable, SubmitUncertain
-from bot.providers._common import (
-    MODERATION_MESSAGE,
-    data_uri,
-    error_for_status,
-    never_sent,
-    no_status_retries,
-    redact,
-    unavailable,
-)
-from bot.providers._download import OutputFetcher
-from bot.providers.base import GenerationRequest, ModelInfo, TaskState, TaskStatus
-from bot.providers.catalogue import CatalogueModel, lookup, models_for
+from bot.errors import ProviderUnavailable, SubmitUncertain
+from bot.providers._common import MODERATION_MESSAGE, data_uri, no_status_retries, redact
+from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
+from bot.providers.base import GenerationRequest, TaskState, TaskStatus
+from bot.providers.catalogue import lookup
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 
@@ -45,7 +34,6 @@ _FAILURES: tuple[tuple[str, str], ...] = (
     ("INTERNAL.BAD_OUTPUT", "Runway produced an unusable video. Please try again."),
     ("INTERNAL", "Runway had an internal problem with this job. Please try again."),
 )
-_UNCERTAIN_STATUSES = frozenset({500, 502, 504})  # the task may exist behind a failing gateway
 
 
 def failure_message(code: str | None) -> str:
@@ -56,50 +44,31 @@ def failure_message(code: str | None) -> str:
     return "Runway could not make this video."
 
 
-def _body_text(body: object) -> str:
-    if isinstance(body, dict):
-        return str(body.get("error") or body.get("detail") or json.dumps(body)[:300])
-    return str(body)[:300]
-
-
-class RunwayProvider(OutputFetcher):
+class RunwayProvider(SdkProvider):
     """Runway's task API: ``submit`` → ``poll`` → ``fetch_result``."""
 
     name = "runway"
+    sdk_errors = (runwayml.APIError, ValueError)
+    error_keys = ("error", "detail")
 
     def __init__(
         self,
         api_key: str,
         base_url: str | None = None,
         *,
-        timeout: float = 30.0,
-        create_timeout: float = 60.0,
-        poll_deadline: float = 30.0,
         poll_retries: int = 1,
-        download_timeout: float = 600.0,
         data_uri_max_bytes: int = 3 * 1024 * 1024,
-        models: Iterable[CatalogueModel] | None = None,
-        download_client: httpx.AsyncClient | None = None,
+        **options: Unpack[SdkOptions],
     ):
-        self._key = api_key
-        self._models = {m.name: m for m in (models if models is not None else models_for("runway"))}
-        self._poll_deadline = poll_deadline
-        self._download_timeout = download_timeout
+        super().__init__(api_key, **options)
         self._data_uri_max = data_uri_max_bytes
-        self._download_client = download_client
         http = runwayml.DefaultAsyncHttpxClient(event_hooks={"response": [no_status_retries]})
-        self._client = runwayml.AsyncRunwayML(
-            api_key=api_key,
-            base_url=base_url or DEFAULT_BASE_URL,
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
-            max_retries=poll_retries,
-            http_client=http,
+        self._client, self._create = stainless_clients(
+            self, runwayml.AsyncRunwayML, http, poll_retries, api_key=api_key, base_url=base_url or DEFAULT_BASE_URL
         )
-        self._create = self._client.with_options(max_retries=0, timeout=create_timeout)
 
-    def models(self) -> Sequence[ModelInfo]:
-        """The Runway models in the catalogue."""
-        return [m.info() for m in self._models.values()]
+    def _status_parts(self, exc: BaseException) -> tuple[int, object, Headers | None] | None:
+        return stainless_status(exc, runwayml.APIStatusError)
 
     async def submit(self, request: GenerationRequest) -> str:
         """Create the task (once) and return its id."""
@@ -116,15 +85,11 @@ class RunwayProvider(OutputFetcher):
             endpoint = self._create.text_to_video
         try:
             created = await endpoint.create(**kwargs)
-        except (runwayml.APIError, ValueError) as exc:
+        except self.sdk_errors as exc:
             error = self._create_error(exc)
             if error is not None:
                 raise error from None
-            found = await self.find_task(request)
-            if found is not None:
-                return found
-            detail = redact(f"Runway create outcome unknown: {type(exc).__name__}: {exc}", [self._key])
-            raise SubmitUncertain(detail=detail, provider=self.name) from None
+            return await self._resolve_lost_create(request, exc)  # Runway cannot list tasks: SubmitUncertain
         task_id = getattr(created, "id", None)
         if not isinstance(task_id, str) or not task_id:
             raise SubmitUncertain(detail="Runway create answered without a task id", provider=self.name)
@@ -147,43 +112,13 @@ class RunwayProvider(OutputFetcher):
             return data_uri(path, await asyncio.to_thread(path.read_bytes))
         try:  # uploads are not billed, so the SDK may retry them
             uploaded = await self._client.uploads.create_ephemeral(file=path)
-        except runwayml.APIStatusError as exc:
-            raise self._status_error(exc) from None
         except runwayml.APIError as exc:
-            raise unavailable(self.name, "upload failed", exc, [self._key]) from None
+            raise self._error(exc, "upload failed") from None
         return uploaded.uri
-
-    def _create_error(self, exc: Exception) -> ProviderError | None:
-        """The error for a failed create, or None when the task may exist (a lost or gateway-failed answer)."""
-        if isinstance(exc, runwayml.APIStatusError) and exc.status_code not in _UNCERTAIN_STATUSES:
-            return self._status_error(exc)
-        if isinstance(exc, runwayml.APIConnectionError) and never_sent(exc):
-            return unavailable(self.name, "create not sent", exc, [self._key])
-        return None
-
-    def _status_error(self, exc: runwayml.APIStatusError, *, on_poll: bool = False) -> ProviderError:
-        return error_for_status(
-            self.name,
-            exc.status_code,
-            _body_text(exc.body),
-            headers=exc.response.headers,
-            secrets=[self._key],
-            on_poll=on_poll,
-        )
-
-    async def find_task(self, request: GenerationRequest) -> str | None:
-        """Runway has no endpoint to list tasks, so whether a lost create landed cannot be known."""
-        raise SubmitUncertain(provider=self.name, detail=f"job {request.job_id}: Runway cannot list tasks")
 
     async def poll(self, task_id: str) -> TaskStatus:
         """One GET of the task, mapped to a TaskStatus."""
-        try:
-            async with asyncio.timeout(self._poll_deadline):
-                task = await self._client.tasks.retrieve(task_id)
-        except runwayml.APIStatusError as exc:
-            raise self._status_error(exc, on_poll=True) from None
-        except (runwayml.APIError, ValueError, TimeoutError) as exc:
-            raise unavailable(self.name, "task poll failed", exc, [self._key]) from None
+        task = await self._call("task poll failed", self._client.tasks.retrieve(task_id), on_poll=True)
         return self._status(task)
 
     def _status(self, task: object) -> TaskStatus:
@@ -211,17 +146,9 @@ class RunwayProvider(OutputFetcher):
             return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Runway.")
         raise ProviderUnavailable(detail=f"Runway task has unknown status {str(state)[:40]!r}", provider=self.name)
 
-    async def cancel(self, task_id: str) -> None:
-        """DELETE the task: cancels it while it runs, deletes it afterwards.  A missing task is fine."""
-        try:
-            async with asyncio.timeout(self._poll_deadline):
-                await self._client.tasks.delete(task_id)
-        except runwayml.NotFoundError:
-            return
-        except runwayml.APIStatusError as exc:
-            raise self._status_error(exc) from None
-        except (runwayml.APIError, TimeoutError) as exc:
-            raise unavailable(self.name, "task delete failed", exc, [self._key]) from None
+    async def _cancel_task(self, task_id: str) -> None:
+        """DELETE the task: cancels it while it runs, deletes it afterwards."""
+        await self._client.tasks.delete(task_id)
 
     async def aclose(self) -> None:
         """Close the SDK client."""

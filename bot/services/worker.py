@@ -1,8 +1,9 @@
 """The job worker: one dispatch loop (RoboDanny's durable timers, arq's semantics).
 
-The loop wakes on :meth:`Worker.wake` or every second, renews its leases, and starts every due job
-it can deliver while the limits allow (overall, per provider, per user).  Jobs already past QUEUED
-(resumed after a restart) are always restarted: their provider task exists and is being paid for.
+The loop renews its leases and starts every due job it can deliver while the limits allow (overall, per
+provider, per user), then sleeps until :meth:`Worker.wake`, the next job's due time or the idle maximum.
+Jobs already past QUEUED (resumed after a restart) are always restarted: their provider task exists and is
+being paid for.
 Each job runs in its own task through :class:`~bot.services.runner.JobRunner`; a failure that is
 not retryable ends the job FAILED with its reservation refunded, in one transaction.
 """
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60.0
 RENEW_EVERY = 15.0
+DUE_MARGIN = 0.05  # wake this long after a job falls due, so the clock is surely past it
 MAX_UNEXPECTED_ATTEMPTS = 3
 
 
@@ -57,6 +59,7 @@ class Worker:
         self._event = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._last_renew = 0.0
+        self._dispatched_at = 0.0  # the clock when dispatch_once last looked for due jobs
         self._queued_seen: dict[int, int] = {}
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -116,19 +119,41 @@ class Worker:
         while True:
             try:
                 await self.dispatch_once()
+                delay = await self.idle_delay()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("worker dispatch failed; retrying")
+                delay = min(1.0, self.settings.worker_idle_max_seconds)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), 1.0)
+                await asyncio.wait_for(self._event.wait(), delay)
             self._event.clear()
+
+    async def idle_delay(self) -> float:
+        """How long the loop may sleep before it must look again (a wake-up ends the sleep sooner).
+
+        Until the next job falls due (a retry's parking time, another worker's lease running out), our own
+        leases need renewing, or at the most ``worker_idle_max_seconds``: jobs that another process puts on
+        the same database (the CLI) wake nobody here.  Jobs due now that could not start (no slot) start
+        when one of ours ends, which wakes the loop.
+        """
+        # What fell due since the last dispatch looked counts too: it was not seen then.
+        due = await self.ctx.storage.jobs.next_due(now=self._dispatched_at, worker_id=self.worker_id)
+        now = self.ctx.clock()
+        delay = self.settings.worker_idle_max_seconds
+        if self._tasks:
+            delay = min(delay, self._last_renew + RENEW_EVERY - now)
+        if due is not None:
+            delay = min(delay, due - now + DUE_MARGIN)
+        return max(0.0, delay)
 
     # --- dispatch --------------------------------------------------------------------------------------
     async def dispatch_once(self) -> int:
         """Start what can be started; return how many jobs were started."""
-        now = self.ctx.clock()
-        if now - self._last_renew >= RENEW_EVERY and self._tasks:
+        now = self._dispatched_at = self.ctx.clock()
+        if not self._tasks:
+            self._last_renew = now  # no lease of ours to renew; those claimed below are fresh
+        elif now - self._last_renew >= RENEW_EVERY:
             await self.ctx.storage.jobs.renew_leases(self.worker_id, now=now, lease_seconds=LEASE_SECONDS)
             self._last_renew = now
         kinds = self.ctx.router.kinds()

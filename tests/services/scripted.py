@@ -1,5 +1,6 @@
 """A scripted video provider for worker tests: it stands in for a remote API (not for our code), lets a
-test choose each poll's answer, and counts what the worker asked of it."""
+test choose each poll's answer, and counts what the worker asked of it; and a delivery target that stands in
+for Discord and remembers what it was handed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.delivery import Progress, Receipt
 from bot.errors import RateLimited, SubmitUncertain
 from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
 
@@ -90,3 +92,25 @@ class ScriptedProvider:
 
     async def aclose(self) -> None:
         pass
+
+
+class RecordingDelivery:
+    """A delivery target that remembers what it was handed."""
+
+    kind = "test"
+
+    def __init__(self):
+        self.delivered: Counter = Counter()
+        self.failures: list = []
+        self.progress_log: list = []
+
+    async def progress(self, update: Progress) -> None:
+        self.progress_log.append((update.job.id, update.job.state, update.job.progress, update.queue_position))
+
+    async def deliver(self, job, video: Path) -> Receipt:
+        assert video.exists() and video.stat().st_size > 0
+        self.delivered[job.id] += 1
+        return Receipt(message_id=1000 + job.id)
+
+    async def failed(self, job, message: str) -> None:
+        self.failures.append((job.id, message))

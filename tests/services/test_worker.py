@@ -4,63 +4,17 @@ Kills are simulated by leaving a job in each state as a killed process would hav
 worker on the same database (the real kill -9 runs are in tests/faults)."""
 
 import asyncio
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from bot.app import App
-from bot.delivery import CANCELLED_NOTICE, Progress, Receipt
+from bot.delivery import CANCELLED_NOTICE, Receipt
 from bot.errors import DeliveryError
 from bot.prompt import PromptSpec
 from bot.providers.base import TaskState
 from bot.services.generation import Requester
 from storage import JobState
-from tests.services.scripted import Script, ScriptedProvider
-
-
-class RecordingDelivery:
-    """A delivery target that remembers what it was handed."""
-
-    kind = "test"
-
-    def __init__(self):
-        self.delivered: Counter = Counter()
-        self.failures: list = []
-        self.progress_log: list = []
-
-    async def progress(self, update: Progress) -> None:
-        self.progress_log.append((update.job.id, update.job.state, update.job.progress, update.queue_position))
-
-    async def deliver(self, job, video: Path) -> Receipt:
-        assert video.exists() and video.stat().st_size > 0
-        self.delivered[job.id] += 1
-        return Receipt(message_id=1000 + job.id)
-
-    async def failed(self, job, message: str) -> None:
-        self.failures.append((job.id, message))
-
-
-@pytest.fixture
-def provider(sample_mp4):
-    return ScriptedProvider(video=sample_mp4)
-
-
-@pytest.fixture
-async def make_app(make_settings, provider):
-    apps = []
-
-    async def build(**overrides):
-        app = await App.create(make_settings(**overrides), providers=[provider])
-        target = RecordingDelivery()
-        app.router.register(target)
-        apps.append(app)
-        return app, target
-
-    yield build
-    for app in apps:
-        await app.close()
-
+from tests.services.scripted import RecordingDelivery, Script
 
 WHO = Requester(user_id=7, guild_id=1, channel_id=2, delivery={"kind": "test"})
 

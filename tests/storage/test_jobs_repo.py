@@ -73,3 +73,20 @@ async def test_queue_limit_counts_unfinished_jobs(storage):
     with pytest.raises(QuotaRefused) as refused:
         await storage.jobs.create(new_job(), charge=charge, now=now)
     assert refused.value.scope == "queue"
+
+
+async def test_next_due_is_the_earliest_parking_time_or_foreign_lease_expiry(storage):
+    now = 1_000_000.0
+    assert await storage.jobs.next_due(now=now, worker_id="me") is None
+    parked, leased, mine, done = [await storage.jobs.create(new_job(owner=i), charge=None, now=now) for i in range(4)]
+    assert await storage.jobs.next_due(now=now, worker_id="me") is None  # queued jobs are due now, not later
+    await storage.jobs.update(parked.id, next_attempt_at=now + 50)
+    await storage.jobs.update(done.id, next_attempt_at=now + 5, state=JobState.DONE)  # finished: never due
+    assert await storage.jobs.next_due(now=now, worker_id="me") == now + 50
+    await storage.jobs.claim(leased.id, worker_id="other", now=now, lease_seconds=30)
+    await storage.jobs.claim(mine.id, worker_id="me", now=now, lease_seconds=10)  # ours: not waited for
+    assert await storage.jobs.next_due(now=now, worker_id="me") == now + 30
+    await storage.jobs.update(leased.id, next_attempt_at=now + 40)  # parked past its lease: the later counts
+    assert await storage.jobs.next_due(now=now, worker_id="me") == now + 40
+    assert await storage.jobs.next_due(now=now + 45, worker_id="me") == now + 50
+    assert await storage.jobs.next_due(now=now + 50, worker_id="me") is None
