@@ -13,7 +13,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from storage.base import StorageError
+from storage.locks import FileLock, FileLocks
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -132,11 +133,20 @@ class SqliteStorage:
         self.jobs = SqliteJobs(db)
         self.quota = SqliteQuota(db)
         self.cache = SqliteCache(db)
+        self.locks = FileLocks(db.path.parent / f"{db.path.name}.locks")  # named locks (storage.locks)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStorage:
         """Open and migrate the database at ``path``."""
         return cls(await open_database(path))
+
+    async def try_lock(self, name: str) -> FileLock | None:
+        """The named lock if free (see :meth:`storage.base.Storage.try_lock`)."""
+        return await self.locks.try_lock(name)
+
+    def advisory_lock(self, name: str) -> AbstractAsyncContextManager[FileLock]:
+        """Wait for the named lock and hold it for an ``async with`` block."""
+        return self.locks.advisory_lock(name)
 
     async def close(self) -> None:
         """Close the database."""
