@@ -14,6 +14,7 @@ import contextlib
 import logging
 import pkgutil
 import signal
+from typing import Any
 
 import discord
 import yarl
@@ -23,12 +24,14 @@ import cogs
 from bot.app import App
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
+from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.views import JobButton
 from bot.errors import ConfigError
 from bot.fileserver import FileServer
 from bot.services.janitor import Janitor
 from bot.services.publish import Publisher
 from bot.settings import Settings
+from storage import NamedLock
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 60.0
@@ -74,7 +77,7 @@ class VideoBot(commands.Bot):
     janitor: Janitor
     fileserver: FileServer
 
-    def __init__(self, settings: Settings, *, app: App | None = None, **options: object):
+    def __init__(self, settings: Settings, *, app: App | None = None, worker: bool = True, **options: object):
         options.setdefault("intents", intents())
         options.setdefault("tree_cls", VideoTree)
         options.setdefault("help_command", None)
@@ -83,6 +86,9 @@ class VideoBot(commands.Bot):
         self.settings = settings
         self._given_app = app
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
+        self.run_worker = worker  # False: a gateway-only process (`videobot run --no-worker`)
+        self.identify_gate: IdentifyGate | None = None
+        self._sync_lock: NamedLock | None = None
 
     async def setup_hook(self) -> None:
         """Build the core, load cogs, sync commands, then start the worker."""
@@ -96,8 +102,10 @@ class VideoBot(commands.Bot):
             if not module.name.startswith("_"):
                 await self.load_extension(f"cogs.{module.name}")
         self.add_dynamic_items(JobButton)
-        await self.sync_commands()
-        await self.app.worker.start()
+        self._sync_lock = await sync_once(self)  # one process syncs (bot/edge/shards.py)
+        self.identify_gate = IdentifyGate(self.app.storage, await max_concurrency(self))
+        if self.run_worker:
+            await self.app.worker.start()
         self.janitor = Janitor(self.app.storage, self.settings)
         self.janitor.start()  # retention and the disk cap: now, then hourly
 
@@ -113,6 +121,13 @@ class VideoBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands (they can take a while to appear)", len(synced))
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's identify bucket, shared by every process of the token (bot/edge/shards.py)."""
+        if self.identify_gate is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+        else:
+            await self.identify_gate.wait_turn(shard_id)
+
     async def on_ready(self) -> None:
         """Log who we are."""
         log.info("logged in as %s (%s) in %d guild(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
@@ -125,11 +140,17 @@ class VideoBot(commands.Bot):
             await self.app.close()
         if hasattr(self, "delivery"):
             await self.delivery.aclose()
+        if self._sync_lock is not None:
+            await self._sync_lock.release()
         await super().close()
 
 
+class ShardedVideoBot(VideoBot, commands.AutoShardedBot):
+    """``videobot run``: the shards given by ``shard_ids``/``shard_count``, or as many as Discord recommends."""
+
+
 async def start_bot(
-    settings: Settings, *, app: App | None = None, ready_timeout: float = READY_TIMEOUT, **options: object
+    settings: Settings, *, app: App | None = None, ready_timeout: float = READY_TIMEOUT, **options: Any
 ) -> VideoBot:
     """Log in, connect in the background and return once the bot is ready (for tests and embedding).
 
@@ -147,20 +168,20 @@ async def start_bot(
     return bot
 
 
-async def _serve(settings: Settings, token: str) -> None:
+async def _serve(settings: Settings, token: str, plan: Processes) -> None:
     point_discord_at(settings)
-    async with VideoBot(settings) as bot:
+    async with ShardedVideoBot(settings, worker=plan.worker, **plan.client_options()) as bot:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError):  # SIGTERM (docker stop): close cleanly
             loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
         await bot.start(token)
 
 
-def run_bot(settings: Settings) -> int:
-    """Run the bot until it is stopped; ``videobot run``."""
+def run_bot(settings: Settings, plan: Processes | None = None) -> int:
+    """Run the bot until it is stopped; ``videobot run [--shards … --shard-count N] [--no-worker]``."""
     token = token_of(settings)
     try:
-        asyncio.run(_serve(settings, token))
+        asyncio.run(_serve(settings, token, plan or Processes()))
     except discord.LoginFailure:
         raise ConfigError(
             "Discord refused DISCORD_TOKEN; reset the token in the developer portal and set it again."

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -29,9 +29,6 @@ from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
 from bot.services.generation import GenerationService
 from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Job, Offer, Publisher
-
-if TYPE_CHECKING:
-    from bot.edge.client import VideoBot
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +57,7 @@ class DiscordDelivery:
 
     kind = "discord"
 
-    def __init__(self, bot: VideoBot, service: GenerationService, publisher: Publisher, interval: float):
+    def __init__(self, bot: discord.Client, service: GenerationService, publisher: Publisher, interval: float):
         self.bot = bot
         self.service = service
         self.publisher = publisher
