@@ -129,3 +129,41 @@ async def test_videobot_run_refuses_shards_without_a_count(tmp_path):
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2 and "--shards needs --shard-count" in stderr.decode()
+
+
+async def test_a_cancel_taken_by_the_gateway_stops_a_job_napping_in_the_worker_process(emu, tmp_path, procs):
+    from emulators.providers import EmulatorServer, VideoFactory
+    from emulators.providers._core import Script
+
+    providers = await EmulatorServer(VideoFactory(tmp_path / "clips")).start()
+    try:
+        providers.runway.script_next(Script(outcome="hang"))  # runs until cancelled
+        # polls 10 minutes apart: only the row re-read during the wait can notice the cancel in time
+        env = bot_env(tmp_path / "data", emu, providers, VIDEOBOT_POLL_INTERVAL_SECONDS="600",
+                      VIDEOBOT_POLL_MAX_INTERVAL_SECONDS="600")  # fmt: skip
+        gateway = BotProcess(env, tmp_path, "gateway", ["run", "--no-worker"])
+        worker = BotProcess(env, tmp_path, "worker", ["worker"])
+        procs.extend([gateway, worker])
+        await gateway.start(emu, timeout=60)
+        await worker.start(emu, timeout=60, gateway=False)
+        await emu.wait_until(lambda: emu.synced_commands(emu.guild), 60, "the commands to be synced")
+        handle = await emu.slash(emu.alice, "video", prompt="a slow glacier", model="runway:gen4.5", duration=2)
+        assert await handle.wait_ack(timeout=30) == 5
+        db = JobDb(tmp_path / "data" / "videobot.sqlite3")
+        async with asyncio.timeout(RESULT):
+            while not (rows := db.rows("SELECT id FROM jobs WHERE state = 'running'")):
+                await asyncio.sleep(0.1)
+        job_id = rows[0]["id"]
+        async with asyncio.timeout(RESULT):  # the worker polled once: it is now in its 600 s wait
+            while not any(t.polls for t in providers.runway.tasks.values()):
+                await asyncio.sleep(0.05)
+        cancel = await emu.slash(emu.alice, "cancel", job=job_id)
+        reply = await cancel.wait_response(timeout=30)
+        assert "being stopped" in reply.content  # the gateway recorded it; the worker must act on it
+        await until_states(db, {"cancelled"})
+        [task] = providers.runway.tasks.values()
+        assert task.cancelled  # the worker process cancelled the provider task
+        [ledger] = db.rows("SELECT state FROM quota_ledger WHERE job_id = ?", (job_id,))
+        assert ledger["state"] == "refunded"
+    finally:
+        await providers.stop()
