@@ -111,6 +111,14 @@ async def test_a_rest_only_worker_delivers_what_a_gateway_only_process_accepted(
     assert emu.gateway.websockets_opened == sockets  # the worker never opened a gateway socket
     assert emu.gateway.identifies == 1
     await until_states(db, {"done"})
+    # the buttons and reactions on what the worker posted are answered by the gateway process
+    click = await emu.click_button(emu.alice, via_webhook[0], label="Re-roll")
+    assert await click.wait_ack(timeout=30) in (4, 5)
+    third = await emu.wait_for_message(lambda m: is_result(m) and m.id not in {r.id for r in results}, timeout=RESULT)
+    assert is_mp4(mp4_of(third))
+    await emu.add_reaction(emu.alice, None, channel_sent[0], "❌")
+    await emu.wait_until(lambda: channel_sent[0].deleted, 30, "the ❌ to delete the result")
+    assert emu.gateway.websockets_opened == sockets
 
 
 async def until_states(db: JobDb, states: set[str], timeout: float = RESULT) -> None:
