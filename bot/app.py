@@ -92,10 +92,12 @@ class App:
         janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock
         return cls(settings, storage, media, registry, quota, service, router, worker, fileserver, publisher, janitor)
 
-    async def start(self) -> None:
-        """Start serving files (when configured), running jobs, and the janitor (now, then hourly)."""
+    async def start(self, *, worker: bool = True) -> None:
+        """Start serving files (when configured), running jobs (unless ``worker`` is False: a gateway-only
+        process), and the janitor (now, then hourly)."""
         await self.fileserver.start()
-        await self.worker.start()
+        if worker:
+            await self.worker.start()
         self.janitor.start()
 
     async def close(self) -> None:

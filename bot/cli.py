@@ -31,7 +31,10 @@ CLI_USER = 0
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videobot", description="AI video generation for Discord.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    run.add_argument("--shards", help="gateway shard ids this process runs, e.g. 0,1 or 0-3 (needs --shard-count)")
+    run.add_argument("--shard-count", type=int, help="total gateway shards over all processes (default: Discord's)")
+    run.add_argument("--no-worker", action="store_true", help="gateway only: jobs run in `videobot worker`")
 
     gen = sub.add_parser("generate", help="make a video from a prompt (and optionally an image)")
     gen.add_argument("prompt", help="subject and action")
@@ -62,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="the enabled models and what each can do")
 
-    work = sub.add_parser("worker", help="run queued or interrupted command-line jobs until none is left")
+    work = sub.add_parser("worker", help="run jobs without a gateway (with DISCORD_TOKEN: Discord jobs too, until "
+                          "stopped; without: the unfinished command-line jobs, then exit)")  # fmt: skip
+    work.add_argument("--once", action="store_true", help="finish the unfinished command-line jobs, then exit")
     work.add_argument("--timeout", type=float, default=3600.0)
 
     sub.add_parser("cleanup", help="delete media past VIDEOBOT_RETENTION_DAYS or over VIDEOBOT_MEDIA_DISK_CAP_MB")
@@ -76,12 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         # the bot logs at its level; one-shot commands stay quiet unless a level was asked for
-        level = settings.log_level if args.command == "run" or "VIDEOBOT_LOG_LEVEL" in os.environ else "WARNING"
+        serving = args.command == "run" or (args.command == "worker" and bool(settings.discord_token))
+        level = settings.log_level if serving or "VIDEOBOT_LOG_LEVEL" in os.environ else "WARNING"
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if args.command == "run":
             from bot.edge.client import run_bot  # imports discord only for this command
 
-            return run_bot(settings)
+            return run_bot(settings, _processes(args))
+        if args.command == "worker" and settings.discord_token and not args.once:
+            from bot.edge.rest_worker import run_worker
+
+            return run_worker(settings)
         if args.command == "db":
             return run_db(args, settings)
         return asyncio.run(_dispatch(args, settings))
@@ -91,6 +101,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; queued and running jobs resume on the next start", file=sys.stderr)
         return 130
+
+
+def _processes(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The shards and worker of ``videobot run`` (bad flags exit with status 2, like argparse)."""
+    from bot.edge.shards import Processes, check_processes, parse_shards
+
+    problem: str | None = None
+    try:
+        ids = parse_shards(args.shards) if args.shards is not None else None
+    except ValueError as exc:
+        ids, problem = None, f"--shards: {exc}"
+    plan = Processes(shard_ids=ids, shard_count=args.shard_count, worker=not args.no_worker)
+    problem = problem or check_processes(plan)
+    if problem:
+        print(f"videobot run: error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    return plan
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
+
+from storage.base import NamedLock
+
+LOCK_POLL_SECONDS = 0.05  # a named lock's release in another process cannot wake us: poll for it
 
 
 class SqlStorage:
@@ -46,6 +53,20 @@ class SqlStorage:
     async def release_worker_id(self, worker_id: str) -> None:
         """Give the id back."""
         await self.db.release(f"worker-{worker_id}")
+
+    async def try_lock(self, name: str) -> NamedLock | None:
+        """The named lock if nobody holds it (see :meth:`storage.base.Storage.try_lock`)."""
+        raise NotImplementedError
+
+    @contextlib.asynccontextmanager
+    async def advisory_lock(self, name: str) -> AsyncIterator[NamedLock]:
+        """Wait for the named lock (polling, so the event loop keeps running) and hold it for the block."""
+        while (lock := await self.try_lock(name)) is None:  # noqa: ASYNC110 - no cross-process event to wait on
+            await asyncio.sleep(LOCK_POLL_SECONDS)
+        try:
+            yield lock
+        finally:
+            await lock.release()
 
     async def close(self) -> None:
         """Close the database."""

@@ -8,6 +8,7 @@ quota + create job, claim a job, settle a reservation) is one method, i.e. one t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from storage.models import CacheEntry, Caps, Charge, Job, JobState, NewJob, QuotaLimits, Usage
@@ -150,8 +151,29 @@ class CacheRepository(Protocol):
         ...
 
 
+class NamedLock(Protocol):
+    """A held named lock (see :meth:`Storage.try_lock`)."""
+
+    name: str
+
+    async def release(self) -> None:
+        """Let the next holder in (safe to call twice)."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the core needs from a database."""
+
+    async def try_lock(self, name: str) -> NamedLock | None:
+        """Take the named lock if nobody holds it, else None; every process on this database shares the names.
+
+        A holder that dies (its process or connection gone) loses its locks.  Used for one-of-N duties
+        (command sync) and Discord's identify buckets; SQLite: file locks, PostgreSQL: advisory locks."""
+        ...
+
+    def advisory_lock(self, name: str) -> AbstractAsyncContextManager[NamedLock]:
+        """``async with storage.advisory_lock(name):`` waits for the named lock and holds it for the block."""
+        ...
 
     @property
     def jobs(self) -> JobRepository:

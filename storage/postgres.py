@@ -269,6 +269,22 @@ def _safe(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
+class PgLock:
+    """A named lock held as a session advisory lock on a connection of its own (so two holders in one process
+    exclude each other, and a dead process's lock dies with its connection); :meth:`release` is idempotent."""
+
+    def __init__(self, name: str, conn: asyncpg.Connection):
+        self.name = name
+        self._conn: asyncpg.Connection | None = conn
+
+    async def release(self) -> None:
+        """Unlock by closing the connection that holds the lock."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+
 class PostgresStorage(SqlStorage):
     """The :class:`storage.base.Storage` implementation over PostgreSQL, safe for many processes."""
 
@@ -285,3 +301,17 @@ class PostgresStorage(SqlStorage):
     async def schema_version(self) -> int:
         """The schema version."""
         return await self.db.version()
+
+    async def try_lock(self, name: str) -> PgLock | None:
+        """The named lock if free: ``pg_try_advisory_lock`` on a connection of its own, scoped to the schema."""
+        conn = await asyncpg.connect(self.db.url)
+        key = "SELECT hashtextextended(current_schema() || ':lock:' || $1, 0)"
+        try:
+            taken = bool(await conn.fetchval(f"SELECT pg_try_advisory_lock(({key}))", name))
+        except BaseException:
+            await conn.close()
+            raise
+        if not taken:
+            await conn.close()
+            return None
+        return PgLock(name, conn)

@@ -26,6 +26,7 @@ import aiosqlite
 
 from storage._storage import SqlStorage
 from storage.base import StorageError
+from storage.locks import FileLock, FileLocks
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -173,6 +174,7 @@ class SqliteStorage(SqlStorage):
 
     def __init__(self, db: Database):
         super().__init__(db)
+        self.locks = FileLocks(db.path.parent / f"{db.path.name}.locks")  # named locks (storage.locks)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStorage:
@@ -182,3 +184,7 @@ class SqliteStorage(SqlStorage):
     async def schema_version(self) -> int:
         """The schema version."""
         return await self.db.user_version()
+
+    async def try_lock(self, name: str) -> FileLock | None:
+        """The named lock if free (see :meth:`storage.base.Storage.try_lock`): a file lock next to the file."""
+        return await self.locks.try_lock(name)

@@ -4,8 +4,9 @@ The bot is given the App (``start_bot``/``run_bot`` build it with ``App.create``
 Discord delivery target and the :class:`~bot.edge.start.Starter`.  ``setup_hook`` registers the target,
 loads every cog module (``cogs/*.py`` not starting with ``_``; each one's ``setup`` hands its cog the
 services it needs), registers the persistent buttons, syncs the slash commands (to
-``VIDEOBOT_GUILD_IDS`` instantly when set, else globally) and only then starts the App (file server,
-worker, janitor), so a job resumed after a restart always has its delivery target.
+``VIDEOBOT_GUILD_IDS`` instantly when set, else globally; only the one process holding the sync lock does,
+:mod:`bot.edge.shards`) and only then starts the App (file server, worker unless ``--no-worker``, janitor),
+so a job resumed after a restart always has its delivery target.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import importlib.util
 import logging
 import pkgutil
 import signal
+from typing import Any
 
 import discord
 import yarl
@@ -24,10 +26,12 @@ from discord.ext import commands
 from bot.app import App
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
+from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.start import Starter
 from bot.edge.views import JobButton
 from bot.errors import ConfigError
 from bot.settings import Settings
+from storage import NamedLock
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 60.0
@@ -77,7 +81,7 @@ def extension_names(package: str = "cogs") -> list[str]:
 class VideoBot(commands.Bot):
     """The videobot Discord client: the App it is given, plus the Discord delivery target and the Starter."""
 
-    def __init__(self, app: App, **options: object):
+    def __init__(self, app: App, *, worker: bool = True, **options: object):
         options.setdefault("intents", intents())
         options.setdefault("tree_cls", VideoTree)
         options.setdefault("help_command", None)
@@ -89,6 +93,9 @@ class VideoBot(commands.Bot):
         self.starter = Starter(self.delivery.show_now)
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False
+        self.run_worker = worker  # False: a gateway-only process (`videobot run --no-worker`)
+        self.identify_gate: IdentifyGate | None = None
+        self._sync_lock: NamedLock | None = None
 
     async def setup_hook(self) -> None:
         """Register the delivery target, load cogs, sync commands, then start the App."""
@@ -96,8 +103,9 @@ class VideoBot(commands.Bot):
         for name in extension_names():
             await self.load_extension(name)
         self.add_dynamic_items(JobButton)
-        await self.sync_commands()
-        await self.app.start()  # the file server, the worker, the janitor (now, then hourly)
+        self._sync_lock = await sync_once(self)  # one process syncs (bot/edge/shards.py)
+        self.identify_gate = IdentifyGate(self.app.storage, await max_concurrency(self))
+        await self.app.start(worker=self.run_worker)  # the file server, the worker, the janitor (now, then hourly)
 
     async def sync_commands(self) -> None:
         """Instant per-guild sync for VIDEOBOT_GUILD_IDS, else a global sync."""
@@ -111,6 +119,13 @@ class VideoBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands (they can take a while to appear)", len(synced))
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's identify bucket, shared by every process of the token (bot/edge/shards.py)."""
+        if self.identify_gate is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+        else:
+            await self.identify_gate.wait_turn(shard_id)
+
     async def on_ready(self) -> None:
         """Log who we are."""
         log.info("logged in as %s (%s) in %d guild(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
@@ -121,11 +136,17 @@ class VideoBot(commands.Bot):
             self._app_closed = True
             await self.app.close()
         await self.delivery.aclose()
+        if self._sync_lock is not None:
+            await self._sync_lock.release()
         await super().close()
 
 
+class ShardedVideoBot(VideoBot, commands.AutoShardedBot):
+    """``videobot run``: the shards given by ``shard_ids``/``shard_count``, or as many as Discord recommends."""
+
+
 async def start_bot(
-    settings: Settings, *, app: App | None = None, ready_timeout: float = READY_TIMEOUT, **options: object
+    settings: Settings, *, app: App | None = None, ready_timeout: float = READY_TIMEOUT, **options: Any
 ) -> VideoBot:
     """Log in, connect in the background and return once the bot is ready (for tests and embedding).
 
@@ -144,20 +165,20 @@ async def start_bot(
     return bot
 
 
-async def _serve(settings: Settings, token: str) -> None:
+async def _serve(settings: Settings, token: str, plan: Processes) -> None:
     point_discord_at(settings)
-    async with VideoBot(await App.create(settings)) as bot:
+    async with ShardedVideoBot(await App.create(settings), worker=plan.worker, **plan.client_options()) as bot:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError):  # SIGTERM (docker stop): close cleanly
             loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
         await bot.start(token)
 
 
-def run_bot(settings: Settings) -> int:
-    """Run the bot until it is stopped; ``videobot run``."""
+def run_bot(settings: Settings, plan: Processes | None = None) -> int:
+    """Run the bot until it is stopped; ``videobot run [--shards … --shard-count N] [--no-worker]``."""
     token = token_of(settings)
     try:
-        asyncio.run(_serve(settings, token))
+        asyncio.run(_serve(settings, token, plan or Processes()))
     except discord.LoginFailure:
         raise ConfigError(
             "Discord refused DISCORD_TOKEN; reset the token in the developer portal and set it again."

@@ -21,7 +21,7 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -36,9 +36,6 @@ from bot.services.generation import GenerationService
 from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Offer, Publisher
 from storage import Job
 
-if TYPE_CHECKING:
-    from bot.edge.client import VideoBot
-
 log = logging.getLogger(__name__)
 
 TOKEN_DEAD_CODES = {10015, 50027}  # Unknown Webhook, Invalid Webhook Token
@@ -51,7 +48,7 @@ class DiscordDelivery:
 
     kind = DiscordRecord.kind
 
-    def __init__(self, bot: VideoBot, service: GenerationService, publisher: Publisher, interval: float):
+    def __init__(self, bot: discord.Client, service: GenerationService, publisher: Publisher, interval: float):
         self.bot = bot
         self.service = service
         self.publisher = publisher

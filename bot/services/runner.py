@@ -46,6 +46,7 @@ POLL_CALL_TIMEOUT = 90.0
 DELIVER_TIMEOUT = 600.0
 MAX_VIDEO_SECONDS = 600.0
 MAX_DELIVERY_ATTEMPTS = 6
+CANCEL_RECHECK = 2.0  # a long wait re-reads the job this often: a cancel taken by another process stops it
 
 
 class RetryLater(Exception):
@@ -82,10 +83,20 @@ class JobRunner:
         self.provider_queue: int | None = None  # the last place in the provider's queue that was shown
 
     async def nap(self, seconds: float) -> None:
-        """Wait between polls; a cancel request ends the wait at once."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.interrupted.wait(), seconds)
+        """Wait between polls; a cancel request ends the wait: at once when this process took it (``interrupt``),
+        within ``CANCEL_RECHECK`` seconds when another process did (it is read from the job's row)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (left := deadline - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.interrupted.wait(), min(left, CANCEL_RECHECK))
+            if self.interrupted.is_set() or (left > CANCEL_RECHECK and await self._cancel_recorded()):
+                break
         self.interrupted.clear()
+
+    async def _cancel_recorded(self) -> bool:
+        fresh = await self.ctx.storage.jobs.get(self.job.id)
+        return fresh is not None and fresh.cancel_requested
 
     # --- helpers -------------------------------------------------------------------------------------
     @property

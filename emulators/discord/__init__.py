@@ -76,6 +76,15 @@ Knobs:
     and missed events are replayed); ``hold=True`` parks reconnects until ``release_gateway()``.
     ``gateway.invalidate_sessions()`` (next RESUME gets op 9), ``gateway.request_reconnect()`` (op 7).
 
+Sharding (``emu.configure_sharding(...)``, ``emu.gateway.shards`` = ``shards.ShardPolicy``): ``/gateway/bot``
+answers ``shards`` (``recommended_shards``, 1) and ``session_start_limit`` (``total``/``remaining``/``reset_after``/
+``max_concurrency``, 1). IDENTIFY ``shard: [id, count]`` is checked (4010 Invalid shard; 4011 when a session would
+hold over ``guilds_per_shard`` guilds; ``strict=True`` also refuses a shard already live or a differing count,
+which Discord itself allows); guild events go to ``(guild_id >> 22) % count``, guild-less ones to shard 0. Every
+IDENTIFY is logged (``shards.log``: time, shard, bucket ``id % max_concurrency``, outcome; ``min_spacing(bucket)``,
+``refused()``); with ``enforce_identify_limit=True`` one within ``identify_interval`` (5 s) of its bucket's last
+gets op 9 as on Discord. ``gateway.websockets_opened`` counts every gateway socket (a REST-only client opens none).
+
 Behaviour worth knowing (as real Discord): a type 5 defer creates a "thinking" placeholder (flag 128) and the
 first followup fills it in (same message id); non-ephemeral interaction replies and followups produce
 MESSAGE_CREATE/UPDATE (so discord.py caches them and ``on_reaction_add`` fires); ephemeral ones never reach the
@@ -90,11 +99,12 @@ Not emulated: content stripping on REST reads, modal submission, threads, DMs op
 stickers/polls content, webhooks other than interaction webhooks, zlib/zstd.
 
 Standalone: ``python -m emulators.discord --port N [--token T] [--deadline S] [--token-ttl S]
-[--privileged-intents BITS]`` prints ``API_BASE=…``, ``GATEWAY_URL=…``, ``TOKEN=…``, ``CONTROL_URL=…`` and
+[--privileged-intents BITS] [--shards N] [--max-concurrency N] [--identify-limit]``
+prints ``API_BASE=…``, ``GATEWAY_URL=…``, ``TOKEN=…``, ``CONTROL_URL=…`` and
 serves until SIGTERM. Control API: ``POST /_emu/{op}`` with JSON — ``info``, ``slash``, ``autocomplete``,
 ``click``, ``select``, ``reaction``, ``user_message``, ``interaction`` (``wait``: ack|response|choices),
 ``messages``, ``wait_message``, ``fault`` (rate_limit|server_error|fail), ``knob`` (disconnect, release,
-expire_token, delete_channel, delete_message, deny_bot_permission, config). ``RemoteEmulator`` wraps it
+expire_token, delete_channel, delete_message, deny_bot_permission, config, sharding). ``RemoteEmulator`` wraps it
 (``slash, click_button, add_reaction, interaction, wait_response, messages, wait_message, fault, knob``) and
 ``async with standalone_emulator() as remote:`` spawns the subprocess for you.
 """

@@ -22,6 +22,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--privileged-intents", type=int, default=0, help=f"allowed privileged intents bits (all: {PRIVILEGED_INTENTS})"
     )
+    parser.add_argument("--shards", type=int, default=1, help="/gateway/bot recommended shard count")
+    parser.add_argument("--max-concurrency", type=int, default=1, help="identify buckets (session_start_limit)")
+    parser.add_argument(
+        "--identify-limit", action="store_true", help="answer an IDENTIFY within 5 s of its bucket's last with op 9"
+    )
     return parser.parse_args(argv)
 
 
@@ -35,6 +40,10 @@ async def serve(args: argparse.Namespace) -> None:
         token_ttl=args.token_ttl,
         port=args.port,
     )
+    emu.configure_sharding(
+        recommended_shards=args.shards, max_concurrency=args.max_concurrency,
+        enforce_identify_limit=args.identify_limit,
+    )  # fmt: skip
     await emu.start()
     print(f"API_BASE={emu.api_base}", flush=True)
     print(f"GATEWAY_URL={emu.gateway_url}", flush=True)

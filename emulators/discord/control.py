@@ -174,7 +174,7 @@ async def _fault(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
 
 
 async def _knob(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
-    """One-shot state knobs: disconnect, release, expire_token, delete_channel, delete_message, deny, config."""
+    """One-shot knobs: disconnect, release, expire_token, delete_channel, delete_message, deny, config, sharding."""
     action = b["action"]
     if action == "disconnect":
         return {"closed": await emu.disconnect_gateway(int(b.get("code", 4000)), hold=bool(b.get("hold")))}
@@ -192,6 +192,8 @@ async def _knob(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
         for key in ("interaction_deadline", "token_ttl", "privileged_intents"):
             if key in b:
                 setattr(emu, key, b[key])
+    elif action == "sharding":  # ShardPolicy fields: recommended_shards, max_concurrency, enforce_identify_limit…
+        emu.configure_sharding(**{k: v for k, v in b.items() if k != "action"})
     else:
         raise ValueError(f"unknown action {action!r}")
     return {"ok": True}
@@ -210,6 +212,8 @@ async def _info(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
         "users": {u.username: u.id for u in emu.users.values()},
         "requests": [vars(r) for r in emu.rest.log[-int(b.get("requests", 0)) :]] if b.get("requests") else [],
         "unhandled": emu.rest.unhandled,
+        "identifies": [vars(r) for r in emu.gateway.shards.log],
+        "websockets_opened": emu.gateway.websockets_opened,
     }
 
 

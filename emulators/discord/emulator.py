@@ -294,6 +294,16 @@ class DiscordEmulator(World):
         """Let held reconnects proceed."""
         self.gateway.release()
 
+    def configure_sharding(self, **fields: Any) -> None:
+        """Set :class:`~emulators.discord.shards.ShardPolicy` knobs (``recommended_shards``, ``max_concurrency``,
+        ``identify_interval``, ``enforce_identify_limit``, ``strict``, ``guilds_per_shard``)."""
+        policy = self.gateway.shards
+        for key, value in fields.items():
+            if key not in ("recommended_shards", "max_concurrency", "identify_interval", "enforce_identify_limit",
+                           "strict", "guilds_per_shard", "session_start_total"):  # fmt: skip
+                raise ValueError(f"unknown sharding knob {key!r}")
+            setattr(policy, key, type(getattr(policy, key))(value))
+
     def synced_commands(self, guild: Any = None) -> list[dict[str, Any]]:
         """Commands the bot synced (global, or for one guild)."""
         if guild is None:

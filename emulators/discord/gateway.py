@@ -23,6 +23,7 @@ from ._util import (
     INTENT_MESSAGE_CONTENT,
     PRIVILEGED_INTENTS,
 )
+from .shards import ShardPolicy, shard_of
 
 if TYPE_CHECKING:
     from .world import World
@@ -82,6 +83,8 @@ class GatewayHub:
         self.connections: set[Connection] = set()
         self.heartbeat_interval_ms = 41250
         self.identifies = 0
+        self.shards = ShardPolicy()  # /gateway/bot numbers, shard checks, identify buckets and their log
+        self.websockets_opened = 0  # every /gateway websocket ever accepted (a REST-only client opens none)
         self.resumes = 0
         self.last_replayed = 0  # events replayed by the most recent RESUME
         self.events: list[tuple[str, int, str]] = []  # (session id, seq, event name) of everything sent
@@ -99,9 +102,14 @@ class GatewayHub:
         for session in self.sessions.values():
             if session.invalidated or (intent and not session.intents & intent):
                 continue
-            if guild_id is not None and session.shard and (guild_id >> 22) % session.shard[1] != session.shard[0]:
+            if session.shard and not self._routes_to(session.shard, guild_id):
                 continue
             self._send_event(session, event, self._visible(session, event, data))
+
+    @staticmethod
+    def _routes_to(shard: tuple[int, int], guild_id: int | None) -> bool:
+        """Whether a sharded session gets an event: its guild's shard, or shard 0 for guild-less events."""
+        return shard[0] == (0 if guild_id is None else shard_of(guild_id, shard[1]))
 
     def _visible(self, session: Session, event: str, data: dict[str, Any]) -> dict[str, Any]:
         """Without MESSAGE_CONTENT, others' guild messages arrive without content (mentions/own exempt)."""
@@ -126,6 +134,7 @@ class GatewayHub:
         """aiohttp handler for ``GET /gateway`` (the client adds ``?v=10&encoding=json&compress=…``)."""
         ws = web.WebSocketResponse(max_msg_size=0, timeout=2.0)  # close handshake wait
         await ws.prepare(request)
+        self.websockets_opened += 1
         conn = Connection(ws)
         self.connections.add(conn)
         session: Session | None = None
@@ -178,14 +187,22 @@ class GatewayHub:
         if intents & PRIVILEGED_INTENTS & ~world.privileged_intents:
             await conn.close(4014, "Disallowed intent(s).")
             return None
-        raw_shard = data.get("shard")
-        shard = (int(raw_shard[0]), int(raw_shard[1])) if raw_shard else None
+        guilds = [g for g in world.guilds.values() if world.bot.id in g.members]
+        live = [s.shard for s in self.sessions.values() if s.conn is not None and not s.invalidated]
+        shard, outcome = self.shards.judge(data.get("shard"), live, [g.id for g in guilds])
+        world.notify()
+        if outcome == "rate_limited":  # too early in its bucket: Discord answers op 9 (not resumable)
+            conn.send({"op": 9, "d": False, "s": None, "t": None})
+            return None
+        if outcome != "ready":
+            code, reason = (4010, "Invalid shard.") if outcome == "invalid_shard" else (4011, "Sharding required.")
+            await conn.close(code, reason)
+            return None
         session = Session(secrets.token_hex(16), intents, shard, conn=conn)
         self.sessions[session.id] = session
         self.identifies += 1
-        guilds = [g for g in world.guilds.values() if world.bot.id in g.members]
         if shard:
-            guilds = [g for g in guilds if (g.id >> 22) % shard[1] == shard[0]]
+            guilds = [g for g in guilds if shard_of(g.id, shard[1]) == shard[0]]
         self._send_event(session, "READY", self._ready(session, [g.id for g in guilds]))
         if intents & INTENT_GUILDS:
             for guild in guilds:

@@ -57,11 +57,9 @@ async def get_application(request: web.Request) -> web.Response:
 async def get_gateway(request: web.Request) -> web.Response:
     """GET /gateway and /gateway/bot."""
     emu = emu_of(request)
-    data: dict[str, Any] = {"url": emu.gateway_url}
-    if request.path.endswith("/bot"):
-        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        data.update(shards=1, session_start_limit=limit)
-    return json_response(data)
+    if request.path.endswith("/bot"):  # shards and session_start_limit come from the gateway's ShardPolicy
+        return json_response(emu.gateway.shards.gateway_bot(emu.gateway_url))
+    return json_response({"url": emu.gateway_url})
 
 
 def _command_store(request: web.Request) -> dict[int, dict[str, Any]]:

@@ -83,7 +83,8 @@ class World(Serializer):
         guild.members[owner_user.id] = Member(owner_user, guild.id)
         for position, channel_name in enumerate(channels):
             self.add_channel(guild, channel_name, position=position, announce=False)
-        self.dispatch("GUILD_CREATE", self.guild_dict(guild, all_members=False), intent=INTENT_GUILDS)
+        data = self.guild_dict(guild, all_members=False)
+        self.dispatch("GUILD_CREATE", data, intent=INTENT_GUILDS, guild_id=guild.id)
         return guild
 
     def add_channel(
@@ -102,7 +103,8 @@ class World(Serializer):
         """Create a role in ``guild``."""
         role = Role(self.snowflakes.next(), guild.id, name, perm_value(permissions), len(guild.roles), mentionable)
         guild.roles[role.id] = role
-        self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_dict()}, intent=INTENT_GUILDS)
+        data = {"guild_id": str(guild.id), "role": role.to_dict()}
+        self.dispatch("GUILD_ROLE_CREATE", data, intent=INTENT_GUILDS, guild_id=guild.id)
         return role
 
     def add_member(
@@ -122,7 +124,7 @@ class World(Serializer):
         member = Member(the_user, guild.id, role_ids, nick=nick)
         guild.members[the_user.id] = member
         data = {"guild_id": str(guild.id), **self.member_dict(member)}
-        self.dispatch("GUILD_MEMBER_ADD", data, intent=INTENT_GUILD_MEMBERS)
+        self.dispatch("GUILD_MEMBER_ADD", data, intent=INTENT_GUILD_MEMBERS, guild_id=guild.id)
         return member
 
     def set_overwrite(
@@ -156,7 +158,8 @@ class World(Serializer):
     def set_premium_tier(self, guild: Guild, tier: int) -> None:
         """Change a guild's boost tier (and so its upload limit); GUILD_UPDATE is sent."""
         guild.premium_tier = tier
-        self.dispatch("GUILD_UPDATE", self.guild_dict(guild, all_members=False), intent=INTENT_GUILDS)
+        data = self.guild_dict(guild, all_members=False)
+        self.dispatch("GUILD_UPDATE", data, intent=INTENT_GUILDS, guild_id=guild.id)
 
     # ----- lookups ----------------------------------------------------------------------------------
     def user(self, user: UserLike | str) -> User:

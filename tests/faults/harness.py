@@ -62,10 +62,11 @@ def bot_env(data_dir: Path, emu: DiscordEmulator, providers: EmulatorServer | No
 
 
 class BotProcess:
-    """``python -m bot.cli run`` on one data dir, restartable; every start appends to ``log_path``."""
+    """``python -m bot.cli run`` (or ``args``) on one data dir, restartable; every start appends to ``log_path``."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, name: str = "bot"):
+    def __init__(self, env: dict[str, str], workdir: Path, name: str = "bot", args: Iterable[str] = ("run",)):
         self.env = env
+        self.args = tuple(args)
         self.workdir = workdir
         self.log_path = workdir / f"{name}.log"
         self.proc: asyncio.subprocess.Process | None = None
@@ -77,21 +78,25 @@ class BotProcess:
         """Whether the process exists and has not been reaped."""
         return self.proc is not None and self.proc.returncode is None
 
-    async def start(self, emu: DiscordEmulator, timeout: float = 40.0) -> None:
-        """Spawn the bot and return once it identified on the emulator's gateway (commands synced, worker on)."""
+    async def start(self, emu: DiscordEmulator, timeout: float = 40.0, *, gateway: bool = True) -> None:
+        """Spawn the bot and return once it identified on the emulator's gateway (commands synced, worker on).
+
+        ``gateway=False`` (``videobot worker``): return once it logged in over REST (``GET /users/@me``)."""
         assert not self.running, "already running"
-        before = emu.gateway.identifies
+        before = emu.gateway.identifies if gateway else sum(r.path == "/users/@me" for r in emu.rest.log)
+        connected = (lambda: emu.gateway.identifies) if gateway else \
+            (lambda: sum(r.path == "/users/@me" for r in emu.rest.log))  # fmt: skip
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(f"\n----- start #{self.starts + 1} -----\n".encode())
             log.flush()
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", cwd=self.workdir, env=self.env,
+                sys.executable, "-m", "bot.cli", *self.args, cwd=self.workdir, env=self.env,
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
         self.starts += 1
         deadline = time.monotonic() + timeout
-        while emu.gateway.identifies <= before:
+        while connected() <= before:
             if self.proc.returncode is not None:
                 raise RuntimeError(f"the bot exited with {self.proc.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
