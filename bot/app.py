@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from bot.delivery import DeliveryRouter
-from bot.fileserver import FileServer
 from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
+from bot.services.gallery import GalleryService
 from bot.services.generation import GenerationService
+from bot.services.links import Links
 from bot.services.quota import QuotaService
 from bot.services.worker import Worker
 from bot.settings import Settings
+from bot.web import WebServer
 from storage import SqliteStorage, Storage
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,8 @@ class App:
     service: GenerationService
     router: DeliveryRouter
     worker: Worker
-    fileserver: FileServer
+    fileserver: WebServer
+    gallery: GalleryService
 
     @classmethod
     async def create(
@@ -59,7 +62,9 @@ class App:
             settings.data_dir.chmod(0o700)
         storage = await SqliteStorage.open(settings.db_path)
         media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
-        fileserver = FileServer(settings)
+        links = Links(settings)
+        gallery = GalleryService(storage, settings, links, clock)
+        fileserver = WebServer(settings, links, gallery)
         publish = fileserver.publish_input if fileserver.enabled and settings.public_base_url else None
         registry = ProviderRegistry(
             providers if providers is not None else build_providers(settings, media, publish_image=publish),
@@ -73,8 +78,7 @@ class App:
         service = GenerationService(
             storage, registry, media, settings, quota, wake=worker.wake, clock=clock, interrupt=worker.interrupt
         )
-        fileserver.resolve = service.servable_result
-        return cls(settings, storage, media, registry, quota, service, router, worker, fileserver)
+        return cls(settings, storage, media, registry, quota, service, router, worker, fileserver, gallery)
 
     async def start(self) -> None:
         """Start serving files (when configured) and running jobs."""

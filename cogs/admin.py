@@ -1,4 +1,5 @@
-"""/admin quota, /admin default, /admin budget: server limits, for members with Manage Server.
+"""/admin quota, /admin default, /admin budget: server limits; /admin gallery: every video made here.
+For members with Manage Server.
 
 The permission is the commands' default (Discord hides them from others) AND checked again here at
 run time, because server admins can override a command's default permissions in their settings.
@@ -14,6 +15,7 @@ from discord.app_commands import Range
 from discord.ext import commands
 
 from bot.services.quota import format_seconds
+from cogs.gallery import gallery_text
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -78,6 +80,14 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         else:
             text = "This server now has no daily budget beyond each member's quota."
         await interaction.followup.send(text, ephemeral=True)
+
+    @app_commands.command(name="gallery", description="A private link to a web page with every video made here.")
+    async def gallery(self, interaction: discord.Interaction[Any]) -> None:
+        """Send a signed link to the whole server's gallery (only the admin sees the reply)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        url = self.bot.app.gallery.gallery_link(interaction.guild_id, None)
+        text = gallery_text(url, self.bot.settings.gallery_link_ttl, "the server's gallery")
+        await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
     def _bot_default(self) -> str:
         return format_seconds(self.bot.settings.daily_seconds)

@@ -80,6 +80,7 @@ class Reactions(commands.Cog):
             who = Requester(user_id=user.id, guild_id=message.guild.id if message.guild else None, is_admin=moderator)
             await check_can_delete(self.bot, who, job_id)
             await message.delete()
+            await self.bot.app.gallery.remove(job_id)  # its page and gallery card go too (410)
 
 
 async def setup(bot: VideoBot) -> None:

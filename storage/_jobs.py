@@ -10,7 +10,17 @@ from typing import Any, cast
 import aiosqlite
 
 from storage.base import QuotaRefused, StaleJob, StorageError
-from storage.models import JSON_COLUMNS, Charge, Job, JobState, LedgerState, NewJob, Usage, job_from_row
+from storage.models import (
+    JSON_COLUMNS,
+    Charge,
+    GalleryQuery,
+    Job,
+    JobState,
+    LedgerState,
+    NewJob,
+    Usage,
+    job_from_row,
+)
 from storage.sqlite import Database
 
 _UNFINISHED = tuple(s.value for s in JobState if not s.finished)
@@ -18,7 +28,8 @@ _COLUMNS = {
     "state", "model", "spec", "inputs", "delivery", "provider_task_id", "progress", "cost_seconds",
     "raw_path", "result_path", "result_url", "error", "error_detail", "attempts", "cancel_requested",
     "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
-    "finished_at", "fingerprint", "channel_id", "delivery_attempts",
+    "finished_at", "fingerprint", "channel_id", "delivery_attempts", "owner_name", "removed_at",
+    "result_width", "result_height", "result_seconds",
 }  # fmt: skip
 
 
@@ -50,13 +61,13 @@ class SqliteJobs:
                 await self._check_charge(conn, new, charge)
             cur = await conn.execute(
                 "INSERT INTO jobs (kind, state, owner_id, guild_id, channel_id, model, spec_json, inputs_json,"
-                " delivery_json, parent_job_id, cost_seconds, fingerprint, result_path, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " delivery_json, parent_job_id, cost_seconds, fingerprint, result_path, owner_name, created_at,"
+                " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     new.kind, new.state.value, new.owner_id, new.guild_id, new.channel_id, new.model,
                     json.dumps(new.spec), json.dumps(new.inputs), json.dumps(new.delivery),
                     new.parent_job_id, charge.seconds if charge else 0.0, new.fingerprint, new.result_path,
-                    now, now,
+                    new.owner_name, now, now,
                 ),
             )  # fmt: skip
             job_id = cur.lastrowid
@@ -225,3 +236,39 @@ class SqliteJobs:
             (JobState.QUEUED.value, JobState.QUEUED.value, job_id),
         )
         return int(row[0]) if row else 0
+
+    async def gallery(self, query: GalleryQuery) -> list[Job]:
+        """Finished, not removed results of a server, newest first, strictly after ``query.before``."""
+        where = ["guild_id = ?", "state = ?", "removed_at IS NULL", "result_path IS NOT NULL"]
+        params: list[Any] = [query.guild_id, JobState.DONE.value]
+        if query.owner_id is not None:
+            where.append("owner_id = ?")
+            params.append(query.owner_id)
+        if query.model is not None:
+            where.append("model = ?")
+            params.append(query.model)
+        if query.before is not None:  # keyset: stable while newer results arrive
+            where.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            params += [query.before[0], query.before[0], query.before[1]]
+        sql = f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC LIMIT ?"
+        return [job_from_row(r) for r in await self.db.fetchall(sql, (*params, query.limit))]
+
+    async def gallery_facets(
+        self, guild_id: int, owner_id: int | None = None
+    ) -> tuple[list[tuple[int, str | None]], list[str]]:
+        """The members (id, latest display name) and models that have results in a server's gallery."""
+        base = "FROM jobs WHERE guild_id = ? AND state = ? AND removed_at IS NULL"
+        params: tuple[Any, ...] = (guild_id, JobState.DONE.value)
+        if owner_id is not None:
+            base += " AND owner_id = ?"
+            params += (owner_id,)
+        owners = await self.db.fetchall(
+            f"SELECT owner_id, MAX(owner_name) AS name {base} GROUP BY owner_id ORDER BY name, owner_id", params
+        )
+        models = await self.db.fetchall(f"SELECT DISTINCT model {base} ORDER BY model", params)
+        return [(int(r[0]), r[1]) for r in owners], [str(r[0]) for r in models]
+
+    async def children(self, job_id: int, *, limit: int = 50) -> list[Job]:
+        """Jobs made from this one (extends, re-rolls, and whatever else names it as parent), oldest first."""
+        sql = "SELECT * FROM jobs WHERE parent_job_id = ? ORDER BY id LIMIT ?"
+        return [job_from_row(r) for r in await self.db.fetchall(sql, (job_id, limit))]

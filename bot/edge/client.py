@@ -25,10 +25,10 @@ from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
 from bot.edge.views import JobButton
 from bot.errors import ConfigError
-from bot.fileserver import FileServer
 from bot.services.janitor import Janitor
 from bot.services.publish import Publisher
 from bot.settings import Settings
+from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 60.0
@@ -72,7 +72,7 @@ class VideoBot(commands.Bot):
     delivery: DiscordDelivery
     publisher: Publisher
     janitor: Janitor
-    fileserver: FileServer
+    fileserver: WebServer
 
     def __init__(self, settings: Settings, *, app: App | None = None, **options: object):
         options.setdefault("intents", intents())

@@ -61,6 +61,7 @@ def requester(interaction: discord.Interaction[Any], message_id: int | None) -> 
         channel_id=interaction.channel_id,
         delivery=delivery,
         is_admin=is_moderator(interaction),
+        display_name=interaction.user.display_name,
     )
 
 
@@ -116,6 +117,7 @@ async def start_from_reaction(
         channel_id=source.channel.id,
         delivery=delivery,
         is_admin=bool(perms and (perms.manage_messages or perms.manage_guild)),
+        display_name=user.display_name,
     )
     try:
         submitted = await submit(who)

@@ -86,6 +86,7 @@ async def delete_result(interaction: discord.Interaction[Any], job_id: int) -> N
     await check_can_delete(bot_of(interaction), who, job_id)
     if interaction.message is not None:
         await interaction.message.delete()
+    await bot_of(interaction).app.gallery.remove(job_id)  # its page and gallery card go too (410)
     await interaction.followup.send(f"Deleted the result of job #{job_id}.", ephemeral=True)
 
 

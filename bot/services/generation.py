@@ -38,6 +38,7 @@ class Requester:
     channel_id: int | None = None
     delivery: dict[str, Any] = field(default_factory=dict)
     is_admin: bool = False  # may cancel/delete others' jobs (Manage Messages / Manage Server)
+    display_name: str | None = None  # shown on result pages (the name only, never an id)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ class GenerationService:
         base = NewJob(
             kind=kind, owner_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id, model=info.name,
             spec=spec.to_dict(), cost_seconds=0.0, inputs=inputs, delivery=who.delivery,
-            parent_job_id=parent_job_id, fingerprint=fingerprint,
+            parent_job_id=parent_job_id, fingerprint=fingerprint, owner_name=_name(who.display_name),
         )  # fmt: skip
         hit = await self.storage.cache.get(fingerprint)
         if hit is not None and Path(hit.result_path).exists():
@@ -269,6 +270,12 @@ class GenerationService:
         if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
             raise NotJobOwner(f"Job #{job.id} belongs to someone else.")
         return job
+
+
+def _name(display_name: str | None) -> str | None:
+    """A display name fit for a web page: one line, at most 80 characters."""
+    name = " ".join((display_name or "").split())[:80]
+    return name or None
 
 
 def _finished_word(state: JobState) -> str:
