@@ -21,7 +21,6 @@ from bot.services.posters import poster_of
 from bot.settings import Settings
 from storage import GalleryQuery, Job, JobState, Storage
 
-PAGE_SIZE = 24
 _CURSOR = re.compile(r"^(\d{1,12}(?:\.\d{1,20})?)~(\d{1,18})$")
 # How each kind of job relates to its parent: (label on the child's page, label in the parent's list).
 # Kinds added later (remix, stitch, loop…) fall back to their own name.
@@ -161,10 +160,11 @@ class GalleryService:
     ) -> GalleryPage:
         """One gallery page (``member_id``: only that member's results).  ValueError for a bad cursor."""
         before = decode_cursor(cursor) if cursor else None
-        query = GalleryQuery(guild_id, owner_id=member_id, model=model or None, before=before, limit=PAGE_SIZE + 1)
+        size = self.settings.gallery_page_size
+        query = GalleryQuery(guild_id, owner_id=member_id, model=model or None, before=before, limit=size + 1)
         rows = await self.storage.jobs.gallery(query)
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
+        more = len(rows) > size
+        rows = rows[:size]
         cards = [job for job in rows if job.result_path and os.path.isfile(job.result_path)]  # past retention
         owners, models = await self.storage.jobs.gallery_facets(guild_id, member_id)
         members = tuple((uid, name or f"member {uid}") for uid, name in owners)
