@@ -249,13 +249,6 @@ class GenerationService:
         )
         return [j for j in jobs if str(j.delivery.get("kind", "")) in kinds]
 
-    async def servable_result(self, job_id: int) -> Path | None:
-        """The result file of a job once it is final (what the file server may serve), else None."""
-        job = await self.storage.jobs.get(job_id)
-        if job is None or job.state not in (JobState.DELIVERING, JobState.DONE) or not job.result_path:
-            return None
-        return Path(job.result_path)
-
     async def recent(self, limit: int = 20) -> list[Job]:
         """Everyone's recent jobs (CLI)."""
         return await self.storage.jobs.search(limit=limit)

@@ -100,7 +100,6 @@ class Links:
         signature = self.gallery_signature(guild_id, scope, expires)
         return f"{self.base_url}/g/{guild_id}/{scope}/{expires}/{signature}"
 
-    def gallery_ok(self, guild_id: int, scope: str, expires: int, signature: str, now: float) -> bool:
-        """Whether a gallery link is genuine and not expired."""
-        genuine = hmac.compare_digest(signature, self.gallery_signature(guild_id, scope, expires))
-        return genuine and now < expires
+    def gallery_genuine(self, guild_id: int, scope: str, expires: int, signature: str) -> bool:
+        """Whether a gallery link was made by this bot exactly so (server, scope and expiry; constant time)."""
+        return hmac.compare_digest(signature, self.gallery_signature(guild_id, scope, expires))

@@ -70,13 +70,15 @@ def parts_of(job: Job) -> list[tuple[str, str]]:
     return found
 
 
+ENV.globals.update(when=when, iso=iso, subject_of=subject_of, size=describe_size)
+
+
 class Pages:
     """Request handlers for the HTML pages."""
 
     def __init__(self, gallery: GalleryService, links: Links):
         self.gallery = gallery
         self.links = links
-        ENV.globals.update(when=when, iso=iso, subject_of=subject_of, links=links, size=describe_size)
 
     def _context(self, view: ResultView) -> dict[str, Any]:
         job, base = view.job, self.links.base_url
@@ -110,9 +112,9 @@ class Pages:
         """``/g/{guild}/{scope}/{expires}/{sig}``: newest first, filters and an "older" link."""
         info = request.match_info
         guild_id, scope, expires = int(info["guild_id"]), info["scope"], int(info["expires"])
-        if not self.links.gallery_ok(guild_id, scope, expires, info["sig"], now=0):
-            raise web.HTTPNotFound()  # forged or altered: say nothing more
-        if not self.gallery.scope_ok(guild_id, scope, expires, info["sig"]):
+        if not self.links.gallery_genuine(guild_id, scope, expires, info["sig"]):
+            raise web.HTTPNotFound()  # forged or altered (scope widened, expiry moved…): say nothing more
+        if self.gallery.expired(expires):
             return error_page(410, "Link expired", "This gallery link has expired. Run /gallery again for a new one.")
         admin = scope == ALL_MEMBERS
         member = None if admin else int(scope)
@@ -129,6 +131,6 @@ class Pages:
         newest = f"{request.path}?{urlencode(filters)}" if filters else request.path
         body = ENV.get_template("gallery.html").render(
             page=page, admin=admin, member=member, model=model, older=older, newest=newest,
-            first=not query.get("before"), action=request.path,
+            first=not query.get("before"), action=request.path, links=self.links,
         )  # fmt: skip
         return html(request, body)
