@@ -56,7 +56,7 @@ async def delivered(emu, launch):
     return bot, first, jobs, bob
 
 
-async def test_a_delivered_result_page_plays_with_its_poster_and_parts(emu, delivered, browser, artifacts):
+async def test_a_delivered_result_page_plays_with_its_poster_and_parts(browser, artifacts, emu, delivered):
     bot, first, jobs, _ = delivered
     url = next(word for word in first.content.split() if "/r/" in word)
     assert url == bot.app.gallery.links.page_url(jobs[0])  # the oversized result was posted as its page
@@ -86,7 +86,7 @@ async def test_a_delivered_result_page_plays_with_its_poster_and_parts(emu, deli
         await page.close()
 
 
-async def test_galleries_list_the_right_results_paginate_and_drop_a_deleted_one(emu, delivered, browser, artifacts):
+async def test_galleries_list_the_right_results_paginate_and_drop_a_deleted_one(browser, artifacts, emu, delivered):
     bot, first, jobs, bob = delivered
     alice_jobs = [jobs[3], jobs[1], jobs[0]]  # newest first
     mine = await link_from(emu, emu.alice, "gallery")
