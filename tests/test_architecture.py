@@ -13,6 +13,7 @@ DISCORD_FREE = [
     "bot/services",
     "bot/providers",
     "bot/media",
+    "bot/web",
     "bot/app.py",
     "bot/delivery.py",
     "bot/errors.py",
