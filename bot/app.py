@@ -13,22 +13,23 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from types import TracebackType
 
 from bot.delivery import DeliveryRouter
 from bot.errors import InvalidOption
-from bot.fileserver import FileServer
 from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
-from bot.services.generation import GenerationService, servable_result
+from bot.services.gallery import GalleryService
+from bot.services.generation import GenerationService
 from bot.services.janitor import Janitor
+from bot.services.links import Links
 from bot.services.publish import Publisher
 from bot.services.quota import QuotaService
 from bot.services.worker import Worker
 from bot.settings import Settings
+from bot.web import WebServer
 from storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ class App:
     service: GenerationService
     router: DeliveryRouter
     worker: Worker
-    fileserver: FileServer
+    fileserver: WebServer  # result pages, galleries, signed file links
+    gallery: GalleryService
     publisher: Publisher  # the delivery ladder (attach → re-encode → link) chat targets use
     janitor: Janitor  # retention and the media disk cap
 
@@ -68,7 +70,9 @@ class App:
         url = settings.database_url.get_secret_value() if settings.database_url else None
         storage = await open_storage(url, settings.db_path)  # PostgreSQL when VIDEOBOT_DATABASE_URL says so
         media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
-        fileserver = FileServer(settings, resolve=partial(servable_result, storage))
+        links = Links(settings)
+        gallery = GalleryService(storage, settings, links, clock)
+        fileserver = WebServer(settings, links, gallery)
         publish = fileserver.publish_input if fileserver.enabled and settings.public_base_url else None
         registry = ProviderRegistry(
             providers if providers is not None else build_providers(settings, media, publish_image=publish),
@@ -90,7 +94,9 @@ class App:
         )  # fmt: skip
         publisher = Publisher(media, settings, fileserver)
         janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock
-        return cls(settings, storage, media, registry, quota, service, router, worker, fileserver, publisher, janitor)
+        return cls(
+            settings, storage, media, registry, quota, service, router, worker, fileserver, gallery, publisher, janitor
+        )
 
     async def start(self, *, worker: bool = True) -> None:
         """Start serving files (when configured), running jobs (unless ``worker`` is False: a gateway-only

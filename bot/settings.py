@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     public_base_url: str | None = None  # where the built-in file server is reachable from outside
     file_server_host: str = "127.0.0.1"
     file_server_port: int = Field(0, ge=0, le=65535)  # 0: no file server
+    gallery_link_ttl: float = Field(86_400.0, ge=60, le=90 * 86_400)  # seconds a /gallery link works
+    gallery_page_size: int = Field(24, ge=1, le=200)  # cards per gallery page
     progress_edit_interval: float = Field(3.0, ge=0.5, le=60)
 
     @field_validator("guild_ids", mode="before")

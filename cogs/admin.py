@@ -1,4 +1,5 @@
-"""/admin quota, /admin default, /admin budget: server limits, for members with Manage Server.
+"""/admin quota, /admin default, /admin budget: server limits; /admin gallery: every video made here.
+For members with Manage Server.
 
 The permission is the commands' default (Discord hides them from others) AND checked again here at
 run time, because server admins can override a command's default permissions in their settings.
@@ -13,8 +14,10 @@ from discord import app_commands
 from discord.app_commands import Range
 from discord.ext import commands
 
+from bot.services.gallery import GalleryService
 from bot.services.quota import QuotaService, format_seconds
 from bot.settings import Settings
+from cogs.gallery import gallery_text
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -27,9 +30,10 @@ Amount = Range[int, 0, 10_000_000]
 class Admin(commands.GroupCog, group_name="admin", group_description="Server limits for videos (Manage Server)."):
     """Quota settings for server admins."""
 
-    def __init__(self, quota: QuotaService, settings: Settings):
+    def __init__(self, quota: QuotaService, settings: Settings, gallery: GalleryService):
         self.quota_service = quota  # self.quota is the /quota command
         self.settings = settings
+        self.gallery_service = gallery  # self.gallery is the /admin gallery command
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -81,10 +85,18 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
             text = "This server now has no daily budget beyond each member's quota."
         await interaction.followup.send(text, ephemeral=True)
 
+    @app_commands.command(name="gallery", description="A private link to a web page with every video made here.")
+    async def gallery(self, interaction: discord.Interaction[Any]) -> None:
+        """Send a signed link to the whole server's gallery (only the admin sees the reply)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        url = self.gallery_service.gallery_link(interaction.guild_id, None)
+        text = gallery_text(url, self.settings.gallery_link_ttl, "the server's gallery")
+        await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
+
     def _bot_default(self) -> str:
         return format_seconds(self.settings.daily_seconds)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Admin(bot.app.quota, bot.settings))
+    await bot.add_cog(Admin(bot.app.quota, bot.settings, bot.app.gallery))

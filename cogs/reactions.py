@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.edge.errors import report_to
 from bot.edge.start import Starter, reaction_requester
 from bot.edge.views import EMOJI_ACTIONS, check_can_delete, job_id_of
+from bot.services.gallery import GalleryService
 from bot.services.generation import GenerationService, Requester
 
 if TYPE_CHECKING:
@@ -27,10 +28,11 @@ log = logging.getLogger(__name__)
 class Reactions(commands.Cog):
     """Reaction shortcuts on result messages."""
 
-    def __init__(self, bot: VideoBot, service: GenerationService, starter: Starter):
+    def __init__(self, bot: VideoBot, service: GenerationService, starter: Starter, gallery: GalleryService):
         self.bot = bot  # the Discord client: raw events carry only ids, their messages are fetched with it
         self.service = service
         self.starter = starter
+        self.gallery = gallery
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -79,8 +81,9 @@ class Reactions(commands.Cog):
         else:
             await check_can_delete(service, reaction_requester(user, message), job_id)
             await message.delete()
+            await self.gallery.remove(job_id)  # its page and gallery card go too (410)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Reactions(bot, bot.app.service, bot.starter))
+    await bot.add_cog(Reactions(bot, bot.app.service, bot.starter, bot.app.gallery))

@@ -4,7 +4,18 @@ from pathlib import Path
 
 from storage._storage import SqlStorage
 from storage.base import NamedLock, QuotaRefused, StaleJob, Storage, StorageError
-from storage.models import ACTIVE_STATES, Caps, Charge, Job, JobState, LedgerState, NewJob, QuotaLimits, Usage
+from storage.models import (
+    ACTIVE_STATES,
+    Caps,
+    Charge,
+    GalleryQuery,
+    Job,
+    JobState,
+    LedgerState,
+    NewJob,
+    QuotaLimits,
+    Usage,
+)
 from storage.sqlite import SqliteStorage, open_database
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -31,7 +42,7 @@ async def open_storage(url: str | None, path: Path | None = None) -> SqlStorage:
 
 
 __all__ = [
-    "ACTIVE_STATES", "Caps", "Charge", "Job", "JobState", "LedgerState", "NamedLock", "NewJob", "QuotaLimits",
-    "QuotaRefused", "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage", "open_database",
-    "open_storage",
+    "ACTIVE_STATES", "Caps", "Charge", "GalleryQuery", "Job", "JobState", "LedgerState", "NamedLock", "NewJob",
+    "QuotaLimits", "QuotaRefused", "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage",
+    "open_database", "open_storage",
 ]  # fmt: skip

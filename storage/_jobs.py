@@ -7,16 +7,28 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+from storage._gallery import GalleryQueries
 from storage._sql import Conn, SqlDatabase, marks
 from storage.base import QuotaRefused, StaleJob, StorageError
-from storage.models import JSON_COLUMNS, Caps, Charge, Job, JobState, LedgerState, NewJob, Usage, job_from_row
+from storage.models import (
+    JSON_COLUMNS,
+    Caps,
+    Charge,
+    Job,
+    JobState,
+    LedgerState,
+    NewJob,
+    Usage,
+    job_from_row,
+)
 
 _UNFINISHED = tuple(s.value for s in JobState if not s.finished)
 _COLUMNS = {
     "state", "model", "spec", "inputs", "delivery", "provider_task_id", "progress", "cost_seconds",
     "raw_path", "result_path", "result_url", "error", "error_detail", "attempts", "cancel_requested",
     "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
-    "finished_at", "fingerprint", "channel_id", "delivery_attempts",
+    "finished_at", "fingerprint", "channel_id", "delivery_attempts", "owner_name", "removed_at",
+    "result_width", "result_height", "result_seconds",
 }  # fmt: skip
 
 
@@ -38,7 +50,7 @@ async def usage_in(conn: Conn, column: str, value: int, since: float) -> Usage:
     return Usage(used=sum(s for _, s in rows), oldest_at=rows[0][0] if rows else None, entries=tuple(rows))
 
 
-class SqliteJobs:
+class SqliteJobs(GalleryQueries):
     """Jobs (the name is historical: the same SQL runs on SQLite and PostgreSQL)."""
 
     def __init__(self, db: SqlDatabase):
@@ -58,13 +70,13 @@ class SqliteJobs:
                 await self._check_charge(conn, new, charge)
             cur = await conn.execute(
                 "INSERT INTO jobs (kind, state, owner_id, guild_id, channel_id, model, spec_json, inputs_json,"
-                " delivery_json, parent_job_id, cost_seconds, fingerprint, result_path, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " delivery_json, parent_job_id, cost_seconds, fingerprint, result_path, owner_name, created_at,"
+                " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     new.kind, new.state.value, new.owner_id, new.guild_id, new.channel_id, new.model,
                     json.dumps(new.spec), json.dumps(new.inputs), json.dumps(new.delivery),
                     new.parent_job_id, charge.seconds if charge else 0.0, new.fingerprint, new.result_path,
-                    now, now,
+                    new.owner_name, now, now,
                 ),
             )  # fmt: skip
             job_id = cur.lastrowid

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from storage.models import CacheEntry, Caps, Charge, Job, JobState, NewJob, QuotaLimits, Usage
+from storage.models import CacheEntry, Caps, Charge, GalleryQuery, Job, JobState, NewJob, QuotaLimits, Usage
 
 
 class StorageError(Exception):
@@ -100,6 +100,20 @@ class JobRepository(Protocol):
         **fields: Any,
     ) -> Job:
         """Move to a final state and settle its reservation ('committed'/'refunded') in one transaction."""
+        ...
+
+    async def gallery(self, query: GalleryQuery) -> list[Job]:
+        """A server's finished, not removed results, newest first (keyset on created_at, id)."""
+        ...
+
+    async def gallery_facets(
+        self, guild_id: int, owner_id: int | None = None
+    ) -> tuple[list[tuple[int, str | None]], list[str]]:
+        """(member id, display name) pairs and models with results in a server's gallery."""
+        ...
+
+    async def children(self, job_id: int, *, limit: int = 50) -> list[Job]:
+        """Jobs whose parent is this one."""
         ...
 
 

@@ -86,6 +86,11 @@ class Job:
     finished_at: float | None
     fingerprint: str | None = None
     delivery_attempts: int = 0
+    owner_name: str | None = None  # the requester's display name at submit (shown on result pages)
+    removed_at: float | None = None  # deleted with ❌: its pages answer 410 and galleries skip it
+    result_width: int | None = None
+    result_height: int | None = None
+    result_seconds: float | None = None
 
     @property
     def provider(self) -> str:
@@ -123,6 +128,7 @@ class NewJob:
     fingerprint: str | None = None
     state: JobState = JobState.QUEUED
     result_path: str | None = None  # set for cache hits, which are created DELIVERING
+    owner_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,17 @@ class QuotaLimits:
     user_id: int
     user_daily_seconds: float | None
     guild_daily_budget: float | None
+
+
+@dataclass(frozen=True)
+class GalleryQuery:
+    """One gallery page: a server's finished, not removed results, newest first, after a keyset cursor."""
+
+    guild_id: int
+    owner_id: int | None = None  # a member's own gallery (or the admin's member filter)
+    model: str | None = None
+    before: tuple[float, int] | None = None  # (created_at, id) of the last card already shown
+    limit: int = 24
 
 
 @dataclass(frozen=True)

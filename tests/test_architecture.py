@@ -19,7 +19,8 @@ LAYERS = [
     {"bot.dbcli"},  # `videobot db …`, called by the entry point
     {"bot.edge"},  # the Discord edge
     {"bot.app"},  # the composition root
-    {"bot.services", "bot.fileserver"},
+    {"bot.web"},  # the web server (pages, galleries, file links)
+    {"bot.services"},
     {"bot.delivery", "bot.providers"},
     {"bot.media", "storage"},
     {"bot.prompt", "bot.settings"},

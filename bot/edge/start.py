@@ -50,9 +50,11 @@ def requester(
     upload_limit: int,
     status_id: int | None = None,
     interaction: discord.Interaction[Any] | None = None,
+    display_name: str | None = None,
 ) -> Requester:
-    """Who asks, with the delivery record that lets the result find its way back (the webhook of
-    ``interaction`` while its token lives, else channel messages replying to ``status_id``)."""
+    """Who asks (``display_name`` is shown on result pages), with the delivery record that lets the result find
+    its way back (the webhook of ``interaction`` while its token lives, else channel messages replying to
+    ``status_id``)."""
     record = DiscordRecord(
         channel_id=channel_id,
         user_id=user_id,
@@ -69,6 +71,7 @@ def requester(
         channel_id=channel_id,
         delivery=record.to_json(),
         is_admin=is_moderator(permissions),
+        display_name=display_name,
     )
 
 
@@ -82,6 +85,7 @@ def interaction_requester(interaction: discord.Interaction[Any], status_id: int 
         upload_limit=int(interaction.filesize_limit),
         status_id=status_id,
         interaction=interaction,
+        display_name=interaction.user.display_name,
     )
 
 
@@ -97,6 +101,7 @@ def reaction_requester(
         permissions_in(user, message.channel),
         upload_limit=guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES,
         status_id=status_id,
+        display_name=user.display_name,
     )
 
 

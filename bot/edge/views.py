@@ -85,6 +85,7 @@ async def delete_result(interaction: discord.Interaction[Any], service: Generati
     await check_can_delete(service, interaction_requester(interaction), job_id)
     if interaction.message is not None:
         await interaction.message.delete()
+    await bot_of(interaction).app.gallery.remove(job_id)  # its page and gallery card go too (410)
     await interaction.followup.send(f"Deleted the result of job #{job_id}.", ephemeral=True)
 
 

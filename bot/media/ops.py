@@ -193,3 +193,18 @@ async def interpolate(
     video = inp.video.filter("minterpolate", fps=f"{fps:g}", mi_mode="mci", mc_mode="aobmc", me_mode="bidir", vsbmc=1)
     streams = [video, inp.audio] if info.has_audio else [video]
     return await encode(media, streams, dest, audio=info.has_audio, expected=info.duration, on_progress=on_progress)
+
+
+async def poster(media: Media, video: Path, dest: Path, width: int) -> MediaInfo:
+    """A JPEG of a frame a third of the way in (past fade-ins), at most ``width`` wide; returns the video's info."""
+    info = await media.probe(video)
+    require_video(info, "The clip")
+    at = round(min(info.duration / 3, 2.0), 3)
+    with atomic_output(dest) as tmp:
+        out = (
+            open_input(video, ss=at)
+            .video.filter("scale", f"min({width},iw)", -2)
+            .output(str(tmp), f="image2", vframes=1, vcodec="mjpeg", pix_fmt="yuvj420p", q=4, map_metadata=-1)
+        )
+        await media.run(compile_args(out))
+    return info

@@ -39,6 +39,7 @@ class Requester:
     channel_id: int | None = None
     delivery: dict[str, Any] = field(default_factory=dict)  # the target's record as JSON; its "kind" picks it
     is_admin: bool = False  # may cancel/delete others' jobs (Manage Messages / Manage Server)
+    display_name: str | None = None  # shown on result pages (the name only, never an id)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ class GenerationService:
         base = NewJob(
             kind=kind, owner_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id, model=info.name,
             spec=spec.to_dict(), cost_seconds=0.0, inputs=inputs, delivery=who.delivery,
-            parent_job_id=parent_job_id, fingerprint=fingerprint,
+            parent_job_id=parent_job_id, fingerprint=fingerprint, owner_name=_name(who.display_name),
         )  # fmt: skip
         hit = await self.storage.cache.get(fingerprint)
         if hit is not None and Path(hit.result_path).exists():
@@ -254,10 +255,6 @@ class GenerationService:
         )
         return [j for j in jobs if str(j.delivery.get("kind", "")) in kinds]
 
-    async def servable_result(self, job_id: int) -> Path | None:
-        """The result file of a job once it is final (what the file server may serve), else None."""
-        return await servable_result(self.storage, job_id)
-
     async def recent(self, limit: int = 20) -> list[Job]:
         """Everyone's recent jobs (CLI)."""
         return await self.storage.jobs.search(limit=limit)
@@ -273,12 +270,10 @@ class GenerationService:
         return job
 
 
-async def servable_result(storage: Storage, job_id: int) -> Path | None:
-    """The result file of a job once it is final (what the file server may serve), else None."""
-    job = await storage.jobs.get(job_id)
-    if job is None or job.state not in (JobState.DELIVERING, JobState.DONE) or not job.result_path:
-        return None
-    return Path(job.result_path)
+def _name(display_name: str | None) -> str | None:
+    """A display name fit for a web page: one line, at most 80 characters."""
+    name = " ".join((display_name or "").split())[:80]
+    return name or None
 
 
 def _finished_word(state: JobState) -> str:
@@ -287,4 +282,4 @@ def _finished_word(state: JobState) -> str:
     )
 
 
-__all__ = ["GenerationService", "Requester", "Submitted", "servable_result"]
+__all__ = ["GenerationService", "Requester", "Submitted"]

@@ -3,6 +3,7 @@
 What lives where (under ``VIDEOBOT_DATA_DIR``)::
 
     media/results/{job}.mp4          finished videos (a job's result_path, result_cache rows)
+    media/results/{job}.poster.jpg   their poster frames (kept and deleted with their result)
     media/raw/{job}.mp4              provider downloads, consumed by post-processing
     media/fitted/{job}-{bytes}.mp4   copies re-encoded to fit an upload limit
     media/local/local-{job}.*        the offline renderer's work files
@@ -20,7 +21,8 @@ The rules, in order:
    then input images.  The cap is hard, so results within the retention window can go too; rule 1
    still holds.  Temporary files (names starting with a dot) are left to the age rule: one may be
    being written right now.
-4. ``result_cache`` rows whose file is gone are dropped, so a repeat request renders again.
+4. A poster goes with its result: when the result is deleted (or gone), so is its poster.
+5. ``result_cache`` rows whose file is gone are dropped, so a repeat request renders again.
 
 A job row is never deleted: its history, ledger and quota stay.  Extending a job whose result is gone
 says so; the file server answers 404 for it.
@@ -38,6 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.services.posters import poster_of
 from bot.settings import Settings
 from storage import Job, Storage
 
@@ -47,6 +50,7 @@ INTERVAL_SECONDS = 3600.0
 DAY = 86_400.0
 _JOB_FILE = re.compile(r"^(?:local-)?(\d{1,19})(?:[-.]|$)")
 _INTERMEDIATE = ("raw", "fitted", "local")
+POSTER_SUFFIX = ".poster.jpg"
 _TIERS = {"intermediate": 0, "result": 1, "input": 2}
 
 
@@ -78,6 +82,8 @@ def _references(jobs: Iterable[Job]) -> set[str]:
         for value in values:
             if isinstance(value, str) and value and "://" not in value:
                 found.add(os.path.realpath(value))
+        if job.result_path and "://" not in job.result_path:
+            found.add(os.path.realpath(poster_of(job.result_path)))
     return found
 
 
@@ -126,6 +132,13 @@ def _delete(paths: Iterable[str]) -> int:
             os.unlink(path)
             removed += 1
     return removed
+
+
+def _posters_without_result(files: list[_File], doomed: set[str]) -> set[str]:
+    """Posters whose result is being deleted or is already gone (rule 4)."""
+    staying = {f.path for f in files if f.path not in doomed}
+    posters = {f.path: f.path[: -len(POSTER_SUFFIX)] + ".mp4" for f in files if f.path.endswith(POSTER_SUFFIX)}
+    return {poster for poster, result in posters.items() if result not in staying}
 
 
 def _prune_dirs(media_dir: Path, older_than: float, emptied: set[str]) -> None:
@@ -185,6 +198,7 @@ class Janitor:
                     break
                 doomed.add(f.path)
                 total -= f.size
+        doomed |= _posters_without_result(files, doomed)
         freed = sum(f.size for f in files if f.path in doomed)
         removed = await asyncio.to_thread(_delete, sorted(doomed))
         await asyncio.to_thread(_prune_dirs, s.media_dir, cutoff, {os.path.dirname(path) for path in doomed})

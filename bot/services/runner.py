@@ -36,6 +36,7 @@ from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import GenerationRequest, TaskState, TaskStatus, VideoProvider
 from bot.providers.registry import ProviderRegistry
+from bot.services.posters import add_poster
 from bot.settings import Settings
 from storage import Job, JobState, Storage
 
@@ -303,6 +304,8 @@ class JobRunner:
         path = Path(str(self.job.result_path))
         if not path.exists():
             raise MediaError("The finished video is no longer stored.", detail=str(path))
+        if self.ctx.settings.file_server_port:  # result pages and galleries show a poster frame
+            self.job = await add_poster(self.ctx.media, self.ctx.storage, self.job, path)
         try:
             receipt = await asyncio.wait_for(target.deliver(self.job, path), DELIVER_TIMEOUT)
         except (DeliveryError, TimeoutError) as exc:

@@ -1,4 +1,4 @@
-"""The delivery ladder end to end: attach → re-encode to fit → link from the built-in file server.
+"""The delivery ladder end to end: attach → re-encode to fit → link to the result page on the built-in web server.
 
 Big files are not rendered for this: the same request is made again (a free cache hit of the same
 result) under a smaller upload limit, which the emulator enforces like Discord (413, code 40005)."""
@@ -39,18 +39,22 @@ async def test_reencode_then_link_then_the_link_works(emu, launch):
     third = await ask(emu, after=second.id, attachment_size_limit=2000)
     assert third.attachments == []
     url = next(word for word in third.content.split() if word.startswith("http://"))
-    assert url.startswith(f"http://127.0.0.1:{port}/v/{job_id_of(third)}/")
+    assert url.startswith(f"http://127.0.0.1:{port}/r/{job_id_of(third)}/")  # the result page, not the bare file
     await wait_done(bot, job_id_of(third))
     job = await bot.app.service.get(job_id_of(third))
     assert job.result_url == url
+    video = bot.app.fileserver.video_link_for(job.id) or ""
     async with aiohttp.ClientSession() as session:
         async with session.get(url) as response:
+            assert response.status == 200 and response.headers["Content-Type"].startswith("text/html")
+            assert video.removeprefix(f"http://127.0.0.1:{port}") in await response.text()
+        async with session.get(video) as response:
             assert response.status == 200 and response.headers["Content-Type"] == "video/mp4"
             assert await response.read() == Path(str(job.result_path)).read_bytes()
-        forged = url.rsplit("/", 1)[0] + "/" + "A" * 32 + ".mp4"
+        forged = url.rsplit("/", 1)[0] + "/" + "A" * 32
         async with session.get(forged) as response:
             assert response.status == 404
-        other = url.replace(f"/v/{job.id}/", f"/v/{job.id + 1}/")
+        other = url.replace(f"/r/{job.id}/", f"/r/{job.id + 1}/")
         async with session.get(other) as response:
             assert response.status == 404
 
@@ -81,7 +85,7 @@ async def test_without_attach_files_permission_the_result_is_a_link(emu, launch)
     await launch(file_server_port=port)
     emu.deny_bot_permission(emu.channel, "attach_files")
     result = await ask(emu)
-    assert result.attachments == [] and f"http://127.0.0.1:{port}/v/" in result.content
+    assert result.attachments == [] and f"http://127.0.0.1:{port}/r/" in result.content
     refused = [r for r in emu.rest.log if r.method == "POST" and r.path.startswith("/webhooks/") and r.status == 403]
     assert len(refused) == 1  # tried once with the file, then the link
 

@@ -74,10 +74,15 @@ async def test_only_the_owner_or_a_moderator_deletes(emu, launch):
     assert notice.pings.users == [stranger.id]
     assert not first.deleted and not second.deleted
 
+    assert all([(await bot.app.service.get(job_id_of(m))).removed_at is None for m in (first, second)])
+
     await emu.click_button(emu.alice, first, f"videobot:delete:{job_id_of(first)}")
     await emu.wait_until(lambda: first.deleted, 10, "the owner's delete")
     await emu.add_reaction(moderator, None, second, "❌")
     await emu.wait_until(lambda: second.deleted, 10, "the moderator's delete")
+    async with asyncio.timeout(10):  # the result pages go too (410), recorded right after the message is gone
+        while any([(await bot.app.service.get(job_id_of(m))).removed_at is None for m in (first, second)]):
+            await asyncio.sleep(0.05)
 
 
 async def test_buttons_work_after_a_restart(emu, launch, bot_settings):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.timeout(90)
 async def test_commands_are_synced_with_their_options(emu, launch):
     await launch()
     synced = {c["name"]: c for c in emu.synced_commands(emu.guild)}
-    assert {"video", "animate", "extend", "quota", "jobs", "cancel", "history", "admin"} <= set(synced)
+    assert {"video", "animate", "extend", "quota", "jobs", "cancel", "history", "gallery", "admin"} <= set(synced)
     options = {o["name"]: o for o in synced["video"]["options"]}
     assert list(options) == ["prompt", "camera", "style", "setting", "lighting", "details", "duration", "aspect",
                              "model", "seed", "negative"]  # fmt: skip
@@ -27,7 +27,7 @@ async def test_commands_are_synced_with_their_options(emu, launch):
     assert animate["image"]["type"] == 11 and animate["image"]["required"]
     admin = synced["admin"]
     assert int(admin["default_member_permissions"]) == 1 << 5  # Manage Server
-    assert {o["name"] for o in admin["options"]} == {"quota", "default", "budget"}
+    assert {o["name"] for o in admin["options"]} == {"quota", "default", "budget", "gallery"}
 
 
 async def test_video_end_to_end(emu, launch):

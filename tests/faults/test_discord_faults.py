@@ -175,10 +175,14 @@ async def test_without_attach_files_the_result_is_a_working_link_that_says_why(f
     (result,) = results(rig.emu, job_id)
     assert result.attachments == []
     url = next(word for word in result.content.split() if word.startswith("http://"))
-    assert url.startswith(f"http://127.0.0.1:{port}/")
+    assert url.startswith(f"http://127.0.0.1:{port}/r/{job_id}/")  # the result page
     assert "too large" not in result.content and "Attach Files permission" in result.content, result.content
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        assert response.status == 200 and is_mp4(await response.read())
+    video = rig.app.gallery.links.video_path(job_id)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            assert response.status == 200 and video in await response.text()
+        async with session.get(f"http://127.0.0.1:{port}{video}") as response:
+            assert response.status == 200 and is_mp4(await response.read())
     uploads = [r.status for r in rig.requests("POST", WEBHOOK_POST)]
     assert uploads == [403, 200]  # refused once, then the link: no retry of the same upload
 
