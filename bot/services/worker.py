@@ -26,7 +26,7 @@ from bot.media import Media
 from bot.providers.registry import ProviderRegistry
 from bot.services.runner import Context, JobCancelled, JobRunner, RetryLater
 from bot.settings import Settings
-from storage import Job, JobState, StaleJob, Storage
+from storage import Caps, Job, JobState, StaleJob, Storage
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,22 @@ class Worker:
             except Exception:
                 log.exception("worker dispatch failed; retrying")
                 delay = min(1.0, self.settings.worker_idle_max_seconds)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), delay)
+            await self._sleep(delay)
             self._event.clear()
+
+    async def _sleep(self, delay: float) -> None:
+        """Until a wake-up here, work announced through the database (PostgreSQL's LISTEN/NOTIFY: a job
+        created or finished by any process), or ``delay``, whichever comes first."""
+        waits = [
+            asyncio.create_task(self._event.wait(), name="videobot-wake"),
+            asyncio.create_task(self.ctx.storage.wait_for_work(delay), name="videobot-listen"),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
 
     async def idle_delay(self) -> float:
         """How long the loop may sleep before it must look again (a wake-up ends the sleep sooner).
@@ -164,7 +177,7 @@ class Worker:
             if job.state is JobState.QUEUED and not self._has_slot(job):
                 continue
             claimed = await self.ctx.storage.jobs.claim(
-                job.id, worker_id=self.worker_id, now=now, lease_seconds=LEASE_SECONDS
+                job.id, worker_id=self.worker_id, now=now, lease_seconds=LEASE_SECONDS, caps=self._caps(job)
             )
             if claimed is None:
                 continue
@@ -175,7 +188,13 @@ class Worker:
             await self._announce_queue()
         return started
 
+    def _caps(self, job: Job) -> Caps:
+        """The per-user and per-provider running caps, counted by the claim over every process's jobs."""
+        limit = self.settings.local_concurrency if job.provider == "local" else self.settings.provider_concurrency
+        return Caps(per_user=self.settings.max_running_per_user, per_provider=limit)
+
     def _has_slot(self, job: Job) -> bool:
+        """This process's own capacity (a quick pre-filter; the claim checks the caps across processes)."""
         owners = list(self._owners.values())
         if len(owners) >= self.settings.max_concurrent_jobs:
             return False
