@@ -18,8 +18,8 @@ from typing import Any
 
 from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner
 from bot.media import Media
-from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, PromptSpec
-from bot.providers.base import Capability, ModelInfo
+from bot.prompt import PromptSpec
+from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
@@ -74,6 +74,28 @@ class GenerationService:
         self.interrupt = interrupt
 
     # --- submitting ---------------------------------------------------------------------------------
+    def check(
+        self,
+        spec: PromptSpec,
+        *,
+        image: bool = False,
+        end_image: bool = False,
+        loop: bool = False,
+        video: bool = False,
+    ) -> tuple[PromptSpec, ModelInfo]:
+        """Every model-dependent rule for a request of this shape, without I/O: the model chosen (or the
+        default), what it must be able to do (input kind, end image, loop), duration and aspect for this
+        kind of input, prompt length.  Returns the spec with its defaults filled in.  The Discord edge
+        calls this before acknowledging, so a refusal is private and nothing is charged; :meth:`submit`
+        calls it again."""
+        if end_image and not image:
+            raise InvalidOption("An end image needs a start image too.")
+        has_media = image or video
+        spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=has_media)
+        needs = needs_for(video=video, image=image, end_image=end_image, loop=loop)
+        info = self.registry.choose(spec.model, needs)
+        return self._fit_spec(spec, info, has_media=has_media), info
+
     async def submit(
         self,
         who: Requester,
@@ -85,17 +107,9 @@ class GenerationService:
     ) -> Submitted:
         """Validate, then queue (or serve from the cache) a job: text to video, or image to video; with
         ``end_image`` an interpolation from ``image`` to it; with ``loop`` a seamless loop."""
-        if end_image is not None and image is None:
-            raise InvalidOption("An end image needs a start image too.")
-        capability = Capability.IMAGE_TO_VIDEO if image is not None else Capability.TEXT_TO_VIDEO
         # Checked again here: a spec built by hand (another adapter, a script) must not reach a provider
-        # with a seed past 2**32-1, an unknown camera key or an empty prompt.
-        spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=image is not None)
-        info = self.registry.choose(spec.model, capability)
-        for wanted, needed in ((end_image is not None, Capability.INTERPOLATE), (loop, Capability.LOOP)):
-            if wanted and not info.can(needed):
-                raise InvalidOption(f"{info.name} cannot do {needed.value}; {self.registry.who_can(needed)}")
-        spec = self._fit_spec(spec, info)
+        # with a seed past 2**32-1, an unknown camera key, an empty prompt or an option the model lacks.
+        spec, info = self.check(spec, image=image is not None, end_image=end_image is not None, loop=loop)
         stored: list[Path] = []
         notes: list[str] = []
         try:
@@ -153,13 +167,10 @@ class GenerationService:
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
         return await self._queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
 
-    def _fit_spec(self, spec: PromptSpec, info: ModelInfo) -> PromptSpec:
-        duration = spec.duration
-        if duration is None:
-            duration = DEFAULT_DURATION if DEFAULT_DURATION in info.durations else info.durations[0]
+    def _fit_spec(self, spec: PromptSpec, info: ModelInfo, *, has_media: bool = True) -> PromptSpec:
+        duration, aspect = info.defaults(spec.duration, spec.aspect, has_media=has_media)
         info.check_duration(duration)
-        aspect = spec.aspect or (DEFAULT_ASPECT if DEFAULT_ASPECT in info.aspects else info.aspects[0])
-        info.check_aspect(aspect)
+        info.check_aspect(aspect, has_media=has_media)
         if len(spec.text()) > info.max_prompt_chars:
             raise InvalidPrompt(f"{info.name} accepts prompts of up to {info.max_prompt_chars} characters.")
         return replace(spec, duration=duration, aspect=aspect, model=info.name)
