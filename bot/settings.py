@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_download_bytes: int = Field(500 * 1024 * 1024, gt=0)
     max_image_bytes: int = Field(20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(40_000_000, gt=0)
+    max_video_bytes: int = Field(50 * 1024 * 1024, gt=0)  # an attached clip (/remix)
     ffmpeg_timeout_seconds: float = Field(600.0, gt=0)
     ffmpeg: str | None = None  # path to an ffmpeg binary; default: system ffmpeg, else imageio-ffmpeg's
     retention_days: float = Field(14.0, ge=0)

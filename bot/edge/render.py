@@ -55,7 +55,7 @@ def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | Non
 
 
 def _title(job: Job) -> str:
-    verb = {"extend": "Extension", "reroll": "Re-roll"}.get(job.kind, "Video")
+    verb = {"extend": "Extension", "reroll": "Re-roll", "remix": "Remix"}.get(job.kind, "Video")
     return f"{verb} #{job.id}"
 
 
@@ -129,7 +129,8 @@ def result_embed(job: Job) -> discord.Embed:
     cost = format_seconds(job.cost_seconds) if job.cost_seconds else "free (cached)"
     embed.add_field(name="Cost", value=cost)
     if job.parent_job_id:
-        embed.add_field(name="From", value=f"job #{job.parent_job_id}")
+        relation = {"extend": "extend of", "reroll": "re-roll of", "remix": "remix of"}.get(job.kind, "from")
+        embed.add_field(name="From", value=f"{relation} #{job.parent_job_id}")
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 

@@ -27,7 +27,8 @@ from typing import Any
 
 from bot.errors import InvalidMedia, InvalidOption, OutputTooLarge, ProviderTaskFailed, VideobotError
 from bot.media import Media
-from bot.media.render import SIZES, render_motion, render_storyboard
+from bot.media.render import SIZES, output_size, render_motion, render_storyboard
+from bot.media.restyle import DEFAULT_STRENGTH, restyle
 from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,16 @@ MODELS: tuple[ModelInfo, ...] = (
         aspects=tuple(SIZES),
         description="Offline preview: your prompt on an animated storyboard card (no AI).",
         deadline_seconds=900,
+    ),
+    ModelInfo(
+        name="local:restyle",
+        capabilities=frozenset({Capability.VIDEO_TO_VIDEO}),
+        durations=_DURATIONS,
+        aspects=tuple(SIZES),
+        description="Offline: restyles your clip with the chosen style's colour grade and look, keeping its motion.",
+        deadline_seconds=900,
+        takes_prompt=False,
+        max_input_seconds=float(_DURATIONS[-1]),
     ),
 )
 _TASK_ID = re.compile(r"^local-\d{1,19}$")
@@ -150,13 +161,14 @@ class LocalProvider:
         model = next((m for m in MODELS if m.name == request.model), None)
         if model is None:
             raise InvalidOption(f"The local provider has no model {request.model[:60]!r}.")
-        model.check_duration(request.duration)
-        model.check_aspect(request.aspect)
-        if model.can(Capability.IMAGE_TO_VIDEO):
-            if request.image is None:
-                raise InvalidOption("local:motion animates an image: attach one.")
-            if not request.image.is_file():
-                raise InvalidMedia("The image for this job is no longer available; please attach it again.")
+        if model.can(Capability.IMAGE_TO_VIDEO) and request.image is None:
+            raise InvalidOption("local:motion animates an image: attach one.")
+        if model.can(Capability.VIDEO_TO_VIDEO) and request.video is None:
+            raise InvalidOption("local:restyle restyles a video: attach one.")
+        model.validate(request)
+        for media in (request.image, request.video):
+            if media is not None and not media.is_file():
+                raise InvalidMedia("The file for this job is no longer available; please attach it again.")
 
     async def submit(self, request: GenerationRequest) -> str:
         """Store the request and start its render; the same job again returns the same task, once."""
@@ -192,7 +204,13 @@ class LocalProvider:
         async with self._slots:
             state.started = True
             try:
-                if request.model == "local:motion":
+                if request.model == "local:restyle":
+                    assert request.video is not None
+                    await restyle(self.media, request.video, files.video, style=request.style,
+                                  seconds=request.duration, size=output_size(request.aspect),
+                                  strength=float(request.extra.get("strength", DEFAULT_STRENGTH)),
+                                  on_progress=progress)  # fmt: skip
+                elif request.model == "local:motion":
                     assert request.image is not None
                     await render_motion(self.media, request.image, files.video, aspect=request.aspect,
                                         duration=request.duration, camera=request.camera, seed=seed,

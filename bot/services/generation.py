@@ -23,6 +23,7 @@ from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
+from bot.services.remix import check_remix, remix
 from bot.settings import Settings
 from storage import ACTIVE_STATES, Job, JobState, NewJob, QuotaRefused, Storage
 
@@ -121,11 +122,19 @@ class GenerationService:
                     inputs[key] = str(path)
                     if animated:
                         notes.append("Your image is animated; only its first frame is used.")
-            return replace(await self._queue("generate", who, spec, info, inputs), notes=tuple(notes))
+            return replace(await self.queue("generate", who, spec, info, inputs), notes=tuple(notes))
         except BaseException:
             for path in stored:
                 path.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
             raise
+
+    def check_remix(self, **options: Any) -> tuple[PromptSpec, ModelInfo]:
+        """/remix's option checks, without I/O (see :func:`bot.services.remix.check_remix`)."""
+        return check_remix(self, **options)
+
+    async def remix(self, who: Requester, **options: Any) -> Submitted:
+        """Video to video from an attached clip or one of ``who``'s results (see :mod:`bot.services.remix`)."""
+        return await remix(self, who, **options)
 
     async def extendable(self, who: Requester, job_id: int) -> Job:
         """The job if ``who`` may extend it now (their own, finished, still stored); else the reason."""
@@ -153,7 +162,7 @@ class GenerationService:
                 await self.media.last_frame(Path(str(parent.result_path)), frame)
             inputs["image"] = str(frame)
         spec = self._fit_spec(replace(spec, model=info.name), info)
-        return await self._queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
+        return await self.queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
 
     async def reroll(self, who: Requester, job_id: int) -> Submitted:
         """The same request with a new seed, charged to whoever asks."""
@@ -165,7 +174,7 @@ class GenerationService:
         inputs = {k: v for k, v in original.inputs.items() if k in ("image", "end_image", "loop")}
         if any(not Path(str(inputs[k])).exists() for k in ("image", "end_image") if k in inputs):
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
-        return await self._queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
+        return await self.queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
 
     def _fit_spec(self, spec: PromptSpec, info: ModelInfo, *, has_media: bool = True) -> PromptSpec:
         duration, aspect = info.defaults(spec.duration, spec.aspect, has_media=has_media)
@@ -175,7 +184,7 @@ class GenerationService:
             raise InvalidPrompt(f"{info.name} accepts prompts of up to {info.max_prompt_chars} characters.")
         return replace(spec, duration=duration, aspect=aspect, model=info.name)
 
-    async def _queue(
+    async def queue(
         self,
         kind: str,
         who: Requester,

@@ -60,4 +60,6 @@ def request_fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> 
         "loop": bool(inputs.get("loop")),
         "extend": inputs.get("extend_task_id") or inputs.get("concat_with"),
     }
+    if inputs.get("video"):  # only present for video to video, so other kinds keep their fingerprints
+        payload.update(kind=kind, video=content("video"), strength=inputs.get("strength"))
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

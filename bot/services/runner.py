@@ -119,6 +119,7 @@ class JobRunner:
             end_image=Path(inputs["end_image"]) if inputs.get("end_image") else None,
             video=Path(inputs["video"]) if inputs.get("video") else None,
             extend_task_id=inputs.get("extend_task_id"), loop=bool(inputs.get("loop", False)),
+            extra={k: str(inputs[k]) for k in ("strength",) if inputs.get(k) is not None},
         )  # fmt: skip
 
     async def check_cancel(self) -> None:

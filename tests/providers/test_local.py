@@ -66,7 +66,7 @@ def test_it_is_a_video_provider(media, tmp_path):
     local = LocalProvider(media, tmp_path)
     assert isinstance(local, VideoProvider) and local.name == "local"
     names = {model.name: model for model in local.models()}
-    assert set(names) == {"local:motion", "local:storyboard"}
+    assert set(names) == {"local:motion", "local:storyboard", "local:restyle"}
     for model in names.values():
         assert model.durations == tuple(range(1, 11)) and set(model.aspects) == set(SIZES)
 
