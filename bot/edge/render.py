@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from bot.prompt import CAMERA_MOVES, STYLES
+from bot.services import lineage
 from bot.services.publish import Job, JobState, Offer, Rung, describe_size, state_label
 from bot.services.quota import QuotaStatus, format_seconds, format_wait
 
@@ -55,7 +56,8 @@ def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | Non
 
 
 def _title(job: Job) -> str:
-    verb = {"extend": "Extension", "reroll": "Re-roll", "remix": "Remix"}.get(job.kind, "Video")
+    verb = {"extend": "Extension", "reroll": "Re-roll", "remix": "Remix", "stitch": "Stitch", "loop": "Loop",
+            "soundtrack": "Soundtrack"}.get(job.kind, "Video")  # fmt: skip
     return f"{verb} #{job.id}"
 
 
@@ -128,9 +130,9 @@ def result_embed(job: Job) -> discord.Embed:
     embed.add_field(name="Duration", value=f"{spec.get('duration', '?')} s")
     cost = format_seconds(job.cost_seconds) if job.cost_seconds else "free (cached)"
     embed.add_field(name="Cost", value=cost)
-    if job.parent_job_id:
-        relation = {"extend": "extend of", "reroll": "re-roll of", "remix": "remix of"}.get(job.kind, "from")
-        embed.add_field(name="From", value=f"{relation} #{job.parent_job_id}")
+    origin = lineage.describe(job)
+    if origin:
+        embed.add_field(name="From", value=origin)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 

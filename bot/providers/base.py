@@ -28,6 +28,7 @@ class Capability(StrEnum):
     EXTEND = "extend"  # continue a previous task of the same provider natively
     INTERPOLATE = "interpolate"  # between two keyframes
     LOOP = "loop"
+    EDIT = "edit"  # stitch, loop or soundtrack finished results (no AI; the local provider)
 
 
 class TaskState(StrEnum):

@@ -21,6 +21,7 @@ from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
+from bot.services import edits
 from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
 from bot.services.remix import check_remix, remix
@@ -135,6 +136,18 @@ class GenerationService:
     async def remix(self, who: Requester, **options: Any) -> Submitted:
         """Video to video from an attached clip or one of ``who``'s results (see :mod:`bot.services.remix`)."""
         return await remix(self, who, **options)
+
+    async def loop(self, who: Requester, job: int, times: int) -> Submitted:
+        """One of ``who``'s results repeated (see :mod:`bot.services.edits`)."""
+        return await edits.loop(self, who, job, times)
+
+    async def stitch(self, who: Requester, jobs: str, crossfade: float = 0.0) -> Submitted:
+        """Up to 8 of ``who``'s results joined in order (``jobs``: "3 5, 8")."""
+        return await edits.stitch(self, who, jobs, crossfade)
+
+    async def soundtrack(self, who: Requester, job: int, audio: bytes, volume: float = 1.0) -> Submitted:
+        """An audio file laid under one of ``who``'s results."""
+        return await edits.soundtrack(self, who, job, audio, volume)
 
     async def extendable(self, who: Requester, job_id: int) -> Job:
         """The job if ``who`` may extend it now (their own, finished, still stored); else the reason."""
