@@ -21,7 +21,7 @@ from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
-from bot.services import edits
+from bot.services import edits, lineage
 from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
 from bot.services.remix import check_remix, remix
@@ -269,6 +269,12 @@ class GenerationService:
         """A user's unfinished jobs with their queue positions."""
         jobs = await self.storage.jobs.search(owner_id=user_id, states=[JobState.QUEUED, *ACTIVE_STATES], limit=50)
         return [(j, await self.storage.jobs.queue_position(j.id)) for j in jobs]
+
+    async def chain(self, who: Requester, job_id: int) -> tuple[list[Job], Job, list[Job]]:
+        """A job's whole lineage: (ancestors, the job, descendants); ``who``'s own jobs (or an admin's view)."""
+        job = await self._owned(job_id, who, allow_admin=True)
+        ancestors, descendants = await lineage.chain(self.storage, job)
+        return ancestors, job, descendants
 
     async def history(self, user_id: int, limit: int = 10) -> list[Job]:
         """A user's recent finished results."""

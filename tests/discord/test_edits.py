@@ -112,3 +112,30 @@ async def test_edits_are_rate_limited_per_user(emu, launch):
     await wait_result(emu, after=m1, timeout=90)
     before = len(await bot.app.service.recent(limit=50))
     await _refused(emu, bot, await emu.slash(emu.alice, "loop", job=job, times=2), "an hour", before)
+
+
+async def test_history_of_a_job_shows_its_whole_chain(emu, launch):
+    await launch()
+    first, m1 = await _make(emu, "a red kite")
+    second, m2 = await _make(emu, "a blue boat", after=m1)
+    await (await emu.slash(emu.alice, "stitch", jobs=f"{first} {second}")).wait_ack()
+    stitched = job_id_of(msg := await wait_result(emu, after=m2, timeout=90))
+    await (await emu.slash(emu.alice, "loop", job=stitched, times=2)).wait_ack()
+    looped = job_id_of(await wait_result(emu, after=msg.id, timeout=90))
+    handle = await emu.slash(emu.alice, "history", job=stitched)
+    await handle.wait_ack()
+    answer = await emu.wait_for_message(lambda m: m.ephemeral and bool(m.embeds), timeout=20)
+    text = answer.embeds[0]["description"]
+    made_from, rest = text.split("**This one**")
+    this_one, made_after = rest.split("**Made from it**")
+    assert f"**#{first}**" in made_from and f"**#{second}**" in made_from
+    assert f"stitch of #{first} + #{second}" in this_one
+    assert f"**#{looped}**" in made_after and f"loop of #{stitched}" in made_after
+    assert "/channels/" in this_one  # a link to the result message
+    # someone else's job is not shown
+    bob = emu.add_user("bob")
+    emu.add_member(emu.guild, bob)
+    other = await emu.slash(bob, "history", job=stitched)
+    await other.wait_ack()
+    refusal = await emu.wait_for_message(lambda m: m.ephemeral and "someone else" in m.content, timeout=20)
+    assert refusal.ephemeral
