@@ -164,3 +164,24 @@ async def test_remix_through_runway_aleph2_sends_the_users_clip(emu, launch, emu
     received, original = rgb_frames(sent), rgb_frames(clip)
     assert abs(len(received) - len(original)) <= 2
     assert diff(received[10], original[10]) < 6  # the user's own clip, decoded on the provider's side
+
+
+async def test_remix_through_replicate_zeroscope_sends_the_users_clip_as_init_video(
+    emu, launch, emulator, clip, tmp_path
+):
+    bot = await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url)
+    handle = await emu.slash(emu.alice, "remix", model="replicate:zeroscope", prompt="an oil painting",
+                             attachments={"video": Upload("a.mp4", clip.read_bytes(), "video/mp4")})  # fmt: skip
+    assert await handle.wait_ack() == 5
+    result = await wait_result(emu, timeout=120)
+    job = await bot.app.service.get(job_id_of(result))
+    assert job.model == "replicate:zeroscope" and job.spec["duration"] == 2 and job.spec["aspect"] == "16:9"
+    task = next(iter(emulator.replicate.tasks.values()))
+    init = task.body["input"]["init_video"]
+    file_id = init.rstrip("/").rsplit("/", 1)[1]
+    sent = tmp_path / "sent.mp4"
+    sent.write_bytes(emulator.replicate.file_data[file_id])
+    received, original = rgb_frames(sent), rgb_frames(clip)
+    assert abs(len(received) - len(original)) <= 2
+    assert diff(received[10], original[10]) < 6  # the user's own clip, decoded on the provider's side
+    assert task.body["input"]["prompt"] == "an oil painting" and task.body["input"]["num_frames"] == 16
