@@ -175,6 +175,10 @@ class GenerationService:
                 await self.media.last_frame(Path(str(parent.result_path)), frame)
             inputs["image"] = str(frame)
         spec = self._fit_spec(replace(spec, model=info.name), info)
+        whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
+        if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
+            raise JobStateError(f"That would make #{parent.id} {whole:.0f} s long; videos can be extended up to "
+                                f"{self.settings.max_extended_seconds} s in total.")  # fmt: skip
         return await self.queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
 
     async def reroll(self, who: Requester, job_id: int) -> Submitted:
