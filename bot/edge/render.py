@@ -57,7 +57,7 @@ def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | Non
 
 def _title(job: Job) -> str:
     verb = {"extend": "Extension", "reroll": "Re-roll", "remix": "Remix", "stitch": "Stitch", "loop": "Loop",
-            "soundtrack": "Soundtrack"}.get(job.kind, "Video")  # fmt: skip
+            "soundtrack": "Soundtrack", "variation": "Variation"}.get(job.kind, "Video")  # fmt: skip
     return f"{verb} #{job.id}"
 
 

@@ -21,7 +21,7 @@ from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
-from bot.services import edits, lineage
+from bot.services import edits, lineage, variations
 from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
 from bot.services.remix import check_remix, remix
@@ -148,6 +148,10 @@ class GenerationService:
     async def soundtrack(self, who: Requester, job: int, audio: bytes, volume: float = 1.0) -> Submitted:
         """An audio file laid under one of ``who``'s results."""
         return await edits.soundtrack(self, who, job, audio, volume)
+
+    async def variations(self, who: Requester, spec: PromptSpec, count: int) -> Submitted:
+        """``count`` (2-4) seeds of the same request (see :mod:`bot.services.variations`)."""
+        return await variations.variations(self, who, spec, count)
 
     async def extendable(self, who: Requester, job_id: int) -> Job:
         """The job if ``who`` may extend it now (their own, finished, still stored); else the reason."""

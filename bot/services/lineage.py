@@ -13,6 +13,9 @@ def describe(job: Job) -> str | None:
     sources = job.inputs.get("source_jobs")
     if job.kind == "stitch" and isinstance(sources, list) and sources:
         return "stitch of " + " + ".join(f"#{int(s)}" for s in sources)
+    if job.kind == "variation":
+        which = f"variation {job.inputs.get('variation', '?')}/{job.inputs.get('of', '?')}"
+        return f"{which} of #{job.parent_job_id}" if job.parent_job_id is not None else which
     if job.parent_job_id is None:
         return None
     return f"{_RELATION.get(job.kind, 'from')} #{job.parent_job_id}"
