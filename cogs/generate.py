@@ -14,7 +14,9 @@ from bot.edge.start import start_from_interaction
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
+from bot.services import presets
 from bot.services.generation import Requester, Submitted
+from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -109,9 +111,10 @@ class Generate(commands.Cog):
         seed="Same seed + same prompt = same video",
         negative="What to avoid",
         loop="Make a seamless loop (models that can, e.g. Luma)",
+        preset="One of your presets (options given here win)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations)  # type: ignore[misc]
+    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations, preset=preset_choices)  # type: ignore[misc]
     async def video(
         self,
         interaction: discord.Interaction[Any],
@@ -127,6 +130,7 @@ class Generate(commands.Cog):
         seed: Seed | None = None,
         negative: Text | None = None,
         loop: bool = False,
+        preset: str | None = None,
     ) -> None:
         """Make a video from a text prompt."""
         # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
@@ -134,6 +138,7 @@ class Generate(commands.Cog):
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
             negative=negative, duration=duration, aspect=_value(aspect), seed=seed, model=model,
         )  # fmt: skip
+        spec = await presets.apply(self.bot.app.service, interaction.user.id, interaction.guild_id, preset, spec)
         self.bot.app.service.check(spec, loop=loop)  # every model-dependent refusal, before acknowledging
         await start_from_interaction(interaction, lambda who: self.bot.app.service.submit(who, spec, loop=loop))
 
@@ -149,9 +154,10 @@ class Generate(commands.Cog):
         model="Which model (default: the server's)",
         seed="Same seed + same image = same video",
         end_image="The last frame: animate from image to this one (models that can, e.g. Luma, Runway veo3.1)",
+        preset="One of your presets (options given here win)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations)  # type: ignore[misc]
+    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations, preset=preset_choices)  # type: ignore[misc]
     async def animate(
         self,
         interaction: discord.Interaction[Any],
@@ -164,6 +170,7 @@ class Generate(commands.Cog):
         model: str | None = None,
         seed: Seed | None = None,
         end_image: discord.Attachment | None = None,
+        preset: str | None = None,
     ) -> None:
         """Animate an image into a video."""
         cap = self.bot.settings.max_image_bytes
@@ -177,6 +184,7 @@ class Generate(commands.Cog):
             prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=_value(aspect), seed=seed,
             model=model, allow_empty_subject=True,
         )  # fmt: skip
+        spec = await presets.apply(self.bot.app.service, interaction.user.id, interaction.guild_id, preset, spec)
         self.bot.app.service.check(spec, image=True, end_image=end_image is not None)  # before acknowledging
 
         async def submit(who: Requester) -> Submitted:

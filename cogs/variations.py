@@ -12,7 +12,9 @@ from discord.ext import commands
 from bot.edge.start import start_from_interaction
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
+from bot.services import presets
 from bot.services.variations import MAX_VARIATIONS, check_variations
+from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -57,9 +59,10 @@ class Variations(commands.Cog):
         duration="Seconds (the model decides what it accepts)",
         aspect="Aspect ratio",
         model="Which model (default: the server's)",
+        preset="One of your presets (options given here win)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_models)
+    @app_commands.autocomplete(model=_models, preset=preset_choices)
     async def variations(
         self,
         interaction: discord.Interaction[Any],
@@ -73,6 +76,7 @@ class Variations(commands.Cog):
         duration: Range[int, 1, 60] | None = None,
         aspect: Choice[str] | None = None,
         model: str | None = None,
+        preset: str | None = None,
     ) -> None:
         """Several takes of one prompt."""
         spec = PromptSpec.create(
@@ -80,6 +84,7 @@ class Variations(commands.Cog):
             duration=duration, aspect=_value(aspect), model=model,
         )  # fmt: skip
         service = self.bot.app.service
+        spec = await presets.apply(service, interaction.user.id, interaction.guild_id, preset, spec)
         check_variations(service, spec, count)  # every model-dependent refusal, before acknowledging
         await start_from_interaction(interaction, lambda who: service.variations(who, spec, count))
 

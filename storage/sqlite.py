@@ -126,12 +126,14 @@ class SqliteStorage:
 
     def __init__(self, db: Database):
         from storage._jobs import SqliteJobs
+        from storage._presets import SqlitePresets
         from storage._quota import SqliteCache, SqliteQuota
 
         self.db = db
         self.jobs = SqliteJobs(db)
         self.quota = SqliteQuota(db)
         self.cache = SqliteCache(db)
+        self.presets = SqlitePresets(db)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStorage:
