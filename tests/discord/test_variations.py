@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.discord.conftest import job_id_of, mp4_of, results
+from tests.discord.conftest import job_id_of, mp4_of, results, wait_done
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -47,3 +47,22 @@ async def test_a_variation_count_or_model_limit_is_refused_privately(emu, launch
     assert await handle.wait_ack() == 4
     assert "cannot do text-to-video" in (await handle.wait_response()).content
     assert await bot.app.service.recent() == []
+
+
+async def test_a_failed_variation_is_refunded_alone(emu, launch, emulator):
+    from emulators.providers import Script
+
+    bot = await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url,
+                       daily_seconds=100)  # fmt: skip
+    emulator.runway.script_next(Script(outcome="fail"), Script())
+    handle = await emu.slash(emu.alice, "variations", prompt="a lantern", count=2, duration=4, model="runway:gen4.5")
+    assert await handle.wait_ack() == 5
+    await emu.wait_until(lambda: len(results(emu)) == 1, 150, "the surviving variation")
+    jobs = [j for j in await bot.app.service.recent() if j.kind == "variation"]
+    for job in jobs:
+        await wait_done(bot, job.id, timeout=60)
+    states = [(await bot.app.service.get(j.id)).state.value for j in jobs]
+    assert sorted(states) == ["done", "failed"]
+    ledger = sorted([await bot.app.storage.quota.ledger_state(j.id) for j in jobs])
+    assert ledger == ["committed", "refunded"]
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == pytest.approx(4 * 2.5)
