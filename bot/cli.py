@@ -20,7 +20,7 @@ from bot.delivery import FileDelivery
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
-from bot.services.generation import Requester
+from bot.services.generation import Requester, Submitted
 from bot.services.quota import format_seconds, format_wait
 from bot.settings import Settings, load_settings
 from storage import Job
@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("prompt", help="subject and action")
     gen.add_argument("--image", type=Path, help="image to animate")
     gen.add_argument("--end-image", type=Path, help="last frame: interpolate from --image to it")
+    gen.add_argument("--video", type=Path, help="a clip to restyle (video to video; the prompt is the new look)")
+    gen.add_argument("--strength", type=float, help="with --video: 0 keeps the original, 1 restyles fully")
     gen.add_argument("--loop", action="store_true", help="make a seamless loop (models that can)")
     gen.add_argument("--camera", choices=sorted(CAMERA_MOVES))
     gen.add_argument("--style", choices=sorted(STYLES))
@@ -54,6 +56,23 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--user", type=int, default=CLI_USER, help="whose quota to charge (default 0)")
     gen.add_argument("-o", "--output", type=Path, default=Path("video.mp4"))
     gen.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")
+
+    for name, text in (("stitch", "join 2-8 results in order"), ("loop", "repeat a result"),
+                       ("soundtrack", "lay an audio file under a result")):  # fmt: skip
+        edit = sub.add_parser(name, help=text)
+        if name == "stitch":
+            edit.add_argument("jobs", nargs="+", help="job numbers in order")
+            edit.add_argument("--crossfade", type=float, default=0.0, help="seconds of dissolve (0 = hard cut)")
+        else:
+            edit.add_argument("job", type=int)
+        if name == "loop":
+            edit.add_argument("--times", type=int, required=True, help="2-10")
+        if name == "soundtrack":
+            edit.add_argument("audio", type=Path, help="MP3, WAV, OGG, M4A/AAC or FLAC")
+            edit.add_argument("--volume", type=float, default=1.0)
+        edit.add_argument("--user", type=int, default=CLI_USER, help="whose results (default 0)")
+        edit.add_argument("-o", "--output", type=Path, default=Path(f"{name}.mp4"))
+        edit.add_argument("--timeout", type=float, default=3600.0)
 
     jobs = sub.add_parser("jobs", help="recent jobs and their states")
     jobs.add_argument("--limit", type=int, default=20)
@@ -125,6 +144,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         app.router.register(FileDelivery())
         if args.command == "generate":
             return await _generate(app, args)
+        if args.command in ("stitch", "loop", "soundtrack"):
+            return await _edit(app, args)
         if args.command == "jobs":
             return await _jobs(app, args.limit)
         if args.command == "quota":
@@ -151,25 +172,49 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
         details=args.details, negative=args.negative, duration=args.duration, aspect=args.aspect,
         seed=args.seed, model=args.model,
     )  # fmt: skip
-    for image in (args.image, args.end_image):
+    for image in (args.image, args.end_image, args.video):
         if image is not None and not image.is_file():
-            print(f"error: no such image file: {image}", file=sys.stderr)
+            print(f"error: no such file: {image}", file=sys.stderr)
             return 2
     who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
     await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
-    submitted = await app.service.submit(who, spec, image=args.image, end_image=args.end_image, loop=args.loop)
+    if args.video is not None:
+        submitted = await app.service.remix(who, video=args.video, prompt=args.prompt, style=args.style,
+                                            model=args.model, strength=args.strength)  # fmt: skip
+    else:
+        submitted = await app.service.submit(who, spec, image=args.image, end_image=args.end_image, loop=args.loop)
+    return await _finish(app, submitted, args.output, args.timeout)
+
+
+async def _edit(app: App, args: argparse.Namespace) -> int:
+    """stitch | loop | soundtrack: through the same service as Discord's commands."""
+    who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
+    if args.command == "stitch":
+        submitted = await app.service.stitch(who, " ".join(args.jobs), args.crossfade)
+    elif args.command == "loop":
+        submitted = await app.service.loop(who, args.job, args.times)
+    else:
+        if not args.audio.is_file():
+            print(f"error: no such file: {args.audio}", file=sys.stderr)
+            return 2
+        submitted = await app.service.soundtrack(who, args.job, args.audio.read_bytes(), args.volume)
+    return await _finish(app, submitted, args.output, args.timeout)
+
+
+async def _finish(app: App, submitted: Submitted, output: Path, timeout: float) -> int:
+    """Wait for the job, then print the file's path, duration, resolution and size."""
     job = submitted.job
     note = " (from cache, no charge)" if submitted.cached else f", {format_seconds(job.cost_seconds)} of quota"
     print(f"job #{job.id}: {job.model}{note}", file=sys.stderr)
     for extra in submitted.notes:
         print(f"note: {extra}", file=sys.stderr)
-    final = await app.worker.wait_for(job.id, timeout=args.timeout, on_update=_progress_printer())
+    final = await app.worker.wait_for(job.id, timeout=timeout, on_update=_progress_printer())
     if final.error or final.state.value != "done":
         print(f"error: job #{final.id} {final.state.value}: {final.error or ''}", file=sys.stderr)
         return 1
-    info = await app.media.probe(args.output)
+    info = await app.media.probe(output)
     size_mb = info.size_bytes / 1_048_576
-    print(f"{args.output}  {info.duration:.2f} s  {info.width}x{info.height}  {size_mb:.2f} MiB  ({info.codec})")
+    print(f"{output}  {info.duration:.2f} s  {info.width}x{info.height}  {size_mb:.2f} MiB  ({info.codec})")
     return 0
 
 

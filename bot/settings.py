@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     max_download_bytes: int = Field(500 * 1024 * 1024, gt=0)
     max_image_bytes: int = Field(20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(40_000_000, gt=0)
+    max_video_bytes: int = Field(50 * 1024 * 1024, gt=0)  # an attached clip (/remix)
+    max_audio_bytes: int = Field(20 * 1024 * 1024, gt=0)  # an attached soundtrack (/soundtrack)
+    max_edit_seconds: int = Field(120, ge=2, le=600)  # longest result of /loop or /stitch
+    max_extended_seconds: int = Field(60, ge=2, le=600)  # longest whole a chain of extensions may reach
+    edits_per_hour: int = Field(20, ge=1, le=10_000)  # /stitch, /loop, /soundtrack per user per hour
     ffmpeg_timeout_seconds: float = Field(600.0, gt=0)
     ffmpeg: str | None = None  # path to an ffmpeg binary; default: system ffmpeg, else imageio-ffmpeg's
     retention_days: float = Field(14.0, ge=0)

@@ -13,9 +13,11 @@ from bot.edge import render as render
 from bot.edge.start import Starter
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
-from bot.providers.base import Capability
+from bot.providers.base import Capability, needs_for
 from bot.providers.registry import ProviderRegistry
+from bot.services import presets
 from bot.services.generation import GenerationService, Requester, Submitted
+from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -32,14 +34,12 @@ def _value(choice: Choice[str] | None) -> str | None:
     return choice.value if choice is not None else None
 
 
-def _precheck(registry: ProviderRegistry, spec: PromptSpec, capability: Capability) -> None:
-    """The model's limits, checked before acknowledging so a wrong option gets an instant private answer
-    (the service checks them again)."""
-    info = registry.choose(spec.model, capability)
-    if spec.duration is not None:
-        info.check_duration(spec.duration)
-    if spec.aspect is not None:
-        info.check_aspect(spec.aspect)
+def _needs(interaction: discord.Interaction[Any], capability: Capability) -> frozenset[Capability]:
+    """What the options typed so far need from the model (for autocomplete)."""
+    namespace = interaction.namespace
+    end_image = getattr(namespace, "end_image", None) is not None
+    return needs_for(image=capability is Capability.IMAGE_TO_VIDEO, end_image=end_image,
+                     loop=bool(getattr(namespace, "loop", False)))  # fmt: skip
 
 
 class Generate(commands.Cog):
@@ -52,10 +52,22 @@ class Generate(commands.Cog):
         self.max_image_bytes = max_image_bytes
 
     # --- autocomplete ------------------------------------------------------------------------------------
-    def _model_choices(self, current: str, capability: Capability) -> list[Choice[str]]:
+    def _model_choices(
+        self, interaction: discord.Interaction[Any], current: str, capability: Capability
+    ) -> list[Choice[str]]:
+        """The enabled models that can do what the options typed so far ask (input kind, end image, loop,
+        duration, aspect)."""
+        needs = _needs(interaction, capability)
+        namespace = interaction.namespace
+        duration, aspect = getattr(namespace, "duration", None), getattr(namespace, "aspect", None)
+        has_media = capability is Capability.IMAGE_TO_VIDEO
         out = []
         for info in self.registry.models():
-            if not info.can(capability) or current.lower() not in info.name.lower():
+            if not needs <= info.capabilities or current.lower() not in info.name.lower():
+                continue
+            if isinstance(duration, int) and duration not in info.durations:
+                continue
+            if isinstance(aspect, str) and aspect not in info.aspects_for(has_media=has_media):
                 continue
             durations = info.durations
             span = f"{durations[0]}-{durations[-1]} s" if len(durations) > 2 else "/".join(map(str, durations)) + " s"
@@ -65,16 +77,16 @@ class Generate(commands.Cog):
     def _duration_choices(self, interaction: discord.Interaction[Any], capability: Capability) -> list[Choice[int]]:
         model = getattr(interaction.namespace, "model", None)
         try:
-            info = self.registry.choose(model or None, capability)
+            info = self.registry.choose(model or None, _needs(interaction, capability))
         except Exception:  # an unknown model typed so far: offer nothing rather than fail the autocomplete
             return []
         return [Choice(name=f"{d} s ({info.name})", value=d) for d in info.durations][:25]
 
     async def _t2v_models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
-        return self._model_choices(current, Capability.TEXT_TO_VIDEO)
+        return self._model_choices(interaction, current, Capability.TEXT_TO_VIDEO)
 
     async def _i2v_models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
-        return self._model_choices(current, Capability.IMAGE_TO_VIDEO)
+        return self._model_choices(interaction, current, Capability.IMAGE_TO_VIDEO)
 
     async def _t2v_durations(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         return self._duration_choices(interaction, Capability.TEXT_TO_VIDEO)
@@ -102,9 +114,11 @@ class Generate(commands.Cog):
         model="Which model (default: the server's)",
         seed="Same seed + same prompt = same video",
         negative="What to avoid",
+        loop="Make a seamless loop (models that can, e.g. Luma)",
+        preset="One of your presets (options given here win)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations)  # type: ignore[misc]
+    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations, preset=preset_choices)  # type: ignore[misc]
     async def video(
         self,
         interaction: discord.Interaction[Any],
@@ -119,6 +133,8 @@ class Generate(commands.Cog):
         model: str | None = None,
         seed: Seed | None = None,
         negative: Text | None = None,
+        loop: bool = False,
+        preset: str | None = None,
     ) -> None:
         """Make a video from a text prompt."""
         # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
@@ -126,8 +142,9 @@ class Generate(commands.Cog):
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
             negative=negative, duration=duration, aspect=_value(aspect), seed=seed, model=model,
         )  # fmt: skip
-        _precheck(self.registry, spec, Capability.TEXT_TO_VIDEO)
-        await self.starter.from_interaction(interaction, lambda who: self.service.submit(who, spec))
+        spec = await presets.apply(self.service, interaction.user.id, interaction.guild_id, preset, spec)
+        self.service.check(spec, loop=loop)  # every model-dependent refusal, before acknowledging
+        await self.starter.from_interaction(interaction, lambda who: self.service.submit(who, spec, loop=loop))
 
     @app_commands.command(name="animate", description="Animate an image into a video.")
     @app_commands.guild_only()
@@ -140,9 +157,11 @@ class Generate(commands.Cog):
         aspect="Aspect ratio",
         model="Which model (default: the server's)",
         seed="Same seed + same image = same video",
+        end_image="The last frame: animate from image to this one (models that can, e.g. Luma, Runway veo3.1)",
+        preset="One of your presets (options given here win)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations)  # type: ignore[misc]
+    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations, preset=preset_choices)  # type: ignore[misc]
     async def animate(
         self,
         interaction: discord.Interaction[Any],
@@ -154,24 +173,30 @@ class Generate(commands.Cog):
         aspect: Choice[str] | None = None,
         model: str | None = None,
         seed: Seed | None = None,
+        end_image: discord.Attachment | None = None,
+        preset: str | None = None,
     ) -> None:
         """Animate an image into a video."""
         cap = self.max_image_bytes
-        if image.size > cap:  # the declared size, checked before a single byte is downloaded
-            raise InvalidMedia(
-                f"That file is {image.size / 1_048_576:.1f} MiB; images up to {cap / 1_048_576:.0f} MiB are accepted."
-            )
+        for upload in (image, end_image):
+            if upload is not None and upload.size > cap:  # the declared size, checked before downloading
+                raise InvalidMedia(
+                    f"That file is {upload.size / 1_048_576:.1f} MiB; images up to {cap / 1_048_576:.0f} MiB "
+                    "are accepted."
+                )
         spec = PromptSpec.create(
             prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=_value(aspect), seed=seed,
             model=model, allow_empty_subject=True,
         )  # fmt: skip
-        _precheck(self.registry, spec, Capability.IMAGE_TO_VIDEO)
+        spec = await presets.apply(self.service, interaction.user.id, interaction.guild_id, preset, spec)
+        self.service.check(spec, image=True, end_image=end_image is not None)  # before acknowledging
 
         async def submit(who: Requester) -> Submitted:
             data = await image.read()  # from the URL in Discord's own payload, nothing else
-            if len(data) > cap:
+            last = await end_image.read() if end_image is not None else None
+            if len(data) > cap or (last is not None and len(last) > cap):
                 raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
-            return await self.service.submit(who, spec, image=data)
+            return await self.service.submit(who, spec, image=data, end_image=last)
 
         await self.starter.from_interaction(interaction, submit)
 

@@ -60,11 +60,22 @@ class Jobs(commands.Cog):
             text = f"Job #{job} is being stopped; your quota will be refunded."
         await interaction.followup.send(text, ephemeral=True)
 
-    @app_commands.command(name="history", description="Your recent videos, with links to them.")
+    async def _results(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
+        jobs = await self.service.history(interaction.user.id, limit=25)
+        names = [(render.job_choice_name(job), job.id) for job in jobs]
+        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+
+    @app_commands.command(name="history", description="Your recent videos, or one video's whole story.")
     @app_commands.guild_only()
-    async def history(self, interaction: discord.Interaction[Any]) -> None:
-        """List your recent results."""
+    @app_commands.describe(job="Show what this result came from and what was made from it")
+    @app_commands.autocomplete(job=_results)
+    async def history(self, interaction: discord.Interaction[Any], job: int | None = None) -> None:
+        """List your recent results, or one result's chain."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if job is not None:
+            ancestors, found, descendants = await self.service.chain(interaction_requester(interaction), job)
+            await interaction.followup.send(embed=render.chain_embed(ancestors, found, descendants), ephemeral=True)
+            return
         jobs = await self.service.history(interaction.user.id, limit=15)
         await interaction.followup.send(embed=render.history_embed(jobs), ephemeral=True)
 

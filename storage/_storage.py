@@ -17,12 +17,14 @@ class SqlStorage:
 
     def __init__(self, db: Any):
         from storage._jobs import SqliteJobs
+        from storage._presets import SqlitePresets
         from storage._quota import SqliteCache, SqliteQuota
 
         self.db = db
         self.jobs = SqliteJobs(db)
         self.quota = SqliteQuota(db)
         self.cache = SqliteCache(db)
+        self.presets = SqlitePresets(db)
 
     @property
     def dialect(self) -> str:

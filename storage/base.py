@@ -175,6 +175,30 @@ class NamedLock(Protocol):
         ...
 
 
+class PresetRepository(Protocol):
+    """Named option sets per (user, guild); guild None is stored as 0."""
+
+    async def put(self, user_id: int, guild_id: int | None, name: str, spec: dict[str, Any], *, now: float) -> None:
+        """Save (or replace) a preset."""
+        ...
+
+    async def get(self, user_id: int, guild_id: int | None, name: str) -> dict[str, Any] | None:
+        """A preset's options, or None."""
+        ...
+
+    async def names(self, user_id: int, guild_id: int | None) -> list[tuple[str, dict[str, Any]]]:
+        """(name, options) of a user's presets in a guild, by name."""
+        ...
+
+    async def count(self, user_id: int) -> int:
+        """How many presets a user has, all guilds together."""
+        ...
+
+    async def delete(self, user_id: int, guild_id: int | None, name: str) -> bool:
+        """Delete a preset; whether it existed."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the core needs from a database."""
 
@@ -218,6 +242,11 @@ class Storage(Protocol):
 
     async def release_worker_id(self, worker_id: str) -> None:
         """Give a worker id back."""
+        ...
+
+    @property
+    def presets(self) -> PresetRepository:
+        """Saved option sets."""
         ...
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from bot.prompt import CAMERA_MOVES, STYLES
+from bot.services import lineage
 from bot.services.publish import Offer, Rung, describe_size, state_label
 from bot.services.quota import QuotaStatus, format_seconds, format_wait
 from storage import Job, JobState
@@ -56,7 +57,8 @@ def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | Non
 
 
 def _title(job: Job) -> str:
-    verb = {"extend": "Extension", "reroll": "Re-roll"}.get(job.kind, "Video")
+    verb = {"extend": "Extension", "reroll": "Re-roll", "remix": "Remix", "stitch": "Stitch", "loop": "Loop",
+            "soundtrack": "Soundtrack", "variation": "Variation"}.get(job.kind, "Video")  # fmt: skip
     return f"{verb} #{job.id}"
 
 
@@ -129,8 +131,9 @@ def result_embed(job: Job) -> discord.Embed:
     embed.add_field(name="Duration", value=f"{spec.get('duration', '?')} s")
     cost = format_seconds(job.cost_seconds) if job.cost_seconds else "free (cached)"
     embed.add_field(name="Cost", value=cost)
-    if job.parent_job_id:
-        embed.add_field(name="From", value=f"job #{job.parent_job_id}")
+    origin = lineage.describe(job)
+    if origin:
+        embed.add_field(name="From", value=origin)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 
@@ -173,15 +176,30 @@ def history_embed(jobs: list[Job]) -> discord.Embed:
     if not jobs:
         embed.description = "No finished videos yet. Try /video."
         return embed
-    lines = []
-    for job in jobs[:15]:
-        subject = clip(str(job.spec.get("subject") or "(image)"), 80)
-        when = timestamp(job.finished_at or job.created_at)
-        url = jump_url(job.guild_id, _channel_of(job), job.message_id)
-        web = job.result_url if (job.result_url or "").startswith(("https://", "http://")) else None
-        link = f"[message]({url})" if url else (f"[video]({web})" if web else "")
-        lines.append(f"**#{job.id}** {when} · {subject} {link}".rstrip())
-    embed.description = "\n".join(lines)[:MAX_DESCRIPTION]
+    embed.description = "\n".join(_job_line(job) for job in jobs[:15])[:MAX_DESCRIPTION]
+    return embed
+
+
+def _job_line(job: Job, *, origin: bool = False) -> str:
+    subject = clip(str(job.spec.get("subject") or "(image)"), 80)
+    when = timestamp(job.finished_at or job.created_at)
+    url = jump_url(job.guild_id, _channel_of(job), job.message_id)
+    web = job.result_url if (job.result_url or "").startswith(("https://", "http://")) else None
+    link = f"[message]({url})" if url else (f"[video]({web})" if web else "")
+    relation = f" · {lineage.describe(job)}" if origin and lineage.describe(job) else ""
+    return f"**#{job.id}** {when} · {subject}{relation} {link}".rstrip()
+
+
+def chain_embed(ancestors: list[Job], job: Job, descendants: list[Job]) -> discord.Embed:
+    """/history job: what the job came from and what was made from it, with links."""
+    embed = discord.Embed(title=f"The story of #{job.id}", colour=COLOUR["done"])
+    parts = []
+    if ancestors:
+        parts.append("**Made from**\n" + "\n".join(_job_line(j, origin=True) for j in ancestors))
+    parts.append("**This one**\n" + _job_line(job, origin=True))
+    if descendants:
+        parts.append("**Made from it**\n" + "\n".join(_job_line(j, origin=True) for j in descendants))
+    embed.description = "\n\n".join(parts)[:MAX_DESCRIPTION]
     return embed
 
 

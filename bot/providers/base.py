@@ -15,7 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from bot.errors import InvalidOption
+from bot.errors import InvalidOption, InvalidPrompt
+from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION
 
 
 class Capability(StrEnum):
@@ -27,6 +28,7 @@ class Capability(StrEnum):
     EXTEND = "extend"  # continue a previous task of the same provider natively
     INTERPOLATE = "interpolate"  # between two keyframes
     LOOP = "loop"
+    EDIT = "edit"  # stitch, loop or soundtrack finished results (no AI; the local provider)
 
 
 class TaskState(StrEnum):
@@ -46,7 +48,11 @@ class TaskState(StrEnum):
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """A model's name and limits.  ``name`` is the full ``provider:model``."""
+    """What one model can do: the single source of truth for every model-dependent check.
+
+    ``name`` is the full ``provider:model``.  The service checks a request against this *before*
+    anything is acknowledged publicly or charged (:meth:`check`), and the provider checks the same
+    rules again at submit (:meth:`validate`), so the two can never disagree."""
 
     name: str
     capabilities: frozenset[Capability]
@@ -56,6 +62,9 @@ class ModelInfo:
     description: str = ""
     max_prompt_chars: int = 1000
     deadline_seconds: float | None = None  # overall time allowed for one task
+    text_aspects: tuple[str, ...] | None = None  # aspects allowed without input media (None: all of ``aspects``)
+    takes_prompt: bool = True  # False: the model has no prompt input (it animates the image alone)
+    max_input_seconds: float | None = None  # longest source video it takes (video-to-video); None: no limit
 
     @property
     def provider(self) -> str:
@@ -67,20 +76,94 @@ class ModelInfo:
         """The model part of the name."""
         return self.name.split(":", 1)[1]
 
+    def aspects_for(self, *, has_media: bool) -> tuple[str, ...]:
+        """The aspect ratios allowed with (or without) an input image or video."""
+        if has_media or self.text_aspects is None:
+            return self.aspects
+        return tuple(a for a in self.aspects if a in self.text_aspects)
+
     def check_duration(self, seconds: int) -> None:
         """Raise InvalidOption unless this model makes clips of ``seconds``."""
         if seconds not in self.durations:
             allowed = _describe_durations(self.durations)
-            raise InvalidOption(f"{self.name} makes clips of {allowed} seconds, not {seconds}.")
+            raise InvalidOption(f"{self.name} makes clips of {allowed} seconds, not {seconds}; pick one of those.")
 
-    def check_aspect(self, aspect: str) -> None:
-        """Raise InvalidOption unless this model supports the aspect ratio."""
-        if aspect not in self.aspects:
-            raise InvalidOption(f"{self.name} supports the aspect ratios {', '.join(self.aspects)}, not {aspect}.")
+    def check_aspect(self, aspect: str, *, has_media: bool = True) -> None:
+        """Raise InvalidOption unless this model supports the aspect ratio (for this kind of input)."""
+        allowed = self.aspects_for(has_media=has_media)
+        if aspect not in allowed:
+            kind = "" if has_media or allowed == self.aspects else " from text alone"
+            raise InvalidOption(
+                f"{self.name} makes clips{kind} in {', '.join(allowed)}, not {aspect}; pick one of those "
+                "(or leave the aspect out)."
+            )
 
     def can(self, capability: Capability) -> bool:
         """Whether the model has the capability."""
         return capability in self.capabilities
+
+    def check_capabilities(self, needs: frozenset[Capability]) -> None:
+        """Raise InvalidOption naming what the model cannot do."""
+        missing = needs - self.capabilities
+        if missing:
+            what = ", ".join(sorted(c.value for c in missing))
+            raise InvalidOption(f"{self.name} cannot do {what}.")
+
+    def check(self, needs: frozenset[Capability], duration: int, aspect: str, *, has_media: bool) -> None:
+        """Every model-dependent rule for a request of this shape (what the service checks up front)."""
+        self.check_capabilities(needs)
+        self.check_duration(duration)
+        self.check_aspect(aspect, has_media=has_media)
+
+    def defaults(self, duration: int | None, aspect: str | None, *, has_media: bool) -> tuple[int, str]:
+        """The duration and aspect a request gets when it leaves them out."""
+        if duration is None:
+            duration = DEFAULT_DURATION if DEFAULT_DURATION in self.durations else self.durations[0]
+        if aspect is None:
+            allowed = self.aspects_for(has_media=has_media) or self.aspects
+            aspect = DEFAULT_ASPECT if DEFAULT_ASPECT in allowed else allowed[0]
+        return duration, aspect
+
+    def validate(self, request: GenerationRequest) -> None:
+        """Raise InvalidOption/InvalidPrompt unless this model can make ``request`` as asked."""
+        needs = required_capabilities(request)
+        has_media = request.image is not None or request.video is not None or bool(request.extend_task_id)
+        self.check(needs, request.duration, request.aspect, has_media=has_media)
+        if len(request.prompt) > self.max_prompt_chars:
+            raise InvalidPrompt(f"{self.name} takes prompts of at most {self.max_prompt_chars} characters.")
+        if not request.prompt.strip() and self.takes_prompt and Capability.TEXT_TO_VIDEO in needs:
+            raise InvalidPrompt("The prompt is empty: describe the subject and what it does.")
+
+
+def required_capabilities(request: GenerationRequest) -> frozenset[Capability]:
+    """The capabilities a request needs from its model."""
+    return needs_for(
+        video=request.video is not None,
+        image=request.image is not None,
+        end_image=request.end_image is not None,
+        extend=bool(request.extend_task_id),
+        loop=request.loop,
+    )
+
+
+def needs_for(
+    *, video: bool = False, image: bool = False, end_image: bool = False, extend: bool = False, loop: bool = False
+) -> frozenset[Capability]:
+    """The capabilities a request with these inputs needs."""
+    needs: set[Capability] = set()
+    if video:
+        needs.add(Capability.VIDEO_TO_VIDEO)
+    if extend:
+        needs.add(Capability.EXTEND)
+    if end_image:
+        needs.add(Capability.INTERPOLATE)
+    elif image and not extend:
+        needs.add(Capability.IMAGE_TO_VIDEO)
+    if not needs:
+        needs.add(Capability.TEXT_TO_VIDEO)
+    if loop:
+        needs.add(Capability.LOOP)
+    return frozenset(needs)
 
 
 def _describe_durations(durations: Sequence[int]) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.errors import InvalidOption, InvalidPrompt
+from bot.errors import InvalidOption
 from bot.providers.base import Capability, GenerationRequest, ModelInfo
 
 T2V, I2V, V2V = Capability.TEXT_TO_VIDEO, Capability.IMAGE_TO_VIDEO, Capability.VIDEO_TO_VIDEO
@@ -40,6 +40,7 @@ class CatalogueModel:
     deadline_seconds: float = 1800.0
     description: str = ""
     max_prompt_chars: int = 1000
+    max_input_seconds: float | None = None  # video-to-video: the longest source clip
 
     @property
     def provider(self) -> str:
@@ -51,7 +52,8 @@ class CatalogueModel:
         return self.fields.get(role)
 
     def info(self) -> ModelInfo:
-        """The :class:`ModelInfo` the rest of the bot sees."""
+        """The :class:`ModelInfo` the rest of the bot sees: every rule about what the model can do lives
+        there, so the service's up-front check and the provider's check at submit are one and the same."""
         return ModelInfo(
             name=self.name,
             capabilities=self.capabilities,
@@ -61,43 +63,14 @@ class CatalogueModel:
             description=self.description,
             max_prompt_chars=self.max_prompt_chars,
             deadline_seconds=self.deadline_seconds,
+            text_aspects=self.text_aspects,
+            takes_prompt=bool(self.field("prompt")),
+            max_input_seconds=self.max_input_seconds,
         )
-
-    def required_capabilities(self, request: GenerationRequest) -> frozenset[Capability]:
-        """The capabilities a request needs from this model."""
-        needs: set[Capability] = set()
-        if request.video is not None:
-            needs.add(V2V)
-        if request.extend_task_id:
-            needs.add(EXTEND)
-        if request.end_image is not None:
-            needs.add(INTERP)
-        elif request.image is not None and not request.extend_task_id:
-            needs.add(I2V)
-        if not needs:
-            needs.add(T2V)
-        if request.loop:
-            needs.add(LOOP)
-        return frozenset(needs)
 
     def validate(self, request: GenerationRequest) -> None:
         """Raise InvalidOption/InvalidPrompt unless this model can make ``request`` as asked."""
-        missing = self.required_capabilities(request) - self.capabilities
-        if missing:
-            what = ", ".join(sorted(c.value for c in missing))
-            raise InvalidOption(f"{self.name} cannot do {what}.")
-        if len(request.prompt) > self.max_prompt_chars:
-            raise InvalidPrompt(f"{self.name} takes prompts of at most {self.max_prompt_chars} characters.")
-        if not request.prompt.strip() and self.field("prompt") and T2V in self.required_capabilities(request):
-            raise InvalidPrompt("The prompt is empty: describe the subject and what it does.")
-        info = self.info()
-        info.check_duration(request.duration)
-        info.check_aspect(request.aspect)
-        has_media = request.image is not None or request.video is not None or bool(request.extend_task_id)
-        if not has_media and self.text_aspects is not None and request.aspect not in self.text_aspects:
-            raise InvalidOption(
-                f"{self.name} makes text-only clips in {', '.join(self.text_aspects)}, not {request.aspect}."
-            )
+        self.info().validate(request)
 
     def inputs(self, request: GenerationRequest, *, seed: int | None = None) -> dict[str, Any]:
         """The provider fields for everything but media: fixed values, duration, aspect, prompt, seed."""

@@ -30,7 +30,7 @@ from fal_client.client import QUEUE_URL_FORMAT, USER_AGENT, AppId
 from bot.errors import ProviderError, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, error_for_status, looks_like_moderation, never_sent, redact
 from bot.providers._download import OutputFetcher
-from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
+from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus, required_capabilities
 from bot.providers.catalogue import CatalogueModel, lookup, models_for
 
 _UNCERTAIN_STATUSES = frozenset({500, 502, 504})  # the request may have been queued behind a failing gateway
@@ -86,7 +86,7 @@ class FalProvider(OutputFetcher):
         """The fal endpoint id for this request (``{mode}`` filled in from what it needs)."""
         if "{mode}" not in entry.model_id:
             return entry.model_id
-        needs = entry.required_capabilities(request)
+        needs = required_capabilities(request)
         mode = _MODES[Capability.IMAGE_TO_VIDEO if Capability.IMAGE_TO_VIDEO in needs else Capability.TEXT_TO_VIDEO]
         return entry.model_id.replace("{mode}", mode)
 

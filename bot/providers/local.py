@@ -25,32 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.errors import InvalidMedia, InvalidOption, OutputTooLarge, ProviderTaskFailed, VideobotError
+from bot.errors import InvalidOption, OutputTooLarge, ProviderTaskFailed, VideobotError
 from bot.media import Media
-from bot.media.render import SIZES, render_motion, render_storyboard
-from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
+from bot.providers._local_render import MODELS, check_files, render
+from bot.providers.base import GenerationRequest, ModelInfo, TaskState, TaskStatus
 
 log = logging.getLogger(__name__)
 
-_DURATIONS = tuple(range(1, 11))
-MODELS: tuple[ModelInfo, ...] = (
-    ModelInfo(
-        name="local:motion",
-        capabilities=frozenset({Capability.IMAGE_TO_VIDEO}),
-        durations=_DURATIONS,
-        aspects=tuple(SIZES),
-        description="Offline: animates your image with a camera move (no AI, renders on the bot's machine).",
-        deadline_seconds=900,
-    ),
-    ModelInfo(
-        name="local:storyboard",
-        capabilities=frozenset({Capability.TEXT_TO_VIDEO}),
-        durations=_DURATIONS,
-        aspects=tuple(SIZES),
-        description="Offline preview: your prompt on an animated storyboard card (no AI).",
-        deadline_seconds=900,
-    ),
-)
 _TASK_ID = re.compile(r"^local-\d{1,19}$")
 _PATH_FIELDS = ("image", "end_image", "video")
 
@@ -108,12 +89,6 @@ def _write_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _caption(request: GenerationRequest) -> str:
-    camera = (request.camera or "dolly_in").replace("_", " ")
-    parts = [request.style, camera, f"{request.duration} s"]
-    return " · ".join(p for p in parts if p)
-
-
 class LocalProvider:
     """Renders previews offline; implements :class:`bot.providers.base.VideoProvider`."""
 
@@ -150,13 +125,7 @@ class LocalProvider:
         model = next((m for m in MODELS if m.name == request.model), None)
         if model is None:
             raise InvalidOption(f"The local provider has no model {request.model[:60]!r}.")
-        model.check_duration(request.duration)
-        model.check_aspect(request.aspect)
-        if model.can(Capability.IMAGE_TO_VIDEO):
-            if request.image is None:
-                raise InvalidOption("local:motion animates an image: attach one.")
-            if not request.image.is_file():
-                raise InvalidMedia("The image for this job is no longer available; please attach it again.")
+        check_files(model, request)
 
     async def submit(self, request: GenerationRequest) -> str:
         """Store the request and start its render; the same job again returns the same task, once."""
@@ -192,16 +161,7 @@ class LocalProvider:
         async with self._slots:
             state.started = True
             try:
-                if request.model == "local:motion":
-                    assert request.image is not None
-                    await render_motion(self.media, request.image, files.video, aspect=request.aspect,
-                                        duration=request.duration, camera=request.camera, seed=seed,
-                                        on_progress=progress)  # fmt: skip
-                else:
-                    await render_storyboard(self.media, files.video, title=request.title or request.prompt,
-                                            caption=_caption(request), aspect=request.aspect,
-                                            duration=request.duration, camera=request.camera, seed=seed,
-                                            on_progress=progress)  # fmt: skip
+                await render(self.media, request, files.video, seed=seed, on_progress=progress)
             except asyncio.CancelledError:
                 raise
             except VideobotError as exc:

@@ -66,30 +66,44 @@ class ProviderRegistry:
         except KeyError:
             raise InvalidOption(f"The provider {name!r} is not enabled on this bot.") from None
 
-    def choose(self, requested: str | None, capability: Capability) -> ModelInfo:
-        """The model to use: the requested one (checked for the capability) or the default."""
+    def choose(self, requested: str | None, capability: Capability | Iterable[Capability]) -> ModelInfo:
+        """The model to use: the requested one (checked for the capabilities) or the default: the first
+        of ``VIDEOBOT_DEFAULT_MODEL``, the enabled cloud models and the local renderer that can."""
+        needs = frozenset({capability} if isinstance(capability, Capability) else capability)
         if requested:
             info = self.model(requested)
-            if not info.can(capability):
-                raise InvalidOption(f"{info.name} cannot do {capability.value}; {self.who_can(capability)}")
+            missing = sorted(needs - info.capabilities)
+            if missing:
+                raise InvalidOption(f"{info.name} cannot do {missing[0].value}; {self.who_can(needs)}")
             return info
         if self.default_model:
             info = self.model(self.default_model)
-            if info.can(capability):
+            if needs <= info.capabilities:
                 return info
         for info in self.models():
-            if info.provider != "local" and info.can(capability):
+            if info.provider != "local" and needs <= info.capabilities:
                 return info
-        fallback = LOCAL_DEFAULTS.get(capability)
-        if fallback and fallback in self._models:
-            return self._models[fallback]
-        raise InvalidOption(f"No enabled model can do {capability.value}.")
+        for info in self.models():  # the local renderer: its preferred model first
+            if info.provider == "local" and needs <= info.capabilities and info.name in LOCAL_DEFAULTS.values():
+                return info
+        for info in self.models():
+            if needs <= info.capabilities:
+                return info
+        raise InvalidOption(
+            f"No enabled model on this bot can do {_describe(needs)}; leave out the option that asks for it."
+        )
 
-    def who_can(self, capability: Capability) -> str:
-        able = [m.name for m in self.models() if m.can(capability)]
+    def who_can(self, capability: Capability | Iterable[Capability]) -> str:
+        """A hint naming the enabled models that can do all of ``capability``."""
+        needs = frozenset({capability} if isinstance(capability, Capability) else capability)
+        able = [m.name for m in self.models() if needs <= m.capabilities]
         return f"try {', '.join(able)}." if able else "no enabled model can."
 
     async def aclose(self) -> None:
         """Close every provider."""
         for provider in self.providers.values():
             await provider.aclose()
+
+
+def _describe(needs: frozenset[Capability]) -> str:
+    return " + ".join(sorted(c.value for c in needs))

@@ -12,44 +12,25 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.delivery import CANCELLED_NOTICE, DeliveryRouter
 from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner
 from bot.media import Media
-from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, PromptSpec
-from bot.providers.base import Capability, ModelInfo
+from bot.prompt import PromptSpec
+from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
+from bot.services import edits, lineage, variations
 from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
+from bot.services.remix import check_remix, remix
+from bot.services.requests import Requester, Submitted, page_name
 from bot.settings import Settings
 from storage import ACTIVE_STATES, Job, JobState, NewJob, QuotaRefused, Storage
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who asks, and where the answer goes."""
-
-    user_id: int
-    guild_id: int | None = None
-    channel_id: int | None = None
-    delivery: dict[str, Any] = field(default_factory=dict)  # the target's record as JSON; its "kind" picks it
-    is_admin: bool = False  # may cancel/delete others' jobs (Manage Messages / Manage Server)
-    display_name: str | None = None  # shown on result pages (the name only, never an id)
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """The answer to a submit: the job, whether it came from the cache, and its queue position."""
-
-    job: Job
-    cached: bool
-    queue_position: int
-    notes: tuple[str, ...] = ()  # things the requester should know (e.g. only a GIF's first frame is used)
 
 
 class GenerationService:
@@ -78,6 +59,28 @@ class GenerationService:
         self.router = router or DeliveryRouter()  # tells a job's target it ended (cancelled in the queue)
 
     # --- submitting ---------------------------------------------------------------------------------
+    def check(
+        self,
+        spec: PromptSpec,
+        *,
+        image: bool = False,
+        end_image: bool = False,
+        loop: bool = False,
+        video: bool = False,
+    ) -> tuple[PromptSpec, ModelInfo]:
+        """Every model-dependent rule for a request of this shape, without I/O: the model chosen (or the
+        default), what it must be able to do (input kind, end image, loop), duration and aspect for this
+        kind of input, prompt length.  Returns the spec with its defaults filled in.  The Discord edge
+        calls this before acknowledging, so a refusal is private and nothing is charged; :meth:`submit`
+        calls it again."""
+        if end_image and not image:
+            raise InvalidOption("An end image needs a start image too.")
+        has_media = image or video
+        spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=has_media)
+        needs = needs_for(video=video, image=image, end_image=end_image, loop=loop)
+        info = self.registry.choose(spec.model, needs)
+        return self._fit_spec(spec, info, has_media=has_media), info
+
     async def submit(
         self,
         who: Requester,
@@ -89,17 +92,9 @@ class GenerationService:
     ) -> Submitted:
         """Validate, then queue (or serve from the cache) a job: text to video, or image to video; with
         ``end_image`` an interpolation from ``image`` to it; with ``loop`` a seamless loop."""
-        if end_image is not None and image is None:
-            raise InvalidOption("An end image needs a start image too.")
-        capability = Capability.IMAGE_TO_VIDEO if image is not None else Capability.TEXT_TO_VIDEO
         # Checked again here: a spec built by hand (another adapter, a script) must not reach a provider
-        # with a seed past 2**32-1, an unknown camera key or an empty prompt.
-        spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=image is not None)
-        info = self.registry.choose(spec.model, capability)
-        for wanted, needed in ((end_image is not None, Capability.INTERPOLATE), (loop, Capability.LOOP)):
-            if wanted and not info.can(needed):
-                raise InvalidOption(f"{info.name} cannot do {needed.value}; {self.registry.who_can(needed)}")
-        spec = self._fit_spec(spec, info)
+        # with a seed past 2**32-1, an unknown camera key, an empty prompt or an option the model lacks.
+        spec, info = self.check(spec, image=image is not None, end_image=end_image is not None, loop=loop)
         stored: list[Path] = []
         notes: list[str] = []
         try:
@@ -111,11 +106,35 @@ class GenerationService:
                     inputs[key] = str(path)
                     if animated:
                         notes.append("Your image is animated; only its first frame is used.")
-            return replace(await self._queue("generate", who, spec, info, inputs), notes=tuple(notes))
+            return replace(await self.queue("generate", who, spec, info, inputs), notes=tuple(notes))
         except BaseException:
             for path in stored:
                 path.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
             raise
+
+    def check_remix(self, **options: Any) -> tuple[PromptSpec, ModelInfo]:
+        """/remix's option checks, without I/O (see :func:`bot.services.remix.check_remix`)."""
+        return check_remix(self, **options)
+
+    async def remix(self, who: Requester, **options: Any) -> Submitted:
+        """Video to video from an attached clip or one of ``who``'s results (see :mod:`bot.services.remix`)."""
+        return await remix(self, who, **options)
+
+    async def loop(self, who: Requester, job: int, times: int) -> Submitted:
+        """One of ``who``'s results repeated (see :mod:`bot.services.edits`)."""
+        return await edits.loop(self, who, job, times)
+
+    async def stitch(self, who: Requester, jobs: str, crossfade: float = 0.0) -> Submitted:
+        """Up to 8 of ``who``'s results joined in order (``jobs``: "3 5, 8")."""
+        return await edits.stitch(self, who, jobs, crossfade)
+
+    async def soundtrack(self, who: Requester, job: int, audio: bytes, volume: float = 1.0) -> Submitted:
+        """An audio file laid under one of ``who``'s results."""
+        return await edits.soundtrack(self, who, job, audio, volume)
+
+    async def variations(self, who: Requester, spec: PromptSpec, count: int) -> Submitted:
+        """``count`` (2-4) seeds of the same request (see :mod:`bot.services.variations`)."""
+        return await variations.variations(self, who, spec, count)
 
     async def extendable(self, who: Requester, job_id: int) -> Job:
         """The job if ``who`` may extend it now (their own, finished, still stored); else the reason."""
@@ -143,7 +162,11 @@ class GenerationService:
                 await self.media.last_frame(Path(str(parent.result_path)), frame)
             inputs["image"] = str(frame)
         spec = self._fit_spec(replace(spec, model=info.name), info)
-        return await self._queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
+        whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
+        if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
+            raise JobStateError(f"That would make #{parent.id} {whole:.0f} s long; videos can be extended up to "
+                                f"{self.settings.max_extended_seconds} s in total.")  # fmt: skip
+        return await self.queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
 
     async def reroll(self, who: Requester, job_id: int) -> Submitted:
         """The same request with a new seed, charged to whoever asks."""
@@ -155,20 +178,17 @@ class GenerationService:
         inputs = {k: v for k, v in original.inputs.items() if k in ("image", "end_image", "loop")}
         if any(not Path(str(inputs[k])).exists() for k in ("image", "end_image") if k in inputs):
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
-        return await self._queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
+        return await self.queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
 
-    def _fit_spec(self, spec: PromptSpec, info: ModelInfo) -> PromptSpec:
-        duration = spec.duration
-        if duration is None:
-            duration = DEFAULT_DURATION if DEFAULT_DURATION in info.durations else info.durations[0]
+    def _fit_spec(self, spec: PromptSpec, info: ModelInfo, *, has_media: bool = True) -> PromptSpec:
+        duration, aspect = info.defaults(spec.duration, spec.aspect, has_media=has_media)
         info.check_duration(duration)
-        aspect = spec.aspect or (DEFAULT_ASPECT if DEFAULT_ASPECT in info.aspects else info.aspects[0])
-        info.check_aspect(aspect)
+        info.check_aspect(aspect, has_media=has_media)
         if len(spec.text()) > info.max_prompt_chars:
             raise InvalidPrompt(f"{info.name} accepts prompts of up to {info.max_prompt_chars} characters.")
         return replace(spec, duration=duration, aspect=aspect, model=info.name)
 
-    async def _queue(
+    async def queue(
         self,
         kind: str,
         who: Requester,
@@ -184,7 +204,7 @@ class GenerationService:
         base = NewJob(
             kind=kind, owner_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id, model=info.name,
             spec=spec.to_dict(), cost_seconds=0.0, inputs=inputs, delivery=who.delivery,
-            parent_job_id=parent_job_id, fingerprint=fingerprint, owner_name=_name(who.display_name),
+            parent_job_id=parent_job_id, fingerprint=fingerprint, owner_name=page_name(who.display_name),
         )  # fmt: skip
         hit = await self.storage.cache.get(fingerprint)
         if hit is not None and Path(hit.result_path).exists():
@@ -195,7 +215,8 @@ class GenerationService:
             return Submitted(job, cached=True, queue_position=0)
         if hit is not None:
             await self.storage.cache.drop(fingerprint)
-        seconds = float(spec.duration or 0)  # quota is seconds of video, one for one, on every model
+        # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
+        seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
         charge = await self.quota.charge(who.guild_id, who.user_id, seconds)
         try:
             job = await self.storage.jobs.create(base, charge=charge, now=now)
@@ -244,6 +265,12 @@ class GenerationService:
         jobs = await self.storage.jobs.search(owner_id=user_id, states=[JobState.QUEUED, *ACTIVE_STATES], limit=50)
         return [(j, await self.storage.jobs.queue_position(j.id)) for j in jobs]
 
+    async def chain(self, who: Requester, job_id: int) -> tuple[list[Job], Job, list[Job]]:
+        """A job's whole lineage: (ancestors, the job, descendants); ``who``'s own jobs (or an admin's view)."""
+        job = await self._owned(job_id, who, allow_admin=True)
+        ancestors, descendants = await lineage.chain(self.storage, job)
+        return ancestors, job, descendants
+
     async def history(self, user_id: int, limit: int = 10) -> list[Job]:
         """A user's recent finished results."""
         return await self.storage.jobs.search(owner_id=user_id, states=[JobState.DONE], limit=limit)
@@ -268,12 +295,6 @@ class GenerationService:
         if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
             raise NotJobOwner(f"Job #{job.id} belongs to someone else.")
         return job
-
-
-def _name(display_name: str | None) -> str | None:
-    """A display name fit for a web page: one line, at most 80 characters."""
-    name = " ".join((display_name or "").split())[:80]
-    return name or None
 
 
 def _finished_word(state: JobState) -> str:

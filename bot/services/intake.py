@@ -60,4 +60,9 @@ def request_fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> 
         "loop": bool(inputs.get("loop")),
         "extend": inputs.get("extend_task_id") or inputs.get("concat_with"),
     }
+    if inputs.get("video"):  # only present for remixes and edits, so other kinds keep their fingerprints
+        payload.update(kind=kind, video=content("video"), strength=inputs.get("strength"))
+    if inputs.get("op"):  # edits: the same sources and options make the same result
+        payload.update(kind=kind, audio=content("audio"),
+                       **{k: inputs.get(k) for k in ("sources", "times", "crossfade", "volume")})  # fmt: skip
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

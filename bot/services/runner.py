@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import random
@@ -48,6 +49,7 @@ DELIVER_TIMEOUT = 600.0
 MAX_VIDEO_SECONDS = 600.0
 MAX_DELIVERY_ATTEMPTS = 6
 CANCEL_RECHECK = 2.0  # a long wait re-reads the job this often: a cancel taken by another process stops it
+_EXTRA = ("strength", "op", "times", "sources", "crossfade", "audio", "volume")  # inputs passed on as extra
 
 
 class RetryLater(Exception):
@@ -132,6 +134,7 @@ class JobRunner:
             end_image=Path(inputs["end_image"]) if inputs.get("end_image") else None,
             video=Path(inputs["video"]) if inputs.get("video") else None,
             extend_task_id=inputs.get("extend_task_id"), loop=bool(inputs.get("loop", False)),
+            extra={k: v if isinstance(v, str) else json.dumps(v) for k, v in inputs.items() if k in _EXTRA},
         )  # fmt: skip
 
     async def check_cancel(self) -> None:

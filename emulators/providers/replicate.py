@@ -88,6 +88,7 @@ class ReplicateEmulator(ApiState):
         """Forget everything, files included."""
         super().reset()
         self.files: dict[str, dict[str, Any]] = {}
+        self.file_data: dict[str, bytes] = {}  # file id -> the bytes received (tests decode them)
 
     def error_body(self, status: int, message: str) -> Any:
         """RFC 7807 problem details, as Replicate answers."""
@@ -313,6 +314,7 @@ class ReplicateEmulator(ApiState):
             "expires_at": None,
             "urls": {"get": f"http://{request.host}{self.prefix}/v1/files/{file_id}"},
         }
+        self.file_data[file_id] = data
         self.uploads += 1
         return web.json_response(self.files[file_id], status=201)
 

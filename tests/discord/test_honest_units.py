@@ -33,5 +33,5 @@ async def test_a_mistyped_model_option_is_refused_privately_with_close_matches(e
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse in a storm", model="local:storybord")
     assert await handle.wait_ack() == 4
     message = await handle.wait_response()
-    assert message.ephemeral and "Did you mean local:storyboard?" in message.content
+    assert message.ephemeral and "Did you mean local:storyboard" in message.content
     assert await bot.app.service.active_jobs(emu.alice.id) == []

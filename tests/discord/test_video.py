@@ -18,7 +18,7 @@ async def test_commands_are_synced_with_their_options(emu, launch):
     assert {"video", "animate", "extend", "quota", "jobs", "cancel", "history", "gallery", "admin"} <= set(synced)
     options = {o["name"]: o for o in synced["video"]["options"]}
     assert list(options) == ["prompt", "camera", "style", "setting", "lighting", "details", "duration", "aspect",
-                             "model", "seed", "negative"]  # fmt: skip
+                             "model", "seed", "negative", "loop", "preset"]  # fmt: skip
     assert {c["value"] for c in options["camera"]["choices"]} >= {"dolly_in", "orbit", "static"}
     assert {c["value"] for c in options["style"]["choices"]} >= {"cinematic", "anime"}
     assert options["model"]["autocomplete"] and options["prompt"]["required"]

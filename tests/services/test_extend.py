@@ -82,3 +82,20 @@ async def test_native_extend_continues_the_providers_own_generation(make_setting
         assert sent == {"frame0": {"type": "generation", "id": parent.provider_task_id}}
     finally:
         await app.close()
+
+
+async def test_extending_an_extension_continues_the_whole_up_to_the_cap(make_settings, tmp_path):
+    app = await App.create(make_settings(daily_seconds=100, max_extended_seconds=5))
+    app.router.register(FileDelivery())
+    try:
+        spec = PromptSpec.create("a paper boat on a pond", duration=2, aspect="1:1")
+        parent = await app.worker.wait_for((await app.service.submit(who(tmp_path, "p"), spec)).job.id, timeout=120)
+        first = (await app.service.extend(who(tmp_path, "c1"), parent.id, prompt="it drifts")).job
+        first = await app.worker.wait_for(first.id, timeout=120)
+        assert abs((await app.media.probe(Path(str(first.result_path)))).duration - 4.0) < 0.2  # 2 s + 2 s
+        used = (await app.quota.status(7)).used
+        with pytest.raises(JobStateError, match="up to 5 s in total"):
+            await app.service.extend(who(tmp_path, "c2"), first.id, prompt="it sinks")
+        assert (await app.quota.status(7)).used == used  # refused before any charge
+    finally:
+        await app.close()

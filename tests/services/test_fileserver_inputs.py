@@ -99,10 +99,12 @@ async def test_loop_or_end_image_on_a_model_that_cannot_is_refused_before_anythi
     Image.new("RGB", (64, 64)).save(image)
     who = Requester(user_id=1, delivery={"kind": "file", "path": str(tmp_path / "out.mp4")})
     try:
-        with pytest.raises(InvalidOption, match="cannot do loop"):
+        with pytest.raises(InvalidOption, match="can do loop"):
             await app.service.submit(who, PromptSpec.create("waves"), loop=True)
-        with pytest.raises(InvalidOption, match="cannot do interpolate"):
-            await app.service.submit(who, PromptSpec.create("waves"), image=image, end_image=image)
+        with pytest.raises(InvalidOption, match="cannot do interpolate; try local:interpolate"):
+            await app.service.submit(
+                who, PromptSpec.create("waves", model="local:motion"), image=image, end_image=image
+            )
         with pytest.raises(InvalidOption, match="needs a start image"):
             await app.service.submit(who, PromptSpec.create("waves"), end_image=image)
         assert await app.service.recent() == [] and not any(app.settings.inputs_dir.iterdir())

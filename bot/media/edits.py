@@ -1,0 +1,107 @@
+"""Edits of finished results: stitching with crossfades, a soundtrack laid under a clip, and the offline
+interpolation between two stills (a motion-compensated transition with a slow camera move)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import ffmpeg as ffmpeg_lib
+
+from bot.errors import MediaError
+from bot.media.ffmpeg import ProgressCallback, atomic_output, compile_args, open_input, prepare_dest
+from bot.media.images import load_rgb, save_png
+from bot.media.ops import AAC, check_size, encode, frames_to_video, require_video
+from bot.media.sniff import sniff_container
+
+MAX_STITCH = 8
+FADE_OUT = 1.5  # seconds of fade at the end of a soundtrack that had to be cut
+
+
+async def stitch(
+    media: Any, sources: Sequence[Path], dest: Path, *, crossfade: float = 0.0,
+    on_progress: ProgressCallback | None = None,
+) -> Path:  # fmt: skip
+    """The clips in order; ``crossfade`` seconds of dissolve between each two (0: hard cuts, stream-copied
+    when the clips match, else re-encoded to the first one's size and rate)."""
+    if not 2 <= len(sources) <= MAX_STITCH:
+        raise ValueError(f"stitch needs 2..{MAX_STITCH} clips")
+    if crossfade <= 0:
+        return Path(await media.concat(list(sources), dest, on_progress=on_progress))
+    infos = [await media.probe(p) for p in sources]
+    for info in infos:
+        require_video(info, "One of the clips")
+    if crossfade >= min(i.duration for i in infos):
+        raise MediaError(f"A crossfade of {crossfade:g} s is longer than the shortest clip.")
+    width, height = infos[0].width // 2 * 2, infos[0].height // 2 * 2
+    fps = round(infos[0].fps or 24)
+    joined = None
+    offset = 0.0
+    for path, info in zip(sources, infos, strict=True):
+        clip = open_input(path).video.filter("scale", width, height, force_original_aspect_ratio="decrease")
+        clip = clip.filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2").filter("setsar", 1)
+        clip = clip.filter("fps", fps).filter("format", "yuv420p").filter("settb", "AVTB")
+        if joined is None:
+            joined, offset = clip, info.duration - crossfade
+            continue
+        joined = ffmpeg_lib.filter([joined, clip], "xfade", transition="fade", duration=crossfade,
+                                   offset=round(offset, 3))  # fmt: skip
+        offset += info.duration - crossfade
+    total = sum(i.duration for i in infos) - crossfade * (len(infos) - 1)
+    return await encode(media, [joined], dest, audio=False, expected=total, on_progress=on_progress)
+
+
+async def soundtrack(media: Any, video: Path, audio: Path, dest: Path, *, volume: float = 1.0) -> Path:
+    """``video`` with ``audio`` as its only sound: cut (with a fade-out) or padded with silence to the
+    video's length; the picture is stream-copied, never re-encoded."""
+    info = await media.probe(video)
+    require_video(info, "The video")
+    length = info.duration
+    fade = min(FADE_OUT, length / 3)
+    container = sniff_container(audio, kinds=("audio", "video"))
+    sound = open_input(audio, kind=container).audio.filter("volume", round(volume, 3)).filter("apad")
+    sound = sound.filter("atrim", duration=round(length, 3)).filter(
+        "afade", t="out", st=round(max(0.0, length - fade), 3), d=round(fade, 3)
+    )
+    picture = open_input(video).video
+    with atomic_output(dest) as tmp:
+        out = ffmpeg_lib.output(picture, sound, str(tmp), t=round(length, 3), **{"c:v": "copy"}, **AAC,
+                                movflags="+faststart", f="mp4", map_metadata=-1)  # fmt: skip
+        await media.run(compile_args(out), expected_duration=length)
+    return prepare_dest(dest)
+
+
+async def transition(
+    media: Any, first: Path, last: Path, dest: Path, *, seconds: int, size: tuple[int, int],
+    on_progress: ProgressCallback | None = None,
+) -> Path:  # fmt: skip
+    """A clip that starts on ``first`` and ends on ``last``: the in-between frames are made by
+    motion-compensated interpolation (minterpolate), under a slow push-in of the camera."""
+    check_size(*size)
+    width, height = size
+    dest = prepare_dest(dest)
+    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".interp-") as tmpdir:
+        stills = []
+        for n, image in enumerate((first, last)):
+            picture, _ = load_rgb(image, max_bytes=200 * 1024 * 1024, max_pixels=100_000_000)
+            stills.append(save_png(_cover(picture, size), Path(tmpdir) / f"{n}.png"))
+        # the stills one per ``seconds``; minterpolate needs frames after the one it moves towards
+        keys = Path(tmpdir) / "keys.mp4"
+        await frames_to_video(media, [stills[0], stills[1], stills[1], stills[1]], keys, 1 / seconds)
+        moving = open_input(keys).video.filter("minterpolate", fps=24, mi_mode="mci", mc_mode="aobmc", scd="none",
+                                               me_mode="bidir", vsbmc=1)  # fmt: skip
+        moving = moving.trim(end_frame=seconds * 24 + 1).setpts("PTS-STARTPTS")
+        frames = seconds * 24
+        push = f"1+0.06*on/{frames}"  # the camera moves in by 6 % over the clip
+        moving = moving.filter("zoompan", z=push, x="iw/2-(iw/zoom/2)", y="ih/2-(ih/zoom/2)", d=1,
+                               s=f"{width}x{height}", fps=24)  # fmt: skip
+        return await encode(media, [moving.filter("setsar", 1)], dest, audio=False, expected=seconds,
+                            on_progress=on_progress)  # fmt: skip
+
+
+def _cover(picture: Any, size: tuple[int, int]) -> Any:
+    from PIL import ImageOps
+
+    return ImageOps.fit(picture, size)

@@ -1,0 +1,131 @@
+"""What the local provider renders, model by model: previews (storyboard, motion), the offline restyle and
+interpolation, and the edits of finished results (stitch, loop, soundtrack)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.errors import InvalidMedia, InvalidOption
+from bot.media import Media
+from bot.media.edits import soundtrack, stitch, transition
+from bot.media.render import SIZES, output_size, render_motion, render_storyboard
+from bot.media.restyle import DEFAULT_STRENGTH, restyle
+from bot.providers.base import Capability, GenerationRequest, ModelInfo
+
+EDIT_MODEL = "local:edit"
+MAX_EDIT_SECONDS = 600
+EDIT_OPS = ("stitch", "loop", "soundtrack")
+
+_DURATIONS = tuple(range(1, 11))
+MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo(
+        name="local:motion",
+        capabilities=frozenset({Capability.IMAGE_TO_VIDEO}),
+        durations=_DURATIONS,
+        aspects=tuple(SIZES),
+        description="Offline: animates your image with a camera move (no AI, renders on the bot's machine).",
+        deadline_seconds=900,
+    ),
+    ModelInfo(
+        name="local:storyboard",
+        capabilities=frozenset({Capability.TEXT_TO_VIDEO}),
+        durations=_DURATIONS,
+        aspects=tuple(SIZES),
+        description="Offline preview: your prompt on an animated storyboard card (no AI).",
+        deadline_seconds=900,
+    ),
+    ModelInfo(
+        name="local:restyle",
+        capabilities=frozenset({Capability.VIDEO_TO_VIDEO}),
+        durations=_DURATIONS,
+        aspects=tuple(SIZES),
+        description="Offline: restyles your clip with the chosen style's colour grade and look, keeping its motion.",
+        deadline_seconds=900,
+        takes_prompt=False,
+        max_input_seconds=float(_DURATIONS[-1]),
+    ),
+    ModelInfo(
+        name="local:interpolate",
+        capabilities=frozenset({Capability.INTERPOLATE}),
+        durations=_DURATIONS,
+        aspects=tuple(SIZES),
+        description="Offline: a motion-interpolated transition from your first image to your last.",
+        deadline_seconds=900,
+        takes_prompt=False,
+    ),
+    ModelInfo(
+        name=EDIT_MODEL,
+        capabilities=frozenset({Capability.EDIT}),
+        durations=tuple(range(1, MAX_EDIT_SECONDS + 1)),
+        aspects=tuple(SIZES),
+        description="Stitch, loop and soundtrack your results on the bot's machine (free of quota).",
+        deadline_seconds=900,
+        takes_prompt=False,
+    ),
+)
+
+
+def check_files(model: ModelInfo, request: GenerationRequest) -> None:
+    """Raise unless the request carries the inputs its model renders from, still on disk."""
+    if model.can(Capability.IMAGE_TO_VIDEO) and request.image is None:
+        raise InvalidOption("local:motion animates an image: attach one.")
+    if model.can(Capability.VIDEO_TO_VIDEO) and request.video is None:
+        raise InvalidOption("local:restyle restyles a video: attach one.")
+    if model.name == EDIT_MODEL:
+        if request.extra.get("op") not in EDIT_OPS:
+            raise InvalidOption("local:edit needs an edit (stitch, loop or soundtrack).")
+    else:
+        model.validate(request)
+    paths = [request.image, request.end_image, request.video, *map(Path, edit_paths(request))]
+    for path in paths:
+        if path is not None and not path.is_file():
+            raise InvalidMedia("The file for this job is no longer available; please attach it again.")
+
+
+def edit_paths(request: GenerationRequest) -> list[str]:
+    """The files an edit reads besides ``request.video``."""
+    out = list(json.loads(request.extra.get("sources", "[]")))
+    return out + ([request.extra["audio"]] if request.extra.get("audio") else [])
+
+
+def _caption(request: GenerationRequest) -> str:
+    camera = (request.camera or "dolly_in").replace("_", " ")
+    parts = [request.style, camera, f"{request.duration} s"]
+    return " · ".join(p for p in parts if p)
+
+
+async def render(
+    media: Media, request: GenerationRequest, dest: Path, *, seed: int, on_progress: Callable[[float], None]
+) -> None:
+    """Render ``request`` to ``dest``."""
+    extra = request.extra
+    if request.model == EDIT_MODEL:
+        op = extra["op"]
+        if op == "stitch":
+            sources = [Path(p) for p in json.loads(extra["sources"])]
+            await stitch(media, sources, dest, crossfade=float(extra.get("crossfade", 0)), on_progress=on_progress)
+        elif op == "loop":
+            assert request.video is not None
+            await media.loop(request.video, dest, int(extra["times"]), on_progress=on_progress)
+        else:
+            assert request.video is not None
+            await soundtrack(media, request.video, Path(extra["audio"]), dest, volume=float(extra.get("volume", 1)))
+    elif request.model == "local:restyle":
+        assert request.video is not None
+        await restyle(media, request.video, dest, style=request.style, seconds=request.duration,
+                      size=output_size(request.aspect), strength=float(extra.get("strength", DEFAULT_STRENGTH)),
+                      on_progress=on_progress)  # fmt: skip
+    elif request.model == "local:interpolate":
+        assert request.image is not None and request.end_image is not None
+        await transition(media, request.image, request.end_image, dest, seconds=request.duration,
+                         size=output_size(request.aspect), on_progress=on_progress)  # fmt: skip
+    elif request.model == "local:motion":
+        assert request.image is not None
+        await render_motion(media, request.image, dest, aspect=request.aspect, duration=request.duration,
+                            camera=request.camera, seed=seed, on_progress=on_progress)  # fmt: skip
+    else:
+        await render_storyboard(media, dest, title=request.title or request.prompt, caption=_caption(request),
+                                aspect=request.aspect, duration=request.duration, camera=request.camera, seed=seed,
+                                on_progress=on_progress)  # fmt: skip

@@ -1,0 +1,154 @@
+"""Edits of finished results: stitch, loop, soundtrack.  No provider is called, so they cost no quota;
+they run as ``local:edit`` jobs (same queue, progress, restart safety, cache and delivery as /video),
+limited to ``VIDEOBOT_EDITS_PER_HOUR`` per user and refused while the media disk is over its cap."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+import secrets
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import InvalidMedia, InvalidOption, InvalidRequest, MediaError
+from bot.media.edits import MAX_STITCH
+from bot.media.sniff import sniff_container
+from bot.prompt import PromptSpec
+from bot.providers._local_render import EDIT_MODEL
+
+if TYPE_CHECKING:
+    from bot.services.generation import GenerationService, Requester, Submitted
+    from storage import Job
+
+HOUR = 3600.0
+NOT_AUDIO = "That file is not audio I can read: attach an MP3, WAV, OGG, M4A/AAC or FLAC file."
+
+
+def parse_jobs(text: str) -> list[int]:
+    """``"3 5, #7"`` → ``[3, 5, 7]``; refuses anything else."""
+    parts = [p for p in re.split(r"[\s,]+", text.strip()) if p]
+    if not all(re.fullmatch(r"#?\d{1,12}", p) for p in parts):
+        raise InvalidOption("List job numbers separated by spaces or commas, e.g. `3 5 8`.")
+    ids = [int(p.lstrip("#")) for p in parts]
+    if not 2 <= len(ids) <= MAX_STITCH:
+        raise InvalidOption(f"Stitch 2 to {MAX_STITCH} of your results, e.g. `3 5 8`.")
+    return ids
+
+
+def check_loop(times: int) -> None:
+    """/loop's options, without I/O."""
+    if not 2 <= times <= 10:
+        raise InvalidOption("`times` goes from 2 to 10.")
+
+
+def check_stitch(jobs: str, crossfade: float) -> list[int]:
+    """/stitch's options, without I/O."""
+    if not 0 <= crossfade <= 5:
+        raise InvalidOption("`crossfade` goes from 0 (hard cuts) to 5 seconds.")
+    return parse_jobs(jobs)
+
+
+def check_soundtrack(volume: float) -> None:
+    """/soundtrack's options, without I/O."""
+    if not 0 < volume <= 2:
+        raise InvalidOption("`volume` goes from 0.1 to 2 (1 = as recorded).")
+
+
+async def _allowed(service: GenerationService, who: Requester) -> None:
+    """The per-user hourly limit and the disk cap (edits cost no quota, but they cost disk)."""
+    s = service.settings
+    since = service.clock() - HOUR
+    recent = await service.storage.jobs.search(owner_id=who.user_id, limit=s.edits_per_hour + 1)
+    if sum(1 for j in recent if j.model == EDIT_MODEL and j.created_at > since) >= s.edits_per_hour:
+        raise InvalidRequest(f"You can make {s.edits_per_hour} stitches, loops and soundtracks an hour; "
+                            "try again later.")  # fmt: skip
+    used = await asyncio.to_thread(_disk_usage, s.media_dir)
+    if used > s.media_disk_cap_mb * 1024 * 1024:
+        raise InvalidRequest("The bot's video storage is full right now; try again after the next cleanup.")
+
+
+def _disk_usage(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+async def _source(service: GenerationService, who: Requester, job_id: int) -> tuple[Job, float]:
+    job = await service.extendable(who, job_id)  # own, finished, still stored
+    info = await service.media.probe(Path(str(job.result_path)))
+    return job, info.duration
+
+
+def _spec(parent: Job, seconds: float) -> PromptSpec:
+    base = PromptSpec.from_dict(parent.spec)
+    return replace(base, duration=max(1, math.ceil(seconds - 0.05)), model=EDIT_MODEL)
+
+
+async def _queue(service: GenerationService, kind: str, who: Requester, parent: Job, seconds: float,
+                 inputs: dict[str, Any]) -> Submitted:  # fmt: skip
+    cap = service.settings.max_edit_seconds
+    if seconds > cap + 0.05:
+        raise InvalidOption(f"That would be {seconds:.1f} s; results of /loop and /stitch are capped at {cap} s.")
+    info = service.registry.model(EDIT_MODEL)
+    return await service.queue(kind, who, _spec(parent, seconds), info, {"op": kind, **inputs},
+                               parent_job_id=parent.id)  # fmt: skip
+
+
+async def loop(service: GenerationService, who: Requester, job: int, times: int) -> Submitted:
+    """A result repeated ``times`` times."""
+    check_loop(times)
+    await _allowed(service, who)
+    parent, seconds = await _source(service, who, job)
+    return await _queue(service, "loop", who, parent, seconds * times,
+                        {"video": parent.result_path, "times": times, "source_jobs": [parent.id]})  # fmt: skip
+
+
+async def stitch(service: GenerationService, who: Requester, jobs: str, crossfade: float = 0.0) -> Submitted:
+    """Results joined in the order given, with ``crossfade`` seconds of dissolve between each two."""
+    ids = check_stitch(jobs, crossfade)
+    await _allowed(service, who)
+    sources = [await _source(service, who, i) for i in ids]
+    if crossfade and crossfade >= min(d for _, d in sources):
+        raise InvalidOption(f"A crossfade of {crossfade:g} s is longer than the shortest clip.")
+    seconds = sum(d for _, d in sources) - crossfade * (len(sources) - 1)
+    paths = [str(j.result_path) for j, _ in sources]
+    return await _queue(service, "stitch", who, sources[0][0], seconds,
+                        {"sources": paths, "crossfade": crossfade, "source_jobs": ids})  # fmt: skip
+
+
+async def soundtrack(
+    service: GenerationService, who: Requester, job: int, audio: bytes, volume: float = 1.0
+) -> Submitted:
+    """An attached audio file laid under a result (cut with a fade-out, or padded, to its length)."""
+    check_soundtrack(volume)
+    s = service.settings
+    if len(audio) > s.max_audio_bytes:
+        raise InvalidMedia(f"That file is {len(audio) / 1_048_576:.1f} MiB; audio up to "
+                           f"{s.max_audio_bytes / 1_048_576:.0f} MiB is accepted.")  # fmt: skip
+    await _allowed(service, who)
+    parent, seconds = await _source(service, who, job)
+    stored = s.inputs_dir / f"audio-{secrets.token_hex(8)}"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(stored.write_bytes, audio)
+    try:
+        try:
+            container = await asyncio.to_thread(sniff_container, stored, kinds=("audio", "video"))
+            info = await service.media.probe(stored) if container.kind == "video" else None
+        except MediaError:
+            raise InvalidMedia(NOT_AUDIO) from None
+        if info is not None and (not info.has_audio or info.width):  # M4A: an MP4 with sound only
+            raise InvalidMedia(NOT_AUDIO)
+        return await _queue(service, "soundtrack", who, parent, seconds,
+                            {"video": parent.result_path, "audio": str(stored), "volume": volume,
+                             "source_jobs": [parent.id]})  # fmt: skip
+    except BaseException:
+        stored.unlink(missing_ok=True)
+        raise

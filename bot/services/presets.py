@@ -1,0 +1,71 @@
+"""Presets: a user's saved options under a name, per server.  A preset fills the options a request leaves
+out; options given explicitly win.  Names are up to 32 characters; at most 25 presets per user."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import InvalidOption, JobNotFound
+from bot.prompt import PromptSpec
+
+if TYPE_CHECKING:
+    from bot.services.generation import GenerationService, Requester
+
+FIELDS = ("camera", "style", "setting", "lighting", "details", "negative", "aspect", "duration", "model")
+MAX_NAME = 32
+MAX_PER_USER = 25
+
+
+def clean_name(name: str) -> str:
+    """The name as stored, or InvalidOption."""
+    text = " ".join(unicodedata.normalize("NFKC", name).split())
+    if not text or len(text) > MAX_NAME or any(unicodedata.category(c).startswith("C") for c in text):
+        raise InvalidOption(f"A preset name is 1 to {MAX_NAME} plain characters, e.g. `moody night`.")
+    return text
+
+
+async def save(service: GenerationService, who: Requester, name: str, job: int | None = None) -> dict[str, Any]:
+    """Save the options of one of ``who``'s results (default: the latest) as ``name``; returns them."""
+    name = clean_name(name)
+    if job is None:
+        latest = await service.history(who.user_id, limit=1)
+        if not latest:
+            raise JobNotFound("You have no finished video yet to take the options from; make one with /video.")
+        source = latest[0]
+    else:
+        source = await service.extendable(who, job)  # own, finished
+    presets = service.storage.presets
+    exists = await presets.get(who.user_id, who.guild_id, name) is not None
+    if not exists and await presets.count(who.user_id) >= MAX_PER_USER:
+        raise InvalidOption(f"You have {MAX_PER_USER} presets already; delete one with /preset delete first.")
+    options = {k: source.spec[k] for k in FIELDS if source.spec.get(k) not in (None, "")}
+    await presets.put(who.user_id, who.guild_id, name, options, now=service.clock())
+    return options
+
+
+async def listing(service: GenerationService, user_id: int, guild_id: int | None) -> list[tuple[str, dict[str, Any]]]:
+    """A user's presets in this server."""
+    return await service.storage.presets.names(user_id, guild_id)
+
+
+async def delete(service: GenerationService, who: Requester, name: str) -> None:
+    """Delete one of ``who``'s presets."""
+    if not await service.storage.presets.delete(who.user_id, who.guild_id, clean_name(name)):
+        raise InvalidOption(f"You have no preset named {clean_name(name)!r}; see /preset list.")
+
+
+async def apply(
+    service: GenerationService, user_id: int, guild_id: int | None, name: str | None, spec: PromptSpec
+) -> PromptSpec:
+    """``spec`` with the preset's options where ``spec`` leaves them out (None: ``spec`` unchanged)."""
+    if not name:
+        return spec
+    options = await service.storage.presets.get(user_id, guild_id, clean_name(name))
+    if options is None:
+        raise InvalidOption(f"You have no preset named {clean_name(name)!r} here; see /preset list.")
+    filled = {k: v for k, v in options.items() if k in FIELDS and getattr(spec, k) in (None, "")}
+    merged = replace(spec, **filled)
+    return PromptSpec.create(merged.subject, allow_empty_subject=True,
+                             **{k: getattr(merged, k) for k in (*FIELDS, "seed")})  # fmt: skip

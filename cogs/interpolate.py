@@ -1,0 +1,95 @@
+"""/interpolate: a smooth clip from one image to another."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, Range
+from discord.ext import commands
+
+from bot.edge.start import Starter
+from bot.errors import InvalidMedia
+from bot.prompt import MAX_PART_CHARS, PromptSpec
+from bot.providers.base import Capability
+from bot.providers.registry import ProviderRegistry
+from bot.services.generation import GenerationService, Requester, Submitted
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.edge.client import VideoBot
+
+
+class Interpolate(commands.Cog):
+    """Animate from a first image to a last one."""
+
+    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings):
+        self.service = service
+        self.registry = registry
+        self.starter = starter
+        self.settings = settings
+
+    async def _models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        duration = getattr(interaction.namespace, "duration", None)
+        out = []
+        for info in self.registry.models():
+            if not info.can(Capability.INTERPOLATE) or current.lower() not in info.name.lower():
+                continue
+            if isinstance(duration, int) and duration not in info.durations:
+                continue
+            many = len(info.durations) > 3
+            span = f"{info.durations[0]}-{info.durations[-1]}" if many else "/".join(map(str, info.durations))
+            out.append(Choice(name=f"{info.name} · {span} s · x{info.cost_weight:g} quota"[:100], value=info.name))
+        return out[:25]
+
+    async def _durations(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
+        try:
+            info = self.registry.choose(getattr(interaction.namespace, "model", None), Capability.INTERPOLATE)
+        except Exception:  # an unknown model typed so far: offer nothing rather than fail the autocomplete
+            return []
+        return [Choice(name=f"{d} s ({info.name})", value=d) for d in info.durations][:25]
+
+    @app_commands.command(name="interpolate", description="A smooth clip from one image to another.")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        first="The first frame (PNG, JPEG, WebP or GIF)",
+        last="The last frame",
+        prompt="What happens in between",
+        duration="Seconds (the model decides what it accepts)",
+        model="Which model (default: the server's)",
+    )
+    @app_commands.autocomplete(model=_models, duration=_durations)  # type: ignore[misc]
+    async def interpolate(
+        self,
+        interaction: discord.Interaction[Any],
+        first: discord.Attachment,
+        last: discord.Attachment,
+        prompt: Range[str, 1, MAX_PART_CHARS] | None = None,
+        duration: Range[int, 1, 60] | None = None,
+        model: str | None = None,
+    ) -> None:
+        """Interpolate between two images."""
+        cap = self.settings.max_image_bytes
+        for upload in (first, last):
+            if upload.size > cap:  # the declared size, checked before downloading
+                raise InvalidMedia(
+                    f"That file is {upload.size / 1_048_576:.1f} MiB; images up to {cap / 1_048_576:.0f} MiB "
+                    "are accepted."
+                )
+        spec = PromptSpec.create(prompt, duration=duration, model=model, allow_empty_subject=True)
+        service = self.service
+        service.check(spec, image=True, end_image=True)  # every model-dependent refusal, before acknowledging
+
+        async def submit(who: Requester) -> Submitted:
+            start, end = await first.read(), await last.read()
+            if len(start) > cap or len(end) > cap:
+                raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
+            return await service.submit(who, spec, image=start, end_image=end)
+
+        await self.starter.from_interaction(interaction, submit)
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Interpolate(bot.app.service, bot.app.registry, bot.starter, bot.settings))

@@ -1,0 +1,84 @@
+"""/preset save|list|delete: named sets of options, and the autocomplete of every `preset` option."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, Range
+from discord.ext import commands
+
+from bot.edge import render as render
+from bot.edge.start import Starter, interaction_requester
+from bot.providers.registry import ProviderRegistry
+from bot.services import presets
+from bot.services.generation import GenerationService
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.edge.client import VideoBot
+
+
+async def preset_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+    """Autocomplete of a `preset` option: the user's presets in this server."""
+    bot: Any = interaction.client
+    names = await presets.listing(bot.app.service, interaction.user.id, interaction.guild_id)
+    return [Choice(name=name, value=name) for name, _ in names if current.lower() in name.lower()][:25]
+
+
+def _describe(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in options.items())[:200] or "no options"
+
+
+class Presets(commands.GroupCog, group_name="preset", group_description="Save and reuse sets of options."):
+    """Presets."""
+
+    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings):
+        self.service = service
+        self.registry = registry
+        self.starter = starter
+        self.settings = settings
+        super().__init__()
+
+    async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
+        jobs = await self.service.history(interaction.user.id, limit=25)
+        names = [(render.job_choice_name(job), job.id) for job in jobs]
+        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+
+    @app_commands.command(name="save", description="Save the options of one of your results (default: latest).")
+    @app_commands.guild_only()
+    @app_commands.describe(name="Up to 32 characters", job="Which of your results (default: the latest)")
+    @app_commands.autocomplete(job=_jobs)
+    async def save(
+        self, interaction: discord.Interaction[Any], name: Range[str, 1, 32], job: int | None = None
+    ) -> None:
+        """Save a preset."""
+        presets.clean_name(name)  # refused before acknowledging
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        options = await presets.save(self.service, interaction_requester(interaction), name, job)
+        await interaction.followup.send(f"Saved preset **{name}**: {_describe(options)}.", ephemeral=True)
+
+    @app_commands.command(name="list", description="Your presets in this server.")
+    @app_commands.guild_only()
+    async def list_(self, interaction: discord.Interaction[Any]) -> None:
+        """List presets."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await presets.listing(self.service, interaction.user.id, interaction.guild_id)
+        lines = [f"**{name}** · {_describe(options)}" for name, options in found]
+        text = "\n".join(lines) or "No presets yet: save one with /preset save."
+        await interaction.followup.send(discord.utils.escape_mentions(text)[:1900], ephemeral=True)
+
+    @app_commands.command(name="delete", description="Delete one of your presets.")
+    @app_commands.guild_only()
+    @app_commands.autocomplete(name=preset_choices)
+    async def delete(self, interaction: discord.Interaction[Any], name: Range[str, 1, 32]) -> None:
+        """Delete a preset."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await presets.delete(self.service, interaction_requester(interaction), name)
+        await interaction.followup.send(f"Deleted preset **{presets.clean_name(name)}**.", ephemeral=True)
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Presets(bot.app.service, bot.app.registry, bot.starter, bot.settings))

@@ -1,0 +1,91 @@
+"""/remix: video to video, from an attached clip or one of your results."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, Range
+from discord.ext import commands
+
+from bot.edge import render as render
+from bot.edge.start import Starter
+from bot.errors import InvalidMedia
+from bot.prompt import MAX_PART_CHARS, STYLES
+from bot.providers.base import Capability
+from bot.providers.registry import ProviderRegistry
+from bot.services.generation import GenerationService, Requester, Submitted
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.edge.client import VideoBot
+
+STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
+
+
+class Remix(commands.Cog):
+    """Restyle a video."""
+
+    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings):
+        self.service = service
+        self.registry = registry
+        self.starter = starter
+        self.settings = settings
+
+    async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
+        jobs = await self.service.history(interaction.user.id, limit=25)
+        names = [(render.job_choice_name(job), job.id) for job in jobs]
+        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+
+    async def _models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        out = []
+        for info in self.registry.models():
+            if info.can(Capability.VIDEO_TO_VIDEO) and current.lower() in info.name.lower():
+                label = f"{info.name} · up to {max(info.durations)} s · x{info.cost_weight:g} quota"
+                out.append(Choice(name=label[:100], value=info.name))
+        return out[:25]
+
+    @app_commands.command(name="remix", description="Restyle a video: an attached clip or one of your results.")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        video="A clip to restyle (MP4, MOV or WebM); or use job",
+        job="One of your results to restyle; or attach a video",
+        prompt="The new look, e.g. 'a watercolour painting'",
+        style="Visual style",
+        model="Which model (default: the server's)",
+        strength="0 keeps the original, 1 restyles fully (default 0.8)",
+    )
+    @app_commands.choices(style=STYLE_CHOICES)
+    @app_commands.autocomplete(job=_jobs, model=_models)  # type: ignore[misc]
+    async def remix(
+        self,
+        interaction: discord.Interaction[Any],
+        video: discord.Attachment | None = None,
+        job: int | None = None,
+        prompt: Range[str, 1, MAX_PART_CHARS] | None = None,
+        style: Choice[str] | None = None,
+        model: str | None = None,
+        strength: Range[float, 0.0, 1.0] | None = None,
+    ) -> None:
+        """Restyle a video."""
+        service = self.service
+        options: dict[str, Any] = {"job": job, "prompt": prompt, "model": model, "strength": strength,
+                                   "style": style.value if style is not None else None}  # fmt: skip
+        service.check_remix(has_video=video is not None, **options)  # refusals before acknowledging
+        cap = self.settings.max_video_bytes
+        if video is not None and video.size > cap:  # the declared size, checked before downloading
+            raise InvalidMedia(
+                f"That clip is {video.size / 1_048_576:.1f} MiB; clips up to {cap / 1_048_576:.0f} MiB are accepted."
+            )
+
+        async def submit(who: Requester) -> Submitted:
+            data = await video.read() if video is not None else None
+            return await service.remix(who, video=data, **options)
+
+        await self.starter.from_interaction(interaction, submit)
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Remix(bot.app.service, bot.app.registry, bot.starter, bot.settings))

@@ -1,0 +1,100 @@
+"""/variations: the same prompt with 2-4 different seeds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, Range
+from discord.ext import commands
+
+from bot.edge.start import Starter
+from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
+from bot.providers.base import Capability
+from bot.providers.registry import ProviderRegistry
+from bot.services import presets
+from bot.services.generation import GenerationService
+from bot.services.variations import MAX_VARIATIONS, check_variations
+from bot.settings import Settings
+from cogs.presets import preset_choices
+
+if TYPE_CHECKING:
+    from bot.edge.client import VideoBot
+
+CAMERA_CHOICES = [Choice(name=key.replace("_", " "), value=key) for key in CAMERA_MOVES]
+STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
+ASPECT_CHOICES = [Choice(name=aspect, value=aspect) for aspect in ASPECTS]
+Text = Range[str, 1, MAX_PART_CHARS]
+
+
+def _value(choice: Choice[str] | None) -> str | None:
+    return choice.value if choice is not None else None
+
+
+class Variations(commands.Cog):
+    """Several takes of one prompt."""
+
+    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings):
+        self.service = service
+        self.registry = registry
+        self.starter = starter
+        self.settings = settings
+
+    async def _models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        aspect = getattr(interaction.namespace, "aspect", None)
+        out = []
+        for info in self.registry.models():
+            if not info.can(Capability.TEXT_TO_VIDEO) or current.lower() not in info.name.lower():
+                continue
+            if isinstance(aspect, str) and aspect not in info.aspects_for(has_media=False):
+                continue
+            out.append(Choice(name=f"{info.name} · x{info.cost_weight:g} quota each"[:100], value=info.name))
+        return out[:25]
+
+    @app_commands.command(name="variations", description="The same prompt with several seeds, side by side.")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        prompt="The subject and what it does",
+        count=f"How many takes (2-{MAX_VARIATIONS}); each costs its seconds of quota",
+        camera="Camera move",
+        style="Visual style",
+        setting="Where and when",
+        lighting="e.g. 'golden hour'",
+        details="Anything else",
+        duration="Seconds (the model decides what it accepts)",
+        aspect="Aspect ratio",
+        model="Which model (default: the server's)",
+        preset="One of your presets (options given here win)",
+    )
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
+    @app_commands.autocomplete(model=_models, preset=preset_choices)
+    async def variations(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: Text,
+        count: Range[int, 2, MAX_VARIATIONS],
+        camera: Choice[str] | None = None,
+        style: Choice[str] | None = None,
+        setting: Text | None = None,
+        lighting: Text | None = None,
+        details: Text | None = None,
+        duration: Range[int, 1, 60] | None = None,
+        aspect: Choice[str] | None = None,
+        model: str | None = None,
+        preset: str | None = None,
+    ) -> None:
+        """Several takes of one prompt."""
+        spec = PromptSpec.create(
+            prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
+            duration=duration, aspect=_value(aspect), model=model,
+        )  # fmt: skip
+        service = self.service
+        spec = await presets.apply(service, interaction.user.id, interaction.guild_id, preset, spec)
+        check_variations(service, spec, count)  # every model-dependent refusal, before acknowledging
+        await self.starter.from_interaction(interaction, lambda who: service.variations(who, spec, count))
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Variations(bot.app.service, bot.app.registry, bot.starter, bot.settings))

@@ -1,0 +1,92 @@
+"""Kill -9 at every step of a /remix (an attached clip restyled by Runway aleph2 or offline by local:restyle)
+and of a /variations job: the bot (a real process) is SIGKILLed in each state, restarted on the same data
+dir, and every job still finishes exactly once: delivered once, charged once (see test_kill.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from emulators.discord import Upload
+from emulators.providers import Script
+from tests.faults.harness import LiveRig, kill_on_result, results_for, tasks_for
+from tests.media._video import make_clip
+
+pytestmark = pytest.mark.timeout(200)
+REMIX_MODELS = {"runway": "runway:aleph2", "local": "local:restyle"}
+
+
+async def _walk_the_steps(rig: LiveRig, provider: str, job_id: int, tag: str) -> None:
+    """QUEUED (behind the blocker), RUNNING, DOWNLOADING, POSTPROCESSING, DELIVERING (refused, then posted)."""
+    emu, api = rig.emu, rig.api(provider)
+    await rig.crash(job_id, "queued")
+    await rig.restart()
+    if api is not None:
+        await rig.crash(job_id, "running", ready=lambda: sum(t.polls for t in api.tasks.values()
+                                                            if t.id in tasks_for(api, tag)) >= 3)  # fmt: skip
+    else:
+        await rig.crash(job_id, "running", settle=0.2)
+    await rig.restart()
+    if api is not None:
+        await rig.crash(job_id, "downloading", settle=0.2)
+        await rig.restart()
+    await rig.crash(job_id, "postprocessing", settle=0.1)
+    outage = emu.server_error_next("POST /webhooks/*", count=10_000)
+    await rig.restart()
+    await rig.crash(job_id, "delivering", ready=lambda: outage.hits >= 1)
+    outage.remaining = 0
+    with kill_on_result(emu, rig.bot, job_id) as fired:
+        await rig.restart()
+        await rig.db.wait(lambda: fired, 40, "the result upload (and the kill inside it)", every=0.01)
+    await rig.bot.reap()
+    assert len(results_for(emu, job_id)) == 1
+    await rig.restart()
+    await rig.finished(job_id)
+
+
+@pytest.mark.parametrize("provider", ["runway", "local"])
+async def test_a_remix_killed_at_every_step_finishes_once(live_rig: LiveRig, provider: str, tmp_path: Path) -> None:
+    rig = live_rig
+    emu, api = rig.emu, rig.api(provider)
+    tag, blocker_tag = f"kill-remix-{provider}-job", f"kill-remix-{provider}-blocker"
+    if api is not None:
+        api.rule(blocker_tag, Script(queued=0, running=6))
+        api.rule(tag, Script(queued=1, running=14, output_delay=0.6))
+    blocker = await rig.video(emu.admin, provider, "a lighthouse in fog", blocker_tag)
+    await rig.db.wait_state(blocker["id"], ["running"], timeout=20)
+    clip = make_clip(tmp_path / "clip.mp4", seconds=6, size="640x360", source="testsrc2")
+    handle = await emu.slash(emu.alice, "remix", prompt=f"a watercolour {tag}", model=REMIX_MODELS[provider],
+                             attachments={"video": Upload("clip.mp4", clip.read_bytes(), "video/mp4")})  # fmt: skip
+    assert await handle.wait_ack(timeout=10) == 5
+    job_id = (await rig.db.wait_tagged(tag))["id"]
+    await _walk_the_steps(rig, provider, job_id, tag)
+    await rig.finished(blocker["id"])
+    await asyncio.sleep(0.5)  # anything that would post a second copy has had its chance
+    rig.assert_done_once(job_id, provider, tag)
+    rig.assert_done_once(blocker["id"], provider, blocker_tag)
+
+
+async def test_variations_killed_at_every_step_finish_once_each(live_rig: LiveRig) -> None:
+    rig = live_rig
+    emu, api = rig.emu, rig.providers.runway
+    tag, blocker_tag = "kill-variations-job", "kill-variations-blocker"
+    api.rule(blocker_tag, Script(queued=0, running=6))
+    api.rule(tag, Script(queued=1, running=14, output_delay=0.6))
+    blocker = await rig.video(emu.admin, "runway", "a lighthouse in fog", blocker_tag)
+    await rig.db.wait_state(blocker["id"], ["running"], timeout=20)
+    handle = await emu.slash(emu.alice, "variations", prompt=f"a paper boat {tag}", count=2, duration=2,
+                             model="runway:gen4.5")  # fmt: skip
+    assert await handle.wait_ack(timeout=10) == 5
+    rows = await rig.db.wait(lambda: found if len(found := rig.db.tagged(tag)) == 2 else None, 20, "2 jobs")
+    first, second = sorted(r["id"] for r in rows)
+    await _walk_the_steps(rig, "runway", first, tag)
+    await rig.finished(second, timeout=80)
+    await rig.finished(blocker["id"])
+    await asyncio.sleep(0.5)
+    for job_id in (first, second):
+        row = rig.db.job(job_id)
+        assert row is not None and row["state"] == "done", row
+        assert len(results_for(emu, job_id)) == 1 and rig.db.ledger(job_id) == ["committed"]
+    assert len(tasks_for(api, tag)) == 2  # one provider task per variation, never resubmitted
