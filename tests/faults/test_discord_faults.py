@@ -6,21 +6,30 @@ state (delivered once, or failed and refunded), and that the bot did not loop (b
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
+from typing import Any
 
 import aiohttp
 import pytest
 
+from bot.services.publish import Rung
 from emulators.providers import Script
 from storage import JobState
 from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, results, wait_result
 from tests.faults._faults_rig import BotFactory, BotRig, assert_user_text
 
-pytest_plugins = ["tests.faults._faults_fixtures"]
 pytestmark = pytest.mark.timeout(90)
 WEBHOOK_POST = r"^/webhooks/\d+/[^/]+$"  # the interaction followup that carries the result
 CHANNEL_POST = r"^/channels/\d+/messages$"
 REACTION_PUT = r"/reactions/"
 LONG = Script(running=25)  # about a second of polling: time to break something mid-job
+
+
+def post_kind(payload: dict[str, Any] | None) -> str:
+    """What a message post was, by its body: "status" (⏳), "result" (🎬), "failure" (❌) or "other"."""
+    title = str(((payload or {}).get("embeds") or [{}])[0].get("title", ""))
+    return {"⏳": "status", "🎬": "result", "❌": "failure"}.get(title[:1], "other")
 
 
 async def wait_state(rig: BotRig, job_id: int, state: JobState, timeout: float = 10.0) -> None:
@@ -208,8 +217,19 @@ async def test_without_send_messages_after_the_token_died_the_job_fails_refunded
     assert job.state is JobState.FAILED and await rig.ledger(job_id) == "refunded"
     assert_user_text(job.error, rig, fragments=("could not be delivered",))
     assert not rig.defers and not results(rig.emu)  # a refusal that will not heal is not retried
-    assert len(rig.requests("POST", CHANNEL_POST)) <= 5
-    assert len(rig.emu.rest.log) - before <= 15
+    notice = lambda: any(post_kind(r.payload) == "failure" for r in rig.requests("POST", CHANNEL_POST))  # noqa: E731
+    await rig.emu.wait_until(notice, 10, "the failure notice")  # it is tried after the job is FAILED
+    after = rig.emu.rest.log[before:]
+    posts = [r for r in after if r.method == "POST" and re.search(CHANNEL_POST, r.path)]
+    assert {r.status for r in posts} == {403}, [(r.path, r.status) for r in posts]
+    kinds = [post_kind(r.payload) for r in posts]
+    # However many progress flushes fit in the job's runtime: the first refused status post stops them …
+    assert kinds.count("status") == 1, kinds
+    # … the result walks down the ladder, each rung at most once, then gives up …
+    tries = [r.payload for r in posts if post_kind(r.payload) == "result"]
+    assert 1 <= len(tries) <= len(Rung) and all(a != b for a, b in itertools.combinations(tries, 2)), kinds
+    assert kinds.count("failure") == 1 and len(kinds) == 2 + len(tries), kinds  # … and one failure notice is tried
+    assert len([r for r in after if handle.token in r.path]) <= 1, after  # the dead token: refused once, then left
 
 
 async def test_without_add_reactions_the_result_still_has_its_buttons(fault_bot: BotFactory):

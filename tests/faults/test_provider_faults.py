@@ -26,7 +26,6 @@ from tests.faults._faults_rig import (
     task_reads,
 )
 
-pytest_plugins = ["tests.faults._faults_fixtures"]
 pytestmark = pytest.mark.timeout(60)
 PROVIDERS = ["runway", "replicate", "luma"]
 MODERATION = "Prompt flagged by our content moderation system."
