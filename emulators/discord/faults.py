@@ -59,6 +59,7 @@ class RequestLog:
     status: int
     fault: bool = False
     payload: dict[str, Any] | None = None  # the JSON payload of a message create/edit (files left out)
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class RestPolicy:
@@ -136,12 +137,13 @@ class RestPolicy:
             except ApiError as exc:
                 return json_response(exc.body(), exc.status)
         rel = request.path[len(API_PREFIX) :]
+        arrived = time.monotonic()
         notes: dict[str, Any] = {}
         REQUEST_NOTES.set(notes)  # this request's own task: concurrent requests do not share it
         bucket = self._bucket(request)
         fault = self._take_fault(f"{request.method} {rel}")
         if fault is not None:
-            self.log.append(RequestLog(request.method, rel, fault.status, fault=True))
+            self.log.append(RequestLog(request.method, rel, fault.status, fault=True, at=arrived))
             self.emu.notify()
             return self._respond_fault(fault, bucket)
         try:
@@ -159,7 +161,7 @@ class RestPolicy:
             response = json_response({"message": f"{exc.status}: {exc.reason}", "code": 0}, exc.status)
         for name, value in self._headers(bucket).items():
             response.headers.setdefault(name, value)
-        self.log.append(RequestLog(request.method, rel, response.status, payload=notes.get("payload")))
+        self.log.append(RequestLog(request.method, rel, response.status, payload=notes.get("payload"), at=arrived))
         self.emu.notify()
         return response
 

@@ -35,7 +35,7 @@ from emulators.providers._core import ApiState
 from tests.faults.harness import FINISHED, MODELS, LiveRig, kill_on_result, mp4_attached, results_for, tasks_for
 
 pytestmark = pytest.mark.timeout(150)
-OUTPUT_DELAY = 0.6  # seconds the provider emulator holds each download of an output (DOWNLOADING)
+OUTPUT_DELAY = 1.0  # seconds the provider emulator holds each download of an output (DOWNLOADING)
 LOOP_ROUNDS = int(os.environ.get("VIDEOBOT_KILL_LOOP", "6"))  # CI: 6 rounds (about 30 s)
 
 
@@ -72,15 +72,16 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     if api is not None:
         await rig.crash(job_id, "running", ready=lambda: task_polls(api, tag) >= 3)
     else:
-        await rig.crash(job_id, "running", settle=0.3)
+        await rig.crash(job_id, "running", settle=0.1)
     await rig.restart()
 
-    if api is not None:  # DOWNLOADING: the output download is in flight
-        await rig.crash(job_id, "downloading", settle=0.2)
+    if api is not None:  # DOWNLOADING: the output download is in flight (the emulator holds it)
+        started = lambda: sum(api.downloads[t] for t in tasks_for(api, tag))  # noqa: E731
+        await rig.crash(job_id, "downloading", ready=started)
         await rig.restart()
 
-    # POSTPROCESSING: ffmpeg is probing the downloaded file.
-    await rig.crash(job_id, "postprocessing", settle=0.1)
+    # POSTPROCESSING: ffmpeg is probing the downloaded file (the wrapper holds the probe).
+    await rig.crash(job_id, "postprocessing")
     outage = emu.server_error_next("POST /webhooks/*", count=10_000)  # Discord refuses the upload
     await rig.restart()
 
