@@ -59,8 +59,8 @@ path, status, fault, payload: a message create/edit's JSON, refused ones too, at
 ``rest.unhandled`` (routes the emulator lacks), ``gateway.events`` / ``identifies`` / ``resumes`` /
 ``last_replayed``.
 
-Waiting: ``await wait_until(predicate, timeout=5.0)`` re-checks after every emulator change;
-``wait_for_message(predicate=None, timeout=5.0, *, channel=None)`` (existing or future, edits re-checked);
+Waiting: ``await wait_until(predicate, timeout=15.0)`` re-checks after every emulator change;
+``wait_for_message(predicate=None, timeout=15.0, *, channel=None)`` (existing or future, edits re-checked);
 ``wait_connected()``; ``wait_resumed(count=1)``. Timeouts raise ``TimeoutError`` naming what was awaited.
 
 Knobs:

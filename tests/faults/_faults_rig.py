@@ -193,7 +193,7 @@ class BotRig(Rig):
         assert self.emu is not None
         return [r for r in self.emu.rest.log if r.method == method and re.search(pattern, r.path)]
 
-    async def job_of(self, user_id: int, timeout: float = 10.0) -> int:
+    async def job_of(self, user_id: int, timeout: float = 30.0) -> int:
         """The id of the user's newest job (once the command has queued it)."""
         async with asyncio.timeout(timeout):
             while True:

@@ -42,7 +42,7 @@ def post_kind(payload: dict[str, Any] | None) -> str:
     return {"⏳": "status", "🎬": "result", "❌": "failure"}.get(title[:1], "other")
 
 
-async def wait_state(rig: BotRig, job_id: int, state: JobState, timeout: float = 10.0) -> None:
+async def wait_state(rig: BotRig, job_id: int, state: JobState, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while (await rig.app.service.get(job_id)).state is not state:
             await asyncio.sleep(0.02)
