@@ -40,7 +40,7 @@ async def test_extend_button_and_reroll_reaction(emu, launch):
     # a reaction job's status is a reply in the channel that ends up linking to the result
     status = next(m for m in emu.messages(ephemeral=False) if m.reference and "Re-rolling" in m.content)
     assert int(status.reference["message_id"]) == first.id
-    await emu.wait_until(lambda: status.embeds and "done" in status.embeds[0]["title"], 5, "status done")
+    await emu.wait_until(lambda: status.embeds and "done" in status.embeds[0]["title"], 30, "status done")
 
 
 async def test_extend_by_reaction(emu, launch):
@@ -65,14 +65,14 @@ async def test_only_the_owner_or_a_moderator_deletes(emu, launch):
     refusal = await click.wait_response()
     assert refusal.ephemeral and "owner" in refusal.content
     await emu.add_reaction(stranger, None, second, "❌")
-    notice = await emu.wait_for_message(lambda m: stranger.mention in m.content and "owner" in m.content, timeout=10)
+    notice = await emu.wait_for_message(lambda m: stranger.mention in m.content and "owner" in m.content, timeout=30)
     assert notice.pings.users == [stranger.id]
     assert not first.deleted and not second.deleted
 
     await emu.click_button(emu.alice, first, f"videobot:delete:{job_id_of(first)}")
-    await emu.wait_until(lambda: first.deleted, 10, "the owner's delete")
+    await emu.wait_until(lambda: first.deleted, 30, "the owner's delete")
     await emu.add_reaction(moderator, None, second, "❌")
-    await emu.wait_until(lambda: second.deleted, 10, "the moderator's delete")
+    await emu.wait_until(lambda: second.deleted, 30, "the moderator's delete")
 
 
 async def test_buttons_work_after_a_restart(emu, launch, bot_settings):

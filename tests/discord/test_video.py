@@ -47,10 +47,10 @@ async def test_video_end_to_end(emu, launch):
     assert result.pings.users == [emu.alice.id] and not result.pings.everyone and not result.pings.roles
     ids = {b["custom_id"] for b in result.buttons()}
     assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")}
-    await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 5, "reactions")
+    await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 30, "reactions")
     status = handle.original
     assert status is not None and status.id != result.id
-    await emu.wait_until(lambda: "done" in status.embeds[0]["title"], 5, "the status to say done")
+    await emu.wait_until(lambda: "done" in status.embeds[0]["title"], 30, "the status to say done")
     assert str(result.id) in status.embeds[0]["description"]  # links to the result
     assert len(results(emu, job_id)) == 1
     # the interaction token (a credential for 15 minutes) does not stay in the database once shown
@@ -103,7 +103,7 @@ async def test_over_quota_is_refused_privately_with_what_is_left_and_when(emu, l
     await wait_result(emu)
     handle = await emu.slash(emu.alice, "video", prompt="a kite over a mountain", duration=1)
     await handle.wait_ack()
-    refusal = await emu.wait_for_message(lambda m: m.ephemeral and "quota" in m.content.lower(), timeout=10)
+    refusal = await emu.wait_for_message(lambda m: m.ephemeral and "quota" in m.content.lower(), timeout=30)
     assert "0 s" in refusal.content and "frees up in" in refusal.content
     # the public "thinking…" placeholder was removed, not left behind with the error
     assert handle.original is None or handle.original.deleted
@@ -138,7 +138,7 @@ async def test_quota_jobs_history_and_cancel(emu, launch):
     await cancel.wait_ack()
     answer = await cancel.wait_response()
     assert answer.ephemeral and "cancelled" in answer.content and "refunded" in answer.content
-    await emu.wait_until(lambda: "cancelled" in status.embeds[0]["title"], 5, "the cancelled job's status")
+    await emu.wait_until(lambda: "cancelled" in status.embeds[0]["title"], 30, "the cancelled job's status")
 
     quota = await emu.slash(emu.alice, "quota")
     await quota.wait_ack()

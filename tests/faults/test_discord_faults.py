@@ -242,7 +242,7 @@ async def test_without_send_messages_after_the_token_died_the_job_fails_refunded
     assert_user_text(job.error, rig, fragments=("could not be delivered",))
     assert not rig.defers and not results(rig.emu)  # a refusal that will not heal is not retried
     notice = lambda: any(post_kind(r.payload) == "failure" for r in rig.requests("POST", CHANNEL_POST))  # noqa: E731
-    await rig.emu.wait_until(notice, 10, "the failure notice")  # it is tried after the job is FAILED
+    await rig.emu.wait_until(notice, 30, "the failure notice")  # it is tried after the job is FAILED
     after = rig.emu.rest.log[before:]
     posts = [r for r in after if r.method == "POST" and re.search(CHANNEL_POST, r.path)]
     assert {r.status for r in posts} == {403}, [(r.path, r.status) for r in posts]
@@ -293,5 +293,5 @@ async def test_a_result_made_while_the_gateway_is_down_is_delivered_once_and_rea
     await rig.emu.wait_resumed(timeout=15)
     (result,) = results(rig.emu, job_id)
     await rig.emu.add_reaction(rig.emu.alice, None, result, "❌")  # events flow again after the resume
-    await rig.emu.wait_until(lambda: result.deleted, 10, "the ❌ reaction to delete the result")
+    await rig.emu.wait_until(lambda: result.deleted, 30, "the ❌ reaction to delete the result")
     assert (await rig.app.service.get(job_id)).state is JobState.DONE

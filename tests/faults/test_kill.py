@@ -123,7 +123,7 @@ async def test_a_runway_create_lost_in_a_crash_is_refunded_and_never_sent_twice(
     assert row["state"] == "failed" and rig.db.ledger(job["id"]) == ["refunded"]
     assert len(tasks_for(api, tag)) == 1 and api.create_count == 1  # not resubmitted: it may be running
     assert not results_for(emu, job["id"])
-    await emu.wait_until(lambda: failure_notice(emu, job["id"]), 10, "the failure notice")
+    await emu.wait_until(lambda: failure_notice(emu, job["id"]), 30, "the failure notice")
 
 
 async def test_a_result_posted_just_before_a_crash_in_a_busy_channel_is_not_posted_twice(live_rig: LiveRig) -> None:
@@ -151,7 +151,7 @@ async def test_a_channel_result_posted_before_a_crash_is_deduplicated_by_its_non
     api.rule(tag, Script(queued=1, running=10))
     model, duration = MODELS["replicate"]
     handle = await emu.slash(emu.alice, "video", prompt=f"a heron fishing {tag}", model=model, duration=duration)
-    await handle.wait_ack(timeout=10)
+    await handle.wait_ack(timeout=30)
     job = await rig.db.wait_tagged(tag)
     emu.expire_token(handle)  # the token died (a long job): the result goes to the channel, with a nonce
     with kill_on_result(emu, rig.bot, job["id"]) as fired:

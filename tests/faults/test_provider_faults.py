@@ -297,7 +297,7 @@ async def test_discord_provider_hiccups_still_end_in_one_posted_video(fault_bot:
     assert job.state is JobState.DONE and await rig.ledger(job_id) == "committed"
     result = await wait_result(rig.emu)
     assert job_id_of(result) == job_id and is_mp4(mp4_of(result)) and len(results(rig.emu, job_id)) == 1
-    await rig.emu.wait_until(lambda: "done" in handle.original.embeds[0]["title"], 5, "the status to say done")
+    await rig.emu.wait_until(lambda: "done" in handle.original.embeds[0]["title"], 30, "the status to say done")
 
 
 @pytest.mark.parametrize(
@@ -328,6 +328,6 @@ async def test_discord_a_task_that_never_ends_is_stopped_and_the_user_told(fault
     handle, job_id = await rig.video("an endless staircase", provider="luma")
     job = await rig.settle(job_id, bound=30)
     await assert_failed_and_refunded(rig, job, "too long")
-    await rig.emu.wait_until(lambda: handle.original.embeds[0]["title"].startswith("❌"), 5, "the failure notice")
+    await rig.emu.wait_until(lambda: handle.original.embeds[0]["title"].startswith("❌"), 30, "the failure notice")
     assert "too long" in failure_notice(handle)
     assert not rig.server.luma.tasks  # the generation was deleted at Luma

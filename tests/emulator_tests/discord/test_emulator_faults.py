@@ -43,7 +43,7 @@ async def test_file_over_the_limit_is_413_40005(running: Running) -> None:
     assert handle.original is not None and handle.original.loading  # still "thinking…"
     # A higher attachment_size_limit (e.g. a boosted guild / Nitro user) lets the same file through.
     ok = await emu.slash(emu.alice, "render", prompt="huge", size=10 * 1024 * 1024 + 1, attachment_size_limit=50 << 20)
-    assert (await ok.wait_response(timeout=10)).attachments[0].size == 10 * 1024 * 1024 + 1
+    assert (await ok.wait_response(timeout=30)).attachments[0].size == 10 * 1024 * 1024 + 1
 
 
 async def test_expired_token_is_401_50027(running: Running) -> None:
