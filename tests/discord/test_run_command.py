@@ -41,7 +41,7 @@ async def test_videobot_run_serves_commands_and_stops_cleanly_on_sigterm(emu, tm
         assert await handle.wait_ack(timeout=30) == 5 and handle.ack_latency < 3.0
         assert is_mp4(mp4_of(await wait_result(emu)))
         proc.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, stderr.decode()[-2000:]
     finally:
         if proc.returncode is None:

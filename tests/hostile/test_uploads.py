@@ -120,7 +120,7 @@ async def test_a_huge_image_does_not_stall_the_bot(emu, tmp_path, huge_jpeg):
         assert upload.original is None or upload.original.deleted
         assert list((tmp_path / "data" / "inputs").iterdir()) == []
         proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 20)
+        await asyncio.wait_for(proc.wait(), 60)
     finally:
         if proc.returncode is None:
             proc.kill()
