@@ -50,8 +50,9 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     emu, api = rig.emu, rig.api(provider)
     tag, blocker_tag = f"kill-{provider}-chain", f"kill-{provider}-blocker"
     can_find_lost_create = provider in ("replicate", "luma")  # Runway can't list tasks; local is instant
+    held = Script(queued=0, running=6, outcome="hang")  # the blocker runs until the QUEUED kill is done
     if api is not None:
-        api.rule(blocker_tag, Script(queued=0, running=6))
+        api.rule(blocker_tag, held)
         api.rule(tag, Script(queued=1, running=14, hang_create=30.0 if can_find_lost_create else 0.0,
                              output_delay=OUTPUT_DELAY))  # fmt: skip
 
@@ -61,6 +62,7 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     job = await rig.video(emu.alice, provider, "a paper boat on a stream", tag)
     job_id = job["id"]
     await rig.crash(job_id, "queued")
+    held.outcome = "succeed"
     await rig.restart()
 
     if can_find_lost_create:  # SUBMITTING: the task exists at the provider, its id never reached us
