@@ -55,11 +55,12 @@ Reading state: ``messages(channel=None, *, ephemeral=True, deleted=False)``, ``l
 ``everyone, users, roles, nobody`` — who was really notified after allowed_mentions and permissions),
 ``reference, interaction_id, webhook_id, deleted, edits, buttons(), find_component(id)``.
 Also ``synced_commands(guild=None)``, ``interactions``, ``cdn_downloads``, ``rest.log`` (``RequestLog``: method,
-path, status, fault), ``rest.unhandled`` (routes the emulator lacks), ``gateway.events`` / ``identifies`` /
-``resumes`` / ``last_replayed``.
+path, status, fault, payload: a message create/edit's JSON, refused ones too, at: arrival, monotonic),
+``rest.unhandled`` (routes the emulator lacks), ``gateway.events`` / ``identifies`` / ``resumes`` /
+``last_replayed``.
 
-Waiting: ``await wait_until(predicate, timeout=5.0)`` re-checks after every emulator change;
-``wait_for_message(predicate=None, timeout=5.0, *, channel=None)`` (existing or future, edits re-checked);
+Waiting: ``await wait_until(predicate, timeout=15.0)`` re-checks after every emulator change;
+``wait_for_message(predicate=None, timeout=15.0, *, channel=None)`` (existing or future, edits re-checked);
 ``wait_connected()``; ``wait_resumed(count=1)``. Timeouts raise ``TimeoutError`` naming what was awaited.
 
 Knobs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import time
@@ -12,6 +13,8 @@ from aiohttp import web
 DISCORD_EPOCH_MS = 1420070400000
 # discord.py only parses a body as JSON when Content-Type is exactly this (http.py json_or_text).
 JSON_TYPE = "application/json"
+# The request being answered: read_body puts the parsed message payload here for the request log.
+REQUEST_NOTES: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("emu_request_notes")
 MIB = 1024 * 1024
 # Per-file upload limits by guild boost tier (discord.py guild.py _PREMIUM_GUILD_LIMITS, Discord 2025 limits).
 TIER_UPLOAD_LIMITS = {0: 10 * MIB, 1: 10 * MIB, 2: 50 * MIB, 3: 100 * MIB}

@@ -232,12 +232,12 @@ class DiscordEmulator(World):
         return create_message(self, chan, self.user(user), body)
 
     # ----- waits -------------------------------------------------------------------------------------
-    async def wait_connected(self, timeout: float = 5.0) -> None:
+    async def wait_connected(self, timeout: float = 15.0) -> None:
         """Wait until a bot has IDENTIFYed and is connected."""
         live = lambda: any(s.conn and not s.invalidated for s in self.gateway.sessions.values())  # noqa: E731
         await self.wait_until(live, timeout, "a bot to connect to the gateway")
 
-    async def wait_resumed(self, count: int = 1, timeout: float = 5.0) -> None:
+    async def wait_resumed(self, count: int = 1, timeout: float = 15.0) -> None:
         """Wait until the gateway has accepted ``count`` RESUMEs in total."""
         await self.wait_until(lambda: self.gateway.resumes >= count, timeout, f"{count} gateway RESUME(s)")
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._util import ApiError, json_response
+from ._util import REQUEST_NOTES, ApiError, json_response
 
 if TYPE_CHECKING:
     from .emulator import DiscordEmulator
@@ -58,6 +58,8 @@ class RequestLog:
     path: str
     status: int
     fault: bool = False
+    payload: dict[str, Any] | None = None  # the JSON payload of a message create/edit (files left out)
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class RestPolicy:
@@ -135,10 +137,13 @@ class RestPolicy:
             except ApiError as exc:
                 return json_response(exc.body(), exc.status)
         rel = request.path[len(API_PREFIX) :]
+        arrived = time.monotonic()
+        notes: dict[str, Any] = {}
+        REQUEST_NOTES.set(notes)  # this request's own task: concurrent requests do not share it
         bucket = self._bucket(request)
         fault = self._take_fault(f"{request.method} {rel}")
         if fault is not None:
-            self.log.append(RequestLog(request.method, rel, fault.status, fault=True))
+            self.log.append(RequestLog(request.method, rel, fault.status, fault=True, at=arrived))
             self.emu.notify()
             return self._respond_fault(fault, bucket)
         try:
@@ -156,7 +161,7 @@ class RestPolicy:
             response = json_response({"message": f"{exc.status}: {exc.reason}", "code": 0}, exc.status)
         for name, value in self._headers(bucket).items():
             response.headers.setdefault(name, value)
-        self.log.append(RequestLog(request.method, rel, response.status))
+        self.log.append(RequestLog(request.method, rel, response.status, payload=notes.get("payload"), at=arrived))
         self.emu.notify()
         return response
 

@@ -75,24 +75,24 @@ class InteractionHandle:
         """Make the interaction token invalid now (webhook calls get 401 50027)."""
         self.record.token_expired = True
 
-    async def wait_ack(self, timeout: float = 5.0) -> int:
+    async def wait_ack(self, timeout: float = 15.0) -> int:
         """Wait until the bot's first response is accepted; returns its callback type."""
         what = f"interaction {self.id} to be acknowledged (attempts: {self.attempts})"
         await self._world.wait_until(lambda: self.record.ack_type is not None, timeout, what)
         assert self.record.ack_type is not None
         return self.record.ack_type
 
-    async def wait_responses(self, count: int = 1, timeout: float = 5.0) -> list[Message]:
+    async def wait_responses(self, count: int = 1, timeout: float = 15.0) -> list[Message]:
         """Wait until ``count`` visible responses exist and return them."""
         what = f"{count} response(s) to interaction {self.id} (ack_type={self.ack_type})"
         await self._world.wait_until(lambda: len(self.responses) >= count, timeout, what)
         return self.responses
 
-    async def wait_response(self, timeout: float = 5.0) -> Message:
+    async def wait_response(self, timeout: float = 15.0) -> Message:
         """Wait for the first visible response (type 4 message, filled-in defer, type 7 edit, followup)."""
         return (await self.wait_responses(1, timeout))[0]
 
-    async def wait_choices(self, timeout: float = 5.0) -> list[dict[str, Any]]:
+    async def wait_choices(self, timeout: float = 15.0) -> list[dict[str, Any]]:
         """Wait for autocomplete choices."""
         await self._world.wait_until(lambda: self.record.choices is not None, timeout, "autocomplete choices")
         return self.record.choices or []

@@ -17,6 +17,7 @@ from aiohttp import BodyPartReader, web
 from ._util import (
     FLAG_LOADING,
     INTENT_GUILD_MESSAGES,
+    REQUEST_NOTES,
     USER_SETTABLE_FLAGS,
     ApiError,
     invalid_form,
@@ -46,7 +47,14 @@ class MessageBody:
 
 
 async def read_body(request: web.Request) -> MessageBody:
-    """Parse a JSON body or a multipart body with ``payload_json`` and ``files[i]`` parts."""
+    """Parse a JSON body or a multipart body with ``payload_json`` and ``files[i]`` parts (the payload is also
+    kept on the request for the request log, refused requests included)."""
+    body = await _read_body(request)
+    REQUEST_NOTES.get({})["payload"] = body.payload
+    return body
+
+
+async def _read_body(request: web.Request) -> MessageBody:
     if request.content_type.startswith("multipart/"):
         body = MessageBody({})
         reader = await request.multipart()

@@ -224,7 +224,7 @@ class World(Serializer):
             if not fut.done():
                 fut.set_result(None)
 
-    async def wait_until(self, predicate: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
+    async def wait_until(self, predicate: Callable[[], T | None], timeout: float = 15.0, what: str = "condition") -> T:
         """Re-check ``predicate`` after every emulator state change until it returns something truthy."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -245,7 +245,7 @@ class World(Serializer):
     async def wait_for_message(
         self,
         predicate: Callable[[Message], bool] | None = None,
-        timeout: float = 5.0,
+        timeout: float = 15.0,
         *,
         channel: ChannelLike | None = None,
     ) -> Message:

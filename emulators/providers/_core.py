@@ -128,6 +128,7 @@ class ApiState:
         self.poll_faults: deque[Fault] = deque()
         self.create_faults: deque[Fault] = deque()
         self.media: dict[str, tuple[str, int]] = {}  # token -> (task id, n-th link issued)
+        self.downloads: Counter[str] = Counter()  # output downloads started (answered or not), by task id
         self._issued: Counter[str] = Counter()
         self._ids = itertools.count(1)
 
@@ -236,6 +237,7 @@ class ApiState:
             return web.Response(status=404, text="NoSuchKey")
         task_id, nth = self.media[token]
         task = self.tasks[task_id]
+        self.downloads[task_id] += 1
         if task.script.output_delay:  # a slow storage: the download stays in flight for a while
             await asyncio.sleep(task.script.output_delay)
         mode = task.script.output

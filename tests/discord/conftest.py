@@ -99,7 +99,7 @@ async def wait_result(emu: DiscordEmulator, *, after: int = 0, timeout: float = 
     return await emu.wait_for_message(lambda m: m.id > after and is_result(m), timeout=timeout)
 
 
-async def wait_done(bot: VideoBot, job_id: int, timeout: float = 10.0) -> None:
+async def wait_done(bot: VideoBot, job_id: int, timeout: float = 30.0) -> None:
     """Until the job is recorded as finished (its result message can appear a moment earlier)."""
     async with asyncio.timeout(timeout):
         while not (await bot.app.service.get(job_id)).state.finished:

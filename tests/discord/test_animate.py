@@ -28,7 +28,7 @@ async def test_a_file_that_is_not_an_image_is_refused_without_a_job_or_a_charge(
     fake = Upload("holiday.png", b"#!/bin/sh\necho this is not a picture\n" * 20, "image/png")
     handle = await emu.slash(emu.alice, "animate", prompt="make it move", attachments={"image": fake})
     await handle.wait_ack()
-    refusal = await emu.wait_for_message(lambda m: m.ephemeral and bool(m.content), timeout=10)
+    refusal = await emu.wait_for_message(lambda m: m.ephemeral and bool(m.content), timeout=30)
     assert "image" in refusal.content.lower()
     assert handle.original is None or handle.original.deleted
     assert not results(emu)

@@ -27,7 +27,7 @@ async def test_extend_defaults_to_the_latest_result_and_autocompletes_finished_j
     bot = await launch()
     handle = await emu.slash(emu.alice, "extend")
     await handle.wait_ack()
-    refusal = await emu.wait_for_message(lambda m: m.ephemeral and "no finished video" in m.content, timeout=10)
+    refusal = await emu.wait_for_message(lambda m: m.ephemeral and "no finished video" in m.content, timeout=30)
     assert refusal.content.startswith("You have no finished video")
 
     await (await emu.slash(emu.alice, "video", prompt="a heron standing in a pond", duration=1)).wait_ack()
@@ -57,7 +57,7 @@ async def test_an_unexpected_failure_gets_a_reference_the_log_also_has(emu, laun
     emu.fail_next("POST /interactions/*", 400, 50035, "Invalid Form Body")  # the acknowledgement itself fails
     with caplog.at_level(logging.ERROR, logger="videobot.discord"):
         handle = await emu.slash(emu.alice, "quota")
-        answer = await handle.wait_response(timeout=10)
+        answer = await handle.wait_response(timeout=30)
     assert answer.ephemeral
     ref = re.search(r"ref `([0-9a-f]{6})`", answer.content)
     assert ref is not None, answer.content

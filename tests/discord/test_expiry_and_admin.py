@@ -56,16 +56,16 @@ async def test_admin_commands_need_manage_server_twice(emu, launch):
 async def test_admin_sets_limits(emu, launch):
     bot = await launch()
     handle = await emu.slash(emu.admin, "admin quota", user=emu.alice, seconds=1)
-    answer = await handle.wait_response(timeout=10)
+    answer = await handle.wait_response(timeout=30)
     assert answer.ephemeral and "1 s" in answer.content and not answer.pings.users
     assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).limit == 1
 
-    await (await emu.slash(emu.admin, "admin default", seconds=7)).wait_response(timeout=10)
+    await (await emu.slash(emu.admin, "admin default", seconds=7)).wait_response(timeout=30)
     assert (await bot.app.quota.status(emu.owner.id, emu.guild.id)).limit == 7
-    await (await emu.slash(emu.admin, "admin budget", seconds=100)).wait_response(timeout=10)
+    await (await emu.slash(emu.admin, "admin budget", seconds=100)).wait_response(timeout=30)
     assert (await bot.app.quota.status(emu.owner.id, emu.guild.id)).guild_budget == 100
 
     refused = await emu.slash(emu.alice, "video", prompt="a long slow pan over a city", duration=2)
     await refused.wait_ack()
-    message = await emu.wait_for_message(lambda m: m.ephemeral and "quota" in m.content.lower(), timeout=10)
+    message = await emu.wait_for_message(lambda m: m.ephemeral and "quota" in m.content.lower(), timeout=30)
     assert "limit 1 s" in message.content

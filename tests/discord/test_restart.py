@@ -12,14 +12,14 @@ from tests.discord.conftest import job_id_of, results, wait_done, wait_result
 pytestmark = pytest.mark.timeout(120)
 
 
-async def wait_state(bot, job_id: int, state: JobState, timeout: float = 20.0) -> None:
+async def wait_state(bot, job_id: int, state: JobState, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while (await bot.app.service.get(job_id)).state is not state:
             await asyncio.sleep(0.05)
 
 
 async def first_job(bot, emu) -> int:
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):
         while not (active := await bot.app.service.active_jobs(emu.alice.id)):
             await asyncio.sleep(0.02)
     return active[0][0].id
@@ -30,7 +30,7 @@ async def test_a_job_stopped_while_rendering_is_delivered_once_after_restart(emu
     bot = await launch(settings)
     await (await emu.slash(emu.alice, "video", prompt="a bonfire on a beach", duration=1)).wait_ack()
     job_id = await first_job(bot, emu)
-    await wait_state(bot, job_id, JobState.RUNNING, timeout=10)  # a render takes over a second: we stop inside it
+    await wait_state(bot, job_id, JobState.RUNNING, timeout=30)  # a render takes over a second: we stop inside it
     await asyncio.wait_for(bot.close(), 15)
     stopped = await launch_state(settings, job_id)
     assert stopped in (JobState.RUNNING, JobState.SUBMITTING) and not results(emu)
@@ -61,7 +61,7 @@ async def test_a_job_stuck_mid_upload_at_shutdown_is_delivered_once_after_restar
     await handle.wait_ack()
     job_id = await first_job(bot, emu)
     await wait_state(bot, job_id, JobState.DELIVERING)
-    await emu.wait_until(lambda: outage.hits >= 1, 10, "the upload to be tried")
+    await emu.wait_until(lambda: outage.hits >= 1, 30, "the upload to be tried")
     await asyncio.wait_for(bot.close(), 15)
     assert not results(emu)
     outage.remaining = 0  # Discord is back

@@ -45,7 +45,7 @@ async def test_extend_button_and_reroll_reaction(emu, launch):
     # a reaction job's status is a reply in the channel that ends up linking to the result
     status = next(m for m in emu.messages(ephemeral=False) if m.reference and "Re-rolling" in m.content)
     assert int(status.reference["message_id"]) == first.id
-    await emu.wait_until(lambda: status.embeds and "done" in status.embeds[0]["title"], 5, "status done")
+    await emu.wait_until(lambda: status.embeds and "done" in status.embeds[0]["title"], 30, "status done")
 
 
 async def test_extend_by_reaction(emu, launch):
@@ -70,17 +70,17 @@ async def test_only_the_owner_or_a_moderator_deletes(emu, launch):
     refusal = await click.wait_response()
     assert refusal.ephemeral and "owner" in refusal.content
     await emu.add_reaction(stranger, None, second, "❌")
-    notice = await emu.wait_for_message(lambda m: stranger.mention in m.content and "owner" in m.content, timeout=10)
+    notice = await emu.wait_for_message(lambda m: stranger.mention in m.content and "owner" in m.content, timeout=30)
     assert notice.pings.users == [stranger.id]
     assert not first.deleted and not second.deleted
 
     assert all([(await bot.app.service.get(job_id_of(m))).removed_at is None for m in (first, second)])
 
     await emu.click_button(emu.alice, first, f"videobot:delete:{job_id_of(first)}")
-    await emu.wait_until(lambda: first.deleted, 10, "the owner's delete")
+    await emu.wait_until(lambda: first.deleted, 30, "the owner's delete")
     await emu.add_reaction(moderator, None, second, "❌")
-    await emu.wait_until(lambda: second.deleted, 10, "the moderator's delete")
-    async with asyncio.timeout(10):  # the result pages go too (410), recorded right after the message is gone
+    await emu.wait_until(lambda: second.deleted, 30, "the moderator's delete")
+    async with asyncio.timeout(30):  # the result pages go too (410), recorded right after the message is gone
         while any([(await bot.app.service.get(job_id_of(m))).removed_at is None for m in (first, second)]):
             await asyncio.sleep(0.05)
 

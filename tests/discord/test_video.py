@@ -48,10 +48,10 @@ async def test_video_end_to_end(emu, launch):
     assert result.pings.users == [emu.alice.id] and not result.pings.everyone and not result.pings.roles
     ids = {b["custom_id"] for b in result.buttons()}
     assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")}
-    await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 5, "reactions")
+    await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 30, "reactions")
     status = handle.original
     assert status is not None and status.id != result.id
-    await emu.wait_until(lambda: "done" in status.embeds[0]["title"], 5, "the status to say done")
+    await emu.wait_until(lambda: "done" in status.embeds[0]["title"], 30, "the status to say done")
     assert str(result.id) in status.embeds[0]["description"]  # links to the result
     assert len(results(emu, job_id)) == 1
     # the interaction token (a credential for 15 minutes) does not stay in the database once shown
@@ -81,8 +81,12 @@ async def test_progress_edits_are_throttled(emu, launch):
     await handle.wait_ack()
     await wait_result(emu)
     patches = [r for r in emu.rest.log if r.method == "PATCH" and handle.token in r.path]
-    # first status, any progress (≤ 1 per second), "uploading", "done": a small number, not a storm
-    assert 2 <= len(patches) <= 12, patches
+    # first status, any progress (≤ 1 per second), "uploading", "done": however long the render took, the
+    # status edits before "uploading" (shown at once) are an interval apart (a quarter of it, for transit jitter;
+    # without the throttle they come a poll apart, a few ms)
+    status = [r.at for r in patches if str((r.payload or {}).get("embeds", [{}])[0].get("title", ""))[:1] == "⏳"]
+    gaps = [status[i + 1] - status[i] for i in range(len(status) - 2)]
+    assert len(patches) >= 2 and len(status) >= 2 and all(gap >= 0.25 for gap in gaps), (gaps, patches)
 
 
 async def test_an_unknown_model_is_refused_privately_and_nothing_is_queued(emu, launch):
@@ -101,7 +105,7 @@ async def test_over_quota_is_refused_privately_with_what_is_left_and_when(emu, l
     await wait_result(emu)
     handle = await emu.slash(emu.alice, "video", prompt="a kite over a mountain", duration=1)
     await handle.wait_ack()
-    refusal = await emu.wait_for_message(lambda m: m.ephemeral and "quota" in m.content.lower(), timeout=10)
+    refusal = await emu.wait_for_message(lambda m: m.ephemeral and "quota" in m.content.lower(), timeout=30)
     assert "0 s" in refusal.content and "frees up in" in refusal.content
     # the public "thinking…" placeholder was removed, not left behind with the error
     assert handle.original is None or handle.original.deleted
@@ -136,7 +140,7 @@ async def test_quota_jobs_history_and_cancel(emu, launch):
     await cancel.wait_ack()
     answer = await cancel.wait_response()
     assert answer.ephemeral and "cancelled" in answer.content and "refunded" in answer.content
-    await emu.wait_until(lambda: "cancelled" in status.embeds[0]["title"], 5, "the cancelled job's status")
+    await emu.wait_until(lambda: "cancelled" in status.embeds[0]["title"], 30, "the cancelled job's status")
     assert status.embeds[0]["description"] == CANCELLED_NOTICE  # the worker's words for a running job too
 
     quota = await emu.slash(emu.alice, "quota")

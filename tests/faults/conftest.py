@@ -1,18 +1,33 @@
-"""Fixtures for the process-level fault tests (test_kill, test_load): in-process emulators (Discord and the
-three providers) and ``videobot run`` processes that are always killed at the end.
+"""Fixtures of the fault suites, all on in-process emulators (Discord and the three providers).
 
-(The provider/Discord fault suites use :mod:`tests.faults._faults_fixtures` instead.)
+- Process-level tests (test_kill, test_load): ``videobot run`` processes (``bot_process``, ``live_rig``) that are
+  always killed at the end.
+- Provider and Discord fault suites: ``fault_rig`` / ``make_fault_rig(deadline=…, settings={…}, **provider_opts)``,
+  a CLI-style App with file delivery; ``fault_bot(deadline=…, provider_opts=…, local=False, **settings)``, the real
+  VideoBot in this process on a fresh Discord emulator.  Both use the cloud providers against the in-process
+  provider emulator (``emulator`` fixture); see :mod:`tests.faults._faults_rig` for the rig itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import discord.gateway
+import discord.http
 import pytest
 
+from bot.app import App
+from bot.delivery import FileDelivery
+from bot.edge.client import VideoBot, start_bot
+from bot.media import Media
+from bot.providers.local import LocalProvider
+from bot.settings import Settings
 from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer, VideoFactory
+from tests.faults._faults_rig import BotFactory, BotRig, Rig, RigFactory, SkipClock, cloud_providers
 from tests.faults.harness import BotProcess, JobDb, LiveRig, bot_env, slow_ffmpeg
 
 MakeBot = Callable[..., Awaitable[BotProcess]]
@@ -77,3 +92,69 @@ async def live_rig(
         VIDEOBOT_PROVIDER_CONCURRENCY="1", VIDEOBOT_LOCAL_CONCURRENCY="1", VIDEOBOT_FFMPEG=str(ffmpeg)
     )
     return LiveRig(live_discord, live_providers, bot, JobDb(bot.workdir / "data" / "videobot.sqlite3"))
+
+
+@pytest.fixture
+async def make_fault_rig(
+    make_settings: Callable[..., Settings], emulator: EmulatorServer, tmp_path: Path
+) -> AsyncIterator[RigFactory]:
+    """Build a CLI-style App (file delivery) on the cloud providers against the emulator."""
+    apps: list[App] = []
+
+    async def build(*, deadline: float = 60.0, settings: dict[str, Any] | None = None, **provider_opts: Any) -> Rig:
+        clock = SkipClock()
+        values = {"daily_seconds": 10_000, "max_download_bytes": 50_000_000, "ffmpeg_timeout_seconds": 30}
+        settings_ = make_settings(**{**values, "retry_base_seconds": 5.0, **(settings or {})})
+        providers = cloud_providers(emulator, deadline=deadline, **provider_opts)
+        app = await App.create(settings_, clock=clock, providers=providers)
+        app.router.register(FileDelivery())
+        apps.append(app)
+        return Rig(app, emulator, clock, tmp_path / "out")
+
+    yield build
+    for app in apps:
+        await app.close()
+
+
+@pytest.fixture
+async def fault_rig(make_fault_rig: RigFactory) -> Rig:
+    """The default rig (60 s model deadlines)."""
+    return await make_fault_rig()
+
+
+@pytest.fixture
+async def fault_bot(
+    make_settings: Callable[..., Settings], emulator: EmulatorServer, tmp_path: Path
+) -> AsyncIterator[BotFactory]:
+    """Start the real VideoBot in this process (cloud providers on the emulator) against a fresh Discord
+    emulator; discord.py's process-wide endpoints are restored afterwards."""
+    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    bots: list[VideoBot] = []
+    async with DiscordEmulator() as emu:
+
+        async def start(
+            *, deadline: float = 60.0, provider_opts: dict[str, Any] | None = None, local: bool = False, **kw: Any
+        ) -> BotRig:
+            values: dict[str, Any] = {
+                "DISCORD_TOKEN": emu.token, "DISCORD_API_BASE": emu.api_base, "DISCORD_GATEWAY_URL": emu.gateway_url,
+                "guild_ids": [emu.guild.id], "progress_edit_interval": 0.5, "default_model": None,
+                "daily_seconds": 10_000, "ffmpeg_timeout_seconds": 30, "retry_base_seconds": 5.0, **kw,
+            }  # fmt: skip
+            settings = make_settings(**values)
+            clock = SkipClock()
+            providers = cloud_providers(emulator, deadline=deadline, **(provider_opts or {}))
+            if local:  # the offline renderer too (its results have no provider URL to fall back on)
+                media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
+                providers.insert(0, LocalProvider(media, settings.media_dir / "local"))
+            app = await App.create(settings, clock=clock, providers=providers)
+            bot = await start_bot(settings, app=app, ready_timeout=15, guild_ready_timeout=0.1)
+            bots.append(bot)
+            return BotRig(app, emulator, clock, tmp_path / "out", bot=bot, emu=emu)
+
+        try:
+            yield start
+        finally:
+            for bot in bots:
+                if not bot.is_closed():
+                    await asyncio.wait_for(bot.close(), 15)
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old

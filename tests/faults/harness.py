@@ -271,7 +271,7 @@ class LiveRig:
         """/video through Discord; returns the job row once it exists."""
         model, duration = MODELS[provider]
         handle = await self.emu.slash(user, "video", prompt=f"{prompt} {tag}", model=model, duration=duration)
-        assert await handle.wait_ack(timeout=10) == 5
+        assert await handle.wait_ack(timeout=30) == 5
         return await self.db.wait_tagged(tag)
 
     async def crash(self, job_id: int, state: str, *, ready: object = None, settle: float = 0.0) -> None:

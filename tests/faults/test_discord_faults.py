@@ -6,16 +6,19 @@ state (delivered once, or failed and refunded), and that the bot did not loop (b
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
+from typing import Any
 
 import aiohttp
 import pytest
 
+from bot.services.publish import Rung
 from emulators.providers import Script
 from storage import JobState
 from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, results, wait_result
 from tests.faults._faults_rig import BotFactory, BotRig, assert_user_text
 
-pytest_plugins = ["tests.faults._faults_fixtures"]
 pytestmark = pytest.mark.timeout(90)
 WEBHOOK_POST = r"^/webhooks/\d+/[^/]+$"  # the interaction followup that carries the result
 CHANNEL_POST = r"^/channels/\d+/messages$"
@@ -23,7 +26,23 @@ REACTION_PUT = r"/reactions/"
 LONG = Script(running=25)  # about a second of polling: time to break something mid-job
 
 
-async def wait_state(rig: BotRig, job_id: int, state: JobState, timeout: float = 10.0) -> None:
+def held() -> Script:
+    """A task that stays RUNNING, its progress rising (so progress flushes keep coming), until ``release``."""
+    return Script(outcome="hang", running=1, progress=[round(i / 500, 3) for i in range(1, 500)])
+
+
+def release(script: Script) -> None:
+    """Let a :func:`held` task succeed at its next poll."""
+    script.outcome = "succeed"
+
+
+def post_kind(payload: dict[str, Any] | None) -> str:
+    """What a message post was, by its body: "status" (⏳), "result" (🎬), "failure" (❌) or "other"."""
+    title = str(((payload or {}).get("embeds") or [{}])[0].get("title", ""))
+    return {"⏳": "status", "🎬": "result", "❌": "failure"}.get(title[:1], "other")
+
+
+async def wait_state(rig: BotRig, job_id: int, state: JobState, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while (await rig.app.service.get(job_id)).state is not state:
             await asyncio.sleep(0.02)
@@ -71,14 +90,23 @@ async def test_a_short_5xx_burst_on_the_upload_is_retried_by_discord_py(fault_bo
 
 async def test_an_outage_longer_than_discord_py_retries_is_retried_later_not_failed(fault_bot: BotFactory):
     rig = await fault_bot()
+    rig.server.runway.script_next(gate := held())
     handle, job_id = await rig.video("a steam train crossing a viaduct")
+    await wait_state(rig, job_id, JobState.RUNNING)
     rig.emu.expire_token(handle)
+    status_post = lambda: any(post_kind(r.payload) == "status" for r in rig.requests("POST", CHANNEL_POST))  # noqa: E731
+    await rig.emu.wait_until(status_post, 20, "the status reply that replaces the dead token's message")
     outage = rig.emu.server_error_next("POST /channels/*/messages", count=3, status=503)  # no retry in discord.py
+    release(gate)
     await delivered_once(rig, job_id)
-    assert outage.hits == 3  # (one may have hit the status reply that replaces the dead token's message)
-    states = [s for s, _ in rig.defers]
-    assert 2 <= len(states) <= 3 and set(states) == {JobState.DELIVERING}  # the worker backed off, no spin
-    assert len(rig.requests("POST", CHANNEL_POST)) <= 6  # the status reply, 3 refusals, the result
+    assert outage.hits == 3
+    assert [s for s, _ in rig.defers] == [JobState.DELIVERING] * 3  # one back-off per refusal, no spin
+    posts = rig.requests("POST", CHANNEL_POST)  # the status reply, 3 refusals (faults: no body logged), the result
+    assert [(r.status, post_kind(r.payload)) for r in posts] == [
+        (200, "status"),
+        *[(503, "other")] * 3,
+        (200, "result"),
+    ]
 
 
 # --- the interaction token ------------------------------------------------------------------------------------
@@ -125,24 +153,29 @@ async def test_a_deleted_channel_ends_the_job_failed_and_refunded_without_a_stor
 
 async def test_a_deleted_status_message_does_not_stop_the_result(fault_bot: BotFactory):
     rig = await fault_bot()
-    rig.server.runway.script_next(Script(running=60))  # a few seconds of progress (one edit per 0.5 s)
+    rig.server.runway.script_next(gate := held())  # progress keeps coming until released
     handle, job_id = await rig.video("a snow globe being shaken")
     await wait_state(rig, job_id, JobState.RUNNING)
     rig.emu.delete_message(handle.original)  # a moderator removed the "rendering…" message
+    gone = lambda: [r for r in rig.requests("PATCH", r"/messages/") if r.status == 404]  # noqa: E731
+    await rig.emu.wait_until(gone, 20, "a progress edit to find the message gone")
+    await asyncio.sleep(3 * rig.app.settings.progress_edit_interval)  # time for three more edits, were they tried
+    release(gate)
     await delivered_once(rig, job_id)
-    edits = [r for r in rig.requests("PATCH", r"/messages/") if r.status == 404]
-    assert len(edits) <= 3  # the gone message is not edited again at every progress step
+    # that progress edit, the one before the upload and the "done" one; not one more at every progress step
+    assert len(gone()) <= 3, gone()
 
 
 async def test_a_result_deleted_while_it_is_decorated_stays_delivered(fault_bot: BotFactory):
     rig = await fault_bot()
     gone = rig.emu.fail_next("PUT /channels/*/messages/*/reactions/*", 404, 10008, "Unknown Message", count=10)
-    _, job_id = await rig.video("fireflies in a jar")
+    handle, job_id = await rig.video("fireflies in a jar")
     result = await wait_result(rig.emu)
     rig.emu.delete_message(result)
     job = await rig.settle(job_id)
     assert job.state is JobState.DONE and await rig.ledger(job_id) == "committed"
-    await asyncio.sleep(0.3)
+    done = lambda: handle.original is not None and handle.original.embeds[0]["title"].startswith("✅")  # noqa: E731
+    await rig.emu.wait_until(done, 20, "the status message to say done (the decoration's last step)")
     assert gone.hits == 1  # the first refused reaction stops the decoration
 
 
@@ -157,7 +190,7 @@ async def test_a_reaction_on_a_message_deleted_before_it_is_handled_is_answered_
     await rig.emu.add_reaction(rig.emu.alice, None, result, "⏩")
     rig.emu.delete_message(result, notify=False)  # gone before the bot fetches it
     notice = await rig.emu.wait_for_message(
-        lambda m: not m.deleted and m.author.id == rig.emu.bot.id and "no longer exists" in m.content, timeout=5
+        lambda m: not m.deleted and m.author.id == rig.emu.bot.id and "no longer exists" in m.content, timeout=20
     )
     assert notice.pings.users == [rig.emu.alice.id]
     assert_user_text(notice.content.split(">", 1)[1].strip(), rig)
@@ -212,8 +245,19 @@ async def test_without_send_messages_after_the_token_died_the_job_fails_refunded
     assert job.state is JobState.FAILED and await rig.ledger(job_id) == "refunded"
     assert_user_text(job.error, rig, fragments=("could not be delivered",))
     assert not rig.defers and not results(rig.emu)  # a refusal that will not heal is not retried
-    assert len(rig.requests("POST", CHANNEL_POST)) <= 5
-    assert len(rig.emu.rest.log) - before <= 15
+    notice = lambda: any(post_kind(r.payload) == "failure" for r in rig.requests("POST", CHANNEL_POST))  # noqa: E731
+    await rig.emu.wait_until(notice, 30, "the failure notice")  # it is tried after the job is FAILED
+    after = rig.emu.rest.log[before:]
+    posts = [r for r in after if r.method == "POST" and re.search(CHANNEL_POST, r.path)]
+    assert {r.status for r in posts} == {403}, [(r.path, r.status) for r in posts]
+    kinds = [post_kind(r.payload) for r in posts]
+    # However many progress flushes fit in the job's runtime: the first refused status post stops them …
+    assert kinds.count("status") == 1, kinds
+    # … the result walks down the ladder, each rung at most once, then gives up …
+    tries = [r.payload for r in posts if post_kind(r.payload) == "result"]
+    assert 1 <= len(tries) <= len(Rung) and all(a != b for a, b in itertools.combinations(tries, 2)), kinds
+    assert kinds.count("failure") == 1 and len(kinds) == 2 + len(tries), kinds  # … and one failure notice is tried
+    assert len([r for r in after if handle.token in r.path]) <= 1, after  # the dead token: refused once, then left
 
 
 async def test_without_add_reactions_the_result_still_has_its_buttons(fault_bot: BotFactory):
@@ -253,5 +297,5 @@ async def test_a_result_made_while_the_gateway_is_down_is_delivered_once_and_rea
     await rig.emu.wait_resumed(timeout=15)
     (result,) = results(rig.emu, job_id)
     await rig.emu.add_reaction(rig.emu.alice, None, result, "❌")  # events flow again after the resume
-    await rig.emu.wait_until(lambda: result.deleted, 10, "the ❌ reaction to delete the result")
+    await rig.emu.wait_until(lambda: result.deleted, 30, "the ❌ reaction to delete the result")
     assert (await rig.app.service.get(job_id)).state is JobState.DONE

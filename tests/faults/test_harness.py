@@ -3,6 +3,7 @@ database view."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import time
@@ -33,10 +34,16 @@ async def test_output_delay_holds_every_download_of_the_output(live_providers: E
 
 def test_slow_ffmpeg_holds_only_raw_inputs(tmp_path: Path) -> None:
     wrapper = slow_ffmpeg(tmp_path / "bin", 0.6)
-    started = time.monotonic()
-    subprocess.run([str(wrapper), "-hide_banner", "-version"], check=True, capture_output=True, timeout=30)
-    assert time.monotonic() - started < 0.5
     raw = tmp_path / "data" / "media" / "raw" / "1.mp4"
+    spy, log = tmp_path / "spy", tmp_path / "sleeps.log"  # a `sleep` that only writes down what it was asked
+    spy.mkdir()
+    (spy / "sleep").write_text(f'#!/bin/sh\necho "$@" >> "{log}"\n')
+    (spy / "sleep").chmod(0o755)
+    env = {**os.environ, "PATH": f"{spy}{os.pathsep}{os.environ.get('PATH', '')}"}
+    subprocess.run([str(wrapper), "-hide_banner", "-version"], env=env, check=True, capture_output=True, timeout=30)
+    assert not log.exists()  # no hold for anything but a downloaded raw file
+    subprocess.run([str(wrapper), "-hide_banner", "-i", str(raw)], env=env, capture_output=True, timeout=30)
+    assert log.read_text().split() == ["0.600"]  # (the spy does see a hold)
     started = time.monotonic()
     done = subprocess.run([str(wrapper), "-hide_banner", "-i", str(raw)], capture_output=True, timeout=30)
     assert time.monotonic() - started >= 0.6 and b"No such file" in done.stderr  # the real ffmpeg ran after

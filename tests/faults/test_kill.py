@@ -35,7 +35,7 @@ from emulators.providers._core import ApiState
 from tests.faults.harness import FINISHED, MODELS, LiveRig, kill_on_result, mp4_attached, results_for, tasks_for
 
 pytestmark = pytest.mark.timeout(150)
-OUTPUT_DELAY = 0.6  # seconds the provider emulator holds each download of an output (DOWNLOADING)
+OUTPUT_DELAY = 1.0  # seconds the provider emulator holds each download of an output (DOWNLOADING)
 LOOP_ROUNDS = int(os.environ.get("VIDEOBOT_KILL_LOOP", "6"))  # CI: 6 rounds (about 30 s)
 
 
@@ -50,8 +50,9 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     emu, api = rig.emu, rig.api(provider)
     tag, blocker_tag = f"kill-{provider}-chain", f"kill-{provider}-blocker"
     can_find_lost_create = provider in ("replicate", "luma")  # Runway can't list tasks; local is instant
+    held = Script(queued=0, running=6, outcome="hang")  # the blocker runs until the QUEUED kill is done
     if api is not None:
-        api.rule(blocker_tag, Script(queued=0, running=6))
+        api.rule(blocker_tag, held)
         api.rule(tag, Script(queued=1, running=14, hang_create=30.0 if can_find_lost_create else 0.0,
                              output_delay=OUTPUT_DELAY))  # fmt: skip
 
@@ -61,6 +62,7 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     job = await rig.video(emu.alice, provider, "a paper boat on a stream", tag)
     job_id = job["id"]
     await rig.crash(job_id, "queued")
+    held.outcome = "succeed"
     await rig.restart()
 
     if can_find_lost_create:  # SUBMITTING: the task exists at the provider, its id never reached us
@@ -72,15 +74,16 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     if api is not None:
         await rig.crash(job_id, "running", ready=lambda: task_polls(api, tag) >= 3)
     else:
-        await rig.crash(job_id, "running", settle=0.3)
+        await rig.crash(job_id, "running", settle=0.1)
     await rig.restart()
 
-    if api is not None:  # DOWNLOADING: the output download is in flight
-        await rig.crash(job_id, "downloading", settle=0.2)
+    if api is not None:  # DOWNLOADING: the output download is in flight (the emulator holds it)
+        started = lambda: sum(api.downloads[t] for t in tasks_for(api, tag))  # noqa: E731
+        await rig.crash(job_id, "downloading", ready=started)
         await rig.restart()
 
-    # POSTPROCESSING: ffmpeg is probing the downloaded file.
-    await rig.crash(job_id, "postprocessing", settle=0.1)
+    # POSTPROCESSING: ffmpeg is probing the downloaded file (the wrapper holds the probe).
+    await rig.crash(job_id, "postprocessing")
     outage = emu.server_error_next("POST /webhooks/*", count=10_000)  # Discord refuses the upload
     await rig.restart()
 
@@ -122,7 +125,7 @@ async def test_a_runway_create_lost_in_a_crash_is_refunded_and_never_sent_twice(
     assert row["state"] == "failed" and rig.db.ledger(job["id"]) == ["refunded"]
     assert len(tasks_for(api, tag)) == 1 and api.create_count == 1  # not resubmitted: it may be running
     assert not results_for(emu, job["id"])
-    await emu.wait_until(lambda: failure_notice(emu, job["id"]), 10, "the failure notice")
+    await emu.wait_until(lambda: failure_notice(emu, job["id"]), 30, "the failure notice")
 
 
 async def test_a_result_posted_just_before_a_crash_in_a_busy_channel_is_not_posted_twice(live_rig: LiveRig) -> None:
@@ -150,7 +153,7 @@ async def test_a_channel_result_posted_before_a_crash_is_deduplicated_by_its_non
     api.rule(tag, Script(queued=1, running=10))
     model, duration = MODELS["replicate"]
     handle = await emu.slash(emu.alice, "video", prompt=f"a heron fishing {tag}", model=model, duration=duration)
-    await handle.wait_ack(timeout=10)
+    await handle.wait_ack(timeout=30)
     job = await rig.db.wait_tagged(tag)
     emu.expire_token(handle)  # the token died (a long job): the result goes to the channel, with a nonce
     with kill_on_result(emu, rig.bot, job["id"]) as fired:

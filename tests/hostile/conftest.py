@@ -76,7 +76,7 @@ async def wires(tmp_path) -> AsyncIterator[dict[str, Any]]:
             }
 
 
-async def private_answer(world: DiscordEmulator, handle: InteractionHandle, timeout: float = 10.0) -> str:
+async def private_answer(world: DiscordEmulator, handle: InteractionHandle, timeout: float = 30.0) -> str:
     """The text of the private (ephemeral) answer to an interaction."""
 
     def found() -> str | None:

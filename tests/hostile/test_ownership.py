@@ -27,7 +27,7 @@ async def test_strangers_cannot_touch_a_result(emu, launch):
     result = await wait_result(emu)
     job_id = job_id_of(result)
     await wait_done(bot, job_id)
-    await emu.wait_until(lambda: "❌" in result.reactions, 5, "the result's reactions")
+    await emu.wait_until(lambda: "❌" in result.reactions, 30, "the result's reactions")
     before = await bot.app.quota.status(emu.alice.id, emu.guild.id)
 
     handle = await emu.slash(stranger, "extend", job=job_id, prompt="it flies away")
@@ -61,7 +61,7 @@ async def test_strangers_cannot_cancel_a_job(emu, launch):
     stranger = stranger_of(emu)
     await bot.app.worker.stop()  # alice's job waits in the queue
     handle = await emu.slash(emu.alice, "video", prompt="a windmill turning slowly", duration=1)
-    await emu.wait_until(lambda: handle.original and handle.original.embeds, 10, "alice's status")
+    await emu.wait_until(lambda: handle.original and handle.original.embeds, 30, "alice's status")
     [(job, _)] = await bot.app.service.active_jobs(emu.alice.id)
 
     cancel = await emu.slash(stranger, "cancel", job=job.id)

@@ -101,7 +101,7 @@ async def test_mentions_and_markdown_are_shown_as_text(emu, launch):
     ]
     await bot.app.worker.stop()  # hold the jobs in the queue so their status messages can be read
     handles = [await emu.slash(emu.alice, "video", duration=1, **options) for options in prompts]
-    await emu.wait_until(lambda: all(h.original and h.original.embeds for h in handles), 10, "both statuses")
+    await emu.wait_until(lambda: all(h.original and h.original.embeds for h in handles), 30, "both statuses")
     shown = [h.original.embeds[0]["description"] for h in handles]
     jobs = await emu.slash(emu.alice, "jobs")
     shown.append(ours_removed((await jobs.wait_response()).embeds[0]["description"]))

@@ -133,7 +133,7 @@ async def test_the_bot_cleans_up_when_it_starts(launch, bot_settings):  # noqa: 
     settings = bot_settings(retention_days=1)
     stale = put(settings.media_dir / "raw" / "77.mp4", age_days=3)
     bot = await launch(settings)
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):
         while stale.exists():
             await asyncio.sleep(0.05)
     assert bot.app.janitor is not None

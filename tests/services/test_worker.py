@@ -124,10 +124,9 @@ async def test_cancel_while_running_stops_the_task_and_refunds(make_app, provide
     app, target = await make_app()
     job = await submit(app)
     await app.worker.start()
-    for _ in range(200):
-        if (await app.service.get(job.id)).state is JobState.RUNNING:
-            break
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(30):
+        while (await app.service.get(job.id)).state is not JobState.RUNNING:
+            await asyncio.sleep(0.01)
     await app.service.cancel(WHO, job.id)
     final = await app.worker.wait_for(job.id, timeout=30)
     assert final.state is JobState.CANCELLED and provider.calls["cancel"] == 1
@@ -157,12 +156,19 @@ async def test_a_refused_create_waits_and_is_sent_again_only_then(make_app, prov
 
 
 async def test_two_running_per_user_the_rest_queued(make_app, provider):
-    provider.script = Script(running_polls=5, poll_delay=0.01)
+    provider.script = Script(never_finish=True, poll_delay=0.01)  # held running until the check below
     app, _ = await make_app(max_running_per_user=2)
     jobs = [await submit(app, f"clip number {i}") for i in range(4)]
     positions = [await app.storage.jobs.queue_position(j.id) for j in jobs]
     assert positions == [1, 2, 3, 4]
     await app.worker.start()
+    async with asyncio.timeout(30):
+        while len(provider.active) < 2:
+            await asyncio.sleep(0.005)
+    await app.worker.dispatch_once()  # another round does not start a third
+    states = [(await app.service.get(j.id)).state for j in jobs]
+    assert states == [JobState.RUNNING] * 2 + [JobState.QUEUED] * 2 and app.worker.running == 2
+    provider.script = Script(running_polls=5, poll_delay=0.01)  # the held two finish at their next poll
     peak = 0
     while True:
         peak = max(peak, app.worker.running)
@@ -170,7 +176,7 @@ async def test_two_running_per_user_the_rest_queued(make_app, provider):
         if all(r.state.finished for r in rows):
             break
         await asyncio.sleep(0.005)
-    assert peak == 2
+    assert peak <= 2
     assert all(r.state is JobState.DONE for r in rows)
 
 
@@ -228,12 +234,11 @@ async def test_cancel_cuts_a_long_wait_between_polls_short(make_app, provider):
     app, _ = await make_app()
     job = await submit(app)
     await app.worker.start()
-    for _ in range(500):
-        if provider.calls["poll"] >= 1:
-            break
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(30):
+        while provider.calls["poll"] < 1:
+            await asyncio.sleep(0.01)
     await app.service.cancel(WHO, job.id)
-    final = await app.worker.wait_for(job.id, timeout=5)  # not ten minutes
+    final = await app.worker.wait_for(job.id, timeout=60)  # not ten minutes
     assert final.state is JobState.CANCELLED and provider.calls["cancel"] == 1
     assert await app.storage.quota.ledger_state(job.id) == "refunded"
 
@@ -246,7 +251,7 @@ async def test_cancel_reaches_a_job_parked_for_a_retry(make_app, provider):
                                   next_attempt_at=parked_until)  # fmt: skip
     await app.worker.start()
     await app.service.cancel(WHO, job.id)
-    final = await app.worker.wait_for(job.id, timeout=5)
+    final = await app.worker.wait_for(job.id, timeout=60)  # not an hour
     assert final.state is JobState.CANCELLED and provider.calls["fetch"] == 0
     assert await app.storage.quota.ledger_state(job.id) == "refunded"
 
@@ -258,10 +263,9 @@ async def test_two_processes_on_one_data_dir_never_share_a_worker_id(database_ur
     first, _ = await make_app(**db)
     await first.worker.start()
     job = await submit(first)
-    for _ in range(300):
-        if (await first.service.get(job.id)).state is JobState.RUNNING:
-            break
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(30):
+        while (await first.service.get(job.id)).state is not JobState.RUNNING:
+            await asyncio.sleep(0.01)
     second, _ = await make_app(**db)  # same settings, same database: a second live process
     await second.worker.start()
     assert first.worker.worker_id == "main" and second.worker.worker_id.startswith("main-")

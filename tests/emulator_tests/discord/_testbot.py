@@ -134,7 +134,7 @@ class EmuTestCog(commands.Cog, name=COG_NAME):
         self.events["resumed"] += 1
         self.changed.set()
 
-    async def wait(self, predicate: Any, timeout: float = 5.0) -> None:
+    async def wait(self, predicate: Any, timeout: float = 15.0) -> None:
         """Wait until ``predicate()`` is true, re-checking when a listener fires (and every 20 ms)."""
         async with asyncio.timeout(timeout):
             while not predicate():

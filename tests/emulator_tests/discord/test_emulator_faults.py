@@ -43,7 +43,7 @@ async def test_file_over_the_limit_is_413_40005(running: Running) -> None:
     assert handle.original is not None and handle.original.loading  # still "thinking…"
     # A higher attachment_size_limit (e.g. a boosted guild / Nitro user) lets the same file through.
     ok = await emu.slash(emu.alice, "render", prompt="huge", size=10 * 1024 * 1024 + 1, attachment_size_limit=50 << 20)
-    assert (await ok.wait_response(timeout=10)).attachments[0].size == 10 * 1024 * 1024 + 1
+    assert (await ok.wait_response(timeout=30)).attachments[0].size == 10 * 1024 * 1024 + 1
 
 
 async def test_expired_token_is_401_50027(running: Running) -> None:
@@ -84,6 +84,22 @@ async def test_deleted_channel_missing_permissions_and_5xx(running: Running) -> 
     with pytest.raises(discord.NotFound) as unknown:
         await channel.send("anyone?")
     assert unknown.value.code == 10003
+
+
+async def test_the_request_log_keeps_message_bodies_and_arrival_times(running: Running) -> None:
+    emu, bot = running.emu, running.bot
+    channel = bot.get_channel(emu.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    sent = await channel.send("first", embed=discord.Embed(title="⏳ working"))
+    emu.deny_bot_permission(emu.channel, "send_messages")
+    with pytest.raises(discord.Forbidden):  # refused, yet its body is in the log
+        await channel.send(file=discord.File(io.BytesIO(b"x"), "x.txt"), embed=discord.Embed(title="🎬 result"))
+    await sent.edit(content="edited")
+    first, refused, edit = [r for r in emu.rest.log if "/messages" in r.path]
+    assert first.payload is not None and first.payload["embeds"][0]["title"] == "⏳ working"
+    assert refused.status == 403 and refused.payload and refused.payload["embeds"][0]["title"] == "🎬 result"
+    assert edit.method == "PATCH" and edit.payload is not None and edit.payload["content"] == "edited"
+    assert 0 < first.at <= refused.at <= edit.at <= time.monotonic()
 
 
 async def test_gateway_disconnect_resume_replays_missed_events(running: Running) -> None:
