@@ -51,6 +51,9 @@ class Generate(commands.Cog):
         self.starter = starter
         self.max_image_bytes = max_image_bytes
 
+    async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return await preset_choices(self.service, interaction, current)
+
     # --- autocomplete ------------------------------------------------------------------------------------
     def _model_choices(
         self, interaction: discord.Interaction[Any], current: str, capability: Capability
@@ -118,7 +121,7 @@ class Generate(commands.Cog):
         preset="One of your presets (options given here win)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations, preset=preset_choices)  # type: ignore[misc]
+    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations, preset=_presets)  # type: ignore[misc]
     async def video(
         self,
         interaction: discord.Interaction[Any],
@@ -161,7 +164,7 @@ class Generate(commands.Cog):
         preset="One of your presets (options given here win)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations, preset=preset_choices)  # type: ignore[misc]
+    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations, preset=_presets)  # type: ignore[misc]
     async def animate(
         self,
         interaction: discord.Interaction[Any],

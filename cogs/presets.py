@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     from bot.edge.client import VideoBot
 
 
-async def preset_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
-    """Autocomplete of a `preset` option: the user's presets in this server."""
-    bot: Any = interaction.client
-    names = await presets.listing(bot.app.service, interaction.user.id, interaction.guild_id)
+async def preset_choices(
+    service: GenerationService, interaction: discord.Interaction[Any], current: str
+) -> list[Choice[str]]:
+    """Autocomplete of a `preset` option: the user's presets in this server (each cog's ``_presets`` calls it)."""
+    names = await presets.listing(service, interaction.user.id, interaction.guild_id)
     return [Choice(name=name, value=name) for name, _ in names if current.lower() in name.lower()][:25]
 
 
@@ -40,6 +41,9 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
         self.starter = starter
         self.settings = settings
         super().__init__()
+
+    async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return await preset_choices(self.service, interaction, current)
 
     async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         jobs = await self.service.history(interaction.user.id, limit=25)
@@ -71,7 +75,7 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
 
     @app_commands.command(name="delete", description="Delete one of your presets.")
     @app_commands.guild_only()
-    @app_commands.autocomplete(name=preset_choices)
+    @app_commands.autocomplete(name=_presets)
     async def delete(self, interaction: discord.Interaction[Any], name: Range[str, 1, 32]) -> None:
         """Delete a preset."""
         await interaction.response.defer(ephemeral=True, thinking=True)

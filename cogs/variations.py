@@ -41,6 +41,9 @@ class Variations(commands.Cog):
         self.starter = starter
         self.settings = settings
 
+    async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return await preset_choices(self.service, interaction, current)
+
     async def _models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         aspect = getattr(interaction.namespace, "aspect", None)
         out = []
@@ -68,7 +71,7 @@ class Variations(commands.Cog):
         preset="One of your presets (options given here win)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_models, preset=preset_choices)
+    @app_commands.autocomplete(model=_models, preset=_presets)
     async def variations(
         self,
         interaction: discord.Interaction[Any],

@@ -53,3 +53,16 @@ async def test_at_most_25_presets_per_user_and_names_up_to_32(emu, launch):
     assert await bot.app.storage.presets.count(emu.alice.id) == 25
     # presets are per server: another guild's list is empty
     assert await bot.app.storage.presets.names(emu.alice.id, emu.guild.id + 1) == []
+
+
+async def test_the_preset_option_autocompletes_the_members_own_presets_in_every_command(emu, launch):
+    bot = await launch()
+    await bot.app.storage.presets.put(emu.alice.id, emu.guild.id, "moody", {"style": "noir"}, now=0.0)
+    await bot.app.storage.presets.put(emu.alice.id, emu.guild.id, "sunny", {"style": "anime"}, now=0.0)
+    await bot.app.storage.presets.put(emu.admin.id, emu.guild.id, "admins-own", {"style": "anime"}, now=0.0)
+    for command, option in (("video", "preset"), ("animate", "preset"), ("variations", "preset"),
+                            ("preset delete", "name")):  # fmt: skip
+        choices = await (await emu.autocomplete(emu.alice, command, option, "mo")).wait_choices()
+        assert [c["value"] for c in choices] == ["moody"], command
+    everything = await (await emu.autocomplete(emu.alice, "video", "preset", "")).wait_choices()
+    assert sorted(c["value"] for c in everything) == ["moody", "sunny"]  # never another member's
