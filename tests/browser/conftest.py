@@ -37,12 +37,14 @@ def artifacts() -> Path:
 async def browser() -> AsyncIterator[Any]:
     """A headless Chromium; skipped with install instructions where there is none."""
     path = chromium_path()
+    # CI (.ci/run) sets VIDEOBOT_TEST_REQUIRE_BROWSER: there a missing browser fails instead of skipping
+    missing = pytest.fail if os.environ.get("VIDEOBOT_TEST_REQUIRE_BROWSER") else pytest.skip
     if path is None:
-        pytest.skip(f"browser tests need Chromium: {INSTALL}")
+        missing(f"browser tests need Chromium: {INSTALL}")
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        pytest.skip(f"browser tests need playwright: {INSTALL}")
+        missing(f"browser tests need playwright: {INSTALL}")
     async with async_playwright() as driver:
         # --no-sandbox: CI containers run as root, where Chromium's sandbox refuses to start
         launched = await driver.chromium.launch(
