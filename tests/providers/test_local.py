@@ -10,7 +10,7 @@ from PIL import Image
 
 from bot.errors import InvalidMedia, InvalidOption, OutputTooLarge, ProviderTaskFailed
 from bot.media import Media
-from bot.providers.base import GenerationRequest, TaskState, TaskStatus, VideoProvider
+from bot.providers.base import Capability, GenerationRequest, TaskState, TaskStatus, VideoProvider
 from bot.providers.local import LocalProvider, request_from_json, request_to_json, task_id_for
 
 SIZES = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960), "4:3": (1104, 828), "3:4": (828, 1104),
@@ -67,7 +67,7 @@ def test_it_is_a_video_provider(media, tmp_path):
     assert isinstance(local, VideoProvider) and local.name == "local"
     names = {model.name: model for model in local.models()}
     assert set(names) == {"local:motion", "local:storyboard", "local:restyle", "local:interpolate", "local:edit"}
-    assert names["local:edit"].cost_weight == 0  # edits are free of quota
+    assert names["local:edit"].capabilities == {Capability.EDIT}  # edits only (free of quota: tests/discord/test_edits)
     for model in names.values():
         if model.name == "local:edit":
             continue
