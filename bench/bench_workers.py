@@ -76,12 +76,14 @@ async def run_config(
                     e = bot_env(folder / "data", emu, providers, **common, VIDEOBOT_WORKER_ID=name)
                     procs.append(BotProcess(e, folder, name, args))
                 db = PgJobDb(url)
-            for proc in procs:
-                await proc.start(emu, timeout=120, gateway=proc.args[0] == "run")
-            return await run_load(emu, db, users, plan, timeout=600)
+            try:
+                for proc in procs:
+                    await proc.start(emu, timeout=120, gateway=proc.args[0] == "run")
+                return await run_load(emu, db, users, plan, timeout=600)
+            finally:  # while the emulators still answer, so the processes shut down cleanly
+                for proc in procs:
+                    await proc.stop()
     finally:
-        for proc in procs:
-            await proc.stop()
         if isinstance(db, PgJobDb):
             db.close()
         await providers.stop()
