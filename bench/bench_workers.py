@@ -113,7 +113,7 @@ def machine() -> tuple[str, str]:
                 model = line.split(":", 1)[1].strip()
                 break
     found = subprocess.run(["pgrep", "-f", "pytest -q"], capture_output=True, text=True, check=False).stdout.split()
-    return model, f"{len(found)} `pytest -q` processes" if found else "no test runs"
+    return model, f"{len(found)} `pytest -q` run{'s' if len(found) > 1 else ''}" if found else "no test runs"
 
 
 async def main() -> None:
@@ -159,8 +159,9 @@ async def main() -> None:
 
 TEMPLATE = """## Workers (PostgreSQL) against one SQLite process
 
-Measured on {date} on {cores} cores ({cpu}), Python {python}; highest 1-minute load average during the run
-{load:.1f}, the whole run {minutes:.1f} minutes.  {note}
+Measured on {date} on {cores} cores ({cpu}), Python {python}; highest 1-minute load
+average during the run {load:.1f}, the whole run {minutes:.1f} minutes.
+{note}
 Rerun with `python bench/bench_workers.py` (needs PostgreSQL; `--jobs`, `--slots`, `--print`).
 
 Each configuration gets the same workload on fresh loopback emulators and a fresh database: {users} users send
