@@ -1,5 +1,5 @@
 """The fault harness's own knobs: the emulators' ``output_delay``, the slow-probe ffmpeg wrapper, the read-only
-database view."""
+database views (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from emulators.providers import EmulatorServer, Script
 from tests.faults.harness import JobDb, slow_ffmpeg
+from tests.faults.pg_jobdb import PgJobDb
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -65,3 +67,27 @@ def test_job_db_reads_a_live_wal_database_read_only(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.OperationalError):
         db.rows("DELETE FROM jobs")
     writer.close()
+
+
+async def test_pg_job_db_reads_the_latest_commit_of_another_connection(pg_url: str) -> None:
+    db = PgJobDb(pg_url)
+    try:
+        assert db.rows("SELECT * FROM jobs") == []  # the first read migrated the empty schema
+        writer = await asyncpg.connect(pg_url)
+        try:
+            job_id = await writer.fetchval(
+                "INSERT INTO jobs (kind, state, owner_id, model, spec_json, created_at, updated_at) "
+                "VALUES ('video', 'queued', 42, 'local:storyboard', '{\"subject\": \"a tagged job\"}', 1, 1) "
+                "RETURNING id"
+            )
+            found = db.tagged("tagged")  # SQLite spelling (? placeholders) runs on PostgreSQL
+            assert [(r["id"], r["state"], r["owner_id"]) for r in found] == [(job_id, "queued", 42)]
+            assert db.ledger(job_id) == []
+            await writer.execute("UPDATE jobs SET state = 'running' WHERE id = $1", job_id)
+            assert db.job(job_id)["state"] == "running"  # type: ignore[index]
+            assert db.job(job_id + 1) is None
+        finally:
+            await writer.close()
+    finally:
+        db.close()
+    assert not db._thread.is_alive()

@@ -5,8 +5,10 @@ Every job ends delivered once or refused (one quota refusal per user), exactly o
 user over the limit (``tests/faults/load.py`` checks), the logins keep Discord's identify spacing, and the
 result buttons are answered by whichever gateway holds the server's shard.
 
-Runs on SQLite (one data dir shared by the three processes).  The PostgreSQL run of the same scenario comes
-with that backend (``VIDEOBOT_DATABASE_URL`` in the processes' environment).
+Runs against the real PostgreSQL server: the three processes share ``VIDEOBOT_DATABASE_URL`` (the test's own
+schema, ``pg_url``), and the test reads the job table through :class:`tests.faults.pg_jobdb.PgJobDb`.  Without a
+server it skips, unless ``VIDEOBOT_TEST_DATABASE_URL`` is set (CI), where it fails.  The same scenario also
+runs on SQLite (one data dir shared by the three processes): both together take about 90 s.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import random
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,10 +28,25 @@ from emulators.discord.shards import shard_of
 from emulators.providers import EmulatorServer, Fault, Script
 from tests.faults.harness import BotProcess, JobDb, bot_env, results_for
 from tests.faults.load import LoadPlan, run_load
+from tests.faults.pg_jobdb import PgJobDb
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 COUNT = 4
 TAG = re.compile(r"load-\d+-\d+")
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[dict[str, str], JobDb]]:
+    """The processes' extra environment and the test's reader of their database, per backend."""
+    if request.param == "sqlite":  # the SQLite file in the shared data dir
+        yield {}, JobDb(tmp_path / "data" / "videobot.sqlite3")
+        return
+    url = request.getfixturevalue("pg_url")  # fails instead of skipping when VIDEOBOT_TEST_DATABASE_URL is set
+    db = PgJobDb(url)
+    try:
+        yield {"VIDEOBOT_DATABASE_URL": url}, db
+    finally:
+        db.close()
 
 
 def sharded_world(emu: DiscordEmulator, providers: EmulatorServer, plan: LoadPlan) -> tuple[list[Guild], list]:
@@ -57,13 +75,17 @@ def sharded_world(emu: DiscordEmulator, providers: EmulatorServer, plan: LoadPla
 
 
 async def test_two_gateways_and_a_worker_take_300_commands_and_a_kill(
-    live_discord: DiscordEmulator, live_providers: EmulatorServer, tmp_path: Path
+    live_discord: DiscordEmulator,
+    live_providers: EmulatorServer,
+    tmp_path: Path,
+    shared_db: tuple[dict[str, str], JobDb],
 ) -> None:
     emu = live_discord
+    database_env, db = shared_db
     emu.configure_sharding(recommended_shards=COUNT, enforce_identify_limit=True)
     plan = LoadPlan(users=60, seed=12)
     guilds, users = sharded_world(emu, live_providers, plan)
-    common = {**plan.bot_env(), "VIDEOBOT_GUILD_IDS": ",".join(str(g.id) for g in guilds)}
+    common = {**plan.bot_env(), **database_env, "VIDEOBOT_GUILD_IDS": ",".join(str(g.id) for g in guilds)}
     data = tmp_path / "data"
     procs = [
         BotProcess(bot_env(data, emu, live_providers, **common, VIDEOBOT_WORKER_ID=name), tmp_path, name, args)
@@ -79,7 +101,6 @@ async def test_two_gateways_and_a_worker_take_300_commands_and_a_kill(
         await procs[2].start(emu, timeout=90, gateway=False)
         live = lambda: sorted(s.shard for s in emu.gateway.sessions.values() if s.conn and not s.invalidated)  # noqa: E731
         await emu.wait_until(lambda: len(live()) == COUNT, 120, "four shards to connect")
-        db = JobDb(data / "videobot.sqlite3")
         report = await run_load(emu, db, users, plan, crash=procs[1], kill_delay=3.0, timeout=420.0)
         print(report.summary())
         assert not report.problems, "\n".join(report.problems[:20])
