@@ -7,33 +7,21 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
-from discord.ext import commands
 
-from bot.edge import render as render
-from bot.edge.start import Starter
+from bot.edge.cogkit import JobCog, job_choices
 from bot.errors import InvalidMedia
-from bot.providers.registry import ProviderRegistry
 from bot.services import edits
-from bot.services.generation import GenerationService, Requester, Submitted
-from bot.settings import Settings
+from bot.services.generation import Requester, Submitted
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
 
 
-class Edits(commands.Cog):
+class Edits(JobCog):
     """Stitch, loop and add sound to your results."""
 
-    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings):
-        self.service = service
-        self.registry = registry
-        self.starter = starter
-        self.settings = settings
-
     async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
-        jobs = await self.service.history(interaction.user.id, limit=25)
-        names = [(render.job_choice_name(job), job.id) for job in jobs]
-        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+        return await job_choices(self.service, interaction.user.id, current)
 
     @app_commands.command(name="stitch", description="Join up to 8 of your results in order.")
     @app_commands.guild_only()

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.edge import render as render
+from bot.edge.cogkit import job_choices
 from bot.edge.start import Starter
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
@@ -98,9 +98,7 @@ class Generate(commands.Cog):
         return self._duration_choices(interaction, Capability.IMAGE_TO_VIDEO)
 
     async def _finished_jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
-        jobs = await self.service.history(interaction.user.id, limit=25)
-        names = [(render.job_choice_name(job), job.id) for job in jobs]
-        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+        return await job_choices(self.service, interaction.user.id, current)
 
     # --- commands ----------------------------------------------------------------------------------------
     @app_commands.command(name="video", description="Make a video from a text prompt.")

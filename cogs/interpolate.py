@@ -7,28 +7,19 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
-from discord.ext import commands
 
-from bot.edge.start import Starter
+from bot.edge.cogkit import JobCog
 from bot.errors import InvalidMedia
 from bot.prompt import MAX_PART_CHARS, PromptSpec
 from bot.providers.base import Capability
-from bot.providers.registry import ProviderRegistry
-from bot.services.generation import GenerationService, Requester, Submitted
-from bot.settings import Settings
+from bot.services.generation import Requester, Submitted
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
 
 
-class Interpolate(commands.Cog):
+class Interpolate(JobCog):
     """Animate from a first image to a last one."""
-
-    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings):
-        self.service = service
-        self.registry = registry
-        self.starter = starter
-        self.settings = settings
 
     async def _models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         duration = getattr(interaction.namespace, "duration", None)

@@ -10,6 +10,7 @@ from discord.app_commands import Choice
 from discord.ext import commands
 
 from bot.edge import render as render
+from bot.edge.cogkit import job_choices
 from bot.edge.start import interaction_requester
 from bot.services.generation import GenerationService
 from bot.services.quota import QuotaService
@@ -61,9 +62,7 @@ class Jobs(commands.Cog):
         await interaction.followup.send(text, ephemeral=True)
 
     async def _results(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
-        jobs = await self.service.history(interaction.user.id, limit=25)
-        names = [(render.job_choice_name(job), job.id) for job in jobs]
-        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+        return await job_choices(self.service, interaction.user.id, current)
 
     @app_commands.command(name="history", description="Your recent videos, or one video's whole story.")
     @app_commands.guild_only()

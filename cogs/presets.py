@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.edge import render as render
+from bot.edge.cogkit import job_choices
 from bot.edge.start import Starter, interaction_requester
 from bot.providers.registry import ProviderRegistry
 from bot.services import presets
@@ -46,9 +46,7 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
         return await preset_choices(self.service, interaction, current)
 
     async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
-        jobs = await self.service.history(interaction.user.id, limit=25)
-        names = [(render.job_choice_name(job), job.id) for job in jobs]
-        return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+        return await job_choices(self.service, interaction.user.id, current)
 
     @app_commands.command(name="save", description="Save the options of one of your results (default: latest).")
     @app_commands.guild_only()

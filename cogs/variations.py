@@ -7,16 +7,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
-from discord.ext import commands
 
-from bot.edge.start import Starter
+from bot.edge.cogkit import JobCog
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
-from bot.providers.registry import ProviderRegistry
 from bot.services import presets
-from bot.services.generation import GenerationService
 from bot.services.variations import MAX_VARIATIONS, check_variations
-from bot.settings import Settings
 from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
@@ -32,14 +28,8 @@ def _value(choice: Choice[str] | None) -> str | None:
     return choice.value if choice is not None else None
 
 
-class Variations(commands.Cog):
+class Variations(JobCog):
     """Several takes of one prompt."""
-
-    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings):
-        self.service = service
-        self.registry = registry
-        self.starter = starter
-        self.settings = settings
 
     async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         return await preset_choices(self.service, interaction, current)

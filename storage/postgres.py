@@ -24,8 +24,8 @@ import asyncpg
 from storage._sql import Conn, Row, has_returning, insert_table, to_postgres
 from storage._storage import SqlStorage
 from storage.base import StorageError
+from storage.migrations import numbered_sql
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _COUNT = re.compile(r"(\d+)$")
 _GLOBAL_LOCK = "database"
 _LOCK_SQL = "SELECT pg_advisory_xact_lock{shared}(hashtextextended(current_schema() || ':' || $1, 0))"
@@ -33,17 +33,7 @@ _LOCK_SQL = "SELECT pg_advisory_xact_lock{shared}(hashtextextended(current_schem
 
 def pg_migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every packaged PostgreSQL migration, in order."""
-    folder = resources.files("storage.migrations") / "postgres"
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    for expected, (version, name, _) in enumerate(found, start=1):
-        if version != expected:
-            raise StorageError(f"migration postgres/{name} is out of sequence (expected {expected:04d})")
-    return found
+    return numbered_sql(resources.files("storage.migrations") / "postgres", label="postgres/")
 
 
 class PgCursor:

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import fcntl
 import os
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -27,22 +26,12 @@ import aiosqlite
 from storage._storage import SqlStorage
 from storage.base import StorageError
 from storage.locks import FileLock, FileLocks
-
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+from storage.migrations import numbered_sql
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every packaged migration, in order."""
-    found = []
-    for entry in resources.files("storage.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    for expected, (version, name, _) in enumerate(found, start=1):
-        if version != expected:
-            raise StorageError(f"migration {name} is out of sequence (expected {expected:04d})")
-    return found
+    """(version, name, sql) of every packaged SQLite migration, in order."""
+    return numbered_sql(resources.files("storage.migrations"))
 
 
 class Database:
