@@ -12,11 +12,9 @@ and a job is delivered only from DELIVERING, then marked DONE in the same breath
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +26,15 @@ from bot.errors import (
     MediaError,
     ProviderError,
     ProviderTaskFailed,
-    ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
     SubmitUncertain,
 )
 from bot.media import Media
 from bot.prompt import PromptSpec
-from bot.providers.base import GenerationRequest, TaskState, TaskStatus, VideoProvider
+from bot.providers.base import GenerationRequest, TaskState, VideoProvider
 from bot.providers.registry import ProviderRegistry
+from bot.services.polling import POLL_CALL_TIMEOUT, PollingSteps
 from bot.services.posters import add_poster
 from bot.settings import Settings
 from storage import Job, JobState, Storage
@@ -44,11 +42,9 @@ from storage import Job, JobState, Storage
 log = logging.getLogger(__name__)
 
 SUBMIT_TIMEOUT = 120.0
-POLL_CALL_TIMEOUT = 90.0
 DELIVER_TIMEOUT = 600.0
 MAX_VIDEO_SECONDS = 600.0
 MAX_DELIVERY_ATTEMPTS = 6
-CANCEL_RECHECK = 2.0  # a long wait re-reads the job this often: a cancel taken by another process stops it
 _EXTRA = ("strength", "op", "times", "sources", "crossfade", "audio", "volume")  # inputs passed on as extra
 
 
@@ -76,7 +72,7 @@ class Context:
     clock: Callable[[], float]
 
 
-class JobRunner:
+class JobRunner(PollingSteps):
     """Drives one job to a final state (or to a RetryLater)."""
 
     def __init__(self, ctx: Context, job: Job):
@@ -84,22 +80,6 @@ class JobRunner:
         self.job = job
         self.interrupted = asyncio.Event()  # set by Worker.interrupt (a cancel): cut the current wait short
         self.provider_queue: int | None = None  # the last place in the provider's queue that was shown
-
-    async def nap(self, seconds: float) -> None:
-        """Wait between polls; a cancel request ends the wait: at once when this process took it (``interrupt``),
-        within ``CANCEL_RECHECK`` seconds when another process did (it is read from the job's row)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while (left := deadline - loop.time()) > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.interrupted.wait(), min(left, CANCEL_RECHECK))
-            if self.interrupted.is_set() or (left > CANCEL_RECHECK and await self._cancel_recorded()):
-                break
-        self.interrupted.clear()
-
-    async def _cancel_recorded(self) -> bool:
-        fresh = await self.ctx.storage.jobs.get(self.job.id)
-        return fresh is not None and fresh.cancel_requested
 
     # --- helpers -------------------------------------------------------------------------------------
     @property
@@ -203,49 +183,6 @@ class JobRunner:
             await self.save(state=JobState.RUNNING, provider_task_id=task_id)
         else:
             await self.save(state=JobState.QUEUED)
-
-    async def poll_until_done(self) -> None:
-        """RUNNING → DOWNLOADING, polling with backoff and jitter until the model's deadline."""
-        s = self.ctx.settings
-        deadline = self.deadline()
-        base = float(getattr(self.provider, "poll_interval", s.poll_interval_seconds))
-        interval = base
-        while True:
-            await self.check_cancel()
-            if self.ctx.clock() > deadline:
-                raise ProviderTimeout(detail=f"task {self.job.provider_task_id} passed its deadline")
-            status, wait = await self._poll_once(interval)
-            if status is not None:
-                if status.state is TaskState.SUCCEEDED:
-                    await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0)
-                    return
-                if status.state in (TaskState.FAILED, TaskState.CANCELLED):
-                    raise ProviderTaskFailed(
-                        status.error or ProviderTaskFailed.user_message, detail=status.error_code or ""
-                    )
-                if status.progress is not None and status.progress - self.job.progress >= 0.01:
-                    await self.save(progress=round(status.progress, 3))
-                elif status.queue_position != self.provider_queue:  # "#3 in fal's queue", then "rendering"
-                    self.provider_queue = status.queue_position
-                    await self.notify()
-                interval = min(
-                    interval * 1.5,
-                    max(base, float(getattr(self.provider, "poll_max_interval", s.poll_max_interval_seconds))),
-                )
-            # A long Retry-After must not carry the job past its deadline.
-            await self.nap(min(wait * random.uniform(0.8, 1.2), max(0.0, deadline - self.ctx.clock()) + 0.01))
-
-    async def _poll_once(self, interval: float) -> tuple[TaskStatus | None, float]:
-        """One poll; transient failures give (None, how long to wait)."""
-        task_id = str(self.job.provider_task_id)
-        try:
-            status = await asyncio.wait_for(self.provider.poll(task_id), POLL_CALL_TIMEOUT)
-        except RateLimited as exc:
-            return None, max(interval, exc.retry_after or interval * 2)
-        except (ProviderUnavailable, TimeoutError) as exc:
-            log.info("job %s: poll failed, will retry: %s", self.job.id, exc)
-            return None, interval * 2
-        return status, max(interval, status.retry_after or 0.0)
 
     async def download(self) -> None:
         """DOWNLOADING → POSTPROCESSING.  Re-polls first: stored URLs may have expired."""
