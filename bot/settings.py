@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     job_deadline_seconds: float = Field(1800.0, gt=0)
     poll_interval_seconds: float = Field(5.0, gt=0)
     poll_max_interval_seconds: float = Field(30.0, gt=0)
+    poll_adaptive: bool = True  # sleep until just before a model's learned run time, then poll briskly
+    poll_brisk_seconds: float = Field(1.0, gt=0)  # the poll interval around the expected finish
     retry_base_seconds: float = Field(5.0, gt=0)  # first wait before retrying a failed download/delivery
     max_download_bytes: int = Field(500 * 1024 * 1024, gt=0)
     max_image_bytes: int = Field(20 * 1024 * 1024, gt=0)

@@ -12,6 +12,7 @@ from storage.models import (
     Job,
     JobState,
     LedgerState,
+    ModelTiming,
     NewJob,
     QuotaLimits,
     Usage,
@@ -42,7 +43,7 @@ async def open_storage(url: str | None, path: Path | None = None) -> SqlStorage:
 
 
 __all__ = [
-    "ACTIVE_STATES", "Caps", "Charge", "GalleryQuery", "Job", "JobState", "LedgerState", "NamedLock", "NewJob",
-    "QuotaLimits", "QuotaRefused", "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage",
-    "open_database", "open_storage",
+    "ACTIVE_STATES", "Caps", "Charge", "GalleryQuery", "Job", "JobState", "LedgerState", "ModelTiming", "NamedLock",
+    "NewJob", "QuotaLimits", "QuotaRefused", "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError",
+    "Usage", "open_database", "open_storage",
 ]  # fmt: skip

@@ -19,12 +19,14 @@ class SqlStorage:
         from storage._jobs import SqliteJobs
         from storage._presets import SqlitePresets
         from storage._quota import SqliteCache, SqliteQuota
+        from storage._timings import SqlTimings
 
         self.db = db
         self.jobs = SqliteJobs(db)
         self.quota = SqliteQuota(db)
         self.cache = SqliteCache(db)
         self.presets = SqlitePresets(db)
+        self.timings = SqlTimings(db)
 
     @property
     def dialect(self) -> str:

@@ -11,7 +11,18 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from storage.models import CacheEntry, Caps, Charge, GalleryQuery, Job, JobState, NewJob, QuotaLimits, Usage
+from storage.models import (
+    CacheEntry,
+    Caps,
+    Charge,
+    GalleryQuery,
+    Job,
+    JobState,
+    ModelTiming,
+    NewJob,
+    QuotaLimits,
+    Usage,
+)
 
 
 class StorageError(Exception):
@@ -199,6 +210,22 @@ class PresetRepository(Protocol):
         ...
 
 
+class TimingRepository(Protocol):
+    """How long each model's provider tasks take, learned from the jobs done (see storage._timings)."""
+
+    async def record(self, model: str, seconds: float, *, now: float) -> ModelTiming:
+        """Count one run of ``seconds`` (task created → finished); the model's new estimate."""
+        ...
+
+    async def get(self, model: str) -> ModelTiming | None:
+        """The model's estimate, or None before its first finished job."""
+        ...
+
+    async def all(self) -> list[ModelTiming]:
+        """Every model's estimate, by name."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the core needs from a database."""
 
@@ -247,6 +274,11 @@ class Storage(Protocol):
     @property
     def presets(self) -> PresetRepository:
         """Saved option sets."""
+        ...
+
+    @property
+    def timings(self) -> TimingRepository:
+        """Model run times, learned."""
         ...
 
     async def close(self) -> None:

@@ -177,6 +177,18 @@ class GalleryQuery:
 
 
 @dataclass(frozen=True)
+class ModelTiming:
+    """How long a model's provider tasks take (task created → finished), learned from the jobs done."""
+
+    model: str
+    samples: int
+    mean_seconds: float  # exponentially weighted mean
+    spread_seconds: float  # exponentially weighted mean absolute deviation from the mean
+    last_seconds: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
 class CacheEntry:
     """A cached result."""
 

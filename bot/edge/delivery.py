@@ -83,7 +83,9 @@ class DiscordDelivery:
                 if update is None or job_id in self._closed:
                     break
                 self._last[job_id] = time.monotonic()
-                embed = render.status_embed(update.job, update.queue_position, update.provider_queue)
+                embed = render.status_embed(
+                    update.job, update.queue_position, update.provider_queue, update.seconds_left
+                )
                 await self._edit_status(update.job, embed=embed)
         except Exception:
             log.warning("progress edit for job %s failed", job_id, exc_info=True)

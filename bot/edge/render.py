@@ -62,9 +62,11 @@ def _title(job: Job) -> str:
     return f"{verb} #{job.id}"
 
 
-def status_embed(job: Job, queue_position: int = 0, provider_queue: int = 0) -> discord.Embed:
-    """The progress message of a job that is not finished yet."""
-    label = state_label(job, queue_position, provider_queue)
+def status_embed(
+    job: Job, queue_position: int = 0, provider_queue: int = 0, seconds_left: float | None = None
+) -> discord.Embed:
+    """The progress message of a job that is not finished yet (``seconds_left``: "about 40 s left")."""
+    label = state_label(job, queue_position, provider_queue, seconds_left)
     embed = discord.Embed(title=f"⏳ {_title(job)} — {label}", colour=COLOUR["work"])
     embed.description = clip(str(job.spec.get("subject") or "(from the image)"), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)

@@ -48,6 +48,7 @@ class RunwayProvider(SdkProvider):
     """Runway's task API: ``submit`` → ``poll`` → ``fetch_result``."""
 
     name = "runway"
+    poll_brisk_interval = 5.0  # Runway: "don't expect task updates more often than every 5 s"
     sdk_errors = (runwayml.APIError, ValueError)
     error_keys = ("error", "detail")
 

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from bot.errors import ProviderTaskFailed, ProviderTimeout, ProviderUnavailable, RateLimited
 from bot.providers.base import TaskState, TaskStatus
+from bot.services.schedule import PollSchedule
 from storage import JobState
 
 if TYPE_CHECKING:
     from bot.providers.base import VideoProvider
     from bot.services.runner import Context
-    from storage import Job
+    from storage import Job, ModelTiming
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class PollingSteps:
     job: Job
     interrupted: asyncio.Event
     provider_queue: int | None
+    task_created_at: float | None = None  # when this process created the task (set by JobRunner.submit)
+    schedule: PollSchedule | None = None  # this task's poll schedule (set by poll_until_done)
 
     @property
     def provider(self) -> VideoProvider:  # pragma: no cover - provided by JobRunner
@@ -67,45 +70,96 @@ class PollingSteps:
         fresh = await self.ctx.storage.jobs.get(self.job.id)
         return fresh is not None and fresh.cancel_requested
 
-    async def poll_until_done(self) -> None:
-        """RUNNING → DOWNLOADING, polling with backoff and jitter until the model's deadline."""
+    def poll_schedule(self, timing: ModelTiming | None) -> PollSchedule:
+        """This task's schedule: the model's learned run time (when adaptive polling is on), else the backoff."""
         s = self.ctx.settings
+        learned = timing is not None and s.poll_adaptive
+        return PollSchedule.build(
+            float(getattr(self.provider, "poll_interval", s.poll_interval_seconds)),
+            float(getattr(self.provider, "poll_max_interval", s.poll_max_interval_seconds)),
+            s.poll_brisk_seconds,
+            expected=timing.mean_seconds if learned and timing else None,
+            spread=timing.spread_seconds if learned and timing else 0.0,
+            provider_brisk=float(getattr(self.provider, "poll_brisk_interval", 0.0)),
+        )
+
+    def seconds_left(self) -> float | None:
+        """The expected seconds to the provider's finish (for the progress message), when the model has history."""
+        schedule = self.schedule
+        if schedule is None or schedule.expected is None or self.job.state is not JobState.RUNNING:
+            return None
+        origin = self.task_created_at or self.job.started_at or self.ctx.clock()
+        return schedule.seconds_left(self.ctx.clock() - origin)
+
+    async def poll_until_done(self) -> None:
+        """RUNNING → DOWNLOADING, polling on the model's schedule (bot.services.schedule) until its deadline."""
         deadline = self.deadline()
-        base = float(getattr(self.provider, "poll_interval", s.poll_interval_seconds))
-        interval = base
+        self.schedule = await self._load_schedule()
+        # Run times are learned only from tasks this process saw created (after a restart the origin is a guess).
+        exact = self.task_created_at is not None
+        origin = self.task_created_at or self.job.started_at or self.ctx.clock()
+        polls, unfinished_at, floor = 0, origin, 0.0
         while True:
+            schedule = self.schedule
+            interval = max(schedule.next_wait(self.ctx.clock() - origin, polls), floor)
+            if interval > 0:  # a long Retry-After must not carry the job past its deadline
+                left = max(0.0, deadline - self.ctx.clock()) + 0.01
+                await self.nap(min(interval * random.uniform(*schedule.jitter), left))
             await self.check_cancel()
             if self.ctx.clock() > deadline:
                 raise ProviderTimeout(detail=f"task {self.job.provider_task_id} passed its deadline")
-            status, wait = await self._poll_once(interval)
-            if status is not None:
-                if status.state is TaskState.SUCCEEDED:
-                    await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0)
-                    return
-                if status.state in (TaskState.FAILED, TaskState.CANCELLED):
-                    raise ProviderTaskFailed(
-                        status.error or ProviderTaskFailed.user_message, detail=status.error_code or ""
-                    )
-                if status.progress is not None and status.progress - self.job.progress >= 0.01:
-                    await self.save(progress=round(status.progress, 3))
-                elif status.queue_position != self.provider_queue:  # "#3 in fal's queue", then "rendering"
-                    self.provider_queue = status.queue_position
-                    await self.notify()
-                interval = min(
-                    interval * 1.5,
-                    max(base, float(getattr(self.provider, "poll_max_interval", s.poll_max_interval_seconds))),
+            sent = self.ctx.clock()
+            step = max(interval, schedule.brisk if schedule.adaptive else schedule.base)
+            status, floor, limited = await self._poll_once(step)
+            if limited:
+                self.schedule = schedule.throttled()
+            if status is None:
+                continue
+            polls += 1
+            if status.state is TaskState.SUCCEEDED:
+                if exact:  # the provider finished between the last "not yet" and this answer
+                    await self._learn((unfinished_at + self.ctx.clock()) / 2 - origin)
+                await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0)
+                return
+            if status.state in (TaskState.FAILED, TaskState.CANCELLED):
+                raise ProviderTaskFailed(
+                    status.error or ProviderTaskFailed.user_message, detail=status.error_code or ""
                 )
-            # A long Retry-After must not carry the job past its deadline.
-            await self.nap(min(wait * random.uniform(0.8, 1.2), max(0.0, deadline - self.ctx.clock()) + 0.01))
+            unfinished_at = sent
+            if status.progress is not None and status.progress - self.job.progress >= 0.01:
+                await self.save(progress=round(status.progress, 3))
+            elif status.queue_position != self.provider_queue:  # "#3 in fal's queue", then "rendering"
+                self.provider_queue = status.queue_position
+                await self.notify()
 
-    async def _poll_once(self, interval: float) -> tuple[TaskStatus | None, float]:
-        """One poll; transient failures give (None, how long to wait)."""
+    async def _load_schedule(self) -> PollSchedule:
+        """The schedule from the model's learned run time; shows "about N s left" when there is one."""
+        try:
+            timing = await self.ctx.storage.timings.get(self.job.model)
+        except Exception:  # the estimate is an optimisation: without it, poll as before
+            log.warning("job %s: run time of %s not read", self.job.id, self.job.model, exc_info=True)
+            timing = None
+        schedule = self.schedule = self.poll_schedule(timing)
+        if schedule.adaptive:
+            await self.notify()
+        return schedule
+
+    async def _learn(self, seconds: float) -> None:
+        """Count one run of the model (its estimate for the next jobs); a storage failure never stops the job."""
+        try:
+            await self.ctx.storage.timings.record(self.job.model, seconds, now=self.ctx.clock())
+        except Exception:
+            log.warning("job %s: run time of %s not recorded", self.job.id, self.job.model, exc_info=True)
+
+    async def _poll_once(self, interval: float) -> tuple[TaskStatus | None, float, bool]:
+        """One poll: (status or None after a transient failure, the least wait before the next poll, whether the
+        provider said 429)."""
         task_id = str(self.job.provider_task_id)
         try:
             status = await asyncio.wait_for(self.provider.poll(task_id), POLL_CALL_TIMEOUT)
         except RateLimited as exc:
-            return None, max(interval, exc.retry_after or interval * 2)
+            return None, max(interval, exc.retry_after or interval * 2), True
         except (ProviderUnavailable, TimeoutError) as exc:
             log.info("job %s: poll failed, will retry: %s", self.job.id, exc)
-            return None, interval * 2
-        return status, max(interval, status.retry_after or 0.0)
+            return None, interval * 2, False
+        return status, status.retry_after or 0.0, False

@@ -182,12 +182,24 @@ def describe_size(size_bytes: int) -> str:
     return f"{max(1, round(size_bytes / 1024))} KiB"
 
 
-def state_label(job: Job, queue_position: int = 0, provider_queue: int = 0) -> str:
-    """A short, human label for a job's state."""
+def describe_left(seconds: float) -> str:
+    """The expected time to the finish, roughly: 'about 40 s left', 'about 3 min left', 'any moment now'."""
+    if seconds < 1.5:
+        return "any moment now"
+    if seconds < 90:
+        step = 1 if seconds < 10 else 5
+        return f"about {max(step, round(seconds / step) * step)} s left"
+    return f"about {round(seconds / 60)} min left"
+
+
+def state_label(job: Job, queue_position: int = 0, provider_queue: int = 0, seconds_left: float | None = None) -> str:
+    """A short, human label for a job's state (``seconds_left``: the model's learned run time still to go)."""
     if job.state is JobState.QUEUED:
         return f"queued (#{queue_position} in line)" if queue_position else "queued"
     if job.state is JobState.RUNNING and provider_queue:
         return f"waiting (#{provider_queue} in {job.provider}'s queue)"
+    if job.state is JobState.RUNNING and seconds_left is not None:
+        return f"rendering, {describe_left(seconds_left)}"
     return {
         JobState.SUBMITTING: "starting",
         JobState.RUNNING: "rendering",
@@ -202,5 +214,5 @@ def state_label(job: Job, queue_position: int = 0, provider_queue: int = 0) -> s
 
 __all__ = [
     "DEFAULT_UPLOAD_LIMIT", "DeliveryPlan", "LinkMaker", "Offer", "Publisher", "Rung",
-    "describe_size", "state_label",
+    "describe_left", "describe_size", "state_label",
 ]  # fmt: skip

@@ -98,7 +98,8 @@ class JobRunner(PollingSteps):
         """Tell the delivery target about progress; its failures never stop the job."""
         try:
             target = self.ctx.router.target_for(self.job)
-            await target.progress(Progress(self.job, provider_queue=self.provider_queue or 0))
+            update = Progress(self.job, provider_queue=self.provider_queue or 0, seconds_left=self.seconds_left())
+            await target.progress(update)
         except Exception:
             log.warning("progress notice for job %s failed", self.job.id, exc_info=True)
 
@@ -160,6 +161,7 @@ class JobRunner(PollingSteps):
             await self.resume_submit()
             return
         else:
+            self.task_created_at = self.ctx.clock()  # the origin of the run time learned for the model
             await self.save(state=JobState.RUNNING, provider_task_id=task_id, progress=0.0)
 
     async def _requeue(self, defer: float, exc: ProviderError) -> None:

@@ -1,0 +1,99 @@
+"""The poll schedule (bot.services.schedule), a pure unit: today's backoff and the adaptive schedule."""
+
+import pytest
+
+from bot.services.schedule import PollSchedule
+
+
+def poll_times(schedule: PollSchedule, finish: float, *, limit: int = 500) -> list[float]:
+    """When (s after create) the schedule polls a task that finishes at ``finish``, up to the first poll that sees
+    it finished (no jitter)."""
+    times, now = [], 0.0
+    for _ in range(limit):
+        now += schedule.next_wait(now, len(times))
+        times.append(now)
+        if now >= finish:
+            return times
+    raise AssertionError("the schedule never reached the finish")
+
+
+def test_without_history_the_schedule_is_the_backoff():
+    schedule = PollSchedule.build(5.0, 30.0, 1.0)
+    assert not schedule.adaptive and schedule.seconds_left(3.0) is None
+    waits = [schedule.next_wait(0.0, n) for n in range(7)]
+    assert waits == [0.0, 7.5, 11.25, 16.875, 25.3125, 30.0, 30.0]
+    assert poll_times(schedule, 8.0) == [0.0, 7.5, 18.75]
+
+
+def test_with_history_it_sleeps_until_just_before_the_expected_finish_then_polls_briskly():
+    schedule = PollSchedule.build(5.0, 30.0, 1.0, expected=8.0, spread=0.2)
+    assert schedule.adaptive and schedule.wake == pytest.approx(7.0)
+    assert schedule.next_wait(0.0, 0) == pytest.approx(7.0)
+    assert schedule.next_wait(7.0, 1) == 1.0
+    assert poll_times(schedule, 8.0) == pytest.approx([7.0, 8.0])
+    assert schedule.seconds_left(3.0) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("finish", [8.0, 8.5, 9.0, 12.0, 20.0, 40.0, 61.0, 300.0])
+def test_a_finish_is_seen_sooner_and_with_no_more_polls_than_the_backoff(finish):
+    backoff = PollSchedule.build(5.0, 30.0, 1.0)
+    adaptive = PollSchedule.build(5.0, 30.0, 1.0, expected=finish, spread=0.05 * finish)
+    old, new = poll_times(backoff, finish), poll_times(adaptive, finish)
+    assert len(new) <= len(old)
+    assert new[-1] - finish <= adaptive.window_interval <= max(1.0, 0.1 * finish)
+
+
+@pytest.mark.parametrize("finish", [8.0, 15.0, 30.0, 60.0, 120.0])
+def test_a_steady_model_is_seen_within_a_second_of_its_finish(finish):
+    adaptive = PollSchedule.build(5.0, 30.0, 1.0, expected=finish, spread=0.3)
+    for actual in (finish - 0.5, finish, finish + 0.25):
+        assert poll_times(adaptive, actual)[-1] - actual <= 1.0
+
+
+def test_a_long_sleep_checks_in_so_an_early_failure_is_seen():
+    schedule = PollSchedule.build(5.0, 30.0, 1.0, expected=300.0, spread=10.0)
+    assert schedule.wake == pytest.approx(280.0)
+    assert schedule.next_wait(0.0, 0) == 30.0 and schedule.next_wait(270.0, 9) == pytest.approx(10.0)
+    # 14 backoff polls to 310 s, 9 check-ins (30 s ... 270 s): 5 polls for the 30 s from 280 s to 310 s
+    assert schedule.backoff_polls(310.0) == 14 and schedule.window_interval == pytest.approx(30.0 / 4)
+
+
+def test_an_overrun_backs_off_again():
+    schedule = PollSchedule.build(5.0, 30.0, 1.0, expected=10.0, spread=1.0)
+    # three backoff polls to 11 s: the wake poll at 8 s and two more over the 3 s to 11 s
+    assert schedule.window_interval == pytest.approx(1.5)
+    waits = [schedule.next_wait(t, 5) for t in (10.0, 11.0, 13.0, 21.0, 51.0, 500.0)]
+    assert waits == [1.5, 1.5, 1.0, 5.0, 20.0, 30.0]
+    assert schedule.seconds_left(12.0) == pytest.approx(-2.0)
+
+
+def test_the_lead_grows_with_the_spread_but_never_starts_at_create():
+    assert PollSchedule.build(5.0, 30.0, 1.0, expected=20.0, spread=3.0).wake == pytest.approx(14.0)
+    assert PollSchedule.build(5.0, 30.0, 1.0, expected=20.0, spread=30.0).wake == pytest.approx(10.0)
+    assert PollSchedule.build(5.0, 30.0, 1.0, expected=0.5, spread=0.0).wake == 0.0
+
+
+def test_brisk_polls_honour_the_provider_and_never_exceed_the_first_interval():
+    runway = PollSchedule.build(5.0, 30.0, 1.0, expected=30.0, spread=1.0, provider_brisk=5.0)
+    assert runway.brisk == 5.0 and runway.next_wait(29.0, 2) == 5.0
+    fast = PollSchedule.build(0.25, 0.5, 1.0, expected=3.0)  # a provider polled every 0.25 s (local)
+    assert fast.brisk == 0.25
+
+
+def test_a_rate_limit_halves_the_pace_up_to_the_longest_wait():
+    schedule = PollSchedule.build(5.0, 30.0, 1.0, expected=10.0)
+    assert schedule.throttled().brisk == 2.0
+    slowest = schedule
+    for _ in range(10):
+        slowest = slowest.throttled()
+    assert slowest.brisk == 30.0
+
+
+def test_jitter_only_shortens_adaptive_waits():
+    assert PollSchedule.build(5.0, 30.0, 1.0).jitter == (0.8, 1.2)
+    low, high = PollSchedule.build(5.0, 30.0, 1.0, expected=8.0).jitter
+    assert low < high == 1.0
+
+
+def test_a_non_positive_estimate_is_no_estimate():
+    assert not PollSchedule.build(5.0, 30.0, 1.0, expected=0.0).adaptive
