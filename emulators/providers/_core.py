@@ -3,6 +3,11 @@
 A task's state is a function of how many times it has been polled (never of wall-clock time), so
 tests are deterministic: ``Script(queued=1, running=2)`` answers one poll "queued", two "running"
 (with progress), then the outcome.  Faults are queues consumed by the next matching requests.
+
+The benchmarks use the wall-clock mode instead: ``Script(run_seconds=8.0)`` is queued for the first
+``queued_seconds`` (default 0) then running until ``run_seconds`` after its create, then ends with the outcome,
+however often it is polled.  Every task records when each poll was answered (``poll_times``) and, in the
+wall-clock mode, when it finished (``finished_at``); tests may read the order of these, never their speed.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import dataclasses
 import itertools
 import secrets
+import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -40,6 +46,8 @@ class Script:
     output: str = "ok"  # ok | big | 404 | html | text | truncated | chunked | expire_first | reset
     output_seconds: float | None = None  # clip length; default: the requested duration
     output_delay: float = 0.0  # hold every download of the output this many seconds before answering
+    run_seconds: float | None = None  # wall-clock mode: the task ends this many seconds after its create
+    queued_seconds: float = 0.0  # wall-clock mode: "queued" this long after the create, then "running"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Script:
@@ -78,12 +86,22 @@ class Task:
     polls: int = 0
     cancelled: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    poll_times: list[float] = field(default_factory=list)  # time.time() of each status answer
+
+    @property
+    def finished_at(self) -> float | None:
+        """Wall-clock mode: when the task ended (time.time(), whether or not anyone polled since); else None."""
+        if self.script.run_seconds is None:
+            return None
+        return self.created_at.timestamp() + self.script.run_seconds
 
     def phase(self) -> tuple[str, float | None]:
         """(phase, progress) now: queued | throttled | running | succeeded | failed | aborted | cancelled."""
         s = self.script
         if self.cancelled:
             return "cancelled", None
+        if s.run_seconds is not None:
+            return self._timed_phase(s.run_seconds)
         n = self.polls
         if n < s.queued:
             return "queued", None
@@ -94,7 +112,18 @@ class Task:
         if n < s.running or s.outcome == "hang":
             steps = s.progress or [round((i + 1) / (s.running + 1), 3) for i in range(max(s.running, 1))]
             return "running", steps[min(n, len(steps) - 1)]
-        return {"fail": "failed", "abort": "aborted", "cancel": "cancelled"}.get(s.outcome, "succeeded"), None
+        return self._outcome(), None
+
+    def _outcome(self) -> str:
+        return {"fail": "failed", "abort": "aborted", "cancel": "cancelled"}.get(self.script.outcome, "succeeded")
+
+    def _timed_phase(self, run_seconds: float) -> tuple[str, float | None]:
+        elapsed = time.time() - self.created_at.timestamp()
+        if elapsed < self.script.queued_seconds:
+            return "queued", None
+        if elapsed < run_seconds or self.script.outcome == "hang":
+            return "running", round(min(elapsed / max(run_seconds, 1e-6), 0.99), 3)
+        return self._outcome(), None
 
     @property
     def created_iso(self) -> str:
@@ -221,6 +250,7 @@ class ApiState:
             return self.error(404, missing)
         body = render(request, task)
         task.polls += 1
+        task.poll_times.append(time.time())
         return web.json_response(body)
 
     def media_url(self, request: web.Request, task: Task) -> str:
