@@ -37,6 +37,7 @@ class PollingSteps:
     provider_queue: int | None
     task_created_at: float | None = None  # when this process created the task (set by JobRunner.submit)
     schedule: PollSchedule | None = None  # this task's poll schedule (set by poll_until_done)
+    run_time_learned: bool = False  # this task's run time was counted for its model
 
     @property
     def provider(self) -> VideoProvider:  # pragma: no cover - provided by JobRunner
@@ -96,7 +97,7 @@ class PollingSteps:
         deadline = self.deadline()
         self.schedule = await self._load_schedule()
         # Run times are learned only from tasks this process saw created (after a restart the origin is a guess).
-        exact = self.task_created_at is not None
+        exact = self.task_created_at is not None and not self.run_time_learned
         origin = self.task_created_at or self.job.started_at or self.ctx.clock()
         polls, unfinished_at, floor = 0, origin, 0.0
         while True:
@@ -118,6 +119,7 @@ class PollingSteps:
             polls += 1
             if status.state is TaskState.SUCCEEDED:
                 if exact:  # the provider finished between the last "not yet" and this answer
+                    self.run_time_learned = True  # once per task, even if the download finds it unfinished
                     await self._learn((unfinished_at + self.ctx.clock()) / 2 - origin)
                 await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0)
                 return

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.services.publish import describe_left
 from bot.services.schedule import PollSchedule
 
 
@@ -97,3 +98,12 @@ def test_jitter_only_shortens_adaptive_waits():
 
 def test_a_non_positive_estimate_is_no_estimate():
     assert not PollSchedule.build(5.0, 30.0, 1.0, expected=0.0).adaptive
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(40.2, "about 40 s left"), (3.4, "about 3 s left"), (12.0, "about 10 s left"), (200.0, "about 3 min left"),
+     (0.4, "any moment now"), (-20.0, "any moment now")],
+)  # fmt: skip
+def test_the_time_left_reads_like_a_person_would_say_it(seconds, words):
+    assert describe_left(seconds) == words
