@@ -105,7 +105,7 @@ class PollingSteps:
             interval = max(schedule.next_wait(self.ctx.clock() - origin, polls), floor)
             if interval > 0:  # a long Retry-After must not carry the job past its deadline
                 left = max(0.0, deadline - self.ctx.clock()) + 0.01
-                await self.nap(min(interval * random.uniform(*schedule.jitter), left))
+                await self.nap(min(schedule.jittered(interval, random.random()), left))
             await self.check_cancel()
             if self.ctx.clock() > deadline:
                 raise ProviderTimeout(detail=f"task {self.job.provider_task_id} passed its deadline")

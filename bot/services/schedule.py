@@ -8,7 +8,7 @@ every poll and adds the jitter.
 ``base × 1.5ⁿ`` after the n-th answer, at most ``max_interval`` (the schedule before adaptive polling).
 
 *Adaptive* (the model has finished jobs, :class:`storage.ModelTiming`): the expected run time is the learned mean
-``m``; the schedule sleeps until ``m − lead`` (``lead`` = two spreads, at least one brisk interval, at most half of
+``m``; the schedule sleeps until ``m − lead`` (``lead`` = two spreads, at least half a brisk interval, at most half of
 ``m``), waking every ``max_interval`` on the way so a task that fails early is still noticed as soon as the backoff
 would have, then polls every ``brisk`` seconds (slower when the polls the backoff would spend on the whole task do
 not cover the window from there to ``m + spread`` at that pace). A task that overruns ``m + spread`` is polled less
@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 
 BACKOFF = 1.5  # the backoff's growth per answered poll
 LEAD_SPREADS = 2.0  # start polling briskly this many spreads before the expected finish
+MIN_LEAD = 0.5  # ... and at least this many brisk intervals before it
+EARLY = 0.25  # the adaptive schedule's jitter: a wait is shortened by up to this many brisk intervals
 LATE_FRACTION = 0.5  # past the expected finish, wait this fraction of how late the task is
 
 
@@ -66,7 +68,7 @@ class PollSchedule:
         """How long before the expected finish the brisk polls start."""
         if self.expected is None:
             return 0.0
-        return min(max(LEAD_SPREADS * self.spread, self.brisk), max(self.brisk, self.expected / 2))
+        return min(max(LEAD_SPREADS * self.spread, MIN_LEAD * self.brisk), max(self.brisk, self.expected / 2))
 
     @property
     def wake(self) -> float:
@@ -77,7 +79,8 @@ class PollSchedule:
         """Seconds to wait before the next poll, ``elapsed`` s after the task was created, ``polls`` answered."""
         if self.expected is None:
             return 0.0 if polls == 0 else min(self.base * BACKOFF**polls, self.max_interval)
-        if elapsed < self.wake:  # asleep until just before the expected finish, checking in now and then
+        # asleep until just before the expected finish, checking in now and then (a jittered wake counts as woken)
+        if elapsed < self.wake - 2 * EARLY * self.brisk:
             return min(self.wake - elapsed, self.max_interval)
         late = elapsed - (self.expected + self.spread)
         if late <= 0:
@@ -112,8 +115,10 @@ class PollSchedule:
         """The provider answered 429: poll half as briskly for the rest of this task."""
         return replace(self, brisk=min(self.brisk * 2, self.max_interval))
 
-    @property
-    def jitter(self) -> tuple[float, float]:
-        """The range each wait is multiplied by (spreads polls out): the backoff's ±20 %; the adaptive schedule
-        only shortens its waits, so the finish is never polled later than planned."""
-        return (0.8, 1.2) if self.expected is None else (0.9, 1.0)
+    def jittered(self, wait: float, u: float) -> float:
+        """``wait`` with jitter (spreads the polls of jobs started together), ``u`` uniform in [0, 1): the
+        backoff's ±20 %; the adaptive schedule only shortens a wait, by at most ``EARLY`` brisk intervals (or a
+        tenth of it), so a long sleep does not drift far from the expected finish and none is polled late."""
+        if self.expected is None:
+            return wait * (0.8 + 0.4 * u)
+        return wait - u * min(EARLY * self.brisk, 0.1 * wait)

@@ -28,10 +28,12 @@ def test_without_history_the_schedule_is_the_backoff():
 
 def test_with_history_it_sleeps_until_just_before_the_expected_finish_then_polls_briskly():
     schedule = PollSchedule.build(5.0, 30.0, 1.0, expected=8.0, spread=0.2)
-    assert schedule.adaptive and schedule.wake == pytest.approx(7.0)
-    assert schedule.next_wait(0.0, 0) == pytest.approx(7.0)
-    assert schedule.next_wait(7.0, 1) == 1.0
-    assert poll_times(schedule, 8.0) == pytest.approx([7.0, 8.0])
+    assert schedule.adaptive and schedule.wake == pytest.approx(7.5)  # the lead: half a brisk interval
+    assert schedule.next_wait(0.0, 0) == pytest.approx(7.5)
+    assert schedule.next_wait(7.5, 1) == 1.0
+    assert poll_times(schedule, 8.0) == pytest.approx([7.5, 8.5])
+    wide = PollSchedule.build(5.0, 30.0, 1.0, expected=8.0, spread=1.0)  # the lead: two spreads
+    assert wide.wake == pytest.approx(6.0)
     assert schedule.seconds_left(3.0) == pytest.approx(5.0)
 
 
@@ -90,10 +92,18 @@ def test_a_rate_limit_halves_the_pace_up_to_the_longest_wait():
     assert slowest.brisk == 30.0
 
 
-def test_jitter_only_shortens_adaptive_waits():
-    assert PollSchedule.build(5.0, 30.0, 1.0).jitter == (0.8, 1.2)
-    low, high = PollSchedule.build(5.0, 30.0, 1.0, expected=8.0).jitter
-    assert low < high == 1.0
+def test_jitter_spreads_the_backoff_and_only_shortens_adaptive_waits_a_little():
+    backoff = PollSchedule.build(5.0, 30.0, 1.0)
+    assert backoff.jittered(10.0, 0.0) == 8.0 and backoff.jittered(10.0, 0.999) == pytest.approx(12.0, abs=0.01)
+    adaptive = PollSchedule.build(5.0, 30.0, 1.0, expected=300.0, spread=1.0)
+    assert adaptive.jittered(30.0, 0.0) == 30.0 and adaptive.jittered(30.0, 0.999) >= 29.75  # not 10 % of 30 s
+    assert adaptive.jittered(1.0, 0.999) >= 0.9
+
+
+def test_a_jittered_wake_counts_as_woken():
+    schedule = PollSchedule.build(5.0, 30.0, 1.0, expected=8.0, spread=0.2)
+    early = schedule.jittered(schedule.next_wait(0.0, 0), 0.999)
+    assert early < schedule.wake and schedule.next_wait(early, 0) == schedule.window_interval
 
 
 def test_a_non_positive_estimate_is_no_estimate():
