@@ -35,6 +35,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -250,14 +251,18 @@ async def main() -> None:
                 rows.append(await run(MODES[m_name], scenario, clips, folder, args.warmup))
                 loads.append(os.getloadavg())
                 print(table(rows[-1:]).splitlines()[-1], *rows[-1].problems[:5], sep="\n", flush=True)
-    section = TEMPLATE.format(
-        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), cores=cores, cpu=cpu,
-        python=platform.python_version(), load=" / ".join(f"{x:.1f}" for x in loads[0]),
-        peak=max(x[0] for x in loads), minutes=(time.monotonic() - started) / 60, warmup=args.warmup,
-        note=(f"A load above {cores} means other work competed for the CPU, so the lags include some scheduling "
-              "noise." if max(x[0] for x in loads) > cores else "The machine was otherwise quiet."),
-        table=table(rows), command=" ".join(["python bench/bench_latency.py", *sys.argv[1:]]),
+    peak = max(x[0] for x in loads)
+    about = (
+        f"Measured on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cores} cores (`nproc`; {cpu}), "
+        f"Python {platform.python_version()}; load average (1/5/15 min) at the start "
+        f"{' / '.join(f'{x:.1f}' for x in loads[0])}, highest 1-minute load during the run {peak:.1f}; the whole "
+        f"run {(time.monotonic() - started) / 60:.1f} minutes.  "
+        + (f"A load above {cores} means other work competed for the CPU, so the lags include some scheduling "
+           "noise.  " if peak > cores else "The machine was otherwise quiet.  ")
+        + f"Rerun with `{' '.join(['python bench/bench_latency.py', *sys.argv[1:]])}` (`--schedule old adaptive`, "
+        "`--scenario luma mix`, `--warmup N`, `--jobs N`, `--print`)."
     )  # fmt: skip
+    section = TEMPLATE.format(machine=textwrap.fill(about, 115), warmup=args.warmup, table=table(rows))
     if args.print:
         print(section)
         return
@@ -270,10 +275,7 @@ async def main() -> None:
 
 TEMPLATE = """## Latency: provider finished → result posted
 
-Measured on {date} on {cores} cores (`nproc`; {cpu}), Python {python}; load average (1/5/15 min) at the start
-{load}, highest 1-minute load during the run {peak:.1f}; the whole run {minutes:.1f} minutes.  {note}
-Rerun with `{command}`
-(`--schedule old adaptive`, `--scenario luma mix`, `--warmup N`, `--print`).
+{machine}
 
 The real bot (gateway, worker and `DeliveryRouter` in one process, the default limits: 4 jobs at once, 2 per user,
 4 per provider) against the loopback Discord emulator and the provider emulators in their wall-clock mode: a task
