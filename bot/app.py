@@ -27,6 +27,7 @@ from bot.services.janitor import Janitor
 from bot.services.links import Links
 from bot.services.publish import Publisher
 from bot.services.quota import QuotaService
+from bot.services.spend import SpendService
 from bot.services.worker import Worker
 from bot.settings import Settings
 from bot.web import WebServer
@@ -51,6 +52,11 @@ class App:
     gallery: GalleryService
     publisher: Publisher  # the delivery ladder (attach → re-encode → link) chat targets use
     janitor: Janitor  # retention and the media disk cap
+
+    @property
+    def spend(self) -> SpendService:
+        """Money: estimates, spend caps, usage reports (the quota service's money side)."""
+        return self.quota.spend
 
     @classmethod
     async def create(

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+from storage._costs import month_spend_in, reserve_in, settle_in
 from storage._gallery import GalleryQueries
 from storage._sql import Conn, SqlDatabase, marks
 from storage.base import QuotaRefused, StaleJob, StorageError
@@ -63,8 +64,11 @@ class SqliteJobs(GalleryQueries):
         locks: list[str] = []
         if charge is not None:
             locks.append(f"user:{new.owner_id}")
-            if charge.guild_budget is not None and new.guild_id is not None:
+            spend = charge.spend
+            if new.guild_id is not None and (charge.guild_budget is not None or (spend and spend.guild_cap_usd)):
                 locks.append(f"guild:{new.guild_id}")
+            if spend is not None and spend.bot_cap_usd is not None:
+                locks.append("spend:bot")  # the bot-wide monthly cap: every server's jobs read the same rows
         async with self.db.transaction(locks) as conn:
             if charge is not None:
                 await self._check_charge(conn, new, charge)
@@ -88,6 +92,8 @@ class SqliteJobs(GalleryQueries):
                     " VALUES (?,?,?,?,?,?)",
                     (job_id, new.owner_id, new.guild_id, charge.seconds, LedgerState.RESERVED.value, now),
                 )
+            if charge is not None and charge.spend is not None:
+                await reserve_in(conn, job_id, new, charge.spend, now)
             row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
             await self.db.notify(conn)
         return job_from_row(row)
@@ -107,6 +113,15 @@ class SqliteJobs(GalleryQueries):
             guild = await usage_in(conn, "guild_id", new.guild_id, charge.window_start)
             if guild.used + charge.seconds > charge.guild_budget + 1e-9:
                 raise QuotaRefused("guild", guild, charge.guild_budget)
+        spend = charge.spend
+        if spend is not None and spend.cost.usd > 0:  # a free job is never refused for money
+            for scope, guild_id, cap in (("spend_guild", new.guild_id, spend.guild_cap_usd),
+                                         ("spend_bot", None, spend.bot_cap_usd)):  # fmt: skip
+                if cap is None or (scope == "spend_guild" and guild_id is None):
+                    continue
+                spent = await month_spend_in(conn, guild_id, spend.month_start)
+                if spent + spend.cost.usd > cap + 1e-9:
+                    raise QuotaRefused(scope, Usage(used=spent, oldest_at=None), cap)
 
     async def get(self, job_id: int) -> Job | None:
         """One job by id."""
@@ -177,6 +192,7 @@ class SqliteJobs(GalleryQueries):
                     "UPDATE quota_ledger SET state = ?, settled_at = ? WHERE job_id = ? AND state = ?",
                     (LedgerState(ledger).value, now, job_id, LedgerState.RESERVED.value),
                 )
+            await settle_in(conn, job_id, state, now)
             await self.db.notify(conn)  # a running slot is free
             return job
 

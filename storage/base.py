@@ -11,7 +11,19 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from storage.models import CacheEntry, Caps, Charge, GalleryQuery, Job, JobState, NewJob, QuotaLimits, Usage
+from storage.models import (
+    CacheEntry,
+    Caps,
+    Charge,
+    Cost,
+    GalleryQuery,
+    Job,
+    JobState,
+    NewJob,
+    QuotaLimits,
+    SpendReport,
+    Usage,
+)
 
 
 class StorageError(Exception):
@@ -19,7 +31,8 @@ class StorageError(Exception):
 
 
 class QuotaRefused(StorageError):
-    """A reservation would exceed a limit.  ``scope`` is 'user', 'guild' or 'queue'."""
+    """A reservation would exceed a limit.  ``scope`` is 'user', 'guild', 'queue', or for the monthly dollar
+    caps 'spend_guild' / 'spend_bot' (``usage.used`` then holds the dollars reserved or spent this month)."""
 
     def __init__(self, scope: str, usage: Usage, limit: float):
         super().__init__(f"{scope} quota refused: used {usage.used} of {limit}")
@@ -165,6 +178,42 @@ class CacheRepository(Protocol):
         ...
 
 
+class CostRepository(Protocol):
+    """What jobs cost: money reservations (made by ``jobs.create``), the providers' figures, caps, reports."""
+
+    async def record_actual(self, job_id: int, cost: Cost) -> None:
+        """Store the provider's own figure for a job's task (from its final poll)."""
+        ...
+
+    async def reprice(self, job_id: int, model: str, cost: Cost) -> bool:
+        """Set an unsettled job's money reservation for the model that actually runs it; whether one changed."""
+        ...
+
+    async def record_cached(self, job_id: int, new: NewJob, cost: Cost, *, now: float) -> None:
+        """Record a cache hit and what it saved."""
+        ...
+
+    async def job_cost(self, job_id: int) -> dict[str, Any] | None:
+        """A job's money row, or None."""
+        ...
+
+    async def spent_since(self, guild_id: int | None, since: float) -> float:
+        """Dollars reserved or spent since ``since`` by a server (None: the whole bot)."""
+        ...
+
+    async def spend_cap(self, guild_id: int) -> float | None:
+        """A server's monthly cap in dollars."""
+        ...
+
+    async def set_spend_cap(self, guild_id: int, usd: float | None, *, now: float) -> None:
+        """Set or clear a server's monthly cap."""
+        ...
+
+    async def report(self, guild_id: int | None, since: float) -> SpendReport:
+        """Spend by model and member, jobs, failures refunded, cache hits saved."""
+        ...
+
+
 class NamedLock(Protocol):
     """A held named lock (see :meth:`Storage.try_lock`)."""
 
@@ -242,6 +291,11 @@ class Storage(Protocol):
 
     async def release_worker_id(self, worker_id: str) -> None:
         """Give a worker id back."""
+        ...
+
+    @property
+    def costs(self) -> CostRepository:
+        """What jobs cost."""
         ...
 
     @property

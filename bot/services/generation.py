@@ -211,16 +211,20 @@ class GenerationService:
             job = await self.storage.jobs.create(
                 replace(base, state=JobState.DELIVERING, result_path=hit.result_path), charge=None, now=now
             )
+            saved = self.quota.spend.estimate(info.name, float(spec.duration or 0))
+            await self.storage.costs.record_cached(job.id, base, saved, now=now)
             self.wake()
             return Submitted(job, cached=True, queue_position=0)
         if hit is not None:
             await self.storage.cache.drop(fingerprint)
         # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
         seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
-        charge = await self.quota.charge(who.guild_id, who.user_id, seconds)
+        charge = await self.quota.charge(who.guild_id, who.user_id, seconds, model=info.name)  # + its dollars
         try:
             job = await self.storage.jobs.create(base, charge=charge, now=now)
         except QuotaRefused as refused:
+            if refused.scope.startswith("spend") and charge.spend is not None:
+                raise self.quota.spend.refusal(refused, charge.spend.cost.usd) from None
             raise self.quota.refusal(refused, seconds) from None
         self.wake()
         return Submitted(job, cached=False, queue_position=await self.storage.jobs.queue_position(job.id))
