@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from bot.errors import InvalidOption, QuotaExceeded
 from bot.providers.base import ProviderCost
@@ -19,6 +21,18 @@ from storage import Cost, QuotaRefused, Spend, SpendReport, Storage
 
 MAX_CAP_USD = 10_000_000.0
 MAX_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    """``/admin usage``: the report, and where the month stands against the cap."""
+
+    report: SpendReport
+    days: int
+    month_usd: float  # reserved or spent since the 1st (the server's, or the bot's for a bot-wide summary)
+    cap_usd: float | None  # the server's cap (or the bot-wide one)
+    bot_cap_usd: float | None
+    resets: datetime
 
 
 class SpendService:
@@ -70,23 +84,30 @@ class SpendService:
         since = costs.month_start(self.clock())
         return await self.storage.costs.spent_since(guild_id, since), await self.storage.costs.spend_cap(guild_id)
 
-    async def usage(self, guild_id: int | None, days: int = 30) -> SpendReport:
-        """Spend over the last ``days`` days of one server (None: the whole bot)."""
+    async def usage(self, guild_id: int | None, days: int = 30) -> UsageSummary:
+        """Spend over the last ``days`` days of one server (None: the whole bot), and this month's against the cap."""
         if not 1 <= days <= MAX_DAYS:
             raise InvalidOption(f"`days` goes from 1 to {MAX_DAYS}.")
-        return await self.storage.costs.report(guild_id, self.clock() - days * 86_400.0)
+        now = self.clock()
+        report = await self.storage.costs.report(guild_id, now - days * 86_400.0)
+        month = await self.storage.costs.spent_since(guild_id, costs.month_start(now))
+        bot_cap = self.settings.monthly_spend_cap
+        cap = await self.storage.costs.spend_cap(guild_id) if guild_id is not None else bot_cap
+        return UsageSummary(report, days, month, cap, bot_cap, costs.next_month(now))
 
 
-def report_lines(report: SpendReport, *, days: int, scope: str) -> list[str]:
-    """The report as plain lines (the command line prints them; the Discord edge puts them in an embed)."""
-    d = costs.dollars
-    lines = [f"Spend of {scope} over the last {days} days: {d(report.usd)} on {report.jobs} jobs"]
+def report_lines(summary: UsageSummary, *, scope: str) -> list[str]:
+    """The summary as plain lines (the command line prints them; the Discord edge puts them in an embed)."""
+    d, report = costs.dollars, summary.report
+    lines = [f"Spend of {scope} over the last {summary.days} days: {d(report.usd)} on {report.jobs} jobs"]
     if report.unfinished:
         lines[0] += f" (of which {d(report.reserved_usd)} reserved for {report.unfinished} unfinished)"
     lines.append(
         f"Failures refunded: {report.failures_refunded} (providers still billed {d(report.failures_usd)})"
         f" · cache hits: {report.cache_hits} (saved {d(report.cache_saved_usd)})"
     )
+    cap = f" of its {d(summary.cap_usd)} monthly cap" if summary.cap_usd else " (no monthly cap)"
+    lines.append(f"This month: {d(summary.month_usd)}{cap}; resets on {summary.resets:%Y-%m-%d} (UTC)")
     if report.by_model:
         lines.append("By model:")
         lines += [f"  {m.label}: {m.jobs} jobs, {costs.amount(m.units, m.unit)}, {d(m.usd)}" for m in report.by_model]

@@ -210,6 +210,8 @@ class ReplicateEmulator(ApiState):
         if status == "failed":
             out["error"] = task.script.failure
             out["metrics"] = {"predict_time": self.predict_time(task)}  # hardware time is billed for failures too
+        if "predict_time" in out["metrics"]:
+            self.reported[task.id] = out["metrics"]["predict_time"]
         if status in ("succeeded", "failed", "canceled", "aborted"):
             out["completed_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         return out

@@ -154,6 +154,7 @@ class RunwayEmulator(ApiState):
             out["estimatedCost"] = {"credits": task.extra["credits"]}
         else:
             out["cost"] = {"credits": self.charged(task)}
+            self.reported[task.id] = self.charged(task)  # kept after a DELETE: what the bill says
         if status == "RUNNING":
             out["progress"] = progress
         elif status == "SUCCEEDED":
