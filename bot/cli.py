@@ -20,6 +20,7 @@ from bot.delivery import FileDelivery
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
+from bot.providers.prices import price_label, price_of
 from bot.services.generation import Requester, Submitted
 from bot.services.quota import format_seconds, format_wait
 from bot.services.spend import report_lines
@@ -302,6 +303,10 @@ def _models(app: App) -> int:
         print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects)}")
         if info.description:
             print(f"{'':<32} {info.description}")
+        price = price_of(info.name)
+        if price is not None and info.provider != "local":
+            label = price_label(info.name, app.settings.runway_credit_usd)
+            print(f"{'':<32} price: {label} (read {price.read}{'; ' + price.note if price.note else ''})")
     for name, note in RETIRED.items():
         print(f"{name:<32} retired: {note}")
     return 0
