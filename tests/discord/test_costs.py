@@ -11,6 +11,7 @@ import pytest
 
 from emulators.providers import Script
 from emulators.providers.replicate import ReplicateEmulator
+from storage import JobState
 from tests.discord.conftest import ephemeral_text
 
 pytestmark = pytest.mark.timeout(240)
@@ -132,3 +133,17 @@ async def test_a_server_spend_cap_is_refused_privately_and_charges_nothing(emu, 
     assert "no monthly spend cap" in cleared.content
     await run_job(emu, bot, emu.alice, prompt="a third lighthouse", duration=5, model="runway:gen4.5")
     assert emulator.runway.create_count == 3
+
+
+async def test_the_bot_wide_cap_refuses_privately_what_would_pass_it(emu, launch, emulator):
+    bot = await launch(**cloud(emulator), daily_seconds=600, monthly_spend_cap=0.5)
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse at dawn", duration=5, model="runway:gen4.5")
+    await handle.wait_ack()
+    await emu.wait_until(lambda: any("monthly cap" in t for t in ephemeral_text(emu, emu.alice.id)), 30, "refusal")
+    refusal = next(t for t in ephemeral_text(emu, emu.alice.id) if "monthly cap" in t)
+    assert "The bot has spent $0.00 of its $0.50 monthly cap; it resets on 1 " in refusal
+    assert "would cost about $0.60" in refusal
+    assert await bot.app.service.recent(10) == [] and emulator.runway.create_count == 0
+    # the offline renderer is free: never refused for money
+    await run_job(emu, bot, emu.alice, prompt="a lighthouse at dawn", model="local:storyboard")
+    assert (await bot.app.service.recent(1))[0].state is JobState.DONE
