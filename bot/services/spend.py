@@ -17,7 +17,7 @@ from bot.errors import InvalidOption, QuotaExceeded
 from bot.providers.base import ProviderCost
 from bot.services import costs
 from bot.settings import Settings
-from storage import Cost, QuotaRefused, Spend, SpendReport, Storage
+from storage import Cost, QuotaRefused, Spend, SpendReport, Storage, Usage
 
 MAX_CAP_USD = 10_000_000.0
 MAX_DAYS = 3650
@@ -66,12 +66,29 @@ class SpendService:
         """'This server has spent $X of its $Y monthly cap; it resets on 1 January 2027 (UTC).'"""
         resets = costs.next_month(self.clock())
         who = "This server has" if refused.scope == "spend_guild" else "The bot has"
-        need = f" This video would cost about {costs.dollars(needed_usd)}." if needed_usd else ""
+        need = f" This would cost about {costs.dollars(needed_usd)}." if needed_usd else ""
         text = (
             f"{who} spent {costs.dollars(refused.usage.used)} of its {costs.dollars(refused.limit)} monthly cap; "
             f"it resets on {resets.day} {resets:%B %Y} (UTC).{need} Nothing was charged."
         )
         return QuotaExceeded(text, remaining=0.0, resets_at=resets.timestamp())
+
+    async def check_room(self, guild_id: int | None, model: str, seconds: float, count: int) -> None:
+        """Refuse ``count`` clips at once when together they would pass a cap (each is still checked again, in
+        storage, as it is queued: this only spares queueing some of a request that cannot fit)."""
+        spend = await self.reservation(guild_id, model, seconds)
+        needed = spend.cost.usd * count
+        if needed <= 0:
+            return
+        for scope, scoped, cap in (
+            ("spend_guild", guild_id, spend.guild_cap_usd),
+            ("spend_bot", None, spend.bot_cap_usd),
+        ):
+            if cap is None or (scope == "spend_guild" and scoped is None):
+                continue
+            spent = await self.storage.costs.spent_since(scoped, spend.month_start)
+            if spent + needed > cap + 1e-9:
+                raise self.refusal(QuotaRefused(scope, Usage(used=spent, oldest_at=None), cap), needed)
 
     async def set_cap(self, guild_id: int, usd: float | None) -> None:
         """A server's monthly cap in dollars; 0 or None clears it."""

@@ -147,3 +147,15 @@ async def test_the_bot_wide_cap_refuses_privately_what_would_pass_it(emu, launch
     # the offline renderer is free: never refused for money
     await run_job(emu, bot, emu.alice, prompt="a lighthouse at dawn", model="local:storyboard")
     assert (await bot.app.service.recent(1))[0].state is JobState.DONE
+
+
+async def test_variations_that_together_pass_the_cap_are_refused_at_once(emu, launch, emulator):
+    bot = await launch(**cloud(emulator), daily_seconds=600)
+    await (await emu.slash(emu.admin, "admin spendcap", dollars=1.0)).wait_response(timeout=15)
+    handle = await emu.slash(emu.alice, "variations", prompt="a lantern", count=2, duration=5, model="runway:gen4.5")
+    await handle.wait_ack()
+    await emu.wait_until(lambda: any("monthly cap" in t for t in ephemeral_text(emu, emu.alice.id)), 30, "refusal")
+    refusal = next(t for t in ephemeral_text(emu, emu.alice.id) if "monthly cap" in t)
+    assert "spent $0.00 of its $1.00 monthly cap" in refusal and "would cost about $1.20" in refusal
+    assert await bot.app.service.recent(10) == [] and emulator.runway.create_count == 0
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 0
