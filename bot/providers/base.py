@@ -216,7 +216,9 @@ class TaskStatus:
     error_code: str | None = None  # the provider's code, for the log
     retry_after: float | None = None  # the provider's hint for the next poll
     queue_position: int | None = None  # PENDING in the provider's own queue: 1 = next (fal reports it)
-    cost: ProviderCost | None = None  # the provider's own figure, on a terminal poll where it reports one
+    # the provider's own figure, on a terminal poll (Runway, Replicate); None where the API reports no money
+    # figure (Luma, fal, local): bot/services/costs.py then prices the seconds made from the price table
+    cost: ProviderCost | None = None
 
 
 @runtime_checkable
