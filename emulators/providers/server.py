@@ -87,7 +87,9 @@ class EmulatorServer:
         return self
 
     async def stop(self) -> None:
-        """Stop listening and drop open connections."""
+        """Stop listening and drop open connections (and any completion call still to be sent)."""
+        for api in self.apis.values():
+            api.reset()
         for runner in (self._runner, self._fal_runner):
             if runner is not None:
                 await runner.cleanup()
@@ -118,6 +120,11 @@ class EmulatorServer:
     def fal_host(self) -> str:
         """``127.0.0.1:PORT`` of the TLS listener, for ``FAL_QUEUE_RUN_HOST`` / ``FAL_RUN_HOST``."""
         return f"{HOST}:{self.fal_port}"
+
+    @property
+    def fal_jwks_url(self) -> str:
+        """Where the fal emulator publishes its webhook signing key (``VIDEOBOT_FAL_JWKS_URL``)."""
+        return f"https://{HOST}:{self.fal_port}/.well-known/jwks.json"
 
     @property
     def fal_url(self) -> str:
