@@ -8,9 +8,10 @@ Push: a task created with a completion URL (Replicate ``webhook``, Luma ``callba
 ``fal_webhook``) runs by itself instead: ``Script.push_after`` seconds after the create it is finished
 (polled or not) and the emulator POSTs the completion call, signed as the real service signs it, retrying
 a failed delivery (5xx, no answer) as the real services do.  ``Script.webhook`` says what is sent ("send";
-"twice"; "hold": nothing, the test sends it with :meth:`ApiState.send_push`, which can also tamper with
-it, age it or pad it).  Every delivery is recorded in ``deliveries``.  A ``Cancel-After`` deadline
-(Replicate) that passes before a task started ends it ``aborted``.
+"twice"; "hold": the task runs by its polls and nothing is sent until the test calls
+:meth:`ApiState.send_push`, which finishes it and can also tamper with the call, age it or pad it).
+Every delivery is recorded in ``deliveries``.  A ``Cancel-After`` deadline (Replicate) that passes before
+a task started ends it ``aborted``.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class Script:
     output_seconds: float | None = None  # clip length; default: the requested duration
     output_delay: float = 0.0  # hold every download of the output this many seconds before answering
     push_after: float = 0.3  # push: the task with a completion URL finishes this long after its create
-    webhook: str = "send"  # push: send | twice (the same call again) | hold (tests send it themselves)
+    webhook: str = "send"  # push: send | twice (the same call again) | hold (the test finishes it: send_push)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Script:
@@ -225,7 +226,7 @@ class ApiState:
         """Run ``task`` by itself and call ``url`` back when it ends (see the module docstring)."""
         task.extra["push_url"] = url
         task.extra["host"] = request.host
-        if task.script.outcome == "hang":
+        if task.script.outcome == "hang" or task.script.webhook == "hold":
             return
         job = asyncio.create_task(self._finish_and_push(task))
         self._background.add(job)
@@ -236,8 +237,6 @@ class ApiState:
         if task.cancelled or task.aborted:
             return
         task.done = True
-        if task.script.webhook == "hold":
-            return
         await self.send_push(task.id)
         if task.script.webhook == "twice":
             await self.send_push(task.id, again=True)
@@ -250,6 +249,7 @@ class ApiState:
         token in the URL); ``age``: signed this many seconds ago; ``pad``: this many extra bytes in the body;
         ``again``: the very same call as the last one sent (a replay, byte for byte)."""
         task = self.tasks[task_id]
+        task.done = task.done or not (task.cancelled or task.aborted)  # a call is sent for a task that ended
         url = str(task.extra["push_url"])
         previous = [d for d in self.deliveries if d.task_id == task_id and d.tampered is None]
         if again and previous:
