@@ -139,6 +139,7 @@ class Delivery:
     headers: dict[str, str]
     status: int | None  # None: no answer (connection refused, reset, timeout)
     tampered: str | None = None
+    sent_at: float = 0.0  # wall clock when the (first try of the) call went out
 
 
 class At:
@@ -237,6 +238,7 @@ class ApiState:
         if task.cancelled or task.aborted:
             return
         task.done = True
+        task.extra.setdefault("finished_at", time.time())  # "the provider finished" (latency benchmarks)
         await self.send_push(task.id)
         if task.script.webhook == "twice":
             await self.send_push(task.id, again=True)
@@ -249,7 +251,9 @@ class ApiState:
         token in the URL); ``age``: signed this many seconds ago; ``pad``: this many extra bytes in the body;
         ``again``: the very same call as the last one sent (a replay, byte for byte)."""
         task = self.tasks[task_id]
-        task.done = task.done or not (task.cancelled or task.aborted)  # a call is sent for a task that ended
+        if not (task.done or task.cancelled or task.aborted):  # a call is sent for a task that ended
+            task.done = True
+            task.extra.setdefault("finished_at", time.time())
         url = str(task.extra["push_url"])
         previous = [d for d in self.deliveries if d.task_id == task_id and d.tampered is None]
         if again and previous:
@@ -266,8 +270,9 @@ class ApiState:
             body = body.replace(b'"', b"'", 1)
         elif tamper == "token":
             url = _wrong_token(url)
+        sent_at = time.time()
         status = await self._post(url, body, headers, retries=0 if tamper else self.push_retries)
-        self.deliveries.append(Delivery(task_id, url, body, headers, status, tamper))
+        self.deliveries.append(Delivery(task_id, url, body, headers, status, tamper, sent_at))
         return status
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str], *, retries: int) -> int | None:

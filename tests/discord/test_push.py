@@ -71,6 +71,7 @@ async def test_a_signed_replicate_webhook_wakes_the_job_and_repeats_and_bad_sign
     assert await emulator.replicate.send_push(task.id, tamper="signature") == 401
     assert await emulator.replicate.send_push(task.id, tamper="body") == 401
     assert await emulator.replicate.send_push(task.id, age=3600) == 401  # signed an hour ago: a replay
+    assert await emulator.replicate.send_push(task.id, pad=300 * 1024) == 413  # signed, but over the cap
     after_bad = await bot.app.service.get(job.id)
     assert after_bad.state is JobState.RUNNING and after_bad.pushed_at is None  # answered after the check
 
@@ -158,6 +159,13 @@ async def test_oversized_unknown_and_mis_tokened_calls_change_nothing(emu, launc
     async with aiohttp.ClientSession() as http:
         big = await http.post(links.hook_url("luma", 1), data=b"{" + b" " * (300 * 1024) + b"}")
         assert big.status == 413
+
+        async def chunks():  # no Content-Length: counted while read
+            for _ in range(40):
+                yield b" " * 8192
+
+        streamed = await http.post(links.hook_url("luma", 1), data=chunks())
+        assert streamed.status == 413
         unknown = await http.post(links.hook_url("luma", 424242), json={"id": "nope", "state": "completed"})
         assert unknown.status == 200 and (await unknown.json())["result"] == "unknown job"
         good = links.hook_url("luma", 7)
