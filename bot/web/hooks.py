@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from replicate.webhook import Webhooks, WebhookSigningSecret, WebhookValidationError
 
+from bot.errors import VideobotError
 from bot.services.links import Links
 from bot.services.push import ACCEPTED, PushService
 from bot.web.falkeys import FalKeys, fal_message
@@ -35,6 +36,7 @@ MAX_BODY = 256 * 1024
 REMEMBERED = 4096  # calls remembered to answer repeats without effect
 JOB = r"{job_id:\d{1,18}}"
 TOKEN = r"{token:[A-Za-z0-9_-]{32}}"
+LUMA_ENDS = frozenset({"completed", "failed"})
 FAL_HEADERS = ("X-Fal-Webhook-Request-Id", "X-Fal-Webhook-User-Id", "X-Fal-Webhook-Timestamp")
 
 
@@ -44,6 +46,10 @@ class Rejected(Exception):
     def __init__(self, status: int, reason: str):
         super().__init__(reason)
         self.status = status
+
+
+class Ignored(Exception):
+    """A genuine call that asks for nothing (e.g. Luma's call for a state that is not an end)."""
 
 
 class PushHooks:
@@ -84,6 +90,9 @@ class PushHooks:
             except Rejected as exc:
                 log.warning("push %s job %s: rejected (%s): %s", provider, job_id, exc.status, exc)
                 return web.json_response({"error": str(exc)}, status=exc.status)
+            except Ignored as exc:
+                log.info("push %s job %s: no effect (%s)", provider, job_id, exc)
+                return web.json_response({"result": str(exc)})
             key = f"{provider}:{job_id}:{call_id}"
             if key in self._seen:
                 log.info("push %s job %s: a repeat of a call already taken; ignored", provider, job_id)
@@ -106,7 +115,10 @@ class PushHooks:
     # --- per provider ----------------------------------------------------------------------------------
     async def _replicate(self, request: web.Request, body: bytes) -> tuple[str, str | None]:
         """Standard Webhooks: HMAC-SHA256 of ``id.timestamp.body`` under the whsec_ secret."""
-        secret = await self.push.replicate_secret()
+        try:
+            secret = await self.push.replicate_secret()
+        except VideobotError as exc:  # Replicate retries a 5xx later
+            raise Rejected(503, f"the signing secret could not be fetched: {exc.detail or exc.user_message}") from None
         if not secret:
             raise Rejected(401, "no Replicate signing secret to check against")
         try:
@@ -121,7 +133,11 @@ class PushHooks:
         return request.headers["webhook-id"], _field(body, "id")
 
     async def _luma(self, request: web.Request, body: bytes) -> tuple[str, str | None]:
-        """Unsigned: the token (checked already) is the proof; a repeat is the same body again."""
+        """Unsigned: the token (checked already) is the proof; a repeat is the same body again.  Luma calls on
+        every state change: only its end (``completed``, ``failed``) is worth a poll."""
+        state = _field(body, "state")
+        if state is not None and state not in LUMA_ENDS:
+            raise Ignored(f"state {state[:20]!r} is not an end")
         return hashlib.sha256(body).hexdigest(), _field(body, "id")
 
     async def _fal(self, request: web.Request, body: bytes) -> tuple[str, str | None]:

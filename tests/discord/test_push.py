@@ -101,6 +101,9 @@ async def test_luma_callbacks_carry_a_per_job_token_and_a_wrong_one_is_refused(e
     provider = bot.app.registry.providers["luma"]
     assert await provider.find_task(bot_request(bot, job)) == task.id  # the lost-create search still works
 
+    async with aiohttp.ClientSession() as http:  # Luma also calls on other state changes: not worth a poll
+        dreaming = await http.post(callback, json={"id": task.id, "state": "dreaming"})
+        assert dreaming.status == 200 and "not an end" in (await dreaming.json())["result"]
     assert await emulator.luma.send_push(task.id, tamper="token") == 401
     assert (await bot.app.service.get(job.id)).pushed_at is None
     assert await emulator.luma.send_push(task.id) == 200
