@@ -6,7 +6,8 @@ one place.  The waits are cut short by a cancel (``interrupted``) and never carr
 Push: when the provider calls back (``provider.pushes``), the poll is only a safety net, at most every
 ``VIDEOBOT_PUSH_POLL_SECONDS``; the web server records each valid completion call on the job's row
 (``pushed_at``) and interrupts the wait, so the job polls at once (the poll stays the source of truth).
-A call taken by another process is noticed within ``CANCEL_RECHECK`` seconds, from the row.
+A call taken by another process is noticed within ``CANCEL_RECHECK`` seconds, from the row (at once on
+PostgreSQL, where its NOTIFY makes the worker look: ``Worker._notice_pushes``).
 """
 
 from __future__ import annotations

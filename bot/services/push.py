@@ -1,8 +1,9 @@
 """Push: what a provider's verified completion call (webhook) does to its job.
 
 It only wakes the job: the call is recorded on the job's row (``pushed_at``) and the worker's wait between
-polls is cut short (at once in this process, through ``wake``; within a couple of seconds in another one,
-which reads the row), so the job polls now.  The poll stays the source of truth, so a call is never trusted
+polls is cut short (at once in this process, through ``wake``; in another process at once on PostgreSQL,
+whose NOTIFY wakes that worker, which looks at its jobs' rows, else within a couple of seconds, when the
+waiting job re-reads its row), so the job polls now.  The poll stays the source of truth, so a call is never trusted
 for the outcome, and repeating one is harmless.  Calls for unknown or finished jobs, or naming another task,
 change nothing.  The web server (:mod:`bot.web.hooks`) checks signatures and tokens before calling here.
 """
@@ -70,6 +71,7 @@ class PushService:
             return "unknown job"
         if self.wake is not None:
             self.wake(job_id)
+        await self.storage.notify_work()  # PostgreSQL: the worker running it elsewhere looks at once
         return ACCEPTED
 
 

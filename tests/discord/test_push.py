@@ -181,20 +181,26 @@ async def test_oversized_unknown_and_mis_tokened_calls_change_nothing(emu, launc
     assert await bot.app.storage.jobs.get(424242) is None
 
 
-async def test_a_call_taken_by_another_process_wakes_the_job_through_its_row(emu, launch, emulator):
-    """The web server may run apart from the worker: without the in-process wake, the mark on the job's
-    row (``pushed_at``) is what the napping job notices."""
-    emulator.replicate.script_next(Script(queued=1, running=1, webhook="hold"))
-    bot = await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url,
-                       **push_settings())  # fmt: skip
-    hooks = bot.app.fileserver.hooks
-    assert hooks is not None
-    hooks.push.wake = None  # as a web server in another process has it: storage is all it shares
-    handle = await emu.slash(emu.alice, "video", prompt="a kite over the dunes", model="replicate:zeroscope",
-                             duration=2)  # fmt: skip
-    await handle.wait_ack()
-    job, task = await napping_job(bot, emu, emulator.replicate)
-    assert await emulator.replicate.send_push(task.id) == 200
-    assert (await bot.app.service.get(job.id)).pushed_at is not None
-    result = await wait_result(emu, timeout=WAIT)
-    assert is_mp4(mp4_of(result)) and len(results(emu, job.id)) == 1
+async def test_a_call_taken_by_a_web_server_apart_from_the_worker_wakes_the_job(emu, bot_settings, launch, emulator):
+    """The web server may run apart from the worker (another process, another App on the same database and
+    data dir): the mark on the job's row, and on PostgreSQL its NOTIFY, is all they share."""
+    web_port, bot_port = free_port(), free_port()
+    public = f"http://127.0.0.1:{web_port}"
+    keys = {"REPLICATE_API_TOKEN": emulator.replicate.api_key, "REPLICATE_BASE_URL": emulator.replicate_url,
+            "public_base_url": public, "push_poll_seconds": 3600}  # fmt: skip
+    web_only = await App.create(bot_settings(file_server_port=web_port, **keys))
+    await web_only.fileserver.start()  # no worker in this one
+    try:
+        emulator.replicate.script_next(Script(queued=1, running=1, webhook="hold"))
+        bot = await launch(file_server_port=bot_port, **keys)
+        handle = await emu.slash(emu.alice, "video", prompt="a kite over the dunes", model="replicate:zeroscope",
+                                 duration=2)  # fmt: skip
+        await handle.wait_ack()
+        job, task = await napping_job(bot, emu, emulator.replicate)
+        assert task.body["webhook"].startswith(public + "/hooks/replicate/")
+        assert await emulator.replicate.send_push(task.id) == 200  # taken by the web-only App
+        assert (await web_only.storage.jobs.get(job.id)).pushed_at is not None
+        result = await wait_result(emu, timeout=WAIT)
+        assert is_mp4(mp4_of(result)) and len(results(emu, job.id)) == 1
+    finally:
+        await web_only.close()
