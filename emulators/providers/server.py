@@ -175,9 +175,27 @@ class EmulatorServer:
         api = self.apis.get(request.match_info["api"])
         if api is None:
             return web.json_response({"error": "unknown api"}, status=404)
-        tasks = {t.id: {"phase": t.phase()[0], "polls": t.polls, "endpoint": t.endpoint} for t in api.tasks.values()}
+        tasks = {
+            t.id: {
+                "phase": t.phase()[0],
+                "polls": t.polls,
+                "endpoint": t.endpoint,
+                "finished_at": t.extra.get("finished_at"),
+            }
+            for t in api.tasks.values()
+        }
+        calls = [
+            {"task_id": d.task_id, "status": d.status, "sent_at": d.sent_at, "tampered": d.tampered}
+            for d in api.deliveries
+        ]
         return web.json_response(
-            {"creates": dict(api.creates), "create_count": api.create_count, "uploads": api.uploads, "tasks": tasks}
+            {
+                "creates": dict(api.creates),
+                "create_count": api.create_count,
+                "uploads": api.uploads,
+                "tasks": tasks,
+                "deliveries": calls,
+            }
         )
 
 
