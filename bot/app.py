@@ -26,11 +26,14 @@ from bot.services.generation import GenerationService
 from bot.services.janitor import Janitor
 from bot.services.links import Links
 from bot.services.publish import Publisher
+from bot.services.push import PushService
 from bot.services.quota import QuotaService
 from bot.services.spend import SpendService
 from bot.services.worker import Worker
 from bot.settings import Settings
 from bot.web import WebServer
+from bot.web.falkeys import FalKeys
+from bot.web.hooks import PushHooks
 from storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -80,8 +83,11 @@ class App:
         gallery = GalleryService(storage, settings, links, clock)
         fileserver = WebServer(settings, links, gallery)
         publish = fileserver.publish_input if fileserver.enabled and settings.public_base_url else None
+        hook_url = links.hook_url if settings.push_enabled else None  # push: providers call back
         registry = ProviderRegistry(
-            providers if providers is not None else build_providers(settings, media, publish_image=publish),
+            providers
+            if providers is not None
+            else build_providers(settings, media, publish_image=publish, hook_url=hook_url),
             settings.default_model,
         )
         if settings.default_model:
@@ -98,6 +104,10 @@ class App:
             storage, registry, media, settings, quota,
             wake=worker.wake, clock=clock, interrupt=worker.interrupt, router=router,
         )  # fmt: skip
+        if settings.push_enabled:
+            push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
+            fileserver.hooks = PushHooks(push, links, FalKeys(settings.fal_jwks_url),
+                                         tolerance=settings.push_tolerance_seconds)  # fmt: skip
         publisher = Publisher(media, settings, fileserver)
         janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock
         return cls(

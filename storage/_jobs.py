@@ -29,7 +29,7 @@ _COLUMNS = {
     "raw_path", "result_path", "result_url", "error", "error_detail", "attempts", "cancel_requested",
     "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
     "finished_at", "fingerprint", "channel_id", "delivery_attempts", "owner_name", "removed_at",
-    "result_width", "result_height", "result_seconds",
+    "result_width", "result_height", "result_seconds", "pushed_at",
 }  # fmt: skip
 
 

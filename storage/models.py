@@ -91,6 +91,7 @@ class Job:
     result_width: int | None = None
     result_height: int | None = None
     result_seconds: float | None = None
+    pushed_at: float | None = None  # when a provider's completion call (webhook) last arrived
 
     @property
     def provider(self) -> str:

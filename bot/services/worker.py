@@ -119,6 +119,7 @@ class Worker:
         while True:
             try:
                 await self.dispatch_once()
+                await self._notice_pushes()
                 delay = await self.idle_delay()
             except asyncio.CancelledError:
                 raise
@@ -187,6 +188,16 @@ class Worker:
         if started:
             await self._announce_queue()
         return started
+
+    async def _notice_pushes(self) -> None:
+        """End the waits of our jobs that a completion call taken by another process marked (its NOTIFY woke us)."""
+        waiting = {i: r for i, r in self._runners.items() if getattr(self.ctx.registry.providers.get(r.job.provider),
+                                                                    "pushes", False)}  # fmt: skip
+        if waiting:
+            for job in await self.ctx.storage.jobs.search(states=[JobState.RUNNING], limit=1000):
+                runner = waiting.get(job.id)
+                if runner is not None and job.pushed_at != getattr(runner, "push_seen", None):
+                    runner.interrupted.set()
 
     def _caps(self, job: Job) -> Caps:
         """The per-user and per-provider running caps, counted by the claim over every process's jobs."""
