@@ -16,7 +16,7 @@ from storage.models import Cost, JobState, NewJob, Spend, SpendLine, SpendReport
 
 RESERVED, SETTLED, CACHED = "reserved", "settled", "cached"
 # what a row counts for: its reservation while unfinished, what was spent once settled
-_USD = "CASE WHEN c.state = 'reserved' THEN c.reserved_usd ELSE COALESCE(c.spent_usd, 0) END"
+_USD = "CASE WHEN c.state = 'reserved' THEN c.reserved_usd + c.earlier_usd ELSE COALESCE(c.spent_usd, 0) END"
 _UNITS = "CASE WHEN c.state = 'reserved' THEN c.reserved_units ELSE COALESCE(c.spent_units, 0) END"
 
 
@@ -49,7 +49,7 @@ async def settle_in(conn: Conn, job_id: int, state: JobState, now: float) -> Non
     await conn.execute(
         "UPDATE job_costs SET state = ?, settled_at = ?,"
         " spent_units = COALESCE(actual_units, CASE WHEN ? = 1 THEN reserved_units ELSE 0 END),"
-        " spent_usd = COALESCE(actual_usd, CASE WHEN ? = 1 THEN reserved_usd ELSE 0 END)"
+        " spent_usd = earlier_usd + COALESCE(actual_usd, CASE WHEN ? = 1 THEN reserved_usd ELSE 0 END)"
         " WHERE job_id = ? AND state = ?",
         (SETTLED, now, done, done, job_id, RESERVED),
     )
@@ -67,17 +67,20 @@ class SqlCosts:
             await conn.execute(
                 "UPDATE job_costs SET actual_units = ?, actual_usd = ?, unit = ?,"
                 " spent_units = CASE WHEN state = 'settled' THEN ? ELSE spent_units END,"
-                " spent_usd = CASE WHEN state = 'settled' THEN ? ELSE spent_usd END WHERE job_id = ?",
+                " spent_usd = CASE WHEN state = 'settled' THEN earlier_usd + ? ELSE spent_usd END WHERE job_id = ?",
                 (cost.units, cost.usd, cost.unit, cost.units, cost.usd, job_id),
             )
 
     async def reprice(self, job_id: int, model: str, cost: Cost) -> bool:
         """Set an unsettled job's money reservation to ``cost`` for ``model`` (the model that actually runs it,
-        e.g. after a fallback).  The job stays accepted: the cap was checked when it was created.  Whether a
-        reservation was changed."""
+        e.g. after a fallback).  The job stays accepted: the cap was checked when it was created.  What an earlier
+        task of the job was billed (a provider-side failure before the fallback) is kept in ``earlier_usd`` and
+        counts in the spend.  Whether a reservation was changed."""
         async with self.db.transaction(locks=[]) as conn:
             cur = await conn.execute(
-                "UPDATE job_costs SET model = ?, unit = ?, reserved_units = ?, reserved_usd = ?"
+                "UPDATE job_costs SET model = ?, unit = ?, reserved_units = ?,"
+                " reserved_usd = ?,"
+                " earlier_usd = earlier_usd + COALESCE(actual_usd, 0), actual_usd = NULL, actual_units = NULL"
                 " WHERE job_id = ? AND state = ?",
                 (model, cost.unit, cost.units, cost.usd, job_id, RESERVED),
             )
@@ -137,7 +140,7 @@ class SqlCosts:
         )
         totals = await self.db.fetchone(
             f"SELECT COUNT(*), COALESCE(SUM({_USD}), 0),"
-            " COALESCE(SUM(CASE WHEN c.state = 'reserved' THEN c.reserved_usd ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN c.state = 'reserved' THEN c.reserved_usd + c.earlier_usd ELSE 0 END), 0),"
             " COALESCE(SUM(CASE WHEN c.state = 'reserved' THEN 1 ELSE 0 END), 0),"
             " COALESCE(SUM(CASE WHEN j.state = 'failed' THEN 1 ELSE 0 END), 0),"
             f" COALESCE(SUM(CASE WHEN j.state = 'failed' THEN {_USD} ELSE 0 END), 0) {charged}",

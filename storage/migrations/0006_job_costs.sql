@@ -11,6 +11,7 @@ CREATE TABLE job_costs (
     reserved_usd   REAL    NOT NULL DEFAULT 0,
     actual_units   REAL,                             -- the provider's own figure (NULL: not reported yet)
     actual_usd     REAL,
+    earlier_usd    REAL    NOT NULL DEFAULT 0,       -- billed for earlier tasks of the job (before a fallback)
     spent_units    REAL,                             -- set when settled
     spent_usd      REAL,
     state          TEXT    NOT NULL,                 -- reserved | settled | cached (a cache hit: what it saved)

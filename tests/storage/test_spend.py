@@ -87,6 +87,23 @@ async def test_reprice_moves_the_reservation_to_the_model_that_ran(storage):
     assert await storage.costs.spent_since(10, MONTH) == pytest.approx(0.71)
 
 
+async def test_a_task_billed_before_a_fallback_still_counts(storage):
+    """A provider-side failure that was billed (Replicate's GPU time), then the job moves to another model."""
+    job = await storage.jobs.create(new_job(model="replicate:zeroscope"), now=NOW,
+                                    charge=charge(0.05, guild_cap=1.0, model="replicate:zeroscope"))  # fmt: skip
+    await storage.costs.record_actual(job.id, Cost(20, "GPU s", 0.023))  # the first task failed, billed
+    assert await storage.costs.reprice(job.id, "runway:gen4.5", Cost(60, "credits", 0.60))  # the fallback's task
+    assert await storage.costs.spent_since(10, MONTH) == pytest.approx(0.623)  # both count while it runs
+    await storage.costs.record_actual(job.id, Cost(60, "credits", 0.60))
+    await storage.jobs.finish(job.id, JobState.DONE, now=NOW, ledger="committed")
+    row = await storage.costs.job_cost(job.id)
+    assert row is not None and (row["model"], row["spent_units"]) == ("runway:gen4.5", 60)
+    assert row["spent_usd"] == pytest.approx(0.623) and await storage.costs.spent_since(10, MONTH) == pytest.approx(
+        0.623
+    )
+    assert (await storage.costs.report(10, MONTH)).usd == pytest.approx(0.623)
+
+
 async def test_spend_caps_are_set_and_cleared(storage):
     assert await storage.costs.spend_cap(10) is None
     await storage.costs.set_spend_cap(10, 25.0, now=NOW)

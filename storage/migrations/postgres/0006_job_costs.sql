@@ -9,6 +9,7 @@ CREATE TABLE job_costs (
     reserved_usd   DOUBLE PRECISION NOT NULL DEFAULT 0,
     actual_units   DOUBLE PRECISION,
     actual_usd     DOUBLE PRECISION,
+    earlier_usd    DOUBLE PRECISION NOT NULL DEFAULT 0,
     spent_units    DOUBLE PRECISION,
     spent_usd      DOUBLE PRECISION,
     state          TEXT             NOT NULL,
