@@ -159,3 +159,11 @@ async def test_variations_that_together_pass_the_cap_are_refused_at_once(emu, la
     assert "spent $0.00 of its $1.00 monthly cap" in refusal and "would cost about $1.20" in refusal
     assert await bot.app.service.recent(10) == [] and emulator.runway.create_count == 0
     assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 0
+
+
+async def test_model_menus_show_prices_not_a_quota_weight(emu, launch, emulator):
+    await launch(**cloud(emulator))
+    choices = await (await emu.autocomplete(emu.alice, "variations", "model", "gen4.5", prompt="x")).wait_choices()
+    assert [c["name"] for c in choices] == ["runway:gen4.5 · 12 credits/s ($0.12/s)"]
+    remix = await (await emu.autocomplete(emu.alice, "remix", "model", "zeroscope")).wait_choices()
+    assert [c["name"] for c in remix] == ["replicate:zeroscope · up to 3 s · $0.00115/s of GPU"]
