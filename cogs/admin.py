@@ -121,7 +121,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
             text = f"This server may now spend {usd(cap)} a month ({usd(spent)} so far this month)."
         else:
             text = f"This server now has no monthly spend cap ({usd(spent)} spent this month)."
-        if self.settings.monthly_spend_cap is not None:
+        if self.settings.monthly_spend_cap:
             text += f" The bot-wide cap of {usd(self.settings.monthly_spend_cap)} a month still applies."
         await interaction.followup.send(text, ephemeral=True)
 

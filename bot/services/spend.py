@@ -59,7 +59,7 @@ class SpendService:
             cost=self.estimate(model, seconds),
             month_start=costs.month_start(self.clock()),
             guild_cap_usd=guild_cap,
-            bot_cap_usd=self.settings.monthly_spend_cap,
+            bot_cap_usd=self.settings.monthly_spend_cap or None,  # 0, like unset: no cap
         )
 
     def refusal(self, refused: QuotaRefused, needed_usd: float | None = None) -> QuotaExceeded:
@@ -108,7 +108,7 @@ class SpendService:
         now = self.clock()
         report = await self.storage.costs.report(guild_id, now - days * 86_400.0)
         month = await self.storage.costs.spent_since(guild_id, costs.month_start(now))
-        bot_cap = self.settings.monthly_spend_cap
+        bot_cap = self.settings.monthly_spend_cap or None
         cap = await self.storage.costs.spend_cap(guild_id) if guild_id is not None else bot_cap
         return UsageSummary(report, days, month, cap, bot_cap, costs.next_month(now))
 

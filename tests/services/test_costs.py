@@ -81,3 +81,16 @@ async def test_a_job_whose_model_changed_is_repriced_for_the_model_that_ran(make
         assert row["spent_usd"] == pytest.approx(billed * 0.01)
     finally:
         await app.close()
+
+
+def test_the_money_settings_come_from_the_environment(monkeypatch):
+    from bot.errors import ConfigError
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("VIDEOBOT_RUNWAY_CREDIT_USD", "0.012")
+    monkeypatch.setenv("VIDEOBOT_MONTHLY_SPEND_CAP", "250")
+    settings = load_settings()
+    assert (settings.runway_credit_usd, settings.monthly_spend_cap) == (0.012, 250.0)
+    monkeypatch.setenv("VIDEOBOT_MONTHLY_SPEND_CAP", "-5")
+    with pytest.raises(ConfigError, match="VIDEOBOT_MONTHLY_SPEND_CAP"):
+        load_settings()
