@@ -4,6 +4,8 @@ process killed anywhere resumes from the database:
     QUEUED ─submit─▶ SUBMITTING ─task id─▶ RUNNING ─poll─▶ DOWNLOADING ─▶ POSTPROCESSING ─▶ DELIVERING ─▶ DONE
       ▲                  │ (resumed: find_task; found → RUNNING, certainly absent → QUEUED, unknown → FAILED)
       └── retryable refusal of the create (429/5xx before a task existed) waits and goes back to QUEUED
+      └── a provider-side failure (no task made, or the task failed on the provider's side) moves the job to a
+          fallback model, back to QUEUED, in one transaction (bot.services.switching)
 
 A job found in SUBMITTING is never submitted again unless the provider says the task does not exist,
 and a job is delivered only from DELIVERING, then marked DONE in the same breath (see bot.delivery).
@@ -24,7 +26,9 @@ from bot.delivery import DeliveryRouter, Progress
 from bot.errors import (
     DeliveryError,
     MediaError,
+    ProviderAuthError,
     ProviderError,
+    ProviderModelGone,
     ProviderTaskFailed,
     ProviderUnavailable,
     RateLimited,
@@ -34,8 +38,10 @@ from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import GenerationRequest, TaskState, VideoProvider
 from bot.providers.registry import ProviderRegistry
+from bot.services.fallback import Fallback, falls_back
 from bot.services.polling import POLL_CALL_TIMEOUT, PollingSteps
 from bot.services.posters import add_poster
+from bot.services.switching import FallbackSteps
 from bot.settings import Settings
 from storage import Job, JobState, Storage
 
@@ -70,9 +76,10 @@ class Context:
     settings: Settings
     router: DeliveryRouter
     clock: Callable[[], float]
+    fallback: Fallback
 
 
-class JobRunner(PollingSteps):
+class JobRunner(PollingSteps, FallbackSteps):
     """Drives one job to a final state (or to a RetryLater)."""
 
     def __init__(self, ctx: Context, job: Job):
@@ -135,7 +142,12 @@ class JobRunner(PollingSteps):
         elif state is JobState.SUBMITTING:
             await self.resume_submit()
         elif state is JobState.RUNNING:
-            await self.poll_until_done()
+            try:
+                await self.poll_until_done()
+            except ProviderTaskFailed as exc:  # failed at the provider's side: another model may make it
+                if falls_back(exc) and await self.fall_back(exc):
+                    raise RetryLater(0.0, "moved to a fallback model") from exc
+                raise
         elif state is JobState.DOWNLOADING:
             await self.download()
         elif state is JobState.POSTPROCESSING:
@@ -144,16 +156,26 @@ class JobRunner(PollingSteps):
             await self.deliver()
 
     async def submit(self) -> None:
-        """QUEUED → SUBMITTING → RUNNING (task id persisted first)."""
+        """QUEUED → SUBMITTING → RUNNING (task id persisted first).  A create that certainly made no task and
+        failed on the provider's side moves the job to a fallback model (back to QUEUED, on the new model)."""
+        if await self.skip_open_provider():  # the provider's breaker is open: straight to the fallback
+            raise RetryLater(0.0, "moved to a fallback model")
         now = self.ctx.clock()
         await self.save(state=JobState.SUBMITTING, started_at=self.job.started_at or now)
         try:
             task_id = await asyncio.wait_for(self.provider.submit(self.request()), SUBMIT_TIMEOUT)
         except RateLimited as exc:
-            await self._requeue(exc.retry_after or 10.0, exc)
+            wait = exc.retry_after or 10.0
+            if self.ctx.clock() + wait > self.deadline() and await self.fall_back(exc):
+                raise RetryLater(0.0, "moved to a fallback model") from exc
+            await self._requeue(wait, exc)
         except SubmitUncertain:
-            raise
-        except ProviderUnavailable as exc:
+            raise  # a task may exist: never sent anywhere else
+        except (ProviderUnavailable, ProviderAuthError, ProviderModelGone) as exc:  # certainly no task
+            if await self.fall_back(exc):
+                raise RetryLater(0.0, "moved to a fallback model") from exc
+            if not isinstance(exc, ProviderUnavailable):
+                raise
             await self._requeue(15.0, exc)
         except TimeoutError:
             # The create may have landed: look for it instead of sending it again.
@@ -161,6 +183,7 @@ class JobRunner(PollingSteps):
             return
         else:
             await self.save(state=JobState.RUNNING, provider_task_id=task_id, progress=0.0)
+            await self.ctx.storage.breakers.succeeded(self.job.provider, now=self.ctx.clock())
 
     async def _requeue(self, defer: float, exc: ProviderError) -> None:
         """The provider refused the create before a task existed: wait and try again from QUEUED."""
