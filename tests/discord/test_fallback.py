@@ -30,10 +30,10 @@ def tasks(api, tag):
     return [t for t in api.tasks.values() if tag in json.dumps(t.body)]
 
 
-async def video(emu, bot, prompt, model="runway:gen4.5", user=None):
+async def video(emu, bot, prompt, model="runway:gen4.5", user=None, duration=5):
     user = user or emu.alice
     before = {j.id for j in await bot.app.storage.jobs.search(limit=100)}
-    handle = await emu.slash(user, "video", prompt=prompt, model=model, duration=5)
+    handle = await emu.slash(user, "video", prompt=prompt, model=model, duration=duration)
     assert await handle.wait_ack(timeout=15) == 5
     async with asyncio.timeout(15):
         while not (new := [j for j in await bot.app.storage.jobs.search(limit=100) if j.id not in before]):
@@ -146,3 +146,35 @@ async def test_without_a_fallback_an_open_breaker_fails_new_jobs_clearly_and_ref
     assert await ledger(bot, second) == [(5.0, "refunded")]
     retrying = await bot.app.service.get(first)  # a job already retrying keeps its retries
     assert not retrying.state.finished and retrying.attempts >= 1
+
+
+async def test_a_429_whose_wait_passes_the_deadline_moves_the_job(emu, launch, emulator):
+    bot = await launch(**cloud(emulator))
+    emulator.runway.fail_creates(Fault(429, retry_after="86400"))  # "come back tomorrow": past any deadline
+    job_id = await video(emu, bot, "a slow snail")
+    message = await emu.wait_for_message(lambda m: is_result(m, job_id), timeout=60)
+    assert field(message, "Fallback") == NOTE
+    await wait_done(bot, job_id)
+    assert emulator.runway.create_count == 1 and await ledger(bot, job_id) == [(5.0, "committed")]
+
+
+async def test_clamping_shortens_the_clip_and_reprices_the_one_reservation(emu, launch, emulator):
+    bot = await launch(**cloud(emulator, fallback_clamp=True))
+    emulator.runway.fail_creates(Fault(503))
+    job_id = await video(emu, bot, "a seven second wave", duration=7)  # Luma makes 5 or 9 s: clamped to 5
+    message = await emu.wait_for_message(lambda m: is_result(m, job_id), timeout=60)
+    assert field(message, "Fallback") == NOTE and field(message, "Duration") == "5 s"
+    await wait_done(bot, job_id)
+    assert await ledger(bot, job_id) == [(5.0, "committed")]  # charged for the 5 s made, not the 7 asked
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 5
+
+
+async def test_without_clamping_a_model_that_cannot_make_the_request_is_not_used(emu, launch, emulator):
+    bot = await launch(**cloud(emulator))
+    emulator.runway.fail_creates(Fault(401))  # a revoked key: a provider fault, but Luma cannot make 7 s
+    job_id = await video(emu, bot, "a seven second wave", duration=7)
+    async with asyncio.timeout(30):
+        while not (job := await bot.app.service.get(job_id)).state.finished:
+            await asyncio.sleep(0.05)
+    assert job.state.value == "failed" and "key" in (job.error or "") and job.fallback_from is None
+    assert emulator.luma.create_count == 0 and await ledger(bot, job_id) == [(7.0, "refunded")]
