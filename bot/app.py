@@ -93,7 +93,7 @@ class App:
             raise
         service = GenerationService(
             storage, registry, media, settings, quota,
-            wake=worker.wake, clock=clock, interrupt=worker.interrupt, router=router,
+            wake=worker.wake, clock=clock, interrupt=worker.interrupt, router=router, fallback=worker.ctx.fallback,
         )  # fmt: skip
         publisher = Publisher(media, settings, fileserver)
         janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock

@@ -12,11 +12,15 @@ for safety or moderation is never a provider fault: such a prompt is never re-se
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 from bot.errors import ConfigError, InvalidOption, InvalidRequest, ProviderError
+from bot.prompt import PromptSpec
 from bot.providers.base import Capability, GenerationRequest, ModelInfo
 from bot.providers.catalogue import CATALOGUE, canonical_name
 from bot.providers.registry import ProviderRegistry
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PROVIDER_NAMES = {"runway": "Runway", "luma": "Luma", "replicate": "Replicate", "fal": "fal", "local": "local"}
 KINDS = {"text": "fallback_text", "image": "fallback_image", "video": "fallback_video"}
+_EXTRA = ("strength", "op", "times", "sources", "crossfade", "audio", "volume")  # inputs passed on as extra
 _KIND_NEEDS = {"text": Capability.TEXT_TO_VIDEO, "image": Capability.IMAGE_TO_VIDEO,
                "video": Capability.VIDEO_TO_VIDEO}  # fmt: skip
 
@@ -71,6 +76,21 @@ class Choice:
     def clamped(self, request: GenerationRequest) -> bool:
         """Whether the request had to change to fit."""
         return (self.duration, self.aspect) != (request.duration, request.aspect)
+
+
+def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: dict[str, Any]) -> GenerationRequest:
+    """The provider request for a stored job's spec and inputs (identical after a restart)."""
+    spec = PromptSpec.from_dict(spec_data)
+    return GenerationRequest(
+        job_id=job_id, model=model, prompt=spec.text(), duration=int(spec.duration or 5),
+        aspect=spec.aspect or "16:9", negative_prompt=spec.negative or None, seed=spec.seed,
+        camera=spec.camera, style=spec.style, title=spec.subject or None,
+        image=Path(inputs["image"]) if inputs.get("image") else None,
+        end_image=Path(inputs["end_image"]) if inputs.get("end_image") else None,
+        video=Path(inputs["video"]) if inputs.get("video") else None,
+        extend_task_id=inputs.get("extend_task_id"), loop=bool(inputs.get("loop", False)),
+        extra={k: v if isinstance(v, str) else json.dumps(v) for k, v in inputs.items() if k in _EXTRA},
+    )  # fmt: skip
 
 
 def request_kind(request: GenerationRequest) -> str | None:
@@ -130,6 +150,16 @@ class Fallback:
             if choice is not None:
                 return choice
         return None
+
+    def refusal(self, request: GenerationRequest, down: set[str]) -> str | None:
+        """Why a new request for a provider whose breaker is open cannot be taken (None: a fallback can)."""
+        provider = request.model.split(":", 1)[0]
+        if provider not in down or request_kind(request) is None or self.choose(request, tried=set(), skip=down):
+            return None
+        return (
+            f"{provider_label(provider)} is unavailable right now and no fallback model on this bot can make "
+            "this request; nothing was charged. Please try again in a few minutes or pick another model."
+        )
 
     def _fit(self, info: ModelInfo, request: GenerationRequest) -> Choice | None:
         moved = replace(request, model=info.name)

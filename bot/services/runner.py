@@ -14,7 +14,6 @@ and a job is delivered only from DELIVERING, then marked DONE in the same breath
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -35,10 +34,9 @@ from bot.errors import (
     SubmitUncertain,
 )
 from bot.media import Media
-from bot.prompt import PromptSpec
 from bot.providers.base import GenerationRequest, TaskState, VideoProvider
 from bot.providers.registry import ProviderRegistry
-from bot.services.fallback import Fallback, falls_back
+from bot.services.fallback import Fallback, falls_back, request_for
 from bot.services.polling import POLL_CALL_TIMEOUT, PollingSteps
 from bot.services.posters import add_poster
 from bot.services.switching import FallbackSteps
@@ -51,7 +49,6 @@ SUBMIT_TIMEOUT = 120.0
 DELIVER_TIMEOUT = 600.0
 MAX_VIDEO_SECONDS = 600.0
 MAX_DELIVERY_ATTEMPTS = 6
-_EXTRA = ("strength", "op", "times", "sources", "crossfade", "audio", "volume")  # inputs passed on as extra
 
 
 class RetryLater(Exception):
@@ -111,18 +108,7 @@ class JobRunner(PollingSteps, FallbackSteps):
 
     def request(self) -> GenerationRequest:
         """The provider request, rebuilt from the stored job (identical after a restart)."""
-        spec = PromptSpec.from_dict(self.job.spec)
-        inputs = self.job.inputs
-        return GenerationRequest(
-            job_id=self.job.id, model=self.job.model, prompt=spec.text(), duration=int(spec.duration or 5),
-            aspect=spec.aspect or "16:9", negative_prompt=spec.negative or None, seed=spec.seed,
-            camera=spec.camera, style=spec.style, title=spec.subject or None,
-            image=Path(inputs["image"]) if inputs.get("image") else None,
-            end_image=Path(inputs["end_image"]) if inputs.get("end_image") else None,
-            video=Path(inputs["video"]) if inputs.get("video") else None,
-            extend_task_id=inputs.get("extend_task_id"), loop=bool(inputs.get("loop", False)),
-            extra={k: v if isinstance(v, str) else json.dumps(v) for k, v in inputs.items() if k in _EXTRA},
-        )  # fmt: skip
+        return request_for(self.job.id, self.job.model, self.job.spec, self.job.inputs)
 
     async def check_cancel(self) -> None:
         """Raise JobCancelled when a cancel was requested (re-read from storage)."""

@@ -132,20 +132,23 @@ async def test_an_internal_runway_task_failure_moves_the_job(emu, launch, emulat
     assert await ledger(bot, job_id) == [(5.0, "committed")]
 
 
-async def test_without_a_fallback_an_open_breaker_fails_new_jobs_clearly_and_refunds(emu, launch, emulator):
+async def test_without_a_fallback_an_open_breaker_refuses_new_jobs_privately_before_any_charge(emu, launch, emulator):
     bot = await launch(**cloud(emulator, fallback_text=[], breaker_threshold=1, RUNWAYML_BASE_URL="http://127.0.0.1:9"))
     first = await video(emu, bot, "a kite without fallback")  # refused at connect: requeued (no fallback), counted
     async with asyncio.timeout(30):
         while not await bot.app.storage.breakers.open_providers(now=bot.app.quota.clock()):
             await asyncio.sleep(0.05)
-    second = await video(emu, bot, "a second kite without fallback")
-    async with asyncio.timeout(30):
-        while not (job := await bot.app.service.get(second)).state.finished:
-            await asyncio.sleep(0.05)
-    assert job.state.value == "failed" and "Runway is unavailable right now" in (job.error or "")
-    assert await ledger(bot, second) == [(5.0, "refunded")]
+    handle = await emu.slash(emu.alice, "video", prompt="a second kite", model="runway:gen4.5", duration=5)
+    await handle.wait_ack(timeout=15)
+    message = await emu.wait_for_message(lambda m: m.ephemeral and "unavailable right now" in m.content, timeout=15)
+    assert "Runway is unavailable right now" in message.content and "nothing was charged" in message.content
+    assert [j.id for j in await bot.app.storage.jobs.search(limit=10)] == [first]  # no job, no charge
+    assert not any(is_result(m) for m in emu.messages(ephemeral=False))
     retrying = await bot.app.service.get(first)  # a job already retrying keeps its retries
     assert not retrying.state.finished and retrying.attempts >= 1
+    # a model of a healthy provider is still taken at once
+    other = await video(emu, bot, "a third kite", model="luma:ray-flash-2")
+    await emu.wait_for_message(lambda m: is_result(m, other), timeout=60)
 
 
 async def test_a_429_whose_wait_passes_the_deadline_moves_the_job(emu, launch, emulator):
