@@ -55,7 +55,7 @@ async def ledger(bot, job_id):
 async def test_a_runway_outage_mid_burst_moves_every_job_to_the_fallback(emu, launch, emulator):
     bot = await launch(**cloud(emulator, breaker_threshold=2))
     emulator.runway.rule("burst", Script(queued=1, running=3))
-    emulator.luma.rule("burst", Script(queued=1, running=30))  # long enough for the progress to show the move
+    emulator.luma.rule("burst", Script(queued=1, running=60))  # long enough for the progress to show the move
     first = [await video(emu, bot, f"a lighthouse in fog burst {i}") for i in range(2)]
     await until(lambda: len(tasks(emulator.runway, "burst")) == 2, "Runway to have both first tasks")
     emulator.runway.fail_creates(*[Fault(503)] * 500)  # the outage: every create from now on answers 503
