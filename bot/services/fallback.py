@@ -133,14 +133,15 @@ class Fallback:
             self.lists[kind] = names
 
     def choose(self, request: GenerationRequest, *, tried: set[str], skip: set[str]) -> Choice | None:
-        """The first listed model of another provider that can make ``request`` (clamped only if allowed)."""
+        """The first listed model that can make ``request`` (clamped only if allowed), of a provider the job has
+        not failed on (``tried``: the models it left) and whose breaker is not open (``skip``)."""
         kind = request_kind(request)
         if kind is None:
             return None
-        failed = request.model.split(":", 1)[0]
+        left = {m.split(":", 1)[0] for m in (*tried, request.model)}  # providers this job already failed on
         for name in self.lists[kind]:
             provider = name.split(":", 1)[0]
-            if name in tried or provider == failed or provider in skip or provider not in self.registry.providers:
+            if provider in left or provider in skip or provider not in self.registry.providers:
                 continue
             try:
                 info = self.registry.model(name)
