@@ -64,3 +64,11 @@ def test_what_only_its_own_provider_can_do_never_moves(make_settings):
 def test_lists_are_checked_at_start(make_settings, lists, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
         fallback(make_settings, **lists)
+
+
+def test_the_issues_own_example_list_is_accepted(make_settings):
+    f = fallback(make_settings, fallback_text=["runway:gen4.5", "luma:ray-2", "fal:kling"])  # fal has no key here
+    assert f.lists["text"] == ["runway:gen4.5", "luma:ray-2", "fal:kling-2.1"]
+    choice = f.choose(text(), tried=set(), skip=set())
+    assert choice is not None and choice.model == "luma:ray-2"
+    assert f.choose(text(), tried=set(), skip={"luma"}) is None  # fal:kling-2.1 is skipped while fal has no key
