@@ -21,6 +21,7 @@ from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
 from bot.providers.prices import price_label, price_of
+from bot.services.fallback import fallback_note
 from bot.services.generation import Requester, Submitted
 from bot.services.quota import format_seconds, format_wait
 from bot.services.spend import report_lines
@@ -162,7 +163,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _worker(app, args.timeout)
         if args.command == "cleanup":
             return await _cleanup(app)
-        return _models(app)
+        return await _models(app)
 
 
 async def _cleanup(app: App) -> int:
@@ -217,6 +218,8 @@ async def _finish(app: App, submitted: Submitted, output: Path, timeout: float) 
     for extra in submitted.notes:
         print(f"note: {extra}", file=sys.stderr)
     final = await app.worker.wait_for(job.id, timeout=timeout, on_update=_progress_printer())
+    if fallback_note(final):
+        print(f"note: {fallback_note(final)}", file=sys.stderr)
     if final.error or final.state.value != "done":
         print(f"error: job #{final.id} {final.state.value}: {final.error or ''}", file=sys.stderr)
         return 1
@@ -295,7 +298,7 @@ async def _usage(app: App, days: int, guild_id: int | None) -> int:
     return 0
 
 
-def _models(app: App) -> int:
+async def _models(app: App) -> int:
     for info in app.registry.models():
         caps = ", ".join(c.value for c in sorted(info.capabilities))
         durations = f"{info.durations[0]}-{info.durations[-1]} s" if len(info.durations) > 2 else \
@@ -309,6 +312,8 @@ def _models(app: App) -> int:
             print(f"{'':<32} price: {label} (read {price.read}{'; ' + price.note if price.note else ''})")
     for name, note in RETIRED.items():
         print(f"{name:<32} retired: {note}")
+    print()
+    print("\n".join((await app.health.report()).lines()))  # breakers are stored: every process sees them
     return 0
 
 

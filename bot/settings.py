@@ -89,6 +89,20 @@ class Settings(BaseSettings):
     fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"  # fal's webhook signing keys
     push_poll_seconds: float = Field(300.0, gt=0, le=86_400)  # the safety-net poll while a push is expected
     push_tolerance_seconds: float = Field(300.0, gt=0, le=3600)  # how far off a signed timestamp may be
+    # --- fallback when a provider is down (README "Fallback") ------------------------------------
+    fallback_text: Annotated[list[str], NoDecode] = Field(default_factory=list)  # ordered provider:model list
+    fallback_image: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fallback_video: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fallback_clamp: bool = False  # may a fallback shorten the clip / change the aspect to what it can make
+    breaker_threshold: int = Field(3, ge=1, le=1000)  # provider-side failures in a row that open the breaker
+    breaker_cooldown_seconds: float = Field(300.0, ge=1, le=86_400)  # how long new jobs skip that provider
+
+    @field_validator("fallback_text", "fallback_image", "fallback_video", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("guild_ids", mode="before")
     @classmethod

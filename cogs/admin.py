@@ -1,4 +1,5 @@
 """/admin quota, /admin default, /admin budget: server limits; /admin gallery: every video made here;
+/admin status: provider health (circuit breakers), the fallback lists and the queue;
 /admin usage: what the server spent; /admin spendcap: its monthly cap in dollars.
 For members with Manage Server.
 
@@ -18,6 +19,7 @@ from discord.ext import commands
 from bot.edge.render import usage_embed
 from bot.services import costs
 from bot.services.gallery import GalleryService
+from bot.services.health import HealthService
 from bot.services.quota import QuotaService, format_seconds
 from bot.services.spend import MAX_DAYS
 from bot.settings import Settings
@@ -36,10 +38,11 @@ Dollars = Range[float, 0, 10_000_000]
 class Admin(commands.GroupCog, group_name="admin", group_description="Server limits for videos (Manage Server)."):
     """Quota settings for server admins."""
 
-    def __init__(self, quota: QuotaService, settings: Settings, gallery: GalleryService):
+    def __init__(self, quota: QuotaService, settings: Settings, gallery: GalleryService, health: HealthService):
         self.quota_service = quota  # self.quota is the /quota command
         self.settings = settings
         self.gallery_service = gallery  # self.gallery is the /admin gallery command
+        self.health = health
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -99,6 +102,18 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         text = gallery_text(url, self.settings.gallery_link_ttl, "the server's gallery")
         await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
+    @app_commands.command(name="status", description="Provider health, circuit breakers, fallback lists and queue.")
+    async def status(self, interaction: discord.Interaction[Any]) -> None:
+        """Show the bot's provider health (only the admin sees the reply)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.health.report()
+        embed = discord.Embed(title="Bot status", colour=0x5865F2)
+        embed.add_field(name="Providers", value="\n".join(report.providers)[:1024] or "none", inline=False)
+        embed.add_field(name="Fallback", value="\n".join(report.fallback)[:1024], inline=False)
+        queue = ", ".join(f"{n} {state}" for state, n in report.queue.items()) or "empty"
+        embed.add_field(name="Queue", value=queue[:1024], inline=False)
+        await interaction.followup.send(embed=embed, ephemeral=True)
+
     @app_commands.command(name="usage", description="What this server spent: by model and member, in dollars.")
     @app_commands.describe(days="How many days back (default 30)")
     async def usage(self, interaction: discord.Interaction[Any], days: Days = 30) -> None:
@@ -131,4 +146,4 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Admin(bot.app.quota, bot.settings, bot.app.gallery))
+    await bot.add_cog(Admin(bot.app.quota, bot.settings, bot.app.gallery, bot.app.health))

@@ -10,6 +10,7 @@ from typing import Any, cast
 from storage._costs import month_spend_in, reserve_in, settle_in
 from storage._gallery import GalleryQueries
 from storage._sql import Conn, SqlDatabase, marks
+from storage._switch import ModelSwitch
 from storage.base import QuotaRefused, StaleJob, StorageError
 from storage.models import (
     JSON_COLUMNS,
@@ -29,7 +30,7 @@ _COLUMNS = {
     "raw_path", "result_path", "result_url", "error", "error_detail", "attempts", "cancel_requested",
     "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
     "finished_at", "fingerprint", "channel_id", "delivery_attempts", "owner_name", "removed_at",
-    "result_width", "result_height", "result_seconds", "pushed_at",
+    "result_width", "result_height", "result_seconds", "pushed_at", "fallback_from", "fallback_reason",
 }  # fmt: skip
 
 
@@ -51,7 +52,7 @@ async def usage_in(conn: Conn, column: str, value: int, since: float) -> Usage:
     return Usage(used=sum(s for _, s in rows), oldest_at=rows[0][0] if rows else None, entries=tuple(rows))
 
 
-class SqliteJobs(GalleryQueries):
+class SqliteJobs(GalleryQueries, ModelSwitch):
     """Jobs (the name is historical: the same SQL runs on SQLite and PostgreSQL)."""
 
     def __init__(self, db: SqlDatabase):

@@ -20,6 +20,7 @@ class SqlStorage:
         from storage._jobs import SqliteJobs
         from storage._presets import SqlitePresets
         from storage._quota import SqliteCache, SqliteQuota
+        from storage._switch import SqlBreakers
 
         self.db = db
         self.jobs = SqliteJobs(db)
@@ -27,6 +28,7 @@ class SqlStorage:
         self.cache = SqliteCache(db)
         self.presets = SqlitePresets(db)
         self.costs = SqlCosts(db)
+        self.breakers = SqlBreakers(db)
 
     @property
     def dialect(self) -> str:

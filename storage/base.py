@@ -12,18 +12,18 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from storage.models import (
+    Breaker,
     CacheEntry,
     Caps,
     Charge,
-    Cost,
     GalleryQuery,
     Job,
     JobState,
     NewJob,
     QuotaLimits,
-    SpendReport,
     Usage,
 )
+from storage.money import CostRepository
 
 
 class StorageError(Exception):
@@ -129,6 +129,41 @@ class JobRepository(Protocol):
         """Jobs whose parent is this one."""
         ...
 
+    async def switch_model(
+        self,
+        job_id: int,
+        model: str,
+        *,
+        seconds: float,
+        reason: str,
+        expect: Sequence[JobState],
+        now: float | None = None,
+        spec: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> Job:
+        """Move a job to a fallback model, back to QUEUED, re-pricing its one reservation, in ONE transaction."""
+        ...
+
+
+class BreakerRepository(Protocol):
+    """Per-provider circuit breakers, shared by every process on the database."""
+
+    async def failed(self, provider: str, *, now: float, threshold: int, cooldown: float, reason: str) -> Breaker:
+        """Count a provider-side failure; open the breaker for ``cooldown`` s at ``threshold`` in a row."""
+        ...
+
+    async def succeeded(self, provider: str, *, now: float) -> None:
+        """Close the breaker (a create went through)."""
+        ...
+
+    async def all(self) -> list[Breaker]:
+        """Every breaker row."""
+        ...
+
+    async def open_providers(self, *, now: float) -> set[str]:
+        """Providers whose breaker is open now."""
+        ...
+
 
 class QuotaRepository(Protocol):
     """Usage, limits and settlement."""
@@ -175,42 +210,6 @@ class CacheRepository(Protocol):
 
     async def entries(self, *, limit: int = 100_000) -> list[CacheEntry]:
         """Every cached result, oldest first (the janitor drops those whose file is gone)."""
-        ...
-
-
-class CostRepository(Protocol):
-    """What jobs cost: money reservations (made by ``jobs.create``), the providers' figures, caps, reports."""
-
-    async def record_actual(self, job_id: int, cost: Cost) -> None:
-        """Store the provider's own figure for a job's task (from its final poll)."""
-        ...
-
-    async def reprice(self, job_id: int, model: str, cost: Cost) -> bool:
-        """Set an unsettled job's money reservation for the model that actually runs it; whether one changed."""
-        ...
-
-    async def record_cached(self, job_id: int, new: NewJob, cost: Cost, *, now: float) -> None:
-        """Record a cache hit and what it saved."""
-        ...
-
-    async def job_cost(self, job_id: int) -> dict[str, Any] | None:
-        """A job's money row, or None."""
-        ...
-
-    async def spent_since(self, guild_id: int | None, since: float) -> float:
-        """Dollars reserved or spent since ``since`` by a server (None: the whole bot)."""
-        ...
-
-    async def spend_cap(self, guild_id: int) -> float | None:
-        """A server's monthly cap in dollars."""
-        ...
-
-    async def set_spend_cap(self, guild_id: int, usd: float | None, *, now: float) -> None:
-        """Set or clear a server's monthly cap."""
-        ...
-
-    async def report(self, guild_id: int | None, since: float) -> SpendReport:
-        """Spend by model and member, jobs, failures refunded, cache hits saved."""
         ...
 
 
@@ -301,6 +300,11 @@ class Storage(Protocol):
     @property
     def presets(self) -> PresetRepository:
         """Saved option sets."""
+        ...
+
+    @property
+    def breakers(self) -> BreakerRepository:
+        """Per-provider circuit breakers."""
         ...
 
     async def close(self) -> None:

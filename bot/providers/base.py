@@ -219,6 +219,7 @@ class TaskStatus:
     # the provider's own figure, on a terminal poll (Runway, Replicate); None where the API reports no money
     # figure (Luma, fal, local): bot/services/costs.py then prices the seconds made from the price table
     cost: ProviderCost | None = None
+    provider_fault: bool = False  # FAILED on the provider's side (not the request's, never moderation)
 
 
 @runtime_checkable

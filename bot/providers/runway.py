@@ -150,6 +150,7 @@ class RunwayProvider(SdkProvider):
                 error=failure_message(code),
                 error_code=redact(f"{code or 'FAILED'}: {reason or ''}", [self._key])[:200],
                 cost=_credits(task),  # Runway bills some failures (SAFETY.INPUT.*): its final figure says what
+                provider_fault=bool(code and str(code).startswith("INTERNAL")),  # SAFETY.* is never re-sent
             )
         if state == "CANCELLED":
             return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Runway.", cost=_credits(task))

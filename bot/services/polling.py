@@ -103,8 +103,9 @@ class PollingSteps:
                     return
                 if status.state in (TaskState.FAILED, TaskState.CANCELLED):
                     raise ProviderTaskFailed(
-                        status.error or ProviderTaskFailed.user_message, detail=status.error_code or ""
-                    )
+                        status.error or ProviderTaskFailed.user_message, detail=status.error_code or "",
+                        provider=self.job.provider, provider_fault=status.provider_fault,
+                    )  # fmt: skip
                 if status.progress is not None and status.progress - self.job.progress >= 0.01:
                     await self.save(progress=round(status.progress, 3))
                 elif status.queue_position != self.provider_queue:  # "#3 in fal's queue", then "rendering"

@@ -24,6 +24,7 @@ from bot.delivery import CANCELLED_NOTICE, DeliveryRouter, Progress
 from bot.errors import ProviderError, VideobotError
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
+from bot.services.fallback import Fallback
 from bot.services.runner import Context, JobCancelled, JobRunner, RetryLater
 from bot.settings import Settings
 from storage import Caps, Job, JobState, StaleJob, Storage
@@ -49,7 +50,7 @@ class Worker:
         router: DeliveryRouter,
         clock: Callable[[], float] = time.time,
     ):
-        self.ctx = Context(storage, registry, media, settings, router, clock)
+        self.ctx = Context(storage, registry, media, settings, router, clock, Fallback(registry, settings))
         self.settings = settings
         self.worker_id = settings.worker_id
         self._held = False  # whether storage holds settings.worker_id for us

@@ -18,6 +18,7 @@ import pytest
 from bot.app import App
 from bot.edge.client import start_bot
 from bot.providers.fal import FalProvider
+from bot.services.fallback import request_for
 from bot.services.links import Links
 from emulators.providers import Script
 from emulators.providers._core import ApiState, Task
@@ -112,10 +113,8 @@ async def test_luma_callbacks_carry_a_per_job_token_and_a_wrong_one_is_refused(e
 
 
 def bot_request(bot: Any, job: Job) -> Any:
-    from bot.services.runner import Context, JobRunner
-
-    ctx = Context(bot.app.storage, bot.app.registry, bot.app.media, bot.app.settings, bot.app.router, lambda: 0.0)
-    return JobRunner(ctx, job).request()
+    """The provider request the bot's runner builds for ``job`` (the same function it calls)."""
+    return request_for(job.id, job.model, job.spec, job.inputs)
 
 
 async def test_fal_signed_calls_are_checked_against_the_published_keys(emu, bot_settings, fal_emulator, launch):
