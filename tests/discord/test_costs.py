@@ -167,3 +167,21 @@ async def test_model_menus_show_prices_not_a_quota_weight(emu, launch, emulator)
     assert [c["name"] for c in choices] == ["runway:gen4.5 · 12 credits/s ($0.12/s)"]
     remix = await (await emu.autocomplete(emu.alice, "remix", "model", "zeroscope")).wait_choices()
     assert [c["name"] for c in remix] == ["replicate:zeroscope · up to 3 s · $0.00115/s of GPU"]
+
+
+async def test_a_job_moved_by_a_fallback_is_priced_for_the_model_that_ran(emu, launch, emulator):
+    bot = await launch(**cloud(emulator), daily_seconds=600, fallback_text=["replicate:zeroscope"])
+    emulator.runway.rule("glitch", Script(outcome="fail", failure_code="INTERNAL.BAD_OUTPUT"))  # Runway's fault
+    job_id = await run_job(emu, bot, emu.alice, prompt="a glitch in the harbour", duration=2, model="runway:gen4.5")
+    job = await bot.app.service.get(job_id)
+    assert job.state is JobState.DONE and job.model == "replicate:zeroscope", job.error
+    assert list(emulator.runway.reported.values()) == [0]  # Runway refunded its own failure
+    [gpu] = emulator.replicate.reported.values()
+    row = await bot.app.storage.costs.job_cost(job_id)
+    assert row is not None and (row["model"], row["unit"], row["state"]) == ("replicate:zeroscope", "GPU s", "settled")
+    assert row["spent_units"] == gpu and row["spent_usd"] == pytest.approx(gpu * ZEROSCOPE_GPU_USD, abs=1e-6)
+
+    handle = await emu.slash(emu.admin, "admin usage")
+    lines = usage_lines(await handle.wait_response(timeout=30))
+    assert model_line(lines, "replicate:zeroscope")[:3] == (1, pytest.approx(gpu, abs=0.01), "GPU s")
+    assert not [line for line in lines if line.strip().startswith("runway:")]
