@@ -11,6 +11,7 @@ from discord.app_commands import Choice, Range
 from bot.edge.cogkit import JobCog
 from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
+from bot.providers.prices import price_label
 from bot.services import presets
 from bot.services.variations import MAX_VARIATIONS, check_variations
 from cogs.presets import preset_choices
@@ -42,7 +43,7 @@ class Variations(JobCog):
                 continue
             if isinstance(aspect, str) and aspect not in info.aspects_for(has_media=False):
                 continue
-            out.append(Choice(name=f"{info.name} · x{info.cost_weight:g} quota each"[:100], value=info.name))
+            out.append(Choice(name=f"{info.name} · {price_label(info.name)}"[:100], value=info.name))
         return out[:25]
 
     @app_commands.command(name="variations", description="The same prompt with several seeds, side by side.")

@@ -6,8 +6,10 @@ from storage._storage import SqlStorage
 from storage.base import NamedLock, QuotaRefused, StaleJob, Storage, StorageError
 from storage.models import (
     ACTIVE_STATES,
+    Breaker,
     Caps,
     Charge,
+    Cost,
     GalleryQuery,
     Job,
     JobState,
@@ -15,6 +17,9 @@ from storage.models import (
     ModelTiming,
     NewJob,
     QuotaLimits,
+    Spend,
+    SpendLine,
+    SpendReport,
     Usage,
 )
 from storage.sqlite import SqliteStorage, open_database
@@ -43,7 +48,7 @@ async def open_storage(url: str | None, path: Path | None = None) -> SqlStorage:
 
 
 __all__ = [
-    "ACTIVE_STATES", "Caps", "Charge", "GalleryQuery", "Job", "JobState", "LedgerState", "ModelTiming", "NamedLock",
-    "NewJob", "QuotaLimits", "QuotaRefused", "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError",
-    "Usage", "open_database", "open_storage",
+    "ACTIVE_STATES", "Breaker", "Caps", "Charge", "Cost", "GalleryQuery", "Job", "JobState", "LedgerState",
+    "ModelTiming", "NamedLock", "NewJob", "QuotaLimits", "QuotaRefused", "Spend", "SpendLine", "SpendReport",
+    "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage", "open_database", "open_storage",
 ]  # fmt: skip

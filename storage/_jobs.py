@@ -7,8 +7,10 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+from storage._costs import month_spend_in, reserve_in, settle_in
 from storage._gallery import GalleryQueries
 from storage._sql import Conn, SqlDatabase, marks
+from storage._switch import ModelSwitch
 from storage.base import QuotaRefused, StaleJob, StorageError
 from storage.models import (
     JSON_COLUMNS,
@@ -28,7 +30,7 @@ _COLUMNS = {
     "raw_path", "result_path", "result_url", "error", "error_detail", "attempts", "cancel_requested",
     "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
     "finished_at", "fingerprint", "channel_id", "delivery_attempts", "owner_name", "removed_at",
-    "result_width", "result_height", "result_seconds",
+    "result_width", "result_height", "result_seconds", "pushed_at", "fallback_from", "fallback_reason",
 }  # fmt: skip
 
 
@@ -50,7 +52,7 @@ async def usage_in(conn: Conn, column: str, value: int, since: float) -> Usage:
     return Usage(used=sum(s for _, s in rows), oldest_at=rows[0][0] if rows else None, entries=tuple(rows))
 
 
-class SqliteJobs(GalleryQueries):
+class SqliteJobs(GalleryQueries, ModelSwitch):
     """Jobs (the name is historical: the same SQL runs on SQLite and PostgreSQL)."""
 
     def __init__(self, db: SqlDatabase):
@@ -63,8 +65,11 @@ class SqliteJobs(GalleryQueries):
         locks: list[str] = []
         if charge is not None:
             locks.append(f"user:{new.owner_id}")
-            if charge.guild_budget is not None and new.guild_id is not None:
+            spend = charge.spend
+            if new.guild_id is not None and (charge.guild_budget is not None or (spend and spend.guild_cap_usd)):
                 locks.append(f"guild:{new.guild_id}")
+            if spend is not None and spend.bot_cap_usd is not None:
+                locks.append("spend:bot")  # the bot-wide monthly cap: every server's jobs read the same rows
         async with self.db.transaction(locks) as conn:
             if charge is not None:
                 await self._check_charge(conn, new, charge)
@@ -88,6 +93,8 @@ class SqliteJobs(GalleryQueries):
                     " VALUES (?,?,?,?,?,?)",
                     (job_id, new.owner_id, new.guild_id, charge.seconds, LedgerState.RESERVED.value, now),
                 )
+            if charge is not None and charge.spend is not None:
+                await reserve_in(conn, job_id, new, charge.spend, now)
             row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
             await self.db.notify(conn)
         return job_from_row(row)
@@ -107,6 +114,15 @@ class SqliteJobs(GalleryQueries):
             guild = await usage_in(conn, "guild_id", new.guild_id, charge.window_start)
             if guild.used + charge.seconds > charge.guild_budget + 1e-9:
                 raise QuotaRefused("guild", guild, charge.guild_budget)
+        spend = charge.spend
+        if spend is not None and spend.cost.usd > 0:  # a free job is never refused for money
+            for scope, guild_id, cap in (("spend_guild", new.guild_id, spend.guild_cap_usd),
+                                         ("spend_bot", None, spend.bot_cap_usd)):  # fmt: skip
+                if cap is None or (scope == "spend_guild" and guild_id is None):
+                    continue
+                spent = await month_spend_in(conn, guild_id, spend.month_start)
+                if spent + spend.cost.usd > cap + 1e-9:
+                    raise QuotaRefused(scope, Usage(used=spent, oldest_at=None), cap)
 
     async def get(self, job_id: int) -> Job | None:
         """One job by id."""
@@ -177,6 +193,7 @@ class SqliteJobs(GalleryQueries):
                     "UPDATE quota_ledger SET state = ?, settled_at = ? WHERE job_id = ? AND state = ?",
                     (LedgerState(ledger).value, now, job_id, LedgerState.RESERVED.value),
                 )
+            await settle_in(conn, job_id, state, now)
             await self.db.notify(conn)  # a running slot is free
             return job
 

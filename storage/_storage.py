@@ -16,9 +16,11 @@ class SqlStorage:
     """:class:`storage.base.Storage` over a :class:`storage._sql.SqlDatabase` (SQLite or PostgreSQL)."""
 
     def __init__(self, db: Any):
+        from storage._costs import SqlCosts
         from storage._jobs import SqliteJobs
         from storage._presets import SqlitePresets
         from storage._quota import SqliteCache, SqliteQuota
+        from storage._switch import SqlBreakers
         from storage._timings import SqlTimings
 
         self.db = db
@@ -26,6 +28,8 @@ class SqlStorage:
         self.quota = SqliteQuota(db)
         self.cache = SqliteCache(db)
         self.presets = SqlitePresets(db)
+        self.costs = SqlCosts(db)
+        self.breakers = SqlBreakers(db)
         self.timings = SqlTimings(db)
 
     @property

@@ -7,6 +7,8 @@ few samples are simply averaged. A sample far above the mean (a provider queue, 
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from storage._sql import Row, SqlDatabase
 from storage.models import ModelTiming
 
@@ -30,6 +32,24 @@ _UPSERT = (
     " last_seconds = excluded.last_seconds, updated_at = excluded.updated_at"
 )
 _COLUMNS = "model, samples, mean_seconds, spread_seconds, last_seconds, updated_at"
+
+
+class TimingRepository(Protocol):
+    """How long each model's provider tasks take, learned from the jobs done (``Storage.timings``).
+
+    Kept here rather than in :mod:`storage.base`, which is at its size cap."""
+
+    async def record(self, model: str, seconds: float, *, now: float) -> ModelTiming:
+        """Count one run of ``seconds`` (task created → finished); the model's new estimate."""
+        ...
+
+    async def get(self, model: str) -> ModelTiming | None:
+        """The model's estimate, or None before its first finished job."""
+        ...
+
+    async def all(self) -> list[ModelTiming]:
+        """Every model's estimate, by name."""
+        ...
 
 
 class SqlTimings:

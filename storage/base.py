@@ -11,18 +11,20 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from storage._timings import TimingRepository
 from storage.models import (
+    Breaker,
     CacheEntry,
     Caps,
     Charge,
     GalleryQuery,
     Job,
     JobState,
-    ModelTiming,
     NewJob,
     QuotaLimits,
     Usage,
 )
+from storage.money import CostRepository
 
 
 class StorageError(Exception):
@@ -30,7 +32,8 @@ class StorageError(Exception):
 
 
 class QuotaRefused(StorageError):
-    """A reservation would exceed a limit.  ``scope`` is 'user', 'guild' or 'queue'."""
+    """A reservation would exceed a limit.  ``scope`` is 'user', 'guild', 'queue', or for the monthly dollar
+    caps 'spend_guild' / 'spend_bot' (``usage.used`` then holds the dollars reserved or spent this month)."""
 
     def __init__(self, scope: str, usage: Usage, limit: float):
         super().__init__(f"{scope} quota refused: used {usage.used} of {limit}")
@@ -127,6 +130,41 @@ class JobRepository(Protocol):
         """Jobs whose parent is this one."""
         ...
 
+    async def switch_model(
+        self,
+        job_id: int,
+        model: str,
+        *,
+        seconds: float,
+        reason: str,
+        expect: Sequence[JobState],
+        now: float | None = None,
+        spec: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> Job:
+        """Move a job to a fallback model, back to QUEUED, re-pricing its one reservation, in ONE transaction."""
+        ...
+
+
+class BreakerRepository(Protocol):
+    """Per-provider circuit breakers, shared by every process on the database."""
+
+    async def failed(self, provider: str, *, now: float, threshold: int, cooldown: float, reason: str) -> Breaker:
+        """Count a provider-side failure; open the breaker for ``cooldown`` s at ``threshold`` in a row."""
+        ...
+
+    async def succeeded(self, provider: str, *, now: float) -> None:
+        """Close the breaker (a create went through)."""
+        ...
+
+    async def all(self) -> list[Breaker]:
+        """Every breaker row."""
+        ...
+
+    async def open_providers(self, *, now: float) -> set[str]:
+        """Providers whose breaker is open now."""
+        ...
+
 
 class QuotaRepository(Protocol):
     """Usage, limits and settlement."""
@@ -210,22 +248,6 @@ class PresetRepository(Protocol):
         ...
 
 
-class TimingRepository(Protocol):
-    """How long each model's provider tasks take, learned from the jobs done (see storage._timings)."""
-
-    async def record(self, model: str, seconds: float, *, now: float) -> ModelTiming:
-        """Count one run of ``seconds`` (task created → finished); the model's new estimate."""
-        ...
-
-    async def get(self, model: str) -> ModelTiming | None:
-        """The model's estimate, or None before its first finished job."""
-        ...
-
-    async def all(self) -> list[ModelTiming]:
-        """Every model's estimate, by name."""
-        ...
-
-
 class Storage(Protocol):
     """Everything the core needs from a database."""
 
@@ -272,8 +294,18 @@ class Storage(Protocol):
         ...
 
     @property
+    def costs(self) -> CostRepository:
+        """What jobs cost."""
+        ...
+
+    @property
     def presets(self) -> PresetRepository:
         """Saved option sets."""
+        ...
+
+    @property
+    def breakers(self) -> BreakerRepository:
+        """Per-provider circuit breakers."""
         ...
 
     @property

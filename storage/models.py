@@ -91,6 +91,9 @@ class Job:
     result_width: int | None = None
     result_height: int | None = None
     result_seconds: float | None = None
+    pushed_at: float | None = None  # when a provider's completion call (webhook) last arrived
+    fallback_from: str | None = None  # the model the job was asked for, when it moved to a fallback
+    fallback_reason: str | None = None  # why it moved, for the user ("Runway is unavailable")
 
     @property
     def provider(self) -> str:
@@ -144,6 +147,59 @@ class Charge:
     user_limit: float
     guild_budget: float | None = None
     max_queued: int | None = None  # refuse when the user already has this many unfinished jobs
+    spend: Spend | None = None  # the money side: the job's estimated cost, checked against the spend caps
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a job costs (or was estimated to): ``units`` of the provider's ``unit`` and US dollars."""
+
+    units: float
+    unit: str  # "credits" (Runway), "GPU s" (Replicate hardware seconds), "output s", "videos"
+    usd: float
+
+
+@dataclass(frozen=True)
+class Spend:
+    """A job's money reservation, made with its quota reservation and checked against the monthly caps.
+
+    Refused when the server's (or the whole bot's) dollars reserved or spent since ``month_start``, plus
+    ``cost.usd``, would pass ``guild_cap_usd`` (``bot_cap_usd``).  A free job is never refused."""
+
+    model: str
+    cost: Cost
+    month_start: float
+    guild_cap_usd: float | None = None
+    bot_cap_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class SpendLine:
+    """One row of a usage report: a model (with its unit) or a member."""
+
+    key: str  # the model name, or the member's id as text
+    label: str  # the model name, or the member's display name
+    jobs: int
+    units: float
+    unit: str
+    usd: float
+
+
+@dataclass(frozen=True)
+class SpendReport:
+    """Spend since a moment, for one server or the whole bot (storage's answer for ``/admin usage``)."""
+
+    since: float
+    jobs: int
+    usd: float  # settled spend plus what unfinished jobs have reserved
+    reserved_usd: float  # the unfinished jobs' part of ``usd``
+    unfinished: int
+    failures_refunded: int  # failed jobs whose quota was given back
+    failures_usd: float  # what providers still billed for them (Runway keeps moderated inputs' credits)
+    cache_hits: int
+    cache_saved_usd: float
+    by_model: tuple[SpendLine, ...]
+    by_member: tuple[SpendLine, ...]  # top 10 by dollars
 
 
 @dataclass(frozen=True)
@@ -205,3 +261,20 @@ class Caps:
     per_user: int | None = None  # the job owner's running jobs
     per_provider: int | None = None  # running jobs on the job's provider (the part of ``model`` before ':')
     total: int | None = None  # running jobs overall
+
+
+@dataclass(frozen=True)
+class Breaker:
+    """One provider's circuit breaker: its provider-side failures in a row and until when it is open."""
+
+    provider: str
+    failures: int
+    opened_at: float | None
+    open_until: float | None
+    last_failure_at: float | None
+    last_reason: str | None
+    updated_at: float
+
+    def is_open(self, now: float) -> bool:
+        """Whether new jobs skip this provider at ``now``."""
+        return self.open_until is not None and now < self.open_until

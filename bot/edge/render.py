@@ -14,8 +14,10 @@ import discord
 
 from bot.prompt import CAMERA_MOVES, STYLES
 from bot.services import lineage
+from bot.services.fallback import fallback_note
 from bot.services.publish import Offer, Rung, describe_size, state_label
 from bot.services.quota import QuotaStatus, format_seconds, format_wait
+from bot.services.spend import UsageSummary, report_lines
 from storage import Job, JobState
 
 COLOUR = {"work": 0x5865F2, "done": 0x57F287, "fail": 0xED4245}
@@ -71,6 +73,9 @@ def status_embed(
     embed.description = clip(str(job.spec.get("subject") or "(from the image)"), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)
     embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
+    note = fallback_note(job, done=False)
+    if note:  # "Runway is unavailable; making it with Luma ray-2"
+        embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
     embed.set_footer(text=f"{job.model} · {job.spec.get('duration', '?')} s · job #{job.id}")
     return embed
 
@@ -136,6 +141,9 @@ def result_embed(job: Job) -> discord.Embed:
     origin = lineage.describe(job)
     if origin:
         embed.add_field(name="From", value=origin)
+    note = fallback_note(job)
+    if note:  # "Runway is unavailable; made with Luma ray-2"
+        embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 
@@ -215,3 +223,10 @@ def job_choice_name(job: Job) -> str:
     subject = " ".join(str(job.spec.get("subject") or "(image)").split())[:60]
     day = datetime.fromtimestamp(job.created_at, UTC).strftime("%Y-%m-%d")
     return f"#{job.id} · {subject} · {job.spec.get('duration', '?')} s · {day}"[:100]
+
+
+def usage_embed(summary: UsageSummary) -> discord.Embed:
+    """/admin usage: the server's spend by model and member, in provider units and dollars."""
+    lines = [clip(line, 300) for line in report_lines(summary, scope="this server")]  # member names escaped
+    return discord.Embed(title=f"Spend: last {summary.days} days", description="\n".join(lines)[:MAX_DESCRIPTION],
+                         colour=COLOUR["work"])  # fmt: skip

@@ -1,7 +1,14 @@
 """The RUNNING step of a job: poll the provider's task until it ends, and wait between polls.
 
 Split from :mod:`bot.services.runner` (whose JobRunner inherits these steps) so the poll schedule lives in
-one place.  The waits are cut short by a cancel (``interrupted``) and never carry a job past its deadline.
+one place (:mod:`bot.services.schedule` decides each wait).  The waits are cut short by a cancel
+(``interrupted``) and never carry a job past its deadline.
+
+Push: when the provider calls back (``provider.pushes``), the poll is only a safety net, at most every
+``VIDEOBOT_PUSH_POLL_SECONDS``; the web server records each valid completion call on the job's row
+(``pushed_at``) and interrupts the wait, so the job polls at once (the poll stays the source of truth).
+A call taken by another process is noticed within ``CANCEL_RECHECK`` seconds, from the row (at once on
+PostgreSQL, where its NOTIFY makes the worker look: ``Worker._notice_pushes``).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import ProviderTaskFailed, ProviderTimeout, ProviderUnavailable, RateLimited
 from bot.providers.base import TaskState, TaskStatus
+from bot.services.jobcost import record_actual
 from bot.services.schedule import PollSchedule
 from storage import JobState
 
@@ -35,6 +43,7 @@ class PollingSteps:
     job: Job
     interrupted: asyncio.Event
     provider_queue: int | None
+    push_seen: float | None  # the job's pushed_at when the last poll began
     task_created_at: float | None = None  # when this process created the task (set by JobRunner.submit)
     schedule: PollSchedule | None = None  # this task's poll schedule (set by poll_until_done)
     run_time_learned: bool = False  # this task's run time was counted for its model
@@ -56,8 +65,9 @@ class PollingSteps:
         raise NotImplementedError
 
     async def nap(self, seconds: float) -> None:
-        """Wait between polls; a cancel request ends the wait: at once when this process took it (``interrupt``),
-        within ``CANCEL_RECHECK`` seconds when another process did (it is read from the job's row)."""
+        """Wait between polls; a cancel request or a completion call (push) ends the wait: at once when this
+        process took it (``interrupt``), within ``CANCEL_RECHECK`` seconds when another process did (it is
+        read from the job's row)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while (left := deadline - loop.time()) > 0:
@@ -68,8 +78,16 @@ class PollingSteps:
         self.interrupted.clear()
 
     async def _cancel_recorded(self) -> bool:
+        """Whether the row now says stop waiting: a cancel, or a completion call newer than our copy of it."""
         fresh = await self.ctx.storage.jobs.get(self.job.id)
-        return fresh is not None and fresh.cancel_requested
+        seen = getattr(self, "push_seen", None)
+        return fresh is not None and (fresh.cancel_requested or fresh.pushed_at != seen)
+
+    def safety_net(self, wait: float) -> float:
+        """The wait before the next poll: with push expected, at least ``VIDEOBOT_PUSH_POLL_SECONDS``."""
+        if getattr(self.provider, "pushes", False):
+            return max(wait, self.ctx.settings.push_poll_seconds)
+        return wait
 
     def poll_schedule(self, timing: ModelTiming | None) -> PollSchedule:
         """This task's schedule: the model's learned run time (when adaptive polling is on), else the backoff."""
@@ -105,8 +123,9 @@ class PollingSteps:
             interval = max(schedule.next_wait(self.ctx.clock() - origin, polls), floor)
             if interval > 0:  # a long Retry-After must not carry the job past its deadline
                 left = max(0.0, deadline - self.ctx.clock()) + 0.01
-                await self.nap(min(schedule.jittered(interval, random.random()), left))
+                await self.nap(min(self.safety_net(schedule.jittered(interval, random.random())), left))
             await self.check_cancel()
+            self.push_seen = self.job.pushed_at  # a completion call after this is a reason to poll again
             if self.ctx.clock() > deadline:
                 raise ProviderTimeout(detail=f"task {self.job.provider_task_id} passed its deadline")
             sent = self.ctx.clock()
@@ -117,16 +136,18 @@ class PollingSteps:
             if status is None:
                 continue
             polls += 1
+            await record_actual(self.ctx, self.job, status)  # terminal: what the provider says it cost
             if status.state is TaskState.SUCCEEDED:
                 if exact:  # the provider finished between the last "not yet" and this answer
                     self.run_time_learned = True  # once per task, even if the download finds it unfinished
-                    await self._learn((unfinished_at + self.ctx.clock()) / 2 - origin)
+                    await self._learn(self._finished_at(unfinished_at) - origin)
                 await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0)
                 return
             if status.state in (TaskState.FAILED, TaskState.CANCELLED):
                 raise ProviderTaskFailed(
-                    status.error or ProviderTaskFailed.user_message, detail=status.error_code or ""
-                )
+                    status.error or ProviderTaskFailed.user_message, detail=status.error_code or "",
+                    provider=self.job.provider, provider_fault=status.provider_fault,
+                )  # fmt: skip
             unfinished_at = sent
             if status.progress is not None and status.progress - self.job.progress >= 0.01:
                 await self.save(progress=round(status.progress, 3))
@@ -145,6 +166,15 @@ class PollingSteps:
         if schedule.adaptive:
             await self.notify()
         return schedule
+
+    def _finished_at(self, unfinished_at: float) -> float:
+        """When the provider finished: its completion call if one came after the last "not yet", else halfway
+        between that poll and this answer."""
+        now = self.ctx.clock()
+        pushed = self.job.pushed_at
+        if pushed is not None and unfinished_at <= pushed <= now:
+            return pushed
+        return (unfinished_at + now) / 2
 
     async def _learn(self, seconds: float) -> None:
         """Count one run of the model (its estimate for the next jobs); a storage failure never stops the job."""

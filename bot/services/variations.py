@@ -31,7 +31,7 @@ def check_variations(service: GenerationService, spec: PromptSpec, count: int) -
     return service.check(spec)[0]
 
 
-async def _check_room(service: GenerationService, who: Requester, needed: float, count: int) -> None:
+async def _check_room(service: GenerationService, who: Requester, needed: float, count: int, model: str) -> None:
     quota, storage = service.quota, service.storage
     since = service.clock() - _WINDOW
     limit, budget = await quota.limits_for(who.guild_id, who.user_id)
@@ -42,6 +42,7 @@ async def _check_room(service: GenerationService, who: Requester, needed: float,
         guild = await storage.quota.usage(guild_id=who.guild_id, since=since)
         if guild.used + needed > budget:
             raise quota.refusal(QuotaRefused("guild", guild, budget), needed)
+    await quota.spend.check_room(who.guild_id, model, needed / count, count)  # the dollars for all of them
     active = len(await service.active_jobs(who.user_id))
     if active + count > service.settings.max_queued_per_user:
         raise QuotaExceeded(f"{count} variations would make more than {service.settings.max_queued_per_user} "
@@ -54,7 +55,7 @@ async def variations(service: GenerationService, who: Requester, spec: PromptSpe
     spec = check_variations(service, spec, count)
     info = service.registry.model(str(spec.model))
     needed = float(spec.duration or 0) * count  # seconds of video, one for one
-    await _check_room(service, who, needed, count)
+    await _check_room(service, who, needed, count, info.name)
     base = spec.seed if spec.seed is not None else secrets.randbelow(MAX_SEED - MAX_VARIATIONS)
     base = min(base, MAX_SEED - count)
     made: list[Submitted] = []
