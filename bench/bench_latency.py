@@ -15,11 +15,13 @@ command to the last result.  Modes (``--schedule``):
 
 * ``old``: today's backoff (``VIDEOBOT_POLL_ADAPTIVE=false``: poll at once, then 7.5 s, 11.25 s, … up to 30 s);
 * ``adaptive``: the learned schedule, measured after a warm-up round of the same jobs taught the models their run
-  times (``--warmup`` rounds, on the same database).
+  times (``--warmup`` rounds, on the same database);
+* ``push``: the bot's web server on a loopback port is its public URL, so Replicate, Luma and fal call it back
+  when a task finishes (the emulators sign the calls as the real services do); Runway, which has no callbacks,
+  is polled on the adaptive schedule (warmed up as above).
 
-To add a mode (``push``, once the webhook receiver is merged): add a :class:`Mode` to ``MODES`` with its settings
-(e.g. ``{"public_base_url": …, "file_server_port": …}``) and, if the emulators must be told to call back, a
-``prepare`` hook; :func:`table` takes any rows.  Replaces the "## Latency" section of BENCHMARKS.md
+Another mode is one more :class:`Mode` in ``MODES`` (its settings, a ``prepare`` hook if the emulators need
+telling); :func:`table` takes any rows.  Replaces the "## Latency" section of BENCHMARKS.md
 (``--output``), or prints only with ``--print``.
 """
 
@@ -104,6 +106,8 @@ SCENARIOS = {
 MODES = {
     "old": Mode("old", {"poll_adaptive": False}),
     "adaptive": Mode("adaptive", {"poll_adaptive": True}, warm=True),
+    # the web server takes the completion calls (Replicate, Luma, fal); Runway has none and is polled adaptively
+    "push": Mode("push", {"poll_adaptive": True, "file_server_port": -1}, warm=True),
 }
 TIMEOUT = 900.0
 
@@ -135,9 +139,9 @@ async def send_round(
 ) -> Row:
     """Send every job of the scenario at once and wait for every result; the row of what was measured."""
     row = Row(scenario.name, tag)
-    for api in providers.apis.values():
-        api.default = Script(run_seconds=next((j.run_seconds for j in scenario.jobs if j.model.startswith(
-            f"{api.name}:")), 8.0))  # fmt: skip
+    for api in providers.apis.values():  # a task with a completion URL calls back when it finishes
+        run = next((j.run_seconds for j in scenario.jobs if j.model.startswith(f"{api.name}:")), 8.0)
+        api.default = Script(run_seconds=run, push_after=run)
     seen = {footer_job(m) for m in emu.messages()} - {None}
     started = time.time()
     handles = [
@@ -176,10 +180,14 @@ async def run(mode: Mode, scenario: Scenario, clips: VideoFactory, folder: Path,
                 users.append(user := emu.add_user(f"bench{n}"))
                 emu.add_member(emu.guild, user)
             env = {k: v for k, v in providers.env().items() if not k.startswith(("FAL", "SSL"))}
+            extra = dict(mode.settings)
+            if extra.get("file_server_port") == -1:  # a free loopback port, which is also the public URL
+                extra["file_server_port"] = port = free_port()
+                extra["public_base_url"] = f"http://127.0.0.1:{port}"
             settings = Settings(
                 data_dir=folder / "data", DISCORD_TOKEN=emu.token, DISCORD_API_BASE=emu.api_base,
                 DISCORD_GATEWAY_URL=emu.gateway_url, guild_ids=[emu.guild.id], default_model=None,
-                daily_seconds=86_400, log_level="WARNING", **env, **mode.settings,
+                daily_seconds=86_400, log_level="WARNING", **env, **extra,
             )  # fmt: skip
             if mode.prepare is not None:
                 await mode.prepare(providers, settings)
@@ -229,7 +237,7 @@ def machine() -> tuple[str, int]:
 async def main() -> None:
     """Run every scenario under every mode asked for and write the section."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--schedule", nargs="+", choices=sorted(MODES), default=["old", "adaptive"])
+    parser.add_argument("--schedule", nargs="+", choices=sorted(MODES), default=["old", "adaptive", "push"])
     parser.add_argument("--scenario", nargs="+", choices=sorted(SCENARIOS), default=["luma", "mix"])
     parser.add_argument("--jobs", type=int, default=0, help="only the first N jobs of each scenario (a quick try)")
     parser.add_argument("--warmup", type=int, default=2, help="rounds that teach the run times (adaptive)")
@@ -285,7 +293,9 @@ Discord emulator − the task's finish in the provider emulator (download, check
 and the status reads the provider answered (the re-read before the download included).  *old* is the backoff
 (`VIDEOBOT_POLL_ADAPTIVE=false`: poll at once, then after 7.5 s, 11.25 s, … up to 30 s); *adaptive* is measured
 after {warmup} warm-up round(s) of the same jobs on the same database taught the models their run times (it sleeps
-until the learned run time minus a lead, then polls every second; Runway at most every 5 s, its own guidance).
+until the learned run time minus a lead, then polls every second; Runway at most every 5 s, its own guidance);
+*push* has the bot's web server take Replicate's, Luma's and fal's completion calls (signed as the real services
+sign them, over loopback), polling only as the safety net, and Runway (no callbacks) adaptive after the warm-up.
 *All delivered* is the first command to the last result (with 4 jobs at once, the jobs run in waves).
 
 {table}
