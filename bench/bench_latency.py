@@ -267,7 +267,7 @@ async def main() -> None:
         f"run {(time.monotonic() - started) / 60:.1f} minutes.  "
         + (f"A load above {cores} means other work competed for the CPU, so the lags include some scheduling "
            "noise.  " if peak > cores else "The machine was otherwise quiet.  ")
-        + f"Rerun with `{' '.join(['python bench/bench_latency.py', *sys.argv[1:]])}` (`--schedule old adaptive`, "
+        + f"Rerun with `{' '.join(['python bench/bench_latency.py', *sys.argv[1:]])}` (`--schedule old adaptive push`, "
         "`--scenario luma mix`, `--warmup N`, `--jobs N`, `--print`)."
     )  # fmt: skip
     section = TEMPLATE.format(machine=textwrap.fill(about, 115), warmup=args.warmup, table=table(rows))
