@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
 
-from bot.edge.cogkit import JobCog
-from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
+from bot.edge.cogkit import JobCog, aspect_choices
+from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
 from bot.services import presets
 from bot.services.variations import MAX_VARIATIONS, check_variations
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 CAMERA_CHOICES = [Choice(name=key.replace("_", " "), value=key) for key in CAMERA_MOVES]
 STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
-ASPECT_CHOICES = [Choice(name=aspect, value=aspect) for aspect in ASPECTS]
 Text = Range[str, 1, MAX_PART_CHARS]
 
 
@@ -45,6 +44,9 @@ class Variations(JobCog):
             out.append(Choice(name=f"{info.name} · x{info.cost_weight:g} quota each"[:100], value=info.name))
         return out[:25]
 
+    async def _aspects(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return aspect_choices(self.registry, interaction, current, frozenset({Capability.TEXT_TO_VIDEO}))
+
     @app_commands.command(name="variations", description="The same prompt with several seeds, side by side.")
     @app_commands.guild_only()
     @app_commands.describe(
@@ -56,12 +58,12 @@ class Variations(JobCog):
         lighting="e.g. 'golden hour'",
         details="Anything else",
         duration="Seconds (the model decides what it accepts)",
-        aspect="Aspect ratio",
+        aspect="Aspect ratio (the ones the chosen model can make)",
         model="Which model (default: the server's)",
         preset="One of your presets (options given here win)",
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_models, preset=_presets)
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.autocomplete(model=_models, aspect=_aspects, preset=_presets)
     async def variations(
         self,
         interaction: discord.Interaction[Any],
@@ -73,14 +75,14 @@ class Variations(JobCog):
         lighting: Text | None = None,
         details: Text | None = None,
         duration: Range[int, 1, 60] | None = None,
-        aspect: Choice[str] | None = None,
+        aspect: str | None = None,
         model: str | None = None,
         preset: str | None = None,
     ) -> None:
         """Several takes of one prompt."""
         spec = PromptSpec.create(
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
-            duration=duration, aspect=_value(aspect), model=model,
+            duration=duration, aspect=aspect, model=model,
         )  # fmt: skip
         service = self.service
         spec = await presets.apply(service, interaction.user.id, interaction.guild_id, preset, spec)
