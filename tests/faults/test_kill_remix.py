@@ -1,6 +1,7 @@
 """Kill -9 at every step of a /remix (an attached clip restyled by Runway aleph2 or offline by local:restyle)
 and of a /variations job: the bot (a real process) is SIGKILLed in each state, restarted on the same data
-dir, and every job still finishes exactly once: delivered once, charged once (see test_kill.py)."""
+dir, and every job still finishes exactly once: delivered once, charged once (see test_kill.py).  The two
+takes of the /variations request are posted together, in one message, once."""
 
 from __future__ import annotations
 
@@ -90,3 +91,6 @@ async def test_variations_killed_at_every_step_finish_once_each(live_rig: LiveRi
         assert row is not None and row["state"] == "done", row
         assert len(results_for(emu, job_id)) == 1 and rig.db.ledger(job_id) == ["committed"]
     assert len(tasks_for(api, tag)) == 2  # one provider task per variation, never resubmitted
+    group = results_for(emu, first)[0]  # delivered together: one message holds both takes, posted once
+    assert results_for(emu, second) == [group] and len(group.attachments) == 2
+    assert [rig.db.job(i)["message_id"] for i in (first, second)] == [group.id, group.id]  # type: ignore[index]
