@@ -1,4 +1,7 @@
-"""/video, /animate and /extend: each checks its options, acknowledges, and calls one service method."""
+"""/video, /animate and /extend: each checks its options, acknowledges, and calls one service method.
+
+The `model`, `duration` and `aspect` options autocomplete only what the chosen model can do with the options typed
+so far (`aspect`: bot.edge.cogkit.aspect_choices, the ratios for text or for an image)."""
 
 from __future__ import annotations
 

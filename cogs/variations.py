@@ -1,4 +1,10 @@
-"""/variations: the same prompt with 2-4 different seeds."""
+"""/variations: the same prompt with 2-4 different seeds.
+
+The cog checks every option (count, model, duration, aspect) before acknowledging, then calls
+``GenerationService.variations``: the quota for all takes is reserved in one transaction
+(:mod:`bot.services.variations`) and the takes are delivered together (:mod:`bot.edge.group`).  The ``aspect``
+option autocompletes the ratios the chosen model can make from text (:func:`bot.edge.cogkit.aspect_choices`).
+"""
 
 from __future__ import annotations
 
