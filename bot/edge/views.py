@@ -98,14 +98,21 @@ async def remove_take(message: discord.Message, job_id: int) -> None:
     await message.edit(embeds=embeds, attachments=kept, view=view)
 
 
-def job_id_of(message: discord.Message) -> int | None:
-    """The job a result message belongs to, from its buttons' custom ids."""
+def job_ids_of(message: discord.Message) -> list[int]:
+    """The jobs a result message holds (one, or each take of a group of variations), from its buttons."""
+    ids: list[int] = []
     for row in message.components:
         for child in getattr(row, "children", []):
             match = CUSTOM_ID.fullmatch(getattr(child, "custom_id", None) or "")
-            if match:
-                return int(match["job_id"])
-    return None
+            if match and int(match["job_id"]) not in ids:
+                ids.append(int(match["job_id"]))
+    return ids
+
+
+def job_id_of(message: discord.Message) -> int | None:
+    """The job a result message belongs to, from its buttons' custom ids (a group's first take)."""
+    ids = job_ids_of(message)
+    return ids[0] if ids else None
 
 
 async def delete_result(interaction: discord.Interaction[Any], service: GenerationService, job_id: int) -> None:

@@ -70,6 +70,10 @@ async def test_variations_arrive_together_in_one_message(emu, launch):
         while not (rerolls := [j for j in await bot.app.service.recent() if j.kind == "reroll"]):
             await asyncio.sleep(0.05)
     assert rerolls[0].parent_job_id == ids[1]
+    # a reaction cannot say which take it means: a private hint, nothing deleted
+    await emu.add_reaction(emu.alice, None, message, "❌")
+    await emu.wait_for_message(lambda m: "several takes" in m.content, timeout=30)
+    assert not message.deleted and len(message.embeds) == 3
     # Delete on the third row takes only the third clip (and its embed and buttons) out of the message
     await emu.click_button(emu.alice, message, f"videobot:delete:{ids[2]}")
     await emu.wait_until(lambda: len(message.embeds) == 2, 30, "the third take removed")
