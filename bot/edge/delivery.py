@@ -62,6 +62,7 @@ class DiscordDelivery(GroupedResults):
         self._records: dict[int, DiscordRecord] = {}  # the newest record of each job this process changed
         self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
         self._background: set[asyncio.Task[None]] = set()
+        self._waits: dict[int, int] = {}  # /variations takes waiting for their siblings (bot.edge.group)
 
     # --- progress --------------------------------------------------------------------------------------
     async def progress(self, update: Progress) -> None:

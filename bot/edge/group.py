@@ -49,6 +49,7 @@ class GroupedResults:
     bot: discord.Client
     service: GenerationService
     _background: set[asyncio.Task[None]]
+    _waits: dict[int, int]  # take -> how many of its group were ready when its status last said so
 
     # --- provided by DiscordDelivery --------------------------------------------------------------------
     def _record(self, job: Job) -> DiscordRecord:  # pragma: no cover
@@ -108,10 +109,9 @@ class GroupedResults:
             if held.message_id:
                 return Receipt(message_id=held.message_id)
             raise NotYet(grouping.WAIT_STEP, f"waiting for #{held.poster_id} to post the variations")
-        settings, registry = self.service.settings, self.service.registry
-        if not all(grouping.ready(t) for t in takes) and self.service.clock() < grouping.wait_ends_at(
-            takes, registry, settings
-        ):
+        ends = grouping.wait_ends_at(takes, self.service.registry, self.service.settings)
+        if not all(grouping.ready(t) for t in takes) and self.service.clock() < ends:
+            await self._show_wait(job, sum(grouping.ready(t) for t in takes), len(takes))
             raise NotYet(grouping.WAIT_STEP, "waiting for the other variations to be made")
         group = [t for t in grouping.members(takes, decisions) if t.result_path and Path(t.result_path).exists()]
         if not group or group[0].id != job.id:
@@ -129,6 +129,18 @@ class GroupedResults:
         await self._save(job.id, record)
         held = Decision(job.id, record.group_ids, together, None)
         return await self._post_decided(job, takes, held, video)
+
+    async def _show_wait(self, job: Job, ready: int, total: int) -> None:
+        """The take's status says it is made and waits for its siblings (edited when that count changes)."""
+        if self._waits.get(job.id) == ready:
+            return
+        self._waits[job.id] = ready
+        if len(self._waits) > 10_000:  # bounded for long uptimes: forget the oldest
+            self._waits.pop(next(iter(self._waits)))
+        try:
+            await self._edit_status(job, embed=render.waiting_embed(job, ready, total))
+        except discord.HTTPException as exc:
+            log.info("job %s: waiting status not shown (%s)", job.id, exc)
 
     async def _post_decided(self, job: Job, takes: list[Job], held: Decision, video: Path) -> Receipt:
         """The poster's part, resumed from its stored decision."""
@@ -192,6 +204,7 @@ class GroupedResults:
         url = render.jump_url(group[0].guild_id, message.channel.id, message.id)
         for take in group:
             self._close(take.id)
+            self._waits.pop(take.id, None)
             try:
                 await self._edit_status(take, embed=render.done_embed(take, url), create=False)
             except discord.HTTPException as exc:

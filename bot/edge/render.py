@@ -73,6 +73,13 @@ def status_embed(job: Job, queue_position: int = 0, provider_queue: int = 0) -> 
     return embed
 
 
+def waiting_embed(job: Job, ready: int, total: int) -> discord.Embed:
+    """A /variations take that is made and waits for its siblings, to be shown together."""
+    embed = status_embed(job)
+    embed.title = f"⏳ {_title(job)} — made; waiting for the other takes ({ready} of {total} ready)"
+    return embed
+
+
 def done_embed(job: Job, result_url: str | None) -> discord.Embed:
     """What the progress message turns into once the result is posted."""
     embed = discord.Embed(title=f"✅ {_title(job)} — done", colour=COLOUR["done"])

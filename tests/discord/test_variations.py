@@ -156,6 +156,9 @@ async def test_a_cancelled_variation_is_refunded_and_the_others_still_come_toget
                     task.script = Script(queued=0, running=0)  # done at the next poll
             await asyncio.sleep(0.05)
     assert not results(emu)
+    waiting = "made; waiting for the other takes"
+    shown = lambda: sum(any(waiting in (e.get("title") or "") for e in m.embeds) for m in emu.messages())  # noqa: E731
+    await emu.wait_until(lambda: shown() == 2, 30, "the two made takes saying they wait")
     cancel = await emu.slash(emu.alice, "cancel", job=slow.id)
     await cancel.wait_ack()
     jobs = await all_finished(bot, jobs)
