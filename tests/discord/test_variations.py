@@ -99,6 +99,21 @@ async def test_takes_too_large_for_the_upload_limit_come_one_message_each(emu, l
     assert [await bot.app.storage.quota.ledger_state(j.id) for j in jobs] == ["committed"] * 2
 
 
+async def test_a_group_refused_as_too_large_falls_back_to_one_message_each(emu, launch):
+    """Discord answers 413 to the group upload (e.g. a limit lowered meanwhile): each take is posted alone."""
+    bot = await launch()
+    handle = await emu.slash(emu.alice, "variations", prompt="a paper lantern rising", count=2, duration=1)
+    assert await handle.wait_ack() == 5
+    await emu.wait_for_message(lambda m: m.ephemeral and "2 variations" in m.content, timeout=30)
+    refused = emu.fail_next("POST /webhooks/*", 413, 40005, "Request entity too large")
+    jobs = await all_finished(bot, await variation_jobs(bot, 2))
+    await asyncio.sleep(0.5)
+    assert refused.hits == 1
+    posted = sorted(results(emu), key=lambda m: m.id)
+    assert [takes_in(m) for m in posted] == [[jobs[0].id], [jobs[1].id]]
+    assert [j.message_id for j in jobs] == [m.id for m in posted] and all(j.state is JobState.DONE for j in jobs)
+
+
 async def test_variations_that_do_not_fit_the_quota_are_refused_at_once(emu, launch):
     bot = await launch(daily_seconds=5)
     handle = await emu.slash(emu.alice, "variations", prompt="a paper lantern rising", count=3, duration=2)
