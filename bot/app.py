@@ -16,20 +16,24 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from bot.delivery import DeliveryRouter
-from bot.errors import InvalidOption
+from bot.errors import ConfigError, InvalidOption
 from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
 from bot.services.gallery import GalleryService
 from bot.services.generation import GenerationService
+from bot.services.health import HealthService
 from bot.services.janitor import Janitor
 from bot.services.links import Links
 from bot.services.publish import Publisher
+from bot.services.push import PushService
 from bot.services.quota import QuotaService
 from bot.services.worker import Worker
 from bot.settings import Settings
 from bot.web import WebServer
+from bot.web.falkeys import FalKeys
+from bot.web.hooks import PushHooks
 from storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ class App:
     gallery: GalleryService
     publisher: Publisher  # the delivery ladder (attach → re-encode → link) chat targets use
     janitor: Janitor  # retention and the media disk cap
+    health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
 
     @classmethod
     async def create(
@@ -74,29 +79,39 @@ class App:
         gallery = GalleryService(storage, settings, links, clock)
         fileserver = WebServer(settings, links, gallery)
         publish = fileserver.publish_input if fileserver.enabled and settings.public_base_url else None
+        hook_url = links.hook_url if settings.push_enabled else None  # push: providers call back
         registry = ProviderRegistry(
-            providers if providers is not None else build_providers(settings, media, publish_image=publish),
+            providers
+            if providers is not None
+            else build_providers(settings, media, publish_image=publish, hook_url=hook_url),
             settings.default_model,
         )
-        if settings.default_model:
-            try:
-                registry.model(settings.default_model)  # fail at start, naming the model, if it is wrong
-            except InvalidOption:
-                await registry.aclose()
-                await storage.close()  # an open database thread would keep the process from exiting
-                raise
         quota = QuotaService(storage, settings, clock)
         router = DeliveryRouter()
         worker = Worker(storage, registry, media, settings, router, clock)
+        try:
+            if settings.default_model:
+                registry.model(settings.default_model)  # fail at start, naming the model, if it is wrong
+            worker.ctx.fallback.check()  # VIDEOBOT_FALLBACK_*: known models (close matches) of the right kind
+        except (InvalidOption, ConfigError):
+            await registry.aclose()
+            await storage.close()  # an open database thread would keep the process from exiting
+            raise
         service = GenerationService(
             storage, registry, media, settings, quota,
-            wake=worker.wake, clock=clock, interrupt=worker.interrupt, router=router,
+            wake=worker.wake, clock=clock, interrupt=worker.interrupt, router=router, fallback=worker.ctx.fallback,
         )  # fmt: skip
+        if settings.push_enabled:
+            push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
+            fileserver.hooks = PushHooks(push, links, FalKeys(settings.fal_jwks_url),
+                                         tolerance=settings.push_tolerance_seconds)  # fmt: skip
         publisher = Publisher(media, settings, fileserver)
         janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock
+        health = HealthService(storage, registry, settings, worker.ctx.fallback, clock)
         return cls(
-            settings, storage, media, registry, quota, service, router, worker, fileserver, gallery, publisher, janitor
-        )
+            settings, storage, media, registry, quota, service, router, worker, fileserver, gallery, publisher, janitor,
+            health,
+        )  # fmt: skip
 
     async def start(self, *, worker: bool = True) -> None:
         """Start serving files (when configured), running jobs (unless ``worker`` is False: a gateway-only

@@ -20,6 +20,7 @@ from bot.delivery import FileDelivery
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
+from bot.services.fallback import fallback_note
 from bot.services.generation import Requester, Submitted
 from bot.services.quota import format_seconds, format_wait
 from bot.settings import Settings, load_settings
@@ -154,7 +155,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _worker(app, args.timeout)
         if args.command == "cleanup":
             return await _cleanup(app)
-        return _models(app)
+        return await _models(app)
 
 
 async def _cleanup(app: App) -> int:
@@ -209,6 +210,8 @@ async def _finish(app: App, submitted: Submitted, output: Path, timeout: float) 
     for extra in submitted.notes:
         print(f"note: {extra}", file=sys.stderr)
     final = await app.worker.wait_for(job.id, timeout=timeout, on_update=_progress_printer())
+    if fallback_note(final):
+        print(f"note: {fallback_note(final)}", file=sys.stderr)
     if final.error or final.state.value != "done":
         print(f"error: job #{final.id} {final.state.value}: {final.error or ''}", file=sys.stderr)
         return 1
@@ -281,7 +284,7 @@ async def _quota(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def _models(app: App) -> int:
+async def _models(app: App) -> int:
     for info in app.registry.models():
         caps = ", ".join(c.value for c in sorted(info.capabilities))
         durations = f"{info.durations[0]}-{info.durations[-1]} s" if len(info.durations) > 2 else \
@@ -291,6 +294,8 @@ def _models(app: App) -> int:
             print(f"{'':<32} {info.description}")
     for name, note in RETIRED.items():
         print(f"{name:<32} retired: {note}")
+    print()
+    print("\n".join((await app.health.report()).lines()))  # breakers are stored: every process sees them
     return 0
 
 

@@ -6,6 +6,12 @@ contains an API key, a file path of the host, or a provider's raw response.  The
 ``detail`` attribute carries what the log needs (provider response, exit codes…) and is
 never shown to users.  ``retryable`` tells the worker whether trying again later may help.
 
+``provider_fault`` marks a failure that is the provider's side, not the request's (an outage, a revoked key,
+a model gone, an internal task error): another model may make the same request (the fallback list).  A
+provider's ``submit`` raises :class:`SubmitUncertain` whenever a task may exist; every other error it raises
+means that certainly no task was made, so such a job may move to another provider without paying twice.
+A refusal for safety/moderation (:class:`ProviderRejected`) is never a provider fault: it is never re-sent.
+
     VideobotError
     ├── ConfigError                  a setting is missing or wrong (raised at start)
     ├── InvalidRequest               the user asked for something we will not do
@@ -21,6 +27,7 @@ never shown to users.  ``retryable`` tells the worker whether trying again later
     │   ├── ProviderUnavailable      network error, 5xx, malformed answer      (retryable)
     │   │   └── RateLimited          429; ``retry_after`` seconds when known     (retryable)
     │   ├── ProviderAuthError        the server owner's key is wrong or lacks access
+    │   ├── ProviderModelGone        the provider no longer knows the model (404/410 at create)
     │   ├── ProviderRejected         the request was refused (moderation, bad input)
     │   ├── ProviderTaskFailed       the task ran and failed
     │   ├── ProviderTimeout          the task did not finish before its deadline
@@ -105,6 +112,7 @@ class ProviderError(VideobotError):
     """A video provider failed."""
 
     user_message = "The video provider failed."
+    provider_fault: bool = False  # the provider's side failed: another model may make the same request
 
     def __init__(
         self,
@@ -113,9 +121,12 @@ class ProviderError(VideobotError):
         detail: str = "",
         retryable: bool | None = None,
         provider: str = "",
+        provider_fault: bool | None = None,
     ):
         super().__init__(user_message, detail=detail, retryable=retryable)
         self.provider = provider
+        if provider_fault is not None:
+            self.provider_fault = provider_fault
 
 
 class ProviderUnavailable(ProviderError):
@@ -123,6 +134,7 @@ class ProviderUnavailable(ProviderError):
 
     user_message = "The video provider is not answering right now. Please try again later."
     retryable = True
+    provider_fault = True
 
 
 class RateLimited(ProviderUnavailable):
@@ -139,6 +151,14 @@ class ProviderAuthError(ProviderError):
     """The configured key was refused."""
 
     user_message = "The bot's key for this video provider was refused. Please tell the server owner."
+    provider_fault = True
+
+
+class ProviderModelGone(ProviderError):
+    """The provider answered the create that it does not know the model (any more)."""
+
+    user_message = "The video provider no longer offers this model. Please tell the server owner."
+    provider_fault = True
 
 
 class ProviderRejected(ProviderError):

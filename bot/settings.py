@@ -81,6 +81,26 @@ class Settings(BaseSettings):
     gallery_page_size: int = Field(24, ge=1, le=200)  # cards per gallery page
     progress_edit_interval: float = Field(3.0, ge=0.5, le=60)
 
+    # --- push (webhooks; on when public_base_url is set and the web server runs) ----------------
+    replicate_webhook_secret: SecretStr | None = None  # whsec_…; unset: fetched once from Replicate
+    fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"  # fal's webhook signing keys
+    push_poll_seconds: float = Field(300.0, gt=0, le=86_400)  # the safety-net poll while a push is expected
+    push_tolerance_seconds: float = Field(300.0, gt=0, le=3600)  # how far off a signed timestamp may be
+    # --- fallback when a provider is down (README "Fallback") ------------------------------------
+    fallback_text: Annotated[list[str], NoDecode] = Field(default_factory=list)  # ordered provider:model list
+    fallback_image: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fallback_video: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fallback_clamp: bool = False  # may a fallback shorten the clip / change the aspect to what it can make
+    breaker_threshold: int = Field(3, ge=1, le=1000)  # provider-side failures in a row that open the breaker
+    breaker_cooldown_seconds: float = Field(300.0, ge=1, le=86_400)  # how long new jobs skip that provider
+
+    @field_validator("fallback_text", "fallback_image", "fallback_video", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("guild_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -122,6 +142,11 @@ class Settings(BaseSettings):
     def inputs_dir(self) -> Path:
         """Where validated user uploads are kept while their jobs need them."""
         return self.data_dir / "inputs"
+
+    @property
+    def push_enabled(self) -> bool:
+        """Whether providers are asked to call back (a public URL and the built-in web server)."""
+        return bool(self.public_base_url) and self.file_server_port != 0
 
 
 def _env_name(field: str) -> str:

@@ -1,4 +1,5 @@
-"""/admin quota, /admin default, /admin budget: server limits; /admin gallery: every video made here.
+"""/admin quota, /admin default, /admin budget: server limits; /admin gallery: every video made here;
+/admin status: provider health (circuit breakers), the fallback lists and the queue.
 For members with Manage Server.
 
 The permission is the commands' default (Discord hides them from others) AND checked again here at
@@ -15,6 +16,7 @@ from discord.app_commands import Range
 from discord.ext import commands
 
 from bot.services.gallery import GalleryService
+from bot.services.health import HealthService
 from bot.services.quota import QuotaService, format_seconds
 from bot.settings import Settings
 from cogs.gallery import gallery_text
@@ -30,10 +32,11 @@ Amount = Range[int, 0, 10_000_000]
 class Admin(commands.GroupCog, group_name="admin", group_description="Server limits for videos (Manage Server)."):
     """Quota settings for server admins."""
 
-    def __init__(self, quota: QuotaService, settings: Settings, gallery: GalleryService):
+    def __init__(self, quota: QuotaService, settings: Settings, gallery: GalleryService, health: HealthService):
         self.quota_service = quota  # self.quota is the /quota command
         self.settings = settings
         self.gallery_service = gallery  # self.gallery is the /admin gallery command
+        self.health = health
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -93,10 +96,22 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         text = gallery_text(url, self.settings.gallery_link_ttl, "the server's gallery")
         await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
+    @app_commands.command(name="status", description="Provider health, circuit breakers, fallback lists and queue.")
+    async def status(self, interaction: discord.Interaction[Any]) -> None:
+        """Show the bot's provider health (only the admin sees the reply)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.health.report()
+        embed = discord.Embed(title="Bot status", colour=0x5865F2)
+        embed.add_field(name="Providers", value="\n".join(report.providers)[:1024] or "none", inline=False)
+        embed.add_field(name="Fallback", value="\n".join(report.fallback)[:1024], inline=False)
+        queue = ", ".join(f"{n} {state}" for state, n in report.queue.items()) or "empty"
+        embed.add_field(name="Queue", value=queue[:1024], inline=False)
+        await interaction.followup.send(embed=embed, ephemeral=True)
+
     def _bot_default(self) -> str:
         return format_seconds(self.settings.daily_seconds)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Admin(bot.app.quota, bot.settings, bot.app.gallery))
+    await bot.add_cog(Admin(bot.app.quota, bot.settings, bot.app.gallery, bot.app.health))

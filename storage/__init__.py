@@ -6,6 +6,7 @@ from storage._storage import SqlStorage
 from storage.base import NamedLock, QuotaRefused, StaleJob, Storage, StorageError
 from storage.models import (
     ACTIVE_STATES,
+    Breaker,
     Caps,
     Charge,
     GalleryQuery,
@@ -42,7 +43,7 @@ async def open_storage(url: str | None, path: Path | None = None) -> SqlStorage:
 
 
 __all__ = [
-    "ACTIVE_STATES", "Caps", "Charge", "GalleryQuery", "Job", "JobState", "LedgerState", "NamedLock", "NewJob",
-    "QuotaLimits", "QuotaRefused", "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage",
-    "open_database", "open_storage",
+    "ACTIVE_STATES", "Breaker", "Caps", "Charge", "GalleryQuery", "Job", "JobState", "LedgerState", "NamedLock",
+    "NewJob", "QuotaLimits", "QuotaRefused", "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError",
+    "Usage", "open_database", "open_storage",
 ]  # fmt: skip

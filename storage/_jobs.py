@@ -10,6 +10,7 @@ from typing import Any, cast
 from storage._create import JobCreation
 from storage._gallery import GalleryQueries
 from storage._sql import Conn, SqlDatabase, marks
+from storage._switch import ModelSwitch
 from storage.base import StaleJob, StorageError
 from storage.models import (
     JSON_COLUMNS,
@@ -26,7 +27,7 @@ _COLUMNS = {
     "raw_path", "result_path", "result_url", "error", "error_detail", "attempts", "cancel_requested",
     "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
     "finished_at", "fingerprint", "channel_id", "delivery_attempts", "owner_name", "removed_at",
-    "result_width", "result_height", "result_seconds",
+    "result_width", "result_height", "result_seconds", "pushed_at", "fallback_from", "fallback_reason",
 }  # fmt: skip
 
 
@@ -37,7 +38,7 @@ _CLAIMABLE = (
 )
 
 
-class SqliteJobs(JobCreation, GalleryQueries):
+class SqliteJobs(JobCreation, GalleryQueries, ModelSwitch):
     """Jobs (the name is historical: the same SQL runs on SQLite and PostgreSQL)."""
 
     def __init__(self, db: SqlDatabase):

@@ -19,12 +19,14 @@ class SqlStorage:
         from storage._jobs import SqliteJobs
         from storage._presets import SqlitePresets
         from storage._quota import SqliteCache, SqliteQuota
+        from storage._switch import SqlBreakers
 
         self.db = db
         self.jobs = SqliteJobs(db)
         self.quota = SqliteQuota(db)
         self.cache = SqliteCache(db)
         self.presets = SqlitePresets(db)
+        self.breakers = SqlBreakers(db)
 
     @property
     def dialect(self) -> str:

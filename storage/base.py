@@ -11,7 +11,18 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from storage.models import CacheEntry, Caps, Charge, GalleryQuery, Job, JobState, NewJob, QuotaLimits, Usage
+from storage.models import (
+    Breaker,
+    CacheEntry,
+    Caps,
+    Charge,
+    GalleryQuery,
+    Job,
+    JobState,
+    NewJob,
+    QuotaLimits,
+    Usage,
+)
 
 
 class StorageError(Exception):
@@ -123,6 +134,41 @@ class JobRepository(Protocol):
 
     async def children(self, job_id: int, *, limit: int = 50) -> list[Job]:
         """Jobs whose parent is this one."""
+        ...
+
+    async def switch_model(
+        self,
+        job_id: int,
+        model: str,
+        *,
+        seconds: float,
+        reason: str,
+        expect: Sequence[JobState],
+        now: float | None = None,
+        spec: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> Job:
+        """Move a job to a fallback model, back to QUEUED, re-pricing its one reservation, in ONE transaction."""
+        ...
+
+
+class BreakerRepository(Protocol):
+    """Per-provider circuit breakers, shared by every process on the database."""
+
+    async def failed(self, provider: str, *, now: float, threshold: int, cooldown: float, reason: str) -> Breaker:
+        """Count a provider-side failure; open the breaker for ``cooldown`` s at ``threshold`` in a row."""
+        ...
+
+    async def succeeded(self, provider: str, *, now: float) -> None:
+        """Close the breaker (a create went through)."""
+        ...
+
+    async def all(self) -> list[Breaker]:
+        """Every breaker row."""
+        ...
+
+    async def open_providers(self, *, now: float) -> set[str]:
+        """Providers whose breaker is open now."""
         ...
 
 
@@ -256,6 +302,11 @@ class Storage(Protocol):
     @property
     def presets(self) -> PresetRepository:
         """Saved option sets."""
+        ...
+
+    @property
+    def breakers(self) -> BreakerRepository:
+        """Per-provider circuit breakers."""
         ...
 
     async def close(self) -> None:

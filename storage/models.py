@@ -91,6 +91,9 @@ class Job:
     result_width: int | None = None
     result_height: int | None = None
     result_seconds: float | None = None
+    pushed_at: float | None = None  # when a provider's completion call (webhook) last arrived
+    fallback_from: str | None = None  # the model the job was asked for, when it moved to a fallback
+    fallback_reason: str | None = None  # why it moved, for the user ("Runway is unavailable")
 
     @property
     def provider(self) -> str:
@@ -193,3 +196,20 @@ class Caps:
     per_user: int | None = None  # the job owner's running jobs
     per_provider: int | None = None  # running jobs on the job's provider (the part of ``model`` before ':')
     total: int | None = None  # running jobs overall
+
+
+@dataclass(frozen=True)
+class Breaker:
+    """One provider's circuit breaker: its provider-side failures in a row and until when it is open."""
+
+    provider: str
+    failures: int
+    opened_at: float | None
+    open_until: float | None
+    last_failure_at: float | None
+    last_reason: str | None
+    updated_at: float
+
+    def is_open(self, now: float) -> bool:
+        """Whether new jobs skip this provider at ``now``."""
+        return self.open_until is not None and now < self.open_until

@@ -14,6 +14,7 @@ import discord
 
 from bot.prompt import CAMERA_MOVES, STYLES
 from bot.services import lineage
+from bot.services.fallback import fallback_note
 from bot.services.publish import Offer, Rung, describe_size, state_label
 from bot.services.quota import QuotaStatus, format_seconds, format_wait
 from storage import Job, JobState
@@ -69,6 +70,9 @@ def status_embed(job: Job, queue_position: int = 0, provider_queue: int = 0) -> 
     embed.description = clip(str(job.spec.get("subject") or "(from the image)"), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)
     embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
+    note = fallback_note(job, done=False)
+    if note:  # "Runway is unavailable; making it with Luma ray-2"
+        embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
     embed.set_footer(text=f"{job.model} · {job.spec.get('duration', '?')} s · job #{job.id}")
     return embed
 
@@ -141,6 +145,9 @@ def result_embed(job: Job) -> discord.Embed:
     origin = lineage.describe(job)
     if origin:
         embed.add_field(name="From", value=origin)
+    note = fallback_note(job)
+    if note:  # "Runway is unavailable; made with Luma ray-2"
+        embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 

@@ -19,6 +19,7 @@ import httpx
 from bot.errors import (
     ProviderAuthError,
     ProviderError,
+    ProviderModelGone,
     ProviderRejected,
     ProviderTaskFailed,
     ProviderUnavailable,
@@ -92,6 +93,8 @@ def error_for_status(
         return ProviderUnavailable(detail=detail, provider=provider)
     if looks_like_moderation(message):
         return ProviderRejected(MODERATION_MESSAGE, detail=detail, provider=provider)
+    if status in (404, 410):  # a create (or a model lookup) for a model the provider no longer has
+        return ProviderModelGone(detail=detail, provider=provider)
     return ProviderRejected(
         "The video provider refused this request (invalid input or settings).", detail=detail, provider=provider
     )

@@ -206,6 +206,7 @@ class TaskStatus:
     error_code: str | None = None  # the provider's code, for the log
     retry_after: float | None = None  # the provider's hint for the next poll
     queue_position: int | None = None  # PENDING in the provider's own queue: 1 = next (fal reports it)
+    provider_fault: bool = False  # FAILED on the provider's side (not the request's, never moderation)
 
 
 @runtime_checkable

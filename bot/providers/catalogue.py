@@ -230,6 +230,7 @@ RETIRED: dict[str, str] = {"openai:sora-2": SORA_NOTE, "openai:sora-2-pro": SORA
 # Names users know: every Replicate entry also answers to its Replicate ``owner/name``
 # ("replicate:stability-ai/stable-video-diffusion" is "replicate:stable-video-diffusion").
 ALIASES: dict[str, str] = {f"replicate:{m.model_id}".lower(): m.name for m in _MODELS if m.provider == "replicate"}
+ALIASES |= {"fal:kling": "fal:kling-2.1", "fal:pika": "fal:pika-2.2"}  # the family names (issue 10's own example)
 
 
 def canonical_name(name: str) -> str:

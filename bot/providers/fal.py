@@ -15,13 +15,17 @@ Lost creates: fal cannot list requests, so a create whose answer was lost (or a 
 request id was saved) cannot be looked up: :meth:`FalProvider.find_task` raises SubmitUncertain and
 the job fails refunded, never sent twice (as for Runway).  The task id we persist is
 ``{endpoint}#{request_id}``.
+
+Push: with ``hook_url`` the submit carries ``fal_webhook`` (our server's per-job URL); fal signs the call
+with Ed25519 (checked against its published keys by the web server).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import fal_client
 import httpx
@@ -63,8 +67,10 @@ class FalProvider(OutputFetcher):
         download_timeout: float = 600.0,
         models: Iterable[CatalogueModel] | None = None,
         download_client: httpx.AsyncClient | None = None,
+        hook_url: Callable[[int], str] | None = None,
     ):
         self._key = api_key
+        self._hook_url = hook_url
         self._models = {m.name: m for m in (models if models is not None else models_for("fal"))}
         self._queue = (queue_url or QUEUE_URL_FORMAT).rstrip("/") + "/"
         self._create_timeout = create_timeout
@@ -75,6 +81,11 @@ class FalProvider(OutputFetcher):
             headers={"Authorization": f"Key {api_key}", "User-Agent": USER_AGENT},
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
         )
+
+    @property
+    def pushes(self) -> bool:
+        """Whether requests call our server back when they end (then polling is only a safety net)."""
+        return self._hook_url is not None
 
     def models(self) -> Sequence[ModelInfo]:
         """The fal models in the catalogue."""
@@ -112,7 +123,10 @@ class FalProvider(OutputFetcher):
         args = await self._arguments(entry, request)
         try:
             async with asyncio.timeout(self._create_timeout):
-                resp = await self._http.post(self._queue + endpoint, json=args)
+                url = self._queue + endpoint
+                if self._hook_url is not None:
+                    url += "?" + urlencode({"fal_webhook": self._hook_url(request.job_id)})
+                resp = await self._http.post(url, json=args)
                 body = resp.json() if resp.status_code < 400 else None
         except httpx.HTTPError as exc:
             if never_sent(exc):

@@ -3,7 +3,9 @@
 Text and image to video, ``loop``, native extend (keyframe ``frame0`` = the earlier generation) and
 interpolation between two keyframes.  Creates are sent once (``max_retries=0``).  Each create carries
 a ``callback_url`` naming our job on a reserved, never-resolving host (``.invalid``); Luma echoes the
-request back, so a create whose answer was lost is found by listing recent generations.  Luma
+request back, so a create whose answer was lost is found by listing recent generations.  With
+``hook_url`` (push) the ``callback_url`` is our own server's per-job URL instead (its unguessable token
+authenticates Luma's unsigned calls), still carrying the digest, so the same search works.  Luma
 takes images only as URLs: pass ``publish_image`` (a coroutine turning a local file into a URL Luma
 can fetch) to enable image input.
 """
@@ -47,9 +49,11 @@ class LumaProvider(SdkProvider):
         find_pages: int = 3,
         marker_url: str | None = DEFAULT_MARKER_URL,
         publish_image: PublishImage | None = None,
+        hook_url: Callable[[int], str] | None = None,
         **options: Unpack[SdkOptions],
     ):
         super().__init__(api_key, **options)
+        self._hook_url = hook_url
         if publish_image is None:  # no way to hand Luma an image URL: offer only what needs none
             without = {
                 n: dataclasses.replace(m, capabilities=m.capabilities - _NEEDS_IMAGES) for n, m in self._models.items()
@@ -68,11 +72,18 @@ class LumaProvider(SdkProvider):
 
     def marker(self, request: GenerationRequest) -> str | None:
         """The ``callback_url`` naming this job: our job id plus a digest of what was asked."""
-        if not self._marker_url:
+        if not self._marker_url and self._hook_url is None:
             return None
         asked = "|".join(map(str, (request.model, request.prompt, request.duration, request.aspect, request.loop)))
         digest = hashlib.sha256(f"{asked}|{request.extend_task_id}".encode()).hexdigest()[:16]
+        if self._hook_url is not None:  # push: Luma calls this URL back when the generation ends
+            return f"{self._hook_url(request.job_id)}?{urlencode({'v': digest})}"
         return f"{self._marker_url}?{urlencode({'job': request.job_id, 'v': digest})}"
+
+    @property
+    def pushes(self) -> bool:
+        """Whether generations call our server back when they end (then polling is only a safety net)."""
+        return self._hook_url is not None
 
     async def _body(self, entry: CatalogueModel, request: GenerationRequest) -> dict[str, Any]:
         body: dict[str, Any] = {"model": entry.model_id, **entry.inputs(request)}

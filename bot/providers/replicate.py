@@ -8,13 +8,18 @@ makes the input unique), and reported as SubmitUncertain when it cannot be found
 
 The 1.0.7 client rejects the ``aborted`` status and hides response headers, so polls and listings
 read the JSON through the client's own authenticated httpx client and validate it here.
+
+Push: with ``hook_url`` each create asks for a ``completed`` webhook to our server.  Every create carries
+``Cancel-After`` (the model's deadline): a prediction still not started by then ends ``aborted`` and is
+not billed.  1.0.7's create takes no headers, so a request hook on the client's httpx client adds it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -33,6 +38,7 @@ from bot.providers.catalogue import CatalogueModel, lookup
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
 MEDIA_ROLES = ("image", "end_image", "video")
+_CANCEL_AFTER: ContextVar[str | None] = ContextVar("replicate_cancel_after", default=None)  # for this create
 
 
 class ReplicateProvider(SdkProvider):
@@ -48,9 +54,13 @@ class ReplicateProvider(SdkProvider):
         *,
         upload_timeout: float = 300.0,
         find_pages: int = 3,
+        hook_url: Callable[[int], str] | None = None,
+        cancel_after: float | None = None,
         **options: Unpack[SdkOptions],
     ):
         super().__init__(api_token, **options)
+        self._hook_url = hook_url
+        self._cancel_after = cancel_after  # seconds; default: the model's deadline (the job's, see JobRunner)
         self._upload_timeout = upload_timeout
         self._find_pages = find_pages
         self._client = replicate.Client(
@@ -67,7 +77,24 @@ class ReplicateProvider(SdkProvider):
         self._last_error_headers: httpx.Headers | None = None
         hooks = self._http.event_hooks
         hooks["response"] = [*hooks.get("response", []), self._remember_error_headers]
+        hooks["request"] = [*hooks.get("request", []), _add_cancel_after]
         self._http.event_hooks = hooks
+        self._secret: str | None = None
+
+    @property
+    def pushes(self) -> bool:
+        """Whether predictions call our server back when they end (then polling is only a safety net)."""
+        return self._hook_url is not None
+
+    async def webhook_secret(self) -> str:
+        """The account's webhook signing secret (``whsec_…``), fetched once."""
+        if self._secret is None:
+            data = await self._get_json("/v1/webhooks/default/secret")
+            key = data.get("key") if isinstance(data, dict) else None
+            if not isinstance(key, str) or not key.startswith("whsec_"):
+                raise ProviderUnavailable(detail="webhook secret answer without a whsec_ key", provider=self.name)
+            self._secret = key
+        return self._secret
 
     async def _remember_error_headers(self, response: httpx.Response) -> None:
         if response.status_code >= 400:
@@ -91,18 +118,25 @@ class ReplicateProvider(SdkProvider):
                     raise InvalidOption(f"{entry.name} takes no {role.replace('_', ' ')}.")
                 inputs[name] = await self._upload(path)
         version = None if entry.official else await self._version(entry)
+        push: dict[str, Any] = {}
+        if self._hook_url is not None:
+            push = {"webhook": self._hook_url(request.job_id), "webhook_events_filter": ["completed"]}
+        deadline = self._cancel_after or entry.deadline_seconds
+        marker = _CANCEL_AFTER.set(f"{max(1, int(deadline))}s")
         try:
             async with asyncio.timeout(self._create_timeout):
                 if version is None:
-                    prediction = await self._client.predictions.async_create(model=entry.model_id, input=inputs)
+                    prediction = await self._client.predictions.async_create(model=entry.model_id, input=inputs, **push)
                 else:
-                    prediction = await self._client.predictions.async_create(version, inputs)
+                    prediction = await self._client.predictions.async_create(version, inputs, **push)
             return prediction.id
         except self._call_errors() as exc:
             error = self._create_error(exc)
             if error is not None:
                 raise error from None
             return await self._resolve_lost_create(request, exc, self._find(request, inputs))
+        finally:
+            _CANCEL_AFTER.reset(marker)
 
     async def _upload(self, path: Path) -> str:
         """Upload a file through the files endpoint and return the URL the model reads."""
@@ -213,6 +247,13 @@ class ReplicateProvider(SdkProvider):
     async def aclose(self) -> None:
         """Close the client's connections."""
         await self._http.aclose()
+
+
+async def _add_cancel_after(request: httpx.Request) -> None:
+    """The ``Cancel-After`` header on the create being sent (1.0.7's create cannot set headers)."""
+    value = _CANCEL_AFTER.get()
+    if value and request.method == "POST" and request.url.path.endswith("/predictions"):
+        request.headers["Cancel-After"] = value
 
 
 def _output_url(output: object) -> str | None:

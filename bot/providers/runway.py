@@ -141,6 +141,7 @@ class RunwayProvider(SdkProvider):
                 TaskState.FAILED,
                 error=failure_message(code),
                 error_code=redact(f"{code or 'FAILED'}: {reason or ''}", [self._key])[:200],
+                provider_fault=bool(code and str(code).startswith("INTERNAL")),  # SAFETY.* is never re-sent
             )
         if state == "CANCELLED":
             return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Runway.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,23 +14,35 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+HookUrl = Callable[[str, int], str]  # (provider, job id) → the URL its completion call goes to
+
+
 def build_providers(
-    settings: Settings, media: Media, publish_image: Callable[[Path], Awaitable[str]] | None = None
+    settings: Settings,
+    media: Media,
+    publish_image: Callable[[Path], Awaitable[str]] | None = None,
+    hook_url: HookUrl | None = None,
 ) -> list[VideoProvider]:
-    """The providers this bot can use, local first."""
+    """The providers this bot can use, local first (``hook_url``: push, for those that can call back)."""
     from bot.providers.local import LocalProvider
 
     providers: list[VideoProvider] = [
         LocalProvider(media, settings.media_dir / "local", concurrency=settings.local_concurrency)
     ]
-    providers.extend(_cloud_providers(settings, publish_image))
+    providers.extend(_cloud_providers(settings, publish_image, hook_url))
     log.info("providers enabled: %s", ", ".join(p.name for p in providers))
     return providers
 
 
-def _cloud_providers(settings: Settings, publish_image: Callable[[Path], Awaitable[str]] | None) -> list[VideoProvider]:
+def _cloud_providers(
+    settings: Settings, publish_image: Callable[[Path], Awaitable[str]] | None, hook_url: HookUrl | None
+) -> list[VideoProvider]:
     """Runway, Replicate, Luma and fal, each when its key is set; the SDKs are imported only then."""
     providers: list[VideoProvider] = []
+
+    def hooks(provider: str) -> Callable[[int], str] | None:
+        return None if hook_url is None else functools.partial(hook_url, provider)
+
     if settings.runwayml_api_secret is not None:
         from bot.providers.runway import RunwayProvider
 
@@ -38,7 +51,11 @@ def _cloud_providers(settings: Settings, publish_image: Callable[[Path], Awaitab
         from bot.providers.replicate import ReplicateProvider
 
         providers.append(
-            ReplicateProvider(settings.replicate_api_token.get_secret_value(), settings.replicate_base_url)
+            ReplicateProvider(
+                settings.replicate_api_token.get_secret_value(),
+                settings.replicate_base_url,
+                hook_url=hooks("replicate"),
+            )
         )
     if settings.lumaai_api_key is not None:
         from bot.providers.luma import LumaProvider
@@ -48,11 +65,14 @@ def _cloud_providers(settings: Settings, publish_image: Callable[[Path], Awaitab
             log.info("luma: image-to-video needs VIDEOBOT_PUBLIC_BASE_URL and VIDEOBOT_FILE_SERVER_PORT")
         providers.append(
             LumaProvider(
-                settings.lumaai_api_key.get_secret_value(), settings.lumaai_base_url, publish_image=publish_image
+                settings.lumaai_api_key.get_secret_value(),
+                settings.lumaai_base_url,
+                publish_image=publish_image,
+                hook_url=hooks("luma"),
             )
         )
     if settings.fal_key is not None:
         from bot.providers.fal import FalProvider
 
-        providers.append(FalProvider(settings.fal_key.get_secret_value()))
+        providers.append(FalProvider(settings.fal_key.get_secret_value(), hook_url=hooks("fal")))
     return providers

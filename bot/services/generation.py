@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.delivery import CANCELLED_NOTICE, DeliveryRouter
-from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner
+from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services import edits, lineage, variations
+from bot.services.fallback import Fallback, request_for
 from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
 from bot.services.remix import check_remix, remix
@@ -47,6 +48,7 @@ class GenerationService:
         clock: Callable[[], float] = time.time,
         interrupt: Callable[[int], None] = lambda job_id: None,
         router: DeliveryRouter | None = None,
+        fallback: Fallback | None = None,
     ):
         self.storage = storage
         self.registry = registry
@@ -57,6 +59,7 @@ class GenerationService:
         self.clock = clock
         self.interrupt = interrupt
         self.router = router or DeliveryRouter()  # tells a job's target it ended (cancelled in the queue)
+        self.fallback = fallback  # a provider whose breaker is open: its new jobs need a fallback, else refused
 
     # --- submitting ---------------------------------------------------------------------------------
     def check(
@@ -211,6 +214,10 @@ class GenerationService:
             return replace(base, state=JobState.DELIVERING, result_path=hit.result_path), None
         if hit is not None:
             await self.storage.cache.drop(fingerprint)
+        down = await self.storage.breakers.open_providers(now=self.clock()) if self.fallback is not None else set()
+        if down and self.fallback is not None and (why := self.fallback.refusal(
+                request_for(0, info.name, spec.to_dict(), inputs), down)):  # fmt: skip
+            raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
         # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
         seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
         return base, await self.quota.charge(who.guild_id, who.user_id, seconds)

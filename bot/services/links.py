@@ -65,6 +65,14 @@ class Links:
         """The token for an input image."""
         return self._sign(f"videobot-input:{name}")
 
+    def hook_token(self, job_id: int) -> str:
+        """The token in a job's completion-call (webhook) URLs: unguessable, so an unsigned call is trusted."""
+        return self._sign(f"videobot-hook:{job_id}")
+
+    def hook_url(self, provider: str, job_id: int) -> str:
+        """Where ``provider`` calls back when the job's task ends (``/hooks/{provider}/{job}/{token}``)."""
+        return f"{self.base_url}/hooks/{provider}/{job_id}/{self.hook_token(job_id)}"
+
     def job_ok(self, job_id: int, token: str) -> bool:
         """Whether ``token`` is the job's (constant time)."""
         return hmac.compare_digest(token, self.token(job_id))

@@ -2,6 +2,12 @@
 
 Split from :mod:`bot.services.runner` (whose JobRunner inherits these steps) so the poll schedule lives in
 one place.  The waits are cut short by a cancel (``interrupted``) and never carry a job past its deadline.
+
+Push: when the provider calls back (``provider.pushes``), the poll is only a safety net, at most every
+``VIDEOBOT_PUSH_POLL_SECONDS``; the web server records each valid completion call on the job's row
+(``pushed_at``) and interrupts the wait, so the job polls at once (the poll stays the source of truth).
+A call taken by another process is noticed within ``CANCEL_RECHECK`` seconds, from the row (at once on
+PostgreSQL, where its NOTIFY makes the worker look: ``Worker._notice_pushes``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class PollingSteps:
     job: Job
     interrupted: asyncio.Event
     provider_queue: int | None
+    push_seen: float | None  # the job's pushed_at when the last poll began
 
     @property
     def provider(self) -> VideoProvider:  # pragma: no cover - provided by JobRunner
@@ -52,8 +59,9 @@ class PollingSteps:
         raise NotImplementedError
 
     async def nap(self, seconds: float) -> None:
-        """Wait between polls; a cancel request ends the wait: at once when this process took it (``interrupt``),
-        within ``CANCEL_RECHECK`` seconds when another process did (it is read from the job's row)."""
+        """Wait between polls; a cancel request or a completion call (push) ends the wait: at once when this
+        process took it (``interrupt``), within ``CANCEL_RECHECK`` seconds when another process did (it is
+        read from the job's row)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while (left := deadline - loop.time()) > 0:
@@ -64,8 +72,16 @@ class PollingSteps:
         self.interrupted.clear()
 
     async def _cancel_recorded(self) -> bool:
+        """Whether the row now says stop waiting: a cancel, or a completion call newer than our copy of it."""
         fresh = await self.ctx.storage.jobs.get(self.job.id)
-        return fresh is not None and fresh.cancel_requested
+        seen = getattr(self, "push_seen", None)
+        return fresh is not None and (fresh.cancel_requested or fresh.pushed_at != seen)
+
+    def safety_net(self, wait: float) -> float:
+        """The wait before the next poll: with push expected, at least ``VIDEOBOT_PUSH_POLL_SECONDS``."""
+        if getattr(self.provider, "pushes", False):
+            return max(wait, self.ctx.settings.push_poll_seconds)
+        return wait
 
     async def poll_until_done(self) -> None:
         """RUNNING → DOWNLOADING, polling with backoff and jitter until the model's deadline."""
@@ -75,6 +91,7 @@ class PollingSteps:
         interval = base
         while True:
             await self.check_cancel()
+            self.push_seen = self.job.pushed_at  # a completion call after this is a reason to poll again
             if self.ctx.clock() > deadline:
                 raise ProviderTimeout(detail=f"task {self.job.provider_task_id} passed its deadline")
             status, wait = await self._poll_once(interval)
@@ -84,8 +101,9 @@ class PollingSteps:
                     return
                 if status.state in (TaskState.FAILED, TaskState.CANCELLED):
                     raise ProviderTaskFailed(
-                        status.error or ProviderTaskFailed.user_message, detail=status.error_code or ""
-                    )
+                        status.error or ProviderTaskFailed.user_message, detail=status.error_code or "",
+                        provider=self.job.provider, provider_fault=status.provider_fault,
+                    )  # fmt: skip
                 if status.progress is not None and status.progress - self.job.progress >= 0.01:
                     await self.save(progress=round(status.progress, 3))
                 elif status.queue_position != self.provider_queue:  # "#3 in fal's queue", then "rendering"
@@ -96,7 +114,8 @@ class PollingSteps:
                     max(base, float(getattr(self.provider, "poll_max_interval", s.poll_max_interval_seconds))),
                 )
             # A long Retry-After must not carry the job past its deadline.
-            await self.nap(min(wait * random.uniform(0.8, 1.2), max(0.0, deadline - self.ctx.clock()) + 0.01))
+            wait = self.safety_net(wait * random.uniform(0.8, 1.2))
+            await self.nap(min(wait, max(0.0, deadline - self.ctx.clock()) + 0.01))
 
     async def _poll_once(self, interval: float) -> tuple[TaskStatus | None, float]:
         """One poll; transient failures give (None, how long to wait)."""

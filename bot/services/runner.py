@@ -4,6 +4,8 @@ process killed anywhere resumes from the database:
     QUEUED ─submit─▶ SUBMITTING ─task id─▶ RUNNING ─poll─▶ DOWNLOADING ─▶ POSTPROCESSING ─▶ DELIVERING ─▶ DONE
       ▲                  │ (resumed: find_task; found → RUNNING, certainly absent → QUEUED, unknown → FAILED)
       └── retryable refusal of the create (429/5xx before a task existed) waits and goes back to QUEUED
+      └── a provider-side failure (no task made, or the task failed on the provider's side) moves the job to a
+          fallback model, back to QUEUED, in one transaction (bot.services.switching)
 
 A job found in SUBMITTING is never submitted again unless the provider says the task does not exist,
 and a job is delivered only from DELIVERING, then marked DONE in the same breath (see bot.delivery).
@@ -12,7 +14,6 @@ and a job is delivered only from DELIVERING, then marked DONE in the same breath
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -24,18 +25,21 @@ from bot.delivery import DeliveryRouter, NotYet, Progress
 from bot.errors import (
     DeliveryError,
     MediaError,
+    ProviderAuthError,
     ProviderError,
+    ProviderModelGone,
     ProviderTaskFailed,
     ProviderUnavailable,
     RateLimited,
     SubmitUncertain,
 )
 from bot.media import Media
-from bot.prompt import PromptSpec
 from bot.providers.base import GenerationRequest, TaskState, VideoProvider
 from bot.providers.registry import ProviderRegistry
+from bot.services.fallback import Fallback, falls_back, request_for
 from bot.services.polling import POLL_CALL_TIMEOUT, PollingSteps
 from bot.services.posters import add_poster
+from bot.services.switching import FallbackSteps
 from bot.settings import Settings
 from storage import Job, JobState, Storage
 
@@ -45,7 +49,6 @@ SUBMIT_TIMEOUT = 120.0
 DELIVER_TIMEOUT = 600.0
 MAX_VIDEO_SECONDS = 600.0
 MAX_DELIVERY_ATTEMPTS = 6
-_EXTRA = ("strength", "op", "times", "sources", "crossfade", "audio", "volume")  # inputs passed on as extra
 
 
 class RetryLater(Exception):
@@ -70,9 +73,10 @@ class Context:
     settings: Settings
     router: DeliveryRouter
     clock: Callable[[], float]
+    fallback: Fallback
 
 
-class JobRunner(PollingSteps):
+class JobRunner(PollingSteps, FallbackSteps):
     """Drives one job to a final state (or to a RetryLater)."""
 
     def __init__(self, ctx: Context, job: Job):
@@ -104,18 +108,7 @@ class JobRunner(PollingSteps):
 
     def request(self) -> GenerationRequest:
         """The provider request, rebuilt from the stored job (identical after a restart)."""
-        spec = PromptSpec.from_dict(self.job.spec)
-        inputs = self.job.inputs
-        return GenerationRequest(
-            job_id=self.job.id, model=self.job.model, prompt=spec.text(), duration=int(spec.duration or 5),
-            aspect=spec.aspect or "16:9", negative_prompt=spec.negative or None, seed=spec.seed,
-            camera=spec.camera, style=spec.style, title=spec.subject or None,
-            image=Path(inputs["image"]) if inputs.get("image") else None,
-            end_image=Path(inputs["end_image"]) if inputs.get("end_image") else None,
-            video=Path(inputs["video"]) if inputs.get("video") else None,
-            extend_task_id=inputs.get("extend_task_id"), loop=bool(inputs.get("loop", False)),
-            extra={k: v if isinstance(v, str) else json.dumps(v) for k, v in inputs.items() if k in _EXTRA},
-        )  # fmt: skip
+        return request_for(self.job.id, self.job.model, self.job.spec, self.job.inputs)
 
     async def check_cancel(self) -> None:
         """Raise JobCancelled when a cancel was requested (re-read from storage)."""
@@ -135,7 +128,12 @@ class JobRunner(PollingSteps):
         elif state is JobState.SUBMITTING:
             await self.resume_submit()
         elif state is JobState.RUNNING:
-            await self.poll_until_done()
+            try:
+                await self.poll_until_done()
+            except ProviderTaskFailed as exc:  # failed at the provider's side: another model may make it
+                if falls_back(exc) and await self.fall_back(exc):
+                    raise RetryLater(0.0, "moved to a fallback model") from exc
+                raise
         elif state is JobState.DOWNLOADING:
             await self.download()
         elif state is JobState.POSTPROCESSING:
@@ -144,16 +142,26 @@ class JobRunner(PollingSteps):
             await self.deliver()
 
     async def submit(self) -> None:
-        """QUEUED → SUBMITTING → RUNNING (task id persisted first)."""
+        """QUEUED → SUBMITTING → RUNNING (task id persisted first).  A create that certainly made no task and
+        failed on the provider's side moves the job to a fallback model (back to QUEUED, on the new model)."""
+        if await self.skip_open_provider():  # the provider's breaker is open: straight to the fallback
+            raise RetryLater(0.0, "moved to a fallback model")
         now = self.ctx.clock()
         await self.save(state=JobState.SUBMITTING, started_at=self.job.started_at or now)
         try:
             task_id = await asyncio.wait_for(self.provider.submit(self.request()), SUBMIT_TIMEOUT)
         except RateLimited as exc:
-            await self._requeue(exc.retry_after or 10.0, exc)
+            wait = exc.retry_after or 10.0
+            if self.ctx.clock() + wait > self.deadline() and await self.fall_back(exc):
+                raise RetryLater(0.0, "moved to a fallback model") from exc
+            await self._requeue(wait, exc)
         except SubmitUncertain:
-            raise
-        except ProviderUnavailable as exc:
+            raise  # a task may exist: never sent anywhere else
+        except (ProviderUnavailable, ProviderAuthError, ProviderModelGone) as exc:  # certainly no task
+            if await self.fall_back(exc):
+                raise RetryLater(0.0, "moved to a fallback model") from exc
+            if not isinstance(exc, ProviderUnavailable):
+                raise
             await self._requeue(15.0, exc)
         except TimeoutError:
             # The create may have landed: look for it instead of sending it again.
@@ -161,6 +169,7 @@ class JobRunner(PollingSteps):
             return
         else:
             await self.save(state=JobState.RUNNING, provider_task_id=task_id, progress=0.0)
+            await self.ctx.storage.breakers.succeeded(self.job.provider, now=self.ctx.clock())
 
     async def _requeue(self, defer: float, exc: ProviderError) -> None:
         """The provider refused the create before a task existed: wait and try again from QUEUED."""

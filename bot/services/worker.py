@@ -24,6 +24,7 @@ from bot.delivery import CANCELLED_NOTICE, DeliveryRouter, Progress
 from bot.errors import ProviderError, VideobotError
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
+from bot.services.fallback import Fallback
 from bot.services.runner import Context, JobCancelled, JobRunner, RetryLater
 from bot.settings import Settings
 from storage import Caps, Job, JobState, StaleJob, Storage
@@ -49,7 +50,7 @@ class Worker:
         router: DeliveryRouter,
         clock: Callable[[], float] = time.time,
     ):
-        self.ctx = Context(storage, registry, media, settings, router, clock)
+        self.ctx = Context(storage, registry, media, settings, router, clock, Fallback(registry, settings))
         self.settings = settings
         self.worker_id = settings.worker_id
         self._held = False  # whether storage holds settings.worker_id for us
@@ -119,6 +120,7 @@ class Worker:
         while True:
             try:
                 await self.dispatch_once()
+                await self._notice_pushes()
                 delay = await self.idle_delay()
             except asyncio.CancelledError:
                 raise
@@ -187,6 +189,16 @@ class Worker:
         if started:
             await self._announce_queue()
         return started
+
+    async def _notice_pushes(self) -> None:
+        """End the waits of our jobs that a completion call taken by another process marked (its NOTIFY woke us)."""
+        waiting = {i: r for i, r in self._runners.items() if getattr(self.ctx.registry.providers.get(r.job.provider),
+                                                                    "pushes", False)}  # fmt: skip
+        if waiting:
+            for job in await self.ctx.storage.jobs.search(states=[JobState.RUNNING], limit=1000):
+                runner = waiting.get(job.id)
+                if runner is not None and job.pushed_at != getattr(runner, "push_seen", None):
+                    runner.interrupted.set()
 
     def _caps(self, job: Job) -> Caps:
         """The per-user and per-provider running caps, counted by the claim over every process's jobs."""

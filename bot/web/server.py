@@ -9,6 +9,7 @@ Routes (every per-job token is an HMAC of the job id, see :mod:`bot.services.lin
     /g/{guild}/{scope}/{expires}/{sig}  a gallery: one member's results, or the server's (scope ``all``)
     /i/{name}/{token}.png               input images for providers that fetch them by URL (Luma)
     /static/{file}                      the pages' CSS and JavaScript (from the package)
+    /hooks/{provider}/{job}/{token}     providers' completion calls (push, POST; see bot.web.hooks)
 
 A removed (❌) or expired result answers 410; anything unknown or mis-signed is a plain 404 that does not
 say whether it exists.  Every response carries a strict Content-Security-Policy, ``nosniff`` and
@@ -30,6 +31,7 @@ from bot.errors import VideobotError
 from bot.services.gallery import GalleryService, Gone, NotShown
 from bot.services.links import KEY_FILE, Links, load_key
 from bot.settings import Settings
+from bot.web.hooks import PushHooks
 from bot.web.pages import Pages, error_page
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class WebServer:
         self.gallery = gallery
         self.key = self.links.key
         self.port = settings.file_server_port
+        self.hooks: PushHooks | None = None  # the completion-call routes, set when push is on
         self._runner: web.AppRunner | None = None
 
     @property
@@ -149,6 +152,8 @@ class WebServer:
             add(rf"/e/{JOB}/{TOKEN}", self._checked(pages.embed))
             add(r"/g/{guild_id:\d{1,20}}/{scope:all|\d{1,20}}/{expires:\d{1,12}}/" + r"{sig:[A-Za-z0-9_-]{32}}",
                 pages.gallery_page)  # fmt: skip
+        if self.hooks is not None:
+            app.router.add_routes(self.hooks.routes())
         return app
 
     async def start(self) -> None:
@@ -168,6 +173,8 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.hooks is not None:
+            await self.hooks.aclose()
 
     def _checked(self, handler: Handler) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:

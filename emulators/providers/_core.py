@@ -3,6 +3,15 @@
 A task's state is a function of how many times it has been polled (never of wall-clock time), so
 tests are deterministic: ``Script(queued=1, running=2)`` answers one poll "queued", two "running"
 (with progress), then the outcome.  Faults are queues consumed by the next matching requests.
+
+Push: a task created with a completion URL (Replicate ``webhook``, Luma ``callback_url``, fal
+``fal_webhook``) runs by itself instead: ``Script.push_after`` seconds after the create it is finished
+(polled or not) and the emulator POSTs the completion call, signed as the real service signs it, retrying
+a failed delivery (5xx, no answer) as the real services do.  ``Script.webhook`` says what is sent ("send";
+"twice"; "hold": the task runs by its polls and nothing is sent until the test calls
+:meth:`ApiState.send_push`, which finishes it and can also tamper with the call, age it or pad it).
+Every delivery is recorded in ``deliveries``.  A ``Cancel-After`` deadline (Replicate) that passes before
+a task started ends it ``aborted``.
 """
 
 from __future__ import annotations
@@ -10,13 +19,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import json
 import secrets
+import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from emulators.providers._media import VideoFactory
@@ -40,6 +52,8 @@ class Script:
     output: str = "ok"  # ok | big | 404 | html | text | truncated | chunked | expire_first | reset
     output_seconds: float | None = None  # clip length; default: the requested duration
     output_delay: float = 0.0  # hold every download of the output this many seconds before answering
+    push_after: float = 0.3  # push: the task with a completion URL finishes this long after its create
+    webhook: str = "send"  # push: send | twice (the same call again) | hold (the test finishes it: send_push)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Script:
@@ -78,14 +92,24 @@ class Task:
     polls: int = 0
     cancelled: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    done: bool = False  # push: finished by itself (its outcome, whatever the poll count)
+    abort_at: float | None = None  # Cancel-After: monotonic time after which a task not started is aborted
+    aborted: bool = False
 
     def phase(self) -> tuple[str, float | None]:
         """(phase, progress) now: queued | throttled | running | succeeded | failed | aborted | cancelled."""
         s = self.script
         if self.cancelled:
             return "cancelled", None
+        if self.aborted:
+            return "aborted", None
+        if self.done:
+            return {"fail": "failed", "abort": "aborted", "cancel": "cancelled"}.get(s.outcome, "succeeded"), None
         n = self.polls
         if n < s.queued:
+            if self.abort_at is not None and time.monotonic() >= self.abort_at:
+                self.aborted = True
+                return "aborted", None
             return "queued", None
         n -= s.queued
         if n < s.throttled:
@@ -103,6 +127,27 @@ class Task:
 
 
 ErrorBody = Callable[[int, str], Any]
+
+
+@dataclass
+class Delivery:
+    """One completion call sent (or tried) to a bot."""
+
+    task_id: str
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    status: int | None  # None: no answer (connection refused, reset, timeout)
+    tampered: str | None = None
+    sent_at: float = 0.0  # wall clock when the (first try of the) call went out
+
+
+class At:
+    """Stands in for the create's request when a call is rendered later (only ``host`` is read)."""
+
+    def __init__(self, host: str):
+        self.host = host
+        self.path = ""
 
 
 class ApiState:
@@ -131,6 +176,12 @@ class ApiState:
         self.downloads: Counter[str] = Counter()  # output downloads started (answered or not), by task id
         self._issued: Counter[str] = Counter()
         self._ids = itertools.count(1)
+        self.deliveries: list[Delivery] = []
+        self.push_retries = 4  # further tries of a failed delivery
+        self.push_backoff = 0.2  # seconds before the first retry, doubling
+        for job in getattr(self, "_background", set()):
+            job.cancel()
+        self._background: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes of this API (relative to its mount prefix)."""
@@ -170,6 +221,89 @@ class ApiState:
     def new_id(self) -> str:
         """A fresh, unguessable task id."""
         return f"{next(self._ids):04d}{secrets.token_hex(6)}"
+
+    # --- push ---------------------------------------------------------------------------------
+    def start_push(self, request: web.Request, task: Task, url: str) -> None:
+        """Run ``task`` by itself and call ``url`` back when it ends (see the module docstring)."""
+        task.extra["push_url"] = url
+        task.extra["host"] = request.host
+        if task.script.outcome == "hang" or task.script.webhook == "hold":
+            return
+        job = asyncio.create_task(self._finish_and_push(task))
+        self._background.add(job)
+        job.add_done_callback(self._background.discard)
+
+    async def _finish_and_push(self, task: Task) -> None:
+        await asyncio.sleep(task.script.push_after)
+        if task.cancelled or task.aborted:
+            return
+        task.done = True
+        task.extra.setdefault("finished_at", time.time())  # "the provider finished" (latency benchmarks)
+        await self.send_push(task.id)
+        if task.script.webhook == "twice":
+            await self.send_push(task.id, again=True)
+
+    async def send_push(
+        self, task_id: str, *, tamper: str | None = None, age: float = 0.0, pad: int = 0, again: bool = False
+    ) -> int | None:
+        """Send the task's completion call now and return the bot's status (retrying 5xx/no answer unless
+        tampered).  ``tamper``: "signature" (a wrong one), "body" (changed after signing), "token" (a wrong
+        token in the URL); ``age``: signed this many seconds ago; ``pad``: this many extra bytes in the body;
+        ``again``: the very same call as the last one sent (a replay, byte for byte)."""
+        task = self.tasks[task_id]
+        if not (task.done or task.cancelled or task.aborted):  # a call is sent for a task that ended
+            task.done = True
+            task.extra.setdefault("finished_at", time.time())
+        url = str(task.extra["push_url"])
+        previous = [d for d in self.deliveries if d.task_id == task_id and d.tampered is None]
+        if again and previous:
+            body, headers = previous[-1].body, dict(previous[-1].headers)
+        else:
+            data = self.push_body(At(str(task.extra["host"])), task)
+            if pad:
+                data["padding"] = "x" * pad
+            body = json.dumps(data).encode()
+            headers = {"Content-Type": "application/json", **self.push_headers(task, body, int(time.time() - age))}
+        if tamper == "signature":
+            headers = self.wrong_signature(headers)
+        elif tamper == "body":
+            body = body.replace(b'"', b"'", 1)
+        elif tamper == "token":
+            url = _wrong_token(url)
+        sent_at = time.time()
+        status = await self._post(url, body, headers, retries=0 if tamper else self.push_retries)
+        self.deliveries.append(Delivery(task_id, url, body, headers, status, tamper, sent_at))
+        return status
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str], *, retries: int) -> int | None:
+        status: int | None = None
+        for attempt in range(retries + 1):
+            try:
+                timeout = aiohttp.ClientTimeout(total=15)
+                async with (
+                    aiohttp.ClientSession(timeout=timeout) as session,
+                    session.post(url, data=body, headers=headers) as resp,
+                ):
+                    status = resp.status
+            except (aiohttp.ClientError, TimeoutError):
+                status = None
+            if status is not None and status < 500 and status != 429:
+                return status
+            if attempt < retries:
+                await asyncio.sleep(self.push_backoff * 2**attempt)
+        return status
+
+    def push_body(self, at: At, task: Task) -> dict[str, Any]:
+        """The completion call's JSON (overridden per API)."""
+        return {"id": task.id}
+
+    def push_headers(self, task: Task, body: bytes, timestamp: int) -> dict[str, str]:
+        """The signature headers (overridden by the APIs that sign)."""
+        return {}
+
+    def wrong_signature(self, headers: dict[str, str]) -> dict[str, str]:
+        """The headers with a signature that does not verify (overridden by the APIs that sign)."""
+        return headers
 
     # --- HTTP helpers --------------------------------------------------------------------------
     def error_body(self, status: int, message: str) -> Any:
@@ -269,6 +403,14 @@ class ApiState:
             await resp.write(data[start : start + 16384])
         await resp.write_eof()
         return resp
+
+
+def _wrong_token(url: str) -> str:
+    """``url`` with the last path segment before any query (the bot's per-job token) changed."""
+    path, sep, query = url.partition("?")
+    head, _, token = path.rpartition("/")
+    flipped = ("A" if token[:1] != "A" else "B") + token[1:]
+    return f"{head}/{flipped}{sep}{query}"
 
 
 def _reason(status: int) -> str:

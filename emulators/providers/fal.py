@@ -9,6 +9,12 @@ response_url, cancel_url, queue_position}``; ``GET /{owner}/{alias}/requests/{id
 Errors are ``{"detail": ...}`` (422: a list of pydantic errors).  ``Script(queued=3)`` answers the
 queue positions 2, 1, 0; a cancelled request completes with ``error_type`` ``request_cancelled``.
 
+Push: a submit with ``fal_webhook`` is called back when the request ends, with ``{request_id,
+gateway_request_id, status: "OK"|"ERROR", payload}``, signed with Ed25519 as fal signs it: headers
+``X-Fal-Webhook-Request-Id``, ``-User-Id``, ``-Timestamp`` and ``-Signature`` (hex) over
+``request_id \n user_id \n timestamp \n hex(sha256(body))``; the public key is served as a JWKS at
+``/.well-known/jwks.json`` (fal publishes its own at ``https://rest.fal.ai/.well-known/jwks.json``).
+
 :class:`TlsFiles` makes a throwaway CA with ``trustme`` and a certificate for 127.0.0.1/localhost;
 point ``SSL_CERT_FILE`` at ``ca_file`` in the client process.
 """
@@ -16,14 +22,21 @@ point ``SSL_CERT_FILE`` at ``ca_file`` in the client process.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import secrets
 import ssl
 import uuid
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from emulators.providers._core import ApiState, Task
+from emulators.providers._core import ApiState, At, Task
+
+USER_ID = "emulator-user"
 
 _PIKA: dict[str, set[Any]] = {"duration": {5, 10}, "resolution": {"720p", "1080p"}}
 _ASPECTS = {"16:9", "9:16", "1:1", "4:5", "5:4", "3:2", "2:3"}
@@ -63,6 +76,48 @@ class FalEmulator(ApiState):
         """fal's error JSON."""
         return {"detail": message}
 
+    def reset(self) -> None:
+        """Forget everything (the webhook signing key stays)."""
+        if not hasattr(self, "signing_key"):
+            self.signing_key = Ed25519PrivateKey.generate()
+            self.key_id = secrets.token_hex(8)
+        super().reset()
+
+    def jwks(self) -> dict[str, Any]:
+        """The public key as fal publishes its keys."""
+        raw = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        x = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.key_id, "alg": "EdDSA", "use": "sig"}]}
+
+    async def get_jwks(self, request: web.Request) -> web.StreamResponse:
+        """GET /.well-known/jwks.json (no auth)."""
+        return web.json_response(self.jwks())
+
+    def push_body(self, at: At, task: Task) -> dict[str, Any]:
+        """fal's webhook JSON."""
+        phase, _ = task.phase()
+        out: dict[str, Any] = {"request_id": task.id, "gateway_request_id": task.id}
+        if phase == "succeeded":
+            url = self.media_url(at, task)  # type: ignore[arg-type]
+            video = {"url": url, "content_type": "video/mp4", "file_name": "output.mp4", "file_size": None}
+            return out | {"status": "OK", "payload": {"video": video, "seed": 42}}
+        return out | {"status": "ERROR", "error": task.script.failure, "payload": None}
+
+    def push_headers(self, task: Task, body: bytes, timestamp: int) -> dict[str, str]:
+        """fal's signature headers."""
+        message = "\n".join([task.id, USER_ID, str(timestamp), hashlib.sha256(body).hexdigest()]).encode()
+        return {
+            "X-Fal-Webhook-Request-Id": task.id,
+            "X-Fal-Webhook-User-Id": USER_ID,
+            "X-Fal-Webhook-Timestamp": str(timestamp),
+            "X-Fal-Webhook-Signature": self.signing_key.sign(message).hex(),
+        }
+
+    def wrong_signature(self, headers: dict[str, str]) -> dict[str, str]:
+        """A signature by another key."""
+        other = Ed25519PrivateKey.generate().sign(b"something else").hex()
+        return {**headers, "X-Fal-Webhook-Signature": other}
+
     def auth_error(self, request: web.Request) -> web.Response | None:
         """401 unless the request carries ``Authorization: Key <key>``."""
         if request.headers.get("Authorization") != f"Key {self.api_key}":
@@ -73,6 +128,7 @@ class FalEmulator(ApiState):
         """The aiohttp routes of this API (mounted at the TLS server's root)."""
         return [
             web.get("/_media/{token}.mp4", self.serve_media),
+            web.get("/.well-known/jwks.json", self.get_jwks),
             web.get("/{owner}/{alias}/requests/{id}/status", self.get_status),
             web.put("/{owner}/{alias}/requests/{id}/cancel", self.cancel_request),
             web.get("/{owner}/{alias}/requests/{id}", self.get_result),
@@ -126,6 +182,8 @@ class FalEmulator(ApiState):
             )
         task = Task(str(uuid.uuid4()), endpoint, body, script, _seconds(endpoint, body))
         self.tasks[task.id] = task
+        if hook := request.query.get("fal_webhook"):
+            self.start_push(request, task, hook)
         if script.hang_create:
             await asyncio.sleep(script.hang_create)
         owner, alias = endpoint.split("/")[:2]

@@ -6,7 +6,8 @@ completed | failed; ``request`` echoes the create body (so ``callback_url`` can 
 Keyframes are checked: a ``generation`` keyframe must name a completed generation (extend); an ``image``
 keyframe whose URL is on loopback is fetched at create, as Luma fetches the images it is given, and kept in
 ``fetched`` (URL -> bytes) for tests to decode; a URL that does not answer 200 with an image is refused (400).
-Callbacks are never delivered (they would leave the loopback).  Errors are ``{"detail": "..."}``.
+A ``callback_url`` is called back (an unsigned POST of the generation) when the task ends, unless its
+host is a reserved ``.invalid`` one (the bot's lost-create marker).  Errors are ``{"detail": "..."}``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from emulators.providers._core import ApiState, Task
+from emulators.providers._core import ApiState, At, Task
 
 PREFIX = "/dream-machine/v1"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -134,6 +135,9 @@ class LumaEmulator(ApiState):
         seconds = DURATIONS.get(body.get("duration", "5s"), 5.0)
         task = Task(str(uuid.uuid4()), "generations", body, script, seconds)
         self.tasks[task.id] = task
+        callback = body.get("callback_url")
+        if isinstance(callback, str) and not (urlsplit(callback).hostname or "").endswith(".invalid"):
+            self.start_push(request, task, callback)  # Luma's callbacks are plain, unsigned POSTs
         if script.hang_create:
             await asyncio.sleep(script.hang_create)
         return web.json_response(self.generation(request, task), status=201)
@@ -158,6 +162,10 @@ class LumaEmulator(ApiState):
             "model": task.body.get("model"),
             "request": {"generation_type": "video", **task.body},
         }
+
+    def push_body(self, at: At, task: Task) -> dict[str, Any]:
+        """The generation, as the callback carries it."""
+        return self.generation(at, task)  # type: ignore[arg-type]
 
     async def get_generation(self, request: web.Request) -> web.StreamResponse:
         """GET /generations/{id}: one poll, which advances the script."""

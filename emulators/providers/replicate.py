@@ -5,19 +5,30 @@ official models, ``GET /v1/predictions[/{id}]``, ``POST /v1/predictions/{id}/can
 versions (``GET /v1/models/{o}/{n}[/versions/{id}]``), files (``POST /v1/files`` multipart ``content``).
 Inputs are checked against each known model's fields (unknown or missing fields → 422), so a wrong
 name in our catalogue fails here as it would on Replicate.  Errors are RFC 7807 problem JSON.
+
+Push: a create with ``webhook`` (and ``completed`` in ``webhook_events_filter``, or no filter) is called
+back, signed per Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature`` =
+``v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` under the ``whsec_`` secret that
+``GET /v1/webhooks/default/secret`` hands out).  ``Cancel-After`` (``900s``, ``15m``, ``1h``) is kept in
+``task.extra["cancel_after"]`` and honoured: a prediction not started by then ends ``aborted``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import hmac
+import re
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from emulators.providers._core import ApiState, Task
+from emulators.providers._core import ApiState, At, Task
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,9 @@ class ReplicateEmulator(ApiState):
     page_size = 20
 
     def reset(self) -> None:
-        """Forget everything, files included."""
+        """Forget everything, files included (the webhook signing secret stays)."""
+        if not hasattr(self, "webhook_secret"):
+            self.webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         super().reset()
         self.files: dict[str, dict[str, Any]] = {}
         self.file_data: dict[str, bytes] = {}  # file id -> the bytes received (tests decode them)
@@ -107,6 +120,7 @@ class ReplicateEmulator(ApiState):
             web.get("/v1/models/{owner}/{name}/versions/{version}", self.get_version),
             web.post("/v1/files", self.create_file),
             web.get("/v1/files/{id}", self.get_file),
+            web.get("/v1/webhooks/default/secret", self.get_webhook_secret),
             web.get("/_media/{token}.mp4", self.serve_media),
         ]
 
@@ -172,7 +186,14 @@ class ReplicateEmulator(ApiState):
         frames = body["input"].get("num_frames")
         seconds = frames / 8 if isinstance(frames, int) else float(body["input"].get("duration") or 2)
         task = Task(self.new_id(), endpoint, body, script, seconds, extra={"model": name, "spec": spec})
+        if (cancel_after := request.headers.get("Cancel-After")) is not None:
+            task.extra["cancel_after"] = cancel_after
+            if (limit := _duration(cancel_after)) is not None:
+                task.abort_at = time.monotonic() + limit
         self.tasks[task.id] = task
+        events = body.get("webhook_events_filter")
+        if isinstance(body.get("webhook"), str) and (events is None or "completed" in events):
+            self.start_push(request, task, body["webhook"])
         if script.hang_create:
             await asyncio.sleep(script.hang_create)
         return web.json_response(self.prediction(request, task), status=201)
@@ -212,6 +233,31 @@ class ReplicateEmulator(ApiState):
         if status in ("succeeded", "failed", "canceled", "aborted"):
             out["completed_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         return out
+
+    async def get_webhook_secret(self, request: web.Request) -> web.StreamResponse:
+        """GET /v1/webhooks/default/secret: the account's signing secret."""
+        if denied := self._seen(request):
+            return denied
+        return web.json_response({"key": self.webhook_secret})
+
+    def push_body(self, at: At, task: Task) -> dict[str, Any]:
+        """The prediction, as the webhook carries it."""
+        return self.prediction(at, task)  # type: ignore[arg-type]
+
+    def push_headers(self, task: Task, body: bytes, timestamp: int) -> dict[str, str]:
+        """Standard Webhooks headers."""
+        message_id = f"msg_{secrets.token_hex(12)}"
+        key = base64.b64decode(self.webhook_secret.split("_", 1)[1])
+        mac = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+        return {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": f"v1,{base64.b64encode(mac).decode()}",
+        }
+
+    def wrong_signature(self, headers: dict[str, str]) -> dict[str, str]:
+        """A signature made with another secret."""
+        return {**headers, "webhook-signature": f"v1,{base64.b64encode(secrets.token_bytes(32)).decode()}"}
 
     async def get_prediction(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/predictions/{id}: one poll, which advances the script."""
@@ -324,3 +370,12 @@ class ReplicateEmulator(ApiState):
             return denied
         file = self.files.get(request.match_info["id"])
         return web.json_response(file) if file else self.error(404, "The requested resource could not be found.")
+
+
+def _duration(value: str) -> float | None:
+    """Seconds in a Cancel-After value (``900``, ``900s``, ``15m``, ``1h``, ``1h30m``); None when unreadable."""
+    parts = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*", value)
+    if parts is None or not any(parts.groups()):
+        return None
+    hours, minutes, seconds = (int(p) if p else 0 for p in parts.groups())
+    return hours * 3600.0 + minutes * 60.0 + seconds

@@ -87,7 +87,9 @@ class EmulatorServer:
         return self
 
     async def stop(self) -> None:
-        """Stop listening and drop open connections."""
+        """Stop listening and drop open connections (and any completion call still to be sent)."""
+        for api in self.apis.values():
+            api.reset()
         for runner in (self._runner, self._fal_runner):
             if runner is not None:
                 await runner.cleanup()
@@ -118,6 +120,11 @@ class EmulatorServer:
     def fal_host(self) -> str:
         """``127.0.0.1:PORT`` of the TLS listener, for ``FAL_QUEUE_RUN_HOST`` / ``FAL_RUN_HOST``."""
         return f"{HOST}:{self.fal_port}"
+
+    @property
+    def fal_jwks_url(self) -> str:
+        """Where the fal emulator publishes its webhook signing key (``VIDEOBOT_FAL_JWKS_URL``)."""
+        return f"https://{HOST}:{self.fal_port}/.well-known/jwks.json"
 
     @property
     def fal_url(self) -> str:
@@ -168,9 +175,27 @@ class EmulatorServer:
         api = self.apis.get(request.match_info["api"])
         if api is None:
             return web.json_response({"error": "unknown api"}, status=404)
-        tasks = {t.id: {"phase": t.phase()[0], "polls": t.polls, "endpoint": t.endpoint} for t in api.tasks.values()}
+        tasks = {
+            t.id: {
+                "phase": t.phase()[0],
+                "polls": t.polls,
+                "endpoint": t.endpoint,
+                "finished_at": t.extra.get("finished_at"),
+            }
+            for t in api.tasks.values()
+        }
+        calls = [
+            {"task_id": d.task_id, "status": d.status, "sent_at": d.sent_at, "tampered": d.tampered}
+            for d in api.deliveries
+        ]
         return web.json_response(
-            {"creates": dict(api.creates), "create_count": api.create_count, "uploads": api.uploads, "tasks": tasks}
+            {
+                "creates": dict(api.creates),
+                "create_count": api.create_count,
+                "uploads": api.uploads,
+                "tasks": tasks,
+                "deliveries": calls,
+            }
         )
 
 

@@ -27,7 +27,7 @@ async def test_commands_are_synced_with_their_options(emu, launch):
     assert animate["image"]["type"] == 11 and animate["image"]["required"]
     admin = synced["admin"]
     assert int(admin["default_member_permissions"]) == 1 << 5  # Manage Server
-    assert {o["name"] for o in admin["options"]} == {"quota", "default", "budget", "gallery"}
+    assert {o["name"] for o in admin["options"]} == {"quota", "default", "budget", "gallery", "status"}
 
 
 async def test_video_end_to_end(emu, launch):

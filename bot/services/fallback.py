@@ -1,0 +1,210 @@
+"""Fallback when a provider is down: which model a job moves to, and the circuit breaker per provider.
+
+The owner gives an ordered list per input kind (``VIDEOBOT_FALLBACK_TEXT``, ``_IMAGE``, ``_VIDEO``).  A job
+whose create failed in a way that certainly made no task (an outage, a revoked key, a model gone, a 429 whose
+wait passes the deadline), or whose task failed on the provider's side (Runway ``INTERNAL.*``), moves to the
+first listed model of another provider that is enabled, not behind an open breaker, not tried yet for this job,
+and passes :meth:`ModelInfo.validate` for the same request: capability, duration, aspect, inputs.  With
+``VIDEOBOT_FALLBACK_CLAMP=true`` a model that cannot make the asked duration or aspect may still take the job
+with the longest duration it makes that is not longer (never charged more) and the nearest aspect.  A refusal
+for safety or moderation is never a provider fault: such a prompt is never re-sent elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError, InvalidOption, InvalidRequest, ProviderError
+from bot.prompt import PromptSpec
+from bot.providers.base import Capability, GenerationRequest, ModelInfo
+from bot.providers.catalogue import CATALOGUE, canonical_name
+from bot.providers.registry import ProviderRegistry
+from bot.settings import Settings
+from storage import Breaker, Job
+
+log = logging.getLogger(__name__)
+
+PROVIDER_NAMES = {"runway": "Runway", "luma": "Luma", "replicate": "Replicate", "fal": "fal", "local": "local"}
+KINDS = {"text": "fallback_text", "image": "fallback_image", "video": "fallback_video"}
+_EXTRA = ("strength", "op", "times", "sources", "crossfade", "audio", "volume")  # inputs passed on as extra
+_KIND_NEEDS = {"text": Capability.TEXT_TO_VIDEO, "image": Capability.IMAGE_TO_VIDEO,
+               "video": Capability.VIDEO_TO_VIDEO}  # fmt: skip
+
+
+def provider_label(provider: str) -> str:
+    """A provider's name as users know it."""
+    return PROVIDER_NAMES.get(provider, provider)
+
+
+def model_label(model: str) -> str:
+    """``luma:ray-2`` → ``Luma ray-2``."""
+    provider, _, name = model.partition(":")
+    return f"{provider_label(provider)} {name}".strip()
+
+
+def unavailable_reason(provider: str) -> str:
+    """Why a job left a provider, as the user reads it."""
+    return f"{provider_label(provider)} is unavailable"
+
+
+def fallback_note(job: Job, *, done: bool = True) -> str | None:
+    """ "Runway is unavailable; made with Luma ray-2" for a job that moved (None for one that did not)."""
+    if not job.fallback_from:
+        return None
+    reason = job.fallback_reason or unavailable_reason(job.fallback_from.split(":", 1)[0])
+    return f"{reason}; {'made' if done else 'making it'} with {model_label(job.model)}"
+
+
+def falls_back(exc: BaseException) -> bool:
+    """Whether this failure may send the job to another model: a provider-side failure, never moderation."""
+    return isinstance(exc, ProviderError) and exc.provider_fault
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Where a job goes next."""
+
+    model: str
+    duration: int
+    aspect: str
+
+    def clamped(self, request: GenerationRequest) -> bool:
+        """Whether the request had to change to fit."""
+        return (self.duration, self.aspect) != (request.duration, request.aspect)
+
+
+def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: dict[str, Any]) -> GenerationRequest:
+    """The provider request for a stored job's spec and inputs (identical after a restart)."""
+    spec = PromptSpec.from_dict(spec_data)
+    return GenerationRequest(
+        job_id=job_id, model=model, prompt=spec.text(), duration=int(spec.duration or 5),
+        aspect=spec.aspect or "16:9", negative_prompt=spec.negative or None, seed=spec.seed,
+        camera=spec.camera, style=spec.style, title=spec.subject or None,
+        image=Path(inputs["image"]) if inputs.get("image") else None,
+        end_image=Path(inputs["end_image"]) if inputs.get("end_image") else None,
+        video=Path(inputs["video"]) if inputs.get("video") else None,
+        extend_task_id=inputs.get("extend_task_id"), loop=bool(inputs.get("loop", False)),
+        extra={k: v if isinstance(v, str) else json.dumps(v) for k, v in inputs.items() if k in _EXTRA},
+    )  # fmt: skip
+
+
+def request_kind(request: GenerationRequest) -> str | None:
+    """The fallback list a request uses; None for what only its own provider can do (native extend, edits)."""
+    if request.extend_task_id or "op" in request.extra or request.model.startswith("local:"):
+        return None
+    if request.video is not None:
+        return "video"
+    if request.image is not None or request.end_image is not None:
+        return "image"
+    return "text"
+
+
+class Fallback:
+    """The owner's fallback lists, checked against the enabled models."""
+
+    def __init__(self, registry: ProviderRegistry, settings: Settings):
+        self.registry = registry
+        self.settings = settings
+        self.lists: dict[str, list[str]] = {kind: list(getattr(settings, field)) for kind, field in KINDS.items()}
+
+    def check(self) -> None:
+        """At start: every listed name is a known model (close matches otherwise) that can do its list's kind.
+
+        A catalogue model whose provider has no key is allowed (and skipped while it has none)."""
+        for kind, field in KINDS.items():
+            names = []
+            for typed in self.lists[kind]:
+                try:
+                    info = self.registry.model(typed)
+                except InvalidOption as exc:
+                    if canonical_name(typed) in CATALOGUE:
+                        log.warning("VIDEOBOT_%s: %s is not enabled (no key); it is skipped", field.upper(), typed)
+                        names.append(canonical_name(typed))
+                        continue
+                    raise ConfigError(f"VIDEOBOT_{field.upper()}: {exc.user_message}") from None
+                if not info.can(_KIND_NEEDS[kind]):
+                    raise ConfigError(f"VIDEOBOT_{field.upper()}: {info.name} cannot do {_KIND_NEEDS[kind].value}.")
+                names.append(info.name)
+            self.lists[kind] = names
+
+    def choose(self, request: GenerationRequest, *, tried: set[str], skip: set[str]) -> Choice | None:
+        """The first listed model that can make ``request`` (clamped only if allowed), of a provider the job has
+        not failed on (``tried``: the models it left) and whose breaker is not open (``skip``)."""
+        kind = request_kind(request)
+        if kind is None:
+            return None
+        left = {m.split(":", 1)[0] for m in (*tried, request.model)}  # providers this job already failed on
+        for name in self.lists[kind]:
+            provider = name.split(":", 1)[0]
+            if provider in left or provider in skip or provider not in self.registry.providers:
+                continue
+            try:
+                info = self.registry.model(name)
+            except InvalidOption:
+                continue
+            choice = self._fit(info, request)
+            if choice is not None:
+                return choice
+        return None
+
+    def refusal(self, request: GenerationRequest, down: set[str]) -> str | None:
+        """Why a new request for a provider whose breaker is open cannot be taken (None: a fallback can)."""
+        provider = request.model.split(":", 1)[0]
+        if provider not in down or request_kind(request) is None or self.choose(request, tried=set(), skip=down):
+            return None
+        return (
+            f"{provider_label(provider)} is unavailable right now and no fallback model on this bot can make "
+            "this request; nothing was charged. Please try again in a few minutes or pick another model."
+        )
+
+    def _fit(self, info: ModelInfo, request: GenerationRequest) -> Choice | None:
+        moved = replace(request, model=info.name)
+        if _valid(info, moved):
+            return Choice(info.name, request.duration, request.aspect)
+        if not self.settings.fallback_clamp:
+            return None
+        shorter = [d for d in info.durations if d <= request.duration]
+        has_media = request.image is not None or request.video is not None
+        aspects = info.aspects_for(has_media=has_media)
+        if not shorter or not aspects:
+            return None
+        nearest = min(aspects, key=lambda a: _distance(a, request.aspect))
+        aspect = request.aspect if request.aspect in aspects else nearest
+        duration = request.duration if request.duration in info.durations else shorter[-1]
+        clamped = replace(moved, duration=duration, aspect=aspect)
+        return Choice(info.name, duration, aspect) if _valid(info, clamped) else None
+
+
+def _valid(info: ModelInfo, request: GenerationRequest) -> bool:
+    try:
+        info.validate(request)
+    except InvalidRequest:
+        return False
+    return True
+
+
+def _distance(a: str, b: str) -> float:
+    """How far apart two aspect ratios are (on a log scale, so 16:9 is as far from 1:1 as 9:16)."""
+
+    def ratio(value: str) -> float:
+        w, _, h = value.partition(":")
+        return float(w) / float(h)
+
+    return abs(math.log(ratio(a)) - math.log(ratio(b)))
+
+
+def breaker_line(breaker: Breaker, now: float) -> str:
+    """One provider's breaker as ``videobot models`` and /admin status show it."""
+    name = provider_label(breaker.provider)
+    if breaker.is_open(now) and breaker.open_until is not None:
+        left = max(1, round(breaker.open_until - now))
+        return (f"{name}: OPEN for {left} s more after {breaker.failures} failure(s) in a row "
+                f"(new jobs go to the fallback); last: {breaker.last_reason or '?'}")  # fmt: skip
+    if breaker.failures:
+        return f"{name}: closed, {breaker.failures} recent failure(s); last: {breaker.last_reason or '?'}"
+    return f"{name}: closed (healthy)"

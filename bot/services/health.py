@@ -1,0 +1,65 @@
+"""Provider health for owners: each enabled provider's circuit breaker, the fallback lists and the queue
+(``videobot models`` and ``/admin status``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.providers.registry import ProviderRegistry
+from bot.services.fallback import KINDS, Fallback, breaker_line, provider_label
+from bot.settings import Settings
+from storage import JobState, Storage
+
+_LIVE = [s for s in JobState if not s.finished]
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """What an owner reads: one line per provider, the fallback lists, jobs by state."""
+
+    providers: list[str]
+    fallback: list[str]
+    queue: dict[str, int]
+
+    def lines(self) -> list[str]:
+        """The report as plain text lines."""
+        queue = ", ".join(f"{n} {state}" for state, n in self.queue.items()) or "empty"
+        return ["Providers:", *(f"  {p}" for p in self.providers), "Fallback:", *(f"  {f}" for f in self.fallback),
+                f"Queue: {queue}"]  # fmt: skip
+
+
+class HealthService:
+    """Reads the breakers (stored, so every process shows the same) and the queue."""
+
+    def __init__(
+        self, storage: Storage, registry: ProviderRegistry, settings: Settings, fallback: Fallback,
+        clock: Callable[[], float],
+    ):  # fmt: skip
+        self.storage = storage
+        self.registry = registry
+        self.settings = settings
+        self.fallback = fallback
+        self.clock = clock
+
+    async def report(self) -> HealthReport:
+        """The current health of every enabled provider (and of any with a breaker row)."""
+        now = self.clock()
+        breakers = {b.provider: b for b in await self.storage.breakers.all()}
+        names = sorted(set(self.registry.providers) | set(breakers), key=lambda p: (p == "local", p))
+        providers = []
+        for name in names:
+            healthy = f"{provider_label(name)}: closed (healthy)"
+            line = breaker_line(breakers[name], now) if name in breakers else healthy
+            if name not in self.registry.providers:
+                line += " (not enabled)"
+            providers.append(line)
+        s = self.settings
+        fallback = [f"{kind}: {' → '.join(self.fallback.lists[kind]) or '(none)'}" for kind in KINDS]
+        clamp = "yes" if s.fallback_clamp else "no"
+        fallback.append(f"clamp duration/aspect: {clamp}; breaker opens after {s.breaker_threshold} failure(s) "
+                        f"in a row for {s.breaker_cooldown_seconds:.0f} s")  # fmt: skip
+        jobs = await self.storage.jobs.search(states=_LIVE, limit=10_000)
+        counts = Counter(job.state.value for job in jobs)
+        return HealthReport(providers, fallback, {s.value: counts[s.value] for s in _LIVE if counts[s.value]})

@@ -1,0 +1,74 @@
+"""Which model a job moves to: the real catalogue and registry (providers built from settings, no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.media import Media
+from bot.providers.base import GenerationRequest
+from bot.providers.registry import ProviderRegistry
+from bot.providers.setup import build_providers
+from bot.services.fallback import Fallback
+
+
+def fallback(make_settings, **lists) -> Fallback:
+    settings = make_settings(RUNWAYML_API_SECRET="k1", REPLICATE_API_TOKEN="k2", LUMAAI_API_KEY="k3", **lists)
+    registry = ProviderRegistry(build_providers(settings, Media()))
+    chooser = Fallback(registry, settings)
+    chooser.check()
+    return chooser
+
+
+def text(model="runway:gen4.5", duration=5, aspect="16:9", **kw) -> GenerationRequest:
+    return GenerationRequest(job_id=1, model=model, prompt="a fox in snow", duration=duration, aspect=aspect, **kw)
+
+
+def test_the_first_listed_model_of_another_provider_that_can_make_it(make_settings):
+    f = fallback(make_settings, fallback_text=["runway:veo3.1", "replicate:minimax-video-01", "luma:ray-2"])
+    choice = f.choose(text(), tried=set(), skip=set())
+    # veo3.1 is Runway too (down), minimax makes only 6 s: Luma ray-2 at the same 5 s and 16:9
+    assert choice is not None and (choice.model, choice.duration, choice.aspect) == ("luma:ray-2", 5, "16:9")
+    assert f.choose(text(), tried=set(), skip={"luma"}) is None  # Luma's breaker is open
+    # a job that already left Runway and now fails on Luma does not go back to any Runway model
+    assert f.choose(text(model="luma:ray-2"), tried={"runway:gen4.5"}, skip=set()) is None
+
+
+def test_clamping_only_when_allowed_never_longer_and_the_nearest_aspect(make_settings):
+    lists = {"fallback_text": ["luma:ray-2"], "fallback_image": ["replicate:minimax-video-01"]}
+    strict = fallback(make_settings, **lists)
+    assert strict.choose(text(duration=7), tried=set(), skip=set()) is None
+    clamping = fallback(make_settings, fallback_clamp=True, **lists)
+    choice = clamping.choose(text(duration=7), tried=set(), skip=set())
+    assert choice is not None and (choice.duration, choice.aspect) == (5, "16:9")
+    assert clamping.choose(text(duration=4), tried=set(), skip=set()) is None  # Luma's shortest is 5: never longer
+    image = text(duration=6, aspect="4:3", image=Path("/tmp/x.png"))
+    choice = clamping.choose(image, tried=set(), skip=set())  # minimax: 6 s, its image aspects
+    assert choice is not None and choice.model == "replicate:minimax-video-01" and choice.duration == 6
+
+
+def test_what_only_its_own_provider_can_do_never_moves(make_settings):
+    f = fallback(make_settings, fallback_text=["runway:gen4.5"], fallback_image=["runway:gen4.5"])
+    assert f.choose(text(model="luma:ray-2", extend_task_id="gen-1"), tried=set(), skip=set()) is None
+    assert f.choose(text(model="local:storyboard"), tried=set(), skip=set()) is None
+    assert f.choose(text(model="luma:ray-2"), tried=set(), skip=set()) is not None
+
+
+@pytest.mark.parametrize(
+    ("lists", "message"),
+    [({"fallback_text": ["luma:ray2"]}, "VIDEOBOT_FALLBACK_TEXT: Unknown model 'luma:ray2'. Did you mean luma:ray-2"),
+     ({"fallback_video": ["luma:ray-2"]}, "VIDEOBOT_FALLBACK_VIDEO: luma:ray-2 cannot do video-to-video")],
+)  # fmt: skip
+def test_lists_are_checked_at_start(make_settings, lists, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        fallback(make_settings, **lists)
+
+
+def test_the_issues_own_example_list_is_accepted(make_settings):
+    f = fallback(make_settings, fallback_text=["runway:gen4.5", "luma:ray-2", "fal:kling"])  # fal has no key here
+    assert f.lists["text"] == ["runway:gen4.5", "luma:ray-2", "fal:kling-2.1"]
+    choice = f.choose(text(), tried=set(), skip=set())
+    assert choice is not None and choice.model == "luma:ray-2"
+    assert f.choose(text(), tried=set(), skip={"luma"}) is None  # fal:kling-2.1 is skipped while fal has no key
