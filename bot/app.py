@@ -29,6 +29,7 @@ from bot.services.links import Links
 from bot.services.publish import Publisher
 from bot.services.push import PushService
 from bot.services.quota import QuotaService
+from bot.services.spend import SpendService
 from bot.services.worker import Worker
 from bot.settings import Settings
 from bot.web import WebServer
@@ -56,6 +57,11 @@ class App:
     publisher: Publisher  # the delivery ladder (attach → re-encode → link) chat targets use
     janitor: Janitor  # retention and the media disk cap
     health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
+
+    @property
+    def spend(self) -> SpendService:
+        """Money: estimates, spend caps, usage reports (the quota service's money side)."""
+        return self.quota.spend
 
     @classmethod
     async def create(

@@ -20,9 +20,11 @@ from bot.delivery import FileDelivery
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
+from bot.providers.prices import price_label, price_of
 from bot.services.fallback import fallback_note
 from bot.services.generation import Requester, Submitted
 from bot.services.quota import format_seconds, format_wait
+from bot.services.spend import report_lines
 from bot.settings import Settings, load_settings
 from storage import Job
 
@@ -82,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     quota.add_argument("--user", type=int, required=True)
     quota.add_argument("--guild", type=int)
     quota.add_argument("--set", type=float, dest="set_seconds", help="set this user's seconds per 24 h")
+
+    usage = sub.add_parser("usage", help="what the bot spent (by model and member, in provider units and dollars)")
+    usage.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    usage.add_argument("--guild", type=int, help="one server's spend (default: the whole bot)")
 
     sub.add_parser("models", help="the enabled models and what each can do")
 
@@ -151,6 +157,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _jobs(app, args.limit)
         if args.command == "quota":
             return await _quota(app, args)
+        if args.command == "usage":
+            return await _usage(app, args.days, args.guild)
         if args.command == "worker":
             return await _worker(app, args.timeout)
         if args.command == "cleanup":
@@ -284,6 +292,12 @@ async def _quota(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _usage(app: App, days: int, guild_id: int | None) -> int:
+    summary = await app.spend.usage(guild_id, days)
+    print("\n".join(report_lines(summary, scope=f"server {guild_id}" if guild_id is not None else "the bot")))
+    return 0
+
+
 async def _models(app: App) -> int:
     for info in app.registry.models():
         caps = ", ".join(c.value for c in sorted(info.capabilities))
@@ -292,6 +306,10 @@ async def _models(app: App) -> int:
         print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects)}")
         if info.description:
             print(f"{'':<32} {info.description}")
+        price = price_of(info.name)
+        if price is not None and info.provider != "local":
+            label = price_label(info.name, app.settings.runway_credit_usd)
+            print(f"{'':<32} price: {label} (read {price.read}{'; ' + price.note if price.note else ''})")
     for name, note in RETIRED.items():
         print(f"{name:<32} retired: {note}")
     print()

@@ -1,5 +1,6 @@
 """/admin quota, /admin default, /admin budget: server limits; /admin gallery: every video made here;
-/admin status: provider health (circuit breakers), the fallback lists and the queue.
+/admin status: provider health (circuit breakers), the fallback lists and the queue;
+/admin usage: what the server spent; /admin spendcap: its monthly cap in dollars.
 For members with Manage Server.
 
 The permission is the commands' default (Discord hides them from others) AND checked again here at
@@ -15,9 +16,12 @@ from discord import app_commands
 from discord.app_commands import Range
 from discord.ext import commands
 
+from bot.edge.render import usage_embed
+from bot.services import costs
 from bot.services.gallery import GalleryService
 from bot.services.health import HealthService
 from bot.services.quota import QuotaService, format_seconds
+from bot.services.spend import MAX_DAYS
 from bot.settings import Settings
 from cogs.gallery import gallery_text
 
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
     from bot.edge.client import VideoBot
 
 Amount = Range[int, 0, 10_000_000]
+Days = Range[int, 1, MAX_DAYS]
+Dollars = Range[float, 0, 10_000_000]
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -107,6 +113,32 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         queue = ", ".join(f"{n} {state}" for state, n in report.queue.items()) or "empty"
         embed.add_field(name="Queue", value=queue[:1024], inline=False)
         await interaction.followup.send(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="usage", description="What this server spent: by model and member, in dollars.")
+    @app_commands.describe(days="How many days back (default 30)")
+    async def usage(self, interaction: discord.Interaction[Any], days: Days = 30) -> None:
+        """Spend of this server (provider units and dollars), jobs, failures refunded, cache hits saved."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        summary = await self.quota_service.spend.usage(interaction.guild_id, days)
+        await interaction.followup.send(embed=usage_embed(summary), ephemeral=True,
+                                        allowed_mentions=discord.AllowedMentions.none())  # fmt: skip
+
+    @app_commands.command(name="spendcap", description="Set the server's spend cap in US dollars per month.")
+    @app_commands.describe(dollars="US dollars per calendar month (UTC); 0 or empty: no cap")
+    async def spendcap(self, interaction: discord.Interaction[Any], dollars: Dollars | None = None) -> None:
+        """Set or clear the monthly cap."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = int(interaction.guild_id or 0)
+        await self.quota_service.spend.set_cap(guild_id, dollars)
+        spent, cap = await self.quota_service.spend.cap_status(guild_id)
+        usd = costs.dollars
+        if cap:
+            text = f"This server may now spend {usd(cap)} a month ({usd(spent)} so far this month)."
+        else:
+            text = f"This server now has no monthly spend cap ({usd(spent)} spent this month)."
+        if self.settings.monthly_spend_cap:
+            text += f" The bot-wide cap of {usd(self.settings.monthly_spend_cap)} a month still applies."
+        await interaction.followup.send(text, ephemeral=True)
 
     def _bot_default(self) -> str:
         return format_seconds(self.settings.daily_seconds)

@@ -12,6 +12,7 @@ from bot.edge.cogkit import JobCog
 from bot.errors import InvalidMedia
 from bot.prompt import MAX_PART_CHARS, PromptSpec
 from bot.providers.base import Capability
+from bot.providers.prices import price_label
 from bot.services.generation import Requester, Submitted
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class Interpolate(JobCog):
                 continue
             many = len(info.durations) > 3
             span = f"{info.durations[0]}-{info.durations[-1]}" if many else "/".join(map(str, info.durations))
-            out.append(Choice(name=f"{info.name} · {span} s · x{info.cost_weight:g} quota"[:100], value=info.name))
+            out.append(Choice(name=f"{info.name} · {span} s · {price_label(info.name)}"[:100], value=info.name))
         return out[:25]
 
     async def _durations(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:

@@ -12,6 +12,7 @@ from bot.edge.cogkit import JobCog, job_choices
 from bot.errors import InvalidMedia
 from bot.prompt import MAX_PART_CHARS, STYLES
 from bot.providers.base import Capability
+from bot.providers.prices import price_label
 from bot.services.generation import Requester, Submitted
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class Remix(JobCog):
         out = []
         for info in self.registry.models():
             if info.can(Capability.VIDEO_TO_VIDEO) and current.lower() in info.name.lower():
-                label = f"{info.name} · up to {max(info.durations)} s · x{info.cost_weight:g} quota"
+                label = f"{info.name} · up to {max(info.durations)} s · {price_label(info.name)}"
                 out.append(Choice(name=label[:100], value=info.name))
         return out[:25]
 

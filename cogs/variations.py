@@ -17,6 +17,7 @@ from discord.app_commands import Choice, Range
 from bot.edge.cogkit import JobCog, aspect_choices
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
+from bot.providers.prices import price_label
 from bot.services import presets
 from bot.services.variations import MAX_VARIATIONS, check_variations
 from cogs.presets import preset_choices
@@ -47,7 +48,7 @@ class Variations(JobCog):
                 continue
             if isinstance(aspect, str) and aspect not in info.aspects_for(has_media=False):
                 continue
-            out.append(Choice(name=f"{info.name} · x{info.cost_weight:g} quota each"[:100], value=info.name))
+            out.append(Choice(name=f"{info.name} · {price_label(info.name)}"[:100], value=info.name))
         return out[:25]
 
     async def _aspects(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:

@@ -9,12 +9,16 @@ from storage.models import (
     Breaker,
     Caps,
     Charge,
+    Cost,
     GalleryQuery,
     Job,
     JobState,
     LedgerState,
     NewJob,
     QuotaLimits,
+    Spend,
+    SpendLine,
+    SpendReport,
     Usage,
 )
 from storage.sqlite import SqliteStorage, open_database
@@ -43,7 +47,7 @@ async def open_storage(url: str | None, path: Path | None = None) -> SqlStorage:
 
 
 __all__ = [
-    "ACTIVE_STATES", "Breaker", "Caps", "Charge", "GalleryQuery", "Job", "JobState", "LedgerState", "NamedLock",
-    "NewJob", "QuotaLimits", "QuotaRefused", "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError",
-    "Usage", "open_database", "open_storage",
+    "ACTIVE_STATES", "Breaker", "Caps", "Charge", "Cost", "GalleryQuery", "Job", "JobState", "LedgerState",
+    "NamedLock", "NewJob", "QuotaLimits", "QuotaRefused", "Spend", "SpendLine", "SpendReport", "SqlStorage",
+    "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage", "open_database", "open_storage",
 ]  # fmt: skip

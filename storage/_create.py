@@ -3,7 +3,9 @@
 :meth:`JobCreation.create` inserts one job; :meth:`JobCreation.create_many` inserts several (the takes of one
 ``/variations`` request) after checking their *total* against the user's limit, the guild's budget and the
 user's unfinished-job cap, all in the same transaction: either every job and its own ledger row is stored,
-or nothing is.  Each job keeps its own ledger row, so one that fails is refunded alone.
+or nothing is.  The spend caps (dollars per server and bot-wide per month) are checked the same way, on the
+total, and each charged job gets its money reservation too.  Each job keeps its own ledger row, so one that
+fails is refunded alone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 
+from storage._costs import month_spend_in, reserve_in
 from storage._sql import Conn, SqlDatabase, marks
 from storage.base import QuotaRefused, StorageError
 from storage.models import Charge, Job, JobState, LedgerState, NewJob, Usage, job_from_row
@@ -35,11 +38,25 @@ def _locks(news: Sequence[NewJob], charges: Sequence[Charge | None]) -> list[str
     # budget shared by every user) must add its own lock name here, or it races on PostgreSQL.
     locks: set[str] = set()
     for new, charge in zip(news, charges, strict=True):
-        if charge is not None:
-            locks.add(f"user:{new.owner_id}")
-            if charge.guild_budget is not None and new.guild_id is not None:
-                locks.add(f"guild:{new.guild_id}")
+        if charge is None:
+            continue
+        locks.add(f"user:{new.owner_id}")
+        spend = charge.spend
+        if new.guild_id is not None and (charge.guild_budget is not None or (spend and spend.guild_cap_usd)):
+            locks.add(f"guild:{new.guild_id}")
+        if spend is not None and spend.bot_cap_usd is not None:
+            locks.add("spend:bot")  # the bot-wide monthly cap: every server's jobs read the same rows
     return sorted(locks)
+
+
+def _total(charged: Sequence[Charge]) -> Charge:
+    """One charge standing for several: the first's limits, every charge's seconds and dollars."""
+    first = charged[0]
+    total = replace(first, seconds=sum(c.seconds for c in charged))
+    if first.spend is not None:
+        usd = sum(c.spend.cost.usd for c in charged if c.spend is not None)
+        total = replace(total, spend=replace(first.spend, cost=replace(first.spend.cost, usd=usd)))
+    return total
 
 
 class JobCreation:
@@ -69,9 +86,7 @@ class JobCreation:
         async with self.db.transaction(_locks(news, charges)) as conn:
             charged = [(n, c) for n, c in zip(news, charges, strict=True) if c is not None]
             if charged:
-                first, limits = charged[0]
-                total = sum(c.seconds for _, c in charged)
-                await _check_charge(conn, first, replace(limits, seconds=total), adding=len(charged))
+                await _check_charge(conn, charged[0][0], _total([c for _, c in charged]), adding=len(charged))
             jobs: list[Job] = []
             for new, charge in zip(news, charges, strict=True):
                 if link_to_first and jobs:
@@ -101,6 +116,8 @@ async def _insert(conn: Conn, new: NewJob, charge: Charge | None, now: float) ->
             "INSERT INTO quota_ledger (job_id, user_id, guild_id, seconds, state, created_at) VALUES (?,?,?,?,?,?)",
             (job_id, new.owner_id, new.guild_id, charge.seconds, LedgerState.RESERVED.value, now),
         )
+    if charge is not None and charge.spend is not None:
+        await reserve_in(conn, job_id, new, charge.spend, now)
     row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
     return job_from_row(row)
 
@@ -121,3 +138,12 @@ async def _check_charge(conn: Conn, new: NewJob, charge: Charge, *, adding: int 
         guild = await usage_in(conn, "guild_id", new.guild_id, charge.window_start)
         if guild.used + charge.seconds > charge.guild_budget + 1e-9:
             raise QuotaRefused("guild", guild, charge.guild_budget)
+    spend = charge.spend
+    if spend is not None and spend.cost.usd > 0:  # a free job is never refused for money
+        for scope, guild_id, cap in (("spend_guild", new.guild_id, spend.guild_cap_usd),
+                                     ("spend_bot", None, spend.bot_cap_usd)):  # fmt: skip
+            if cap is None or (scope == "spend_guild" and guild_id is None):
+                continue
+            spent = await month_spend_in(conn, guild_id, spend.month_start)
+            if spent + spend.cost.usd > cap + 1e-9:
+                raise QuotaRefused(scope, Usage(used=spent, oldest_at=None), cap)

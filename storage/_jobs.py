@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+from storage._costs import settle_in
 from storage._create import JobCreation
 from storage._gallery import GalleryQueries
 from storage._sql import Conn, SqlDatabase, marks
@@ -113,6 +114,7 @@ class SqliteJobs(JobCreation, GalleryQueries, ModelSwitch):
                     "UPDATE quota_ledger SET state = ?, settled_at = ? WHERE job_id = ? AND state = ?",
                     (LedgerState(ledger).value, now, job_id, LedgerState.RESERVED.value),
                 )
+            await settle_in(conn, job_id, state, now)
             await self.db.notify(conn)  # a running slot is free
             return job
 

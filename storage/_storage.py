@@ -16,6 +16,7 @@ class SqlStorage:
     """:class:`storage.base.Storage` over a :class:`storage._sql.SqlDatabase` (SQLite or PostgreSQL)."""
 
     def __init__(self, db: Any):
+        from storage._costs import SqlCosts
         from storage._jobs import SqliteJobs
         from storage._presets import SqlitePresets
         from storage._quota import SqliteCache, SqliteQuota
@@ -26,6 +27,7 @@ class SqlStorage:
         self.quota = SqliteQuota(db)
         self.cache = SqliteCache(db)
         self.presets = SqlitePresets(db)
+        self.costs = SqlCosts(db)
         self.breakers = SqlBreakers(db)
 
     @property

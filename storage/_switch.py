@@ -37,7 +37,8 @@ class ModelSwitch:
         (``started_at`` cleared), and the result is not cached as the answer to the original request
         (``fingerprint`` cleared).  StaleJob unless the job is in one of ``expect``.
 
-        The cost ledger re-prices its dollar estimate here too, in the same transaction."""
+        The money reservation (``job_costs``) is re-priced for the new model when its task is created
+        (``bot.services.jobcost.reprice`` → ``costs.reprice``), keeping what an earlier task was billed."""
         stamp = time.time() if now is None else now
         sets = [
             "model = ?", "fallback_from = COALESCE(fallback_from, model)", "fallback_reason = ?", "state = ?",

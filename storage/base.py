@@ -23,6 +23,7 @@ from storage.models import (
     QuotaLimits,
     Usage,
 )
+from storage.money import CostRepository
 
 
 class StorageError(Exception):
@@ -30,7 +31,8 @@ class StorageError(Exception):
 
 
 class QuotaRefused(StorageError):
-    """A reservation would exceed a limit.  ``scope`` is 'user', 'guild' or 'queue'."""
+    """A reservation would exceed a limit.  ``scope`` is 'user', 'guild', 'queue', or for the monthly dollar
+    caps 'spend_guild' / 'spend_bot' (``usage.used`` then holds the dollars reserved or spent this month)."""
 
     def __init__(self, scope: str, usage: Usage, limit: float):
         super().__init__(f"{scope} quota refused: used {usage.used} of {limit}")
@@ -297,6 +299,11 @@ class Storage(Protocol):
 
     async def release_worker_id(self, worker_id: str) -> None:
         """Give a worker id back."""
+        ...
+
+    @property
+    def costs(self) -> CostRepository:
+        """What jobs cost."""
         ...
 
     @property

@@ -147,6 +147,59 @@ class Charge:
     user_limit: float
     guild_budget: float | None = None
     max_queued: int | None = None  # refuse when the user already has this many unfinished jobs
+    spend: Spend | None = None  # the money side: the job's estimated cost, checked against the spend caps
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a job costs (or was estimated to): ``units`` of the provider's ``unit`` and US dollars."""
+
+    units: float
+    unit: str  # "credits" (Runway), "GPU s" (Replicate hardware seconds), "output s", "videos"
+    usd: float
+
+
+@dataclass(frozen=True)
+class Spend:
+    """A job's money reservation, made with its quota reservation and checked against the monthly caps.
+
+    Refused when the server's (or the whole bot's) dollars reserved or spent since ``month_start``, plus
+    ``cost.usd``, would pass ``guild_cap_usd`` (``bot_cap_usd``).  A free job is never refused."""
+
+    model: str
+    cost: Cost
+    month_start: float
+    guild_cap_usd: float | None = None
+    bot_cap_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class SpendLine:
+    """One row of a usage report: a model (with its unit) or a member."""
+
+    key: str  # the model name, or the member's id as text
+    label: str  # the model name, or the member's display name
+    jobs: int
+    units: float
+    unit: str
+    usd: float
+
+
+@dataclass(frozen=True)
+class SpendReport:
+    """Spend since a moment, for one server or the whole bot (storage's answer for ``/admin usage``)."""
+
+    since: float
+    jobs: int
+    usd: float  # settled spend plus what unfinished jobs have reserved
+    reserved_usd: float  # the unfinished jobs' part of ``usd``
+    unfinished: int
+    failures_refunded: int  # failed jobs whose quota was given back
+    failures_usd: float  # what providers still billed for them (Runway keeps moderated inputs' credits)
+    cache_hits: int
+    cache_saved_usd: float
+    by_model: tuple[SpendLine, ...]
+    by_member: tuple[SpendLine, ...]  # top 10 by dollars
 
 
 @dataclass(frozen=True)

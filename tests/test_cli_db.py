@@ -21,11 +21,11 @@ async def test_an_existing_sqlite_bot_moves_to_postgresql(tmp_path, pg_url):
     assert before.returncode == 0, before.stderr
     lite = counts(before.stdout)
     assert lite["jobs"] == "1" and lite["quota_ledger"] == "1" and lite["quota_limits"] == "1"
-    assert lite["result_cache"] == "1"
+    assert lite["result_cache"] == "1" and lite["job_costs"] == "1"  # the job's money row
 
     copied = run_cli("db", "copy", "--from", source, "--to", pg_url, cwd=tmp_path)
     assert copied.returncode == 0, copied.stderr
-    assert copied.stdout.startswith("copied 4 rows")
+    assert copied.stdout.startswith("copied 5 rows")
 
     after = run_cli("db", "check", cwd=tmp_path, env_extra={"VIDEOBOT_DATABASE_URL": pg_url})
     assert after.returncode == 0, after.stderr
@@ -51,7 +51,7 @@ async def test_an_existing_sqlite_bot_moves_to_postgresql(tmp_path, pg_url):
         await storage.close()
 
     again = run_cli("db", "copy", "--from", source, "--to", pg_url, cwd=tmp_path)
-    assert again.returncode == 2 and "the target is not empty (jobs: 2 rows" in again.stderr
+    assert again.returncode == 2 and "the target is not empty (" in again.stderr and "jobs: 2 rows" in again.stderr
 
 
 def test_copy_refuses_a_missing_source_and_a_sqlite_target(tmp_path, pg_url):

@@ -76,6 +76,7 @@ def test_models_lists_what_the_keys_enable(emulators, tmp_path):
     listed = generate(emulators, tmp_path, "models").stdout
     assert "runway:gen4.5" in listed and "replicate:kling-v2.1" in listed and "luma:ray-2" in listed
     assert "local:motion" in listed and "extend" in listed and "fal:pikaframes" in listed
+    assert "price: 12 credits/s ($0.12/s) (read 2026-11)" in listed  # runway:gen4.5, bot/providers/prices.py
     alone = generate({}, tmp_path, "models").stdout
     assert "runway" not in alone and "local:storyboard" in alone
 

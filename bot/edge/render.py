@@ -17,6 +17,7 @@ from bot.services import lineage
 from bot.services.fallback import fallback_note
 from bot.services.publish import Offer, Rung, describe_size, state_label
 from bot.services.quota import QuotaStatus, format_seconds, format_wait
+from bot.services.spend import UsageSummary, report_lines
 from storage import Job, JobState
 
 COLOUR = {"work": 0x5865F2, "done": 0x57F287, "fail": 0xED4245}
@@ -245,3 +246,10 @@ def job_choice_name(job: Job) -> str:
     subject = " ".join(str(job.spec.get("subject") or "(image)").split())[:60]
     day = datetime.fromtimestamp(job.created_at, UTC).strftime("%Y-%m-%d")
     return f"#{job.id} · {subject} · {job.spec.get('duration', '?')} s · {day}"[:100]
+
+
+def usage_embed(summary: UsageSummary) -> discord.Embed:
+    """/admin usage: the server's spend by model and member, in provider units and dollars."""
+    lines = [clip(line, 300) for line in report_lines(summary, scope="this server")]  # member names escaped
+    return discord.Embed(title=f"Spend: last {summary.days} days", description="\n".join(lines)[:MAX_DESCRIPTION],
+                         colour=COLOUR["work"])  # fmt: skip

@@ -58,7 +58,6 @@ class ModelInfo:
     capabilities: frozenset[Capability]
     durations: tuple[int, ...]  # allowed whole seconds, ascending
     aspects: tuple[str, ...]  # allowed ratios as "W:H" (16:9, 9:16, 1:1, ...)
-    cost_weight: float = 1.0  # a rough relative price; NOT charged: quota counts seconds of video one for one
     description: str = ""
     max_prompt_chars: int = 1000
     deadline_seconds: float | None = None  # overall time allowed for one task
@@ -196,6 +195,17 @@ class GenerationRequest:
 
 
 @dataclass(frozen=True)
+class ProviderCost:
+    """What the provider itself says a task cost, in its own unit (read from the task's final poll).
+
+    ``unit`` is ``"credits"`` (Runway's ``cost.credits``) or ``"predict_seconds"`` (Replicate's
+    ``metrics.predict_time``: seconds of hardware); :mod:`bot.services.costs` turns it into dollars."""
+
+    amount: float
+    unit: str
+
+
+@dataclass(frozen=True)
 class TaskStatus:
     """A poll's answer."""
 
@@ -206,6 +216,9 @@ class TaskStatus:
     error_code: str | None = None  # the provider's code, for the log
     retry_after: float | None = None  # the provider's hint for the next poll
     queue_position: int | None = None  # PENDING in the provider's own queue: 1 = next (fal reports it)
+    # the provider's own figure, on a terminal poll (Runway, Replicate); None where the API reports no money
+    # figure (Luma, fal, local): bot/services/costs.py then prices the seconds made from the price table
+    cost: ProviderCost | None = None
     provider_fault: bool = False  # FAILED on the provider's side (not the request's, never moderation)
 
 

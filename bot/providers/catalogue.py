@@ -36,7 +36,6 @@ class CatalogueModel:
     text_aspects: tuple[str, ...] | None = None  # aspects allowed without an input image (default: all)
     official: bool = True  # Replicate: official model (model path) or community model (needs a version)
     version: str | None = None  # Replicate: pinned version id; None = the model's latest version
-    cost_weight: float = 1.0
     deadline_seconds: float = 1800.0
     description: str = ""
     max_prompt_chars: int = 1000
@@ -59,7 +58,6 @@ class CatalogueModel:
             capabilities=self.capabilities,
             durations=tuple(sorted(self.durations)),
             aspects=tuple(a for a in ALL_ASPECTS if a in self.aspects),
-            cost_weight=self.cost_weight,
             description=self.description,
             max_prompt_chars=self.max_prompt_chars,
             deadline_seconds=self.deadline_seconds,
@@ -116,30 +114,30 @@ _MODELS: tuple[CatalogueModel, ...] = (
     # --- Runway ---------------------------------------------------------------------------------------------------
     CatalogueModel(
         "runway:gen4.5", "gen4.5", frozenset({T2V, I2V}), _each("duration", range(2, 11)), _RUNWAY_GEN4,
-        fields=_RUNWAY_FIELDS, text_aspects=("16:9", "9:16"), cost_weight=2.5, deadline_seconds=900,
+        fields=_RUNWAY_FIELDS, text_aspects=("16:9", "9:16"), deadline_seconds=900,
         description="Runway Gen-4.5: text or image to video, 2-10 s.",
     ),
     CatalogueModel(
         "runway:gen4_turbo", "gen4_turbo", frozenset({I2V}), _each("duration", (5, 10)), _RUNWAY_GEN4,
-        fields=_RUNWAY_FIELDS, cost_weight=1.0, deadline_seconds=600,
+        fields=_RUNWAY_FIELDS, deadline_seconds=600,
         description="Runway Gen-4 Turbo: fast image to video, 5 or 10 s.",
     ),
     CatalogueModel(
         "runway:veo3.1", "veo3.1", frozenset({T2V, I2V, INTERP}), _each("duration", (4, 6, 8)), _RUNWAY_VEO,
         fields={**_RUNWAY_FIELDS, "end_image": "prompt_image", "negative_prompt": "negative_prompt"},
-        fixed={"audio": False}, cost_weight=4.0, deadline_seconds=1200,
+        fixed={"audio": False}, deadline_seconds=1200,
         description="Google Veo 3.1 via Runway: text, image, or first and last frame, 4-8 s.",
     ),
     CatalogueModel(
         "runway:aleph2", "aleph2", frozenset({V2V}), {s: {} for s in range(1, 11)}, _same(),
-        fields={"prompt": "prompt_text", "video": "video_uri", "seed": "seed"}, cost_weight=3.0,
+        fields={"prompt": "prompt_text", "video": "video_uri", "seed": "seed"},
         deadline_seconds=1200, description="Runway Aleph 2: restyle or edit a video; keeps its length and framing.",
     ),
     # --- Replicate ------------------------------------------------------------------------------------------------
     CatalogueModel(
         "replicate:stable-video-diffusion", "stability-ai/stable-video-diffusion", frozenset({I2V}),
         {2: {"video_length": "14_frames_with_svd"}, 4: {"video_length": "25_frames_with_svd_xt"}}, _same(),
-        fields={"image": "input_image", "seed": "seed"}, official=False, cost_weight=0.5,
+        fields={"image": "input_image", "seed": "seed"}, official=False,
         fixed={"sizing_strategy": "maintain_aspect_ratio", "frames_per_second": 6, "motion_bucket_id": 127,
                "cond_aug": 0.02, "decoding_t": 14},
         description="Stable Video Diffusion: animates an image (no prompt), 2 or 4 s.",
@@ -148,7 +146,7 @@ _MODELS: tuple[CatalogueModel, ...] = (
         "replicate:animate-diff", "lucataco/animate-diff", frozenset({T2V}), {2: {}}, _same(("1:1",)),
         fields={"prompt": "prompt", "negative_prompt": "n_prompt", "seed": "seed"}, official=False,
         fixed={"motion_module": "mm_sd_v14", "path": "toonyou_beta3.safetensors", "steps": 25, "guidance_scale": 7.5},
-        cost_weight=0.3, description="AnimateDiff: short stylised text-to-video loops, 2 s square.",
+        description="AnimateDiff: short stylised text-to-video loops, 2 s square.",
     ),
     CatalogueModel(
         "replicate:zeroscope", "anotherjesse/zeroscope-v2-xl", frozenset({T2V, V2V}),
@@ -156,39 +154,39 @@ _MODELS: tuple[CatalogueModel, ...] = (
         {"16:9": {"width": 576, "height": 320}, "9:16": {"width": 320, "height": 576}},
         fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "video": "init_video", "seed": "seed"},
         fixed={"fps": 8, "model": "xl", "num_inference_steps": 50, "guidance_scale": 7.5, "init_weight": 0.5},
-        official=False, cost_weight=0.3, description="Zeroscope v2 XL: text to video or restyle a video, 1-3 s.",
+        official=False, description="Zeroscope v2 XL: text to video or restyle a video, 1-3 s.",
     ),
     CatalogueModel(
         "replicate:kling-v2.1", "kwaivgi/kling-v2.1", frozenset({I2V}), _each("duration", (5, 10)), _same(),
         fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "start_image"},
-        fixed={"mode": "standard"}, cost_weight=2.0, description="Kling 2.1: image to video at 720p, 5 or 10 s.",
+        fixed={"mode": "standard"}, description="Kling 2.1: image to video at 720p, 5 or 10 s.",
     ),
     CatalogueModel(
         "replicate:wan-2.2-i2v", "wan-video/wan-2.2-i2v-a14b", frozenset({I2V}),
         {5: {"num_frames": 81, "frames_per_second": 16}}, _same(),
         fields={"prompt": "prompt", "image": "image", "seed": "seed"}, fixed={"resolution": "480p"},
-        cost_weight=1.0, description="Wan 2.2: open image-to-video model, 5 s at 480p.",
+        description="Wan 2.2: open image-to-video model, 5 s at 480p.",
     ),
     CatalogueModel(
         "replicate:minimax-video-01", "minimax/video-01", frozenset({T2V, I2V}), {6: {}}, _same(),
         fields={"prompt": "prompt", "image": "first_frame_image"}, fixed={"prompt_optimizer": True},
-        text_aspects=("16:9",), cost_weight=1.5, description="MiniMax Video-01 (Hailuo): 6 s clips.",
+        text_aspects=("16:9",), description="MiniMax Video-01 (Hailuo): 6 s clips.",
     ),
     CatalogueModel(
         "replicate:veo-3", "google/veo-3", frozenset({T2V, I2V}), {8: {}},
         {"16:9": {"aspect_ratio": "16:9"}, "9:16": {"aspect_ratio": "9:16"}},
         fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "image", "seed": "seed"},
-        fixed={"resolution": "720p"}, cost_weight=4.0, description="Google Veo 3 via Replicate: 8 s with sound.",
+        fixed={"resolution": "720p"}, description="Google Veo 3 via Replicate: 8 s with sound.",
     ),
     # --- Luma -----------------------------------------------------------------------------------------------------
     CatalogueModel(
         "luma:ray-2", "ray-2", _LUMA_CAPS, _LUMA_DURATIONS, _LUMA_ASPECTS, fields={"prompt": "prompt"},
-        cost_weight=2.0, deadline_seconds=1200,
+        deadline_seconds=1200,
         description="Luma Ray 2: text or image to video, loops, native extend and interpolation; 5 or 9 s.",
     ),
     CatalogueModel(
         "luma:ray-flash-2", "ray-flash-2", _LUMA_CAPS, _LUMA_DURATIONS, _LUMA_ASPECTS, fields={"prompt": "prompt"},
-        cost_weight=1.0, deadline_seconds=900, description="Luma Ray Flash 2: the faster, cheaper Ray 2.",
+        deadline_seconds=900, description="Luma Ray Flash 2: the faster, cheaper Ray 2.",
     ),
     # --- fal (model ids are fal endpoint ids) -------------------------------------------------------------------
     CatalogueModel(

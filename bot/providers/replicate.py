@@ -33,7 +33,7 @@ from replicate.prediction import Prediction
 from bot.errors import InvalidOption, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, job_seed, looks_like_moderation, redact
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider
-from bot.providers.base import GenerationRequest, TaskState, TaskStatus
+from bot.providers.base import GenerationRequest, ProviderCost, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
@@ -231,13 +231,14 @@ class ReplicateProvider(SdkProvider):
                 raise ProviderTaskFailed("The video expired at Replicate before it was fetched.", provider=self.name)
             if url is None:
                 raise ProviderUnavailable(detail="succeeded prediction without an output URL", provider=self.name)
-            return TaskStatus(TaskState.SUCCEEDED, progress=1.0, output_url=url)
+            return TaskStatus(TaskState.SUCCEEDED, progress=1.0, output_url=url, cost=_predict_time(data))
         if prediction.status == "failed":
             reason = str(prediction.error or "")
             moderated = looks_like_moderation(reason) or "E005" in reason
             message = MODERATION_MESSAGE if moderated else "Replicate could not make this video."
-            return TaskStatus(TaskState.FAILED, error=message, error_code=redact(reason or "failed", [self._key])[:200])
-        return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Replicate.")
+            code = redact(reason or "failed", [self._key])[:200]
+            return TaskStatus(TaskState.FAILED, error=message, error_code=code, cost=_predict_time(data))
+        return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Replicate.", cost=_predict_time(data))
 
     async def _cancel_task(self, task_id: str) -> None:
         """Cancel the prediction; cancelling a finished one is fine."""
@@ -247,6 +248,15 @@ class ReplicateProvider(SdkProvider):
     async def aclose(self) -> None:
         """Close the client's connections."""
         await self._http.aclose()
+
+
+def _predict_time(data: dict[str, Any]) -> ProviderCost | None:
+    """``metrics.predict_time`` (seconds of hardware the prediction ran), if the answer has it."""
+    metrics = data.get("metrics")
+    value = metrics.get("predict_time") if isinstance(metrics, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return ProviderCost(float(value), "predict_seconds")
+    return None
 
 
 async def _add_cancel_after(request: httpx.Request) -> None:

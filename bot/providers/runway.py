@@ -17,7 +17,7 @@ import runwayml
 from bot.errors import ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, data_uri, no_status_retries, redact
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
-from bot.providers.base import GenerationRequest, TaskState, TaskStatus
+from bot.providers.base import GenerationRequest, ProviderCost, TaskState, TaskStatus
 from bot.providers.catalogue import lookup
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
@@ -42,6 +42,14 @@ def failure_message(code: str | None) -> str:
         if code and code.startswith(prefix):
             return message
     return "Runway could not make this video."
+
+
+def _credits(task: object) -> ProviderCost | None:
+    """A terminal task's final ``cost.credits`` (what Runway charged), if the answer has it."""
+    credits = getattr(getattr(task, "cost", None), "credits", None)
+    if isinstance(credits, (int, float)) and not isinstance(credits, bool) and credits >= 0:
+        return ProviderCost(float(credits), "credits")
+    return None
 
 
 class RunwayProvider(SdkProvider):
@@ -133,7 +141,7 @@ class RunwayProvider(SdkProvider):
             output = getattr(task, "output", None)
             if not isinstance(output, list) or not output or not isinstance(output[0], str):
                 raise ProviderUnavailable(detail="Runway task SUCCEEDED without output URLs", provider=self.name)
-            return TaskStatus(TaskState.SUCCEEDED, progress=1.0, output_url=output[0])
+            return TaskStatus(TaskState.SUCCEEDED, progress=1.0, output_url=output[0], cost=_credits(task))
         if state == "FAILED":
             code = getattr(task, "failure_code", None) or getattr(task, "failureCode", None)
             reason = getattr(task, "failure", None)
@@ -141,10 +149,11 @@ class RunwayProvider(SdkProvider):
                 TaskState.FAILED,
                 error=failure_message(code),
                 error_code=redact(f"{code or 'FAILED'}: {reason or ''}", [self._key])[:200],
+                cost=_credits(task),  # Runway bills some failures (SAFETY.INPUT.*): its final figure says what
                 provider_fault=bool(code and str(code).startswith("INTERNAL")),  # SAFETY.* is never re-sent
             )
         if state == "CANCELLED":
-            return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Runway.")
+            return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Runway.", cost=_credits(task))
         raise ProviderUnavailable(detail=f"Runway task has unknown status {str(state)[:40]!r}", provider=self.name)
 
     async def _cancel_task(self, task_id: str) -> None:

@@ -220,7 +220,7 @@ class GenerationService:
             raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
         # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
         seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
-        return base, await self.quota.charge(who.guild_id, who.user_id, seconds)
+        return base, await self.quota.charge(who.guild_id, who.user_id, seconds, model=info.name)  # + its dollars
 
     async def queue(
         self,
@@ -235,11 +235,17 @@ class GenerationService:
         try:
             job = await self.storage.jobs.create(new, charge=charge, now=self.clock())
         except QuotaRefused as refused:
-            raise self.quota.refusal(refused, charge.seconds if charge else 0.0) from None
+            raise self.quota.refusal_for(refused, charge) from None
         self.wake()
         if charge is None:
+            await self.note_cached(job, new)
             return Submitted(job, cached=True, queue_position=0)
         return Submitted(job, cached=False, queue_position=await self.storage.jobs.queue_position(job.id))
+
+    async def note_cached(self, job: Job, new: NewJob) -> None:
+        """A cache hit spends nothing: record what it saved (the money report counts it)."""
+        saved = self.quota.spend.estimate(job.model, float(new.spec.get("duration") or 0))
+        await self.storage.costs.record_cached(job.id, new, saved, now=self.clock())
 
     # --- cancelling and reading -----------------------------------------------------------------------
     async def cancel(self, who: Requester, job_id: int) -> Job:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import ProviderTaskFailed, ProviderTimeout, ProviderUnavailable, RateLimited
 from bot.providers.base import TaskState, TaskStatus
+from bot.services.jobcost import record_actual
 from storage import JobState
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class PollingSteps:
                 raise ProviderTimeout(detail=f"task {self.job.provider_task_id} passed its deadline")
             status, wait = await self._poll_once(interval)
             if status is not None:
+                await record_actual(self.ctx, self.job, status)  # terminal: what the provider says it cost
                 if status.state is TaskState.SUCCEEDED:
                     await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0)
                     return

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import InvalidOption, QuotaExceeded
+from bot.services.spend import SpendService
 from bot.settings import Settings
 from storage import Charge, QuotaRefused, Storage, Usage
 
@@ -60,6 +61,7 @@ class QuotaService:
         self.storage = storage
         self.settings = settings
         self.clock = clock
+        self.spend = SpendService(storage, settings, clock)  # the money side: estimates, caps, reports
 
     async def limits_for(self, guild_id: int | None, user_id: int) -> tuple[float, float | None]:
         """(user seconds per 24 h, guild budget per 24 h or None)."""
@@ -77,10 +79,12 @@ class QuotaService:
                 break
         return user_limit, guild_budget
 
-    async def charge(self, guild_id: int | None, user_id: int, seconds: float) -> Charge:
-        """The reservation to make with a new job."""
+    async def charge(self, guild_id: int | None, user_id: int, seconds: float, model: str | None = None) -> Charge:
+        """The reservation to make with a new job; with ``model``, its dollars too (checked against the caps)."""
         user_limit, guild_budget = await self.limits_for(guild_id, user_id)
+        spend = await self.spend.reservation(guild_id, model, seconds) if model else None
         return Charge(
+            spend=spend,
             seconds=seconds,
             window_start=self.clock() - WINDOW,
             user_limit=user_limit,
@@ -119,9 +123,17 @@ class QuotaService:
             guild_id, None, user_daily_seconds=default_seconds, guild_daily_budget=budget, now=self.clock()
         )
 
+    def refusal_for(self, refused: QuotaRefused, charge: Charge | None, count: int = 1) -> QuotaExceeded:
+        """The words for a refused reservation of ``count`` jobs each charged like ``charge`` (seconds or dollars)."""
+        if refused.scope.startswith("spend") and charge is not None and charge.spend is not None:
+            return self.spend.refusal(refused, charge.spend.cost.usd * count)
+        return self.refusal(refused, (charge.seconds if charge else 0.0) * count)
+
     def refusal(self, refused: QuotaRefused, needed: float) -> QuotaExceeded:
         """Turn a storage refusal into a message that says what is left and when it frees up."""
         now = self.clock()
+        if refused.scope.startswith("spend"):
+            return self.spend.refusal(refused)
         if refused.scope == "queue":
             return QuotaExceeded(
                 f"You already have {int(refused.limit)} unfinished jobs; wait for one to finish "

@@ -37,6 +37,7 @@ from bot.media import Media
 from bot.providers.base import GenerationRequest, TaskState, VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.services.fallback import Fallback, falls_back, request_for
+from bot.services.jobcost import record_actual, reprice
 from bot.services.polling import POLL_CALL_TIMEOUT, PollingSteps
 from bot.services.posters import add_poster
 from bot.services.switching import FallbackSteps
@@ -169,6 +170,7 @@ class JobRunner(PollingSteps, FallbackSteps):
             return
         else:
             await self.save(state=JobState.RUNNING, provider_task_id=task_id, progress=0.0)
+            await reprice(self.ctx, self.job)  # priced for the model that actually runs it
             await self.ctx.storage.breakers.succeeded(self.job.provider, now=self.ctx.clock())
 
     async def _requeue(self, defer: float, exc: ProviderError) -> None:
@@ -190,6 +192,7 @@ class JobRunner(PollingSteps, FallbackSteps):
         if task_id:
             log.info("job %s: found task %s created before the restart", self.job.id, task_id)
             await self.save(state=JobState.RUNNING, provider_task_id=task_id)
+            await reprice(self.ctx, self.job)
         else:
             await self.save(state=JobState.QUEUED)
 
@@ -203,6 +206,7 @@ class JobRunner(PollingSteps, FallbackSteps):
             await self.save(state=JobState.RUNNING)
             return
         if status.state is not TaskState.SUCCEEDED:
+            await record_actual(self.ctx, self.job, status)
             raise ProviderTaskFailed(status.error or ProviderTaskFailed.user_message, detail=f"task {status.state}")
         raw = self.ctx.settings.media_dir / "raw" / f"{self.job.id}.mp4"
         raw.parent.mkdir(parents=True, exist_ok=True)

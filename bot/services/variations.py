@@ -54,7 +54,6 @@ async def variations(service: GenerationService, who: Requester, spec: PromptSpe
         new, charge = await service.prepare("variation", mine, spec.with_seed(base + n), info, inputs)
         news.append(new)
         charges.append(charge)
-    needed = sum(c.seconds for c in charges if c is not None)  # seconds of video, one for one
     try:
         jobs = await service.storage.jobs.create_many(news, charges, service.clock(), link_to_first=True)
     except QuotaRefused as refused:
@@ -62,8 +61,12 @@ async def variations(service: GenerationService, who: Requester, spec: PromptSpe
             raise QuotaExceeded(f"{count} variations would make more than {int(refused.limit)} unfinished jobs; "
                                 "wait for some to finish or ask for fewer.", remaining=0.0,
                                 resets_at=None) from None  # fmt: skip
-        raise service.quota.refusal(refused, needed) from None
+        charged = [c for c in charges if c is not None]  # the words name what all of them need
+        raise service.quota.refusal_for(refused, charged[0] if charged else None, len(charged)) from None
     service.wake()
+    for job, new, charge in zip(jobs, news, charges, strict=True):
+        if charge is None:
+            await service.note_cached(job, new)
     ids = ", ".join(f"#{j.id}" for j in jobs)
     first = jobs[0]
     position = 0 if charges[0] is None else await service.storage.jobs.queue_position(first.id)

@@ -174,6 +174,7 @@ class ApiState:
         self.create_faults: deque[Fault] = deque()
         self.media: dict[str, tuple[str, int]] = {}  # token -> (task id, n-th link issued)
         self.downloads: Counter[str] = Counter()  # output downloads started (answered or not), by task id
+        self.reported: dict[str, float] = {}  # task id -> the final cost figure it reported (credits, predict time)
         self._issued: Counter[str] = Counter()
         self._ids = itertools.count(1)
         self.deliveries: list[Delivery] = []

@@ -34,6 +34,8 @@ MODELS: dict[str, dict[str, tuple[set[str], set[int], bool]]] = {
     },
     "video_to_video": {"aleph2": (set(), set(), False)},
 }
+# credits per second of output, as Runway's price list gives them (veo3.1 without audio, as the bot asks)
+CREDITS_PER_SECOND = {"gen4.5": 12, "gen4_turbo": 5, "veo3.1": 20, "veo3.1_fast": 10, "aleph2": 15}
 STATUS = {"queued": "PENDING", "throttled": "THROTTLED", "running": "RUNNING", "succeeded": "SUCCEEDED"}
 STATUS |= {"failed": "FAILED", "cancelled": "CANCELLED", "aborted": "CANCELLED"}
 
@@ -125,11 +127,23 @@ class RunwayEmulator(ApiState):
         if script.refuse:
             return self.error(400, script.refuse)
         seconds = float(body.get("duration") or (2 if endpoint == "video_to_video" else 5))
-        task = Task(self.new_id(), endpoint, body, script, seconds)
+        credits = int(CREDITS_PER_SECOND.get(str(body.get("model")), 10) * seconds)
+        task = Task(self.new_id(), endpoint, body, script, seconds, extra={"credits": credits})
         self.tasks[task.id] = task
         if script.hang_create:
             await asyncio.sleep(script.hang_create)
-        return web.json_response({"id": task.id, "estimatedCost": {"credits": 10}})
+        return web.json_response({"id": task.id, "estimatedCost": {"credits": credits}})
+
+    @staticmethod
+    def charged(task: Task) -> int:
+        """What the task costs in its current state: the estimate while live; at the end, the whole price
+        for a success and for an input refused by moderation (Runway keeps those), 0 for other failures."""
+        phase = task.phase()[0]
+        if phase == "succeeded":
+            return int(task.extra["credits"])
+        if phase == "failed" and str(task.script.failure_code or "").startswith("SAFETY.INPUT"):
+            return int(task.extra["credits"])
+        return 0
 
     def task_json(self, request: web.Request, task: Task) -> dict[str, Any]:
         """The task as GET /v1/tasks/{id} shows it."""
@@ -137,9 +151,10 @@ class RunwayEmulator(ApiState):
         status = STATUS[phase]
         out: dict[str, Any] = {"id": task.id, "createdAt": task.created_iso, "status": status}
         if status in ("PENDING", "THROTTLED", "RUNNING"):
-            out["estimatedCost"] = {"credits": 10}
+            out["estimatedCost"] = {"credits": task.extra["credits"]}
         else:
-            out["cost"] = {"credits": 10 if status == "SUCCEEDED" else 0}
+            out["cost"] = {"credits": self.charged(task)}
+            self.reported[task.id] = self.charged(task)  # kept after a DELETE: what the bill says
         if status == "RUNNING":
             out["progress"] = progress
         elif status == "SUCCEEDED":

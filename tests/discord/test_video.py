@@ -27,7 +27,17 @@ async def test_commands_are_synced_with_their_options(emu, launch):
     assert animate["image"]["type"] == 11 and animate["image"]["required"]
     admin = synced["admin"]
     assert int(admin["default_member_permissions"]) == 1 << 5  # Manage Server
-    assert {o["name"] for o in admin["options"]} == {"quota", "default", "budget", "gallery", "status"}
+    assert {o["name"] for o in admin["options"]} == {
+        "quota",
+        "default",
+        "budget",
+        "gallery",
+        "usage",
+        "spendcap",
+        "status",
+    }
+    subs = {o["name"]: [opt["name"] for opt in o.get("options", [])] for o in admin["options"]}
+    assert subs["usage"] == ["days"] and subs["spendcap"] == ["dollars"]
 
 
 async def test_video_end_to_end(emu, launch):

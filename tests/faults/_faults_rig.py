@@ -57,7 +57,7 @@ def fast_models(provider: str, **changes: Any) -> list[CatalogueModel]:
 
 def cloud_providers(server: EmulatorServer, *, deadline: float | None = None, **opts: Any) -> list[VideoProvider]:
     """Runway, Replicate and Luma as the bot builds them, pointed at the emulator, with short timeouts."""
-    changes: dict[str, Any] = {"cost_weight": 1.0}
+    changes: dict[str, Any] = {}
     if deadline is not None:
         changes["deadline_seconds"] = deadline
     common = {"timeout": 5.0, "create_timeout": 1.0, "poll_deadline": 2.0, "download_timeout": 10.0, **opts}

@@ -10,7 +10,8 @@ from tests.hostile.conftest import private_answer
 
 pytestmark = pytest.mark.timeout(60)
 
-CALLS = [("admin quota", {"seconds": 9999}), ("admin default", {"seconds": 9999}), ("admin budget", {"seconds": 1})]
+CALLS = [("admin quota", {"seconds": 9999}), ("admin default", {"seconds": 9999}), ("admin budget", {"seconds": 1}),
+         ("admin spendcap", {"dollars": 1.0}), ("admin usage", {"days": 7})]  # fmt: skip
 
 
 async def limits(bot, emu, user):
@@ -39,3 +40,4 @@ async def test_admin_commands_refuse_non_admins(emu, launch):
             assert case(row).says in (await private_answer(emu, handle)).lower()
     assert await limits(bot, emu, emu.alice) == before
     assert await limits(bot, emu, moderator) == before
+    assert await bot.app.storage.costs.spend_cap(emu.guild.id) is None

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from storage import Charge, JobState, NewJob, QuotaRefused, open_storage
+from storage import Charge, Cost, JobState, NewJob, QuotaRefused, Spend, open_storage
 
 WINDOW = 24 * 3600.0
 
@@ -98,3 +98,19 @@ async def test_concurrent_requests_never_overspend(storages):
     assert (jobs, used) == (9, 18)
     for batch in made:
         assert [await storages[2].quota.ledger_state(j.id) for j in batch] == ["reserved"] * 3
+
+
+async def test_the_spend_caps_count_the_whole_batch_and_every_take_gets_its_money_row(storages):
+    """Three takes of $0.40 against a $1 monthly server cap: refused as a whole (one would fit), nothing kept;
+    two fit, each with its own money reservation."""
+    s = storages[0]
+    now = time.time()
+    spend = Spend("runway:gen4.5", Cost(40, "credits", 0.40), now - 86_400, guild_cap_usd=1.0)
+    priced = Charge(seconds=2, window_start=now - WINDOW, user_limit=100, spend=spend)
+    with pytest.raises(QuotaRefused) as refused:
+        await s.jobs.create_many([take(n=n) for n in (1, 2, 3)], [priced] * 3, now)
+    assert refused.value.scope == "spend_guild"
+    assert await everything(s) == (0, 0) and await s.costs.spent_since(10, now - 86_400) == 0
+    jobs = await s.jobs.create_many([take(n=1), take(n=2)], [priced] * 2, now)
+    assert await s.costs.spent_since(10, now - 86_400) == pytest.approx(0.80)
+    assert all([await s.costs.job_cost(j.id) for j in jobs])

@@ -1,0 +1,93 @@
+"""What each model costs, as data: one :class:`Price` per catalogue model, each with its unit, amount and the
+month it was read.  :mod:`bot.services.costs` turns a price (and the provider's own figure, where it reports
+one) into dollars; nothing else reads this table.
+
+Units:
+
+- ``credits_per_second``: Runway credits per second of output (dollars at ``VIDEOBOT_RUNWAY_CREDIT_USD``);
+  the task's final ``cost.credits`` is the actual figure.
+- ``usd_per_hardware_second``: Replicate community models, billed per second of the hardware they run on;
+  ``metrics.predict_time`` is the actual figure (``hardware_seconds`` per second of output is the estimate).
+- ``usd_per_output_second``: billed per second of video made (Replicate official models, Luma, fal).
+- ``usd_per_video``: one price per clip (Replicate's MiniMax Video-01).
+
+The amounts were read from the providers' price pages in the month given in ``read`` (``source`` says
+where); prices change: update an entry and its date together.  The local renderer is free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CREDITS = "credits_per_second"
+HARDWARE = "usd_per_hardware_second"
+OUTPUT = "usd_per_output_second"
+VIDEO = "usd_per_video"
+
+
+@dataclass(frozen=True)
+class Price:
+    """One model's price."""
+
+    unit: str  # CREDITS | HARDWARE | OUTPUT | VIDEO
+    amount: float  # credits or US dollars per unit
+    read: str  # the month the figure was read, "YYYY-MM"
+    source: str  # where it was read
+    hardware_seconds: float = 0.0  # HARDWARE: typical seconds of hardware per second of output (the estimate)
+    note: str = ""
+
+
+_RUNWAY = "Runway API pricing (docs.dev.runwayml.com, credits per second)"
+_REPLICATE_HW = "Replicate hardware pricing (replicate.com/pricing, {})"
+_REPLICATE_MODEL = "the model's page on replicate.com (billed by output)"
+_LUMA = "Luma Dream Machine API pricing (lumalabs.ai/api, 720p)"
+_FAL = "the model's page on fal.ai (billed by output)"
+
+# fmt: off
+PRICES: dict[str, Price] = {
+    "runway:gen4.5": Price(CREDITS, 12, "2026-11", _RUNWAY),
+    "runway:gen4_turbo": Price(CREDITS, 5, "2026-11", _RUNWAY),
+    "runway:veo3.1": Price(CREDITS, 20, "2026-11", _RUNWAY, note="without audio (videobot sends audio: false)"),
+    "runway:aleph2": Price(CREDITS, 15, "2026-11", _RUNWAY),
+    "replicate:stable-video-diffusion": Price(HARDWARE, 0.0014, "2026-11", _REPLICATE_HW.format("A100 80 GB"),
+                                              hardware_seconds=20),
+    "replicate:animate-diff": Price(HARDWARE, 0.000725, "2026-11", _REPLICATE_HW.format("A40"), hardware_seconds=15),
+    "replicate:zeroscope": Price(HARDWARE, 0.00115, "2026-11", _REPLICATE_HW.format("A100 40 GB"),
+                                 hardware_seconds=25),
+    "replicate:kling-v2.1": Price(OUTPUT, 0.05, "2026-11", _REPLICATE_MODEL, note="standard mode, 720p"),
+    "replicate:wan-2.2-i2v": Price(OUTPUT, 0.09, "2026-11", _REPLICATE_MODEL, note="480p"),
+    "replicate:minimax-video-01": Price(VIDEO, 0.50, "2026-11", _REPLICATE_MODEL),
+    "replicate:veo-3": Price(OUTPUT, 0.75, "2026-11", _REPLICATE_MODEL, note="with audio"),
+    "luma:ray-2": Price(OUTPUT, 0.142, "2026-11", _LUMA),
+    "luma:ray-flash-2": Price(OUTPUT, 0.048, "2026-11", _LUMA),
+    "fal:pika-2.2": Price(OUTPUT, 0.04, "2026-11", _FAL, note="720p"),
+    "fal:pikaframes": Price(OUTPUT, 0.04, "2026-11", _FAL, note="720p"),
+    "fal:kling-2.1": Price(OUTPUT, 0.28, "2026-11", _FAL, note="Kling 2.1 Master"),
+    "fal:hailuo-02": Price(OUTPUT, 0.045, "2026-11", _FAL, note="standard, 768p"),
+}
+# fmt: on
+
+FREE = Price(OUTPUT, 0.0, "2026-11", "the built-in offline renderer")
+
+
+def price_of(model: str) -> Price | None:
+    """A model's price; the ``local`` provider is free; None for a model the table does not know."""
+    if model.startswith("local:"):
+        return FREE
+    return PRICES.get(model)
+
+
+def price_label(model: str, credit_usd: float = 0.01) -> str:
+    """A short label for menus: ``12 credits/s ($0.12/s)``, ``$0.05/s``, ``$0.50/clip``, ``free``."""
+    price = price_of(model)
+    if price is None:
+        return "price unknown"
+    if price.amount == 0:
+        return "free"
+    if price.unit == CREDITS:
+        return f"{price.amount:g} credits/s (${price.amount * credit_usd:.2f}/s)"
+    if price.unit == HARDWARE:
+        return f"${price.amount:g}/s of GPU"
+    if price.unit == VIDEO:
+        return f"${price.amount:.2f}/clip"
+    return f"${price.amount:.3g}/s"

@@ -1,0 +1,134 @@
+"""Money: the monthly spend caps (per server, ``/admin spendcap``; bot-wide, ``VIDEOBOT_MONTHLY_SPEND_CAP``) and
+the usage reports (``/admin usage``, ``videobot usage``).
+
+A job's estimated dollars are reserved with its quota, in the same storage transaction, and checked there
+against both caps (:class:`storage.models.Spend`); reserved dollars count until the job is settled, a failure's
+reservation is freed (only what the provider still billed stays).  Caps are per calendar month, UTC.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.errors import InvalidOption, QuotaExceeded
+from bot.providers.base import ProviderCost
+from bot.services import costs
+from bot.settings import Settings
+from storage import Cost, QuotaRefused, Spend, SpendReport, Storage, Usage
+
+MAX_CAP_USD = 10_000_000.0
+MAX_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    """``/admin usage``: the report, and where the month stands against the cap."""
+
+    report: SpendReport
+    days: int
+    month_usd: float  # reserved or spent since the 1st (the server's, or the bot's for a bot-wide summary)
+    cap_usd: float | None  # the server's cap (or the bot-wide one)
+    bot_cap_usd: float | None
+    resets: datetime
+
+
+class SpendService:
+    """Estimates, caps and reports; storage does the arithmetic that must not race."""
+
+    def __init__(self, storage: Storage, settings: Settings, clock: Callable[[], float] = time.time):
+        self.storage = storage
+        self.settings = settings
+        self.clock = clock
+
+    def estimate(self, model: str, seconds: float) -> Cost:
+        """What ``seconds`` of ``model`` should cost (see :func:`bot.services.costs.estimate`)."""
+        return costs.estimate(model, seconds, credit_usd=self.settings.runway_credit_usd)
+
+    def actual(self, model: str, seconds: float, reported: ProviderCost | None, *, succeeded: bool) -> Cost:
+        """What a finished task cost (see :func:`bot.services.costs.actual`)."""
+        return costs.actual(model, seconds, reported, succeeded=succeeded, credit_usd=self.settings.runway_credit_usd)
+
+    async def reservation(self, guild_id: int | None, model: str, seconds: float) -> Spend:
+        """The money part of a new job's charge: its estimate and the caps that apply now."""
+        guild_cap = await self.storage.costs.spend_cap(guild_id) if guild_id is not None else None
+        return Spend(
+            model=model,
+            cost=self.estimate(model, seconds),
+            month_start=costs.month_start(self.clock()),
+            guild_cap_usd=guild_cap,
+            bot_cap_usd=self.settings.monthly_spend_cap or None,  # 0, like unset: no cap
+        )
+
+    def refusal(self, refused: QuotaRefused, needed_usd: float | None = None) -> QuotaExceeded:
+        """'This server has spent $X of its $Y monthly cap; it resets on 1 January 2027 (UTC).'"""
+        resets = costs.next_month(self.clock())
+        who = "This server has" if refused.scope == "spend_guild" else "The bot has"
+        need = f" This would cost about {costs.dollars(needed_usd)}." if needed_usd else ""
+        text = (
+            f"{who} spent {costs.dollars(refused.usage.used)} of its {costs.dollars(refused.limit)} monthly cap; "
+            f"it resets on {resets.day} {resets:%B %Y} (UTC).{need} Nothing was charged."
+        )
+        return QuotaExceeded(text, remaining=0.0, resets_at=resets.timestamp())
+
+    async def check_room(self, guild_id: int | None, model: str, seconds: float, count: int) -> None:
+        """Refuse ``count`` clips at once when together they would pass a cap (each is still checked again, in
+        storage, as it is queued: this only spares queueing some of a request that cannot fit)."""
+        spend = await self.reservation(guild_id, model, seconds)
+        needed = spend.cost.usd * count
+        if needed <= 0:
+            return
+        for scope, scoped, cap in (
+            ("spend_guild", guild_id, spend.guild_cap_usd),
+            ("spend_bot", None, spend.bot_cap_usd),
+        ):
+            if cap is None or (scope == "spend_guild" and scoped is None):
+                continue
+            spent = await self.storage.costs.spent_since(scoped, spend.month_start)
+            if spent + needed > cap + 1e-9:
+                raise self.refusal(QuotaRefused(scope, Usage(used=spent, oldest_at=None), cap), needed)
+
+    async def set_cap(self, guild_id: int, usd: float | None) -> None:
+        """A server's monthly cap in dollars; 0 or None clears it."""
+        if usd is not None and not (0 <= usd <= MAX_CAP_USD):  # also refuses NaN
+            raise InvalidOption(f"A spend cap goes from $0 (no cap) to ${MAX_CAP_USD:,.0f} a month.")
+        await self.storage.costs.set_spend_cap(guild_id, usd or None, now=self.clock())
+
+    async def cap_status(self, guild_id: int) -> tuple[float, float | None]:
+        """(dollars reserved or spent this month by the server, its cap or None)."""
+        since = costs.month_start(self.clock())
+        return await self.storage.costs.spent_since(guild_id, since), await self.storage.costs.spend_cap(guild_id)
+
+    async def usage(self, guild_id: int | None, days: int = 30) -> UsageSummary:
+        """Spend over the last ``days`` days of one server (None: the whole bot), and this month's against the cap."""
+        if not 1 <= days <= MAX_DAYS:
+            raise InvalidOption(f"`days` goes from 1 to {MAX_DAYS}.")
+        now = self.clock()
+        report = await self.storage.costs.report(guild_id, now - days * 86_400.0)
+        month = await self.storage.costs.spent_since(guild_id, costs.month_start(now))
+        bot_cap = self.settings.monthly_spend_cap or None
+        cap = await self.storage.costs.spend_cap(guild_id) if guild_id is not None else bot_cap
+        return UsageSummary(report, days, month, cap, bot_cap, costs.next_month(now))
+
+
+def report_lines(summary: UsageSummary, *, scope: str) -> list[str]:
+    """The summary as plain lines (the command line prints them; the Discord edge puts them in an embed)."""
+    d, report = costs.dollars, summary.report
+    lines = [f"Spend of {scope} over the last {summary.days} days: {d(report.usd)} on {report.jobs} jobs"]
+    if report.unfinished:
+        lines[0] += f" (of which {d(report.reserved_usd)} reserved for {report.unfinished} unfinished)"
+    lines.append(
+        f"Failures refunded: {report.failures_refunded} (providers still billed {d(report.failures_usd)})"
+        f" · cache hits: {report.cache_hits} (saved {d(report.cache_saved_usd)})"
+    )
+    cap = f" of its {d(summary.cap_usd)} monthly cap" if summary.cap_usd else " (no monthly cap)"
+    lines.append(f"This month: {d(summary.month_usd)}{cap}; resets on {summary.resets:%Y-%m-%d} (UTC)")
+    if report.by_model:
+        lines.append("By model:")
+        lines += [f"  {m.label}: {m.jobs} jobs, {costs.amount(m.units, m.unit)}, {d(m.usd)}" for m in report.by_model]
+    if report.by_member:
+        lines.append("Top members:")
+        lines += [f"  {m.label} ({m.key}): {m.jobs} jobs, {d(m.usd)}" for m in report.by_member]
+    return lines
