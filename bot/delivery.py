@@ -10,7 +10,8 @@ while running) reaches the target through :meth:`DeliveryRouter.ended`, with the
 Exactly once: the worker calls ``deliver`` only in the DELIVERING state and marks the job DONE
 right after.  A target must make a repeated ``deliver`` of the same job harmless (the file target
 rewrites the same file atomically; the Discord target uses a per-job nonce and the stored
-message id).
+message id).  A target may answer :class:`NotYet` (the takes of one /variations request are shown together,
+so one that is made waits for its siblings): the worker parks the job and asks again later.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ from storage import Job
 log = logging.getLogger(__name__)
 
 CANCELLED_NOTICE = "Cancelled; your quota was refunded."
+
+
+class NotYet(Exception):
+    """The target cannot deliver this job yet (a /variations take waits for its siblings): the job stays
+    DELIVERING and is tried again after ``defer`` seconds.  Not a failed attempt; the target bounds the wait."""
+
+    def __init__(self, defer: float, reason: str):
+        super().__init__(reason)
+        self.defer = defer
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""/video, /animate and /extend: each checks its options, acknowledges, and calls one service method."""
+"""/video, /animate and /extend: each checks its options, acknowledges, and calls one service method.
+
+The `model`, `duration` and `aspect` options autocomplete only what the chosen model can do with the options typed
+so far (`aspect`: bot.edge.cogkit.aspect_choices, the ratios for text or for an image)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.edge.cogkit import job_choices
+from bot.edge.cogkit import aspect_choices, job_choices
 from bot.edge.start import Starter
 from bot.errors import InvalidMedia, JobNotFound
-from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
+from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services import presets
@@ -24,7 +27,6 @@ if TYPE_CHECKING:
 
 CAMERA_CHOICES = [Choice(name=key.replace("_", " "), value=key) for key in CAMERA_MOVES]
 STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
-ASPECT_CHOICES = [Choice(name=aspect, value=aspect) for aspect in ASPECTS]
 Text = Range[str, 1, MAX_PART_CHARS]
 Seconds = Range[int, 1, 60]
 Seed = Range[int, 0, MAX_SEED]
@@ -97,6 +99,12 @@ class Generate(commands.Cog):
     async def _i2v_durations(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         return self._duration_choices(interaction, Capability.IMAGE_TO_VIDEO)
 
+    async def _t2v_aspects(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return aspect_choices(self.registry, interaction, current, _needs(interaction, Capability.TEXT_TO_VIDEO))
+
+    async def _i2v_aspects(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return aspect_choices(self.registry, interaction, current, _needs(interaction, Capability.IMAGE_TO_VIDEO))
+
     async def _finished_jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         return await job_choices(self.service, interaction.user.id, current)
 
@@ -111,15 +119,15 @@ class Generate(commands.Cog):
         lighting="e.g. 'golden hour', 'neon'",
         details="Anything else: colours, mood, lens…",
         duration="Seconds (the model decides what it accepts)",
-        aspect="Aspect ratio",
+        aspect="Aspect ratio (the ones the chosen model can make)",
         model="Which model (default: the server's)",
         seed="Same seed + same prompt = same video",
         negative="What to avoid",
         loop="Make a seamless loop (models that can, e.g. Luma)",
         preset="One of your presets (options given here win)",
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations, preset=_presets)  # type: ignore[misc]
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations, aspect=_t2v_aspects, preset=_presets)  # type: ignore[misc]
     async def video(
         self,
         interaction: discord.Interaction[Any],
@@ -130,7 +138,7 @@ class Generate(commands.Cog):
         lighting: Text | None = None,
         details: Text | None = None,
         duration: Seconds | None = None,
-        aspect: Choice[str] | None = None,
+        aspect: str | None = None,
         model: str | None = None,
         seed: Seed | None = None,
         negative: Text | None = None,
@@ -141,7 +149,7 @@ class Generate(commands.Cog):
         # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
         spec = PromptSpec.create(
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
-            negative=negative, duration=duration, aspect=_value(aspect), seed=seed, model=model,
+            negative=negative, duration=duration, aspect=aspect, seed=seed, model=model,
         )  # fmt: skip
         spec = await presets.apply(self.service, interaction.user.id, interaction.guild_id, preset, spec)
         self.service.check(spec, loop=loop)  # every model-dependent refusal, before acknowledging
@@ -155,14 +163,14 @@ class Generate(commands.Cog):
         camera="Camera move",
         style="Visual style",
         duration="Seconds (the model decides what it accepts)",
-        aspect="Aspect ratio",
+        aspect="Aspect ratio (the ones the chosen model can make)",
         model="Which model (default: the server's)",
         seed="Same seed + same image = same video",
         end_image="The last frame: animate from image to this one (models that can, e.g. Luma, Runway veo3.1)",
         preset="One of your presets (options given here win)",
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations, preset=_presets)  # type: ignore[misc]
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations, aspect=_i2v_aspects, preset=_presets)  # type: ignore[misc]
     async def animate(
         self,
         interaction: discord.Interaction[Any],
@@ -171,7 +179,7 @@ class Generate(commands.Cog):
         camera: Choice[str] | None = None,
         style: Choice[str] | None = None,
         duration: Seconds | None = None,
-        aspect: Choice[str] | None = None,
+        aspect: str | None = None,
         model: str | None = None,
         seed: Seed | None = None,
         end_image: discord.Attachment | None = None,
@@ -186,7 +194,7 @@ class Generate(commands.Cog):
                     "are accepted."
                 )
         spec = PromptSpec.create(
-            prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=_value(aspect), seed=seed,
+            prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=aspect, seed=seed,
             model=model, allow_empty_subject=True,
         )  # fmt: skip
         spec = await presets.apply(self.service, interaction.user.id, interaction.guild_id, preset, spec)

@@ -2,7 +2,8 @@
 
 Only raw reaction events are used (no message cache, no message-content intent): the job id is read
 from the result message's button custom ids.  Errors go to the user privately (a DM, else a reply that
-deletes itself) and never out of the listener.
+deletes itself) and never out of the listener.  A message holding several /variations takes cannot tell which
+take a reaction means: the member is told privately to use that take's buttons, and nothing happens.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from discord.ext import commands
 
 from bot.edge.errors import report_to
 from bot.edge.start import Starter, reaction_requester
-from bot.edge.views import EMOJI_ACTIONS, check_can_delete, job_id_of
+from bot.edge.views import EMOJI_ACTIONS, check_can_delete, job_ids_of
+from bot.errors import InvalidOption
 from bot.services.gallery import GalleryService
 from bot.services.generation import GenerationService, Requester
 
@@ -49,10 +51,13 @@ class Reactions(commands.Cog):
             if channel is None:
                 channel = await self.bot.fetch_channel(payload.channel_id)
             message = await channel.fetch_message(payload.message_id)
-            job_id = job_id_of(message)
-            if job_id is None or message.author.id != me.id:
+            job_ids = job_ids_of(message)
+            if not job_ids or message.author.id != me.id:
                 return
             user = member or await self.bot.fetch_user(payload.user_id)
+            if len(job_ids) > 1:  # a group of variations: a reaction cannot say which take it means
+                raise InvalidOption("That message holds several takes; use the buttons of the one you mean.")
+            job_id = job_ids[0]
             await self._run(action, job_id, user, channel, message)
         except Exception as exc:
             user_obj = member or self.bot.get_user(payload.user_id)

@@ -1,4 +1,10 @@
-"""/variations: the same prompt with 2-4 different seeds."""
+"""/variations: the same prompt with 2-4 different seeds.
+
+The cog checks every option (count, model, duration, aspect) before acknowledging, then calls
+``GenerationService.variations``: the quota for all takes is reserved in one transaction
+(:mod:`bot.services.variations`) and the takes are delivered together (:mod:`bot.edge.group`).  The ``aspect``
+option autocompletes the ratios the chosen model can make from text (:func:`bot.edge.cogkit.aspect_choices`).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,8 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
 
-from bot.edge.cogkit import JobCog
-from bot.prompt import ASPECTS, CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
+from bot.edge.cogkit import JobCog, aspect_choices
+from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
 from bot.services import presets
@@ -21,7 +27,6 @@ if TYPE_CHECKING:
 
 CAMERA_CHOICES = [Choice(name=key.replace("_", " "), value=key) for key in CAMERA_MOVES]
 STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
-ASPECT_CHOICES = [Choice(name=aspect, value=aspect) for aspect in ASPECTS]
 Text = Range[str, 1, MAX_PART_CHARS]
 
 
@@ -46,6 +51,9 @@ class Variations(JobCog):
             out.append(Choice(name=f"{info.name} · {price_label(info.name)}"[:100], value=info.name))
         return out[:25]
 
+    async def _aspects(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return aspect_choices(self.registry, interaction, current, frozenset({Capability.TEXT_TO_VIDEO}))
+
     @app_commands.command(name="variations", description="The same prompt with several seeds, side by side.")
     @app_commands.guild_only()
     @app_commands.describe(
@@ -57,12 +65,12 @@ class Variations(JobCog):
         lighting="e.g. 'golden hour'",
         details="Anything else",
         duration="Seconds (the model decides what it accepts)",
-        aspect="Aspect ratio",
+        aspect="Aspect ratio (the ones the chosen model can make)",
         model="Which model (default: the server's)",
         preset="One of your presets (options given here win)",
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, aspect=ASPECT_CHOICES)
-    @app_commands.autocomplete(model=_models, preset=_presets)
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.autocomplete(model=_models, aspect=_aspects, preset=_presets)
     async def variations(
         self,
         interaction: discord.Interaction[Any],
@@ -74,14 +82,14 @@ class Variations(JobCog):
         lighting: Text | None = None,
         details: Text | None = None,
         duration: Range[int, 1, 60] | None = None,
-        aspect: Choice[str] | None = None,
+        aspect: str | None = None,
         model: str | None = None,
         preset: str | None = None,
     ) -> None:
         """Several takes of one prompt."""
         spec = PromptSpec.create(
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
-            duration=duration, aspect=_value(aspect), model=model,
+            duration=duration, aspect=aspect, model=model,
         )  # fmt: skip
         service = self.service
         spec = await presets.apply(service, interaction.user.id, interaction.guild_id, preset, spec)

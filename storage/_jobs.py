@@ -7,20 +7,18 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-from storage._costs import month_spend_in, reserve_in, settle_in
+from storage._costs import settle_in
+from storage._create import JobCreation
 from storage._gallery import GalleryQueries
 from storage._sql import Conn, SqlDatabase, marks
 from storage._switch import ModelSwitch
-from storage.base import QuotaRefused, StaleJob, StorageError
+from storage.base import StaleJob, StorageError
 from storage.models import (
     JSON_COLUMNS,
     Caps,
-    Charge,
     Job,
     JobState,
     LedgerState,
-    NewJob,
-    Usage,
     job_from_row,
 )
 
@@ -41,88 +39,11 @@ _CLAIMABLE = (
 )
 
 
-async def usage_in(conn: Conn, column: str, value: int, since: float) -> Usage:
-    """Reserved + committed seconds for ``column`` (user_id or guild_id) since ``since``."""
-    sql = (
-        f"SELECT created_at, seconds FROM quota_ledger WHERE {column} = ? AND state != ? "
-        "AND created_at >= ? ORDER BY created_at"
-    )
-    async with conn.execute(sql, (value, LedgerState.REFUNDED.value, since)) as cur:
-        rows = [(float(r[0]), float(r[1])) for r in await cur.fetchall()]
-    return Usage(used=sum(s for _, s in rows), oldest_at=rows[0][0] if rows else None, entries=tuple(rows))
-
-
-class SqliteJobs(GalleryQueries, ModelSwitch):
+class SqliteJobs(JobCreation, GalleryQueries, ModelSwitch):
     """Jobs (the name is historical: the same SQL runs on SQLite and PostgreSQL)."""
 
     def __init__(self, db: SqlDatabase):
         self.db = db
-
-    async def create(self, new: NewJob, *, charge: Charge | None, now: float) -> Job:
-        """Insert a job, reserving quota atomically when ``charge`` is given; wake idle workers."""
-        # What the checks read decides the locks (storage/_sql.py): a new check over other rows (e.g. a
-        # budget shared by every user) must add its own lock name here, or it races on PostgreSQL.
-        locks: list[str] = []
-        if charge is not None:
-            locks.append(f"user:{new.owner_id}")
-            spend = charge.spend
-            if new.guild_id is not None and (charge.guild_budget is not None or (spend and spend.guild_cap_usd)):
-                locks.append(f"guild:{new.guild_id}")
-            if spend is not None and spend.bot_cap_usd is not None:
-                locks.append("spend:bot")  # the bot-wide monthly cap: every server's jobs read the same rows
-        async with self.db.transaction(locks) as conn:
-            if charge is not None:
-                await self._check_charge(conn, new, charge)
-            cur = await conn.execute(
-                "INSERT INTO jobs (kind, state, owner_id, guild_id, channel_id, model, spec_json, inputs_json,"
-                " delivery_json, parent_job_id, cost_seconds, fingerprint, result_path, owner_name, created_at,"
-                " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    new.kind, new.state.value, new.owner_id, new.guild_id, new.channel_id, new.model,
-                    json.dumps(new.spec), json.dumps(new.inputs), json.dumps(new.delivery),
-                    new.parent_job_id, charge.seconds if charge else 0.0, new.fingerprint, new.result_path,
-                    new.owner_name, now, now,
-                ),
-            )  # fmt: skip
-            job_id = cur.lastrowid
-            if job_id is None:
-                raise StorageError("insert returned no id")
-            if charge is not None and charge.seconds > 0:
-                await conn.execute(
-                    "INSERT INTO quota_ledger (job_id, user_id, guild_id, seconds, state, created_at)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (job_id, new.owner_id, new.guild_id, charge.seconds, LedgerState.RESERVED.value, now),
-                )
-            if charge is not None and charge.spend is not None:
-                await reserve_in(conn, job_id, new, charge.spend, now)
-            row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
-            await self.db.notify(conn)
-        return job_from_row(row)
-
-    async def _check_charge(self, conn: Conn, new: NewJob, charge: Charge) -> None:
-        if charge.max_queued is not None:
-            sql = f"SELECT COUNT(*) FROM jobs WHERE owner_id = ? AND state IN ({_marks(_UNFINISHED)})"
-            async with conn.execute(sql, (new.owner_id, *_UNFINISHED)) as cur:
-                row = await cur.fetchone()
-            count = int(row[0]) if row else 0
-            if count >= charge.max_queued:
-                raise QuotaRefused("queue", Usage(used=count, oldest_at=None), charge.max_queued)
-        user = await usage_in(conn, "user_id", new.owner_id, charge.window_start)
-        if user.used + charge.seconds > charge.user_limit + 1e-9:
-            raise QuotaRefused("user", user, charge.user_limit)
-        if charge.guild_budget is not None and new.guild_id is not None:
-            guild = await usage_in(conn, "guild_id", new.guild_id, charge.window_start)
-            if guild.used + charge.seconds > charge.guild_budget + 1e-9:
-                raise QuotaRefused("guild", guild, charge.guild_budget)
-        spend = charge.spend
-        if spend is not None and spend.cost.usd > 0:  # a free job is never refused for money
-            for scope, guild_id, cap in (("spend_guild", new.guild_id, spend.guild_cap_usd),
-                                         ("spend_bot", None, spend.bot_cap_usd)):  # fmt: skip
-                if cap is None or (scope == "spend_guild" and guild_id is None):
-                    continue
-                spent = await month_spend_in(conn, guild_id, spend.month_start)
-                if spent + spend.cost.usd > cap + 1e-9:
-                    raise QuotaRefused(scope, Usage(used=spent, oldest_at=None), cap)
 
     async def get(self, job_id: int) -> Job | None:
         """One job by id."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage._jobs import usage_in
+from storage._create import usage_in
 from storage._sql import SqlDatabase
 from storage.base import StorageError
 from storage.models import CacheEntry, QuotaLimits, Usage

@@ -53,6 +53,15 @@ class JobRepository(Protocol):
         """Insert a job; with ``charge``, reserve quota in the same transaction or raise QuotaRefused."""
         ...
 
+    async def create_many(
+        self, news: Sequence[NewJob], charges: Sequence[Charge | None], now: float, *, link_to_first: bool = False
+    ) -> list[Job]:
+        """Insert several jobs (``charges[i]`` for ``news[i]``) in one transaction: their total is checked
+        against the user's limit, the guild's budget and the unfinished-job cap at once, each job gets its own
+        ledger row, and a refusal (QuotaRefused) stores nothing.  ``link_to_first``: the later jobs get the
+        first's id as parent."""
+        ...
+
     async def get(self, job_id: int) -> Job | None:
         """One job."""
         ...

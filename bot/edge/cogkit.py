@@ -1,13 +1,19 @@
 """What the job-starting cogs share: their constructor (the services ``setup()`` hands them) and the
-autocomplete of every ``job`` option (the member's own recent results)."""
+autocomplete of every ``job`` option (the member's own recent results) and of every ``aspect`` option (what the
+chosen model can make)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import discord
 from discord.app_commands import Choice
 from discord.ext import commands
 
 from bot.edge import render
 from bot.edge.start import Starter
+from bot.errors import VideobotError
+from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
 from bot.services.generation import GenerationService
 from bot.settings import Settings
@@ -28,3 +34,25 @@ async def job_choices(service: GenerationService, user_id: int, current: str) ->
     jobs = await service.history(user_id, limit=25)
     names = [(render.job_choice_name(job), job.id) for job in jobs]
     return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
+
+
+def aspect_choices(
+    registry: ProviderRegistry, interaction: discord.Interaction[Any], current: str, needs: frozenset[Capability]
+) -> list[Choice[str]]:
+    """The ``aspect`` autocomplete: only the ratios the chosen model can make for this kind of input.
+
+    The model is the ``model`` option typed so far in the interaction, else the default for ``needs``; an input
+    image or video (``needs`` holds image- or video-to-video) may allow more ratios than text alone.  An
+    unknown model typed so far offers nothing rather than fail the autocomplete (the command refuses it)."""
+    model = getattr(interaction.namespace, "model", None)
+    try:
+        info = registry.choose(model if isinstance(model, str) and model else None, needs)
+    except VideobotError:
+        return []
+    has_media = bool(needs & {Capability.IMAGE_TO_VIDEO, Capability.VIDEO_TO_VIDEO, Capability.INTERPOLATE})
+    typed = current.strip().lower()
+    return [
+        Choice(name=f"{aspect} ({info.name})", value=aspect)
+        for aspect in info.aspects_for(has_media=has_media)
+        if typed in aspect
+    ][:25]

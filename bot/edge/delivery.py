@@ -10,7 +10,8 @@ Each job's :class:`~bot.edge.record.DiscordRecord` is kept in memory, each chang
 Exactly once: before uploading, ``sending_at`` is written to the job's delivery record.  A repeated
 ``deliver`` (the bot died between posting and marking the job done) first looks for the result in the
 channel's recent messages (footer ``job #N``); channel sends also carry a per-job nonce with
-``enforce_nonce`` so Discord itself drops a duplicate.
+``enforce_nonce`` so Discord itself drops a duplicate.  The takes of one /variations request are delivered
+together by :class:`~bot.edge.group.GroupedResults` (same guarantees).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ import discord
 from bot.delivery import Progress, Receipt
 from bot.edge import render as render
 from bot.edge.errors import NO_PINGS
+from bot.edge.group import GroupedResults
 from bot.edge.posted import find_posted, nonce_for
 from bot.edge.record import DiscordRecord
 from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
 from bot.services.generation import GenerationService
+from bot.services.grouping import is_grouped
 from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Offer, Publisher
 from storage import Job
 
@@ -43,8 +46,8 @@ MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the 
 MAX_REMEMBERED = 10_000  # finished jobs whose in-memory notes are kept (bounded for long uptimes)
 
 
-class DiscordDelivery:
-    """``DeliveryTarget`` for ``{"kind": "discord"}`` jobs."""
+class DiscordDelivery(GroupedResults):
+    """``DeliveryTarget`` for ``{"kind": "discord"}`` jobs (/variations takes: :mod:`bot.edge.group`)."""
 
     kind = DiscordRecord.kind
 
@@ -59,6 +62,7 @@ class DiscordDelivery:
         self._records: dict[int, DiscordRecord] = {}  # the newest record of each job this process changed
         self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
         self._background: set[asyncio.Task[None]] = set()
+        self._waits: dict[int, int] = {}  # /variations takes waiting for their siblings (bot.edge.group)
 
     # --- progress --------------------------------------------------------------------------------------
     async def progress(self, update: Progress) -> None:
@@ -205,6 +209,13 @@ class DiscordDelivery:
 
     # --- the result --------------------------------------------------------------------------------------
     async def deliver(self, job: Job, video: Path) -> Receipt:
+        """Post the result; the takes of one /variations request together (bot.edge.group)."""
+        if is_grouped(job):
+            self._close(job.id)
+            return await self.deliver_group(job, video)
+        return await self.deliver_single(job, video)
+
+    async def deliver_single(self, job: Job, video: Path) -> Receipt:
         """Post the result (attach / re-encode / link); repeat-safe, see the module docstring."""
         self._close(job.id)
         job = await self.service.get(job.id)

@@ -18,7 +18,8 @@ def nonce_for(job: Job) -> str:
 async def find_posted(
     channel: discord.abc.Messageable, author_id: int, job: Job, after_id: int | None
 ) -> discord.Message | None:
-    """The bot's message in ``channel`` whose embed footer names ``job`` (posted after ``after_id``)."""
+    """The bot's message in ``channel`` with an embed whose footer names ``job`` (posted after ``after_id``;
+    a message holding several /variations takes has one such embed per take)."""
     marker = f"job #{job.id} ·"
     after = discord.Object(after_id) if after_id else None
     # Newest first: the result was posted just before the crash, while a busy channel can have hundreds of
@@ -26,7 +27,6 @@ async def find_posted(
     async for message in channel.history(limit=SEARCH_LIMIT, after=after, oldest_first=False):
         if message.author.id != author_id:
             continue
-        footer = message.embeds[0].footer.text if message.embeds else None
-        if footer and footer.startswith(marker):
+        if any((embed.footer.text or "").startswith(marker) for embed in message.embeds):
             return message
     return None

@@ -11,7 +11,11 @@ A frozen value, stored with the job as JSON (``job.delivery``) so that it surviv
      "upload_limit": 10485760,    # bytes: the interaction's attachment_size_limit (or the guild's)
      # written later by the delivery target:
      "status_message_id": 1415,   # a channel reply used for progress once the token is dead
-     "sending_at": 1.7e9}         # a result upload was started (a repeat looks for it first)
+     "sending_at": 1.7e9,         # a result upload was started (a repeat looks for it first)
+     # a /variations take that posts its group (bot.services.grouping):
+     "group_ids": [41, 42, 43],   # the takes the group holds, decided before anything is posted …
+     "group_together": true,      # … all in one message (else: each take posts its own)
+     "group_message_id": 1617}    # the group's message, once posted
 
 Rows written by earlier versions are plain dicts of the same keys, some missing (a reaction job has no
 token); :meth:`DiscordRecord.from_json` reads them all.  Only :func:`bot.edge.start.requester` builds a new
@@ -50,6 +54,9 @@ class DiscordRecord:
     upload_limit: int = DEFAULT_UPLOAD_LIMIT
     status_message_id: int | None = None
     sending_at: float | None = None
+    group_ids: tuple[int, ...] = ()
+    group_together: bool = False
+    group_message_id: int | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DiscordRecord:
@@ -66,6 +73,9 @@ class DiscordRecord:
             upload_limit=int(data.get("upload_limit") or DEFAULT_UPLOAD_LIMIT),
             status_message_id=_int(data.get("status_message_id")),
             sending_at=float(data["sending_at"]) if data.get("sending_at") else None,
+            group_ids=tuple(int(i) for i in data.get("group_ids") or ()),
+            group_together=bool(data.get("group_together")),
+            group_message_id=_int(data.get("group_message_id")),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -80,6 +80,13 @@ def status_embed(
     return embed
 
 
+def waiting_embed(job: Job, ready: int, total: int) -> discord.Embed:
+    """A /variations take that is made and waits for its siblings, to be shown together."""
+    embed = status_embed(job)
+    embed.title = f"⏳ {_title(job)} — made; waiting for the other takes ({ready} of {total} ready)"
+    return embed
+
+
 def done_embed(job: Job, result_url: str | None) -> discord.Embed:
     """What the progress message turns into once the result is posted."""
     embed = discord.Embed(title=f"✅ {_title(job)} — done", colour=COLOUR["done"])
@@ -146,6 +153,24 @@ def result_embed(job: Job) -> discord.Embed:
         embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
+
+
+def take_embed(job: Job) -> discord.Embed:
+    """One more take in a group of variations (the first clip of the message has the full result embed)."""
+    spec = job.spec
+    embed = discord.Embed(title=f"🎬 {_title(job)}", colour=COLOUR["done"])
+    embed.add_field(name="Seed", value=str(spec.get("seed", "?")))
+    embed.add_field(name="Cost", value=format_seconds(job.cost_seconds) if job.cost_seconds else "free (cached)")
+    origin = lineage.describe(job)
+    if origin:
+        embed.add_field(name="From", value=origin)
+    embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
+    return embed
+
+
+def group_content(jobs: list[Job]) -> str:
+    """The plain-text line of a message holding several takes."""
+    return f"<@{jobs[0].owner_id}> your {len(jobs)} variations are ready; each take has its own row of buttons."
 
 
 def quota_embed(status: QuotaStatus, now: float | None = None) -> discord.Embed:

@@ -15,6 +15,7 @@ from bot.edge.errors import report
 from bot.edge.start import bot_of, interaction_requester
 from bot.errors import JobNotFound, NotJobOwner
 from bot.services.generation import GenerationService, Requester
+from storage import Job
 
 ACTIONS = {
     "extend": ("Extend", "⏩", discord.ButtonStyle.primary),
@@ -28,11 +29,12 @@ CUSTOM_ID = re.compile(r"videobot:(?P<action>extend|reroll|delete):(?P<job_id>[0
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
     """One of the three result buttons for one job."""
 
-    def __init__(self, action: str, job_id: int):
+    def __init__(self, action: str, job_id: int, *, take: str | None = None, row: int | None = None):
         label, emoji, style = ACTIONS[action]
-        super().__init__(
-            discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"videobot:{action}:{job_id}")
-        )
+        label = f"{label} {take}" if take else label  # "Extend 2/4": which take of a group message
+        button = discord.ui.Button[Any](label=label, emoji=emoji, style=style, custom_id=f"videobot:{action}:{job_id}",
+                                        row=row)  # fmt: skip
+        super().__init__(button)
         self.action = action
         self.job_id = job_id
 
@@ -69,14 +71,48 @@ def result_view(job_id: int) -> discord.ui.View:
     return view
 
 
-def job_id_of(message: discord.Message) -> int | None:
-    """The job a result message belongs to, from its buttons' custom ids."""
+def group_view(jobs: list[Job]) -> discord.ui.View:
+    """The buttons of a message holding several takes: one row per take, labelled with its number (2/4)."""
+    view = discord.ui.View(timeout=None)
+    for row, job in enumerate(jobs[:5]):  # Discord allows five rows; a group holds at most four takes
+        take = f"{job.inputs.get('variation', row + 1)}/{job.inputs.get('of', len(jobs))}"
+        for action in ACTIONS:
+            view.add_item(JobButton(action, job.id, take=take, row=row))
+    view.stop()
+    return view
+
+
+async def remove_take(message: discord.Message, job_id: int) -> None:
+    """Delete one job's result: the whole message, or only its take (clip, embed, buttons) from a group."""
+    marker = f"job #{job_id} ·"
+    embeds = [e for e in message.embeds if not (e.footer.text or "").startswith(marker)]
+    if len(message.embeds) <= 1 or not embeds:
+        await message.delete()
+        return
+    view = discord.ui.View.from_message(message, timeout=None)
+    for item in list(view.children):
+        if str(getattr(item, "custom_id", "")).endswith(f":{job_id}"):
+            view.remove_item(item)
+    view.stop()
+    kept = [a for a in message.attachments if a.filename != f"videobot-{job_id}.mp4"]
+    await message.edit(embeds=embeds, attachments=kept, view=view)
+
+
+def job_ids_of(message: discord.Message) -> list[int]:
+    """The jobs a result message holds (one, or each take of a group of variations), from its buttons."""
+    ids: list[int] = []
     for row in message.components:
         for child in getattr(row, "children", []):
             match = CUSTOM_ID.fullmatch(getattr(child, "custom_id", None) or "")
-            if match:
-                return int(match["job_id"])
-    return None
+            if match and int(match["job_id"]) not in ids:
+                ids.append(int(match["job_id"]))
+    return ids
+
+
+def job_id_of(message: discord.Message) -> int | None:
+    """The job a result message belongs to, from its buttons' custom ids (a group's first take)."""
+    ids = job_ids_of(message)
+    return ids[0] if ids else None
 
 
 async def delete_result(interaction: discord.Interaction[Any], service: GenerationService, job_id: int) -> None:
@@ -84,7 +120,7 @@ async def delete_result(interaction: discord.Interaction[Any], service: Generati
     await interaction.response.defer(ephemeral=True, thinking=True)
     await check_can_delete(service, interaction_requester(interaction), job_id)
     if interaction.message is not None:
-        await interaction.message.delete()
+        await remove_take(interaction.message, job_id)
     await bot_of(interaction).app.gallery.remove(job_id)  # its page and gallery card go too (410)
     await interaction.followup.send(f"Deleted the result of job #{job_id}.", ephemeral=True)
 

@@ -29,7 +29,7 @@ from bot.services.quota import QuotaService
 from bot.services.remix import check_remix, remix
 from bot.services.requests import Requester, Submitted, page_name
 from bot.settings import Settings
-from storage import ACTIVE_STATES, Job, JobState, NewJob, QuotaRefused, Storage
+from storage import ACTIVE_STATES, Charge, Job, JobState, NewJob, QuotaRefused, Storage
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +191,37 @@ class GenerationService:
             raise InvalidPrompt(f"{info.name} accepts prompts of up to {info.max_prompt_chars} characters.")
         return replace(spec, duration=duration, aspect=aspect, model=info.name)
 
+    async def prepare(
+        self,
+        kind: str,
+        who: Requester,
+        spec: PromptSpec,
+        info: ModelInfo,
+        inputs: dict[str, Any],
+        parent_job_id: int | None = None,
+    ) -> tuple[NewJob, Charge | None]:
+        """The job to create and its reservation; a cache hit is a DELIVERING job with no charge."""
+        fingerprint = await asyncio.to_thread(request_fingerprint, kind, spec, inputs)  # hashes the image
+        if spec.seed is None:  # a stable seed per request, so the cache and a re-render agree
+            spec = spec.with_seed(int(fingerprint[:8], 16))
+        base = NewJob(
+            kind=kind, owner_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id, model=info.name,
+            spec=spec.to_dict(), cost_seconds=0.0, inputs=inputs, delivery=who.delivery,
+            parent_job_id=parent_job_id, fingerprint=fingerprint, owner_name=page_name(who.display_name),
+        )  # fmt: skip
+        hit = await self.storage.cache.get(fingerprint)
+        if hit is not None and Path(hit.result_path).exists():
+            return replace(base, state=JobState.DELIVERING, result_path=hit.result_path), None
+        if hit is not None:
+            await self.storage.cache.drop(fingerprint)
+        down = await self.storage.breakers.open_providers(now=self.clock()) if self.fallback is not None else set()
+        if down and self.fallback is not None and (why := self.fallback.refusal(
+                request_for(0, info.name, spec.to_dict(), inputs), down)):  # fmt: skip
+            raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
+        # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
+        seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
+        return base, await self.quota.charge(who.guild_id, who.user_id, seconds, model=info.name)  # + its dollars
+
     async def queue(
         self,
         kind: str,
@@ -200,41 +231,21 @@ class GenerationService:
         inputs: dict[str, Any],
         parent_job_id: int | None = None,
     ) -> Submitted:
-        fingerprint = await asyncio.to_thread(request_fingerprint, kind, spec, inputs)  # hashes the image
-        if spec.seed is None:  # a stable seed per request, so the cache and a re-render agree
-            spec = spec.with_seed(int(fingerprint[:8], 16))
-        now = self.clock()
-        base = NewJob(
-            kind=kind, owner_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id, model=info.name,
-            spec=spec.to_dict(), cost_seconds=0.0, inputs=inputs, delivery=who.delivery,
-            parent_job_id=parent_job_id, fingerprint=fingerprint, owner_name=page_name(who.display_name),
-        )  # fmt: skip
-        hit = await self.storage.cache.get(fingerprint)
-        if hit is not None and Path(hit.result_path).exists():
-            job = await self.storage.jobs.create(
-                replace(base, state=JobState.DELIVERING, result_path=hit.result_path), charge=None, now=now
-            )
-            saved = self.quota.spend.estimate(info.name, float(spec.duration or 0))
-            await self.storage.costs.record_cached(job.id, base, saved, now=now)
-            self.wake()
-            return Submitted(job, cached=True, queue_position=0)
-        if hit is not None:
-            await self.storage.cache.drop(fingerprint)
-        down = await self.storage.breakers.open_providers(now=now) if self.fallback is not None else set()
-        if down and self.fallback is not None and (why := self.fallback.refusal(
-                request_for(0, info.name, spec.to_dict(), inputs), down)):  # fmt: skip
-            raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
-        # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
-        seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
-        charge = await self.quota.charge(who.guild_id, who.user_id, seconds, model=info.name)  # + its dollars
+        new, charge = await self.prepare(kind, who, spec, info, inputs, parent_job_id)
         try:
-            job = await self.storage.jobs.create(base, charge=charge, now=now)
+            job = await self.storage.jobs.create(new, charge=charge, now=self.clock())
         except QuotaRefused as refused:
-            if refused.scope.startswith("spend") and charge.spend is not None:
-                raise self.quota.spend.refusal(refused, charge.spend.cost.usd) from None
-            raise self.quota.refusal(refused, seconds) from None
+            raise self.quota.refusal_for(refused, charge) from None
         self.wake()
+        if charge is None:
+            await self.note_cached(job, new)
+            return Submitted(job, cached=True, queue_position=0)
         return Submitted(job, cached=False, queue_position=await self.storage.jobs.queue_position(job.id))
+
+    async def note_cached(self, job: Job, new: NewJob) -> None:
+        """A cache hit spends nothing: record what it saved (the money report counts it)."""
+        saved = self.quota.spend.estimate(job.model, float(new.spec.get("duration") or 0))
+        await self.storage.costs.record_cached(job.id, new, saved, now=self.clock())
 
     # --- cancelling and reading -----------------------------------------------------------------------
     async def cancel(self, who: Requester, job_id: int) -> Job:

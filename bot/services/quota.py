@@ -123,6 +123,12 @@ class QuotaService:
             guild_id, None, user_daily_seconds=default_seconds, guild_daily_budget=budget, now=self.clock()
         )
 
+    def refusal_for(self, refused: QuotaRefused, charge: Charge | None, count: int = 1) -> QuotaExceeded:
+        """The words for a refused reservation of ``count`` jobs each charged like ``charge`` (seconds or dollars)."""
+        if refused.scope.startswith("spend") and charge is not None and charge.spend is not None:
+            return self.spend.refusal(refused, charge.spend.cost.usd * count)
+        return self.refusal(refused, (charge.seconds if charge else 0.0) * count)
+
     def refusal(self, refused: QuotaRefused, needed: float) -> QuotaExceeded:
         """Turn a storage refusal into a message that says what is left and when it frees up."""
         now = self.clock()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from bot.delivery import DeliveryRouter, Progress
+from bot.delivery import DeliveryRouter, NotYet, Progress
 from bot.errors import (
     DeliveryError,
     MediaError,
@@ -263,6 +263,8 @@ class JobRunner(PollingSteps, FallbackSteps):
             self.job = await add_poster(self.ctx.media, self.ctx.storage, self.job, path)
         try:
             receipt = await asyncio.wait_for(target.deliver(self.job, path), DELIVER_TIMEOUT)
+        except NotYet as wait:  # e.g. a variation waiting for its siblings: parked, no attempt counted
+            raise RetryLater(wait.defer, str(wait)) from wait
         except (DeliveryError, TimeoutError) as exc:
             # Discord (or wherever) is down: the video is made and paid for, so wait and try again; the
             # target makes a repeated delivery harmless.  Only a lasting failure ends the job (refunded).

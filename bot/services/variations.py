@@ -1,10 +1,14 @@
 """/variations: the same request with 2-4 different seeds.
 
-The quota for all of them is checked at once before any is queued (refused at once, nothing charged, when
-the total does not fit); each variation is then its own job and its own reservation, so a failed one is
-refunded alone.  Should a concurrent request take the quota between the check and the last reservation,
-the variations already queued are cancelled (refunded) and the request is refused as a whole.
-Each variation is delivered as its own result (``variation 2/4 of #N``); the first answers the command.
+The quota for all of them is reserved at once: one storage transaction
+(:meth:`storage.base.JobRepository.create_many`) checks the total against the user's limit, the guild's budget
+and the unfinished-job cap and inserts every job with its own ledger row, or refuses the whole request and
+stores nothing.  Each variation is then its own job (``variation 2/4 of #N``, the later ones pointing at the
+first), so a failed one is refunded alone.
+
+The results are delivered together (see :mod:`bot.services.grouping` and :mod:`bot.edge.group`): one message
+with every clip when they fit the upload limit, else one message per clip; the first take's status message
+answers the command, the others post their own status in the channel.
 """
 
 from __future__ import annotations
@@ -15,13 +19,13 @@ from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, QuotaExceeded
 from bot.prompt import MAX_SEED, PromptSpec
+from bot.services.requests import Submitted
 from storage import QuotaRefused
 
 if TYPE_CHECKING:
-    from bot.services.generation import GenerationService, Requester, Submitted
+    from bot.services.generation import GenerationService, Requester
 
 MAX_VARIATIONS = 4
-_WINDOW = 24 * 3600.0
 
 
 def check_variations(service: GenerationService, spec: PromptSpec, count: int) -> PromptSpec:
@@ -31,54 +35,40 @@ def check_variations(service: GenerationService, spec: PromptSpec, count: int) -
     return service.check(spec)[0]
 
 
-async def _check_room(service: GenerationService, who: Requester, needed: float, count: int, model: str) -> None:
-    quota, storage = service.quota, service.storage
-    since = service.clock() - _WINDOW
-    limit, budget = await quota.limits_for(who.guild_id, who.user_id)
-    usage = await storage.quota.usage(user_id=who.user_id, since=since)
-    if usage.used + needed > limit:
-        raise quota.refusal(QuotaRefused("user", usage, limit), needed)
-    if who.guild_id is not None and budget is not None:
-        guild = await storage.quota.usage(guild_id=who.guild_id, since=since)
-        if guild.used + needed > budget:
-            raise quota.refusal(QuotaRefused("guild", guild, budget), needed)
-    await quota.spend.check_room(who.guild_id, model, needed / count, count)  # the dollars for all of them
-    active = len(await service.active_jobs(who.user_id))
-    if active + count > service.settings.max_queued_per_user:
-        raise QuotaExceeded(f"{count} variations would make more than {service.settings.max_queued_per_user} "
-                            "unfinished jobs; wait for some to finish or ask for fewer.", remaining=0.0,
-                            resets_at=None)  # fmt: skip
+def _channel_only(who: Requester) -> Requester:
+    """The later takes post their own status and result in the channel (the first answers the interaction)."""
+    kept = {k: v for k, v in who.delivery.items() if k not in ("token", "message_id", "application_id")}
+    return replace(who, delivery=kept)
 
 
 async def variations(service: GenerationService, who: Requester, spec: PromptSpec, count: int) -> Submitted:
-    """Queue ``count`` variations of ``spec``; the answer is the first one's, with a note naming all."""
+    """Queue ``count`` variations of ``spec`` in one transaction; the answer is the first one's, with a note."""
     spec = check_variations(service, spec, count)
     info = service.registry.model(str(spec.model))
-    needed = float(spec.duration or 0) * count  # seconds of video, one for one
-    await _check_room(service, who, needed, count, info.name)
     base = spec.seed if spec.seed is not None else secrets.randbelow(MAX_SEED - MAX_VARIATIONS)
     base = min(base, MAX_SEED - count)
-    made: list[Submitted] = []
+    news, charges = [], []
+    for n in range(count):
+        mine = who if n == 0 else _channel_only(who)
+        inputs = {"variation": n + 1, "of": count}
+        new, charge = await service.prepare("variation", mine, spec.with_seed(base + n), info, inputs)
+        news.append(new)
+        charges.append(charge)
     try:
-        for n in range(count):
-            inputs = {"variation": n + 1, "of": count}
-            parent = made[0].job.id if made else None
-            # the first answers the interaction; the others post their own status and result in the channel
-            mine = (
-                who
-                if n == 0
-                else replace(
-                    who,
-                    delivery={
-                        k: v for k, v in who.delivery.items() if k not in ("token", "message_id", "application_id")
-                    },
-                )
-            )
-            made.append(await service.queue("variation", mine, spec.with_seed(base + n), info, inputs,
-                                            parent_job_id=parent))  # fmt: skip
-    except BaseException:
-        for done in made:
-            await service.cancel(who, done.job.id)  # refunded: the request is refused as a whole
-        raise
-    ids = ", ".join(f"#{s.job.id}" for s in made)
-    return replace(made[0], notes=(f"Making {count} variations ({ids}); each arrives as its own result.",))
+        jobs = await service.storage.jobs.create_many(news, charges, service.clock(), link_to_first=True)
+    except QuotaRefused as refused:
+        if refused.scope == "queue":
+            raise QuotaExceeded(f"{count} variations would make more than {int(refused.limit)} unfinished jobs; "
+                                "wait for some to finish or ask for fewer.", remaining=0.0,
+                                resets_at=None) from None  # fmt: skip
+        charged = [c for c in charges if c is not None]  # the words name what all of them need
+        raise service.quota.refusal_for(refused, charged[0] if charged else None, len(charged)) from None
+    service.wake()
+    for job, new, charge in zip(jobs, news, charges, strict=True):
+        if charge is None:
+            await service.note_cached(job, new)
+    ids = ", ".join(f"#{j.id}" for j in jobs)
+    first = jobs[0]
+    position = 0 if charges[0] is None else await service.storage.jobs.queue_position(first.id)
+    note = f"Making {count} variations ({ids}); they arrive together in one message when they fit."
+    return Submitted(first, cached=charges[0] is None, queue_position=position, notes=(note,))

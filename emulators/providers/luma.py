@@ -3,7 +3,9 @@
 ``POST /generations`` and ``POST /generations/video`` (201), ``GET /generations/{id}``,
 ``GET /generations?limit&offset``, ``DELETE /generations/{id}`` (204).  States queued → dreaming →
 completed | failed; ``request`` echoes the create body (so ``callback_url`` can be matched).
-Keyframes are checked: a ``generation`` keyframe must name a completed generation (extend).
+Keyframes are checked: a ``generation`` keyframe must name a completed generation (extend); an ``image``
+keyframe whose URL is on loopback is fetched at create, as Luma fetches the images it is given, and kept in
+``fetched`` (URL -> bytes) for tests to decode; a URL that does not answer 200 with an image is refused (400).
 A ``callback_url`` is called back (an unsigned POST of the generation) when the task ends, unless its
 host is a reserved ``.invalid`` one (the bot's lost-create marker).  Errors are ``{"detail": "..."}``.
 """
@@ -15,11 +17,14 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from emulators.providers._core import ApiState, At, Task
 
 PREFIX = "/dream-machine/v1"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+FETCH_TIMEOUT = aiohttp.ClientTimeout(total=20)
 MODELS = {"ray-2", "ray-flash-2"}
 ASPECTS = {"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"}
 DURATIONS = {"5s": 5.0, "9s": 9.0}
@@ -37,6 +42,11 @@ class LumaEmulator(ApiState):
     def error_body(self, status: int, message: str) -> Any:
         """Luma's error JSON."""
         return {"detail": message}
+
+    def reset(self) -> None:
+        """Forget everything, fetched keyframe images included."""
+        super().reset()
+        self.fetched: dict[str, bytes] = {}  # keyframe image URL -> what it answered
 
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes of this API."""
@@ -88,6 +98,24 @@ class LumaEmulator(ApiState):
                 return problem
         return None
 
+    async def _fetch_images(self, body: dict[str, Any]) -> str | None:
+        """Download every loopback image keyframe (never anything off the machine); a problem, or None."""
+        for name, frame in (body.get("keyframes") or {}).items():
+            url = str(frame.get("url") or "") if frame.get("type") == "image" else ""
+            if urlsplit(url).hostname not in LOOPBACK:
+                continue
+            try:
+                async with aiohttp.ClientSession() as session, session.get(url, timeout=FETCH_TIMEOUT) as got:
+                    data = await got.read()
+                    kind = got.headers.get("Content-Type", "")
+                    status = got.status
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                return f"keyframes.{name}.url: could not fetch the image ({exc.__class__.__name__})"
+            if status != 200 or not kind.startswith("image/"):
+                return f"keyframes.{name}.url: could not fetch the image (HTTP {status}, {kind or 'no type'})"
+            self.fetched[url] = data
+        return None
+
     async def create(self, request: web.Request) -> web.StreamResponse:
         """POST /generations[/video] → 201 Generation."""
         if denied := self._seen(request):
@@ -99,7 +127,7 @@ class LumaEmulator(ApiState):
             body = await request.json()
         except ValueError:
             return self.error(400, "Invalid JSON")
-        if problem := self._validate(body):
+        if problem := self._validate(body) or await self._fetch_images(body):
             return self.error(400, problem)
         script = self.choose_script(body["prompt"])
         if script.refuse:

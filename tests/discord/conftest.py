@@ -80,12 +80,13 @@ async def launch(bot_settings) -> AsyncIterator[Callable[..., Awaitable[VideoBot
 
 
 def is_result(message: Message, job_id: int | None = None) -> bool:
-    """A result message: the bot's, with the result embed (footer ``job #N · …``)."""
+    """A result message: the bot's, with a result embed (footer ``job #N · …``; a message holding several
+    /variations takes has one per take)."""
     if message.deleted or not message.embeds:
         return False
-    footer = (message.embeds[0].get("footer") or {}).get("text", "")
     prefix = f"job #{job_id} ·" if job_id is not None else "job #"
-    return footer.startswith(prefix) and "extend" in footer
+    footers = [(embed.get("footer") or {}).get("text", "") for embed in message.embeds]
+    return any(footer.startswith(prefix) and "extend" in footer for footer in footers)
 
 
 def job_id_of(message: Message) -> int:

@@ -1,5 +1,6 @@
 """/interpolate end to end: offline (a real transition, first frame like `first`, last like `last`) and through
-Runway veo3.1 (the emulator receives both images, decoded); refusals private and free."""
+Runway veo3.1 and Luma keyframes (the emulator receives both images, decoded: Luma's fetched from the bot's file
+server); refusals private and free."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from PIL import Image
 
 from emulators.discord import Upload
-from tests.discord.conftest import job_id_of, mp4_of, png_bytes, results, wait_result
+from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, png_bytes, results, wait_result
 from tests.media._video import ffmpeg
 
 pytestmark = pytest.mark.timeout(150)
@@ -63,6 +64,33 @@ async def test_interpolate_through_runway_veo_sends_both_images(emu, launch, emu
         data = base64.b64decode(uri.split(",", 1)[1]) if uri.startswith("data:") else emulator.runway.uploaded[uri]
         pixel = Image.open(io.BytesIO(data)).convert("RGB").getpixel((5, 5))
         assert all(abs(a - b) < 8 for a, b in zip(pixel, colour, strict=True)), (position, pixel)
+
+
+async def test_interpolate_through_luma_keyframes_fetches_both_images_from_the_file_server(emu, launch, emulator):
+    """Luma gets ``frame0``/``frame1`` as URLs of the bot's own file server; the emulator fetches them as Luma
+    does, and what it fetched decodes to the two images the user attached, in order."""
+    port = free_port()
+    bot = await launch(LUMAAI_API_KEY=emulator.luma.api_key, LUMAAI_BASE_URL=emulator.luma_url,
+                       file_server_port=port, public_base_url=f"http://127.0.0.1:{port}")  # fmt: skip
+    first = Upload("first.png", png_bytes((160, 90), RED), "image/png")
+    last = Upload("last.png", png_bytes((160, 90), BLUE), "image/png")
+    handle = await emu.slash(emu.alice, "interpolate", model="luma:ray-2", duration=5, prompt="red turns blue",
+                             attachments={"first": first, "last": last})  # fmt: skip
+    assert await handle.wait_ack() == 5
+    result = await wait_result(emu, timeout=120)
+    job = await bot.app.service.get(job_id_of(result))
+    assert job.model == "luma:ray-2" and job.inputs.get("end_image") and job.cost_seconds == 5
+    task = emulator.luma.tasks[job.provider_task_id]
+    frames = task.body["keyframes"]
+    for name, colour in (("frame0", RED), ("frame1", BLUE)):
+        url = frames[name]["url"]
+        assert frames[name]["type"] == "image" and url.startswith(f"http://127.0.0.1:{port}/i/"), url
+        fetched = emulator.luma.fetched[url]  # what Luma received from the bot's file server
+        image = Image.open(io.BytesIO(fetched)).convert("RGB")
+        assert image.size == (160, 90)
+        pixel = image.getpixel((80, 45))
+        assert all(abs(a - b) < 8 for a, b in zip(pixel, colour, strict=True)), (name, pixel)
+    assert is_mp4(mp4_of(result))
 
 
 async def test_interpolate_on_a_model_that_cannot_is_refused_privately(emu, launch, emulator):

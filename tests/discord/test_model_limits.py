@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.providers.base import Capability
 from emulators.discord import Upload
 from tests.discord.conftest import png_bytes, results
 
@@ -99,3 +100,29 @@ async def test_autocomplete_offers_only_what_the_chosen_model_can_do(emu, launch
     assert "runway:veo3.1" not in await _choices(emu, "video", "model", duration=5)
     assert await _choices(emu, "video", "duration", model="runway:veo3.1") == [4, 6, 8]
     assert "local:storyboard" not in await _choices(emu, "video", "model", loop=True)
+
+
+async def test_the_aspect_autocomplete_offers_what_the_chosen_model_can_make(emu, launch, emulator):
+    bot = await _runway_bot(launch, emulator)
+    gen45 = bot.app.registry.model("runway:gen4.5")
+    text_only, with_image = gen45.aspects_for(has_media=False), gen45.aspects_for(has_media=True)
+    assert set(text_only) == {"16:9", "9:16"} and "1:1" in with_image  # what the catalogue says of gen4.5
+    for command in ("video", "variations"):
+        assert await _choices(emu, command, "aspect", model="runway:gen4.5") == list(text_only), command
+    assert await _choices(emu, "animate", "aspect", model="runway:gen4.5") == list(with_image)
+    assert await _choices(emu, "video", "aspect", model="runway:gen4.5", value="9") == ["16:9", "9:16"]
+    # no model typed: the default for the command (here Runway's first text-to-video model, gen4.5)
+    default = bot.app.registry.choose(None, Capability.TEXT_TO_VIDEO)
+    assert await _choices(emu, "video", "aspect") == list(default.aspects_for(has_media=False))
+    # the offline renderer makes every ratio; an unknown model offers nothing (the command refuses it)
+    every = ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"]
+    assert await _choices(emu, "variations", "aspect", model="local:storyboard") == every
+    assert await _choices(emu, "video", "aspect", model="nope:nothing") == []
+
+
+async def test_a_typed_aspect_that_is_no_ratio_is_refused_privately(emu, launch):
+    bot = await launch()
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", aspect="5:4", duration=1)
+    await _refused_privately(emu, bot, handle, "Unknown aspect ratio", "16:9")
+    handle = await emu.slash(emu.alice, "variations", prompt="a lighthouse", count=2, aspect="wide", duration=1)
+    await _refused_privately(emu, bot, handle, "Unknown aspect ratio")

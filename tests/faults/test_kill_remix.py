@@ -1,6 +1,7 @@
 """Kill -9 at every step of a /remix (an attached clip restyled by Runway aleph2 or offline by local:restyle)
 and of a /variations job: the bot (a real process) is SIGKILLed in each state, restarted on the same data
-dir, and every job still finishes exactly once: delivered once, charged once (see test_kill.py)."""
+dir, and every job still finishes exactly once: delivered once, charged once (see test_kill.py).  The two
+takes of the /variations request are posted together, in one message, once."""
 
 from __future__ import annotations
 
@@ -90,3 +91,34 @@ async def test_variations_killed_at_every_step_finish_once_each(live_rig: LiveRi
         assert row is not None and row["state"] == "done", row
         assert len(results_for(emu, job_id)) == 1 and rig.db.ledger(job_id) == ["committed"]
     assert len(tasks_for(api, tag)) == 2  # one provider task per variation, never resubmitted
+    group = results_for(emu, first)[0]  # delivered together: one message holds both takes, posted once
+    assert results_for(emu, second) == [group] and len(group.attachments) == 2
+    assert [(rig.db.job(i) or {}).get("message_id") for i in (first, second)] == [group.id, group.id]
+
+
+async def test_variations_posted_in_the_channel_are_posted_once_across_a_kill(live_rig: LiveRig) -> None:
+    """The interaction token is dead, so the group goes to the channel (with the poster's nonce): the bot is
+    SIGKILLed the instant Discord stored the group message, and the restart finds it instead of posting again.
+    One local render at a time (VIDEOBOT_LOCAL_CONCURRENCY=1): a take that waits for its sibling holds no slot."""
+    rig = live_rig
+    emu = rig.emu
+    tag = "kill-variations-channel"
+    handle = await emu.slash(emu.alice, "variations", prompt=f"a kite {tag}", count=2, duration=1,
+                             model="local:storyboard")  # fmt: skip
+    assert await handle.wait_ack(timeout=10) == 5
+    emu.expire_token(handle)
+    rows = await rig.db.wait(lambda: found if len(found := rig.db.tagged(tag)) == 2 else None, 20, "2 jobs")
+    first, second = sorted(r["id"] for r in rows)
+    with kill_on_result(emu, rig.bot, first) as fired:
+        await rig.db.wait(lambda: fired, 120, "the group upload (and the kill inside it)", every=0.01)
+    await rig.bot.reap()
+    assert {(rig.db.job(i) or {}).get("state") for i in (first, second)} == {"delivering"}
+    await rig.restart()
+    for job_id in (first, second):
+        assert (await rig.finished(job_id, timeout=60))["state"] == "done"
+    await asyncio.sleep(0.5)  # anything that would post a second copy has had its chance
+    group = results_for(emu, first)
+    assert len(group) == 1 and results_for(emu, second) == group and len(group[0].attachments) == 2
+    assert group[0].interaction_id is None and group[0].nonce  # a channel message, sent with the nonce
+    assert [(rig.db.job(i) or {}).get("message_id") for i in (first, second)] == [group[0].id] * 2
+    assert rig.db.ledger(first) == rig.db.ledger(second) == ["committed"]

@@ -1,0 +1,212 @@
+"""The takes of one /variations request delivered together (the Discord side of :mod:`bot.services.grouping`).
+
+A take that is made (DELIVERING) waits, parked (:class:`bot.delivery.NotYet`, no attempt counted), until every
+sibling is made or final, bounded by the job deadlines.  Then the poster (the lowest-id DELIVERING take no
+decision holds yet) stores its decision in its own record *before* posting anything: which takes, and whether
+they go in one message (every clip under the upload limit, the interaction's ``attachment_size_limit`` while
+its token lives, else the guild's, and at most 10 files) or one message per take (each take then runs the
+usual ladder: re-encode, link).  A failed or cancelled take was refunded alone and is left out; a group of one
+is an ordinary result.
+
+Exactly once across crashes: the decision and ``sending_at`` are written in one save before the upload; a
+repeat finds the group message by its footer (``job #N``, one embed per take) and channel sends carry the
+poster's nonce.  Once the message id is stored every other take of the group finishes with it.  The group
+message has one row of Extend / Re-roll / Delete buttons per take (``Extend 2/4``); their custom ids name the
+take's job, so each acts on its own take (Delete removes only that take from the message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.delivery import NotYet, Receipt
+from bot.edge import render
+from bot.edge.posted import nonce_for
+from bot.edge.record import DiscordRecord
+from bot.edge.views import group_view
+from bot.errors import DeliveryError
+from bot.services import grouping
+from bot.services.generation import GenerationService
+from bot.services.grouping import Decision
+from storage import Job
+
+log = logging.getLogger(__name__)
+
+MAX_FILES = 10  # attachments per message
+
+
+class GroupedResults:
+    """Mixed into :class:`bot.edge.delivery.DiscordDelivery`: ``deliver_group`` for /variations takes."""
+
+    bot: discord.Client
+    service: GenerationService
+    _background: set[asyncio.Task[None]]
+    _waits: dict[int, int]  # take -> how many of its group were ready when its status last said so
+
+    # --- provided by DiscordDelivery --------------------------------------------------------------------
+    def _record(self, job: Job) -> DiscordRecord:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _save(self, job_id: int, record: DiscordRecord) -> DiscordRecord:  # pragma: no cover
+        raise NotImplementedError
+
+    def _webhook(self, record: DiscordRecord) -> discord.Webhook:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _channel(self, record: DiscordRecord) -> discord.abc.Messageable:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _guild_limit(self, record: DiscordRecord) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def _reply(self, record: DiscordRecord) -> dict[str, Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _edit_status(self, job: Job, *, create: bool = True, **fields: Any) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _token_died(self, job: Job, exc: discord.HTTPException) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+    def _close(self, job_id: int) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _forget_token(self, job: Job) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _find_posted(self, job: Job) -> discord.Message | None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def deliver_single(self, job: Job, video: Path) -> Receipt:  # pragma: no cover
+        raise NotImplementedError
+
+    # --- the group ----------------------------------------------------------------------------------------
+    def _decision(self, take: Job, mine: int) -> Decision | None:
+        record = self._record(take) if take.id == mine else DiscordRecord.from_json(take.delivery)
+        if not record.group_ids:
+            return None
+        return Decision(take.id, record.group_ids, record.group_together, record.group_message_id)
+
+    async def deliver_group(self, job: Job, video: Path) -> Receipt:
+        """Deliver one take: with its group, alone, or not yet (see the module docstring)."""
+        takes = await grouping.siblings(self.service.storage, job)
+        job = next(t for t in takes if t.id == job.id)
+        decisions = grouping.live_decisions(takes, lambda t: self._decision(t, job.id))
+        held = grouping.covering(decisions, job.id)
+        if held is not None:
+            if held.poster_id == job.id:
+                return await self._post_decided(job, takes, held, video)
+            if not held.together:
+                return await self.deliver_single(job, video)
+            if held.message_id:
+                return Receipt(message_id=held.message_id)
+            raise NotYet(grouping.WAIT_STEP, f"waiting for #{held.poster_id} to post the variations")
+        ends = grouping.wait_ends_at(takes, self.service.registry, self.service.settings)
+        if not all(grouping.ready(t) for t in takes) and self.service.clock() < ends:
+            await self._show_wait(job, sum(grouping.ready(t) for t in takes), len(takes))
+            raise NotYet(grouping.WAIT_STEP, "waiting for the other variations to be made")
+        group = [t for t in grouping.members(takes, decisions) if t.result_path and Path(t.result_path).exists()]
+        if not group or group[0].id != job.id:
+            raise NotYet(grouping.WAIT_STEP, "another variation posts the group")
+        if len(group) == 1:
+            return await self.deliver_single(job, video)  # the others failed or were shown already
+        record = self._record(job)
+        limit = record.upload_limit if record.token_alive() else await self._guild_limit(record)
+        sizes = [Path(str(t.result_path)).stat().st_size for t in group]
+        together = len(group) <= MAX_FILES and max(sizes) <= limit
+        log.info("job %s: posting variations %s %s", job.id, [t.id for t in group],
+                 "together" if together else "one message each")  # fmt: skip
+        record = replace(record, group_ids=tuple(t.id for t in group), group_together=together,
+                         sending_at=time.time() if together else None)  # fmt: skip
+        await self._save(job.id, record)
+        held = Decision(job.id, record.group_ids, together, None)
+        return await self._post_decided(job, takes, held, video)
+
+    async def _show_wait(self, job: Job, ready: int, total: int) -> None:
+        """The take's status says it is made and waits for its siblings (edited when that count changes)."""
+        if self._waits.get(job.id) == ready:
+            return
+        self._waits[job.id] = ready
+        if len(self._waits) > 10_000:  # bounded for long uptimes: forget the oldest
+            self._waits.pop(next(iter(self._waits)))
+        try:
+            await self._edit_status(job, embed=render.waiting_embed(job, ready, total))
+        except discord.HTTPException as exc:
+            log.info("job %s: waiting status not shown (%s)", job.id, exc)
+
+    async def _post_decided(self, job: Job, takes: list[Job], held: Decision, video: Path) -> Receipt:
+        """The poster's part, resumed from its stored decision."""
+        if not held.together:
+            return await self.deliver_single(job, video)
+        group = [t for t in takes if t.id in held.ids and t.state not in grouping.GONE]
+        if held.message_id:
+            return Receipt(message_id=held.message_id)
+        record = self._record(job)
+        if record.sending_at:
+            earlier = await self._find_posted(job)
+            if earlier is not None:
+                log.info("job %s: the variations were already posted as message %s", job.id, earlier.id)
+                return await self._posted(job, group, earlier)
+        else:
+            await self._save(job.id, replace(record, sending_at=time.time()))
+        via_webhook = self._record(job).token_alive()
+        if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
+            with contextlib.suppress(discord.HTTPException):
+                await self._edit_status(job, embed=render.status_embed(job))
+            via_webhook = self._record(job).token_alive()
+        try:
+            message = await self._send(job, group, via_webhook)
+        except discord.HTTPException as exc:
+            if exc.status == 413 or (exc.status == 403 and exc.code == 50013):
+                log.info("job %s: the variations do not go in one message (%s); one message each", job.id, exc)
+                await self._save(job.id, replace(self._record(job), group_together=False, sending_at=None))
+                return await self.deliver_single(job, video)
+            if via_webhook and await self._token_died(job, exc):
+                raise DeliveryError(detail="the interaction token died; posting in the channel next",
+                                    retryable=True) from exc  # fmt: skip
+            raise DeliveryError(detail=f"posting the variations failed: {exc}", retryable=exc.status >= 500) from exc
+        return await self._posted(job, group, message)
+
+    async def _send(self, job: Job, group: list[Job], via_webhook: bool) -> discord.Message:
+        record = self._record(job)
+        kwargs: dict[str, Any] = {
+            "content": render.group_content(group),
+            "embeds": [render.result_embed(group[0]), *(render.take_embed(t) for t in group[1:])],
+            "view": group_view(group),
+            "files": [discord.File(str(t.result_path), filename=f"videobot-{t.id}.mp4") for t in group],
+            "allowed_mentions": discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
+            ),
+        }
+        if via_webhook:
+            return await self._webhook(record).send(wait=True, **kwargs)
+        channel = await self._channel(record)
+        return await channel.send(nonce=nonce_for(job), **self._reply(record), **kwargs)
+
+    async def _posted(self, job: Job, group: list[Job], message: discord.Message) -> Receipt:
+        """Store the group's message id (every take of it then finishes with it) and link the status messages."""
+        await self._save(job.id, replace(self._record(job), group_message_id=message.id))
+        task = asyncio.create_task(self._link_statuses(group, message), name=f"videobot-group-{job.id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return Receipt(message_id=message.id)
+
+    async def _link_statuses(self, group: list[Job], message: discord.Message) -> None:
+        """Each take's status message points at the group message; tokens leave the database (best effort)."""
+        url = render.jump_url(group[0].guild_id, message.channel.id, message.id)
+        for take in group:
+            self._close(take.id)
+            self._waits.pop(take.id, None)
+            try:
+                await self._edit_status(take, embed=render.done_embed(take, url), create=False)
+            except discord.HTTPException as exc:
+                log.info("job %s: status message not updated (%s)", take.id, exc)
+            await self._forget_token(take)
