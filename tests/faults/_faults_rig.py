@@ -60,7 +60,7 @@ def cloud_providers(server: EmulatorServer, *, deadline: float | None = None, **
     changes: dict[str, Any] = {}
     if deadline is not None:
         changes["deadline_seconds"] = deadline
-    common = {"timeout": 5.0, "create_timeout": 1.0, "poll_deadline": 2.0, "download_timeout": 10.0, **opts}
+    common = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 2.0, "download_timeout": 10.0, **opts}
     return [
         RunwayProvider(server.runway.api_key, server.runway_url, models=fast_models("runway", **changes), **common),
         ReplicateProvider(

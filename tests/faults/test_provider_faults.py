@@ -161,7 +161,7 @@ async def test_a_slow_poll_is_given_up_on_and_retried(fault_rig: Rig):
 async def test_a_create_answered_too_late_is_found_not_resent(fault_rig: Rig, provider):
     rig = fault_rig
     api = api_of(rig, provider)
-    api.script_next(Script(hang_create=2.5))  # create_timeout is 1 s: the answer is lost, the task exists
+    api.script_next(Script(hang_create=30.0))  # create_timeout is 5 s: the answer is lost, the task exists
     job = await rig.settle((await rig.submit(provider)).id)
     await assert_delivered(rig, job)
     assert api.create_count == 1 and len(api.tasks) == 1
@@ -169,7 +169,7 @@ async def test_a_create_answered_too_late_is_found_not_resent(fault_rig: Rig, pr
 
 async def test_a_runway_create_answered_too_late_fails_clearly_without_a_second_create(fault_rig: Rig):
     rig = fault_rig
-    rig.server.runway.script_next(Script(hang_create=2.5))
+    rig.server.runway.script_next(Script(hang_create=30.0))
     job = await rig.settle((await rig.submit()).id)
     await assert_failed_and_refunded(rig, job, "not resubmitted")
     assert rig.server.runway.create_count == 1  # Runway cannot list tasks, so it is never sent again

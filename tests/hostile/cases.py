@@ -119,7 +119,7 @@ CASES: tuple[Case, ...] = (
          _REFUSED_TEXT, "test_refused_options"),
     Case("seed_negative", "option", "e2e", "seed=-1 (schema minimum lifted)", REFUSED, "seed must be",
          _REFUSED_TEXT, "test_refused_options"),
-    Case("aspect_unknown", "option", "e2e", "aspect='7:3' (choices lifted)", REFUSED, "not valid for this option",
+    Case("aspect_unknown", "option", "e2e", "aspect='7:3' (free text, not a choice)", REFUSED, "unknown aspect ratio",
          _REFUSED_TEXT, "test_refused_options"),
     Case("model_3000_chars", "option", "e2e", "model='x' * 3000 (free text)", REFUSED, "unknown model",
          (*_REFUSED_TEXT, "the answer fits one Discord message"), "test_refused_options"),

@@ -21,7 +21,7 @@ from tests.providers.helpers import assert_secret_free, drive, is_mp4, run_task
 
 
 def make(server, **kw) -> FalProvider:
-    return FalProvider(server.fal.api_key, server.fal_url, **{"timeout": 5.0, "create_timeout": 1.0, **kw})
+    return FalProvider(server.fal.api_key, server.fal_url, **{"timeout": 5.0, "create_timeout": 5.0, **kw})
 
 
 @pytest.fixture
@@ -187,8 +187,8 @@ async def test_wrong_key_is_an_auth_error_without_the_secret(fal_emulator):
 async def test_lost_create_is_uncertain_and_never_resent(fal_emulator):
     """A submit whose answer is lost (or a crash before the request id was saved) cannot be looked up:
     fal has no way to list requests.  The job fails, refunded; the request is never sent twice."""
-    provider = make(fal_emulator, create_timeout=0.5)
-    fal_emulator.fal.script_next(Script(hang_create=3.0))
+    provider = make(fal_emulator, create_timeout=5.0)
+    fal_emulator.fal.script_next(Script(hang_create=30.0))
     try:
         with pytest.raises(SubmitUncertain):
             await provider.submit(req())

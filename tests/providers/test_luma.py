@@ -30,7 +30,7 @@ async def publish(path: Path) -> str:
 
 
 def make(emulator, **kw) -> LumaProvider:
-    opts = {"timeout": 5.0, "create_timeout": 0.5, "poll_deadline": 5.0, "publish_image": publish, **kw}
+    opts = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0, "publish_image": publish, **kw}
     return LumaProvider(emulator.luma.api_key, emulator.luma_url, **opts)
 
 
@@ -155,7 +155,7 @@ async def test_cancel_deletes(luma, emulator):
 
 async def test_create_timeout_is_found_by_its_marker(luma, emulator):
     other = await luma.submit(req(job_id=10))  # the very same request for another job
-    emulator.luma.script_next(Script(hang_create=2.0))
+    emulator.luma.script_next(Script(hang_create=30.0))
     task_id = await luma.submit(req())  # its answer is lost; the generation is found in the listing
     assert task_id != other and emulator.luma.create_count == 2 and len(emulator.luma.tasks) == 2
     assert task(emulator, task_id).body["callback_url"] == luma.marker(req())
@@ -176,7 +176,7 @@ async def test_find_task_after_a_restart(emulator):
 
 async def test_create_timeout_without_marker_is_uncertain(emulator):
     provider = make(emulator, marker_url=None)
-    emulator.luma.script_next(Script(hang_create=2.0))
+    emulator.luma.script_next(Script(hang_create=30.0))
     try:
         with pytest.raises(SubmitUncertain):
             await provider.submit(req())
@@ -222,7 +222,7 @@ async def test_restart_mid_poll(emulator, tmp_path):
 
 async def test_wrong_key(emulator):
     secret = "luma-wrong-SECRET-777"
-    provider = LumaProvider(secret, emulator.luma_url, create_timeout=1)
+    provider = LumaProvider(secret, emulator.luma_url, create_timeout=5)
     try:
         for call in (provider.submit(req()), provider.poll("x"), provider.find_task(req()), provider.cancel("x")):
             with pytest.raises(ProviderAuthError) as info:

@@ -22,7 +22,7 @@ from tests.providers.helpers import assert_secret_free, drive, is_mp4, run_task
 
 
 def make(emulator, **kw) -> ReplicateProvider:
-    opts = {"timeout": 5.0, "create_timeout": 0.5, "poll_deadline": 5.0, **kw}
+    opts = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0, **kw}
     return ReplicateProvider(emulator.replicate.api_key, emulator.replicate_url, **opts)
 
 
@@ -177,7 +177,7 @@ async def test_cancel(replicate, emulator):
 
 
 async def test_create_timeout_is_found_without_a_second_create(replicate, emulator, png_image, tmp_path):
-    emulator.replicate.script_next(Script(hang_create=2.0))
+    emulator.replicate.script_next(Script(hang_create=30.0))
     request = req("replicate:kling-v2.1", duration=5, image=png_image)
     task_id = await replicate.submit(request)
     assert task_id == only_task(emulator).id and emulator.replicate.create_count == 1
@@ -213,7 +213,7 @@ async def test_ambiguous_matches_are_not_guessed(replicate, emulator):
 
 
 async def test_create_timeout_not_found_is_uncertain(replicate, emulator):
-    emulator.replicate.fail_creates(Fault(kind="hang", seconds=2.0))  # held before any prediction is made
+    emulator.replicate.fail_creates(Fault(kind="hang", seconds=30.0))  # held before any prediction is made
     with pytest.raises(SubmitUncertain):
         await replicate.submit(req())
     assert emulator.replicate.create_count == 1 and not emulator.replicate.tasks
@@ -264,7 +264,7 @@ async def test_restart_mid_poll(emulator, tmp_path):
 
 async def test_wrong_token(emulator):
     secret = "r8_wrong_SECRET_4a5b6c"
-    provider = ReplicateProvider(secret, emulator.replicate_url, create_timeout=1)
+    provider = ReplicateProvider(secret, emulator.replicate_url, create_timeout=5)
     try:
         assert isinstance(provider, VideoProvider)
         for call in (provider.submit(req()), provider.poll("abc"), provider.find_task(req())):

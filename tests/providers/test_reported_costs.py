@@ -12,7 +12,7 @@ from bot.providers.runway import RunwayProvider
 from emulators.providers import Script
 from tests.providers.helpers import run_task
 
-OPTS = {"timeout": 5.0, "create_timeout": 1.0, "poll_deadline": 5.0}
+OPTS = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0}
 
 
 def req(model: str, duration: int, prompt: str = "a red fox runs through snow") -> GenerationRequest:

@@ -21,7 +21,7 @@ from tests.providers.helpers import assert_secret_free, drive, is_mp4, run_task
 
 
 def make(emulator, **kw) -> RunwayProvider:
-    opts = {"timeout": 5.0, "create_timeout": 0.5, "poll_deadline": 5.0, **kw}
+    opts = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0, **kw}
     return RunwayProvider(emulator.runway.api_key, emulator.runway_url, **opts)
 
 
@@ -206,7 +206,7 @@ async def test_cancel_deletes_the_task_and_is_idempotent(runway, emulator):
 
 
 async def test_create_timeout_is_uncertain_and_never_resent(runway, emulator):
-    emulator.runway.script_next(Script(hang_create=2.0))
+    emulator.runway.script_next(Script(hang_create=30.0))
     with pytest.raises(SubmitUncertain) as info:
         await runway.submit(req())
     assert not info.value.retryable and info.value.provider == "runway"
@@ -284,7 +284,7 @@ async def test_a_new_provider_resumes_polling_after_a_restart(emulator, tmp_path
 
 async def test_wrong_key_is_an_auth_error_without_the_key(emulator):
     secret = "key_wrong_SECRET_9f8e7d"
-    provider = RunwayProvider(secret, emulator.runway_url, create_timeout=1)
+    provider = RunwayProvider(secret, emulator.runway_url, create_timeout=5)
     try:
         with pytest.raises(ProviderAuthError) as info:
             await provider.submit(req())
