@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
@@ -143,6 +144,10 @@ class RestPolicy:
         bucket = self._bucket(request)
         fault = self._take_fault(f"{request.method} {rel}")
         if fault is not None:
+            # Discord's front end takes the whole request before it answers: read the body (an upload's too), so
+            # the client never has a refused request half-sent on a connection it may reuse for the retry.
+            with contextlib.suppress(ConnectionError, web.HTTPException):
+                await request.read()
             self.log.append(RequestLog(request.method, rel, fault.status, fault=True, at=arrived))
             self.emu.notify()
             return self._respond_fault(fault, bucket)
