@@ -3,22 +3,11 @@
 import asyncio
 import time
 
-import pytest
-
 from storage import Caps, JobState, NewJob, open_storage
 
 
 def job(owner, model="local:motion"):
     return NewJob("generate", owner, 10, 5, model, {"subject": "x"}, 5)
-
-
-@pytest.fixture
-async def storages(database_url):
-    """Three storages on the same database: separate pools (PostgreSQL) or connections (SQLite)."""
-    opened = [await open_storage(database_url) for _ in range(3)]
-    yield opened
-    for s in opened:
-        await s.close()
 
 
 async def claim_all(storages, jobs, caps, now):

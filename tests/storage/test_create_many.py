@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from storage import Charge, Cost, JobState, NewJob, QuotaRefused, Spend, open_storage
+from storage import Charge, Cost, JobState, NewJob, QuotaRefused, Spend
 
 WINDOW = 24 * 3600.0
 
@@ -19,14 +19,6 @@ def take(owner: int = 1, guild: int | None = 10, n: int = 1) -> NewJob:
 def charge(seconds: float, *, limit: float = 100.0, budget: float | None = None, queued: int | None = None) -> Charge:
     return Charge(seconds=seconds, window_start=time.time() - WINDOW, user_limit=limit, guild_budget=budget,
                   max_queued=queued)  # fmt: skip
-
-
-@pytest.fixture
-async def storages(database_url):
-    opened = [await open_storage(database_url) for _ in range(3)]
-    yield opened
-    for s in opened:
-        await s.close()
 
 
 async def everything(storage) -> tuple[int, float]:

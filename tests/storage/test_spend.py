@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from storage import Charge, Cost, JobState, NewJob, QuotaRefused, Spend, open_storage
+from storage import Charge, Cost, JobState, NewJob, QuotaRefused, Spend
 
 NOW = 1_800_000_000.0
 MONTH = NOW - 86_400  # "the month started yesterday"
@@ -143,15 +143,6 @@ async def test_the_report_adds_up_by_model_member_failures_and_cache_hits(storag
     assert everyone.jobs == 5 and everyone.usd == pytest.approx(report.usd + 5.0)
     assert (await storage.costs.report(10, NOW + 60)).jobs == 0
     assert unfinished.id and other.id
-
-
-@pytest.fixture
-async def storages(database_url):
-    """Three storages on one database: separate pools (PostgreSQL) or connections to one file (SQLite)."""
-    opened = [await open_storage(database_url) for _ in range(3)]
-    yield opened
-    for s in opened:
-        await s.close()
 
 
 @pytest.mark.timeout(120)
