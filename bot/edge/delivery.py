@@ -61,7 +61,7 @@ class DiscordDelivery(GroupedResults):
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._records: dict[int, DiscordRecord] = {}  # the newest record of each job this process changed
         self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self._waits: dict[int, int] = {}  # /variations takes waiting for their siblings (bot.edge.group)
 
     # --- progress --------------------------------------------------------------------------------------
@@ -90,7 +90,8 @@ class DiscordDelivery(GroupedResults):
                 embed = render.status_embed(
                     update.job, update.queue_position, update.provider_queue, update.seconds_left
                 )
-                await self._edit_status(update.job, embed=embed)
+                # shielded: discord.py cancelled in its global rate-limit sleep never reopens its global lock
+                await asyncio.shield(self._spawn(self._edit_status(update.job, embed=embed), f"status-{job_id}"))
         except Exception:
             log.warning("progress edit for job %s failed", job_id, exc_info=True)
         finally:
@@ -254,9 +255,7 @@ class DiscordDelivery(GroupedResults):
         else:
             raise DeliveryError(detail=f"no rung of the delivery ladder worked for job {job.id}")
         # Reactions and the "done" edit run after the job is marked done, so a quick ⏩ finds it finished.
-        task = asyncio.create_task(self._decorate(job, message), name=f"videobot-decorate-{job.id}")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(self._decorate(job, message), f"decorate-{job.id}")
         return Receipt(message_id=message.id, url=offer.url)
 
     async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,15 @@ class GroupedResults:
 
     bot: discord.Client
     service: GenerationService
-    _background: set[asyncio.Task[None]]
+    _background: set[asyncio.Task[Any]]
     _waits: dict[int, int]  # take -> how many of its group were ready when its status last said so
+
+    def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run ``work`` in a task of its own, kept until it ends (a cancelled caller does not cancel it)."""
+        task = asyncio.create_task(work, name=f"videobot-{name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     # --- provided by DiscordDelivery --------------------------------------------------------------------
     def _record(self, job: Job) -> DiscordRecord:  # pragma: no cover
@@ -194,9 +202,7 @@ class GroupedResults:
     async def _posted(self, job: Job, group: list[Job], message: discord.Message) -> Receipt:
         """Store the group's message id (every take of it then finishes with it) and link the status messages."""
         await self._save(job.id, replace(self._record(job), group_message_id=message.id))
-        task = asyncio.create_task(self._link_statuses(group, message), name=f"videobot-group-{job.id}")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(self._link_statuses(group, message), f"group-{job.id}")
         return Receipt(message_id=message.id)
 
     async def _link_statuses(self, group: list[Job], message: discord.Message) -> None:

@@ -80,6 +80,20 @@ async def test_a_global_429_on_a_channel_send_is_waited_out(fault_bot: BotFactor
     assert len([r for r in rig.requests("POST", CHANNEL_POST) if r.status == 429]) == 1
 
 
+async def test_a_job_that_ends_while_a_status_post_waits_out_a_global_429_still_delivers(fault_bot: BotFactory):
+    # discord.py closes its global lock while it sleeps out a global 429 and reopens it after the sleep: a status
+    # post cancelled in that sleep (the job ended and its progress stopped) used to leave every REST call waiting
+    rig = await fault_bot()
+    rig.server.runway.script_next(gate := held())
+    handle, job_id = await rig.video("a kite above a windy beach")
+    await wait_state(rig, job_id, JobState.RUNNING)
+    rig.emu.expire_token(handle)  # the status and the result go to the channel now
+    limit = rig.emu.rate_limit_next("POST /channels/*/messages", count=1, retry_after=3.0, is_global=True)
+    await rig.emu.wait_until(lambda: limit.hits == 1, 30, "a status post refused with a global 429")
+    release(gate)  # the job ends while discord.py still sleeps out the global limit
+    await delivered_once(rig, job_id)
+
+
 async def test_a_short_5xx_burst_on_the_upload_is_retried_by_discord_py(fault_bot: BotFactory):
     rig = await fault_bot()
     burst = rig.emu.server_error_next("POST /webhooks/*", count=2, status=502)
