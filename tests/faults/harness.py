@@ -189,18 +189,24 @@ class JobDb:
             row = self.job(job_id)
             return row if row is not None and row["state"] in wanted else None
 
-        return await self.wait(check, timeout, f"job {job_id} to be {sorted(wanted)} (now {self._state(job_id)})")
+        def what() -> str:
+            return f"job {job_id} to be {sorted(wanted)} (now {self._state(job_id)})"
+
+        return await self.wait(check, timeout, what)
 
     def _state(self, job_id: int) -> str:
         row = self.job(job_id)
         return "missing" if row is None else str(row["state"])
 
-    async def wait(self, check: Callable[[], Any], timeout: float, what: str, every: float = 0.005) -> Any:
-        """Poll ``check`` until it returns something truthy."""
+    async def wait(
+        self, check: Callable[[], Any], timeout: float, what: str | Callable[[], str], every: float = 0.005
+    ) -> Any:
+        """Poll ``check`` until it returns something truthy (``what`` describes it in the timeout's message; a
+        callable is read at the timeout, so the message tells the state then, not at the start)."""
         deadline = time.monotonic() + timeout
         while not (found := check()):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+                raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what() if callable(what) else what}")
             await asyncio.sleep(every)
         return found
 
