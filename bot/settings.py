@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"  # fal's webhook signing keys
     push_poll_seconds: float = Field(300.0, gt=0, le=86_400)  # the safety-net poll while a push is expected
     push_tolerance_seconds: float = Field(300.0, gt=0, le=3600)  # how far off a signed timestamp may be
-    # --- fallback when a provider is down (README "Fallback") ------------------------------------
+    # --- fallback when a provider is down (docs/providers.md, "Fallback") -----------------------------
     fallback_text: Annotated[list[str], NoDecode] = Field(default_factory=list)  # ordered provider:model list
     fallback_image: Annotated[list[str], NoDecode] = Field(default_factory=list)
     fallback_video: Annotated[list[str], NoDecode] = Field(default_factory=list)

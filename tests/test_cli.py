@@ -1,14 +1,18 @@
 """`videobot` as a newcomer runs it: real subprocesses, the offline renderer, a real SQLite file."""
 
 import os
+import re
+import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
 from bot.media import Media
+from tests.readme import readme_section
 
 
 def run_cli(*args, cwd: Path, timeout=240, env_extra=None):
@@ -30,38 +34,32 @@ def cat_png(tmp_path):
     return path
 
 
+def readme_generate_lines() -> list[list[str]]:
+    """The ``videobot generate`` lines of the first code block of the README's offline quick start."""
+    block = re.search(r"```sh\n(.*?)```", readme_section("Quick start, offline"), re.DOTALL)
+    assert block, "the offline quick start has no ```sh block"
+    lines = block.group(1).splitlines()
+    return [shlex.split(line)[1:] for line in lines if line.startswith("videobot generate ")]
+
+
+def parse_wait(text: str) -> float:
+    """Seconds in a ``format_wait`` answer ('23 h 59 min', '24 h', '5 min', 'a moment'): an upper bound."""
+    if text == "a moment":
+        return 60.0
+    match = re.fullmatch(r"(?:(\d+) h)? ?(?:(\d+) min)?", text)
+    assert match and any(match.groups()), text
+    return 3600.0 * int(match.group(1) or 0) + 60.0 * int(match.group(2) or 0)
+
+
 async def test_generate_both_clips_of_the_readme_offline(tmp_path, cat_png):
-    dog = run_cli(
-        "generate",
-        "a golden retriever running through a field of sunflowers",
-        "--camera",
-        "tracking",
-        "--style",
-        "cinematic",
-        "--lighting",
-        "golden hour",
-        "-o",
-        "dog.mp4",
-        cwd=tmp_path,
-    )
+    dog_args, cat_args = readme_generate_lines()  # the README's two clips, exactly as it prints them
+    assert "dog.mp4" in dog_args and "cat.png" in cat_args and cat_png.name == "cat.png"
+    before = time.time()
+    dog = run_cli(*dog_args, cwd=tmp_path)
     assert dog.returncode == 0, dog.stderr
     assert "dog.mp4" in dog.stdout and "1280x720" in dog.stdout and "MiB" in dog.stdout
 
-    cat = run_cli(
-        "generate",
-        "the cat slowly turns its head",
-        "--image",
-        str(cat_png),
-        "--camera",
-        "dolly_in",
-        "--duration",
-        "6",
-        "--aspect",
-        "9:16",
-        "-o",
-        "cat.mp4",
-        cwd=tmp_path,
-    )
+    cat = run_cli(*cat_args, cwd=tmp_path)  # cat.png is in the working directory (the fixture)
     assert cat.returncode == 0, cat.stderr
 
     media = Media()
@@ -76,8 +74,14 @@ async def test_generate_both_clips_of_the_readme_offline(tmp_path, cat_png):
     assert jobs.returncode == 0 and jobs.stdout.count("done") == 2 and "local:motion" in jobs.stdout
 
     quota = run_cli("quota", "--user", "0", cwd=tmp_path)
+    elapsed = time.time() - before
     assert "used 11 s of 1 min per 24 h, 49 s left" in quota.stdout, quota.stdout
-    assert "frees up in 24 h" in quota.stdout
+    # The first charge was made after `before` and is read before `elapsed` ran out, so it frees up 24 h after
+    # it was made: between 24 h minus the test's own run time and 24 h (rounded up to the minute).
+    match = re.search(r"the oldest charge frees up in (.+)", quota.stdout)
+    assert match, quota.stdout
+    wait = parse_wait(match.group(1).strip())
+    assert 86_400 - elapsed - 60 <= wait <= 86_400, (match.group(1), elapsed)
 
 
 def test_bad_input_is_a_clear_message_and_costs_nothing(tmp_path):

@@ -63,7 +63,7 @@ def token_of(settings: Settings) -> str:
     if not token:
         raise ConfigError(
             "DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, "
-            "add a bot, copy its token and set DISCORD_TOKEN (see the README)."
+            "add a bot, copy its token and set DISCORD_TOKEN (see the README, Quick start on Discord)."
         )
     return token
 

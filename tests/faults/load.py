@@ -31,6 +31,9 @@ PER_USER = (
 )
 DAILY_SECONDS = 16
 TAG = re.compile(r"load-\d+-\d+")
+# The load's real bound is progress: it fails when no job changes state for this long (jobs stuck), however
+# slowly a busy machine moves them.  Generous: a task takes 5 polls at most 1 s apart.
+STALL_SECONDS = 120.0
 
 
 @dataclass
@@ -46,6 +49,16 @@ class LoadPlan:
     def requests(self) -> int:
         """Commands sent in all."""
         return self.users * len(PER_USER)
+
+    @property
+    def jobs(self) -> int:
+        """Jobs made: every command but one refusal per user."""
+        return self.requests - self.users
+
+    def drain_bound(self) -> float:
+        """Safety net for first command → last job finished, growing with the jobs: a minute plus 2 s per job,
+        over 20 times what an idle 2-core machine takes (BENCHMARKS.md "Load": 200 jobs in 20 s)."""
+        return 60.0 + 2.0 * self.jobs
 
     def bot_env(self) -> dict[str, str]:
         """Settings for the bot process: enough slots to drain the queue, realistic polling."""
@@ -137,11 +150,13 @@ async def run_load(
     *,
     crash: BotProcess | None = None,
     kill_delay: float = 0.0,
-    timeout: float = 120.0,
+    timeout: float | None = None,
 ) -> LoadReport:
     """Send every command (shuffled, staggered), wait for every job to finish, and check the outcome.
 
-    With ``crash``, that bot is SIGKILLed ``kill_delay`` s after every command was answered, then restarted."""
+    With ``crash``, that bot is SIGKILLed ``kill_delay`` s after every command was answered, then restarted.
+    Fails when the jobs stop moving (no state change for ``STALL_SECONDS``), or, as a last safety net, when they
+    are not all finished ``timeout`` s after the first command (default: :meth:`LoadPlan.drain_bound`)."""
     rng = random.Random(plan.seed)
     report = LoadReport(plan)
     wanted = [(user, channel, spec, n) for user, channel in users for n, spec in enumerate(PER_USER)]
@@ -163,22 +178,31 @@ async def run_load(
             report.problems.append(f"{item.tag}: not acknowledged in time ({item.handle.attempts})")
         else:
             report.acks.append(float(item.handle.ack_latency or 0.0))
-    await emu.wait_until(lambda: all(s.handle.responses for s in sent), 30, "an answer to every command")
+    answers_bound = 30 + 0.2 * plan.requests  # a safety net that grows with the commands
+    await emu.wait_until(lambda: all(s.handle.responses for s in sent), answers_bound, "an answer to every command")
     if crash is not None:
         await asyncio.sleep(kill_delay)
         assert crash.kill()
         await crash.reap()
         report.killed_in = {int(r["id"]): str(r["state"]) for r in db.rows("SELECT id, state FROM jobs")}
         await crash.start(emu)
-    expected_jobs = plan.requests - plan.users
-    deadline = started + timeout
+    bound = plan.drain_bound() if timeout is None else timeout
+    deadline = started + bound
+    seen: tuple[tuple[int, str], ...] = ()
+    moved = time.monotonic()
     while True:
         rows = db.rows("SELECT * FROM jobs WHERE spec_json LIKE '%load-%'")
-        if len(rows) >= expected_jobs and all(r["state"] in FINISHED for r in rows):
+        if len(rows) >= plan.jobs and all(r["state"] in FINISHED for r in rows):
             break
-        if time.monotonic() > deadline:
-            states = sorted({r["state"] for r in rows})
-            raise TimeoutError(f"{len(rows)} jobs after {timeout:.0f}s, states {states}")
+        now = time.monotonic()
+        states = tuple(sorted((int(r["id"]), str(r["state"])) for r in rows))
+        if states != seen:
+            seen, moved = states, now
+        counts = Counter(state for _, state in states)
+        if now - moved > STALL_SECONDS:
+            raise TimeoutError(f"no job changed state for {STALL_SECONDS:.0f}s: {len(rows)} jobs, {dict(counts)}")
+        if now > deadline:
+            raise TimeoutError(f"{len(rows)} jobs after {bound:.0f}s, still moving: {dict(counts)}")
         await asyncio.sleep(0.2)
     report.drain_seconds = time.monotonic() - started
     await asyncio.sleep(1.0)  # a duplicate would have been posted by now

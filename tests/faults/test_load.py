@@ -18,7 +18,8 @@ from tests.faults.conftest import MakeBot
 from tests.faults.harness import JobDb
 from tests.faults.load import LoadPlan, build_world, run_load
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(200)]
+# The drain's bound grows with the jobs (LoadPlan.drain_bound); starting the bot, sending and checking on top.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(LoadPlan().drain_bound() + 300)]
 
 
 async def test_200_jobs_from_50_users_all_finish_within_quota_and_acks_stay_fast(
