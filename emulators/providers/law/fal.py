@@ -55,7 +55,10 @@ def problems(endpoint: str, body: object) -> list[Problem]:
     """What fal would list in the 422's ``detail`` (empty: it would accept the body)."""
     if not isinstance(body, Mapping):
         return [Problem(("body",), "Input should be a valid dictionary or object", "model_attributes_type")]
-    found = [_problem(err) for err in _schemas.errors(PROVIDER, endpoint, body)]
+    errs = _schemas.errors(PROVIDER, endpoint, body)
+    enums = {tuple(e.absolute_path) for e in errs if e.validator == "enum"}
+    # pydantic reports an Enum field once ("Input should be '5' or '10'"), whatever the value's type
+    found = [_problem(e) for e in errs if e.validator != "type" or tuple(e.absolute_path) not in enums]
     return found or _beyond_schema(endpoint, body)
 
 

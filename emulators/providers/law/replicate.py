@@ -56,7 +56,10 @@ def invalid_fields(model: str, body: object) -> list[Invalid]:
     """What Replicate would list in ``invalid_fields`` for this ``input`` (empty: it would accept it)."""
     if not isinstance(body, Mapping):
         return [Invalid("invalid_type", "input", f"Invalid type. Expected: object, given: {_kind(body)}")]
-    return [_invalid(err) for err in _schemas.errors(PROVIDER, model, body)]
+    found = _schemas.errors(PROVIDER, model, body)
+    wrong_type = {tuple(e.absolute_path) for e in found if e.validator == "type"}
+    # gojsonschema stops at a value of the wrong type: no enum or range error for it as well
+    return [_invalid(e) for e in found if e.validator == "type" or tuple(e.absolute_path) not in wrong_type]
 
 
 def check(endpoint: str, body: Mapping[str, Any]) -> list[str]:
