@@ -6,8 +6,10 @@ response_url, cancel_url, queue_position}``; ``GET /{owner}/{alias}/requests/{id
 ``error_type`` when the request failed); ``GET /{owner}/{alias}/requests/{id}`` → the result
 ``{"video": {"url", "content_type", "file_name", "file_size"}}`` (400 while unfinished);
 ``PUT …/cancel`` → 202, 400 once completed, 404 unknown.  Auth: ``Authorization: Key <key>``.
-Errors are ``{"detail": ...}`` (422: a list of pydantic errors).  ``Script(queued=3)`` answers the
-queue positions 2, 1, 0; a cancelled request completes with ``error_type`` ``request_cancelled``.
+Errors are ``{"detail": ...}``; a body its endpoint's vendored input schema refuses
+(``emulators.providers.law.fal``) is a 422 ``{"detail": [{"loc": ["body", field], "msg", "type"}]}``, as
+FastAPI/pydantic answer.  ``Script(queued=3)`` answers the queue positions 2, 1, 0; a cancelled request
+completes with ``error_type`` ``request_cancelled``.
 
 Push: a submit with ``fal_webhook`` is called back when the request ends, with ``{request_id,
 gateway_request_id, status: "OK"|"ERROR", payload}``, signed with Ed25519 as fal signs it: headers
@@ -35,24 +37,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from emulators.providers._core import ApiState, At, Task
+from emulators.providers.law import fal as fal_law
 
 USER_ID = "emulator-user"
 
-_PIKA: dict[str, set[Any]] = {"duration": {5, 10}, "resolution": {"720p", "1080p"}}
-_ASPECTS = {"16:9", "9:16", "1:1", "4:5", "5:4", "3:2", "2:3"}
-# endpoint → (required fields, allowed values)
-ENDPOINTS: dict[str, tuple[set[str], dict[str, set[Any]]]] = {
-    "fal-ai/pika/v2.2/text-to-video": ({"prompt"}, {**_PIKA, "aspect_ratio": _ASPECTS}),
-    "fal-ai/pika/v2.2/image-to-video": ({"prompt", "image_url"}, _PIKA),
-    "fal-ai/pika/v2.2/pikaframes": ({"image_urls"}, {"resolution": {"720p", "1080p"}}),
-    "fal-ai/kling-video/v2.1/master/text-to-video": (
-        {"prompt"},
-        {"duration": {"5", "10"}, "aspect_ratio": {"16:9", "9:16", "1:1"}},
-    ),
-    "fal-ai/kling-video/v2.1/master/image-to-video": ({"prompt", "image_url"}, {"duration": {"5", "10"}}),
-    "fal-ai/minimax/hailuo-02/standard/text-to-video": ({"prompt"}, {"duration": {"6", "10"}}),
-    "fal-ai/minimax/hailuo-02/standard/image-to-video": ({"prompt", "image_url"}, {"duration": {"6", "10"}}),
-}
+# Every endpoint with a vendored input schema (emulators/providers/law/schemas/fal/, each file says where and when
+# it was read): the law decides what a submit may hold.
+ENDPOINTS: frozenset[str] = frozenset(fal_law.endpoints())
 
 
 def _is_image(value: object) -> bool:
@@ -144,17 +135,13 @@ class FalEmulator(ApiState):
         return self.auth_error(request)
 
     def _validate(self, endpoint: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-        required, allowed = ENDPOINTS[endpoint]
-        problems = [{"loc": ["body", k], "msg": "field required", "type": "missing"} for k in required if k not in body]
-        for key, values in allowed.items():
-            if key in body and body[key] not in values:
-                problems.append({"loc": ["body", key], "msg": f"must be one of {sorted(map(str, values))}"})
-        images = [body["image_url"]] if "image_url" in body else list(body.get("image_urls") or [])
-        if "image_urls" in body and not 2 <= len(images) <= 5:
-            problems.append({"loc": ["body", "image_urls"], "msg": "between 2 and 5 images"})
-        problems += [{"loc": ["body", "image_url"], "msg": "not an image URL"} for i in images if not _is_image(i)]
-        if endpoint.endswith("pikaframes") and _seconds(endpoint, body) > 25:
-            problems.append({"loc": ["body", "transitions"], "msg": "total duration must not exceed 25 seconds"})
+        """The law's verdict, plus: an image input must be a URL fal can fetch (https or a data URI)."""
+        problems = [p.as_json() for p in fal_law.problems(endpoint, body)]
+        props = fal_law.document(endpoint)["schema"]["properties"]
+        for key, value in body.items():
+            urls = value if props.get(key, {}).get("type") == "array" and isinstance(value, list) else [value]
+            if "image_url" in key and not all(_is_image(u) for u in urls):
+                problems.append({"loc": ["body", key], "msg": "not an image URL", "type": "value_error"})
         return problems
 
     async def submit(self, request: web.Request) -> web.StreamResponse:

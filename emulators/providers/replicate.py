@@ -3,8 +3,9 @@
 Predictions (``POST /v1/predictions`` with a version, ``POST /v1/models/{o}/{n}/predictions`` for
 official models, ``GET /v1/predictions[/{id}]``, ``POST /v1/predictions/{id}/cancel``), models and
 versions (``GET /v1/models/{o}/{n}[/versions/{id}]``), files (``POST /v1/files`` multipart ``content``).
-Inputs are checked against each known model's fields (unknown or missing fields → 422), so a wrong
-name in our catalogue fails here as it would on Replicate.  Errors are RFC 7807 problem JSON.
+Inputs are held to each model's vendored input schema (``emulators.providers.law.replicate``): a missing,
+unknown, out-of-range or wrong-enum field is a 422 ``Input validation failed`` with ``invalid_fields``, as on
+Replicate.  Errors are RFC 7807 problem JSON.
 
 Push: a create with ``webhook`` (and ``completed`` in ``webhook_events_filter``, or no filter) is called
 back, signed per Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature`` =
@@ -29,6 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from emulators.providers._core import ApiState, At, Task
+from emulators.providers.law import replicate as replicate_law
 
 
 @dataclass(frozen=True)
@@ -51,39 +53,17 @@ class ModelSpec:
         return hashlib.sha256(repr(sorted(self.required | self.optional)).encode()).hexdigest()
 
 
-def _spec(official: bool, required: str, optional: str, list_output: bool = False) -> ModelSpec:
-    return ModelSpec(official, frozenset(required.split()), frozenset(optional.split()), list_output)
+def _spec(model: str) -> ModelSpec:
+    doc = replicate_law.document(model)
+    schema = doc["schema"]
+    required = frozenset(schema.get("required", ()))
+    optional = frozenset(schema["properties"]) - required
+    return ModelSpec(doc["official"], required, optional, doc.get("list_output", False))
 
 
-# From the models' version pages (see the provider reference).
-MODELS: dict[str, ModelSpec] = {
-    "stability-ai/stable-video-diffusion": _spec(
-        False,
-        "input_image",
-        "video_length sizing_strategy frames_per_second motion_bucket_id cond_aug decoding_t seed",
-    ),
-    "lucataco/animate-diff": _spec(False, "prompt", "n_prompt motion_module path steps guidance_scale seed"),
-    "anotherjesse/zeroscope-v2-xl": _spec(
-        False,
-        "prompt",
-        "negative_prompt init_video init_weight num_frames num_inference_steps width height guidance_scale fps "
-        "model batch_size remove_watermark seed",
-        list_output=True,
-    ),
-    "kwaivgi/kling-v2.1": _spec(True, "prompt start_image", "end_image mode duration negative_prompt"),
-    "wan-video/wan-2.2-i2v-a14b": _spec(
-        True, "prompt image", "num_frames resolution frames_per_second sample_steps sample_shift seed go_fast"
-    ),
-    "minimax/video-01": _spec(True, "prompt", "first_frame_image subject_reference prompt_optimizer"),
-    "google/veo-3": _spec(True, "prompt", "image aspect_ratio negative_prompt resolution seed"),
-}
-FILE_FIELDS = {"input_image", "start_image", "end_image", "image", "first_frame_image", "init_video"}
-ENUMS: dict[str, set[Any]] = {
-    "video_length": {"14_frames_with_svd", "25_frames_with_svd_xt"},
-    "mode": {"standard", "pro"},
-    "duration": {5, 10},
-    "aspect_ratio": {"16:9", "9:16"},
-}
+# Every model with a vendored input schema (emulators/providers/law/schemas/replicate/, each file says where and
+# when it was read): the law decides what a prediction's input may hold.
+MODELS: dict[str, ModelSpec] = {model: _spec(model) for model in replicate_law.models()}
 STATUS = {"queued": "starting", "throttled": "starting", "running": "processing", "succeeded": "succeeded"}
 STATUS |= {"failed": "failed", "cancelled": "canceled", "aborted": "aborted"}
 
@@ -141,19 +121,15 @@ class ReplicateEmulator(ApiState):
                 return name, spec
         return "Invalid version or not permitted."
 
-    def _check_input(self, spec: ModelSpec, data: object) -> str | None:
-        if not isinstance(data, dict):
-            return "- input: Invalid type. Expected: object"
-        problems = [f"- input: {f} is required" for f in sorted(spec.required - data.keys())]
-        problems += [f"- input: Additional property {k} is not allowed" for k in data if k not in spec.all_fields]
-        for key, value in data.items():
-            if key in ENUMS and value not in ENUMS[key]:
-                problems.append(f"- input.{key}: {key} must be one of the following: {sorted(map(str, ENUMS[key]))}")
-            if key in FILE_FIELDS and not self._file_ok(value):
-                problems.append(f"- input.{key}: Does not match format 'uri'")
-        if data.get("end_image") and data.get("mode") != "pro":
-            problems.append("- input.end_image: end_image requires mode pro")
-        return "\n".join(problems) or None
+    def _check_input(self, name: str, data: object) -> list[replicate_law.Invalid]:
+        """The law's verdict on ``input``, plus: a file input must be a URL the service can fetch."""
+        problems = replicate_law.invalid_fields(name, data)
+        if isinstance(data, dict):
+            props = replicate_law.document(name)["schema"]["properties"]
+            for key, value in data.items():
+                if props.get(key, {}).get("format") == "uri" and not self._file_ok(value):
+                    problems.append(replicate_law.Invalid("format", f"input.{key}", "Does not match format 'uri'"))
+        return problems
 
     def _file_ok(self, value: object) -> bool:
         if not isinstance(value, str):
@@ -178,8 +154,8 @@ class ReplicateEmulator(ApiState):
         if isinstance(resolved, str):
             return self.error(422 if "version" in resolved else 404, resolved)
         name, spec = resolved
-        if problem := self._check_input(spec, body.get("input")):
-            return self.error(422, problem)
+        if problems := self._check_input(name, body.get("input")):
+            return _invalid_input(problems)
         script = self.choose_script(str(body["input"].get("prompt") or ""))
         if script.refuse:
             return self.error(400, script.refuse)
@@ -327,8 +303,9 @@ class ReplicateEmulator(ApiState):
         )
 
     def _version(self, spec: ModelSpec) -> dict[str, Any]:
-        props = {name: {"type": "string"} for name in sorted(spec.all_fields)}
-        schema = {"components": {"schemas": {"Input": {"type": "object", "properties": props}}}}
+        model = next(name for name, known in MODELS.items() if known is spec)
+        law = {k: v for k, v in replicate_law.document(model)["schema"].items() if k != "$schema"}
+        schema = {"components": {"schemas": {"Input": law}}}
         return {
             "id": spec.version,
             "created_at": "2025-01-01T00:00:00Z",
@@ -378,6 +355,17 @@ class ReplicateEmulator(ApiState):
             return denied
         file = self.files.get(request.match_info["id"])
         return web.json_response(file) if file else self.error(404, "The requested resource could not be found.")
+
+
+def _invalid_input(problems: list[replicate_law.Invalid]) -> web.Response:
+    """Replicate's 422 for an input its model's schema refuses (problem details plus ``invalid_fields``)."""
+    body = {
+        "title": "Input validation failed",
+        "detail": "".join(f"{p.line}\n" for p in problems),
+        "status": 422,
+        "invalid_fields": [{"type": p.type, "field": p.field, "description": p.description} for p in problems],
+    }
+    return web.json_response(body, status=422, content_type="application/problem+json")
 
 
 def _duration(value: str) -> float | None:

@@ -1,0 +1,96 @@
+"""fal's law (the vendored input schemas) and the TLS emulator's 422 as ``fal_client.AsyncClient`` sees it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.providers.catalogue import models_for
+from emulators.providers import law
+from emulators.providers.fal import ENDPOINTS
+from emulators.providers.law import _schemas
+from emulators.providers.law import fal as fal_law
+
+ROOT = Path(__file__).resolve().parents[3]
+KLING_T2V = "fal-ai/kling-video/v2.1/master/text-to-video"
+HAILUO_I2V = "fal-ai/minimax/hailuo-02/standard/image-to-video"
+FRAMES = "fal-ai/pika/v2.2/pikaframes"
+IMG = "https://example.com/a.png"
+
+
+def test_every_catalogue_endpoint_has_a_vendored_schema_with_its_provenance():
+    ids = {m.model_id.format(mode=mode) for m in models_for("fal") for mode in ("text-to-video", "image-to-video")}
+    assert ids == set(fal_law.endpoints()) == ENDPOINTS
+    for path in (_schemas.SCHEMAS / "fal").glob("*.json"):
+        doc = json.loads(path.read_text())
+        assert doc["source"] and doc["read"] == "2026-12-06" and doc["how"] and doc["notes"], path.name
+        assert doc["schema"]["type"] == "object" and doc["schema"]["additionalProperties"] is False, path.name
+        assert path == _schemas.file_for("fal", doc["endpoint"])
+
+
+def test_a_correct_body_is_accepted():
+    assert law.check("fal", KLING_T2V, {"prompt": "rain", "duration": "10", "aspect_ratio": "9:16"}) == []
+    assert law.check("fal", HAILUO_I2V, {"prompt": "rain", "image_url": IMG, "duration": "6"}) == []
+    frames = {"image_urls": [IMG, IMG], "transitions": [{"duration": 10}], "resolution": "720p"}
+    assert law.check("fal", FRAMES, frames) == []
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "expected"),
+    [
+        (KLING_T2V, {"prompt": "rain", "seed": 7}, "seed: Extra inputs are not permitted"),
+        (HAILUO_I2V, {"image_url": IMG}, "prompt: Field required"),
+        (KLING_T2V, {"prompt": "rain", "cfg_scale": 1.5}, "cfg_scale: Input should be less than or equal to 1"),
+        (KLING_T2V, {"prompt": "rain", "duration": 5}, "duration: Input should be '5' or '10'"),
+        (HAILUO_I2V, {"prompt": "r", "image_url": IMG, "resolution": "1080P"},
+         "resolution: Input should be '512P' or '768P'"),
+        (FRAMES, {"image_urls": [IMG]}, "image_urls: List should have at least 2 items after validation, not 1"),
+        (FRAMES, {"image_urls": [IMG, IMG], "transitions": [{"duration": 26}]},
+         "transitions: Value error, total duration of all transitions must not exceed 25 seconds"),
+    ],
+)  # fmt: skip
+def test_what_fal_refuses(endpoint, body, expected):
+    assert law.check("fal", endpoint, body) == [expected]
+
+
+CHILD = """
+import asyncio, json, sys, fal_client
+
+async def main():
+    client = fal_client.AsyncClient(key=sys.argv[1])
+    out = []
+    for body in ({"prompt": "rain", "seed": 7}, {"duration": "5"}):
+        try:
+            await client.submit("fal-ai/kling-video/v2.1/master/text-to-video", body)
+            out.append(None)
+        except fal_client.FalClientHTTPError as exc:
+            out.append({"status": exc.status_code, "detail": exc.message})
+    handle = await client.submit("fal-ai/kling-video/v2.1/master/text-to-video", {"prompt": "rain", "duration": "5"})
+    out.append(handle.request_id)
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+async def test_the_refusal_reaches_fal_client_as_an_http_error(fal_emulator):
+    env = {**os.environ, "FAL_QUEUE_RUN_HOST": fal_emulator.fal_host, "FAL_RUN_HOST": fal_emulator.fal_host,
+           "SSL_CERT_FILE": str(fal_emulator.fal_ca_file), "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env.pop("FAL_KEY", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CHILD, fal_emulator.fal.api_key, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
+    assert proc.returncode == 0, err.decode()
+    extra, missing, accepted = json.loads(out)
+    assert extra == {"status": 422, "detail": [
+        {"loc": ["body", "seed"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}]}  # fmt: skip
+    assert missing == {"status": 422, "detail": [
+        {"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}]}  # fmt: skip
+    assert accepted in fal_emulator.fal.tasks and len(fal_emulator.fal.tasks) == 1

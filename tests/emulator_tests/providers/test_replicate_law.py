@@ -1,0 +1,89 @@
+"""Replicate's law (the vendored input schemas) and the emulator's 422 as the real ``replicate`` client sees it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import replicate
+from replicate.exceptions import ReplicateError
+
+from bot.providers.catalogue import models_for
+from emulators.providers import law
+from emulators.providers.law import _schemas
+from emulators.providers.law import replicate as replicate_law
+from emulators.providers.replicate import MODELS
+
+ANIMATE = "lucataco/animate-diff"
+KLING = "kwaivgi/kling-v2.1"
+KLING_OK = {"prompt": "a kite", "start_image": "https://example.com/a.png", "mode": "standard", "duration": 5}
+
+
+def test_every_catalogue_model_has_a_vendored_schema_with_its_provenance():
+    assert {m.model_id for m in models_for("replicate")} == set(replicate_law.models()) == set(MODELS)
+    for path in (_schemas.SCHEMAS / "replicate").glob("*.json"):
+        doc = json.loads(path.read_text())
+        assert doc["source"] and doc["read"] == "2026-12-06" and doc["how"] and doc["notes"], path.name
+        assert doc["schema"]["type"] == "object" and doc["schema"]["additionalProperties"] is False, path.name
+        assert path == _schemas.file_for("replicate", doc["endpoint"])
+
+
+def test_a_correct_input_is_accepted():
+    assert law.check("replicate", ANIMATE, {"prompt": "a fox", "seed": 2147483647, "steps": 25}) == []
+    assert law.check("replicate", KLING, KLING_OK) == []
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "expected"),
+    [
+        (ANIMATE, {"prompt": "a fox", "colour": "red"}, "input: Additional property colour is not allowed"),
+        (KLING, {k: v for k, v in KLING_OK.items() if k != "prompt"}, "input: prompt is required"),
+        (ANIMATE, {"prompt": "a fox", "seed": 2**32 - 1}, "input.seed: Must be less than or equal to 2147483647"),
+        (ANIMATE, {"prompt": "a fox", "steps": 0}, "input.steps: Must be greater than or equal to 1"),
+        (KLING, {**KLING_OK, "mode": "turbo"}, 'input.mode: mode must be one of the following: "standard", "pro"'),
+        (KLING, {**KLING_OK, "duration": "5"}, "input.duration: Invalid type. Expected: integer, given: string"),
+        (KLING, {**KLING_OK, "end_image": "https://example.com/b.png"}, 'input.mode: mode does not match: "pro"'),
+        (KLING, {**KLING_OK, "seed": 3}, "input: Additional property seed is not allowed"),
+    ],
+)
+def test_what_replicate_refuses(model, body, expected):
+    assert law.check("replicate", model, body) == [expected]
+
+
+async def test_the_refusal_reaches_the_replicate_client_as_replicate_error(emulator):
+    client = replicate.Client(api_token=emulator.replicate.api_key, base_url=emulator.replicate_url)
+    version = MODELS[ANIMATE].version
+    with pytest.raises(ReplicateError) as info:
+        await client.predictions.async_create(version=version, input={"prompt": "a fox", "seed": 2**32 - 1})
+    err = info.value
+    assert (err.status, err.title) == (422, "Input validation failed")
+    assert err.detail == "- input.seed: Must be less than or equal to 2147483647\n"
+    with pytest.raises(ReplicateError) as info:
+        await client.models.predictions.async_create(model=KLING, input={"start_image": "https://example.com/a.png"})
+    assert info.value.status == 422 and info.value.detail == "- input: prompt is required\n"
+    assert emulator.replicate.tasks == {}  # nothing was queued
+
+    ok = await client.predictions.async_create(version=version, input={"prompt": "a fox", "seed": 2147483647})
+    assert ok.status == "starting" and ok.input["seed"] == 2147483647
+
+
+async def test_the_422_body_lists_invalid_fields(emulator):
+    import httpx
+
+    headers = {"Authorization": f"Bearer {emulator.replicate.api_key}"}
+    body = {"version": MODELS[ANIMATE].version, "input": {"prompt": "a fox", "seed": 2**32 - 1, "colour": "red"}}
+    async with httpx.AsyncClient(timeout=10) as http:
+        resp = await http.post(f"{emulator.replicate_url}/v1/predictions", json=body, headers=headers)
+    assert resp.status_code == 422
+    assert resp.json()["invalid_fields"] == [
+        {"type": "additional_property_not_allowed", "field": "input",
+         "description": "Additional property colour is not allowed"},
+        {"type": "number_lte", "field": "input.seed", "description": "Must be less than or equal to 2147483647"},
+    ]  # fmt: skip
+
+
+async def test_the_version_serves_the_vendored_input_schema(emulator):
+    client = replicate.Client(api_token=emulator.replicate.api_key, base_url=emulator.replicate_url)
+    model = await client.models.async_get(ANIMATE)
+    served = model.latest_version.openapi_schema["components"]["schemas"]["Input"]
+    assert served["properties"]["seed"] == {"type": "integer", "maximum": 2147483647}
