@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from storage._storage import SqlStorage
 from storage.base import NamedLock, QuotaRefused, StaleJob, Storage, StorageError
+from storage.facade import SqlStorage
 from storage.models import (
     ACTIVE_STATES,
     Breaker,

@@ -14,9 +14,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 
-from storage._costs import month_spend_in, reserve_in
-from storage._sql import Conn, SqlDatabase, marks
 from storage.base import QuotaRefused, StorageError
+from storage.costs import month_spend_in, reserve_in
+from storage.database import Conn, SqlDatabase, marks
 from storage.models import Charge, Job, JobState, LedgerState, NewJob, Usage, job_from_row
 
 _UNFINISHED = tuple(s.value for s in JobState if not s.finished)

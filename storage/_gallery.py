@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage._sql import SqlDatabase
+from storage.database import SqlDatabase
 from storage.models import GalleryQuery, Job, JobState, job_from_row
 
 

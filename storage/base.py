@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from storage._timings import TimingRepository
 from storage.models import (
     Breaker,
     CacheEntry,
@@ -25,6 +24,7 @@ from storage.models import (
     Usage,
 )
 from storage.money import CostRepository
+from storage.timings import TimingRepository
 
 
 class StorageError(Exception):

@@ -21,9 +21,9 @@ from typing import Any
 
 import asyncpg
 
-from storage._sql import Conn, Row, has_returning, insert_table, to_postgres
-from storage._storage import SqlStorage
 from storage.base import StorageError
+from storage.database import Conn, Row, has_returning, insert_table, to_postgres
+from storage.facade import SqlStorage
 from storage.migrations import numbered_sql
 
 _COUNT = re.compile(r"(\d+)$")
@@ -101,7 +101,7 @@ class PgConn:
 
 
 class PgDatabase:
-    """A pool plus one listening connection and one identity connection; see :mod:`storage._sql`."""
+    """A pool plus one listening connection and one identity connection; see :mod:`storage.database`."""
 
     dialect = "postgresql"
     skip_locked = " FOR UPDATE SKIP LOCKED"
@@ -137,7 +137,7 @@ class PgDatabase:
 
     @asynccontextmanager
     async def transaction(self, locks: Sequence[str] | None = None) -> AsyncIterator[Conn]:
-        """READ COMMITTED plus the advisory locks ``locks`` asks for (see :mod:`storage._sql`)."""
+        """READ COMMITTED plus the advisory locks ``locks`` asks for (see :mod:`storage.database`)."""
         async with self.pool.acquire() as raw, raw.transaction():
             if locks is None:
                 await raw.execute(_LOCK_SQL.format(shared=""), _GLOBAL_LOCK)

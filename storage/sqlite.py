@@ -4,7 +4,7 @@ Migrations are the ``migrations/NNNN_name.sql`` files, applied in order, each in
 transaction, tracked with ``PRAGMA user_version``.  Every write goes through
 :meth:`Database.transaction`, which takes ``BEGIN IMMEDIATE`` (SQLite's write lock, so a second
 process on the same file waits instead of racing) under an asyncio lock (so two coroutines never
-interleave statements on the shared connection), whatever ``locks`` :mod:`storage._sql` asks for.
+interleave statements on the shared connection), whatever ``locks`` :mod:`storage.database` asks for.
 Waking idle workers is an in-process event; the worker id lock is a file lock next to the database.
 """
 
@@ -23,8 +23,8 @@ from typing import Any
 
 import aiosqlite
 
-from storage._storage import SqlStorage
 from storage.base import StorageError
+from storage.facade import SqlStorage
 from storage.locks import FileLock, FileLocks
 from storage.migrations import numbered_sql
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from storage._create import usage_in
-from storage._sql import SqlDatabase
 from storage.base import StorageError
+from storage.database import SqlDatabase
 from storage.models import CacheEntry, QuotaLimits, Usage
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from storage._sql import Row, SqlDatabase
+from storage.database import Row, SqlDatabase
 from storage.models import ModelTiming
 
 GAIN = 0.25  # weight of a new sample in the mean (TCP's 1/8 learns too slowly from a handful of jobs)

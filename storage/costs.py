@@ -1,7 +1,7 @@
 """The money repository (the only SQL about what jobs cost): reservations, the providers' figures, settlement,
-spend caps and usage reports, shared by both backends through :mod:`storage._sql`.
+spend caps and usage reports, shared by both backends through :mod:`storage.database`.
 
-A job's row in ``job_costs`` is made with its quota reservation (``storage._jobs`` ``create``, one
+A job's row in ``job_costs`` is made with its quota reservation (``storage.jobs`` ``create``, one
 transaction, checked against the caps there); ``spent`` is what counts once the job is settled (``finish``):
 the provider's own figure when it reported one, else the estimate for a success and nothing for a failure.
 Until then the reserved dollars count against the caps.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage._sql import Conn, SqlDatabase
+from storage.database import Conn, SqlDatabase
 from storage.models import Cost, JobState, NewJob, Spend, SpendLine, SpendReport
 
 RESERVED, SETTLED, CACHED = "reserved", "settled", "cached"

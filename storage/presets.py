@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage._sql import SqlDatabase
+from storage.database import SqlDatabase
 
 
 class SqlitePresets:

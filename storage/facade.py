@@ -13,15 +13,15 @@ LOCK_POLL_SECONDS = 0.05  # a named lock's release in another process cannot wak
 
 
 class SqlStorage:
-    """:class:`storage.base.Storage` over a :class:`storage._sql.SqlDatabase` (SQLite or PostgreSQL)."""
+    """:class:`storage.base.Storage` over a :class:`storage.database.SqlDatabase` (SQLite or PostgreSQL)."""
 
     def __init__(self, db: Any):
-        from storage._costs import SqlCosts
-        from storage._jobs import SqliteJobs
-        from storage._presets import SqlitePresets
-        from storage._quota import SqliteCache, SqliteQuota
-        from storage._switch import SqlBreakers
-        from storage._timings import SqlTimings
+        from storage.breakers import SqlBreakers
+        from storage.costs import SqlCosts
+        from storage.jobs import SqliteJobs
+        from storage.presets import SqlitePresets
+        from storage.quota import SqliteCache, SqliteQuota
+        from storage.timings import SqlTimings
 
         self.db = db
         self.jobs = SqliteJobs(db)

@@ -1,4 +1,4 @@
-"""The job repository (the only SQL about jobs), shared by both backends through :mod:`storage._sql`."""
+"""The job repository (the only SQL about jobs), shared by both backends through :mod:`storage.database`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-from storage._costs import settle_in
 from storage._create import JobCreation
 from storage._gallery import GalleryQueries
-from storage._sql import Conn, SqlDatabase, marks
-from storage._switch import ModelSwitch
 from storage.base import StaleJob, StorageError
+from storage.breakers import ModelSwitch
+from storage.costs import settle_in
+from storage.database import Conn, SqlDatabase, marks
 from storage.models import (
     JSON_COLUMNS,
     Caps,

@@ -8,8 +8,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from storage._sql import SqlDatabase, marks
 from storage.base import StaleJob
+from storage.database import SqlDatabase, marks
 from storage.models import Breaker, Job, JobState, LedgerState, job_from_row
 
 
