@@ -1,78 +1,46 @@
-"""The fallback's storage: a job's move to another model (one transaction with its reservation's re-price),
-and the per-provider circuit breakers every process sees.  Shared by both backends."""
+"""The per-provider circuit breakers every process sees (the only SQL about them), shared by both backends.
+
+A provider-side failure counts against its provider; ``threshold`` failures in a row open its breaker for a
+cooldown, during which new jobs skip it (the fallback moves them); a create that goes through closes it."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from storage.base import StaleJob
-from storage.database import SqlDatabase, marks
-from storage.models import Breaker, Job, JobState, LedgerState, job_from_row
+from storage.database import SqlDatabase
+from storage.models import Breaker
 
 
-class ModelSwitch:
-    """``switch_model``, mixed into the job repository."""
+class BreakerRepository(Protocol):
+    """Per-provider circuit breakers, shared by every process on the database."""
 
-    db: SqlDatabase
+    async def failed(self, provider: str, *, now: float, threshold: int, cooldown: float, reason: str) -> Breaker:
+        """Count a provider-side failure; open the breaker for ``cooldown`` s at ``threshold`` in a row."""
+        ...
 
-    async def switch_model(
-        self,
-        job_id: int,
-        model: str,
-        *,
-        seconds: float,
-        reason: str,
-        expect: Sequence[JobState],
-        now: float | None = None,
-        spec: dict[str, Any] | None = None,
-        inputs: dict[str, Any] | None = None,
-    ) -> Job:
-        """Move a job to ``model`` and back to QUEUED (no task, fresh attempts), in ONE transaction that also
-        re-prices its single quota reservation to ``seconds`` (never a second charge).  ``fallback_from``
-        keeps the first model asked for; ``spec``/``inputs`` replace the stored ones when given (a clamped
-        duration or aspect, the models already tried).  The new model's deadline counts from its own submit
-        (``started_at`` cleared), and the result is not cached as the answer to the original request
-        (``fingerprint`` cleared).  StaleJob unless the job is in one of ``expect``.
+    async def succeeded(self, provider: str, *, now: float) -> None:
+        """Close the breaker (a create went through)."""
+        ...
 
-        The money reservation (``job_costs``) is re-priced for the new model when its task is created
-        (``bot.services.jobcost.reprice`` → ``costs.reprice``), keeping what an earlier task was billed."""
-        stamp = time.time() if now is None else now
-        sets = [
-            "model = ?", "fallback_from = COALESCE(fallback_from, model)", "fallback_reason = ?", "state = ?",
-            "provider_task_id = NULL", "attempts = 0", "progress = 0", "cost_seconds = ?", "next_attempt_at = NULL",
-            "started_at = NULL", "fingerprint = NULL", "updated_at = ?",
-        ]  # fmt: skip
-        params: list[Any] = [model, reason, JobState.QUEUED.value, seconds, stamp]
-        for column, value in (("spec_json", spec), ("inputs_json", inputs)):
-            if value is not None:
-                sets.append(f"{column} = ?")
-                params.append(json.dumps(value))
-        async with self.db.transaction(locks=[]) as conn:
-            cur = await conn.execute(
-                f"UPDATE jobs SET {', '.join(sets)} WHERE id = ? AND state IN ({marks(expect)})",
-                (*params, job_id, *(s.value for s in expect)),
-            )
-            row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
-            if row is None:
-                raise StaleJob(f"job {job_id} does not exist")
-            if cur.rowcount == 0:
-                raise StaleJob(f"job {job_id} is {row['state']}, expected {[s.value for s in expect]}")
-            await conn.execute(
-                "UPDATE quota_ledger SET seconds = ? WHERE job_id = ? AND state = ?",
-                (seconds, job_id, LedgerState.RESERVED.value),
-            )
-            await self.db.notify(conn)  # the job is runnable again (maybe on another process's provider slot)
-            return job_from_row(row)
+    async def all(self) -> list[Breaker]:
+        """Every breaker row."""
+        ...
+
+    async def open_providers(self, *, now: float) -> set[str]:
+        """Providers whose breaker is open now."""
+        ...
 
 
 def _breaker(row: Any) -> Breaker:
     return Breaker(
-        str(row["provider"]), int(row["failures"]), row["opened_at"], row["open_until"], row["last_failure_at"],
-        row["last_reason"], float(row["updated_at"]),
-    )  # fmt: skip
+        provider=str(row["provider"]),
+        failures=int(row["failures"]),
+        opened_at=row["opened_at"],
+        open_until=row["open_until"],
+        last_failure_at=row["last_failure_at"],
+        last_reason=row["last_reason"],
+        updated_at=float(row["updated_at"]),
+    )
 
 
 _ONE = "SELECT * FROM provider_breakers WHERE provider = ?"

@@ -21,8 +21,8 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import StorageError
 from storage.database import Conn, Row, has_returning, insert_table, to_postgres
+from storage.errors import StorageError
 from storage.facade import SqlStorage
 from storage.migrations import numbered_sql
 
@@ -275,26 +275,15 @@ class PgLock:
                 await conn.close()
 
 
-class PostgresStorage(SqlStorage):
-    """The :class:`storage.base.Storage` implementation over PostgreSQL, safe for many processes."""
+class PgLocks:
+    """PostgreSQL's named locks: session advisory locks scoped to the schema, each on a connection of its own."""
 
-    db: PgDatabase
-
-    def __init__(self, db: PgDatabase):
-        super().__init__(db)
-
-    @classmethod
-    async def open(cls, url: str) -> PostgresStorage:
-        """Connect to ``url`` and migrate (refusing a database newer than this videobot)."""
-        return cls(await open_pg_database(url))
-
-    async def schema_version(self) -> int:
-        """The schema version."""
-        return await self.db.version()
+    def __init__(self, url: str):
+        self.url = url
 
     async def try_lock(self, name: str) -> PgLock | None:
         """The named lock if free: ``pg_try_advisory_lock`` on a connection of its own, scoped to the schema."""
-        conn = await asyncpg.connect(self.db.url)
+        conn = await asyncpg.connect(self.url)
         key = "SELECT hashtextextended(current_schema() || ':lock:' || $1, 0)"
         try:
             taken = bool(await conn.fetchval(f"SELECT pg_try_advisory_lock(({key}))", name))
@@ -305,3 +294,21 @@ class PostgresStorage(SqlStorage):
             await conn.close()
             return None
         return PgLock(name, conn)
+
+
+class PostgresStorage(SqlStorage):
+    """The :class:`storage.facade.Storage` implementation over PostgreSQL, safe for many processes."""
+
+    db: PgDatabase
+
+    def __init__(self, db: PgDatabase):
+        super().__init__(db, PgLocks(db.url))
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStorage:
+        """Connect to ``url`` and migrate (refusing a database newer than this videobot)."""
+        return cls(await open_pg_database(url))
+
+    async def schema_version(self) -> int:
+        """The schema version."""
+        return await self.db.version()

@@ -23,9 +23,9 @@ from typing import Any
 
 import aiosqlite
 
-from storage.base import StorageError
+from storage.errors import StorageError
 from storage.facade import SqlStorage
-from storage.locks import FileLock, FileLocks
+from storage.locks import FileLocks
 from storage.migrations import numbered_sql
 
 
@@ -157,13 +157,12 @@ async def open_database(path: Path, *, migrate: bool = True) -> Database:
 
 
 class SqliteStorage(SqlStorage):
-    """The :class:`storage.base.Storage` implementation over one SQLite file."""
+    """The :class:`storage.facade.Storage` implementation over one SQLite file."""
 
     db: Database
 
     def __init__(self, db: Database):
-        super().__init__(db)
-        self.locks = FileLocks(db.path.parent / f"{db.path.name}.locks")  # named locks (storage.locks)
+        super().__init__(db, FileLocks(db.path.parent / f"{db.path.name}.locks"))
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStorage:
@@ -173,7 +172,3 @@ class SqliteStorage(SqlStorage):
     async def schema_version(self) -> int:
         """The schema version."""
         return await self.db.user_version()
-
-    async def try_lock(self, name: str) -> FileLock | None:
-        """The named lock if free (see :meth:`storage.base.Storage.try_lock`): a file lock next to the file."""
-        return await self.locks.try_lock(name)
