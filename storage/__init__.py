@@ -1,9 +1,31 @@
-"""Persistence: the only package with SQL.  The core depends on :class:`storage.base.Storage`."""
+"""Persistence: the only package with SQL.  The core depends on :class:`storage.facade.Storage`.
+
+One module per repository, its interface (a Protocol) beside its SQL, written once and run on both backends:
+
+- ``jobs``: the jobs table: creation with the reservations, reads, state changes, claims, model switch, galleries
+- ``quota``: quota seconds: usage, admin limits, the ledger rows a job's transactions write
+- ``costs``: what jobs cost: money reservations, the providers' figures, spend caps, usage reports
+- ``cache``: results by request fingerprint
+- ``presets``: named option sets per user and server
+- ``breakers``: per-provider circuit breakers
+- ``timings``: models' run times, learned
+
+and around them:
+
+- ``facade``: :class:`Storage`, the one interface the core uses, and :class:`SqlStorage`, which composes the
+  repositories over one backend database
+- ``database``: :class:`SqlDatabase`, what repositories see of a backend, and the SQL dialect helpers
+- ``sqlite``, ``postgres``: the two backends (connections, transactions, migrations, wake-ups)
+- ``locks``: named locks (the interface, and SQLite's file locks)
+- ``models``: the frozen values repositories return; ``errors``: StorageError, QuotaRefused, StaleJob
+- ``transfer``: ``videobot db copy`` / ``db check``; ``migrations/``: the numbered schema files of both backends
+"""
 
 from pathlib import Path
 
-from storage._storage import SqlStorage
-from storage.base import NamedLock, QuotaRefused, StaleJob, Storage, StorageError
+from storage.errors import QuotaRefused, StaleJob, StorageError
+from storage.facade import SqlStorage, Storage
+from storage.locks import NamedLock
 from storage.models import (
     ACTIVE_STATES,
     Breaker,
@@ -48,7 +70,29 @@ async def open_storage(url: str | None, path: Path | None = None) -> SqlStorage:
 
 
 __all__ = [
-    "ACTIVE_STATES", "Breaker", "Caps", "Charge", "Cost", "GalleryQuery", "Job", "JobState", "LedgerState",
-    "ModelTiming", "NamedLock", "NewJob", "QuotaLimits", "QuotaRefused", "Spend", "SpendLine", "SpendReport",
-    "SqlStorage", "SqliteStorage", "StaleJob", "Storage", "StorageError", "Usage", "open_database", "open_storage",
-]  # fmt: skip
+    "ACTIVE_STATES",
+    "Breaker",
+    "Caps",
+    "Charge",
+    "Cost",
+    "GalleryQuery",
+    "Job",
+    "JobState",
+    "LedgerState",
+    "ModelTiming",
+    "NamedLock",
+    "NewJob",
+    "QuotaLimits",
+    "QuotaRefused",
+    "Spend",
+    "SpendLine",
+    "SpendReport",
+    "SqlStorage",
+    "SqliteStorage",
+    "StaleJob",
+    "Storage",
+    "StorageError",
+    "Usage",
+    "open_database",
+    "open_storage",
+]

@@ -1,22 +1,39 @@
-"""Named locks shared by every process using one SQLite database: ``flock`` on files next to it.
+"""Named locks: the interface both backends' ``Storage.try_lock`` returns, and SQLite's implementation.
 
-Each acquisition opens its own file descriptor, so two holders in one process exclude each other as two
+SQLite's named locks are shared by every process using one database: ``flock`` on files next to it.  Each
+acquisition opens its own file descriptor, so two holders in one process exclude each other as two
 processes do; the kernel drops a dead process's locks with its descriptors, so a crash never leaves a lock
-held.  This serves processes on one machine (SQLite's own reach); the PostgreSQL backend uses advisory locks.
+held.  This serves processes on one machine (SQLite's own reach); the PostgreSQL backend uses advisory locks
+(:class:`storage.postgres.PgLocks`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import hashlib
 import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Protocol
 
-POLL_SECONDS = 0.05
+
+class NamedLock(Protocol):
+    """A held named lock (see :meth:`storage.facade.Storage.try_lock`)."""
+
+    name: str
+
+    async def release(self) -> None:
+        """Let the next holder in (safe to call twice)."""
+        ...
+
+
+class NamedLocks(Protocol):
+    """Where a backend's named locks live: it hands out a lock if nobody holds it."""
+
+    async def try_lock(self, name: str) -> NamedLock | None:
+        """The lock, or None when someone (this process included) holds it."""
+        ...
 
 
 class FileLock:
@@ -25,11 +42,6 @@ class FileLock:
     def __init__(self, name: str, fd: int):
         self.name = name
         self._fd: int | None = fd
-
-    @property
-    def held(self) -> bool:
-        """Whether this lock has not been released yet."""
-        return self._fd is not None
 
     async def release(self) -> None:
         """Let the next holder in."""
@@ -41,7 +53,7 @@ class FileLock:
 
 
 class FileLocks:
-    """``try_lock`` / ``advisory_lock`` over lock files in ``folder``."""
+    """SQLite's named locks: lock files in ``folder``."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -61,16 +73,3 @@ class FileLocks:
             os.close(fd)
             return None
         return FileLock(name, fd)
-
-    @contextlib.asynccontextmanager
-    async def advisory_lock(self, name: str) -> AsyncIterator[FileLock]:
-        """Wait for the lock (polling, so the event loop keeps running) and hold it for the block."""
-        while True:  # flock has no async wait: poll (another process's release cannot wake us)
-            lock = await self.try_lock(name)
-            if lock is not None:
-                break
-            await asyncio.sleep(POLL_SECONDS)
-        try:
-            yield lock
-        finally:
-            await lock.release()

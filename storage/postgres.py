@@ -21,9 +21,9 @@ from typing import Any
 
 import asyncpg
 
-from storage._sql import Conn, Row, has_returning, insert_table, to_postgres
-from storage._storage import SqlStorage
-from storage.base import StorageError
+from storage.database import Conn, Row, has_returning, insert_table, to_postgres
+from storage.errors import StorageError
+from storage.facade import SqlStorage
 from storage.migrations import numbered_sql
 
 _COUNT = re.compile(r"(\d+)$")
@@ -101,7 +101,7 @@ class PgConn:
 
 
 class PgDatabase:
-    """A pool plus one listening connection and one identity connection; see :mod:`storage._sql`."""
+    """A pool plus one listening connection and one identity connection; see :mod:`storage.database`."""
 
     dialect = "postgresql"
     skip_locked = " FOR UPDATE SKIP LOCKED"
@@ -137,7 +137,7 @@ class PgDatabase:
 
     @asynccontextmanager
     async def transaction(self, locks: Sequence[str] | None = None) -> AsyncIterator[Conn]:
-        """READ COMMITTED plus the advisory locks ``locks`` asks for (see :mod:`storage._sql`)."""
+        """READ COMMITTED plus the advisory locks ``locks`` asks for (see :mod:`storage.database`)."""
         async with self.pool.acquire() as raw, raw.transaction():
             if locks is None:
                 await raw.execute(_LOCK_SQL.format(shared=""), _GLOBAL_LOCK)
@@ -275,26 +275,15 @@ class PgLock:
                 await conn.close()
 
 
-class PostgresStorage(SqlStorage):
-    """The :class:`storage.base.Storage` implementation over PostgreSQL, safe for many processes."""
+class PgLocks:
+    """PostgreSQL's named locks: session advisory locks scoped to the schema, each on a connection of its own."""
 
-    db: PgDatabase
-
-    def __init__(self, db: PgDatabase):
-        super().__init__(db)
-
-    @classmethod
-    async def open(cls, url: str) -> PostgresStorage:
-        """Connect to ``url`` and migrate (refusing a database newer than this videobot)."""
-        return cls(await open_pg_database(url))
-
-    async def schema_version(self) -> int:
-        """The schema version."""
-        return await self.db.version()
+    def __init__(self, url: str):
+        self.url = url
 
     async def try_lock(self, name: str) -> PgLock | None:
         """The named lock if free: ``pg_try_advisory_lock`` on a connection of its own, scoped to the schema."""
-        conn = await asyncpg.connect(self.db.url)
+        conn = await asyncpg.connect(self.url)
         key = "SELECT hashtextextended(current_schema() || ':lock:' || $1, 0)"
         try:
             taken = bool(await conn.fetchval(f"SELECT pg_try_advisory_lock(({key}))", name))
@@ -305,3 +294,21 @@ class PostgresStorage(SqlStorage):
             await conn.close()
             return None
         return PgLock(name, conn)
+
+
+class PostgresStorage(SqlStorage):
+    """The :class:`storage.facade.Storage` implementation over PostgreSQL, safe for many processes."""
+
+    db: PgDatabase
+
+    def __init__(self, db: PgDatabase):
+        super().__init__(db, PgLocks(db.url))
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStorage:
+        """Connect to ``url`` and migrate (refusing a database newer than this videobot)."""
+        return cls(await open_pg_database(url))
+
+    async def schema_version(self) -> int:
+        """The schema version."""
+        return await self.db.version()

@@ -4,7 +4,7 @@ Migrations are the ``migrations/NNNN_name.sql`` files, applied in order, each in
 transaction, tracked with ``PRAGMA user_version``.  Every write goes through
 :meth:`Database.transaction`, which takes ``BEGIN IMMEDIATE`` (SQLite's write lock, so a second
 process on the same file waits instead of racing) under an asyncio lock (so two coroutines never
-interleave statements on the shared connection), whatever ``locks`` :mod:`storage._sql` asks for.
+interleave statements on the shared connection), whatever ``locks`` :mod:`storage.database` asks for.
 Waking idle workers is an in-process event; the worker id lock is a file lock next to the database.
 """
 
@@ -23,9 +23,9 @@ from typing import Any
 
 import aiosqlite
 
-from storage._storage import SqlStorage
-from storage.base import StorageError
-from storage.locks import FileLock, FileLocks
+from storage.errors import StorageError
+from storage.facade import SqlStorage
+from storage.locks import FileLocks
 from storage.migrations import numbered_sql
 
 
@@ -157,13 +157,12 @@ async def open_database(path: Path, *, migrate: bool = True) -> Database:
 
 
 class SqliteStorage(SqlStorage):
-    """The :class:`storage.base.Storage` implementation over one SQLite file."""
+    """The :class:`storage.facade.Storage` implementation over one SQLite file."""
 
     db: Database
 
     def __init__(self, db: Database):
-        super().__init__(db)
-        self.locks = FileLocks(db.path.parent / f"{db.path.name}.locks")  # named locks (storage.locks)
+        super().__init__(db, FileLocks(db.path.parent / f"{db.path.name}.locks"))
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStorage:
@@ -173,7 +172,3 @@ class SqliteStorage(SqlStorage):
     async def schema_version(self) -> int:
         """The schema version."""
         return await self.db.user_version()
-
-    async def try_lock(self, name: str) -> FileLock | None:
-        """The named lock if free (see :meth:`storage.base.Storage.try_lock`): a file lock next to the file."""
-        return await self.locks.try_lock(name)

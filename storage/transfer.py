@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage import POSTGRES_SCHEMES, sqlite_path
-from storage.base import StorageError
+from storage.errors import StorageError
 from storage.postgres import PgDatabase, open_pg_database, pg_migrations
 from storage.sqlite import Database, migrations, open_database
 

@@ -136,8 +136,3 @@ def test_sql_lives_only_in_storage(path):
 @pytest.mark.parametrize("path", python_files("cogs"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_cogs_do_no_http_or_ffmpeg(path):
     assert not imports_of(path) & {"httpx", "ffmpeg", "subprocess", "storage", "aiosqlite"}
-
-
-@pytest.mark.parametrize("path", python_files("bot", "cogs", "storage"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_files_stay_small(path):
-    assert len(path.read_text(encoding="utf-8").splitlines()) <= 330

@@ -1,7 +1,7 @@
 """/variations: the same request with 2-4 different seeds.
 
 The quota for all of them is reserved at once: one storage transaction
-(:meth:`storage.base.JobRepository.create_many`) checks the total against the user's limit, the guild's budget
+(:meth:`storage.jobs.JobRepository.create_many`) checks the total against the user's limit, the guild's budget
 and the unfinished-job cap and inserts every job with its own ledger row, or refuses the whole request and
 stores nothing.  Each variation is then its own job (``variation 2/4 of #N``, the later ones pointing at the
 first), so a failed one is refunded alone.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from importlib.resources.abc import Traversable
 
-from storage.base import StorageError
+from storage.errors import StorageError
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from storage import StorageError, open_database, open_storage
-from storage._sql import to_postgres
+from storage.database import to_postgres
 from storage.postgres import pg_migrations
 from storage.sqlite import migrations
 

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from storage._timings import CLIP, FIRST_SPREAD, GAIN, SPREAD_GAIN
+from storage.timings import CLIP, FIRST_SPREAD, GAIN, SPREAD_GAIN
 
 
 async def test_a_model_without_finished_jobs_has_no_estimate(storage):

@@ -1,6 +1,7 @@
-"""The thin dialect layer: repository SQL is written once, in SQLite's spelling, and runs on both backends.
+"""The database a repository sees (:class:`SqlDatabase`, which each backend implements) and the thin dialect
+layer: repository SQL is written once, in SQLite's spelling, and runs on both backends.
 
-Repositories (``storage/_jobs.py``, ``storage/_quota.py``) see a :class:`SqlDatabase` and write:
+Repositories (``storage/jobs.py``, ``storage/quota.py`` and the others) see a :class:`SqlDatabase` and write:
 
 - ``?`` placeholders (PostgreSQL gets ``$1, $2, …``), ``INSERT OR IGNORE`` (PostgreSQL gets
   ``… ON CONFLICT DO NOTHING``), ``ON CONFLICT (…) DO UPDATE SET … = excluded.…`` and ``RETURNING``
@@ -42,7 +43,8 @@ _INSERT_TABLE = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.I
 
 
 class SqlDatabase(Protocol):
-    """What the shared repositories need from a backend's database object."""
+    """What the shared repositories and :class:`storage.facade.SqlStorage` need from a backend's database object
+    (:class:`storage.sqlite.Database`, :class:`storage.postgres.PgDatabase`)."""
 
     dialect: str  # "sqlite" | "postgresql"
     skip_locked: str
@@ -61,6 +63,26 @@ class SqlDatabase(Protocol):
 
     async def notify(self, conn: Conn) -> None:
         """Wake idle workers (in every process) once ``conn``'s transaction commits."""
+        ...
+
+    async def notify_now(self) -> None:
+        """Wake idle workers now, outside any transaction."""
+        ...
+
+    async def wait(self, timeout: float) -> None:
+        """Until a wake-up arrives (or one arrived since the last wait) or ``timeout`` passes."""
+        ...
+
+    async def hold(self, name: str) -> bool:
+        """Take a lock held until :meth:`release` or this process ends (worker ids); False if another holds it."""
+        ...
+
+    async def release(self, name: str) -> None:
+        """Give back a lock taken by :meth:`hold`."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connections."""
         ...
 
 

@@ -1,7 +1,7 @@
 """The money repository (the only SQL about what jobs cost): reservations, the providers' figures, settlement,
-spend caps and usage reports, shared by both backends through :mod:`storage._sql`.
+spend caps and usage reports, shared by both backends through :mod:`storage.database`.
 
-A job's row in ``job_costs`` is made with its quota reservation (``storage._jobs`` ``create``, one
+A job's row in ``job_costs`` is made with its quota reservation (:mod:`storage.jobs` ``create``, one
 transaction, checked against the caps there); ``spent`` is what counts once the job is settled (``finish``):
 the provider's own figure when it reported one, else the estimate for a success and nothing for a failure.
 Until then the reserved dollars count against the caps.
@@ -9,15 +9,51 @@ Until then the reserved dollars count against the caps.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from storage._sql import Conn, SqlDatabase
+from storage.database import Conn, SqlDatabase
 from storage.models import Cost, JobState, NewJob, Spend, SpendLine, SpendReport
 
 RESERVED, SETTLED, CACHED = "reserved", "settled", "cached"
 # what a row counts for: its reservation while unfinished, what was spent once settled
 _USD = "CASE WHEN c.state = 'reserved' THEN c.reserved_usd + c.earlier_usd ELSE COALESCE(c.spent_usd, 0) END"
 _UNITS = "CASE WHEN c.state = 'reserved' THEN c.reserved_units ELSE COALESCE(c.spent_units, 0) END"
+
+
+class CostRepository(Protocol):
+    """What jobs cost: money reservations (made by ``jobs.create``), the providers' figures, caps, reports."""
+
+    async def record_actual(self, job_id: int, cost: Cost) -> None:
+        """Store the provider's own figure for a job's task (from its final poll)."""
+        ...
+
+    async def reprice(self, job_id: int, model: str, cost: Cost) -> bool:
+        """Set an unsettled job's money reservation for the model that actually runs it; whether one changed."""
+        ...
+
+    async def record_cached(self, job_id: int, new: NewJob, cost: Cost, *, now: float) -> None:
+        """Record a cache hit and what it saved."""
+        ...
+
+    async def job_cost(self, job_id: int) -> dict[str, Any] | None:
+        """A job's money row, or None."""
+        ...
+
+    async def spent_since(self, guild_id: int | None, since: float) -> float:
+        """Dollars reserved or spent since ``since`` by a server (None: the whole bot)."""
+        ...
+
+    async def spend_cap(self, guild_id: int) -> float | None:
+        """A server's monthly cap in dollars."""
+        ...
+
+    async def set_spend_cap(self, guild_id: int, usd: float | None, *, now: float) -> None:
+        """Set or clear a server's monthly cap."""
+        ...
+
+    async def report(self, guild_id: int | None, since: float) -> SpendReport:
+        """Spend by model and member, jobs, failures refunded, cache hits saved."""
+        ...
 
 
 def _scope(guild_id: int | None) -> tuple[str, tuple[Any, ...]]:
@@ -38,9 +74,18 @@ async def reserve_in(conn: Conn, job_id: int, new: NewJob, spend: Spend, now: fl
     await conn.execute(
         "INSERT INTO job_costs (job_id, user_id, guild_id, model, unit, reserved_units, reserved_usd, state,"
         " created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-        (job_id, new.owner_id, new.guild_id, spend.model, spend.cost.unit, spend.cost.units, spend.cost.usd,
-         RESERVED, now),
-    )  # fmt: skip
+        (
+            job_id,
+            new.owner_id,
+            new.guild_id,
+            spend.model,
+            spend.cost.unit,
+            spend.cost.units,
+            spend.cost.usd,
+            RESERVED,
+            now,
+        ),
+    )
 
 
 async def settle_in(conn: Conn, job_id: int, state: JobState, now: float) -> None:
@@ -93,7 +138,7 @@ class SqlCosts:
                 "INSERT INTO job_costs (job_id, user_id, guild_id, model, unit, reserved_units, reserved_usd, state,"
                 " created_at, settled_at, spent_units, spent_usd) VALUES (?,?,?,?,?,?,?,?,?,?,0,0)",
                 (job_id, new.owner_id, new.guild_id, new.model, cost.unit, cost.units, cost.usd, CACHED, now, now),
-            )  # fmt: skip
+            )
 
     async def job_cost(self, job_id: int) -> dict[str, Any] | None:
         """A job's money row (state, model, unit, reserved_*, actual_*, spent_*), or None."""
@@ -150,12 +195,22 @@ class SqlCosts:
             f"SELECT COUNT(*), COALESCE(SUM(c.reserved_usd), 0) {base} AND c.state = 'cached'", params
         )
         t = totals or (0, 0, 0, 0, 0, 0)
+        by_model = tuple(
+            SpendLine(str(r[0]), str(r[0]), int(r[2]), float(r[3] or 0), str(r[1]), float(r[4] or 0)) for r in models
+        )
+        by_member = tuple(
+            SpendLine(str(r[0]), str(r[1] or r[0]), int(r[2]), 0.0, "", float(r[3] or 0)) for r in members
+        )
         return SpendReport(
-            since=since, jobs=int(t[0]), usd=float(t[1]), reserved_usd=float(t[2]), unfinished=int(t[3]),
-            failures_refunded=int(t[4]), failures_usd=float(t[5]),
-            cache_hits=int(cached[0]) if cached else 0, cache_saved_usd=float(cached[1]) if cached else 0.0,
-            by_model=tuple(SpendLine(str(r[0]), str(r[0]), int(r[2]), float(r[3] or 0), str(r[1]), float(r[4] or 0))
-                           for r in models),
-            by_member=tuple(SpendLine(str(r[0]), str(r[1] or r[0]), int(r[2]), 0.0, "", float(r[3] or 0))
-                            for r in members),
-        )  # fmt: skip
+            since=since,
+            jobs=int(t[0]),
+            usd=float(t[1]),
+            reserved_usd=float(t[2]),
+            unfinished=int(t[3]),
+            failures_refunded=int(t[4]),
+            failures_usd=float(t[5]),
+            cache_hits=int(cached[0]) if cached else 0,
+            cache_saved_usd=float(cached[1]) if cached else 0.0,
+            by_model=by_model,
+            by_member=by_member,
+        )

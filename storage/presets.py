@@ -1,14 +1,38 @@
-"""The presets repository, shared by both backends (the only SQL about presets).  Plain, portable SQL."""
+"""The presets repository (the only SQL about presets), shared by both backends.  Plain, portable SQL."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
-from storage._sql import SqlDatabase
+from storage.database import SqlDatabase
 
 
-class SqlitePresets:
+class PresetRepository(Protocol):
+    """Named option sets per (user, guild); guild None is stored as 0."""
+
+    async def put(self, user_id: int, guild_id: int | None, name: str, spec: dict[str, Any], *, now: float) -> None:
+        """Save (or replace) a preset."""
+        ...
+
+    async def get(self, user_id: int, guild_id: int | None, name: str) -> dict[str, Any] | None:
+        """A preset's options, or None."""
+        ...
+
+    async def names(self, user_id: int, guild_id: int | None) -> list[tuple[str, dict[str, Any]]]:
+        """(name, options) of a user's presets in a guild, by name."""
+        ...
+
+    async def count(self, user_id: int) -> int:
+        """How many presets a user has, all guilds together."""
+        ...
+
+    async def delete(self, user_id: int, guild_id: int | None, name: str) -> bool:
+        """Delete a preset; whether it existed."""
+        ...
+
+
+class SqlPresets:
     """Named option sets per (user, guild)."""
 
     def __init__(self, db: SqlDatabase):

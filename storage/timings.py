@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from storage._sql import Row, SqlDatabase
+from storage.database import Row, SqlDatabase
 from storage.models import ModelTiming
 
 GAIN = 0.25  # weight of a new sample in the mean (TCP's 1/8 learns too slowly from a handful of jobs)
@@ -35,9 +35,7 @@ _COLUMNS = "model, samples, mean_seconds, spread_seconds, last_seconds, updated_
 
 
 class TimingRepository(Protocol):
-    """How long each model's provider tasks take, learned from the jobs done (``Storage.timings``).
-
-    Kept here rather than in :mod:`storage.base`, which is at its size cap."""
+    """How long each model's provider tasks take, learned from the jobs done (``Storage.timings``)."""
 
     async def record(self, model: str, seconds: float, *, now: float) -> ModelTiming:
         """Count one run of ``seconds`` (task created → finished); the model's new estimate."""
