@@ -31,10 +31,10 @@ def _shown(emu: Any, text: str) -> bool:
     return False
 
 
-async def _animate_without_prompt(emu: Any, model: str) -> Any:
+async def _animate_without_prompt(emu: Any, model: str, **options: Any) -> Any:
     image = Upload("a.png", png_bytes((96, 96)), "image/png")
-    handle = await emu.slash(emu.alice, "animate", model=model, camera="dolly_in", style="cinematic",
-                             attachments={"image": image})  # fmt: skip
+    options = options or {"camera": "dolly_in", "style": "cinematic"}
+    handle = await emu.slash(emu.alice, "animate", model=model, attachments={"image": image}, **options)
     assert await handle.wait_ack() == 5  # acknowledged publicly: nothing refused
     return handle
 
@@ -81,11 +81,11 @@ class _FalBot:
 async def test_gen45_animate_without_a_prompt_sends_the_neutral_prompt_and_says_so(emu, launch, emulator):
     """The runwayml SDK's Gen4_5 image-to-video params mark promptText Required: Runway refused the bare image."""
     await _runway_bot(launch, emulator)
-    await _animate_without_prompt(emu, "runway:gen4.5")
+    await _animate_without_prompt(emu, "runway:gen4.5", duration=5)  # no camera, no style: the bare neutral line
     await emu.wait_until(lambda: len(emulator.runway.tasks) == 1, 30, "the task to reach Runway")
     body = next(iter(emulator.runway.tasks.values())).body
-    assert body["promptText"] == NEUTRAL
-    await emu.wait_until(lambda: _shown(emu, NEUTRAL), 30, "the member to see which prompt was sent")
+    assert body["promptText"] == "Subtle natural motion."
+    await emu.wait_until(lambda: _shown(emu, "“Subtle natural motion.”"), 30, "the member to see the prompt sent")
 
 
 async def test_a_model_whose_prompt_is_optional_still_gets_none(emu, launch, emulator):
