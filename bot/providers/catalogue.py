@@ -153,7 +153,8 @@ _MODELS: tuple[CatalogueModel, ...] = (
     CatalogueModel(
         "runway:aleph2", "aleph2", frozenset({V2V}), {s: {} for s in range(1, 11)}, _same(),
         fields={"prompt": "prompt_text", "video": "video_uri", "seed": "seed"},
-        deadline_seconds=1200, **_RUNWAY_LIMITS, description="Runway Aleph 2: restyle or edit a video; keeps its length and framing.",
+        deadline_seconds=1200, **_RUNWAY_LIMITS,
+        description="Runway Aleph 2: restyle or edit a video; keeps its length and framing.",
     ),
     # --- Replicate ------------------------------------------------------------------------------------------------
     CatalogueModel(
@@ -182,7 +183,8 @@ _MODELS: tuple[CatalogueModel, ...] = (
     CatalogueModel(
         "replicate:kling-v2.1", "kwaivgi/kling-v2.1", frozenset({I2V}), _each("duration", (5, 10)), _same(),
         fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "start_image"},
-        fixed={"mode": "standard"}, image_prompt_required=True, description="Kling 2.1: image to video at 720p, 5 or 10 s.",
+        fixed={"mode": "standard"}, image_prompt_required=True,
+        description="Kling 2.1: image to video at 720p, 5 or 10 s.",
     ),
     CatalogueModel(
         "replicate:wan-2.2-i2v", "wan-video/wan-2.2-i2v-a14b", frozenset({I2V}),
@@ -200,7 +202,8 @@ _MODELS: tuple[CatalogueModel, ...] = (
         "replicate:veo-3", "google/veo-3", frozenset({T2V, I2V}), {8: {}},
         {"16:9": {"aspect_ratio": "16:9"}, "9:16": {"aspect_ratio": "9:16"}},
         fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "image", "seed": "seed"},
-        fixed={"resolution": "720p"}, image_prompt_required=True, description="Google Veo 3 via Replicate: 8 s with sound.",
+        fixed={"resolution": "720p"}, image_prompt_required=True,
+        description="Google Veo 3 via Replicate: 8 s with sound.",
     ),
     # --- Luma -----------------------------------------------------------------------------------------------------
     CatalogueModel(
