@@ -24,7 +24,7 @@ from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services import edits, lineage, variations
 from bot.services.fallback import Fallback, request_for
-from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
+from bot.services.intake import fit_spec, motion_note, parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
 from bot.services.remix import check_remix, remix
 from bot.services.requests import Requester, Submitted, page_name
@@ -83,7 +83,7 @@ class GenerationService:
         needs = needs_for(video=video, image=image, end_image=end_image, loop=loop)
         info = self.registry.choose(spec.model, needs)
         info.check_seed(spec.seed)  # the member's own seed: within this model's range, and only if it takes one
-        return self._fit_spec(spec, info, has_media=has_media), info
+        return fit_spec(spec, info, has_media=has_media), info
 
     async def submit(
         self,
@@ -167,7 +167,7 @@ class GenerationService:
             if not frame.exists():
                 await self.media.last_frame(Path(str(parent.result_path)), frame)
             inputs["image"] = str(frame)
-        spec = self._fit_spec(replace(spec, model=info.name), info)  # a parent's seed folded into this model's
+        spec = fit_spec(replace(spec, model=info.name), info)  # a parent's seed folded into this model's
         whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
         if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
             raise JobStateError(f"That would make #{parent.id} {whole:.0f} s long; videos can be extended up to "
@@ -183,22 +183,10 @@ class GenerationService:
         info = self.registry.model(original.model)
         inputs = {k: v for k, v in original.inputs.items() if k in ("image", "end_image", "loop")}
         spec = PromptSpec.from_dict(original.spec).with_seed(secrets.randbelow((info.seed_max or 2**32 - 1) + 1))
-        spec = self._fit_spec(spec, info, has_media="image" in inputs)  # the neutral prompt for older jobs too
+        spec = fit_spec(spec, info, has_media="image" in inputs)  # the neutral prompt for older jobs too
         if any(not Path(str(inputs[k])).exists() for k in ("image", "end_image") if k in inputs):
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
         return await self.queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
-
-    def _fit_spec(self, spec: PromptSpec, info: ModelInfo, *, has_media: bool = True) -> PromptSpec:
-        """The spec as ``info`` makes it: defaults filled in, the neutral motion prompt where the model needs a
-        prompt and has none, a seed the bot chose (a parent's, say) folded into the model's range."""
-        duration, aspect = info.defaults(spec.duration, spec.aspect, has_media=has_media)
-        info.check_duration(duration)
-        info.check_aspect(aspect, has_media=has_media)
-        spec = spec.with_motion_prompt(has_media and info.takes_prompt and info.image_prompt_required)
-        info.check_prompt(spec.text())
-        if spec.seed is not None and info.seed_max is not None and spec.seed > info.seed_max:
-            spec = replace(spec, seed=info.fit_seed(spec.seed))  # a member's seed was refused in check() already
-        return replace(spec, duration=duration, aspect=aspect, model=info.name)
 
     async def prepare(
         self,
@@ -326,11 +314,6 @@ class GenerationService:
         if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
             raise NotJobOwner(f"Job #{job.id} belongs to someone else.")
         return job
-
-
-def motion_note(spec: PromptSpec, info: ModelInfo) -> str:
-    """What a member is told when the neutral motion prompt stood in for theirs."""
-    return f"No prompt given; {info.name} needs one to animate an image, so it was sent: “{spec.text()}”"
 
 
 def _finished_word(state: JobState) -> str:
