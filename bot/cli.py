@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-worker", action="store_true", help="gateway only: jobs run in `videobot worker`")
 
     gen = sub.add_parser("generate", help="make a video from a prompt (and optionally an image)")
-    gen.add_argument("prompt", help="subject and action")
+    gen.add_argument("prompt", nargs="?", default="", help="subject and action (may be left out with --image)")
     gen.add_argument("--image", type=Path, help="image to animate")
     gen.add_argument("--end-image", type=Path, help="last frame: interpolate from --image to it")
     gen.add_argument("--video", type=Path, help="a clip to restyle (video to video; the prompt is the new look)")
@@ -179,7 +179,7 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
     spec = PromptSpec.create(
         args.prompt, setting=args.setting, camera=args.camera, style=args.style, lighting=args.lighting,
         details=args.details, negative=args.negative, duration=args.duration, aspect=args.aspect,
-        seed=args.seed, model=args.model,
+        seed=args.seed, model=args.model, allow_empty_subject=args.image is not None or args.video is not None,
     )  # fmt: skip
     for image in (args.image, args.end_image, args.video):
         if image is not None and not image.is_file():

@@ -42,6 +42,9 @@ MAX_PART_CHARS = 1000
 MAX_SEED = 2**32 - 1
 DEFAULT_DURATION = 5
 DEFAULT_ASPECT = "16:9"
+# What a model that needs a prompt for image to video (ModelInfo.image_prompt_required) is sent when the member
+# gave none: a neutral motion line, followed by the chosen camera move and style as any prompt is assembled.
+NEUTRAL_MOTION = "Subtle natural motion"
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u00ad]")
 _SPACE = re.compile(r"\s+")
@@ -76,6 +79,7 @@ class PromptSpec:
     aspect: str | None = None
     seed: int | None = None
     model: str | None = None
+    motion_prompt: bool = False  # no subject, and the model needs a prompt: NEUTRAL_MOTION stands in for it
 
     @classmethod
     def create(
@@ -134,8 +138,8 @@ class PromptSpec:
             )
 
     def text(self) -> str:
-        """The assembled prompt a provider receives."""
-        parts = [self.subject]
+        """The assembled prompt a provider receives (the neutral motion prompt when it stands in for the subject)."""
+        parts = [self.subject or (NEUTRAL_MOTION if self.motion_prompt else "")]
         if self.setting:
             parts.append(self.setting)
         if self.camera:
@@ -146,7 +150,12 @@ class PromptSpec:
             parts.append(f"{self.lighting} lighting" if "light" not in self.lighting.lower() else self.lighting)
         if self.details:
             parts.append(self.details)
-        return ", ".join(p.rstrip(" ,.") for p in parts if p)
+        text = ", ".join(p.rstrip(" ,.") for p in parts if p)
+        return text + "." if self.motion_prompt and not self.subject else text
+
+    def with_motion_prompt(self, needed: bool) -> PromptSpec:
+        """A copy that sends the neutral motion prompt when ``needed`` and there is no subject (else none)."""
+        return replace(self, motion_prompt=needed and not self.subject)
 
     def with_seed(self, seed: int | None) -> PromptSpec:
         """A copy with another seed."""
@@ -154,7 +163,7 @@ class PromptSpec:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (stored with the job)."""
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+        return {k: v for k, v in self.__dict__.items() if v is not None and v != "" and v is not False}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> PromptSpec:

@@ -38,3 +38,15 @@ async def test_usage_prints_what_runway_billed_in_credits_and_dollars(tmp_path, 
     code, out, err = await run_cli("usage", "--guild", "42", cwd=tmp_path, env_extra=env)
     assert code == 0, err
     assert "Spend of server 42 over the last 30 days: $0.00 on 0 jobs" in out
+
+
+async def test_generate_from_an_image_without_a_prompt_names_the_neutral_prompt(tmp_path, emulator, png_image):
+    """gen4.5 needs a prompt to animate an image (runwayml SDK, Gen4_5 image-to-video): the CLI sends the neutral one
+    built from the camera move and says so (issue 16)."""
+    env = {"RUNWAYML_API_SECRET": emulator.runway.api_key, "RUNWAYML_BASE_URL": emulator.runway_url}
+    args = ("--image", str(png_image), "--model", "runway:gen4.5", "--camera", "orbit", "--duration", "5")
+    code, _out, err = await run_cli("generate", *args, "-o", "out.mp4", cwd=tmp_path, env_extra=env)
+    assert code == 0, err
+    sent = "Subtle natural motion, orbit shot, camera circles the subject."
+    assert [t.body["promptText"] for t in emulator.runway.tasks.values()] == [sent]
+    assert f"“{sent}”" in err

@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from bot.prompt import CAMERA_MOVES, STYLES
+from bot.prompt import CAMERA_MOVES, STYLES, PromptSpec
 from bot.services import lineage
 from bot.services.fallback import fallback_note
 from bot.services.publish import Offer, Rung, describe_size, state_label
@@ -58,6 +58,15 @@ def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | Non
     return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
 
 
+def describe_prompt(job: Job, no_prompt: str) -> str:
+    """A job's subject; where the neutral motion prompt stood in for it, the prompt that was sent."""
+    if job.spec.get("subject"):
+        return str(job.spec["subject"])
+    if job.spec.get("motion_prompt"):
+        return f"{no_prompt} · no prompt given, so it was sent: “{PromptSpec.from_dict(dict(job.spec)).text()}”"
+    return no_prompt
+
+
 def _title(job: Job) -> str:
     verb = {"extend": "Extension", "reroll": "Re-roll", "remix": "Remix", "stitch": "Stitch", "loop": "Loop",
             "soundtrack": "Soundtrack", "variation": "Variation"}.get(job.kind, "Video")  # fmt: skip
@@ -70,7 +79,7 @@ def status_embed(
     """The progress message of a job that is not finished yet (``seconds_left``: "about 40 s left")."""
     label = state_label(job, queue_position, provider_queue, seconds_left)
     embed = discord.Embed(title=f"⏳ {_title(job)} — {label}", colour=COLOUR["work"])
-    embed.description = clip(str(job.spec.get("subject") or "(from the image)"), MAX_DESCRIPTION)
+    embed.description = clip(describe_prompt(job, "(from the image)"), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)
     embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
     note = fallback_note(job, done=False)
@@ -130,7 +139,7 @@ def result_embed(job: Job) -> discord.Embed:
     """The result's description: prompt and parts, model, seed, duration, cost."""
     spec = job.spec
     embed = discord.Embed(title=f"🎬 {_title(job)}", colour=COLOUR["done"])
-    embed.description = clip(str(spec.get("subject") or "(animated from an image)"), MAX_DESCRIPTION)
+    embed.description = clip(describe_prompt(job, "(animated from an image)"), MAX_DESCRIPTION)
     for key, name in (("setting", "Setting"), ("lighting", "Lighting"), ("details", "Details")):
         if spec.get(key):
             embed.add_field(name=name, value=clip(str(spec[key]), MAX_FIELD), inline=False)

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from bot.errors import InvalidOption, InvalidPrompt
-from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION
+from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, MAX_SEED
+
+UTF16 = "UTF-16 code units"  # a prompt_unit: Runway counts its prompt limit so (an emoji is 2)
+CHARACTERS = "characters"  # Unicode code points, as Python's len() counts
 
 
 class Capability(StrEnum):
@@ -64,6 +67,9 @@ class ModelInfo:
     text_aspects: tuple[str, ...] | None = None  # aspects allowed without input media (None: all of ``aspects``)
     takes_prompt: bool = True  # False: the model has no prompt input (it animates the image alone)
     max_input_seconds: float | None = None  # longest source video it takes (video-to-video); None: no limit
+    prompt_unit: str = CHARACTERS  # what max_prompt_chars counts, in the provider's own unit (CHARACTERS, UTF16)
+    image_prompt_required: bool = False  # image-started requests must carry a prompt (the neutral one if none)
+    seed_max: int | None = MAX_SEED  # largest seed the model takes (from 0); None: the model has no seed input
 
     @property
     def provider(self) -> str:
@@ -123,15 +129,53 @@ class ModelInfo:
             aspect = DEFAULT_ASPECT if DEFAULT_ASPECT in allowed else allowed[0]
         return duration, aspect
 
+    def prompt_length(self, text: str) -> int:
+        """The length of ``text`` as this model's provider counts it (see ``prompt_unit``)."""
+        return len(text.encode("utf-16-le")) // 2 if self.prompt_unit == UTF16 else len(text)
+
+    def check_prompt(self, text: str) -> None:
+        """Raise InvalidPrompt unless the provider takes a prompt this long (counted in its own unit)."""
+        length = self.prompt_length(text)
+        if length > self.max_prompt_chars:
+            why = " (an emoji counts as 2)" if self.prompt_unit == UTF16 and length != len(text) else ""
+            raise InvalidPrompt(
+                f"{self.name} takes prompts of at most {self.max_prompt_chars} {self.prompt_unit}; this one is "
+                f"{length}{why}. Shorten the description or the details."
+            )
+
+    def check_seed(self, seed: int | None) -> None:
+        """Raise InvalidOption unless the model takes ``seed`` (a member's own seed, checked up front)."""
+        if seed is None:
+            return
+        if self.seed_max is None:
+            raise InvalidOption(
+                f"{self.name} takes no seed, so a seed would not make its video repeatable; leave the seed out "
+                "(or pick a model that takes one)."
+            )
+        if not 0 <= seed <= self.seed_max:
+            raise InvalidOption(f"{self.name} takes seeds from 0 to {self.seed_max}, not {seed}.")
+
+    def fit_seed(self, seed: int) -> int:
+        """A seed the bot chose itself (never a member's), folded into this model's range."""
+        return seed % (self.seed_max + 1) if self.seed_max is not None else seed
+
+    def needs_prompt(self, needs: frozenset[Capability]) -> bool:
+        """Whether a request with these needs must carry a prompt on this model."""
+        if not self.takes_prompt:
+            return False
+        started_from_image = bool(needs & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE})
+        return Capability.TEXT_TO_VIDEO in needs or (self.image_prompt_required and started_from_image)
+
     def validate(self, request: GenerationRequest) -> None:
         """Raise InvalidOption/InvalidPrompt unless this model can make ``request`` as asked."""
         needs = required_capabilities(request)
         has_media = request.image is not None or request.video is not None or bool(request.extend_task_id)
         self.check(needs, request.duration, request.aspect, has_media=has_media)
-        if len(request.prompt) > self.max_prompt_chars:
-            raise InvalidPrompt(f"{self.name} takes prompts of at most {self.max_prompt_chars} characters.")
-        if not request.prompt.strip() and self.takes_prompt and Capability.TEXT_TO_VIDEO in needs:
+        self.check_prompt(request.prompt)
+        if not request.prompt.strip() and self.needs_prompt(needs):
             raise InvalidPrompt("The prompt is empty: describe the subject and what it does.")
+        if request.seed is not None and self.seed_max is not None:  # a model without seeds is never sent one
+            self.check_seed(request.seed)
 
 
 def required_capabilities(request: GenerationRequest) -> frozenset[Capability]:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import InvalidOption
-from bot.providers.base import Capability, GenerationRequest, ModelInfo
+from bot.prompt import MAX_SEED
+from bot.providers.base import CHARACTERS, UTF16, Capability, GenerationRequest, ModelInfo
 
 T2V, I2V, V2V = Capability.TEXT_TO_VIDEO, Capability.IMAGE_TO_VIDEO, Capability.VIDEO_TO_VIDEO
 EXTEND, INTERP, LOOP = Capability.EXTEND, Capability.INTERPOLATE, Capability.LOOP
@@ -40,6 +41,9 @@ class CatalogueModel:
     description: str = ""
     max_prompt_chars: int = 1000
     max_input_seconds: float | None = None  # video-to-video: the longest source clip
+    prompt_unit: str = CHARACTERS  # what max_prompt_chars counts on the provider (Runway: UTF-16 code units)
+    image_prompt_required: bool = False  # the provider refuses an image-started request without a prompt
+    max_seed: int = MAX_SEED  # the largest seed the ``seed`` field takes (only with a ``seed`` field)
 
     @property
     def provider(self) -> str:
@@ -64,6 +68,9 @@ class CatalogueModel:
             text_aspects=self.text_aspects,
             takes_prompt=bool(self.field("prompt")),
             max_input_seconds=self.max_input_seconds,
+            prompt_unit=self.prompt_unit,
+            image_prompt_required=self.image_prompt_required,
+            seed_max=self.max_seed if self.field("seed") else None,
         )
 
     def validate(self, request: GenerationRequest) -> None:
@@ -100,6 +107,21 @@ _RUNWAY_RATIOS["21:9"] = "1584:672"
 _RUNWAY_GEN4 = {a: {"ratio": r} for a, r in _RUNWAY_RATIOS.items()}
 _RUNWAY_VEO = {"16:9": {"ratio": "1280:720"}, "9:16": {"ratio": "720:1280"}}
 _RUNWAY_FIELDS = {"prompt": "prompt_text", "image": "prompt_image", "seed": "seed"}
+# What each provider refuses, from its own description (read 2026-12-06):
+# - Runway: runwayml SDK types/image_to_video_create_params.py (and text_to_video, video_to_video): promptText is
+#   "up to 1000 characters (measured in UTF-16 code units)"; Gen4_5 marks prompt_text Required for image to video,
+#   Gen4Turbo and Veo3_1 leave it optional.  The SDK states no seed range for the video models (``seed: int``);
+#   Runway's API reference and the SDK's own text_to_speech docstring give 0-4294967295, which we keep.
+# - fal: each endpoint's llms.txt (fal.ai/models/<endpoint>/llms.txt): kling-video/v2.1/master/image-to-video,
+#   pika/v2.2/image-to-video and minimax/hailuo-02/standard/image-to-video mark ``prompt`` required; Kling 2.1
+#   Master and Hailuo 02 have no ``seed`` input; Pika's seed is an integer with no stated range.
+# - Replicate: the version /api pages (replicate.com/<owner>/<name>/versions/<id>/api): lucataco/animate-diff
+#   ``seed`` "maximum 2147483647"; kwaivgi/kling-v2.1 requires ``prompt`` and ``start_image``, no seed;
+#   minimax/video-01 has no seed.  Wan 2.2 i2v, MiniMax video-01 and Veo 3 are marked as needing a prompt for
+#   image to video from mirrors of their schemas (their cogs declare ``prompt`` without a default); sending the
+#   neutral motion prompt to a model that would also take none costs nothing, leaving it out where it is
+#   required fails the job.
+_RUNWAY_LIMITS: dict[str, Any] = {"prompt_unit": UTF16, "max_seed": 4_294_967_295}
 _LUMA_ASPECTS = {a: {"aspect_ratio": a} for a in ALL_ASPECTS}
 _LUMA_DURATIONS = _each("duration", (5, 9), "{}s")
 _LUMA_CAPS = frozenset({T2V, I2V, EXTEND, INTERP, LOOP})
@@ -114,24 +136,25 @@ _MODELS: tuple[CatalogueModel, ...] = (
     # --- Runway ---------------------------------------------------------------------------------------------------
     CatalogueModel(
         "runway:gen4.5", "gen4.5", frozenset({T2V, I2V}), _each("duration", range(2, 11)), _RUNWAY_GEN4,
-        fields=_RUNWAY_FIELDS, text_aspects=("16:9", "9:16"), deadline_seconds=900,
-        description="Runway Gen-4.5: text or image to video, 2-10 s.",
+        fields=_RUNWAY_FIELDS, text_aspects=("16:9", "9:16"), deadline_seconds=900, image_prompt_required=True,
+        **_RUNWAY_LIMITS, description="Runway Gen-4.5: text or image to video, 2-10 s.",
     ),
     CatalogueModel(
         "runway:gen4_turbo", "gen4_turbo", frozenset({I2V}), _each("duration", (5, 10)), _RUNWAY_GEN4,
-        fields=_RUNWAY_FIELDS, deadline_seconds=600,
+        fields=_RUNWAY_FIELDS, deadline_seconds=600, **_RUNWAY_LIMITS,
         description="Runway Gen-4 Turbo: fast image to video, 5 or 10 s.",
     ),
     CatalogueModel(
         "runway:veo3.1", "veo3.1", frozenset({T2V, I2V, INTERP}), _each("duration", (4, 6, 8)), _RUNWAY_VEO,
         fields={**_RUNWAY_FIELDS, "end_image": "prompt_image", "negative_prompt": "negative_prompt"},
-        fixed={"audio": False}, deadline_seconds=1200,
+        fixed={"audio": False}, deadline_seconds=1200, **_RUNWAY_LIMITS,
         description="Google Veo 3.1 via Runway: text, image, or first and last frame, 4-8 s.",
     ),
     CatalogueModel(
         "runway:aleph2", "aleph2", frozenset({V2V}), {s: {} for s in range(1, 11)}, _same(),
         fields={"prompt": "prompt_text", "video": "video_uri", "seed": "seed"},
-        deadline_seconds=1200, description="Runway Aleph 2: restyle or edit a video; keeps its length and framing.",
+        deadline_seconds=1200, **_RUNWAY_LIMITS,
+        description="Runway Aleph 2: restyle or edit a video; keeps its length and framing.",
     ),
     # --- Replicate ------------------------------------------------------------------------------------------------
     CatalogueModel(
@@ -146,6 +169,7 @@ _MODELS: tuple[CatalogueModel, ...] = (
         "replicate:animate-diff", "lucataco/animate-diff", frozenset({T2V}), {2: {}}, _same(("1:1",)),
         fields={"prompt": "prompt", "negative_prompt": "n_prompt", "seed": "seed"}, official=False,
         fixed={"motion_module": "mm_sd_v14", "path": "toonyou_beta3.safetensors", "steps": 25, "guidance_scale": 7.5},
+        max_seed=2_147_483_647,
         description="AnimateDiff: short stylised text-to-video loops, 2 s square.",
     ),
     CatalogueModel(
@@ -159,24 +183,27 @@ _MODELS: tuple[CatalogueModel, ...] = (
     CatalogueModel(
         "replicate:kling-v2.1", "kwaivgi/kling-v2.1", frozenset({I2V}), _each("duration", (5, 10)), _same(),
         fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "start_image"},
-        fixed={"mode": "standard"}, description="Kling 2.1: image to video at 720p, 5 or 10 s.",
+        fixed={"mode": "standard"}, image_prompt_required=True,
+        description="Kling 2.1: image to video at 720p, 5 or 10 s.",
     ),
     CatalogueModel(
         "replicate:wan-2.2-i2v", "wan-video/wan-2.2-i2v-a14b", frozenset({I2V}),
         {5: {"num_frames": 81, "frames_per_second": 16}}, _same(),
         fields={"prompt": "prompt", "image": "image", "seed": "seed"}, fixed={"resolution": "480p"},
+        image_prompt_required=True,
         description="Wan 2.2: open image-to-video model, 5 s at 480p.",
     ),
     CatalogueModel(
         "replicate:minimax-video-01", "minimax/video-01", frozenset({T2V, I2V}), {6: {}}, _same(),
         fields={"prompt": "prompt", "image": "first_frame_image"}, fixed={"prompt_optimizer": True},
-        text_aspects=("16:9",), description="MiniMax Video-01 (Hailuo): 6 s clips.",
+        text_aspects=("16:9",), image_prompt_required=True, description="MiniMax Video-01 (Hailuo): 6 s clips.",
     ),
     CatalogueModel(
         "replicate:veo-3", "google/veo-3", frozenset({T2V, I2V}), {8: {}},
         {"16:9": {"aspect_ratio": "16:9"}, "9:16": {"aspect_ratio": "9:16"}},
         fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "image", "seed": "seed"},
-        fixed={"resolution": "720p"}, description="Google Veo 3 via Replicate: 8 s with sound.",
+        fixed={"resolution": "720p"}, image_prompt_required=True,
+        description="Google Veo 3 via Replicate: 8 s with sound.",
     ),
     # --- Luma -----------------------------------------------------------------------------------------------------
     CatalogueModel(
@@ -191,7 +218,7 @@ _MODELS: tuple[CatalogueModel, ...] = (
     # --- fal (model ids are fal endpoint ids) -------------------------------------------------------------------
     CatalogueModel(
         "fal:pika-2.2", "fal-ai/pika/v2.2/{mode}", frozenset({T2V, I2V}), _each("duration", (5, 10)), _FAL_THREE,
-        fields=_FAL_FIELDS, fixed={"resolution": "720p"}, deadline_seconds=1200,
+        fields=_FAL_FIELDS, fixed={"resolution": "720p"}, deadline_seconds=1200, image_prompt_required=True,
         description="Pika 2.2 via fal: text or image to video at 720p, 5 or 10 s.",
     ),
     CatalogueModel(
@@ -203,13 +230,14 @@ _MODELS: tuple[CatalogueModel, ...] = (
     ),
     CatalogueModel(
         "fal:kling-2.1", "fal-ai/kling-video/v2.1/master/{mode}", frozenset({T2V, I2V}),
-        {s: {"duration": str(s)} for s in (5, 10)}, _FAL_THREE, fields=_FAL_FIELDS, deadline_seconds=1800,
+        {s: {"duration": str(s)} for s in (5, 10)}, _FAL_THREE, deadline_seconds=1800, image_prompt_required=True,
+        fields={k: v for k, v in _FAL_FIELDS.items() if k != "seed"},  # Kling 2.1 Master on fal has no seed
         description="Kling 2.1 Master via fal: text or image to video, 5 or 10 s.",
     ),
     CatalogueModel(
         "fal:hailuo-02", "fal-ai/minimax/hailuo-02/standard/{mode}", frozenset({T2V, I2V}),
         {s: {"duration": str(s)} for s in (6, 10)}, _same(), fields={"prompt": "prompt", "image": "image_url"},
-        fixed={"prompt_optimizer": True}, text_aspects=("16:9",), deadline_seconds=1200,
+        fixed={"prompt_optimizer": True}, text_aspects=("16:9",), deadline_seconds=1200, image_prompt_required=True,
         description="MiniMax Hailuo 02 via fal: text or image to video at 768p, 6 or 10 s.",
     ),
 )

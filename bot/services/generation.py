@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.delivery import CANCELLED_NOTICE, DeliveryRouter
-from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
+from bot.errors import InvalidOption, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services import edits, lineage, variations
 from bot.services.fallback import Fallback, request_for
-from bot.services.intake import parts_without_subject, request_fingerprint, store_upload
+from bot.services.intake import fit_spec, motion_note, parts_without_subject, request_fingerprint, store_upload
 from bot.services.quota import QuotaService
 from bot.services.remix import check_remix, remix
 from bot.services.requests import Requester, Submitted, page_name
@@ -82,7 +82,8 @@ class GenerationService:
         spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=has_media)
         needs = needs_for(video=video, image=image, end_image=end_image, loop=loop)
         info = self.registry.choose(spec.model, needs)
-        return self._fit_spec(spec, info, has_media=has_media), info
+        info.check_seed(spec.seed)  # the member's own seed: within this model's range, and only if it takes one
+        return fit_spec(spec, info, has_media=has_media), info
 
     async def submit(
         self,
@@ -109,6 +110,8 @@ class GenerationService:
                     inputs[key] = str(path)
                     if animated:
                         notes.append("Your image is animated; only its first frame is used.")
+            if spec.motion_prompt:
+                notes.append(motion_note(spec, info))
             return replace(await self.queue("generate", who, spec, info, inputs), notes=tuple(notes))
         except BaseException:
             for path in stored:
@@ -164,12 +167,13 @@ class GenerationService:
             if not frame.exists():
                 await self.media.last_frame(Path(str(parent.result_path)), frame)
             inputs["image"] = str(frame)
-        spec = self._fit_spec(replace(spec, model=info.name), info)
+        spec = fit_spec(replace(spec, model=info.name), info)  # a parent's seed folded into this model's
         whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
         if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
             raise JobStateError(f"That would make #{parent.id} {whole:.0f} s long; videos can be extended up to "
                                 f"{self.settings.max_extended_seconds} s in total.")  # fmt: skip
-        return await self.queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
+        submitted = await self.queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
+        return replace(submitted, notes=(motion_note(spec, info),)) if spec.motion_prompt else submitted
 
     async def reroll(self, who: Requester, job_id: int) -> Submitted:
         """The same request with a new seed, charged to whoever asks."""
@@ -177,19 +181,12 @@ class GenerationService:
         if original.kind == "extend":
             raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
         info = self.registry.model(original.model)
-        spec = PromptSpec.from_dict(original.spec).with_seed(secrets.randbelow(2**32))
         inputs = {k: v for k, v in original.inputs.items() if k in ("image", "end_image", "loop")}
+        spec = PromptSpec.from_dict(original.spec).with_seed(secrets.randbelow((info.seed_max or 2**32 - 1) + 1))
+        spec = fit_spec(spec, info, has_media="image" in inputs)  # the neutral prompt for older jobs too
         if any(not Path(str(inputs[k])).exists() for k in ("image", "end_image") if k in inputs):
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
         return await self.queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
-
-    def _fit_spec(self, spec: PromptSpec, info: ModelInfo, *, has_media: bool = True) -> PromptSpec:
-        duration, aspect = info.defaults(spec.duration, spec.aspect, has_media=has_media)
-        info.check_duration(duration)
-        info.check_aspect(aspect, has_media=has_media)
-        if len(spec.text()) > info.max_prompt_chars:
-            raise InvalidPrompt(f"{info.name} accepts prompts of up to {info.max_prompt_chars} characters.")
-        return replace(spec, duration=duration, aspect=aspect, model=info.name)
 
     async def prepare(
         self,
@@ -203,7 +200,7 @@ class GenerationService:
         """The job to create and its reservation; a cache hit is a DELIVERING job with no charge."""
         fingerprint = await asyncio.to_thread(request_fingerprint, kind, spec, inputs)  # hashes the image
         if spec.seed is None:  # a stable seed per request, so the cache and a re-render agree
-            spec = spec.with_seed(int(fingerprint[:8], 16))
+            spec = spec.with_seed(info.fit_seed(int(fingerprint[:8], 16)))
         base = NewJob(
             kind=kind, owner_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id, model=info.name,
             spec=spec.to_dict(), cost_seconds=0.0, inputs=inputs, delivery=who.delivery,

@@ -7,11 +7,13 @@ import hashlib
 import json
 import logging
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.media import normalize_image, validate_image
 from bot.prompt import PromptSpec
+from bot.providers.base import ModelInfo
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,3 +68,21 @@ def request_fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> 
         payload.update(kind=kind, audio=content("audio"),
                        **{k: inputs.get(k) for k in ("sources", "times", "crossfade", "volume")})  # fmt: skip
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def fit_spec(spec: PromptSpec, info: ModelInfo, *, has_media: bool = True) -> PromptSpec:
+    """The spec as ``info`` makes it: defaults filled in, the neutral motion prompt where the model needs a
+    prompt and has none, a seed the bot chose (a parent's, say) folded into the model's range."""
+    duration, aspect = info.defaults(spec.duration, spec.aspect, has_media=has_media)
+    info.check_duration(duration)
+    info.check_aspect(aspect, has_media=has_media)
+    spec = spec.with_motion_prompt(has_media and info.takes_prompt and info.image_prompt_required)
+    info.check_prompt(spec.text())
+    if spec.seed is not None and info.seed_max is not None and spec.seed > info.seed_max:
+        spec = replace(spec, seed=info.fit_seed(spec.seed))  # a member's own seed was refused up front
+    return replace(spec, duration=duration, aspect=aspect, model=info.name)
+
+
+def motion_note(spec: PromptSpec, info: ModelInfo) -> str:
+    """What a member is told when the neutral motion prompt stood in for theirs."""
+    return f"No prompt given; {info.name} needs one to animate an image, so it was sent: “{spec.text()}”"

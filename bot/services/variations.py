@@ -45,8 +45,9 @@ async def variations(service: GenerationService, who: Requester, spec: PromptSpe
     """Queue ``count`` variations of ``spec`` in one transaction; the answer is the first one's, with a note."""
     spec = check_variations(service, spec, count)
     info = service.registry.model(str(spec.model))
-    base = spec.seed if spec.seed is not None else secrets.randbelow(MAX_SEED - MAX_VARIATIONS)
-    base = min(base, MAX_SEED - count)
+    top = info.seed_max if info.seed_max is not None else MAX_SEED  # seeds this model takes (a member's: checked)
+    base = spec.seed if spec.seed is not None else secrets.randbelow(top - MAX_VARIATIONS)
+    base = min(base, top - count + 1)
     news, charges = [], []
     for n in range(count):
         mine = who if n == 0 else _channel_only(who)
