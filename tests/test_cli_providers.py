@@ -106,3 +106,25 @@ def test_a_mistyped_model_is_refused_at_start_with_close_matches(emulators, tmp_
     assert started.returncode != 0 and "Did you mean luma:ray-2" in started.stderr
     asked = generate(emulators, tmp_path, "generate", "a whale", "--model", "fal:pika2.2", "-o", "x.mp4")
     assert asked.returncode != 0 and "Did you mean fal:pika-2.2" in asked.stderr
+
+
+def _defaults(listed: str) -> dict[str, str]:
+    """The "Default models" block of `videobot models`: kind -> model."""
+    block = listed.split("Default models when none is given", 1)[1].split("\n\n", 1)[0]
+    return dict(line.split() for line in block.splitlines()[1:] if line.strip())
+
+
+def test_models_shows_the_default_for_each_kind(emulators, tmp_path):
+    every = _defaults(generate(emulators, tmp_path, "models").stdout)
+    assert every == {"text": "luma:ray-flash-2", "image": "runway:gen4_turbo", "video": "runway:aleph2"}
+    only_fal = {k: v for k, v in emulators.items() if not k.startswith(("RUNWAYML_", "REPLICATE_", "LUMAAI_"))}
+    assert _defaults(generate(only_fal, tmp_path, "models").stdout) == {
+        "text": "fal:hailuo-02", "image": "fal:hailuo-02", "video": "local:restyle"
+    }  # fmt: skip
+    only_replicate = {k: v for k, v in emulators.items() if k.startswith("REPLICATE_")}
+    assert _defaults(generate(only_replicate, tmp_path, "models").stdout) == {
+        "text": "replicate:minimax-video-01", "image": "replicate:kling-v2.1", "video": "replicate:zeroscope"
+    }  # fmt: skip
+    assert _defaults(generate({}, tmp_path, "models").stdout) == {
+        "text": "local:storyboard", "image": "local:motion", "video": "local:restyle"
+    }  # fmt: skip
