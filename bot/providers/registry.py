@@ -76,19 +76,19 @@ class ProviderRegistry:
             if missing:
                 raise InvalidOption(f"{info.name} cannot do {missing[0].value}; {self.who_can(needs)}")
             return info
-        info = self.default_for(needs)
-        if info is None:
+        default = self.default_for(needs)
+        if default is None:
             raise InvalidOption(
                 f"No enabled model on this bot can do {_describe(needs)}; leave out the option that asks for it."
             )
-        return info
+        return default
 
     def default_for(self, needs: frozenset[Capability]) -> ModelInfo | None:
         """The default model for a request needing ``needs`` (see :meth:`choose`), or None when none can."""
         if self.default_model:
-            info = self.model(self.default_model)
-            if needs <= info.capabilities:
-                return info
+            configured = self.model(self.default_model)
+            if needs <= configured.capabilities:
+                return configured
         kind = kind_of(needs)
         for name in DEFAULT_ORDER.get(kind, ()) if kind else ():
             info = self._models.get(name)

@@ -129,15 +129,15 @@ class Task:
             return self._outcome(), None
         s = self.script
         phase, progress = self._timed_phase(s.run_seconds) if s.run_seconds is not None else self._counted_phase()
-        if phase in ("queued", "throttled", "running") and self.abort_at is not None:
-            if time.monotonic() >= self.abort_at:  # Cancel-After: aborted before it started, cancelled after
-                if phase != "running":
-                    self.aborted = True
-                    return "aborted", None
-                self.started_mono = self.started_mono or (self.created_mono if s.queued == 0 else self.abort_at)
-                self.cancelled = self.deadline_cancelled = True
-                self.ended_mono = self.abort_at
-                return "cancelled", None
+        expired = self.abort_at is not None and time.monotonic() >= self.abort_at
+        if expired and phase in ("queued", "throttled", "running"):  # Cancel-After: aborted if not started
+            if phase != "running":
+                self.aborted = True
+                return "aborted", None
+            self.started_mono = self.started_mono or (self.created_mono if s.queued == 0 else self.abort_at)
+            self.cancelled = self.deadline_cancelled = True
+            self.ended_mono = self.abort_at
+            return "cancelled", None
         if phase == "running" and self.started_mono is None:
             self.started_mono = self.created_mono if s.queued == 0 and s.run_seconds is None else time.monotonic()
         return phase, progress
