@@ -29,6 +29,7 @@ _COLUMNS = {
     "message_id", "delivered_at", "lease_owner", "lease_expires", "next_attempt_at", "started_at",
     "finished_at", "fingerprint", "channel_id", "delivery_attempts", "owner_name", "removed_at",
     "result_width", "result_height", "result_seconds", "pushed_at", "fallback_from", "fallback_reason",
+    "push_missed_at",
 }  # fmt: skip
 
 
@@ -49,6 +50,11 @@ class SqliteJobs(JobCreation, GalleryQueries, ModelSwitch):
         """One job by id."""
         row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return job_from_row(row) if row else None
+
+    async def push_missed(self) -> int:
+        """How many jobs' results were found by a poll although a completion call was expected."""
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM jobs WHERE push_missed_at IS NOT NULL")
+        return int(row["n"]) if row else 0
 
     async def update(self, job_id: int, *, expect: Sequence[JobState] | None = None, **fields: Any) -> Job:
         """Set fields; with ``expect``, only when the job is in one of those states."""
