@@ -211,9 +211,7 @@ def status_field(answer: Any, name: str) -> str:
     return next(str(f["value"]) for f in answer.embeds[0]["fields"] if f["name"] == name)
 
 
-async def test_a_lost_luma_callback_is_made_good_by_polling_once_the_learned_run_time_has_passed(
-    emu, launch, emulator
-):
+async def test_a_lost_luma_callback_is_made_good_by_polling_once_the_learned_run_time_has_passed(emu, launch, emulator):
     # The callback never comes (a proxy that does not pass /hooks/ on) and polls are an hour apart unless the
     # model's learned run time (plus its spread) has passed: only that rule can finish the job within the wait.
     emulator.luma.script_next(Script(queued=1, running=1, webhook="hold"))
