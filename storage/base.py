@@ -51,7 +51,6 @@ class JobRepository(Protocol):
 
     async def push_missed(self) -> int:
         """How many jobs' results were found by a poll although a completion call was expected (push on)."""
-        ...
 
     async def create(self, new: NewJob, *, charge: Charge | None, now: float) -> Job:
         """Insert a job; with ``charge``, reserve quota in the same transaction or raise QuotaRefused."""
