@@ -313,6 +313,12 @@ async def _models(app: App) -> int:
     for name, note in RETIRED.items():
         print(f"{name:<32} retired: {note}")
     print()
+    chosen = app.registry.defaults()
+    origin = "VIDEOBOT_DEFAULT_MODEL, else the preference order" if app.settings.default_model else "preference order"
+    print(f"Default models when none is given ({origin}):")
+    for kind, default in chosen.items():
+        print(f"  {kind:<6} {default.name if default else 'none enabled'}")
+    print()
     print("\n".join((await app.health.report()).lines()))  # breakers are stored: every process sees them
     return 0
 

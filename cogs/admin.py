@@ -112,6 +112,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         embed.add_field(name="Fallback", value="\n".join(report.fallback)[:1024], inline=False)
         queue = ", ".join(f"{n} {state}" for state, n in report.queue.items()) or "empty"
         embed.add_field(name="Queue", value=queue[:1024], inline=False)
+        if report.push_line:
+            embed.add_field(name="Push", value=report.push_line[:1024], inline=False)
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     @app_commands.command(name="usage", description="What this server spent: by model and member, in dollars.")

@@ -55,6 +55,10 @@ class JobRepository(Protocol):
         """One job."""
         ...
 
+    async def push_missed(self) -> int:
+        """How many jobs' results were found by a poll although a completion call was expected (push on)."""
+        ...
+
     async def update(self, job_id: int, *, expect: Sequence[JobState] | None = None, **fields: Any) -> Job:
         """Set fields (``updated_at`` too); with ``expect``, only if the state is one of them, else StaleJob."""
         ...
@@ -189,6 +193,11 @@ class SqlJobs:
         """One job by id."""
         row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return job_from_row(row) if row else None
+
+    async def push_missed(self) -> int:
+        """How many jobs' results were found by a poll although a completion call was expected."""
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM jobs WHERE push_missed_at IS NOT NULL")
+        return int(row["n"]) if row else 0
 
     async def search(
         self,

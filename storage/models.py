@@ -94,6 +94,7 @@ class Job:
     pushed_at: float | None = None  # when a provider's completion call (webhook) last arrived
     fallback_from: str | None = None  # the model the job was asked for, when it moved to a fallback
     fallback_reason: str | None = None  # why it moved, for the user ("Runway is unavailable")
+    push_missed_at: float | None = None  # its result was found by a poll although a completion call was expected
 
     @property
     def provider(self) -> str:

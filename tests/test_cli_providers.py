@@ -3,11 +3,14 @@ subprocess), configured only through the SDKs' own environment variables."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot.media import Media
 
@@ -35,7 +38,6 @@ def emulators():
 def generate(env_extra, tmp_path, *args):
     ours = ("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_", "FAL_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    env.update(env_extra)
     env.update(
         {
             "VIDEOBOT_DATA_DIR": str(tmp_path / "data"),
@@ -43,6 +45,7 @@ def generate(env_extra, tmp_path, *args):
             "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "0.2",
         }
     )
+    env.update(env_extra)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
     )
@@ -106,3 +109,65 @@ def test_a_mistyped_model_is_refused_at_start_with_close_matches(emulators, tmp_
     assert started.returncode != 0 and "Did you mean luma:ray-2" in started.stderr
     asked = generate(emulators, tmp_path, "generate", "a whale", "--model", "fal:pika2.2", "-o", "x.mp4")
     assert asked.returncode != 0 and "Did you mean fal:pika-2.2" in asked.stderr
+
+
+def _defaults(listed: str) -> dict[str, str]:
+    """The "Default models" block of `videobot models`: kind -> model."""
+    block = listed.split("Default models when none is given", 1)[1].split("\n\n", 1)[0]
+    return dict(line.split() for line in block.splitlines()[1:] if line.strip())
+
+
+def test_models_shows_the_default_for_each_kind(emulators, tmp_path):
+    every = _defaults(generate(emulators, tmp_path, "models").stdout)
+    assert every == {"text": "luma:ray-flash-2", "image": "runway:gen4_turbo", "video": "runway:aleph2"}
+    only_fal = {k: v for k, v in emulators.items() if not k.startswith(("RUNWAYML_", "REPLICATE_", "LUMAAI_"))}
+    assert _defaults(generate(only_fal, tmp_path, "models").stdout) == {
+        "text": "fal:hailuo-02", "image": "fal:hailuo-02", "video": "local:restyle"
+    }  # fmt: skip
+    only_replicate = {k: v for k, v in emulators.items() if k.startswith("REPLICATE_")}
+    assert _defaults(generate(only_replicate, tmp_path, "models").stdout) == {
+        "text": "replicate:minimax-video-01", "image": "replicate:kling-v2.1", "video": "replicate:zeroscope"
+    }  # fmt: skip
+    assert _defaults(generate({}, tmp_path, "models").stdout) == {
+        "text": "local:storyboard", "image": "local:motion", "video": "local:restyle"
+    }  # fmt: skip
+
+
+def control(emulators: dict[str, str], path: str, body: object = None) -> dict:
+    """The subprocess emulator's control API (``/_control/...``, on the same loopback port as the APIs)."""
+    port = emulators["REPLICATE_BASE_URL"].split("://", 1)[1].split("/", 1)[0]
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    with urllib.request.urlopen(
+        urllib.request.Request(f"http://{port}/_control/{path}", data, headers), timeout=30
+    ) as r:
+        return json.loads(r.read())
+
+
+def test_a_replicate_webhook_that_never_comes_is_made_good_by_polling(emulators, tmp_path):
+    """Push on (public URL + web server), Replicate's webhook never sent: the first run (nothing learned) polls on
+    the backoff and teaches the bot the model's run time; the second polls at most hourly but for the rule that
+    polls once the learned run time has passed, so its result within the bound came by that poll."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    only_replicate = {k: v for k, v in emulators.items() if k.startswith("REPLICATE_")}
+    push = {"VIDEOBOT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "VIDEOBOT_FILE_SERVER_PORT": str(port)}
+    hourly = {"VIDEOBOT_POLL_INTERVAL_SECONDS": "3600", "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "3600",
+              "VIDEOBOT_PUSH_POLL_SECONDS": "3600"}  # fmt: skip
+    image = tmp_path / "still.png"
+    Image.new("RGB", (640, 384), (40, 90, 160)).save(image)
+    control(emulators, "reset", {})
+    hold = {"queued": 1, "running": 1, "webhook": "hold"}
+    control(emulators, "replicate/next", [hold, hold])
+    model = ["--model", "replicate:stable-video-diffusion", "--image", str(image), "--duration", "2"]
+    for n, extra in enumerate(({}, hourly)):
+        out = tmp_path / f"out{n}.mp4"
+        args = ["generate", "a slow pan", *model, "--seed", str(n + 1), "-o", str(out)]
+        done = generate({**only_replicate, **push, **extra}, tmp_path, *args, "--timeout", "60")
+        assert done.returncode == 0, done.stderr
+        assert out.exists()
+    stats = control(emulators, "replicate/stats")
+    assert stats["deliveries"] == [] and len(stats["tasks"]) == 2  # no webhook was ever sent: polls found both
+    listed = generate({**only_replicate, **push}, tmp_path, "models").stdout
+    assert "Push: 2 results arrived by polling although push was on: check that /hooks/ reaches the bot" in listed

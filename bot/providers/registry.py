@@ -2,7 +2,8 @@
 
 ``local`` is always there (the offline preview renderer); a cloud provider is enabled when its
 key is set.  When no model is asked for, the default is ``VIDEOBOT_DEFAULT_MODEL`` if it can do
-the job, else the first enabled cloud model that can, else the local renderer.
+the job, else the first enabled model that can in the preference order of the request's kind
+(:mod:`bot.providers.defaults`: text, image or video; the local renderer last).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from collections.abc import Iterable, Sequence
 from bot.errors import InvalidOption
 from bot.providers.base import Capability, ModelInfo, VideoProvider
 from bot.providers.catalogue import ALIASES, CATALOGUE, RETIRED, canonical_name
-
-LOCAL_DEFAULTS = {Capability.TEXT_TO_VIDEO: "local:storyboard", Capability.IMAGE_TO_VIDEO: "local:motion"}
+from bot.providers.defaults import DEFAULT_ORDER, KINDS, kind_of
 
 
 class ProviderRegistry:
@@ -68,7 +68,7 @@ class ProviderRegistry:
 
     def choose(self, requested: str | None, capability: Capability | Iterable[Capability]) -> ModelInfo:
         """The model to use: the requested one (checked for the capabilities) or the default: the first
-        of ``VIDEOBOT_DEFAULT_MODEL``, the enabled cloud models and the local renderer that can."""
+        of ``VIDEOBOT_DEFAULT_MODEL`` and the request kind's preference order (bot.providers.defaults) that can."""
         needs = frozenset({capability} if isinstance(capability, Capability) else capability)
         if requested:
             info = self.model(requested)
@@ -76,22 +76,35 @@ class ProviderRegistry:
             if missing:
                 raise InvalidOption(f"{info.name} cannot do {missing[0].value}; {self.who_can(needs)}")
             return info
+        default = self.default_for(needs)
+        if default is None:
+            raise InvalidOption(
+                f"No enabled model on this bot can do {_describe(needs)}; leave out the option that asks for it."
+            )
+        return default
+
+    def default_for(self, needs: frozenset[Capability]) -> ModelInfo | None:
+        """The default model for a request needing ``needs`` (see :meth:`choose`), or None when none can."""
         if self.default_model:
-            info = self.model(self.default_model)
-            if needs <= info.capabilities:
+            configured = self.model(self.default_model)
+            if needs <= configured.capabilities:
+                return configured
+        kind = kind_of(needs)
+        for name in DEFAULT_ORDER.get(kind, ()) if kind else ():
+            info = self._models.get(name)
+            if info is not None and needs <= info.capabilities:
                 return info
-        for info in self.models():
-            if info.provider != "local" and needs <= info.capabilities:
-                return info
-        for info in self.models():  # the local renderer: its preferred model first
-            if info.provider == "local" and needs <= info.capabilities and info.name in LOCAL_DEFAULTS.values():
-                return info
-        for info in self.models():
-            if needs <= info.capabilities:
-                return info
-        raise InvalidOption(
-            f"No enabled model on this bot can do {_describe(needs)}; leave out the option that asks for it."
-        )
+        # what no order covers (edits; a model added to the catalogue but not yet to an order): cloud first
+        return next((m for m in self.models() if needs <= m.capabilities), None)
+
+    def defaults(self) -> dict[str, ModelInfo | None]:
+        """The default model of each kind of request (text, image, video), as ``videobot models`` shows them."""
+        needs = {
+            "text": Capability.TEXT_TO_VIDEO,
+            "image": Capability.IMAGE_TO_VIDEO,
+            "video": Capability.VIDEO_TO_VIDEO,
+        }
+        return {kind: self.default_for(frozenset({needs[kind]})) for kind in KINDS}
 
     def who_can(self, capability: Capability | Iterable[Capability]) -> str:
         """A hint naming the enabled models that can do all of ``capability``."""

@@ -11,7 +11,11 @@ read the JSON through the client's own authenticated httpx client and validate i
 
 Push: with ``hook_url`` each create asks for a ``completed`` webhook to our server.  Every create carries
 ``Cancel-After`` (the model's deadline): a prediction still not started by then ends ``aborted`` and is
-not billed.  1.0.7's create takes no headers, so a request hook on the client's httpx client adds it.
+not billed; one still running then ends ``canceled`` and is billed for the time it ran (Replicate's changelog,
+2025-10-16, read 2026-12-06): that one fails as "timed out at Replicate" with its ``predict_time`` as its cost
+(the member's quota is refunded: not their fault).  It is told from a cancel made elsewhere by its own times
+(``completed_at`` at least the deadline after ``created_at``).  1.0.7's create takes no headers, so a request
+hook on the client's httpx client adds it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -38,6 +43,7 @@ from bot.providers.catalogue import CatalogueModel, lookup
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
 MEDIA_ROLES = ("image", "end_image", "video")
+DEADLINE_SLACK = 1.0  # seconds: the prediction's own times are rounded; Cancel-After is whole seconds
 _CANCEL_AFTER: ContextVar[str | None] = ContextVar("replicate_cancel_after", default=None)  # for this create
 
 
@@ -121,8 +127,7 @@ class ReplicateProvider(SdkProvider):
         push: dict[str, Any] = {}
         if self._hook_url is not None:
             push = {"webhook": self._hook_url(request.job_id), "webhook_events_filter": ["completed"]}
-        deadline = self._cancel_after or entry.deadline_seconds
-        marker = _CANCEL_AFTER.set(f"{max(1, int(deadline))}s")
+        marker = _CANCEL_AFTER.set(f"{_cancel_after(self._cancel_after or entry.deadline_seconds)}s")
         try:
             async with asyncio.timeout(self._create_timeout):
                 if version is None:
@@ -238,7 +243,21 @@ class ReplicateProvider(SdkProvider):
             message = MODERATION_MESSAGE if moderated else "Replicate could not make this video."
             code = redact(reason or "failed", [self._key])[:200]
             return TaskStatus(TaskState.FAILED, error=message, error_code=code, cost=_predict_time(data))
+        limit = self._deadline_of(data)
+        ran = _seconds_between(data.get("created_at"), data.get("completed_at"))
+        if limit is not None and ran is not None and ran >= limit - DEADLINE_SLACK:  # Cancel-After passed
+            minutes = f"{limit / 60:g} min" if limit >= 60 else f"{limit:g} s"
+            message = f"Timed out at Replicate: it stopped the job at its {minutes} limit; your quota was refunded."
+            return TaskStatus(TaskState.FAILED, error=message, error_code="deadline", cost=_predict_time(data))
         return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Replicate.", cost=_predict_time(data))
+
+    def _deadline_of(self, data: dict[str, Any]) -> float | None:
+        """The Cancel-After seconds our create sent for this prediction's model (None: not one of ours)."""
+        model = data.get("model")
+        entry = next((m for m in self._models.values() if m.model_id == model), None)
+        if entry is None:
+            return None
+        return float(_cancel_after(self._cancel_after or entry.deadline_seconds))
 
     async def _cancel_task(self, task_id: str) -> None:
         """Cancel the prediction; cancelling a finished one is fine."""
@@ -257,6 +276,21 @@ def _predict_time(data: dict[str, Any]) -> ProviderCost | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
         return ProviderCost(float(value), "predict_seconds")
     return None
+
+
+def _cancel_after(deadline: float) -> int:
+    """The whole seconds of ``Cancel-After`` for a deadline."""
+    return max(1, int(deadline))
+
+
+def _seconds_between(start: object, end: object) -> float | None:
+    """Seconds from one ISO 8601 time of a prediction to another, None when either is missing or unreadable."""
+    if not isinstance(start, str) or not isinstance(end, str):
+        return None
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    except (ValueError, TypeError):  # TypeError: one naive, one aware
+        return None
 
 
 async def _add_cancel_after(request: httpx.Request) -> None:

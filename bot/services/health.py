@@ -1,4 +1,5 @@
-"""Provider health for owners: each enabled provider's circuit breaker, the fallback lists and the queue
+"""Provider health for owners: each enabled provider's circuit breaker, the fallback lists, the queue and, with
+push on, how many results arrived by polling although a completion call was expected
 (``videobot models`` and ``/admin status``)."""
 
 from __future__ import annotations
@@ -22,12 +23,25 @@ class HealthReport:
     providers: list[str]
     fallback: list[str]
     queue: dict[str, int]
+    push_missed: int | None = None  # results found by polling although push was on; None: push is off
+
+    @property
+    def push_line(self) -> str | None:
+        """What the owner reads about push, when it is on."""
+        if self.push_missed is None:
+            return None
+        if not self.push_missed:
+            return "on; every result so far came with its completion call"
+        results = "result" if self.push_missed == 1 else "results"
+        return (f"{self.push_missed} {results} arrived by polling although push was on: "
+                f"check that /hooks/ reaches the bot")  # fmt: skip
 
     def lines(self) -> list[str]:
         """The report as plain text lines."""
         queue = ", ".join(f"{n} {state}" for state, n in self.queue.items()) or "empty"
+        push = [f"Push: {self.push_line}"] if self.push_line else []
         return ["Providers:", *(f"  {p}" for p in self.providers), "Fallback:", *(f"  {f}" for f in self.fallback),
-                f"Queue: {queue}"]  # fmt: skip
+                f"Queue: {queue}", *push]  # fmt: skip
 
 
 class HealthService:
@@ -62,4 +76,6 @@ class HealthService:
                         f"in a row for {s.breaker_cooldown_seconds:.0f} s")  # fmt: skip
         jobs = await self.storage.jobs.search(states=_LIVE, limit=10_000)
         counts = Counter(job.state.value for job in jobs)
-        return HealthReport(providers, fallback, {s.value: counts[s.value] for s in _LIVE if counts[s.value]})
+        pushing = any(getattr(p, "pushes", False) for p in self.registry.providers.values())
+        missed = await self.storage.jobs.push_missed() if pushing else None
+        return HealthReport(providers, fallback, {s.value: counts[s.value] for s in _LIVE if counts[s.value]}, missed)

@@ -4,11 +4,14 @@ Split from :mod:`bot.services.runner` (whose JobRunner inherits these steps) so 
 one place (:mod:`bot.services.schedule` decides each wait).  The waits are cut short by a cancel
 (``interrupted``) and never carry a job past its deadline.
 
-Push: when the provider calls back (``provider.pushes``), the poll is only a safety net, at most every
-``VIDEOBOT_PUSH_POLL_SECONDS``; the web server records each valid completion call on the job's row
-(``pushed_at``) and interrupts the wait, so the job polls at once (the poll stays the source of truth).
-A call taken by another process is noticed within ``CANCEL_RECHECK`` seconds, from the row (at once on
-PostgreSQL, where its NOTIFY makes the worker look: ``Worker._notice_pushes``).
+Push: when the provider calls back (``provider.pushes``), the poll is only a safety net: until the model's
+learned run time plus its spread has passed, at most every ``VIDEOBOT_PUSH_POLL_SECONDS``; after it with no call,
+as adaptive polling would; with nothing learned, on the backoff (``PollSchedule.with_push``).  A result found by
+a poll with no call come is marked on the row (``push_missed_at``, counted by /admin status).  The web server
+records each valid completion call on the job's row (``pushed_at``) and interrupts the wait, so the job polls at
+once (the poll stays the source of truth).  A call taken by another process is noticed within
+``CANCEL_RECHECK`` seconds, from the row (at once on PostgreSQL, where its NOTIFY makes the worker look:
+``Worker._notice_pushes``).
 """
 
 from __future__ import annotations
@@ -83,10 +86,16 @@ class PollingSteps:
         seen = getattr(self, "push_seen", None)
         return fresh is not None and (fresh.cancel_requested or fresh.pushed_at != seen)
 
-    def safety_net(self, wait: float) -> float:
-        """The wait before the next poll: with push expected, at least ``VIDEOBOT_PUSH_POLL_SECONDS``."""
-        if getattr(self.provider, "pushes", False):
-            return max(wait, self.ctx.settings.push_poll_seconds)
+    @property
+    def pushes(self) -> bool:
+        """Whether the provider is to call back when the task ends."""
+        return bool(getattr(self.provider, "pushes", False))
+
+    def safety_net(self, wait: float, elapsed: float) -> float:
+        """The wait before the next poll, ``elapsed`` s after the task was created: with push expected, see
+        :meth:`PollSchedule.with_push`."""
+        if self.pushes and self.schedule is not None:
+            return self.schedule.with_push(wait, elapsed, self.ctx.settings.push_poll_seconds)
         return wait
 
     def poll_schedule(self, timing: ModelTiming | None) -> PollSchedule:
@@ -123,7 +132,8 @@ class PollingSteps:
             interval = max(schedule.next_wait(self.ctx.clock() - origin, polls), floor)
             if interval > 0:  # a long Retry-After must not carry the job past its deadline
                 left = max(0.0, deadline - self.ctx.clock()) + 0.01
-                await self.nap(min(self.safety_net(schedule.jittered(interval, random.random())), left))
+                wait = self.safety_net(schedule.jittered(interval, random.random()), self.ctx.clock() - origin)
+                await self.nap(min(max(wait, floor), left))
             await self.check_cancel()
             self.push_seen = self.job.pushed_at  # a completion call after this is a reason to poll again
             if self.ctx.clock() > deadline:
@@ -141,7 +151,8 @@ class PollingSteps:
                 if exact:  # the provider finished between the last "not yet" and this answer
                     self.run_time_learned = True  # once per task, even if the download finds it unfinished
                     await self._learn(self._finished_at(unfinished_at) - origin)
-                await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0)
+                missed = {"push_missed_at": self.ctx.clock()} if self.pushes and self.job.pushed_at is None else {}
+                await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0, **missed)
                 return
             if status.state in (TaskState.FAILED, TaskState.CANCELLED):
                 raise ProviderTaskFailed(

@@ -14,6 +14,11 @@ would have, then polls every ``brisk`` seconds (slower when the polls the backof
 not cover the window from there to ``m + spread`` at that pace). A task that overruns ``m + spread`` is polled less
 and less often (half of how late it is, up to ``max_interval``), like the backoff. For a model whose runs vary
 little this is one or two polls around the expected finish, where the backoff spends three or more.
+
+*Push* (the provider calls back, :meth:`PollSchedule.with_push`): polls are a safety net.  With a learned run time,
+wait for the call until ``m + spread`` (at most ``VIDEOBOT_PUSH_POLL_SECONDS`` at a time); once the task is
+overdue with no call, poll as the adaptive schedule would, so a lost call costs no more than polling.  With
+nothing learned, the backoff (the unknown-duration schedule) runs as if there were no push.
 """
 
 from __future__ import annotations
@@ -106,6 +111,16 @@ class PollSchedule:
             polls += 1
             if now >= finish:
                 return polls
+
+    def with_push(self, wait: float, elapsed: float, push_poll: float) -> float:
+        """The wait before the next poll while a completion call is expected (see the module docstring): ``wait``
+        is this schedule's own (jittered) answer, ``push_poll`` the safety net's longest wait."""
+        if self.expected is None:
+            return wait
+        overdue = self.expected + self.spread - elapsed
+        if overdue > 0:  # the call should still come: wait for it until the task is overdue
+            return min(max(wait, overdue), max(push_poll, wait))
+        return wait
 
     def seconds_left(self, elapsed: float) -> float | None:
         """The expected time to the finish (negative once overdue); None without a learned run time."""

@@ -11,7 +11,11 @@ a failed delivery (5xx, no answer) as the real services do.  ``Script.webhook`` 
 "twice"; "hold": the task runs by its polls and nothing is sent until the test calls
 :meth:`ApiState.send_push`, which finishes it and can also tamper with the call, age it or pad it).
 Every delivery is recorded in ``deliveries``.  A ``Cancel-After`` deadline (Replicate) that passes before
-a task started ends it ``aborted``.
+a task started ends it ``aborted``; one that passes while it runs ends it cancelled (``deadline_cancelled``),
+having run from its start to the deadline (Replicate's changelog 2025-10-16 "Set deadlines for predictions",
+replicate.com/changelog/2025-10-16-prediction-deadlines, read 2026-12-06: "aborted if the deadline is reached
+before it starts running, and canceled if the deadline is reached while it's running"; public models bill
+the canceled one, not the aborted one).  A task whose script has nothing queued runs from its create.
 
 The benchmarks use the wall-clock mode instead: ``Script(run_seconds=8.0)`` is queued for the first
 ``queued_seconds`` (default 0) then running until ``run_seconds`` after its create, then ends with the outcome,
@@ -100,8 +104,12 @@ class Task:
     cancelled: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     done: bool = False  # push: finished by itself (its outcome, whatever the poll count)
-    abort_at: float | None = None  # Cancel-After: monotonic time after which a task not started is aborted
+    abort_at: float | None = None  # Cancel-After: monotonic time after which the task is aborted or cancelled
     aborted: bool = False
+    deadline_cancelled: bool = False  # Cancel-After passed while it ran (then ``cancelled`` too)
+    created_mono: float = field(default_factory=time.monotonic)
+    started_mono: float | None = None  # monotonic time it was first seen running
+    ended_mono: float | None = None  # monotonic time it was cancelled (by a cancel call or its deadline)
     poll_times: list[float] = field(default_factory=list)  # time.time() of each status answer
 
     @property
@@ -113,20 +121,30 @@ class Task:
 
     def phase(self) -> tuple[str, float | None]:
         """(phase, progress) now: queued | throttled | running | succeeded | failed | aborted | cancelled."""
-        s = self.script
         if self.cancelled:
             return "cancelled", None
         if self.aborted:
             return "aborted", None
         if self.done:
             return self._outcome(), None
-        if s.run_seconds is not None:
-            return self._timed_phase(s.run_seconds)
-        n = self.polls
-        if n < s.queued:
-            if self.abort_at is not None and time.monotonic() >= self.abort_at:
+        s = self.script
+        phase, progress = self._timed_phase(s.run_seconds) if s.run_seconds is not None else self._counted_phase()
+        expired = self.abort_at is not None and time.monotonic() >= self.abort_at
+        if expired and phase in ("queued", "throttled", "running"):  # Cancel-After: aborted if not started
+            if phase != "running":
                 self.aborted = True
                 return "aborted", None
+            self.started_mono = self.started_mono or (self.created_mono if s.queued == 0 else self.abort_at)
+            self.cancelled = self.deadline_cancelled = True
+            self.ended_mono = self.abort_at
+            return "cancelled", None
+        if phase == "running" and self.started_mono is None:
+            self.started_mono = self.created_mono if s.queued == 0 and s.run_seconds is None else time.monotonic()
+        return phase, progress
+
+    def _counted_phase(self) -> tuple[str, float | None]:
+        s, n = self.script, self.polls
+        if n < s.queued:
             return "queued", None
         n -= s.queued
         if n < s.throttled:
@@ -136,6 +154,19 @@ class Task:
             steps = s.progress or [round((i + 1) / (s.running + 1), 3) for i in range(max(s.running, 1))]
             return "running", steps[min(n, len(steps) - 1)]
         return self._outcome(), None
+
+    def cancel(self) -> None:
+        """A cancel call: a task still queued or running ends cancelled now."""
+        if self.phase()[0] in ("queued", "throttled", "running"):
+            self.cancelled = True
+            self.ended_mono = time.monotonic()
+
+    @property
+    def ran_seconds(self) -> float | None:
+        """How long a cancelled task ran (its start to its end), None when it never started."""
+        if self.started_mono is None or self.ended_mono is None:
+            return None
+        return max(0.0, self.ended_mono - self.started_mono)
 
     def _outcome(self) -> str:
         return {"fail": "failed", "abort": "aborted", "cancel": "cancelled"}.get(self.script.outcome, "succeeded")

@@ -11,7 +11,8 @@ Push: a create with ``webhook`` (and ``completed`` in ``webhook_events_filter``,
 back, signed per Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature`` =
 ``v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` under the ``whsec_`` secret that
 ``GET /v1/webhooks/default/secret`` hands out).  ``Cancel-After`` (``900s``, ``15m``, ``1h``) is kept in
-``task.extra["cancel_after"]`` and honoured: a prediction not started by then ends ``aborted``.
+``task.extra["cancel_after"]`` and honoured: a prediction not started by then ends ``aborted`` (not billed), one
+running then ends ``canceled`` with ``metrics.predict_time`` for the time it ran (billed; see _core).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ class ReplicateEmulator(ApiState):
             "error": None,
             "metrics": {},
             "created_at": task.created_iso,
-            "started_at": task.created_iso if phase != "queued" else None,
+            "started_at": task.created_iso if phase not in ("queued", "throttled", "aborted") else None,
             "completed_at": None,
             "source": "api",
             "data_removed": False,
@@ -207,6 +208,8 @@ class ReplicateEmulator(ApiState):
         if status == "failed":
             out["error"] = task.script.failure
             out["metrics"] = {"predict_time": self.predict_time(task)}  # hardware time is billed for failures too
+        if status == "canceled" and (ran := task.ran_seconds) is not None:  # it ran: its hardware time is billed
+            out["metrics"] = {"predict_time": round(ran, 2)}
         if "predict_time" in out["metrics"]:
             self.reported[task.id] = out["metrics"]["predict_time"]
         if status in ("succeeded", "failed", "canceled", "aborted"):
@@ -273,8 +276,7 @@ class ReplicateEmulator(ApiState):
         task = self.tasks.get(request.match_info["id"])
         if task is None:
             return self.error(404, "The requested resource could not be found.")
-        if task.phase()[0] in ("queued", "throttled", "running"):
-            task.cancelled = True
+        task.cancel()
         return web.json_response(self.prediction(request, task))
 
     async def get_model(self, request: web.Request) -> web.StreamResponse:

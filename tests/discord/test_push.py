@@ -1,14 +1,16 @@
 """Push instead of poll (issue 10, part 5), end to end: /video through the Discord emulator, the provider
 emulators calling the bot's own web server back over loopback, signed as the real services sign them.
 
-Every job here has a safety-net poll of an hour (``VIDEOBOT_PUSH_POLL_SECONDS=3600``): after its first poll
-only a completion call can make it poll again, so a result within the generous wait proves the wake."""
+Every job here polls at most hourly (``VIDEOBOT_PUSH_POLL_SECONDS=3600`` and, for a model with nothing learned,
+whose safety net is the backoff, ``VIDEOBOT_POLL_INTERVAL_SECONDS=3600``): after its first poll only a completion
+call can make it poll again, so a result within the generous wait proves the wake."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +34,7 @@ WAIT = 30.0
 def push_settings(**extra: Any) -> dict[str, Any]:
     port = free_port()
     return {"file_server_port": port, "public_base_url": f"http://127.0.0.1:{port}", "push_poll_seconds": 3600,
-            **extra}  # fmt: skip
+            "poll_interval_seconds": 3600, "poll_max_interval_seconds": 3600, **extra}  # fmt: skip
 
 
 async def until(check: Callable[[], Any], timeout: float = WAIT) -> Any:
@@ -203,3 +205,29 @@ async def test_a_call_taken_by_a_web_server_apart_from_the_worker_wakes_the_job(
         assert is_mp4(mp4_of(result)) and len(results(emu, job.id)) == 1
     finally:
         await web_only.close()
+
+
+def status_field(answer: Any, name: str) -> str:
+    return next(str(f["value"]) for f in answer.embeds[0]["fields"] if f["name"] == name)
+
+
+async def test_a_lost_luma_callback_is_made_good_by_polling_once_the_learned_run_time_has_passed(emu, launch, emulator):
+    # The callback never comes (a proxy that does not pass /hooks/ on) and polls are an hour apart unless the
+    # model's learned run time (plus its spread) has passed: only that rule can finish the job within the wait.
+    emulator.luma.script_next(Script(queued=1, running=1, webhook="hold"))
+    bot = await launch(LUMAAI_API_KEY=emulator.luma.api_key, LUMAAI_BASE_URL=emulator.luma_url, **push_settings())
+    answer = await (await emu.slash(emu.admin, "admin status")).wait_response(timeout=15)
+    assert "every result so far came with its completion call" in status_field(answer, "Push")
+    await bot.app.storage.timings.record("luma:ray-2", 0.5, now=time.time())
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse at dusk", duration=5, model="luma:ray-2")
+    await handle.wait_ack()
+    job, _task = await napping_job(bot, emu, emulator.luma)
+    result = await wait_result(emu, timeout=WAIT)
+    assert is_mp4(mp4_of(result))
+    await wait_done(bot, job.id)
+    done = await bot.app.service.get(job.id)
+    assert emulator.luma.deliveries == [] and done.pushed_at is None  # no call ever came: a poll found it
+    assert done.push_missed_at is not None and done.state is JobState.DONE
+    answer = await (await emu.slash(emu.admin, "admin status")).wait_response(timeout=15)
+    push = status_field(answer, "Push")
+    assert "1 result arrived by polling although push was on" in push and "check that /hooks/ reaches the bot" in push

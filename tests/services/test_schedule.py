@@ -117,3 +117,38 @@ def test_a_non_positive_estimate_is_no_estimate():
 )  # fmt: skip
 def test_the_time_left_reads_like_a_person_would_say_it(seconds, words):
     assert describe_left(seconds) == words
+
+
+def push_poll_times(schedule: PollSchedule, finish: float, push_poll: float, *, limit: int = 500) -> list[float]:
+    """When a task whose completion call never comes is polled (no jitter), up to the poll that sees it finished."""
+    times, now = [], 0.0
+    for _ in range(limit):
+        now += schedule.with_push(schedule.next_wait(now, len(times)), now, push_poll)
+        times.append(now)
+        if now >= finish:
+            return times
+    raise AssertionError("the schedule never reached the finish")
+
+
+def test_with_push_and_a_learned_run_time_a_lost_call_is_polled_for_once_the_task_is_overdue():
+    schedule = PollSchedule.build(5.0, 30.0, 1.0, expected=20.0, spread=2.0)
+    # before the expected finish plus its spread: wait for the call, until that moment (the net caps a long wait)
+    assert schedule.with_push(schedule.next_wait(0.0, 0), 0.0, 300.0) == 22.0
+    long = PollSchedule.build(5.0, 30.0, 1.0, expected=200.0, spread=2.0)
+    assert long.with_push(long.next_wait(0.0, 0), 0.0, 100.0) == 100.0  # the net caps a long wait
+    assert schedule.with_push(1.0, 21.5, 300.0) == 1.0  # never sooner than the schedule's own wait
+    # overdue with no call: exactly the adaptive schedule's late polls, never the 300 s net
+    for elapsed in (22.0, 25.0, 40.0, 200.0):
+        wait = schedule.next_wait(elapsed, 3)
+        assert schedule.with_push(wait, elapsed, 300.0) == wait <= 30.0
+    # a task that finishes a little late is found within the adaptive schedule's late interval, not 300 s later
+    polls = push_poll_times(schedule, 25.0, 300.0)
+    assert polls[0] == 22.0 and polls[-1] - 25.0 < 30.0
+
+
+def test_with_push_and_nothing_learned_the_safety_net_is_the_backoff():
+    schedule = PollSchedule.build(5.0, 30.0, 1.0)
+    for polls in range(6):
+        wait = schedule.next_wait(0.0, polls)
+        assert schedule.with_push(wait, 100.0, 300.0) == wait
+    assert push_poll_times(schedule, 8.0, 300.0) == poll_times(schedule, 8.0)

@@ -1,0 +1,74 @@
+"""Which model a request gets when it names none and ``VIDEOBOT_DEFAULT_MODEL`` does not fit: the first enabled
+model of its kind's preference order below (text, image or video to video), never the alphabet.
+
+Each order puts the best quality per dollar first, by the prices in :mod:`bot.providers.prices` (read 2026-11)
+and the models' own output (resolution, length): cheap models that still make a good 720p clip lead, the
+premium ones follow, the small stylised or low-resolution ones come late, and the offline ``local:*`` renderer
+(a preview, not a video model) is always last.  A model that cannot do what the request needs (an end image, a
+loop, an image without a public file server for Luma) is passed over.  Every catalogue model appears in the
+order of each kind it can do (a test checks it), so a new entry must be placed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.providers.base import Capability
+
+TEXT, IMAGE, VIDEO = "text", "image", "video"
+KINDS = (TEXT, IMAGE, VIDEO)
+
+# fmt: off
+DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
+    TEXT: (
+        "luma:ray-flash-2",            # $0.048/s, 720p, 5-9 s
+        "fal:hailuo-02",               # $0.045/s, 768p, 6-10 s
+        "fal:pika-2.2",                # $0.04/s, 720p
+        "runway:gen4.5",               # 12 credits/s (~$0.12/s)
+        "replicate:minimax-video-01",  # $0.50 a 6 s clip
+        "luma:ray-2",                  # $0.142/s
+        "runway:veo3.1",               # 20 credits/s
+        "fal:kling-2.1",               # $0.28/s (Kling 2.1 Master)
+        "replicate:veo-3",             # $0.75/s, with sound
+        "replicate:zeroscope",         # cheap, 576x320, 1-3 s
+        "replicate:animate-diff",      # 2 s square, stylised
+        "local:storyboard",
+    ),
+    IMAGE: (
+        "runway:gen4_turbo",           # 5 credits/s (~$0.05/s)
+        "replicate:kling-v2.1",        # $0.05/s, 720p
+        "fal:hailuo-02",
+        "luma:ray-flash-2",
+        "fal:pika-2.2",
+        "fal:pikaframes",              # first and last frame only
+        "runway:gen4.5",
+        "replicate:wan-2.2-i2v",       # $0.09/s, 480p
+        "luma:ray-2",
+        "replicate:minimax-video-01",
+        "runway:veo3.1",
+        "fal:kling-2.1",
+        "replicate:veo-3",
+        "replicate:stable-video-diffusion",  # no prompt, 2-4 s
+        "local:motion",
+        "local:interpolate",
+    ),
+    VIDEO: (
+        "runway:aleph2",               # 15 credits/s, keeps length and framing
+        "replicate:zeroscope",         # 576x320
+        "local:restyle",
+    ),
+}
+# fmt: on
+
+
+def kind_of(needs: Iterable[Capability]) -> str | None:
+    """The kind of a request needing ``needs``: video, image (a start or end frame) or text; None for the rest
+    (edits of finished results, a native extend alone)."""
+    wanted = set(needs)
+    if Capability.VIDEO_TO_VIDEO in wanted:
+        return VIDEO
+    if wanted & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE}:
+        return IMAGE
+    if Capability.TEXT_TO_VIDEO in wanted:
+        return TEXT
+    return None
