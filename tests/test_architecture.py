@@ -21,7 +21,7 @@ LAYERS = [
     {"bot.app"},  # the composition root
     {"bot.web"},  # the web server (pages, galleries, file links)
     {"bot.services"},
-    {"bot.delivery", "bot.providers"},
+    {"bot.providers"},
     {"bot.media", "storage"},
     {"bot.prompt", "bot.settings"},
     {"bot.errors"},

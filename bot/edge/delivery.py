@@ -26,7 +26,6 @@ from typing import Any
 
 import discord
 
-from bot.delivery import Progress, Receipt
 from bot.edge import render as render
 from bot.edge.errors import NO_PINGS
 from bot.edge.group import GroupedResults
@@ -34,9 +33,10 @@ from bot.edge.posted import find_posted, nonce_for
 from bot.edge.record import DiscordRecord
 from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
-from bot.services.generation import GenerationService
-from bot.services.grouping import is_grouped
-from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Offer, Publisher
+from bot.services.delivery.grouping import is_grouped
+from bot.services.delivery.ladder import DEFAULT_UPLOAD_LIMIT, Offer, Publisher
+from bot.services.delivery.port import Progress, Receipt
+from bot.services.requests.generation import GenerationService
 from storage import Job
 
 log = logging.getLogger(__name__)

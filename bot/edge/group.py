@@ -1,7 +1,8 @@
-"""The takes of one /variations request delivered together (the Discord side of :mod:`bot.services.grouping`).
+"""The takes of one /variations request delivered together (the Discord side of
+:mod:`bot.services.delivery.grouping`).
 
-A take that is made (DELIVERING) waits, parked (:class:`bot.delivery.NotYet`, no attempt counted), until every
-sibling is made or final, bounded by the job deadlines.  Then the poster (the lowest-id DELIVERING take no
+A take that is made (DELIVERING) waits, parked (:class:`bot.services.delivery.port.NotYet`, no attempt counted),
+until every sibling is made or final, bounded by the job deadlines.  Then the poster (the lowest-id DELIVERING take no
 decision holds yet) stores its decision in its own record *before* posting anything: which takes, and whether
 they go in one message (every clip under the upload limit, the interaction's ``attachment_size_limit`` while
 its token lives, else the guild's, and at most 10 files) or one message per take (each take then runs the
@@ -28,15 +29,15 @@ from typing import Any
 
 import discord
 
-from bot.delivery import NotYet, Receipt
 from bot.edge import render
 from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
 from bot.edge.views import group_view
 from bot.errors import DeliveryError
-from bot.services import grouping
-from bot.services.generation import GenerationService
-from bot.services.grouping import Decision
+from bot.services.delivery import grouping
+from bot.services.delivery.grouping import Decision
+from bot.services.delivery.port import NotYet, Receipt
+from bot.services.requests.generation import GenerationService
 from storage import Job
 
 log = logging.getLogger(__name__)

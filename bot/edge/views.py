@@ -14,7 +14,7 @@ import discord
 from bot.edge.errors import report
 from bot.edge.start import bot_of, interaction_requester
 from bot.errors import JobNotFound, NotJobOwner
-from bot.services.generation import GenerationService, Requester
+from bot.services.requests.generation import GenerationService, Requester
 from storage import Job
 
 ACTIONS = {

@@ -1,6 +1,6 @@
 """The built-in web server (aiohttp): result pages, galleries, and the files behind them.
 
-Routes (every per-job token is an HMAC of the job id, see :mod:`bot.services.links`)::
+Routes (every per-job token is an HMAC of the job id, see :mod:`bot.services.web.links`)::
 
     /r/{job}/{token}                    the result page (player, prompt, lineage, unfurl tags)
     /e/{job}/{token}                    a bare player (the twitter:player frame)
@@ -28,8 +28,8 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from bot.errors import VideobotError
-from bot.services.gallery import GalleryService, Gone, NotShown
-from bot.services.links import KEY_FILE, Links, load_key
+from bot.services.web.gallery import GalleryService, Gone, NotShown
+from bot.services.web.links import KEY_FILE, Links, load_key
 from bot.settings import Settings
 from bot.web.hooks import PushHooks
 from bot.web.pages import Pages, error_page

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from bot.errors import InvalidOption, QuotaExceeded
 from bot.providers.base import ProviderCost
-from bot.services import costs
+from bot.services.money import costs
 from bot.settings import Settings
 from storage import Cost, QuotaRefused, Spend, SpendReport, Storage, Usage
 
@@ -44,11 +44,11 @@ class SpendService:
         self.clock = clock
 
     def estimate(self, model: str, seconds: float) -> Cost:
-        """What ``seconds`` of ``model`` should cost (see :func:`bot.services.costs.estimate`)."""
+        """What ``seconds`` of ``model`` should cost (see :func:`bot.services.money.costs.estimate`)."""
         return costs.estimate(model, seconds, credit_usd=self.settings.runway_credit_usd)
 
     def actual(self, model: str, seconds: float, reported: ProviderCost | None, *, succeeded: bool) -> Cost:
-        """What a finished task cost (see :func:`bot.services.costs.actual`)."""
+        """What a finished task cost (see :func:`bot.services.money.costs.actual`)."""
         return costs.actual(model, seconds, reported, succeeded=succeeded, credit_usd=self.settings.runway_credit_usd)
 
     async def reservation(self, guild_id: int | None, model: str, seconds: float) -> Spend:

@@ -1,6 +1,6 @@
-"""The fallback steps of a job (mixed into :class:`~bot.services.runner.JobRunner`): count a provider-side
+"""The fallback steps of a job (mixed into :class:`~bot.services.jobs.runner.JobRunner`): count a provider-side
 failure on the provider's breaker, and move the job to the next model that can make it (see
-:mod:`bot.services.fallback`).  The move is one storage transaction (``jobs.switch_model``: new model, back
+:mod:`bot.services.fallback.policy`).  The move is one storage transaction (``jobs.switch_model``: new model, back
 to QUEUED without a task, the one reservation re-priced), so a crash before it leaves the job where it was and
 a crash after it resumes on the new model: the first provider never gets a second create."""
 
@@ -10,11 +10,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.errors import ProviderError, ProviderUnavailable
-from bot.services.fallback import provider_label, request_kind, unavailable_reason
+from bot.services.fallback.policy import provider_label, request_kind, unavailable_reason
 
 if TYPE_CHECKING:
     from bot.providers.base import GenerationRequest
-    from bot.services.runner import Context
+    from bot.services.jobs.runner import Context
     from storage import Job
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The RUNNING step of a job: poll the provider's task until it ends, and wait between polls.
 
-Split from :mod:`bot.services.runner` (whose JobRunner inherits these steps) so the poll schedule lives in
-one place (:mod:`bot.services.schedule` decides each wait).  The waits are cut short by a cancel
+Split from :mod:`bot.services.jobs.runner` (whose JobRunner inherits these steps) so the poll schedule lives in
+one place (:mod:`bot.services.jobs.schedule` decides each wait).  The waits are cut short by a cancel
 (``interrupted``) and never carry a job past its deadline.
 
 Push: when the provider calls back (``provider.pushes``), the poll is only a safety net, at most every
@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 
 from bot.errors import ProviderTaskFailed, ProviderTimeout, ProviderUnavailable, RateLimited
 from bot.providers.base import TaskState, TaskStatus
-from bot.services.jobcost import record_actual
-from bot.services.schedule import PollSchedule
+from bot.services.jobs.jobcost import record_actual
+from bot.services.jobs.schedule import PollSchedule
 from storage import JobState
 
 if TYPE_CHECKING:
     from bot.providers.base import VideoProvider
-    from bot.services.runner import Context
+    from bot.services.jobs.runner import Context
     from storage import Job, ModelTiming
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class PollingSteps:
         return schedule.seconds_left(self.ctx.clock() - origin)
 
     async def poll_until_done(self) -> None:
-        """RUNNING → DOWNLOADING, polling on the model's schedule (bot.services.schedule) until its deadline."""
+        """RUNNING → DOWNLOADING, polling on the model's schedule (bot.services.jobs.schedule) until its deadline."""
         deadline = self.deadline()
         self.schedule = await self._load_schedule()
         # Run times are learned only from tasks this process saw created (after a restart the origin is a guess).

@@ -4,7 +4,7 @@ The loop renews its leases and starts every due job it can deliver while the lim
 provider, per user), then sleeps until :meth:`Worker.wake`, the next job's due time or the idle maximum.
 Jobs already past QUEUED (resumed after a restart) are always restarted: their provider task exists and is
 being paid for.
-Each job runs in its own task through :class:`~bot.services.runner.JobRunner`; a failure that is
+Each job runs in its own task through :class:`~bot.services.jobs.runner.JobRunner`; a failure that is
 not retryable ends the job FAILED with its reservation refunded, in one transaction.
 """
 
@@ -20,12 +20,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from bot.delivery import CANCELLED_NOTICE, DeliveryRouter, Progress
 from bot.errors import ProviderError, VideobotError
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
-from bot.services.fallback import Fallback
-from bot.services.runner import Context, JobCancelled, JobRunner, RetryLater
+from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter, Progress
+from bot.services.fallback.policy import Fallback
+from bot.services.jobs.runner import Context, JobCancelled, JobRunner, RetryLater
 from bot.settings import Settings
 from storage import Caps, Job, JobState, StaleJob, Storage
 

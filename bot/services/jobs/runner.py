@@ -5,10 +5,10 @@ process killed anywhere resumes from the database:
       ▲                  │ (resumed: find_task; found → RUNNING, certainly absent → QUEUED, unknown → FAILED)
       └── retryable refusal of the create (429/5xx before a task existed) waits and goes back to QUEUED
       └── a provider-side failure (no task made, or the task failed on the provider's side) moves the job to a
-          fallback model, back to QUEUED, in one transaction (bot.services.switching)
+          fallback model, back to QUEUED, in one transaction (bot.services.jobs.switching)
 
 A job found in SUBMITTING is never submitted again unless the provider says the task does not exist,
-and a job is delivered only from DELIVERING, then marked DONE in the same breath (see bot.delivery).
+and a job is delivered only from DELIVERING, then marked DONE in the same breath (see bot.services.delivery.port).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from bot.delivery import DeliveryRouter, NotYet, Progress
 from bot.errors import (
     DeliveryError,
     MediaError,
@@ -36,11 +35,12 @@ from bot.errors import (
 from bot.media import Media
 from bot.providers.base import GenerationRequest, TaskState, VideoProvider
 from bot.providers.registry import ProviderRegistry
-from bot.services.fallback import Fallback, falls_back, request_for
-from bot.services.jobcost import record_actual, reprice
-from bot.services.polling import POLL_CALL_TIMEOUT, PollingSteps
-from bot.services.posters import add_poster
-from bot.services.switching import FallbackSteps
+from bot.services.delivery.port import DeliveryRouter, NotYet, Progress
+from bot.services.fallback.policy import Fallback, falls_back, request_for
+from bot.services.jobs.jobcost import record_actual, reprice
+from bot.services.jobs.polling import POLL_CALL_TIMEOUT, PollingSteps
+from bot.services.jobs.switching import FallbackSteps
+from bot.services.web.posters import add_poster
 from bot.settings import Settings
 from storage import Job, JobState, Storage
 
