@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from storage.base import NamedLock
 LOCK_POLL_SECONDS = 0.05  # a named lock's release in another process cannot wake us: poll for it
 
 
-class SqlStorage:
+class SqlStorage(ABC):
     """:class:`storage.base.Storage` over a :class:`storage._sql.SqlDatabase` (SQLite or PostgreSQL)."""
 
     def __init__(self, db: Any):
@@ -62,9 +63,9 @@ class SqlStorage:
         """Give the id back."""
         await self.db.release(f"worker-{worker_id}")
 
+    @abstractmethod
     async def try_lock(self, name: str) -> NamedLock | None:
         """The named lock if nobody holds it (see :meth:`storage.base.Storage.try_lock`)."""
-        raise NotImplementedError
 
     @contextlib.asynccontextmanager
     async def advisory_lock(self, name: str) -> AsyncIterator[NamedLock]:
