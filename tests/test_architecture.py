@@ -191,7 +191,7 @@ def is_protocol(node: ast.ClassDef) -> bool:
 
 
 # being replaced by composition (issue 17); strict: each entry must go once its file is clean
-STUB_MIXINS_LEFT = {"bot/edge/group.py", "bot/services/jobs/polling.py", "bot/services/jobs/switching.py"}
+STUB_MIXINS_LEFT = {"bot/edge/group.py"}
 
 
 @pytest.mark.parametrize(

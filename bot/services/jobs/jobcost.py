@@ -10,7 +10,7 @@ from bot.providers.base import TaskState, TaskStatus
 from bot.services.money import costs
 
 if TYPE_CHECKING:
-    from bot.services.jobs.runner import Context
+    from bot.services.jobs.run import Context
     from storage import Job
 
 

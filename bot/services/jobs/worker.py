@@ -25,7 +25,8 @@ from bot.media import Media
 from bot.providers.registry import ProviderRegistry
 from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter, Progress
 from bot.services.fallback.policy import Fallback
-from bot.services.jobs.runner import Context, JobCancelled, JobRunner, RetryLater
+from bot.services.jobs.run import Context, JobCancelled
+from bot.services.jobs.runner import JobRunner, RetryLater
 from bot.settings import Settings
 from storage import Caps, Job, JobState, StaleJob, Storage
 
