@@ -190,20 +190,7 @@ def is_protocol(node: ast.ClassDef) -> bool:
     return any(isinstance(b, ast.Name | ast.Attribute) and ast.unparse(b).endswith("Protocol") for b in node.bases)
 
 
-# being replaced by composition (issue 17); strict: each entry must go once its file is clean
-STUB_MIXINS_LEFT = {"bot/edge/group.py"}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="stub mixin being replaced"))
-        if str(p.relative_to(ROOT)) in STUB_MIXINS_LEFT
-        else p
-        for p in python_files(*PRODUCT)
-    ],
-    ids=lambda p: str(p.relative_to(ROOT)),
-)
+@pytest.mark.parametrize("path", python_files(*PRODUCT), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_stub_mixins(path):
     """A class does not declare its host's (or a subclass's) methods as ``raise NotImplementedError`` stand-ins:
     it owns the helper it needs (composition), or states the contract as a ``typing.Protocol``, or (for a

@@ -5,8 +5,10 @@
 - :mod:`bot.edge.rest_worker` — ``videobot worker`` with a bot token: delivery over REST, no gateway;
 - :mod:`bot.edge.start` — the Requester and its record (one builder), the moderator rule, the Starter;
 - :mod:`bot.edge.cogkit` — what the job-starting cogs share: their constructor and the autocompletes;
-- :mod:`bot.edge.delivery` — the Discord delivery target (progress edits, the result ladder, failures);
-- :mod:`bot.edge.group` — the takes of one /variations request delivered together;
+- :mod:`bot.edge.delivery` — the Discord delivery target (progress edits, the result ladder, failures); it owns
+  a channel helper and a group poster:
+- :mod:`bot.edge.channel` — where a job's messages go: its record, the webhook or channel, the status message;
+- :mod:`bot.edge.group` — the group poster: the takes of one /variations request delivered together;
 - :mod:`bot.edge.posted` — exactly once across crashes: the per-job nonce, finding an already posted result;
 - :mod:`bot.edge.record` — :class:`~bot.edge.record.DiscordRecord`, the per-job delivery record;
 - :mod:`bot.edge.views` — the persistent result buttons;
