@@ -222,8 +222,13 @@ class DiscordDelivery:
             if await self.channel.edit_status(job, embed=embed, create=False):
                 return
             channel = await self.channel.channel(self.channel.record(job))
-            await channel.send(content=f"<@{job.owner_id}>", embed=embed, allowed_mentions=discord.AllowedMentions(
-                everyone=False, roles=False, users=[discord.Object(job.owner_id)]))  # fmt: skip
+            await channel.send(
+                content=f"<@{job.owner_id}>",
+                embed=embed,
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[discord.Object(job.owner_id)]
+                ),
+            )
         except discord.HTTPException as exc:
             log.warning("job %s: failure notice not shown (%s)", job.id, exc)
         finally:

@@ -101,10 +101,18 @@ class GroupPoster:
         limit = record.upload_limit if record.token_alive() else await self.channel.guild_limit(record)
         sizes = [Path(str(t.result_path)).stat().st_size for t in group]
         together = len(group) <= MAX_FILES and max(sizes) <= limit
-        log.info("job %s: posting variations %s %s", job.id, [t.id for t in group],
-                 "together" if together else "one message each")  # fmt: skip
-        record = replace(record, group_ids=tuple(t.id for t in group), group_together=together,
-                         sending_at=time.time() if together else None)  # fmt: skip
+        log.info(
+            "job %s: posting variations %s %s",
+            job.id,
+            [t.id for t in group],
+            "together" if together else "one message each",
+        )
+        record = replace(
+            record,
+            group_ids=tuple(t.id for t in group),
+            group_together=together,
+            sending_at=time.time() if together else None,
+        )
         await self.channel.save(job.id, record)
         held = Decision(job.id, record.group_ids, together, None)
         return await self._post_decided(job, takes, held, video)
@@ -151,8 +159,9 @@ class GroupPoster:
                 )
                 return await self.deliver_single(job, video)
             if via_webhook and await self.channel.token_died(job, exc):
-                raise DeliveryError(detail="the interaction token died; posting in the channel next",
-                                    retryable=True) from exc  # fmt: skip
+                raise DeliveryError(
+                    detail="the interaction token died; posting in the channel next", retryable=True
+                ) from exc
             raise DeliveryError(detail=f"posting the variations failed: {exc}", retryable=exc.status >= 500) from exc
         return await self._posted(job, group, message)
 

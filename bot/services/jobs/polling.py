@@ -117,9 +117,11 @@ class Poller:
                 return
             if status.state in (TaskState.FAILED, TaskState.CANCELLED):
                 raise ProviderTaskFailed(
-                    status.error or ProviderTaskFailed.user_message, detail=status.error_code or "",
-                    provider=self.run.job.provider, provider_fault=status.provider_fault,
-                )  # fmt: skip
+                    status.error or ProviderTaskFailed.user_message,
+                    detail=status.error_code or "",
+                    provider=self.run.job.provider,
+                    provider_fault=status.provider_fault,
+                )
             unfinished_at = sent
             if status.progress is not None and status.progress - self.run.job.progress >= 0.01:
                 await self.run.save(progress=round(status.progress, 3))

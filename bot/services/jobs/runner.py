@@ -201,8 +201,10 @@ class JobRunner:
         if not result.exists():
             info = await self.ctx.media.probe(raw)
             if info.duration <= 0 or info.duration > MAX_VIDEO_SECONDS or not info.width:
-                raise MediaError("The provider returned something that is not a usable video.",
-                                 detail=f"duration={info.duration} size={info.width}x{info.height}")  # fmt: skip
+                raise MediaError(
+                    "The provider returned something that is not a usable video.",
+                    detail=f"duration={info.duration} size={info.width}x{info.height}",
+                )
             concat_with = self.job.inputs.get("concat_with")
             if concat_with:
                 await self.ctx.media.concat([Path(concat_with), raw], result)
@@ -237,7 +239,13 @@ class JobRunner:
             delay = min(300.0, self.ctx.settings.retry_base_seconds * 2**self.job.delivery_attempts)
             raise RetryLater(delay, f"delivery failed: {exc}") from exc
         self.job = await self.ctx.storage.jobs.finish(
-            self.job.id, JobState.DONE, now=self.ctx.clock(), ledger="committed",
-            expect=[JobState.DELIVERING], delivered_at=self.ctx.clock(),
-            message_id=receipt.message_id, result_url=receipt.url or self.job.result_url, progress=1.0,
-        )  # fmt: skip
+            self.job.id,
+            JobState.DONE,
+            now=self.ctx.clock(),
+            ledger="committed",
+            expect=[JobState.DELIVERING],
+            delivered_at=self.ctx.clock(),
+            message_id=receipt.message_id,
+            result_url=receipt.url or self.job.result_url,
+            progress=1.0,
+        )

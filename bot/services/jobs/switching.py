@@ -31,12 +31,16 @@ class FallbackMover:
         it.  Whether it moved (the caller hands it back to the worker, QUEUED on the new model)."""
         s, now, provider = self.ctx.settings, self.ctx.clock(), self.run.job.provider
         breaker = await self.ctx.storage.breakers.failed(
-            provider, now=now, threshold=s.breaker_threshold, cooldown=s.breaker_cooldown_seconds,
+            provider,
+            now=now,
+            threshold=s.breaker_threshold,
+            cooldown=s.breaker_cooldown_seconds,
             reason=f"{type(exc).__name__}: {exc.detail or exc.user_message}",
-        )  # fmt: skip
+        )
         if breaker.opened_at == now:
-            log.warning("%s breaker OPEN for %.0fs after %d failures", provider, s.breaker_cooldown_seconds,
-                        breaker.failures)  # fmt: skip
+            log.warning(
+                "%s breaker OPEN for %.0fs after %d failures", provider, s.breaker_cooldown_seconds, breaker.failures
+            )
         return await self.move(unavailable_reason(provider))
 
     async def skip_open_provider(self) -> bool:
@@ -54,8 +58,10 @@ class FallbackMover:
         raise ProviderUnavailable(
             f"{name} is unavailable right now and no fallback model on this bot can make this request; "
             "your quota was refunded. Please try again in a few minutes or pick another model.",
-            detail=f"{self.run.job.provider} breaker open", provider=self.run.job.provider, provider_fault=False,
-        )  # fmt: skip
+            detail=f"{self.run.job.provider} breaker open",
+            provider=self.run.job.provider,
+            provider_fault=False,
+        )
 
     async def move(self, reason: str) -> bool:
         """Switch to the next model that can make the request; False when none can."""
@@ -73,9 +79,15 @@ class FallbackMover:
             seconds = float(choice.duration)
         previous = self.run.job.model
         self.run.job = await self.ctx.storage.jobs.switch_model(
-            self.run.job.id, choice.model, seconds=seconds, reason=self.run.job.fallback_reason or reason,
-            expect=[self.run.job.state], now=self.ctx.clock(), spec=spec, inputs=inputs,
-        )  # fmt: skip
+            self.run.job.id,
+            choice.model,
+            seconds=seconds,
+            reason=self.run.job.fallback_reason or reason,
+            expect=[self.run.job.state],
+            now=self.ctx.clock(),
+            spec=spec,
+            inputs=inputs,
+        )
         log.warning("job %s: %s; moved from %s to %s", self.run.job.id, reason, previous, choice.model)
         await self.run.notify()
         return True

@@ -95,8 +95,9 @@ class Worker:
         self._held = await self.ctx.storage.hold_worker_id(self.settings.worker_id)
         if not self._held:
             self.worker_id = f"{self.settings.worker_id}-{os.getpid()}-{secrets.token_hex(2)}"
-            log.warning("worker id %r is in use by another process; running as %r",
-                        self.settings.worker_id, self.worker_id)  # fmt: skip
+            log.warning(
+                "worker id %r is in use by another process; running as %r", self.settings.worker_id, self.worker_id
+            )
 
     async def stop(self) -> None:
         """Stop dispatching and interrupt running jobs; their state stays resumable."""
@@ -193,8 +194,11 @@ class Worker:
 
     async def _notice_pushes(self) -> None:
         """End the waits of our jobs that a completion call taken by another process marked (its NOTIFY woke us)."""
-        waiting = {i: r for i, r in self._runners.items() if getattr(self.ctx.registry.providers.get(r.job.provider),
-                                                                    "pushes", False)}  # fmt: skip
+        waiting = {
+            i: r
+            for i, r in self._runners.items()
+            if getattr(self.ctx.registry.providers.get(r.job.provider), "pushes", False)
+        }
         if waiting:
             for job in await self.ctx.storage.jobs.search(states=[JobState.RUNNING], limit=1000):
                 runner = waiting.get(job.id)
@@ -288,9 +292,13 @@ class Worker:
                 await runner.provider.cancel(job.provider_task_id)
         message = exc.user_message
         job = await self.ctx.storage.jobs.finish(
-            job.id, JobState.FAILED, now=self.ctx.clock(), ledger="refunded",
-            error=message, error_detail=exc.detail[:2000],
-        )  # fmt: skip
+            job.id,
+            JobState.FAILED,
+            now=self.ctx.clock(),
+            ledger="refunded",
+            error=message,
+            error_detail=exc.detail[:2000],
+        )
         runner.job = job
         await self.ctx.router.ended(job, message)
 
