@@ -15,22 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
-from bot.delivery import DeliveryRouter
 from bot.errors import ConfigError, InvalidOption
 from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
-from bot.services.gallery import GalleryService
-from bot.services.generation import GenerationService
-from bot.services.health import HealthService
+from bot.services.delivery.ladder import Publisher
+from bot.services.delivery.port import DeliveryRouter
+from bot.services.fallback.health import HealthService
 from bot.services.janitor import Janitor
-from bot.services.links import Links
-from bot.services.publish import Publisher
-from bot.services.push import PushService
-from bot.services.quota import QuotaService
-from bot.services.spend import SpendService
-from bot.services.worker import Worker
+from bot.services.jobs.push import PushService
+from bot.services.jobs.worker import Worker
+from bot.services.money.quota import QuotaService
+from bot.services.money.spend import SpendService
+from bot.services.requests.generation import GenerationService
+from bot.services.web.gallery import GalleryService
+from bot.services.web.links import Links
 from bot.settings import Settings
 from bot.web import WebServer
 from bot.web.falkeys import FalKeys

@@ -16,15 +16,15 @@ from pathlib import Path
 
 from bot.app import App
 from bot.dbcli import add_db_parser, run_db
-from bot.delivery import FileDelivery
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
 from bot.providers.prices import price_label, price_of
-from bot.services.fallback import fallback_note
-from bot.services.generation import Requester, Submitted
-from bot.services.quota import format_seconds, format_wait
-from bot.services.spend import report_lines
+from bot.services.delivery.port import FileDelivery
+from bot.services.fallback.policy import fallback_note
+from bot.services.money.quota import format_seconds, format_wait
+from bot.services.money.spend import report_lines
+from bot.services.requests.generation import Requester, Submitted
 from bot.settings import Settings, load_settings
 from storage import Job
 

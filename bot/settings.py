@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     retention_days: float = Field(14.0, ge=0)
     media_disk_cap_mb: int = Field(20_000, gt=0)
     log_level: str = "INFO"
-    # --- money (bot/services/costs.py; prices: bot/providers/prices.py) ------------------------------
+    # --- money (bot/services/money/costs.py; prices: bot/providers/prices.py) ------------------------------
     runway_credit_usd: float = Field(0.01, ge=0, le=10)  # US dollars per Runway credit
     monthly_spend_cap: float | None = Field(None, ge=0, le=10_000_000)  # dollars per calendar month (UTC), bot-wide
 

@@ -17,11 +17,11 @@ from discord.app_commands import Range
 from discord.ext import commands
 
 from bot.edge.render import usage_embed
-from bot.services import costs
-from bot.services.gallery import GalleryService
-from bot.services.health import HealthService
-from bot.services.quota import QuotaService, format_seconds
-from bot.services.spend import MAX_DAYS
+from bot.services.fallback.health import HealthService
+from bot.services.money import costs
+from bot.services.money.quota import QuotaService, format_seconds
+from bot.services.money.spend import MAX_DAYS
+from bot.services.web.gallery import GalleryService
 from bot.settings import Settings
 from cogs.gallery import gallery_text
 

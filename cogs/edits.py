@@ -10,8 +10,8 @@ from discord.app_commands import Choice, Range
 
 from bot.edge.cogkit import JobCog, job_choices
 from bot.errors import InvalidMedia
-from bot.services import edits
-from bot.services.generation import Requester, Submitted
+from bot.services.requests import edits
+from bot.services.requests.generation import Requester, Submitted
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.gallery import GalleryService
+from bot.services.web.gallery import GalleryService
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot

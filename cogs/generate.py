@@ -18,8 +18,8 @@ from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
 from bot.providers.registry import ProviderRegistry
-from bot.services import presets
-from bot.services.generation import GenerationService, Requester, Submitted
+from bot.services.requests import presets
+from bot.services.requests.generation import GenerationService, Requester, Submitted
 from cogs.presets import preset_choices
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from discord.ext import commands
 from bot.edge import render as render
 from bot.edge.cogkit import job_choices
 from bot.edge.start import interaction_requester
-from bot.services.generation import GenerationService
-from bot.services.quota import QuotaService
+from bot.services.money.quota import QuotaService
+from bot.services.requests.generation import GenerationService
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot

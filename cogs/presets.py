@@ -12,8 +12,8 @@ from discord.ext import commands
 from bot.edge.cogkit import job_choices
 from bot.edge.start import Starter, interaction_requester
 from bot.providers.registry import ProviderRegistry
-from bot.services import presets
-from bot.services.generation import GenerationService
+from bot.services.requests import presets
+from bot.services.requests.generation import GenerationService
 from bot.settings import Settings
 
 if TYPE_CHECKING:

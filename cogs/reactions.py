@@ -18,8 +18,8 @@ from bot.edge.errors import report_to
 from bot.edge.start import Starter, reaction_requester
 from bot.edge.views import EMOJI_ACTIONS, check_can_delete, job_ids_of
 from bot.errors import InvalidOption
-from bot.services.gallery import GalleryService
-from bot.services.generation import GenerationService, Requester
+from bot.services.requests.generation import GenerationService, Requester
+from bot.services.web.gallery import GalleryService
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot

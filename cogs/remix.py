@@ -13,7 +13,7 @@ from bot.errors import InvalidMedia
 from bot.prompt import MAX_PART_CHARS, STYLES
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
-from bot.services.generation import Requester, Submitted
+from bot.services.requests.generation import Requester, Submitted
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot

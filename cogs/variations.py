@@ -2,7 +2,7 @@
 
 The cog checks every option (count, model, duration, aspect) before acknowledging, then calls
 ``GenerationService.variations``: the quota for all takes is reserved in one transaction
-(:mod:`bot.services.variations`) and the takes are delivered together (:mod:`bot.edge.group`).  The ``aspect``
+(:mod:`bot.services.requests.variations`) and the takes are delivered together (:mod:`bot.edge.group`).  The ``aspect``
 option autocompletes the ratios the chosen model can make from text (:func:`bot.edge.cogkit.aspect_choices`).
 """
 
@@ -18,8 +18,8 @@ from bot.edge.cogkit import JobCog, aspect_choices
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
-from bot.services import presets
-from bot.services.variations import MAX_VARIATIONS, check_variations
+from bot.services.requests import presets
+from bot.services.requests.variations import MAX_VARIATIONS, check_variations
 from cogs.presets import preset_choices
 
 if TYPE_CHECKING:

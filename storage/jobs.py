@@ -400,7 +400,7 @@ class SqlJobs:
         (``fingerprint`` cleared).  StaleJob unless the job is in one of ``expect``.
 
         The money reservation (``job_costs``) is re-priced for the new model when its task is created
-        (``bot.services.jobcost.reprice`` → ``costs.reprice``), keeping what an earlier task was billed."""
+        (``bot.services.jobs.jobcost.reprice`` → ``costs.reprice``), keeping what an earlier task was billed."""
         stamp = time.time() if now is None else now
         sets = [
             "model = ?, fallback_from = COALESCE(fallback_from, model), fallback_reason = ?, state = ?,"

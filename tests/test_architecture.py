@@ -1,5 +1,8 @@
 """The layering rules, checked from the source: cogs → bot.edge → bot.services → storage/providers/media,
-never back; discord only at the edge; the emulators stand on their own."""
+never back; discord only at the edge; SQL only in storage; the emulators stand on their own; the services'
+subpackages import each other without cycles; no stub mixins.
+
+Files have no size cap: a module is split where a concept ends, never to pass a number."""
 
 import ast
 import graphlib
@@ -21,7 +24,7 @@ LAYERS = [
     {"bot.app"},  # the composition root
     {"bot.web"},  # the web server (pages, galleries, file links)
     {"bot.services"},
-    {"bot.delivery", "bot.providers"},
+    {"bot.providers"},
     {"bot.media", "storage"},
     {"bot.prompt", "bot.settings"},
     {"bot.errors"},
@@ -136,3 +139,68 @@ def test_sql_lives_only_in_storage(path):
 @pytest.mark.parametrize("path", python_files("cogs"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_cogs_do_no_http_or_ffmpeg(path):
     assert not imports_of(path) & {"httpx", "ffmpeg", "subprocess", "storage", "aiosqlite"}
+
+
+SERVICES = ROOT / "bot" / "services"
+
+
+def services_graph() -> dict[str, set[str]]:
+    """Which subpackage (or top module) of bot.services imports which (TYPE_CHECKING imports too)."""
+    graph: dict[str, set[str]] = {}
+    for path in python_files("bot/services"):
+        parts = module_of(path).split(".")
+        if len(parts) < 3:  # bot.services itself
+            continue
+        source = ".".join(parts[:3])
+        targets = {".".join(name.split(".")[:3]) for name in full_imports_of(path) if name.startswith("bot.services.")}
+        graph.setdefault(source, set()).update(targets - {source})
+    return graph
+
+
+def test_the_services_subpackages_have_no_import_cycle():
+    graph = services_graph()
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        pytest.fail(f"import cycle between services subpackages: {' → '.join(reversed(exc.args[1]))}")
+    assert {"bot.services.requests", "bot.services.jobs", "bot.services.money"} <= set(order)
+
+
+@pytest.mark.parametrize("package", sorted(p.parent for p in SERVICES.glob("*/__init__.py")), ids=lambda p: p.name)
+def test_each_services_subpackage_says_what_it_holds(package):
+    docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
+    assert docstring, f"{package.relative_to(ROOT)}/__init__.py has no docstring"
+    modules = sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__")
+    unnamed = [m for m in modules if f".{m}`" not in docstring]
+    assert not unnamed, f"{package.relative_to(ROOT)}/__init__.py does not name {unnamed}"
+
+
+def is_stub(node: ast.AST) -> bool:
+    """A method whose body (after its docstring) only raises NotImplementedError."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def is_protocol(node: ast.ClassDef) -> bool:
+    return any(isinstance(b, ast.Name | ast.Attribute) and ast.unparse(b).endswith("Protocol") for b in node.bases)
+
+
+@pytest.mark.parametrize("path", python_files(*PRODUCT), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_stub_mixins(path):
+    """A class does not declare its host's (or a subclass's) methods as ``raise NotImplementedError`` stand-ins:
+    it owns the helper it needs (composition), or states the contract as a ``typing.Protocol``, or (for a
+    hook every subclass must fill in) as an ``abc.abstractmethod``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    stubs = [
+        f"{node.name}.{item.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and not is_protocol(node)
+        for item in node.body
+        if is_stub(item)
+    ]
+    assert not stubs, f"stub methods in {path.relative_to(ROOT)}: {stubs}"

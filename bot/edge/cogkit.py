@@ -15,7 +15,7 @@ from bot.edge.start import Starter
 from bot.errors import VideobotError
 from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
-from bot.services.generation import GenerationService
+from bot.services.requests.generation import GenerationService
 from bot.settings import Settings
 
 

@@ -11,7 +11,7 @@ Exactly once: before uploading, ``sending_at`` is written to the job's delivery 
 ``deliver`` (the bot died between posting and marking the job done) first looks for the result in the
 channel's recent messages (footer ``job #N``); channel sends also carry a per-job nonce with
 ``enforce_nonce`` so Discord itself drops a duplicate.  The takes of one /variations request are delivered
-together by :class:`~bot.edge.group.GroupedResults` (same guarantees).
+together by :class:`~bot.edge.group.GroupPoster` (same guarantees).
 """
 
 from __future__ import annotations
@@ -20,34 +20,36 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import discord
 
-from bot.delivery import Progress, Receipt
 from bot.edge import render as render
-from bot.edge.errors import NO_PINGS
-from bot.edge.group import GroupedResults
-from bot.edge.posted import find_posted, nonce_for
+from bot.edge.channel import JobChannel
+from bot.edge.group import GroupPoster
+from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
 from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
-from bot.services.generation import GenerationService
-from bot.services.grouping import is_grouped
-from bot.services.publish import DEFAULT_UPLOAD_LIMIT, Offer, Publisher
+from bot.services.delivery.grouping import is_grouped
+from bot.services.delivery.ladder import Offer, Publisher
+from bot.services.delivery.port import Progress, Receipt
+from bot.services.requests.generation import GenerationService
 from storage import Job
 
 log = logging.getLogger(__name__)
 
-TOKEN_DEAD_CODES = {10015, 50027}  # Unknown Webhook, Invalid Webhook Token
 MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the ladder
 MAX_REMEMBERED = 10_000  # finished jobs whose in-memory notes are kept (bounded for long uptimes)
 
 
-class DiscordDelivery(GroupedResults):
-    """``DeliveryTarget`` for ``{"kind": "discord"}`` jobs (/variations takes: :mod:`bot.edge.group`)."""
+class DiscordDelivery:
+    """``DeliveryTarget`` for ``{"kind": "discord"}`` jobs.  It owns a channel helper (:class:`JobChannel`: the
+    record, the webhook or channel, the status message) and a group poster (:class:`GroupPoster`, the takes of
+    one /variations request)."""
 
     kind = DiscordRecord.kind
 
@@ -59,10 +61,10 @@ class DiscordDelivery(GroupedResults):
         self._pending: dict[int, Progress] = {}
         self._last: dict[int, float] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._records: dict[int, DiscordRecord] = {}  # the newest record of each job this process changed
         self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
         self._background: set[asyncio.Task[Any]] = set()
-        self._waits: dict[int, int] = {}  # /variations takes waiting for their siblings (bot.edge.group)
+        self.channel = JobChannel(bot, service, on_gone=self._close)
+        self.group = GroupPoster(self.channel, service, self.deliver_single, self._spawn, self._close)
 
     # --- progress --------------------------------------------------------------------------------------
     async def progress(self, update: Progress) -> None:
@@ -91,7 +93,7 @@ class DiscordDelivery(GroupedResults):
                     update.job, update.queue_position, update.provider_queue, update.seconds_left
                 )
                 # shielded: discord.py cancelled in its global rate-limit sleep never reopens its global lock
-                await asyncio.shield(self._spawn(self._edit_status(update.job, embed=embed), f"status-{job_id}"))
+                await asyncio.shield(self._spawn(self.channel.edit_status(update.job, embed=embed), f"status-{job_id}"))
         except Exception:
             log.warning("progress edit for job %s failed", job_id, exc_info=True)
         finally:
@@ -100,7 +102,7 @@ class DiscordDelivery(GroupedResults):
     async def show_now(self, job: Job, queue_position: int = 0) -> None:
         """The first status, shown at once (it also replaces the "thinking…" placeholder)."""
         self._last[job.id] = time.monotonic()
-        await self._edit_status(job, embed=render.status_embed(job, queue_position))
+        await self.channel.edit_status(job, embed=render.status_embed(job, queue_position))
 
     def _close(self, job_id: int) -> None:
         """No more progress for this job (its result or failure is being shown)."""
@@ -108,7 +110,7 @@ class DiscordDelivery(GroupedResults):
         if len(self._closed) > MAX_REMEMBERED:  # forget the oldest half; they are long done
             for old in list(self._closed)[: MAX_REMEMBERED // 2]:
                 self._closed.pop(old, None)
-                self._records.pop(old, None)
+                self.channel.forget(old)
         self._pending.pop(job_id, None)
         self._last.pop(job_id, None)
         task = self._tasks.pop(job_id, None)
@@ -122,117 +124,38 @@ class DiscordDelivery(GroupedResults):
         for task in list(self._background):
             task.cancel()
 
-    # --- the record ------------------------------------------------------------------------------------
-    def _record(self, job: Job) -> DiscordRecord:
-        """The job's newest record: the one this process last wrote, else the stored one."""
-        record = self._records.get(job.id)
-        return record if record is not None else DiscordRecord.from_json(job.delivery)
-
-    async def _save(self, job_id: int, record: DiscordRecord) -> DiscordRecord:
-        """Remember and store the job's new record (one write)."""
-        self._records[job_id] = record
-        await self.service.save_delivery(job_id, record.to_json())
-        return record
-
-    # --- talking to Discord ----------------------------------------------------------------------------
-    async def _token_died(self, job: Job, exc: discord.HTTPException) -> bool:
-        """Whether ``exc`` says the interaction token is dead; if so, stop using it (also after a restart)."""
-        if exc.code not in TOKEN_DEAD_CODES and exc.status != 401:
-            return False
-        log.info("job %s: interaction token no longer valid; using channel messages", job.id)
-        with contextlib.suppress(Exception):  # remembered even when the write fails
-            await self._save(job.id, self._record(job).token_dead())
-        return True
-
-    def _webhook(self, record: DiscordRecord) -> discord.Webhook:
-        return discord.Webhook.partial(int(record.application_id or 0), str(record.token), client=self.bot)
-
-    async def _channel(self, record: DiscordRecord) -> discord.abc.Messageable:
-        channel_id = record.channel_id
-        channel = self.bot.get_channel(channel_id)
-        if channel is None:
-            channel = await self.bot.fetch_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            raise DeliveryError(detail=f"channel {channel_id} cannot receive messages")
-        return channel
-
-    async def _guild_limit(self, record: DiscordRecord) -> int:
-        guild_id = record.guild_id
-        if not guild_id:
-            return DEFAULT_UPLOAD_LIMIT
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            with contextlib.suppress(discord.HTTPException):
-                guild = await self.bot.fetch_guild(guild_id)
-        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
-
-    def _reply(self, record: DiscordRecord) -> dict[str, Any]:
-        """Send kwargs making a message a reply to the job's status message (no ping)."""
-        if not record.message_id:
-            return {}
-        ref = discord.MessageReference(
-            message_id=record.message_id, channel_id=record.channel_id, fail_if_not_exists=False
-        )
-        return {"reference": ref, "mention_author": False}
-
-    async def _edit_status(self, job: Job, *, create: bool = True, **fields: Any) -> bool:
-        """Edit the job's status message (webhook while the token lives, else a channel reply, posted first
-        when ``create``)."""
-        r = self._record(job)
-        if r.token_alive() and r.message_id:
-            try:
-                await self._webhook(r).edit_message(r.message_id, **fields)
-                return True
-            except discord.HTTPException as exc:
-                if not await self._token_died(job, exc):
-                    log.info("job %s: status message not editable (%s)", job.id, exc)
-                    if isinstance(exc, discord.NotFound):
-                        self._close(job.id)  # deleted (or its channel): don't retry it at every progress step
-                    return False
-                r = self._record(job)
-        status_id = r.status_id
-        if not status_id and not create:
-            return False
-        try:
-            channel = await self._channel(r)
-            if status_id:
-                await channel.get_partial_message(status_id).edit(**fields)  # type: ignore[attr-defined]
-                return True
-            message = await channel.send(**fields, **self._reply(r), allowed_mentions=NO_PINGS)
-        except (discord.NotFound, discord.Forbidden) as exc:
-            # The message or channel is gone, or the bot may not post there: that will not heal during this
-            # job, so no more status posts or edits for it (the result and a failure notice still try).
-            log.info("job %s: no status message in this channel (%s); progress stops", job.id, exc)
-            self._close(job.id)
-            return False
-        await self._save(job.id, replace(r, status_message_id=message.id))
-        return True
+    def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run ``work`` in a task of its own, kept until it ends (a cancelled caller does not cancel it)."""
+        task = asyncio.create_task(work, name=f"videobot-{name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     # --- the result --------------------------------------------------------------------------------------
     async def deliver(self, job: Job, video: Path) -> Receipt:
         """Post the result; the takes of one /variations request together (bot.edge.group)."""
         if is_grouped(job):
             self._close(job.id)
-            return await self.deliver_group(job, video)
+            return await self.group.deliver_group(job, video)
         return await self.deliver_single(job, video)
 
     async def deliver_single(self, job: Job, video: Path) -> Receipt:
         """Post the result (attach / re-encode / link); repeat-safe, see the module docstring."""
         self._close(job.id)
         job = await self.service.get(job.id)
-        r = self._record(job)
+        r = self.channel.record(job)
         if r.sending_at:
-            earlier = await self._find_posted(job)
+            earlier = await self.channel.find_posted(job)
             if earlier is not None:
                 log.info("job %s: result was already posted as message %s", job.id, earlier.id)
                 return Receipt(message_id=earlier.id)
-        r = await self._save(job.id, replace(r, sending_at=time.time()))
+        r = await self.channel.save(job.id, replace(r, sending_at=time.time()))
         via_webhook = r.token_alive()
         if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
             with contextlib.suppress(discord.HTTPException):
-                await self._edit_status(job, embed=render.status_embed(job))
-            via_webhook = self._record(job).token_alive()
-        limit = r.upload_limit if via_webhook else await self._guild_limit(r)
+                await self.channel.edit_status(job, embed=render.status_embed(job))
+            via_webhook = self.channel.record(job).token_alive()
+        limit = r.upload_limit if via_webhook else await self.channel.guild_limit(r)
         plan = self.publisher.plan(job, video, limit)
         offer = await plan.first()
         for _ in range(MAX_ATTEMPTS):
@@ -245,9 +168,9 @@ class DiscordDelivery(GroupedResults):
                     offer = await plan.after_refusal(offer)
                 elif exc.status == 403 and exc.code == 50013 and offer.attaches:
                     offer = await plan.after_failure(offer)  # no Attach Files here: link instead
-                elif via_webhook and await self._token_died(job, exc):
+                elif via_webhook and await self.channel.token_died(job, exc):
                     via_webhook = False
-                    plan = self.publisher.plan(job, video, await self._guild_limit(r))
+                    plan = self.publisher.plan(job, video, await self.channel.guild_limit(r))
                     offer = await plan.first()
                 else:  # 5xx: Discord is struggling, worth another try later; a 4xx (channel gone) will not heal
                     retry = exc.status >= 500
@@ -259,7 +182,7 @@ class DiscordDelivery(GroupedResults):
         return Receipt(message_id=message.id, url=offer.url)
 
     async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:
-        r = self._record(job)
+        r = self.channel.record(job)
         kwargs: dict[str, Any] = {
             "content": render.result_content(job, offer),
             "embed": render.result_embed(job),
@@ -271,9 +194,9 @@ class DiscordDelivery(GroupedResults):
         if offer.attaches and offer.path is not None:
             kwargs["file"] = discord.File(offer.path, filename=f"videobot-{job.id}.mp4")
         if via_webhook:
-            return await self._webhook(r).send(wait=True, **kwargs)
-        channel = await self._channel(r)
-        return await channel.send(nonce=nonce_for(job), **self._reply(r), **kwargs)
+            return await self.channel.webhook(r).send(wait=True, **kwargs)
+        channel = await self.channel.channel(r)
+        return await channel.send(nonce=nonce_for(job), **self.channel.reply(r), **kwargs)
 
     async def _decorate(self, job: Job, message: discord.Message) -> None:
         """Reactions on the result and a link to it from the status message (best effort)."""
@@ -285,29 +208,10 @@ class DiscordDelivery(GroupedResults):
                 break
         url = render.jump_url(job.guild_id, message.channel.id, message.id)
         try:
-            await self._edit_status(job, embed=render.done_embed(job, url), create=False)
+            await self.channel.edit_status(job, embed=render.done_embed(job, url), create=False)
         except discord.HTTPException as exc:
             log.info("job %s: status message not updated (%s)", job.id, exc)
-        await self._forget_token(job)
-
-    async def _forget_token(self, job: Job) -> None:
-        """The job is shown for good: its interaction token (a credential for 15 minutes) leaves the database."""
-        record = self._record(job)
-        if record.token:
-            try:
-                await self._save(job.id, record.without_token())
-            except Exception:
-                log.info("job %s: token not scrubbed", job.id, exc_info=True)
-
-    async def _find_posted(self, job: Job) -> discord.Message | None:
-        """The result message of an interrupted delivery, if it made it to the channel."""
-        r = self._record(job)
-        try:
-            channel = await self._channel(r)
-            return await find_posted(channel, self.bot.user.id, job, r.message_id)  # type: ignore[union-attr]
-        except discord.HTTPException as exc:
-            log.info("job %s: could not search for an earlier delivery (%s)", job.id, exc)
-        return None
+        await self.channel.forget_token(job)
 
     # --- failure ------------------------------------------------------------------------------------------
     async def failed(self, job: Job, message: str) -> None:
@@ -315,12 +219,17 @@ class DiscordDelivery(GroupedResults):
         self._close(job.id)
         embed = render.failed_embed(job, message)
         try:
-            if await self._edit_status(job, embed=embed, create=False):
+            if await self.channel.edit_status(job, embed=embed, create=False):
                 return
-            channel = await self._channel(self._record(job))
-            await channel.send(content=f"<@{job.owner_id}>", embed=embed, allowed_mentions=discord.AllowedMentions(
-                everyone=False, roles=False, users=[discord.Object(job.owner_id)]))  # fmt: skip
+            channel = await self.channel.channel(self.channel.record(job))
+            await channel.send(
+                content=f"<@{job.owner_id}>",
+                embed=embed,
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[discord.Object(job.owner_id)]
+                ),
+            )
         except discord.HTTPException as exc:
             log.warning("job %s: failure notice not shown (%s)", job.id, exc)
         finally:
-            await self._forget_token(job)
+            await self.channel.forget_token(job)

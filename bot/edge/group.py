@@ -1,7 +1,8 @@
-"""The takes of one /variations request delivered together (the Discord side of :mod:`bot.services.grouping`).
+"""The takes of one /variations request delivered together (the Discord side of
+:mod:`bot.services.delivery.grouping`).
 
-A take that is made (DELIVERING) waits, parked (:class:`bot.delivery.NotYet`, no attempt counted), until every
-sibling is made or final, bounded by the job deadlines.  Then the poster (the lowest-id DELIVERING take no
+A take that is made (DELIVERING) waits, parked (:class:`bot.services.delivery.port.NotYet`, no attempt counted),
+until every sibling is made or final, bounded by the job deadlines.  Then the poster (the lowest-id DELIVERING take no
 decision holds yet) stores its decision in its own record *before* posting anything: which takes, and whether
 they go in one message (every clip under the upload limit, the interaction's ``attachment_size_limit`` while
 its token lives, else the guild's, and at most 10 files) or one message per take (each take then runs the
@@ -21,22 +22,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import discord
 
-from bot.delivery import NotYet, Receipt
 from bot.edge import render
+from bot.edge.channel import JobChannel
 from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
 from bot.edge.views import group_view
 from bot.errors import DeliveryError
-from bot.services import grouping
-from bot.services.generation import GenerationService
-from bot.services.grouping import Decision
+from bot.services.delivery import grouping
+from bot.services.delivery.grouping import Decision
+from bot.services.delivery.port import NotYet, Receipt
+from bot.services.requests.generation import GenerationService
 from storage import Job
 
 log = logging.getLogger(__name__)
@@ -44,61 +46,30 @@ log = logging.getLogger(__name__)
 MAX_FILES = 10  # attachments per message
 
 
-class GroupedResults:
-    """Mixed into :class:`bot.edge.delivery.DiscordDelivery`: ``deliver_group`` for /variations takes."""
+class GroupPoster:
+    """``deliver_group`` for /variations takes, owned by :class:`bot.edge.delivery.DiscordDelivery`: it posts
+    through the target's :class:`~bot.edge.channel.JobChannel`; a take shown alone goes back to the target's
+    ``deliver_single``; ``spawn`` runs background work the target cancels at shutdown; ``close`` ends a take's
+    progress."""
 
-    bot: discord.Client
-    service: GenerationService
-    _background: set[asyncio.Task[Any]]
-    _waits: dict[int, int]  # take -> how many of its group were ready when its status last said so
-
-    def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Run ``work`` in a task of its own, kept until it ends (a cancelled caller does not cancel it)."""
-        task = asyncio.create_task(work, name=f"videobot-{name}")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
-
-    # --- provided by DiscordDelivery --------------------------------------------------------------------
-    def _record(self, job: Job) -> DiscordRecord:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _save(self, job_id: int, record: DiscordRecord) -> DiscordRecord:  # pragma: no cover
-        raise NotImplementedError
-
-    def _webhook(self, record: DiscordRecord) -> discord.Webhook:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _channel(self, record: DiscordRecord) -> discord.abc.Messageable:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _guild_limit(self, record: DiscordRecord) -> int:  # pragma: no cover
-        raise NotImplementedError
-
-    def _reply(self, record: DiscordRecord) -> dict[str, Any]:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _edit_status(self, job: Job, *, create: bool = True, **fields: Any) -> bool:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _token_died(self, job: Job, exc: discord.HTTPException) -> bool:  # pragma: no cover
-        raise NotImplementedError
-
-    def _close(self, job_id: int) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _forget_token(self, job: Job) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _find_posted(self, job: Job) -> discord.Message | None:  # pragma: no cover
-        raise NotImplementedError
-
-    async def deliver_single(self, job: Job, video: Path) -> Receipt:  # pragma: no cover
-        raise NotImplementedError
+    def __init__(
+        self,
+        channel: JobChannel,
+        service: GenerationService,
+        deliver_single: Callable[[Job, Path], Awaitable[Receipt]],
+        spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+        close: Callable[[int], None],
+    ):
+        self.channel = channel
+        self.service = service
+        self.deliver_single = deliver_single
+        self._spawn = spawn
+        self._close = close
+        self._waits: dict[int, int] = {}  # take -> how many of its group were ready when its status last said so
 
     # --- the group ----------------------------------------------------------------------------------------
     def _decision(self, take: Job, mine: int) -> Decision | None:
-        record = self._record(take) if take.id == mine else DiscordRecord.from_json(take.delivery)
+        record = self.channel.record(take) if take.id == mine else DiscordRecord.from_json(take.delivery)
         if not record.group_ids:
             return None
         return Decision(take.id, record.group_ids, record.group_together, record.group_message_id)
@@ -126,15 +97,23 @@ class GroupedResults:
             raise NotYet(grouping.WAIT_STEP, "another variation posts the group")
         if len(group) == 1:
             return await self.deliver_single(job, video)  # the others failed or were shown already
-        record = self._record(job)
-        limit = record.upload_limit if record.token_alive() else await self._guild_limit(record)
+        record = self.channel.record(job)
+        limit = record.upload_limit if record.token_alive() else await self.channel.guild_limit(record)
         sizes = [Path(str(t.result_path)).stat().st_size for t in group]
         together = len(group) <= MAX_FILES and max(sizes) <= limit
-        log.info("job %s: posting variations %s %s", job.id, [t.id for t in group],
-                 "together" if together else "one message each")  # fmt: skip
-        record = replace(record, group_ids=tuple(t.id for t in group), group_together=together,
-                         sending_at=time.time() if together else None)  # fmt: skip
-        await self._save(job.id, record)
+        log.info(
+            "job %s: posting variations %s %s",
+            job.id,
+            [t.id for t in group],
+            "together" if together else "one message each",
+        )
+        record = replace(
+            record,
+            group_ids=tuple(t.id for t in group),
+            group_together=together,
+            sending_at=time.time() if together else None,
+        )
+        await self.channel.save(job.id, record)
         held = Decision(job.id, record.group_ids, together, None)
         return await self._post_decided(job, takes, held, video)
 
@@ -146,7 +125,7 @@ class GroupedResults:
         if len(self._waits) > 10_000:  # bounded for long uptimes: forget the oldest
             self._waits.pop(next(iter(self._waits)))
         try:
-            await self._edit_status(job, embed=render.waiting_embed(job, ready, total))
+            await self.channel.edit_status(job, embed=render.waiting_embed(job, ready, total))
         except discord.HTTPException as exc:
             log.info("job %s: waiting status not shown (%s)", job.id, exc)
 
@@ -157,34 +136,37 @@ class GroupedResults:
         group = [t for t in takes if t.id in held.ids and t.state not in grouping.GONE]
         if held.message_id:
             return Receipt(message_id=held.message_id)
-        record = self._record(job)
+        record = self.channel.record(job)
         if record.sending_at:
-            earlier = await self._find_posted(job)
+            earlier = await self.channel.find_posted(job)
             if earlier is not None:
                 log.info("job %s: the variations were already posted as message %s", job.id, earlier.id)
                 return await self._posted(job, group, earlier)
         else:
-            await self._save(job.id, replace(record, sending_at=time.time()))
-        via_webhook = self._record(job).token_alive()
+            await self.channel.save(job.id, replace(record, sending_at=time.time()))
+        via_webhook = self.channel.record(job).token_alive()
         if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
             with contextlib.suppress(discord.HTTPException):
-                await self._edit_status(job, embed=render.status_embed(job))
-            via_webhook = self._record(job).token_alive()
+                await self.channel.edit_status(job, embed=render.status_embed(job))
+            via_webhook = self.channel.record(job).token_alive()
         try:
             message = await self._send(job, group, via_webhook)
         except discord.HTTPException as exc:
             if exc.status == 413 or (exc.status == 403 and exc.code == 50013):
                 log.info("job %s: the variations do not go in one message (%s); one message each", job.id, exc)
-                await self._save(job.id, replace(self._record(job), group_together=False, sending_at=None))
+                await self.channel.save(
+                    job.id, replace(self.channel.record(job), group_together=False, sending_at=None)
+                )
                 return await self.deliver_single(job, video)
-            if via_webhook and await self._token_died(job, exc):
-                raise DeliveryError(detail="the interaction token died; posting in the channel next",
-                                    retryable=True) from exc  # fmt: skip
+            if via_webhook and await self.channel.token_died(job, exc):
+                raise DeliveryError(
+                    detail="the interaction token died; posting in the channel next", retryable=True
+                ) from exc
             raise DeliveryError(detail=f"posting the variations failed: {exc}", retryable=exc.status >= 500) from exc
         return await self._posted(job, group, message)
 
     async def _send(self, job: Job, group: list[Job], via_webhook: bool) -> discord.Message:
-        record = self._record(job)
+        record = self.channel.record(job)
         kwargs: dict[str, Any] = {
             "content": render.group_content(group),
             "embeds": [render.result_embed(group[0]), *(render.take_embed(t) for t in group[1:])],
@@ -195,13 +177,13 @@ class GroupedResults:
             ),
         }
         if via_webhook:
-            return await self._webhook(record).send(wait=True, **kwargs)
-        channel = await self._channel(record)
-        return await channel.send(nonce=nonce_for(job), **self._reply(record), **kwargs)
+            return await self.channel.webhook(record).send(wait=True, **kwargs)
+        channel = await self.channel.channel(record)
+        return await channel.send(nonce=nonce_for(job), **self.channel.reply(record), **kwargs)
 
     async def _posted(self, job: Job, group: list[Job], message: discord.Message) -> Receipt:
         """Store the group's message id (every take of it then finishes with it) and link the status messages."""
-        await self._save(job.id, replace(self._record(job), group_message_id=message.id))
+        await self.channel.save(job.id, replace(self.channel.record(job), group_message_id=message.id))
         self._spawn(self._link_statuses(group, message), f"group-{job.id}")
         return Receipt(message_id=message.id)
 
@@ -212,7 +194,7 @@ class GroupedResults:
             self._close(take.id)
             self._waits.pop(take.id, None)
             try:
-                await self._edit_status(take, embed=render.done_embed(take, url), create=False)
+                await self.channel.edit_status(take, embed=render.done_embed(take, url), create=False)
             except discord.HTTPException as exc:
                 log.info("job %s: status message not updated (%s)", take.id, exc)
-            await self._forget_token(take)
+            await self.channel.forget_token(take)

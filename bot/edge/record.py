@@ -12,7 +12,7 @@ A frozen value, stored with the job as JSON (``job.delivery``) so that it surviv
      # written later by the delivery target:
      "status_message_id": 1415,   # a channel reply used for progress once the token is dead
      "sending_at": 1.7e9,         # a result upload was started (a repeat looks for it first)
-     # a /variations take that posts its group (bot.services.grouping):
+     # a /variations take that posts its group (bot.services.delivery.grouping):
      "group_ids": [41, 42, 43],   # the takes the group holds, decided before anything is posted …
      "group_together": true,      # … all in one message (else: each take posts its own)
      "group_message_id": 1617}    # the group's message, once posted
@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, ClassVar
 
-from bot.services.publish import DEFAULT_UPLOAD_LIMIT
+from bot.services.delivery.ladder import DEFAULT_UPLOAD_LIMIT
 
 TOKEN_MARGIN = 60.0  # stop using a token a minute before Discord does
 

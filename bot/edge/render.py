@@ -13,11 +13,11 @@ from typing import Any
 import discord
 
 from bot.prompt import CAMERA_MOVES, STYLES, PromptSpec
-from bot.services import lineage
-from bot.services.fallback import fallback_note
-from bot.services.publish import Offer, Rung, describe_size, state_label
-from bot.services.quota import QuotaStatus, format_seconds, format_wait
-from bot.services.spend import UsageSummary, report_lines
+from bot.services.delivery.ladder import Offer, Rung, describe_size, state_label
+from bot.services.fallback.policy import fallback_note
+from bot.services.money.quota import QuotaStatus, format_seconds, format_wait
+from bot.services.money.spend import UsageSummary, report_lines
+from bot.services.requests import lineage
 from storage import Job, JobState
 
 COLOUR = {"work": 0x5865F2, "done": 0x57F287, "fail": 0xED4245}

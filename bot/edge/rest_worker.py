@@ -18,10 +18,10 @@ import signal
 import discord
 
 from bot.app import App
-from bot.delivery import FileDelivery
 from bot.edge.client import point_discord_at, token_of
 from bot.edge.delivery import DiscordDelivery
 from bot.errors import ConfigError
+from bot.services.delivery.port import FileDelivery
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import discord
 
 from bot.edge.errors import NO_PINGS, PUBLIC_DEFER
 from bot.edge.record import DiscordRecord
-from bot.services.generation import Requester, Submitted
+from bot.services.requests.generation import Requester, Submitted
 from storage import Job
 
 if TYPE_CHECKING:

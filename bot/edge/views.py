@@ -14,7 +14,7 @@ import discord
 from bot.edge.errors import report
 from bot.edge.start import bot_of, interaction_requester
 from bot.errors import JobNotFound, NotJobOwner
-from bot.services.generation import GenerationService, Requester
+from bot.services.requests.generation import GenerationService, Requester
 from storage import Job
 
 ACTIONS = {
@@ -32,8 +32,9 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
     def __init__(self, action: str, job_id: int, *, take: str | None = None, row: int | None = None):
         label, emoji, style = ACTIONS[action]
         label = f"{label} {take}" if take else label  # "Extend 2/4": which take of a group message
-        button = discord.ui.Button[Any](label=label, emoji=emoji, style=style, custom_id=f"videobot:{action}:{job_id}",
-                                        row=row)  # fmt: skip
+        button = discord.ui.Button[Any](
+            label=label, emoji=emoji, style=style, custom_id=f"videobot:{action}:{job_id}", row=row
+        )
         super().__init__(button)
         self.action = action
         self.job_id = job_id
@@ -107,12 +108,6 @@ def job_ids_of(message: discord.Message) -> list[int]:
             if match and int(match["job_id"]) not in ids:
                 ids.append(int(match["job_id"]))
     return ids
-
-
-def job_id_of(message: discord.Message) -> int | None:
-    """The job a result message belongs to, from its buttons' custom ids (a group's first take)."""
-    ids = job_ids_of(message)
-    return ids[0] if ids else None
 
 
 async def delete_result(interaction: discord.Interaction[Any], service: GenerationService, job_id: int) -> None:

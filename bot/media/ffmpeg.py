@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float], None]
 
-# Demuxers that only read the one file they are given (no playlists, no scripts, no references).
-SAFE_DEMUXERS = "mov,matroska,png_pipe,jpeg_pipe,gif,webp_pipe,wav,mp3,ogg,flac,aac"
 _STDERR_HEAD = 64 * 1024
 _STDERR_TAIL_LINES = 40
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -186,7 +187,7 @@ async def fetch_output(
         raise
 
 
-class OutputFetcher:
+class OutputFetcher(ABC):
     """``fetch_result`` for the cloud providers: download the output now, refreshing an expired link by
     one more poll.  A provider sets ``name``, ``_download_timeout`` and ``_download_client``."""
 
@@ -194,9 +195,9 @@ class OutputFetcher:
     _download_timeout: float
     _download_client: httpx.AsyncClient | None
 
+    @abstractmethod
     async def poll(self, task_id: str) -> TaskStatus:
-        """The provider's own poll (overridden)."""
-        raise NotImplementedError
+        """The provider's own poll."""
 
     async def fetch_result(self, task_id: str, status: TaskStatus, dest: Path, max_bytes: int) -> Path:
         """Download the finished video to ``dest`` (streamed, capped) — output links expire, so right away."""

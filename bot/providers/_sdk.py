@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypedDict, TypeVar, cast
 
@@ -71,13 +72,13 @@ class SdkProvider(OutputFetcher):
         return [m.info() for m in self._models.values()]
 
     # --- hooks -----------------------------------------------------------------------------------------
+    @abstractmethod
     def _status_parts(self, exc: BaseException) -> tuple[int, object, Headers | None] | None:
         """(HTTP status, error body, headers) when ``exc`` is the SDK's error for an error answer, else None."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def _cancel_task(self, task_id: str) -> None:
         """The SDK call that cancels (or deletes) a task."""
-        raise NotImplementedError
 
     # --- errors ----------------------------------------------------------------------------------------
     def _body_text(self, body: object) -> str:

@@ -243,7 +243,7 @@ class ProviderCost:
     """What the provider itself says a task cost, in its own unit (read from the task's final poll).
 
     ``unit`` is ``"credits"`` (Runway's ``cost.credits``) or ``"predict_seconds"`` (Replicate's
-    ``metrics.predict_time``: seconds of hardware); :mod:`bot.services.costs` turns it into dollars."""
+    ``metrics.predict_time``: seconds of hardware); :mod:`bot.services.money.costs` turns it into dollars."""
 
     amount: float
     unit: str
@@ -261,7 +261,7 @@ class TaskStatus:
     retry_after: float | None = None  # the provider's hint for the next poll
     queue_position: int | None = None  # PENDING in the provider's own queue: 1 = next (fal reports it)
     # the provider's own figure, on a terminal poll (Runway, Replicate); None where the API reports no money
-    # figure (Luma, fal, local): bot/services/costs.py then prices the seconds made from the price table
+    # figure (Luma, fal, local): bot/services/money/costs.py then prices the seconds made from the price table
     cost: ProviderCost | None = None
     provider_fault: bool = False  # FAILED on the provider's side (not the request's, never moderation)
 

@@ -277,8 +277,3 @@ def lookup(name: str, models: Mapping[str, CatalogueModel] | None = None) -> Cat
     if entry is None:
         raise InvalidOption(f"Unknown model {name[:60]!r}.")
     return entry
-
-
-def validate_request(request: GenerationRequest) -> None:
-    """Check a request against its model's entry (mode-specific limits included) before queueing it."""
-    lookup(request.model).validate(request)

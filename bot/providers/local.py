@@ -110,8 +110,12 @@ class LocalProvider:
 
     def _files(self, task_id: str) -> _Files:
         base = self.work_dir / task_id
-        return _Files(base.with_suffix(".json"), base.with_suffix(".mp4"), base.with_suffix(".failed"),
-                      base.with_suffix(".cancelled"))  # fmt: skip
+        return _Files(
+            base.with_suffix(".json"),
+            base.with_suffix(".mp4"),
+            base.with_suffix(".failed"),
+            base.with_suffix(".cancelled"),
+        )
 
     def _sweep(self) -> None:
         """Remove what a killed process left half-written (this process owns ``work_dir``)."""
@@ -239,12 +243,6 @@ class LocalProvider:
             os.replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
-
-    def forget(self, task_id: str) -> None:
-        """Delete every file of a finished task (call once its result was delivered)."""
-        if _TASK_ID.match(task_id):
-            for path in self._files(task_id).all():
-                path.unlink(missing_ok=True)
 
     async def aclose(self) -> None:
         """Cancel the renders still running (their stored requests resume on the next start)."""

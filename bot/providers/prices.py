@@ -1,5 +1,5 @@
 """What each model costs, as data: one :class:`Price` per catalogue model, each with its unit, amount and the
-month it was read.  :mod:`bot.services.costs` turns a price (and the provider's own figure, where it reports
+month it was read.  :mod:`bot.services.money.costs` turns a price (and the provider's own figure, where it reports
 one) into dollars; nothing else reads this table.
 
 Units:

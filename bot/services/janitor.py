@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.services.posters import poster_of
+from bot.services.web.posters import poster_of
 from bot.settings import Settings
 from storage import Job, Storage
 

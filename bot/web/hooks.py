@@ -1,6 +1,6 @@
 """The completion calls (webhooks) of the providers that can push, on the built-in web server.
 
-Routes (each job's URL carries its unguessable token, an HMAC of the job id, see :mod:`bot.services.links`)::
+Routes (each job's URL carries its unguessable token, an HMAC of the job id, see :mod:`bot.services.web.links`)::
 
     POST /hooks/replicate/{job}/{token}   Replicate (Standard Webhooks signature, whsec_ secret)
     POST /hooks/luma/{job}/{token}        Luma's callback_url (unsigned: the token is the proof)
@@ -8,7 +8,7 @@ Routes (each job's URL carries its unguessable token, an HMAC of the job id, see
 
 Every call is checked in this order: body size (over ``MAX_BODY``: 413), token (401), signature and
 timestamp (within ``VIDEOBOT_PUSH_TOLERANCE_SECONDS``; else 401), then a repeat of a call already taken
-(answered 200, no effect).  A valid call only wakes the job (:class:`bot.services.push.PushService`);
+(answered 200, no effect).  A valid call only wakes the job (:class:`bot.services.jobs.push.PushService`);
 unknown and finished jobs are answered 200 without effect.  Every outcome is logged (never the token).
 """
 
@@ -26,8 +26,8 @@ from aiohttp import web
 from replicate.webhook import Webhooks, WebhookSigningSecret, WebhookValidationError
 
 from bot.errors import VideobotError
-from bot.services.links import Links
-from bot.services.push import ACCEPTED, PushService
+from bot.services.jobs.push import ACCEPTED, PushService
+from bot.services.web.links import Links
 from bot.web.falkeys import FalKeys, fal_message
 
 log = logging.getLogger(__name__)

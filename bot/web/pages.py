@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.services.gallery import GalleryService, ResultView
-from bot.services.links import ALL_MEMBERS, Links
-from bot.services.publish import describe_size
+from bot.services.delivery.ladder import describe_size
+from bot.services.web.gallery import GalleryService, ResultView
+from bot.services.web.links import ALL_MEMBERS, Links
 from storage import Job
 
 ENV = Environment(

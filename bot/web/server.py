@@ -1,6 +1,6 @@
 """The built-in web server (aiohttp): result pages, galleries, and the files behind them.
 
-Routes (every per-job token is an HMAC of the job id, see :mod:`bot.services.links`)::
+Routes (every per-job token is an HMAC of the job id, see :mod:`bot.services.web.links`)::
 
     /r/{job}/{token}                    the result page (player, prompt, lineage, unfurl tags)
     /e/{job}/{token}                    a bare player (the twitter:player frame)
@@ -28,8 +28,8 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from bot.errors import VideobotError
-from bot.services.gallery import GalleryService, Gone, NotShown
-from bot.services.links import KEY_FILE, Links, load_key
+from bot.services.web.gallery import GalleryService, Gone, NotShown
+from bot.services.web.links import KEY_FILE, Links, load_key
 from bot.settings import Settings
 from bot.web.hooks import PushHooks
 from bot.web.pages import Pages, error_page
@@ -131,12 +131,6 @@ class WebServer:
             return None
         return self.links.page_url(job_id)
 
-    def video_link_for(self, job_id: int) -> str | None:
-        """The public URL of a job's MP4, or None when not running."""
-        if self._runner is None:
-            return None
-        return self.base_url + self.links.video_path(job_id)
-
     def make_app(self) -> web.Application:
         """The aiohttp application (routes, error pages, security headers)."""
         app = web.Application(middlewares=[_errors])
@@ -150,8 +144,10 @@ class WebServer:
             pages = Pages(self.gallery, self.links)
             add(rf"/r/{JOB}/{TOKEN}", self._checked(pages.result))
             add(rf"/e/{JOB}/{TOKEN}", self._checked(pages.embed))
-            add(r"/g/{guild_id:\d{1,20}}/{scope:all|\d{1,20}}/{expires:\d{1,12}}/" + r"{sig:[A-Za-z0-9_-]{32}}",
-                pages.gallery_page)  # fmt: skip
+            add(
+                r"/g/{guild_id:\d{1,20}}/{scope:all|\d{1,20}}/{expires:\d{1,12}}/" + r"{sig:[A-Za-z0-9_-]{32}}",
+                pages.gallery_page,
+            )
         if self.hooks is not None:
             app.router.add_routes(self.hooks.routes())
         return app
@@ -165,8 +161,7 @@ class WebServer:
         site = web.TCPSite(runner, self.settings.file_server_host, self.settings.file_server_port)
         await site.start()
         self._runner = runner
-        log.info("web server listening on %s:%s, links at %s", self.settings.file_server_host, self.port,
-                 self.base_url)  # fmt: skip
+        log.info("web server listening on %s:%s, links at %s", self.settings.file_server_host, self.port, self.base_url)
 
     async def stop(self) -> None:
         """Stop serving."""

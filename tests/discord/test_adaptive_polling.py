@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.services.schedule import PollSchedule
+from bot.services.jobs.schedule import PollSchedule
 from emulators.providers import Script
 from tests.discord.conftest import is_mp4, mp4_of, wait_done, wait_result
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.edge.render import clip, progress_bar
 from bot.media import Media
-from bot.services.publish import Publisher, Rung
+from bot.services.delivery.ladder import Publisher, Rung
 from bot.web.server import KEY_FILE, FileServer
 from storage import Job, JobState
 from tests.conftest import make_mp4

@@ -20,8 +20,8 @@ import pytest
 from bot.app import App
 from bot.edge.client import start_bot
 from bot.providers.fal import FalProvider
-from bot.services.fallback import request_for
-from bot.services.links import Links
+from bot.services.fallback.policy import request_for
+from bot.services.web.links import Links
 from emulators.providers import Script
 from emulators.providers._core import ApiState, Task
 from storage import Job, JobState

@@ -12,7 +12,7 @@ import pytest
 from bot.app import App
 from bot.edge.record import DiscordRecord
 from bot.prompt import PromptSpec
-from bot.services.generation import Requester
+from bot.services.requests.generation import Requester
 from storage import JobState
 from tests.discord.conftest import is_mp4, job_id_of, mp4_of, wait_done, wait_result
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.delivery import CANCELLED_NOTICE
+from bot.services.delivery.port import CANCELLED_NOTICE
 from tests.discord.conftest import is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)

@@ -27,7 +27,7 @@ from bot.providers.catalogue import CatalogueModel, models_for
 from bot.providers.luma import LumaProvider
 from bot.providers.replicate import ReplicateProvider
 from bot.providers.runway import RunwayProvider
-from bot.services.generation import Requester
+from bot.services.requests.generation import Requester
 from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer
 from storage import Job, JobState

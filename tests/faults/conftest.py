@@ -20,10 +20,10 @@ import discord.http
 import pytest
 
 from bot.app import App
-from bot.delivery import FileDelivery
 from bot.edge.client import VideoBot, start_bot
 from bot.media import Media
 from bot.providers.local import LocalProvider
+from bot.services.delivery.port import FileDelivery
 from bot.settings import Settings
 from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer, VideoFactory

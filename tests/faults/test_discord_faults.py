@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.services.publish import Rung
+from bot.services.delivery.ladder import Rung
 from emulators.providers import Script
 from storage import JobState
 from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, results, wait_result

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.delivery import Progress, Receipt
-from bot.services.generation import Requester
+from bot.services.delivery.port import Progress, Receipt
+from bot.services.requests.generation import Requester
 from emulators.discord import DiscordEmulator, InteractionHandle
 from tests.discord.conftest import bot_settings, emu, launch  # noqa: F401 - fixtures shared with tests/discord
 from tests.hostile.corpus import LoopbackRecorder, fifo_wire

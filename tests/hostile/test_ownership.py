@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import NotJobOwner
-from bot.services.generation import Requester
+from bot.services.requests.generation import Requester
 from storage import JobState
 from tests.discord.conftest import job_id_of, results, wait_done, wait_result
 from tests.hostile.cases import case

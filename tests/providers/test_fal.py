@@ -226,12 +226,12 @@ class ProgressLog:
         self.failures: list[str] = []
 
     async def progress(self, update):
-        from bot.services.publish import state_label
+        from bot.services.delivery.ladder import state_label
 
         self.labels.append(state_label(update.job, update.queue_position, update.provider_queue))
 
     async def deliver(self, job, video):
-        from bot.delivery import Receipt
+        from bot.services.delivery.port import Receipt
 
         return Receipt(message_id=1)
 
@@ -242,7 +242,7 @@ class ProgressLog:
 async def test_the_queue_position_reaches_the_progress_message(fal_emulator, make_settings):
     from bot.app import App
     from bot.prompt import PromptSpec
-    from bot.services.generation import Requester
+    from bot.services.requests.generation import Requester
     from storage import JobState
 
     fal_emulator.fal.script_next(Script(queued=3, running=1))
@@ -270,7 +270,7 @@ async def test_a_crash_between_submit_and_saving_the_request_id(fal_emulator, ma
     and never submits it again; the one request queued before the crash is left to run at fal."""
     from bot.app import App
     from bot.prompt import PromptSpec
-    from bot.services.generation import Requester
+    from bot.services.requests.generation import Requester
     from storage import JobState
 
     who = Requester(user_id=1, guild_id=None, channel_id=None, delivery={"kind": "test"})

@@ -10,9 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.delivery import Progress, Receipt
 from bot.errors import RateLimited, SubmitUncertain
 from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
+from bot.services.delivery.port import Progress, Receipt
 
 MODEL = ModelInfo(
     name="scripted:v1",

@@ -6,13 +6,13 @@ import re
 import pytest
 
 from bot.app import App
-from bot.delivery import FileDelivery
 from bot.prompt import PromptSpec
 from bot.providers.base import ProviderCost
 from bot.providers.catalogue import CATALOGUE
 from bot.providers.prices import PRICES, price_of
-from bot.services import costs
-from bot.services.generation import Requester
+from bot.services.delivery.port import FileDelivery
+from bot.services.money import costs
+from bot.services.requests.generation import Requester
 from storage import Cost, JobState
 
 pytestmark = pytest.mark.timeout(120)

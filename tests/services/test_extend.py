@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.delivery import FileDelivery
 from bot.errors import JobStateError, NotJobOwner
 from bot.prompt import PromptSpec
 from bot.providers.luma import LumaProvider
-from bot.services.generation import Requester
+from bot.services.delivery.port import FileDelivery
+from bot.services.requests.generation import Requester
 from storage import JobState
 
 

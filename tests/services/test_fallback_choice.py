@@ -11,7 +11,7 @@ from bot.media import Media
 from bot.providers.base import GenerationRequest
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
-from bot.services.fallback import Fallback
+from bot.services.fallback.policy import Fallback
 
 
 def fallback(make_settings, **lists) -> Fallback:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.app import App
-from bot.delivery import FileDelivery
 from bot.prompt import PromptSpec
-from bot.services.generation import Requester
+from bot.services.delivery.port import FileDelivery
+from bot.services.requests.generation import Requester
 
 pytestmark = pytest.mark.timeout(90)
 

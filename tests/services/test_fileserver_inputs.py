@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from bot.app import App
-from bot.delivery import FileDelivery
 from bot.errors import InvalidOption
 from bot.prompt import PromptSpec
-from bot.services.generation import Requester
+from bot.services.delivery.port import FileDelivery
+from bot.services.requests.generation import Requester
 from storage import JobState
 
 

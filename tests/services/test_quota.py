@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.errors import QuotaExceeded
-from bot.services.quota import WINDOW, QuotaService, when_enough_frees
+from bot.services.money.quota import WINDOW, QuotaService, when_enough_frees
 from bot.settings import Settings
 from storage import JobState, NewJob, QuotaRefused, SqliteStorage, Usage
 

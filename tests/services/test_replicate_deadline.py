@@ -6,10 +6,10 @@ that would otherwise run forever, so only the deadline can end it."""
 import pytest
 
 from bot.app import App
-from bot.delivery import FileDelivery
 from bot.prompt import PromptSpec
 from bot.providers.replicate import ReplicateProvider
-from bot.services.generation import Requester
+from bot.services.delivery.port import FileDelivery
+from bot.services.requests.requester import Requester
 from emulators.providers import Script
 from storage import JobState
 

@@ -1,9 +1,9 @@
-"""The poll schedule (bot.services.schedule), a pure unit: today's backoff and the adaptive schedule."""
+"""The poll schedule (bot.services.jobs.schedule), a pure unit: today's backoff and the adaptive schedule."""
 
 import pytest
 
-from bot.services.publish import describe_left
-from bot.services.schedule import PollSchedule
+from bot.services.delivery.ladder import describe_left
+from bot.services.jobs.schedule import PollSchedule
 
 
 def poll_times(schedule: PollSchedule, finish: float, *, limit: int = 500) -> list[float]:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import QuotaExceeded
 from bot.prompt import PromptSpec
-from bot.services.generation import Requester
+from bot.services.requests.generation import Requester
 
 
 async def test_racing_variations_requests_never_overspend(make_settings):

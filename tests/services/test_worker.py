@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import CANCELLED_NOTICE, Receipt
 from bot.errors import DeliveryError
 from bot.prompt import PromptSpec
 from bot.providers.base import TaskState
-from bot.services.generation import Requester
+from bot.services.delivery.port import CANCELLED_NOTICE, Receipt
+from bot.services.requests.generation import Requester
 from storage import JobState
 from tests.services.scripted import RecordingDelivery, Script
 

@@ -5,7 +5,7 @@ a sleep within a test's time."""
 import asyncio
 import time
 
-from bot.services.worker import DUE_MARGIN, RENEW_EVERY
+from bot.services.jobs.worker import DUE_MARGIN, RENEW_EVERY
 from storage import JobState
 from tests.services.scripted import Script
 from tests.services.test_worker import submit

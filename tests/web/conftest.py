@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from bot.app import App
-from bot.services.posters import add_poster
+from bot.services.web.posters import add_poster
 from storage import Job, JobState, NewJob
 from tests.conftest import make_mp4
 from tests.discord.conftest import free_port

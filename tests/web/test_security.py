@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.services.janitor import Janitor
-from bot.services.posters import poster_of
+from bot.services.web.posters import poster_of
 from storage import JobState, NewJob
 
 pytestmark = pytest.mark.timeout(180)

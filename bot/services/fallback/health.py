@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.providers.registry import ProviderRegistry
-from bot.services.fallback import KINDS, Fallback, breaker_line, provider_label
+from bot.services.fallback.policy import KINDS, Fallback, breaker_line, provider_label
 from bot.settings import Settings
 from storage import JobState, Storage
 

@@ -20,7 +20,7 @@ from bot.prompt import PromptSpec
 from bot.providers._local_render import EDIT_MODEL
 
 if TYPE_CHECKING:
-    from bot.services.generation import GenerationService, Requester, Submitted
+    from bot.services.requests.generation import GenerationService, Requester, Submitted
     from storage import Job
 
 HOUR = 3600.0

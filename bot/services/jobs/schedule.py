@@ -1,7 +1,7 @@
 """When to poll a provider's task next: today's backoff, or the adaptive schedule learned from the model's runs.
 
 Pure (no I/O, no clock, no randomness): :class:`PollSchedule` answers "how long until the next poll?" from the
-seconds since the task was created and the polls answered so far.  :mod:`bot.services.polling` asks it after
+seconds since the task was created and the polls answered so far.  :mod:`bot.services.jobs.polling` asks it after
 every poll and adds the jitter.
 
 *Backoff* (no history for the model, or ``VIDEOBOT_POLL_ADAPTIVE=false``): poll at once, then wait

@@ -11,7 +11,7 @@ from bot.errors import InvalidOption, JobNotFound
 from bot.prompt import PromptSpec
 
 if TYPE_CHECKING:
-    from bot.services.generation import GenerationService, Requester
+    from bot.services.requests.generation import GenerationService, Requester
 
 FIELDS = ("camera", "style", "setting", "lighting", "details", "negative", "aspect", "duration", "model")
 MAX_NAME = 32

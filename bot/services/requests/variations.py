@@ -6,7 +6,7 @@ and the unfinished-job cap and inserts every job with its own ledger row, or ref
 stores nothing.  Each variation is then its own job (``variation 2/4 of #N``, the later ones pointing at the
 first), so a failed one is refunded alone.
 
-The results are delivered together (see :mod:`bot.services.grouping` and :mod:`bot.edge.group`): one message
+The results are delivered together (see :mod:`bot.services.delivery.grouping` and :mod:`bot.edge.group`): one message
 with every clip when they fit the upload limit, else one message per clip; the first take's status message
 answers the command, the others post their own status in the channel.
 """
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, QuotaExceeded
 from bot.prompt import MAX_SEED, PromptSpec
-from bot.services.requests import Submitted
+from bot.services.requests.requester import Submitted
 from storage import QuotaRefused
 
 if TYPE_CHECKING:
-    from bot.services.generation import GenerationService, Requester
+    from bot.services.requests.generation import GenerationService, Requester
 
 MAX_VARIATIONS = 4
 

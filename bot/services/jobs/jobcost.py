@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.providers.base import TaskState, TaskStatus
-from bot.services import costs
+from bot.services.money import costs
 
 if TYPE_CHECKING:
-    from bot.services.runner import Context
+    from bot.services.jobs.run import Context
     from storage import Job
 
 

@@ -1,7 +1,8 @@
 """The RUNNING step of a job: poll the provider's task until it ends, and wait between polls.
 
-Split from :mod:`bot.services.runner` (whose JobRunner inherits these steps) so the poll schedule lives in
-one place (:mod:`bot.services.schedule` decides each wait).  The waits are cut short by a cancel
+A :class:`Poller` is owned by the job's :class:`~bot.services.jobs.runner.JobRunner`, which hands it the run's
+state (:class:`~bot.services.jobs.run.Run`); the poll schedule lives in one place
+(:mod:`bot.services.jobs.schedule` decides each wait).  The waits are cut short by a cancel
 (``interrupted``) and never carry a job past its deadline.
 
 Push: when the provider calls back (``provider.pushes``), the poll is only a safety net: until the model's
@@ -24,14 +25,13 @@ from typing import TYPE_CHECKING
 
 from bot.errors import ProviderTaskFailed, ProviderTimeout, ProviderUnavailable, RateLimited
 from bot.providers.base import TaskState, TaskStatus
-from bot.services.jobcost import record_actual
-from bot.services.schedule import PollSchedule
+from bot.services.jobs.jobcost import record_actual
+from bot.services.jobs.schedule import PollSchedule
 from storage import JobState
 
 if TYPE_CHECKING:
-    from bot.providers.base import VideoProvider
-    from bot.services.runner import Context
-    from storage import Job, ModelTiming
+    from bot.services.jobs.run import Run
+    from storage import ModelTiming
 
 log = logging.getLogger(__name__)
 
@@ -39,33 +39,14 @@ POLL_CALL_TIMEOUT = 90.0
 CANCEL_RECHECK = 2.0  # a long wait re-reads the job this often: a cancel taken by another process stops it
 
 
-class PollingSteps:
-    """The poll loop and its waits (mixed into JobRunner, which provides the attributes below)."""
+class Poller:
+    """The poll loop and its waits, for one run (owned by its JobRunner)."""
 
-    ctx: Context
-    job: Job
-    interrupted: asyncio.Event
-    provider_queue: int | None
-    push_seen: float | None  # the job's pushed_at when the last poll began
-    task_created_at: float | None = None  # when this process created the task (set by JobRunner.submit)
-    schedule: PollSchedule | None = None  # this task's poll schedule (set by poll_until_done)
-    run_time_learned: bool = False  # this task's run time was counted for its model
-
-    @property
-    def provider(self) -> VideoProvider:  # pragma: no cover - provided by JobRunner
-        raise NotImplementedError
-
-    async def check_cancel(self) -> None:  # pragma: no cover - provided by JobRunner
-        raise NotImplementedError
-
-    async def save(self, **fields: object) -> Job:  # pragma: no cover - provided by JobRunner
-        raise NotImplementedError
-
-    async def notify(self) -> None:  # pragma: no cover - provided by JobRunner
-        raise NotImplementedError
-
-    def deadline(self) -> float:  # pragma: no cover - provided by JobRunner
-        raise NotImplementedError
+    def __init__(self, run: Run):
+        self.run = run
+        self.ctx = run.ctx
+        self.push_seen: float | None = None  # the job's pushed_at when the last poll began
+        self.run_time_learned = False  # this task's run time was counted for its model
 
     async def nap(self, seconds: float) -> None:
         """Wait between polls; a cancel request or a completion call (push) ends the wait: at once when this
@@ -75,27 +56,26 @@ class PollingSteps:
         deadline = loop.time() + seconds
         while (left := deadline - loop.time()) > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.interrupted.wait(), min(left, CANCEL_RECHECK))
-            if self.interrupted.is_set() or (left > CANCEL_RECHECK and await self._cancel_recorded()):
+                await asyncio.wait_for(self.run.interrupted.wait(), min(left, CANCEL_RECHECK))
+            if self.run.interrupted.is_set() or (left > CANCEL_RECHECK and await self._cancel_recorded()):
                 break
-        self.interrupted.clear()
+        self.run.interrupted.clear()
 
     async def _cancel_recorded(self) -> bool:
         """Whether the row now says stop waiting: a cancel, or a completion call newer than our copy of it."""
-        fresh = await self.ctx.storage.jobs.get(self.job.id)
-        seen = getattr(self, "push_seen", None)
-        return fresh is not None and (fresh.cancel_requested or fresh.pushed_at != seen)
+        fresh = await self.ctx.storage.jobs.get(self.run.job.id)
+        return fresh is not None and (fresh.cancel_requested or fresh.pushed_at != self.push_seen)
 
     @property
     def pushes(self) -> bool:
         """Whether the provider is to call back when the task ends."""
-        return bool(getattr(self.provider, "pushes", False))
+        return bool(getattr(self.run.provider, "pushes", False))
 
     def safety_net(self, wait: float, elapsed: float) -> float:
         """The wait before the next poll, ``elapsed`` s after the task was created: with push expected, see
         :meth:`PollSchedule.with_push`."""
-        if self.pushes and self.schedule is not None:
-            return self.schedule.with_push(wait, elapsed, self.ctx.settings.push_poll_seconds)
+        if self.pushes and self.run.schedule is not None:
+            return self.run.schedule.with_push(wait, elapsed, self.ctx.settings.push_poll_seconds)
         return wait
 
     def poll_schedule(self, timing: ModelTiming | None) -> PollSchedule:
@@ -103,86 +83,81 @@ class PollingSteps:
         s = self.ctx.settings
         learned = timing is not None and s.poll_adaptive
         return PollSchedule.build(
-            float(getattr(self.provider, "poll_interval", s.poll_interval_seconds)),
-            float(getattr(self.provider, "poll_max_interval", s.poll_max_interval_seconds)),
+            float(getattr(self.run.provider, "poll_interval", s.poll_interval_seconds)),
+            float(getattr(self.run.provider, "poll_max_interval", s.poll_max_interval_seconds)),
             s.poll_brisk_seconds,
             expected=timing.mean_seconds if learned and timing else None,
             spread=timing.spread_seconds if learned and timing else 0.0,
-            provider_brisk=float(getattr(self.provider, "poll_brisk_interval", 0.0)),
+            provider_brisk=float(getattr(self.run.provider, "poll_brisk_interval", 0.0)),
         )
 
-    def seconds_left(self) -> float | None:
-        """The expected seconds to the provider's finish (for the progress message), when the model has history."""
-        schedule = self.schedule
-        if schedule is None or schedule.expected is None or self.job.state is not JobState.RUNNING:
-            return None
-        origin = self.task_created_at or self.job.started_at or self.ctx.clock()
-        return schedule.seconds_left(self.ctx.clock() - origin)
-
     async def poll_until_done(self) -> None:
-        """RUNNING → DOWNLOADING, polling on the model's schedule (bot.services.schedule) until its deadline."""
-        deadline = self.deadline()
-        self.schedule = await self._load_schedule()
+        """RUNNING → DOWNLOADING, polling on the model's schedule (bot.services.jobs.schedule) until its deadline."""
+        deadline = self.run.deadline()
+        self.run.schedule = await self._load_schedule()
         # Run times are learned only from tasks this process saw created (after a restart the origin is a guess).
-        exact = self.task_created_at is not None and not self.run_time_learned
-        origin = self.task_created_at or self.job.started_at or self.ctx.clock()
+        exact = self.run.task_created_at is not None and not self.run_time_learned
+        origin = self.run.task_created_at or self.run.job.started_at or self.ctx.clock()
         polls, unfinished_at, floor = 0, origin, 0.0
         while True:
-            schedule = self.schedule
+            schedule = self.run.schedule
             interval = max(schedule.next_wait(self.ctx.clock() - origin, polls), floor)
             if interval > 0:  # a long Retry-After must not carry the job past its deadline
                 left = max(0.0, deadline - self.ctx.clock()) + 0.01
                 wait = self.safety_net(schedule.jittered(interval, random.random()), self.ctx.clock() - origin)
                 await self.nap(min(max(wait, floor), left))
-            await self.check_cancel()
-            self.push_seen = self.job.pushed_at  # a completion call after this is a reason to poll again
+            await self.run.check_cancel()
+            self.push_seen = self.run.job.pushed_at  # a completion call after this is a reason to poll again
             if self.ctx.clock() > deadline:
-                raise ProviderTimeout(detail=f"task {self.job.provider_task_id} passed its deadline")
+                raise ProviderTimeout(detail=f"task {self.run.job.provider_task_id} passed its deadline")
             sent = self.ctx.clock()
             step = max(interval, schedule.brisk if schedule.adaptive else schedule.base)
             status, floor, limited = await self._poll_once(step)
             if limited:
-                self.schedule = schedule.throttled()
+                self.run.schedule = schedule.throttled()
             if status is None:
                 continue
             polls += 1
-            await record_actual(self.ctx, self.job, status)  # terminal: what the provider says it cost
+            await record_actual(self.ctx, self.run.job, status)  # terminal: what the provider says it cost
             if status.state is TaskState.SUCCEEDED:
                 if exact:  # the provider finished between the last "not yet" and this answer
                     self.run_time_learned = True  # once per task, even if the download finds it unfinished
                     await self._learn(self._finished_at(unfinished_at) - origin)
-                missed = {"push_missed_at": self.ctx.clock()} if self.pushes and self.job.pushed_at is None else {}
-                await self.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0, **missed)
+                pushes_missed = self.pushes and self.run.job.pushed_at is None
+                missed = {"push_missed_at": self.ctx.clock()} if pushes_missed else {}
+                await self.run.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0, **missed)
                 return
             if status.state in (TaskState.FAILED, TaskState.CANCELLED):
                 raise ProviderTaskFailed(
-                    status.error or ProviderTaskFailed.user_message, detail=status.error_code or "",
-                    provider=self.job.provider, provider_fault=status.provider_fault,
-                )  # fmt: skip
+                    status.error or ProviderTaskFailed.user_message,
+                    detail=status.error_code or "",
+                    provider=self.run.job.provider,
+                    provider_fault=status.provider_fault,
+                )
             unfinished_at = sent
-            if status.progress is not None and status.progress - self.job.progress >= 0.01:
-                await self.save(progress=round(status.progress, 3))
-            elif status.queue_position != self.provider_queue:  # "#3 in fal's queue", then "rendering"
-                self.provider_queue = status.queue_position
-                await self.notify()
+            if status.progress is not None and status.progress - self.run.job.progress >= 0.01:
+                await self.run.save(progress=round(status.progress, 3))
+            elif status.queue_position != self.run.provider_queue:  # "#3 in fal's queue", then "rendering"
+                self.run.provider_queue = status.queue_position
+                await self.run.notify()
 
     async def _load_schedule(self) -> PollSchedule:
         """The schedule from the model's learned run time; shows "about N s left" when there is one."""
         try:
-            timing = await self.ctx.storage.timings.get(self.job.model)
+            timing = await self.ctx.storage.timings.get(self.run.job.model)
         except Exception:  # the estimate is an optimisation: without it, poll as before
-            log.warning("job %s: run time of %s not read", self.job.id, self.job.model, exc_info=True)
+            log.warning("job %s: run time of %s not read", self.run.job.id, self.run.job.model, exc_info=True)
             timing = None
-        schedule = self.schedule = self.poll_schedule(timing)
+        schedule = self.run.schedule = self.poll_schedule(timing)
         if schedule.adaptive:
-            await self.notify()
+            await self.run.notify()
         return schedule
 
     def _finished_at(self, unfinished_at: float) -> float:
         """When the provider finished: its completion call if one came after the last "not yet", else halfway
         between that poll and this answer."""
         now = self.ctx.clock()
-        pushed = self.job.pushed_at
+        pushed = self.run.job.pushed_at
         if pushed is not None and unfinished_at <= pushed <= now:
             return pushed
         return (unfinished_at + now) / 2
@@ -190,19 +165,19 @@ class PollingSteps:
     async def _learn(self, seconds: float) -> None:
         """Count one run of the model (its estimate for the next jobs); a storage failure never stops the job."""
         try:
-            await self.ctx.storage.timings.record(self.job.model, seconds, now=self.ctx.clock())
+            await self.ctx.storage.timings.record(self.run.job.model, seconds, now=self.ctx.clock())
         except Exception:
-            log.warning("job %s: run time of %s not recorded", self.job.id, self.job.model, exc_info=True)
+            log.warning("job %s: run time of %s not recorded", self.run.job.id, self.run.job.model, exc_info=True)
 
     async def _poll_once(self, interval: float) -> tuple[TaskStatus | None, float, bool]:
         """One poll: (status or None after a transient failure, the least wait before the next poll, whether the
         provider said 429)."""
-        task_id = str(self.job.provider_task_id)
+        task_id = str(self.run.job.provider_task_id)
         try:
-            status = await asyncio.wait_for(self.provider.poll(task_id), POLL_CALL_TIMEOUT)
+            status = await asyncio.wait_for(self.run.provider.poll(task_id), POLL_CALL_TIMEOUT)
         except RateLimited as exc:
             return None, max(interval, exc.retry_after or interval * 2), True
         except (ProviderUnavailable, TimeoutError) as exc:
-            log.info("job %s: poll failed, will retry: %s", self.job.id, exc)
+            log.info("job %s: poll failed, will retry: %s", self.run.job.id, exc)
             return None, interval * 2, False
         return status, status.retry_after or 0.0, False

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import InvalidRequest
-from bot.services.links import Links
-from bot.services.posters import poster_of
+from bot.services.web.links import Links
+from bot.services.web.posters import poster_of
 from bot.settings import Settings
 from storage import GalleryQuery, Job, JobState, Storage
 

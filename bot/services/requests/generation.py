@@ -16,18 +16,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.delivery import CANCELLED_NOTICE, DeliveryRouter
 from bot.errors import InvalidOption, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
-from bot.services import edits, lineage, variations
-from bot.services.fallback import Fallback, request_for
-from bot.services.intake import fit_spec, motion_note, parts_without_subject, request_fingerprint, store_upload
-from bot.services.quota import QuotaService
-from bot.services.remix import check_remix, remix
-from bot.services.requests import Requester, Submitted, page_name
+from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter
+from bot.services.fallback.policy import Fallback, request_for
+from bot.services.money.quota import QuotaService
+from bot.services.requests import edits, lineage, variations
+from bot.services.requests.intake import fit_spec, motion_note, parts_without_subject, request_fingerprint, store_upload
+from bot.services.requests.remix import check_remix, remix
+from bot.services.requests.requester import Requester, Submitted, page_name
 from bot.settings import Settings
 from storage import ACTIVE_STATES, Charge, Job, JobState, NewJob, QuotaRefused, Storage
 
@@ -119,15 +119,15 @@ class GenerationService:
             raise
 
     def check_remix(self, **options: Any) -> tuple[PromptSpec, ModelInfo]:
-        """/remix's option checks, without I/O (see :func:`bot.services.remix.check_remix`)."""
+        """/remix's option checks, without I/O (see :func:`bot.services.requests.remix.check_remix`)."""
         return check_remix(self, **options)
 
     async def remix(self, who: Requester, **options: Any) -> Submitted:
-        """Video to video from an attached clip or one of ``who``'s results (see :mod:`bot.services.remix`)."""
+        """Video to video from an attached clip or one of ``who``'s results (see :mod:`bot.services.requests.remix`)."""
         return await remix(self, who, **options)
 
     async def loop(self, who: Requester, job: int, times: int) -> Submitted:
-        """One of ``who``'s results repeated (see :mod:`bot.services.edits`)."""
+        """One of ``who``'s results repeated (see :mod:`bot.services.requests.edits`)."""
         return await edits.loop(self, who, job, times)
 
     async def stitch(self, who: Requester, jobs: str, crossfade: float = 0.0) -> Submitted:
@@ -139,7 +139,7 @@ class GenerationService:
         return await edits.soundtrack(self, who, job, audio, volume)
 
     async def variations(self, who: Requester, spec: PromptSpec, count: int) -> Submitted:
-        """``count`` (2-4) seeds of the same request (see :mod:`bot.services.variations`)."""
+        """``count`` (2-4) seeds of the same request (see :mod:`bot.services.requests.variations`)."""
         return await variations.variations(self, who, spec, count)
 
     async def extendable(self, who: Requester, job_id: int) -> Job:

@@ -5,10 +5,13 @@ process killed anywhere resumes from the database:
       ▲                  │ (resumed: find_task; found → RUNNING, certainly absent → QUEUED, unknown → FAILED)
       └── retryable refusal of the create (429/5xx before a task existed) waits and goes back to QUEUED
       └── a provider-side failure (no task made, or the task failed on the provider's side) moves the job to a
-          fallback model, back to QUEUED, in one transaction (bot.services.switching)
+          fallback model, back to QUEUED, in one transaction (bot.services.jobs.switching)
+
+The runner owns the run's state (:class:`~bot.services.jobs.run.Run`) and hands it to the helpers it owns: a
+:class:`~bot.services.jobs.polling.Poller` for RUNNING and a :class:`~bot.services.jobs.switching.FallbackMover`.
 
 A job found in SUBMITTING is never submitted again unless the provider says the task does not exist,
-and a job is delivered only from DELIVERING, then marked DONE in the same breath (see bot.delivery).
+and a job is delivered only from DELIVERING, then marked DONE in the same breath (see bot.services.delivery.port).
 """
 
 from __future__ import annotations
@@ -16,12 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from bot.delivery import DeliveryRouter, NotYet, Progress
 from bot.errors import (
     DeliveryError,
     MediaError,
@@ -33,16 +33,15 @@ from bot.errors import (
     RateLimited,
     SubmitUncertain,
 )
-from bot.media import Media
-from bot.providers.base import GenerationRequest, TaskState, VideoProvider
-from bot.providers.registry import ProviderRegistry
-from bot.services.fallback import Fallback, falls_back, request_for
-from bot.services.jobcost import record_actual, reprice
-from bot.services.polling import POLL_CALL_TIMEOUT, PollingSteps
-from bot.services.posters import add_poster
-from bot.services.switching import FallbackSteps
-from bot.settings import Settings
-from storage import Job, JobState, Storage
+from bot.providers.base import TaskState, VideoProvider
+from bot.services.delivery.port import NotYet
+from bot.services.fallback.policy import falls_back
+from bot.services.jobs.jobcost import record_actual, reprice
+from bot.services.jobs.polling import POLL_CALL_TIMEOUT, Poller
+from bot.services.jobs.run import Context, Run
+from bot.services.jobs.switching import FallbackMover
+from bot.services.web.posters import add_poster
+from storage import Job, JobState
 
 log = logging.getLogger(__name__)
 
@@ -60,70 +59,39 @@ class RetryLater(Exception):
         self.defer = defer
 
 
-class JobCancelled(Exception):
-    """The user asked for the job to stop."""
-
-
-@dataclass
-class Context:
-    """What a runner needs (shared by all jobs of a worker)."""
-
-    storage: Storage
-    registry: ProviderRegistry
-    media: Media
-    settings: Settings
-    router: DeliveryRouter
-    clock: Callable[[], float]
-    fallback: Fallback
-
-
-class JobRunner(PollingSteps, FallbackSteps):
-    """Drives one job to a final state (or to a RetryLater)."""
+class JobRunner:
+    """Drives one job to a final state (or to a RetryLater).  It owns the run's state (:class:`Run`) and the two
+    helpers it hands that state to: the poller (the RUNNING step) and the fallback mover."""
 
     def __init__(self, ctx: Context, job: Job):
         self.ctx = ctx
-        self.job = job
-        self.interrupted = asyncio.Event()  # set by Worker.interrupt (a cancel): cut the current wait short
-        self.provider_queue: int | None = None  # the last place in the provider's queue that was shown
+        self.run = Run(ctx, job)
+        self.poller = Poller(self.run)
+        self.mover = FallbackMover(self.run)
 
-    # --- helpers -------------------------------------------------------------------------------------
+    @property
+    def job(self) -> Job:
+        """The job as last saved."""
+        return self.run.job
+
+    @job.setter
+    def job(self, job: Job) -> None:
+        self.run.job = job
+
+    @property
+    def interrupted(self) -> asyncio.Event:
+        """Set by Worker.interrupt (a cancel): cuts the current wait short."""
+        return self.run.interrupted
+
     @property
     def provider(self) -> VideoProvider:
         """The job's provider."""
-        return self.ctx.registry.provider(self.job.model)
-
-    async def save(self, **fields: object) -> Job:
-        """Persist fields (state changes are conditional on the state we believe in)."""
-        self.job = await self.ctx.storage.jobs.update(self.job.id, expect=[self.job.state], **fields)
-        if "state" in fields or "progress" in fields:
-            await self.notify()
-        return self.job
-
-    async def notify(self) -> None:
-        """Tell the delivery target about progress; its failures never stop the job."""
-        try:
-            target = self.ctx.router.target_for(self.job)
-            update = Progress(self.job, provider_queue=self.provider_queue or 0, seconds_left=self.seconds_left())
-            await target.progress(update)
-        except Exception:
-            log.warning("progress notice for job %s failed", self.job.id, exc_info=True)
-
-    def request(self) -> GenerationRequest:
-        """The provider request, rebuilt from the stored job (identical after a restart)."""
-        return request_for(self.job.id, self.job.model, self.job.spec, self.job.inputs)
-
-    async def check_cancel(self) -> None:
-        """Raise JobCancelled when a cancel was requested (re-read from storage)."""
-        fresh = await self.ctx.storage.jobs.get(self.job.id)
-        if fresh is not None:
-            self.job = fresh
-        if self.job.cancel_requested:
-            raise JobCancelled()
+        return self.run.provider
 
     # --- the steps -----------------------------------------------------------------------------------
     async def step(self) -> None:
         """Advance one state."""
-        await self.check_cancel()
+        await self.run.check_cancel()
         state = self.job.state
         if state is JobState.QUEUED:
             await self.submit()
@@ -131,9 +99,9 @@ class JobRunner(PollingSteps, FallbackSteps):
             await self.resume_submit()
         elif state is JobState.RUNNING:
             try:
-                await self.poll_until_done()
+                await self.poller.poll_until_done()
             except ProviderTaskFailed as exc:  # failed at the provider's side: another model may make it
-                if falls_back(exc) and await self.fall_back(exc):
+                if falls_back(exc) and await self.mover.fall_back(exc):
                     raise RetryLater(0.0, "moved to a fallback model") from exc
                 raise
         elif state is JobState.DOWNLOADING:
@@ -146,21 +114,21 @@ class JobRunner(PollingSteps, FallbackSteps):
     async def submit(self) -> None:
         """QUEUED → SUBMITTING → RUNNING (task id persisted first).  A create that certainly made no task and
         failed on the provider's side moves the job to a fallback model (back to QUEUED, on the new model)."""
-        if await self.skip_open_provider():  # the provider's breaker is open: straight to the fallback
+        if await self.mover.skip_open_provider():  # the provider's breaker is open: straight to the fallback
             raise RetryLater(0.0, "moved to a fallback model")
         now = self.ctx.clock()
-        await self.save(state=JobState.SUBMITTING, started_at=self.job.started_at or now)
+        await self.run.save(state=JobState.SUBMITTING, started_at=self.job.started_at or now)
         try:
-            task_id = await asyncio.wait_for(self.provider.submit(self.request()), SUBMIT_TIMEOUT)
+            task_id = await asyncio.wait_for(self.provider.submit(self.run.request()), SUBMIT_TIMEOUT)
         except RateLimited as exc:
             wait = exc.retry_after or 10.0
-            if self.ctx.clock() + wait > self.deadline() and await self.fall_back(exc):
+            if self.ctx.clock() + wait > self.run.deadline() and await self.mover.fall_back(exc):
                 raise RetryLater(0.0, "moved to a fallback model") from exc
             await self._requeue(wait, exc)
         except SubmitUncertain:
             raise  # a task may exist: never sent anywhere else
         except (ProviderUnavailable, ProviderAuthError, ProviderModelGone) as exc:  # certainly no task
-            if await self.fall_back(exc):
+            if await self.mover.fall_back(exc):
                 raise RetryLater(0.0, "moved to a fallback model") from exc
             if not isinstance(exc, ProviderUnavailable):
                 raise
@@ -170,33 +138,27 @@ class JobRunner(PollingSteps, FallbackSteps):
             await self.resume_submit()
             return
         else:
-            self.task_created_at = self.ctx.clock()  # the origin of the run time learned for the model
-            await self.save(state=JobState.RUNNING, provider_task_id=task_id, progress=0.0)
+            self.run.task_created_at = self.ctx.clock()  # the origin of the run time learned for the model
+            await self.run.save(state=JobState.RUNNING, provider_task_id=task_id, progress=0.0)
             await reprice(self.ctx, self.job)  # priced for the model that actually runs it
             await self.ctx.storage.breakers.succeeded(self.job.provider, now=self.ctx.clock())
 
     async def _requeue(self, defer: float, exc: ProviderError) -> None:
         """The provider refused the create before a task existed: wait and try again from QUEUED."""
-        if self.job.attempts >= 4 or self.ctx.clock() + defer > self.deadline():
+        if self.job.attempts >= 4 or self.ctx.clock() + defer > self.run.deadline():
             raise exc  # a task created after the deadline would only be cancelled (and paid for)
-        await self.save(state=JobState.QUEUED, attempts=self.job.attempts + 1)
+        await self.run.save(state=JobState.QUEUED, attempts=self.job.attempts + 1)
         raise RetryLater(defer, f"create refused: {exc.detail or exc.user_message}")
-
-    def deadline(self) -> float:
-        """When the provider task must be finished: the model's deadline, counted from the first submit."""
-        info = self.ctx.registry.model(self.job.model)
-        limit = info.deadline_seconds or self.ctx.settings.job_deadline_seconds
-        return (self.job.started_at or self.ctx.clock()) + limit
 
     async def resume_submit(self) -> None:
         """A job left in SUBMITTING: find its task; resubmit only when it certainly does not exist."""
-        task_id = await self.provider.find_task(self.request())  # raises SubmitUncertain if it can't tell
+        task_id = await self.provider.find_task(self.run.request())  # raises SubmitUncertain if it can't tell
         if task_id:
             log.info("job %s: found task %s created before the restart", self.job.id, task_id)
-            await self.save(state=JobState.RUNNING, provider_task_id=task_id)
+            await self.run.save(state=JobState.RUNNING, provider_task_id=task_id)
             await reprice(self.ctx, self.job)
         else:
-            await self.save(state=JobState.QUEUED)
+            await self.run.save(state=JobState.QUEUED)
 
     async def download(self) -> None:
         """DOWNLOADING → POSTPROCESSING.  Re-polls first: stored URLs may have expired."""
@@ -205,7 +167,7 @@ class JobRunner(PollingSteps, FallbackSteps):
         except (ProviderUnavailable, TimeoutError) as exc:  # a 429/5xx now must not lose a finished video
             await self._retry_download(exc)
         if not status.state.terminal:  # a provider that reports success early: keep polling
-            await self.save(state=JobState.RUNNING)
+            await self.run.save(state=JobState.RUNNING)
             return
         if status.state is not TaskState.SUCCEEDED:
             await record_actual(self.ctx, self.job, status)
@@ -220,13 +182,13 @@ class JobRunner(PollingSteps, FallbackSteps):
             )
         except (ProviderUnavailable, TimeoutError) as exc:
             await self._retry_download(exc)
-        await self.save(state=JobState.POSTPROCESSING, raw_path=str(path))
+        await self.run.save(state=JobState.POSTPROCESSING, raw_path=str(path))
 
     async def _retry_download(self, exc: Exception) -> NoReturn:
         """A transient failure while fetching the result: try again later, a few times, then fail."""
         if self.job.attempts >= 4:
             raise ProviderUnavailable("The finished video could not be downloaded.", detail=str(exc)) from exc
-        await self.save(attempts=self.job.attempts + 1)
+        await self.run.save(attempts=self.job.attempts + 1)
         wait = max(2 * self.ctx.settings.retry_base_seconds, getattr(exc, "retry_after", None) or 0.0)
         raise RetryLater(wait, f"download failed: {exc}") from exc
 
@@ -239,8 +201,10 @@ class JobRunner(PollingSteps, FallbackSteps):
         if not result.exists():
             info = await self.ctx.media.probe(raw)
             if info.duration <= 0 or info.duration > MAX_VIDEO_SECONDS or not info.width:
-                raise MediaError("The provider returned something that is not a usable video.",
-                                 detail=f"duration={info.duration} size={info.width}x{info.height}")  # fmt: skip
+                raise MediaError(
+                    "The provider returned something that is not a usable video.",
+                    detail=f"duration={info.duration} size={info.width}x{info.height}",
+                )
             concat_with = self.job.inputs.get("concat_with")
             if concat_with:
                 await self.ctx.media.concat([Path(concat_with), raw], result)
@@ -251,7 +215,7 @@ class JobRunner(PollingSteps, FallbackSteps):
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        await self.save(state=JobState.DELIVERING, result_path=str(result))
+        await self.run.save(state=JobState.DELIVERING, result_path=str(result))
 
     async def deliver(self) -> None:
         """DELIVERING → DONE, committing the charge in the same transaction."""
@@ -271,11 +235,17 @@ class JobRunner(PollingSteps, FallbackSteps):
             retryable = isinstance(exc, TimeoutError) or exc.retryable
             if not retryable or self.job.delivery_attempts >= MAX_DELIVERY_ATTEMPTS:
                 raise exc if isinstance(exc, DeliveryError) else DeliveryError(detail="delivery timed out") from exc
-            await self.save(delivery_attempts=self.job.delivery_attempts + 1)
+            await self.run.save(delivery_attempts=self.job.delivery_attempts + 1)
             delay = min(300.0, self.ctx.settings.retry_base_seconds * 2**self.job.delivery_attempts)
             raise RetryLater(delay, f"delivery failed: {exc}") from exc
         self.job = await self.ctx.storage.jobs.finish(
-            self.job.id, JobState.DONE, now=self.ctx.clock(), ledger="committed",
-            expect=[JobState.DELIVERING], delivered_at=self.ctx.clock(),
-            message_id=receipt.message_id, result_url=receipt.url or self.job.result_url, progress=1.0,
-        )  # fmt: skip
+            self.job.id,
+            JobState.DONE,
+            now=self.ctx.clock(),
+            ledger="committed",
+            expect=[JobState.DELIVERING],
+            delivered_at=self.ctx.clock(),
+            message_id=receipt.message_id,
+            result_url=receipt.url or self.job.result_url,
+            progress=1.0,
+        )

@@ -4,7 +4,7 @@ The loop renews its leases and starts every due job it can deliver while the lim
 provider, per user), then sleeps until :meth:`Worker.wake`, the next job's due time or the idle maximum.
 Jobs already past QUEUED (resumed after a restart) are always restarted: their provider task exists and is
 being paid for.
-Each job runs in its own task through :class:`~bot.services.runner.JobRunner`; a failure that is
+Each job runs in its own task through :class:`~bot.services.jobs.runner.JobRunner`; a failure that is
 not retryable ends the job FAILED with its reservation refunded, in one transaction.
 """
 
@@ -20,12 +20,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from bot.delivery import CANCELLED_NOTICE, DeliveryRouter, Progress
 from bot.errors import ProviderError, VideobotError
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
-from bot.services.fallback import Fallback
-from bot.services.runner import Context, JobCancelled, JobRunner, RetryLater
+from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter, Progress
+from bot.services.fallback.policy import Fallback
+from bot.services.jobs.run import Context, JobCancelled
+from bot.services.jobs.runner import JobRunner, RetryLater
 from bot.settings import Settings
 from storage import Caps, Job, JobState, StaleJob, Storage
 
@@ -94,8 +95,9 @@ class Worker:
         self._held = await self.ctx.storage.hold_worker_id(self.settings.worker_id)
         if not self._held:
             self.worker_id = f"{self.settings.worker_id}-{os.getpid()}-{secrets.token_hex(2)}"
-            log.warning("worker id %r is in use by another process; running as %r",
-                        self.settings.worker_id, self.worker_id)  # fmt: skip
+            log.warning(
+                "worker id %r is in use by another process; running as %r", self.settings.worker_id, self.worker_id
+            )
 
     async def stop(self) -> None:
         """Stop dispatching and interrupt running jobs; their state stays resumable."""
@@ -192,8 +194,11 @@ class Worker:
 
     async def _notice_pushes(self) -> None:
         """End the waits of our jobs that a completion call taken by another process marked (its NOTIFY woke us)."""
-        waiting = {i: r for i, r in self._runners.items() if getattr(self.ctx.registry.providers.get(r.job.provider),
-                                                                    "pushes", False)}  # fmt: skip
+        waiting = {
+            i: r
+            for i, r in self._runners.items()
+            if getattr(self.ctx.registry.providers.get(r.job.provider), "pushes", False)
+        }
         if waiting:
             for job in await self.ctx.storage.jobs.search(states=[JobState.RUNNING], limit=1000):
                 runner = waiting.get(job.id)
@@ -287,9 +292,13 @@ class Worker:
                 await runner.provider.cancel(job.provider_task_id)
         message = exc.user_message
         job = await self.ctx.storage.jobs.finish(
-            job.id, JobState.FAILED, now=self.ctx.clock(), ledger="refunded",
-            error=message, error_detail=exc.detail[:2000],
-        )  # fmt: skip
+            job.id,
+            JobState.FAILED,
+            now=self.ctx.clock(),
+            ledger="refunded",
+            error=message,
+            error_detail=exc.detail[:2000],
+        )
         runner.job = job
         await self.ctx.router.ended(job, message)
 

@@ -22,7 +22,7 @@ from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo
 
 if TYPE_CHECKING:
-    from bot.services.generation import GenerationService, Requester, Submitted
+    from bot.services.requests.generation import GenerationService, Requester, Submitted
 
 NOT_A_VIDEO = "That file is not a video I can read: attach an MP4, MOV or WebM clip."
 NO_PICTURE = "That file has no picture (no video stream), only sound: attach a video clip (MP4, MOV or WebM)."

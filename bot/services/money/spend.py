@@ -15,9 +15,9 @@ from datetime import datetime
 
 from bot.errors import InvalidOption, QuotaExceeded
 from bot.providers.base import ProviderCost
-from bot.services import costs
+from bot.services.money import costs
 from bot.settings import Settings
-from storage import Cost, QuotaRefused, Spend, SpendReport, Storage, Usage
+from storage import Cost, QuotaRefused, Spend, SpendReport, Storage
 
 MAX_CAP_USD = 10_000_000.0
 MAX_DAYS = 3650
@@ -44,11 +44,11 @@ class SpendService:
         self.clock = clock
 
     def estimate(self, model: str, seconds: float) -> Cost:
-        """What ``seconds`` of ``model`` should cost (see :func:`bot.services.costs.estimate`)."""
+        """What ``seconds`` of ``model`` should cost (see :func:`bot.services.money.costs.estimate`)."""
         return costs.estimate(model, seconds, credit_usd=self.settings.runway_credit_usd)
 
     def actual(self, model: str, seconds: float, reported: ProviderCost | None, *, succeeded: bool) -> Cost:
-        """What a finished task cost (see :func:`bot.services.costs.actual`)."""
+        """What a finished task cost (see :func:`bot.services.money.costs.actual`)."""
         return costs.actual(model, seconds, reported, succeeded=succeeded, credit_usd=self.settings.runway_credit_usd)
 
     async def reservation(self, guild_id: int | None, model: str, seconds: float) -> Spend:
@@ -72,23 +72,6 @@ class SpendService:
             f"it resets on {resets.day} {resets:%B %Y} (UTC).{need} Nothing was charged."
         )
         return QuotaExceeded(text, remaining=0.0, resets_at=resets.timestamp())
-
-    async def check_room(self, guild_id: int | None, model: str, seconds: float, count: int) -> None:
-        """Refuse ``count`` clips at once when together they would pass a cap (each is still checked again, in
-        storage, as it is queued: this only spares queueing some of a request that cannot fit)."""
-        spend = await self.reservation(guild_id, model, seconds)
-        needed = spend.cost.usd * count
-        if needed <= 0:
-            return
-        for scope, scoped, cap in (
-            ("spend_guild", guild_id, spend.guild_cap_usd),
-            ("spend_bot", None, spend.bot_cap_usd),
-        ):
-            if cap is None or (scope == "spend_guild" and scoped is None):
-                continue
-            spent = await self.storage.costs.spent_since(scoped, spend.month_start)
-            if spent + needed > cap + 1e-9:
-                raise self.refusal(QuotaRefused(scope, Usage(used=spent, oldest_at=None), cap), needed)
 
     async def set_cap(self, guild_id: int, usd: float | None) -> None:
         """A server's monthly cap in dollars; 0 or None clears it."""

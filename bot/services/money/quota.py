@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import InvalidOption, QuotaExceeded
-from bot.services.spend import SpendService
+from bot.services.money.spend import SpendService
 from bot.settings import Settings
 from storage import Charge, QuotaRefused, Storage, Usage
 
