@@ -311,7 +311,8 @@ class Law:
         mismatch = f"{where}: expected "
         matched = [t for t in tries if not t[0].startswith(mismatch)]
         if matched:
-            out.extend(min(matched, key=lambda found: len(found)))
+            shortest: list[str] = min(matched, key=len)
+            out.extend(shortest)
         else:
             kinds = [t[0][len(mismatch) :].split(", got")[0] for t in tries]
             out.append(f"{mismatch}{' or '.join(kinds)}, got {_json_kind(value)}")
