@@ -3,9 +3,13 @@
 ``POST /generations`` and ``POST /generations/video`` (201), ``GET /generations/{id}``,
 ``GET /generations?limit&offset``, ``DELETE /generations/{id}`` (204).  States queued → dreaming →
 completed | failed; ``request`` echoes the create body (so ``callback_url`` can be matched).
-Keyframes are checked: a ``generation`` keyframe must name a completed generation (extend); an ``image``
-keyframe whose URL is on loopback is fetched at create, as Luma fetches the images it is given, and kept in
-``fetched`` (URL -> bytes) for tests to decode; a URL that does not answer 200 with an image is refused (400).
+Every create body is held to Luma's law (:mod:`emulators.providers.law.luma`: the ``lumaai`` SDK's own
+param types plus the refusals Luma's error reference lists); a violation is answered 400 with Luma's error
+JSON, ``{"detail": "field: reason; ..."}`` (the ``Error`` schema of Luma's OpenAPI description: one
+``detail`` string).  Keyframes are also checked against this server: a ``generation`` keyframe must
+name a completed generation (extend); an ``image`` keyframe whose URL is on loopback is fetched at
+create, as Luma fetches the images it is given, and kept in ``fetched`` (URL -> bytes) for tests to
+decode; a URL that does not answer 200 with an image is refused (400).
 A ``callback_url`` is called back (an unsigned POST of the generation) when the task ends, unless its
 host is a reserved ``.invalid`` one (the bot's lost-create marker).  Errors are ``{"detail": "..."}``.
 """
@@ -20,15 +24,13 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from emulators.providers import law
 from emulators.providers._core import ApiState, At, Task
 
 PREFIX = "/dream-machine/v1"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=20)
-MODELS = {"ray-2", "ray-flash-2"}
-ASPECTS = {"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"}
-DURATIONS = {"5s": 5.0, "9s": 9.0}
-RESOLUTIONS = {"540p", "720p", "1080p", "4k"}
+DURATIONS = {"5s": 5.0, "9s": 9.0}  # seconds of video per lawful ``duration`` (the law lists the values)
 STATE = {"queued": "queued", "throttled": "queued", "running": "dreaming", "succeeded": "completed"}
 STATE |= {"failed": "failed", "aborted": "failed", "cancelled": "failed"}
 
@@ -63,37 +65,22 @@ class LumaEmulator(ApiState):
         self.requests.append((request.method, request.path))
         return self.auth_error(request)
 
-    def _check_frame(self, name: str, frame: object) -> str | None:
-        if not isinstance(frame, dict):
-            return f"keyframes.{name}: must be an object"
-        if frame.get("type") == "image":
-            url = frame.get("url")
-            ok = isinstance(url, str) and url.startswith(("https://", "http://", "data:image/"))
+    def _check_frame(self, name: str, frame: dict[str, Any]) -> str | None:
+        """A lawful keyframe against this server: an image URL a client could send, a generation it made."""
+        if frame["type"] == "image":
+            ok = frame["url"].startswith(("https://", "http://", "data:image/"))
             return None if ok else f"keyframes.{name}.url: invalid URL"
-        if frame.get("type") == "generation":
-            source = self.tasks.get(str(frame.get("id")))
-            if source is None:
-                return f"keyframes.{name}: generation {frame.get('id')} not found"
-            if source.phase()[0] != "succeeded":
-                return f"keyframes.{name}: generation {source.id} is not completed"
-            return None
-        return f"keyframes.{name}.type: must be image or generation"
+        source = self.tasks.get(frame["id"])
+        if source is None:
+            return f"keyframes.{name}: generation {frame['id']} not found"
+        if source.phase()[0] != "succeeded":
+            return f"keyframes.{name}: generation {source.id} is not completed"
+        return None
 
     def _validate(self, body: dict[str, Any]) -> str | None:
-        if body.get("model") not in MODELS:
-            return f"model: must be one of {sorted(MODELS)}"
-        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
-            return "prompt: field required"
-        checks = (("aspect_ratio", ASPECTS), ("duration", set(DURATIONS)), ("resolution", RESOLUTIONS))
-        for key, allowed in checks:
-            if key in body and body[key] not in allowed:
-                return f"{key}: must be one of {sorted(allowed)}"
-        if "loop" in body and not isinstance(body["loop"], bool):
-            return "loop: must be a boolean"
-        keyframes = body.get("keyframes") or {}
-        if not isinstance(keyframes, dict) or not set(keyframes) <= {"frame0", "frame1"}:
-            return "keyframes: only frame0 and frame1 are allowed"
-        for name, frame in keyframes.items():
+        if problems := law.check("luma", "generations", body):
+            return "; ".join(problems)
+        for name, frame in body.get("keyframes", {}).items():
             if problem := self._check_frame(name, frame):
                 return problem
         return None
@@ -127,9 +114,11 @@ class LumaEmulator(ApiState):
             body = await request.json()
         except ValueError:
             return self.error(400, "Invalid JSON")
+        if not isinstance(body, dict):
+            return self.error(400, "body: expected an object")
         if problem := self._validate(body) or await self._fetch_images(body):
             return self.error(400, problem)
-        script = self.choose_script(body["prompt"])
+        script = self.choose_script(str(body.get("prompt", "")))
         if script.refuse:
             return self.error(400, script.refuse)
         seconds = DURATIONS.get(body.get("duration", "5s"), 5.0)

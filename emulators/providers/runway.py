@@ -3,8 +3,11 @@
 Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``GET|DELETE /v1/tasks/{id}``,
 ``POST /v1/uploads`` (answers a loopback ``uploadUrl``) and ``POST /_upload/{id}`` (the presigned
 form upload), ``GET /_media/{token}.mp4`` (outputs).  Checks the key, ``X-Runway-Version``, the
-model, ratio and duration per endpoint, and that image/video URIs are data URIs, https URLs or
-uploads it made.  Errors are ``{"error": "..."}``.
+create body against Runway's law (:mod:`emulators.providers.law.runway`: the ``runwayml`` SDK's own
+param types: models, fields, required keys, ratios, durations, lengths), and that image/video URIs are
+data URIs, https URLs or uploads it made.  Errors are ``{"error": "..."}``; a body the law refuses is
+answered 400 with every violation, "field: reason", joined by "; " (the shape of Runway's own 400s, e.g.
+``'promptImage: Unsupported Content-Type response header: "binary/octet-stream".'``, sdk-python#81).
 """
 
 from __future__ import annotations
@@ -14,26 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
+from emulators.providers import law
 from emulators.providers._core import ApiState, Task
 
 VERSION = "2024-11-06"
-GEN4 = {"1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"}
-VEO = {"1280:720", "720:1280", "1080:1920", "1920:1080"}
-# endpoint -> model -> (ratios, durations, last frame allowed); from the SDK's create params
-MODELS: dict[str, dict[str, tuple[set[str], set[int], bool]]] = {
-    "image_to_video": {
-        "gen4.5": (GEN4, set(range(2, 11)), False),
-        "gen4_turbo": (GEN4, set(range(2, 11)), False),
-        "veo3.1": (VEO, {4, 6, 8}, True),
-        "veo3.1_fast": (VEO, {4, 6, 8}, True),
-    },
-    "text_to_video": {
-        "gen4.5": ({"1280:720", "720:1280"}, set(range(2, 11)), False),
-        "veo3.1": (VEO, {4, 6, 8}, False),
-        "veo3.1_fast": (VEO, {4, 6, 8}, False),
-    },
-    "video_to_video": {"aleph2": (set(), set(), False)},
-}
 # credits per second of output, as Runway's price list gives them (veo3.1 without audio, as the bot asks)
 CREDITS_PER_SECOND = {"gen4.5": 12, "gen4_turbo": 5, "veo3.1": 20, "veo3.1_fast": 10, "aleph2": 15}
 STATUS = {"queued": "PENDING", "throttled": "THROTTLED", "running": "RUNNING", "succeeded": "SUCCEEDED"}
@@ -79,35 +66,25 @@ class RunwayEmulator(ApiState):
             return None if uri in self.uploaded else f"{what}: Unknown upload URI."
         return None if uri.startswith("https://") else f"{what}: URLs must use HTTPS."
 
+    @staticmethod
+    def _uris(body: dict[str, Any]) -> list[tuple[str, object]]:
+        """(field, URI) of every media input of a lawful create body."""
+        found: list[tuple[str, object]] = []
+        for key, value in body.items():
+            if isinstance(value, str) and (key.endswith(("Uri", "Image", "Video")) or key == "uri"):
+                found.append((key, value))
+            elif isinstance(value, list):
+                items = [(i, v) for i, v in enumerate(value) if isinstance(v, dict) and "uri" in v]
+                found += [(f"{key}[{i}].uri", v["uri"]) for i, v in items]
+        return found
+
     def _validate(self, endpoint: str, body: dict[str, Any]) -> str | None:
-        model = body.get("model")
-        spec = MODELS[endpoint].get(str(model))
-        if spec is None:
-            return f"model: Invalid model {model!r} for {endpoint}."
-        ratios, durations, last_frame = spec
-        text = body.get("promptText")
-        if isinstance(text, str) and len(text.encode("utf-16-le")) // 2 > 1000:
-            return "promptText: Too long (max 1000 characters)."
-        if endpoint == "video_to_video":
-            return self._check_uri("videoUri", body.get("videoUri"))
-        if body.get("ratio") not in ratios:
-            return f"ratio: Invalid ratio {body.get('ratio')!r} for {model}."
-        if "duration" in body and body["duration"] not in durations:
-            return f"duration: Invalid duration {body['duration']!r} for {model}."
-        if endpoint == "text_to_video":
-            return None if text else "promptText: Required."
-        image = body.get("promptImage")
-        if isinstance(image, list):
-            positions = [frame.get("position") for frame in image if isinstance(frame, dict)]
-            if len(positions) != len(image) or not set(positions) <= {"first", "last"} or not positions:
-                return "promptImage: Invalid keyframes."
-            if "last" in positions and not last_frame:
-                return f"promptImage: {model} only supports a first frame."
-            for frame in image:
-                if problem := self._check_uri("promptImage", frame.get("uri")):
-                    return problem
-            return None
-        return self._check_uri("promptImage", image)
+        if problems := law.check("runway", endpoint, body):
+            return "; ".join(problems)
+        for what, uri in self._uris(body):
+            if problem := self._check_uri(what, uri):
+                return problem
+        return None
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         """POST /v1/*_to_video."""
@@ -121,12 +98,15 @@ class RunwayEmulator(ApiState):
             body = await request.json()
         except ValueError:
             return self.error(400, "Invalid JSON body.")
+        if not isinstance(body, dict):
+            return self.error(400, "body: expected an object")
         if problem := self._validate(endpoint, body):
             return self.error(400, problem)
         script = self.choose_script(str(body.get("promptText") or ""))
         if script.refuse:
             return self.error(400, script.refuse)
-        seconds = float(body.get("duration") or (2 if endpoint == "video_to_video" else 5))
+        duration = body.get("duration")
+        seconds = float(duration) if isinstance(duration, int | float) else (2 if endpoint == "video_to_video" else 5)
         credits = int(CREDITS_PER_SECOND.get(str(body.get("model")), 10) * seconds)
         task = Task(self.new_id(), endpoint, body, script, seconds, extra={"credits": credits})
         self.tasks[task.id] = task
