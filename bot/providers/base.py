@@ -160,11 +160,19 @@ class ModelInfo:
         return seed % (self.seed_max + 1) if self.seed_max is not None else seed
 
     def needs_prompt(self, needs: frozenset[Capability]) -> bool:
-        """Whether a request with these needs must carry a prompt on this model."""
+        """Whether a request with these needs must carry a prompt on this model.
+
+        Text always does.  Video to video does on every model that takes a prompt: the prompt is the new look
+        (Runway's video_to_video params and Zeroscope's schema mark it required).  A native extend does: it
+        starts from a generation, not an image, and Luma (the one provider that extends natively) refuses a
+        request with no prompt and no image keyframe (docs.lumalabs.ai/docs/errors, read 2026-12-06).  An
+        image-started request does where the model says so (``image_prompt_required``)."""
         if not self.takes_prompt:
             return False
+        if needs & {Capability.TEXT_TO_VIDEO, Capability.VIDEO_TO_VIDEO, Capability.EXTEND}:
+            return True
         started_from_image = bool(needs & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE})
-        return Capability.TEXT_TO_VIDEO in needs or (self.image_prompt_required and started_from_image)
+        return self.image_prompt_required and started_from_image
 
     def validate(self, request: GenerationRequest) -> None:
         """Raise InvalidOption/InvalidPrompt unless this model can make ``request`` as asked."""

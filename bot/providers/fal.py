@@ -45,10 +45,19 @@ def _detail(body: object) -> str:
     """fal's error text: ``detail`` is a string or a list of pydantic errors."""
     if isinstance(body, dict):
         detail = body.get("detail", body)
-        if isinstance(detail, list):
-            return "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)[:300]
+        if isinstance(detail, list):  # [{"loc": ["body", "seed"], "msg": "Extra inputs are not permitted"}]
+            return "; ".join(_pydantic_error(d) for d in detail)[:300]
         return str(detail)[:300]
     return str(body)[:300]
+
+
+def _pydantic_error(error: object) -> str:
+    """One pydantic error as "field: message" (the field path without its leading "body")."""
+    if not isinstance(error, dict):
+        return str(error)
+    loc = [str(part) for part in error.get("loc") or () if part != "body"]
+    message = str(error.get("msg", error))
+    return f"{'.'.join(loc)}: {message}" if loc else message
 
 
 class FalProvider(OutputFetcher):

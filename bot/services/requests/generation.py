@@ -83,7 +83,7 @@ class GenerationService:
         needs = needs_for(video=video, image=image, end_image=end_image, loop=loop)
         info = self.registry.choose(spec.model, needs)
         info.check_seed(spec.seed)  # the member's own seed: within this model's range, and only if it takes one
-        return fit_spec(spec, info, has_media=has_media), info
+        return fit_spec(spec, info, needs), info
 
     async def submit(
         self,
@@ -167,7 +167,8 @@ class GenerationService:
             if not frame.exists():
                 await self.media.last_frame(Path(str(parent.result_path)), frame)
             inputs["image"] = str(frame)
-        spec = fit_spec(replace(spec, model=info.name), info)  # a parent's seed folded into this model's
+        needs = needs_for(extend=True) if "extend_task_id" in inputs else needs_for(image=True)
+        spec = fit_spec(replace(spec, model=info.name), info, needs)  # a parent's seed folded into this model's
         whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
         if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
             raise JobStateError(f"That would make #{parent.id} {whole:.0f} s long; videos can be extended up to "
@@ -183,7 +184,8 @@ class GenerationService:
         info = self.registry.model(original.model)
         inputs = {k: v for k, v in original.inputs.items() if k in ("image", "end_image", "loop")}
         spec = PromptSpec.from_dict(original.spec).with_seed(secrets.randbelow((info.seed_max or 2**32 - 1) + 1))
-        spec = fit_spec(spec, info, has_media="image" in inputs)  # the neutral prompt for older jobs too
+        needs = needs_for(image="image" in inputs, end_image="end_image" in inputs, loop=bool(inputs.get("loop")))
+        spec = fit_spec(spec, info, needs)  # the neutral prompt for older jobs too
         if any(not Path(str(inputs[k])).exists() for k in ("image", "end_image") if k in inputs):
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
         return await self.queue("reroll", who, spec, info, inputs, parent_job_id=original.id)

@@ -11,9 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot.errors import InvalidPrompt
 from bot.media import normalize_image, validate_image
 from bot.prompt import PromptSpec
-from bot.providers.base import ModelInfo
+from bot.providers.base import Capability, ModelInfo
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,13 +71,19 @@ def request_fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> 
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def fit_spec(spec: PromptSpec, info: ModelInfo, *, has_media: bool = True) -> PromptSpec:
-    """The spec as ``info`` makes it: defaults filled in, the neutral motion prompt where the model needs a
-    prompt and has none, a seed the bot chose (a parent's, say) folded into the model's range."""
+def fit_spec(spec: PromptSpec, info: ModelInfo, needs: frozenset[Capability]) -> PromptSpec:
+    """The spec as ``info`` makes it for a request with these ``needs``: defaults filled in, the neutral motion
+    prompt where the model needs a prompt for media it animates or continues and has none, a seed the bot chose
+    (a parent's, say) folded into the model's range.  (Text and video to video keep their own prompt: the
+    member's words are the whole request there, so an empty one is refused, never made up.)"""
+    has_media = Capability.TEXT_TO_VIDEO not in needs
     duration, aspect = info.defaults(spec.duration, spec.aspect, has_media=has_media)
     info.check_duration(duration)
     info.check_aspect(aspect, has_media=has_media)
-    spec = spec.with_motion_prompt(has_media and info.takes_prompt and info.image_prompt_required)
+    animated = bool(needs & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE, Capability.EXTEND})
+    spec = spec.with_motion_prompt(animated and info.needs_prompt(needs))
+    if info.needs_prompt(needs) and not spec.text().strip():
+        raise InvalidPrompt(f"{info.name} needs a prompt for this: describe what the video should show.")
     info.check_prompt(spec.text())
     if spec.seed is not None and info.seed_max is not None and spec.seed > info.seed_max:
         spec = replace(spec, seed=info.fit_seed(spec.seed))  # a member's own seed was refused up front
@@ -85,4 +92,4 @@ def fit_spec(spec: PromptSpec, info: ModelInfo, *, has_media: bool = True) -> Pr
 
 def motion_note(spec: PromptSpec, info: ModelInfo) -> str:
     """What a member is told when the neutral motion prompt stood in for theirs."""
-    return f"No prompt given; {info.name} needs one to animate an image, so it was sent: “{spec.text()}”"
+    return f"No prompt given; {info.name} needs one to animate a clip, so it was sent: “{spec.text()}”"
