@@ -38,3 +38,11 @@ def test_the_readme_links_resolve_and_stay_short() -> None:
     assert "docs/configuration.md" in local and "docs/result-page.png" in local
     broken = [t for t in local if not (ROOT / t).exists()]
     assert not broken, f"README.md links to missing files: {broken}"
+
+
+def test_the_default_model_order_in_the_docs_is_the_one_the_bot_uses() -> None:
+    from bot.providers.defaults import DEFAULT_ORDER
+
+    page = (ROOT / "docs" / "providers.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (text|image|video) \| ([^|]+) \|$", page, flags=re.M))
+    assert {kind: tuple(m.strip() for m in models.split(",")) for kind, models in rows.items()} == DEFAULT_ORDER
