@@ -68,6 +68,7 @@ class ModelInfo:
     takes_prompt: bool = True  # False: the model has no prompt input (it animates the image alone)
     max_input_seconds: float | None = None  # longest source video it takes (video-to-video); None: no limit
     prompt_unit: str = CHARACTERS  # what max_prompt_chars counts, in the provider's own unit (CHARACTERS, UTF16)
+    min_prompt_chars: int = 1  # a shorter prompt (when one is sent at all) is refused by the provider
     image_prompt_required: bool = False  # image-started requests must carry a prompt (the neutral one if none)
     seed_max: int | None = MAX_SEED  # largest seed the model takes (from 0); None: the model has no seed input
 
@@ -136,6 +137,10 @@ class ModelInfo:
     def check_prompt(self, text: str) -> None:
         """Raise InvalidPrompt unless the provider takes a prompt this long (counted in its own unit)."""
         length = self.prompt_length(text)
+        if 0 < length < self.min_prompt_chars:
+            raise InvalidPrompt(
+                f"{self.name} takes prompts of at least {self.min_prompt_chars} {self.prompt_unit}; say a little more."
+            )
         if length > self.max_prompt_chars:
             why = " (an emoji counts as 2)" if self.prompt_unit == UTF16 and length != len(text) else ""
             raise InvalidPrompt(

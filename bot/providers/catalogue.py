@@ -41,6 +41,7 @@ class CatalogueModel:
     description: str = ""
     max_prompt_chars: int = 1000
     max_input_seconds: float | None = None  # video-to-video: the longest source clip
+    min_prompt_chars: int = 1  # Luma: 3 (docs.lumalabs.ai/docs/errors, read 2026-12-06)
     prompt_unit: str = CHARACTERS  # what max_prompt_chars counts on the provider (Runway: UTF-16 code units)
     image_prompt_required: bool = False  # the provider refuses an image-started request without a prompt
     max_seed: int = MAX_SEED  # the largest seed the ``seed`` field takes (only with a ``seed`` field)
@@ -64,6 +65,7 @@ class CatalogueModel:
             aspects=tuple(a for a in ALL_ASPECTS if a in self.aspects),
             description=self.description,
             max_prompt_chars=self.max_prompt_chars,
+            min_prompt_chars=self.min_prompt_chars,
             deadline_seconds=self.deadline_seconds,
             text_aspects=self.text_aspects,
             takes_prompt=bool(self.field("prompt")),
@@ -208,12 +210,12 @@ _MODELS: tuple[CatalogueModel, ...] = (
     # --- Luma -----------------------------------------------------------------------------------------------------
     CatalogueModel(
         "luma:ray-2", "ray-2", _LUMA_CAPS, _LUMA_DURATIONS, _LUMA_ASPECTS, fields={"prompt": "prompt"},
-        deadline_seconds=1200,
+        deadline_seconds=1200, min_prompt_chars=3,
         description="Luma Ray 2: text or image to video, loops, native extend and interpolation; 5 or 9 s.",
     ),
     CatalogueModel(
         "luma:ray-flash-2", "ray-flash-2", _LUMA_CAPS, _LUMA_DURATIONS, _LUMA_ASPECTS, fields={"prompt": "prompt"},
-        deadline_seconds=900, description="Luma Ray Flash 2: the faster, cheaper Ray 2.",
+        deadline_seconds=900, min_prompt_chars=3, description="Luma Ray Flash 2: the faster, cheaper Ray 2.",
     ),
     # --- fal (model ids are fal endpoint ids) -------------------------------------------------------------------
     CatalogueModel(

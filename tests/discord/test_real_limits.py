@@ -152,3 +152,11 @@ async def test_an_emoji_prompt_over_runways_utf16_limit_is_refused_before_any_ch
     handle = await emu.slash(emu.alice, "video", prompt=prompt, model="runway:gen4.5", duration=5)
     await _refused_privately(emu, bot, handle, "1000", "UTF-16")
     assert emulator.runway.tasks == {}
+
+
+async def test_a_prompt_shorter_than_lumas_minimum_is_refused_before_any_charge(emu, launch, emulator):
+    """Luma refuses a prompt under 3 characters (docs.lumalabs.ai/docs/errors)."""
+    bot = await launch(LUMAAI_API_KEY=emulator.luma.api_key, LUMAAI_BASE_URL=emulator.luma_url)
+    handle = await emu.slash(emu.alice, "video", prompt="ox", model="luma:ray-2")
+    await _refused_privately(emu, bot, handle, "at least 3", "luma:ray-2")
+    assert emulator.luma.tasks == {}

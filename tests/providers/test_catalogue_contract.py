@@ -90,6 +90,7 @@ def _optionals(entry: CatalogueModel) -> list[tuple[str, dict[str, Any]]]:
     each = [
         ("prompt", {"prompt": "a red fox runs through fresh snow"}),
         ("long prompt", {"prompt": longest}),
+        ("short prompt", {"prompt": "a" * info.min_prompt_chars}),
         ("negative", {"negative_prompt": "blurry, low quality"}),
         ("seed", {"seed": seed}),
     ]
