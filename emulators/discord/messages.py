@@ -46,34 +46,63 @@ class MessageBody:
     files: dict[int, tuple[str, bytes]] = field(default_factory=dict)
 
 
+# Where the REST middleware keeps a request's parsed body (it reads the body once, to check it against
+# Discord's description before the handler runs; a multipart stream cannot be read twice).
+BODY_KEY = "emu_body"
+
+
+@dataclass
+class ParsedBody:
+    """A request body as read once: the JSON value as sent (``payload_json`` for multipart) and the message
+    body the handlers use (the payload when it is an object, else empty)."""
+
+    raw: Any
+    message: MessageBody
+
+
 async def read_body(request: web.Request) -> MessageBody:
     """Parse a JSON body or a multipart body with ``payload_json`` and ``files[i]`` parts (the payload is also
     kept on the request for the request log, refused requests included)."""
-    body = await _read_body(request)
-    REQUEST_NOTES.get({})["payload"] = body.payload
-    return body
+    parsed = request.get(BODY_KEY)
+    if not isinstance(parsed, ParsedBody):
+        parsed = await parse_body(request)
+    REQUEST_NOTES.get({})["payload"] = parsed.message.payload
+    return parsed.message
 
 
-async def _read_body(request: web.Request) -> MessageBody:
+async def parse_body(request: web.Request) -> ParsedBody:
+    """Read and parse the body (once: the result is kept on the request for :func:`read_body`)."""
+    parsed = await _parse_body(request)
+    request[BODY_KEY] = parsed
+    return parsed
+
+
+async def _parse_body(request: web.Request) -> ParsedBody:
     if request.content_type.startswith("multipart/"):
         body = MessageBody({})
+        raw: Any = {}
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 continue
             name = part.name or ""
             if name == "payload_json":
-                body.payload = json.loads(await part.text())
+                raw = _json(await part.text())
+                body.payload = raw if isinstance(raw, dict) else {}
             elif name.startswith("files[") and name.endswith("]"):
                 body.files[int(name[6:-1])] = (part.filename or f"file{len(body.files)}", bytes(await part.read()))
-        return body
+        return ParsedBody(raw, body)
     if not request.can_read_body:
-        return MessageBody({})
+        return ParsedBody(None, MessageBody({}))
+    raw = _json(await request.text() or "{}")  # text() keeps the bytes: request.json() still works afterwards
+    return ParsedBody(raw, MessageBody(raw if isinstance(raw, dict) else {}))
+
+
+def _json(text: str) -> Any:
     try:
-        payload = json.loads(await request.text() or "{}")
+        return json.loads(text)
     except json.JSONDecodeError:
         raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
-    return MessageBody(payload if isinstance(payload, dict) else {})
 
 
 def check_file_sizes(files: dict[int, tuple[str, bytes]], limit: int) -> None:
