@@ -46,9 +46,9 @@ class MessageBody:
     files: dict[int, tuple[str, bytes]] = field(default_factory=dict)
 
 
-# Where the REST middleware keeps a request's parsed body (it reads the body once, to check it against
-# Discord's description before the handler runs; a multipart stream cannot be read twice).
-BODY_KEY = "emu_body"
+# Where (in the request's REQUEST_NOTES) the REST middleware keeps the parsed body: it reads the body once, to
+# check it against Discord's description before the handler runs, and a multipart stream cannot be read twice.
+BODY_NOTE = "body"
 
 
 @dataclass
@@ -63,17 +63,18 @@ class ParsedBody:
 async def read_body(request: web.Request) -> MessageBody:
     """Parse a JSON body or a multipart body with ``payload_json`` and ``files[i]`` parts (the payload is also
     kept on the request for the request log, refused requests included)."""
-    parsed = request.get(BODY_KEY)
+    notes = REQUEST_NOTES.get({})
+    parsed = notes.get(BODY_NOTE)
     if not isinstance(parsed, ParsedBody):
         parsed = await parse_body(request)
-    REQUEST_NOTES.get({})["payload"] = parsed.message.payload
+    notes["payload"] = parsed.message.payload
     return parsed.message
 
 
 async def parse_body(request: web.Request) -> ParsedBody:
-    """Read and parse the body (once: the result is kept on the request for :func:`read_body`)."""
+    """Read and parse the body (once: the result is kept in the request's notes for :func:`read_body`)."""
     parsed = await _parse_body(request)
-    request[BODY_KEY] = parsed
+    REQUEST_NOTES.get({})[BODY_NOTE] = parsed
     return parsed
 
 
@@ -103,6 +104,30 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
+
+
+def numbered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of ``components`` where each has an ``id``, as Discord answers them: a component sent without one
+    gets the next number not taken, in order (Discord's docs, "Component Reference", read 2026-12-06)."""
+    copies = json.loads(json.dumps(components))
+    flat: list[dict[str, Any]] = []
+    stack = list(reversed(copies))
+    while stack:
+        item = stack.pop()
+        flat.append(item)
+        children = list(item.get("components") or [])
+        if isinstance(item.get("accessory"), dict):
+            children.append(item["accessory"])
+        stack.extend(reversed(children))
+    taken = {c["id"] for c in flat if isinstance(c.get("id"), int)}
+    next_id = 1
+    for item in flat:
+        if item.get("id") is None:
+            while next_id in taken:
+                next_id += 1
+            item["id"] = next_id
+            taken.add(next_id)
+    return copies
 
 
 def check_file_sizes(files: dict[int, tuple[str, bytes]], limit: int) -> None:
@@ -264,7 +289,7 @@ def create_message(
     msg.type = msg_type if msg_type is not None else (19 if reference else 0)
     msg.content = payload.get("content") or ""
     msg.embeds = list(payload.get("embeds") or [])
-    msg.components = list(payload.get("components") or [])
+    msg.components = numbered(payload.get("components") or [])
     msg.tts = bool(payload.get("tts"))
     msg.reference = reference
     msg.allowed_mentions = payload.get("allowed_mentions")
@@ -289,9 +314,10 @@ def edit_message(world: World, msg: Message, body: MessageBody, *, filling_place
     validate(payload, body.files, creating=False)
     if "content" in payload:
         msg.content = payload["content"] or ""
-    for key in ("embeds", "components"):
-        if key in payload:
-            setattr(msg, key, list(payload[key] or []))
+    if "embeds" in payload:
+        msg.embeds = list(payload["embeds"] or [])
+    if "components" in payload:
+        msg.components = numbered(payload["components"] or [])
     if "flags" in payload and payload["flags"] is not None:
         msg.flags = (msg.flags & ~USER_SETTABLE_FLAGS) | (int(payload["flags"]) & USER_SETTABLE_FLAGS)
     msg.flags &= ~FLAG_LOADING
