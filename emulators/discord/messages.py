@@ -106,10 +106,17 @@ def _json(text: str) -> Any:
         raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
 
 
+def answered_embeds(embeds: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Embeds as Discord answers them: a sent embed is a ``rich`` one (MessageResponse requires ``type``)."""
+    return [{"type": "rich", **embed} for embed in embeds or []]
+
+
 def numbered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copies of ``components`` where each has an ``id``, as Discord answers them: a component sent without one
-    gets the next number not taken, in order (Discord's docs, "Component Reference", read 2026-12-06)."""
+    """Copies of ``components`` as Discord answers them: each has an ``id`` (a component sent without one gets
+    the next number not taken, in order: Discord's docs, "Component Reference", read 2026-12-06), and a unicode
+    emoji has no ``id`` (discord.py sends ``"id": null``; Discord's ComponentEmojiResponse has a string or none)."""
     copies = json.loads(json.dumps(components))
+    _drop_null_emoji_ids(copies)
     flat: list[dict[str, Any]] = []
     stack = list(reversed(copies))
     while stack:
@@ -128,6 +135,18 @@ def numbered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
             item["id"] = next_id
             taken.add(next_id)
     return copies
+
+
+def _drop_null_emoji_ids(node: Any) -> None:
+    if isinstance(node, dict):
+        emoji = node.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id", 0) is None:
+            del emoji["id"]
+        for value in node.values():
+            _drop_null_emoji_ids(value)
+    elif isinstance(node, list):
+        for item in node:
+            _drop_null_emoji_ids(item)
 
 
 def check_file_sizes(files: dict[int, tuple[str, bytes]], limit: int) -> None:
@@ -288,7 +307,7 @@ def create_message(
     msg = Message(world.snowflakes.next(), channel.id, channel.guild_id, author, flags=flags)
     msg.type = msg_type if msg_type is not None else (19 if reference else 0)
     msg.content = payload.get("content") or ""
-    msg.embeds = list(payload.get("embeds") or [])
+    msg.embeds = answered_embeds(payload.get("embeds"))
     msg.components = numbered(payload.get("components") or [])
     msg.tts = bool(payload.get("tts"))
     msg.reference = reference
@@ -315,7 +334,7 @@ def edit_message(world: World, msg: Message, body: MessageBody, *, filling_place
     if "content" in payload:
         msg.content = payload["content"] or ""
     if "embeds" in payload:
-        msg.embeds = list(payload["embeds"] or [])
+        msg.embeds = answered_embeds(payload["embeds"])
     if "components" in payload:
         msg.components = numbered(payload["components"] or [])
     if "flags" in payload and payload["flags"] is not None:
