@@ -84,6 +84,18 @@ REQUEST_EXCEPTIONS: dict[str, Any] = {
     "/components/schemas/IncomingWebhookUpdateForInteractionCallbackRequestPartial/properties/tts": {
         "type": ["boolean", "null"]
     },
+    # discord.py 2.7 keeps an attachment on an edit (``Message.edit(attachments=[kept])``, the documented way to
+    # remove the others) by sending ``Attachment.to_dict()`` (message.py): id and filename, and also proxy_url,
+    # size, url, spoiler and, when known, height, width and content_type. Discord takes it (it keeps the
+    # attachment by ``id``; the docs call these "partial attachment objects"). MessageAttachmentRequest lists
+    # none of those keys; the exception allows exactly them, with their types, and nothing else.
+    "/components/schemas/MessageAttachmentRequest/properties/proxy_url": {"type": "string"},
+    "/components/schemas/MessageAttachmentRequest/properties/url": {"type": "string"},
+    "/components/schemas/MessageAttachmentRequest/properties/size": {"type": "integer", "minimum": 0},
+    "/components/schemas/MessageAttachmentRequest/properties/spoiler": {"type": "boolean"},
+    "/components/schemas/MessageAttachmentRequest/properties/height": {"type": ["integer", "null"]},
+    "/components/schemas/MessageAttachmentRequest/properties/width": {"type": ["integer", "null"]},
+    "/components/schemas/MessageAttachmentRequest/properties/content_type": {"type": ["string", "null"]},
 }
 RESPONSE_EXCEPTIONS: dict[str, Any] = {}
 
@@ -258,18 +270,18 @@ def _fit(errs: list[ValidationError], *, depth: int) -> tuple[bool, bool, int]:
     return choice_ok, type_ok, -len(errs)
 
 
-def _problem(error: ValidationError) -> Problem:
+def _problem(error: ValidationError) -> list[Problem]:
     leaf = _leaf(error)
     path: tuple[str | int, ...] = tuple(leaf.absolute_path)
     kind, value = leaf.validator, leaf.validator_value
-    if kind == "required":
-        missing = next((k for k in value if isinstance(leaf.instance, dict) and k not in leaf.instance), "")
-        return Problem((*path, missing), "BASE_TYPE_REQUIRED", "This field is required")
+    if kind == "required" and isinstance(leaf.instance, dict):
+        missing = [k for k in value if k not in leaf.instance]
+        return [Problem((*path, k), "BASE_TYPE_REQUIRED", "This field is required") for k in missing]
     if kind == "additionalProperties" and isinstance(leaf.instance, dict):
         known = leaf.schema.get("properties", {})
-        extra = next((k for k in leaf.instance if k not in known), "")
         # Not a Discord code: Discord drops or refuses an unknown key (module docstring, choice 2).
-        return Problem((*path, extra), "UNKNOWN_FIELD", f"{extra!r} is not a field of this object")
+        extra = [k for k in leaf.instance if k not in known]
+        return [Problem((*path, k), "UNKNOWN_FIELD", f"{k!r} is not a field of this object") for k in extra]
     codes = {
         "type": "BASE_TYPE_BAD_TYPE",
         "maxLength": "BASE_TYPE_MAX_LENGTH",
@@ -282,14 +294,14 @@ def _problem(error: ValidationError) -> Problem:
         "maximum": "NUMBER_TYPE_MAX",
         "pattern": "BASE_TYPE_BAD_FORMAT",
     }
-    return Problem(path, codes.get(str(kind), "BASE_TYPE_INVALID"), leaf.message)
+    return [Problem(path, codes.get(str(kind), "BASE_TYPE_INVALID"), leaf.message)]
 
 
 def _problems(validator: Draft202012Validator, instance: Any) -> list[Problem]:
     seen: dict[str, Problem] = {}
     for error in validator.iter_errors(instance):
-        problem = _problem(error)
-        seen.setdefault(problem.line(), problem)
+        for problem in _problem(error):
+            seen.setdefault(problem.line(), problem)
     return list(seen.values())
 
 

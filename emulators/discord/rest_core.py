@@ -12,6 +12,34 @@ if TYPE_CHECKING:
     from .emulator import DiscordEmulator
 
 EMU_KEY: web.AppKey[DiscordEmulator] = web.AppKey("discord_emu")
+# Fields GET /guilds/{guild_id} always has (GuildWithCountsResponse requires them) that the emulator's guilds do
+# not model: the values of a plain new guild.
+GUILD_REST_DEFAULTS: dict[str, Any] = {
+    "description": None,
+    "home_header": None,
+    "splash": None,
+    "discovery_splash": None,
+    "banner": None,
+    "application_id": None,
+    "region": "deprecated",
+    "afk_channel_id": None,
+    "afk_timeout": 300,
+    "system_channel_id": None,
+    "system_channel_flags": 0,
+    "widget_enabled": False,
+    "widget_channel_id": None,
+    "max_presences": None,
+    "max_members": 500000,
+    "max_stage_video_channel_users": 50,
+    "max_video_channel_users": 25,
+    "vanity_url_code": None,
+    "rules_channel_id": None,
+    "safety_alerts_channel_id": None,
+    "public_updates_channel_id": None,
+    "premium_progress_bar_enabled": False,
+    "nsfw": False,
+    "incidents_data": None,
+}
 
 
 def emu_of(request: web.Request) -> DiscordEmulator:
@@ -163,7 +191,7 @@ async def get_guild(request: web.Request) -> web.Response:
     data = emu.guild_dict(guild, all_members=False)
     for key in ("channels", "members", "threads", "voice_states", "presences"):
         data.pop(key)
-    return json_response(data)
+    return json_response({**GUILD_REST_DEFAULTS, **data})
 
 
 async def get_guild_channels(request: web.Request) -> web.Response:
