@@ -18,7 +18,9 @@ from emulators.providers import EmulatorServer, VideoFactory
 
 @pytest.fixture
 async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """A started Discord emulator with discord.py pointed at it (restored afterwards)."""
+    """A started Discord emulator with discord.py pointed at it (restored afterwards). At teardown the test
+    fails if a request or an answer broke Discord's OpenAPI description (``emu.assert_lawful()``; a test that
+    sends an invalid body on purpose takes its violations with ``emu.take_violations()`` and asserts them)."""
     emu = DiscordEmulator()
     await emu.start()
     restore = point_discord_py_at(emu)
@@ -27,6 +29,7 @@ async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
     finally:
         restore()
         await emu.close()
+    emu.assert_lawful()
 
 
 @pytest.fixture(scope="session")

@@ -212,6 +212,8 @@ async def _info(emu: DiscordEmulator, b: dict[str, Any]) -> Any:
         "users": {u.username: u.id for u in emu.users.values()},
         "requests": [vars(r) for r in emu.rest.log[-int(b.get("requests", 0)) :]] if b.get("requests") else [],
         "unhandled": emu.rest.unhandled,
+        # what Discord's OpenAPI description refuses (openapi.py); ``{"take_violations": true}`` also forgets them
+        "violations": [vars(v) for v in (emu.take_violations() if b.get("take_violations") else emu.violations)],
         "identifies": [vars(r) for r in emu.gateway.shards.log],
         "websockets_opened": emu.gateway.websockets_opened,
     }

@@ -21,6 +21,7 @@ from .interactions import (
 )
 from .messages import MessageBody, create_message, delete_message
 from .models import Channel, User
+from .openapi import Violation
 from .perms import VIEW_CHANNEL, perm_value
 from .reactions import add_reaction, remove_reaction
 from .records import Message
@@ -240,6 +241,27 @@ class DiscordEmulator(World):
     async def wait_resumed(self, count: int = 1, timeout: float = 15.0) -> None:
         """Wait until the gateway has accepted ``count`` RESUMEs in total."""
         await self.wait_until(lambda: self.gateway.resumes >= count, timeout, f"{count} gateway RESUME(s)")
+
+    # ----- Discord's OpenAPI description (openapi.py) ---------------------------------------------------
+    @property
+    def violations(self) -> list[Violation]:
+        """Requests the bot sent and answers the emulator gave that Discord's description refuses, in order."""
+        return list(self.rest.violations)
+
+    def take_violations(self) -> list[Violation]:
+        """Return the recorded violations and forget them: how a test that sends an invalid body on purpose
+        opts out of :meth:`assert_lawful` (it then asserts the refusal itself)."""
+        taken, self.rest.violations = self.rest.violations, []
+        return taken
+
+    def assert_lawful(self) -> None:
+        """Fail (AssertionError listing them) if any violation was recorded; the fixtures call it at teardown."""
+        if self.rest.violations:
+            reports = "\n".join(v.report() for v in self.rest.violations)
+            raise AssertionError(
+                f"{len(self.rest.violations)} request(s)/answer(s) break Discord's OpenAPI description "
+                f"(emulators/discord/openapi.py):\n{reports}"
+            )
 
     # ----- knobs -------------------------------------------------------------------------------------
     def rate_limit_next(

@@ -46,34 +46,107 @@ class MessageBody:
     files: dict[int, tuple[str, bytes]] = field(default_factory=dict)
 
 
+# Where (in the request's REQUEST_NOTES) the REST middleware keeps the parsed body: it reads the body once, to
+# check it against Discord's description before the handler runs, and a multipart stream cannot be read twice.
+BODY_NOTE = "body"
+
+
+@dataclass
+class ParsedBody:
+    """A request body as read once: the JSON value as sent (``payload_json`` for multipart) and the message
+    body the handlers use (the payload when it is an object, else empty)."""
+
+    raw: Any
+    message: MessageBody
+
+
 async def read_body(request: web.Request) -> MessageBody:
     """Parse a JSON body or a multipart body with ``payload_json`` and ``files[i]`` parts (the payload is also
     kept on the request for the request log, refused requests included)."""
-    body = await _read_body(request)
-    REQUEST_NOTES.get({})["payload"] = body.payload
-    return body
+    notes = REQUEST_NOTES.get({})
+    parsed = notes.get(BODY_NOTE)
+    if not isinstance(parsed, ParsedBody):
+        parsed = await parse_body(request)
+    notes["payload"] = parsed.message.payload
+    return parsed.message
 
 
-async def _read_body(request: web.Request) -> MessageBody:
+async def parse_body(request: web.Request) -> ParsedBody:
+    """Read and parse the body (once: the result is kept in the request's notes for :func:`read_body`)."""
+    parsed = await _parse_body(request)
+    REQUEST_NOTES.get({})[BODY_NOTE] = parsed
+    return parsed
+
+
+async def _parse_body(request: web.Request) -> ParsedBody:
     if request.content_type.startswith("multipart/"):
         body = MessageBody({})
+        raw: Any = {}
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 continue
             name = part.name or ""
             if name == "payload_json":
-                body.payload = json.loads(await part.text())
+                raw = _json(await part.text())
+                body.payload = raw if isinstance(raw, dict) else {}
             elif name.startswith("files[") and name.endswith("]"):
                 body.files[int(name[6:-1])] = (part.filename or f"file{len(body.files)}", bytes(await part.read()))
-        return body
+        return ParsedBody(raw, body)
     if not request.can_read_body:
-        return MessageBody({})
+        return ParsedBody(None, MessageBody({}))
+    raw = _json(await request.text() or "{}")  # text() keeps the bytes: request.json() still works afterwards
+    return ParsedBody(raw, MessageBody(raw if isinstance(raw, dict) else {}))
+
+
+def _json(text: str) -> Any:
     try:
-        payload = json.loads(await request.text() or "{}")
+        return json.loads(text)
     except json.JSONDecodeError:
         raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
-    return MessageBody(payload if isinstance(payload, dict) else {})
+
+
+def answered_embeds(embeds: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Embeds as Discord answers them: a sent embed is a ``rich`` one (MessageResponse requires ``type``)."""
+    return [{"type": "rich", **embed} for embed in embeds or []]
+
+
+def numbered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of ``components`` as Discord answers them: each has an ``id`` (a component sent without one gets
+    the next number not taken, in order: Discord's docs, "Component Reference", read 2026-12-06), and a unicode
+    emoji has no ``id`` (discord.py sends ``"id": null``; Discord's ComponentEmojiResponse has a string or none)."""
+    copies = json.loads(json.dumps(components))
+    _drop_null_emoji_ids(copies)
+    flat: list[dict[str, Any]] = []
+    stack = list(reversed(copies))
+    while stack:
+        item = stack.pop()
+        flat.append(item)
+        children = list(item.get("components") or [])
+        if isinstance(item.get("accessory"), dict):
+            children.append(item["accessory"])
+        stack.extend(reversed(children))
+    taken = {c["id"] for c in flat if isinstance(c.get("id"), int)}
+    next_id = 1
+    for item in flat:
+        if item.get("id") is None:
+            while next_id in taken:
+                next_id += 1
+            item["id"] = next_id
+            taken.add(next_id)
+    return copies
+
+
+def _drop_null_emoji_ids(node: Any) -> None:
+    if isinstance(node, dict):
+        emoji = node.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id", 0) is None:
+            del emoji["id"]
+        for value in node.values():
+            _drop_null_emoji_ids(value)
+    elif isinstance(node, list):
+        for item in node:
+            _drop_null_emoji_ids(item)
 
 
 def check_file_sizes(files: dict[int, tuple[str, bytes]], limit: int) -> None:
@@ -234,8 +307,8 @@ def create_message(
     msg = Message(world.snowflakes.next(), channel.id, channel.guild_id, author, flags=flags)
     msg.type = msg_type if msg_type is not None else (19 if reference else 0)
     msg.content = payload.get("content") or ""
-    msg.embeds = list(payload.get("embeds") or [])
-    msg.components = list(payload.get("components") or [])
+    msg.embeds = answered_embeds(payload.get("embeds"))
+    msg.components = numbered(payload.get("components") or [])
     msg.tts = bool(payload.get("tts"))
     msg.reference = reference
     msg.allowed_mentions = payload.get("allowed_mentions")
@@ -260,9 +333,10 @@ def edit_message(world: World, msg: Message, body: MessageBody, *, filling_place
     validate(payload, body.files, creating=False)
     if "content" in payload:
         msg.content = payload["content"] or ""
-    for key in ("embeds", "components"):
-        if key in payload:
-            setattr(msg, key, list(payload[key] or []))
+    if "embeds" in payload:
+        msg.embeds = answered_embeds(payload["embeds"])
+    if "components" in payload:
+        msg.components = numbered(payload["components"] or [])
     if "flags" in payload and payload["flags"] is not None:
         msg.flags = (msg.flags & ~USER_SETTABLE_FLAGS) | (int(payload["flags"]) & USER_SETTABLE_FLAGS)
     msg.flags &= ~FLAG_LOADING

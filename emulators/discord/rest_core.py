@@ -12,6 +12,34 @@ if TYPE_CHECKING:
     from .emulator import DiscordEmulator
 
 EMU_KEY: web.AppKey[DiscordEmulator] = web.AppKey("discord_emu")
+# Fields GET /guilds/{guild_id} always has (GuildWithCountsResponse requires them) that the emulator's guilds do
+# not model: the values of a plain new guild.
+GUILD_REST_DEFAULTS: dict[str, Any] = {
+    "description": None,
+    "home_header": None,
+    "splash": None,
+    "discovery_splash": None,
+    "banner": None,
+    "application_id": None,
+    "region": "deprecated",
+    "afk_channel_id": None,
+    "afk_timeout": 300,
+    "system_channel_id": None,
+    "system_channel_flags": 0,
+    "widget_enabled": False,
+    "widget_channel_id": None,
+    "max_presences": None,
+    "max_members": 500000,
+    "max_stage_video_channel_users": 50,
+    "max_video_channel_users": 25,
+    "vanity_url_code": None,
+    "rules_channel_id": None,
+    "safety_alerts_channel_id": None,
+    "public_updates_channel_id": None,
+    "premium_progress_bar_enabled": False,
+    "nsfw": False,
+    "incidents_data": None,
+}
 
 
 def emu_of(request: web.Request) -> DiscordEmulator:
@@ -22,7 +50,8 @@ def emu_of(request: web.Request) -> DiscordEmulator:
 async def get_me(request: web.Request) -> web.Response:
     """GET /users/@me (login; 401 handled by the middleware)."""
     emu = emu_of(request)
-    return json_response({**emu.bot.to_dict(), "verified": True, "mfa_enabled": False, "flags": 0, "email": None})
+    me = {**emu.bot.to_dict(), "verified": True, "mfa_enabled": False, "locale": "en-US", "email": None}
+    return json_response(me)
 
 
 async def get_user(request: web.Request) -> web.Response:
@@ -46,7 +75,16 @@ async def get_application(request: web.Request) -> web.Response:
             "bot_require_code_grant": False,
             "owner": emu.owner.to_dict(),
             "verify_key": "0" * 64,
+            "type": None,
             "flags": 0,
+            "flags_new": "0",
+            "redirect_uris": [],
+            "role_connections_verification_url": None,
+            "approximate_guild_count": len(emu.guilds),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "eligible_oauth2_scopes": [],
             "team": None,
             "interactions_endpoint_url": None,
             "bot": emu.bot.to_dict(),
@@ -77,14 +115,17 @@ def _command_store(request: web.Request) -> dict[int, dict[str, Any]]:
 def _stored(emu: DiscordEmulator, request: web.Request, spec: dict[str, Any], old: dict[str, Any] | None) -> dict:
     if not spec.get("name"):
         raise ApiError(400, 50035, "Invalid Form Body", {"name": {"_errors": [{"code": "BASE_TYPE_REQUIRED"}]}})
+    permissions = spec.get("default_member_permissions")  # sent as an integer or a string; answered as a string
     cmd = {
         "type": 1,
         "description": "",
         "options": [],
-        "default_member_permissions": None,
         "dm_permission": True,
         "nsfw": False,
         **spec,
+        "default_member_permissions": None if permissions is None else str(permissions),
+        # null or missing: Discord answers the default, guild install only (ApplicationCommandResponse has a list)
+        "integration_types": spec.get("integration_types") or [0],
         "id": old["id"] if old else str(emu.snowflakes.next()),
         "application_id": str(emu.application_id),
         "version": str(emu.snowflakes.next()),
@@ -150,7 +191,7 @@ async def get_guild(request: web.Request) -> web.Response:
     data = emu.guild_dict(guild, all_members=False)
     for key in ("channels", "members", "threads", "voice_states", "presences"):
         data.pop(key)
-    return json_response(data)
+    return json_response({**GUILD_REST_DEFAULTS, **data})
 
 
 async def get_guild_channels(request: web.Request) -> web.Response:

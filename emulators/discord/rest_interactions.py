@@ -95,7 +95,7 @@ def _respond(emu: DiscordEmulator, inter: Interaction, cb_type: int, body: Messa
             response_message_loading=msg.loading,
             response_message_ephemeral=msg.ephemeral,
         )
-        if cb_type != 6:
+        if cb_type in (4, 7):  # Discord's InteractionCallbackResponse has a resource only for these (and 12)
             result["resource"] = {"type": cb_type, "message": emu.message_dict(msg)}
     return result
 

@@ -37,11 +37,13 @@ def png_bytes(size: tuple[int, int] = (96, 64), colour: tuple[int, int, int] = (
 
 @pytest.fixture
 async def emu() -> AsyncIterator[DiscordEmulator]:
-    """A fresh emulator; discord.py's global endpoints are restored afterwards."""
+    """A fresh emulator; discord.py's global endpoints are restored afterwards. The test fails at teardown if
+    the bot sent a body (or the emulator answered one) that Discord's OpenAPI description refuses."""
     old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     async with DiscordEmulator() as emulator:
         yield emulator
     discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+    emulator.assert_lawful()
 
 
 @pytest.fixture

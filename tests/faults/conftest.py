@@ -52,9 +52,11 @@ async def live_providers(live_clips: VideoFactory) -> AsyncIterator[EmulatorServ
 
 @pytest.fixture
 async def live_discord() -> AsyncIterator[DiscordEmulator]:
-    """A fresh loopback Discord in this process (the bot is another process)."""
+    """A fresh loopback Discord in this process (the bot is another process); the test fails at teardown if
+    a request or an answer broke Discord's OpenAPI description."""
     async with DiscordEmulator() as emulator:
         yield emulator
+    emulator.assert_lawful()
 
 
 @pytest.fixture
@@ -127,7 +129,8 @@ async def fault_bot(
     make_settings: Callable[..., Settings], emulator: EmulatorServer, tmp_path: Path
 ) -> AsyncIterator[BotFactory]:
     """Start the real VideoBot in this process (cloud providers on the emulator) against a fresh Discord
-    emulator; discord.py's process-wide endpoints are restored afterwards."""
+    emulator; discord.py's process-wide endpoints are restored afterwards, and the test fails if a request or
+    an answer broke Discord's OpenAPI description."""
     old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     bots: list[VideoBot] = []
     async with DiscordEmulator() as emu:
@@ -158,3 +161,4 @@ async def fault_bot(
                 if not bot.is_closed():
                     await asyncio.wait_for(bot.close(), 15)
     discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+    emu.assert_lawful()  # no request or answer broke Discord's OpenAPI description

@@ -39,3 +39,6 @@ async def test_nonce_rules_deleted_expired_and_too_long(running: Running) -> Non
     with pytest.raises(discord.HTTPException) as too_long:
         await channel.send("long", nonce="x" * 26)
     assert too_long.value.status == 400 and too_long.value.code == 50035
+    # sent on purpose: Discord's description refuses it too, and the test takes that violation itself
+    [violation] = emu.take_violations()
+    assert violation.kind == "request" and violation.problems[0].startswith("nonce: BASE_TYPE_MAX_LENGTH")

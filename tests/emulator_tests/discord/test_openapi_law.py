@@ -1,0 +1,196 @@
+"""The emulator holds bodies to Discord's published OpenAPI description (emulators/discord/openapi.py): a body
+Discord would refuse gets 400 50035 and is recorded, the emulator's own answers are checked too, and the
+fixtures fail a test at teardown on any recorded violation.
+
+The tests that send invalid bodies here do it on purpose: each takes its violations (``take_violations``) and
+asserts them, which is the explicit opt-out of the teardown check."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+
+from emulators.discord import DiscordEmulator, openapi
+
+from .conftest import Running
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def post(emu: DiscordEmulator, path: str, body: Any) -> tuple[int, Any]:
+    """POST a JSON body as the bot would (its token), bypassing discord.py's own checks."""
+    headers = {"Authorization": f"Bot {emu.token}"}
+    async with aiohttp.ClientSession() as http, http.post(emu.api_base + path, json=body, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+async def post_multipart(emu: DiscordEmulator, path: str, payload: Any, file: bytes) -> tuple[int, Any]:
+    """POST ``payload_json`` and one ``files[0]`` part, as discord.py sends an upload."""
+    form = aiohttp.FormData(quote_fields=False)
+    form.add_field("payload_json", json.dumps(payload), content_type="application/json")
+    form.add_field("files[0]", file, filename="clip.mp4", content_type="application/octet-stream")
+    headers = {"Authorization": f"Bot {emu.token}"}
+    async with aiohttp.ClientSession() as http, http.post(emu.api_base + path, data=form, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+def messages_path(emu: DiscordEmulator) -> str:
+    return f"/channels/{emu.channel.id}/messages"
+
+
+def first_error(errors: dict[str, Any], *path: str) -> dict[str, Any]:
+    node = errors
+    for part in path:
+        node = node[part]
+    first: dict[str, Any] = node["_errors"][0]
+    return first
+
+
+async def test_a_made_up_field_in_a_message_create_is_refused_with_50035(discord_emulator: DiscordEmulator) -> None:
+    emu = discord_emulator
+    status, body = await post(emu, messages_path(emu), {"content": "hello", "colour": "red"})
+    assert status == 400 and body["code"] == 50035 and body["message"] == "Invalid Form Body"
+    assert first_error(body["errors"], "colour")["code"] == "UNKNOWN_FIELD"
+    assert emu.messages(emu.channel) == []  # refused before anything was posted
+    [violation] = emu.take_violations()
+    assert violation.kind == "request" and violation.operation == "POST /channels/{channel_id}/messages"
+    assert violation.status == 400 and violation.problems[0].startswith("colour: UNKNOWN_FIELD")
+    # nested too: a made-up key inside an embed
+    status, body = await post(emu, messages_path(emu), {"embeds": [{"title": "t", "colour": 5}]})
+    assert status == 400 and first_error(body["errors"], "embeds", "0", "colour")["code"] == "UNKNOWN_FIELD"
+    assert len(emu.take_violations()) == 1
+
+
+async def test_a_wrong_type_or_length_is_refused(discord_emulator: DiscordEmulator) -> None:
+    emu = discord_emulator
+    status, body = await post(emu, messages_path(emu), {"content": 5})
+    assert status == 400 and body["code"] == 50035
+    assert first_error(body["errors"], "content")["code"] == "BASE_TYPE_BAD_TYPE"
+    status, body = await post(emu, messages_path(emu), {"content": "x", "embeds": [{"title": "t" * 257}]})
+    assert status == 400 and first_error(body["errors"], "embeds", "0", "title")["code"] == "BASE_TYPE_MAX_LENGTH"
+    # an interaction callback whose type does not fit its data: the union's branches are all refused
+    status, body = await post(emu, "/interactions/1/tok/callback", {"type": 4, "data": {"content": 5}})
+    assert status == 400 and first_error(body["errors"], "data", "content")["code"] == "BASE_TYPE_BAD_TYPE"
+    assert [v.operation for v in emu.take_violations()] == [
+        "POST /channels/{channel_id}/messages",
+        "POST /channels/{channel_id}/messages",
+        "POST /interactions/{interaction_id}/{interaction_token}/callback",
+    ]
+
+
+async def test_a_snowflake_may_be_an_integer_but_nothing_looser(discord_emulator: DiscordEmulator) -> None:
+    emu = discord_emulator
+    original = await emu.post_user_message(emu.alice, content="reply to me")
+    for message_id in (original.id, str(original.id)):  # discord.py sends the integer; Discord takes both
+        reference = {"message_id": message_id}
+        status, body = await post(emu, messages_path(emu), {"content": "re", "message_reference": reference})
+        assert status == 200 and body["message_reference"]["message_id"] == str(original.id)
+    assert emu.violations == []
+    for bad in (-1, "01", "12a", 1.5):
+        status, body = await post(emu, messages_path(emu), {"content": "re", "message_reference": {"message_id": bad}})
+        assert status == 400 and body["code"] == 50035, bad
+    assert len(emu.take_violations()) == 4
+
+
+async def test_a_correct_body_is_accepted_and_the_answer_checked(discord_emulator: DiscordEmulator) -> None:
+    emu = discord_emulator
+    body_in = {
+        "content": "hello",
+        "embeds": [{"title": "t", "description": "d", "fields": [{"name": "n", "value": "v", "inline": True}]}],
+        "components": [{"type": 1, "components": [{"type": 2, "style": 1, "label": "Go", "custom_id": "go"}]}],
+        "allowed_mentions": {"parse": []},
+        "nonce": "n-1",
+        "tts": False,
+    }
+    status, body = await post(emu, messages_path(emu), body_in)
+    assert status == 200 and body["content"] == "hello"
+    assert body["components"][0]["components"][0]["id"] == 2  # Discord numbers components sent without an id
+    assert emu.violations == []  # the request and the emulator's answer both fit the description
+    assert openapi.check_response("POST", messages_path(emu), 200, body) == []
+
+
+async def test_real_discord_py_bodies_pass(running: Running) -> None:
+    """discord.py's own message, reply (integer snowflakes), embed (``flags``) and edit (``tts``) bodies."""
+    emu, bot = running.emu, running.bot
+    channel = bot.get_channel(emu.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    first = await channel.send("first", embed=discord.Embed(title="t"))
+    reply = await channel.send("second", reference=first, file=discord.File(io.BytesIO(b"\x00" * 10), "a.bin"))
+    await reply.edit(content="edited")
+    replies = [r for r in emu.rest.log if r.method == "POST" and r.path.endswith("/messages")]
+    assert replies[1].payload is not None and replies[1].payload["message_reference"]["message_id"] == first.id
+    assert emu.violations == []
+
+
+async def test_a_multipart_payload_json_is_checked(discord_emulator: DiscordEmulator) -> None:
+    emu = discord_emulator
+    attachment = [{"id": 0, "filename": "clip.mp4"}]
+    status, body = await post_multipart(emu, messages_path(emu), {"content": "x", "attachment": attachment}, b"1")
+    assert status == 400 and body["code"] == 50035
+    assert first_error(body["errors"], "attachment")["code"] == "UNKNOWN_FIELD"
+    assert emu.attachments == {}  # the file was not kept
+    [violation] = emu.take_violations()
+    assert violation.body.startswith('{"content": "x", "attachment"')
+    status, body = await post_multipart(emu, messages_path(emu), {"content": "x", "attachments": attachment}, b"1")
+    assert status == 200 and body["attachments"][0]["filename"] == "clip.mp4"
+    assert emu.violations == []
+
+
+def test_the_answer_check_finds_what_discord_never_sends() -> None:
+    problems = openapi.check_response("GET", "/users/@me", 200, {"id": 1, "username": "x"})
+    lines = [p.line() for p in problems]
+    assert "avatar: BASE_TYPE_REQUIRED: This field is required" in lines
+    assert any(line.startswith("id: BASE_TYPE_BAD_TYPE") for line in lines)  # answers hold snowflakes as strings
+    assert openapi.check_response("POST", "/channels/1/messages", 201, {})[0].code == "UNDOCUMENTED_STATUS"
+    assert openapi.check_response("GET", "/nowhere", 200, {})[0].code == "UNDOCUMENTED_OPERATION"
+    # literal path segments win over parameters
+    assert openapi.find_operation("PATCH", "/webhooks/1/t/messages/@original") == openapi.Operation(
+        "patch", "/webhooks/{webhook_id}/{webhook_token}/messages/@original"
+    )
+
+
+async def test_assert_lawful_lists_the_violations(discord_emulator: DiscordEmulator) -> None:
+    emu = discord_emulator
+    await post(emu, messages_path(emu), {"content": "x", "bogus": True})
+    with pytest.raises(AssertionError, match=r"(?s)POST /channels/\{channel_id\}/messages.*bogus: UNKNOWN_FIELD"):
+        emu.assert_lawful()
+    emu.take_violations()
+    emu.assert_lawful()
+
+
+INNER_TEST = """
+import aiohttp
+
+
+async def test_sends_a_bad_body(discord_emulator):
+    emu = discord_emulator
+    async with aiohttp.ClientSession() as http:
+        url = f"{emu.api_base}/channels/{emu.channel.id}/messages"
+        auth = {"Authorization": f"Bot {emu.token}"}
+        async with http.post(url, json={"content": "x", "bogus": 1}, headers=auth) as r:
+            assert r.status == 400  # the test itself passes ...
+"""
+
+
+def test_the_fixture_fails_the_test_at_teardown(tmp_path: Path) -> None:
+    """... and the ``discord_emulator`` fixture's teardown fails it, listing the violation."""
+    (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TEST))
+    ini = ["-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function"]
+    args = ["-p", "no:cacheprovider", "-p", "no:xdist", *ini, "-q", "test_inner.py"]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", *args], cwd=tmp_path, capture_output=True, text=True, timeout=50
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    summary = run.stdout.strip().splitlines()[-1]
+    assert "1 passed" in summary and "1 error" in summary, run.stdout
+    assert "ERROR at teardown of test_sends_a_bad_body" in run.stdout
+    assert "bogus: UNKNOWN_FIELD" in run.stdout
