@@ -217,7 +217,8 @@ def test_services_are_injected_not_reached_through_the_client(path):
         if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) or function.name in composing:
             continue
         for node in ast.walk(function):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                if node.attr == "client" or (node.attr == "app" and node.value.id != "self"):
-                    reaching.append(f"{function.name}: {ast.unparse(node)} (line {node.lineno})")
+            if not isinstance(node, ast.Attribute) or not isinstance(node.value, ast.Name):
+                continue
+            if node.attr == "client" or (node.attr == "app" and node.value.id != "self"):
+                reaching.append(f"{function.name}: {ast.unparse(node)} (line {node.lineno})")
     assert not reaching, f"{path.relative_to(ROOT)} reaches through the client: {reaching}"
