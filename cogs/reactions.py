@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot.edge.actions import ResultActions
 from bot.edge.errors import report_to
-from bot.edge.start import Starter, reaction_requester
-from bot.edge.views import EMOJI_ACTIONS, check_can_delete, job_ids_of
+from bot.edge.views import EMOJI_ACTIONS, job_ids_of
 from bot.errors import InvalidOption
-from bot.services.requests.generation import GenerationService, Requester
-from bot.services.web.gallery import GalleryService
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -30,11 +28,9 @@ log = logging.getLogger(__name__)
 class Reactions(commands.Cog):
     """Reaction shortcuts on result messages."""
 
-    def __init__(self, bot: VideoBot, service: GenerationService, starter: Starter, gallery: GalleryService):
+    def __init__(self, bot: VideoBot, actions: ResultActions):
         self.bot = bot  # the Discord client: raw events carry only ids, their messages are fetched with it
-        self.service = service
-        self.starter = starter
-        self.gallery = gallery
+        self.actions = actions  # the dispatcher the result buttons use too
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -57,8 +53,7 @@ class Reactions(commands.Cog):
             user = member or await self.bot.fetch_user(payload.user_id)
             if len(job_ids) > 1:  # a group of variations: a reaction cannot say which take it means
                 raise InvalidOption("That message holds several takes; use the buttons of the one you mean.")
-            job_id = job_ids[0]
-            await self._run(action, job_id, user, channel, message)
+            await self.actions.reacted(user, channel, message, action, job_ids[0])
         except Exception as exc:
             user_obj = member or self.bot.get_user(payload.user_id)
             if user_obj is None:
@@ -66,29 +61,7 @@ class Reactions(commands.Cog):
                 return
             await report_to(user_obj, channel, exc)
 
-    async def _run(
-        self,
-        action: str,
-        job_id: int,
-        user: discord.Member | discord.User,
-        channel: discord.abc.Messageable,
-        message: discord.Message,
-    ) -> None:
-        service = self.service
-        if action == "extend":
-            # refused before anything public is posted: a stranger's ⏩ leaves no trace in the channel
-            await service.extendable(Requester(user_id=user.id), job_id)
-            await self.starter.from_reaction(user, channel, message, f"Extending job #{job_id}",
-                                             lambda who: service.extend(who, job_id))  # fmt: skip
-        elif action == "reroll":
-            await self.starter.from_reaction(user, channel, message, f"Re-rolling job #{job_id}",
-                                             lambda who: service.reroll(who, job_id))  # fmt: skip
-        else:
-            await check_can_delete(service, reaction_requester(user, message), job_id)
-            await message.delete()
-            await self.gallery.remove(job_id)  # its page and gallery card go too (410)
-
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Reactions(bot, bot.app.service, bot.starter, bot.app.gallery))
+    await bot.add_cog(Reactions(bot, bot.actions))

@@ -204,3 +204,21 @@ def test_no_stub_mixins(path):
         if is_stub(item)
     ]
     assert not stubs, f"stub methods in {path.relative_to(ROOT)}: {stubs}"
+
+
+@pytest.mark.parametrize("path", python_files("bot/edge", "cogs"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_services_are_injected_not_reached_through_the_client(path):
+    """Cogs, buttons and reactions get their services handed in (a cog module's ``setup()``, the bot's
+    constructor): no handler reaches through ``interaction.client`` or the bot's ``.app`` for one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    composing = {"setup", "__init__", "setup_hook", "close", "sync_once", "_serve"}  # where parts are wired
+    reaching = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) or function.name in composing:
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Attribute) or not isinstance(node.value, ast.Name):
+                continue
+            if node.attr == "client" or (node.attr == "app" and node.value.id != "self"):
+                reaching.append(f"{function.name}: {ast.unparse(node)} (line {node.lineno})")
+    assert not reaching, f"{path.relative_to(ROOT)} reaches through the client: {reaching}"

@@ -11,7 +11,8 @@
 - :mod:`bot.edge.group` — the group poster: the takes of one /variations request delivered together;
 - :mod:`bot.edge.posted` — exactly once across crashes: the per-job nonce, finding an already posted result;
 - :mod:`bot.edge.record` — :class:`~bot.edge.record.DiscordRecord`, the per-job delivery record;
-- :mod:`bot.edge.views` — the persistent result buttons;
+- :mod:`bot.edge.views` — the persistent result buttons, reading and editing result messages;
+- :mod:`bot.edge.actions` — the one dispatcher of ⏩ extend, 🔁 re-roll, ❌ delete, for buttons and reactions;
 - :mod:`bot.edge.errors` — the command tree and its one error handler;
 - :mod:`bot.edge.render` — embeds and message texts.
 """

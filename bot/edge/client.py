@@ -1,9 +1,10 @@
 """The Discord launcher: :class:`VideoBot` adds the Discord parts to a built :class:`~bot.app.App`.
 
 The bot is given the App (``start_bot``/``run_bot`` build it with ``App.create``) and builds only the
-Discord delivery target and the :class:`~bot.edge.start.Starter`.  ``setup_hook`` registers the target,
-loads every cog module (``cogs/*.py`` not starting with ``_``; each one's ``setup`` hands its cog the
-services it needs), registers the persistent buttons, syncs the slash commands (to
+Discord delivery target, the :class:`~bot.edge.start.Starter` and the one dispatcher of result actions
+(:class:`~bot.edge.actions.ResultActions`).  ``setup_hook`` registers the target, loads every cog module
+(``cogs/*.py`` not starting with ``_``; each one's ``setup`` hands its cog the services it needs, the reactions
+cog the dispatcher), registers the persistent buttons bound to the same dispatcher, syncs the slash commands (to
 ``VIDEOBOT_GUILD_IDS`` instantly when set, else globally; only the one process holding the sync lock does,
 :mod:`bot.edge.shards`) and only then starts the App (file server, worker unless ``--no-worker``, janitor),
 so a job resumed after a restart always has its delivery target.
@@ -24,6 +25,7 @@ import yarl
 from discord.ext import commands
 
 from bot.app import App
+from bot.edge.actions import ResultActions
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
 from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
@@ -79,7 +81,8 @@ def extension_names(package: str = "cogs") -> list[str]:
 
 
 class VideoBot(commands.Bot):
-    """The videobot Discord client: the App it is given, plus the Discord delivery target and the Starter."""
+    """The videobot Discord client: the App it is given, plus the Discord delivery target, the Starter and the
+    result actions."""
 
     def __init__(self, app: App, *, worker: bool = True, **options: object):
         options.setdefault("intents", intents())
@@ -91,6 +94,7 @@ class VideoBot(commands.Bot):
         self.settings = app.settings
         self.delivery = DiscordDelivery(self, app.service, app.publisher, app.settings.progress_edit_interval)
         self.starter = Starter(self.delivery.show_now)
+        self.actions = ResultActions(app.service, app.gallery, self.starter)  # ⏩ 🔁 ❌: buttons and reactions
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False
         self.run_worker = worker  # False: a gateway-only process (`videobot run --no-worker`)
@@ -102,7 +106,7 @@ class VideoBot(commands.Bot):
         self.app.router.register(self.delivery)
         for name in extension_names():
             await self.load_extension(name)
-        self.add_dynamic_items(JobButton)
+        self.add_dynamic_items(JobButton.bound_to(self.actions))  # clicks go to the dispatcher, injected
         self._sync_lock = await sync_once(self)  # one process syncs (bot/edge/shards.py)
         self.identify_gate = IdentifyGate(self.app.storage, await max_concurrency(self))
         await self.app.start(worker=self.run_worker)  # the file server, the worker, the janitor (now, then hourly)

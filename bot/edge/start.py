@@ -8,7 +8,7 @@ buttons and reactions alike; :func:`is_moderator` is the one rule for who may ac
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import discord
 
@@ -17,16 +17,8 @@ from bot.edge.record import DiscordRecord
 from bot.services.requests.generation import Requester, Submitted
 from storage import Job
 
-if TYPE_CHECKING:
-    from bot.edge.client import VideoBot
-
 Submit = Callable[[Requester], Awaitable[Submitted]]
 ShowStatus = Callable[[Job, int], Awaitable[None]]
-
-
-def bot_of(interaction: discord.Interaction[Any]) -> VideoBot:
-    """The VideoBot behind an interaction (for the buttons, which discord.py builds from their custom ids)."""
-    return cast("VideoBot", interaction.client)
 
 
 def is_moderator(permissions: discord.Permissions) -> bool:

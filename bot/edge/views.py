@@ -1,21 +1,25 @@
-"""The Extend / Re-roll / Delete buttons on result messages, and the actions shared with the reactions.
+"""The Extend / Re-roll / Delete buttons on result messages, and reading and editing those messages.
 
 The buttons are DynamicItems whose custom ids carry the job id (``videobot:extend:42``), so they keep
-working after a restart with no view store: discord.py matches the id against the template.
+working after a restart with no view store: discord.py matches the id against the template.  A click goes to
+the one dispatcher of result actions, :class:`~bot.edge.actions.ResultActions`, which the bot injects by
+registering :meth:`JobButton.bound_to` (the reactions reach the same dispatcher through their cog).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
-from bot.edge.errors import report
-from bot.edge.start import bot_of, interaction_requester
-from bot.errors import JobNotFound, NotJobOwner
-from bot.services.requests.generation import GenerationService, Requester
 from storage import Job
+
+if TYPE_CHECKING:
+    from bot.edge.actions import ResultActions
+
+log = logging.getLogger(__name__)
 
 ACTIONS = {
     "extend": ("Extend", "⏩", discord.ButtonStyle.primary),
@@ -27,7 +31,10 @@ CUSTOM_ID = re.compile(r"videobot:(?P<action>extend|reroll|delete):(?P<job_id>[0
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
-    """One of the three result buttons for one job."""
+    """One of the three result buttons for one job.  This class draws them; the subclass a bot registers
+    (:meth:`bound_to`) also runs their clicks."""
+
+    actions: ClassVar[ResultActions | None] = None  # the dispatcher clicks go to (set on the bound subclass)
 
     def __init__(self, action: str, job_id: int, *, take: str | None = None, row: int | None = None):
         label, emoji, style = ACTIONS[action]
@@ -46,19 +53,22 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
         """Rebuild the button from a click (also after a restart)."""
         return cls(match["action"], int(match["job_id"]))
 
+    @staticmethod
+    def bound_to(actions: ResultActions) -> type[JobButton]:
+        """The button class one bot registers (``add_dynamic_items``): its clicks go to ``actions``."""
+
+        class BoundJobButton(JobButton, template=CUSTOM_ID):
+            pass
+
+        BoundJobButton.actions = actions
+        return BoundJobButton
+
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the action; any failure becomes a private message (views don't reach the tree's on_error)."""
-        bot = bot_of(interaction)
-        service = bot.app.service
-        try:
-            if self.action == "delete":
-                await delete_result(interaction, service, self.job_id)
-            elif self.action == "extend":
-                await bot.starter.from_interaction(interaction, lambda who: service.extend(who, self.job_id))
-            else:
-                await bot.starter.from_interaction(interaction, lambda who: service.reroll(who, self.job_id))
-        except Exception as exc:
-            await report(interaction, exc)
+        """Hand the click to the dispatcher (which tells any failure privately: views don't reach on_error)."""
+        if self.actions is None:  # only the bound subclass is ever registered
+            log.error("a result button of job #%s was clicked, but no dispatcher is bound to it", self.job_id)
+            return
+        await self.actions.clicked(interaction, self.action, self.job_id)
 
 
 def result_view(job_id: int) -> discord.ui.View:
@@ -108,24 +118,3 @@ def job_ids_of(message: discord.Message) -> list[int]:
             if match and int(match["job_id"]) not in ids:
                 ids.append(int(match["job_id"]))
     return ids
-
-
-async def delete_result(interaction: discord.Interaction[Any], service: GenerationService, job_id: int) -> None:
-    """Delete a result message (the job's owner, or a moderator)."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    await check_can_delete(service, interaction_requester(interaction), job_id)
-    if interaction.message is not None:
-        await remove_take(interaction.message, job_id)
-    await bot_of(interaction).app.gallery.remove(job_id)  # its page and gallery card go too (410)
-    await interaction.followup.send(f"Deleted the result of job #{job_id}.", ephemeral=True)
-
-
-async def check_can_delete(service: GenerationService, who: Requester, job_id: int) -> None:
-    """Owner or moderator; a job that no longer exists may be deleted by moderators only."""
-    try:
-        await service.authorize(who, job_id)
-    except JobNotFound:
-        if not who.is_admin:
-            raise NotJobOwner("Only the video's owner or a moderator can delete it.") from None
-    except NotJobOwner:
-        raise NotJobOwner("Only the video's owner or a member with Manage Messages can delete it.") from None

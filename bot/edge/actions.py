@@ -1,0 +1,170 @@
+"""One dispatcher for what a member does to a result message — ⏩ extend, 🔁 re-roll, ❌ delete — whether they
+click one of its buttons (:mod:`bot.edge.views`) or react to it (:mod:`cogs.reactions`).
+
+:class:`ResultActions` is given its services the way the cogs are: :class:`~bot.edge.client.VideoBot` builds it
+from its App, registers the buttons bound to it (:meth:`~bot.edge.views.JobButton.bound_to`) and the reactions
+cog's ``setup()`` hands it to the cog; nothing reaches through the Discord client for a service.
+
+The two ways in differ only in how they answer, which :class:`Click` and :class:`Reaction` hold: a click has an
+interaction (a public "thinking…" that becomes the job's status; a private answer to a delete); a reaction has
+none (a status reply posted before the job exists; the vanished message is the answer to a delete).  Failures
+are raised to the caller, which tells the member privately (:func:`~bot.edge.errors.report` for a click,
+:func:`~bot.edge.errors.report_to` for a reaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import discord
+
+from bot.edge.errors import NO_PINGS, report
+from bot.edge.start import Starter, Submit, interaction_requester, reaction_requester
+from bot.edge.views import remove_take
+from bot.errors import JobNotFound, NotJobOwner
+from bot.services.requests.generation import GenerationService, Requester, Submitted
+from bot.services.web.gallery import GalleryService
+
+VERBS = {"extend": "Extending", "reroll": "Re-rolling"}  # a reaction's status reply: "⏳ Extending job #4 for @x…"
+
+
+class Origin(Protocol):
+    """Where an action came from, and how to answer there."""
+
+    announces_first: ClassVar[bool]  # a public status is posted before the job exists (so refuse what we can first)
+
+    @property
+    def message(self) -> discord.Message | None:
+        """The result message acted on (None: a click whose message Discord did not send)."""
+        ...
+
+    def requester(self, status_id: int | None = None) -> Requester:
+        """Who acts, with their permissions in the channel (the ownership checks)."""
+        ...
+
+    async def start(self, starter: Starter, verb: str, submit: Submit) -> None:
+        """Acknowledge, submit, and show the new job's first status."""
+        ...
+
+    async def acknowledge_privately(self) -> None:
+        """Before a delete: acknowledge where only the member sees it."""
+        ...
+
+    async def tell(self, text: str) -> None:
+        """After a delete: tell the member it is done."""
+        ...
+
+
+@dataclass
+class Click:
+    """A click on a result button."""
+
+    interaction: discord.Interaction[Any]
+    announces_first: ClassVar[bool] = False  # its status is the deferred response: a refusal replaces it privately
+
+    @property
+    def message(self) -> discord.Message | None:
+        return self.interaction.message
+
+    def requester(self, status_id: int | None = None) -> Requester:
+        return interaction_requester(self.interaction, status_id)
+
+    async def start(self, starter: Starter, verb: str, submit: Submit) -> None:
+        await starter.from_interaction(self.interaction, submit)
+
+    async def acknowledge_privately(self) -> None:
+        await self.interaction.response.defer(ephemeral=True, thinking=True)
+
+    async def tell(self, text: str) -> None:
+        await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+@dataclass
+class Reaction:
+    """A reaction on a result message (no interaction: no token, no private response)."""
+
+    user: discord.Member | discord.User
+    channel: discord.abc.Messageable
+    source: discord.Message
+    announces_first: ClassVar[bool] = True  # its status is a channel reply posted before submitting
+
+    @property
+    def message(self) -> discord.Message | None:
+        return self.source
+
+    def requester(self, status_id: int | None = None) -> Requester:
+        return reaction_requester(self.user, self.source, status_id)
+
+    async def start(self, starter: Starter, verb: str, submit: Submit) -> None:
+        await starter.from_reaction(self.user, self.channel, self.source, verb, submit)
+
+    async def acknowledge_privately(self) -> None:
+        pass  # nothing to acknowledge: a reaction event expects no answer
+
+    async def tell(self, text: str) -> None:
+        pass  # the message going away is the answer
+
+
+class ResultActions:
+    """Extend, re-roll or delete one job's result, from a click or a reaction alike."""
+
+    def __init__(self, service: GenerationService, gallery: GalleryService, starter: Starter):
+        self.service = service
+        self.gallery = gallery
+        self.starter = starter
+
+    async def clicked(self, interaction: discord.Interaction[Any], action: str, job_id: int) -> None:
+        """A result button was clicked: run its action; any failure is told privately (views have no on_error)."""
+        try:
+            await self.run(action, job_id, Click(interaction))
+        except Exception as exc:
+            await report(interaction, exc)
+
+    async def reacted(
+        self,
+        user: discord.Member | discord.User,
+        channel: discord.abc.Messageable,
+        message: discord.Message,
+        action: str,
+        job_id: int,
+    ) -> None:
+        """A member reacted to a result message; a failure is raised to the cog, which tells them privately."""
+        await self.run(action, job_id, Reaction(user, channel, message))
+
+    async def run(self, action: str, job_id: int, origin: Origin) -> None:
+        """Do ``action`` (``extend``, ``reroll`` or ``delete``) on ``job_id``'s result; a refusal is raised."""
+        if action not in ("extend", "reroll", "delete"):
+            raise ValueError(f"unknown result action {action!r}")
+        if action == "delete":
+            await self.delete(job_id, origin)
+            return
+        if action == "extend" and origin.announces_first:
+            # refused before anything public is posted: a stranger's ⏩ leaves no trace in the channel
+            await self.service.extendable(origin.requester(), job_id)
+        method = self.service.extend if action == "extend" else self.service.reroll
+
+        async def submit(who: Requester) -> Submitted:
+            return await method(who, job_id)
+
+        await origin.start(self.starter, f"{VERBS[action]} job #{job_id}", submit)
+
+    async def delete(self, job_id: int, origin: Origin) -> None:
+        """Delete a job's result (the job's owner, or a moderator): its take or message, its page and card."""
+        await origin.acknowledge_privately()
+        await check_can_delete(self.service, origin.requester(), job_id)
+        if origin.message is not None:
+            await remove_take(origin.message, job_id)
+        await self.gallery.remove(job_id)  # its page and gallery card go too (410)
+        await origin.tell(f"Deleted the result of job #{job_id}.")
+
+
+async def check_can_delete(service: GenerationService, who: Requester, job_id: int) -> None:
+    """Owner or moderator; a job that no longer exists may be deleted by moderators only."""
+    try:
+        await service.authorize(who, job_id)
+    except JobNotFound:
+        if not who.is_admin:
+            raise NotJobOwner("Only the video's owner or a moderator can delete it.") from None
+    except NotJobOwner:
+        raise NotJobOwner("Only the video's owner or a member with Manage Messages can delete it.") from None
