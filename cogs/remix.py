@@ -59,9 +59,11 @@ class Remix(JobCog):
     ) -> None:
         """Restyle a video."""
         service = self.service
-        options: dict[str, Any] = {"job": job, "prompt": prompt, "model": model, "strength": strength,
-                                   "style": style.value if style is not None else None}  # fmt: skip
-        service.check_remix(has_video=video is not None, **options)  # refusals before acknowledging
+        look = style.value if style is not None else None
+        # refusals before acknowledging
+        service.check_remix(
+            has_video=video is not None, job=job, prompt=prompt, style=look, model=model, strength=strength
+        )
         cap = self.settings.max_video_bytes
         if video is not None and video.size > cap:  # the declared size, checked before downloading
             raise InvalidMedia(
@@ -70,7 +72,9 @@ class Remix(JobCog):
 
         async def submit(who: Requester) -> Submitted:
             data = await video.read() if video is not None else None
-            return await service.remix(who, video=data, **options)
+            return await service.remix(
+                who, video=data, job=job, prompt=prompt, style=look, model=model, strength=strength
+            )
 
         await self.starter.from_interaction(interaction, submit)
 

@@ -24,7 +24,18 @@ from typing import Any, Protocol, cast
 from storage import costs, quota
 from storage.database import Conn, SqlDatabase, marks
 from storage.errors import QuotaRefused, StaleJob, StorageError
-from storage.models import JSON_COLUMNS, Caps, Charge, GalleryQuery, Job, JobState, NewJob, Usage, job_from_row
+from storage.models import (
+    JSON_COLUMNS,
+    Caps,
+    Charge,
+    GalleryQuery,
+    Job,
+    JobInputs,
+    JobState,
+    NewJob,
+    Usage,
+    job_from_row,
+)
 
 _UNFINISHED = tuple(s.value for s in JobState if not s.finished)
 # what ``update`` may set: every column but those fixed when the job is created
@@ -142,7 +153,7 @@ class JobRepository(Protocol):
         expect: Sequence[JobState],
         now: float | None = None,
         spec: dict[str, Any] | None = None,
-        inputs: dict[str, Any] | None = None,
+        inputs: JobInputs | None = None,
     ) -> Job:
         """Move a job to a fallback model, back to QUEUED, re-pricing its one reservation, in ONE transaction."""
         ...
@@ -277,7 +288,7 @@ class SqlJobs:
         for name, value in fields.items():
             column = JSON_COLUMNS.get(name, name)
             if name in JSON_COLUMNS:
-                value = json.dumps(value)
+                value = json.dumps(value.to_json() if isinstance(value, JobInputs) else value)
             elif isinstance(value, JobState):
                 value = value.value
             elif isinstance(value, bool):
@@ -390,7 +401,7 @@ class SqlJobs:
         expect: Sequence[JobState],
         now: float | None = None,
         spec: dict[str, Any] | None = None,
-        inputs: dict[str, Any] | None = None,
+        inputs: JobInputs | None = None,
     ) -> Job:
         """Move a job to ``model`` and back to QUEUED (no task, fresh attempts), in ONE transaction that also
         re-prices its single quota reservation to ``seconds`` (never a second charge).  ``fallback_from``
@@ -408,7 +419,7 @@ class SqlJobs:
             " started_at = NULL, fingerprint = NULL, updated_at = ?"
         ]
         params: list[Any] = [model, reason, JobState.QUEUED.value, seconds, stamp]
-        for column, value in (("spec_json", spec), ("inputs_json", inputs)):
+        for column, value in (("spec_json", spec), ("inputs_json", None if inputs is None else inputs.to_json())):
             if value is not None:
                 sets.append(f"{column} = ?")
                 params.append(json.dumps(value))
@@ -504,7 +515,7 @@ async def _insert(conn: Conn, new: NewJob, charge: Charge | None, now: float) ->
             new.channel_id,
             new.model,
             json.dumps(new.spec),
-            json.dumps(new.inputs),
+            json.dumps(new.inputs.to_json()),
             json.dumps(new.delivery),
             new.parent_job_id,
             charge.seconds if charge else 0.0,

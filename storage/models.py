@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +51,103 @@ class LedgerState(StrEnum):
     REFUNDED = "refunded"
 
 
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if value is not None and value != "" else None
+
+
+def _whole(value: Any) -> int | None:
+    return int(value) if value is not None and value != "" else None
+
+
+@dataclass(frozen=True)
+class JobInputs:
+    """What a job is made from besides its prompt (stored with the job as JSON, ``inputs_json``)::
+
+        {"image": "/data/inputs/ab12.png",      # a cleaned upload or an extend's last frame (image to video)
+         "end_image": "/data/inputs/cd34.png",  # the frame to end on (interpolation)
+         "loop": true,                          # end where it started
+         "video": "/data/inputs/clip-….mp4",    # /remix's trimmed clip; /loop's and /soundtrack's source result
+         "strength": 0.8,                       # /remix: how far from the source
+         "extend_task_id": "…",                 # a native extend continues this provider task
+         "concat_with": "/data/media/12.mp4",   # an extend by last frame is joined onto this result
+         "variation": 2, "of": 4,               # a /variations take
+         "op": "stitch",                        # an edit (local:edit): stitch, loop or soundtrack …
+         "sources": ["/data/media/3.mp4", …],   # … /stitch's results in order, with ``crossfade`` seconds
+         "times": 3,                            # … /loop's repeats
+         "audio": "/data/inputs/audio-…",       # … /soundtrack's file, at ``volume``
+         "source_jobs": [3, 5],                 # the results an edit was made from (lineage)
+         "fallback_tried": ["runway:gen4.5"]}   # models the job already left (written by the fallback mover)
+
+    Every key is optional; :meth:`to_json` writes only those set.  Rows written by earlier versions are plain
+    dicts of the same keys; :meth:`from_json` reads them all (missing keys take their defaults, unknown ones are
+    ignored), like :class:`bot.edge.record.DiscordRecord`.
+    """
+
+    image: str | None = None
+    end_image: str | None = None
+    loop: bool = False
+    video: str | None = None
+    strength: float | None = None
+    extend_task_id: str | None = None
+    concat_with: str | None = None
+    variation: int | None = None
+    of: int | None = None
+    op: str | None = None
+    sources: tuple[str, ...] | None = None
+    times: int | None = None
+    crossfade: float | None = None
+    audio: str | None = None
+    volume: float | None = None
+    source_jobs: tuple[int, ...] = ()
+    fallback_tried: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> JobInputs:
+        """Read stored inputs (also ones written by an earlier version)."""
+        data = data or {}
+        sources = data.get("sources")
+        source_jobs = data.get("source_jobs")
+        return cls(
+            image=_text(data.get("image")),
+            end_image=_text(data.get("end_image")),
+            loop=bool(data.get("loop")),
+            video=_text(data.get("video")),
+            strength=_number(data.get("strength")),
+            extend_task_id=_text(data.get("extend_task_id")),
+            concat_with=_text(data.get("concat_with")),
+            variation=_whole(data.get("variation")),
+            of=_whole(data.get("of")),
+            op=_text(data.get("op")),
+            sources=tuple(str(s) for s in sources) if isinstance(sources, list | tuple) else None,
+            times=_whole(data.get("times")),
+            crossfade=_number(data.get("crossfade")),
+            audio=_text(data.get("audio")),
+            volume=_number(data.get("volume")),
+            source_jobs=tuple(int(i) for i in source_jobs) if isinstance(source_jobs, list | tuple) else (),
+            fallback_tried=tuple(str(m) for m in data.get("fallback_tried") or ()),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON dict stored with the job: only the keys that are set (tuples as lists)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or value is False or value == ():
+                continue
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def files(self) -> Iterator[str]:
+        """Every local file these inputs point at (the janitor keeps them while the job needs them)."""
+        for path in (self.image, self.end_image, self.video, self.concat_with, self.audio, *(self.sources or ())):
+            if path:
+                yield path
+
+
 @dataclass(frozen=True)
 class Job:
     """One row of the jobs table."""
@@ -62,7 +160,7 @@ class Job:
     channel_id: int | None
     model: str
     spec: dict[str, Any]
-    inputs: dict[str, Any]
+    inputs: JobInputs
     delivery: dict[str, Any]
     parent_job_id: int | None
     provider_task_id: str | None
@@ -110,6 +208,7 @@ def job_from_row(row: Any) -> Job:
     data = dict(row)
     for attr, column in JSON_COLUMNS.items():
         data[attr] = json.loads(data.pop(column) or "{}")
+    data["inputs"] = JobInputs.from_json(data["inputs"])
     data["state"] = JobState(data["state"])
     data["cancel_requested"] = bool(data["cancel_requested"])
     return Job(**data)
@@ -126,7 +225,7 @@ class NewJob:
     model: str
     spec: dict[str, Any]
     cost_seconds: float
-    inputs: dict[str, Any] = field(default_factory=dict)
+    inputs: JobInputs = field(default_factory=JobInputs)
     delivery: dict[str, Any] = field(default_factory=dict)
     parent_job_id: int | None = None
     fingerprint: str | None = None

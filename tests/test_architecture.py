@@ -1,6 +1,6 @@
 """The layering rules, checked from the source: cogs → bot.edge → bot.services → storage/providers/media,
 never back; discord only at the edge; SQL only in storage; the emulators stand on their own; the services'
-subpackages import each other without cycles; no stub mixins.
+subpackages import each other without cycles; no stub mixins; no Discord facts in services.
 
 Files have no size cap: a module is split where a concept ends, never to pass a number."""
 
@@ -222,3 +222,18 @@ def test_services_are_injected_not_reached_through_the_client(path):
             if node.attr == "client" or (node.attr == "app" and node.value.id != "self"):
                 reaching.append(f"{function.name}: {ast.unparse(node)} (line {node.lineno})")
     assert not reaching, f"{path.relative_to(ROOT)} reaches through the client: {reaching}"
+
+
+# The Discord delivery record's own keys (bot.edge.record.DiscordRecord): what answers an interaction, and the
+# platform's upload limit.  Services read a job's record only through its target, so none of them is named there.
+DISCORD_FACTS = {"token", "application_id", "token_expires_at", "upload_limit", "attachment_size_limit"}
+
+
+@pytest.mark.parametrize("path", python_files("bot/services"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_services_hold_no_discord_facts(path):
+    """No Discord facts in services: no string naming a Discord record key and no upload-limit constant (each
+    delivery target supplies its own limit to the ladder)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    keys = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in DISCORD_FACTS}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and "UPLOAD_LIMIT" in n.id}
+    assert not keys | names, f"Discord facts in {path.relative_to(ROOT)}: {sorted(keys | names)}"

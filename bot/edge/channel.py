@@ -16,9 +16,8 @@ import discord
 
 from bot.edge.errors import NO_PINGS
 from bot.edge.posted import find_posted
-from bot.edge.record import DiscordRecord
+from bot.edge.record import DEFAULT_UPLOAD_LIMIT, DiscordRecord
 from bot.errors import DeliveryError
-from bot.services.delivery.ladder import DEFAULT_UPLOAD_LIMIT
 from bot.services.requests.generation import GenerationService
 from storage import Job
 

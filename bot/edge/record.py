@@ -29,9 +29,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, ClassVar
 
-from bot.services.delivery.ladder import DEFAULT_UPLOAD_LIMIT
-
 TOKEN_MARGIN = 60.0  # stop using a token a minute before Discord does
+
+
+# Discord's per-file limit for unboosted servers and webhooks (2025): a record written before the limit was
+# stored, a server we cannot see.  Each delivery target supplies its own limit to the delivery ladder.
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 
 
 def _int(value: Any) -> int | None:
@@ -91,6 +94,11 @@ class DiscordRecord:
     def token_dead(self) -> DiscordRecord:
         """Discord refused the token: channel messages from now on (also after a restart)."""
         return replace(self, token_expires_at=0.0)
+
+    def on_its_own(self) -> DiscordRecord:
+        """The record for a later job of the same request (a /variations take after the first): it posts its
+        own status and result in the channel, since the interaction's response belongs to the first."""
+        return replace(self, token=None, message_id=None, application_id=None)
 
     def without_token(self) -> DiscordRecord:
         """The job is shown for good: its token (a credential for 15 minutes) leaves the database."""

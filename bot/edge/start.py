@@ -62,6 +62,7 @@ def requester(
         guild_id=guild_id,
         channel_id=channel_id,
         delivery=record.to_json(),
+        later_delivery=record.on_its_own().to_json(),
         is_admin=is_moderator(permissions),
         display_name=display_name,
     )

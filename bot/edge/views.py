@@ -86,7 +86,7 @@ def group_view(jobs: list[Job]) -> discord.ui.View:
     """The buttons of a message holding several takes: one row per take, labelled with its number (2/4)."""
     view = discord.ui.View(timeout=None)
     for row, job in enumerate(jobs[:5]):  # Discord allows five rows; a group holds at most four takes
-        take = f"{job.inputs.get('variation', row + 1)}/{job.inputs.get('of', len(jobs))}"
+        take = f"{job.inputs.variation or row + 1}/{job.inputs.of or len(jobs)}"
         for action in ACTIONS:
             view.add_item(JobButton(action, job.id, take=take, row=row))
     view.stop()

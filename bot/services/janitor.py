@@ -78,7 +78,7 @@ def _references(jobs: Iterable[Job]) -> set[str]:
     """Every file path the jobs point at (inputs, raw_path, result_path), resolved."""
     found: set[str] = set()
     for job in jobs:
-        values = [*job.inputs.values(), job.raw_path, job.result_path]
+        values = [*job.inputs.files(), job.raw_path, job.result_path]
         for value in values:
             if isinstance(value, str) and value and "://" not in value:
                 found.add(os.path.realpath(value))

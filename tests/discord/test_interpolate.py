@@ -79,7 +79,7 @@ async def test_interpolate_through_luma_keyframes_fetches_both_images_from_the_f
     assert await handle.wait_ack() == 5
     result = await wait_result(emu, timeout=120)
     job = await bot.app.service.get(job_id_of(result))
-    assert job.model == "luma:ray-2" and job.inputs.get("end_image") and job.cost_seconds == 5
+    assert job.model == "luma:ray-2" and job.inputs.end_image and job.cost_seconds == 5
     task = emulator.luma.tasks[job.provider_task_id]
     frames = task.body["keyframes"]
     for name, colour in (("frame0", RED), ("frame1", BLUE)):

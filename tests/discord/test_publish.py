@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.edge.record import DEFAULT_UPLOAD_LIMIT
 from bot.edge.render import clip, progress_bar
 from bot.media import Media
 from bot.services.delivery.ladder import Publisher, Rung
 from bot.web.server import KEY_FILE, FileServer
-from storage import Job, JobState
+from storage import Job, JobInputs, JobState
 from tests.conftest import make_mp4
 from tests.discord.conftest import free_port
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.timeout(60)
 def job(**fields) -> Job:
     base = dict(
         id=7, kind="generate", state=JobState.DELIVERING, owner_id=1, guild_id=2, channel_id=3, model="local:motion",
-        spec={"subject": "x", "duration": 2}, inputs={}, delivery={}, parent_job_id=None, provider_task_id="t",
+        spec={"subject": "x", "duration": 2}, inputs=JobInputs(), delivery={}, parent_job_id=None, provider_task_id="t",
         progress=1.0, cost_seconds=2.0, raw_path=None, result_path=None, result_url=None, error=None,
         error_detail=None, attempts=0, cancel_requested=False, message_id=None, delivered_at=None, lease_owner=None,
         lease_expires=None, next_attempt_at=None, created_at=time.time(), updated_at=time.time(), started_at=None,
@@ -70,9 +71,9 @@ async def test_reencode_fits_under_the_limit_and_tiny_limits_go_straight_to_a_li
 
 
 async def test_no_permission_to_attach_skips_to_the_link(make_settings, clip_mp4):
-    plan = Publisher(Media(), make_settings(), Links()).plan(job(), clip_mp4, None)
+    plan = Publisher(Media(), make_settings(), Links()).plan(job(), clip_mp4, DEFAULT_UPLOAD_LIMIT)
     first = await plan.first()
-    assert first.rung is Rung.ATTACH  # None means Discord's default 10 MiB
+    assert first.rung is Rung.ATTACH
     assert (await plan.after_failure(first)).rung is Rung.LINK
 
 

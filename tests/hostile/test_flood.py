@@ -66,7 +66,7 @@ async def test_fifty_concurrent_image_submits(service_app):
     assert len(accepted) == LIMIT and all(isinstance(r, QuotaExceeded) for r in refusals), refusals[:3]
     assert all(item.says in r.user_message.lower() for r in refusals)
     files = sorted(p.name for p in app.settings.inputs_dir.iterdir())
-    assert sorted(j.inputs["image"].rsplit("/", 1)[-1] for j in accepted) == files  # refused ones left nothing
+    assert sorted(str(j.inputs.image).rsplit("/", 1)[-1] for j in accepted) == files  # refused ones left nothing
     for job in accepted:
         final = await app.worker.wait_for(job.id, timeout=30)
         assert final.state is JobState.DONE, final.error

@@ -144,6 +144,6 @@ async def test_an_animated_gif_is_animated_from_its_first_frame(emu, launch):
     result = await wait_result(emu)
     job = await bot.app.service.get(job_id_of(result))
     await wait_done(bot, job.id)
-    with Image.open(job.inputs["image"]) as stored:  # the one picture the renderer was given
+    with Image.open(str(job.inputs.image)) as stored:  # the one picture the renderer was given
         assert stored.format == "PNG" and not getattr(stored, "is_animated", False)
         assert stored.convert("RGB").getpixel((32, 24)) == (255, 0, 0)  # the first (red) frame

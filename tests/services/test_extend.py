@@ -36,7 +36,7 @@ async def test_extend_from_the_last_frame_then_concatenate(app, tmp_path):
 
     child = (await app.service.extend(who(tmp_path, "c"), parent.id, prompt="the boat drifts away")).job
     assert child.parent_job_id == parent.id and child.kind == "extend"
-    assert child.model == "local:motion" and Path(child.inputs["image"]).exists()  # the last frame, as an image
+    assert child.model == "local:motion" and Path(str(child.inputs.image)).exists()  # the last frame, as an image
     assert child.spec["subject"] == "the boat drifts away" and child.spec["aspect"] == "1:1"
     child = await app.worker.wait_for(child.id, timeout=120)
     assert child.state is JobState.DONE, child.error
@@ -75,7 +75,7 @@ async def test_native_extend_continues_the_providers_own_generation(make_setting
         parent = await app.worker.wait_for(parent.id, timeout=60)
         assert parent.state is JobState.DONE, parent.error
         child = (await app.service.extend(who(tmp_path, "c"), parent.id)).job
-        assert child.model == "luma:ray-2" and child.inputs["extend_task_id"] == parent.provider_task_id
+        assert child.model == "luma:ray-2" and child.inputs.extend_task_id == parent.provider_task_id
         child = await app.worker.wait_for(child.id, timeout=60)
         assert child.state is JobState.DONE, child.error
         sent = emulator.luma.tasks[child.provider_task_id].body["keyframes"]

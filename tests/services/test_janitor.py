@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main as videobot
 from bot.services.janitor import DAY, Janitor
-from storage import JobState, NewJob, SqliteStorage
+from storage import JobInputs, JobState, NewJob, SqliteStorage
 from tests.discord.conftest import bot_settings, emu, launch  # noqa: F401 - the real bot for the start-up pass
 
 NOW = time.time()
@@ -38,7 +38,7 @@ def put(path: Path, size: int = 1000, age_days: float = 0.0) -> Path:
 async def job(store, *, age_days: float, state: JobState = JobState.DONE, finished_days: float | None = None, **fields):
     """A job created ``age_days`` ago, moved to ``state`` (finished ``finished_days`` ago)."""
     created = NOW - age_days * DAY
-    inputs = fields.pop("inputs", {})
+    inputs = JobInputs.from_json(fields.pop("inputs", {}))
     new = NewJob(kind="generate", owner_id=1, guild_id=None, channel_id=None, model="local:storyboard", spec={},
                  cost_seconds=0.0, inputs=inputs, fingerprint=fields.pop("fingerprint", None))  # fmt: skip
     row = await store.jobs.create(new, charge=None, now=created)

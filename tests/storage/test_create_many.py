@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from storage import Charge, Cost, JobState, NewJob, QuotaRefused, Spend
+from storage import Charge, Cost, JobInputs, JobState, NewJob, QuotaRefused, Spend
 
 WINDOW = 24 * 3600.0
 
 
 def take(owner: int = 1, guild: int | None = 10, n: int = 1) -> NewJob:
     return NewJob("variation", owner, guild, 5, "local:storyboard", {"subject": "x", "seed": n}, 0.0,
-                  inputs={"variation": n, "of": 3})  # fmt: skip
+                  inputs=JobInputs(variation=n, of=3))  # fmt: skip
 
 
 def charge(seconds: float, *, limit: float = 100.0, budget: float | None = None, queued: int | None = None) -> Charge:

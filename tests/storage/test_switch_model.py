@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from storage import Charge, JobState, NewJob, StaleJob
+from storage import Charge, JobInputs, JobState, NewJob, StaleJob
 
 
 def runway_job(owner=1, seconds=5.0):
@@ -29,7 +29,7 @@ async def test_switch_moves_the_job_and_reprices_its_one_reservation(storage):
     job = await storage.jobs.update(job.id, state=JobState.SUBMITTING, started_at=now, attempts=2)
     moved = await storage.jobs.switch_model(
         job.id, "luma:ray-2", seconds=4.0, reason="Runway is unavailable", expect=[JobState.SUBMITTING], now=now,
-        spec={**job.spec, "duration": 4, "model": "luma:ray-2"}, inputs={"fallback_tried": ["runway:gen4.5"]},
+        spec={**job.spec, "duration": 4, "model": "luma:ray-2"}, inputs=JobInputs(fallback_tried=("runway:gen4.5",)),
     )  # fmt: skip
     assert (moved.model, moved.fallback_from, moved.fallback_reason) == (
         "luma:ray-2",
@@ -38,7 +38,7 @@ async def test_switch_moves_the_job_and_reprices_its_one_reservation(storage):
     )
     assert moved.state is JobState.QUEUED and moved.provider_task_id is None and moved.attempts == 0
     assert moved.started_at is None and moved.fingerprint is None  # a fresh deadline; not cached as the original
-    assert moved.spec["duration"] == 4 and moved.inputs == {"fallback_tried": ["runway:gen4.5"]}
+    assert moved.spec["duration"] == 4 and moved.inputs == JobInputs(fallback_tried=("runway:gen4.5",))
     assert moved.cost_seconds == 4.0
     rows = await ledger(storage, job.id)
     assert [(float(r[0]), r[1]) for r in rows] == [(4.0, "reserved")]  # re-priced, still one row

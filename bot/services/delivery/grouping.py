@@ -26,12 +26,12 @@ GONE = (JobState.FAILED, JobState.CANCELLED)
 
 def is_grouped(job: Job) -> bool:
     """Whether the job is one take of a /variations request (delivered with its siblings)."""
-    return job.kind == "variation" and int(job.inputs.get("of") or 0) > 1
+    return job.kind == "variation" and (job.inputs.of or 0) > 1
 
 
 def leader_id(job: Job) -> int:
     """The first take's id (the group's name)."""
-    if int(job.inputs.get("variation") or 1) == 1 or job.parent_job_id is None:
+    if (job.inputs.variation or 1) == 1 or job.parent_job_id is None:
         return job.id
     return job.parent_job_id
 

@@ -30,7 +30,6 @@ from storage import Job, JobState
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-DEFAULT_UPLOAD_LIMIT = 10 * MIB  # Discord's per-file limit for unboosted servers and webhooks (2025)
 # Re-encode to a little under the limit: container overhead varies and the limit is inclusive.
 FIT_MARGIN = 0.97
 MIN_FIT_BYTES = 8 * 1024  # below this no clip is worth an encode (fit_to_size also refuses poor quality)
@@ -90,10 +89,12 @@ class Publisher:
         self.links = links
         self.clock = clock
 
-    def plan(self, job: Job, video: Path, limit_bytes: int | None) -> DeliveryPlan:
-        """A plan for ``video`` under ``limit_bytes`` (None or <= 0: Discord's default limit)."""
-        limit = limit_bytes if limit_bytes and limit_bytes > 0 else DEFAULT_UPLOAD_LIMIT
-        return DeliveryPlan(self, job, Path(video), limit)
+    def plan(self, job: Job, video: Path, limit_bytes: int) -> DeliveryPlan:
+        """A plan for ``video`` under ``limit_bytes``: the upload limit of the place it goes, which only the
+        delivery target knows (the Discord target: the interaction's or the server's)."""
+        if limit_bytes <= 0:
+            raise ValueError(f"an upload limit must be positive, not {limit_bytes}")
+        return DeliveryPlan(self, job, Path(video), limit_bytes)
 
     def link(self, job: Job) -> tuple[str, float | None] | None:
         """(URL, expiry) for the job's result: our file server first, else the provider's URL."""
@@ -213,6 +214,6 @@ def state_label(job: Job, queue_position: int = 0, provider_queue: int = 0, seco
 
 
 __all__ = [
-    "DEFAULT_UPLOAD_LIMIT", "DeliveryPlan", "LinkMaker", "Offer", "Publisher", "Rung",
+    "DeliveryPlan", "LinkMaker", "Offer", "Publisher", "Rung",
     "describe_left", "describe_size", "state_label",
 ]  # fmt: skip

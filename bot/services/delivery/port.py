@@ -12,6 +12,9 @@ right after.  A target must make a repeated ``deliver`` of the same job harmless
 rewrites the same file atomically; the Discord target uses a per-job nonce and the stored
 message id).  A target may answer :class:`NotYet` (the takes of one /variations request are shown together,
 so one that is made waits for its siblings): the worker parks the job and asks again later.
+
+Upload limits: a target that uploads the file knows the limit of the place it goes and hands it to the
+ladder (:meth:`bot.services.delivery.ladder.Publisher.plan`); services hold no platform's limits.
 """
 
 from __future__ import annotations

@@ -25,13 +25,12 @@ from bot.providers.base import Capability, GenerationRequest, ModelInfo
 from bot.providers.catalogue import CATALOGUE, canonical_name
 from bot.providers.registry import ProviderRegistry
 from bot.settings import Settings
-from storage import Breaker, Job
+from storage import Breaker, Job, JobInputs
 
 log = logging.getLogger(__name__)
 
 PROVIDER_NAMES = {"runway": "Runway", "luma": "Luma", "replicate": "Replicate", "fal": "fal", "local": "local"}
 KINDS = {"text": "fallback_text", "image": "fallback_image", "video": "fallback_video"}
-_EXTRA = ("strength", "op", "times", "sources", "crossfade", "audio", "volume")  # inputs passed on as extra
 _KIND_NEEDS = {"text": Capability.TEXT_TO_VIDEO, "image": Capability.IMAGE_TO_VIDEO,
                "video": Capability.VIDEO_TO_VIDEO}  # fmt: skip
 
@@ -78,18 +77,32 @@ class Choice:
         return (self.duration, self.aspect) != (request.duration, request.aspect)
 
 
-def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: dict[str, Any]) -> GenerationRequest:
+def _extra(inputs: JobInputs) -> dict[str, str]:
+    """The inputs a provider reads from ``GenerationRequest.extra`` (the local renderer: /remix's strength and
+    the edits' options), as text: strings as they are, the rest as JSON."""
+    values = {
+        "strength": inputs.strength,
+        "op": inputs.op,
+        "times": inputs.times,
+        "sources": inputs.sources,
+        "crossfade": inputs.crossfade,
+        "audio": inputs.audio,
+        "volume": inputs.volume,
+    }
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items() if v is not None}
+
+
+def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: JobInputs) -> GenerationRequest:
     """The provider request for a stored job's spec and inputs (identical after a restart)."""
     spec = PromptSpec.from_dict(spec_data)
     return GenerationRequest(
         job_id=job_id, model=model, prompt=spec.text(), duration=int(spec.duration or 5),
         aspect=spec.aspect or "16:9", negative_prompt=spec.negative or None, seed=spec.seed,
         camera=spec.camera, style=spec.style, title=spec.subject or None,
-        image=Path(inputs["image"]) if inputs.get("image") else None,
-        end_image=Path(inputs["end_image"]) if inputs.get("end_image") else None,
-        video=Path(inputs["video"]) if inputs.get("video") else None,
-        extend_task_id=inputs.get("extend_task_id"), loop=bool(inputs.get("loop", False)),
-        extra={k: v if isinstance(v, str) else json.dumps(v) for k, v in inputs.items() if k in _EXTRA},
+        image=Path(inputs.image) if inputs.image else None,
+        end_image=Path(inputs.end_image) if inputs.end_image else None,
+        video=Path(inputs.video) if inputs.video else None,
+        extend_task_id=inputs.extend_task_id, loop=inputs.loop, extra=_extra(inputs),
     )  # fmt: skip
 
 

@@ -205,7 +205,7 @@ class JobRunner:
                     "The provider returned something that is not a usable video.",
                     detail=f"duration={info.duration} size={info.width}x{info.height}",
                 )
-            concat_with = self.job.inputs.get("concat_with")
+            concat_with = self.job.inputs.concat_with
             if concat_with:
                 await self.ctx.media.concat([Path(concat_with), raw], result)
             elif info.codec != "h264" or info.pix_fmt != "yuv420p":

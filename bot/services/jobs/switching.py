@@ -8,6 +8,7 @@ a crash after it resumes on the new model: the first provider never gets a secon
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.errors import ProviderError, ProviderUnavailable
@@ -66,13 +67,12 @@ class FallbackMover:
     async def move(self, reason: str) -> bool:
         """Switch to the next model that can make the request; False when none can."""
         request = self.run.request()
-        tried = {*self.run.job.inputs.get("fallback_tried", ()), self.run.job.model}
+        tried = {*self.run.job.inputs.fallback_tried, self.run.job.model}
         skip = await self.ctx.storage.breakers.open_providers(now=self.ctx.clock())
         choice = self.ctx.fallback.choose(request, tried=tried, skip=skip)
         if choice is None:
             return False
-        spec, inputs = dict(self.run.job.spec), dict(self.run.job.inputs)
-        inputs["fallback_tried"] = sorted(tried)
+        spec, inputs = dict(self.run.job.spec), replace(self.run.job.inputs, fallback_tried=tuple(sorted(tried)))
         spec.update(duration=choice.duration, aspect=choice.aspect, model=choice.model)
         seconds = self.run.job.cost_seconds  # quota is seconds of video: it changes only with a clamped duration
         if choice.duration != request.duration and seconds:

@@ -11,13 +11,14 @@ import re
 import secrets
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.errors import InvalidMedia, InvalidOption, InvalidRequest, MediaError
 from bot.media.edits import MAX_STITCH
 from bot.media.sniff import sniff_container
 from bot.prompt import PromptSpec
 from bot.providers._local_render import EDIT_MODEL
+from storage import JobInputs
 
 if TYPE_CHECKING:
     from bot.services.requests.generation import GenerationService, Requester, Submitted
@@ -93,12 +94,12 @@ def _spec(parent: Job, seconds: float) -> PromptSpec:
 
 
 async def _queue(service: GenerationService, kind: str, who: Requester, parent: Job, seconds: float,
-                 inputs: dict[str, Any]) -> Submitted:  # fmt: skip
+                 inputs: JobInputs) -> Submitted:  # fmt: skip
     cap = service.settings.max_edit_seconds
     if seconds > cap + 0.05:
         raise InvalidOption(f"That would be {seconds:.1f} s; results of /loop and /stitch are capped at {cap} s.")
     info = service.registry.model(EDIT_MODEL)
-    return await service.queue(kind, who, _spec(parent, seconds), info, {"op": kind, **inputs},
+    return await service.queue(kind, who, _spec(parent, seconds), info, replace(inputs, op=kind),
                                parent_job_id=parent.id)  # fmt: skip
 
 
@@ -108,7 +109,7 @@ async def loop(service: GenerationService, who: Requester, job: int, times: int)
     await _allowed(service, who)
     parent, seconds = await _source(service, who, job)
     return await _queue(service, "loop", who, parent, seconds * times,
-                        {"video": parent.result_path, "times": times, "source_jobs": [parent.id]})  # fmt: skip
+                        JobInputs(video=parent.result_path, times=times, source_jobs=(parent.id,)))  # fmt: skip
 
 
 async def stitch(service: GenerationService, who: Requester, jobs: str, crossfade: float = 0.0) -> Submitted:
@@ -121,7 +122,7 @@ async def stitch(service: GenerationService, who: Requester, jobs: str, crossfad
     seconds = sum(d for _, d in sources) - crossfade * (len(sources) - 1)
     paths = [str(j.result_path) for j, _ in sources]
     return await _queue(service, "stitch", who, sources[0][0], seconds,
-                        {"sources": paths, "crossfade": crossfade, "source_jobs": ids})  # fmt: skip
+                        JobInputs(sources=tuple(paths), crossfade=crossfade, source_jobs=tuple(ids)))  # fmt: skip
 
 
 async def soundtrack(
@@ -147,8 +148,8 @@ async def soundtrack(
         if info is not None and (not info.has_audio or info.width):  # M4A: an MP4 with sound only
             raise InvalidMedia(NOT_AUDIO)
         return await _queue(service, "soundtrack", who, parent, seconds,
-                            {"video": parent.result_path, "audio": str(stored), "volume": volume,
-                             "source_jobs": [parent.id]})  # fmt: skip
+                            JobInputs(video=parent.result_path, audio=str(stored), volume=volume,
+                                      source_jobs=(parent.id,)))  # fmt: skip
     except BaseException:
         stored.unlink(missing_ok=True)
         raise

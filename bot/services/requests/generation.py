@@ -29,7 +29,7 @@ from bot.services.requests.intake import fit_spec, motion_note, parts_without_su
 from bot.services.requests.remix import check_remix, remix
 from bot.services.requests.requester import Requester, Submitted, page_name
 from bot.settings import Settings
-from storage import ACTIVE_STATES, Charge, Job, JobState, NewJob, QuotaRefused, Storage
+from storage import ACTIVE_STATES, Charge, Job, JobInputs, JobState, NewJob, QuotaRefused, Storage
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +102,16 @@ class GenerationService:
         stored: list[Path] = []
         notes: list[str] = []
         try:
-            inputs: dict[str, Any] = {"loop": True} if loop else {}
-            for key, upload in (("image", image), ("end_image", end_image)):
+            paths: list[str | None] = []
+            for upload in (image, end_image):
+                path = None
                 if upload is not None:
                     path, animated = await store_upload(self.settings, upload)
                     stored.append(path)
-                    inputs[key] = str(path)
                     if animated:
                         notes.append("Your image is animated; only its first frame is used.")
+                paths.append(str(path) if path is not None else None)
+            inputs = JobInputs(image=paths[0], end_image=paths[1], loop=loop)
             if spec.motion_prompt:
                 notes.append(motion_note(spec, info))
             return replace(await self.queue("generate", who, spec, info, inputs), notes=tuple(notes))
@@ -118,13 +120,34 @@ class GenerationService:
                 path.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
             raise
 
-    def check_remix(self, **options: Any) -> tuple[PromptSpec, ModelInfo]:
+    def check_remix(
+        self,
+        *,
+        has_video: bool,
+        job: int | None = None,
+        prompt: str | None = None,
+        style: str | None = None,
+        model: str | None = None,
+        strength: float | None = None,
+    ) -> tuple[PromptSpec, ModelInfo]:
         """/remix's option checks, without I/O (see :func:`bot.services.requests.remix.check_remix`)."""
-        return check_remix(self, **options)
+        return check_remix(
+            self, has_video=has_video, job=job, prompt=prompt, style=style, model=model, strength=strength
+        )
 
-    async def remix(self, who: Requester, **options: Any) -> Submitted:
+    async def remix(
+        self,
+        who: Requester,
+        *,
+        video: bytes | Path | None = None,
+        job: int | None = None,
+        prompt: str | None = None,
+        style: str | None = None,
+        model: str | None = None,
+        strength: float | None = None,
+    ) -> Submitted:
         """Video to video from an attached clip or one of ``who``'s results (see :mod:`bot.services.requests.remix`)."""
-        return await remix(self, who, **options)
+        return await remix(self, who, video=video, job=job, prompt=prompt, style=style, model=model, strength=strength)
 
     async def loop(self, who: Requester, job: int, times: int) -> Submitted:
         """One of ``who``'s results repeated (see :mod:`bot.services.requests.edits`)."""
@@ -155,10 +178,10 @@ class GenerationService:
         base = PromptSpec.from_dict(parent.spec)
         spec = base if not prompt else PromptSpec.create(prompt, **parts_without_subject(base))
         parent_info = self.registry.model(parent.model)
-        inputs: dict[str, Any] = {"concat_with": parent.result_path}
+        inputs = JobInputs(concat_with=parent.result_path)
         if parent_info.can(Capability.EXTEND) and parent.provider_task_id:
             info = parent_info
-            inputs = {"extend_task_id": parent.provider_task_id, "concat_with": None}
+            inputs = JobInputs(extend_task_id=parent.provider_task_id)
         else:
             info = self.registry.choose(parent.model if parent_info.can(Capability.IMAGE_TO_VIDEO) else None,
                                         Capability.IMAGE_TO_VIDEO)  # fmt: skip
@@ -166,8 +189,8 @@ class GenerationService:
             frame.parent.mkdir(parents=True, exist_ok=True)
             if not frame.exists():
                 await self.media.last_frame(Path(str(parent.result_path)), frame)
-            inputs["image"] = str(frame)
-        needs = needs_for(extend=True) if "extend_task_id" in inputs else needs_for(image=True)
+            inputs = replace(inputs, image=str(frame))
+        needs = needs_for(extend=True) if inputs.extend_task_id else needs_for(image=True)
         spec = fit_spec(replace(spec, model=info.name), info, needs)  # a parent's seed folded into this model's
         whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
         if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
@@ -182,11 +205,12 @@ class GenerationService:
         if original.kind == "extend":
             raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
         info = self.registry.model(original.model)
-        inputs = {k: v for k, v in original.inputs.items() if k in ("image", "end_image", "loop")}
+        was = original.inputs
+        inputs = JobInputs(image=was.image, end_image=was.end_image, loop=was.loop)
         spec = PromptSpec.from_dict(original.spec).with_seed(secrets.randbelow((info.seed_max or 2**32 - 1) + 1))
-        needs = needs_for(image="image" in inputs, end_image="end_image" in inputs, loop=bool(inputs.get("loop")))
+        needs = needs_for(image=inputs.image is not None, end_image=inputs.end_image is not None, loop=inputs.loop)
         spec = fit_spec(spec, info, needs)  # the neutral prompt for older jobs too
-        if any(not Path(str(inputs[k])).exists() for k in ("image", "end_image") if k in inputs):
+        if any(not Path(p).exists() for p in (inputs.image, inputs.end_image) if p):
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
         return await self.queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
 
@@ -196,7 +220,7 @@ class GenerationService:
         who: Requester,
         spec: PromptSpec,
         info: ModelInfo,
-        inputs: dict[str, Any],
+        inputs: JobInputs,
         parent_job_id: int | None = None,
     ) -> tuple[NewJob, Charge | None]:
         """The job to create and its reservation; a cache hit is a DELIVERING job with no charge."""
@@ -227,7 +251,7 @@ class GenerationService:
         who: Requester,
         spec: PromptSpec,
         info: ModelInfo,
-        inputs: dict[str, Any],
+        inputs: JobInputs,
         parent_job_id: int | None = None,
     ) -> Submitted:
         new, charge = await self.prepare(kind, who, spec, info, inputs, parent_job_id)

@@ -16,6 +16,7 @@ from bot.media import normalize_image, validate_image
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo
 from bot.settings import Settings
+from storage import JobInputs
 
 log = logging.getLogger(__name__)
 
@@ -48,26 +49,32 @@ def parts_without_subject(spec: PromptSpec) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def request_fingerprint(kind: str, spec: PromptSpec, inputs: dict[str, Any]) -> str:
-    """A hash of the normalised request (image by content), for the result cache."""
+def request_fingerprint(kind: str, spec: PromptSpec, inputs: JobInputs) -> str:
+    """A hash of the normalised request (image by content), for the result cache.  The payload is the one
+    earlier versions hashed from the inputs dict, key for key, so stored fingerprints still match."""
 
-    def content(key: str) -> str | None:
-        path = inputs.get(key)
+    def content(path: str | None) -> str | None:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
 
-    payload = {
+    payload: dict[str, Any] = {
         "kind": "extend" if kind == "extend" else "generate",
         "spec": {k: v for k, v in spec.to_dict().items()},
-        "image": content("image"),
-        "end_image": content("end_image"),
-        "loop": bool(inputs.get("loop")),
-        "extend": inputs.get("extend_task_id") or inputs.get("concat_with"),
+        "image": content(inputs.image),
+        "end_image": content(inputs.end_image),
+        "loop": inputs.loop,
+        "extend": inputs.extend_task_id or inputs.concat_with,
     }
-    if inputs.get("video"):  # only present for remixes and edits, so other kinds keep their fingerprints
-        payload.update(kind=kind, video=content("video"), strength=inputs.get("strength"))
-    if inputs.get("op"):  # edits: the same sources and options make the same result
-        payload.update(kind=kind, audio=content("audio"),
-                       **{k: inputs.get(k) for k in ("sources", "times", "crossfade", "volume")})  # fmt: skip
+    if inputs.video:  # only present for remixes and edits, so other kinds keep their fingerprints
+        payload.update(kind=kind, video=content(inputs.video), strength=inputs.strength)
+    if inputs.op:  # edits: the same sources and options make the same result
+        payload.update(
+            kind=kind,
+            audio=content(inputs.audio),
+            sources=inputs.sources,
+            times=inputs.times,
+            crossfade=inputs.crossfade,
+            volume=inputs.volume,
+        )
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

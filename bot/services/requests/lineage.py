@@ -10,11 +10,11 @@ _RELATION = {"extend": "extend of", "reroll": "re-roll of", "remix": "remix of",
 
 def describe(job: Job) -> str | None:
     """The job's origin, or None for a fresh generation."""
-    sources = job.inputs.get("source_jobs")
-    if job.kind == "stitch" and isinstance(sources, list) and sources:
-        return "stitch of " + " + ".join(f"#{int(s)}" for s in sources)
+    sources = job.inputs.source_jobs
+    if job.kind == "stitch" and sources:
+        return "stitch of " + " + ".join(f"#{s}" for s in sources)
     if job.kind == "variation":
-        which = f"variation {job.inputs.get('variation', '?')}/{job.inputs.get('of', '?')}"
+        which = f"variation {job.inputs.variation or '?'}/{job.inputs.of or '?'}"
         return f"{which} of #{job.parent_job_id}" if job.parent_job_id is not None else which
     if job.parent_job_id is None:
         return None
@@ -23,8 +23,7 @@ def describe(job: Job) -> str | None:
 
 def parents(job: Job) -> list[int]:
     """The jobs this one was made from (a stitch has several)."""
-    sources = job.inputs.get("source_jobs")
-    ids = [int(s) for s in sources] if isinstance(sources, list) else []
+    ids = list(job.inputs.source_jobs)
     if job.parent_job_id is not None and job.parent_job_id not in ids:
         ids.insert(0, job.parent_job_id)
     return ids

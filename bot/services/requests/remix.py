@@ -20,6 +20,7 @@ from bot.media.restyle import DEFAULT_STYLE, prepare_clip
 from bot.media.sniff import sniff_container
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo
+from storage import JobInputs
 
 if TYPE_CHECKING:
     from bot.services.requests.generation import GenerationService, Requester, Submitted
@@ -105,7 +106,7 @@ async def remix(
                          f"so its first {seconds} s are used.")  # fmt: skip
         await prepare_clip(service.media, source, clip, seconds=seconds)
         spec = replace(spec, duration=seconds, aspect=_nearest_aspect(info, probed.width, probed.height))
-        inputs: dict[str, Any] = {"video": str(clip), "strength": strength if strength is not None else 0.8}
+        inputs = JobInputs(video=str(clip), strength=strength if strength is not None else 0.8)
         submitted = await service.queue("remix", who, spec, info, inputs, parent_job_id=parent_id)
         return replace(submitted, notes=tuple(notes))
     except BaseException:

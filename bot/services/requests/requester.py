@@ -16,6 +16,9 @@ class Requester:
     guild_id: int | None = None
     channel_id: int | None = None
     delivery: dict[str, Any] = field(default_factory=dict)  # the target's record as JSON; its "kind" picks it
+    # the record for the later jobs of one request (/variations' takes 2-4), which post on their own
+    # (None: the same record as the first; a chat target leaves out what answers the request itself)
+    later_delivery: dict[str, Any] | None = None
     is_admin: bool = False  # may cancel/delete others' jobs (Manage Messages / Manage Server)
     display_name: str | None = None  # shown on result pages (the name only, never an id)
 

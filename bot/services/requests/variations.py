@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bot.errors import InvalidOption, QuotaExceeded
 from bot.prompt import MAX_SEED, PromptSpec
 from bot.services.requests.requester import Submitted
-from storage import QuotaRefused
+from storage import JobInputs, QuotaRefused
 
 if TYPE_CHECKING:
     from bot.services.requests.generation import GenerationService, Requester
@@ -35,10 +35,10 @@ def check_variations(service: GenerationService, spec: PromptSpec, count: int) -
     return service.check(spec)[0]
 
 
-def _channel_only(who: Requester) -> Requester:
-    """The later takes post their own status and result in the channel (the first answers the interaction)."""
-    kept = {k: v for k, v in who.delivery.items() if k not in ("token", "message_id", "application_id")}
-    return replace(who, delivery=kept)
+def _later(who: Requester) -> Requester:
+    """The later takes post their own status and result (the first answers the request): the delivery record
+    the target gave for them (:attr:`Requester.later_delivery`), else the same as the first's."""
+    return replace(who, delivery=who.later_delivery) if who.later_delivery is not None else who
 
 
 async def variations(service: GenerationService, who: Requester, spec: PromptSpec, count: int) -> Submitted:
@@ -50,8 +50,8 @@ async def variations(service: GenerationService, who: Requester, spec: PromptSpe
     base = min(base, top - count + 1)
     news, charges = [], []
     for n in range(count):
-        mine = who if n == 0 else _channel_only(who)
-        inputs = {"variation": n + 1, "of": count}
+        mine = who if n == 0 else _later(who)
+        inputs = JobInputs(variation=n + 1, of=count)
         new, charge = await service.prepare("variation", mine, spec.with_seed(base + n), info, inputs)
         news.append(new)
         charges.append(charge)
