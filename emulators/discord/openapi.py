@@ -43,7 +43,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -273,12 +273,12 @@ def _fit(errs: list[ValidationError], *, depth: int) -> tuple[bool, bool, int]:
 def _problem(error: ValidationError) -> list[Problem]:
     leaf = _leaf(error)
     path: tuple[str | int, ...] = tuple(leaf.absolute_path)
-    kind, value = leaf.validator, leaf.validator_value
+    kind, value = leaf.validator, cast(Any, leaf.validator_value)
     if kind == "required" and isinstance(leaf.instance, dict):
         missing = [k for k in value if k not in leaf.instance]
         return [Problem((*path, k), "BASE_TYPE_REQUIRED", "This field is required") for k in missing]
     if kind == "additionalProperties" and isinstance(leaf.instance, dict):
-        known = leaf.schema.get("properties", {})
+        known = leaf.schema.get("properties", {}) if isinstance(leaf.schema, dict) else {}
         # Not a Discord code: Discord drops or refuses an unknown key (module docstring, choice 2).
         extra = [k for k in leaf.instance if k not in known]
         return [Problem((*path, k), "UNKNOWN_FIELD", f"{k!r} is not a field of this object") for k in extra]

@@ -85,7 +85,8 @@ def _beyond_schema(endpoint: str, body: Mapping[str, Any]) -> list[Problem]:
 
 def _problem(err: ValidationError) -> Problem:
     loc: tuple[str | int, ...] = ("body", *err.absolute_path)
-    value, schema = err.instance, err.schema if isinstance(err.schema, dict) else {}
+    value: Any = err.instance  # types-jsonschema: Any | Unset; a failed check always has its instance
+    schema = err.schema if isinstance(err.schema, dict) else {}
     match err.validator:
         case "required":
             return Problem((*loc, str(err.message).split("'")[1]), "Field required", "missing")

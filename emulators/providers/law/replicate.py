@@ -71,7 +71,8 @@ def _invalid(err: ValidationError) -> Invalid:
     path = [str(p) for p in err.absolute_path]
     field = ".".join(["input", *path])
     name = path[-1] if path else "input"
-    value, schema = err.instance, err.schema if isinstance(err.schema, dict) else {}
+    value: Any = err.instance  # types-jsonschema: Any | Unset; a failed check always has its instance
+    schema = err.schema if isinstance(err.schema, dict) else {}
     match err.validator:
         case "required":
             missing = str(err.message).split("'")[1]
