@@ -15,8 +15,8 @@ import pytest
 from emulators.discord import DiscordEmulator, Message
 from emulators.discord.models import Channel, Guild, User
 from emulators.discord.shards import shard_of
-from tests.discord.conftest import is_mp4, is_result, mp4_of
-from tests.faults.harness import BotProcess, JobDb, bot_env
+from tests.support.discord import is_mp4, is_result, mp4_of
+from tests.support.harness import BotProcess, JobDb, bot_env
 
 pytestmark = pytest.mark.timeout(240)
 COUNT = 4

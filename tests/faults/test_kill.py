@@ -32,7 +32,7 @@ import pytest
 from emulators.discord import DiscordEmulator
 from emulators.providers import Script
 from emulators.providers._core import ApiState
-from tests.faults.harness import FINISHED, MODELS, LiveRig, kill_on_result, mp4_attached, results_for, tasks_for
+from tests.support.harness import FINISHED, MODELS, LiveRig, kill_on_result, mp4_attached, results_for, tasks_for
 
 pytestmark = pytest.mark.timeout(150)
 OUTPUT_DELAY = 1.0  # seconds the provider emulator holds each download of an output (DOWNLOADING)

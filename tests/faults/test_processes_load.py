@@ -26,9 +26,9 @@ from emulators.discord import DiscordEmulator, User
 from emulators.discord.models import Guild
 from emulators.discord.shards import shard_of
 from emulators.providers import EmulatorServer, Fault, Script
-from tests.faults.harness import BotProcess, JobDb, bot_env, results_for
-from tests.faults.load import LoadPlan, run_load
-from tests.faults.pg_jobdb import PgJobDb
+from tests.support.harness import BotProcess, JobDb, bot_env, results_for
+from tests.support.load import LoadPlan, run_load
+from tests.support.pg_jobdb import PgJobDb
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 COUNT = 4

@@ -15,7 +15,7 @@ from collections.abc import Coroutine, Iterable
 from typing import Any, TypeVar
 
 from storage import SqlStorage, open_storage
-from tests.faults.harness import JobDb, Row
+from tests.support.harness import JobDb, Row
 
 T = TypeVar("T")
 QUERY_TIMEOUT = 60.0  # safety net only: a read on loopback answers in milliseconds
