@@ -18,7 +18,7 @@ from emulators.discord.shards import shard_of
 from tests.support.discord import is_mp4, is_result, mp4_of
 from tests.support.harness import BotProcess, JobDb, bot_env
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # several `videobot run` processes
 COUNT = 4
 RESULT = 90.0  # generous: four processes share two busy cores
 
