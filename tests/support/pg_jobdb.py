@@ -1,4 +1,4 @@
-""":class:`PgJobDb`: the fault harness's :class:`~tests.faults.harness.JobDb` on a PostgreSQL database.
+""":class:`PgJobDb`: the fault harness's :class:`~tests.support.harness.JobDb` on a PostgreSQL database.
 
 The bot processes write the database; the test reads it with the same synchronous ``rows(sql, params)`` as
 the SQLite reader (SQLite spelling, ``?`` placeholders), through :func:`storage.open_storage` and the
