@@ -1,6 +1,6 @@
 """Load benchmark: the real bot process under many users.  Run: ``python bench/bench_load.py`` (about 2 minutes).
 
-Runs the scenario of ``tests/faults/test_load.py`` (see :mod:`tests.faults.load`) at a few sizes against
+Runs the scenario of ``tests/faults/test_load.py`` (see :mod:`tests.support.load`) at a few sizes against
 ``videobot run`` with the Discord and provider emulators on loopback, each on a fresh data dir:
 
 1. 50 users x 5 ``/video`` commands, 20 ms apart (the CI test): 200 jobs, 50 refused by quota;
@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from emulators.discord import DiscordEmulator  # noqa: E402
 from emulators.providers import EmulatorServer, VideoFactory  # noqa: E402
-from tests.faults.harness import BotProcess, JobDb, bot_env  # noqa: E402
-from tests.faults.load import LoadPlan, LoadReport, build_world, run_load  # noqa: E402
+from tests.support.harness import BotProcess, JobDb, bot_env  # noqa: E402
+from tests.support.load import LoadPlan, LoadReport, build_world, run_load  # noqa: E402
 
 SCENARIOS = [  # (label, plan, kill the bot mid-way)
     ("50 users, 20 ms apart", LoadPlan(), False),

@@ -1,7 +1,7 @@
 """Worker scaling benchmark: jobs per second and ack p99 with 1, 2 and 4 worker processes on PostgreSQL, against
 one SQLite process.  Run: ``python bench/bench_workers.py`` (a few minutes; needs a PostgreSQL server).
 
-Every configuration gets the same workload (the scenario of :mod:`tests.faults.load`: 15 users x 5 ``/video``,
+Every configuration gets the same workload (the scenario of :mod:`tests.support.load`: 15 users x 5 ``/video``,
 60 jobs and 15 quota refusals, the same seeded provider delays) on fresh loopback emulators:
 
 * ``sqlite``: one ``videobot run`` (gateway and worker in one process) on a fresh data dir;
@@ -35,9 +35,9 @@ import asyncpg  # noqa: E402
 
 from emulators.discord import DiscordEmulator  # noqa: E402
 from emulators.providers import EmulatorServer, VideoFactory  # noqa: E402
-from tests.faults.harness import BotProcess, JobDb, bot_env  # noqa: E402
-from tests.faults.load import PER_USER, LoadPlan, LoadReport, build_world, run_load  # noqa: E402
-from tests.faults.pg_jobdb import PgJobDb  # noqa: E402
+from tests.support.harness import BotProcess, JobDb, bot_env  # noqa: E402
+from tests.support.load import PER_USER, LoadPlan, LoadReport, build_world, run_load  # noqa: E402
+from tests.support.pg_jobdb import PgJobDb  # noqa: E402
 
 PG_URL = os.environ.get("VIDEOBOT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CONFIGS = [("sqlite", 0), ("postgresql", 1), ("postgresql", 2), ("postgresql", 4)]  # (backend, workers)

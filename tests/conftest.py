@@ -1,31 +1,29 @@
-"""Shared fixtures: small real videos made with ffmpeg, a settings factory on a temp data dir, storage backends."""
+"""Fixtures shared by every folder: a small real video, a settings factory on a temp data dir, the storage
+backends (SQLite and PostgreSQL), the loopback Discord emulator with the real VideoBot, and the provider
+emulators as a subprocess (for the CLI tests).  Plain helpers live in tests/support/, never here."""
 
 import asyncio
+import json
 import os
 import secrets
 import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
-import imageio_ffmpeg
+import discord.gateway
+import discord.http
 import pytest
 
+from bot.edge.client import VideoBot, start_bot
 from bot.settings import Settings
+from emulators.discord import DiscordEmulator
 from storage import open_storage
+from tests.support.postgres import PG_DEFAULT_URL, pg_execute, with_search_path
+from tests.support.video import make_mp4
 
-FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def make_mp4(
-    dest: Path, *, seconds: float = 1.0, size: str = "320x240", rate: int = 24, source: str = "testsrc2"
-) -> Path:
-    """A real H.264 yuv420p MP4 (no shell, bounded time)."""
-    subprocess.run(
-        [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         f"{source}=size={size}:rate={rate}:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
-         "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(dest)],
-        check=True, timeout=60,
-    )  # fmt: skip
-    return dest
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -71,30 +69,12 @@ def make_settings(tmp_path, monkeypatch, request):
 
 
 # --- storage backends: every storage test runs on SQLite and on PostgreSQL ------------------------------------
-PG_DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def with_search_path(url: str, schema: str) -> str:
-    """``url`` with ``search_path`` (and ``application_name``) set: asyncpg passes them on as server settings."""
-    return f"{url}{'&' if '?' in url else '?'}search_path={schema}&application_name={schema}"
-
-
-async def _pg_execute(url: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """The PostgreSQL server's URL; skipped when none answers, FAILED when VIDEOBOT_TEST_DATABASE_URL names one."""
     url = os.environ.get("VIDEOBOT_TEST_DATABASE_URL")
     try:
-        asyncio.run(_pg_execute(url or PG_DEFAULT_URL, "SELECT 1"))
+        asyncio.run(pg_execute(url or PG_DEFAULT_URL, "SELECT 1"))
     except Exception as exc:
         if url:
             pytest.fail(f"VIDEOBOT_TEST_DATABASE_URL={url} is set but the server does not answer: {exc!r}")
@@ -109,11 +89,11 @@ def pg_server() -> str:
 def pg_url(pg_server):
     """A fresh schema of its own for this test (dropped afterwards), as a URL whose search_path is that schema."""
     schema = f"t_{secrets.token_hex(6)}"
-    asyncio.run(_pg_execute(pg_server, f'CREATE SCHEMA "{schema}"'))
+    asyncio.run(pg_execute(pg_server, f'CREATE SCHEMA "{schema}"'))
     yield with_search_path(pg_server, schema)
     # connections a test left open (a killed process's, an app not closed yet) must not block the drop
     ended = f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
-    asyncio.run(_pg_execute(pg_server, f'{ended}; DROP SCHEMA "{schema}" CASCADE'))
+    asyncio.run(pg_execute(pg_server, f'{ended}; DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -130,3 +110,70 @@ async def storage(database_url, tmp_path):
     s = await open_storage(database_url, tmp_path / "unused.sqlite3")
     yield s
     await s.close()
+
+
+# --- the loopback Discord and the real bot in this process (tests/discord, tests/hostile, tests/browser, ...) ----
+@pytest.fixture
+async def emu() -> AsyncIterator[DiscordEmulator]:
+    """A fresh emulator; discord.py's global endpoints are restored afterwards. The test fails at teardown if
+    the bot sent a body (or the emulator answered one) that Discord's OpenAPI description refuses."""
+    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    async with DiscordEmulator() as emulator:
+        yield emulator
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+    emulator.assert_lawful()
+
+
+@pytest.fixture
+def bot_settings(make_settings, emu):
+    """Settings pointing at the emulator (guild sync for the test guild), with fast polling and edits."""
+
+    def build(**overrides: Any):
+        values: dict[str, Any] = {
+            "DISCORD_TOKEN": emu.token,
+            "DISCORD_API_BASE": emu.api_base,
+            "DISCORD_GATEWAY_URL": emu.gateway_url,
+            "guild_ids": [emu.guild.id],
+            "progress_edit_interval": 0.5,
+            "default_model": None,
+        }
+        values.update(overrides)
+        return make_settings(**values)
+
+    return build
+
+
+@pytest.fixture
+async def launch(bot_settings) -> AsyncIterator[Callable[..., Awaitable[VideoBot]]]:
+    """Start a VideoBot against the emulator; every bot started is closed at the end."""
+    bots: list[VideoBot] = []
+
+    async def start(settings=None, **overrides: Any) -> VideoBot:
+        bot = await start_bot(settings or bot_settings(**overrides), ready_timeout=15, guild_ready_timeout=0.1)
+        bots.append(bot)
+        return bot
+
+    yield start
+    for bot in bots:
+        if not bot.is_closed():
+            await asyncio.wait_for(bot.close(), 15)
+
+
+# --- the provider emulators as a subprocess, for the CLI tests (tests/test_cli_*.py) ------------------------------
+@pytest.fixture(scope="module")
+def emulators():
+    """``python -m emulators.providers serve`` on a free port; yields the SDK environment variables pointing at it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emulators.providers", "serve", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line, "emulators did not start"
+        yield json.loads(line)["env"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

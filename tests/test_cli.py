@@ -1,26 +1,15 @@
 """`videobot` as a newcomer runs it: real subprocesses, the offline renderer, a real SQLite file."""
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
 from bot.media import Media
-from tests.readme import readme_section
-
-
-def run_cli(*args, cwd: Path, timeout=240, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_"))}
-    env.update({"VIDEOBOT_DATA_DIR": str(cwd / "data"), **(env_extra or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+from tests.support.cli import run_cli
+from tests.support.readme import readme_section
 
 
 @pytest.fixture

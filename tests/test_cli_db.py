@@ -4,7 +4,7 @@ import re
 import time
 
 from storage import JobState, NewJob, open_storage
-from tests.test_cli import run_cli
+from tests.support.cli import run_cli
 
 
 def counts(output):

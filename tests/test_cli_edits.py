@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from bot.media import Media
-from tests.media._video import ffmpeg, make_clip
-from tests.test_cli import run_cli
+from tests.support.cli import run_cli
+from tests.support.video import ffmpeg, make_clip
 
 pytestmark = pytest.mark.timeout(600)
 

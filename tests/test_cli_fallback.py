@@ -5,9 +5,8 @@ process; fallback lists are checked at start like the default model."""
 from pathlib import Path
 
 from bot.media import Media
-from tests.test_cli_providers import emulators, generate
+from tests.support.cli import generate
 
-__all__ = ["emulators"]
 DOWN = {"RUNWAYML_BASE_URL": "http://127.0.0.1:9"}  # nothing listens: every Runway call is refused at connect
 
 

@@ -2,10 +2,7 @@
 subprocess), configured only through the SDKs' own environment variables."""
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -13,42 +10,9 @@ import pytest
 from PIL import Image
 
 from bot.media import Media
+from tests.support.cli import generate
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def emulators():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "emulators.providers", "serve", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        line = proc.stdout.readline()
-        assert line, "emulators did not start"
-        yield json.loads(line)["env"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def generate(env_extra, tmp_path, *args):
-    ours = ("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_", "FAL_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    env.update(
-        {
-            "VIDEOBOT_DATA_DIR": str(tmp_path / "data"),
-            "VIDEOBOT_POLL_INTERVAL_SECONDS": "0.05",
-            "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "0.2",
-        }
-    )
-    env.update(env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
-    )
 
 
 @pytest.mark.parametrize("model", ["runway:gen4.5", "replicate:minimax-video-01", "luma:ray-2", "fal:pika-2.2"])

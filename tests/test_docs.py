@@ -8,7 +8,7 @@ import re
 import shlex
 
 from bot.settings import Settings, _env_name
-from tests.readme import README, ROOT, readme_commands
+from tests.support.readme import README, ROOT, readme_commands
 
 
 def test_every_setting_is_documented_in_the_configuration_page() -> None:

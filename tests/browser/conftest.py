@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.discord.conftest import bot_settings, emu, launch  # noqa: F401  (the real bot against the emulator)
-
 INSTALL = "install it with `apt-get update && apt-get install -y chromium` (and `pip install -e '.[test]'`)"
 
 

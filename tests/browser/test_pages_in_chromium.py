@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.discord.conftest import ephemeral_text, free_port, job_id_of, wait_done, wait_result
+from tests.support.discord import ephemeral_text, free_port, job_id_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(300)
 PHONE = {"width": 390, "height": 844}

@@ -1,144 +1,14 @@
-"""End-to-end fixtures: the loopback Discord emulator and the real VideoBot (in-process) on a temp data dir,
-with the local offline renderer and fast polling."""
+"""Fixtures of the end-to-end Discord tests.  The loopback Discord emulator (``emu``), settings pointing at it
+(``bot_settings``) and the real VideoBot in this process (``launch``) are in tests/conftest.py, shared with
+tests/hostile, tests/browser and tests/services; the helpers that read results are in tests/support/discord.py."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-import discord.gateway
-import discord.http
 import pytest
-from PIL import Image
 
-from bot.edge.client import VideoBot, start_bot
-from emulators.discord import DiscordEmulator, Message
-
-RESULT_TIMEOUT = 40.0
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (for the built-in file server)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def png_bytes(size: tuple[int, int] = (96, 64), colour: tuple[int, int, int] = (200, 80, 40)) -> bytes:
-    """A small real PNG."""
-    buf = io.BytesIO()
-    Image.new("RGB", size, colour).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[DiscordEmulator]:
-    """A fresh emulator; discord.py's global endpoints are restored afterwards. The test fails at teardown if
-    the bot sent a body (or the emulator answered one) that Discord's OpenAPI description refuses."""
-    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    async with DiscordEmulator() as emulator:
-        yield emulator
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
-    emulator.assert_lawful()
-
-
-@pytest.fixture
-def bot_settings(make_settings, emu):
-    """Settings pointing at the emulator (guild sync for the test guild), with fast polling and edits."""
-
-    def build(**overrides: Any):
-        values: dict[str, Any] = {
-            "DISCORD_TOKEN": emu.token,
-            "DISCORD_API_BASE": emu.api_base,
-            "DISCORD_GATEWAY_URL": emu.gateway_url,
-            "guild_ids": [emu.guild.id],
-            "progress_edit_interval": 0.5,
-            "default_model": None,
-        }
-        values.update(overrides)
-        return make_settings(**values)
-
-    return build
-
-
-@pytest.fixture
-async def launch(bot_settings) -> AsyncIterator[Callable[..., Awaitable[VideoBot]]]:
-    """Start a VideoBot against the emulator; every bot started is closed at the end."""
-    bots: list[VideoBot] = []
-
-    async def start(settings=None, **overrides: Any) -> VideoBot:
-        bot = await start_bot(settings or bot_settings(**overrides), ready_timeout=15, guild_ready_timeout=0.1)
-        bots.append(bot)
-        return bot
-
-    yield start
-    for bot in bots:
-        if not bot.is_closed():
-            await asyncio.wait_for(bot.close(), 15)
-
-
-def is_result(message: Message, job_id: int | None = None) -> bool:
-    """A result message: the bot's, with a result embed (footer ``job #N · …``; a message holding several
-    /variations takes has one per take)."""
-    if message.deleted or not message.embeds:
-        return False
-    prefix = f"job #{job_id} ·" if job_id is not None else "job #"
-    footers = [(embed.get("footer") or {}).get("text", "") for embed in message.embeds]
-    return any(footer.startswith(prefix) and "extend" in footer for footer in footers)
-
-
-def job_id_of(message: Message) -> int:
-    """The job id from a result message's footer."""
-    footer = message.embeds[0]["footer"]["text"]
-    return int(footer.split("#", 1)[1].split(" ", 1)[0])
-
-
-async def wait_result(emu: DiscordEmulator, *, after: int = 0, timeout: float = RESULT_TIMEOUT) -> Message:
-    """The first result message newer than message id ``after``."""
-    return await emu.wait_for_message(lambda m: m.id > after and is_result(m), timeout=timeout)
-
-
-async def wait_done(bot: VideoBot, job_id: int, timeout: float = 30.0) -> None:
-    """Until the job is recorded as finished (its result message can appear a moment earlier)."""
-    async with asyncio.timeout(timeout):
-        while not (await bot.app.service.get(job_id)).state.finished:
-            await asyncio.sleep(0.05)
-
-
-def results(emu: DiscordEmulator, job_id: int | None = None) -> list[Message]:
-    """Every live result message (optionally of one job)."""
-    return [m for m in emu.messages(ephemeral=False) if is_result(m, job_id)]
-
-
-def ephemeral_text(emu: DiscordEmulator, user_id: int) -> list[str]:
-    """Text of the ephemeral messages (and their embeds) shown to one user."""
-    out = []
-    for message in emu.messages():
-        inter = emu.interactions.get(message.interaction_id or 0)
-        if message.ephemeral and inter is not None and inter.user.id == user_id:
-            parts = [message.content] + [
-                f"{e.get('title', '')} {e.get('description', '')} "
-                + " ".join(f"{f['name']}: {f['value']}" for f in e.get("fields", []))
-                for e in message.embeds
-            ]
-            out.append(" ".join(parts))
-    return out
-
-
-def mp4_of(message: Message) -> bytes:
-    """The MP4 attached to a result."""
-    videos = [a for a in message.attachments if a.filename.endswith(".mp4")]
-    assert len(videos) == 1, [a.filename for a in message.attachments]
-    return videos[0].data
-
-
-def is_mp4(data: bytes) -> bool:
-    """An ISO-BMFF file (``ftyp`` box first)."""
-    return len(data) > 12 and data[4:8] == b"ftyp"
+from tests.support.discord import png_bytes
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from bot.services.jobs.schedule import PollSchedule
 from emulators.providers import Script
-from tests.discord.conftest import is_mp4, mp4_of, wait_done, wait_result
+from tests.support.discord import is_mp4, mp4_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 

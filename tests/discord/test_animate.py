@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulators.discord import Upload
-from tests.discord.conftest import is_mp4, mp4_of, png_bytes, results, wait_result
+from tests.support.discord import is_mp4, mp4_of, png_bytes, results, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 

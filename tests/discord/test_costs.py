@@ -12,7 +12,7 @@ import pytest
 from emulators.providers import Script
 from emulators.providers.replicate import ReplicateEmulator
 from storage import JobState
-from tests.discord.conftest import ephemeral_text
+from tests.support.discord import ephemeral_text
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.discord.conftest import job_id_of, wait_done, wait_result
+from tests.support.discord import job_id_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 

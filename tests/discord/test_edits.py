@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from emulators.discord import Upload
-from tests.discord.conftest import job_id_of, mp4_of, png_bytes, results, wait_result
-from tests.media._video import ffmpeg
+from tests.support.discord import job_id_of, mp4_of, png_bytes, results, wait_result
+from tests.support.video import ffmpeg
 
 pytestmark = pytest.mark.timeout(180)
 

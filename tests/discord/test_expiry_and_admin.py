@@ -9,7 +9,7 @@ import pytest
 
 from bot.edge.record import DiscordRecord
 from emulators.discord import CommandNotPermitted
-from tests.discord.conftest import is_mp4, mp4_of, wait_result
+from tests.support.discord import is_mp4, mp4_of, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 

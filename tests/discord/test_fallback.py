@@ -10,7 +10,7 @@ import json
 import pytest
 
 from emulators.providers import Fault, Script
-from tests.discord.conftest import is_mp4, is_result, mp4_of, wait_done
+from tests.support.discord import is_mp4, is_result, mp4_of, wait_done
 
 pytestmark = pytest.mark.timeout(150)
 NOTE = "Runway is unavailable; made with Luma ray-flash-2"

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from emulators.discord import CommandNotPermitted
-from tests.discord.conftest import free_port
+from tests.support.discord import free_port
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.discord.conftest import is_mp4, mp4_of, wait_result
+from tests.support.discord import is_mp4, mp4_of, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from emulators.discord import Upload
-from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, png_bytes, results, wait_result
-from tests.media._video import ffmpeg
+from tests.support.discord import free_port, is_mp4, job_id_of, mp4_of, png_bytes, results, wait_result
+from tests.support.video import ffmpeg
 
 pytestmark = pytest.mark.timeout(150)
 RED, BLUE = (220, 40, 40), (30, 60, 220)

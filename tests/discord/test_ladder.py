@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, wait_done, wait_result
+from tests.support.discord import free_port, is_mp4, job_id_of, mp4_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 

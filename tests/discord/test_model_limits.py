@@ -8,7 +8,7 @@ import pytest
 
 from bot.providers.base import Capability
 from emulators.discord import Upload
-from tests.discord.conftest import png_bytes, results
+from tests.support.discord import png_bytes, results
 
 pytestmark = pytest.mark.timeout(90)
 

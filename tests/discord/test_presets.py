@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.discord.conftest import job_id_of, results, wait_result
+from tests.support.discord import job_id_of, results, wait_result
 
 pytestmark = pytest.mark.timeout(180)
 

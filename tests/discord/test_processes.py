@@ -15,10 +15,10 @@ import pytest
 from emulators.discord import DiscordEmulator, Message
 from emulators.discord.models import Channel, Guild, User
 from emulators.discord.shards import shard_of
-from tests.discord.conftest import is_mp4, is_result, mp4_of
-from tests.faults.harness import BotProcess, JobDb, bot_env
+from tests.support.discord import is_mp4, is_result, mp4_of
+from tests.support.harness import BotProcess, JobDb, bot_env
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # several `videobot run` processes
 COUNT = 4
 RESULT = 90.0  # generous: four processes share two busy cores
 

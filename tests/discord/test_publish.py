@@ -15,8 +15,8 @@ from bot.media import Media
 from bot.services.delivery.ladder import Publisher, Rung
 from bot.web.server import KEY_FILE, FileServer
 from storage import Job, JobInputs, JobState
-from tests.conftest import make_mp4
-from tests.discord.conftest import free_port
+from tests.support.discord import free_port
+from tests.support.video import make_mp4
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -25,7 +25,7 @@ from bot.services.web.links import Links
 from emulators.providers import Script
 from emulators.providers._core import ApiState, Task
 from storage import Job, JobState
-from tests.discord.conftest import free_port, is_mp4, mp4_of, results, wait_done, wait_result
+from tests.support.discord import free_port, is_mp4, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 WAIT = 30.0

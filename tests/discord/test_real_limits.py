@@ -12,7 +12,7 @@ from bot.app import App
 from bot.edge.client import start_bot
 from bot.providers.fal import FalProvider
 from emulators.discord import Upload
-from tests.discord.conftest import png_bytes, results
+from tests.support.discord import png_bytes, results
 
 pytestmark = pytest.mark.timeout(120)
 

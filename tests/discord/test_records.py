@@ -14,7 +14,7 @@ from bot.edge.record import DiscordRecord
 from bot.prompt import PromptSpec
 from bot.services.requests.generation import Requester
 from storage import JobState
-from tests.discord.conftest import is_mp4, job_id_of, mp4_of, wait_done, wait_result
+from tests.support.discord import is_mp4, job_id_of, mp4_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 

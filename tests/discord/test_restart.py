@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from storage import JobState
-from tests.discord.conftest import job_id_of, results, wait_done, wait_result
+from tests.support.discord import job_id_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 

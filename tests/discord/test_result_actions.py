@@ -9,7 +9,7 @@ from discord import Permissions
 
 from bot.edge.start import is_moderator
 from storage import JobState
-from tests.discord.conftest import job_id_of, results, wait_done, wait_result
+from tests.support.discord import job_id_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -12,17 +11,11 @@ import pytest
 
 from bot.edge.client import point_discord_at, run_bot
 from bot.errors import ConfigError
-from tests.discord.conftest import is_mp4, mp4_of, wait_result
+from tests.support.cli import child_env
+from tests.support.discord import is_mp4, mp4_of, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDEOBOT_", "DISCORD_"))}
-    env.update(VIDEOBOT_DATA_DIR=str(tmp_path / "data"), VIDEOBOT_POLL_INTERVAL_SECONDS="0.05", PYTHONPATH=str(ROOT))
-    env.update(extra)
-    return env
 
 
 async def test_videobot_run_serves_commands_and_stops_cleanly_on_sigterm(emu, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from emulators.providers import Script
 from storage import JobState
-from tests.discord.conftest import ephemeral_text, is_mp4, job_id_of, results, wait_done
+from tests.support.discord import ephemeral_text, is_mp4, job_id_of, results, wait_done
 
 pytestmark = pytest.mark.timeout(240)
 

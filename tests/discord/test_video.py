@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.services.delivery.port import CANCELLED_NOTICE
-from tests.discord.conftest import is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
+from tests.support.discord import is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 

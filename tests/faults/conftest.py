@@ -5,13 +5,13 @@
 - Provider and Discord fault suites: ``fault_rig`` / ``make_fault_rig(deadline=…, settings={…}, **provider_opts)``,
   a CLI-style App with file delivery; ``fault_bot(deadline=…, provider_opts=…, local=False, **settings)``, the real
   VideoBot in this process on a fresh Discord emulator.  Both use the cloud providers against the in-process
-  provider emulator (``emulator`` fixture); see :mod:`tests.faults._faults_rig` for the rig itself.
+  provider emulator (``emulator`` fixture); see :mod:`tests.support.fault_rig` for the rig itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,8 @@ from bot.services.delivery.port import FileDelivery
 from bot.settings import Settings
 from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer, VideoFactory
-from tests.faults._faults_rig import BotFactory, BotRig, Rig, RigFactory, SkipClock, cloud_providers
-from tests.faults.harness import BotProcess, JobDb, LiveRig, bot_env, slow_ffmpeg
-
-MakeBot = Callable[..., Awaitable[BotProcess]]
-RAW_PROBE_DELAY = 0.5  # seconds the ffmpeg wrapper holds the probe of a downloaded file (POSTPROCESSING)
+from tests.support.fault_rig import BotFactory, BotRig, Rig, RigFactory, SkipClock, cloud_providers
+from tests.support.harness import RAW_PROBE_DELAY, BotProcess, JobDb, LiveRig, MakeBot, bot_env, slow_ffmpeg
 
 
 @pytest.fixture(scope="session")

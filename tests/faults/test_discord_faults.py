@@ -16,8 +16,8 @@ import pytest
 from bot.services.delivery.ladder import Rung
 from emulators.providers import Script
 from storage import JobState
-from tests.discord.conftest import free_port, is_mp4, job_id_of, mp4_of, results, wait_result
-from tests.faults._faults_rig import BotFactory, BotRig, assert_user_text
+from tests.support.discord import free_port, is_mp4, job_id_of, mp4_of, results, wait_result
+from tests.support.fault_rig import BotFactory, BotRig, assert_user_text
 
 pytestmark = pytest.mark.timeout(90)
 WEBHOOK_POST = r"^/webhooks/\d+/[^/]+$"  # the interaction followup that carries the result

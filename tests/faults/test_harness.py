@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from emulators.providers import EmulatorServer, Script
-from tests.faults.harness import JobDb, slow_ffmpeg
-from tests.faults.pg_jobdb import PgJobDb
+from tests.support.harness import JobDb, slow_ffmpeg
+from tests.support.pg_jobdb import PgJobDb
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -32,9 +32,9 @@ import pytest
 from emulators.discord import DiscordEmulator
 from emulators.providers import Script
 from emulators.providers._core import ApiState
-from tests.faults.harness import FINISHED, MODELS, LiveRig, kill_on_result, mp4_attached, results_for, tasks_for
+from tests.support.harness import FINISHED, MODELS, LiveRig, kill_on_result, mp4_attached, results_for, tasks_for
 
-pytestmark = pytest.mark.timeout(150)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]  # bot processes killed with SIGKILL
 OUTPUT_DELAY = 1.0  # seconds the provider emulator holds each download of an output (DOWNLOADING)
 LOOP_ROUNDS = int(os.environ.get("VIDEOBOT_KILL_LOOP", "6"))  # CI: 6 rounds (about 30 s)
 

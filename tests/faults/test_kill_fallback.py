@@ -12,10 +12,9 @@ import pytest
 
 from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer, Fault, Script
-from tests.faults.conftest import RAW_PROBE_DELAY, MakeBot
-from tests.faults.harness import JobDb, LiveRig, results_for, slow_ffmpeg, tasks_for
+from tests.support.harness import RAW_PROBE_DELAY, JobDb, LiveRig, MakeBot, results_for, slow_ffmpeg, tasks_for
 
-pytestmark = pytest.mark.timeout(200)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(200)]  # bot processes killed with SIGKILL
 
 
 async def test_a_fallback_killed_midway_resumes_without_a_second_create(

@@ -12,10 +12,10 @@ import pytest
 
 from emulators.discord import Upload
 from emulators.providers import Script
-from tests.faults.harness import LiveRig, kill_on_result, results_for, tasks_for
-from tests.media._video import make_clip
+from tests.support.harness import LiveRig, kill_on_result, results_for, tasks_for
+from tests.support.video import make_clip
 
-pytestmark = pytest.mark.timeout(200)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(200)]  # bot processes killed with SIGKILL
 REMIX_MODELS = {"runway": "runway:aleph2", "local": "local:restyle"}
 
 

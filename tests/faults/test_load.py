@@ -14,9 +14,8 @@ import pytest
 
 from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer
-from tests.faults.conftest import MakeBot
-from tests.faults.harness import JobDb
-from tests.faults.load import LoadPlan, build_world, run_load
+from tests.support.harness import JobDb, MakeBot
+from tests.support.load import LoadPlan, build_world, run_load
 
 # The drain's bound grows with the jobs (LoadPlan.drain_bound); starting the bot, sending and checking on top.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(LoadPlan().drain_bound() + 300)]

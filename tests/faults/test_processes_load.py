@@ -2,11 +2,11 @@
 users in 8 servers (two per shard), one gateway SIGKILLed mid-load and restarted.
 
 Every job ends delivered once or refused (one quota refusal per user), exactly one provider task per job, no
-user over the limit (``tests/faults/load.py`` checks), the logins keep Discord's identify spacing, and the
+user over the limit (``tests/support/load.py`` checks), the logins keep Discord's identify spacing, and the
 result buttons are answered by whichever gateway holds the server's shard.
 
 Runs against the real PostgreSQL server: the three processes share ``VIDEOBOT_DATABASE_URL`` (the test's own
-schema, ``pg_url``), and the test reads the job table through :class:`tests.faults.pg_jobdb.PgJobDb`.  Without a
+schema, ``pg_url``), and the test reads the job table through :class:`tests.support.pg_jobdb.PgJobDb`.  Without a
 server it skips, unless ``VIDEOBOT_TEST_DATABASE_URL`` is set (CI), where it fails.  The same scenario also
 runs on SQLite (one data dir shared by the three processes): both together take about 90 s.
 """
@@ -26,9 +26,9 @@ from emulators.discord import DiscordEmulator, User
 from emulators.discord.models import Guild
 from emulators.discord.shards import shard_of
 from emulators.providers import EmulatorServer, Fault, Script
-from tests.faults.harness import BotProcess, JobDb, bot_env, results_for
-from tests.faults.load import LoadPlan, run_load
-from tests.faults.pg_jobdb import PgJobDb
+from tests.support.harness import BotProcess, JobDb, bot_env, results_for
+from tests.support.load import LoadPlan, run_load
+from tests.support.pg_jobdb import PgJobDb
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 COUNT = 4

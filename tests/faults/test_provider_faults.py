@@ -13,8 +13,8 @@ import pytest
 
 from emulators.providers import Fault, Script
 from storage import JobState
-from tests.discord.conftest import is_mp4, job_id_of, mp4_of, results, wait_result
-from tests.faults._faults_rig import (
+from tests.support.discord import is_mp4, job_id_of, mp4_of, results, wait_result
+from tests.support.fault_rig import (
     BotFactory,
     Rig,
     RigFactory,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emulators.discord import CommandNotPermitted
-from tests.hostile.cases import case
-from tests.hostile.conftest import private_answer
+from tests.support.hostile import private_answer
+from tests.support.hostile_cases import case
 
 pytestmark = pytest.mark.timeout(60)
 

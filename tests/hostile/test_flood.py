@@ -9,10 +9,10 @@ import pytest
 from bot.errors import QuotaExceeded
 from bot.prompt import PromptSpec
 from storage import JobState
-from tests.discord.conftest import is_result, results
-from tests.hostile import corpus
-from tests.hostile.cases import case
-from tests.hostile.conftest import TEST_WHO
+from tests.support import hostile_corpus as corpus
+from tests.support.discord import is_result, results
+from tests.support.hostile import TEST_WHO
+from tests.support.hostile_cases import case
 
 pytestmark = pytest.mark.timeout(120)
 LIMIT = 5

@@ -9,8 +9,8 @@ import pytest
 
 from bot.errors import InvalidRequest
 from bot.prompt import PromptSpec
-from tests.hostile.cases import case
-from tests.hostile.conftest import TEST_WHO, assert_nothing_kept, lift_limits, private_answer
+from tests.support.hostile import TEST_WHO, assert_nothing_kept, lift_limits, private_answer
+from tests.support.hostile_cases import case
 
 pytestmark = pytest.mark.timeout(60)
 

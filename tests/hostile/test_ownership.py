@@ -7,9 +7,9 @@ import pytest
 from bot.errors import NotJobOwner
 from bot.services.requests.generation import Requester
 from storage import JobState
-from tests.discord.conftest import job_id_of, results, wait_done, wait_result
-from tests.hostile.cases import case
-from tests.hostile.conftest import private_answer
+from tests.support.discord import job_id_of, results, wait_done, wait_result
+from tests.support.hostile import private_answer
+from tests.support.hostile_cases import case
 
 pytestmark = pytest.mark.timeout(60)
 

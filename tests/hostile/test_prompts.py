@@ -11,9 +11,9 @@ import pytest
 from bot.cli import main as videobot
 from bot.media.card import font, wrap
 from storage import SqliteStorage
-from tests.discord.conftest import job_id_of, wait_done, wait_result
-from tests.hostile.cases import case
-from tests.hostile.conftest import assert_nothing_kept, lift_limits, private_answer
+from tests.support.discord import job_id_of, wait_done, wait_result
+from tests.support.hostile import assert_nothing_kept, lift_limits, private_answer
+from tests.support.hostile_cases import case
 
 pytestmark = pytest.mark.timeout(60)
 

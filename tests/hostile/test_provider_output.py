@@ -12,10 +12,10 @@ from bot.errors import ProviderTaskFailed
 from bot.prompt import PromptSpec
 from bot.providers._download import download
 from storage import JobState
-from tests.conftest import FFMPEG
-from tests.hostile import corpus
-from tests.hostile.cases import case
-from tests.hostile.conftest import TEST_WHO
+from tests.support import hostile_corpus as corpus
+from tests.support.hostile import TEST_WHO
+from tests.support.hostile_cases import case
+from tests.support.video import BUNDLED_FFMPEG as FFMPEG
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.discord.conftest import job_id_of, wait_done, wait_result
+from tests.support.discord import job_id_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(60)
 PROVIDER_KEY = "key_hostile_MARKER_5c7e1d"

@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 
 import tests.hostile
-from tests.hostile.cases import ACCEPTED, CASES, REFUSED
+from tests.support.hostile_cases import ACCEPTED, CASES, REFUSED
 
 
 def hostile_tests() -> set[str]:

@@ -14,11 +14,11 @@ from bot.errors import InvalidMedia
 from bot.prompt import PromptSpec
 from emulators.discord import Upload
 from storage import SqliteStorage
-from tests.discord.conftest import job_id_of, wait_done, wait_result
-from tests.discord.test_run_command import child_env
-from tests.hostile import corpus
-from tests.hostile.cases import case, cases
-from tests.hostile.conftest import TEST_WHO, assert_nothing_kept, private_answer
+from tests.support import hostile_corpus as corpus
+from tests.support.cli import child_env
+from tests.support.discord import job_id_of, wait_done, wait_result
+from tests.support.hostile import TEST_WHO, assert_nothing_kept, private_answer
+from tests.support.hostile_cases import case, cases
 
 pytestmark = pytest.mark.timeout(60)
 

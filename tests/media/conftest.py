@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.media import Media
-from tests.media._video import make_clip
+from tests.support.video import make_clip
 
 
 @pytest.fixture

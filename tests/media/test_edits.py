@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.media.edits import soundtrack, stitch, transition
-from tests.media._video import ffmpeg
+from tests.support.video import ffmpeg
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -15,8 +15,8 @@ import pytest
 
 from bot.errors import MediaError
 from bot.media import Media
-from tests.media._video import FFMPEG
-from tests.tripwire import fifo_tripwire as tripwire
+from tests.support.tripwire import fifo_tripwire as tripwire
+from tests.support.video import FFMPEG
 
 
 def bare_ffmpeg_probe(path: Path) -> None:

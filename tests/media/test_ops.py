@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from bot.errors import MediaError
-from tests.media._video import ffmpeg, make_clip
+from tests.support.video import ffmpeg, make_clip
 
 
 async def test_last_frame_is_the_last_one(media, tmp_path):

@@ -2,7 +2,7 @@
 
 Renders here are small (320x180) and short; the provider tests check full-size output.  The source
 is a plaid of smooth random stripes, so shifts can be measured to a fraction of a pixel (see
-tests/media/_video.py).  A smooth move changes its per-frame shift gently; the whole-pixel
+tests/support/video.py).  A smooth move changes its per-frame shift gently; the whole-pixel
 stepping of crop/zoompan-style renders shows as jumps of about one pixel, which the two control
 clips below demonstrate with the very same measurement.
 """
@@ -15,7 +15,7 @@ import pytest
 
 from bot.media.card import card, fit_title, fold_ascii, printable_title
 from bot.media.render import render_motion, render_storyboard
-from tests.media._video import ffmpeg, frames_gray, mean_abs_diff, motion_signals, plaid, roughness
+from tests.support.video import ffmpeg, frames_gray, mean_abs_diff, motion_signals, plaid, roughness
 
 W, H, SECONDS = 320, 180, 3
 FRAMES = SECONDS * 24

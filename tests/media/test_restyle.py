@@ -10,7 +10,7 @@ import pytest
 
 from bot.media.restyle import STYLE_FILTERS, restyle
 from bot.prompt import STYLES
-from tests.media._video import ffmpeg, frames_gray, make_clip, mean_abs_diff
+from tests.support.video import ffmpeg, frames_gray, make_clip, mean_abs_diff
 
 pytestmark = pytest.mark.timeout(240)
 W, H = 160, 96

@@ -29,7 +29,7 @@ from bot.providers.luma import LumaProvider
 from bot.providers.replicate import ReplicateProvider
 from bot.providers.runway import RunwayProvider
 from emulators.providers import law
-from tests.conftest import make_mp4
+from tests.support.video import make_mp4
 
 CLOUD = sorted(name for name, entry in CATALOGUE.items() if entry.provider != "local")
 OPTIONS = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0}

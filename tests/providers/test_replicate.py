@@ -18,7 +18,7 @@ from bot.providers._common import job_seed
 from bot.providers.base import GenerationRequest, TaskState, VideoProvider
 from bot.providers.replicate import ReplicateProvider
 from emulators.providers import Fault, Script
-from tests.providers.helpers import assert_secret_free, drive, is_mp4, run_task
+from tests.support.providers import assert_secret_free, drive, is_mp4, run_task
 
 
 def make(emulator, **kw) -> ReplicateProvider:

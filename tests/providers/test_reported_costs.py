@@ -10,7 +10,7 @@ from bot.providers.base import GenerationRequest, ProviderCost, TaskState
 from bot.providers.replicate import ReplicateProvider
 from bot.providers.runway import RunwayProvider
 from emulators.providers import Script
-from tests.providers.helpers import run_task
+from tests.support.providers import run_task
 
 OPTS = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0}
 

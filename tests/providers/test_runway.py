@@ -17,7 +17,7 @@ from bot.errors import (
 from bot.providers.base import Capability, GenerationRequest, TaskState, VideoProvider
 from bot.providers.runway import RunwayProvider
 from emulators.providers import Fault, Script
-from tests.providers.helpers import assert_secret_free, drive, is_mp4, run_task
+from tests.support.providers import assert_secret_free, drive, is_mp4, run_task
 
 
 def make(emulator, **kw) -> RunwayProvider:

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.app import App
-from tests.services.scripted import RecordingDelivery, ScriptedProvider
+from tests.support.scripted import RecordingDelivery, ScriptedProvider
 
 
 @pytest.fixture

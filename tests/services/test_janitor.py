@@ -12,7 +12,6 @@ import pytest
 from bot.cli import main as videobot
 from bot.services.janitor import DAY, Janitor
 from storage import JobInputs, JobState, NewJob, SqliteStorage
-from tests.discord.conftest import bot_settings, emu, launch  # noqa: F401 - the real bot for the start-up pass
 
 NOW = time.time()
 KIB = 1024
@@ -129,7 +128,7 @@ def test_videobot_cleanup(make_settings, monkeypatch, capsys):
     assert "deleted 1 file(s), 2.0 MiB" in capsys.readouterr().out
 
 
-async def test_the_bot_cleans_up_when_it_starts(launch, bot_settings):  # noqa: F811
+async def test_the_bot_cleans_up_when_it_starts(launch, bot_settings):
     settings = bot_settings(retention_days=1)
     stale = put(settings.media_dir / "raw" / "77.mp4", age_days=3)
     bot = await launch(settings)

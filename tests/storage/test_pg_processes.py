@@ -13,6 +13,8 @@ import pytest
 
 from storage import JobState, NewJob, open_storage
 
+pytestmark = pytest.mark.slow  # several Python processes, one of them killed
+
 SUBMITTER = textwrap.dedent("""
     import asyncio, json, sys, time
     from storage import Charge, NewJob, QuotaRefused, open_storage

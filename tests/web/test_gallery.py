@@ -9,8 +9,8 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.web.conftest import GUILD
-from tests.web.helpers import Page
+from tests.support.html import Page
+from tests.support.site import GUILD
 
 pytestmark = pytest.mark.timeout(120)
 ALICE, BOB = 11, 22

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.web.helpers import Page
+from tests.support.html import Page
 
 pytestmark = pytest.mark.timeout(90)
 

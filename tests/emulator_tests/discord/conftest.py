@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-from discord.ext import commands
 
 from emulators.discord.emulator import DiscordEmulator
 from emulators.discord.harness import running_bot
-
-from ._testbot import EmuTestCog, make_bot
-
-
-@dataclass
-class Running:
-    """An emulator with a connected, ready bot."""
-
-    emu: DiscordEmulator
-    bot: commands.Bot
-    cog: EmuTestCog
+from tests.support.emulator_bot import Running, make_bot
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ import pytest
 
 from emulators.discord import CommandNotPermitted, CommandNotSynced, DiscordEmulator, Upload, running_bot
 from emulators.discord._util import FLAG_EPHEMERAL
-
-from ._testbot import fake_mp4, make_bot
-from .conftest import Running
+from tests.support.emulator_bot import Running, fake_mp4, make_bot
 
 pytestmark = pytest.mark.timeout(30)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(100))

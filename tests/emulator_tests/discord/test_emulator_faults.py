@@ -11,9 +11,7 @@ import discord
 import pytest
 
 from emulators.discord import ControlError, DiscordEmulator, point_discord_py_at, running_bot, standalone_emulator
-
-from ._testbot import fake_mp4, make_bot
-from .conftest import Running
+from tests.support.emulator_bot import Running, fake_mp4, make_bot
 
 pytestmark = pytest.mark.timeout(30)
 

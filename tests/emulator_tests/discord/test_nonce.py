@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
-from .conftest import Running
+from tests.support.emulator_bot import Running
 
 pytestmark = pytest.mark.timeout(30)
 

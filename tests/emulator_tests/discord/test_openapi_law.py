@@ -20,8 +20,7 @@ import discord
 import pytest
 
 from emulators.discord import DiscordEmulator, openapi
-
-from .conftest import Running
+from tests.support.emulator_bot import Running
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -14,8 +14,7 @@ from discord.ext import commands
 from emulators.discord import DiscordEmulator, running_bot
 from emulators.discord.models import Guild
 from emulators.discord.shards import shard_of
-
-from ._testbot import EmuTestCog
+from tests.support.emulator_bot import EmuTestCog
 
 pytestmark = pytest.mark.timeout(120)
 COUNT = 4

@@ -17,7 +17,7 @@ from bot.providers.base import GenerationRequest, TaskState
 from bot.providers.luma import LumaProvider
 from bot.providers.replicate import ReplicateProvider
 from bot.providers.runway import RunwayProvider
-from tests.providers.helpers import is_mp4, run_task
+from tests.support.providers import is_mp4, run_task
 
 ROOT = Path(__file__).resolve().parents[2]
 

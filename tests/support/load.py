@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from emulators.discord import DiscordEmulator, InteractionHandle, Message, User
 from emulators.providers import EmulatorServer, Fault, Script
-from tests.faults.harness import FINISHED, BotProcess, JobDb, mp4_attached, results_for
+from tests.support.harness import FINISHED, BotProcess, JobDb, mp4_attached, results_for
 
 # Each user's requests: (model, duration, quota seconds = seconds of video).  17 s in all against a 16 s limit:
 # any four fit (at most 15 s), all five never do, so every user gets exactly one refusal whatever the order.

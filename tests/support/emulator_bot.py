@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import io
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+
+from emulators.discord.emulator import DiscordEmulator
 
 COG_NAME = "EmuTestCog"
 # A tiny ISO-BMFF header so the upload at least looks like an MP4; the emulator only stores bytes.
@@ -159,3 +162,12 @@ def make_bot(*, intents: discord.Intents | None = None) -> tuple[commands.Bot, E
 
     bot.setup_hook = setup_hook  # type: ignore[method-assign]
     return bot, cog
+
+
+@dataclass
+class Running:
+    """An emulator with a connected, ready bot."""
+
+    emu: DiscordEmulator
+    bot: commands.Bot
+    cog: EmuTestCog

@@ -14,11 +14,26 @@ import random
 import subprocess
 from pathlib import Path
 
+import imageio_ffmpeg
 from PIL import Image
 
 from bot.media import find_ffmpeg
 
 FFMPEG = find_ffmpeg()
+BUNDLED_FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()  # imageio-ffmpeg's own build (make_mp4 and the hostile corpus)
+
+
+def make_mp4(
+    dest: Path, *, seconds: float = 1.0, size: str = "320x240", rate: int = 24, source: str = "testsrc2"
+) -> Path:
+    """A real H.264 yuv420p MP4 (no shell, bounded time)."""
+    subprocess.run(
+        [BUNDLED_FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+         f"{source}=size={size}:rate={rate}:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
+         "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(dest)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    return dest
 
 
 def ffmpeg(*args: str, timeout: float = 60) -> bytes:

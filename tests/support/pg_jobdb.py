@@ -1,4 +1,4 @@
-""":class:`PgJobDb`: the fault harness's :class:`~tests.faults.harness.JobDb` on a PostgreSQL database.
+""":class:`PgJobDb`: the fault harness's :class:`~tests.support.harness.JobDb` on a PostgreSQL database.
 
 The bot processes write the database; the test reads it with the same synchronous ``rows(sql, params)`` as
 the SQLite reader (SQLite spelling, ``?`` placeholders), through :func:`storage.open_storage` and the
@@ -15,7 +15,7 @@ from collections.abc import Coroutine, Iterable
 from typing import Any, TypeVar
 
 from storage import SqlStorage, open_storage
-from tests.faults.harness import JobDb, Row
+from tests.support.harness import JobDb, Row
 
 T = TypeVar("T")
 QUERY_TIMEOUT = 60.0  # safety net only: a read on loopback answers in milliseconds

@@ -21,7 +21,7 @@ import signal
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,11 @@ import imageio_ffmpeg
 from emulators.discord import DiscordEmulator, Message, User
 from emulators.providers import EmulatorServer
 from emulators.providers._core import ApiState
-from tests.discord.conftest import is_result
+from tests.support.discord import is_result
 
 ROOT = Path(__file__).resolve().parents[2]
 FINISHED = {"done", "failed", "cancelled"}
+RAW_PROBE_DELAY = 0.5  # seconds the ffmpeg wrapper holds the probe of a downloaded file (POSTPROCESSING)
 Row = dict[str, Any]
 # provider -> (model, duration): a cheap, fast model of each provider
 MODELS = {
@@ -312,3 +313,6 @@ class LiveRig:
         if api is not None:
             assert len(tasks_for(api, tag)) == 1, f"{provider} made {len(tasks_for(api, tag))} tasks for {tag}"
         assert self.db.ledger(job_id) == ["committed"]
+
+
+MakeBot = Callable[..., Awaitable[BotProcess]]  # the ``bot_process`` fixture (tests/faults/conftest.py)

@@ -7,41 +7,8 @@ import time
 
 from bot.services.jobs.worker import DUE_MARGIN, RENEW_EVERY
 from storage import JobState
-from tests.services.scripted import Script
-from tests.services.test_worker import submit
-
-IDLE = 3600.0
-
-
-class LoopSpy:
-    """Wraps the real repository's methods: counts dispatch rounds (``runnable``) and the loop's returns to
-    sleep (``next_due`` is its last query before it sleeps)."""
-
-    def __init__(self, jobs):
-        self.dispatches = 0
-        self.sleeps = 0
-        self._changed = asyncio.Event()
-        runnable, next_due = jobs.runnable, jobs.next_due
-
-        async def counted_runnable(**kw):
-            self.dispatches += 1
-            return await runnable(**kw)
-
-        async def counted_next_due(**kw):
-            try:
-                return await next_due(**kw)
-            finally:
-                self.sleeps += 1
-                self._changed.set()
-
-        jobs.runnable, jobs.next_due = counted_runnable, counted_next_due
-
-    async def asleep(self, count: int) -> None:
-        """Wait until the loop has gone to sleep ``count`` times."""
-        async with asyncio.timeout(30):
-            while self.sleeps < count:
-                self._changed.clear()
-                await self._changed.wait()
+from tests.support.scripted import Script
+from tests.support.worker import IDLE, LoopSpy, submit
 
 
 async def idle_app(make_app, idle: float = IDLE):

@@ -20,8 +20,8 @@ from pathlib import Path
 from aiohttp import web
 from PIL import Image
 
-import tests.conftest as shared
-from tests.tripwire import fifo_tripwire as fifo_wire  # noqa: F401 - part of the corpus's wires
+import tests.support.video as shared
+from tests.support.tripwire import fifo_tripwire as fifo_wire  # noqa: F401 - part of the corpus's wires
 
 MIB = 1024 * 1024
 
@@ -149,6 +149,6 @@ def ffmpeg_spy(folder: Path, log: Path) -> Path:
 
     It watches the external process (what the bot asked ffmpeg to do); it replaces nothing of ours."""
     script = folder / "ffmpeg-spy"
-    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{shared.FFMPEG}" "$@"\n')
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{shared.BUNDLED_FFMPEG}" "$@"\n')
     script.chmod(0o755)
     return script

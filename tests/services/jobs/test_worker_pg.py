@@ -6,8 +6,7 @@ import asyncio
 import pytest
 
 from storage import JobState
-from tests.services.test_worker import WHO, submit
-from tests.services.test_worker_idle import IDLE, LoopSpy
+from tests.support.worker import IDLE, WHO, LoopSpy, submit
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,16 +12,9 @@ from bot.errors import DeliveryError
 from bot.prompt import PromptSpec
 from bot.providers.base import TaskState
 from bot.services.delivery.port import CANCELLED_NOTICE, Receipt
-from bot.services.requests.generation import Requester
 from storage import JobState
-from tests.services.scripted import RecordingDelivery, Script
-
-WHO = Requester(user_id=7, guild_id=1, channel_id=2, delivery={"kind": "test"})
-
-
-async def submit(app, text="a red fox jumps", **kw):
-    spec = PromptSpec.create(text, model="scripted:v1", duration=kw.pop("duration", 2), **kw)
-    return (await app.service.submit(WHO, spec)).job
+from tests.support.scripted import RecordingDelivery, Script
+from tests.support.worker import WHO, submit
 
 
 async def test_a_job_goes_all_the_way_and_is_charged_once(make_app, provider):

@@ -1,0 +1,1 @@
+"""Tests of bot/services/fallback: the fallback policy and moving queued jobs."""

@@ -1,0 +1,1 @@
+"""Tests of bot/services/jobs: the worker, its idle loop, the poll schedule, deadlines."""

@@ -1,0 +1,1 @@
+"""Tests of bot/services/money: quota, spend and costs."""

@@ -1,0 +1,1 @@
+"""Tests of bot/services/requests: extend, re-roll and ownership."""

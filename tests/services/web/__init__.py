@@ -1,0 +1,1 @@
+"""Tests of bot/services/web: the file server's links to inputs."""

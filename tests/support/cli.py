@@ -1,0 +1,41 @@
+"""``videobot`` as a subprocess, with none of our or the providers' variables from the test's environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args, cwd: Path, timeout=240, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_"))}
+    env.update({"VIDEOBOT_DATA_DIR": str(cwd / "data"), **(env_extra or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def generate(env_extra, tmp_path, *args):
+    ours = ("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_", "FAL_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env.update(
+        {
+            "VIDEOBOT_DATA_DIR": str(tmp_path / "data"),
+            "VIDEOBOT_POLL_INTERVAL_SECONDS": "0.05",
+            "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "0.2",
+        }
+    )
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+    )
+
+
+def child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDEOBOT_", "DISCORD_"))}
+    env.update(VIDEOBOT_DATA_DIR=str(tmp_path / "data"), VIDEOBOT_POLL_INTERVAL_SECONDS="0.05", PYTHONPATH=str(ROOT))
+    env.update(extra)
+    return env
