@@ -247,7 +247,7 @@ class ReplicateProvider(SdkProvider):
         ran = _seconds_between(data.get("created_at"), data.get("completed_at"))
         if limit is not None and ran is not None and ran >= limit - DEADLINE_SLACK:  # Cancel-After passed
             minutes = f"{limit / 60:g} min" if limit >= 60 else f"{limit:g} s"
-            message = f"Timed out at Replicate: it stopped the job at its {minutes} limit; your quota was refunded."
+            message = f"Replicate took too long: it stopped the job at its {minutes} limit; your quota was refunded."
             return TaskStatus(TaskState.FAILED, error=message, error_code="deadline", cost=_predict_time(data))
         return TaskStatus(TaskState.CANCELLED, error="The job was cancelled at Replicate.", cost=_predict_time(data))
 

@@ -35,7 +35,7 @@ async def test_a_prediction_running_at_its_deadline_is_billed_refunded_and_told_
         task = emulator.replicate.tasks[str(done.provider_task_id)]
         assert task.extra["cancel_after"] == "1s" and task.deadline_cancelled  # ended by its deadline, running
         assert done.state is JobState.FAILED
-        assert done.error is not None and done.error.startswith("Timed out at Replicate") and "1 s limit" in done.error
+        assert done.error is not None and done.error.startswith("Replicate took too long") and "1 s limit" in done.error
         assert "quota was refunded" in done.error
         # billed: the predict time the emulator reported is the job's actual cost; the member is refunded
         billed = emulator.replicate.reported[task.id]
