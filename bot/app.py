@@ -28,7 +28,11 @@ from bot.services.jobs.push import PushService
 from bot.services.jobs.worker import Worker
 from bot.services.money.quota import QuotaService
 from bot.services.money.spend import SpendService
+from bot.services.requests.edits import Edits
 from bot.services.requests.generation import GenerationService
+from bot.services.requests.presets import Presets
+from bot.services.requests.remix import Remixer
+from bot.services.requests.variations import Variations
 from bot.services.web.gallery import GalleryService
 from bot.services.web.links import Links
 from bot.settings import Settings
@@ -49,7 +53,11 @@ class App:
     media: Media
     registry: ProviderRegistry
     quota: QuotaService
-    service: GenerationService
+    service: GenerationService  # submit, extend, re-roll, cancel, read jobs; the core the kinds below queue through
+    remixer: Remixer  # /remix: video to video
+    edits: Edits  # /loop, /stitch, /soundtrack
+    variations: Variations  # /variations
+    presets: Presets  # /preset, and every `preset` option
     router: DeliveryRouter
     worker: Worker
     fileserver: WebServer  # result pages, galleries, signed file links
@@ -107,6 +115,10 @@ class App:
             storage, registry, media, settings, quota,
             wake=worker.wake, clock=clock, interrupt=worker.interrupt, router=router, fallback=worker.ctx.fallback,
         )  # fmt: skip
+        remixer = Remixer(registry, settings, media, service)
+        edits = Edits(storage, registry, settings, media, service, clock)
+        variations = Variations(storage, registry, quota, service)
+        presets = Presets(storage, service, clock)
         if settings.push_enabled:
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
             fileserver.hooks = PushHooks(push, links, FalKeys(settings.fal_jwks_url),
@@ -115,8 +127,8 @@ class App:
         janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock
         health = HealthService(storage, registry, settings, worker.ctx.fallback, clock)
         return cls(
-            settings, storage, media, registry, quota, service, router, worker, fileserver, gallery, publisher, janitor,
-            health,
+            settings, storage, media, registry, quota, service, remixer, edits, variations, presets, router, worker,
+            fileserver, gallery, publisher, janitor, health,
         )  # fmt: skip
 
     async def start(self, *, worker: bool = True) -> None:

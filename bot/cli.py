@@ -188,8 +188,9 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
     who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
     await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
     if args.video is not None:
-        submitted = await app.service.remix(who, video=args.video, prompt=args.prompt, style=args.style,
-                                            model=args.model, strength=args.strength)  # fmt: skip
+        request = app.remixer.check(video_bytes=args.video.stat().st_size, prompt=args.prompt, style=args.style,
+                                    model=args.model, strength=args.strength)  # fmt: skip
+        submitted = await app.remixer.remix(who, request, args.video)
     else:
         submitted = await app.service.submit(who, spec, image=args.image, end_image=args.end_image, loop=args.loop)
     return await _finish(app, submitted, args.output, args.timeout)
@@ -199,14 +200,14 @@ async def _edit(app: App, args: argparse.Namespace) -> int:
     """stitch | loop | soundtrack: through the same service as Discord's commands."""
     who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
     if args.command == "stitch":
-        submitted = await app.service.stitch(who, " ".join(args.jobs), args.crossfade)
+        submitted = await app.edits.stitch(who, " ".join(args.jobs), args.crossfade)
     elif args.command == "loop":
-        submitted = await app.service.loop(who, args.job, args.times)
+        submitted = await app.edits.loop(who, args.job, args.times)
     else:
         if not args.audio.is_file():
             print(f"error: no such file: {args.audio}", file=sys.stderr)
             return 2
-        submitted = await app.service.soundtrack(who, args.job, args.audio.read_bytes(), args.volume)
+        submitted = await app.edits.soundtrack(who, args.job, args.audio.read_bytes(), args.volume)
     return await _finish(app, submitted, args.output, args.timeout)
 
 

@@ -9,9 +9,13 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 
 from bot.edge.cogkit import JobCog, job_choices
+from bot.edge.start import Starter
 from bot.errors import InvalidMedia
-from bot.services.requests import edits
-from bot.services.requests.generation import Requester, Submitted
+from bot.providers.registry import ProviderRegistry
+from bot.services.requests.edits import Edits as EditRequests
+from bot.services.requests.edits import check_loop, check_soundtrack, check_stitch
+from bot.services.requests.generation import GenerationService, Requester, Submitted
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -19,6 +23,13 @@ if TYPE_CHECKING:
 
 class Edits(JobCog):
     """Stitch, loop and add sound to your results."""
+
+    def __init__(
+        self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings,
+        edits: EditRequests,
+    ):  # fmt: skip
+        super().__init__(service, registry, starter, settings)
+        self.edits = edits
 
     async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         return await job_choices(self.service, interaction.user.id, current)
@@ -31,9 +42,8 @@ class Edits(JobCog):
         self, interaction: discord.Interaction[Any], jobs: Range[str, 1, 200], crossfade: Range[float, 0.0, 5.0] = 0.0
     ) -> None:
         """Join results."""
-        edits.check_stitch(jobs, crossfade)  # refusals before acknowledging
-        service = self.service
-        await self.starter.from_interaction(interaction, lambda who: service.stitch(who, jobs, crossfade))
+        check_stitch(jobs, crossfade)  # refusals before acknowledging
+        await self.starter.from_interaction(interaction, lambda who: self.edits.stitch(who, jobs, crossfade))
 
     @app_commands.command(name="loop", description="Repeat one of your results.")
     @app_commands.guild_only()
@@ -41,9 +51,8 @@ class Edits(JobCog):
     @app_commands.autocomplete(job=_jobs)
     async def loop(self, interaction: discord.Interaction[Any], job: int, times: Range[int, 2, 10]) -> None:
         """Repeat a result."""
-        edits.check_loop(times)
-        service = self.service
-        await self.starter.from_interaction(interaction, lambda who: service.loop(who, job, times))
+        check_loop(times)
+        await self.starter.from_interaction(interaction, lambda who: self.edits.loop(who, job, times))
 
     @app_commands.command(name="soundtrack", description="Lay an audio file under one of your results.")
     @app_commands.guild_only()
@@ -58,20 +67,19 @@ class Edits(JobCog):
         volume: Range[float, 0.1, 2.0] = 1.0,
     ) -> None:
         """Add sound to a result."""
-        edits.check_soundtrack(volume)
+        check_soundtrack(volume)
         cap = self.settings.max_audio_bytes
         if audio.size > cap:  # the declared size, checked before downloading
             raise InvalidMedia(
                 f"That file is {audio.size / 1_048_576:.1f} MiB; audio up to {cap / 1_048_576:.0f} MiB is accepted."
             )
-        service = self.service
 
         async def submit(who: Requester) -> Submitted:
-            return await service.soundtrack(who, job, await audio.read(), volume)
+            return await self.edits.soundtrack(who, job, await audio.read(), volume)
 
         await self.starter.from_interaction(interaction, submit)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Edits(bot.app.service, bot.app.registry, bot.starter, bot.settings))
+    await bot.add_cog(Edits(bot.app.service, bot.app.registry, bot.starter, bot.settings, bot.app.edits))

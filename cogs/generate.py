@@ -18,8 +18,8 @@ from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
 from bot.providers.registry import ProviderRegistry
-from bot.services.requests import presets
 from bot.services.requests.generation import GenerationService, Requester, Submitted
+from bot.services.requests.presets import Presets
 from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
@@ -47,14 +47,22 @@ def _needs(interaction: discord.Interaction[Any], capability: Capability) -> fro
 class Generate(commands.Cog):
     """Make videos from prompts and images, and extend them."""
 
-    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, max_image_bytes: int):
+    def __init__(
+        self,
+        service: GenerationService,
+        registry: ProviderRegistry,
+        starter: Starter,
+        max_image_bytes: int,
+        presets: Presets,
+    ):
         self.service = service
         self.registry = registry
         self.starter = starter
         self.max_image_bytes = max_image_bytes
+        self.presets = presets  # fills the options a request leaves out from a named preset
 
     async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
-        return await preset_choices(self.service, interaction, current)
+        return await preset_choices(self.presets, interaction, current)
 
     # --- autocomplete ------------------------------------------------------------------------------------
     def _model_choices(
@@ -151,7 +159,7 @@ class Generate(commands.Cog):
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
             negative=negative, duration=duration, aspect=aspect, seed=seed, model=model,
         )  # fmt: skip
-        spec = await presets.apply(self.service, interaction.user.id, interaction.guild_id, preset, spec)
+        spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         self.service.check(spec, loop=loop)  # every model-dependent refusal, before acknowledging
         await self.starter.from_interaction(interaction, lambda who: self.service.submit(who, spec, loop=loop))
 
@@ -197,7 +205,7 @@ class Generate(commands.Cog):
             prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=aspect, seed=seed,
             model=model, allow_empty_subject=True,
         )  # fmt: skip
-        spec = await presets.apply(self.service, interaction.user.id, interaction.guild_id, preset, spec)
+        spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         self.service.check(spec, image=True, end_image=end_image is not None)  # before acknowledging
 
         async def submit(who: Requester) -> Submitted:
@@ -233,4 +241,4 @@ class Generate(commands.Cog):
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
     app = bot.app
-    await bot.add_cog(Generate(app.service, app.registry, bot.starter, app.settings.max_image_bytes))
+    await bot.add_cog(Generate(app.service, app.registry, bot.starter, app.settings.max_image_bytes, app.presets))

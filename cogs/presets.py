@@ -10,21 +10,20 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.edge.cogkit import job_choices
-from bot.edge.start import Starter, interaction_requester
-from bot.providers.registry import ProviderRegistry
-from bot.services.requests import presets
+from bot.edge.start import interaction_requester
 from bot.services.requests.generation import GenerationService
-from bot.settings import Settings
+from bot.services.requests.presets import Presets as SavedPresets
+from bot.services.requests.presets import clean_name
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
 
 
 async def preset_choices(
-    service: GenerationService, interaction: discord.Interaction[Any], current: str
+    presets: SavedPresets, interaction: discord.Interaction[Any], current: str
 ) -> list[Choice[str]]:
     """Autocomplete of a `preset` option: the user's presets in this server (each cog's ``_presets`` calls it)."""
-    names = await presets.listing(service, interaction.user.id, interaction.guild_id)
+    names = await presets.listing(interaction.user.id, interaction.guild_id)
     return [Choice(name=name, value=name) for name, _ in names if current.lower() in name.lower()][:25]
 
 
@@ -35,15 +34,13 @@ def _describe(options: dict[str, Any]) -> str:
 class Presets(commands.GroupCog, group_name="preset", group_description="Save and reuse sets of options."):
     """Presets."""
 
-    def __init__(self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings):
-        self.service = service
-        self.registry = registry
-        self.starter = starter
-        self.settings = settings
+    def __init__(self, service: GenerationService, presets: SavedPresets):
+        self.service = service  # the member's results (the `job` autocomplete)
+        self.presets = presets
         super().__init__()
 
     async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
-        return await preset_choices(self.service, interaction, current)
+        return await preset_choices(self.presets, interaction, current)
 
     async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         return await job_choices(self.service, interaction.user.id, current)
@@ -56,9 +53,9 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
         self, interaction: discord.Interaction[Any], name: Range[str, 1, 32], job: int | None = None
     ) -> None:
         """Save a preset."""
-        presets.clean_name(name)  # refused before acknowledging
+        clean_name(name)  # refused before acknowledging
         await interaction.response.defer(ephemeral=True, thinking=True)
-        options = await presets.save(self.service, interaction_requester(interaction), name, job)
+        options = await self.presets.save(interaction_requester(interaction), name, job)
         await interaction.followup.send(f"Saved preset **{name}**: {_describe(options)}.", ephemeral=True)
 
     @app_commands.command(name="list", description="Your presets in this server.")
@@ -66,7 +63,7 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         """List presets."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        found = await presets.listing(self.service, interaction.user.id, interaction.guild_id)
+        found = await self.presets.listing(interaction.user.id, interaction.guild_id)
         lines = [f"**{name}** · {_describe(options)}" for name, options in found]
         text = "\n".join(lines) or "No presets yet: save one with /preset save."
         await interaction.followup.send(discord.utils.escape_mentions(text)[:1900], ephemeral=True)
@@ -77,10 +74,10 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
     async def delete(self, interaction: discord.Interaction[Any], name: Range[str, 1, 32]) -> None:
         """Delete a preset."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await presets.delete(self.service, interaction_requester(interaction), name)
-        await interaction.followup.send(f"Deleted preset **{presets.clean_name(name)}**.", ephemeral=True)
+        await self.presets.delete(interaction_requester(interaction), name)
+        await interaction.followup.send(f"Deleted preset **{clean_name(name)}**.", ephemeral=True)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Presets(bot.app.service, bot.app.registry, bot.starter, bot.settings))
+    await bot.add_cog(Presets(bot.app.service, bot.app.presets))

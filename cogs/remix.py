@@ -9,11 +9,14 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 
 from bot.edge.cogkit import JobCog, job_choices
-from bot.errors import InvalidMedia
+from bot.edge.start import Starter
 from bot.prompt import MAX_PART_CHARS, STYLES
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
-from bot.services.requests.generation import Requester, Submitted
+from bot.providers.registry import ProviderRegistry
+from bot.services.requests.generation import GenerationService, Requester, Submitted
+from bot.services.requests.remix import Remixer
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -23,6 +26,13 @@ STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
 
 class Remix(JobCog):
     """Restyle a video."""
+
+    def __init__(
+        self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings,
+        remixer: Remixer,
+    ):  # fmt: skip
+        super().__init__(service, registry, starter, settings)
+        self.remixer = remixer
 
     async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         return await job_choices(self.service, interaction.user.id, current)
@@ -58,27 +68,18 @@ class Remix(JobCog):
         strength: Range[float, 0.0, 1.0] | None = None,
     ) -> None:
         """Restyle a video."""
-        service = self.service
-        look = style.value if style is not None else None
-        # refusals before acknowledging
-        service.check_remix(
-            has_video=video is not None, job=job, prompt=prompt, style=look, model=model, strength=strength
-        )
-        cap = self.settings.max_video_bytes
-        if video is not None and video.size > cap:  # the declared size, checked before downloading
-            raise InvalidMedia(
-                f"That clip is {video.size / 1_048_576:.1f} MiB; clips up to {cap / 1_048_576:.0f} MiB are accepted."
-            )
+        remixer = self.remixer
+        request = remixer.check(  # every refusal before acknowledging, the attachment's declared size too
+            video_bytes=video.size if video is not None else None, job=job, prompt=prompt,
+            style=style.value if style is not None else None, model=model, strength=strength,
+        )  # fmt: skip
 
         async def submit(who: Requester) -> Submitted:
-            data = await video.read() if video is not None else None
-            return await service.remix(
-                who, video=data, job=job, prompt=prompt, style=look, model=model, strength=strength
-            )
+            return await remixer.remix(who, request, await video.read() if video is not None else None)
 
         await self.starter.from_interaction(interaction, submit)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Remix(bot.app.service, bot.app.registry, bot.starter, bot.settings))
+    await bot.add_cog(Remix(bot.app.service, bot.app.registry, bot.starter, bot.settings, bot.app.remixer))

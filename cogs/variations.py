@@ -15,11 +15,16 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 
 from bot.edge.cogkit import JobCog, aspect_choices
+from bot.edge.start import Starter
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
-from bot.services.requests import presets
-from bot.services.requests.variations import MAX_VARIATIONS, check_variations
+from bot.providers.registry import ProviderRegistry
+from bot.services.requests.generation import GenerationService
+from bot.services.requests.presets import Presets
+from bot.services.requests.variations import MAX_VARIATIONS
+from bot.services.requests.variations import Variations as VariationRequests
+from bot.settings import Settings
 from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
@@ -37,8 +42,21 @@ def _value(choice: Choice[str] | None) -> str | None:
 class Variations(JobCog):
     """Several takes of one prompt."""
 
+    def __init__(
+        self,
+        service: GenerationService,
+        registry: ProviderRegistry,
+        starter: Starter,
+        settings: Settings,
+        variations: VariationRequests,
+        presets: Presets,
+    ):
+        super().__init__(service, registry, starter, settings)
+        self.takes = variations  # (the command is `variations`)
+        self.presets = presets
+
     async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
-        return await preset_choices(self.service, interaction, current)
+        return await preset_choices(self.presets, interaction, current)
 
     async def _models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         aspect = getattr(interaction.namespace, "aspect", None)
@@ -91,12 +109,13 @@ class Variations(JobCog):
             prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
             duration=duration, aspect=aspect, model=model,
         )  # fmt: skip
-        service = self.service
-        spec = await presets.apply(service, interaction.user.id, interaction.guild_id, preset, spec)
-        check_variations(service, spec, count)  # every model-dependent refusal, before acknowledging
-        await self.starter.from_interaction(interaction, lambda who: service.variations(who, spec, count))
+        spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
+        takes = self.takes
+        takes.check(spec, count)  # every model-dependent refusal, before acknowledging
+        await self.starter.from_interaction(interaction, lambda who: takes.submit(who, spec, count))
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Variations(bot.app.service, bot.app.registry, bot.starter, bot.settings))
+    app = bot.app
+    await bot.add_cog(Variations(app.service, app.registry, bot.starter, app.settings, app.variations, app.presets))

@@ -237,3 +237,37 @@ def test_services_hold_no_discord_facts(path):
     keys = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in DISCORD_FACTS}
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and "UPLOAD_LIMIT" in n.id}
     assert not keys | names, f"Discord facts in {path.relative_to(ROOT)}: {sorted(keys | names)}"
+
+
+REQUESTS = ROOT / "bot" / "services" / "requests"
+
+
+@pytest.mark.parametrize("path", sorted(REQUESTS.glob("*.py")), ids=lambda p: p.name)
+def test_request_kinds_own_their_parts_instead_of_taking_the_service(path):
+    """Each kind of request (Remixer, Edits, Variations, Presets) is given the generation service once, at
+    construction: no function or method takes it as an argument to reach into its storage, registry or settings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    taking = [
+        f"{node.name}({arg.arg}) line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name != "__init__"
+        for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+        if arg.annotation is not None and "GenerationService" in ast.unparse(arg.annotation)
+    ]
+    assert not taking, f"{path.relative_to(ROOT)}: functions take the GenerationService: {taking}"
+
+
+def test_the_generation_service_hands_itself_to_no_helper():
+    """No one-line forwarder on GenerationService that passes ``self`` to a free function (callers call the object
+    that owns the request)."""
+    tree = ast.parse((REQUESTS / "generation.py").read_text(encoding="utf-8"))
+    service = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "GenerationService")
+    forwarders = [
+        method.name
+        for method in service.body
+        if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef)
+        for call in ast.walk(method)
+        if isinstance(call, ast.Call)
+        and any(isinstance(a, ast.Name) and a.id == "self" for a in (*call.args, *(k.value for k in call.keywords)))
+    ]
+    assert not forwarders, f"GenerationService passes itself on in {forwarders}"

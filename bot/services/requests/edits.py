@@ -9,19 +9,25 @@ import math
 import os
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidMedia, InvalidOption, InvalidRequest, MediaError
+from bot.media import Media
 from bot.media.edits import MAX_STITCH
 from bot.media.sniff import sniff_container
 from bot.prompt import PromptSpec
 from bot.providers._local_render import EDIT_MODEL
-from storage import JobInputs
+from bot.providers.registry import ProviderRegistry
+from bot.settings import Settings
+from storage import JobInputs, Storage
 
 if TYPE_CHECKING:
-    from bot.services.requests.generation import GenerationService, Requester, Submitted
+    from bot.services.requests.generation import GenerationService
+    from bot.services.requests.requester import Requester, Submitted
     from storage import Job
 
 HOUR = 3600.0
@@ -58,17 +64,97 @@ def check_soundtrack(volume: float) -> None:
         raise InvalidOption("`volume` goes from 0.1 to 2 (1 = as recorded).")
 
 
-async def _allowed(service: GenerationService, who: Requester) -> None:
-    """The per-user hourly limit and the disk cap (edits cost no quota, but they cost disk)."""
-    s = service.settings
-    since = service.clock() - HOUR
-    recent = await service.storage.jobs.search(owner_id=who.user_id, limit=s.edits_per_hour + 1)
-    if sum(1 for j in recent if j.model == EDIT_MODEL and j.created_at > since) >= s.edits_per_hour:
-        raise InvalidRequest(f"You can make {s.edits_per_hour} stitches, loops and soundtracks an hour; "
-                            "try again later.")  # fmt: skip
-    used = await asyncio.to_thread(_disk_usage, s.media_dir)
-    if used > s.media_disk_cap_mb * 1024 * 1024:
-        raise InvalidRequest("The bot's video storage is full right now; try again after the next cleanup.")
+class Edits:
+    """Loop, stitch and soundtrack: ``local:edit`` jobs made of a member's finished results."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        registry: ProviderRegistry,
+        settings: Settings,
+        media: Media,
+        core: GenerationService,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.storage = storage
+        self.registry = registry
+        self.settings = settings
+        self.media = media
+        self.core = core  # the shared submit/queue core: whose results may be used, and queueing
+        self.clock = clock
+
+    async def loop(self, who: Requester, job: int, times: int) -> Submitted:
+        """A result repeated ``times`` times."""
+        check_loop(times)
+        await self._allowed(who)
+        parent, seconds = await self._source(who, job)
+        inputs = JobInputs(video=parent.result_path, times=times, source_jobs=(parent.id,))
+        return await self._queue("loop", who, parent, seconds * times, inputs)
+
+    async def stitch(self, who: Requester, jobs: str, crossfade: float = 0.0) -> Submitted:
+        """Up to 8 of ``who``'s results joined in order (``jobs``: "3 5, 8"), with ``crossfade`` seconds of
+        dissolve between each two."""
+        ids = check_stitch(jobs, crossfade)
+        await self._allowed(who)
+        sources = [await self._source(who, i) for i in ids]
+        if crossfade and crossfade >= min(d for _, d in sources):
+            raise InvalidOption(f"A crossfade of {crossfade:g} s is longer than the shortest clip.")
+        seconds = sum(d for _, d in sources) - crossfade * (len(sources) - 1)
+        paths = [str(j.result_path) for j, _ in sources]
+        inputs = JobInputs(sources=tuple(paths), crossfade=crossfade, source_jobs=tuple(ids))
+        return await self._queue("stitch", who, sources[0][0], seconds, inputs)
+
+    async def soundtrack(self, who: Requester, job: int, audio: bytes, volume: float = 1.0) -> Submitted:
+        """An attached audio file laid under a result (cut with a fade-out, or padded, to its length)."""
+        check_soundtrack(volume)
+        s = self.settings
+        if len(audio) > s.max_audio_bytes:
+            raise InvalidMedia(f"That file is {len(audio) / 1_048_576:.1f} MiB; audio up to "
+                               f"{s.max_audio_bytes / 1_048_576:.0f} MiB is accepted.")  # fmt: skip
+        await self._allowed(who)
+        parent, seconds = await self._source(who, job)
+        stored = s.inputs_dir / f"audio-{secrets.token_hex(8)}"
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(stored.write_bytes, audio)
+        try:
+            try:
+                container = await asyncio.to_thread(sniff_container, stored, kinds=("audio", "video"))
+                info = await self.media.probe(stored) if container.kind == "video" else None
+            except MediaError:
+                raise InvalidMedia(NOT_AUDIO) from None
+            if info is not None and (not info.has_audio or info.width):  # M4A: an MP4 with sound only
+                raise InvalidMedia(NOT_AUDIO)
+            return await self._queue("soundtrack", who, parent, seconds,
+                                     JobInputs(video=parent.result_path, audio=str(stored), volume=volume,
+                                               source_jobs=(parent.id,)))  # fmt: skip
+        except BaseException:
+            stored.unlink(missing_ok=True)
+            raise
+
+    async def _allowed(self, who: Requester) -> None:
+        """The per-user hourly limit and the disk cap (edits cost no quota, but they cost disk)."""
+        s = self.settings
+        since = self.clock() - HOUR
+        recent = await self.storage.jobs.search(owner_id=who.user_id, limit=s.edits_per_hour + 1)
+        if sum(1 for j in recent if j.model == EDIT_MODEL and j.created_at > since) >= s.edits_per_hour:
+            raise InvalidRequest(f"You can make {s.edits_per_hour} stitches, loops and soundtracks an hour; "
+                                "try again later.")  # fmt: skip
+        used = await asyncio.to_thread(_disk_usage, s.media_dir)
+        if used > s.media_disk_cap_mb * 1024 * 1024:
+            raise InvalidRequest("The bot's video storage is full right now; try again after the next cleanup.")
+
+    async def _source(self, who: Requester, job_id: int) -> tuple[Job, float]:
+        job = await self.core.extendable(who, job_id)  # own, finished, still stored
+        info = await self.media.probe(Path(str(job.result_path)))
+        return job, info.duration
+
+    async def _queue(self, kind: str, who: Requester, parent: Job, seconds: float, inputs: JobInputs) -> Submitted:
+        cap = self.settings.max_edit_seconds
+        if seconds > cap + 0.05:
+            raise InvalidOption(f"That would be {seconds:.1f} s; results of /loop and /stitch are capped at {cap} s.")
+        info = self.registry.model(EDIT_MODEL)
+        return await self.core.queue(kind, who, _spec(parent, seconds), info, replace(inputs, op=kind),
+                                     parent_job_id=parent.id)  # fmt: skip
 
 
 def _disk_usage(folder: Path) -> int:
@@ -82,74 +168,6 @@ def _disk_usage(folder: Path) -> int:
     return total
 
 
-async def _source(service: GenerationService, who: Requester, job_id: int) -> tuple[Job, float]:
-    job = await service.extendable(who, job_id)  # own, finished, still stored
-    info = await service.media.probe(Path(str(job.result_path)))
-    return job, info.duration
-
-
 def _spec(parent: Job, seconds: float) -> PromptSpec:
     base = PromptSpec.from_dict(parent.spec)
     return replace(base, duration=max(1, math.ceil(seconds - 0.05)), model=EDIT_MODEL)
-
-
-async def _queue(service: GenerationService, kind: str, who: Requester, parent: Job, seconds: float,
-                 inputs: JobInputs) -> Submitted:  # fmt: skip
-    cap = service.settings.max_edit_seconds
-    if seconds > cap + 0.05:
-        raise InvalidOption(f"That would be {seconds:.1f} s; results of /loop and /stitch are capped at {cap} s.")
-    info = service.registry.model(EDIT_MODEL)
-    return await service.queue(kind, who, _spec(parent, seconds), info, replace(inputs, op=kind),
-                               parent_job_id=parent.id)  # fmt: skip
-
-
-async def loop(service: GenerationService, who: Requester, job: int, times: int) -> Submitted:
-    """A result repeated ``times`` times."""
-    check_loop(times)
-    await _allowed(service, who)
-    parent, seconds = await _source(service, who, job)
-    return await _queue(service, "loop", who, parent, seconds * times,
-                        JobInputs(video=parent.result_path, times=times, source_jobs=(parent.id,)))  # fmt: skip
-
-
-async def stitch(service: GenerationService, who: Requester, jobs: str, crossfade: float = 0.0) -> Submitted:
-    """Results joined in the order given, with ``crossfade`` seconds of dissolve between each two."""
-    ids = check_stitch(jobs, crossfade)
-    await _allowed(service, who)
-    sources = [await _source(service, who, i) for i in ids]
-    if crossfade and crossfade >= min(d for _, d in sources):
-        raise InvalidOption(f"A crossfade of {crossfade:g} s is longer than the shortest clip.")
-    seconds = sum(d for _, d in sources) - crossfade * (len(sources) - 1)
-    paths = [str(j.result_path) for j, _ in sources]
-    return await _queue(service, "stitch", who, sources[0][0], seconds,
-                        JobInputs(sources=tuple(paths), crossfade=crossfade, source_jobs=tuple(ids)))  # fmt: skip
-
-
-async def soundtrack(
-    service: GenerationService, who: Requester, job: int, audio: bytes, volume: float = 1.0
-) -> Submitted:
-    """An attached audio file laid under a result (cut with a fade-out, or padded, to its length)."""
-    check_soundtrack(volume)
-    s = service.settings
-    if len(audio) > s.max_audio_bytes:
-        raise InvalidMedia(f"That file is {len(audio) / 1_048_576:.1f} MiB; audio up to "
-                           f"{s.max_audio_bytes / 1_048_576:.0f} MiB is accepted.")  # fmt: skip
-    await _allowed(service, who)
-    parent, seconds = await _source(service, who, job)
-    stored = s.inputs_dir / f"audio-{secrets.token_hex(8)}"
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(stored.write_bytes, audio)
-    try:
-        try:
-            container = await asyncio.to_thread(sniff_container, stored, kinds=("audio", "video"))
-            info = await service.media.probe(stored) if container.kind == "video" else None
-        except MediaError:
-            raise InvalidMedia(NOT_AUDIO) from None
-        if info is not None and (not info.has_audio or info.width):  # M4A: an MP4 with sound only
-            raise InvalidMedia(NOT_AUDIO)
-        return await _queue(service, "soundtrack", who, parent, seconds,
-                            JobInputs(video=parent.result_path, audio=str(stored), volume=volume,
-                                      source_jobs=(parent.id,)))  # fmt: skip
-    except BaseException:
-        stored.unlink(missing_ok=True)
-        raise

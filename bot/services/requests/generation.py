@@ -2,7 +2,11 @@
 
 ``submit`` goes validate → cache lookup → reserve quota → persist → wake the worker; it returns at
 once with the job (and its queue position).  Bad input raises an :class:`~bot.errors.InvalidRequest`
-before anything is stored or charged.  The Discord cogs and the CLI call only this class.
+before anything is stored or charged.  It is also the shared submit/queue core the other kinds of request
+(:class:`~bot.services.requests.remix.Remixer`, :class:`~bot.services.requests.edits.Edits`,
+:class:`~bot.services.requests.variations.Variations`, :class:`~bot.services.requests.presets.Presets`) are
+given at construction: they check ownership with :meth:`GenerationService.extendable` and queue with
+:meth:`GenerationService.queue`.
 """
 
 from __future__ import annotations
@@ -24,9 +28,8 @@ from bot.providers.registry import ProviderRegistry
 from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter
 from bot.services.fallback.policy import Fallback, request_for
 from bot.services.money.quota import QuotaService
-from bot.services.requests import edits, lineage, variations
+from bot.services.requests import lineage
 from bot.services.requests.intake import fit_spec, motion_note, parts_without_subject, request_fingerprint, store_upload
-from bot.services.requests.remix import check_remix, remix
 from bot.services.requests.requester import Requester, Submitted, page_name
 from bot.settings import Settings
 from storage import ACTIVE_STATES, Charge, Job, JobInputs, JobState, NewJob, QuotaRefused, Storage
@@ -120,54 +123,9 @@ class GenerationService:
                 path.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
             raise
 
-    def check_remix(
-        self,
-        *,
-        has_video: bool,
-        job: int | None = None,
-        prompt: str | None = None,
-        style: str | None = None,
-        model: str | None = None,
-        strength: float | None = None,
-    ) -> tuple[PromptSpec, ModelInfo]:
-        """/remix's option checks, without I/O (see :func:`bot.services.requests.remix.check_remix`)."""
-        return check_remix(
-            self, has_video=has_video, job=job, prompt=prompt, style=style, model=model, strength=strength
-        )
-
-    async def remix(
-        self,
-        who: Requester,
-        *,
-        video: bytes | Path | None = None,
-        job: int | None = None,
-        prompt: str | None = None,
-        style: str | None = None,
-        model: str | None = None,
-        strength: float | None = None,
-    ) -> Submitted:
-        """Video to video from an attached clip or one of ``who``'s results (see :mod:`bot.services.requests.remix`)."""
-        return await remix(self, who, video=video, job=job, prompt=prompt, style=style, model=model, strength=strength)
-
-    async def loop(self, who: Requester, job: int, times: int) -> Submitted:
-        """One of ``who``'s results repeated (see :mod:`bot.services.requests.edits`)."""
-        return await edits.loop(self, who, job, times)
-
-    async def stitch(self, who: Requester, jobs: str, crossfade: float = 0.0) -> Submitted:
-        """Up to 8 of ``who``'s results joined in order (``jobs``: "3 5, 8")."""
-        return await edits.stitch(self, who, jobs, crossfade)
-
-    async def soundtrack(self, who: Requester, job: int, audio: bytes, volume: float = 1.0) -> Submitted:
-        """An audio file laid under one of ``who``'s results."""
-        return await edits.soundtrack(self, who, job, audio, volume)
-
-    async def variations(self, who: Requester, spec: PromptSpec, count: int) -> Submitted:
-        """``count`` (2-4) seeds of the same request (see :mod:`bot.services.requests.variations`)."""
-        return await variations.variations(self, who, spec, count)
-
     async def extendable(self, who: Requester, job_id: int) -> Job:
         """The job if ``who`` may extend it now (their own, finished, still stored); else the reason."""
-        parent = await self._owned(job_id, who, allow_admin=False)
+        parent = await self.authorize(who, job_id, allow_admin=False)
         if parent.state is not JobState.DONE or not parent.result_path or not Path(parent.result_path).exists():
             raise JobStateError("Only a finished video that is still stored can be extended.")
         return parent
@@ -265,6 +223,18 @@ class GenerationService:
             return Submitted(job, cached=True, queue_position=0)
         return Submitted(job, cached=False, queue_position=await self.storage.jobs.queue_position(job.id))
 
+    async def queue_together(self, prepared: list[tuple[NewJob, Charge | None]]) -> list[Job]:
+        """Jobs from :meth:`prepare` created in one transaction, all or none (QuotaRefused: none), the later
+        ones pointing at the first (/variations); the worker is woken and each cache hit's saving recorded."""
+        news = [new for new, _ in prepared]
+        charges = [charge for _, charge in prepared]
+        jobs = await self.storage.jobs.create_many(news, charges, self.clock(), link_to_first=True)
+        self.wake()
+        for job, new, charge in zip(jobs, news, charges, strict=True):
+            if charge is None:
+                await self.note_cached(job, new)
+        return jobs
+
     async def note_cached(self, job: Job, new: NewJob) -> None:
         """A cache hit spends nothing: record what it saved (the money report counts it)."""
         saved = self.quota.spend.estimate(job.model, float(new.spec.get("duration") or 0))
@@ -273,7 +243,7 @@ class GenerationService:
     # --- cancelling and reading -----------------------------------------------------------------------
     async def cancel(self, who: Requester, job_id: int) -> Job:
         """Cancel a queued or running job (owner or admin); the reservation is refunded."""
-        job = await self._owned(job_id, who, allow_admin=True)
+        job = await self.authorize(who, job_id, allow_admin=True)
         if job.state.finished:
             raise JobStateError(f"Job #{job.id} has already {_finished_word(job.state)}.")
         if job.state is JobState.QUEUED:
@@ -301,10 +271,6 @@ class GenerationService:
             raise JobNotFound(f"There is no job #{job_id}.")
         return job
 
-    async def authorize(self, who: Requester, job_id: int) -> Job:
-        """The job if ``who`` owns it or is an admin (for deleting a result message)."""
-        return await self._owned(job_id, who, allow_admin=True)
-
     async def active_jobs(self, user_id: int) -> list[tuple[Job, int]]:
         """A user's unfinished jobs with their queue positions."""
         jobs = await self.storage.jobs.search(owner_id=user_id, states=[JobState.QUEUED, *ACTIVE_STATES], limit=50)
@@ -312,7 +278,7 @@ class GenerationService:
 
     async def chain(self, who: Requester, job_id: int) -> tuple[list[Job], Job, list[Job]]:
         """A job's whole lineage: (ancestors, the job, descendants); ``who``'s own jobs (or an admin's view)."""
-        job = await self._owned(job_id, who, allow_admin=True)
+        job = await self.authorize(who, job_id, allow_admin=True)
         ancestors, descendants = await lineage.chain(self.storage, job)
         return ancestors, job, descendants
 
@@ -335,7 +301,8 @@ class GenerationService:
         """Store a job's delivery record (its target's JSON, e.g. a chat target's status message id)."""
         return await self.storage.jobs.update(job_id, delivery=delivery)
 
-    async def _owned(self, job_id: int, who: Requester, *, allow_admin: bool) -> Job:
+    async def authorize(self, who: Requester, job_id: int, *, allow_admin: bool = True) -> Job:
+        """The job if ``who`` owns it or (``allow_admin``) is an admin: for cancelling, deleting a result, a lineage."""
         job = await self.get(job_id)
         if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
             raise NotJobOwner(f"Job #{job.id} belongs to someone else.")

@@ -3,15 +3,19 @@ out; options given explicitly win.  Names are up to 32 characters; at most 25 pr
 
 from __future__ import annotations
 
+import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import InvalidOption, JobNotFound
 from bot.prompt import PromptSpec
+from storage import Storage
 
 if TYPE_CHECKING:
-    from bot.services.requests.generation import GenerationService, Requester
+    from bot.services.requests.generation import GenerationService
+    from bot.services.requests.requester import Requester
 
 FIELDS = ("camera", "style", "setting", "lighting", "details", "negative", "aspect", "duration", "model")
 MAX_NAME = 32
@@ -26,46 +30,49 @@ def clean_name(name: str) -> str:
     return text
 
 
-async def save(service: GenerationService, who: Requester, name: str, job: int | None = None) -> dict[str, Any]:
-    """Save the options of one of ``who``'s results (default: the latest) as ``name``; returns them."""
-    name = clean_name(name)
-    if job is None:
-        latest = await service.history(who.user_id, limit=1)
-        if not latest:
-            raise JobNotFound("You have no finished video yet to take the options from; make one with /video.")
-        source = latest[0]
-    else:
-        source = await service.extendable(who, job)  # own, finished
-    presets = service.storage.presets
-    exists = await presets.get(who.user_id, who.guild_id, name) is not None
-    if not exists and await presets.count(who.user_id) >= MAX_PER_USER:
-        raise InvalidOption(f"You have {MAX_PER_USER} presets already; delete one with /preset delete first.")
-    options = {k: source.spec[k] for k in FIELDS if source.spec.get(k) not in (None, "")}
-    await presets.put(who.user_id, who.guild_id, name, options, now=service.clock())
-    return options
+class Presets:
+    """A user's saved options: save, list, delete, and fill a request's missing options from one."""
 
+    def __init__(self, storage: Storage, core: GenerationService, clock: Callable[[], float] = time.time):
+        self.storage = storage
+        self.core = core  # whose results the options may be taken from
+        self.clock = clock
 
-async def listing(service: GenerationService, user_id: int, guild_id: int | None) -> list[tuple[str, dict[str, Any]]]:
-    """A user's presets in this server."""
-    return await service.storage.presets.names(user_id, guild_id)
+    async def save(self, who: Requester, name: str, job: int | None = None) -> dict[str, Any]:
+        """Save the options of one of ``who``'s results (default: the latest) as ``name``; returns them."""
+        name = clean_name(name)
+        if job is None:
+            latest = await self.core.history(who.user_id, limit=1)
+            if not latest:
+                raise JobNotFound("You have no finished video yet to take the options from; make one with /video.")
+            source = latest[0]
+        else:
+            source = await self.core.extendable(who, job)  # own, finished
+        presets = self.storage.presets
+        exists = await presets.get(who.user_id, who.guild_id, name) is not None
+        if not exists and await presets.count(who.user_id) >= MAX_PER_USER:
+            raise InvalidOption(f"You have {MAX_PER_USER} presets already; delete one with /preset delete first.")
+        options = {k: source.spec[k] for k in FIELDS if source.spec.get(k) not in (None, "")}
+        await presets.put(who.user_id, who.guild_id, name, options, now=self.clock())
+        return options
 
+    async def listing(self, user_id: int, guild_id: int | None) -> list[tuple[str, dict[str, Any]]]:
+        """A user's presets in this server."""
+        return await self.storage.presets.names(user_id, guild_id)
 
-async def delete(service: GenerationService, who: Requester, name: str) -> None:
-    """Delete one of ``who``'s presets."""
-    if not await service.storage.presets.delete(who.user_id, who.guild_id, clean_name(name)):
-        raise InvalidOption(f"You have no preset named {clean_name(name)!r}; see /preset list.")
+    async def delete(self, who: Requester, name: str) -> None:
+        """Delete one of ``who``'s presets."""
+        if not await self.storage.presets.delete(who.user_id, who.guild_id, clean_name(name)):
+            raise InvalidOption(f"You have no preset named {clean_name(name)!r}; see /preset list.")
 
-
-async def apply(
-    service: GenerationService, user_id: int, guild_id: int | None, name: str | None, spec: PromptSpec
-) -> PromptSpec:
-    """``spec`` with the preset's options where ``spec`` leaves them out (None: ``spec`` unchanged)."""
-    if not name:
-        return spec
-    options = await service.storage.presets.get(user_id, guild_id, clean_name(name))
-    if options is None:
-        raise InvalidOption(f"You have no preset named {clean_name(name)!r} here; see /preset list.")
-    filled = {k: v for k, v in options.items() if k in FIELDS and getattr(spec, k) in (None, "")}
-    merged = replace(spec, **filled)
-    return PromptSpec.create(merged.subject, allow_empty_subject=True,
-                             **{k: getattr(merged, k) for k in (*FIELDS, "seed")})  # fmt: skip
+    async def apply(self, user_id: int, guild_id: int | None, name: str | None, spec: PromptSpec) -> PromptSpec:
+        """``spec`` with the preset's options where ``spec`` leaves them out (None: ``spec`` unchanged)."""
+        if not name:
+            return spec
+        options = await self.storage.presets.get(user_id, guild_id, clean_name(name))
+        if options is None:
+            raise InvalidOption(f"You have no preset named {clean_name(name)!r} here; see /preset list.")
+        filled = {k: v for k, v in options.items() if k in FIELDS and getattr(spec, k) in (None, "")}
+        merged = replace(spec, **filled)
+        return PromptSpec.create(merged.subject, allow_empty_subject=True,
+                                 **{k: getattr(merged, k) for k in (*FIELDS, "seed")})  # fmt: skip

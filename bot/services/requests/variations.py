@@ -19,57 +19,64 @@ from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, QuotaExceeded
 from bot.prompt import MAX_SEED, PromptSpec
+from bot.providers.registry import ProviderRegistry
+from bot.services.money.quota import QuotaService
 from bot.services.requests.requester import Submitted
-from storage import JobInputs, QuotaRefused
+from storage import JobInputs, QuotaRefused, Storage
 
 if TYPE_CHECKING:
-    from bot.services.requests.generation import GenerationService, Requester
+    from bot.services.requests.generation import GenerationService
+    from bot.services.requests.requester import Requester
 
 MAX_VARIATIONS = 4
 
 
-def check_variations(service: GenerationService, spec: PromptSpec, count: int) -> PromptSpec:
-    """Everything that can be refused without I/O (called before acknowledging)."""
-    if not 2 <= count <= MAX_VARIATIONS:
-        raise InvalidOption(f"`count` goes from 2 to {MAX_VARIATIONS}.")
-    return service.check(spec)[0]
+class Variations:
+    """2-4 seeds of one request, reserved in one transaction."""
+
+    def __init__(self, storage: Storage, registry: ProviderRegistry, quota: QuotaService, core: GenerationService):
+        self.storage = storage
+        self.registry = registry
+        self.quota = quota
+        self.core = core  # the shared submit/queue core: the model checks, preparing and creating jobs
+
+    def check(self, spec: PromptSpec, count: int) -> PromptSpec:
+        """Everything that can be refused without I/O (the Discord edge calls it before acknowledging); returns
+        the spec with its defaults filled in."""
+        if not 2 <= count <= MAX_VARIATIONS:
+            raise InvalidOption(f"`count` goes from 2 to {MAX_VARIATIONS}.")
+        return self.core.check(spec)[0]
+
+    async def submit(self, who: Requester, spec: PromptSpec, count: int) -> Submitted:
+        """Queue ``count`` variations of ``spec`` in one transaction; the answer is the first one's, with a note."""
+        spec = self.check(spec, count)
+        info = self.registry.model(str(spec.model))
+        top = info.seed_max if info.seed_max is not None else MAX_SEED  # seeds this model takes (a member's: checked)
+        base = spec.seed if spec.seed is not None else secrets.randbelow(top - MAX_VARIATIONS)
+        base = min(base, top - count + 1)
+        prepared = []
+        for n in range(count):
+            mine = who if n == 0 else _later(who)
+            inputs = JobInputs(variation=n + 1, of=count)
+            prepared.append(await self.core.prepare("variation", mine, spec.with_seed(base + n), info, inputs))
+        charges = [charge for _, charge in prepared]
+        try:
+            jobs = await self.core.queue_together(prepared)
+        except QuotaRefused as refused:
+            if refused.scope == "queue":
+                raise QuotaExceeded(f"{count} variations would make more than {int(refused.limit)} unfinished "
+                                    "jobs; wait for some to finish or ask for fewer.", remaining=0.0,
+                                    resets_at=None) from None  # fmt: skip
+            charged = [c for c in charges if c is not None]  # the words name what all of them need
+            raise self.quota.refusal_for(refused, charged[0] if charged else None, len(charged)) from None
+        ids = ", ".join(f"#{j.id}" for j in jobs)
+        first = jobs[0]
+        position = 0 if charges[0] is None else await self.storage.jobs.queue_position(first.id)
+        note = f"Making {count} variations ({ids}); they arrive together in one message when they fit."
+        return Submitted(first, cached=charges[0] is None, queue_position=position, notes=(note,))
 
 
 def _later(who: Requester) -> Requester:
     """The later takes post their own status and result (the first answers the request): the delivery record
     the target gave for them (:attr:`Requester.later_delivery`), else the same as the first's."""
     return replace(who, delivery=who.later_delivery) if who.later_delivery is not None else who
-
-
-async def variations(service: GenerationService, who: Requester, spec: PromptSpec, count: int) -> Submitted:
-    """Queue ``count`` variations of ``spec`` in one transaction; the answer is the first one's, with a note."""
-    spec = check_variations(service, spec, count)
-    info = service.registry.model(str(spec.model))
-    top = info.seed_max if info.seed_max is not None else MAX_SEED  # seeds this model takes (a member's: checked)
-    base = spec.seed if spec.seed is not None else secrets.randbelow(top - MAX_VARIATIONS)
-    base = min(base, top - count + 1)
-    news, charges = [], []
-    for n in range(count):
-        mine = who if n == 0 else _later(who)
-        inputs = JobInputs(variation=n + 1, of=count)
-        new, charge = await service.prepare("variation", mine, spec.with_seed(base + n), info, inputs)
-        news.append(new)
-        charges.append(charge)
-    try:
-        jobs = await service.storage.jobs.create_many(news, charges, service.clock(), link_to_first=True)
-    except QuotaRefused as refused:
-        if refused.scope == "queue":
-            raise QuotaExceeded(f"{count} variations would make more than {int(refused.limit)} unfinished jobs; "
-                                "wait for some to finish or ask for fewer.", remaining=0.0,
-                                resets_at=None) from None  # fmt: skip
-        charged = [c for c in charges if c is not None]  # the words name what all of them need
-        raise service.quota.refusal_for(refused, charged[0] if charged else None, len(charged)) from None
-    service.wake()
-    for job, new, charge in zip(jobs, news, charges, strict=True):
-        if charge is None:
-            await service.note_cached(job, new)
-    ids = ", ".join(f"#{j.id}" for j in jobs)
-    first = jobs[0]
-    position = 0 if charges[0] is None else await service.storage.jobs.queue_position(first.id)
-    note = f"Making {count} variations ({ids}); they arrive together in one message when they fit."
-    return Submitted(first, cached=charges[0] is None, queue_position=position, notes=(note,))

@@ -22,7 +22,7 @@ async def test_racing_variations_requests_never_overspend(make_settings):
 
         async def request(n: int):
             try:
-                return await apps[n % 2].service.variations(who, spec, 3)  # 6 s: one fits in 10 s, two do not
+                return await apps[n % 2].variations.submit(who, spec, 3)  # 6 s: one fits in 10 s, two do not
             except QuotaExceeded as refused:
                 return refused
 
