@@ -40,6 +40,8 @@ def parse_wait(text: str) -> float:
     return 3600.0 * int(match.group(1) or 0) + 60.0 * int(match.group(2) or 0)
 
 
+@pytest.mark.slow  # two real renders through the CLI in subprocesses
+@pytest.mark.timeout(360)
 async def test_generate_both_clips_of_the_readme_offline(tmp_path, cat_png):
     dog_args, cat_args = readme_generate_lines()  # the README's two clips, exactly as it prints them
     assert "dog.mp4" in dog_args and "cat.png" in cat_args and cat_png.name == "cat.png"

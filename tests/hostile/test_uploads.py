@@ -85,6 +85,8 @@ def huge_jpeg() -> bytes:
     return corpus.big_noisy_jpeg()
 
 
+@pytest.mark.slow  # a bot process of its own decoding 16 megapixels: its own generous bound, not the module's
+@pytest.mark.timeout(300)
 async def test_a_huge_image_does_not_stall_the_bot(emu, tmp_path, huge_jpeg):
     """Decoding and re-encoding 16 megapixels takes seconds; other users must still be answered at once.
 

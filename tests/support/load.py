@@ -178,8 +178,7 @@ async def run_load(
             report.problems.append(f"{item.tag}: not acknowledged in time ({item.handle.attempts})")
         else:
             report.acks.append(float(item.handle.ack_latency or 0.0))
-    answers_bound = 30 + 0.2 * plan.requests  # a safety net that grows with the commands
-    await emu.wait_until(lambda: all(s.handle.responses for s in sent), answers_bound, "an answer to every command")
+    await _answered(sent, bound=plan.drain_bound())
     if crash is not None:
         await asyncio.sleep(kill_delay)
         assert crash.kill()
@@ -209,6 +208,23 @@ async def run_load(
     report.jobs = rows
     check(emu, db, sent, report)
     return report
+
+
+async def _answered(sent: list[Sent], *, bound: float) -> None:
+    """Wait until every command has its first answer.  Fails when no further command is answered for
+    ``STALL_SECONDS`` (a stuck bot), or, as a last safety net, after ``bound`` s: a busy machine answers slowly
+    but keeps answering, so the bound measures progress, not the machine's speed."""
+    started = moved = time.monotonic()
+    done = -1
+    while (now_done := sum(1 for s in sent if s.handle.responses)) < len(sent):
+        now = time.monotonic()
+        if now_done != done:
+            done, moved = now_done, now
+        if now - moved > STALL_SECONDS:
+            raise TimeoutError(f"no command answered for {STALL_SECONDS:.0f}s: {done} of {len(sent)} answered")
+        if now - started > bound:
+            raise TimeoutError(f"{done} of {len(sent)} commands answered after {bound:.0f}s, still moving")
+        await asyncio.sleep(0.1)
 
 
 def check(emu: DiscordEmulator, db: JobDb, sent: list[Sent], report: LoadReport) -> None:
