@@ -65,8 +65,9 @@ def falls_back(exc: BaseException) -> bool:
 
 
 @dataclass(frozen=True)
-class Choice:
-    """Where a job goes next."""
+class Landing:
+    """Where a job goes next: the fallback model, and the duration and aspect it takes the job at.  (Not to be
+    confused with discord's app_commands.Choice, the one "Choice" in the code.)"""
 
     model: str
     duration: int
@@ -145,7 +146,7 @@ class Fallback:
                 names.append(info.name)
             self.lists[kind] = names
 
-    def choose(self, request: GenerationRequest, *, tried: set[str], skip: set[str]) -> Choice | None:
+    def choose(self, request: GenerationRequest, *, tried: set[str], skip: set[str]) -> Landing | None:
         """The first listed model that can make ``request`` (clamped only if allowed), of a provider the job has
         not failed on (``tried``: the models it left) and whose breaker is not open (``skip``)."""
         kind = request_kind(request)
@@ -175,10 +176,10 @@ class Fallback:
             "this request; nothing was charged. Please try again in a few minutes or pick another model."
         )
 
-    def _fit(self, info: ModelInfo, request: GenerationRequest) -> Choice | None:
+    def _fit(self, info: ModelInfo, request: GenerationRequest) -> Landing | None:
         moved = replace(request, model=info.name)
         if _valid(info, moved):
-            return Choice(info.name, request.duration, request.aspect)
+            return Landing(info.name, request.duration, request.aspect)
         if not self.settings.fallback_clamp:
             return None
         shorter = [d for d in info.durations if d <= request.duration]
@@ -190,7 +191,7 @@ class Fallback:
         aspect = request.aspect if request.aspect in aspects else nearest
         duration = request.duration if request.duration in info.durations else shorter[-1]
         clamped = replace(moved, duration=duration, aspect=aspect)
-        return Choice(info.name, duration, aspect) if _valid(info, clamped) else None
+        return Landing(info.name, duration, aspect) if _valid(info, clamped) else None
 
 
 def _valid(info: ModelInfo, request: GenerationRequest) -> bool:
