@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.app_commands import Range
 from discord.ext import commands
 
-from bot.edge.render import usage_embed
+from bot.edge.embeds import usage_embed
 from bot.services.fallback.health import HealthService
 from bot.services.money import costs
 from bot.services.money.quota import QuotaService, format_seconds

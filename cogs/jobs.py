@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.app_commands import Choice
 from discord.ext import commands
 
-from bot.edge import render as render
+from bot.edge import embeds
 from bot.edge.cogkit import job_choices
 from bot.edge.start import interaction_requester
 from bot.services.money.quota import QuotaService
@@ -28,7 +28,7 @@ class Jobs(commands.Cog):
 
     async def _active_jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         rows = await self.service.active_jobs(interaction.user.id)
-        names = [(render.job_choice_name(job), job.id) for job, _ in rows]
+        names = [(embeds.job_choice_name(job), job.id) for job, _ in rows]
         return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
 
     @app_commands.command(name="quota", description="How many seconds of video you have left, and when more free up.")
@@ -37,7 +37,7 @@ class Jobs(commands.Cog):
         """Show your quota."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         status = await self.quota_service.status(interaction.user.id, interaction.guild_id)
-        await interaction.followup.send(embed=render.quota_embed(status), ephemeral=True)
+        await interaction.followup.send(embed=embeds.quota_embed(status), ephemeral=True)
 
     @app_commands.command(name="jobs", description="Your queued and running videos.")
     @app_commands.guild_only()
@@ -45,7 +45,7 @@ class Jobs(commands.Cog):
         """List your unfinished jobs with queue position and progress."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         rows = await self.service.active_jobs(interaction.user.id)
-        await interaction.followup.send(embed=render.jobs_embed(rows), ephemeral=True)
+        await interaction.followup.send(embed=embeds.jobs_embed(rows), ephemeral=True)
 
     @app_commands.command(name="cancel", description="Cancel a queued or running video (your quota is refunded).")
     @app_commands.guild_only()
@@ -73,10 +73,10 @@ class Jobs(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         if job is not None:
             ancestors, found, descendants = await self.service.chain(interaction_requester(interaction), job)
-            await interaction.followup.send(embed=render.chain_embed(ancestors, found, descendants), ephemeral=True)
+            await interaction.followup.send(embed=embeds.chain_embed(ancestors, found, descendants), ephemeral=True)
             return
         jobs = await self.service.history(interaction.user.id, limit=15)
-        await interaction.followup.send(embed=render.history_embed(jobs), ephemeral=True)
+        await interaction.followup.send(embed=embeds.history_embed(jobs), ephemeral=True)
 
 
 async def setup(bot: VideoBot) -> None:

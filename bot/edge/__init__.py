@@ -14,5 +14,5 @@
 - :mod:`bot.edge.views` — the persistent result buttons, reading and editing result messages;
 - :mod:`bot.edge.actions` — the one dispatcher of ⏩ extend, 🔁 re-roll, ❌ delete, for buttons and reactions;
 - :mod:`bot.edge.errors` — the command tree and its one error handler;
-- :mod:`bot.edge.render` — embeds and message texts.
+- :mod:`bot.edge.embeds` — embeds and message texts.
 """

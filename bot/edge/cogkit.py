@@ -10,7 +10,7 @@ import discord
 from discord.app_commands import Choice
 from discord.ext import commands
 
-from bot.edge import render
+from bot.edge import embeds
 from bot.edge.start import Starter
 from bot.errors import VideobotError
 from bot.providers.base import Capability
@@ -32,7 +32,7 @@ class JobCog(commands.Cog):
 async def job_choices(service: GenerationService, user_id: int, current: str) -> list[Choice[int]]:
     """The member's 25 newest jobs whose label contains what they typed (the value is the job number)."""
     jobs = await service.history(user_id, limit=25)
-    names = [(render.job_choice_name(job), job.id) for job in jobs]
+    names = [(embeds.job_choice_name(job), job.id) for job in jobs]
     return [Choice(name=name, value=job_id) for name, job_id in names if current.lower() in name.lower()][:25]
 
 

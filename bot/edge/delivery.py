@@ -27,7 +27,7 @@ from typing import Any
 
 import discord
 
-from bot.edge import render as render
+from bot.edge import embeds
 from bot.edge.channel import JobChannel
 from bot.edge.group import GroupPoster
 from bot.edge.posted import nonce_for
@@ -89,7 +89,7 @@ class DiscordDelivery:
                 if update is None or job_id in self._closed:
                     break
                 self._last[job_id] = time.monotonic()
-                embed = render.status_embed(
+                embed = embeds.status_embed(
                     update.job, update.queue_position, update.provider_queue, update.seconds_left
                 )
                 # shielded: discord.py cancelled in its global rate-limit sleep never reopens its global lock
@@ -102,7 +102,7 @@ class DiscordDelivery:
     async def show_now(self, job: Job, queue_position: int = 0) -> None:
         """The first status, shown at once (it also replaces the "thinking…" placeholder)."""
         self._last[job.id] = time.monotonic()
-        await self.channel.edit_status(job, embed=render.status_embed(job, queue_position))
+        await self.channel.edit_status(job, embed=embeds.status_embed(job, queue_position))
 
     def _close(self, job_id: int) -> None:
         """No more progress for this job (its result or failure is being shown)."""
@@ -153,7 +153,7 @@ class DiscordDelivery:
         via_webhook = r.token_alive()
         if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
             with contextlib.suppress(discord.HTTPException):
-                await self.channel.edit_status(job, embed=render.status_embed(job))
+                await self.channel.edit_status(job, embed=embeds.status_embed(job))
             via_webhook = self.channel.record(job).token_alive()
         limit = r.upload_limit if via_webhook else await self.channel.guild_limit(r)
         plan = self.publisher.plan(job, video, limit)
@@ -184,8 +184,8 @@ class DiscordDelivery:
     async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:
         r = self.channel.record(job)
         kwargs: dict[str, Any] = {
-            "content": render.result_content(job, offer),
-            "embed": render.result_embed(job),
+            "content": embeds.result_content(job, offer),
+            "embed": embeds.result_embed(job),
             "view": result_view(job.id),
             "allowed_mentions": discord.AllowedMentions(
                 everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
@@ -206,9 +206,9 @@ class DiscordDelivery:
             except discord.HTTPException as exc:
                 log.info("job %s: could not add %s (%s)", job.id, emoji, exc)
                 break
-        url = render.jump_url(job.guild_id, message.channel.id, message.id)
+        url = embeds.jump_url(job.guild_id, message.channel.id, message.id)
         try:
-            await self.channel.edit_status(job, embed=render.done_embed(job, url), create=False)
+            await self.channel.edit_status(job, embed=embeds.done_embed(job, url), create=False)
         except discord.HTTPException as exc:
             log.info("job %s: status message not updated (%s)", job.id, exc)
         await self.channel.forget_token(job)
@@ -217,7 +217,7 @@ class DiscordDelivery:
     async def failed(self, job: Job, message: str) -> None:
         """Turn the status message into the failure notice (or reply with it when that is gone)."""
         self._close(job.id)
-        embed = render.failed_embed(job, message)
+        embed = embeds.failed_embed(job, message)
         try:
             if await self.channel.edit_status(job, embed=embed, create=False):
                 return

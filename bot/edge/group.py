@@ -29,7 +29,7 @@ from typing import Any
 
 import discord
 
-from bot.edge import render
+from bot.edge import embeds
 from bot.edge.channel import JobChannel
 from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
@@ -125,7 +125,7 @@ class GroupPoster:
         if len(self._waits) > 10_000:  # bounded for long uptimes: forget the oldest
             self._waits.pop(next(iter(self._waits)))
         try:
-            await self.channel.edit_status(job, embed=render.waiting_embed(job, ready, total))
+            await self.channel.edit_status(job, embed=embeds.waiting_embed(job, ready, total))
         except discord.HTTPException as exc:
             log.info("job %s: waiting status not shown (%s)", job.id, exc)
 
@@ -147,7 +147,7 @@ class GroupPoster:
         via_webhook = self.channel.record(job).token_alive()
         if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
             with contextlib.suppress(discord.HTTPException):
-                await self.channel.edit_status(job, embed=render.status_embed(job))
+                await self.channel.edit_status(job, embed=embeds.status_embed(job))
             via_webhook = self.channel.record(job).token_alive()
         try:
             message = await self._send(job, group, via_webhook)
@@ -168,8 +168,8 @@ class GroupPoster:
     async def _send(self, job: Job, group: list[Job], via_webhook: bool) -> discord.Message:
         record = self.channel.record(job)
         kwargs: dict[str, Any] = {
-            "content": render.group_content(group),
-            "embeds": [render.result_embed(group[0]), *(render.take_embed(t) for t in group[1:])],
+            "content": embeds.group_content(group),
+            "embeds": [embeds.result_embed(group[0]), *(embeds.take_embed(t) for t in group[1:])],
             "view": group_view(group),
             "files": [discord.File(str(t.result_path), filename=f"videobot-{t.id}.mp4") for t in group],
             "allowed_mentions": discord.AllowedMentions(
@@ -189,12 +189,12 @@ class GroupPoster:
 
     async def _link_statuses(self, group: list[Job], message: discord.Message) -> None:
         """Each take's status message points at the group message; tokens leave the database (best effort)."""
-        url = render.jump_url(group[0].guild_id, message.channel.id, message.id)
+        url = embeds.jump_url(group[0].guild_id, message.channel.id, message.id)
         for take in group:
             self._close(take.id)
             self._waits.pop(take.id, None)
             try:
-                await self.channel.edit_status(take, embed=render.done_embed(take, url), create=False)
+                await self.channel.edit_status(take, embed=embeds.done_embed(take, url), create=False)
             except discord.HTTPException as exc:
                 log.info("job %s: status message not updated (%s)", take.id, exc)
             await self.channel.forget_token(take)

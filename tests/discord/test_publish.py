@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.edge.embeds import clip, progress_bar
 from bot.edge.record import DEFAULT_UPLOAD_LIMIT
-from bot.edge.render import clip, progress_bar
 from bot.media import Media
 from bot.services.delivery.ladder import Publisher, Rung
 from bot.web.server import KEY_FILE, FileServer
