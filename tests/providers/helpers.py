@@ -42,3 +42,11 @@ def assert_secret_free(exc: BaseException, *secrets: str) -> None:
     for secret in secrets:
         for text in texts:
             assert secret not in text, f"secret leaked in {text!r}"
+
+
+PUBLISHED = "https://media.example.test/"
+
+
+async def publish(path: Path) -> str:
+    """Stands in for the bot's file server: the URL an image would be reachable at."""
+    return PUBLISHED + path.name
