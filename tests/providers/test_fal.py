@@ -6,30 +6,14 @@ import base64
 
 import pytest
 
-from bot.errors import (
-    ProviderRejected,
-    ProviderTaskFailed,
-)
-from bot.providers.base import Capability, GenerationRequest, TaskState
-from bot.providers.fal import FalProvider
+from bot.errors import ProviderRejected, ProviderTaskFailed
+from bot.providers.base import Capability, TaskState
 from emulators.providers import Script
-from tests.providers.helpers import drive, is_mp4, run_task
+from tests.providers.helpers import ROW, drive, is_mp4, provider_fixture, run_task
 
-
-def make(server, **kw) -> FalProvider:
-    return FalProvider(server.fal.api_key, server.fal_url, **{"timeout": 5.0, "create_timeout": 5.0, **kw})
-
-
-@pytest.fixture
-async def fal(fal_emulator):
-    provider = make(fal_emulator)
-    yield provider
-    await provider.aclose()
-
-
-def req(model: str = "fal:pika-2.2", **kw) -> GenerationRequest:
-    values = {"job_id": 5, "model": model, "prompt": "a paper boat on a river", "duration": 5, "aspect": "9:16"}
-    return GenerationRequest(**{**values, **kw})
+FAL = ROW["fal"]  # its row of the providers' table; the shared contract: test_provider_contract.py
+make, req = FAL.make, FAL.req
+fal = provider_fixture("fal")
 
 
 def body(server, task_id: str) -> dict:

@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import (
-    InvalidOption,
-    ProviderRejected,
-    SubmitUncertain,
-)
-from bot.providers.base import Capability, GenerationRequest
-from bot.providers.luma import LumaProvider
+from bot.errors import InvalidOption, ProviderRejected, SubmitUncertain
+from bot.providers.base import Capability
 from emulators.providers import Script
-from tests.providers.helpers import PUBLISHED, drive, is_mp4, publish
+from tests.providers.helpers import PUBLISHED, ROW, drive, is_mp4, provider_fixture
 
-
-def make(emulator, **kw) -> LumaProvider:
-    opts = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0, "publish_image": publish, **kw}
-    return LumaProvider(emulator.luma.api_key, emulator.luma_url, **opts)
-
-
-@pytest.fixture
-async def luma(emulator):
-    provider = make(emulator)
-    yield provider
-    await provider.aclose()
-
-
-def req(model: str = "luma:ray-2", **kw) -> GenerationRequest:
-    values = {"job_id": 3, "model": model, "prompt": "a lighthouse in a storm", "duration": 5, "aspect": "21:9"}
-    return GenerationRequest(**{**values, **kw})
+LUMA = ROW["luma"]  # its row of the providers' table; the shared contract: test_provider_contract.py
+make, req = LUMA.make, LUMA.req
+luma = provider_fixture("luma")
 
 
 def task(emulator, task_id: str):

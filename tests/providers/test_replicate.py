@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import (
-    InvalidOption,
-    ProviderRejected,
-    ProviderUnavailable,
-    SubmitUncertain,
-)
+from bot.errors import InvalidOption, ProviderRejected, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import job_seed
-from bot.providers.base import GenerationRequest, TaskState
-from bot.providers.replicate import ReplicateProvider
+from bot.providers.base import TaskState
 from emulators.providers import Fault, Script
-from tests.providers.helpers import drive, is_mp4, run_task
+from tests.providers.helpers import ROW, drive, is_mp4, only_task, provider_fixture, run_task
 
-
-def make(emulator, **kw) -> ReplicateProvider:
-    opts = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0, **kw}
-    return ReplicateProvider(emulator.replicate.api_key, emulator.replicate_url, **opts)
-
-
-@pytest.fixture
-async def replicate(emulator):
-    provider = make(emulator)
-    yield provider
-    await provider.aclose()
-
-
-def req(model: str = "replicate:minimax-video-01", **kw) -> GenerationRequest:
-    values = {"job_id": 7, "model": model, "prompt": "a paper boat on a river", "duration": 6, "aspect": "16:9"}
-    return GenerationRequest(**{**values, **kw})
-
-
-def only_task(emulator):
-    (task,) = emulator.replicate.tasks.values()
-    return task
+REPLICATE = ROW["replicate"]  # its row of the providers' table; the shared contract: test_provider_contract.py
+make, req = REPLICATE.make, REPLICATE.req
+replicate = provider_fixture("replicate")
 
 
 # model, request options, media role -> expected input field, other expected input values
@@ -68,7 +44,7 @@ async def test_every_input_style_runs_to_a_video(
     request = req(f"replicate:{model}", **options, **{role: files[role] for role in media})
     _, seen, path = await drive(replicate, request, tmp_path / "out.mp4")
     assert is_mp4(path) and seen[-1].state is TaskState.SUCCEEDED
-    task = only_task(emulator)
+    task = only_task(emulator.replicate)
     sent = task.body["input"]
     assert expected.items() <= sent.items()
     for field in media.values():  # media went up through the files endpoint, the input names its URL

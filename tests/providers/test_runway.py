@@ -4,37 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import (
-    InvalidOption,
-    ProviderTaskFailed,
-    ProviderUnavailable,
-)
-from bot.providers.base import Capability, GenerationRequest, TaskState
-from bot.providers.runway import RunwayProvider
+from bot.errors import InvalidOption, ProviderTaskFailed, ProviderUnavailable
+from bot.providers.base import Capability, TaskState
 from emulators.providers import Fault, Script
-from tests.providers.helpers import drive, is_mp4, run_task
+from tests.providers.helpers import ROW, drive, is_mp4, only_task, provider_fixture, run_task
 
-
-def make(emulator, **kw) -> RunwayProvider:
-    opts = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0, **kw}
-    return RunwayProvider(emulator.runway.api_key, emulator.runway_url, **opts)
-
-
-@pytest.fixture
-async def runway(emulator):
-    provider = make(emulator)
-    yield provider
-    await provider.aclose()
-
-
-def req(model: str = "runway:gen4.5", **kw) -> GenerationRequest:
-    values = {"job_id": 1, "model": model, "prompt": "a red fox runs through snow", "duration": 5, "aspect": "16:9"}
-    return GenerationRequest(**{**values, **kw})
-
-
-def only_task(emulator):
-    (task,) = emulator.runway.tasks.values()
-    return task
+RUNWAY = ROW["runway"]  # its row of the providers' table; the shared contract: test_provider_contract.py
+make, req = RUNWAY.make, RUNWAY.req
+runway = provider_fixture("runway")
 
 
 async def test_models_offered(runway):  # the rest of the contract: test_provider_contract.py
@@ -48,12 +25,12 @@ async def test_text_to_video_runs_to_a_real_mp4(runway, emulator, tmp_path):
     task_id, seen, path = await drive(runway, req(seed=42, aspect="9:16", duration=3), tmp_path / "out.mp4")
     assert seen[1].progress is not None and seen[2].progress is not None and 0 < seen[1].progress < seen[2].progress < 1
     assert is_mp4(path) and path.read_bytes() == await emulator.runway.videos.clip(3)
-    body = only_task(emulator).body
+    body = only_task(emulator.runway).body
     assert body == {
         "model": "gen4.5", "promptText": "a red fox runs through snow", "ratio": "720:1280", "duration": 3, "seed": 42,
     }  # fmt: skip
     assert emulator.runway.creates == {"text_to_video": 1}
-    assert task_id == only_task(emulator).id
+    assert task_id == only_task(emulator.runway).id
 
 
 async def test_throttled_task_reads_as_pending(runway, emulator):
@@ -65,7 +42,7 @@ async def test_throttled_task_reads_as_pending(runway, emulator):
 
 async def test_small_image_goes_as_data_uri(runway, emulator, png_image, tmp_path):
     await drive(runway, req("runway:gen4_turbo", image=png_image, aspect="1:1", duration=10), tmp_path / "o.mp4")
-    body = only_task(emulator).body
+    body = only_task(emulator.runway).body
     assert body["promptImage"].startswith("data:image/png;base64,")
     assert body["ratio"] == "960:960" and body["duration"] == 10
     assert emulator.runway.uploads == 0 and emulator.runway.creates == {"image_to_video": 1}
@@ -77,25 +54,25 @@ async def test_large_image_goes_through_uploads(emulator, png_image, tmp_path):
         await drive(provider, req(image=png_image, aspect="21:9"), tmp_path / "o.mp4")
     finally:
         await provider.aclose()
-    uri = only_task(emulator).body["promptImage"]
+    uri = only_task(emulator.runway).body["promptImage"]
     assert uri.startswith("runway://") and emulator.runway.uploaded[uri] == png_image.read_bytes()
-    assert emulator.runway.uploads == 1 and only_task(emulator).body["ratio"] == "1584:672"
+    assert emulator.runway.uploads == 1 and only_task(emulator.runway).body["ratio"] == "1584:672"
 
 
 async def test_first_and_last_frame_with_veo(runway, emulator, png_image, tmp_path):
     end = tmp_path / "end.png"
     end.write_bytes(png_image.read_bytes())
     await drive(runway, req("runway:veo3.1", image=png_image, end_image=end, duration=4), tmp_path / "o.mp4")
-    frames = only_task(emulator).body["promptImage"]
+    frames = only_task(emulator.runway).body["promptImage"]
     assert [f["position"] for f in frames] == ["first", "last"]
-    assert only_task(emulator).body["audio"] is False
+    assert only_task(emulator.runway).body["audio"] is False
 
 
 async def test_video_to_video_uploads_the_source(runway, emulator, tmp_path):
     source = tmp_path / "source.mp4"
     source.write_bytes(await emulator.runway.videos.clip(2))
     _, _, path = await drive(runway, req("runway:aleph2", video=source, duration=2), tmp_path / "o.mp4")
-    body = only_task(emulator).body
+    body = only_task(emulator.runway).body
     assert body["videoUri"].startswith("runway://") and emulator.runway.uploads == 1
     assert emulator.runway.creates == {"video_to_video": 1} and is_mp4(path)
 
