@@ -1,4 +1,4 @@
-"""What the three API emulators share: scripted task lifecycles, injected faults, counting, media.
+"""What the API emulators share: scripted task lifecycles, injected faults, counting, media.
 
 A task's state is a function of how many times it has been polled (never of wall-clock time), so
 tests are deterministic: ``Script(queued=1, running=2)`` answers one poll "queued", two "running"
@@ -25,6 +25,7 @@ wall-clock mode, when it finished (``finished_at``); tests may read the order of
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import dataclasses
 import itertools
@@ -209,8 +210,12 @@ class At:
         self.path = ""
 
 
-class ApiState:
-    """Knobs, counters and media shared by one emulated API.  Subclasses add the routes."""
+class ApiState(abc.ABC):
+    """Knobs, counters and media shared by one emulated API, and the steps every create and read takes.
+
+    A subclass adds its routes and states only what differs: how a create names its endpoint
+    (:meth:`create_endpoint`), what makes a create body unlawful (:meth:`check_create`), where its prompt is
+    (:meth:`prompt_of`), the task it makes (:meth:`new_task`) and the create's answer (:meth:`created`)."""
 
     name = "api"
 
@@ -243,9 +248,9 @@ class ApiState:
             job.cancel()
         self._background: set[asyncio.Task[None]] = set()
 
+    @abc.abstractmethod
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes of this API (relative to its mount prefix)."""
-        raise NotImplementedError
 
     # --- knobs -------------------------------------------------------------------------------
     def script_next(self, *scripts: Script) -> None:
@@ -365,7 +370,72 @@ class ApiState:
         """The headers with a signature that does not verify (overridden by the APIs that sign)."""
         return headers
 
+    # --- the create ---------------------------------------------------------------------------
+    bad_json_message = "Invalid JSON"
+    not_an_object = (400, "body: expected an object")  # the answer to a JSON body that is not an object
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        """A create (POST): auth, the count, an injected fault, the JSON body, the API's law, a refusal by
+        moderation, then the task is made and recorded (and its push started), held if the script says so,
+        and answered."""
+        if denied := self.seen(request):
+            return denied
+        endpoint = self.create_endpoint(request)
+        self.creates[endpoint] += 1
+        if fault := await self.apply_fault(self.create_faults):
+            return fault
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.error(400, self.bad_json_message)
+        if not isinstance(body, dict):
+            return self.error(*self.not_an_object)
+        if unlawful := await self.check_create(request, endpoint, body):
+            return unlawful
+        script = self.choose_script(self.prompt_of(body))
+        if script.refuse:
+            return self.refusal(script.refuse)
+        task = self.new_task(request, endpoint, body, script)
+        self.tasks[task.id] = task
+        self.started(request, task)
+        if script.hang_create:
+            await asyncio.sleep(script.hang_create)
+        return self.created(request, task)
+
+    @abc.abstractmethod
+    def create_endpoint(self, request: web.Request) -> str:
+        """The name a create is counted under in ``creates``."""
+
+    async def check_create(self, request: web.Request, endpoint: str, body: dict[str, Any]) -> web.Response | None:
+        """The answer refusing an unlawful create body, or None (by default every object is lawful)."""
+        return None
+
+    def prompt_of(self, body: dict[str, Any]) -> str:
+        """The create's prompt, which ``rule`` matches."""
+        return str(body.get("prompt") or "")
+
+    def refusal(self, message: str) -> web.Response:
+        """The answer to a create refused by the service's moderation."""
+        return self.error(400, message)
+
+    @abc.abstractmethod
+    def new_task(self, request: web.Request, endpoint: str, body: dict[str, Any], script: Script) -> Task:
+        """The task a lawful create makes."""
+
+    def started(self, request: web.Request, task: Task) -> None:
+        """After a task is recorded: start its push if the create asked for one (none by default)."""
+        return
+
+    @abc.abstractmethod
+    def created(self, request: web.Request, task: Task) -> web.StreamResponse:
+        """The create's answer."""
+
     # --- HTTP helpers --------------------------------------------------------------------------
+    def seen(self, request: web.Request) -> web.Response | None:
+        """Record a request; the auth refusal, if any."""
+        self.requests.append((request.method, request.path))
+        return self.auth_error(request)
+
     def error_body(self, status: int, message: str) -> Any:
         """The API's error JSON (overridden per API)."""
         return {"error": message}
@@ -398,21 +468,23 @@ class ApiState:
         body = fault.body if fault.body is not None else self.error_body(fault.status, _reason(fault.status))
         return web.json_response(body, status=fault.status, headers=headers)
 
-    async def answer_poll(
-        self,
-        request: web.Request,
-        denied: web.StreamResponse | None,
-        render: Callable[[web.Request, Task], Any],
-        missing: str,
-    ) -> web.StreamResponse:
-        """One status GET: auth, an injected fault, else the task's JSON (then its script advances)."""
-        if denied is not None:
+    async def task_for(self, request: web.Request, missing: str, *, faults: bool = False) -> Task | web.StreamResponse:
+        """The task a request names (``{id}``), or the answer instead: auth, an injected read fault (with
+        ``faults``), 404 with ``missing`` for an id this API never made (or has deleted)."""
+        if denied := self.seen(request):
             return denied
-        if fault := await self.apply_fault(self.poll_faults):
+        if faults and (fault := await self.apply_fault(self.poll_faults)):
             return fault
         task = self.tasks.get(request.match_info["id"])
-        if task is None:
-            return self.error(404, missing)
+        return self.error(404, missing) if task is None else task
+
+    async def answer_poll(
+        self, request: web.Request, render: Callable[[web.Request, Task], Any], missing: str
+    ) -> web.StreamResponse:
+        """One status GET: auth, an injected fault, else the task's JSON (then its script advances)."""
+        task = await self.task_for(request, missing, faults=True)
+        if not isinstance(task, Task):
+            return task
         body = render(request, task)
         task.polls += 1
         task.poll_times.append(time.time())

@@ -23,7 +23,6 @@ point ``SSL_CERT_FILE`` at ``ca_file`` in the client process.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import secrets
@@ -36,7 +35,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from emulators.providers._core import ApiState, At, Task
+from emulators.providers._core import ApiState, At, Script, Task
 from emulators.providers.law import fal as fal_law
 
 USER_ID = "emulator-user"
@@ -123,16 +122,12 @@ class FalEmulator(ApiState):
             web.get("/{owner}/{alias}/requests/{id}/status", self.get_status),
             web.put("/{owner}/{alias}/requests/{id}/cancel", self.cancel_request),
             web.get("/{owner}/{alias}/requests/{id}", self.get_result),
-            web.post("/{endpoint:.+}", self.submit),
+            web.post("/{endpoint:.+}", self.create),
         ]
 
     def media_url(self, request: web.Request, task: Task) -> str:
         """fal's media links are HTTPS (on this same TLS server)."""
         return super().media_url(request, task).replace("http://", "https://", 1)
-
-    def _seen(self, request: web.Request) -> web.Response | None:
-        self.requests.append((request.method, request.path))
-        return self.auth_error(request)
 
     def _validate(self, endpoint: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         """The law's verdict, plus: an image input must be a URL fal can fetch (https or a data URI)."""
@@ -144,36 +139,36 @@ class FalEmulator(ApiState):
                 problems.append({"loc": ["body", key], "msg": "not an image URL", "type": "value_error"})
         return problems
 
-    async def submit(self, request: web.Request) -> web.StreamResponse:
-        """POST /{endpoint} → the queued request's id and URLs."""
-        if denied := self._seen(request):
-            return denied
-        endpoint = request.match_info["endpoint"].strip("/")
-        self.creates[endpoint] += 1
-        if fault := await self.apply_fault(self.create_faults):
-            return fault
+    not_an_object = (422, "body must be an object")
+
+    def create_endpoint(self, request: web.Request) -> str:
+        """POST /{endpoint}: counted by the endpoint (the app and its path)."""
+        return request.match_info["endpoint"].strip("/")
+
+    async def check_create(self, request: web.Request, endpoint: str, body: dict[str, Any]) -> web.Response | None:
+        """An app fal has, and a body its schema (pydantic, 422) accepts."""
         if endpoint not in ENDPOINTS:
             return self.error(404, f"Application '{endpoint}' not found")
-        try:
-            body = await request.json()
-        except ValueError:
-            return self.error(400, "Invalid JSON")
-        if not isinstance(body, dict):
-            return self.error(422, "body must be an object")
         if problems := self._validate(endpoint, body):
             return web.json_response({"detail": problems}, status=422)
-        script = self.choose_script(str(body.get("prompt", "")))
-        if script.refuse:
-            return web.json_response(
-                {"detail": [{"msg": script.refuse, "type": "content_policy_violation"}]}, status=422
-            )
-        task = Task(str(uuid.uuid4()), endpoint, body, script, _seconds(endpoint, body))
-        self.tasks[task.id] = task
+        return None
+
+    def refusal(self, message: str) -> web.Response:
+        """fal refuses flagged content with a 422 ``content_policy_violation``."""
+        return web.json_response({"detail": [{"msg": message, "type": "content_policy_violation"}]}, status=422)
+
+    def new_task(self, request: web.Request, endpoint: str, body: dict[str, Any], script: Script) -> Task:
+        """A queued request with a uuid."""
+        return Task(str(uuid.uuid4()), endpoint, body, script, _seconds(endpoint, body))
+
+    def started(self, request: web.Request, task: Task) -> None:
+        """Call ``fal_webhook`` back when the request completes."""
         if hook := request.query.get("fal_webhook"):
             self.start_push(request, task, hook)
-        if script.hang_create:
-            await asyncio.sleep(script.hang_create)
-        owner, alias = endpoint.split("/")[:2]
+
+    def created(self, request: web.Request, task: Task) -> web.StreamResponse:
+        """The queued request's id and URLs."""
+        owner, alias = task.endpoint.split("/")[:2]
         base = f"https://{request.host}/{owner}/{alias}/requests/{task.id}"
         return web.json_response(
             {
@@ -205,17 +200,12 @@ class FalEmulator(ApiState):
 
     async def get_status(self, request: web.Request) -> web.StreamResponse:
         """GET …/requests/{id}/status: one poll, which advances the script."""
-        return await self.answer_poll(request, self._seen(request), self.status, "Request not found")
+        return await self.answer_poll(request, self.status, "Request not found")
 
     async def get_result(self, request: web.Request) -> web.StreamResponse:
         """GET …/requests/{id}: the output of a completed request (does not advance the script)."""
-        if denied := self._seen(request):
-            return denied
-        if fault := await self.apply_fault(self.poll_faults):
-            return fault
-        task = self.tasks.get(request.match_info["id"])
-        if task is None:
-            return self.error(404, "Request not found")
+        if not isinstance(task := await self.task_for(request, "Request not found", faults=True), Task):
+            return task
         phase, _ = task.phase()
         if phase in ("queued", "throttled", "running"):
             return self.error(400, "Request is still in progress")
@@ -227,11 +217,8 @@ class FalEmulator(ApiState):
 
     async def cancel_request(self, request: web.Request) -> web.StreamResponse:
         """PUT …/cancel: 202 while queued or running, 400 once completed, 404 unknown."""
-        if denied := self._seen(request):
-            return denied
-        task = self.tasks.get(request.match_info["id"])
-        if task is None:
-            return self.error(404, "Request not found")
+        if not isinstance(task := await self.task_for(request, "Request not found"), Task):
+            return task
         if task.phase()[0] not in ("queued", "throttled", "running"):
             return web.json_response({"status": "ALREADY_COMPLETED"}, status=400)
         task.cancelled = True

@@ -16,7 +16,6 @@ host is a reserved ``.invalid`` one (the bot's lost-create marker).  Errors are 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from emulators.providers import law
-from emulators.providers._core import ApiState, At, Task
+from emulators.providers._core import ApiState, At, Script, Task
 
 PREFIX = "/dream-machine/v1"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -60,10 +59,6 @@ class LumaEmulator(ApiState):
             web.delete(f"{PREFIX}/generations/{{id}}", self.delete_generation),
             web.get("/_media/{token}.mp4", self.serve_media),
         ]
-
-    def _seen(self, request: web.Request) -> web.Response | None:
-        self.requests.append((request.method, request.path))
-        return self.auth_error(request)
 
     def _check_frame(self, name: str, frame: dict[str, Any]) -> str | None:
         """A lawful keyframe against this server: an image URL a client could send, a generation it made."""
@@ -103,32 +98,27 @@ class LumaEmulator(ApiState):
             self.fetched[url] = data
         return None
 
-    async def create(self, request: web.Request) -> web.StreamResponse:
-        """POST /generations[/video] → 201 Generation."""
-        if denied := self._seen(request):
-            return denied
-        self.creates["generations"] += 1
-        if fault := await self.apply_fault(self.create_faults):
-            return fault
-        try:
-            body = await request.json()
-        except ValueError:
-            return self.error(400, "Invalid JSON")
-        if not isinstance(body, dict):
-            return self.error(400, "body: expected an object")
-        if problem := self._validate(body) or await self._fetch_images(body):
-            return self.error(400, problem)
-        script = self.choose_script(str(body.get("prompt", "")))
-        if script.refuse:
-            return self.error(400, script.refuse)
-        seconds = DURATIONS.get(body.get("duration", "5s"), 5.0)
-        task = Task(str(uuid.uuid4()), "generations", body, script, seconds)
-        self.tasks[task.id] = task
-        callback = body.get("callback_url")
+    def create_endpoint(self, request: web.Request) -> str:
+        """POST /generations[/video]: counted as "generations"."""
+        return "generations"
+
+    async def check_create(self, request: web.Request, endpoint: str, body: dict[str, Any]) -> web.Response | None:
+        """Luma's law and keyframes, then the loopback images fetched."""
+        problem = self._validate(body) or await self._fetch_images(body)
+        return self.error(400, problem) if problem else None
+
+    def new_task(self, request: web.Request, endpoint: str, body: dict[str, Any], script: Script) -> Task:
+        """A generation with a uuid, as long as its ``duration`` says."""
+        return Task(str(uuid.uuid4()), "generations", body, script, DURATIONS.get(body.get("duration", "5s"), 5.0))
+
+    def started(self, request: web.Request, task: Task) -> None:
+        """Call ``callback_url`` back (Luma's callbacks are plain, unsigned POSTs), unless it is the bot's marker."""
+        callback = task.body.get("callback_url")
         if isinstance(callback, str) and not (urlsplit(callback).hostname or "").endswith(".invalid"):
-            self.start_push(request, task, callback)  # Luma's callbacks are plain, unsigned POSTs
-        if script.hang_create:
-            await asyncio.sleep(script.hang_create)
+            self.start_push(request, task, callback)
+
+    def created(self, request: web.Request, task: Task) -> web.StreamResponse:
+        """201 Generation."""
         return web.json_response(self.generation(request, task), status=201)
 
     def generation(self, request: web.Request, task: Task) -> dict[str, Any]:
@@ -158,11 +148,11 @@ class LumaEmulator(ApiState):
 
     async def get_generation(self, request: web.Request) -> web.StreamResponse:
         """GET /generations/{id}: one poll, which advances the script."""
-        return await self.answer_poll(request, self._seen(request), self.generation, "Generation not found")
+        return await self.answer_poll(request, self.generation, "Generation not found")
 
     async def list_generations(self, request: web.Request) -> web.StreamResponse:
         """GET /generations?limit&offset: newest first; does not advance any task."""
-        if denied := self._seen(request):
+        if denied := self.seen(request):
             return denied
         try:
             limit = max(1, min(100, int(request.query.get("limit", "10"))))
@@ -183,9 +173,7 @@ class LumaEmulator(ApiState):
 
     async def delete_generation(self, request: web.Request) -> web.StreamResponse:
         """DELETE /generations/{id} → 204; the generation is gone afterwards."""
-        if denied := self._seen(request):
-            return denied
-        task = self.tasks.pop(request.match_info["id"], None)
-        if task is None:
-            return self.error(404, "Generation not found")
+        if not isinstance(task := await self.task_for(request, "Generation not found"), Task):
+            return task
+        del self.tasks[task.id]
         return web.Response(status=204)

@@ -17,7 +17,6 @@ running then ends ``canceled`` with ``metrics.predict_time`` for the time it ran
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -30,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulators.providers._core import ApiState, At, Task
+from emulators.providers._core import ApiState, At, Script, Task
 from emulators.providers.law import replicate as replicate_law
 
 
@@ -65,6 +64,7 @@ def _spec(model: str) -> ModelSpec:
 # Every model with a vendored input schema (emulators/providers/law/schemas/replicate/, each file says where and
 # when it was read): the law decides what a prediction's input may hold.
 MODELS: dict[str, ModelSpec] = {model: _spec(model) for model in replicate_law.models()}
+NOT_FOUND = "The requested resource could not be found."
 STATUS = {"queued": "starting", "throttled": "starting", "running": "processing", "succeeded": "succeeded"}
 STATUS |= {"failed": "failed", "cancelled": "canceled", "aborted": "aborted"}
 
@@ -105,10 +105,6 @@ class ReplicateEmulator(ApiState):
             web.get("/_media/{token}.mp4", self.serve_media),
         ]
 
-    def _seen(self, request: web.Request) -> web.Response | None:
-        self.requests.append((request.method, request.path))
-        return self.auth_error(request)
-
     def _resolve(self, request: web.Request, body: dict[str, Any]) -> tuple[str, ModelSpec] | str:
         if "owner" in request.match_info:
             name = f"{request.match_info['owner']}/{request.match_info['name']}"
@@ -139,27 +135,28 @@ class ReplicateEmulator(ApiState):
             return True
         return any(value == f["urls"]["get"] for f in self.files.values())
 
-    async def create(self, request: web.Request) -> web.StreamResponse:
-        """POST /v1/predictions or /v1/models/{o}/{n}/predictions."""
-        if denied := self._seen(request):
-            return denied
-        endpoint = "models" if "owner" in request.match_info else "predictions"
-        self.creates[endpoint] += 1
-        if fault := await self.apply_fault(self.create_faults):
-            return fault
-        try:
-            body = await request.json()
-        except ValueError:
-            return self.error(400, "Invalid JSON")
+    def create_endpoint(self, request: web.Request) -> str:
+        """POST /v1/models/{o}/{n}/predictions counts as "models", POST /v1/predictions as "predictions"."""
+        return "models" if "owner" in request.match_info else "predictions"
+
+    async def check_create(self, request: web.Request, endpoint: str, body: dict[str, Any]) -> web.Response | None:
+        """The model (or version) must exist, its input satisfy the model's schema."""
         resolved = self._resolve(request, body)
         if isinstance(resolved, str):
             return self.error(422 if "version" in resolved else 404, resolved)
-        name, spec = resolved
-        if problems := self._check_input(name, body.get("input")):
+        if problems := self._check_input(resolved[0], body.get("input")):
             return _invalid_input(problems)
-        script = self.choose_script(str(body["input"].get("prompt") or ""))
-        if script.refuse:
-            return self.error(400, script.refuse)
+        return None
+
+    def prompt_of(self, body: dict[str, Any]) -> str:
+        """The prompt is an input."""
+        return str(body["input"].get("prompt") or "")
+
+    def new_task(self, request: web.Request, endpoint: str, body: dict[str, Any], script: Script) -> Task:
+        """A prediction as long as its frames (or ``duration``) say, ending at any ``Cancel-After`` deadline."""
+        resolved = self._resolve(request, body)
+        assert not isinstance(resolved, str)  # check_create refused it otherwise
+        name, spec = resolved
         frames = body["input"].get("num_frames")
         seconds = frames / 8 if isinstance(frames, int) else float(body["input"].get("duration") or 2)
         task = Task(self.new_id(), endpoint, body, script, seconds, extra={"model": name, "spec": spec})
@@ -167,12 +164,16 @@ class ReplicateEmulator(ApiState):
             task.extra["cancel_after"] = cancel_after
             if (limit := _duration(cancel_after)) is not None:
                 task.abort_at = time.monotonic() + limit
-        self.tasks[task.id] = task
-        events = body.get("webhook_events_filter")
-        if isinstance(body.get("webhook"), str) and (events is None or "completed" in events):
-            self.start_push(request, task, body["webhook"])
-        if script.hang_create:
-            await asyncio.sleep(script.hang_create)
+        return task
+
+    def started(self, request: web.Request, task: Task) -> None:
+        """Call the ``webhook`` back when the prediction completes (if its events filter asks for that)."""
+        events = task.body.get("webhook_events_filter")
+        if isinstance(task.body.get("webhook"), str) and (events is None or "completed" in events):
+            self.start_push(request, task, task.body["webhook"])
+
+    def created(self, request: web.Request, task: Task) -> web.StreamResponse:
+        """201 with the prediction."""
         return web.json_response(self.prediction(request, task), status=201)
 
     def prediction(self, request: web.Request, task: Task) -> dict[str, Any]:
@@ -223,7 +224,7 @@ class ReplicateEmulator(ApiState):
 
     async def get_webhook_secret(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/webhooks/default/secret: the account's signing secret."""
-        if denied := self._seen(request):
+        if denied := self.seen(request):
             return denied
         return web.json_response({"key": self.webhook_secret})
 
@@ -248,13 +249,11 @@ class ReplicateEmulator(ApiState):
 
     async def get_prediction(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/predictions/{id}: one poll, which advances the script."""
-        return await self.answer_poll(
-            request, self._seen(request), self.prediction, "The requested resource could not be found."
-        )
+        return await self.answer_poll(request, self.prediction, NOT_FOUND)
 
     async def list_predictions(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/predictions: newest first, cursor-paginated; does not advance any task."""
-        if denied := self._seen(request):
+        if denied := self.seen(request):
             return denied
         newest = sorted(self.tasks.values(), key=lambda t: t.id, reverse=True)
         start = int(request.query.get("cursor", "0") or 0)
@@ -271,22 +270,19 @@ class ReplicateEmulator(ApiState):
 
     async def cancel(self, request: web.Request) -> web.StreamResponse:
         """POST /v1/predictions/{id}/cancel: returns the prediction."""
-        if denied := self._seen(request):
-            return denied
-        task = self.tasks.get(request.match_info["id"])
-        if task is None:
-            return self.error(404, "The requested resource could not be found.")
+        if not isinstance(task := await self.task_for(request, NOT_FOUND), Task):
+            return task
         task.cancel()
         return web.json_response(self.prediction(request, task))
 
     async def get_model(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/models/{o}/{n} with its latest version."""
-        if denied := self._seen(request):
+        if denied := self.seen(request):
             return denied
         owner, name = request.match_info["owner"], request.match_info["name"]
         spec = MODELS.get(f"{owner}/{name}")
         if spec is None:
-            return self.error(404, "The requested resource could not be found.")
+            return self.error(404, NOT_FOUND)
         return web.json_response(
             {
                 "url": f"https://replicate.com/{owner}/{name}",
@@ -317,16 +313,16 @@ class ReplicateEmulator(ApiState):
 
     async def get_version(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/models/{o}/{n}/versions/{id}."""
-        if denied := self._seen(request):
+        if denied := self.seen(request):
             return denied
         spec = MODELS.get(f"{request.match_info['owner']}/{request.match_info['name']}")
         if spec is None or request.match_info["version"] != spec.version:
-            return self.error(404, "The requested resource could not be found.")
+            return self.error(404, NOT_FOUND)
         return web.json_response(self._version(spec))
 
     async def create_file(self, request: web.Request) -> web.StreamResponse:
         """POST /v1/files (multipart ``content``, optional ``metadata``)."""
-        if denied := self._seen(request):
+        if denied := self.seen(request):
             return denied
         form = await request.post()
         content = form.get("content")
@@ -353,10 +349,10 @@ class ReplicateEmulator(ApiState):
 
     async def get_file(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/files/{id}."""
-        if denied := self._seen(request):
+        if denied := self.seen(request):
             return denied
         file = self.files.get(request.match_info["id"])
-        return web.json_response(file) if file else self.error(404, "The requested resource could not be found.")
+        return web.json_response(file) if file else self.error(404, NOT_FOUND)
 
 
 def _invalid_input(problems: list[replicate_law.Invalid]) -> web.Response:

@@ -12,13 +12,12 @@ answered 400 with every violation, "field: reason", joined by "; " (the shape of
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
 
 from emulators.providers import law
-from emulators.providers._core import ApiState, Task
+from emulators.providers._core import ApiState, Script, Task
 
 VERSION = "2024-11-06"
 # credits per second of output, as Runway's price list gives them (veo3.1 without audio, as the bot asks)
@@ -49,9 +48,9 @@ class RunwayEmulator(ApiState):
             web.get("/_media/{token}.mp4", self.serve_media),
         ]
 
-    def _check_headers(self, request: web.Request) -> web.Response | None:
-        self.requests.append((request.method, request.path))
-        if denied := self.auth_error(request):
+    def seen(self, request: web.Request) -> web.Response | None:
+        """Record the request; refuse a wrong key or a missing ``X-Runway-Version``."""
+        if denied := super().seen(request):
             return denied
         if request.headers.get("X-Runway-Version") != VERSION:
             return self.error(400, "X-Runway-Version header is required and must be 2024-11-06.")
@@ -86,33 +85,30 @@ class RunwayEmulator(ApiState):
                 return problem
         return None
 
-    async def create(self, request: web.Request) -> web.StreamResponse:
-        """POST /v1/*_to_video."""
-        if denied := self._check_headers(request):
-            return denied
-        endpoint = request.match_info["endpoint"]
-        self.creates[endpoint] += 1
-        if fault := await self.apply_fault(self.create_faults):
-            return fault
-        try:
-            body = await request.json()
-        except ValueError:
-            return self.error(400, "Invalid JSON body.")
-        if not isinstance(body, dict):
-            return self.error(400, "body: expected an object")
-        if problem := self._validate(endpoint, body):
-            return self.error(400, problem)
-        script = self.choose_script(str(body.get("promptText") or ""))
-        if script.refuse:
-            return self.error(400, script.refuse)
+    bad_json_message = "Invalid JSON body."
+
+    def create_endpoint(self, request: web.Request) -> str:
+        """POST /v1/{text,image,video}_to_video: counted by its endpoint."""
+        return request.match_info["endpoint"]
+
+    async def check_create(self, request: web.Request, endpoint: str, body: dict[str, Any]) -> web.Response | None:
+        """Runway's law, then the media URIs."""
+        return self.error(400, problem) if (problem := self._validate(endpoint, body)) else None
+
+    def prompt_of(self, body: dict[str, Any]) -> str:
+        """Runway's prompt is ``promptText``."""
+        return str(body.get("promptText") or "")
+
+    def new_task(self, request: web.Request, endpoint: str, body: dict[str, Any], script: Script) -> Task:
+        """The task, priced in credits by model and duration."""
         duration = body.get("duration")
         seconds = float(duration) if isinstance(duration, int | float) else (2 if endpoint == "video_to_video" else 5)
         credits = int(CREDITS_PER_SECOND.get(str(body.get("model")), 10) * seconds)
-        task = Task(self.new_id(), endpoint, body, script, seconds, extra={"credits": credits})
-        self.tasks[task.id] = task
-        if script.hang_create:
-            await asyncio.sleep(script.hang_create)
-        return web.json_response({"id": task.id, "estimatedCost": {"credits": credits}})
+        return Task(self.new_id(), endpoint, body, script, seconds, extra={"credits": credits})
+
+    def created(self, request: web.Request, task: Task) -> web.StreamResponse:
+        """The new task's id and estimated cost."""
+        return web.json_response({"id": task.id, "estimatedCost": {"credits": task.extra["credits"]}})
 
     @staticmethod
     def charged(task: Task) -> int:
@@ -147,15 +143,12 @@ class RunwayEmulator(ApiState):
 
     async def get_task(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/tasks/{id}: one poll, which advances the script."""
-        return await self.answer_poll(request, self._check_headers(request), self.task_json, "Task not found.")
+        return await self.answer_poll(request, self.task_json, "Task not found.")
 
     async def delete_task(self, request: web.Request) -> web.StreamResponse:
         """DELETE /v1/tasks/{id}: cancel a live task, delete a finished one; 204."""
-        if denied := self._check_headers(request):
-            return denied
-        task = self.tasks.get(request.match_info["id"])
-        if task is None:
-            return self.error(404, "Task not found.")
+        if not isinstance(task := await self.task_for(request, "Task not found."), Task):
+            return task
         if task.phase()[0] in ("queued", "throttled", "running"):
             task.cancelled = True
         else:
@@ -164,7 +157,7 @@ class RunwayEmulator(ApiState):
 
     async def create_upload(self, request: web.Request) -> web.StreamResponse:
         """POST /v1/uploads: answer where to send the file (a presigned-style form on this server)."""
-        if denied := self._check_headers(request):
+        if denied := self.seen(request):
             return denied
         body = await request.json()
         if body.get("type") != "ephemeral" or not body.get("filename"):

@@ -10,27 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.providers.catalogue import models_for
 from emulators.providers import law
-from emulators.providers.fal import ENDPOINTS
-from emulators.providers.law import _schemas
-from emulators.providers.law import fal as fal_law
 
 ROOT = Path(__file__).resolve().parents[3]
 KLING_T2V = "fal-ai/kling-video/v2.1/master/text-to-video"
 HAILUO_I2V = "fal-ai/minimax/hailuo-02/standard/image-to-video"
 FRAMES = "fal-ai/pika/v2.2/pikaframes"
 IMG = "https://example.com/a.png"
-
-
-def test_every_catalogue_endpoint_has_a_vendored_schema_with_its_provenance():
-    ids = {m.model_id.format(mode=mode) for m in models_for("fal") for mode in ("text-to-video", "image-to-video")}
-    assert ids == set(fal_law.endpoints()) == ENDPOINTS
-    for path in (_schemas.SCHEMAS / "fal").glob("*.json"):
-        doc = json.loads(path.read_text())
-        assert doc["source"] and doc["read"] == "2026-12-06" and doc["how"] and doc["notes"], path.name
-        assert doc["schema"]["type"] == "object" and doc["schema"]["additionalProperties"] is False, path.name
-        assert path == _schemas.file_for("fal", doc["endpoint"])
 
 
 def test_a_correct_body_is_accepted():

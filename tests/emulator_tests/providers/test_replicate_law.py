@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import replicate
 from replicate.exceptions import ReplicateError
 
-from bot.providers.catalogue import models_for
 from emulators.providers import law
-from emulators.providers.law import _schemas
-from emulators.providers.law import replicate as replicate_law
 from emulators.providers.replicate import MODELS
 
 ANIMATE = "lucataco/animate-diff"
 KLING = "kwaivgi/kling-v2.1"
 KLING_OK = {"prompt": "a kite", "start_image": "https://example.com/a.png", "mode": "standard", "duration": 5}
-
-
-def test_every_catalogue_model_has_a_vendored_schema_with_its_provenance():
-    assert {m.model_id for m in models_for("replicate")} == set(replicate_law.models()) == set(MODELS)
-    for path in (_schemas.SCHEMAS / "replicate").glob("*.json"):
-        doc = json.loads(path.read_text())
-        assert doc["source"] and doc["read"] == "2026-12-06" and doc["how"] and doc["notes"], path.name
-        assert doc["schema"]["type"] == "object" and doc["schema"]["additionalProperties"] is False, path.name
-        assert path == _schemas.file_for("replicate", doc["endpoint"])
 
 
 def test_a_correct_input_is_accepted():

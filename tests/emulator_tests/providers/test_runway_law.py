@@ -92,19 +92,12 @@ def test_per_model_rules():
     assert fields(check("image_to_video", ["not", "an", "object"])) == ["body"]  # type: ignore[arg-type]
 
 
-# --- through the real SDK, against the emulator ---------------------------------------------------------
+# --- through the real SDK (conftest.py), against the emulator ---------------------------------------------------------
 
 
-@pytest.fixture
-async def client(emulator):
-    sdk = runwayml.AsyncRunwayML(api_key=emulator.runway.api_key, base_url=emulator.runway_url, max_retries=0)
-    yield sdk
-    await sdk.close()
-
-
-async def test_sdk_refusal_reaches_the_client_as_runways_400(client, emulator):
+async def test_sdk_refusal_reaches_the_client_as_runways_400(runway_sdk, emulator):
     with pytest.raises(runwayml.BadRequestError) as caught:
-        await client.image_to_video.create(
+        await runway_sdk.image_to_video.create(
             model="gen4.5", prompt_image=IMAGE, ratio="1280:720", duration=5, seed=-1
         )  # the SDK's overloads let this through without prompt_text: only the server can refuse it
     assert caught.value.status_code == 400
@@ -117,16 +110,16 @@ async def test_sdk_refusal_reaches_the_client_as_runways_400(client, emulator):
     assert emulator.runway.tasks == {}
 
 
-async def test_sdk_emoji_prompt_over_1000_utf16_units_is_refused(client, emulator):
+async def test_sdk_emoji_prompt_over_1000_utf16_units_is_refused(runway_sdk, emulator):
     with pytest.raises(runwayml.BadRequestError) as caught:
-        await client.text_to_video.create(model="gen4.5", prompt_text=EMOJI_1002, ratio="1280:720", duration=5)
+        await runway_sdk.text_to_video.create(model="gen4.5", prompt_text=EMOJI_1002, ratio="1280:720", duration=5)
     assert caught.value.body == {"error": "promptText: too long (1002 characters, at most 1000)"}
     assert emulator.runway.tasks == {}
 
 
-async def test_sdk_lawful_create_is_accepted_as_sent(client, emulator):
+async def test_sdk_lawful_create_is_accepted_as_sent(runway_sdk, emulator):
     frames = [{"uri": IMAGE, "position": "first"}, {"uri": IMAGE, "position": "last"}]
-    created = await client.image_to_video.create(
+    created = await runway_sdk.image_to_video.create(
         model="veo3.1", prompt_image=frames, prompt_text=EMOJI_1000, ratio="1080:1920", duration=4, seed=0
     )
     body = emulator.runway.tasks[created.id].body
@@ -134,8 +127,8 @@ async def test_sdk_lawful_create_is_accepted_as_sent(client, emulator):
     assert "prompt_text" not in body and "prompt_image" not in body  # the wire is camelCase
 
 
-async def test_sdk_wrong_model_for_the_endpoint_is_refused(client, emulator):
+async def test_sdk_wrong_model_for_the_endpoint_is_refused(runway_sdk, emulator):
     with pytest.raises(runwayml.BadRequestError) as caught:
-        await client.text_to_video.create(model="gen4_turbo", prompt_text="x", ratio="1280:720")  # type: ignore[call-overload]
+        await runway_sdk.text_to_video.create(model="gen4_turbo", prompt_text="x", ratio="1280:720")  # type: ignore[call-overload]
     assert caught.value.body["error"].startswith("model: must be one of 'gen4.5'")  # type: ignore[index]
     assert emulator.runway.creates == {"text_to_video": 1} and emulator.runway.tasks == {}
