@@ -185,10 +185,17 @@ async def run(mode: Mode, scenario: Scenario, clips: VideoFactory, folder: Path,
                 extra["file_server_port"] = port = free_port()
                 extra["public_base_url"] = f"http://127.0.0.1:{port}"
             settings = Settings(
-                data_dir=folder / "data", DISCORD_TOKEN=emu.token, DISCORD_API_BASE=emu.api_base,
-                DISCORD_GATEWAY_URL=emu.gateway_url, guild_ids=[emu.guild.id], default_model=None,
-                daily_seconds=86_400, log_level="WARNING", **env, **extra,
-            )  # fmt: skip
+                data_dir=folder / "data",
+                DISCORD_TOKEN=emu.token,
+                DISCORD_API_BASE=emu.api_base,
+                DISCORD_GATEWAY_URL=emu.gateway_url,
+                guild_ids=[emu.guild.id],
+                default_model=None,
+                daily_seconds=86_400,
+                log_level="WARNING",
+                **env,
+                **extra,
+            )
             if mode.prepare is not None:
                 await mode.prepare(providers, settings)
             bot = await start_bot(settings, ready_timeout=30, guild_ready_timeout=0.1)
@@ -198,8 +205,13 @@ async def run(mode: Mode, scenario: Scenario, clips: VideoFactory, folder: Path,
                     print(f"  warm-up {n + 1}: lag p50 {quantile(warm.lags, 0.5):.2f} s", flush=True)
                 row = await send_round(emu, bot, providers, scenario, users, mode.name)
                 learned = await bot.app.storage.timings.all()
-                print("  learned: " + ", ".join(f"{t.model} {t.mean_seconds:.1f}±{t.spread_seconds:.1f} s "
-                      f"({t.samples})" for t in learned), flush=True)  # fmt: skip
+                print(
+                    "  learned: "
+                    + ", ".join(
+                        f"{t.model} {t.mean_seconds:.1f}±{t.spread_seconds:.1f} s ({t.samples})" for t in learned
+                    ),
+                    flush=True,
+                )
                 return row
             finally:
                 with contextlib.suppress(Exception):
@@ -265,11 +277,14 @@ async def main() -> None:
         f"Python {platform.python_version()}; load average (1/5/15 min) at the start "
         f"{' / '.join(f'{x:.1f}' for x in loads[0])}, highest 1-minute load during the run {peak:.1f}; the whole "
         f"run {(time.monotonic() - started) / 60:.1f} minutes.  "
-        + (f"A load above {cores} means other work competed for the CPU, so the lags include some scheduling "
-           "noise.  " if peak > cores else "The machine was otherwise quiet.  ")
+        + (
+            f"A load above {cores} means other work competed for the CPU, so the lags include some scheduling noise.  "
+            if peak > cores
+            else "The machine was otherwise quiet.  "
+        )
         + f"Rerun with `{' '.join(['python bench/bench_latency.py', *sys.argv[1:]])}` (`--schedule old adaptive push`, "
         "`--scenario luma mix`, `--warmup N`, `--jobs N`, `--print`)."
-    )  # fmt: skip
+    )
     section = TEMPLATE.format(machine=textwrap.fill(about, 115), warmup=args.warmup, table=table(rows))
     if args.print:
         print(section)

@@ -67,8 +67,10 @@ def row(label: str, r: LoadReport) -> str:
     job_times = f"{r.quantile(r.job_seconds, 0.5):.1f} / {r.quantile(r.job_seconds, 0.95):.1f} s"
     extra = f"; killed with {r.in_flight()} in flight, {r.lost_creates} lost Runway creates" if r.killed_in else ""
     outcome = "ok" if not r.problems else f"{len(r.problems)} problems"
-    return (f"| {label} | {r.plan.requests} | {len(r.jobs)} ({jobs}) | {r.refused} | {' | '.join(ms)} | "
-            f"{job_times} | {r.drain_seconds:.1f} s | {outcome}{extra} |")  # fmt: skip
+    return (
+        f"| {label} | {r.plan.requests} | {len(r.jobs)} ({jobs}) | {r.refused} | {' | '.join(ms)} | "
+        f"{job_times} | {r.drain_seconds:.1f} s | {outcome}{extra} |"
+    )
 
 
 async def main() -> None:
@@ -86,9 +88,12 @@ async def main() -> None:
             rows.append(row(label, report))
             print(rows[-1], *report.problems[:10], sep="\n", flush=True)
     section = TEMPLATE.format(
-        date=time.strftime("%Y-%m-%d"), cores=os.cpu_count(), python=platform.python_version(),
-        load=max(loads), rows="\n".join(rows),
-    )  # fmt: skip
+        date=time.strftime("%Y-%m-%d"),
+        cores=os.cpu_count(),
+        python=platform.python_version(),
+        load=max(loads),
+        rows="\n".join(rows),
+    )
     if args.print:
         print(section)
         return

@@ -81,26 +81,40 @@ async def bench_renders(media: Media, folder: Path, repeat: int) -> list[str]:
     image = photo(folder / "photo.png")
     rows = []
     for camera in ("dolly_in", "pan_left", "orbit", "handheld", "drone"):
-        seconds = await timed(lambda c=camera: render_motion(media, image, folder / "m.mp4", aspect="16:9",
-                                                             duration=5, camera=c, seed=1), repeat)  # fmt: skip
+        seconds = await timed(
+            lambda c=camera: render_motion(media, image, folder / "m.mp4", aspect="16:9", duration=5, camera=c, seed=1),
+            repeat,
+        )
         rows.append(f"| local:motion | {camera} | 1280x720 | 5 s | {seconds:.2f} s | {seconds / 5:.2f} |")
     for camera in ("dolly_in", "pan_right"):
-        seconds = await timed(lambda c=camera: render_storyboard(
-            media, folder / "s.mp4", title="A lighthouse keeper climbs the spiral stairs during a storm",
-            caption="cinematic · dolly in · 5 s", aspect="16:9", duration=5, camera=c, seed=1), repeat)  # fmt: skip
+        seconds = await timed(
+            lambda c=camera: render_storyboard(
+                media,
+                folder / "s.mp4",
+                title="A lighthouse keeper climbs the spiral stairs during a storm",
+                caption="cinematic · dolly in · 5 s",
+                aspect="16:9",
+                duration=5,
+                camera=c,
+                seed=1,
+            ),
+            repeat,
+        )
         rows.append(f"| local:storyboard | {camera} | 1280x720 | 5 s | {seconds:.2f} s | {seconds / 5:.2f} |")
     provider = LocalProvider(media, folder / "work")
     start = time.perf_counter()
-    task_id = await provider.submit(GenerationRequest(job_id=1, model="local:storyboard", prompt="A paper boat",
-                                                      duration=5, aspect="16:9", seed=3))  # fmt: skip
+    task_id = await provider.submit(
+        GenerationRequest(job_id=1, model="local:storyboard", prompt="A paper boat", duration=5, aspect="16:9", seed=3)
+    )
     status = await provider.poll(task_id)
     while not status.state.terminal:  # the worker's way: poll the task until it is done
         await asyncio.sleep(0.05)
         status = await provider.poll(task_id)
     assert status.state == TaskState.SUCCEEDED, status
     seconds = time.perf_counter() - start
-    rows.append(f"| LocalProvider task (submit → poll) | storyboard | 1280x720 | 5 s | {seconds:.2f} s | "
-                f"{seconds / 5:.2f} |")  # fmt: skip
+    rows.append(
+        f"| LocalProvider task (submit → poll) | storyboard | 1280x720 | 5 s | {seconds:.2f} s | {seconds / 5:.2f} |"
+    )
     await provider.aclose()
     return rows
 
@@ -163,9 +177,13 @@ async def main() -> None:
         print("\n".join(render_rows), flush=True)
         fit_rows, fit_summary = await bench_fit(media, folder)
         loads.append(os.getloadavg()[0])
-    report = TEMPLATE.format(machine=machine(media, loads), renders="\n".join(render_rows),
-                             fits="\n".join(fit_rows), summary=fit_summary,
-                             date=time.strftime("%Y-%m-%d"))  # fmt: skip
+    report = TEMPLATE.format(
+        machine=machine(media, loads),
+        renders="\n".join(render_rows),
+        fits="\n".join(fit_rows),
+        summary=fit_summary,
+        date=time.strftime("%Y-%m-%d"),
+    )
     args.output.write_text(merge(report, args.output), encoding="utf-8")
     print(f"wrote {args.output}")
 

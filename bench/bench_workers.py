@@ -95,13 +95,18 @@ async def run_config(
 def row(backend: str, workers: int, r: LoadReport) -> str:
     """One markdown table row."""
     done = sum(j["state"] == "done" for j in r.jobs)
-    label = "SQLite, one `videobot run`" if backend == "sqlite" else \
-        f"PostgreSQL, gateway + {workers} worker{'s' if workers > 1 else ''}"  # fmt: skip
+    label = (
+        "SQLite, one `videobot run`"
+        if backend == "sqlite"
+        else f"PostgreSQL, gateway + {workers} worker{'s' if workers > 1 else ''}"
+    )
     ack = " | ".join(f"{r.quantile(r.acks, q) * 1000:.0f} ms" for q in (0.5, 0.99))
     outcome = "ok" if not r.problems else f"{len(r.problems)} problems"
-    return (f"| {label} | {done}/{len(r.jobs)} | {done / r.drain_seconds:.2f} | {ack} | "
-            f"{r.quantile(r.job_seconds, 0.5):.1f} / {r.quantile(r.job_seconds, 0.95):.1f} s | "
-            f"{r.drain_seconds:.1f} s | {outcome} |")  # fmt: skip
+    return (
+        f"| {label} | {done}/{len(r.jobs)} | {done / r.drain_seconds:.2f} | {ack} | "
+        f"{r.quantile(r.job_seconds, 0.5):.1f} / {r.quantile(r.job_seconds, 0.95):.1f} s | "
+        f"{r.drain_seconds:.1f} s | {outcome} |"
+    )
 
 
 def machine() -> tuple[str, str]:
@@ -138,15 +143,26 @@ async def main() -> None:
             print(rows[-1], *report.problems[:10], sep="\n", flush=True)
     _, others_after = machine()
     busy = others_before != "no test runs" or others_after != "no test runs"
-    note = (f"Other work was running on the machine at the time ({others_before} at the start, {others_after} "
-            "at the end), so these numbers are lower and noisier than on an idle machine."
-            if busy else "Nothing else was running on the machine.")  # fmt: skip
+    note = (
+        f"Other work was running on the machine at the time ({others_before} at the start, {others_after} "
+        "at the end), so these numbers are lower and noisier than on an idle machine."
+        if busy
+        else "Nothing else was running on the machine."
+    )
     section = TEMPLATE.format(
-        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), cores=os.cpu_count(), cpu=cpu,
-        python=platform.python_version(), load=max(loads), minutes=(time.monotonic() - started) / 60, note=note,
-        commands=plan.requests, jobs=plan.requests - plan.users, users=plan.users, slots=args.slots,
+        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        cores=os.cpu_count(),
+        cpu=cpu,
+        python=platform.python_version(),
+        load=max(loads),
+        minutes=(time.monotonic() - started) / 60,
+        note=note,
+        commands=plan.requests,
+        jobs=plan.requests - plan.users,
+        users=plan.users,
+        slots=args.slots,
         rows="\n".join(rows),
-    )  # fmt: skip
+    )
     if args.print:
         print(section)
         return

@@ -112,24 +112,48 @@ class App:
             await storage.close()  # an open database thread would keep the process from exiting
             raise
         service = GenerationService(
-            storage, registry, media, settings, quota,
-            wake=worker.wake, clock=clock, interrupt=worker.interrupt, router=router, fallback=worker.ctx.fallback,
-        )  # fmt: skip
+            storage,
+            registry,
+            media,
+            settings,
+            quota,
+            wake=worker.wake,
+            clock=clock,
+            interrupt=worker.interrupt,
+            router=router,
+            fallback=worker.ctx.fallback,
+        )
         remixer = Remixer(registry, settings, media, service)
         edits = Edits(storage, registry, settings, media, service, clock)
         variations = Variations(storage, registry, quota, service)
         presets = Presets(storage, service, clock)
         if settings.push_enabled:
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
-            fileserver.hooks = PushHooks(push, links, FalKeys(settings.fal_jwks_url),
-                                         tolerance=settings.push_tolerance_seconds)  # fmt: skip
+            fileserver.hooks = PushHooks(
+                push, links, FalKeys(settings.fal_jwks_url), tolerance=settings.push_tolerance_seconds
+            )
         publisher = Publisher(media, settings, fileserver)
         janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock
         health = HealthService(storage, registry, settings, worker.ctx.fallback, clock)
         return cls(
-            settings, storage, media, registry, quota, service, remixer, edits, variations, presets, router, worker,
-            fileserver, gallery, publisher, janitor, health,
-        )  # fmt: skip
+            settings,
+            storage,
+            media,
+            registry,
+            quota,
+            service,
+            remixer,
+            edits,
+            variations,
+            presets,
+            router,
+            worker,
+            fileserver,
+            gallery,
+            publisher,
+            janitor,
+            health,
+        )
 
     async def start(self, *, worker: bool = True) -> None:
         """Start serving files (when configured), running jobs (unless ``worker`` is False: a gateway-only

@@ -60,8 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("-o", "--output", type=Path, default=Path("video.mp4"))
     gen.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")
 
-    for name, text in (("stitch", "join 2-8 results in order"), ("loop", "repeat a result"),
-                       ("soundtrack", "lay an audio file under a result")):  # fmt: skip
+    for name, text in (
+        ("stitch", "join 2-8 results in order"),
+        ("loop", "repeat a result"),
+        ("soundtrack", "lay an audio file under a result"),
+    ):
         edit = sub.add_parser(name, help=text)
         if name == "stitch":
             edit.add_argument("jobs", nargs="+", help="job numbers in order")
@@ -91,8 +94,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="the enabled models and what each can do")
 
-    work = sub.add_parser("worker", help="run jobs without a gateway (with DISCORD_TOKEN: Discord jobs too, until "
-                          "stopped; without: the unfinished command-line jobs, then exit)")  # fmt: skip
+    work = sub.add_parser(
+        "worker",
+        help="run jobs without a gateway (with DISCORD_TOKEN: Discord jobs too, until "
+        "stopped; without: the unfinished command-line jobs, then exit)",
+    )
     work.add_argument("--once", action="store_true", help="finish the unfinished command-line jobs, then exit")
     work.add_argument("--timeout", type=float, default=3600.0)
 
@@ -170,17 +176,28 @@ async def _cleanup(app: App) -> int:
     """One janitor pass (the bot also runs one at start and hourly)."""
     report = await app.janitor.run()
     freed, left = report.freed_bytes / 1_048_576, report.remaining_bytes / 1_048_576
-    print(f"deleted {report.deleted_files} file(s), {freed:.1f} MiB; "
-          f"{report.cache_rows_dropped} cache row(s) dropped; {left:.1f} MiB of media left")  # fmt: skip
+    print(
+        f"deleted {report.deleted_files} file(s), {freed:.1f} MiB; "
+        f"{report.cache_rows_dropped} cache row(s) dropped; {left:.1f} MiB of media left"
+    )
     return 1 if report.over_cap else 0
 
 
 async def _generate(app: App, args: argparse.Namespace) -> int:
     spec = PromptSpec.create(
-        args.prompt, setting=args.setting, camera=args.camera, style=args.style, lighting=args.lighting,
-        details=args.details, negative=args.negative, duration=args.duration, aspect=args.aspect,
-        seed=args.seed, model=args.model, allow_empty_subject=args.image is not None or args.video is not None,
-    )  # fmt: skip
+        args.prompt,
+        setting=args.setting,
+        camera=args.camera,
+        style=args.style,
+        lighting=args.lighting,
+        details=args.details,
+        negative=args.negative,
+        duration=args.duration,
+        aspect=args.aspect,
+        seed=args.seed,
+        model=args.model,
+        allow_empty_subject=args.image is not None or args.video is not None,
+    )
     for image in (args.image, args.end_image, args.video):
         if image is not None and not image.is_file():
             print(f"error: no such file: {image}", file=sys.stderr)
@@ -188,8 +205,13 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
     who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
     await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
     if args.video is not None:
-        request = app.remixer.check(video_bytes=args.video.stat().st_size, prompt=args.prompt, style=args.style,
-                                    model=args.model, strength=args.strength)  # fmt: skip
+        request = app.remixer.check(
+            video_bytes=args.video.stat().st_size,
+            prompt=args.prompt,
+            style=args.style,
+            model=args.model,
+            strength=args.strength,
+        )
         submitted = await app.remixer.remix(who, request, args.video)
     else:
         submitted = await app.service.submit(who, spec, image=args.image, end_image=args.end_image, loop=args.loop)
@@ -286,8 +308,10 @@ async def _quota(app: App, args: argparse.Namespace) -> int:
     if args.set_seconds is not None:
         await app.quota.set_user_limit(args.guild, args.user, args.set_seconds)
     status = await app.quota.status(args.user, args.guild)
-    print(f"user {args.user}: used {format_seconds(status.used)} of {format_seconds(status.limit)} per 24 h, "
-          f"{format_seconds(status.remaining)} left")  # fmt: skip
+    print(
+        f"user {args.user}: used {format_seconds(status.used)} of {format_seconds(status.limit)} per 24 h, "
+        f"{format_seconds(status.remaining)} left"
+    )
     if status.next_free_at is not None:
         print(f"the oldest charge frees up in {format_wait(status.next_free_at - app.quota.clock())}")
     return 0
@@ -302,8 +326,11 @@ async def _usage(app: App, days: int, guild_id: int | None) -> int:
 async def _models(app: App) -> int:
     for info in app.registry.models():
         caps = ", ".join(c.value for c in sorted(info.capabilities))
-        durations = f"{info.durations[0]}-{info.durations[-1]} s" if len(info.durations) > 2 else \
-            " or ".join(f"{d} s" for d in info.durations)  # fmt: skip
+        durations = (
+            f"{info.durations[0]}-{info.durations[-1]} s"
+            if len(info.durations) > 2
+            else " or ".join(f"{d} s" for d in info.durations)
+        )
         print(f"{info.name:<32} {caps:<40} {durations:<10} {' '.join(info.aspects)}")
         if info.description:
             print(f"{'':<32} {info.description}")

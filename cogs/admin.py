@@ -56,15 +56,18 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
 
     @app_commands.command(name="quota", description="Set one member's seconds of video per 24 h.")
     @app_commands.describe(user="The member", seconds="Seconds per 24 h (leave empty: back to the server default)")
-    async def quota(self, interaction: discord.Interaction[Any], user: discord.Member | discord.User,
-                    seconds: Amount | None = None) -> None:  # fmt: skip
+    async def quota(
+        self, interaction: discord.Interaction[Any], user: discord.Member | discord.User, seconds: Amount | None = None
+    ) -> None:
         """Set a member's limit."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id
         await self.quota_service.set_user_limit(guild_id, user.id, None if seconds is None else float(seconds))
         status = await self.quota_service.status(user.id, guild_id)
-        text = (f"{user.mention} may now make {format_seconds(status.limit)} of video per 24 h "
-                f"({format_seconds(status.used)} used).")  # fmt: skip
+        text = (
+            f"{user.mention} may now make {format_seconds(status.limit)} of video per 24 h "
+            f"({format_seconds(status.used)} used)."
+        )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="default", description="Set the server's default seconds of video per member per 24 h.")
@@ -75,8 +78,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         guild_id = int(interaction.guild_id or 0)
         await self.quota_service.set_guild_limits(guild_id, default_seconds=None if seconds is None else float(seconds))
         shown = format_seconds(seconds) if seconds is not None else f"the bot's default ({self._bot_default()})"
-        await interaction.followup.send(f"Members now get {shown} of video per 24 h unless set individually.",
-                                        ephemeral=True)  # fmt: skip
+        await interaction.followup.send(
+            f"Members now get {shown} of video per 24 h unless set individually.", ephemeral=True
+        )
 
     @app_commands.command(name="budget", description="Set the server's total seconds of video per 24 h.")
     @app_commands.describe(seconds="Seconds per 24 h for everyone together (leave empty: no server budget)")
@@ -122,8 +126,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         """Spend of this server (provider units and dollars), jobs, failures refunded, cache hits saved."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         summary = await self.quota_service.spend.usage(interaction.guild_id, days)
-        await interaction.followup.send(embed=usage_embed(summary), ephemeral=True,
-                                        allowed_mentions=discord.AllowedMentions.none())  # fmt: skip
+        await interaction.followup.send(
+            embed=usage_embed(summary), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
 
     @app_commands.command(name="spendcap", description="Set the server's spend cap in US dollars per month.")
     @app_commands.describe(dollars="US dollars per calendar month (UTC); 0 or empty: no cap")

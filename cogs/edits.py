@@ -25,9 +25,13 @@ class Edits(JobCog):
     """Stitch, loop and add sound to your results."""
 
     def __init__(
-        self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings,
+        self,
+        service: GenerationService,
+        registry: ProviderRegistry,
+        starter: Starter,
+        settings: Settings,
         edits: EditRequests,
-    ):  # fmt: skip
+    ):
         super().__init__(service, registry, starter, settings)
         self.edits = edits
 
@@ -36,8 +40,10 @@ class Edits(JobCog):
 
     @app_commands.command(name="stitch", description="Join up to 8 of your results in order.")
     @app_commands.guild_only()
-    @app_commands.describe(jobs="Job numbers in order, separated by spaces or commas, e.g. '3 5 8'",
-                           crossfade="Seconds of dissolve between clips (0 = hard cut)")  # fmt: skip
+    @app_commands.describe(
+        jobs="Job numbers in order, separated by spaces or commas, e.g. '3 5 8'",
+        crossfade="Seconds of dissolve between clips (0 = hard cut)",
+    )
     async def stitch(
         self, interaction: discord.Interaction[Any], jobs: Range[str, 1, 200], crossfade: Range[float, 0.0, 5.0] = 0.0
     ) -> None:
@@ -56,8 +62,9 @@ class Edits(JobCog):
 
     @app_commands.command(name="soundtrack", description="Lay an audio file under one of your results.")
     @app_commands.guild_only()
-    @app_commands.describe(job="Which of your results", audio="MP3, WAV, OGG, M4A/AAC or FLAC",
-                           volume="1 = as recorded (0.1-2)")  # fmt: skip
+    @app_commands.describe(
+        job="Which of your results", audio="MP3, WAV, OGG, M4A/AAC or FLAC", volume="1 = as recorded (0.1-2)"
+    )
     @app_commands.autocomplete(job=_jobs)
     async def soundtrack(
         self,

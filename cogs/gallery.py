@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 def gallery_text(url: str, ttl_seconds: float, whose: str) -> str:
     """The private reply: the link and how long it works (it is a key: do not share it)."""
     hours = max(1, round(ttl_seconds / 3600))
-    return (f"Here is {whose}: {url}\nThe link works for {hours} h and only for you; "
-            "anyone with it can see these videos, so keep it to yourself.")  # fmt: skip
+    return (
+        f"Here is {whose}: {url}\nThe link works for {hours} h and only for you; "
+        "anyone with it can see these videos, so keep it to yourself."
+    )
 
 
 class Gallery(commands.Cog):

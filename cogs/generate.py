@@ -40,8 +40,9 @@ def _needs(interaction: discord.Interaction[Any], capability: Capability) -> fro
     """What the options typed so far need from the model (for autocomplete)."""
     namespace = interaction.namespace
     end_image = getattr(namespace, "end_image", None) is not None
-    return needs_for(image=capability is Capability.IMAGE_TO_VIDEO, end_image=end_image,
-                     loop=bool(getattr(namespace, "loop", False)))  # fmt: skip
+    return needs_for(
+        image=capability is Capability.IMAGE_TO_VIDEO, end_image=end_image, loop=bool(getattr(namespace, "loop", False))
+    )
 
 
 class Generate(commands.Cog):
@@ -156,9 +157,18 @@ class Generate(commands.Cog):
         """Make a video from a text prompt."""
         # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
         spec = PromptSpec.create(
-            prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
-            negative=negative, duration=duration, aspect=aspect, seed=seed, model=model,
-        )  # fmt: skip
+            prompt,
+            setting=setting,
+            camera=_value(camera),
+            style=_value(style),
+            lighting=lighting,
+            details=details,
+            negative=negative,
+            duration=duration,
+            aspect=aspect,
+            seed=seed,
+            model=model,
+        )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         self.service.check(spec, loop=loop)  # every model-dependent refusal, before acknowledging
         await self.starter.from_interaction(interaction, lambda who: self.service.submit(who, spec, loop=loop))
@@ -202,9 +212,15 @@ class Generate(commands.Cog):
                     "are accepted."
                 )
         spec = PromptSpec.create(
-            prompt, camera=_value(camera), style=_value(style), duration=duration, aspect=aspect, seed=seed,
-            model=model, allow_empty_subject=True,
-        )  # fmt: skip
+            prompt,
+            camera=_value(camera),
+            style=_value(style),
+            duration=duration,
+            aspect=aspect,
+            seed=seed,
+            model=model,
+            allow_empty_subject=True,
+        )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         self.service.check(spec, image=True, end_image=end_image is not None)  # before acknowledging
 

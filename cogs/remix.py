@@ -28,9 +28,13 @@ class Remix(JobCog):
     """Restyle a video."""
 
     def __init__(
-        self, service: GenerationService, registry: ProviderRegistry, starter: Starter, settings: Settings,
+        self,
+        service: GenerationService,
+        registry: ProviderRegistry,
+        starter: Starter,
+        settings: Settings,
         remixer: Remixer,
-    ):  # fmt: skip
+    ):
         super().__init__(service, registry, starter, settings)
         self.remixer = remixer
 
@@ -70,9 +74,13 @@ class Remix(JobCog):
         """Restyle a video."""
         remixer = self.remixer
         request = remixer.check(  # every refusal before acknowledging, the attachment's declared size too
-            video_bytes=video.size if video is not None else None, job=job, prompt=prompt,
-            style=style.value if style is not None else None, model=model, strength=strength,
-        )  # fmt: skip
+            video_bytes=video.size if video is not None else None,
+            job=job,
+            prompt=prompt,
+            style=style.value if style is not None else None,
+            model=model,
+            strength=strength,
+        )
 
         async def submit(who: Requester) -> Submitted:
             return await remixer.remix(who, request, await video.read() if video is not None else None)

@@ -106,9 +106,16 @@ class Variations(JobCog):
     ) -> None:
         """Several takes of one prompt."""
         spec = PromptSpec.create(
-            prompt, setting=setting, camera=_value(camera), style=_value(style), lighting=lighting, details=details,
-            duration=duration, aspect=aspect, model=model,
-        )  # fmt: skip
+            prompt,
+            setting=setting,
+            camera=_value(camera),
+            style=_value(style),
+            lighting=lighting,
+            details=details,
+            duration=duration,
+            aspect=aspect,
+            model=model,
+        )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         takes = self.takes
         takes.check(spec, count)  # every model-dependent refusal, before acknowledging

@@ -24,16 +24,28 @@ def _job(result) -> int:
 async def test_remix_interpolate_and_the_edits_on_the_command_line(tmp_path):
     media = Media(timeout=60)
     clip = make_clip(tmp_path / "in.mp4", seconds=2, size="160x96")
-    remix = run_cli("generate", "a watercolour", "--video", str(clip), "--style", "artistic", "-o", "r.mp4",
-                    cwd=tmp_path)  # fmt: skip
+    remix = run_cli(
+        "generate", "a watercolour", "--video", str(clip), "--style", "artistic", "-o", "r.mp4", cwd=tmp_path
+    )
     assert remix.returncode == 0, remix.stderr
     assert "local:restyle" in remix.stderr
     assert abs((await media.probe(tmp_path / "r.mp4")).duration - 2.0) < 0.15
     first, last = tmp_path / "a.png", tmp_path / "b.png"
     Image.new("RGB", (160, 90), (200, 30, 30)).save(first)
     Image.new("RGB", (160, 90), (30, 30, 200)).save(last)
-    between = run_cli("generate", "red turns blue", "--image", str(first), "--end-image", str(last), "--duration", "2",
-                      "-o", "i.mp4", cwd=tmp_path)  # fmt: skip
+    between = run_cli(
+        "generate",
+        "red turns blue",
+        "--image",
+        str(first),
+        "--end-image",
+        str(last),
+        "--duration",
+        "2",
+        "-o",
+        "i.mp4",
+        cwd=tmp_path,
+    )
     assert between.returncode == 0, between.stderr
     assert "local:interpolate" in between.stderr
     one, two = _job(remix), _job(between)

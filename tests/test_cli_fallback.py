@@ -11,11 +11,16 @@ DOWN = {"RUNWAYML_BASE_URL": "http://127.0.0.1:9"}  # nothing listens: every Run
 
 
 async def test_generate_falls_back_and_models_shows_the_open_breaker(emulators, tmp_path: Path):
-    env = {**emulators, **DOWN, "VIDEOBOT_FALLBACK_TEXT": "runway:gen4.5, luma:ray-flash-2",
-           "VIDEOBOT_BREAKER_THRESHOLD": "1"}  # fmt: skip
+    env = {
+        **emulators,
+        **DOWN,
+        "VIDEOBOT_FALLBACK_TEXT": "runway:gen4.5, luma:ray-flash-2",
+        "VIDEOBOT_BREAKER_THRESHOLD": "1",
+    }
     out = tmp_path / "fox.mp4"
-    made = generate(env, tmp_path, "generate", "a red fox in snow", "--model", "runway:gen4.5", "--duration", "5",
-                    "-o", str(out))  # fmt: skip
+    made = generate(
+        env, tmp_path, "generate", "a red fox in snow", "--model", "runway:gen4.5", "--duration", "5", "-o", str(out)
+    )
     assert made.returncode == 0, made.stderr
     assert "note: Runway is unavailable; made with Luma ray-flash-2" in made.stderr
     assert (await Media().probe(out)).duration > 0

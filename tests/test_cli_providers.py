@@ -86,15 +86,21 @@ def test_models_shows_the_default_for_each_kind(emulators, tmp_path):
     assert every == {"text": "luma:ray-flash-2", "image": "runway:gen4_turbo", "video": "runway:aleph2"}
     only_fal = {k: v for k, v in emulators.items() if not k.startswith(("RUNWAYML_", "REPLICATE_", "LUMAAI_"))}
     assert _defaults(generate(only_fal, tmp_path, "models").stdout) == {
-        "text": "fal:hailuo-02", "image": "fal:hailuo-02", "video": "local:restyle"
-    }  # fmt: skip
+        "text": "fal:hailuo-02",
+        "image": "fal:hailuo-02",
+        "video": "local:restyle",
+    }
     only_replicate = {k: v for k, v in emulators.items() if k.startswith("REPLICATE_")}
     assert _defaults(generate(only_replicate, tmp_path, "models").stdout) == {
-        "text": "replicate:minimax-video-01", "image": "replicate:kling-v2.1", "video": "replicate:zeroscope"
-    }  # fmt: skip
+        "text": "replicate:minimax-video-01",
+        "image": "replicate:kling-v2.1",
+        "video": "replicate:zeroscope",
+    }
     assert _defaults(generate({}, tmp_path, "models").stdout) == {
-        "text": "local:storyboard", "image": "local:motion", "video": "local:restyle"
-    }  # fmt: skip
+        "text": "local:storyboard",
+        "image": "local:motion",
+        "video": "local:restyle",
+    }
 
 
 def control(emulators: dict[str, str], path: str, body: object = None) -> dict:
@@ -117,8 +123,11 @@ def test_a_replicate_webhook_that_never_comes_is_made_good_by_polling(emulators,
         port = sock.getsockname()[1]
     only_replicate = {k: v for k, v in emulators.items() if k.startswith("REPLICATE_")}
     push = {"VIDEOBOT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "VIDEOBOT_FILE_SERVER_PORT": str(port)}
-    hourly = {"VIDEOBOT_POLL_INTERVAL_SECONDS": "3600", "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "3600",
-              "VIDEOBOT_PUSH_POLL_SECONDS": "3600"}  # fmt: skip
+    hourly = {
+        "VIDEOBOT_POLL_INTERVAL_SECONDS": "3600",
+        "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "3600",
+        "VIDEOBOT_PUSH_POLL_SECONDS": "3600",
+    }
     image = tmp_path / "still.png"
     Image.new("RGB", (640, 384), (40, 90, 160)).save(image)
     control(emulators, "reset", {})

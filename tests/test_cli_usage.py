@@ -14,18 +14,37 @@ async def run_cli(*args: str, cwd: Path, env_extra: dict[str, str]) -> tuple[int
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_"))}
     env.update({"VIDEOBOT_DATA_DIR": str(cwd / "data"), "VIDEOBOT_POLL_INTERVAL_SECONDS": "0.2", **env_extra})
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=cwd, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 180)
     return int(proc.returncode or 0), out.decode(), err.decode()
 
 
 async def test_usage_prints_what_runway_billed_in_credits_and_dollars(tmp_path, emulator):
-    env = {"RUNWAYML_API_SECRET": emulator.runway.api_key, "RUNWAYML_BASE_URL": emulator.runway_url,
-           "VIDEOBOT_RUNWAY_CREDIT_USD": "0.02"}  # fmt: skip
-    code, out, err = await run_cli("generate", "a lighthouse at dawn", "--model", "runway:gen4.5", "--duration", "5",
-                                   "-o", "out.mp4", cwd=tmp_path, env_extra=env)  # fmt: skip
+    env = {
+        "RUNWAYML_API_SECRET": emulator.runway.api_key,
+        "RUNWAYML_BASE_URL": emulator.runway_url,
+        "VIDEOBOT_RUNWAY_CREDIT_USD": "0.02",
+    }
+    code, out, err = await run_cli(
+        "generate",
+        "a lighthouse at dawn",
+        "--model",
+        "runway:gen4.5",
+        "--duration",
+        "5",
+        "-o",
+        "out.mp4",
+        cwd=tmp_path,
+        env_extra=env,
+    )
     assert code == 0, err
     billed = sum(emulator.runway.reported.values())
     assert billed == 60

@@ -68,8 +68,15 @@ def describe_prompt(job: Job, no_prompt: str) -> str:
 
 
 def _title(job: Job) -> str:
-    verb = {"extend": "Extension", "reroll": "Re-roll", "remix": "Remix", "stitch": "Stitch", "loop": "Loop",
-            "soundtrack": "Soundtrack", "variation": "Variation"}.get(job.kind, "Video")  # fmt: skip
+    verb = {
+        "extend": "Extension",
+        "reroll": "Re-roll",
+        "remix": "Remix",
+        "stitch": "Stitch",
+        "loop": "Loop",
+        "soundtrack": "Soundtrack",
+        "variation": "Variation",
+    }.get(job.kind, "Video")
     return f"{verb} #{job.id}"
 
 
@@ -107,8 +114,9 @@ def done_embed(job: Job, result_url: str | None) -> discord.Embed:
 def failed_embed(job: Job, message: str) -> discord.Embed:
     """What the progress message turns into when the job failed or was cancelled."""
     cancelled = job.state is JobState.CANCELLED
-    embed = discord.Embed(title=f"{'⏹️' if cancelled else '❌'} {_title(job)} — {state_label(job)}",
-                          colour=COLOUR["fail"])  # fmt: skip
+    embed = discord.Embed(
+        title=f"{'⏹️' if cancelled else '❌'} {_title(job)} — {state_label(job)}", colour=COLOUR["fail"]
+    )
     embed.description = clip(message, 1000, escape=False)
     embed.set_footer(text=f"job #{job.id}")
     return embed
@@ -130,8 +138,10 @@ def result_content(job: Job, offer: Offer) -> str:
     elif offer.rung is Rung.NONE and offer.cannot_attach:
         text += f" {NO_ATTACH}, and no download link is available; please ask a server admin."
     elif offer.rung is Rung.NONE:
-        text += (f" It is {size}, too large to upload here, and no download link is available; "
-                 "ask the server owner to set up the file server.")  # fmt: skip
+        text += (
+            f" It is {size}, too large to upload here, and no download link is available; "
+            "ask the server owner to set up the file server."
+        )
     return text
 
 
@@ -194,8 +204,9 @@ def quota_embed(status: QuotaStatus, now: float | None = None) -> discord.Embed:
         embed.add_field(name="Frees up", value=f"{timestamp(status.next_free_at)} (in {wait})", inline=False)
     if status.guild_budget is not None:
         used = format_seconds(status.guild_used or 0.0)
-        embed.add_field(name="Server budget", value=f"{used} of {format_seconds(status.guild_budget)} used today",
-                        inline=False)  # fmt: skip
+        embed.add_field(
+            name="Server budget", value=f"{used} of {format_seconds(status.guild_budget)} used today", inline=False
+        )
     return embed
 
 
@@ -262,5 +273,6 @@ def job_choice_name(job: Job) -> str:
 def usage_embed(summary: UsageSummary) -> discord.Embed:
     """/admin usage: the server's spend by model and member, in provider units and dollars."""
     lines = [clip(line, 300) for line in report_lines(summary, scope="this server")]  # member names escaped
-    return discord.Embed(title=f"Spend: last {summary.days} days", description="\n".join(lines)[:MAX_DESCRIPTION],
-                         colour=COLOUR["work"])  # fmt: skip
+    return discord.Embed(
+        title=f"Spend: last {summary.days} days", description="\n".join(lines)[:MAX_DESCRIPTION], colour=COLOUR["work"]
+    )

@@ -53,11 +53,17 @@ def explain(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, app_commands.MissingPermissions):
         return f"You need the {_permission_names(error.missing_permissions)} permission to use this.", True
     if isinstance(error, app_commands.BotMissingPermissions):
-        return (f"I am missing the {_permission_names(error.missing_permissions)} permission here; "
-                "please ask a server admin.", True)  # fmt: skip
+        return (
+            f"I am missing the {_permission_names(error.missing_permissions)} permission here; "
+            "please ask a server admin.",
+            True,
+        )
     if isinstance(error, discord.Forbidden):
-        return ("I am missing a permission in this channel (I need View Channel, Send Messages, Embed Links, "
-                "Attach Files, Add Reactions and Read Message History).", True)  # fmt: skip
+        return (
+            "I am missing a permission in this channel (I need View Channel, Send Messages, Embed Links, "
+            "Attach Files, Add Reactions and Read Message History).",
+            True,
+        )
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server.", True
     if isinstance(error, app_commands.TransformerError):

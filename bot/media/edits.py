@@ -22,9 +22,13 @@ FADE_OUT = 1.5  # seconds of fade at the end of a soundtrack that had to be cut
 
 
 async def stitch(
-    media: Any, sources: Sequence[Path], dest: Path, *, crossfade: float = 0.0,
+    media: Any,
+    sources: Sequence[Path],
+    dest: Path,
+    *,
+    crossfade: float = 0.0,
     on_progress: ProgressCallback | None = None,
-) -> Path:  # fmt: skip
+) -> Path:
     """The clips in order; ``crossfade`` seconds of dissolve between each two (0: hard cuts, stream-copied
     when the clips match, else re-encoded to the first one's size and rate)."""
     if not 2 <= len(sources) <= MAX_STITCH:
@@ -47,8 +51,9 @@ async def stitch(
         if joined is None:
             joined, offset = clip, info.duration - crossfade
             continue
-        joined = ffmpeg_lib.filter([joined, clip], "xfade", transition="fade", duration=crossfade,
-                                   offset=round(offset, 3))  # fmt: skip
+        joined = ffmpeg_lib.filter(
+            [joined, clip], "xfade", transition="fade", duration=crossfade, offset=round(offset, 3)
+        )
         offset += info.duration - crossfade
     total = sum(i.duration for i in infos) - crossfade * (len(infos) - 1)
     return await encode(media, [joined], dest, audio=False, expected=total, on_progress=on_progress)
@@ -68,16 +73,31 @@ async def soundtrack(media: Any, video: Path, audio: Path, dest: Path, *, volume
     )
     picture = open_input(video).video
     with atomic_output(dest) as tmp:
-        out = ffmpeg_lib.output(picture, sound, str(tmp), t=round(length, 3), **{"c:v": "copy"}, **AAC,
-                                movflags="+faststart", f="mp4", map_metadata=-1)  # fmt: skip
+        out = ffmpeg_lib.output(
+            picture,
+            sound,
+            str(tmp),
+            t=round(length, 3),
+            **{"c:v": "copy"},
+            **AAC,
+            movflags="+faststart",
+            f="mp4",
+            map_metadata=-1,
+        )
         await media.run(compile_args(out), expected_duration=length)
     return prepare_dest(dest)
 
 
 async def transition(
-    media: Any, first: Path, last: Path, dest: Path, *, seconds: int, size: tuple[int, int],
+    media: Any,
+    first: Path,
+    last: Path,
+    dest: Path,
+    *,
+    seconds: int,
+    size: tuple[int, int],
     on_progress: ProgressCallback | None = None,
-) -> Path:  # fmt: skip
+) -> Path:
     """A clip that starts on ``first`` and ends on ``last``: the in-between frames are made by
     motion-compensated interpolation (minterpolate), under a slow push-in of the camera."""
     check_size(*size)
@@ -94,15 +114,18 @@ async def transition(
         # the stills one per ``seconds``; minterpolate needs frames after the one it moves towards
         keys = Path(tmpdir) / "keys.mp4"
         await frames_to_video(media, [stills[0], stills[1], stills[1], stills[1]], keys, 1 / seconds)
-        moving = open_input(keys).video.filter("minterpolate", fps=24, mi_mode="mci", mc_mode="aobmc", scd="none",
-                                               me_mode="bidir", vsbmc=1)  # fmt: skip
+        moving = open_input(keys).video.filter(
+            "minterpolate", fps=24, mi_mode="mci", mc_mode="aobmc", scd="none", me_mode="bidir", vsbmc=1
+        )
         moving = moving.trim(end_frame=seconds * 24 + 1).setpts("PTS-STARTPTS")
         frames = seconds * 24
         push = f"1+0.06*on/{frames}"  # the camera moves in by 6 % over the clip
-        moving = moving.filter("zoompan", z=push, x="iw/2-(iw/zoom/2)", y="ih/2-(ih/zoom/2)", d=1,
-                               s=f"{width}x{height}", fps=24)  # fmt: skip
-        return await encode(media, [moving.filter("setsar", 1)], dest, audio=False, expected=seconds,
-                            on_progress=on_progress)  # fmt: skip
+        moving = moving.filter(
+            "zoompan", z=push, x="iw/2-(iw/zoom/2)", y="ih/2-(ih/zoom/2)", d=1, s=f"{width}x{height}", fps=24
+        )
+        return await encode(
+            media, [moving.filter("setsar", 1)], dest, audio=False, expected=seconds, on_progress=on_progress
+        )
 
 
 def _still(image: Path, size: tuple[int, int], dest: Path) -> Path:

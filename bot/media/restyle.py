@@ -90,8 +90,9 @@ async def restyle(
     for name, args, kwargs in chain:
         styled = styled.filter(name, *args, **kwargs)
     if plain is not None:  # the styled picture laid over the original at ``strength``
-        styled = ffmpeg_lib.filter([styled.filter("format", "yuv420p"), plain], "blend", all_mode="normal",
-                                   all_opacity=round(strength, 3))  # fmt: skip
+        styled = ffmpeg_lib.filter(
+            [styled.filter("format", "yuv420p"), plain], "blend", all_mode="normal", all_opacity=round(strength, 3)
+        )
     return await encode(media, [styled], dest, audio=False, expected=seconds, on_progress=on_progress)
 
 

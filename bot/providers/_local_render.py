@@ -114,18 +114,48 @@ async def render(
             await soundtrack(media, request.video, Path(extra["audio"]), dest, volume=float(extra.get("volume", 1)))
     elif request.model == "local:restyle":
         assert request.video is not None
-        await restyle(media, request.video, dest, style=request.style, seconds=request.duration,
-                      size=output_size(request.aspect), strength=float(extra.get("strength", DEFAULT_STRENGTH)),
-                      on_progress=on_progress)  # fmt: skip
+        await restyle(
+            media,
+            request.video,
+            dest,
+            style=request.style,
+            seconds=request.duration,
+            size=output_size(request.aspect),
+            strength=float(extra.get("strength", DEFAULT_STRENGTH)),
+            on_progress=on_progress,
+        )
     elif request.model == "local:interpolate":
         assert request.image is not None and request.end_image is not None
-        await transition(media, request.image, request.end_image, dest, seconds=request.duration,
-                         size=output_size(request.aspect), on_progress=on_progress)  # fmt: skip
+        await transition(
+            media,
+            request.image,
+            request.end_image,
+            dest,
+            seconds=request.duration,
+            size=output_size(request.aspect),
+            on_progress=on_progress,
+        )
     elif request.model == "local:motion":
         assert request.image is not None
-        await render_motion(media, request.image, dest, aspect=request.aspect, duration=request.duration,
-                            camera=request.camera, seed=seed, on_progress=on_progress)  # fmt: skip
+        await render_motion(
+            media,
+            request.image,
+            dest,
+            aspect=request.aspect,
+            duration=request.duration,
+            camera=request.camera,
+            seed=seed,
+            on_progress=on_progress,
+        )
     else:
-        await render_storyboard(media, dest, title=request.title or request.prompt, caption=_caption(request),
-                                aspect=request.aspect, duration=request.duration, camera=request.camera, seed=seed,
-                                on_progress=on_progress)  # fmt: skip
+        await render_storyboard(
+            media,
+            dest,
+            title=request.title or request.prompt,
+            caption=_caption(request),
+            aspect=request.aspect,
+            duration=request.duration,
+            camera=request.camera,
+            seed=seed,
+            on_progress=on_progress,
+        )

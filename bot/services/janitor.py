@@ -205,8 +205,13 @@ class Janitor:
         dropped = await self._drop_missing_cache_rows()
         report = Report(removed, freed, total, dropped, total > cap)
         if removed or dropped:
-            log.info("cleanup: deleted %d file(s), %.1f MiB; %d cache row(s) dropped; %.1f MiB of media left",
-                     removed, freed / 1048576, dropped, total / 1048576)  # fmt: skip
+            log.info(
+                "cleanup: deleted %d file(s), %.1f MiB; %d cache row(s) dropped; %.1f MiB of media left",
+                removed,
+                freed / 1048576,
+                dropped,
+                total / 1048576,
+            )
         if report.over_cap:
             log.warning("media is still over VIDEOBOT_MEDIA_DISK_CAP_MB: what is left belongs to unfinished jobs")
         return report

@@ -22,9 +22,16 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 PARTS = (
-    ("subject", "Prompt"), ("setting", "Setting"), ("camera", "Camera"), ("style", "Style"),
-    ("lighting", "Lighting"), ("details", "Details"), ("negative", "Avoid"), ("aspect", "Aspect"), ("seed", "Seed"),
-)  # fmt: skip
+    ("subject", "Prompt"),
+    ("setting", "Setting"),
+    ("camera", "Camera"),
+    ("style", "Style"),
+    ("lighting", "Lighting"),
+    ("details", "Details"),
+    ("negative", "Avoid"),
+    ("aspect", "Aspect"),
+    ("seed", "Seed"),
+)
 MAX_MODEL_FILTER = 100
 
 
@@ -130,7 +137,14 @@ class Pages:
         older = f"{request.path}?{urlencode({**filters, 'before': page.next_cursor})}" if page.next_cursor else None
         newest = f"{request.path}?{urlencode(filters)}" if filters else request.path
         body = ENV.get_template("gallery.html").render(
-            page=page, admin=admin, member=member, model=model, older=older, newest=newest,
-            first=not query.get("before"), action=request.path, links=self.links,
-        )  # fmt: skip
+            page=page,
+            admin=admin,
+            member=member,
+            model=model,
+            older=older,
+            newest=newest,
+            first=not query.get("before"),
+            action=request.path,
+            links=self.links,
+        )
         return html(request, body)

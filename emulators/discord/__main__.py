@@ -41,9 +41,10 @@ async def serve(args: argparse.Namespace) -> None:
         port=args.port,
     )
     emu.configure_sharding(
-        recommended_shards=args.shards, max_concurrency=args.max_concurrency,
+        recommended_shards=args.shards,
+        max_concurrency=args.max_concurrency,
         enforce_identify_limit=args.identify_limit,
-    )  # fmt: skip
+    )
     await emu.start()
     print(f"API_BASE={emu.api_base}", flush=True)
     print(f"GATEWAY_URL={emu.gateway_url}", flush=True)

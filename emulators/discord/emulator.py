@@ -321,8 +321,15 @@ class DiscordEmulator(World):
         ``identify_interval``, ``enforce_identify_limit``, ``strict``, ``guilds_per_shard``)."""
         policy = self.gateway.shards
         for key, value in fields.items():
-            if key not in ("recommended_shards", "max_concurrency", "identify_interval", "enforce_identify_limit",
-                           "strict", "guilds_per_shard", "session_start_total"):  # fmt: skip
+            if key not in (
+                "recommended_shards",
+                "max_concurrency",
+                "identify_interval",
+                "enforce_identify_limit",
+                "strict",
+                "guilds_per_shard",
+                "session_start_total",
+            ):
                 raise ValueError(f"unknown sharding knob {key!r}")
             setattr(policy, key, type(getattr(policy, key))(value))
 

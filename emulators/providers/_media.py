@@ -59,10 +59,24 @@ class VideoFactory:
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.mp4")
         source = source or ["-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=8:duration={seconds}"]
         args = [
-            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *source,
-            "-c:v", "libx264", "-preset", "ultrafast", *(rate or []), "-pix_fmt", "yuv420p",
-            "-movflags", "+faststart", str(tmp),
-        ]  # fmt: skip
+            self.ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            *source,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            *(rate or []),
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(tmp),
+        ]
         proc = await asyncio.create_subprocess_exec(
             *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
         )

@@ -43,12 +43,23 @@ async def delivered(emu, launch):
     bot = await launch(file_server_port=port, public_base_url=f"http://127.0.0.1:{port}", gallery_page_size=2)
     bob = emu.add_user("bob", global_name="Bob Builder")
     emu.add_member(emu.guild, bob)
-    first = await make(emu, emu.alice, 0, prompt="a paper boat on a rainy street", camera="dolly_in",
-                       style="cinematic", lighting="overcast", attachment_size_limit=2000)  # fmt: skip
+    first = await make(
+        emu,
+        emu.alice,
+        0,
+        prompt="a paper boat on a rainy street",
+        camera="dolly_in",
+        style="cinematic",
+        lighting="overcast",
+        attachment_size_limit=2000,
+    )
     jobs = [job_id_of(first)]
     last = first
-    for user, prompt in ((emu.alice, "a lighthouse at night"), (bob, "a tractor in a field"),
-                         (emu.alice, "a hot air balloon at dawn")):  # fmt: skip
+    for user, prompt in (
+        (emu.alice, "a lighthouse at night"),
+        (bob, "a tractor in a field"),
+        (emu.alice, "a hot air balloon at dawn"),
+    ):
         last = await make(emu, user, last.id, prompt=prompt)
         jobs.append(job_id_of(last))
     for job_id in jobs:

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.timeout(90)
 async def test_animate_an_image(emu, launch):
     await launch()
     image = Upload("cat.png", png_bytes((120, 90)), "image/png")
-    handle = await emu.slash(emu.alice, "animate", prompt="the cat turns its head", camera="orbit", duration=1,
-                             attachments={"image": image})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "animate", prompt="the cat turns its head", camera="orbit", duration=1, attachments={"image": image}
+    )
     assert await handle.wait_ack() == 5 and handle.ack_latency < 3.0
     result = await wait_result(emu)
     fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}

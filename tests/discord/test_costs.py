@@ -21,9 +21,11 @@ ZEROSCOPE_GPU_USD = 0.00115  # bot/providers/prices.py, read 2026-11
 
 def cloud(emulator) -> dict[str, str]:
     return {
-        "RUNWAYML_API_SECRET": emulator.runway.api_key, "RUNWAYML_BASE_URL": emulator.runway_url,
-        "REPLICATE_API_TOKEN": emulator.replicate.api_key, "REPLICATE_BASE_URL": emulator.replicate_url,
-    }  # fmt: skip
+        "RUNWAYML_API_SECRET": emulator.runway.api_key,
+        "RUNWAYML_BASE_URL": emulator.runway_url,
+        "REPLICATE_API_TOKEN": emulator.replicate.api_key,
+        "REPLICATE_BASE_URL": emulator.replicate_url,
+    }
 
 
 async def run_job(emu, bot, user, **options) -> int:
@@ -78,8 +80,9 @@ async def test_admin_usage_equals_what_the_emulators_billed(emu, launch, emulato
     gpu_seconds = sum(emulator.replicate.reported.values())
     assert len(emulator.runway.reported) == 3 and len(emulator.replicate.reported) == 3
     assert credits == 12 * 5 + 12 * 4  # the success and the moderated input are billed; the glitch is not
-    failed_gpu = sum(ReplicateEmulator.predict_time(t) for t in emulator.replicate.tasks.values()
-                     if t.script.outcome == "fail")  # fmt: skip
+    failed_gpu = sum(
+        ReplicateEmulator.predict_time(t) for t in emulator.replicate.tasks.values() if t.script.outcome == "fail"
+    )
     assert 0 < failed_gpu < gpu_seconds
 
     handle = await emu.slash(emu.admin, "admin usage", days=7)

@@ -18,8 +18,9 @@ async def test_model_and_duration_autocomplete_follow_the_enabled_models(emu, la
     assert [c["value"] for c in choices] == ["local:storyboard"]  # text-to-video models only
     choices = await (await emu.autocomplete(emu.alice, "animate", "model", "")).wait_choices()
     assert [c["value"] for c in choices] == ["local:motion"]
-    choices = await (await emu.autocomplete(emu.alice, "video", "duration", "", {"model": "local:storyboard"},
-                                            prompt="x")).wait_choices()  # fmt: skip
+    choices = await (
+        await emu.autocomplete(emu.alice, "video", "duration", "", {"model": "local:storyboard"}, prompt="x")
+    ).wait_choices()
     assert [c["value"] for c in choices] == list(range(1, 11))
 
 

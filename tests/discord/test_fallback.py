@@ -17,9 +17,15 @@ NOTE = "Runway is unavailable; made with Luma ray-flash-2"
 
 
 def cloud(emulator, **extra):
-    return {"RUNWAYML_API_SECRET": emulator.runway.api_key, "RUNWAYML_BASE_URL": emulator.runway_url,
-            "LUMAAI_API_KEY": emulator.luma.api_key, "LUMAAI_BASE_URL": emulator.luma_url,
-            "fallback_text": ["luma:ray-flash-2"], "max_running_per_user": 4, **extra}  # fmt: skip
+    return {
+        "RUNWAYML_API_SECRET": emulator.runway.api_key,
+        "RUNWAYML_BASE_URL": emulator.runway_url,
+        "LUMAAI_API_KEY": emulator.luma.api_key,
+        "LUMAAI_BASE_URL": emulator.luma_url,
+        "fallback_text": ["luma:ray-flash-2"],
+        "max_running_per_user": 4,
+        **extra,
+    }
 
 
 def field(message, name):
@@ -112,8 +118,12 @@ async def test_a_moderation_refusal_is_never_sent_to_the_fallback(emu, launch, e
     else:
         emulator.runway.rule("unsafe", Script(outcome="fail", failure_code="SAFETY.INPUT.TEXT"))
     job_id = await video(emu, bot, "something unsafe")
-    await emu.wait_for_message(lambda m: bool(m.embeds) and f"#{job_id}" in m.embeds[0].get("title", "")
-                               and "failed" in m.embeds[0].get("title", ""), timeout=60)  # fmt: skip
+    await emu.wait_for_message(
+        lambda m: (
+            bool(m.embeds) and f"#{job_id}" in m.embeds[0].get("title", "") and "failed" in m.embeds[0].get("title", "")
+        ),
+        timeout=60,
+    )
     job = await bot.app.service.get(job_id)
     assert job.state.value == "failed" and "moderation" in (job.error or "").lower()
     assert job.model == "runway:gen4.5" and job.fallback_from is None

@@ -53,8 +53,14 @@ async def test_interpolate_through_runway_veo_sends_both_images(emu, launch, emu
     await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
     first = Upload("first.png", png_bytes((128, 72), RED), "image/png")
     last = Upload("last.png", png_bytes((128, 72), BLUE), "image/png")
-    handle = await emu.slash(emu.alice, "interpolate", model="runway:veo3.1", duration=4, prompt="a sunset",
-                             attachments={"first": first, "last": last})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice,
+        "interpolate",
+        model="runway:veo3.1",
+        duration=4,
+        prompt="a sunset",
+        attachments={"first": first, "last": last},
+    )
     assert await handle.wait_ack() == 5
     await wait_result(emu, timeout=120)
     task = next(iter(emulator.runway.tasks.values()))
@@ -70,12 +76,22 @@ async def test_interpolate_through_luma_keyframes_fetches_both_images_from_the_f
     """Luma gets ``frame0``/``frame1`` as URLs of the bot's own file server; the emulator fetches them as Luma
     does, and what it fetched decodes to the two images the user attached, in order."""
     port = free_port()
-    bot = await launch(LUMAAI_API_KEY=emulator.luma.api_key, LUMAAI_BASE_URL=emulator.luma_url,
-                       file_server_port=port, public_base_url=f"http://127.0.0.1:{port}")  # fmt: skip
+    bot = await launch(
+        LUMAAI_API_KEY=emulator.luma.api_key,
+        LUMAAI_BASE_URL=emulator.luma_url,
+        file_server_port=port,
+        public_base_url=f"http://127.0.0.1:{port}",
+    )
     first = Upload("first.png", png_bytes((160, 90), RED), "image/png")
     last = Upload("last.png", png_bytes((160, 90), BLUE), "image/png")
-    handle = await emu.slash(emu.alice, "interpolate", model="luma:ray-2", duration=5, prompt="red turns blue",
-                             attachments={"first": first, "last": last})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice,
+        "interpolate",
+        model="luma:ray-2",
+        duration=5,
+        prompt="red turns blue",
+        attachments={"first": first, "last": last},
+    )
     assert await handle.wait_ack() == 5
     result = await wait_result(emu, timeout=120)
     job = await bot.app.service.get(job_id_of(result))
@@ -96,8 +112,9 @@ async def test_interpolate_through_luma_keyframes_fetches_both_images_from_the_f
 async def test_interpolate_on_a_model_that_cannot_is_refused_privately(emu, launch, emulator):
     bot = await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
     first, last = Upload("a.png", png_bytes(), "image/png"), Upload("b.png", png_bytes(), "image/png")
-    handle = await emu.slash(emu.alice, "interpolate", model="runway:gen4.5",
-                             attachments={"first": first, "last": last})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "interpolate", model="runway:gen4.5", attachments={"first": first, "last": last}
+    )
     assert await handle.wait_ack() == 4
     refusal = await handle.wait_response()
     assert refusal.ephemeral and "cannot do interpolate" in refusal.content and "runway:veo3.1" in refusal.content

@@ -36,8 +36,9 @@ async def test_a_text_only_aspect_the_model_lacks_is_refused_before_anything_is_
     """The bug of issue 9: gen4.5 lists 1:1 for image input only; text to video in 1:1 used to be charged,
     shown as queued and then fail in the worker."""
     bot = await _runway_bot(launch, emulator)
-    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse in a storm", model="runway:gen4.5",
-                             aspect="1:1", duration=5)  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "video", prompt="a lighthouse in a storm", model="runway:gen4.5", aspect="1:1", duration=5
+    )
     text = await _refused_privately(emu, bot, handle, "16:9", "9:16", "1:1")
     assert "pick one" in text
     assert emulator.runway.tasks == {}  # the provider never heard of it
@@ -45,8 +46,7 @@ async def test_a_text_only_aspect_the_model_lacks_is_refused_before_anything_is_
 
 async def test_a_duration_the_model_lacks_is_refused_privately(emu, launch, emulator):
     bot = await _runway_bot(launch, emulator)
-    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse in a storm", model="runway:veo3.1",
-                             duration=5)  # fmt: skip
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse in a storm", model="runway:veo3.1", duration=5)
     await _refused_privately(emu, bot, handle, "4, 6 or 8")
     assert emulator.runway.tasks == {}
 
@@ -66,8 +66,9 @@ async def test_loop_on_a_model_that_cannot_loop_is_refused_privately(emu, launch
 async def test_an_end_image_on_a_model_that_cannot_interpolate_is_refused_before_any_download(emu, launch):
     bot = await launch()
     first, last = Upload("a.png", png_bytes(), "image/png"), Upload("b.png", png_bytes(colour=(0, 0, 200)), "image/png")
-    handle = await emu.slash(emu.alice, "animate", model="local:motion", duration=1,
-                             attachments={"image": first, "end_image": last})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "animate", model="local:motion", duration=1, attachments={"image": first, "end_image": last}
+    )
     await _refused_privately(emu, bot, handle, "interpolate")
     assert emu.cdn_downloads == []
 
@@ -76,8 +77,9 @@ async def test_the_same_aspect_is_accepted_with_an_image(emu, launch, emulator):
     """1:1 is fine for gen4.5 from an image: the rule depends on the input kind, not just the model."""
     await _runway_bot(launch, emulator)
     image = Upload("a.png", png_bytes((96, 96)), "image/png")
-    handle = await emu.slash(emu.alice, "animate", model="runway:gen4.5", aspect="1:1", duration=5,
-                             attachments={"image": image})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "animate", model="runway:gen4.5", aspect="1:1", duration=5, attachments={"image": image}
+    )
     assert await handle.wait_ack() == 5
     await emu.wait_until(lambda: len(emulator.runway.tasks) == 1, 30, "the task to reach Runway")
     body = next(iter(emulator.runway.tasks.values()))

@@ -17,8 +17,11 @@ async def _private(emu, handle, words: str) -> str:
 
 async def test_save_use_list_and_delete_a_preset(emu, launch):
     bot = await launch()
-    await (await emu.slash(emu.alice, "video", prompt="a fox in snow", camera="orbit", style="anime",
-                           lighting="neon", duration=2)).wait_ack()  # fmt: skip
+    await (
+        await emu.slash(
+            emu.alice, "video", prompt="a fox in snow", camera="orbit", style="anime", lighting="neon", duration=2
+        )
+    ).wait_ack()
     first = await wait_result(emu)
     saved = await _private(emu, await emu.slash(emu.alice, "preset save", name="moody"), "Saved preset")
     assert "camera orbit" in saved and "style anime" in saved and "lighting neon" in saved
@@ -60,8 +63,12 @@ async def test_the_preset_option_autocompletes_the_members_own_presets_in_every_
     await bot.app.storage.presets.put(emu.alice.id, emu.guild.id, "moody", {"style": "noir"}, now=0.0)
     await bot.app.storage.presets.put(emu.alice.id, emu.guild.id, "sunny", {"style": "anime"}, now=0.0)
     await bot.app.storage.presets.put(emu.admin.id, emu.guild.id, "admins-own", {"style": "anime"}, now=0.0)
-    for command, option in (("video", "preset"), ("animate", "preset"), ("variations", "preset"),
-                            ("preset delete", "name")):  # fmt: skip
+    for command, option in (
+        ("video", "preset"),
+        ("animate", "preset"),
+        ("variations", "preset"),
+        ("preset delete", "name"),
+    ):
         choices = await (await emu.autocomplete(emu.alice, command, option, "mo")).wait_choices()
         assert [c["value"] for c in choices] == ["moody"], command
     everything = await (await emu.autocomplete(emu.alice, "video", "preset", "")).wait_choices()

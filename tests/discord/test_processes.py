@@ -101,8 +101,9 @@ async def test_a_rest_only_worker_delivers_what_a_gateway_only_process_accepted(
     worker = BotProcess(env, tmp_path, "worker", ["worker"])
     procs.append(worker)
     await worker.start(emu, timeout=60, gateway=False)
-    results = await emu.wait_until(lambda: r if len(r := [m for m in emu.messages() if is_result(m)]) >= 2 else None,
-                                   RESULT, "both results")  # fmt: skip
+    results = await emu.wait_until(
+        lambda: r if len(r := [m for m in emu.messages() if is_result(m)]) >= 2 else None, RESULT, "both results"
+    )
     assert all(is_mp4(mp4_of(m)) for m in results)
     via_webhook = [m for m in results if m.webhook_id is not None]
     assert len(via_webhook) == 1 and via_webhook[0].interaction_id == first.id  # the live token: its webhook
@@ -130,11 +131,21 @@ async def until_states(db: JobDb, states: set[str], timeout: float = RESULT) -> 
 
 async def test_videobot_run_refuses_shards_without_a_count(tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--shards", "0,1", cwd=tmp_path,
-        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "DISCORD_TOKEN": "x",
-             "VIDEOBOT_DATA_DIR": str(tmp_path / "data")},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--shards",
+        "0,1",
+        cwd=tmp_path,
+        env={
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            "DISCORD_TOKEN": "x",
+            "VIDEOBOT_DATA_DIR": str(tmp_path / "data"),
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, stderr = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2 and "--shards needs --shard-count" in stderr.decode()
 
@@ -147,8 +158,13 @@ async def test_a_cancel_taken_by_the_gateway_stops_a_job_napping_in_the_worker_p
     try:
         providers.runway.script_next(Script(outcome="hang"))  # runs until cancelled
         # polls 10 minutes apart: only the row re-read during the wait can notice the cancel in time
-        env = bot_env(tmp_path / "data", emu, providers, VIDEOBOT_POLL_INTERVAL_SECONDS="600",
-                      VIDEOBOT_POLL_MAX_INTERVAL_SECONDS="600")  # fmt: skip
+        env = bot_env(
+            tmp_path / "data",
+            emu,
+            providers,
+            VIDEOBOT_POLL_INTERVAL_SECONDS="600",
+            VIDEOBOT_POLL_MAX_INTERVAL_SECONDS="600",
+        )
         gateway = BotProcess(env, tmp_path, "gateway", ["run", "--no-worker"])
         worker = BotProcess(env, tmp_path, "worker", ["worker"])
         procs.extend([gateway, worker])

@@ -23,13 +23,37 @@ pytestmark = pytest.mark.timeout(60)
 
 def job(**fields) -> Job:
     base = dict(
-        id=7, kind="generate", state=JobState.DELIVERING, owner_id=1, guild_id=2, channel_id=3, model="local:motion",
-        spec={"subject": "x", "duration": 2}, inputs=JobInputs(), delivery={}, parent_job_id=None, provider_task_id="t",
-        progress=1.0, cost_seconds=2.0, raw_path=None, result_path=None, result_url=None, error=None,
-        error_detail=None, attempts=0, cancel_requested=False, message_id=None, delivered_at=None, lease_owner=None,
-        lease_expires=None, next_attempt_at=None, created_at=time.time(), updated_at=time.time(), started_at=None,
+        id=7,
+        kind="generate",
+        state=JobState.DELIVERING,
+        owner_id=1,
+        guild_id=2,
+        channel_id=3,
+        model="local:motion",
+        spec={"subject": "x", "duration": 2},
+        inputs=JobInputs(),
+        delivery={},
+        parent_job_id=None,
+        provider_task_id="t",
+        progress=1.0,
+        cost_seconds=2.0,
+        raw_path=None,
+        result_path=None,
+        result_url=None,
+        error=None,
+        error_detail=None,
+        attempts=0,
+        cancel_requested=False,
+        message_id=None,
+        delivered_at=None,
+        lease_owner=None,
+        lease_expires=None,
+        next_attempt_at=None,
+        created_at=time.time(),
+        updated_at=time.time(),
+        started_at=None,
         finished_at=None,
-    )  # fmt: skip
+    )
     base.update(fields)
     return Job(**base)
 
@@ -80,8 +104,9 @@ async def test_no_permission_to_attach_skips_to_the_link(make_settings, clip_mp4
 def test_provider_links_state_their_expiry_and_local_files_are_never_linked(make_settings):
     publisher = Publisher(Media(), make_settings(), None)
     finished = time.time() - 60
-    url, expires = publisher.link(job(model="replicate:x/y", result_url="https://cdn.example/a.mp4",
-                                      finished_at=finished)) or ("", None)  # fmt: skip
+    url, expires = publisher.link(
+        job(model="replicate:x/y", result_url="https://cdn.example/a.mp4", finished_at=finished)
+    ) or ("", None)
     assert url == "https://cdn.example/a.mp4" and expires == pytest.approx(finished + 3600)
     assert publisher.link(job(result_url="file:///data/media/local/local-7.mp4")) is None
 

@@ -33,8 +33,14 @@ WAIT = 30.0
 
 def push_settings(**extra: Any) -> dict[str, Any]:
     port = free_port()
-    return {"file_server_port": port, "public_base_url": f"http://127.0.0.1:{port}", "push_poll_seconds": 3600,
-            "poll_interval_seconds": 3600, "poll_max_interval_seconds": 3600, **extra}  # fmt: skip
+    return {
+        "file_server_port": port,
+        "public_base_url": f"http://127.0.0.1:{port}",
+        "push_poll_seconds": 3600,
+        "poll_interval_seconds": 3600,
+        "poll_max_interval_seconds": 3600,
+        **extra,
+    }
 
 
 async def until(check: Callable[[], Any], timeout: float = WAIT) -> Any:
@@ -61,10 +67,12 @@ async def test_a_signed_replicate_webhook_wakes_the_job_and_repeats_and_bad_sign
 ):
     caplog.set_level(logging.INFO, logger="bot.web.hooks")
     emulator.replicate.script_next(Script(queued=1, running=1, webhook="hold"))
-    bot = await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url,
-                       **push_settings())  # fmt: skip
-    handle = await emu.slash(emu.alice, "video", prompt="a kite over the dunes", model="replicate:zeroscope",
-                             duration=2)  # fmt: skip
+    bot = await launch(
+        REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url, **push_settings()
+    )
+    handle = await emu.slash(
+        emu.alice, "video", prompt="a kite over the dunes", model="replicate:zeroscope", duration=2
+    )
     await handle.wait_ack()
     job, task = await napping_job(bot, emu, emulator.replicate)
     sent = task.body
@@ -120,13 +128,13 @@ def bot_request(bot: Any, job: Job) -> Any:
 
 
 async def test_fal_signed_calls_are_checked_against_the_published_keys(emu, bot_settings, fal_emulator, launch):
-    settings = bot_settings(FAL_KEY=fal_emulator.fal.api_key, fal_jwks_url=fal_emulator.fal_jwks_url,
-                            **push_settings())  # fmt: skip
+    settings = bot_settings(FAL_KEY=fal_emulator.fal.api_key, fal_jwks_url=fal_emulator.fal_jwks_url, **push_settings())
     links = Links(settings)
     fal = FalProvider(fal_emulator.fal.api_key, fal_emulator.fal_url, hook_url=functools.partial(links.hook_url, "fal"))
     fal_emulator.fal.script_next(Script(queued=1, running=1, webhook="hold"))
-    bot = await start_bot(settings, app=await App.create(settings, providers=[fal]), ready_timeout=15,
-                          guild_ready_timeout=0.1)  # fmt: skip
+    bot = await start_bot(
+        settings, app=await App.create(settings, providers=[fal]), ready_timeout=15, guild_ready_timeout=0.1
+    )
     try:
         handle = await emu.slash(emu.alice, "video", prompt="a paper boat", duration=5, model="fal:pika-2.2")
         await handle.wait_ack()
@@ -144,8 +152,9 @@ async def test_fal_signed_calls_are_checked_against_the_published_keys(emu, bot_
 
 async def test_a_job_left_to_the_emulators_own_calls_completes_without_its_hourly_poll(emu, launch, emulator):
     emulator.replicate.script_next(Script(queued=1000, running=1, push_after=0.5, webhook="twice"))
-    bot = await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url,
-                       **push_settings())  # fmt: skip
+    bot = await launch(
+        REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url, **push_settings()
+    )
     handle = await emu.slash(emu.alice, "video", prompt="rain on a tin roof", model="replicate:zeroscope", duration=2)
     await handle.wait_ack()
     result = await wait_result(emu, timeout=WAIT)  # a thousand polls of "starting": only the push ends it
@@ -157,8 +166,9 @@ async def test_a_job_left_to_the_emulators_own_calls_completes_without_its_hourl
 
 
 async def test_oversized_unknown_and_mis_tokened_calls_change_nothing(emu, launch, emulator):
-    bot = await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url,
-                       **push_settings())  # fmt: skip
+    bot = await launch(
+        REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url, **push_settings()
+    )
     links = bot.app.fileserver.links
     async with aiohttp.ClientSession() as http:
         big = await http.post(links.hook_url("luma", 1), data=b"{" + b" " * (300 * 1024) + b"}")
@@ -187,15 +197,20 @@ async def test_a_call_taken_by_a_web_server_apart_from_the_worker_wakes_the_job(
     data dir): the mark on the job's row, and on PostgreSQL its NOTIFY, is all they share."""
     web_port, bot_port = free_port(), free_port()
     public = f"http://127.0.0.1:{web_port}"
-    keys = {"REPLICATE_API_TOKEN": emulator.replicate.api_key, "REPLICATE_BASE_URL": emulator.replicate_url,
-            "public_base_url": public, "push_poll_seconds": 3600}  # fmt: skip
+    keys = {
+        "REPLICATE_API_TOKEN": emulator.replicate.api_key,
+        "REPLICATE_BASE_URL": emulator.replicate_url,
+        "public_base_url": public,
+        "push_poll_seconds": 3600,
+    }
     web_only = await App.create(bot_settings(file_server_port=web_port, **keys))
     await web_only.fileserver.start()  # no worker in this one
     try:
         emulator.replicate.script_next(Script(queued=1, running=1, webhook="hold"))
         bot = await launch(file_server_port=bot_port, **keys)
-        handle = await emu.slash(emu.alice, "video", prompt="a kite over the dunes", model="replicate:zeroscope",
-                                 duration=2)  # fmt: skip
+        handle = await emu.slash(
+            emu.alice, "video", prompt="a kite over the dunes", model="replicate:zeroscope", duration=2
+        )
         await handle.wait_ack()
         job, task = await napping_job(bot, emu, emulator.replicate)
         assert task.body["webhook"].startswith(public + "/hooks/replicate/")

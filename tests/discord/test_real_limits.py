@@ -17,8 +17,10 @@ from tests.support.discord import png_bytes, results
 pytestmark = pytest.mark.timeout(120)
 
 # /animate with camera "dolly in" and style "cinematic" and no prompt: what such a model is sent
-NEUTRAL = "Subtle natural motion, dolly in, camera moves slowly toward the subject, cinematic, film grain, " \
-          "shallow depth of field."  # fmt: skip
+NEUTRAL = (
+    "Subtle natural motion, dolly in, camera moves slowly toward the subject, cinematic, film grain, "
+    "shallow depth of field."
+)
 
 
 def _shown(emu: Any, text: str) -> bool:
@@ -138,8 +140,9 @@ async def test_fal_kling_is_never_sent_a_seed(emu, bot_settings, fal_emulator):
 async def test_a_seed_past_animate_diffs_range_is_refused_before_any_charge(emu, launch, emulator):
     """lucataco/animate-diff's schema stops at 2147483647; Discord's option allows up to 2**32-1."""
     bot = await _replicate_bot(launch, emulator)
-    handle = await emu.slash(emu.alice, "video", prompt="a dancing robot", model="replicate:animate-diff",
-                             seed=2**32 - 1)  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "video", prompt="a dancing robot", model="replicate:animate-diff", seed=2**32 - 1
+    )
     await _refused_privately(emu, bot, handle, "2147483647", "replicate:animate-diff")
     assert emulator.replicate.tasks == {} and sum(emulator.replicate.creates.values()) == 0
 

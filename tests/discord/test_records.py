@@ -24,16 +24,28 @@ def old_rows(emu, interaction_status: int, reaction_status: int) -> dict[str, di
     where = {"kind": "discord", "guild_id": emu.guild.id, "channel_id": emu.channel.id, "user_id": emu.alice.id}
     return {
         "interaction": {
-            **where, "message_id": interaction_status, "application_id": emu.application_id, "token": "old-token",
-            "token_expires_at": time.time() - 3600, "upload_limit": 10 * 1024 * 1024,
+            **where,
+            "message_id": interaction_status,
+            "application_id": emu.application_id,
+            "token": "old-token",
+            "token_expires_at": time.time() - 3600,
+            "upload_limit": 10 * 1024 * 1024,
         },
         "reaction": {**where, "message_id": reaction_status, "upload_limit": 8 * 1024 * 1024},
-    }  # fmt: skip
+    }
 
 
 def test_a_record_reads_back_what_it_wrote_and_what_earlier_versions_wrote():
-    record = DiscordRecord(channel_id=2, user_id=3, guild_id=1, message_id=4, application_id=5, token="t",
-                           token_expires_at=time.time() + 600, upload_limit=1234)  # fmt: skip
+    record = DiscordRecord(
+        channel_id=2,
+        user_id=3,
+        guild_id=1,
+        message_id=4,
+        application_id=5,
+        token="t",
+        token_expires_at=time.time() + 600,
+        upload_limit=1234,
+    )
     assert record.to_json()["kind"] == "discord"
     assert DiscordRecord.from_json(record.to_json()) == record
     later = DiscordRecord.from_json({**record.to_json(), "status_message_id": 9, "sending_at": 1.5, "extra": "x"})
@@ -41,8 +53,9 @@ def test_a_record_reads_back_what_it_wrote_and_what_earlier_versions_wrote():
     assert later.status_id == 9 and record.status_id is None  # an interaction's response is edited by webhook
     scrubbed = DiscordRecord.from_json({**record.to_json(), "token": None, "token_expires_at": 0})
     assert scrubbed.token is None and not scrubbed.token_alive()
-    reaction = DiscordRecord.from_json({"kind": "discord", "guild_id": 1, "channel_id": "2", "user_id": 3,
-                                        "message_id": 4, "upload_limit": 99})  # fmt: skip
+    reaction = DiscordRecord.from_json(
+        {"kind": "discord", "guild_id": 1, "channel_id": "2", "user_id": 3, "message_id": 4, "upload_limit": 99}
+    )
     assert (reaction.channel_id, reaction.status_id, reaction.upload_limit, reaction.token) == (2, 4, 99, None)
     with pytest.raises(AttributeError):
         record.token = "changed"  # type: ignore[misc]
@@ -56,11 +69,19 @@ async def test_jobs_stored_by_an_earlier_version_are_delivered_after_the_upgrade
     rows = old_rows(emu, first.id, second.id)
     async with await App.create(settings) as app:  # queued by the "old version", which then stopped
         jobs = {
-            name: (await app.service.submit(Requester(
-                user_id=emu.alice.id, guild_id=emu.guild.id, channel_id=emu.channel.id, delivery=row,
-            ), PromptSpec.create(f"an old {name} job", duration=1))).job
+            name: (
+                await app.service.submit(
+                    Requester(
+                        user_id=emu.alice.id,
+                        guild_id=emu.guild.id,
+                        channel_id=emu.channel.id,
+                        delivery=row,
+                    ),
+                    PromptSpec.create(f"an old {name} job", duration=1),
+                )
+            ).job
             for name, row in rows.items()
-        }  # fmt: skip
+        }
 
     bot = await launch(settings)
     posted = {}

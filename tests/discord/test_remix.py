@@ -74,8 +74,12 @@ async def test_remix_of_a_result_records_its_lineage(emu, launch):
 async def test_a_long_clip_is_trimmed_to_the_model_and_the_user_is_told(emu, launch, tmp_path):
     bot = await launch()
     long = make_clip(tmp_path / "long.mp4", seconds=12, size="128x72", rate=12)
-    handle = await emu.slash(emu.alice, "remix", style="documentary", attachments={"video": Upload(
-        "long.mp4", long.read_bytes(), "video/mp4")})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice,
+        "remix",
+        style="documentary",
+        attachments={"video": Upload("long.mp4", long.read_bytes(), "video/mp4")},
+    )
     await handle.wait_ack()
     note = await emu.wait_for_message(lambda m: m.ephemeral and "first 10 s" in m.content, timeout=30)
     assert "12.0 s" in note.content
@@ -105,8 +109,9 @@ async def test_a_file_with_no_video_stream_is_refused(emu, launch, tmp_path):
     bot = await launch()
     audio = tmp_path / "tone.m4a"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:a", "aac", str(audio))
-    handle = await emu.slash(emu.alice, "remix", attachments={"video": Upload("tone.mp4", audio.read_bytes(),
-                                                                                "video/mp4")})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "remix", attachments={"video": Upload("tone.mp4", audio.read_bytes(), "video/mp4")}
+    )
     await handle.wait_ack()
     refusal = await emu.wait_for_message(lambda m: m.ephemeral and bool(m.content), timeout=20)
     assert "no video stream" in refusal.content
@@ -115,8 +120,7 @@ async def test_a_file_with_no_video_stream_is_refused(emu, launch, tmp_path):
 
 async def test_a_clip_over_the_cap_is_refused_before_it_is_downloaded(emu, launch, clip):
     bot = await launch(max_video_bytes=2_000)
-    handle = await emu.slash(emu.alice, "remix", attachments={"video": Upload("a.mp4", clip.read_bytes(),
-                                                                                "video/mp4")})  # fmt: skip
+    handle = await emu.slash(emu.alice, "remix", attachments={"video": Upload("a.mp4", clip.read_bytes(), "video/mp4")})
     assert await handle.wait_ack() == 4
     refusal = await handle.wait_response()
     assert refusal.ephemeral and "MiB" in refusal.content
@@ -129,8 +133,9 @@ async def test_both_or_neither_source_is_refused_at_once(emu, launch, clip):
     neither = await emu.slash(emu.alice, "remix", style="anime")
     assert await neither.wait_ack() == 4
     assert "exactly one source" in (await neither.wait_response()).content
-    both = await emu.slash(emu.alice, "remix", job=1, attachments={"video": Upload("a.mp4", clip.read_bytes(),
-                                                                                     "video/mp4")})  # fmt: skip
+    both = await emu.slash(
+        emu.alice, "remix", job=1, attachments={"video": Upload("a.mp4", clip.read_bytes(), "video/mp4")}
+    )
     assert await both.wait_ack() == 4
     assert emu.cdn_downloads == []
     await _nothing_happened(emu, bot)
@@ -151,8 +156,13 @@ async def test_someone_elses_result_cannot_be_remixed(emu, launch):
 
 async def test_remix_through_runway_aleph2_sends_the_users_clip(emu, launch, emulator, clip, tmp_path):
     bot = await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
-    handle = await emu.slash(emu.alice, "remix", model="runway:aleph2", prompt="a watercolour painting",
-                             attachments={"video": Upload("a.mp4", clip.read_bytes(), "video/mp4")})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice,
+        "remix",
+        model="runway:aleph2",
+        prompt="a watercolour painting",
+        attachments={"video": Upload("a.mp4", clip.read_bytes(), "video/mp4")},
+    )
     assert await handle.wait_ack() == 5
     result = await wait_result(emu, timeout=120)
     job = await bot.app.service.get(job_id_of(result))
@@ -170,8 +180,13 @@ async def test_remix_through_replicate_zeroscope_sends_the_users_clip_as_init_vi
     emu, launch, emulator, clip, tmp_path
 ):
     bot = await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url)
-    handle = await emu.slash(emu.alice, "remix", model="replicate:zeroscope", prompt="an oil painting",
-                             attachments={"video": Upload("a.mp4", clip.read_bytes(), "video/mp4")})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice,
+        "remix",
+        model="replicate:zeroscope",
+        prompt="an oil painting",
+        attachments={"video": Upload("a.mp4", clip.read_bytes(), "video/mp4")},
+    )
     assert await handle.wait_ack() == 5
     result = await wait_result(emu, timeout=120)
     job = await bot.app.service.get(job_id_of(result))

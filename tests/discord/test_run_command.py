@@ -20,13 +20,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_videobot_run_serves_commands_and_stops_cleanly_on_sigterm(emu, tmp_path):
     env = child_env(
-        tmp_path, DISCORD_TOKEN=emu.token, DISCORD_API_BASE=emu.base_url, DISCORD_GATEWAY_URL=emu.gateway_url,
-        VIDEOBOT_GUILD_IDS=str(emu.guild.id), VIDEOBOT_LOG_LEVEL="WARNING",
-    )  # fmt: skip
+        tmp_path,
+        DISCORD_TOKEN=emu.token,
+        DISCORD_API_BASE=emu.base_url,
+        DISCORD_GATEWAY_URL=emu.gateway_url,
+        VIDEOBOT_GUILD_IDS=str(emu.guild.id),
+        VIDEOBOT_LOG_LEVEL="WARNING",
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await emu.wait_until(lambda: emu.synced_commands(emu.guild), 30, "the bot to sync its commands")
         await emu.wait_connected(timeout=30)
@@ -44,9 +54,15 @@ async def test_videobot_run_serves_commands_and_stops_cleanly_on_sigterm(emu, tm
 
 async def test_videobot_run_without_a_token_says_what_to_set(tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=child_env(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=child_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, stderr = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert "DISCORD_TOKEN is not set" in stderr.decode()

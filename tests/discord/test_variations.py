@@ -87,8 +87,9 @@ async def test_variations_arrive_together_in_one_message(emu, launch):
 
 async def test_takes_too_large_for_the_upload_limit_come_one_message_each(emu, launch):
     bot = await launch()
-    handle = await emu.slash(emu.alice, "variations", prompt="a paper lantern rising", count=2, duration=1,
-                             attachment_size_limit=2048)  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "variations", prompt="a paper lantern rising", count=2, duration=1, attachment_size_limit=2048
+    )
     assert await handle.wait_ack() == 5
     jobs = await all_finished(bot, await variation_jobs(bot, 2))
     await asyncio.sleep(0.5)
@@ -134,8 +135,9 @@ async def test_a_variation_count_or_model_limit_is_refused_privately(emu, launch
 
 
 async def test_a_failed_variation_is_refunded_alone_and_the_others_come_together(emu, launch, emulator):
-    bot = await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url,
-                       daily_seconds=100)  # fmt: skip
+    bot = await launch(
+        RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url, daily_seconds=100
+    )
     emulator.runway.script_next(Script(outcome="fail"), Script(), Script())
     handle = await emu.slash(emu.alice, "variations", prompt="a lantern", count=3, duration=4, model="runway:gen4.5")
     assert await handle.wait_ack() == 5
@@ -153,11 +155,13 @@ async def test_a_failed_variation_is_refunded_alone_and_the_others_come_together
 
 
 async def test_a_cancelled_variation_is_refunded_and_the_others_still_come_together(emu, launch, emulator):
-    bot = await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url,
-                       daily_seconds=100)  # fmt: skip
+    bot = await launch(
+        RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url, daily_seconds=100
+    )
     emulator.runway.script_next(*[Script(outcome="hang")] * 3)  # every task runs until told otherwise
-    handle = await emu.slash(emu.alice, "variations", prompt="a slow lantern", count=3, duration=4,
-                             model="runway:gen4.5")  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "variations", prompt="a slow lantern", count=3, duration=4, model="runway:gen4.5"
+    )
     assert await handle.wait_ack() == 5
     jobs = await variation_jobs(bot, 3)
     slow = jobs[0]  # the take that answers the interaction: the others post through the channel

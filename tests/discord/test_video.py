@@ -17,8 +17,21 @@ async def test_commands_are_synced_with_their_options(emu, launch):
     synced = {c["name"]: c for c in emu.synced_commands(emu.guild)}
     assert {"video", "animate", "extend", "quota", "jobs", "cancel", "history", "gallery", "admin"} <= set(synced)
     options = {o["name"]: o for o in synced["video"]["options"]}
-    assert list(options) == ["prompt", "camera", "style", "setting", "lighting", "details", "duration", "aspect",
-                             "model", "seed", "negative", "loop", "preset"]  # fmt: skip
+    assert list(options) == [
+        "prompt",
+        "camera",
+        "style",
+        "setting",
+        "lighting",
+        "details",
+        "duration",
+        "aspect",
+        "model",
+        "seed",
+        "negative",
+        "loop",
+        "preset",
+    ]
     assert {c["value"] for c in options["camera"]["choices"]} >= {"dolly_in", "orbit", "static"}
     assert {c["value"] for c in options["style"]["choices"]} >= {"cinematic", "anime"}
     assert options["model"]["autocomplete"] and options["prompt"]["required"]
@@ -132,9 +145,14 @@ async def test_quota_jobs_history_and_cancel(emu, launch):
     await bot.app.worker.stop()  # hold the queue still so positions and cancelling are deterministic
     for prompt in ("a slow sunrise over hills", "a train passing a level crossing"):
         await (await emu.slash(emu.alice, "video", prompt=prompt, duration=1)).wait_ack()
-    await emu.wait_until(lambda: len(emu.interactions) == 3 and all(
-        (i.original_id and not emu.message_store[i.original_id].loading) for i in emu.interactions.values()), 10,
-        "both jobs to show their status")  # fmt: skip
+    await emu.wait_until(
+        lambda: (
+            len(emu.interactions) == 3
+            and all((i.original_id and not emu.message_store[i.original_id].loading) for i in emu.interactions.values())
+        ),
+        10,
+        "both jobs to show their status",
+    )
     queued = emu.interactions[max(emu.interactions)]
     waiting = [job for job, position in await bot.app.service.active_jobs(emu.alice.id)]
     assert [job.state.value for job in waiting] == ["queued", "queued"]

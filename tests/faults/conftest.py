@@ -136,10 +136,17 @@ async def fault_bot(
             *, deadline: float = 60.0, provider_opts: dict[str, Any] | None = None, local: bool = False, **kw: Any
         ) -> BotRig:
             values: dict[str, Any] = {
-                "DISCORD_TOKEN": emu.token, "DISCORD_API_BASE": emu.api_base, "DISCORD_GATEWAY_URL": emu.gateway_url,
-                "guild_ids": [emu.guild.id], "progress_edit_interval": 0.5, "default_model": None,
-                "daily_seconds": 10_000, "ffmpeg_timeout_seconds": 30, "retry_base_seconds": 5.0, **kw,
-            }  # fmt: skip
+                "DISCORD_TOKEN": emu.token,
+                "DISCORD_API_BASE": emu.api_base,
+                "DISCORD_GATEWAY_URL": emu.gateway_url,
+                "guild_ids": [emu.guild.id],
+                "progress_edit_interval": 0.5,
+                "default_model": None,
+                "daily_seconds": 10_000,
+                "ffmpeg_timeout_seconds": 30,
+                "retry_base_seconds": 5.0,
+                **kw,
+            }
             settings = make_settings(**values)
             clock = SkipClock()
             providers = cloud_providers(emulator, deadline=deadline, **(provider_opts or {}))

@@ -53,8 +53,10 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     held = Script(queued=0, running=6, outcome="hang")  # the blocker runs until the QUEUED kill is done
     if api is not None:
         api.rule(blocker_tag, held)
-        api.rule(tag, Script(queued=1, running=14, hang_create=30.0 if can_find_lost_create else 0.0,
-                             output_delay=OUTPUT_DELAY))  # fmt: skip
+        api.rule(
+            tag,
+            Script(queued=1, running=14, hang_create=30.0 if can_find_lost_create else 0.0, output_delay=OUTPUT_DELAY),
+        )
 
     # QUEUED: another user's job holds the provider's only slot.
     blocker = await rig.video(emu.admin, provider, "a lighthouse in fog", blocker_tag)
@@ -107,9 +109,15 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     await asyncio.sleep(0.5)  # anything that would post a second copy has had its chance
     rig.assert_done_once(job_id, provider, tag)
     rig.assert_done_once(blocker["id"], provider, blocker_tag)
-    expected = ["queued", *(["submitting"] if can_find_lost_create else []), "running",
-                *(["downloading"] if api is not None else []), "postprocessing", "delivering",
-                "delivering (posted)"]  # fmt: skip
+    expected = [
+        "queued",
+        *(["submitting"] if can_find_lost_create else []),
+        "running",
+        *(["downloading"] if api is not None else []),
+        "postprocessing",
+        "delivering",
+        "delivering (posted)",
+    ]
     assert rig.kills == expected
 
 
@@ -197,8 +205,12 @@ class Tracked:
 
 def random_script(rng: random.Random) -> Script:
     """Realistic but short provider behaviour, different each time."""
-    return Script(queued=rng.randint(0, 2), running=rng.randint(1, 8), hang_create=rng.choice([0.0, 0.0, 0.4]),
-                  output_delay=rng.choice([0.0, 0.3]))  # fmt: skip
+    return Script(
+        queued=rng.randint(0, 2),
+        running=rng.randint(1, 8),
+        hang_create=rng.choice([0.0, 0.0, 0.4]),
+        output_delay=rng.choice([0.0, 0.3]),
+    )
 
 
 def verdict(rig: LiveRig, job: Tracked) -> str | None:

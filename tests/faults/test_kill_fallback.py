@@ -21,9 +21,10 @@ async def test_a_fallback_killed_midway_resumes_without_a_second_create(
     live_discord: DiscordEmulator, live_providers: EmulatorServer, bot_process: MakeBot, tmp_path: Path
 ) -> None:
     bot = await bot_process(
-        VIDEOBOT_PROVIDER_CONCURRENCY="1", VIDEOBOT_FALLBACK_TEXT="luma:ray-flash-2",
+        VIDEOBOT_PROVIDER_CONCURRENCY="1",
+        VIDEOBOT_FALLBACK_TEXT="luma:ray-flash-2",
         VIDEOBOT_FFMPEG=str(slow_ffmpeg(tmp_path / "bin", RAW_PROBE_DELAY)),
-    )  # fmt: skip
+    )
     rig = LiveRig(live_discord, live_providers, bot, JobDb(bot.workdir / "data" / "videobot.sqlite3"))
     emu, runway, luma = rig.emu, live_providers.runway, live_providers.luma
     tag, blocker_tag = "kill-fallback-job", "kill-fallback-blocker"

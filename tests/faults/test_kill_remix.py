@@ -25,8 +25,11 @@ async def _walk_the_steps(rig: LiveRig, provider: str, job_id: int, tag: str) ->
     await rig.crash(job_id, "queued")
     await rig.restart()
     if api is not None:
-        await rig.crash(job_id, "running", ready=lambda: sum(t.polls for t in api.tasks.values()
-                                                            if t.id in tasks_for(api, tag)) >= 3)  # fmt: skip
+        await rig.crash(
+            job_id,
+            "running",
+            ready=lambda: sum(t.polls for t in api.tasks.values() if t.id in tasks_for(api, tag)) >= 3,
+        )
     else:
         await rig.crash(job_id, "running", settle=0.2)
     await rig.restart()
@@ -58,8 +61,13 @@ async def test_a_remix_killed_at_every_step_finishes_once(live_rig: LiveRig, pro
     blocker = await rig.video(emu.admin, provider, "a lighthouse in fog", blocker_tag)
     await rig.db.wait_state(blocker["id"], ["running"], timeout=20)
     clip = make_clip(tmp_path / "clip.mp4", seconds=6, size="640x360", source="testsrc2")
-    handle = await emu.slash(emu.alice, "remix", prompt=f"a watercolour {tag}", model=REMIX_MODELS[provider],
-                             attachments={"video": Upload("clip.mp4", clip.read_bytes(), "video/mp4")})  # fmt: skip
+    handle = await emu.slash(
+        emu.alice,
+        "remix",
+        prompt=f"a watercolour {tag}",
+        model=REMIX_MODELS[provider],
+        attachments={"video": Upload("clip.mp4", clip.read_bytes(), "video/mp4")},
+    )
     assert await handle.wait_ack(timeout=10) == 5
     job_id = (await rig.db.wait_tagged(tag))["id"]
     await _walk_the_steps(rig, provider, job_id, tag)
@@ -77,8 +85,9 @@ async def test_variations_killed_at_every_step_finish_once_each(live_rig: LiveRi
     api.rule(tag, Script(queued=1, running=14, output_delay=0.6))
     blocker = await rig.video(emu.admin, "runway", "a lighthouse in fog", blocker_tag)
     await rig.db.wait_state(blocker["id"], ["running"], timeout=20)
-    handle = await emu.slash(emu.alice, "variations", prompt=f"a paper boat {tag}", count=2, duration=2,
-                             model="runway:gen4.5")  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "variations", prompt=f"a paper boat {tag}", count=2, duration=2, model="runway:gen4.5"
+    )
     assert await handle.wait_ack(timeout=10) == 5
     rows = await rig.db.wait(lambda: found if len(found := rig.db.tagged(tag)) == 2 else None, 20, "2 jobs")
     first, second = sorted(r["id"] for r in rows)
@@ -103,8 +112,9 @@ async def test_variations_posted_in_the_channel_are_posted_once_across_a_kill(li
     rig = live_rig
     emu = rig.emu
     tag = "kill-variations-channel"
-    handle = await emu.slash(emu.alice, "variations", prompt=f"a kite {tag}", count=2, duration=1,
-                             model="local:storyboard")  # fmt: skip
+    handle = await emu.slash(
+        emu.alice, "variations", prompt=f"a kite {tag}", count=2, duration=1, model="local:storyboard"
+    )
     assert await handle.wait_ack(timeout=10) == 5
     emu.expire_token(handle)
     rows = await rig.db.wait(lambda: found if len(found := rig.db.tagged(tag)) == 2 else None, 20, "2 jobs")

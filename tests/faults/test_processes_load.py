@@ -108,9 +108,11 @@ async def test_two_gateways_and_a_worker_take_300_commands_and_a_kill(
         await emu.wait_until(lambda: len(live()) == COUNT, 120, "the restarted gateway's shards")
         assert not emu.gateway.shards.refused() and emu.gateway.shards.min_spacing(0) >= 5.0
         tasks = Counter(
-            m.group(0) for api in live_providers.apis.values() for t in api.tasks.values()
+            m.group(0)
+            for api in live_providers.apis.values()
+            for t in api.tasks.values()
             if (m := TAG.search(json.dumps(t.body)))
-        )  # fmt: skip
+        )
         assert max(tasks.values()) == 1 and len(tasks) >= len(report.jobs) - report.lost_creates
         for guild in (guilds[0], guilds[-1]):  # shard 0 (gateway A) and shard 3 (gateway B, restarted)
             done = [r for r in report.jobs if r["state"] == "done" and int(r["guild_id"] or 0) == guild.id]

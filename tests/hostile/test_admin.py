@@ -10,8 +10,13 @@ from tests.support.hostile_cases import case
 
 pytestmark = pytest.mark.timeout(60)
 
-CALLS = [("admin quota", {"seconds": 9999}), ("admin default", {"seconds": 9999}), ("admin budget", {"seconds": 1}),
-         ("admin spendcap", {"dollars": 1.0}), ("admin usage", {"days": 7})]  # fmt: skip
+CALLS = [
+    ("admin quota", {"seconds": 9999}),
+    ("admin default", {"seconds": 9999}),
+    ("admin budget", {"seconds": 1}),
+    ("admin spendcap", {"dollars": 1.0}),
+    ("admin usage", {"days": 7}),
+]
 
 
 async def limits(bot, emu, user):

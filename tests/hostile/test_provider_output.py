@@ -75,9 +75,28 @@ async def test_script_outputs_are_refused_unread(service_app, tmp_path, wires, n
 def two_hours(tmp_path_factory) -> object:
     """A real 7200 s H.264 MP4 (tiny picture, 1 fps: cheap to make, but two hours long)."""
     path = tmp_path_factory.mktemp("long") / "two-hours.mp4"
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "color=c=navy:size=32x32:rate=1:duration=7200", "-c:v", "libx264", "-preset", "ultrafast",
-                    "-pix_fmt", "yuv420p", str(path)], check=True, timeout=60)  # fmt: skip
+    subprocess.run(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=navy:size=32x32:rate=1:duration=7200",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
     return path
 
 

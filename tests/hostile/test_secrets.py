@@ -14,8 +14,9 @@ PROVIDER_KEY = "key_hostile_MARKER_5c7e1d"
 
 async def test_tokens_and_keys_are_never_logged(emu, launch, caplog):
     caplog.set_level(logging.DEBUG)
-    bot = await launch(RUNWAYML_API_SECRET=PROVIDER_KEY, RUNWAYML_BASE_URL="http://127.0.0.1:9",
-                       default_model="local:storyboard")  # fmt: skip
+    bot = await launch(
+        RUNWAYML_API_SECRET=PROVIDER_KEY, RUNWAYML_BASE_URL="http://127.0.0.1:9", default_model="local:storyboard"
+    )
     await (await emu.slash(emu.alice, "video", prompt="a moth circling a lamp", duration=1)).wait_ack()
     await wait_done(bot, job_id_of(await wait_result(emu)))
     refused = await emu.slash(emu.alice, "video", prompt="a moth", model="runway:nope")

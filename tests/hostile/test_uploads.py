@@ -41,8 +41,9 @@ async def test_the_table_and_the_uploads_agree():
 async def test_refused_uploads(emu, launch, tmp_path, wires):
     bot = await launch()
     for item in REFUSED:
-        handle = await emu.slash(emu.alice, "animate", prompt="make it move",
-                                 attachments={"image": UPLOADS[item.name](tmp_path, wires)})  # fmt: skip
+        handle = await emu.slash(
+            emu.alice, "animate", prompt="make it move", attachments={"image": UPLOADS[item.name](tmp_path, wires)}
+        )
         text = await private_answer(emu, handle)
         assert item.says in text.lower(), (item.name, text)
         await assert_nothing_kept(bot, emu, emu.alice.id, handle)
@@ -93,13 +94,24 @@ async def test_a_huge_image_does_not_stall_the_bot(emu, tmp_path, huge_jpeg):
     The bot runs as its own process (``videobot run``), so the emulator's clock sees it stall if it does."""
     item = case("huge_valid_image")
     env = child_env(
-        tmp_path, DISCORD_TOKEN=emu.token, DISCORD_API_BASE=emu.base_url, DISCORD_GATEWAY_URL=emu.gateway_url,
-        VIDEOBOT_GUILD_IDS=str(emu.guild.id), VIDEOBOT_LOG_LEVEL="WARNING", VIDEOBOT_DAILY_SECONDS="0",
-    )  # fmt: skip
+        tmp_path,
+        DISCORD_TOKEN=emu.token,
+        DISCORD_API_BASE=emu.base_url,
+        DISCORD_GATEWAY_URL=emu.gateway_url,
+        VIDEOBOT_GUILD_IDS=str(emu.guild.id),
+        VIDEOBOT_LOG_LEVEL="WARNING",
+        VIDEOBOT_DAILY_SECONDS="0",
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await emu.wait_until(lambda: emu.synced_commands(emu.guild), 30, "the bot to sync its commands")
         await emu.wait_connected(timeout=30)

@@ -35,8 +35,12 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
 def png_with_declared_size(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims a huge picture (what a decompression bomb looks like)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-            + png_chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])

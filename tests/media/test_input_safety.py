@@ -20,8 +20,13 @@ from tests.support.video import FFMPEG
 
 
 def bare_ffmpeg_probe(path: Path) -> None:
-    subprocess.run([FFMPEG, "-hide_banner", "-nostdin", "-protocol_whitelist", "file", "-i", str(path)],
-                   capture_output=True, timeout=20, check=False, cwd=path.parent)  # fmt: skip
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-nostdin", "-protocol_whitelist", "file", "-i", str(path)],
+        capture_output=True,
+        timeout=20,
+        check=False,
+        cwd=path.parent,
+    )
 
 
 def concat_script(folder: Path) -> Path:

@@ -13,9 +13,25 @@ from tests.support.video import ffmpeg, make_clip
 
 async def test_last_frame_is_the_last_one(media, tmp_path):
     clip = tmp_path / "red_then_blue.mp4"
-    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=320x240:r=24:d=1", "-f", "lavfi", "-i",
-           "color=c=blue:s=320x240:r=24:d=0.5", "-filter_complex", "[0][1]concat=n=2", "-pix_fmt", "yuv420p",
-           "-c:v", "libx264", "-preset", "ultrafast", str(clip))  # fmt: skip
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=320x240:r=24:d=1",
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=blue:s=320x240:r=24:d=0.5",
+        "-filter_complex",
+        "[0][1]concat=n=2",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        str(clip),
+    )
     png = await media.last_frame(clip, tmp_path / "last.png")
     with Image.open(png) as image:
         assert image.size == (320, 240) and image.mode == "RGB"

@@ -47,8 +47,9 @@ EXPECTED = {
 
 @pytest.mark.parametrize("camera", list(EXPECTED))
 async def test_camera_moves_are_right_and_smooth(camera, media, plaid_png, tmp_path):
-    out = await render_motion(media, plaid_png, tmp_path / "m.mp4", aspect="16:9", duration=SECONDS,
-                              camera=camera, seed=5, size=(W, H))  # fmt: skip
+    out = await render_motion(
+        media, plaid_png, tmp_path / "m.mp4", aspect="16:9", duration=SECONDS, camera=camera, seed=5, size=(W, H)
+    )
     frames = frames_gray(out, W, H)
     assert len(frames) == FRAMES
     signals = motion_signals(frames, W, H)
@@ -61,8 +62,9 @@ async def test_camera_moves_are_right_and_smooth(camera, media, plaid_png, tmp_p
 
 
 async def test_static_does_not_move(media, plaid_png, tmp_path):
-    out = await render_motion(media, plaid_png, tmp_path / "s.mp4", aspect="16:9", duration=1, camera="static",
-                              seed=5, size=(W, H))  # fmt: skip
+    out = await render_motion(
+        media, plaid_png, tmp_path / "s.mp4", aspect="16:9", duration=1, camera="static", seed=5, size=(W, H)
+    )
     frames = frames_gray(out, W, H)
     assert mean_abs_diff(frames[0], frames[-1]) < 0.5
 
@@ -77,17 +79,38 @@ async def test_static_does_not_move(media, plaid_png, tmp_path):
 )
 def test_the_measure_catches_whole_pixel_stepping(jittery, plaid_png, tmp_path):
     out = tmp_path / "jitter.mp4"
-    ffmpeg("-loop", "1", "-i", str(plaid_png), "-vf", jittery, "-frames:v", str(FRAMES), "-r", "24",
-           "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", str(out))  # fmt: skip
+    ffmpeg(
+        "-loop",
+        "1",
+        "-i",
+        str(plaid_png),
+        "-vf",
+        jittery,
+        "-frames:v",
+        str(FRAMES),
+        "-r",
+        "24",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        str(out),
+    )
     signals = motion_signals(frames_gray(out, W, H), W, H)
     assert max(roughness(values) for values in signals.values()) > SMOOTH * 1.5
 
 
 async def test_motion_is_deterministic_and_crops_to_the_aspect(media, plaid_png, tmp_path):
-    a = await render_motion(media, plaid_png, tmp_path / "a.mp4", aspect="9:16", duration=1, camera="handheld",
-                            seed=9, size=(90, 160))  # fmt: skip
-    b = await render_motion(media, plaid_png, tmp_path / "b.mp4", aspect="9:16", duration=1, camera="handheld",
-                            seed=9, size=(90, 160))  # fmt: skip
+    a = await render_motion(
+        media, plaid_png, tmp_path / "a.mp4", aspect="9:16", duration=1, camera="handheld", seed=9, size=(90, 160)
+    )
+    b = await render_motion(
+        media, plaid_png, tmp_path / "b.mp4", aspect="9:16", duration=1, camera="handheld", seed=9, size=(90, 160)
+    )
     assert a.read_bytes() == b.read_bytes()
     info = await media.probe(a, exact=True)
     assert (info.width, info.height, info.frame_count) == (90, 160, 24)
@@ -95,8 +118,17 @@ async def test_motion_is_deterministic_and_crops_to_the_aspect(media, plaid_png,
 
 async def test_storyboard_depends_on_seed_and_moves(media, tmp_path):
     def render(name: str, seed: int):
-        return render_storyboard(media, tmp_path / name, title="A lighthouse in a storm", caption="cinematic",
-                                 aspect="16:9", duration=2, camera="pan_right", seed=seed, size=(W, H))  # fmt: skip
+        return render_storyboard(
+            media,
+            tmp_path / name,
+            title="A lighthouse in a storm",
+            caption="cinematic",
+            aspect="16:9",
+            duration=2,
+            camera="pan_right",
+            seed=seed,
+            size=(W, H),
+        )
 
     first, again, other = await render("1.mp4", 1), await render("2.mp4", 1), await render("3.mp4", 2)
     frames_first, frames_other = frames_gray(first, W, H), frames_gray(other, W, H)

@@ -37,8 +37,14 @@ def steps(frames: list[bytes]) -> list[float]:
 def moving(tmp_path_factory) -> Path:
     """A clip whose motion speeds up and slows down (a zoom that pulses), so its rhythm is recognisable."""
     folder = tmp_path_factory.mktemp("restyle")
-    return make_clip(folder / "src.mp4", seconds=2, size=f"{W}x{H}", rate=24, source="testsrc2",
-                     extra=("-vf", "zoompan=z='1+0.3*abs(sin(on/5))':d=1:s=160x96:fps=24"))  # fmt: skip
+    return make_clip(
+        folder / "src.mp4",
+        seconds=2,
+        size=f"{W}x{H}",
+        rate=24,
+        source="testsrc2",
+        extra=("-vf", "zoompan=z='1+0.3*abs(sin(on/5))':d=1:s=160x96:fps=24"),
+    )
 
 
 def test_every_prompt_style_has_a_restyle():
@@ -50,8 +56,7 @@ async def test_each_style_changes_the_look_and_keeps_the_motion(media, moving, t
     source_steps = steps(frames_gray(moving, W, H))
     outputs: dict[str, list[bytes]] = {}
     for style in STYLES:
-        out = await restyle(media, moving, tmp_path / f"{style}.mp4", style=style, seconds=2, size=(W, H),
-                            strength=1.0)  # fmt: skip
+        out = await restyle(media, moving, tmp_path / f"{style}.mp4", style=style, seconds=2, size=(W, H), strength=1.0)
         info = await media.probe(out, exact=True)
         assert (info.width, info.height) == (W, H) and info.codec == "h264"
         assert abs(info.duration - 2.0) < 0.15
@@ -72,9 +77,11 @@ async def test_each_style_changes_the_look_and_keeps_the_motion(media, moving, t
 
 async def test_strength_blends_towards_the_original(media, moving, tmp_path):
     source = rgb_frames(moving)
-    full = rgb_frames(await restyle(media, moving, tmp_path / "f.mp4", style="anime", seconds=1, size=(W, H),
-                                    strength=1.0))  # fmt: skip
-    light = rgb_frames(await restyle(media, moving, tmp_path / "l.mp4", style="anime", seconds=1, size=(W, H),
-                                     strength=0.3))  # fmt: skip
+    full = rgb_frames(
+        await restyle(media, moving, tmp_path / "f.mp4", style="anime", seconds=1, size=(W, H), strength=1.0)
+    )
+    light = rgb_frames(
+        await restyle(media, moving, tmp_path / "l.mp4", style="anime", seconds=1, size=(W, H), strength=0.3)
+    )
     assert mean_abs_diff(light[5], source[5]) < mean_abs_diff(full[5], source[5])
     assert len(full) == 24  # the first second only

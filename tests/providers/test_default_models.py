@@ -28,16 +28,22 @@ async def registry_with(make_settings, providers: tuple[str, ...], **extra) -> P
     [
         (("fal",), {TEXT: "fal:hailuo-02", IMAGE: "fal:hailuo-02", VIDEO: "local:restyle"}),
         # the alphabet gave replicate:animate-diff (2 s square loops) for text
-        (("replicate",), {TEXT: "replicate:minimax-video-01", IMAGE: "replicate:kling-v2.1",
-                          VIDEO: "replicate:zeroscope"}),
+        (
+            ("replicate",),
+            {TEXT: "replicate:minimax-video-01", IMAGE: "replicate:kling-v2.1", VIDEO: "replicate:zeroscope"},
+        ),
         # Luma without a public file server takes no image: the image default passes it over
-        (("runway", "replicate", "luma", "fal"), {TEXT: "luma:ray-flash-2", IMAGE: "runway:gen4_turbo",
-                                                   VIDEO: "runway:aleph2"}),
-        (("replicate", "luma"), {TEXT: "luma:ray-flash-2", IMAGE: "replicate:kling-v2.1",
-                                 VIDEO: "replicate:zeroscope"}),
+        (
+            ("runway", "replicate", "luma", "fal"),
+            {TEXT: "luma:ray-flash-2", IMAGE: "runway:gen4_turbo", VIDEO: "runway:aleph2"},
+        ),
+        (
+            ("replicate", "luma"),
+            {TEXT: "luma:ray-flash-2", IMAGE: "replicate:kling-v2.1", VIDEO: "replicate:zeroscope"},
+        ),
         ((), {TEXT: "local:storyboard", IMAGE: "local:motion", VIDEO: "local:restyle"}),
     ],
-)  # fmt: skip
+)
 async def test_each_kind_gets_the_first_enabled_model_of_its_order(make_settings, providers, expected):
     registry = await registry_with(make_settings, providers)
     try:
@@ -72,8 +78,11 @@ async def test_videobot_default_model_still_comes_first_when_it_can(make_setting
 
 
 def test_every_model_is_in_the_order_of_each_kind_it_can_do_and_local_comes_last():
-    kinds = {TEXT: {Capability.TEXT_TO_VIDEO}, IMAGE: {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE},
-             VIDEO: {Capability.VIDEO_TO_VIDEO}}  # fmt: skip
+    kinds = {
+        TEXT: {Capability.TEXT_TO_VIDEO},
+        IMAGE: {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE},
+        VIDEO: {Capability.VIDEO_TO_VIDEO},
+    }
     models = {m.name: m.capabilities for m in CATALOGUE.values()} | {m.name: m.capabilities for m in LOCAL_MODELS}
     for kind, caps in kinds.items():
         order = DEFAULT_ORDER[kind]

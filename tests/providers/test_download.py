@@ -110,10 +110,17 @@ async def test_accepts_video_by_magic_and_follows_redirects(server, tmp_path, ro
 
 @pytest.mark.parametrize(
     ("route", "error"),
-    [("/html", ProviderTaskFailed), ("/json", ProviderTaskFailed), ("/garbage", ProviderTaskFailed),
-     ("/tiny", ProviderTaskFailed), ("/404", ProviderTaskFailed), ("/410", ProviderTaskFailed),
-     ("/500", ProviderUnavailable), ("/truncated", ProviderUnavailable)],
-)  # fmt: skip
+    [
+        ("/html", ProviderTaskFailed),
+        ("/json", ProviderTaskFailed),
+        ("/garbage", ProviderTaskFailed),
+        ("/tiny", ProviderTaskFailed),
+        ("/404", ProviderTaskFailed),
+        ("/410", ProviderTaskFailed),
+        ("/500", ProviderUnavailable),
+        ("/truncated", ProviderUnavailable),
+    ],
+)
 async def test_rejects_what_is_not_a_whole_video(server, tmp_path, route, error):
     base, _ = server
     dest = tmp_path / "o.mp4"

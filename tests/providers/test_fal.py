@@ -26,9 +26,13 @@ async def test_text_to_video_over_tls(fal, fal_emulator, tmp_path):
     assert task_id.startswith("fal-ai/pika/v2.2/text-to-video#")
     assert is_mp4(path) and path.read_bytes() == await fal_emulator.fal.videos.clip(10)
     assert body(fal_emulator, task_id) == {
-        "prompt": "a paper boat on a river", "negative_prompt": "blur", "seed": 7, "duration": 10,
-        "aspect_ratio": "9:16", "resolution": "720p",
-    }  # fmt: skip
+        "prompt": "a paper boat on a river",
+        "negative_prompt": "blur",
+        "seed": 7,
+        "duration": 10,
+        "aspect_ratio": "9:16",
+        "resolution": "720p",
+    }
     assert fal_emulator.fal.creates == {"fal-ai/pika/v2.2/text-to-video": 1}
 
 
@@ -36,9 +40,12 @@ async def test_queue_positions_count_down_then_running(fal, fal_emulator):
     fal_emulator.fal.script_next(Script(queued=3, running=1))
     final, seen = await run_task(fal, await fal.submit(req()))
     assert [(s.state, s.queue_position) for s in seen] == [
-        (TaskState.PENDING, 3), (TaskState.PENDING, 2), (TaskState.PENDING, 1), (TaskState.RUNNING, None),
+        (TaskState.PENDING, 3),
+        (TaskState.PENDING, 2),
+        (TaskState.PENDING, 1),
+        (TaskState.RUNNING, None),
         (TaskState.SUCCEEDED, None),
-    ]  # fmt: skip
+    ]
     assert final.output_url and final.output_url.startswith("https://127.0.0.1:")
 
 
@@ -64,10 +71,21 @@ async def test_pikaframes_interpolates_two_keyframes(fal, fal_emulator, png_imag
 
 @pytest.mark.parametrize(
     ("model", "duration", "endpoint", "expected"),
-    [("fal:kling-2.1", 10, "fal-ai/kling-video/v2.1/master/text-to-video", {"duration": "10", "aspect_ratio": "9:16"}),
-     ("fal:hailuo-02", 6, "fal-ai/minimax/hailuo-02/standard/text-to-video", {"duration": "6",
-                                                                               "prompt_optimizer": True})],
-)  # fmt: skip
+    [
+        (
+            "fal:kling-2.1",
+            10,
+            "fal-ai/kling-video/v2.1/master/text-to-video",
+            {"duration": "10", "aspect_ratio": "9:16"},
+        ),
+        (
+            "fal:hailuo-02",
+            6,
+            "fal-ai/minimax/hailuo-02/standard/text-to-video",
+            {"duration": "6", "prompt_optimizer": True},
+        ),
+    ],
+)
 async def test_kling_and_hailuo_text(fal, fal_emulator, tmp_path, model, duration, endpoint, expected):
     aspect = "16:9" if model == "fal:hailuo-02" else "9:16"
     task_id, _, _ = await drive(fal, req(model, duration=duration, aspect=aspect), tmp_path / "o.mp4")

@@ -13,8 +13,14 @@ from bot.media import Media
 from bot.providers.base import Capability, GenerationRequest, TaskState, TaskStatus, VideoProvider
 from bot.providers.local import LocalProvider, request_from_json, request_to_json, task_id_for
 
-SIZES = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960), "4:3": (1104, 828), "3:4": (828, 1104),
-         "21:9": (1280, 548)}  # fmt: skip
+SIZES = {
+    "16:9": (1280, 720),
+    "9:16": (720, 1280),
+    "1:1": (960, 960),
+    "4:3": (1104, 828),
+    "3:4": (828, 1104),
+    "21:9": (1280, 548),
+}
 
 
 @pytest.fixture
@@ -39,8 +45,16 @@ def picture(tmp_path) -> Path:
 
 
 def request(job_id: int, model: str = "local:storyboard", **changes) -> GenerationRequest:
-    values = {"job_id": job_id, "model": model, "prompt": "A paper boat on a rainy street", "duration": 1,
-              "aspect": "16:9", "seed": 42, "camera": "pan_left", "style": "cinematic"}  # fmt: skip
+    values = {
+        "job_id": job_id,
+        "model": model,
+        "prompt": "A paper boat on a rainy street",
+        "duration": 1,
+        "aspect": "16:9",
+        "seed": 42,
+        "camera": "pan_left",
+        "style": "cinematic",
+    }
     values.update(changes)
     return GenerationRequest(**values)
 

@@ -31,9 +31,12 @@ async def test_every_replicate_entry_answers_to_its_owner_and_name(registry):
 
 @pytest.mark.parametrize(
     ("typed", "suggested"),
-    [("replicate:zeroscop", "replicate:zeroscope"), ("replicate:stability-ai/stable-video-difusion",
-     "replicate:stability-ai/stable-video-diffusion"), ("kling", "replicate:kling-v2.1")],
-)  # fmt: skip
+    [
+        ("replicate:zeroscop", "replicate:zeroscope"),
+        ("replicate:stability-ai/stable-video-difusion", "replicate:stability-ai/stable-video-diffusion"),
+        ("kling", "replicate:kling-v2.1"),
+    ],
+)
 async def test_an_unknown_name_is_refused_with_close_matches(registry, typed, suggested):
     with pytest.raises(InvalidOption) as info:
         registry.model(typed)

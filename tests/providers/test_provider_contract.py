@@ -172,9 +172,15 @@ async def test_lost_create_is_found_or_uncertain_and_never_resent(case, provider
 
 @pytest.mark.parametrize(
     ("output", "error", "cap"),
-    [("404", ProviderTaskFailed, 10**8), ("html", ProviderTaskFailed, 10**8), ("text", ProviderTaskFailed, 10**8),
-     ("truncated", ProviderUnavailable, 10**8), ("ok", OutputTooLarge, 1000), ("chunked", OutputTooLarge, 20_000)],
-)  # fmt: skip
+    [
+        ("404", ProviderTaskFailed, 10**8),
+        ("html", ProviderTaskFailed, 10**8),
+        ("text", ProviderTaskFailed, 10**8),
+        ("truncated", ProviderUnavailable, 10**8),
+        ("ok", OutputTooLarge, 1000),
+        ("chunked", OutputTooLarge, 20_000),
+    ],
+)
 async def test_bad_outputs_leave_no_file(case, provider, api, tmp_path, output, error, cap):
     api.script_next(Script(output=output))
     task_id = await provider.submit(case.req())

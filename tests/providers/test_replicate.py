@@ -17,20 +17,32 @@ replicate = provider_fixture("replicate")
 
 # model, request options, media role -> expected input field, other expected input values
 CASES = [
-    ("stable-video-diffusion", {"duration": 4, "aspect": "1:1"}, {"image": "input_image"},
-     {"video_length": "25_frames_with_svd_xt", "sizing_strategy": "maintain_aspect_ratio"}),
-    ("animate-diff", {"duration": 2, "aspect": "1:1", "negative_prompt": "blurry"}, {},
-     {"prompt": "a paper boat on a river", "n_prompt": "blurry", "motion_module": "mm_sd_v14"}),
+    (
+        "stable-video-diffusion",
+        {"duration": 4, "aspect": "1:1"},
+        {"image": "input_image"},
+        {"video_length": "25_frames_with_svd_xt", "sizing_strategy": "maintain_aspect_ratio"},
+    ),
+    (
+        "animate-diff",
+        {"duration": 2, "aspect": "1:1", "negative_prompt": "blurry"},
+        {},
+        {"prompt": "a paper boat on a river", "n_prompt": "blurry", "motion_module": "mm_sd_v14"},
+    ),
     ("zeroscope", {"duration": 3, "aspect": "9:16"}, {}, {"num_frames": 24, "width": 320, "height": 576}),
     ("zeroscope", {"duration": 2}, {"video": "init_video"}, {"num_frames": 16, "width": 576}),
-    ("kling-v2.1", {"duration": 10, "negative_prompt": "text"}, {"image": "start_image"},
-     {"duration": 10, "mode": "standard", "negative_prompt": "text"}),
+    (
+        "kling-v2.1",
+        {"duration": 10, "negative_prompt": "text"},
+        {"image": "start_image"},
+        {"duration": 10, "mode": "standard", "negative_prompt": "text"},
+    ),
     ("wan-2.2-i2v", {"duration": 5}, {"image": "image"}, {"num_frames": 81, "resolution": "480p"}),
     ("minimax-video-01", {}, {}, {"prompt_optimizer": True}),
     ("minimax-video-01", {"aspect": "9:16"}, {"image": "first_frame_image"}, {"prompt": "a paper boat on a river"}),
     ("veo-3", {"duration": 8, "aspect": "9:16"}, {}, {"aspect_ratio": "9:16", "resolution": "720p"}),
     ("veo-3", {"duration": 8}, {"image": "image"}, {"aspect_ratio": "16:9"}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("model", "options", "media", "expected"), CASES, ids=[f"{c[0]}-{list(c[2])}" for c in CASES])

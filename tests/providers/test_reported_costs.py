@@ -21,9 +21,12 @@ def req(model: str, duration: int, prompt: str = "a red fox runs through snow") 
 
 @pytest.mark.parametrize(
     ("script", "credits"),
-    [(Script(), 12 * 6), (Script(outcome="fail", failure_code="SAFETY.INPUT.TEXT"), 12 * 6),
-     (Script(outcome="fail", failure_code="INTERNAL.BAD_OUTPUT"), 0)],
-)  # fmt: skip
+    [
+        (Script(), 12 * 6),
+        (Script(outcome="fail", failure_code="SAFETY.INPUT.TEXT"), 12 * 6),
+        (Script(outcome="fail", failure_code="INTERNAL.BAD_OUTPUT"), 0),
+    ],
+)
 async def test_runway_reports_the_credits_it_charged(emulator, script, credits):
     provider = RunwayProvider(emulator.runway.api_key, emulator.runway_url, **OPTS)
     try:

@@ -27,8 +27,12 @@ async def test_text_to_video_runs_to_a_real_mp4(runway, emulator, tmp_path):
     assert is_mp4(path) and path.read_bytes() == await emulator.runway.videos.clip(3)
     body = only_task(emulator.runway).body
     assert body == {
-        "model": "gen4.5", "promptText": "a red fox runs through snow", "ratio": "720:1280", "duration": 3, "seed": 42,
-    }  # fmt: skip
+        "model": "gen4.5",
+        "promptText": "a red fox runs through snow",
+        "ratio": "720:1280",
+        "duration": 3,
+        "seed": 42,
+    }
     assert emulator.runway.creates == {"text_to_video": 1}
     assert task_id == only_task(emulator.runway).id
 

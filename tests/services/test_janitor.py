@@ -38,8 +38,17 @@ async def job(store, *, age_days: float, state: JobState = JobState.DONE, finish
     """A job created ``age_days`` ago, moved to ``state`` (finished ``finished_days`` ago)."""
     created = NOW - age_days * DAY
     inputs = JobInputs.from_json(fields.pop("inputs", {}))
-    new = NewJob(kind="generate", owner_id=1, guild_id=None, channel_id=None, model="local:storyboard", spec={},
-                 cost_seconds=0.0, inputs=inputs, fingerprint=fields.pop("fingerprint", None))  # fmt: skip
+    new = NewJob(
+        kind="generate",
+        owner_id=1,
+        guild_id=None,
+        channel_id=None,
+        model="local:storyboard",
+        spec={},
+        cost_seconds=0.0,
+        inputs=inputs,
+        fingerprint=fields.pop("fingerprint", None),
+    )
     row = await store.jobs.create(new, charge=None, now=created)
     if state.finished:
         finished = NOW - (finished_days if finished_days is not None else age_days) * DAY
@@ -56,12 +65,14 @@ async def test_old_media_goes_recent_and_busy_media_stays(storage):
     old_result = put(media / "results" / f"{old.id}.mp4", age_days=30)
     await store.jobs.update(old.id, result_path=str(old_result))
     await store.cache.put("f-old", old.id, str(old_result), now=NOW - 30 * DAY)
-    old_leftovers = [put(media / "raw" / f"{old.id}.mp4", age_days=30),
-                     put(media / "fitted" / f"{old.id}-9000000.mp4", age_days=30),
-                     put(media / "local" / f"local-{old.id}.json", age_days=30),
-                     put(media / "local" / f"local-{old.id}.mp4", age_days=30),
-                     put(media / "local" / ".render-abc" / "still.png", age_days=30),
-                     put(media / "results" / ".7.deadbeef.tmp.mp4", age_days=30)]  # fmt: skip
+    old_leftovers = [
+        put(media / "raw" / f"{old.id}.mp4", age_days=30),
+        put(media / "fitted" / f"{old.id}-9000000.mp4", age_days=30),
+        put(media / "local" / f"local-{old.id}.json", age_days=30),
+        put(media / "local" / f"local-{old.id}.mp4", age_days=30),
+        put(media / "local" / ".render-abc" / "still.png", age_days=30),
+        put(media / "results" / ".7.deadbeef.tmp.mp4", age_days=30),
+    ]
     # a recent result, and a recent re-roll that still needs the old job's image
     shared_image = put(inputs / "shared.png", age_days=30)
     recent = await job(store, age_days=2, inputs={"image": str(shared_image)})
@@ -70,8 +81,10 @@ async def test_old_media_goes_recent_and_busy_media_stays(storage):
     # a job that has been running for 20 days (a stuck provider): its files are in use
     busy_image = put(inputs / "busy.png", age_days=20)
     busy = await job(store, age_days=20, state=JobState.POSTPROCESSING, inputs={"image": str(busy_image)})
-    busy_files = [put(media / "raw" / f"{busy.id}.mp4", age_days=20),
-                  put(media / "local" / f"local-{busy.id}.json", age_days=20)]  # fmt: skip
+    busy_files = [
+        put(media / "raw" / f"{busy.id}.mp4", age_days=20),
+        put(media / "local" / f"local-{busy.id}.json", age_days=20),
+    ]
     fresh_tmp = put(media / "results" / f".{busy.id}.cafe.tmp.mp4")
 
     report = await Janitor(store, settings).run()

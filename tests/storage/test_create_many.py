@@ -12,13 +12,22 @@ WINDOW = 24 * 3600.0
 
 
 def take(owner: int = 1, guild: int | None = 10, n: int = 1) -> NewJob:
-    return NewJob("variation", owner, guild, 5, "local:storyboard", {"subject": "x", "seed": n}, 0.0,
-                  inputs=JobInputs(variation=n, of=3))  # fmt: skip
+    return NewJob(
+        "variation",
+        owner,
+        guild,
+        5,
+        "local:storyboard",
+        {"subject": "x", "seed": n},
+        0.0,
+        inputs=JobInputs(variation=n, of=3),
+    )
 
 
 def charge(seconds: float, *, limit: float = 100.0, budget: float | None = None, queued: int | None = None) -> Charge:
-    return Charge(seconds=seconds, window_start=time.time() - WINDOW, user_limit=limit, guild_budget=budget,
-                  max_queued=queued)  # fmt: skip
+    return Charge(
+        seconds=seconds, window_start=time.time() - WINDOW, user_limit=limit, guild_budget=budget, max_queued=queued
+    )
 
 
 async def everything(storage) -> tuple[int, float]:
@@ -29,8 +38,7 @@ async def everything(storage) -> tuple[int, float]:
 async def test_all_or_nothing_with_a_ledger_row_each(storages):
     s = storages[0]
     now = time.time()
-    jobs = await s.jobs.create_many([take(n=n) for n in (1, 2, 3)], [charge(4, limit=12)] * 3, now,
-                                    link_to_first=True)  # fmt: skip
+    jobs = await s.jobs.create_many([take(n=n) for n in (1, 2, 3)], [charge(4, limit=12)] * 3, now, link_to_first=True)
     assert [j.parent_job_id for j in jobs] == [None, jobs[0].id, jobs[0].id]
     assert [j.cost_seconds for j in jobs] == [4, 4, 4] and all(j.state is JobState.QUEUED for j in jobs)
     assert [await s.quota.ledger_state(j.id) for j in jobs] == ["reserved"] * 3
@@ -64,8 +72,17 @@ async def test_the_guild_budget_and_the_queue_cap_count_the_whole_batch(storages
 async def test_a_free_take_among_charged_ones(storages):
     """A take served from the cache is created DELIVERING without a charge; the others are charged."""
     s = storages[0]
-    cached = NewJob("variation", 1, 10, 5, "local:storyboard", {"subject": "x"}, 0.0,
-                    state=JobState.DELIVERING, result_path="/tmp/x.mp4")  # fmt: skip
+    cached = NewJob(
+        "variation",
+        1,
+        10,
+        5,
+        "local:storyboard",
+        {"subject": "x"},
+        0.0,
+        state=JobState.DELIVERING,
+        result_path="/tmp/x.mp4",
+    )
     jobs = await s.jobs.create_many([take(), cached], [charge(3, limit=3), None], time.time())
     assert jobs[1].state is JobState.DELIVERING and jobs[1].cost_seconds == 0
     assert await s.quota.ledger_state(jobs[1].id) is None

@@ -53,8 +53,11 @@ def spawn(script, *args):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     return subprocess.Popen(
         [sys.executable, "-c", script, *map(str, args)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_fifty_submits_from_three_processes_never_overspend(pg_url):

@@ -89,8 +89,9 @@ async def test_reprice_moves_the_reservation_to_the_model_that_ran(storage):
 
 async def test_a_task_billed_before_a_fallback_still_counts(storage):
     """A provider-side failure that was billed (Replicate's GPU time), then the job moves to another model."""
-    job = await storage.jobs.create(new_job(model="replicate:zeroscope"), now=NOW,
-                                    charge=charge(0.05, guild_cap=1.0, model="replicate:zeroscope"))  # fmt: skip
+    job = await storage.jobs.create(
+        new_job(model="replicate:zeroscope"), now=NOW, charge=charge(0.05, guild_cap=1.0, model="replicate:zeroscope")
+    )
     await storage.costs.record_actual(job.id, Cost(20, "GPU s", 0.023))  # the first task failed, billed
     assert await storage.costs.reprice(job.id, "runway:gen4.5", Cost(60, "credits", 0.60))  # the fallback's task
     assert await storage.costs.spent_since(10, MONTH) == pytest.approx(0.623)  # both count while it runs
@@ -116,8 +117,9 @@ async def test_spend_caps_are_set_and_cleared(storage):
 async def test_the_report_adds_up_by_model_member_failures_and_cache_hits(storage):
     a = await storage.jobs.create(new_job(owner=1), charge=charge(0.60, units=60), now=NOW)
     b = await storage.jobs.create(new_job(owner=2), charge=charge(0.60, units=60), now=NOW)
-    c = await storage.jobs.create(new_job(owner=2, model="replicate:zeroscope"), now=NOW,
-                                  charge=charge(0.03, model="replicate:zeroscope"))  # fmt: skip
+    c = await storage.jobs.create(
+        new_job(owner=2, model="replicate:zeroscope"), now=NOW, charge=charge(0.03, model="replicate:zeroscope")
+    )
     await storage.costs.record_actual(a.id, Cost(60, "credits", 0.60))
     await storage.jobs.finish(a.id, JobState.DONE, now=NOW, ledger="committed")
     await storage.costs.record_actual(b.id, Cost(60, "credits", 0.60))  # billed although it failed
@@ -135,8 +137,10 @@ async def test_the_report_adds_up_by_model_member_failures_and_cache_hits(storag
     assert (report.failures_refunded, report.failures_usd) == (1, pytest.approx(0.60))
     assert (report.cache_hits, report.cache_saved_usd) == (1, pytest.approx(0.60))
     models = {(m.key, m.unit): (m.jobs, m.units, m.usd) for m in report.by_model}
-    assert models == {("runway:gen4.5", "credits"): (3, 145.0, pytest.approx(1.45)),
-                      ("replicate:zeroscope", "GPU s"): (1, 12.5, pytest.approx(0.014375))}  # fmt: skip
+    assert models == {
+        ("runway:gen4.5", "credits"): (3, 145.0, pytest.approx(1.45)),
+        ("replicate:zeroscope", "GPU s"): (1, 12.5, pytest.approx(0.014375)),
+    }
     members = [(m.key, m.label, m.jobs, round(m.usd, 6)) for m in report.by_member]
     assert members == [("2", "user2", 2, 0.614375), ("1", "user1", 1, 0.6), ("3", "user3", 1, 0.25)]
     everyone = await storage.costs.report(None, NOW - 60)

@@ -10,9 +10,16 @@ from storage import Charge, JobInputs, JobState, NewJob, StaleJob
 
 
 def runway_job(owner=1, seconds=5.0):
-    return NewJob(kind="generate", owner_id=owner, guild_id=10, channel_id=5, model="runway:gen4.5",
-                  spec={"subject": "a fox", "duration": 5, "aspect": "16:9"}, cost_seconds=seconds,
-                  fingerprint=f"fp-{owner}-{seconds}")  # fmt: skip
+    return NewJob(
+        kind="generate",
+        owner_id=owner,
+        guild_id=10,
+        channel_id=5,
+        model="runway:gen4.5",
+        spec={"subject": "a fox", "duration": 5, "aspect": "16:9"},
+        cost_seconds=seconds,
+        fingerprint=f"fp-{owner}-{seconds}",
+    )
 
 
 def charge(seconds=5.0, limit=60.0):
@@ -28,9 +35,15 @@ async def test_switch_moves_the_job_and_reprices_its_one_reservation(storage):
     job = await storage.jobs.create(runway_job(), charge=charge(), now=now)
     job = await storage.jobs.update(job.id, state=JobState.SUBMITTING, started_at=now, attempts=2)
     moved = await storage.jobs.switch_model(
-        job.id, "luma:ray-2", seconds=4.0, reason="Runway is unavailable", expect=[JobState.SUBMITTING], now=now,
-        spec={**job.spec, "duration": 4, "model": "luma:ray-2"}, inputs=JobInputs(fallback_tried=("runway:gen4.5",)),
-    )  # fmt: skip
+        job.id,
+        "luma:ray-2",
+        seconds=4.0,
+        reason="Runway is unavailable",
+        expect=[JobState.SUBMITTING],
+        now=now,
+        spec={**job.spec, "duration": 4, "model": "luma:ray-2"},
+        inputs=JobInputs(fallback_tried=("runway:gen4.5",)),
+    )
     assert (moved.model, moved.fallback_from, moved.fallback_reason) == (
         "luma:ray-2",
         "runway:gen4.5",
@@ -44,8 +57,9 @@ async def test_switch_moves_the_job_and_reprices_its_one_reservation(storage):
     assert [(float(r[0]), r[1]) for r in rows] == [(4.0, "reserved")]  # re-priced, still one row
 
     # a second move keeps the first model asked for
-    again = await storage.jobs.switch_model(job.id, "fal:kling", seconds=4.0, reason="Luma is unavailable",
-                                            expect=[JobState.QUEUED], now=now)  # fmt: skip
+    again = await storage.jobs.switch_model(
+        job.id, "fal:kling", seconds=4.0, reason="Luma is unavailable", expect=[JobState.QUEUED], now=now
+    )
     assert (again.model, again.fallback_from) == ("fal:kling", "runway:gen4.5")
     assert again.spec["duration"] == 4  # spec/inputs are kept when not given
 
@@ -72,10 +86,12 @@ async def test_concurrent_switches_move_a_job_once(storage):
     job = await storage.jobs.create(runway_job(), charge=charge(), now=now)
     await storage.jobs.update(job.id, state=JobState.SUBMITTING)
     results = await asyncio.gather(
-        *(storage.jobs.switch_model(job.id, model, seconds=3.0, reason="r", expect=[JobState.SUBMITTING])
-          for model in ("luma:ray-2", "fal:kling")),
+        *(
+            storage.jobs.switch_model(job.id, model, seconds=3.0, reason="r", expect=[JobState.SUBMITTING])
+            for model in ("luma:ray-2", "fal:kling")
+        ),
         return_exceptions=True,
-    )  # fmt: skip
+    )
     assert sorted(type(r).__name__ for r in results) == ["Job", "StaleJob"]
     assert len(await ledger(storage, job.id)) == 1
 

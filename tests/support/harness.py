@@ -51,11 +51,18 @@ def bot_env(data_dir: Path, emu: DiscordEmulator, providers: EmulatorServer | No
     strip = ("VIDEOBOT_", "DISCORD_", "RUNWAYML_", "REPLICATE_", "LUMAAI_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(strip)}
     env.update(
-        PYTHONPATH=str(ROOT), DISCORD_TOKEN=emu.token, DISCORD_API_BASE=emu.base_url,
-        DISCORD_GATEWAY_URL=emu.gateway_url, VIDEOBOT_GUILD_IDS=str(emu.guild.id), VIDEOBOT_DATA_DIR=str(data_dir),
-        VIDEOBOT_POLL_INTERVAL_SECONDS="0.05", VIDEOBOT_POLL_MAX_INTERVAL_SECONDS="0.2",
-        VIDEOBOT_PROGRESS_EDIT_INTERVAL="0.5", VIDEOBOT_DAILY_SECONDS="86400", VIDEOBOT_LOG_LEVEL="INFO",
-    )  # fmt: skip
+        PYTHONPATH=str(ROOT),
+        DISCORD_TOKEN=emu.token,
+        DISCORD_API_BASE=emu.base_url,
+        DISCORD_GATEWAY_URL=emu.gateway_url,
+        VIDEOBOT_GUILD_IDS=str(emu.guild.id),
+        VIDEOBOT_DATA_DIR=str(data_dir),
+        VIDEOBOT_POLL_INTERVAL_SECONDS="0.05",
+        VIDEOBOT_POLL_MAX_INTERVAL_SECONDS="0.2",
+        VIDEOBOT_PROGRESS_EDIT_INTERVAL="0.5",
+        VIDEOBOT_DAILY_SECONDS="86400",
+        VIDEOBOT_LOG_LEVEL="INFO",
+    )
     if providers is not None:
         env.update(providers.env())
     env.update(extra)
@@ -85,16 +92,24 @@ class BotProcess:
         ``gateway=False`` (``videobot worker``): return once it logged in over REST (``GET /users/@me``)."""
         assert not self.running, "already running"
         before = emu.gateway.identifies if gateway else sum(r.path == "/users/@me" for r in emu.rest.log)
-        connected = (lambda: emu.gateway.identifies) if gateway else \
-            (lambda: sum(r.path == "/users/@me" for r in emu.rest.log))  # fmt: skip
+        connected = (
+            (lambda: emu.gateway.identifies) if gateway else (lambda: sum(r.path == "/users/@me" for r in emu.rest.log))
+        )
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(f"\n----- start #{self.starts + 1} -----\n".encode())
             log.flush()
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", *self.args, cwd=self.workdir, env=self.env,
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
+                sys.executable,
+                "-m",
+                "bot.cli",
+                *self.args,
+                cwd=self.workdir,
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
         self.starts += 1
         deadline = time.monotonic() + timeout
         while connected() <= before:

@@ -41,8 +41,10 @@ def not_an_image() -> bytes:
 
 def svg() -> bytes:
     """An SVG with a script and an external reference."""
-    return (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="4000">'
-            b'<script>alert(1)</script><image href="http://127.0.0.1:9/x.png"/></svg>\n')  # fmt: skip
+    return (
+        b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="4000">'
+        b'<script>alert(1)</script><image href="http://127.0.0.1:9/x.png"/></svg>\n'
+    )
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -95,8 +97,10 @@ def mp4_clip(folder: Path) -> bytes:
 # --- scripts that make a permissive ffmpeg open other things ------------------------------------------------
 def hls_playlist(local: Path, url: str) -> bytes:
     """An HLS playlist whose segments are a local file and a loopback URL."""
-    return (f"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:1.0,\n{local}\n"
-            f"#EXTINF:1.0,\n{url}\n#EXT-X-ENDLIST\n").encode()  # fmt: skip
+    return (
+        f"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:1.0,\n{local}\n"
+        f"#EXTINF:1.0,\n{url}\n#EXT-X-ENDLIST\n"
+    ).encode()
 
 
 def concat_script(local: Path, url: str) -> bytes:

@@ -63,11 +63,15 @@ class LoadPlan:
     def bot_env(self) -> dict[str, str]:
         """Settings for the bot process: enough slots to drain the queue, realistic polling."""
         return {
-            "VIDEOBOT_DAILY_SECONDS": str(DAILY_SECONDS), "VIDEOBOT_MAX_CONCURRENT_JOBS": "128",
-            "VIDEOBOT_PROVIDER_CONCURRENCY": "64", "VIDEOBOT_MAX_RUNNING_PER_USER": "2",
-            "VIDEOBOT_POLL_INTERVAL_SECONDS": "0.3", "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "1.0",
-            "VIDEOBOT_PROGRESS_EDIT_INTERVAL": "2", "VIDEOBOT_LOG_LEVEL": "WARNING",
-        }  # fmt: skip
+            "VIDEOBOT_DAILY_SECONDS": str(DAILY_SECONDS),
+            "VIDEOBOT_MAX_CONCURRENT_JOBS": "128",
+            "VIDEOBOT_PROVIDER_CONCURRENCY": "64",
+            "VIDEOBOT_MAX_RUNNING_PER_USER": "2",
+            "VIDEOBOT_POLL_INTERVAL_SECONDS": "0.3",
+            "VIDEOBOT_POLL_MAX_INTERVAL_SECONDS": "1.0",
+            "VIDEOBOT_PROGRESS_EDIT_INTERVAL": "2",
+            "VIDEOBOT_LOG_LEVEL": "WARNING",
+        }
 
 
 @dataclass
@@ -111,9 +115,13 @@ class LoadReport:
             f"max {max(a, default=0) * 1000:.0f} ms; job p50 {self.quantile(j, 0.5):.1f} s, "
             f"p95 {self.quantile(j, 0.95):.1f} s; sent in {self.submit_seconds:.1f} s, "
             f"all done after {self.drain_seconds:.1f} s"
-            + (f"; killed with {self.in_flight()} jobs in flight ({self.kill_states()}), "
-               f"{self.lost_creates} lost Runway creates" if self.killed_in else "")
-        )  # fmt: skip
+            + (
+                f"; killed with {self.in_flight()} jobs in flight ({self.kill_states()}), "
+                f"{self.lost_creates} lost Runway creates"
+                if self.killed_in
+                else ""
+            )
+        )
 
     def kill_states(self) -> str:
         """How many jobs each state had when the bot was killed."""

@@ -42,11 +42,18 @@ class Site:
         """A DONE job with a real result file and poster, as a delivery leaves it."""
         now = created_at if created_at is not None else time.time()
         new = NewJob(
-            kind=kind, owner_id=owner_id, guild_id=guild_id, channel_id=9, model=model,
-            spec={"subject": subject, "duration": 1, "seed": 7, **(spec or {})}, cost_seconds=0.0,
-            delivery={"kind": "discord"}, parent_job_id=parent.id if parent else None, state=JobState.DELIVERING,
+            kind=kind,
+            owner_id=owner_id,
+            guild_id=guild_id,
+            channel_id=9,
+            model=model,
+            spec={"subject": subject, "duration": 1, "seed": 7, **(spec or {})},
+            cost_seconds=0.0,
+            delivery={"kind": "discord"},
+            parent_job_id=parent.id if parent else None,
+            state=JobState.DELIVERING,
             owner_name=name,
-        )  # fmt: skip
+        )
         job = await self.app.storage.jobs.create(new, charge=None, now=now)
         result = self.app.settings.media_dir / "results" / f"{job.id}.mp4"
         result.parent.mkdir(parents=True, exist_ok=True)

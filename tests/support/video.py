@@ -28,11 +28,29 @@ def make_mp4(
 ) -> Path:
     """A real H.264 yuv420p MP4 (no shell, bounded time)."""
     subprocess.run(
-        [BUNDLED_FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         f"{source}=size={size}:rate={rate}:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
-         "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(dest)],
-        check=True, timeout=60,
-    )  # fmt: skip
+        [
+            BUNDLED_FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"{source}=size={size}:rate={rate}:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(dest),
+        ],
+        check=True,
+        timeout=60,
+    )
     return dest
 
 
@@ -40,8 +58,10 @@ def ffmpeg(*args: str, timeout: float = 60) -> bytes:
     """Run ffmpeg (argument list, bounded) and return its stdout."""
     done = subprocess.run(
         [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        capture_output=True, timeout=timeout, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     return done.stdout
 

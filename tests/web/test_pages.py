@@ -97,8 +97,12 @@ async def test_a_deleted_or_expired_result_answers_410_everywhere(site):
     await site.app.gallery.remove(deleted.id)  # what ❌ does
     os.unlink(str(aged.result_path))  # what the janitor does past retention
     for job in (deleted, aged):
-        for path in (links.page_path(job.id), links.video_path(job.id), links.poster_path(job.id),
-                     links.embed_path(job.id)):  # fmt: skip
+        for path in (
+            links.page_path(job.id),
+            links.video_path(job.id),
+            links.poster_path(job.id),
+            links.embed_path(job.id),
+        ):
             status, headers, body = await fetch(site, site.url(path))
             assert status == 410, path
             assert b"no longer stored" in body or headers["Content-Type"] != "text/html"
@@ -108,8 +112,14 @@ async def test_a_wrong_token_or_an_unfinished_job_is_a_plain_404(site):
     job = await site.add()
     token = site.app.gallery.links.token(job.id)
     flipped = ("B" if token[0] == "A" else "A") + token[1:]
-    for path in (f"/r/{job.id}/{flipped}", f"/v/{job.id}/{flipped}.mp4", f"/r/{job.id + 1}/{token}",
-                 f"/r/{job.id}/{token[:-1]}", "/r/", "/nothing"):  # fmt: skip
+    for path in (
+        f"/r/{job.id}/{flipped}",
+        f"/v/{job.id}/{flipped}.mp4",
+        f"/r/{job.id + 1}/{token}",
+        f"/r/{job.id}/{token[:-1]}",
+        "/r/",
+        "/nothing",
+    ):
         status, _, body = await fetch(site, site.url(path))
         assert status == 404, path
         assert token.encode() not in body

@@ -34,13 +34,25 @@ async def test_path_traversal_reaches_nothing(site):
     token = site.app.gallery.links.token(job.id)
     (site.app.settings.data_dir / "secret.txt").write_text("TOP-SECRET")
     attempts = [
-        "/static/../server.py", "/static/..%2Fserver.py", "/static/%2e%2e/pages.py", "/static/..%2F..%2Fsettings.py",
-        "/static/style.css/../../server.py", "/static/.%2e/templates/base.html", "/static/%2Fetc%2Fpasswd",
-        f"/v/{job.id}/..%2F..%2Fsecret.txt", f"/v/{job.id}/{token}.mp4/../../../secret.txt",
-        f"/r/{job.id}/{token}/..%2F..%2Fvideobot.sqlite3", f"/p/../../secret.txt/{token}.jpg",
-        f"/i/..%2Fsecret/{token}.png", f"/i/..%2F..%2Fdata%2Fsecret/{token}.png", "/../../etc/passwd",
-        "/%2e%2e/%2e%2e/etc/passwd", "/static/", "/static/STYLE.CSS", "/static/style.css%00.js",
-    ]  # fmt: skip
+        "/static/../server.py",
+        "/static/..%2Fserver.py",
+        "/static/%2e%2e/pages.py",
+        "/static/..%2F..%2Fsettings.py",
+        "/static/style.css/../../server.py",
+        "/static/.%2e/templates/base.html",
+        "/static/%2Fetc%2Fpasswd",
+        f"/v/{job.id}/..%2F..%2Fsecret.txt",
+        f"/v/{job.id}/{token}.mp4/../../../secret.txt",
+        f"/r/{job.id}/{token}/..%2F..%2Fvideobot.sqlite3",
+        f"/p/../../secret.txt/{token}.jpg",
+        f"/i/..%2Fsecret/{token}.png",
+        f"/i/..%2F..%2Fdata%2Fsecret/{token}.png",
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/static/",
+        "/static/STYLE.CSS",
+        "/static/style.css%00.js",
+    ]
     for path in attempts:
         status, data = await raw_get(site, path)
         assert status in (400, 404), (path, status)
@@ -49,8 +61,16 @@ async def test_path_traversal_reaches_nothing(site):
 
 
 async def test_an_unfinished_job_has_no_page_even_with_its_token(site):
-    new = NewJob(kind="generate", owner_id=1, guild_id=5, channel_id=9, model="local:storyboard",
-                 spec={"subject": "still rendering"}, cost_seconds=0.0, delivery={"kind": "discord"})  # fmt: skip
+    new = NewJob(
+        kind="generate",
+        owner_id=1,
+        guild_id=5,
+        channel_id=9,
+        model="local:storyboard",
+        spec={"subject": "still rendering"},
+        cost_seconds=0.0,
+        delivery={"kind": "discord"},
+    )
     job = await site.app.storage.jobs.create(new, charge=None, now=time.time())
     links = site.app.gallery.links
     for path in (links.page_path(job.id), links.video_path(job.id), links.poster_path(job.id)):
@@ -65,8 +85,12 @@ async def test_tokens_never_reach_the_access_log(site, caplog):
     job = await site.add()
     links = site.app.gallery.links
     with caplog.at_level(logging.INFO, logger="bot.web.access"):
-        for path in (links.page_path(job.id), links.video_path(job.id), links.poster_path(job.id),
-                     f"/r/{job.id}/{'Z' * 32}"):  # fmt: skip
+        for path in (
+            links.page_path(job.id),
+            links.video_path(job.id),
+            links.poster_path(job.id),
+            f"/r/{job.id}/{'Z' * 32}",
+        ):
             async with site.session.get(site.url(path)) as response:
                 await response.read()
         async with site.session.get(site.gallery(1)) as response:

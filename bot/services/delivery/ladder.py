@@ -214,6 +214,12 @@ def state_label(job: Job, queue_position: int = 0, provider_queue: int = 0, seco
 
 
 __all__ = [
-    "DeliveryPlan", "LinkMaker", "Offer", "Publisher", "Rung",
-    "describe_left", "describe_size", "state_label",
-]  # fmt: skip
+    "DeliveryPlan",
+    "LinkMaker",
+    "Offer",
+    "Publisher",
+    "Rung",
+    "describe_left",
+    "describe_size",
+    "state_label",
+]

@@ -33,24 +33,35 @@ class HealthReport:
         if not self.push_missed:
             return "on; every result so far came with its completion call"
         results = "result" if self.push_missed == 1 else "results"
-        return (f"{self.push_missed} {results} arrived by polling although push was on: "
-                f"check that /hooks/ reaches the bot")  # fmt: skip
+        return (
+            f"{self.push_missed} {results} arrived by polling although push was on: check that /hooks/ reaches the bot"
+        )
 
     def lines(self) -> list[str]:
         """The report as plain text lines."""
         queue = ", ".join(f"{n} {state}" for state, n in self.queue.items()) or "empty"
         push = [f"Push: {self.push_line}"] if self.push_line else []
-        return ["Providers:", *(f"  {p}" for p in self.providers), "Fallback:", *(f"  {f}" for f in self.fallback),
-                f"Queue: {queue}", *push]  # fmt: skip
+        return [
+            "Providers:",
+            *(f"  {p}" for p in self.providers),
+            "Fallback:",
+            *(f"  {f}" for f in self.fallback),
+            f"Queue: {queue}",
+            *push,
+        ]
 
 
 class HealthService:
     """Reads the breakers (stored, so every process shows the same) and the queue."""
 
     def __init__(
-        self, storage: Storage, registry: ProviderRegistry, settings: Settings, fallback: Fallback,
+        self,
+        storage: Storage,
+        registry: ProviderRegistry,
+        settings: Settings,
+        fallback: Fallback,
         clock: Callable[[], float],
-    ):  # fmt: skip
+    ):
         self.storage = storage
         self.registry = registry
         self.settings = settings
@@ -72,8 +83,10 @@ class HealthService:
         s = self.settings
         fallback = [f"{kind}: {' → '.join(self.fallback.lists[kind]) or '(none)'}" for kind in KINDS]
         clamp = "yes" if s.fallback_clamp else "no"
-        fallback.append(f"clamp duration/aspect: {clamp}; breaker opens after {s.breaker_threshold} failure(s) "
-                        f"in a row for {s.breaker_cooldown_seconds:.0f} s")  # fmt: skip
+        fallback.append(
+            f"clamp duration/aspect: {clamp}; breaker opens after {s.breaker_threshold} failure(s) "
+            f"in a row for {s.breaker_cooldown_seconds:.0f} s"
+        )
         jobs = await self.storage.jobs.search(states=_LIVE, limit=10_000)
         counts = Counter(job.state.value for job in jobs)
         pushing = any(getattr(p, "pushes", False) for p in self.registry.providers.values())

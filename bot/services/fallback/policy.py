@@ -31,8 +31,7 @@ log = logging.getLogger(__name__)
 
 PROVIDER_NAMES = {"runway": "Runway", "luma": "Luma", "replicate": "Replicate", "fal": "fal", "local": "local"}
 KINDS = {"text": "fallback_text", "image": "fallback_image", "video": "fallback_video"}
-_KIND_NEEDS = {"text": Capability.TEXT_TO_VIDEO, "image": Capability.IMAGE_TO_VIDEO,
-               "video": Capability.VIDEO_TO_VIDEO}  # fmt: skip
+_KIND_NEEDS = {"text": Capability.TEXT_TO_VIDEO, "image": Capability.IMAGE_TO_VIDEO, "video": Capability.VIDEO_TO_VIDEO}
 
 
 def provider_label(provider: str) -> str:
@@ -97,14 +96,23 @@ def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: JobI
     """The provider request for a stored job's spec and inputs (identical after a restart)."""
     spec = PromptSpec.from_dict(spec_data)
     return GenerationRequest(
-        job_id=job_id, model=model, prompt=spec.text(), duration=int(spec.duration or 5),
-        aspect=spec.aspect or "16:9", negative_prompt=spec.negative or None, seed=spec.seed,
-        camera=spec.camera, style=spec.style, title=spec.subject or None,
+        job_id=job_id,
+        model=model,
+        prompt=spec.text(),
+        duration=int(spec.duration or 5),
+        aspect=spec.aspect or "16:9",
+        negative_prompt=spec.negative or None,
+        seed=spec.seed,
+        camera=spec.camera,
+        style=spec.style,
+        title=spec.subject or None,
         image=Path(inputs.image) if inputs.image else None,
         end_image=Path(inputs.end_image) if inputs.end_image else None,
         video=Path(inputs.video) if inputs.video else None,
-        extend_task_id=inputs.extend_task_id, loop=inputs.loop, extra=_extra(inputs),
-    )  # fmt: skip
+        extend_task_id=inputs.extend_task_id,
+        loop=inputs.loop,
+        extra=_extra(inputs),
+    )
 
 
 def request_kind(request: GenerationRequest) -> str | None:
@@ -217,8 +225,10 @@ def breaker_line(breaker: Breaker, now: float) -> str:
     name = provider_label(breaker.provider)
     if breaker.is_open(now) and breaker.open_until is not None:
         left = max(1, round(breaker.open_until - now))
-        return (f"{name}: OPEN for {left} s more after {breaker.failures} failure(s) in a row "
-                f"(new jobs go to the fallback); last: {breaker.last_reason or '?'}")  # fmt: skip
+        return (
+            f"{name}: OPEN for {left} s more after {breaker.failures} failure(s) in a row "
+            f"(new jobs go to the fallback); last: {breaker.last_reason or '?'}"
+        )
     if breaker.failures:
         return f"{name}: closed, {breaker.failures} recent failure(s); last: {breaker.last_reason or '?'}"
     return f"{name}: closed (healthy)"

@@ -109,8 +109,10 @@ class Edits:
         check_soundtrack(volume)
         s = self.settings
         if len(audio) > s.max_audio_bytes:
-            raise InvalidMedia(f"That file is {len(audio) / 1_048_576:.1f} MiB; audio up to "
-                               f"{s.max_audio_bytes / 1_048_576:.0f} MiB is accepted.")  # fmt: skip
+            raise InvalidMedia(
+                f"That file is {len(audio) / 1_048_576:.1f} MiB; audio up to "
+                f"{s.max_audio_bytes / 1_048_576:.0f} MiB is accepted."
+            )
         await self._allowed(who)
         parent, seconds = await self._source(who, job)
         stored = s.inputs_dir / f"audio-{secrets.token_hex(8)}"
@@ -124,9 +126,13 @@ class Edits:
                 raise InvalidMedia(NOT_AUDIO) from None
             if info is not None and (not info.has_audio or info.width):  # M4A: an MP4 with sound only
                 raise InvalidMedia(NOT_AUDIO)
-            return await self._queue("soundtrack", who, parent, seconds,
-                                     JobInputs(video=parent.result_path, audio=str(stored), volume=volume,
-                                               source_jobs=(parent.id,)))  # fmt: skip
+            return await self._queue(
+                "soundtrack",
+                who,
+                parent,
+                seconds,
+                JobInputs(video=parent.result_path, audio=str(stored), volume=volume, source_jobs=(parent.id,)),
+            )
         except BaseException:
             stored.unlink(missing_ok=True)
             raise
@@ -137,8 +143,9 @@ class Edits:
         since = self.clock() - HOUR
         recent = await self.storage.jobs.search(owner_id=who.user_id, limit=s.edits_per_hour + 1)
         if sum(1 for j in recent if j.model == EDIT_MODEL and j.created_at > since) >= s.edits_per_hour:
-            raise InvalidRequest(f"You can make {s.edits_per_hour} stitches, loops and soundtracks an hour; "
-                                "try again later.")  # fmt: skip
+            raise InvalidRequest(
+                f"You can make {s.edits_per_hour} stitches, loops and soundtracks an hour; try again later."
+            )
         used = await asyncio.to_thread(_disk_usage, s.media_dir)
         if used > s.media_disk_cap_mb * 1024 * 1024:
             raise InvalidRequest("The bot's video storage is full right now; try again after the next cleanup.")
@@ -153,8 +160,9 @@ class Edits:
         if seconds > cap + 0.05:
             raise InvalidOption(f"That would be {seconds:.1f} s; results of /loop and /stitch are capped at {cap} s.")
         info = self.registry.model(EDIT_MODEL)
-        return await self.core.queue(kind, who, _spec(parent, seconds), info, replace(inputs, op=kind),
-                                     parent_job_id=parent.id)  # fmt: skip
+        return await self.core.queue(
+            kind, who, _spec(parent, seconds), info, replace(inputs, op=kind), parent_job_id=parent.id
+        )
 
 
 def _disk_usage(folder: Path) -> int:

@@ -141,8 +141,9 @@ class GenerationService:
             info = parent_info
             inputs = JobInputs(extend_task_id=parent.provider_task_id)
         else:
-            info = self.registry.choose(parent.model if parent_info.can(Capability.IMAGE_TO_VIDEO) else None,
-                                        Capability.IMAGE_TO_VIDEO)  # fmt: skip
+            info = self.registry.choose(
+                parent.model if parent_info.can(Capability.IMAGE_TO_VIDEO) else None, Capability.IMAGE_TO_VIDEO
+            )
             frame = self.settings.inputs_dir / f"lastframe-{parent.id}.png"
             frame.parent.mkdir(parents=True, exist_ok=True)
             if not frame.exists():
@@ -152,8 +153,10 @@ class GenerationService:
         spec = fit_spec(replace(spec, model=info.name), info, needs)  # a parent's seed folded into this model's
         whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
         if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
-            raise JobStateError(f"That would make #{parent.id} {whole:.0f} s long; videos can be extended up to "
-                                f"{self.settings.max_extended_seconds} s in total.")  # fmt: skip
+            raise JobStateError(
+                f"That would make #{parent.id} {whole:.0f} s long; videos can be extended up to "
+                f"{self.settings.max_extended_seconds} s in total."
+            )
         submitted = await self.queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
         return replace(submitted, notes=(motion_note(spec, info),)) if spec.motion_prompt else submitted
 
@@ -186,18 +189,30 @@ class GenerationService:
         if spec.seed is None:  # a stable seed per request, so the cache and a re-render agree
             spec = spec.with_seed(info.fit_seed(int(fingerprint[:8], 16)))
         base = NewJob(
-            kind=kind, owner_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id, model=info.name,
-            spec=spec.to_dict(), cost_seconds=0.0, inputs=inputs, delivery=who.delivery,
-            parent_job_id=parent_job_id, fingerprint=fingerprint, owner_name=page_name(who.display_name),
-        )  # fmt: skip
+            kind=kind,
+            owner_id=who.user_id,
+            guild_id=who.guild_id,
+            channel_id=who.channel_id,
+            model=info.name,
+            spec=spec.to_dict(),
+            cost_seconds=0.0,
+            inputs=inputs,
+            delivery=who.delivery,
+            parent_job_id=parent_job_id,
+            fingerprint=fingerprint,
+            owner_name=page_name(who.display_name),
+        )
         hit = await self.storage.cache.get(fingerprint)
         if hit is not None and Path(hit.result_path).exists():
             return replace(base, state=JobState.DELIVERING, result_path=hit.result_path), None
         if hit is not None:
             await self.storage.cache.drop(fingerprint)
         down = await self.storage.breakers.open_providers(now=self.clock()) if self.fallback is not None else set()
-        if down and self.fallback is not None and (why := self.fallback.refusal(
-                request_for(0, info.name, spec.to_dict(), inputs), down)):  # fmt: skip
+        if (
+            down
+            and self.fallback is not None
+            and (why := self.fallback.refusal(request_for(0, info.name, spec.to_dict(), inputs), down))
+        ):
             raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
         # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
         seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
@@ -251,9 +266,13 @@ class GenerationService:
 
             try:
                 job = await self.storage.jobs.finish(
-                    job.id, JobState.CANCELLED, now=self.clock(), ledger="refunded", expect=[JobState.QUEUED],
+                    job.id,
+                    JobState.CANCELLED,
+                    now=self.clock(),
+                    ledger="refunded",
+                    expect=[JobState.QUEUED],
                     error="Cancelled.",
-                )  # fmt: skip
+                )
             except StaleJob:
                 pass  # the worker took it meanwhile: fall through to a cancel request
             else:  # it never reached the worker, so the notice (the worker's words) comes from here

@@ -29,24 +29,29 @@ async def store_upload(settings: Settings, image: bytes | Path) -> tuple[Path, b
     acknowledging other users meanwhile.  Each submit gets its own file, so deleting it when the
     submit is refused can never take the file of another job made from the same bytes."""
     s = settings
-    info = await asyncio.to_thread(validate_image, image, max_bytes=s.max_image_bytes,
-                                   max_pixels=s.max_image_pixels)  # fmt: skip
+    info = await asyncio.to_thread(validate_image, image, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
     data = image if isinstance(image, bytes) else await asyncio.to_thread(image.read_bytes)
     digest = hashlib.sha256(data).hexdigest()[:32]
     dest = s.inputs_dir / f"{digest}-{secrets.token_hex(4)}.png"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(normalize_image, image, dest, max_bytes=s.max_image_bytes,
-                            max_pixels=s.max_image_pixels)  # fmt: skip
+    await asyncio.to_thread(normalize_image, image, dest, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
     log.debug("image accepted: %s", info)
     return dest, info.animated
 
 
 def parts_without_subject(spec: PromptSpec) -> dict[str, Any]:
     return {
-        "setting": spec.setting, "camera": spec.camera, "style": spec.style, "lighting": spec.lighting,
-        "details": spec.details, "negative": spec.negative, "duration": spec.duration, "aspect": spec.aspect,
-        "seed": spec.seed, "model": spec.model,
-    }  # fmt: skip
+        "setting": spec.setting,
+        "camera": spec.camera,
+        "style": spec.style,
+        "lighting": spec.lighting,
+        "details": spec.details,
+        "negative": spec.negative,
+        "duration": spec.duration,
+        "aspect": spec.aspect,
+        "seed": spec.seed,
+        "model": spec.model,
+    }
 
 
 def request_fingerprint(kind: str, spec: PromptSpec, inputs: JobInputs) -> str:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from storage import Job, Storage
 
-_RELATION = {"extend": "extend of", "reroll": "re-roll of", "remix": "remix of", "loop": "loop of",
-             "soundtrack": "soundtrack on"}  # fmt: skip
+_RELATION = {
+    "extend": "extend of",
+    "reroll": "re-roll of",
+    "remix": "remix of",
+    "loop": "loop of",
+    "soundtrack": "soundtrack on",
+}
 
 
 def describe(job: Job) -> str | None:

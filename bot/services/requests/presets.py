@@ -74,5 +74,6 @@ class Presets:
             raise InvalidOption(f"You have no preset named {clean_name(name)!r} here; see /preset list.")
         filled = {k: v for k, v in options.items() if k in FIELDS and getattr(spec, k) in (None, "")}
         merged = replace(spec, **filled)
-        return PromptSpec.create(merged.subject, allow_empty_subject=True,
-                                 **{k: getattr(merged, k) for k in (*FIELDS, "seed")})  # fmt: skip
+        return PromptSpec.create(
+            merged.subject, allow_empty_subject=True, **{k: getattr(merged, k) for k in (*FIELDS, "seed")}
+        )

@@ -84,8 +84,9 @@ class Remixer:
     def _check_size(self, size: int) -> None:
         cap = self.settings.max_video_bytes
         if size > cap:
-            raise InvalidMedia(f"That clip is {size / 1_048_576:.1f} MiB; clips up to "
-                               f"{cap / 1_048_576:.0f} MiB are accepted.")  # fmt: skip
+            raise InvalidMedia(
+                f"That clip is {size / 1_048_576:.1f} MiB; clips up to {cap / 1_048_576:.0f} MiB are accepted."
+            )
 
     async def remix(self, who: Requester, request: RemixRequest, video: bytes | Path | None = None) -> Submitted:
         """Probe the source (``video``, or the request's job), trim it to the model's limit, then queue the remix."""
@@ -111,13 +112,16 @@ class Remixer:
             longest = min(max(info.durations), info.max_input_seconds or math.inf)
             fitting = [d for d in info.durations if d <= min(probed.duration, longest) + 0.05]
             if not fitting:
-                raise InvalidMedia(f"That clip is {probed.duration:.1f} s; {info.name} needs at least "
-                                   f"{min(info.durations)} s.")  # fmt: skip
+                raise InvalidMedia(
+                    f"That clip is {probed.duration:.1f} s; {info.name} needs at least {min(info.durations)} s."
+                )
             seconds = max(fitting)
             notes = []
             if probed.duration > seconds + 0.5:
-                notes.append(f"Your clip is {probed.duration:.1f} s; {info.name} makes remixes of up to "
-                             f"{longest:g} s, so its first {seconds} s are used.")  # fmt: skip
+                notes.append(
+                    f"Your clip is {probed.duration:.1f} s; {info.name} makes remixes of up to "
+                    f"{longest:g} s, so its first {seconds} s are used."
+                )
             await prepare_clip(self.media, source, clip, seconds=seconds)
             spec = replace(spec, duration=seconds, aspect=_nearest_aspect(info, probed.width, probed.height))
             strength = request.strength if request.strength is not None else 0.8

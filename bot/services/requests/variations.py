@@ -64,9 +64,12 @@ class Variations:
             jobs = await self.core.queue_together(prepared)
         except QuotaRefused as refused:
             if refused.scope == "queue":
-                raise QuotaExceeded(f"{count} variations would make more than {int(refused.limit)} unfinished "
-                                    "jobs; wait for some to finish or ask for fewer.", remaining=0.0,
-                                    resets_at=None) from None  # fmt: skip
+                raise QuotaExceeded(
+                    f"{count} variations would make more than {int(refused.limit)} unfinished "
+                    "jobs; wait for some to finish or ask for fewer.",
+                    remaining=0.0,
+                    resets_at=None,
+                ) from None
             charged = [c for c in charges if c is not None]  # the words name what all of them need
             raise self.quota.refusal_for(refused, charged[0] if charged else None, len(charged)) from None
         ids = ", ".join(f"#{j.id}" for j in jobs)

@@ -99,8 +99,10 @@ class GalleryService:
         if guild_id is None:
             raise InvalidRequest("Galleries belong to a server; use this command in one.")
         if not self.settings.file_server_port:
-            raise InvalidRequest("This bot has no web server, so there is no gallery; ask its owner to set "
-                                "VIDEOBOT_FILE_SERVER_PORT and VIDEOBOT_PUBLIC_BASE_URL.")  # fmt: skip
+            raise InvalidRequest(
+                "This bot has no web server, so there is no gallery; ask its owner to set "
+                "VIDEOBOT_FILE_SERVER_PORT and VIDEOBOT_PUBLIC_BASE_URL."
+            )
         return self.links.gallery_url(guild_id, member_id, self.clock())
 
     async def remove(self, job_id: int) -> None:

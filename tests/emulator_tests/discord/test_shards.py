@@ -33,9 +33,12 @@ def guilds_on_every_shard(emu: DiscordEmulator) -> dict[int, Guild]:
 
 def sharded_bot(**options: Any) -> commands.AutoShardedBot:
     bot = commands.AutoShardedBot(
-        command_prefix=commands.when_mentioned, intents=discord.Intents.default(), guild_ready_timeout=0.05,
-        help_command=None, **options,
-    )  # fmt: skip
+        command_prefix=commands.when_mentioned,
+        intents=discord.Intents.default(),
+        guild_ready_timeout=0.05,
+        help_command=None,
+        **options,
+    )
 
     async def setup_hook() -> None:
         await bot.add_cog(EmuTestCog())
@@ -90,8 +93,15 @@ async def test_two_of_four_shards_get_exactly_their_guilds_events(discord_emulat
             await emu.remove_reaction(owner, channel, message, "👍")
             handle = await emu.slash(owner, "panel", in_channel=channel)
             wanted = {(shard, COUNT)} if shard in (0, 1) else set()
-            for event in ("CHANNEL_CREATE", "GUILD_ROLE_CREATE", "GUILD_UPDATE", "MESSAGE_CREATE",
-                          "MESSAGE_REACTION_ADD", "MESSAGE_REACTION_REMOVE", "INTERACTION_CREATE"):  # fmt: skip
+            for event in (
+                "CHANNEL_CREATE",
+                "GUILD_ROLE_CREATE",
+                "GUILD_UPDATE",
+                "MESSAGE_CREATE",
+                "MESSAGE_REACTION_ADD",
+                "MESSAGE_REACTION_REMOVE",
+                "INTERACTION_CREATE",
+            ):
                 assert receivers(emu, event, since) == wanted, (event, shard)
             if shard in (0, 1):  # the shard that got the command answers it
                 assert await handle.wait_ack(timeout=10) == 4

@@ -40,9 +40,14 @@ asyncio.run(main())
 
 async def test_fal_client_itself_against_the_tls_emulator(fal_emulator):
     fal_emulator.fal.script_next(Script(queued=2, running=1), Script(queued=4))
-    env = {**os.environ, "FAL_KEY": fal_emulator.fal.api_key, "FAL_QUEUE_RUN_HOST": fal_emulator.fal_host,
-           "FAL_RUN_HOST": fal_emulator.fal_host, "SSL_CERT_FILE": str(fal_emulator.fal_ca_file),
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "FAL_KEY": fal_emulator.fal.api_key,
+        "FAL_QUEUE_RUN_HOST": fal_emulator.fal_host,
+        "FAL_RUN_HOST": fal_emulator.fal_host,
+        "SSL_CERT_FILE": str(fal_emulator.fal_ca_file),
+        "PYTHONPATH": str(ROOT),
+    }
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", CHILD, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )

@@ -33,13 +33,19 @@ def test_a_correct_body_is_accepted():
         (HAILUO_I2V, {"image_url": IMG}, "prompt: Field required"),
         (KLING_T2V, {"prompt": "rain", "cfg_scale": 1.5}, "cfg_scale: Input should be less than or equal to 1"),
         (KLING_T2V, {"prompt": "rain", "duration": 5}, "duration: Input should be '5' or '10'"),
-        (HAILUO_I2V, {"prompt": "r", "image_url": IMG, "resolution": "1080P"},
-         "resolution: Input should be '512P' or '768P'"),
+        (
+            HAILUO_I2V,
+            {"prompt": "r", "image_url": IMG, "resolution": "1080P"},
+            "resolution: Input should be '512P' or '768P'",
+        ),
         (FRAMES, {"image_urls": [IMG]}, "image_urls: List should have at least 2 items after validation, not 1"),
-        (FRAMES, {"image_urls": [IMG, IMG], "transitions": [{"duration": 26}]},
-         "transitions: Value error, total duration of all transitions must not exceed 25 seconds"),
+        (
+            FRAMES,
+            {"image_urls": [IMG, IMG], "transitions": [{"duration": 26}]},
+            "transitions: Value error, total duration of all transitions must not exceed 25 seconds",
+        ),
     ],
-)  # fmt: skip
+)
 def test_what_fal_refuses(endpoint, body, expected):
     assert law.check("fal", endpoint, body) == [expected]
 
@@ -65,18 +71,32 @@ asyncio.run(main())
 
 
 async def test_the_refusal_reaches_fal_client_as_an_http_error(fal_emulator):
-    env = {**os.environ, "FAL_QUEUE_RUN_HOST": fal_emulator.fal_host, "FAL_RUN_HOST": fal_emulator.fal_host,
-           "SSL_CERT_FILE": str(fal_emulator.fal_ca_file), "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "FAL_QUEUE_RUN_HOST": fal_emulator.fal_host,
+        "FAL_RUN_HOST": fal_emulator.fal_host,
+        "SSL_CERT_FILE": str(fal_emulator.fal_ca_file),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("FAL_KEY", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHILD, fal_emulator.fal.api_key, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-c",
+        CHILD,
+        fal_emulator.fal.api_key,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
     assert proc.returncode == 0, err.decode()
     extra, missing, accepted = json.loads(out)
-    assert extra == {"status": 422, "detail": [
-        {"loc": ["body", "seed"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}]}  # fmt: skip
-    assert missing == {"status": 422, "detail": [
-        {"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}]}  # fmt: skip
+    assert extra == {
+        "status": 422,
+        "detail": [{"loc": ["body", "seed"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}],
+    }
+    assert missing == {
+        "status": 422,
+        "detail": [{"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}],
+    }
     assert accepted in fal_emulator.fal.tasks and len(fal_emulator.fal.tasks) == 1

@@ -93,8 +93,12 @@ async def test_sdk_refusal_reaches_the_client_as_lumas_400(luma_sdk, emulator):
 
 async def test_sdk_lawful_create_is_accepted(luma_sdk, emulator):
     created = await luma_sdk.generations.create(
-        model="ray-flash-2", prompt="a lighthouse", duration="9s", resolution="540p", loop=True,
+        model="ray-flash-2",
+        prompt="a lighthouse",
+        duration="9s",
+        resolution="540p",
+        loop=True,
         keyframes={"frame0": {"type": "image", "url": IMAGE}},
-    )  # fmt: skip
+    )
     assert created.state == "queued"
     assert emulator.luma.tasks[created.id].body["keyframes"] == {"frame0": {"type": "image", "url": IMAGE}}

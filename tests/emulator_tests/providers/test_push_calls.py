@@ -100,8 +100,9 @@ async def test_luma_calls_back_plainly_but_never_a_reserved_invalid_host(emulato
     async with httpx.AsyncClient(base_url=emulator.luma_url) as http:
         auth = {"Authorization": f"Bearer {emulator.luma.api_key}"}
         body = {"prompt": "a lighthouse", "model": "ray-2"}
-        marked = await http.post("/generations", json={**body, "callback_url": "https://videobot.invalid/luma?job=1"},
-                                 headers=auth)  # fmt: skip
+        marked = await http.post(
+            "/generations", json={**body, "callback_url": "https://videobot.invalid/luma?job=1"}, headers=auth
+        )
         called = await http.post("/generations", json={**body, "callback_url": receiver.url}, headers=auth)
     await until(lambda: len(emulator.luma.deliveries) == 1)
     headers, raw = receiver.calls[0]

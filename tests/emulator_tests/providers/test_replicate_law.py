@@ -62,10 +62,13 @@ async def test_the_422_body_lists_invalid_fields(emulator):
         resp = await http.post(f"{emulator.replicate_url}/v1/predictions", json=body, headers=headers)
     assert resp.status_code == 422
     assert resp.json()["invalid_fields"] == [
-        {"type": "additional_property_not_allowed", "field": "input",
-         "description": "Additional property colour is not allowed"},
+        {
+            "type": "additional_property_not_allowed",
+            "field": "input",
+            "description": "Additional property colour is not allowed",
+        },
         {"type": "number_lte", "field": "input.seed", "description": "Must be less than or equal to 2147483647"},
-    ]  # fmt: skip
+    ]
 
 
 async def test_the_version_serves_the_vendored_input_schema(emulator):

@@ -25,10 +25,20 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 async def emulator_process(tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "emulators.providers", "serve", "--port", "0", "--cache-dir", str(tmp_path / "clips"),
-        "--runway-key", "key_sub_runway", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "emulators.providers",
+        "serve",
+        "--port",
+        "0",
+        "--cache-dir",
+        str(tmp_path / "clips"),
+        "--runway-key",
+        "key_sub_runway",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    )
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), timeout=20)

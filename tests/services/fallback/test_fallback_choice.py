@@ -58,9 +58,14 @@ def test_what_only_its_own_provider_can_do_never_moves(make_settings):
 
 @pytest.mark.parametrize(
     ("lists", "message"),
-    [({"fallback_text": ["luma:ray2"]}, "VIDEOBOT_FALLBACK_TEXT: Unknown model 'luma:ray2'. Did you mean luma:ray-2"),
-     ({"fallback_video": ["luma:ray-2"]}, "VIDEOBOT_FALLBACK_VIDEO: luma:ray-2 cannot do video-to-video")],
-)  # fmt: skip
+    [
+        (
+            {"fallback_text": ["luma:ray2"]},
+            "VIDEOBOT_FALLBACK_TEXT: Unknown model 'luma:ray2'. Did you mean luma:ray-2",
+        ),
+        ({"fallback_video": ["luma:ray-2"]}, "VIDEOBOT_FALLBACK_VIDEO: luma:ray-2 cannot do video-to-video"),
+    ],
+)
 def test_lists_are_checked_at_start(make_settings, lists, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
         fallback(make_settings, **lists)

@@ -15,9 +15,13 @@ pytestmark = pytest.mark.timeout(90)
 
 async def _app(make_settings, emulator, **extra):
     settings = make_settings(
-        RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url,
-        LUMAAI_API_KEY=emulator.luma.api_key, LUMAAI_BASE_URL=emulator.luma_url, daily_seconds=1000, **extra,
-    )  # fmt: skip
+        RUNWAYML_API_SECRET=emulator.runway.api_key,
+        RUNWAYML_BASE_URL=emulator.runway_url,
+        LUMAAI_API_KEY=emulator.luma.api_key,
+        LUMAAI_BASE_URL=emulator.luma_url,
+        daily_seconds=1000,
+        **extra,
+    )
     app = await App.create(settings)
     app.router.register(FileDelivery())
     return app

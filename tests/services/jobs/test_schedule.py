@@ -112,9 +112,15 @@ def test_a_non_positive_estimate_is_no_estimate():
 
 @pytest.mark.parametrize(
     ("seconds", "words"),
-    [(40.2, "about 40 s left"), (3.4, "about 3 s left"), (12.0, "about 10 s left"), (200.0, "about 3 min left"),
-     (0.4, "any moment now"), (-20.0, "any moment now")],
-)  # fmt: skip
+    [
+        (40.2, "about 40 s left"),
+        (3.4, "about 3 s left"),
+        (12.0, "about 10 s left"),
+        (200.0, "about 3 min left"),
+        (0.4, "any moment now"),
+        (-20.0, "any moment now"),
+    ],
+)
 def test_the_time_left_reads_like_a_person_would_say_it(seconds, words):
     assert describe_left(seconds) == words
 

@@ -240,8 +240,9 @@ async def test_cancel_reaches_a_job_parked_for_a_retry(make_app, provider):
     app, _ = await make_app()
     job = await submit(app)
     parked_until = app.quota.clock() + 3600
-    await app.storage.jobs.update(job.id, state=JobState.DOWNLOADING, provider_task_id="task-x",
-                                  next_attempt_at=parked_until)  # fmt: skip
+    await app.storage.jobs.update(
+        job.id, state=JobState.DOWNLOADING, provider_task_id="task-x", next_attempt_at=parked_until
+    )
     await app.worker.start()
     await app.service.cancel(WHO, job.id)
     final = await app.worker.wait_for(job.id, timeout=60)  # not an hour
