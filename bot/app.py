@@ -20,6 +20,7 @@ from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
+from bot.services.delivery.grouping import TakeGroups
 from bot.services.delivery.ladder import Publisher
 from bot.services.delivery.port import DeliveryRouter
 from bot.services.fallback.health import HealthService
@@ -63,6 +64,7 @@ class App:
     fileserver: WebServer  # result pages, galleries, signed file links
     gallery: GalleryService
     publisher: Publisher  # the delivery ladder (attach → re-encode → link) chat targets use
+    groups: TakeGroups  # /variations takes: siblings, and when their wait is over (chat targets post them)
     janitor: Janitor  # retention and the media disk cap
     health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
 
@@ -133,6 +135,7 @@ class App:
                 push, links, FalKeys(settings.fal_jwks_url), tolerance=settings.push_tolerance_seconds
             )
         publisher = Publisher(media, settings, fileserver)
+        groups = TakeGroups(storage, registry, settings, clock)
         janitor = Janitor(storage, settings)  # real time: it compares file ages with the clock
         health = HealthService(storage, registry, settings, worker.ctx.fallback, clock)
         return cls(
@@ -151,6 +154,7 @@ class App:
             fileserver,
             gallery,
             publisher,
+            groups,
             janitor,
             health,
         )

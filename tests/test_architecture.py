@@ -271,3 +271,20 @@ def test_the_generation_service_hands_itself_to_no_helper():
         and any(isinstance(a, ast.Name) and a.id == "self" for a in (*call.args, *(k.value for k in call.keywords)))
     ]
     assert not forwarders, f"GenerationService passes itself on in {forwarders}"
+
+
+@pytest.mark.parametrize("path", python_files("bot", "cogs"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_nothing_reaches_through_a_service_into_its_parts(path):
+    """Whoever needs storage, the registry, the settings or the clock is handed them (as ``TakeGroups`` is, for
+    the group poster); reading them off a service (``service.storage``) hides what a class depends on."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parts = {"storage", "registry", "settings", "media", "quota", "clock"}
+    reached = [
+        f"{ast.unparse(node)} (line {node.lineno})"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in parts
+        and isinstance(node.value, ast.Attribute | ast.Name)
+        and ast.unparse(node.value).split(".")[-1] == "service"
+    ]
+    assert not reached, f"{path.relative_to(ROOT)} reaches into a service: {reached}"

@@ -92,7 +92,9 @@ class VideoBot(commands.Bot):
         super().__init__(command_prefix=commands.when_mentioned, **options)  # type: ignore[arg-type]
         self.app = app
         self.settings = app.settings
-        self.delivery = DiscordDelivery(self, app.service, app.publisher, app.settings.progress_edit_interval)
+        self.delivery = DiscordDelivery(
+            self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval
+        )
         self.starter = Starter(self.delivery.show_now)
         self.actions = ResultActions(app.service, app.gallery, self.starter)  # ⏩ 🔁 ❌: buttons and reactions
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection

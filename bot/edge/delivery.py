@@ -34,7 +34,7 @@ from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
 from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
-from bot.services.delivery.grouping import is_grouped
+from bot.services.delivery.grouping import TakeGroups, is_grouped
 from bot.services.delivery.ladder import Offer, Publisher
 from bot.services.delivery.port import Progress, Receipt
 from bot.services.requests.generation import GenerationService
@@ -53,7 +53,14 @@ class DiscordDelivery:
 
     kind = DiscordRecord.kind
 
-    def __init__(self, bot: discord.Client, service: GenerationService, publisher: Publisher, interval: float):
+    def __init__(
+        self,
+        bot: discord.Client,
+        service: GenerationService,
+        groups: TakeGroups,
+        publisher: Publisher,
+        interval: float,
+    ):
         self.bot = bot
         self.service = service
         self.publisher = publisher
@@ -64,7 +71,7 @@ class DiscordDelivery:
         self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
         self._background: set[asyncio.Task[Any]] = set()
         self.channel = JobChannel(bot, service, on_gone=self._close)
-        self.group = GroupPoster(self.channel, service, self.deliver_single, self._spawn, self._close)
+        self.group = GroupPoster(self.channel, groups, self.deliver_single, self._spawn, self._close)
 
     # --- progress --------------------------------------------------------------------------------------
     async def progress(self, update: Progress) -> None:

@@ -36,9 +36,8 @@ from bot.edge.record import DiscordRecord
 from bot.edge.views import group_view
 from bot.errors import DeliveryError
 from bot.services.delivery import grouping
-from bot.services.delivery.grouping import Decision
+from bot.services.delivery.grouping import Decision, TakeGroups
 from bot.services.delivery.port import NotYet, Receipt
-from bot.services.requests.generation import GenerationService
 from storage import Job
 
 log = logging.getLogger(__name__)
@@ -55,13 +54,13 @@ class GroupPoster:
     def __init__(
         self,
         channel: JobChannel,
-        service: GenerationService,
+        groups: TakeGroups,
         deliver_single: Callable[[Job, Path], Awaitable[Receipt]],
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
         close: Callable[[int], None],
     ):
         self.channel = channel
-        self.service = service
+        self.groups = groups
         self.deliver_single = deliver_single
         self._spawn = spawn
         self._close = close
@@ -76,7 +75,7 @@ class GroupPoster:
 
     async def deliver_group(self, job: Job, video: Path) -> Receipt:
         """Deliver one take: with its group, alone, or not yet (see the module docstring)."""
-        takes = await grouping.siblings(self.service.storage, job)
+        takes = await self.groups.siblings(job)
         job = next(t for t in takes if t.id == job.id)
         decisions = grouping.live_decisions(takes, lambda t: self._decision(t, job.id))
         held = grouping.covering(decisions, job.id)
@@ -88,8 +87,7 @@ class GroupPoster:
             if held.message_id:
                 return Receipt(message_id=held.message_id)
             raise NotYet(grouping.WAIT_STEP, f"waiting for #{held.poster_id} to post the variations")
-        ends = grouping.wait_ends_at(takes, self.service.registry, self.service.settings)
-        if not all(grouping.ready(t) for t in takes) and self.service.clock() < ends:
+        if not all(grouping.ready(t) for t in takes) and not self.groups.wait_is_over(takes):
             await self._show_wait(job, sum(grouping.ready(t) for t in takes), len(takes))
             raise NotYet(grouping.WAIT_STEP, "waiting for the other variations to be made")
         group = [t for t in grouping.members(takes, decisions) if t.result_path and Path(t.result_path).exists()]

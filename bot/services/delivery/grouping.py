@@ -12,6 +12,7 @@ target (:mod:`bot.edge.group`) does the posting.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -45,6 +46,28 @@ async def siblings(storage: Storage, job: Job) -> list[Job]:
         found[leader.id] = leader
     found[job.id] = found.get(job.id, job)
     return sorted(found.values(), key=lambda j: j.id)
+
+
+class TakeGroups:
+    """The groups of /variations takes as the stored rows say, for a delivery target: a take's siblings, and
+    whether the wait for the ones not ready yet is over.  Built once by the composition root (``App.groups``)
+    and handed to the target, which holds no service of its own for this."""
+
+    def __init__(
+        self, storage: Storage, registry: ProviderRegistry, settings: Settings, clock: Callable[[], float] = time.time
+    ):
+        self._storage = storage
+        self._registry = registry
+        self._settings = settings
+        self._clock = clock
+
+    async def siblings(self, job: Job) -> list[Job]:
+        """Every take of the job's request, itself included, freshly read, by id."""
+        return await siblings(self._storage, job)
+
+    def wait_is_over(self, takes: Iterable[Job]) -> bool:
+        """Whether the group has waited for its late takes as long as it will (:func:`wait_ends_at`)."""
+        return self._clock() >= wait_ends_at(takes, self._registry, self._settings)
 
 
 def ready(job: Job) -> bool:
