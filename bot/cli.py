@@ -20,7 +20,7 @@ from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
 from bot.providers.prices import price_label, price_of
-from bot.services.delivery.port import FileDelivery
+from bot.services.delivery.port import FileDelivery, FileRecord
 from bot.services.fallback.policy import fallback_note
 from bot.services.money.quota import format_seconds, format_wait
 from bot.services.money.spend import report_lines
@@ -202,7 +202,7 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
         if image is not None and not image.is_file():
             print(f"error: no such file: {image}", file=sys.stderr)
             return 2
-    who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
+    who = Requester(user_id=args.user, delivery=FileRecord(args.output.resolve()).to_json())
     await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
     if args.video is not None:
         request = app.remixer.check(
@@ -220,7 +220,7 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
 
 async def _edit(app: App, args: argparse.Namespace) -> int:
     """stitch | loop | soundtrack: through the same service as Discord's commands."""
-    who = Requester(user_id=args.user, delivery={"kind": "file", "path": str(args.output.resolve())})
+    who = Requester(user_id=args.user, delivery=FileRecord(args.output.resolve()).to_json())
     if args.command == "stitch":
         submitted = await app.edits.stitch(who, " ".join(args.jobs), args.crossfade)
     elif args.command == "loop":

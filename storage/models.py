@@ -199,6 +199,12 @@ class Job:
         """The provider part of the model name."""
         return self.model.split(":", 1)[0]
 
+    @property
+    def delivery_kind(self) -> str:
+        """Which delivery target takes the job (``"discord"``, ``"file"``); the rest of ``delivery`` is that
+        target's own record, read only by the target (``DiscordRecord``, :class:`FileRecord`)."""
+        return str(self.delivery.get("kind") or "")
+
 
 JSON_COLUMNS = {"spec": "spec_json", "inputs": "inputs_json", "delivery": "delivery_json"}
 

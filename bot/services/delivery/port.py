@@ -25,7 +25,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.errors import DeliveryError
 from storage import Job
@@ -98,7 +98,7 @@ class DeliveryRouter:
 
     def target_for(self, job: Job) -> DeliveryTarget:
         """The target for this job, or DeliveryError."""
-        kind = str(job.delivery.get("kind", ""))
+        kind = job.delivery_kind
         try:
             return self._targets[kind]
         except KeyError:
@@ -113,6 +113,23 @@ class DeliveryRouter:
             log.warning("job %s: failure notice not delivered", job.id, exc_info=True)
 
 
+@dataclass(frozen=True)
+class FileRecord:
+    """What a file-delivered job carries in its delivery record: where the result goes."""
+
+    path: Path | None
+
+    @classmethod
+    def of(cls, job: Job) -> FileRecord:
+        """The record of ``job`` (tolerant: a missing or empty path reads as None)."""
+        path = job.delivery.get("path")
+        return cls(Path(str(path)) if path else None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON the job stores (``kind`` included)."""
+        return {"kind": FileDelivery.kind, "path": str(self.path) if self.path else None}
+
+
 class FileDelivery:
     """Copy the result to the path the job names (the CLI's target)."""
 
@@ -122,9 +139,9 @@ class FileDelivery:
         """Files have no progress to show (the CLI watches the job itself)."""
 
     async def deliver(self, job: Job, video: Path) -> Receipt:
-        """Atomic copy to ``job.delivery['path']``; repeating it rewrites the same file."""
-        dest = Path(str(job.delivery.get("path", "")))
-        if not dest.name:
+        """Atomic copy to the record's path; repeating it rewrites the same file."""
+        dest = FileRecord.of(job).path
+        if dest is None or not dest.name:
             raise DeliveryError(detail="file delivery without a path")
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{job.id}.part")

@@ -176,7 +176,7 @@ class Worker:
         kinds = self.ctx.router.kinds()
         started = 0
         for job in await self.ctx.storage.jobs.runnable(now=now):
-            if job.id in self._tasks or str(job.delivery.get("kind", "")) not in kinds:
+            if job.id in self._tasks or job.delivery_kind not in kinds:
                 continue
             if job.state is JobState.QUEUED and not self._has_slot(job):
                 continue
@@ -225,7 +225,7 @@ class Worker:
         queued = await self.ctx.storage.jobs.search(states=[JobState.QUEUED], limit=100, newest_first=False)
         kinds = self.ctx.router.kinds()
         for position, job in enumerate(queued, start=1):
-            if self._queued_seen.get(job.id) == position or str(job.delivery.get("kind")) not in kinds:
+            if self._queued_seen.get(job.id) == position or job.delivery_kind not in kinds:
                 continue
             self._queued_seen[job.id] = position
             with contextlib.suppress(Exception):

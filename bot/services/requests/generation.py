@@ -310,7 +310,7 @@ class GenerationService:
         jobs = await self.storage.jobs.search(
             states=[JobState.QUEUED, *ACTIVE_STATES], limit=10_000, newest_first=False
         )
-        return [j for j in jobs if str(j.delivery.get("kind", "")) in kinds]
+        return [j for j in jobs if j.delivery_kind in kinds]
 
     async def recent(self, limit: int = 20) -> list[Job]:
         """Everyone's recent jobs (CLI)."""
