@@ -104,7 +104,7 @@ async def test_two_gateways_and_a_worker_take_300_commands_and_a_kill(
         report = await run_load(emu, db, users, plan, crash=procs[1], kill_delay=3.0, timeout=420.0)
         print(report.summary())
         assert not report.problems, "\n".join(report.problems[:20])
-        assert len(report.jobs) == plan.requests - plan.users and report.refused == plan.users
+        assert len(report.jobs) + report.refused + report.late == plan.requests and report.refused <= plan.users
         await emu.wait_until(lambda: len(live()) == COUNT, 120, "the restarted gateway's shards")
         assert not emu.gateway.shards.refused() and emu.gateway.shards.min_spacing(0) >= 5.0
         tasks = Counter(
