@@ -11,6 +11,8 @@ from bot.media import Media
 from tests.support.cli import run_cli
 from tests.support.readme import readme_section
 
+pytestmark = pytest.mark.slow  # slow: the CLI in subprocesses, with real renders
+
 
 @pytest.fixture
 def cat_png(tmp_path):

@@ -3,8 +3,12 @@
 import re
 import time
 
+import pytest
+
 from storage import JobState, NewJob, open_storage
 from tests.support.cli import run_cli
+
+pytestmark = pytest.mark.slow  # slow: the CLI in subprocesses
 
 
 def counts(output):

@@ -12,7 +12,7 @@ from bot.media import Media
 from tests.support.cli import run_cli
 from tests.support.video import ffmpeg, make_clip
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # slow: the CLI in subprocesses, with real renders
 
 
 def _job(result) -> int:

@@ -4,8 +4,12 @@ process; fallback lists are checked at start like the default model."""
 
 from pathlib import Path
 
+import pytest
+
 from bot.media import Media
 from tests.support.cli import generate
+
+pytestmark = pytest.mark.slow  # slow: the CLI in subprocesses
 
 DOWN = {"RUNWAYML_BASE_URL": "http://127.0.0.1:9"}  # nothing listens: every Runway call is refused at connect
 

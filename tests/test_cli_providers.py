@@ -12,6 +12,8 @@ from PIL import Image
 from bot.media import Media
 from tests.support.cli import generate
 
+pytestmark = pytest.mark.slow  # slow: the CLI in subprocesses
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # slow: the CLI in subprocesses
 
 
 async def run_cli(*args: str, cwd: Path, env_extra: dict[str, str]) -> tuple[int, str, str]:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.discord import ephemeral_text, free_port, job_id_of, wait_done, wait_result
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # slow: a real Chromium
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 WAIT_MS = 90_000  # a safety net on a loaded machine; every wait is for a condition

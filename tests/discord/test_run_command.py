@@ -14,7 +14,7 @@ from bot.errors import ConfigError
 from tests.support.cli import child_env
 from tests.support.discord import is_mp4, mp4_of, wait_result
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]  # slow: the bot as its own process
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -14,7 +14,7 @@ from tests.support.discord import is_result, results
 from tests.support.hostile import TEST_WHO
 from tests.support.hostile_cases import case
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]  # slow: floods of real commands
 LIMIT = 5
 
 

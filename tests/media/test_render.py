@@ -17,6 +17,8 @@ from bot.media.card import card, fit_title, fold_ascii, printable_title
 from bot.media.render import render_motion, render_storyboard
 from tests.support.video import ffmpeg, frames_gray, mean_abs_diff, motion_signals, plaid, roughness
 
+pytestmark = pytest.mark.slow  # slow: full-length renders measured frame by frame
+
 W, H, SECONDS = 320, 180, 3
 FRAMES = SECONDS * 24
 SMOOTH = 0.75  # px: the largest allowed change of a per-frame shift between neighbouring frames

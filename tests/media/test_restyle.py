@@ -12,7 +12,7 @@ from bot.media.restyle import STYLE_FILTERS, restyle
 from bot.prompt import STYLES
 from tests.support.video import ffmpeg, frames_gray, make_clip, mean_abs_diff
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # slow: full-length restyles measured frame by frame
 W, H = 160, 96
 
 

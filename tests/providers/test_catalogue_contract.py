@@ -177,7 +177,11 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
     return Media(image, end, make_mp4(folder / "source.mp4", seconds=2.0, size="640x360"))
 
 
-@pytest.mark.parametrize("name", CLOUD)
+# Runway's entries make hundreds of requests each (nine durations, six aspects): in CI, not the quick loop
+ENTRIES = [pytest.param(n, marks=pytest.mark.slow) if n.startswith("runway:") else n for n in CLOUD]
+
+
+@pytest.mark.parametrize("name", ENTRIES)
 async def test_every_request_of_the_catalogue_is_one_its_service_accepts(
     name: str, fal_emulator: Any, media: Media
 ) -> None:

@@ -16,7 +16,7 @@ from emulators.discord.models import Guild
 from emulators.discord.shards import shard_of
 from tests.support.emulator_bot import EmuTestCog
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]  # slow: several gateway sessions with identify spacing
 COUNT = 4
 
 

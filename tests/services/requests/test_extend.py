@@ -12,6 +12,8 @@ from bot.services.delivery.port import FileDelivery
 from bot.services.requests.generation import Requester
 from storage import JobState
 
+pytestmark = pytest.mark.slow  # slow: chains of real renders
+
 
 def who(tmp_path: Path, name: str, user: int = 7) -> Requester:
     return Requester(user_id=user, delivery={"kind": "file", "path": str(tmp_path / f"{name}.mp4")})
