@@ -8,59 +8,40 @@ import pytest
 
 from bot.providers.base import Capability
 from emulators.discord import Upload
-from tests.support.discord import png_bytes, results
+from tests.support.discord import png_bytes, refused_privately, runway_bot
 
 pytestmark = pytest.mark.timeout(90)
-
-
-async def _refused_privately(emu, bot, handle, *words: str) -> str:
-    """The command was answered at once with a private message (callback 4, ephemeral), nothing public
-    was started, nothing charged, no job left behind; returns the message."""
-    assert await handle.wait_ack() == 4
-    refusal = await handle.wait_response()
-    assert refusal.ephemeral
-    for word in words:
-        assert word.lower() in refusal.content.lower(), refusal.content
-    assert not emu.messages(ephemeral=False) and not results(emu)
-    assert await bot.app.service.active_jobs(emu.alice.id) == []
-    assert await bot.app.service.recent() == []
-    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 0
-    return refusal.content
-
-
-async def _runway_bot(launch, emulator):
-    return await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
 
 
 async def test_a_text_only_aspect_the_model_lacks_is_refused_before_anything_is_public(emu, launch, emulator):
     """The bug of issue 9: gen4.5 lists 1:1 for image input only; text to video in 1:1 used to be charged,
     shown as queued and then fail in the worker."""
-    bot = await _runway_bot(launch, emulator)
+    bot = await runway_bot(launch, emulator)
     handle = await emu.slash(
         emu.alice, "video", prompt="a lighthouse in a storm", model="runway:gen4.5", aspect="1:1", duration=5
     )
-    text = await _refused_privately(emu, bot, handle, "16:9", "9:16", "1:1")
+    text = await refused_privately(emu, bot, handle, "16:9", "9:16", "1:1")
     assert "pick one" in text
     assert emulator.runway.tasks == {}  # the provider never heard of it
 
 
-async def test_a_duration_the_model_lacks_is_refused_privately(emu, launch, emulator):
-    bot = await _runway_bot(launch, emulator)
+async def test_a_duration_the_model_lacks_isrefused_privately(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse in a storm", model="runway:veo3.1", duration=5)
-    await _refused_privately(emu, bot, handle, "4, 6 or 8")
+    await refused_privately(emu, bot, handle, "4, 6 or 8")
     assert emulator.runway.tasks == {}
 
 
-async def test_an_input_kind_the_model_lacks_is_refused_privately(emu, launch, emulator):
-    bot = await _runway_bot(launch, emulator)
+async def test_an_input_kind_the_model_lacks_isrefused_privately(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", model="runway:gen4_turbo")
-    await _refused_privately(emu, bot, handle, "cannot do text-to-video", "runway:gen4.5")
+    await refused_privately(emu, bot, handle, "cannot do text-to-video", "runway:gen4.5")
 
 
-async def test_loop_on_a_model_that_cannot_loop_is_refused_privately(emu, launch):
+async def test_loop_on_a_model_that_cannot_loop_isrefused_privately(emu, launch):
     bot = await launch()
     handle = await emu.slash(emu.alice, "video", prompt="waves rolling onto a beach", loop=True, duration=1)
-    await _refused_privately(emu, bot, handle, "loop")
+    await refused_privately(emu, bot, handle, "loop")
 
 
 async def test_an_end_image_on_a_model_that_cannot_interpolate_is_refused_before_any_download(emu, launch):
@@ -69,13 +50,13 @@ async def test_an_end_image_on_a_model_that_cannot_interpolate_is_refused_before
     handle = await emu.slash(
         emu.alice, "animate", model="local:motion", duration=1, attachments={"image": first, "end_image": last}
     )
-    await _refused_privately(emu, bot, handle, "interpolate")
+    await refused_privately(emu, bot, handle, "interpolate")
     assert emu.cdn_downloads == []
 
 
 async def test_the_same_aspect_is_accepted_with_an_image(emu, launch, emulator):
     """1:1 is fine for gen4.5 from an image: the rule depends on the input kind, not just the model."""
-    await _runway_bot(launch, emulator)
+    await runway_bot(launch, emulator)
     image = Upload("a.png", png_bytes((96, 96)), "image/png")
     handle = await emu.slash(
         emu.alice, "animate", model="runway:gen4.5", aspect="1:1", duration=5, attachments={"image": image}
@@ -93,7 +74,7 @@ async def _choices(emu, command: str, focused: str, **options) -> list:
 
 
 async def test_autocomplete_offers_only_what_the_chosen_model_can_do(emu, launch, emulator):
-    await _runway_bot(launch, emulator)
+    await runway_bot(launch, emulator)
     video_models = await _choices(emu, "video", "model", aspect="1:1")
     assert "runway:gen4.5" not in video_models and "runway:gen4_turbo" not in video_models
     assert "local:storyboard" in video_models
@@ -105,7 +86,7 @@ async def test_autocomplete_offers_only_what_the_chosen_model_can_do(emu, launch
 
 
 async def test_the_aspect_autocomplete_offers_what_the_chosen_model_can_make(emu, launch, emulator):
-    bot = await _runway_bot(launch, emulator)
+    bot = await runway_bot(launch, emulator)
     gen45 = bot.app.registry.model("runway:gen4.5")
     text_only, with_image = gen45.aspects_for(has_media=False), gen45.aspects_for(has_media=True)
     assert set(text_only) == {"16:9", "9:16"} and "1:1" in with_image  # what the catalogue says of gen4.5
@@ -122,9 +103,9 @@ async def test_the_aspect_autocomplete_offers_what_the_chosen_model_can_make(emu
     assert await _choices(emu, "video", "aspect", model="nope:nothing") == []
 
 
-async def test_a_typed_aspect_that_is_no_ratio_is_refused_privately(emu, launch):
+async def test_a_typed_aspect_that_is_no_ratio_isrefused_privately(emu, launch):
     bot = await launch()
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", aspect="5:4", duration=1)
-    await _refused_privately(emu, bot, handle, "Unknown aspect ratio", "16:9")
+    await refused_privately(emu, bot, handle, "Unknown aspect ratio", "16:9")
     handle = await emu.slash(emu.alice, "variations", prompt="a lighthouse", count=2, aspect="wide", duration=1)
-    await _refused_privately(emu, bot, handle, "Unknown aspect ratio")
+    await refused_privately(emu, bot, handle, "Unknown aspect ratio")

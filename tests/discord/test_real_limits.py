@@ -12,7 +12,7 @@ from bot.app import App
 from bot.edge.client import start_bot
 from bot.providers.fal import FalProvider
 from emulators.discord import Upload
-from tests.support.discord import png_bytes, results
+from tests.support.discord import png_bytes, refused_privately, runway_bot
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -41,23 +41,6 @@ async def _animate_without_prompt(emu: Any, model: str, **options: Any) -> Any:
     return handle
 
 
-async def _refused_privately(emu: Any, bot: Any, handle: Any, *words: str) -> str:
-    """Answered at once in private; nothing public, no job, nothing charged."""
-    assert await handle.wait_ack() == 4
-    refusal = await handle.wait_response()
-    assert refusal.ephemeral
-    for word in words:
-        assert word.lower() in refusal.content.lower(), refusal.content
-    assert not emu.messages(ephemeral=False) and not results(emu)
-    assert await bot.app.service.recent() == []
-    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 0
-    return refusal.content
-
-
-async def _runway_bot(launch: Any, emulator: Any) -> Any:
-    return await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
-
-
 async def _replicate_bot(launch: Any, emulator: Any) -> Any:
     return await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url)
 
@@ -82,7 +65,7 @@ class _FalBot:
 
 async def test_gen45_animate_without_a_prompt_sends_the_neutral_prompt_and_says_so(emu, launch, emulator):
     """The runwayml SDK's Gen4_5 image-to-video params mark promptText Required: Runway refused the bare image."""
-    await _runway_bot(launch, emulator)
+    await runway_bot(launch, emulator)
     await _animate_without_prompt(emu, "runway:gen4.5", duration=5)  # no camera, no style: the bare neutral line
     await emu.wait_until(lambda: len(emulator.runway.tasks) == 1, 30, "the task to reach Runway")
     body = next(iter(emulator.runway.tasks.values())).body
@@ -92,7 +75,7 @@ async def test_gen45_animate_without_a_prompt_sends_the_neutral_prompt_and_says_
 
 async def test_a_model_whose_prompt_is_optional_still_gets_none(emu, launch, emulator):
     """gen4_turbo takes an image alone (its SDK params leave promptText optional): nothing is invented."""
-    await _runway_bot(launch, emulator)
+    await runway_bot(launch, emulator)
     image = Upload("a.png", png_bytes((96, 96)), "image/png")
     handle = await emu.slash(emu.alice, "animate", model="runway:gen4_turbo", attachments={"image": image})
     assert await handle.wait_ack() == 5
@@ -143,17 +126,17 @@ async def test_a_seed_past_animate_diffs_range_is_refused_before_any_charge(emu,
     handle = await emu.slash(
         emu.alice, "video", prompt="a dancing robot", model="replicate:animate-diff", seed=2**32 - 1
     )
-    await _refused_privately(emu, bot, handle, "2147483647", "replicate:animate-diff")
+    await refused_privately(emu, bot, handle, "2147483647", "replicate:animate-diff")
     assert emulator.replicate.tasks == {} and sum(emulator.replicate.creates.values()) == 0
 
 
 async def test_an_emoji_prompt_over_runways_utf16_limit_is_refused_before_any_charge(emu, launch, emulator):
     """Runway counts its 1000 in UTF-16 code units: 600 characters of emoji are 1196 of them."""
-    bot = await _runway_bot(launch, emulator)
+    bot = await runway_bot(launch, emulator)
     prompt = "sea " + "🌊" * 596
     assert len(prompt) == 600 and len(prompt.encode("utf-16-le")) // 2 == 1196
     handle = await emu.slash(emu.alice, "video", prompt=prompt, model="runway:gen4.5", duration=5)
-    await _refused_privately(emu, bot, handle, "1000", "UTF-16")
+    await refused_privately(emu, bot, handle, "1000", "UTF-16")
     assert emulator.runway.tasks == {}
 
 
@@ -161,5 +144,5 @@ async def test_a_prompt_shorter_than_lumas_minimum_is_refused_before_any_charge(
     """Luma refuses a prompt under 3 characters (docs.lumalabs.ai/docs/errors)."""
     bot = await launch(LUMAAI_API_KEY=emulator.luma.api_key, LUMAAI_BASE_URL=emulator.luma_url)
     handle = await emu.slash(emu.alice, "video", prompt="ox", model="luma:ray-2")
-    await _refused_privately(emu, bot, handle, "at least 3", "luma:ray-2")
+    await refused_privately(emu, bot, handle, "at least 3", "luma:ray-2")
     assert emulator.luma.tasks == {}

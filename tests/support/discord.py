@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
+from typing import Any
 
 from PIL import Image
 
@@ -87,3 +88,24 @@ def mp4_of(message: Message) -> bytes:
 def is_mp4(data: bytes) -> bool:
     """An ISO-BMFF file (``ftyp`` box first)."""
     return len(data) > 12 and data[4:8] == b"ftyp"
+
+
+async def refused_privately(emu: DiscordEmulator, bot: VideoBot, handle: Any, *words: str) -> str:
+    """The command was answered at once with a private message (callback 4, ephemeral) holding ``words``;
+    nothing public was started, nothing charged, no job left behind.  Returns the message."""
+    assert await handle.wait_ack() == 4
+    refusal = await handle.wait_response()
+    assert refusal.ephemeral
+    for word in words:
+        assert word.lower() in refusal.content.lower(), refusal.content
+    assert not emu.messages(ephemeral=False) and not results(emu)
+    assert await bot.app.service.active_jobs(emu.alice.id) == []
+    assert await bot.app.service.recent() == []
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 0
+    return str(refusal.content)
+
+
+async def runway_bot(launch: Any, emulator: Any) -> VideoBot:
+    """A bot whose cloud provider is the emulator's Runway."""
+    bot: VideoBot = await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
+    return bot
