@@ -20,6 +20,7 @@ from bot.edge.client import VideoBot, start_bot
 from bot.settings import Settings
 from emulators.discord import DiscordEmulator
 from storage import open_storage
+from tests.support.discord import bot_settings_for
 from tests.support.postgres import PG_DEFAULT_URL, pg_execute, with_search_path
 from tests.support.video import make_mp4
 
@@ -129,15 +130,7 @@ def bot_settings(make_settings, emu):
     """Settings pointing at the emulator (guild sync for the test guild), with fast polling and edits."""
 
     def build(**overrides: Any):
-        values: dict[str, Any] = {
-            "DISCORD_TOKEN": emu.token,
-            "DISCORD_API_BASE": emu.api_base,
-            "DISCORD_GATEWAY_URL": emu.gateway_url,
-            "guild_ids": [emu.guild.id],
-            "progress_edit_interval": 0.5,
-            "default_model": None,
-        }
-        values.update(overrides)
+        values = bot_settings_for(emu) | overrides
         return make_settings(**values)
 
     return build

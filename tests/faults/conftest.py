@@ -27,6 +27,7 @@ from bot.services.delivery.port import FileDelivery
 from bot.settings import Settings
 from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer, VideoFactory
+from tests.support.discord import bot_settings_for
 from tests.support.fault_rig import BotFactory, BotRig, Rig, RigFactory, SkipClock, cloud_providers
 from tests.support.harness import RAW_PROBE_DELAY, BotProcess, JobDb, LiveRig, MakeBot, bot_env, slow_ffmpeg
 
@@ -136,12 +137,7 @@ async def fault_bot(
             *, deadline: float = 60.0, provider_opts: dict[str, Any] | None = None, local: bool = False, **kw: Any
         ) -> BotRig:
             values: dict[str, Any] = {
-                "DISCORD_TOKEN": emu.token,
-                "DISCORD_API_BASE": emu.api_base,
-                "DISCORD_GATEWAY_URL": emu.gateway_url,
-                "guild_ids": [emu.guild.id],
-                "progress_edit_interval": 0.5,
-                "default_model": None,
+                **bot_settings_for(emu),
                 "daily_seconds": 10_000,
                 "ffmpeg_timeout_seconds": 30,
                 "retry_base_seconds": 5.0,

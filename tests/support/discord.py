@@ -109,3 +109,15 @@ async def runway_bot(launch: Any, emulator: Any) -> VideoBot:
     """A bot whose cloud provider is the emulator's Runway."""
     bot: VideoBot = await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
     return bot
+
+
+def bot_settings_for(emu: DiscordEmulator) -> dict[str, Any]:
+    """The settings that point an in-process bot at ``emu`` (guild sync for its test guild, fast edits)."""
+    return {
+        "DISCORD_TOKEN": emu.token,
+        "DISCORD_API_BASE": emu.api_base,
+        "DISCORD_GATEWAY_URL": emu.gateway_url,
+        "guild_ids": [emu.guild.id],
+        "progress_edit_interval": 0.5,
+        "default_model": None,
+    }
