@@ -14,6 +14,7 @@ import re
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulators.discord import DiscordEmulator, InteractionHandle, Message, User
@@ -196,23 +197,18 @@ async def run_load(
         report.killed_in = {int(r["id"]): str(r["state"]) for r in db.rows("SELECT id, state FROM jobs")}
         await crash.start(emu)
     bound = plan.drain_bound() if timeout is None else timeout
-    deadline = started + bound
-    seen: tuple[tuple[int, str], ...] = ()
-    moved = time.monotonic()
-    while True:
+    # every answered command but a quota refusal made a job (a command acknowledged too late made none)
+    expected = sum(1 for s in sent if s.handle.ack_type is not None and "Not enough quota" not in _texts(s))
+    rows: list[dict] = []
+
+    def drained() -> tuple[bool, object, str]:
+        nonlocal rows
         rows = db.rows("SELECT * FROM jobs WHERE spec_json LIKE '%load-%'")
-        if len(rows) >= plan.jobs and all(r["state"] in FINISHED for r in rows):
-            break
-        now = time.monotonic()
         states = tuple(sorted((int(r["id"]), str(r["state"])) for r in rows))
-        if states != seen:
-            seen, moved = states, now
-        counts = Counter(state for _, state in states)
-        if now - moved > STALL_SECONDS:
-            raise TimeoutError(f"no job changed state for {STALL_SECONDS:.0f}s: {len(rows)} jobs, {dict(counts)}")
-        if now > deadline:
-            raise TimeoutError(f"{len(rows)} jobs after {bound:.0f}s, still moving: {dict(counts)}")
-        await asyncio.sleep(0.2)
+        finished = len(rows) >= expected and all(state in FINISHED for _, state in states)
+        return finished, states, f"{len(rows)} jobs, {dict(Counter(state for _, state in states))}"
+
+    await _while_moving(drained, deadline=started + bound, every=0.2, what="the jobs")
     report.drain_seconds = time.monotonic() - started
     await asyncio.sleep(1.0)  # a duplicate would have been posted by now
     report.jobs = rows
@@ -221,22 +217,37 @@ async def run_load(
 
 
 async def _answered(sent: list[Sent], *, bound: float) -> None:
-    """Wait until every command has its first answer.  Fails when no further command is answered for
-    ``STALL_SECONDS`` (a stuck bot), or, as a last safety net, after ``bound`` s: a busy machine answers slowly
-    but keeps answering, so the bound measures progress, not the machine's speed."""
-    acked = [s for s in sent if s.handle.ack_type is not None]  # the others are problems already (too late)
-    started = moved = time.monotonic()
-    done = -1
-    while (now_done := sum(1 for s in acked if s.handle.responses)) < len(acked):
-        now = time.monotonic()
-        if now_done != done:
-            done, moved = now_done, now
+    """Wait until every acknowledged command has its first answer (the others are problems already: too late)."""
+    acked = [s for s in sent if s.handle.ack_type is not None]
+
+    def answered() -> tuple[bool, object, str]:
+        done = sum(1 for s in acked if s.handle.responses)
         waiting = [f"{s.tag} (ack {s.handle.ack_type})" for s in acked if not s.handle.responses][:10]
+        return done == len(acked), done, f"{done} of {len(acked)} commands answered; waiting for {waiting}"
+
+    await _while_moving(answered, deadline=time.monotonic() + bound, every=0.1, what="the answers")
+
+
+async def _while_moving(
+    look: Callable[[], tuple[bool, object, str]], *, deadline: float, every: float, what: str
+) -> None:
+    """Look until ``look`` says done.  Fails when what it sees stops changing for ``STALL_SECONDS`` (stuck), or,
+    as a last safety net, at ``deadline``: a busy machine moves slowly but keeps moving, so the bound measures
+    progress, not the machine's speed.  ``look`` returns (done, what it saw, a description for the failure)."""
+    seen: object = None
+    moved = time.monotonic()
+    while True:
+        done, state, told = look()
+        if done:
+            return
+        now = time.monotonic()
+        if state != seen:
+            seen, moved = state, now
         if now - moved > STALL_SECONDS:
-            raise TimeoutError(f"no command answered for {STALL_SECONDS:.0f}s: {done} of {len(acked)}; {waiting}")
-        if now - started > bound:
-            raise TimeoutError(f"{done} of {len(acked)} commands answered after {bound:.0f}s, still moving")
-        await asyncio.sleep(0.1)
+            raise TimeoutError(f"{what}: nothing changed for {STALL_SECONDS:.0f}s: {told}")
+        if now > deadline:
+            raise TimeoutError(f"{what}: not done by the safety net, still moving: {told}")
+        await asyncio.sleep(every)
 
 
 def _texts(item: Sent) -> str:
