@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.media import Media
+from bot.providers._comfy_workflows import load_workflows
 from bot.providers._local_render import MODELS as LOCAL_MODELS
 from bot.providers.base import Capability
 from bot.providers.catalogue import CATALOGUE
@@ -84,6 +85,7 @@ def test_every_model_is_in_the_order_of_each_kind_it_can_do_and_local_comes_last
         VIDEO: {Capability.VIDEO_TO_VIDEO},
     }
     models = {m.name: m.capabilities for m in CATALOGUE.values()} | {m.name: m.capabilities for m in LOCAL_MODELS}
+    models |= {w.name: w.info.capabilities for w in load_workflows(None).values()}  # the bundled ComfyUI templates
     for kind, caps in kinds.items():
         order = DEFAULT_ORDER[kind]
         assert len(order) == len(set(order)), kind
