@@ -142,7 +142,7 @@ def _bindings(raw: Any, where: str) -> dict[str, tuple[Binding, ...]]:
         try:
             roles[role] = tuple(Binding(str(item["node"]), str(item["input"])) for item in items)
         except (KeyError, TypeError):
-            raise ConfigError(f"{where}: role {role!r} needs {{\"node\": id, \"input\": name}}.") from None
+            raise ConfigError(f'{where}: role {role!r} needs {{"node": id, "input": name}}.') from None
     return roles
 
 

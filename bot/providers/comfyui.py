@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -53,6 +54,7 @@ from bot.errors import (
     ProviderTaskFailed,
     ProviderUnavailable,
 )
+from bot.media import Media
 from bot.providers._comfy_workflows import COMFY_MAX_SEED, MEDIA_ROLES, Workflow
 from bot.providers._common import job_seed
 from bot.providers.base import GenerationRequest, ModelInfo, ProviderCost, TaskState, TaskStatus
@@ -102,6 +104,7 @@ class ComfyUIProvider:
         work_dir: Path,
         *,
         headers: Mapping[str, str] | None = None,
+        media: Media | None = None,
         worker_id: str = "main",
         usd_per_gpu_second: float = 0.0,
         breaker_threshold: int = 3,
@@ -116,6 +119,7 @@ class ComfyUIProvider:
         self.work_dir = Path(work_dir)
         (self.work_dir / "tasks").mkdir(parents=True, exist_ok=True)
         self.headers = dict(headers or {})
+        self.media = media or Media()
         self.usd_per_gpu_second = usd_per_gpu_second
         self.breaker_threshold = breaker_threshold
         self.breaker_cooldown = breaker_cooldown
@@ -186,6 +190,7 @@ class ComfyUIProvider:
             "model": request.model,
             "job_id": request.job_id,
             "media": media,
+            "fps": workflow.fps,
             "graph": graph,
         }
         self._save(prompt_id, state)  # before the POST: a crash after it finds the prompt by this id
@@ -246,7 +251,8 @@ class ComfyUIProvider:
         self._assigned.pop(task_id, None)
 
     async def fetch_result(self, task_id: str, status: TaskStatus, dest: Path, max_bytes: int) -> Path:
-        """Stream the output through ``/view`` to ``dest`` (atomically, capped at ``max_bytes``)."""
+        """Stream the output through ``/view`` to ``dest`` (atomically, capped at ``max_bytes``); an animated
+        WEBP or GIF (SaveAnimatedWEBP) becomes an H.264 MP4 at the workflow's frame rate."""
         url = status.output_url
         if not url or not any(url.startswith(s.url + "/view?") for s in self.servers):
             raise ProviderTaskFailed("ComfyUI gave no video for this job.", provider=NAME)
@@ -265,12 +271,26 @@ class ComfyUIProvider:
                         if size > max_bytes:
                             raise OutputTooLarge(detail=f"{task_id}: over {max_bytes} bytes")
                         out.write(chunk)
-            os.replace(tmp, dest)
+            with tmp.open("rb") as fh:
+                head = fh.read(12)
+            if (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[:4] == b"GIF8":
+                state = self._load(task_id) or {}
+                await self._animation_to_mp4(tmp, dest, float(state.get("fps") or 24))
+            else:
+                os.replace(tmp, dest)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ProviderUnavailable(detail=f"GET /view: {type(exc).__name__}: {exc}", provider=NAME) from exc
         finally:
             tmp.unlink(missing_ok=True)
         return dest
+
+    async def _animation_to_mp4(self, animation: Path, dest: Path, fps: float) -> None:
+        """Each frame of an animated image (read by Pillow) into an MP4 made by the bot's own encoder."""
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".comfy-frames-") as folder:
+            frames = await asyncio.to_thread(_split_frames, animation, Path(folder))
+            if not frames:
+                raise ProviderTaskFailed("ComfyUI's animation had no frames.", provider=NAME)
+            await self.media.frames_to_video(frames, dest, fps)
 
     async def aclose(self) -> None:
         """Stop the websockets and close the HTTP session."""
@@ -305,8 +325,9 @@ class ComfyUIProvider:
         server.failures += 1
         if server.failures >= self.breaker_threshold:
             server.open_until = self.clock() + self.breaker_cooldown
-            log.warning("comfyui: %s stopped answering; no new jobs go there for %.0f s", server.url,
-                        self.breaker_cooldown)
+            log.warning(
+                "comfyui: %s stopped answering; no new jobs go there for %.0f s", server.url, self.breaker_cooldown
+            )
 
     def _answered(self, server: Server) -> None:
         server.failures = 0
@@ -315,8 +336,13 @@ class ComfyUIProvider:
     async def _move(self, prompt_id: str, state: dict[str, Any], lost_on: Server) -> None:
         """Post a prompt its server lost again, to the least busy healthy server (``lost_on`` only if alone)."""
         target = self._pick(exclude=lost_on)
-        log.warning("comfyui: %s lost prompt %s (job %s); posting it to %s", lost_on.url, prompt_id,
-                    state.get("job_id"), target.url)
+        log.warning(
+            "comfyui: %s lost prompt %s (job %s); posting it to %s",
+            lost_on.url,
+            prompt_id,
+            state.get("job_id"),
+            target.url,
+        )
         await self._upload_all(target, prompt_id, dict(state.get("media") or {}))
         self._save(prompt_id, {**state, "server": target.url})
         self._assigned[prompt_id] = target.url
@@ -383,8 +409,9 @@ class ComfyUIProvider:
             form.add_field("overwrite", "true")
             answer = await self._request(server, "POST", "/upload/image", data=form)
             if not isinstance(answer, dict) or "name" not in answer:
-                raise ProviderRejected("The GPU server refused the uploaded image.", detail=str(answer)[:300],
-                                       provider=NAME)
+                raise ProviderRejected(
+                    "The GPU server refused the uploaded image.", detail=str(answer)[:300], provider=NAME
+                )
             sub = str(answer.get("subfolder") or "")
             names[role] = f"{sub}/{answer['name']}" if sub else str(answer["name"])
         return names
@@ -418,8 +445,14 @@ class ComfyUIProvider:
             error = events.get("execution_error", {})
             node, node_type = error.get("node_id", "?"), error.get("node_type", "?")
             exception = str(error.get("exception_message", "")).strip()
-            log.warning("comfyui: prompt %s failed at node %s (%s): %s: %s", prompt_id, node, node_type,
-                        error.get("exception_type", ""), exception)
+            log.warning(
+                "comfyui: prompt %s failed at node %s (%s): %s: %s",
+                prompt_id,
+                node,
+                node_type,
+                error.get("exception_type", ""),
+                exception,
+            )
             return TaskStatus(
                 TaskState.FAILED,
                 error=f"The GPU server failed at its {node_type} step: {_short(exception) or 'no reason given'}.",
@@ -435,17 +468,28 @@ class ComfyUIProvider:
                     name = str(file.get("filename", ""))
                     if name.lower().endswith(_VIDEO_SUFFIXES):
                         query = urlencode(
-                            {"filename": name, "subfolder": file.get("subfolder", ""), "type": file.get("type", "output")}
+                            {
+                                "filename": name,
+                                "subfolder": file.get("subfolder", ""),
+                                "type": file.get("type", "output"),
+                            }
                         )
-                        return TaskStatus(TaskState.SUCCEEDED, progress=1.0, output_url=f"{server.url}/view?{query}",
-                                          cost=cost)
+                        return TaskStatus(
+                            TaskState.SUCCEEDED, progress=1.0, output_url=f"{server.url}/view?{query}", cost=cost
+                        )
         return TaskStatus(TaskState.FAILED, error="The workflow finished without a video.", error_code="no_video")
 
     def _cost(self, events: Mapping[str, Mapping[str, Any]]) -> ProviderCost | None:
         """GPU seconds between execution_start and the end (success, error or interrupt), priced per second."""
         start = events.get("execution_start", {}).get("timestamp")
-        end = next((events[e].get("timestamp") for e in ("execution_success", "execution_error",
-                                                          "execution_interrupted") if e in events), None)
+        end = next(
+            (
+                events[e].get("timestamp")
+                for e in ("execution_success", "execution_error", "execution_interrupted")
+                if e in events
+            ),
+            None,
+        )
         if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
             return None
         seconds = max(0.0, (end - start) / 1000)
@@ -539,3 +583,18 @@ def _write_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _split_frames(animation: Path, folder: Path, limit: int = 2000) -> list[Path]:
+    """The frames of an animated WEBP/GIF as PNG files (at most ``limit``)."""
+    from PIL import Image, ImageSequence
+
+    frames: list[Path] = []
+    with Image.open(animation, formats=["WEBP", "GIF"]) as image:
+        for index, frame in enumerate(ImageSequence.Iterator(image)):
+            if index >= limit:
+                break
+            path = folder / f"{index:05}.png"
+            frame.convert("RGB").save(path)
+            frames.append(path)
+    return frames

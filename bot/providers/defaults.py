@@ -5,8 +5,9 @@ Each order puts the best quality per dollar first, by the prices in :mod:`bot.pr
 and the models' own output (resolution, length): cheap models that still make a good 720p clip lead, the
 premium ones follow, the small stylised or low-resolution ones come late, and the offline ``local:*`` renderer
 (a preview, not a video model) is always last.  The bundled ComfyUI templates (``comfyui:*``, on when
-``COMFYUI_URL`` is set) come first: they run on the owner's own GPU, free unless the owner prices its seconds.  A model that cannot do what the request needs (an end image, a
-loop, an image without a public file server for Luma) is passed over.  Every catalogue model appears in the
+``COMFYUI_URL`` is set) come first: they run on the owner's own GPU, free unless the owner prices its seconds.
+A model that cannot do what the request needs (an end image, a loop, an image without a public file server for
+Luma) is passed over.  Every catalogue model appears in the
 order of each kind it can do (a test checks it), so a new entry must be placed here.
 """
 

@@ -31,7 +31,7 @@ def build_providers(
     ]
     providers.extend(_cloud_providers(settings, publish_image, hook_url))
     if settings.comfyui_url:
-        providers.append(comfyui_provider(settings))
+        providers.append(comfyui_provider(settings, media))
     log.info("providers enabled: %s", ", ".join(p.name for p in providers))
     return providers
 
@@ -80,7 +80,7 @@ def _cloud_providers(
     return providers
 
 
-def comfyui_provider(settings: Settings) -> VideoProvider:
+def comfyui_provider(settings: Settings, media: Media | None = None) -> VideoProvider:
     """The ComfyUI pool of ``COMFYUI_URL``, with the bundled templates and the owner's workflows."""
     from bot.providers._comfy_workflows import load_workflows
     from bot.providers.comfyui import ComfyUIProvider
@@ -90,6 +90,7 @@ def comfyui_provider(settings: Settings) -> VideoProvider:
         load_workflows(settings.comfyui_workflows),
         settings.media_dir / "comfyui",
         headers=settings.comfyui_header_map(),
+        media=media,
         worker_id=settings.worker_id,
         usd_per_gpu_second=settings.comfyui_usd_per_gpu_second,
         breaker_threshold=settings.breaker_threshold,

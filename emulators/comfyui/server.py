@@ -24,13 +24,14 @@ is the one running; without, whatever runs); ``execution.py`` (``PromptExecutor.
   ``execution_error``, ``execution_interrupted`` go to the ``client_id`` that queued the prompt only.  The
   status messages (``execution_*``) carry a ``timestamp`` in milliseconds and are kept in the history.
 
-Test knobs (attributes): ``step_seconds`` (sleep per sampler step: slow), ``hold`` (an Event the sampler waits for
-before its first step: a deterministic "running"), ``hold_queue`` (an Event the worker waits for before it takes
-the next prompt: a deterministic "queued"), ``fail_node`` (``(node_id, message)``: that node raises, giving an
-``execution_error``), ``die_at_step`` (the server drops dead at that sampler step, losing its queue and history
-as a killed ComfyUI does; :meth:`restart` brings it back empty on the same port), ``models`` (the model files
-listed by ``/object_info``).  Records: ``posted`` (every accepted prompt body), ``executions`` (prompt ids in
-the order they started), ``interrupts`` (``/interrupt`` bodies), ``deleted``.
+Test knobs (attributes): ``step_seconds`` (sleep per sampler step: slow); ``hold`` (an Event the sampler waits
+for before its first step, or after step ``hold_at``: a deterministic "running"); ``hold_queue`` (an Event the
+worker waits for before it takes the next prompt: a deterministic "queued"); ``fail_node`` (``(node_id,
+message)``: that node raises, giving an ``execution_error``); ``die_at_step`` (the server drops dead at that
+sampler step, losing its queue and history as a killed ComfyUI does; :meth:`start` brings it back empty on the
+same port); ``models`` (the model files listed by ``/object_info``).  Records: ``posted`` (every accepted prompt
+body), ``executions`` (prompt ids in the order they started), ``completed`` (those that succeeded),
+``interrupts`` (``/interrupt`` bodies), ``deleted``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class ComfyEmulator:
         self.models: dict[str, list[str]] = copy.deepcopy(DEFAULT_MODELS)
         self.step_seconds = 0.0
         self.hold: asyncio.Event | None = None
+        self.hold_at = 0  # the sampler step after which ``hold`` is awaited (0: before the first)
         self.hold_queue: asyncio.Event | None = None
         self.fail_node: tuple[str, str] | None = None
         self.die_at_step: int | None = None
@@ -435,7 +437,7 @@ class ComfyEmulator:
 
     async def _sample(self, prompt: dict[str, Any], node_id: str, prompt_id: str) -> None:
         steps = _steps(prompt, node_id)
-        if self.hold is not None:
+        if self.hold is not None and self.hold_at == 0:
             await self.hold.wait()
         for step in range(1, steps + 1):
             if self.die_at_step is not None and step >= self.die_at_step:
@@ -451,6 +453,8 @@ class ComfyEmulator:
             await self.send(
                 "progress", {"value": step, "max": steps, "prompt_id": prompt_id, "node": node_id}, self.client_id
             )
+            if self.hold is not None and step == self.hold_at:
+                await self.hold.wait()
 
     async def _save(self, prompt: dict[str, Any], node_id: str, prompt_id: str) -> dict[str, Any]:
         node = prompt[node_id]
