@@ -598,3 +598,37 @@ def _split_frames(animation: Path, folder: Path, limit: int = 2000) -> list[Path
             frame.convert("RGB").save(path)
             frames.append(path)
     return frames
+
+
+async def check_servers(
+    urls: Sequence[str], workflows: Mapping[str, Workflow], headers: Mapping[str, str] | None = None
+) -> tuple[list[str], bool]:
+    """``videobot comfyui check``: each server's ``/object_info`` against every workflow (node classes, input
+    names, model files).  Returns the lines to print and whether everything can run everywhere."""
+    from bot.providers._comfy_workflows import missing_parts
+
+    lines: list[str] = []
+    ok = True
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for url in urls:
+            base = url.rstrip("/")
+            try:
+                async with session.get(f"{base}/object_info", headers=dict(headers or {})) as resp:
+                    if resp.status != 200:
+                        raise ValueError(f"it answered HTTP {resp.status}")
+                    info = await resp.json()
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                lines.append(f"{base}: could not read /object_info ({exc}). Is ComfyUI running there?")
+                ok = False
+                continue
+            lines.append(f"{base}: {len(info)} node classes")
+            for name, workflow in sorted(workflows.items()):
+                problems = missing_parts(workflow, info)
+                if not problems:
+                    lines.append(f"  {name}: ready")
+                    continue
+                ok = False
+                lines.append(f"  {name}: cannot run yet ({len(problems)} thing(s) missing)")
+                lines.extend(f"    - {problem}" for problem in problems)
+    return lines, ok

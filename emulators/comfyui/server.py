@@ -24,14 +24,15 @@ is the one running; without, whatever runs); ``execution.py`` (``PromptExecutor.
   ``execution_error``, ``execution_interrupted`` go to the ``client_id`` that queued the prompt only.  The
   status messages (``execution_*``) carry a ``timestamp`` in milliseconds and are kept in the history.
 
-Test knobs (attributes): ``step_seconds`` (sleep per sampler step: slow); ``hold`` (an Event the sampler waits
-for before its first step, or after step ``hold_at``: a deterministic "running"); ``hold_queue`` (an Event the
-worker waits for before it takes the next prompt: a deterministic "queued"); ``fail_node`` (``(node_id,
-message)``: that node raises, giving an ``execution_error``); ``die_at_step`` (the server drops dead at that
-sampler step, losing its queue and history as a killed ComfyUI does; :meth:`start` brings it back empty on the
-same port); ``models`` (the model files listed by ``/object_info``).  Records: ``posted`` (every accepted prompt
-body), ``executions`` (prompt ids in the order they started), ``completed`` (those that succeeded),
-``interrupts`` (``/interrupt`` bodies), ``deleted``.
+Test knobs (attributes): ``step_seconds`` (sleep per sampler step: slow); ``hold`` (an Event the sampler waits for
+before its first step, or after step ``hold_at``: a deterministic "running"); ``hold_queue`` (an Event the worker
+waits for before it takes the next prompt: a deterministic "queued"); ``fail_node`` (``(node_id, message)``: that
+node raises, giving an ``execution_error``); ``die_at_step`` (the server drops dead at that sampler step, losing its
+queue and history as a killed ComfyUI does; :meth:`start` brings it back empty on the same port); ``models`` (the
+model files listed by ``/object_info``); ``answer_delay`` (``POST /prompt`` queues the prompt, then holds its
+answer). ``GET /_control/records`` (not a ComfyUI route) shows the records to another process. Records: ``posted``
+(every accepted prompt body), ``executions`` (prompt ids in the order they started), ``completed`` (those that
+succeeded), ``interrupts`` (``/interrupt`` bodies), ``deleted``.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class ComfyEmulator:
         self.hold_queue: asyncio.Event | None = None
         self.fail_node: tuple[str, str] | None = None
         self.die_at_step: int | None = None
+        self.answer_delay = 0.0  # seconds POST /prompt holds its answer after queuing (a client killed meanwhile)
         self.posted: list[dict[str, Any]] = []
         self.executions: list[str] = []
         self.interrupts: list[dict[str, Any]] = []
@@ -125,6 +127,7 @@ class ComfyEmulator:
             web.post("/upload/image", self._upload_image),
             web.get("/view", self._view),
         ]
+        app.router.add_get("/_control/records", self._records)  # test equipment only: not a ComfyUI route
         app.add_routes(routes)
         app.add_routes([web.route(r.method, "/api" + r.path, r.handler) for r in routes])
         return app
@@ -262,7 +265,13 @@ class ComfyEmulator:
         heapq.heappush(self.queue, (number, prompt_id, prompt, extra_data, outputs))
         self._wake.set()
         await self._status()
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": node_errors})
+
+    async def _records(self, request: web.Request) -> web.Response:
+        posted = [body.get("prompt_id") for body in self.posted]
+        return web.json_response({"posted": posted, "executions": self.executions, "completed": self.completed})
 
     async def _get_queue(self, request: web.Request) -> web.Response:
         running = [list(self.running)] if self.running is not None else []

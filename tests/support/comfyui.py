@@ -30,3 +30,46 @@ async def poll_until(provider: ComfyUIProvider, task_id: str, done: Any, *, limi
             if done(status):
                 return status
             await asyncio.sleep(0.02)
+
+
+class ComfyProcess:
+    """``python -m emulators.comfyui serve`` on a free loopback port (always stopped by :meth:`stop`)."""
+
+    def __init__(self, root: Path, *args: str):
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "emulators.comfyui", "serve", "--root", str(root), *args],
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.stop()
+            raise AssertionError("the ComfyUI emulator did not start")
+        import json
+
+        self.url: str = json.loads(line)["url"]
+
+    def records(self) -> dict[str, list[str]]:
+        """What the emulator was posted, started and finished (its ``/_control/records``)."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.url}/_control/records", timeout=10) as resp:
+            return dict(json.loads(resp.read()))
+
+    def stop(self) -> None:
+        """Terminate and reap the process."""
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
