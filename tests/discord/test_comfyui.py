@@ -1,0 +1,90 @@
+"""``/video model:comfyui:…`` end to end: the real bot on the Discord emulator, its jobs on the emulated ComfyUI.
+
+The status message shows ComfyUI's own sampling steps and the place in its queue; the result is a real MP4; a
+cancel while running interrupts that prompt only; an execution error reaches the member as a short reason."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support.discord import is_mp4, job_id_of, mp4_of, results, wait_result
+
+pytestmark = pytest.mark.timeout(120)
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "bot" / "providers" / "workflows"
+
+
+def status_titles(emu, words: str) -> str:
+    """The title of a progress message containing ``words``."""
+    titles = [m.embeds[0].get("title", "") for m in emu.messages() if m.embeds]
+    return next((t for t in titles if words in t), "")
+
+
+async def test_video_on_comfyui_with_its_progress_in_the_status(emu, launch, comfyui_emulator):
+    bot = await launch(COMFYUI_URL=comfyui_emulator.url)
+    comfyui_emulator.hold, comfyui_emulator.hold_at = asyncio.Event(), 12
+    handle = await emu.slash(
+        emu.alice, "video", prompt="a red fox trotting through snow", duration=2, model="comfyui:wan2.2-ti2v", seed=5
+    )
+    await handle.wait_ack()
+    title = await emu.wait_until(lambda: status_titles(emu, "sampling 12/30"), 60, "ComfyUI's steps in the status")
+    assert "rendering: sampling 12/30" in title
+    comfyui_emulator.hold.set()
+    result = await wait_result(emu)
+    assert is_mp4(mp4_of(result))
+    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    assert fields["Model"] == "comfyui:wan2.2-ti2v" and fields["Seed"] == "5"
+    graph = comfyui_emulator.posted[0]["prompt"]
+    assert graph["3"]["inputs"]["seed"] == 5 and graph["55"]["inputs"]["length"] == 49
+    job = await bot.app.storage.jobs.get(job_id_of(result))
+    assert job is not None and job.provider_task_id == comfyui_emulator.posted[0]["prompt_id"]
+
+
+async def test_the_place_in_comfyuis_queue_shows_while_it_waits(emu, launch, comfyui_emulator):
+    await launch(COMFYUI_URL=comfyui_emulator.url)
+    comfyui_emulator.hold = asyncio.Event()
+    graph = json.loads((WORKFLOWS / "ltx-video.json").read_text())
+    body = {"prompt": graph, "client_id": "someone-else"}  # another user of the GPU: their prompt runs first
+    async with aiohttp.ClientSession() as http, http.post(f"{comfyui_emulator.url}/prompt", json=body) as resp:
+        assert resp.status == 200
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", duration=2, model="comfyui:ltx-video")
+    await handle.wait_ack()
+    title = await emu.wait_until(lambda: status_titles(emu, "comfyui's queue"), 60, "the place in ComfyUI's queue")
+    assert "waiting (#1 in comfyui's queue)" in title
+    comfyui_emulator.hold.set()
+    assert is_mp4(mp4_of(await wait_result(emu)))
+
+
+async def test_an_execution_error_is_shown_as_a_short_reason(emu, launch, comfyui_emulator):
+    await launch(COMFYUI_URL=comfyui_emulator.url)
+    comfyui_emulator.fail_node = ("72", "Allocation on device 0 would exceed allowed memory (out of memory)")
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", duration=2, model="comfyui:ltx-video")
+    await handle.wait_ack()
+    title = await emu.wait_until(lambda: status_titles(emu, "❌"), 60, "the failure notice")
+    status = next(m for m in emu.messages() if m.embeds and m.embeds[0].get("title") == title)
+    text = status.embeds[0].get("description", "") + " ".join(
+        f.get("value", "") for f in status.embeds[0].get("fields", [])
+    )
+    assert "The GPU server failed at its SamplerCustom step" in text and "out of memory" in text
+    assert not results(emu)
+
+
+async def test_cancel_while_running_interrupts_only_that_prompt(emu, launch, comfyui_emulator):
+    await launch(COMFYUI_URL=comfyui_emulator.url)
+    comfyui_emulator.hold = asyncio.Event()
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", duration=2, model="comfyui:ltx-video")
+    await handle.wait_ack()
+    await emu.wait_until(lambda: comfyui_emulator.running is not None, 60, "ComfyUI to run the prompt")
+    job_id = int(status_titles(emu, "#").split("#", 1)[1].split(" ", 1)[0])
+    cancel = await emu.slash(emu.alice, "cancel", job=job_id)
+    await cancel.wait_ack()
+    await emu.wait_until(lambda: comfyui_emulator.interrupts, 60, "the interrupt")
+    assert comfyui_emulator.interrupts == [{"prompt_id": comfyui_emulator.posted[0]["prompt_id"]}]
+    comfyui_emulator.hold.set()
+    await emu.wait_until(lambda: status_titles(emu, "cancelled"), 60, "the cancelled status")
+    assert not results(emu)
