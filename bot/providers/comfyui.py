@@ -38,7 +38,7 @@ import secrets
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,7 +178,19 @@ class ComfyUIProvider:
             if server is not None and (await self._where(server, prompt_id)).kind != "unknown":
                 self._assigned[prompt_id] = server.url
                 return prompt_id
-        server = self._pick()
+        tried: set[str] = set()
+        while True:  # a server that refuses the connection certainly got nothing: the next one may take it
+            server = self._pick(avoid=tried, strict=bool(tried))
+            try:
+                await self._post_new(request, workflow, prompt_id, server)
+                return prompt_id
+            except _Unreachable:
+                tried.add(server.url)
+                if len(tried) >= len(self.servers):
+                    raise
+
+    async def _post_new(self, request: GenerationRequest, workflow: Workflow, prompt_id: str, server: Server) -> None:
+        """Upload the inputs, save the prompt (id, client id, server, workflow), then post it."""
         media = {role: str(getattr(request, role)) for role in MEDIA_ROLES if getattr(request, role) is not None}
         uploads = await self._upload_all(server, prompt_id, media)
         seed = job_seed(request.job_id) % (COMFY_MAX_SEED + 1)
@@ -195,7 +207,6 @@ class ComfyUIProvider:
         }
         self._save(prompt_id, state)  # before the POST: a crash after it finds the prompt by this id
         await self._post_prompt(server, prompt_id, graph)
-        return prompt_id
 
     async def find_task(self, request: GenerationRequest) -> str | None:
         """The job's prompt id if a server has it queued, running or in its history; None when none has it."""
@@ -312,13 +323,14 @@ class ComfyUIProvider:
         """How many of this process's unfinished prompts are on ``server``."""
         return sum(1 for url in self._assigned.values() if url == server.url)
 
-    def _pick(self, exclude: Server | None = None) -> Server:
-        """The least busy healthy server (the pool's order breaks ties); ProviderUnavailable when none is."""
+    def _pick(self, avoid: Collection[str] = (), *, strict: bool = False) -> Server:
+        """The least busy healthy server not in ``avoid`` (the pool's order breaks ties); an avoided one when no
+        other is healthy, unless ``strict``; ProviderUnavailable when none is."""
         now = self.clock()
         healthy = [s for s in self.servers if s.healthy(now)]
-        if not healthy:
-            raise ProviderUnavailable(detail="every ComfyUI server's breaker is open", provider=NAME)
-        others = [s for s in healthy if s is not exclude] or healthy
+        others = [s for s in healthy if s.url not in avoid] or ([] if strict else healthy)
+        if not others:
+            raise ProviderUnavailable(detail="no ComfyUI server is answering (every breaker is open)", provider=NAME)
         return min(others, key=lambda s: (self.busy(s), self.servers.index(s)))
 
     def _failed(self, server: Server) -> None:
@@ -335,7 +347,7 @@ class ComfyUIProvider:
 
     async def _move(self, prompt_id: str, state: dict[str, Any], lost_on: Server) -> None:
         """Post a prompt its server lost again, to the least busy healthy server (``lost_on`` only if alone)."""
-        target = self._pick(exclude=lost_on)
+        target = self._pick(avoid={lost_on.url})
         log.warning(
             "comfyui: %s lost prompt %s (job %s); posting it to %s",
             lost_on.url,
@@ -361,6 +373,13 @@ class ComfyUIProvider:
             async with session.request(method, server.url + path, headers=self.headers, **kw) as resp:
                 text = await resp.text()
                 status = resp.status
+        except aiohttp.ClientConnectorError as exc:  # the connection was refused: the request never arrived
+            self._failed(server)
+            raise _Unreachable(
+                "The GPU server is not answering right now.",
+                detail=f"{server.url}{path}: {type(exc).__name__}: {exc}",
+                provider=NAME,
+            ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._failed(server)
             raise ProviderUnavailable(
@@ -536,6 +555,10 @@ class ComfyUIProvider:
                 server.progress[prompt_id] = (int(data["value"]), int(data["max"]))
             elif kind == "execution_start" and prompt_id:
                 server.progress[prompt_id] = (0, 0)
+
+
+class _Unreachable(ProviderUnavailable):
+    """A server refused the connection: the request certainly did not arrive."""
 
 
 class _Refused:

@@ -3,10 +3,11 @@ against its own ``/object_info`` and executed with real ffmpeg.
 
 Read from upstream (github.com/comfyanonymous/ComfyUI, read 2026-12-06): ``server.py`` at commit 005f3ba4 for the
 routes (``/prompt``, ``/queue``, ``/history``, ``/interrupt``, ``/upload/image``, ``/view``, ``/object_info``,
-``/ws``) and the newer ``post_prompt`` (a client-chosen ``prompt_id``: ``json_data.get("prompt_id")``, posted
-twice it is queued and run twice) and ``post_interrupt`` (with a ``prompt_id`` it interrupts only when that prompt
-is the one running; without, whatever runs); ``execution.py`` (``PromptExecutor.execute``/``add_message``,
-``PromptQueue.get_current_queue``/``task_done``) for the messages and the history entry.  What it follows:
+``/ws``) and the newer ``post_prompt`` (a client-chosen ``prompt_id``: ``json_data.get("prompt_id")``, posted twice
+it is queued and run twice) and ``post_interrupt`` (with a ``prompt_id`` it interrupts only when that prompt is the
+one running, since Comfy-Org/ComfyUI#9607, merged 2025-08-28; without, whatever runs); ``execution.py``
+(``PromptExecutor.execute``/``add_message``, ``PromptQueue.get_current_queue``/``task_done``) for the messages and
+the history entry. What it follows:
 
 - ``POST /prompt`` ``{"prompt", "client_id", "prompt_id"?, "number"?, "front"?}`` → ``{"prompt_id", "number",
   "node_errors"}`` (200, possibly with node errors for outputs left out) or ``{"error", "node_errors"}`` (400).

@@ -1,7 +1,8 @@
 """``/video model:comfyui:…`` end to end: the real bot on the Discord emulator, its jobs on the emulated ComfyUI.
 
 The status message shows ComfyUI's own sampling steps and the place in its queue; the result is a real MP4; a
-cancel while running interrupts that prompt only; an execution error reaches the member as a short reason."""
+cancel while running interrupts that prompt only; an execution error reaches the member as a short reason; a job
+refused only by a spend cap runs on ``VIDEOBOT_FALLBACK_ON_SPENDCAP`` instead, saying so."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.support.discord import is_mp4, job_id_of, mp4_of, results, wait_result
+from tests.support.discord import ephemeral_text, is_mp4, job_id_of, mp4_of, results, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -88,3 +89,40 @@ async def test_cancel_while_running_interrupts_only_that_prompt(emu, launch, com
     comfyui_emulator.hold.set()
     await emu.wait_until(lambda: status_titles(emu, "cancelled"), 60, "the cancelled status")
     assert not results(emu)
+
+
+async def test_a_job_refused_only_by_the_spend_cap_runs_on_the_fallback_model_saying_so(
+    emu, launch, comfyui_emulator, emulator
+):
+    bot = await launch(
+        RUNWAYML_API_SECRET=emulator.runway.api_key,
+        RUNWAYML_BASE_URL=emulator.runway_url,
+        COMFYUI_URL=comfyui_emulator.url,
+        monthly_spend_cap=0.5,
+        fallback_on_spendcap="comfyui:ltx-video",
+        daily_seconds=600,
+    )
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse at dawn", duration=5, model="runway:gen4.5")
+    await handle.wait_ack()
+    result = await wait_result(emu)
+    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    assert fields["Model"] == "comfyui:ltx-video" and fields["Duration"] == "4 s"  # its nearest length
+    note = "The spend cap is reached, so this video is made with comfyui:ltx-video (4 s) instead of runway:gen4.5."
+    assert any(note in text for text in ephemeral_text(emu, emu.alice.id))
+    assert emulator.runway.create_count == 0 and len(comfyui_emulator.completed) == 1
+    job = await bot.app.storage.jobs.get(job_id_of(result))
+    assert job is not None and job.model == "comfyui:ltx-video"
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 4
+
+
+async def test_without_a_spend_cap_fallback_the_refusal_stands(emu, launch, comfyui_emulator, emulator):
+    await launch(
+        RUNWAYML_API_SECRET=emulator.runway.api_key,
+        RUNWAYML_BASE_URL=emulator.runway_url,
+        COMFYUI_URL=comfyui_emulator.url,
+        monthly_spend_cap=0.5,
+    )
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse at dawn", duration=5, model="runway:gen4.5")
+    await handle.wait_ack()
+    await emu.wait_until(lambda: any("monthly cap" in t for t in ephemeral_text(emu, emu.alice.id)), 30, "refusal")
+    assert comfyui_emulator.posted == [] and emulator.runway.create_count == 0

@@ -197,3 +197,20 @@ async def test_a_server_dying_mid_job_moves_the_job_once(tmp_path, comfyui_emula
     assert status.state is TaskState.SUCCEEDED
     assert [b["prompt_id"] for b in other.posted] == [task_id]
     assert dying.completed == [] and other.completed == [task_id]
+
+
+async def test_a_server_refusing_connections_is_skipped_and_its_breaker_opens(
+    tmp_path, comfyui_emulator, second_emulator
+):
+    await comfyui_emulator.die()  # the first server of the pool is down
+    provider = comfy_provider(tmp_path / "work", comfyui_emulator, second_emulator, breaker_threshold=1)
+    try:
+        task_id = await provider.submit(request(1))
+        assert [b["prompt_id"] for b in second_emulator.posted] == [task_id]
+        assert not provider.servers[0].healthy(provider.clock())  # no new jobs go there for a while
+        second = await provider.submit(request(2))
+        assert [b["prompt_id"] for b in second_emulator.posted] == [task_id, second]
+        assert (await poll_until(provider, second, terminal)).state is TaskState.SUCCEEDED
+    finally:
+        await provider.aclose()
+    await comfyui_emulator.stop()
