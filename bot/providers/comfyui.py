@@ -224,7 +224,13 @@ class ComfyUIProvider:
         state = self._valid_state(task_id)
         if state is None:
             return TaskStatus(TaskState.FAILED, error="Unknown task.", error_code="unknown_task")
-        server = self._server(state["server"]) or self._pick()
+        server = await self._home(task_id, state)
+        if server is None:
+            return TaskStatus(
+                TaskState.FAILED,
+                error="The GPU server this job was sent to is no longer configured, so it was not sent again.",
+                error_code="server_gone",
+            )
         self._assigned[task_id] = server.url
         self._listen(server)
         where = await self._where(server, task_id)
@@ -243,6 +249,10 @@ class ComfyUIProvider:
             return TaskStatus(TaskState.RUNNING, progress=0.0)
         # Neither queued nor in the history: the server lost it (restarted) before it finished.  Its history
         # was just checked, so posting it again (anywhere) cannot make it run twice.
+        if "graph" not in state:  # known to this process only by its id (saved elsewhere): nothing to post
+            return TaskStatus(
+                TaskState.FAILED, error="The GPU server lost this job.", error_code="lost", provider_fault=True
+            )
         await self._move(task_id, state, server)
         return TaskStatus(TaskState.PENDING, progress=0.0)
 
@@ -251,7 +261,7 @@ class ComfyUIProvider:
         state = self._valid_state(task_id)
         if state is None:
             return
-        server = self._server(state["server"])
+        server = await self._home(task_id, state)
         if server is None:
             return
         where = await self._where(server, task_id)
@@ -515,11 +525,23 @@ class ComfyUIProvider:
         return ProviderCost(round(seconds, 3), "gpu_seconds", usd=round(seconds * self.usd_per_gpu_second, 6))
 
     def _valid_state(self, task_id: str) -> dict[str, Any] | None:
+        """The saved state of a prompt id; ``{}`` for an id saved by another host (its server is looked for)."""
         try:
             uuid.UUID(task_id)
         except ValueError:
             return None
-        return self._load(task_id)
+        return self._load(task_id) or {}
+
+    async def _home(self, task_id: str, state: Mapping[str, Any]) -> Server | None:
+        """The server the prompt was posted to: the saved one, else the configured server that knows the id."""
+        saved = self._server(state.get("server"))
+        if saved is not None:
+            return saved
+        for server in self.servers:
+            with contextlib.suppress(ProviderUnavailable):
+                if (await self._where(server, task_id)).kind != "unknown":
+                    return server
+        return None
 
     # --- the websocket -------------------------------------------------------------------------------------------
     def _listen(self, server: Server) -> None:

@@ -214,3 +214,21 @@ async def test_a_server_refusing_connections_is_skipped_and_its_breaker_opens(
     finally:
         await provider.aclose()
     await comfyui_emulator.stop()
+
+
+async def test_a_prompt_saved_on_another_host_is_found_by_its_id(tmp_path, comfyui_emulator, second_emulator):
+    first = comfy_provider(tmp_path / "one", second_emulator)
+    task_id = await first.submit(request(1, "comfyui:ltx-video"))
+    await first.aclose()
+    elsewhere = comfy_provider(tmp_path / "two", comfyui_emulator, second_emulator)  # no saved state here
+    try:
+        assert (await poll_until(elsewhere, task_id, terminal)).state is TaskState.SUCCEEDED
+    finally:
+        await elsewhere.aclose()
+    gone = comfy_provider(tmp_path / "one", comfyui_emulator)  # its server was taken out of COMFYUI_URL
+    try:
+        status = await gone.poll(task_id)
+    finally:
+        await gone.aclose()
+    assert status.state is TaskState.FAILED and status.error_code == "server_gone"
+    assert second_emulator.executions == [task_id] and comfyui_emulator.posted == []
