@@ -31,9 +31,10 @@ waits for before it takes the next prompt: a deterministic "queued"); ``fail_nod
 node raises, giving an ``execution_error``); ``die_at_step`` (the server drops dead at that sampler step, losing its
 queue and history as a killed ComfyUI does; :meth:`start` brings it back empty on the same port); ``models`` (the
 model files listed by ``/object_info``); ``answer_delay`` (``POST /prompt`` queues the prompt, then holds its
-answer). ``GET /_control/records`` (not a ComfyUI route) shows the records to another process. Records: ``posted``
-(every accepted prompt body), ``executions`` (prompt ids in the order they started), ``completed`` (those that
-succeeded), ``interrupts`` (``/interrupt`` bodies), ``deleted``.
+answer). ``require_headers`` (an authenticating proxy in front: 401 without them). ``GET /_control/records`` (not a
+ComfyUI route) shows the records to another process. Records: ``posted`` (every accepted prompt body),
+``executions`` (prompt ids in the order they started), ``completed`` (those that succeeded), ``interrupts``
+(``/interrupt`` bodies), ``deleted``.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class ComfyEmulator:
         self.hold_queue: asyncio.Event | None = None
         self.fail_node: tuple[str, str] | None = None
         self.die_at_step: int | None = None
+        self.require_headers: dict[str, str] = {}  # a proxy in front of ComfyUI: 401 without these headers
         self.answer_delay = 0.0  # seconds POST /prompt holds its answer after queuing (a client killed meanwhile)
         self.posted: list[dict[str, Any]] = []
         self.executions: list[str] = []
@@ -112,7 +114,7 @@ class ComfyEmulator:
     # --- lifecycle -----------------------------------------------------------------------------------------
     def app(self) -> web.Application:
         """The aiohttp application (routes as upstream; also under ``/api``)."""
-        app = web.Application(client_max_size=100 * 1024 * 1024)
+        app = web.Application(client_max_size=100 * 1024 * 1024, middlewares=[self._proxy_auth])
         routes = [
             web.get("/ws", self._ws),
             web.get("/object_info", self._object_info),
@@ -132,6 +134,14 @@ class ComfyEmulator:
         app.add_routes(routes)
         app.add_routes([web.route(r.method, "/api" + r.path, r.handler) for r in routes])
         return app
+
+    @web.middleware
+    async def _proxy_auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """``require_headers``: what an authenticating reverse proxy in front of ComfyUI would ask for."""
+        if any(request.headers.get(k) != v for k, v in self.require_headers.items()):
+            return web.Response(status=401, text="401: Unauthorized")
+        response: web.StreamResponse = await handler(request)
+        return response
 
     async def start(self) -> ComfyEmulator:
         """Listen on 127.0.0.1 (the same port again after :meth:`restart`)."""

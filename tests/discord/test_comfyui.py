@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.support.discord import ephemeral_text, is_mp4, job_id_of, mp4_of, results, wait_result
+from tests.support.discord import ephemeral_text, is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -126,3 +126,20 @@ async def test_without_a_spend_cap_fallback_the_refusal_stands(emu, launch, comf
     await handle.wait_ack()
     await emu.wait_until(lambda: any("monthly cap" in t for t in ephemeral_text(emu, emu.alice.id)), 30, "refusal")
     assert comfyui_emulator.posted == [] and emulator.runway.create_count == 0
+
+
+async def test_the_gpu_time_is_in_the_ledger_at_the_owners_rate(emu, launch, comfyui_emulator):
+    bot = await launch(COMFYUI_URL=comfyui_emulator.url, comfyui_usd_per_gpu_second=2.0)
+    handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", duration=2, model="comfyui:ltx-video")
+    await handle.wait_ack()
+    result = await wait_result(emu)
+    prompt_id = comfyui_emulator.posted[0]["prompt_id"]
+    messages = dict(comfyui_emulator.history[prompt_id]["status"]["messages"])
+    seconds = (messages["execution_success"]["timestamp"] - messages["execution_start"]["timestamp"]) / 1000
+    await wait_done(bot, job_id_of(result))  # settled just after the result is posted
+    summary = await bot.app.spend.usage(None, 7)
+    line = next(m for m in summary.report.by_model if m.key == "comfyui:ltx-video")
+    assert (line.jobs, line.unit) == (1, "GPU s") and line.units == pytest.approx(seconds, abs=0.002)
+    assert line.usd == pytest.approx(seconds * 2.0, abs=0.01) and summary.report.usd == pytest.approx(line.usd)
+    row = await bot.app.storage.costs.job_cost(job_id_of(result))
+    assert row is not None and row["state"] == "settled"

@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from bot.errors import ProviderRejected, ProviderUnavailable
+from bot.errors import ProviderAuthError, ProviderRejected, ProviderUnavailable
 from bot.media import Media
 from bot.providers.base import TaskState
 from emulators.comfyui import ComfyEmulator
@@ -232,3 +232,24 @@ async def test_a_prompt_saved_on_another_host_is_found_by_its_id(tmp_path, comfy
         await gone.aclose()
     assert status.state is TaskState.FAILED and status.error_code == "server_gone"
     assert second_emulator.executions == [task_id] and comfyui_emulator.posted == []
+
+
+async def test_comfyui_headers_go_with_every_request_and_the_websocket(tmp_path, comfyui_emulator):
+    comfyui_emulator.require_headers = {"Authorization": "Bearer gpu-secret"}
+    without = comfy_provider(tmp_path / "a", comfyui_emulator)
+    try:
+        with pytest.raises(ProviderAuthError):
+            await without.submit(request(1))
+    finally:
+        await without.aclose()
+    comfyui_emulator.hold, comfyui_emulator.hold_at = asyncio.Event(), 3
+    provider = comfy_provider(tmp_path / "b", comfyui_emulator, headers={"Authorization": "Bearer gpu-secret"})
+    try:
+        task_id = await provider.submit(request(2, image=None))
+        await poll_until(provider, task_id, lambda s: s.stage == "sampling 3/30")  # the websocket got in too
+        comfyui_emulator.hold.set()
+        status = await poll_until(provider, task_id, terminal)
+        video = await provider.fetch_result(task_id, status, tmp_path / "out.mp4", 50_000_000)
+    finally:
+        await provider.aclose()
+    assert status.state is TaskState.SUCCEEDED and video.stat().st_size > 0
