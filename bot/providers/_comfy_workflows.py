@@ -155,6 +155,8 @@ def _read_json(path: Path) -> Any:
 
 def _variant(folder: Path, file: Any, roles: Any, where: str) -> Variant:
     path = folder / str(file)
+    if not path.is_file():
+        raise ConfigError(f"{where}: its workflow file {path.name} is not there (a path relative to the sidecar).")
     graph = _read_json(path)
     if not isinstance(graph, dict) or not all(isinstance(n, dict) and "class_type" in n for n in graph.values()):
         raise ConfigError(f"{path}: not an API-format workflow (export it with Workflow → Export (API)).")
