@@ -264,11 +264,15 @@ class ComfyUIProvider:
         server = await self._home(task_id, state)
         if server is None:
             return
-        where = await self._where(server, task_id)
-        if where.kind == "pending":
-            await self._request(server, "POST", "/queue", json={"delete": [task_id]})
-        elif where.kind == "running":
-            await self._request(server, "POST", "/interrupt", json={"prompt_id": task_id})
+        for _ in range(2):  # a prompt that started between the look and the delete is looked at once more
+            where = await self._where(server, task_id)
+            if where.kind == "pending":
+                await self._request(server, "POST", "/queue", json={"delete": [task_id]})
+            elif where.kind == "running":
+                await self._request(server, "POST", "/interrupt", json={"prompt_id": task_id})
+                break
+            else:
+                break
         self._assigned.pop(task_id, None)
 
     async def fetch_result(self, task_id: str, status: TaskStatus, dest: Path, max_bytes: int) -> Path:
