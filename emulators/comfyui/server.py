@@ -105,6 +105,7 @@ class ComfyEmulator:
         self._interrupt = False
         self._wake = asyncio.Event()
         self.dead = False
+        self._dying = False
 
     @property
     def url(self) -> str:
@@ -172,7 +173,7 @@ class ComfyEmulator:
 
     async def die(self) -> None:
         """Drop dead: no more answers, the queue and history are lost (a killed ComfyUI)."""
-        self.dead = True
+        self._dying = True
         worker, self._worker = self._worker, None
         for ws in list(self.sockets.values()):
             with contextlib.suppress(Exception):
@@ -180,6 +181,7 @@ class ComfyEmulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.dead = True  # set once nothing answers any more
         if worker is not None and worker is not asyncio.current_task():
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -376,7 +378,7 @@ class ComfyEmulator:
             try:
                 await self._execute(item)
             finally:
-                if not self.dead:
+                if not self._dying:
                     self.running = None
                     await self._status()
 
