@@ -92,3 +92,12 @@ def test_every_model_is_in_the_order_of_each_kind_it_can_do_and_local_comes_last
         assert set(order) == {name for name, can in models.items() if can & caps}, kind
         local = [i for i, name in enumerate(order) if name.startswith("local:")]
         assert local == list(range(len(order) - len(local), len(order))), kind
+
+
+async def test_with_comfyui_set_its_bundled_templates_lead_text_and_image(make_settings):
+    registry = await registry_with(make_settings, ("runway",), COMFYUI_URL="http://127.0.0.1:9")
+    defaults = registry.defaults()
+    assert defaults[TEXT] is not None and defaults[TEXT].name == "comfyui:wan2.2-ti2v"
+    assert defaults[IMAGE] is not None and defaults[IMAGE].name == "comfyui:wan2.2-ti2v"
+    assert defaults[VIDEO] is not None and defaults[VIDEO].name == "runway:aleph2"
+    await registry.aclose()
