@@ -14,7 +14,7 @@ from bot.media import Media
 from tests.support.cli import generate
 from tests.support.comfyui import ComfyProcess
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # slow: the CLI and the emulator in subprocesses
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]  # slow: the CLI and the emulator in subprocesses
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "bot" / "providers" / "workflows"
 

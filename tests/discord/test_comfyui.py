@@ -15,7 +15,9 @@ import pytest
 
 from tests.support.discord import ephemeral_text, is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)
+
+RESULT = 150.0  # a real render with ffmpeg on a shared, loaded machine: bounded, never a speed assertion
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "bot" / "providers" / "workflows"
 
@@ -33,10 +35,10 @@ async def test_video_on_comfyui_with_its_progress_in_the_status(emu, launch, com
         emu.alice, "video", prompt="a red fox trotting through snow", duration=2, model="comfyui:wan2.2-ti2v", seed=5
     )
     await handle.wait_ack()
-    title = await emu.wait_until(lambda: status_titles(emu, "sampling 12/30"), 60, "ComfyUI's steps in the status")
+    title = await emu.wait_until(lambda: status_titles(emu, "sampling 12/30"), RESULT, "ComfyUI's steps in the status")
     assert "rendering: sampling 12/30" in title
     comfyui_emulator.hold.set()
-    result = await wait_result(emu)
+    result = await wait_result(emu, timeout=RESULT)
     assert is_mp4(mp4_of(result))
     fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
     assert fields["Model"] == "comfyui:wan2.2-ti2v" and fields["Seed"] == "5"
@@ -55,10 +57,10 @@ async def test_the_place_in_comfyuis_queue_shows_while_it_waits(emu, launch, com
         assert resp.status == 200
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", duration=2, model="comfyui:ltx-video")
     await handle.wait_ack()
-    title = await emu.wait_until(lambda: status_titles(emu, "comfyui's queue"), 60, "the place in ComfyUI's queue")
+    title = await emu.wait_until(lambda: status_titles(emu, "comfyui's queue"), RESULT, "the place in ComfyUI's queue")
     assert "waiting (#1 in comfyui's queue)" in title
     comfyui_emulator.hold.set()
-    assert is_mp4(mp4_of(await wait_result(emu)))
+    assert is_mp4(mp4_of(await wait_result(emu, timeout=RESULT)))
 
 
 async def test_an_execution_error_is_shown_as_a_short_reason(emu, launch, comfyui_emulator):
@@ -66,7 +68,7 @@ async def test_an_execution_error_is_shown_as_a_short_reason(emu, launch, comfyu
     comfyui_emulator.fail_node = ("72", "Allocation on device 0 would exceed allowed memory (out of memory)")
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", duration=2, model="comfyui:ltx-video")
     await handle.wait_ack()
-    title = await emu.wait_until(lambda: status_titles(emu, "❌"), 60, "the failure notice")
+    title = await emu.wait_until(lambda: status_titles(emu, "❌"), RESULT, "the failure notice")
     status = next(m for m in emu.messages() if m.embeds and m.embeds[0].get("title") == title)
     text = status.embeds[0].get("description", "") + " ".join(
         f.get("value", "") for f in status.embeds[0].get("fields", [])
@@ -80,14 +82,14 @@ async def test_cancel_while_running_interrupts_only_that_prompt(emu, launch, com
     comfyui_emulator.hold = asyncio.Event()
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", duration=2, model="comfyui:ltx-video")
     await handle.wait_ack()
-    await emu.wait_until(lambda: comfyui_emulator.running is not None, 60, "ComfyUI to run the prompt")
+    await emu.wait_until(lambda: comfyui_emulator.running is not None, RESULT, "ComfyUI to run the prompt")
     job_id = int(status_titles(emu, "#").split("#", 1)[1].split(" ", 1)[0])
     cancel = await emu.slash(emu.alice, "cancel", job=job_id)
     await cancel.wait_ack()
-    await emu.wait_until(lambda: comfyui_emulator.interrupts, 60, "the interrupt")
+    await emu.wait_until(lambda: comfyui_emulator.interrupts, RESULT, "the interrupt")
     assert comfyui_emulator.interrupts == [{"prompt_id": comfyui_emulator.posted[0]["prompt_id"]}]
     comfyui_emulator.hold.set()
-    await emu.wait_until(lambda: status_titles(emu, "cancelled"), 60, "the cancelled status")
+    await emu.wait_until(lambda: status_titles(emu, "cancelled"), RESULT, "the cancelled status")
     assert not results(emu)
 
 
@@ -104,7 +106,7 @@ async def test_a_job_refused_only_by_the_spend_cap_runs_on_the_fallback_model_sa
     )
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse at dawn", duration=5, model="runway:gen4.5")
     await handle.wait_ack()
-    result = await wait_result(emu)
+    result = await wait_result(emu, timeout=RESULT)
     fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
     assert fields["Model"] == "comfyui:ltx-video" and fields["Duration"] == "4 s"  # its nearest length
     note = "The spend cap is reached, so this video is made with comfyui:ltx-video (4 s) instead of runway:gen4.5."
@@ -132,11 +134,11 @@ async def test_the_gpu_time_is_in_the_ledger_at_the_owners_rate(emu, launch, com
     bot = await launch(COMFYUI_URL=comfyui_emulator.url, comfyui_usd_per_gpu_second=2.0)
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse", duration=2, model="comfyui:ltx-video")
     await handle.wait_ack()
-    result = await wait_result(emu)
+    result = await wait_result(emu, timeout=RESULT)
     prompt_id = comfyui_emulator.posted[0]["prompt_id"]
     messages = dict(comfyui_emulator.history[prompt_id]["status"]["messages"])
     seconds = (messages["execution_success"]["timestamp"] - messages["execution_start"]["timestamp"]) / 1000
-    await wait_done(bot, job_id_of(result))  # settled just after the result is posted
+    await wait_done(bot, job_id_of(result), timeout=RESULT)  # settled just after the result is posted
     summary = await bot.app.spend.usage(None, 7)
     line = next(m for m in summary.report.by_model if m.key == "comfyui:ltx-video")
     assert (line.jobs, line.unit) == (1, "GPU s") and line.units == pytest.approx(seconds, abs=0.002)

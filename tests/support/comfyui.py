@@ -22,7 +22,7 @@ def request(job_id: int, model: str = "comfyui:wan2.2-ti2v", **fields: Any) -> G
     return GenerationRequest(job_id=job_id, model=model, **(values | fields))
 
 
-async def poll_until(provider: ComfyUIProvider, task_id: str, done: Any, *, limit: float = 60.0) -> TaskStatus:
+async def poll_until(provider: ComfyUIProvider, task_id: str, done: Any, *, limit: float = 150.0) -> TaskStatus:
     """Poll until ``done(status)`` holds (bounded: fails after ``limit`` seconds)."""
     async with asyncio.timeout(limit):
         while True:
