@@ -1,5 +1,5 @@
 """The ``videobot`` command: ``run`` (the Discord bot), ``generate``, ``jobs``, ``quota``, ``models``,
-``cleanup``, ``db`` (copy to PostgreSQL, check).
+``cleanup``, ``db`` (copy to PostgreSQL, check), ``comfyui check`` (your own GPU's workflows against ComfyUI).
 
 ``generate`` goes through the same service, job table, quota check and media pipeline as the bot.
 """
@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     work.add_argument("--timeout", type=float, default=3600.0)
 
     sub.add_parser("cleanup", help="delete media past VIDEOBOT_RETENTION_DAYS or over VIDEOBOT_MEDIA_DISK_CAP_MB")
+    comfy = sub.add_parser("comfyui", help="your own GPU: check the ComfyUI workflows against the servers")
+    comfy_sub = comfy.add_subparsers(dest="comfyui_command", required=True)
+    comfy_sub.add_parser("check", help="what each server lacks to run each workflow (nodes, inputs, model files)")
     add_db_parser(sub)
     return parser
 
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_worker(settings)
         if args.command == "db":
             return run_db(args, settings)
+        if args.command == "comfyui":
+            return asyncio.run(_comfyui_check(settings))
         return asyncio.run(_dispatch(args, settings))
     except VideobotError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
@@ -170,6 +175,24 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "cleanup":
             return await _cleanup(app)
         return await _models(app)
+
+
+async def _comfyui_check(settings: Settings) -> int:
+    """``videobot comfyui check``: 0 when every workflow can run on every server, 1 when something is missing."""
+    from bot.providers._comfy_workflows import load_workflows
+    from bot.providers.comfyui import check_servers
+
+    if not settings.comfyui_url:
+        print(
+            "error: COMFYUI_URL is not set (the address of your ComfyUI, e.g. http://127.0.0.1:8188)", file=sys.stderr
+        )
+        return 2
+    lines, ok = await check_servers(
+        settings.comfyui_url, load_workflows(settings.comfyui_workflows), settings.comfyui_header_map()
+    )
+    print("\n".join(lines))
+    print("everything is in place" if ok else "fix the above, then run `videobot comfyui check` again")
+    return 0 if ok else 1
 
 
 async def _cleanup(app: App) -> int:

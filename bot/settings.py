@@ -7,6 +7,7 @@ with a :class:`~bot.errors.ConfigError` naming the variable.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,6 +74,13 @@ class Settings(BaseSettings):
     lumaai_api_key: SecretStr | None = Field(None, validation_alias=_env("LUMAAI_API_KEY"))
     lumaai_base_url: str | None = Field(None, validation_alias=_env("LUMAAI_BASE_URL"))
     fal_key: SecretStr | None = Field(None, validation_alias=_env("FAL_KEY"))  # hosts: FAL_QUEUE_RUN_HOST (fal_client)
+    # --- your own GPU: ComfyUI (docs/comfyui.md) ---------------------------------------------------------
+    comfyui_url: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias=_env("COMFYUI_URL"))
+    comfyui_headers: SecretStr | None = Field(None, validation_alias=_env("COMFYUI_HEADERS"))  # a JSON object
+    comfyui_workflows: Path | None = None  # a folder of <name>.json + <name>.sidecar.json (comfyui:<name>)
+    comfyui_concurrency: int = Field(1, ge=1, le=64)  # jobs at once per ComfyUI server
+    comfyui_usd_per_gpu_second: float = Field(0.0, ge=0, le=100)  # what a second of your GPU costs ($0: free)
+    fallback_on_spendcap: str | None = None  # a model (e.g. comfyui:wan2.2-ti2v) for jobs only a spend cap refuses
 
     # --- discord ----------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
@@ -105,6 +113,38 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("comfyui_url", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("comfyui_url")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        bad = [url for url in value if not url.startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"each URL must start with http:// or https:// ({bad[0]!r} does not)")
+        return value
+
+    @field_validator("comfyui_headers")
+    @classmethod
+    def _headers(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            parsed = json.loads(value.get_secret_value())
+        except ValueError:
+            raise ValueError('must be a JSON object, e.g. {"Authorization": "Bearer ..."}') from None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise ValueError("must be a JSON object of header names to string values")
+        return value
+
+    def comfyui_header_map(self) -> dict[str, str]:
+        """``COMFYUI_HEADERS`` as a dict (checked at load)."""
+        return json.loads(self.comfyui_headers.get_secret_value()) if self.comfyui_headers else {}
 
     @field_validator("guild_ids", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 (``pyproject.toml``): ``discord_emulator`` (a started Discord emulator with discord.py pointed at it),
 ``emulator_videos`` (clips made once per session), ``emulator`` (the Runway/Replicate/Luma server, with
 fal on a second, TLS port), ``fal_emulator`` (the same server, with ``SSL_CERT_FILE`` pointing this test
-process at its test CA) and ``png_image`` (a small real PNG)."""
+process at its test CA), ``comfyui_emulator`` (an emulated ComfyUI) and ``png_image`` (a small real PNG)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from emulators.comfyui import ComfyEmulator
 from emulators.discord.emulator import DiscordEmulator
 from emulators.discord.harness import point_discord_py_at
 from emulators.providers import EmulatorServer, VideoFactory
@@ -55,6 +56,16 @@ def fal_emulator(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> E
     Knobs: ``fal_emulator.fal``; queue URL: ``fal_emulator.fal_url`` (``FAL_QUEUE_RUN_HOST`` = ``.fal_host``)."""
     monkeypatch.setenv("SSL_CERT_FILE", str(emulator.fal_ca_file))
     return emulator
+
+
+@pytest.fixture
+async def comfyui_emulator(tmp_path: Path) -> AsyncIterator[ComfyEmulator]:
+    """A started emulated ComfyUI (``.url`` is COMFYUI_URL; knobs and records on the object)."""
+    emu = await ComfyEmulator(tmp_path / "comfyui-emulator").start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
 
 
 @pytest.fixture

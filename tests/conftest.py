@@ -44,6 +44,8 @@ def make_settings(tmp_path, monkeypatch, request):
         "REPLICATE_API_TOKEN",
         "LUMAAI_API_KEY",
         "FAL_KEY",
+        "COMFYUI_URL",
+        "COMFYUI_HEADERS",
         "DISCORD_TOKEN",
         "VIDEOBOT_DEFAULT_MODEL",
         "VIDEOBOT_DAILY_SECONDS",

@@ -55,3 +55,29 @@ def test_database_url_must_name_a_backend(monkeypatch):
     monkeypatch.setenv("VIDEOBOT_DATABASE_URL", "postgresql://bot:hunter2@db/videobot")
     settings = load_settings()
     assert settings.database_url is not None and "hunter2" not in repr(settings)
+
+
+def test_comfyui_urls_make_a_pool_and_its_headers_stay_secret(monkeypatch):
+    monkeypatch.setenv("COMFYUI_URL", " http://gpu-1:8188/ , http://gpu-2:8188")
+    monkeypatch.setenv("COMFYUI_HEADERS", '{"Authorization": "Bearer gpu-secret"}')
+    s = load_settings()
+    assert s.comfyui_url == ["http://gpu-1:8188", "http://gpu-2:8188"] and s.comfyui_concurrency == 1
+    assert s.comfyui_header_map() == {"Authorization": "Bearer gpu-secret"}
+    assert "gpu-secret" not in repr(s) and s.comfyui_usd_per_gpu_second == 0.0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("COMFYUI_URL", "gpu-box:8188"),
+        ("COMFYUI_HEADERS", "Bearer abc"),
+        ("COMFYUI_HEADERS", '{"X-Count": 3}'),
+        ("VIDEOBOT_COMFYUI_CONCURRENCY", "0"),
+        ("VIDEOBOT_COMFYUI_USD_PER_GPU_SECOND", "-1"),
+    ],
+)
+def test_a_wrong_comfyui_setting_fails_naming_it(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert name in err.value.user_message

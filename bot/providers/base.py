@@ -255,11 +255,13 @@ class GenerationRequest:
 class ProviderCost:
     """What the provider itself says a task cost, in its own unit (read from the task's final poll).
 
-    ``unit`` is ``"credits"`` (Runway's ``cost.credits``) or ``"predict_seconds"`` (Replicate's
-    ``metrics.predict_time``: seconds of hardware); :mod:`bot.services.money.costs` turns it into dollars."""
+    ``unit`` is ``"credits"`` (Runway's ``cost.credits``), ``"predict_seconds"`` (Replicate's
+    ``metrics.predict_time``: seconds of hardware) or ``"gpu_seconds"`` (ComfyUI: the execution time, with its
+    price in ``usd`` at the owner's rate); :mod:`bot.services.money.costs` turns it into dollars."""
 
     amount: float
     unit: str
+    usd: float | None = None  # the dollars, where the provider module prices the amount itself (ComfyUI)
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,7 @@ class TaskStatus:
     # figure (Luma, fal, local): bot/services/money/costs.py then prices the seconds made from the price table
     cost: ProviderCost | None = None
     provider_fault: bool = False  # FAILED on the provider's side (not the request's, never moderation)
+    stage: str | None = None  # RUNNING: what the provider is doing, in its words ("sampling 12/30": ComfyUI)
 
 
 @runtime_checkable

@@ -4,8 +4,10 @@ model of its kind's preference order below (text, image or video to video), neve
 Each order puts the best quality per dollar first, by the prices in :mod:`bot.providers.prices` (read 2026-11)
 and the models' own output (resolution, length): cheap models that still make a good 720p clip lead, the
 premium ones follow, the small stylised or low-resolution ones come late, and the offline ``local:*`` renderer
-(a preview, not a video model) is always last.  A model that cannot do what the request needs (an end image, a
-loop, an image without a public file server for Luma) is passed over.  Every catalogue model appears in the
+(a preview, not a video model) is always last.  The bundled ComfyUI templates (``comfyui:*``, on when
+``COMFYUI_URL`` is set) come first: they run on the owner's own GPU, free unless the owner prices its seconds.
+A model that cannot do what the request needs (an end image, a loop, an image without a public file server for
+Luma) is passed over.  Every catalogue model appears in the
 order of each kind it can do (a test checks it), so a new entry must be placed here.
 """
 
@@ -21,6 +23,8 @@ KINDS = (TEXT, IMAGE, VIDEO)
 # fmt: off
 DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
     TEXT: (
+        "comfyui:wan2.2-ti2v",         # $0 (your own GPU; VIDEOBOT_COMFYUI_USD_PER_GPU_SECOND), 720p
+        "comfyui:ltx-video",           # $0, 768x512, fast
         "luma:ray-flash-2",            # $0.048/s, 720p, 5-9 s
         "fal:hailuo-02",               # $0.045/s, 768p, 6-10 s
         "fal:pika-2.2",                # $0.04/s, 720p
@@ -35,6 +39,8 @@ DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
         "local:storyboard",
     ),
     IMAGE: (
+        "comfyui:wan2.2-ti2v",
+        "comfyui:ltx-video",
         "runway:gen4_turbo",           # 5 credits/s (~$0.05/s)
         "replicate:kling-v2.1",        # $0.05/s, 720p
         "fal:hailuo-02",

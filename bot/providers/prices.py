@@ -80,6 +80,8 @@ def price_of(model: str) -> Price | None:
 def price_label(model: str, credit_usd: float = 0.01) -> str:
     """A short label for menus: ``12 credits/s ($0.12/s)``, ``$0.05/s``, ``$0.50/clip``, ``free``."""
     price = price_of(model)
+    if model.startswith("comfyui:"):  # the owner's GPU: $0, or VIDEOBOT_COMFYUI_USD_PER_GPU_SECOND once it ran
+        return "your own GPU"
     if price is None:
         return "price unknown"
     if price.amount == 0:

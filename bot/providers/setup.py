@@ -30,6 +30,8 @@ def build_providers(
         LocalProvider(media, settings.media_dir / "local", concurrency=settings.local_concurrency)
     ]
     providers.extend(_cloud_providers(settings, publish_image, hook_url))
+    if settings.comfyui_url:
+        providers.append(comfyui_provider(settings, media))
     log.info("providers enabled: %s", ", ".join(p.name for p in providers))
     return providers
 
@@ -76,3 +78,21 @@ def _cloud_providers(
 
         providers.append(FalProvider(settings.fal_key.get_secret_value(), hook_url=hooks("fal")))
     return providers
+
+
+def comfyui_provider(settings: Settings, media: Media | None = None) -> VideoProvider:
+    """The ComfyUI pool of ``COMFYUI_URL``, with the bundled templates and the owner's workflows."""
+    from bot.providers._comfy_workflows import load_workflows
+    from bot.providers.comfyui import ComfyUIProvider
+
+    return ComfyUIProvider(
+        settings.comfyui_url,
+        load_workflows(settings.comfyui_workflows),
+        settings.media_dir / "comfyui",
+        headers=settings.comfyui_header_map(),
+        media=media,
+        worker_id=settings.worker_id,
+        usd_per_gpu_second=settings.comfyui_usd_per_gpu_second,
+        breaker_threshold=settings.breaker_threshold,
+        breaker_cooldown=settings.breaker_cooldown_seconds,
+    )

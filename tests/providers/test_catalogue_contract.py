@@ -9,25 +9,32 @@ law once more, so an emulator that forgot to look would not hide a mismatch.  A 
 (``ModelInfo.validate``) never reaches a provider and is not sent.
 
 A new catalogue entry is covered without writing a test; the last tests show the contract catching a made-up
-field, a missing required field and an out-of-range value.
+field, a missing required field and an out-of-range value.  The bundled ComfyUI templates (``comfyui:*``, not in
+the catalogue: a model there is a workflow) are held to the emulated ComfyUI's own ``/object_info`` the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.errors import InvalidOption, InvalidPrompt
-from bot.providers.base import Capability, GenerationRequest, TaskState
+from bot.errors import InvalidOption, InvalidPrompt, ProviderRejected
+from bot.providers._comfy_workflows import TEMPLATE_NAMES, TEMPLATES_DIR, load_workflows
+from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState
 from bot.providers.catalogue import CATALOGUE, CatalogueModel
+from bot.providers.comfyui import ComfyUIProvider
 from bot.providers.fal import FalProvider
 from bot.providers.luma import LumaProvider
 from bot.providers.replicate import ReplicateProvider
 from bot.providers.runway import RunwayProvider
+from emulators.comfyui.validate import validate_prompt
 from emulators.providers import law
 from tests.support.video import make_mp4
 
@@ -229,3 +236,63 @@ async def test_an_out_of_range_value_breaks_the_contract(fal_emulator: Any, medi
     broken = dataclasses.replace(entry, durations={7: {"duration": 7}})
     problems = await contract_violations(fal_emulator, broken, media)
     assert problems and all("duration" in p for p in problems), problems[:3]
+
+
+# --- your own GPU: the bundled ComfyUI templates, held to the server's own /object_info ------------------------------
+
+
+def _comfy_requests(info: ModelInfo, media: Media) -> Iterator[GenerationRequest]:
+    """Every request shape the bot could send to a ComfyUI template (those ``validate`` lets through)."""
+    longest = "a" * info.max_prompt_chars
+    optionals = [{}, {"prompt": longest}, {"negative_prompt": "blurry"}, {"seed": info.seed_max or 0}]
+    shapes = [({}, Capability.TEXT_TO_VIDEO), ({"image": media.image}, Capability.IMAGE_TO_VIDEO)]
+    for inputs, capability in shapes:
+        if not info.can(capability):
+            continue
+        for duration in info.durations:
+            for aspect in info.aspects_for(has_media=bool(inputs)):
+                for optional in optionals:
+                    values: dict[str, Any] = {"prompt": "a red fox runs through fresh snow"} | optional | inputs
+                    request = GenerationRequest(job_id=0, model=info.name, duration=duration, aspect=aspect, **values)
+                    info.validate(request)
+                    yield request
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+async def test_every_request_to_a_comfyui_template_passes_the_servers_validation(
+    name: str, comfyui_emulator: Any, media: Media, tmp_path: Path
+) -> None:
+    emu = comfyui_emulator
+    emu.hold_queue = asyncio.Event()  # checked and queued as ComfyUI does, never executed
+    provider = ComfyUIProvider([emu.url], load_workflows(None), tmp_path / "work")
+    try:
+        requests = list(_comfy_requests(provider.workflow(name).info, media))
+        for job_id, request in enumerate(requests, start=1):
+            await provider.submit(dataclasses.replace(request, job_id=job_id))  # a 400 would raise
+    finally:
+        await provider.aclose()
+    assert len(emu.posted) == len(requests) > 20
+    catalog = emu.catalog()
+    for body in emu.posted:
+        assert validate_prompt(body["prompt"], catalog)[3] == {}  # no node left out with node_errors
+
+
+async def test_a_template_naming_a_missing_input_breaks_the_contract(comfyui_emulator: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    graph = json.loads((TEMPLATES_DIR / "ltx-video.json").read_text())
+    graph["70"]["inputs"]["frames"] = graph["70"]["inputs"].pop("length")  # a made-up input name
+    (folder / "ltx-video.json").write_text(json.dumps(graph))
+    sidecar = json.loads((TEMPLATES_DIR / "ltx-video.sidecar.json").read_text())
+    sidecar["roles"]["frames"] = {"node": "70", "input": "frames"}
+    (folder / "ltx-video.sidecar.json").write_text(json.dumps(sidecar))
+    shutil.copy(TEMPLATES_DIR / "ltx-video-i2v.json", folder)
+    provider = ComfyUIProvider([comfyui_emulator.url], load_workflows(folder), tmp_path / "work")
+    try:
+        with pytest.raises(ProviderRejected) as refused:
+            await provider.submit(
+                GenerationRequest(job_id=1, model="comfyui:ltx-video", prompt="x", duration=2, aspect="16:9")
+            )
+    finally:
+        await provider.aclose()
+    assert "length" in refused.value.detail and comfyui_emulator.executions == []

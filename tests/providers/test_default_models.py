@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.media import Media
+from bot.providers._comfy_workflows import load_workflows
 from bot.providers._local_render import MODELS as LOCAL_MODELS
 from bot.providers.base import Capability
 from bot.providers.catalogue import CATALOGUE
@@ -84,9 +85,19 @@ def test_every_model_is_in_the_order_of_each_kind_it_can_do_and_local_comes_last
         VIDEO: {Capability.VIDEO_TO_VIDEO},
     }
     models = {m.name: m.capabilities for m in CATALOGUE.values()} | {m.name: m.capabilities for m in LOCAL_MODELS}
+    models |= {w.name: w.info.capabilities for w in load_workflows(None).values()}  # the bundled ComfyUI templates
     for kind, caps in kinds.items():
         order = DEFAULT_ORDER[kind]
         assert len(order) == len(set(order)), kind
         assert set(order) == {name for name, can in models.items() if can & caps}, kind
         local = [i for i, name in enumerate(order) if name.startswith("local:")]
         assert local == list(range(len(order) - len(local), len(order))), kind
+
+
+async def test_with_comfyui_set_its_bundled_templates_lead_text_and_image(make_settings):
+    registry = await registry_with(make_settings, ("runway",), COMFYUI_URL="http://127.0.0.1:9")
+    defaults = registry.defaults()
+    assert defaults[TEXT] is not None and defaults[TEXT].name == "comfyui:wan2.2-ti2v"
+    assert defaults[IMAGE] is not None and defaults[IMAGE].name == "comfyui:wan2.2-ti2v"
+    assert defaults[VIDEO] is not None and defaults[VIDEO].name == "runway:aleph2"
+    await registry.aclose()

@@ -193,12 +193,17 @@ def describe_left(seconds: float) -> str:
     return f"about {round(seconds / 60)} min left"
 
 
-def state_label(job: Job, queue_position: int = 0, provider_queue: int = 0, seconds_left: float | None = None) -> str:
-    """A short, human label for a job's state (``seconds_left``: the model's learned run time still to go)."""
+def state_label(
+    job: Job, queue_position: int = 0, provider_queue: int = 0, seconds_left: float | None = None, stage: str = ""
+) -> str:
+    """A short, human label for a job's state (``seconds_left``: the model's learned run time still to go;
+    ``stage``: the provider's own words, "sampling 12/30")."""
     if job.state is JobState.QUEUED:
         return f"queued (#{queue_position} in line)" if queue_position else "queued"
     if job.state is JobState.RUNNING and provider_queue:
         return f"waiting (#{provider_queue} in {job.provider}'s queue)"
+    if job.state is JobState.RUNNING and stage:
+        return f"rendering: {stage}"
     if job.state is JobState.RUNNING and seconds_left is not None:
         return f"rendering, {describe_left(seconds_left)}"
     return {

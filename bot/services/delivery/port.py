@@ -60,6 +60,7 @@ class Progress:
     queue_position: int = 0  # place in our own queue (QUEUED jobs)
     provider_queue: int = 0  # place in the provider's queue (a RUNNING job the provider has not started)
     seconds_left: float | None = None  # a RUNNING job: expected seconds to the provider's finish (learned per model)
+    stage: str = ""  # a RUNNING job: the provider's own words for what it does now ("sampling 12/30")
 
 
 class DeliveryTarget(Protocol):

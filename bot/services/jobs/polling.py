@@ -135,10 +135,14 @@ class Poller:
                     provider_fault=status.provider_fault,
                 )
             unfinished_at = sent
+            stage_moved = status.stage != self.run.stage
+            self.run.stage = status.stage
             if status.progress is not None and status.progress - self.run.job.progress >= 0.01:
                 await self.run.save(progress=round(status.progress, 3))
             elif status.queue_position != self.run.provider_queue:  # "#3 in fal's queue", then "rendering"
                 self.run.provider_queue = status.queue_position
+                await self.run.notify()
+            elif stage_moved:  # "sampling 12/30" (ComfyUI)
                 await self.run.notify()
 
     async def _load_schedule(self) -> PollSchedule:

@@ -55,6 +55,7 @@ class Run:
         self.job = job
         self.interrupted = asyncio.Event()  # set by Worker.interrupt (a cancel): cut the current wait short
         self.provider_queue: int | None = None  # the last place in the provider's queue that was shown
+        self.stage: str | None = None  # the provider's own words for what it does now ("sampling 12/30")
         self.task_created_at: float | None = None  # when this process created the task (set by JobRunner.submit)
         self.schedule: PollSchedule | None = None  # this task's poll schedule (set by the poller)
 
@@ -74,7 +75,12 @@ class Run:
         """Tell the delivery target about progress; its failures never stop the job."""
         try:
             target = self.ctx.router.target_for(self.job)
-            update = Progress(self.job, provider_queue=self.provider_queue or 0, seconds_left=self.seconds_left())
+            update = Progress(
+                self.job,
+                provider_queue=self.provider_queue or 0,
+                seconds_left=self.seconds_left(),
+                stage=self.stage or "",
+            )
             await target.progress(update)
         except Exception:
             log.warning("progress notice for job %s failed", self.job.id, exc_info=True)

@@ -207,8 +207,7 @@ class Worker:
 
     def _caps(self, job: Job) -> Caps:
         """The per-user and per-provider running caps, counted by the claim over every process's jobs."""
-        limit = self.settings.local_concurrency if job.provider == "local" else self.settings.provider_concurrency
-        return Caps(per_user=self.settings.max_running_per_user, per_provider=limit)
+        return Caps(per_user=self.settings.max_running_per_user, per_provider=self._provider_limit(job))
 
     def _has_slot(self, job: Job) -> bool:
         """This process's own capacity (a quick pre-filter; the claim checks the caps across processes)."""
@@ -217,8 +216,15 @@ class Worker:
             return False
         if Counter(user for user, _ in owners)[job.owner_id] >= self.settings.max_running_per_user:
             return False
-        limit = self.settings.local_concurrency if job.provider == "local" else self.settings.provider_concurrency
-        return Counter(p for _, p in owners)[job.provider] < limit
+        return Counter(p for _, p in owners)[job.provider] < self._provider_limit(job)
+
+    def _provider_limit(self, job: Job) -> int:
+        """Jobs of one provider running at once: the local renderer's slots, ComfyUI's per server × servers."""
+        if job.provider == "local":
+            return self.settings.local_concurrency
+        if job.provider == "comfyui":
+            return self.settings.comfyui_concurrency * max(1, len(self.settings.comfyui_url))
+        return self.settings.provider_concurrency
 
     async def _announce_queue(self) -> None:
         """Queued jobs moved up: tell their targets their new positions."""

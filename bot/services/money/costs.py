@@ -52,6 +52,8 @@ def actual(
     price = price_of(model)
     if reported is not None and reported.unit == "credits":
         return Cost(reported.amount, "credits", round(reported.amount * credit_usd, 6))
+    if reported is not None and reported.unit == "gpu_seconds":  # ComfyUI: priced by the provider at the owner's rate
+        return Cost(reported.amount, "GPU s", round(reported.usd or 0.0, 6))
     if reported is not None and reported.unit == "predict_seconds" and price is not None and price.unit == HARDWARE:
         return Cost(reported.amount, "GPU s", round(reported.amount * price.amount, 6))
     if not succeeded:

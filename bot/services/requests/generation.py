@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.errors import InvalidOption, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
+from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo, needs_for
@@ -117,7 +117,8 @@ class GenerationService:
             inputs = JobInputs(image=paths[0], end_image=paths[1], loop=loop)
             if spec.motion_prompt:
                 notes.append(motion_note(spec, info))
-            return replace(await self.queue("generate", who, spec, info, inputs), notes=tuple(notes))
+            submitted = await self.queue("generate", who, spec, info, inputs)
+            return replace(submitted, notes=(*notes, *submitted.notes))
         except BaseException:
             for path in stored:
                 path.unlink(missing_ok=True)  # a refused upload (quota, queue) leaves nothing behind
@@ -231,12 +232,62 @@ class GenerationService:
         try:
             job = await self.storage.jobs.create(new, charge=charge, now=self.clock())
         except QuotaRefused as refused:
-            raise self.quota.refusal_for(refused, charge) from None
+            moved = await self._on_spend_cap(refused, kind, who, spec, info, inputs, parent_job_id)
+            if moved is None:
+                raise self.quota.refusal_for(refused, charge) from None
+            return moved
         self.wake()
         if charge is None:
             await self.note_cached(job, new)
             return Submitted(job, cached=True, queue_position=0)
         return Submitted(job, cached=False, queue_position=await self.storage.jobs.queue_position(job.id))
+
+    async def _on_spend_cap(
+        self,
+        refused: QuotaRefused,
+        kind: str,
+        who: Requester,
+        spec: PromptSpec,
+        info: ModelInfo,
+        inputs: JobInputs,
+        parent_job_id: int | None,
+    ) -> Submitted | None:
+        """A job refused only by a spend cap runs on ``VIDEOBOT_FALLBACK_ON_SPENDCAP`` instead (typically a free
+        ``comfyui:`` model), saying so; None when there is none, or it cannot make this request (the refusal
+        stands).  The nearest duration it makes and its default aspect stand in for ones it lacks."""
+        target = self.settings.fallback_on_spendcap
+        if not refused.scope.startswith("spend") or not target:
+            return None
+        try:
+            other = self.registry.model(target)
+        except InvalidOption:
+            log.warning("VIDEOBOT_FALLBACK_ON_SPENDCAP names %r, which is not enabled", target)
+            return None
+        if other.name == info.name:
+            return None
+        needs = needs_for(
+            video=inputs.video is not None,
+            image=inputs.image is not None,
+            end_image=inputs.end_image is not None,
+            extend=bool(inputs.extend_task_id),
+            loop=inputs.loop,
+        )
+        wanted = int(spec.duration or 0)
+        duration = min(other.durations, key=lambda d: (abs(d - wanted), -d)) if wanted else None
+        has_media = Capability.TEXT_TO_VIDEO not in needs
+        aspect = spec.aspect if spec.aspect in other.aspects_for(has_media=has_media) else None
+        try:
+            other.check_capabilities(needs)
+            moved = fit_spec(replace(spec, model=other.name, duration=duration, aspect=aspect), other, needs)
+        except (InvalidOption, InvalidPrompt):
+            return None
+        log.info("%s refused by a spend cap (%s); running it on %s", info.name, refused.scope, other.name)
+        submitted = await self.queue(kind, who, moved, other, inputs, parent_job_id)
+        changed = [f"{moved.duration} s"] if moved.duration != spec.duration else []
+        changed += [str(moved.aspect)] if moved.aspect != spec.aspect else []
+        shape = f" ({', '.join(changed)})" if changed else ""
+        note = f"The spend cap is reached, so this video is made with {other.name}{shape} instead of {info.name}."
+        return replace(submitted, notes=(*submitted.notes, note))
 
     async def queue_together(self, prepared: list[tuple[NewJob, Charge | None]]) -> list[Job]:
         """Jobs from :meth:`prepare` created in one transaction, all or none (QuotaRefused: none), the later
