@@ -23,7 +23,7 @@ from typing import Any
 from bot.errors import ProviderError, VideobotError
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
-from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter, Progress
+from bot.services.delivery.port import CANCELLED_NOTICE, SHOT_KIND, DeliveryRouter, Progress
 from bot.services.fallback.policy import Fallback
 from bot.services.jobs.run import Context, JobCancelled
 from bot.services.jobs.runner import JobRunner, RetryLater
@@ -261,7 +261,14 @@ class Worker:
             self._runners.pop(job.id, None)
             self._tasks.pop(job.id, None)
             self._owners.pop(job.id, None)
+            await self._wake_film(runner.job)
             self.wake()
+
+    async def _wake_film(self, job: Job) -> None:
+        """A /sequence shot ended: its film looks at its shots now rather than at its next planned look."""
+        if job.kind == SHOT_KIND and job.parent_job_id is not None and job.state.finished:
+            with contextlib.suppress(Exception):
+                await self.ctx.storage.jobs.update(job.parent_job_id, next_attempt_at=None)
 
     async def _defer(self, job: Job, seconds: float, reason: str, *, count: bool = False) -> None:
         log.info("job %s: %s; next attempt in %.1fs", job.id, reason, seconds)

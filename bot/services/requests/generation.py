@@ -261,7 +261,7 @@ class GenerationService:
         job = await self.authorize(who, job_id, allow_admin=True)
         if job.state.finished:
             raise JobStateError(f"Job #{job.id} has already {_finished_word(job.state)}.")
-        if job.state is JobState.QUEUED:
+        if job.state is JobState.QUEUED and job.kind != "sequence":  # a film's director stops its shots first
             from storage import StaleJob
 
             try:
