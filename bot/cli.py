@@ -20,7 +20,7 @@ from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
 from bot.providers.prices import price_label, price_of
-from bot.services.delivery.port import FileDelivery, FileRecord
+from bot.services.delivery.port import SHOT_KIND, FileDelivery, FileRecord
 from bot.services.fallback.policy import fallback_note
 from bot.services.money.quota import format_seconds, format_wait
 from bot.services.money.spend import report_lines
@@ -328,7 +328,8 @@ def _progress_printer():  # type: ignore[no-untyped-def]
 async def _worker(app: App, timeout: float) -> int:
     """Resume every unfinished file-delivery job (after a crash or Ctrl-C) and wait for all of them."""
     await app.fileserver.start()
-    pending = await app.service.unfinished(kinds=app.router.kinds())
+    # a /sequence film's shots are waited for by their film, which retries or leaves out a failed one
+    pending = [j for j in await app.service.unfinished(kinds=app.router.kinds()) if j.kind != SHOT_KIND]
     print(f"{len(pending)} unfinished job(s)", file=sys.stderr)
     failed = 0
     for job in pending:

@@ -4,7 +4,8 @@ are ``shot`` jobs naming it as parent.  While the film is QUEUED without ``sourc
 
 * a shot not created yet is created (free: the film holds the one reservation), all at once without
   ``continuity``, else one after the other, each from the last frame of the shot made before it;
-* a shot that failed (after the runner's own fallback) is tried once more; failed again, the member is asked
+* a shot that failed (after the runner's own fallback) is tried once more (unless its create may have landed:
+  no second create); failed again, the member is asked
   (:class:`~bot.services.delivery.port.ShotQuestion`): *finish without it* gives its seconds back and goes on,
   *cancel the rest* cancels what is not made and gives every unmade second back; no answer within
   ``VIDEOBOT_SEQUENCE_DECISION_MINUTES`` counts as *finish without it*;
@@ -23,7 +24,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from bot.errors import VideobotError
+from bot.errors import SubmitUncertain, VideobotError
 from bot.prompt import PromptSpec
 from bot.services.delivery.port import SHOT_KIND, Progress, ShotQuestion
 from bot.services.jobs.run import Run
@@ -52,6 +53,13 @@ def is_directed(job: Job) -> bool:
 def shot_specs(film: Job) -> list[PromptSpec]:
     """The film's shots as planned at submit (each a full spec, its model and duration fitted)."""
     return [PromptSpec.from_dict(dict(s)) for s in film.spec.get("shots") or ()]
+
+
+def retryable(latest: Job, takes: list[Job]) -> bool:
+    """Whether a failed shot gets its one retry: not after it, and never when its create may have landed (a
+    process killed while the provider took it, which the provider cannot find): that would be a second create
+    of the same shot, so the member is asked at once instead."""
+    return len(takes) < TRIES and latest.error != SubmitUncertain.user_message
 
 
 def seconds_of(spec: PromptSpec) -> float:
@@ -95,7 +103,7 @@ class FilmDirector:
                 made[n] = latest
                 settled += 1
                 continue
-            if latest is None or (latest.state in (JobState.FAILED, JobState.CANCELLED) and len(mine) < TRIES):
+            if latest is None or (latest.state in (JobState.FAILED, JobState.CANCELLED) and retryable(latest, mine)):
                 await self._create(film, n, spec, made)
             elif latest.state.finished:  # failed twice: the member decides, or the clock does
                 decision = decision or await self._ask(film, n, len(plan), latest, now)
