@@ -7,7 +7,10 @@ the film keeps one look.  Everything that can be refused is refused before anyth
 ``VIDEOBOT_MAX_EDIT_SECONDS``, ``continuity`` on a model that takes no image; the quota for the whole film is
 then reserved at once, in the transaction that creates the film (:meth:`storage.jobs.JobRepository.create_many`).
 
-The film is a ``sequence`` job holding that one reservation; its shots are free ``shot`` children, made by
+Where the model makes a whole shot list in one task (Runway's ``recipes.multi_shot_video``: 3-5 shots adding up to
+5, 10 or 15 s, :class:`bot.providers.base.MultiShot`), the film is that one task: a ``sequence`` job on the
+model, its shot list sent as the request's ``shots``.  Otherwise it is orchestrated:
+the film is a ``sequence`` job holding that one reservation; its shots are free ``shot`` children, made by
 :class:`bot.services.jobs.film.FilmDirector` (in order from each other's last frame with ``continuity``, side by
 side without) and joined with the chosen transition.  :meth:`Sequences.decide` takes the member's answer about a
 shot that failed twice; :meth:`Sequences.reroll_shot` makes a new version of a finished film with one shot made
@@ -79,6 +82,7 @@ class FilmPlan:
     options: FilmOptions
     shots: tuple[PromptSpec, ...]
     model: ModelInfo
+    native: bool = False  # the model makes the whole film in one task (:class:`bot.providers.base.MultiShot`)
 
     @property
     def seconds(self) -> float:
@@ -87,8 +91,8 @@ class FilmPlan:
 
     @property
     def overlap(self) -> float:
-        """The seconds each transition overlaps two shots by (0 for cuts)."""
-        return 0.0 if self.options.transition == "cut" else OVERLAP_SECONDS
+        """The seconds each transition overlaps two shots by (0 for cuts, and in one task: the model cuts)."""
+        return 0.0 if self.options.transition == "cut" or self.native else OVERLAP_SECONDS
 
     @property
     def length(self) -> float:
@@ -171,7 +175,10 @@ class Sequences:
                 shot.prompt, **parts_without_subject(replace(spec, duration=shot.seconds or spec.duration))
             )
             specs.append(fit_spec(replace(one, model=info.name), info, needs))
-        plan = FilmPlan(options, tuple(specs), info)
+        multi = info.multi_shot
+        lengths = [int(s.duration or 0) for s in specs]
+        native = multi is not None and multi.fits(lengths) and specs[0].aspect in multi.aspects
+        plan = FilmPlan(options, tuple(specs), info, native=native)
         if plan.seconds > self.settings.max_edit_seconds + 0.05:
             raise InvalidOption(
                 f"Those shots add up to {plan.seconds:g} s; a film is at most {self.settings.max_edit_seconds} s."
@@ -197,7 +204,7 @@ class Sequences:
                 stored, _ = await store_upload(self.settings, image)
             charge = await self.quota.charge(who.guild_id, who.user_id, plan.seconds, model=plan.model.name)
             film = self._film(who, plan, stored)
-            first = plan.shots if not options.continuity else plan.shots[:1]
+            first = () if plan.native else plan.shots if not options.continuity else plan.shots[:1]
             news = [film, *(self._shot(who, n, s, len(plan.shots), stored) for n, s in enumerate(first, start=1))]
             try:
                 jobs = await self.storage.jobs.create_many(
@@ -211,17 +218,19 @@ class Sequences:
             raise
         self.wake()
         order = "one after the other, each from the last frame before it" if options.continuity else "side by side"
+        order = "in one task (the model's own multi-shot film)" if plan.native else order
         note = f"Making a film of {len(plan.shots)} shots ({plan.length:g} s) on {plan.model.name}, {order}."
         return Submitted(jobs[0], cached=False, queue_position=0, notes=(note,))
 
     def _film(self, who: Requester, plan: FilmPlan, image: Path | None) -> NewJob:
         first = plan.shots[0]
         title = plan.options.title.strip() or first.subject[:MAX_TITLE_CHARS]
+        model = plan.model.name if plan.native else EDIT_MODEL  # one provider task, or the join of the shots
         spec = PromptSpec(
-            subject=title, duration=max(1, math.ceil(plan.length - 0.05)), aspect=first.aspect, model=EDIT_MODEL
+            subject=title, duration=max(1, math.ceil(plan.length - 0.05)), aspect=first.aspect, model=model
         ).to_dict()
         inputs = JobInputs(
-            op=FILM_KIND,
+            op=None if plan.native else FILM_KIND,
             of=len(plan.shots),
             continuity=plan.options.continuity,
             transition=plan.options.transition,
@@ -233,7 +242,7 @@ class Sequences:
             owner_id=who.user_id,
             guild_id=who.guild_id,
             channel_id=who.channel_id,
-            model=EDIT_MODEL,
+            model=model,
             spec=spec | {"shots": [s.to_dict() for s in plan.shots]},
             cost_seconds=0.0,
             inputs=inputs,
@@ -284,6 +293,8 @@ class Sequences:
         film = await self.core.extendable(who, film_id)  # own, finished, still stored
         if film.kind != FILM_KIND:
             raise JobStateError(f"#{film_id} is not a film made with /sequence.")
+        if film.inputs.op != FILM_KIND:
+            raise JobStateError(f"Film #{film_id} was made in one task; its shots can't be re-rolled one by one.")
         plan = shot_specs(film)
         if not 1 <= shot <= len(plan):
             raise InvalidOption(f"Film #{film_id} has shots 1 to {len(plan)}.")
