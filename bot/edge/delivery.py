@@ -97,7 +97,7 @@ class DiscordDelivery:
                     break
                 self._last[job_id] = time.monotonic()
                 embed = embeds.status_embed(
-                    update.job, update.queue_position, update.provider_queue, update.seconds_left
+                    update.job, update.queue_position, update.provider_queue, update.seconds_left, update.status
                 )
                 # shielded: discord.py cancelled in its global rate-limit sleep never reopens its global lock
                 await asyncio.shield(self._spawn(self.channel.edit_status(update.job, embed=embed), f"status-{job_id}"))

@@ -81,10 +81,15 @@ def _title(job: Job) -> str:
 
 
 def status_embed(
-    job: Job, queue_position: int = 0, provider_queue: int = 0, seconds_left: float | None = None
+    job: Job,
+    queue_position: int = 0,
+    provider_queue: int = 0,
+    seconds_left: float | None = None,
+    line: str | None = None,
 ) -> discord.Embed:
-    """The progress message of a job that is not finished yet (``seconds_left``: "about 40 s left")."""
-    label = state_label(job, queue_position, provider_queue, seconds_left)
+    """The progress message of a job that is not finished yet (``seconds_left``: "about 40 s left"; ``line``: a
+    /sequence film's own, "Shot 3 of 6 rendering · 2 done · about 40 s left")."""
+    label = line or state_label(job, queue_position, provider_queue, seconds_left)
     embed = discord.Embed(title=f"⏳ {_title(job)} — {label}", colour=COLOUR["work"])
     embed.description = clip(describe_prompt(job, "(from the image)"), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)

@@ -1,0 +1,46 @@
+"""/sequence end to end on the Discord emulator: the command opens a modal (title and shots), its submit starts
+the film (offline shots, one status message, the film posted once); a refusal is private and stores nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage import JobState
+from tests.support.discord import job_id_of, mp4_of, wait_done, wait_result
+
+pytestmark = pytest.mark.timeout(240)
+
+
+async def test_the_modal_starts_a_film_posted_once(emu, launch, tmp_path):
+    bot = await launch()
+    opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", transition="crossfade", aspect="1:1")
+    assert await opened.wait_ack() == 9  # the modal
+    inputs = {c["custom_id"] for row in opened.modal["components"] for c in row["components"]}
+    assert inputs == {"sequence:title", "sequence:shots"}
+    shots = "a paper boat sets sail | 2s\nthe boat meets a duck | 1s\nthe boat reaches the bank | 1s"
+    submitted = await emu.submit_modal(emu.alice, opened, {"sequence:title": "The boat", "sequence:shots": shots})
+    assert await submitted.wait_ack() == 5
+    film = await wait_result(emu, timeout=180)
+    await wait_done(bot, job_id_of(film))
+    job = await bot.app.service.get(job_id_of(film))
+    assert job.kind == "sequence" and job.state is JobState.DONE
+    assert job.spec["subject"] == "The boat" and len(await bot.app.storage.jobs.children(job.id)) == 3
+    path = tmp_path / "film.mp4"
+    path.write_bytes(mp4_of(film))
+    assert abs((await bot.app.media.probe(path)).duration - (4 - 2 * 0.5)) < 0.2  # the sum minus the overlaps
+    posted = [m for m in emu.messages(ephemeral=False) if m.attachments]
+    assert posted == [film]  # the film only: its shots are never posted on their own
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 4
+
+
+async def test_a_refused_film_is_private_and_stores_nothing(emu, launch):
+    bot = await launch()
+    opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", continuity=True)
+    assert await opened.wait_ack() == 9
+    submitted = await emu.submit_modal(emu.alice, opened, {"sequence:shots": "a kite\na kite falls"})
+    await submitted.wait_ack()
+    refusal = await emu.wait_for_message(lambda m: m.ephemeral and "takes no image" in m.content, timeout=20)
+    assert refusal.ephemeral and not [m for m in emu.messages(ephemeral=False) if m.attachments]
+    assert await bot.app.service.recent(limit=10) == []
+    with pytest.raises(ValueError):  # Discord's client does not send a shot list past the input's 4000 characters
+        await emu.submit_modal(emu.alice, opened, {"sequence:shots": "x" * 4001})
