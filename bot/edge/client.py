@@ -28,6 +28,7 @@ from bot.app import App
 from bot.edge.actions import ResultActions
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
+from bot.edge.film import ShotButton
 from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.start import Starter
 from bot.edge.views import JobButton
@@ -109,6 +110,7 @@ class VideoBot(commands.Bot):
         for name in extension_names():
             await self.load_extension(name)
         self.add_dynamic_items(JobButton.bound_to(self.actions))  # clicks go to the dispatcher, injected
+        self.add_dynamic_items(ShotButton.bound_to(self.app.sequences))  # a film's failed-shot question
         self._sync_lock = await sync_once(self)  # one process syncs (bot/edge/shards.py)
         self.identify_gate = IdentifyGate(self.app.storage, await max_concurrency(self))
         await self.app.start(worker=self.run_worker)  # the file server, the worker, the janitor (now, then hourly)

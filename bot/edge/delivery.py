@@ -29,6 +29,8 @@ import discord
 
 from bot.edge import embeds
 from bot.edge.channel import JobChannel
+from bot.edge.errors import NO_PINGS
+from bot.edge.film import question_text, question_view
 from bot.edge.group import GroupPoster
 from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
@@ -36,7 +38,7 @@ from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
 from bot.services.delivery.grouping import TakeGroups, is_grouped
 from bot.services.delivery.ladder import Offer, Publisher
-from bot.services.delivery.port import Progress, Receipt
+from bot.services.delivery.port import Progress, Receipt, ShotQuestion
 from bot.services.requests.generation import GenerationService
 from storage import Job
 
@@ -221,6 +223,33 @@ class DiscordDelivery:
         await self.channel.forget_token(job)
 
     # --- failure ------------------------------------------------------------------------------------------
+    async def ask_shot(self, question: ShotQuestion) -> None:
+        """A film's shot failed twice: ask its member privately (an ephemeral followup while the film's token
+        lives, else a channel reply naming them), with the two buttons (:mod:`bot.edge.film`)."""
+        job = question.film
+        record = self.channel.record(job)
+        text, view = question_text(question), question_view(question)
+        if record.token_alive():
+            try:
+                await self._followups(record).send(text, view=view, ephemeral=True, allowed_mentions=NO_PINGS)
+                return
+            except discord.HTTPException as exc:
+                if not await self.channel.token_died(job, exc):
+                    raise
+        channel = await self.channel.channel(record)
+        await channel.send(
+            f"<@{job.owner_id}> {text}"[:2000],
+            view=view,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.owner_id)]),
+            **self.channel.reply(record),
+        )
+
+    def _followups(self, record: DiscordRecord) -> discord.Webhook:
+        """The interaction's own webhook, as discord.py builds it for ``interaction.followup`` (an application
+        webhook: the only kind that may send ephemeral messages)."""
+        data: Any = {"id": str(record.application_id), "type": 3, "token": str(record.token)}
+        return discord.Webhook.from_state(data=data, state=self.bot._connection)
+
     async def failed(self, job: Job, message: str) -> None:
         """Turn the status message into the failure notice (or reply with it when that is gone)."""
         self._close(job.id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from emulators.providers import Script
 from storage import JobState
-from tests.support.discord import job_id_of, mp4_of, wait_done, wait_result
+from tests.support.discord import job_id_of, mp4_of, runway_bot, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -44,3 +45,24 @@ async def test_a_refused_film_is_private_and_stores_nothing(emu, launch):
     assert await bot.app.service.recent(limit=10) == []
     with pytest.raises(ValueError):  # Discord's client does not send a shot list past the input's 4000 characters
         await emu.submit_modal(emu.alice, opened, {"sequence:shots": "x" * 4001})
+
+
+async def test_a_shot_that_fails_twice_asks_with_two_buttons(emu, launch, emulator):
+    emulator.runway.rule("storm", Script(outcome="fail", failure="blocked", failure_code="SAFETY.OUTPUT"))
+    bot = await runway_bot(launch, emulator)
+    opened = await emu.slash(emu.alice, "sequence", model="runway:gen4.5", duration=2)
+    assert await opened.wait_ack() == 9
+    shots = "a ship leaves port\nthe ship meets a storm"
+    await (await emu.submit_modal(emu.alice, opened, {"sequence:shots": shots})).wait_ack()
+    question = await emu.wait_for_message(lambda m: m.ephemeral and "failed twice" in m.content, timeout=60)
+    labels = [c["label"] for row in question.components for c in row["components"]]
+    assert labels == ["Finish without shot 2", "Cancel the rest"]
+    assert emulator.runway.creates["text_to_video"] == 3  # shot 1, and shot 2 with its one retry
+    clicked = await emu.click_button(emu.alice, question, label="Finish without shot 2")
+    await clicked.wait_ack()
+    film = await wait_result(emu, timeout=120)
+    await wait_done(bot, job_id_of(film))
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 2  # shot 2's seconds refunded
+    answered = emu.get_message(question.id)  # the question became the answer: no button left to click twice
+    assert "without shot 2" in answered.content and not answered.components
+    assert len([m for m in emu.messages(ephemeral=False) if m.attachments]) == 1
