@@ -259,3 +259,35 @@ async def test_continuity_needs_a_model_that_takes_an_image(offline, tmp_path):
     with pytest.raises(InvalidOption, match="attach a start image"):
         await offline.sequences.submit(who(tmp_path), spec, "a\nb", FilmOptions(continuity=True))
     assert await offline.storage.jobs.search(owner_id=USER) == []
+
+
+async def test_one_shot_re_rolled_makes_a_new_version_of_the_film(make_settings, database_url, tmp_path):
+    provider = ScriptedProvider(video=make_mp4(tmp_path / "shot.mp4", seconds=2.0))
+    settings = make_settings(daily_seconds=100, database_url=database_url)
+    app = await App.create(settings, providers=[provider, *build_providers(settings, Media())])
+    app.router.register(FileDelivery())
+    try:
+        spec = PromptSpec.create(None, model="scripted:v1", duration=2, allow_empty_subject=True)
+        first = (
+            await app.sequences.submit(who(tmp_path), spec, "a fox runs\na fox jumps\na fox sleeps", FilmOptions())
+        ).job
+        first = await app.worker.wait_for(first.id, timeout=120)
+        assert first.state is JobState.DONE and provider.calls["submit"] == 3
+        old = {s.inputs.shot: s for s in await app.sequences.shots(who(tmp_path), first.id)}
+
+        again = (await app.sequences.reroll_shot(who(tmp_path), first.id, 2)).job
+        assert again.parent_job_id == first.id and again.kind == "sequence"
+        assert (await app.quota.status(USER)).used == 6 + 2  # only the re-rolled shot is charged
+        again = await app.worker.wait_for(again.id, timeout=120)
+        assert again.state is JobState.DONE, again.error
+        assert provider.calls["submit"] == 4  # one new provider task: shot 2
+        new = {s.inputs.shot: s for s in await app.sequences.shots(who(tmp_path), again.id)}
+        assert new[1].result_path == old[1].result_path and new[3].result_path == old[3].result_path
+        assert new[2].id != old[2].id and new[2].spec.get("seed") is not None  # a new seed for it
+        ancestors, _, _ = await app.service.chain(who(tmp_path), again.id)
+        assert first.id in [a.id for a in ancestors]  # lineage shows the film it came from
+        assert (await app.quota.status(USER)).used == 8
+        with pytest.raises(InvalidOption):
+            await app.sequences.reroll_shot(who(tmp_path), again.id, 4)
+    finally:
+        await app.close()
