@@ -66,3 +66,37 @@ async def test_a_shot_that_fails_twice_asks_with_two_buttons(emu, launch, emulat
     answered = emu.get_message(question.id)  # the question became the answer: no button left to click twice
     assert "without shot 2" in answered.content and not answered.components
     assert len([m for m in emu.messages(ephemeral=False) if m.attachments]) == 1
+
+
+async def test_reroll_on_a_film_picks_a_shot_and_joins_a_new_version(emu, launch):
+    bot = await launch()
+    opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", duration=1)
+    assert await opened.wait_ack() == 9
+    shots = "a red kite rises\na red kite loops\na red kite lands"
+    await (await emu.submit_modal(emu.alice, opened, {"sequence:shots": shots})).wait_ack()
+    film = await wait_result(emu, timeout=180)
+    first = job_id_of(film)
+    await wait_done(bot, first)
+
+    bob = emu.add_user("bob")
+    emu.add_member(emu.guild, bob)
+    stranger = await emu.click_button(bob, film, label="Re-roll")
+    await stranger.wait_ack()
+    await emu.wait_for_message(lambda m: m.ephemeral and "belongs to someone else" in m.content, timeout=20)
+
+    click = await emu.click_button(emu.alice, film, label="Re-roll")
+    await click.wait_ack()
+    picker = await emu.wait_for_message(lambda m: m.ephemeral and "Which shot" in m.content, timeout=20)
+    options = [o["value"] for row in picker.components for c in row["components"] for o in c["options"]]
+    assert options == ["1", "2", "3"]
+    picked = await emu.select(emu.alice, picker, f"videobot:reshoot:{first}", ["2"])
+    assert await picked.wait_ack() == 5
+    again = await wait_result(emu, after=film.id, timeout=180)
+    second = job_id_of(again)
+    await wait_done(bot, second)
+    job = await bot.app.service.get(second)
+    assert job.kind == "sequence" and job.parent_job_id == first  # a new version of the film: lineage
+    old = {s.inputs.shot: s for s in await bot.app.storage.jobs.children(first) if s.kind == "shot"}
+    new = {s.inputs.shot: s for s in await bot.app.storage.jobs.children(second) if s.kind == "shot"}
+    assert new[1].result_path == old[1].result_path and new[2].result_path != old[2].result_path
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 3 + 1  # only shot 2 again

@@ -165,6 +165,8 @@ class GenerationService:
         original = await self.get(job_id)
         if original.kind == "extend":
             raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
+        if original.kind == "sequence":
+            raise JobStateError("A film is re-rolled one shot at a time: click its Re-roll button and pick the shot.")
         info = self.registry.model(original.model)
         was = original.inputs
         inputs = JobInputs(image=was.image, end_image=was.end_image, loop=was.loop)
