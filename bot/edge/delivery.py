@@ -194,7 +194,7 @@ class DiscordDelivery:
         r = self.channel.record(job)
         kwargs: dict[str, Any] = {
             "content": embeds.result_content(job, offer),
-            "embed": embeds.result_embed(job),
+            "embed": embeds.result_embed(job, await self._shot_list(job)),
             "view": result_view(job.id),
             "allowed_mentions": discord.AllowedMentions(
                 everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
@@ -206,6 +206,24 @@ class DiscordDelivery:
             return await self.channel.webhook(r).send(wait=True, **kwargs)
         channel = await self.channel.channel(r)
         return await channel.send(nonce=nonce_for(job), **self.channel.reply(r), **kwargs)
+
+    async def _shot_list(self, job: Job) -> list[tuple[int, str, str | None]]:
+        """A /sequence film's shots as its result lists them: place, description, the shot's page (when the
+        web server runs); a film made in one task lists its planned shots, without pages."""
+        if job.kind != "sequence":
+            return []
+        planned = [str(s.get("subject") or "") for s in job.spec.get("shots") or ()]
+        if not job.inputs.source_jobs:
+            return [(n, text, None) for n, text in enumerate(planned, start=1)]
+        links = self.publisher.links
+        out = []
+        for shot_id in job.inputs.source_jobs:
+            with contextlib.suppress(Exception):
+                shot = await self.service.get(shot_id)
+                n = shot.inputs.shot or 0
+                text = planned[n - 1] if 0 < n <= len(planned) else str(shot.spec.get("subject") or "")
+                out.append((n, text, links.link_for(shot.id) if links is not None else None))
+        return out
 
     async def _decorate(self, job: Job, message: discord.Message) -> None:
         """Reactions on the result and a link to it from the status message (best effort)."""

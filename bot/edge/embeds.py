@@ -7,6 +7,7 @@ user text can never ping anyone because every message also sets AllowedMentions.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,8 +151,9 @@ def result_content(job: Job, offer: Offer) -> str:
     return text
 
 
-def result_embed(job: Job) -> discord.Embed:
-    """The result's description: prompt and parts, model, seed, duration, cost."""
+def result_embed(job: Job, shots: Sequence[tuple[int, str, str | None]] = ()) -> discord.Embed:
+    """The result's description: prompt and parts, model, seed, duration, cost; a /sequence film's ``shots``
+    as (place, description, page URL or None), each linked to its own page."""
     spec = job.spec
     embed = discord.Embed(title=f"🎬 {_title(job)}", colour=COLOUR["done"])
     embed.description = clip(describe_prompt(job, "(animated from an image)"), MAX_DESCRIPTION)
@@ -175,6 +177,11 @@ def result_embed(job: Job) -> discord.Embed:
     note = fallback_note(job)
     if note:  # "Runway is unavailable; made with Luma ray-2"
         embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
+    if shots:
+        lines = [f"{n}. [{clip(text, 60)}]({url})" if url else f"{n}. {clip(text, 60)}" for n, text, url in shots]
+        while len("\n".join(lines)) > MAX_FIELD:  # whole lines only: a cut link would not work
+            lines.pop()
+        embed.add_field(name="Shots", value="\n".join(lines) or "…", inline=False)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 

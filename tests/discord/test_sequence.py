@@ -3,17 +3,19 @@ the film (offline shots, one status message, the film posted once); a refusal is
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from emulators.providers import Script
 from storage import JobState
-from tests.support.discord import job_id_of, mp4_of, runway_bot, wait_done, wait_result
+from tests.support.discord import free_port, job_id_of, mp4_of, runway_bot, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(240)
 
 
 async def test_the_modal_starts_a_film_posted_once(emu, launch, tmp_path):
-    bot = await launch()
+    port = free_port()
+    bot = await launch(file_server_port=port, public_base_url=f"http://127.0.0.1:{port}")
     opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", transition="crossfade", aspect="1:1")
     assert await opened.wait_ack() == 9  # the modal
     inputs = {c["custom_id"] for row in opened.modal["components"] for c in row["components"]}
@@ -26,6 +28,12 @@ async def test_the_modal_starts_a_film_posted_once(emu, launch, tmp_path):
     job = await bot.app.service.get(job_id_of(film))
     assert job.kind == "sequence" and job.state is JobState.DONE
     assert job.spec["subject"] == "The boat" and len(await bot.app.storage.jobs.children(job.id)) == 3
+    listed = {f["name"]: f["value"] for f in film.embeds[0]["fields"]}["Shots"].splitlines()
+    assert len(listed) == 3 and listed[1].startswith("2. [the boat meets a duck](")  # each shot's own page
+    async with httpx.AsyncClient() as client:  # the links lead to the shots' pages
+        for line in listed:
+            url = line[line.index("](") + 2 : -1]
+            assert (await client.get(url)).status_code == 200
     path = tmp_path / "film.mp4"
     path.write_bytes(mp4_of(film))
     assert abs((await bot.app.media.probe(path)).duration - (4 - 2 * 0.5)) < 0.2  # the sum minus the overlaps
