@@ -291,3 +291,17 @@ async def test_one_shot_re_rolled_makes_a_new_version_of_the_film(make_settings,
             await app.sequences.reroll_shot(who(tmp_path), again.id, 4)
     finally:
         await app.close()
+
+
+@pytest.mark.slow  # real renders, a join and an extension
+async def test_a_film_is_extended_like_any_result(offline, tmp_path):
+    spec = PromptSpec.create(None, model="local:storyboard", duration=1, aspect="1:1", allow_empty_subject=True)
+    film = (await offline.sequences.submit(who(tmp_path), spec, "a boat\na boat sails", FilmOptions())).job
+    film = await offline.worker.wait_for(film.id, timeout=300)
+    assert film.state is JobState.DONE, film.error
+    more = (await offline.service.extend(who(tmp_path), film.id, prompt="the boat reaches the shore")).job
+    assert more.parent_job_id == film.id and more.inputs.concat_with == film.result_path
+    more = await offline.worker.wait_for(more.id, timeout=300)
+    assert more.state is JobState.DONE, more.error
+    whole = await offline.media.probe(Path(str(more.result_path)), exact=True)
+    assert abs(whole.duration - (2.0 + float(more.spec["duration"]))) <= 0.2  # the film, then its continuation
