@@ -104,6 +104,8 @@ async def test_reroll_on_a_film_picks_a_shot_and_joins_a_new_version(emu, launch
     await wait_done(bot, second)
     job = await bot.app.service.get(second)
     assert job.kind == "sequence" and job.parent_job_id == first  # a new version of the film: lineage
+    origin = {f["name"]: f["value"] for f in again.embeds[0]["fields"]}["From"]
+    assert origin == f"film of 3 shots, a new version of #{first}"
     old = {s.inputs.shot: s for s in await bot.app.storage.jobs.children(first) if s.kind == "shot"}
     new = {s.inputs.shot: s for s in await bot.app.storage.jobs.children(second) if s.kind == "shot"}
     assert new[1].result_path == old[1].result_path and new[2].result_path != old[2].result_path
