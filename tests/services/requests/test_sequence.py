@@ -57,6 +57,7 @@ async def offline(make_settings, database_url):
 
 
 @pytest.mark.slow  # three real renders and a join
+@pytest.mark.timeout(600)  # real renders on a shared machine
 async def test_continuity_starts_each_shot_from_the_last_frame_before_it(offline, tmp_path):
     start = tmp_path / "start.png"
     ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=320x320", "-frames:v", "1", str(start))
@@ -86,6 +87,7 @@ async def test_continuity_starts_each_shot_from_the_last_frame_before_it(offline
 
 
 @pytest.mark.slow  # real renders and a crossfade join
+@pytest.mark.timeout(600)  # real renders on a shared machine
 async def test_crossfade_join_is_the_sum_minus_the_overlaps(make_settings, database_url, tmp_path):
     provider = ScriptedProvider(video=make_mp4(tmp_path / "shot.mp4", seconds=2.0))
     settings = make_settings(daily_seconds=100, database_url=database_url)
@@ -294,6 +296,7 @@ async def test_one_shot_re_rolled_makes_a_new_version_of_the_film(make_settings,
 
 
 @pytest.mark.slow  # real renders, a join and an extension
+@pytest.mark.timeout(600)  # real renders on a shared machine
 async def test_a_film_is_extended_like_any_result(offline, tmp_path):
     spec = PromptSpec.create(None, model="local:storyboard", duration=1, aspect="1:1", allow_empty_subject=True)
     film = (await offline.sequences.submit(who(tmp_path), spec, "a boat\na boat sails", FilmOptions())).job
