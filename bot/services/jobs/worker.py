@@ -25,6 +25,7 @@ from bot.media import Media
 from bot.providers.registry import ProviderRegistry
 from bot.services.delivery.port import CANCELLED_NOTICE, SHOT_KIND, DeliveryRouter, Progress
 from bot.services.fallback.policy import Fallback
+from bot.services.jobs.film import is_directed
 from bot.services.jobs.run import Context, JobCancelled
 from bot.services.jobs.runner import JobRunner, RetryLater
 from bot.settings import Settings
@@ -225,8 +226,8 @@ class Worker:
         queued = await self.ctx.storage.jobs.search(states=[JobState.QUEUED], limit=100, newest_first=False)
         kinds = self.ctx.router.kinds()
         for position, job in enumerate(queued, start=1):
-            if self._queued_seen.get(job.id) == position or job.delivery_kind not in kinds:
-                continue
+            if self._queued_seen.get(job.id) == position or job.delivery_kind not in kinds or is_directed(job):
+                continue  # (a film whose shots are being made shows its own line: "Shot 2 of 5 rendering · …")
             self._queued_seen[job.id] = position
             with contextlib.suppress(Exception):
                 await self.ctx.router.target_for(job).progress(Progress(job, queue_position=position))
