@@ -33,6 +33,7 @@ from bot.services.requests.edits import Edits
 from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets
 from bot.services.requests.remix import Remixer
+from bot.services.requests.sequence import Sequences
 from bot.services.requests.variations import Variations
 from bot.services.web.gallery import GalleryService
 from bot.services.web.links import Links
@@ -58,6 +59,7 @@ class App:
     remixer: Remixer  # /remix: video to video
     edits: Edits  # /loop, /stitch, /soundtrack
     variations: Variations  # /variations
+    sequences: Sequences  # /sequence: a film of 2-8 shots
     presets: Presets  # /preset, and every `preset` option
     router: DeliveryRouter
     worker: Worker
@@ -128,6 +130,7 @@ class App:
         remixer = Remixer(registry, settings, media, service)
         edits = Edits(storage, registry, settings, media, service, clock)
         variations = Variations(storage, registry, quota, service)
+        sequences = Sequences(storage, registry, settings, quota, service, wake=worker.wake, clock=clock)
         presets = Presets(storage, service, clock)
         if settings.push_enabled:
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
@@ -148,6 +151,7 @@ class App:
             remixer,
             edits,
             variations,
+            sequences,
             presets,
             router,
             worker,

@@ -20,11 +20,12 @@ from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
 from bot.providers.prices import price_label, price_of
-from bot.services.delivery.port import FileDelivery, FileRecord
+from bot.services.delivery.port import SHOT_KIND, FileDelivery, FileRecord
 from bot.services.fallback.policy import fallback_note
 from bot.services.money.quota import format_seconds, format_wait
 from bot.services.money.spend import report_lines
 from bot.services.requests.generation import Requester, Submitted
+from bot.services.requests.sequence import TRANSITIONS, FilmOptions
 from bot.settings import Settings, load_settings
 from storage import Job
 
@@ -59,6 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--user", type=int, default=CLI_USER, help="whose quota to charge (default 0)")
     gen.add_argument("-o", "--output", type=Path, default=Path("video.mp4"))
     gen.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")
+
+    film = sub.add_parser("sequence", help="a short film: 2-8 shots from a file (a shot per line, `| 4s` for a length)")
+    film.add_argument("file", type=Path, help="the shots, one per line")
+    film.add_argument("--title", default="", help="the film's title (default: the file's name)")
+    film.add_argument("--continuity", action="store_true", help="each shot starts from the last frame before it")
+    film.add_argument("--transition", choices=TRANSITIONS, default="cut")
+    film.add_argument("--image", type=Path, help="the first shot's start image")
+    for flag in ("--setting", "--lighting", "--details"):
+        film.add_argument(flag)
+    film.add_argument("--camera", choices=sorted(CAMERA_MOVES))
+    film.add_argument("--style", choices=sorted(STYLES))
+    film.add_argument("--negative", help="what to avoid")
+    film.add_argument("--duration", type=int, help="seconds per shot (a line's `| 4s` wins)")
+    film.add_argument("--aspect", choices=ASPECTS)
+    film.add_argument("--model", help="provider:model (see `videobot models`)")
+    film.add_argument("--user", type=int, default=CLI_USER, help="whose quota to charge (default 0)")
+    film.add_argument("-o", "--output", type=Path, default=Path("film.mp4"))
+    film.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")
 
     for name, text in (
         ("stitch", "join 2-8 results in order"),
@@ -164,6 +183,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _generate(app, args)
         if args.command in ("stitch", "loop", "soundtrack"):
             return await _edit(app, args)
+        if args.command == "sequence":
+            return await _sequence(app, args)
         if args.command == "jobs":
             return await _jobs(app, args.limit)
         if args.command == "quota":
@@ -256,6 +277,33 @@ async def _edit(app: App, args: argparse.Namespace) -> int:
     return await _finish(app, submitted, args.output, args.timeout)
 
 
+async def _sequence(app: App, args: argparse.Namespace) -> int:
+    """A film from a file of shots, through the same service as Discord's /sequence."""
+    for path in (args.file, args.image):
+        if path is not None and not path.is_file():
+            print(f"error: no such file: {path}", file=sys.stderr)
+            return 2
+    spec = PromptSpec.create(
+        None,
+        setting=args.setting,
+        camera=args.camera,
+        style=args.style,
+        lighting=args.lighting,
+        details=args.details,
+        negative=args.negative,
+        duration=args.duration,
+        aspect=args.aspect,
+        model=args.model,
+        allow_empty_subject=True,
+    )
+    options = FilmOptions(title=args.title or args.file.stem, continuity=args.continuity, transition=args.transition)
+    who = Requester(user_id=args.user, delivery=FileRecord(args.output.resolve()).to_json())
+    await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
+    text = args.file.read_text(encoding="utf-8", errors="replace")
+    submitted = await app.sequences.submit(who, spec, text, options, image=args.image)
+    return await _finish(app, submitted, args.output, args.timeout)
+
+
 async def _finish(app: App, submitted: Submitted, output: Path, timeout: float) -> int:
     """Wait for the job, then print the file's path, duration, resolution and size."""
     job = submitted.job
@@ -303,7 +351,8 @@ def _progress_printer():  # type: ignore[no-untyped-def]
 async def _worker(app: App, timeout: float) -> int:
     """Resume every unfinished file-delivery job (after a crash or Ctrl-C) and wait for all of them."""
     await app.fileserver.start()
-    pending = await app.service.unfinished(kinds=app.router.kinds())
+    # a /sequence film's shots are waited for by their film, which retries or leaves out a failed one
+    pending = [j for j in await app.service.unfinished(kinds=app.router.kinds()) if j.kind != SHOT_KIND]
     print(f"{len(pending)} unfinished job(s)", file=sys.stderr)
     failed = 0
     for job in pending:

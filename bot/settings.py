@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     max_edit_seconds: int = Field(120, ge=2, le=600)  # longest result of /loop or /stitch
     max_extended_seconds: int = Field(60, ge=2, le=600)  # longest whole a chain of extensions may reach
     edits_per_hour: int = Field(20, ge=1, le=10_000)  # /stitch, /loop, /soundtrack per user per hour
+    max_sequence_shots: int = Field(8, ge=2, le=8)  # most shots in one /sequence film
+    sequence_decision_minutes: float = Field(30.0, gt=0, le=24 * 60)  # a failed shot's question, then finish without
     ffmpeg_timeout_seconds: float = Field(600.0, gt=0)
     ffmpeg: str | None = None  # path to an ffmpeg binary; default: system ffmpeg, else imageio-ffmpeg's
     retention_days: float = Field(14.0, ge=0)

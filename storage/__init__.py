@@ -9,6 +9,7 @@ One module per repository, its interface (a Protocol) beside its SQL, written on
 - ``presets``: named option sets per user and server
 - ``breakers``: per-provider circuit breakers
 - ``timings``: models' run times, learned
+- ``sequences``: /sequence films' failed shots: the member's decision, the seconds given back once
 
 and around them:
 
@@ -40,6 +41,7 @@ from storage.models import (
     ModelTiming,
     NewJob,
     QuotaLimits,
+    ShotDecision,
     Spend,
     SpendLine,
     SpendReport,
@@ -86,6 +88,7 @@ __all__ = [
     "NewJob",
     "QuotaLimits",
     "QuotaRefused",
+    "ShotDecision",
     "Spend",
     "SpendLine",
     "SpendReport",

@@ -23,6 +23,7 @@ from storage.jobs import JobRepository, SqlJobs
 from storage.locks import NamedLock, NamedLocks
 from storage.presets import PresetRepository, SqlPresets
 from storage.quota import QuotaRepository, SqlQuota
+from storage.sequences import SequenceRepository, SqlSequences
 from storage.timings import SqlTimings, TimingRepository
 
 LOCK_POLL_SECONDS = 0.05  # a named lock's release in another process cannot wake us: poll for it
@@ -93,6 +94,11 @@ class Storage(Protocol):
         """Model run times, learned."""
         ...
 
+    @property
+    def sequences(self) -> SequenceRepository:
+        """/sequence films' failed shots: decisions and refunds."""
+        ...
+
     async def close(self) -> None:
         """Close connections."""
         ...
@@ -111,6 +117,7 @@ class SqlStorage:
         self.costs = SqlCosts(db)
         self.breakers = SqlBreakers(db)
         self.timings = SqlTimings(db)
+        self.sequences = SqlSequences(db)
 
     @property
     def dialect(self) -> str:

@@ -80,6 +80,9 @@ class JobInputs:
          "times": 3,                            # … /loop's repeats
          "audio": "/data/inputs/audio-…",       # … /soundtrack's file, at ``volume``
          "source_jobs": [3, 5],                 # the results an edit was made from (lineage)
+         "shot": 3,                             # a /sequence shot (with ``of``: the film's shot count) …
+         "continuity": true,                    # … a film whose shots start from the last frame before them
+         "transition": "crossfade",             # … a film's join: cut, crossfade or fade
          "fallback_tried": ["runway:gen4.5"]}   # models the job already left (written by the fallback mover)
 
     Every key is optional; :meth:`to_json` writes only those set.  Rows written by earlier versions are plain
@@ -104,6 +107,9 @@ class JobInputs:
     volume: float | None = None
     source_jobs: tuple[int, ...] = ()
     fallback_tried: tuple[str, ...] = ()
+    shot: int | None = None
+    continuity: bool = False
+    transition: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> JobInputs:
@@ -129,6 +135,9 @@ class JobInputs:
             volume=_number(data.get("volume")),
             source_jobs=tuple(int(i) for i in source_jobs) if isinstance(source_jobs, list | tuple) else (),
             fallback_tried=tuple(str(m) for m in data.get("fallback_tried") or ()),
+            shot=_whole(data.get("shot")),
+            continuity=bool(data.get("continuity")),
+            transition=_text(data.get("transition")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -238,6 +247,19 @@ class NewJob:
     state: JobState = JobState.QUEUED
     result_path: str | None = None  # set for cache hits, which are created DELIVERING
     owner_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ShotDecision:
+    """What happened to a /sequence shot that failed after its fallback and its one retry (``sequence_shots``)."""
+
+    sequence_id: int
+    shot: int  # 1-based place in the film
+    asked_at: float  # when the member was asked: finish without it, or cancel the rest
+    answer: str | None  # "finish", "cancel", "timeout"; None while waiting
+    answered_at: float | None
+    dropped_at: float | None  # when its seconds were given back (at most once)
+    refunded: float  # the seconds of the film's reservation given back for it
 
 
 @dataclass(frozen=True)

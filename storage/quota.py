@@ -70,6 +70,15 @@ async def reprice_in(conn: Conn, job_id: int, seconds: float) -> None:
     )
 
 
+async def refund_part_in(conn: Conn, job_id: int, seconds: float) -> None:
+    """Give ``seconds`` of a job's unsettled reservation back (a /sequence shot that will not be made)."""
+    await conn.execute(
+        "UPDATE quota_ledger SET seconds = CASE WHEN seconds > ? THEN seconds - ? ELSE 0 END"
+        " WHERE job_id = ? AND state = ?",
+        (seconds, seconds, job_id, LedgerState.RESERVED.value),
+    )
+
+
 async def settle_in(conn: Conn, job_id: int, ledger: str, now: float) -> None:
     """Commit or refund (``ledger``) a job's reservation as it finishes (inside ``finish``'s transaction);
     idempotent: a settled reservation stays as it is."""

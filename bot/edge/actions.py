@@ -20,10 +20,12 @@ from typing import Any, ClassVar, Protocol
 import discord
 
 from bot.edge.errors import NO_PINGS, report
+from bot.edge.film import offer_shots
 from bot.edge.start import Starter, Submit, interaction_requester, reaction_requester
 from bot.edge.views import remove_take
-from bot.errors import JobNotFound, NotJobOwner
+from bot.errors import JobNotFound, JobStateError, NotJobOwner
 from bot.services.requests.generation import GenerationService, Requester, Submitted
+from bot.services.requests.sequence import Sequences
 from bot.services.web.gallery import GalleryService
 
 VERBS = {"extend": "Extending", "reroll": "Re-rolling"}  # a reaction's status reply: "⏳ Extending job #4 for @x…"
@@ -109,10 +111,13 @@ class Reaction:
 class ResultActions:
     """Extend, re-roll or delete one job's result, from a click or a reaction alike."""
 
-    def __init__(self, service: GenerationService, gallery: GalleryService, starter: Starter):
+    def __init__(
+        self, service: GenerationService, gallery: GalleryService, starter: Starter, films: Sequences | None = None
+    ):
         self.service = service
         self.gallery = gallery
         self.starter = starter
+        self.films = films  # 🔁 on a /sequence film re-rolls one chosen shot
 
     async def clicked(self, interaction: discord.Interaction[Any], action: str, job_id: int) -> None:
         """A result button was clicked: run its action; any failure is told privately (views have no on_error)."""
@@ -138,6 +143,11 @@ class ResultActions:
             raise ValueError(f"unknown result action {action!r}")
         if action == "delete":
             await self.delete(job_id, origin)
+            return
+        if action == "reroll" and self.films is not None and (await self.service.get(job_id)).kind == "sequence":
+            if not isinstance(origin, Click):
+                raise JobStateError("To re-roll a shot of a film, click its Re-roll button and pick the shot.")
+            await offer_shots(origin.interaction, self.films, job_id)
             return
         if action == "extend" and origin.announces_first:
             # refused before anything public is posted: a stranger's ⏩ leaves no trace in the channel

@@ -29,6 +29,8 @@ import discord
 
 from bot.edge import embeds
 from bot.edge.channel import JobChannel
+from bot.edge.errors import NO_PINGS
+from bot.edge.film import question_text, question_view
 from bot.edge.group import GroupPoster
 from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
@@ -36,7 +38,7 @@ from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
 from bot.services.delivery.grouping import TakeGroups, is_grouped
 from bot.services.delivery.ladder import Offer, Publisher
-from bot.services.delivery.port import Progress, Receipt
+from bot.services.delivery.port import Progress, Receipt, ShotQuestion
 from bot.services.requests.generation import GenerationService
 from storage import Job
 
@@ -97,7 +99,12 @@ class DiscordDelivery:
                     break
                 self._last[job_id] = time.monotonic()
                 embed = embeds.status_embed(
-                    update.job, update.queue_position, update.provider_queue, update.seconds_left, update.stage
+                    update.job,
+                    update.queue_position,
+                    update.provider_queue,
+                    update.seconds_left,
+                    update.stage,
+                    update.status,
                 )
                 # shielded: discord.py cancelled in its global rate-limit sleep never reopens its global lock
                 await asyncio.shield(self._spawn(self.channel.edit_status(update.job, embed=embed), f"status-{job_id}"))
@@ -192,7 +199,7 @@ class DiscordDelivery:
         r = self.channel.record(job)
         kwargs: dict[str, Any] = {
             "content": embeds.result_content(job, offer),
-            "embed": embeds.result_embed(job),
+            "embed": embeds.result_embed(job, await self._shot_list(job)),
             "view": result_view(job.id),
             "allowed_mentions": discord.AllowedMentions(
                 everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
@@ -204,6 +211,24 @@ class DiscordDelivery:
             return await self.channel.webhook(r).send(wait=True, **kwargs)
         channel = await self.channel.channel(r)
         return await channel.send(nonce=nonce_for(job), **self.channel.reply(r), **kwargs)
+
+    async def _shot_list(self, job: Job) -> list[tuple[int, str, str | None]]:
+        """A /sequence film's shots as its result lists them: place, description, the shot's page (when the
+        web server runs); a film made in one task lists its planned shots, without pages."""
+        if job.kind != "sequence":
+            return []
+        planned = [str(s.get("subject") or "") for s in job.spec.get("shots") or ()]
+        if not job.inputs.source_jobs:
+            return [(n, text, None) for n, text in enumerate(planned, start=1)]
+        links = self.publisher.links
+        out = []
+        for shot_id in job.inputs.source_jobs:
+            with contextlib.suppress(Exception):
+                shot = await self.service.get(shot_id)
+                n = shot.inputs.shot or 0
+                text = planned[n - 1] if 0 < n <= len(planned) else str(shot.spec.get("subject") or "")
+                out.append((n, text, links.link_for(shot.id) if links is not None else None))
+        return out
 
     async def _decorate(self, job: Job, message: discord.Message) -> None:
         """Reactions on the result and a link to it from the status message (best effort)."""
@@ -221,6 +246,33 @@ class DiscordDelivery:
         await self.channel.forget_token(job)
 
     # --- failure ------------------------------------------------------------------------------------------
+    async def ask_shot(self, question: ShotQuestion) -> None:
+        """A film's shot failed twice: ask its member privately (an ephemeral followup while the film's token
+        lives, else a channel reply naming them), with the two buttons (:mod:`bot.edge.film`)."""
+        job = question.film
+        record = self.channel.record(job)
+        text, view = question_text(question), question_view(question)
+        if record.token_alive():
+            try:
+                await self._followups(record).send(text, view=view, ephemeral=True, allowed_mentions=NO_PINGS)
+                return
+            except discord.HTTPException as exc:
+                if not await self.channel.token_died(job, exc):
+                    raise
+        channel = await self.channel.channel(record)
+        await channel.send(
+            f"<@{job.owner_id}> {text}"[:2000],
+            view=view,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.owner_id)]),
+            **self.channel.reply(record),
+        )
+
+    def _followups(self, record: DiscordRecord) -> discord.Webhook:
+        """The interaction's own webhook, as discord.py builds it for ``interaction.followup`` (an application
+        webhook: the only kind that may send ephemeral messages)."""
+        data: Any = {"id": str(record.application_id), "type": 3, "token": str(record.token)}
+        return discord.Webhook.from_state(data=data, state=self.bot._connection)
+
     async def failed(self, job: Job, message: str) -> None:
         """Turn the status message into the failure notice (or reply with it when that is gone)."""
         self._close(job.id)

@@ -7,6 +7,7 @@ user text can never ping anyone because every message also sets AllowedMentions.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,11 +82,17 @@ def _title(job: Job) -> str:
 
 
 def status_embed(
-    job: Job, queue_position: int = 0, provider_queue: int = 0, seconds_left: float | None = None, stage: str = ""
+    job: Job,
+    queue_position: int = 0,
+    provider_queue: int = 0,
+    seconds_left: float | None = None,
+    stage: str = "",
+    line: str | None = None,
 ) -> discord.Embed:
     """The progress message of a job that is not finished yet (``seconds_left``: "about 40 s left"; ``stage``:
-    the provider's own words, "sampling 12/30")."""
-    label = state_label(job, queue_position, provider_queue, seconds_left, stage)
+    the provider's own words, "sampling 12/30"; ``line``: a /sequence film's own, "Shot 3 of 6 rendering · 2 done ·
+    about 40 s left")."""
+    label = line or state_label(job, queue_position, provider_queue, seconds_left, stage)
     embed = discord.Embed(title=f"⏳ {_title(job)} — {label}", colour=COLOUR["work"])
     embed.description = clip(describe_prompt(job, "(from the image)"), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)
@@ -146,8 +153,9 @@ def result_content(job: Job, offer: Offer) -> str:
     return text
 
 
-def result_embed(job: Job) -> discord.Embed:
-    """The result's description: prompt and parts, model, seed, duration, cost."""
+def result_embed(job: Job, shots: Sequence[tuple[int, str, str | None]] = ()) -> discord.Embed:
+    """The result's description: prompt and parts, model, seed, duration, cost; a /sequence film's ``shots``
+    as (place, description, page URL or None), each linked to its own page."""
     spec = job.spec
     embed = discord.Embed(title=f"🎬 {_title(job)}", colour=COLOUR["done"])
     embed.description = clip(describe_prompt(job, "(animated from an image)"), MAX_DESCRIPTION)
@@ -171,6 +179,11 @@ def result_embed(job: Job) -> discord.Embed:
     note = fallback_note(job)
     if note:  # "Runway is unavailable; made with Luma ray-2"
         embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
+    if shots:
+        lines = [f"{n}. [{clip(text, 60)}]({url})" if url else f"{n}. {clip(text, 60)}" for n, text, url in shots]
+        while len("\n".join(lines)) > MAX_FIELD:  # whole lines only: a cut link would not work
+            lines.pop()
+        embed.add_field(name="Shots", value="\n".join(lines) or "…", inline=False)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 

@@ -28,9 +28,11 @@ async def stitch(
     *,
     crossfade: float = 0.0,
     on_progress: ProgressCallback | None = None,
+    xfade: str = "fade",
 ) -> Path:
     """The clips in order; ``crossfade`` seconds of dissolve between each two (0: hard cuts, stream-copied
-    when the clips match, else re-encoded to the first one's size and rate)."""
+    when the clips match, else re-encoded to the first one's size and rate).  ``xfade`` names ffmpeg's
+    transition over those seconds: ``fade`` (a dissolve) or ``fadeblack`` (out to black and back in)."""
     if not 2 <= len(sources) <= MAX_STITCH:
         raise ValueError(f"stitch needs 2..{MAX_STITCH} clips")
     if crossfade <= 0:
@@ -52,7 +54,7 @@ async def stitch(
             joined, offset = clip, info.duration - crossfade
             continue
         joined = ffmpeg_lib.filter(
-            [joined, clip], "xfade", transition="fade", duration=crossfade, offset=round(offset, 3)
+            [joined, clip], "xfade", transition=xfade, duration=crossfade, offset=round(offset, 3)
         )
         offset += info.duration - crossfade
     total = sum(i.duration for i in infos) - crossfade * (len(infos) - 1)

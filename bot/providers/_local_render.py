@@ -16,7 +16,8 @@ from bot.providers.base import Capability, GenerationRequest, ModelInfo
 
 EDIT_MODEL = "local:edit"
 MAX_EDIT_SECONDS = 600
-EDIT_OPS = ("stitch", "loop", "soundtrack")
+EDIT_OPS = ("stitch", "loop", "soundtrack", "sequence")
+XFADES = {"crossfade": "fade", "fade": "fadeblack"}  # a /sequence transition → ffmpeg's xfade name (cut: none)
 
 _DURATIONS = tuple(range(1, 11))
 MODELS: tuple[ModelInfo, ...] = (
@@ -75,7 +76,7 @@ def check_files(model: ModelInfo, request: GenerationRequest) -> None:
         raise InvalidOption("local:restyle restyles a video: attach one.")
     if model.name == EDIT_MODEL:
         if request.extra.get("op") not in EDIT_OPS:
-            raise InvalidOption("local:edit needs an edit (stitch, loop or soundtrack).")
+            raise InvalidOption("local:edit needs an edit (stitch, loop, soundtrack or a sequence's join).")
     else:
         model.validate(request)
     paths = [request.image, request.end_image, request.video, *map(Path, edit_paths(request))]
@@ -106,6 +107,14 @@ async def render(
         if op == "stitch":
             sources = [Path(p) for p in json.loads(extra["sources"])]
             await stitch(media, sources, dest, crossfade=float(extra.get("crossfade", 0)), on_progress=on_progress)
+        elif op == "sequence":  # a /sequence film's join: the shots made, in order, with its transition
+            sources = [Path(p) for p in json.loads(extra["sources"])]
+            xfade = XFADES.get(extra.get("transition", "cut"))
+            overlap = float(extra.get("crossfade", 0)) if xfade else 0.0
+            if len(sources) == 1:
+                await media.concat(sources, dest, on_progress=on_progress)
+            else:
+                await stitch(media, sources, dest, crossfade=overlap, xfade=xfade or "fade", on_progress=on_progress)
         elif op == "loop":
             assert request.video is not None
             await media.loop(request.video, dest, int(extra["times"]), on_progress=on_progress)

@@ -50,6 +50,21 @@ class TaskState(StrEnum):
 
 
 @dataclass(frozen=True)
+class MultiShot:
+    """A model that makes a whole /sequence film in one task (Runway's multi-shot recipe): how many shots it
+    takes and which totals their lengths may add up to."""
+
+    shots: tuple[int, int]  # fewest and most shots
+    totals: tuple[int, ...]  # the film's allowed lengths in seconds
+    aspects: tuple[str, ...]  # the aspects it makes
+
+    def fits(self, seconds: Sequence[int]) -> bool:
+        """Whether a shot list of these lengths is made in one task."""
+        low, high = self.shots
+        return low <= len(seconds) <= high and sum(seconds) in self.totals and min(seconds, default=0) >= 1
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What one model can do: the single source of truth for every model-dependent check.
 
@@ -71,6 +86,7 @@ class ModelInfo:
     min_prompt_chars: int = 1  # a shorter prompt (when one is sent at all) is refused by the provider
     image_prompt_required: bool = False  # image-started requests must carry a prompt (the neutral one if none)
     seed_max: int | None = MAX_SEED  # largest seed the model takes (from 0); None: the model has no seed input
+    multi_shot: MultiShot | None = None  # makes a whole /sequence film in one task (see MultiShot)
 
     @property
     def provider(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import InvalidOption
 from bot.prompt import MAX_SEED
-from bot.providers.base import CHARACTERS, UTF16, Capability, GenerationRequest, ModelInfo
+from bot.providers.base import CHARACTERS, UTF16, Capability, GenerationRequest, ModelInfo, MultiShot
 
 T2V, I2V, V2V = Capability.TEXT_TO_VIDEO, Capability.IMAGE_TO_VIDEO, Capability.VIDEO_TO_VIDEO
 EXTEND, INTERP, LOOP = Capability.EXTEND, Capability.INTERPOLATE, Capability.LOOP
@@ -45,6 +45,7 @@ class CatalogueModel:
     prompt_unit: str = CHARACTERS  # what max_prompt_chars counts on the provider (Runway: UTF-16 code units)
     image_prompt_required: bool = False  # the provider refuses an image-started request without a prompt
     max_seed: int = MAX_SEED  # the largest seed the ``seed`` field takes (only with a ``seed`` field)
+    multi_shot: MultiShot | None = None  # the provider makes a /sequence film in one task (Runway's recipe)
 
     @property
     def provider(self) -> str:
@@ -73,6 +74,7 @@ class CatalogueModel:
             prompt_unit=self.prompt_unit,
             image_prompt_required=self.image_prompt_required,
             seed_max=self.max_seed if self.field("seed") else None,
+            multi_shot=self.multi_shot,
         )
 
     def validate(self, request: GenerationRequest) -> None:
@@ -109,6 +111,10 @@ _RUNWAY_RATIOS["21:9"] = "1584:672"
 _RUNWAY_GEN4 = {a: {"ratio": r} for a, r in _RUNWAY_RATIOS.items()}
 _RUNWAY_VEO = {"16:9": {"ratio": "1280:720"}, "9:16": {"ratio": "720:1280"}}
 _RUNWAY_FIELDS = {"prompt": "prompt_text", "image": "prompt_image", "seed": "seed"}
+# /sequence in one task: runwayml types/recipe_multi_shot_video_params.py, custom mode (read 2026-12-06): "Shot
+# list for custom mode (3-5 shots). Per-shot durations must sum to `duration`", duration Literal[5, 10, 15].
+# Its ratios (720p): "1280:720", "720:1280", "960:960".
+_RUNWAY_RECIPE = MultiShot(shots=(3, 5), totals=(5, 10, 15), aspects=("16:9", "9:16", "1:1"))
 # What each provider refuses, from its own description (read 2026-12-06):
 # - Runway: runwayml SDK types/image_to_video_create_params.py (and text_to_video, video_to_video): promptText is
 #   "up to 1000 characters (measured in UTF-16 code units)"; Gen4_5 marks prompt_text Required for image to video,
@@ -139,7 +145,7 @@ _MODELS: tuple[CatalogueModel, ...] = (
     CatalogueModel(
         "runway:gen4.5", "gen4.5", frozenset({T2V, I2V}), _each("duration", range(2, 11)), _RUNWAY_GEN4,
         fields=_RUNWAY_FIELDS, text_aspects=("16:9", "9:16"), deadline_seconds=900, image_prompt_required=True,
-        **_RUNWAY_LIMITS, description="Runway Gen-4.5: text or image to video, 2-10 s.",
+        **_RUNWAY_LIMITS, description="Runway Gen-4.5: text or image to video, 2-10 s.", multi_shot=_RUNWAY_RECIPE,
     ),
     CatalogueModel(
         "runway:gen4_turbo", "gen4_turbo", frozenset({I2V}), _each("duration", (5, 10)), _RUNWAY_GEN4,

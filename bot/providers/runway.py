@@ -1,6 +1,7 @@
 """Runway through its official async SDK (``runwayml.AsyncRunwayML``).
 
-Text, image and video to video.  Images go up as a ``data:`` URI when small, else through the
+Text, image and video to video, and a /sequence film's shot list in one task (``recipes.multi_shot_video``).
+Images go up as a ``data:`` URI when small, else through the
 uploads endpoint (``runway://`` URI); videos always through uploads.  Creates are sent once
 (``max_retries=0``): Runway has no endpoint to list tasks, so a create whose answer is lost is
 reported as :class:`~bot.errors.SubmitUncertain`, never sent again.
@@ -9,18 +10,20 @@ reported as :class:`~bot.errors.SubmitUncertain`, never sent again.
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any, Unpack
 
 import runwayml
 
-from bot.errors import ProviderUnavailable, SubmitUncertain
+from bot.errors import InvalidOption, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, data_uri, no_status_retries, redact
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
 from bot.providers.base import GenerationRequest, ProviderCost, TaskState, TaskStatus
-from bot.providers.catalogue import lookup
+from bot.providers.catalogue import CatalogueModel, lookup
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
+RECIPE_VERSION = "2026-06"  # recipes.multi_shot_video's pinned workflow version (its ``version`` Literal)
 
 # failureCode prefixes (docs "errors/task-failures") → what a user can act on; first match wins.
 _FAILURES: tuple[tuple[str, str], ...] = (
@@ -82,18 +85,22 @@ class RunwayProvider(SdkProvider):
     async def submit(self, request: GenerationRequest) -> str:
         """Create the task (once) and return its id."""
         entry = lookup(request.model, self._models)
-        entry.validate(request)
-        kwargs: dict[str, Any] = {"model": entry.model_id, **entry.inputs(request)}
-        if request.video is not None:
-            kwargs[entry.field("video") or "video_uri"] = await self._media_uri(request.video, small_inline=False)
-            endpoint: Any = self._create.video_to_video
-        elif request.image is not None or request.end_image is not None:
-            kwargs["prompt_image"] = await self._prompt_image(request)
-            endpoint = self._create.image_to_video
+        if "shots" in request.extra:  # a /sequence film in one task: the multi-shot recipe
+            kwargs = await self._recipe(request, entry)
+            create: Any = self._create.recipes.multi_shot_video
         else:
-            endpoint = self._create.text_to_video
+            entry.validate(request)
+            kwargs = {"model": entry.model_id, **entry.inputs(request)}
+            if request.video is not None:
+                kwargs[entry.field("video") or "video_uri"] = await self._media_uri(request.video, small_inline=False)
+                create = self._create.video_to_video.create
+            elif request.image is not None or request.end_image is not None:
+                kwargs["prompt_image"] = await self._prompt_image(request)
+                create = self._create.image_to_video.create
+            else:
+                create = self._create.text_to_video.create
         try:
-            created = await endpoint.create(**kwargs)
+            created = await create(**kwargs)
         except self.sdk_errors as exc:
             error = self._create_error(exc)
             if error is not None:
@@ -103,6 +110,28 @@ class RunwayProvider(SdkProvider):
         if not isinstance(task_id, str) or not task_id:
             raise SubmitUncertain(detail="Runway create answered without a task id", provider=self.name)
         return task_id
+
+    async def _recipe(self, request: GenerationRequest, entry: CatalogueModel) -> dict[str, Any]:
+        """``recipes.multi_shot_video`` in custom mode: the shot list (prompt and seconds each), their total,
+        the ratio, and the start image as the first frame."""
+        listed = [(str(s["prompt"]), int(s["duration"])) for s in json.loads(request.extra["shots"])]
+        multi = entry.multi_shot
+        if multi is None or not multi.fits([seconds for _, seconds in listed]) or request.aspect not in multi.aspects:
+            raise InvalidOption(f"{entry.name} cannot make this shot list in one task.")
+        info = entry.info()
+        for prompt, _ in listed:
+            info.check_prompt(prompt)
+        shots = [{"prompt": prompt, "duration": seconds} for prompt, seconds in listed]
+        kwargs: dict[str, Any] = {
+            "mode": "custom",
+            "version": RECIPE_VERSION,
+            "shots": shots,
+            "duration": sum(seconds for _, seconds in listed),
+            **entry.aspects[request.aspect],
+        }
+        if request.image is not None:
+            kwargs["first_frame"] = {"uri": await self._media_uri(request.image)}
+        return kwargs
 
     async def _prompt_image(self, request: GenerationRequest) -> str | list[dict[str, str]]:
         frames = []

@@ -96,7 +96,9 @@ the bot and owner. Uploads over the per-file limit (guild tier or the interactio
 ``allowed_mentions`` parse/list conflicts, empty messages → 50006). Add Reactions is needed only to be the
 first to use an emoji on a message. A channel send with ``nonce`` + ``enforce_nonce`` (discord.py sets both)
 returns the bot's earlier message with that nonce from the last 5 minutes instead of posting again.
-Not emulated: content stripping on REST reads, modal submission, threads, DMs opened via REST, voice,
+Modals: ``await emu.submit_modal(user, handle, {custom_id: value})`` submits the modal the bot opened (a type 5
+interaction whose text inputs Discord's client rules checked).
+Not emulated: content stripping on REST reads, threads, DMs opened via REST, voice,
 stickers/polls content, webhooks other than interaction webhooks, zlib/zstd.
 
 Standalone: ``python -m emulators.discord --port N [--token T] [--deadline S] [--token-ttl S]

@@ -15,6 +15,7 @@ from .interactions import (
     check_clickable,
     command_interaction,
     find_button,
+    modal_submit_data,
     new_interaction,
     select_data,
     send_interaction,
@@ -178,6 +179,23 @@ class DiscordEmulator(World):
         msg, the_user = self._clickable(user, message)
         data = select_data(msg, custom_id, values)
         return self._component(the_user, msg, data)
+
+    async def submit_modal(
+        self, user: UserLike | str, opened: InteractionHandle, values: dict[str, str]
+    ) -> InteractionHandle:
+        """Fill in and submit the modal the bot opened in answer to ``opened`` (text inputs by custom_id, as
+        Discord's client checks them); the bot gets a type 5 interaction."""
+        if opened.modal is None:
+            raise ValueError("the bot opened no modal in answer to this interaction")
+        the_user = self.user(user)
+        if the_user.id != opened.record.user.id:
+            raise ValueError("only the member the modal was opened for can submit it")
+        data = modal_submit_data(opened.modal, values)
+        channel = self.channels[opened.record.channel_id]
+        inter = new_interaction(self, kind=5, user=the_user, channel=channel, data=data)
+        inter.opened_by = opened.record
+        send_interaction(self, inter)
+        return InteractionHandle(self, inter)
 
     def _clickable(self, user: UserLike | str, message: MessageLike) -> tuple[Message, User]:
         msg, the_user = self.get_message(message), self.user(user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -287,3 +287,33 @@ def select_data(msg: Message, custom_id: str, values: Iterable[str]) -> dict[str
     if component["type"] == 3 and not set(picked) <= allowed:
         raise ValueError(f"{picked} are not all options of {custom_id!r}: {sorted(allowed)}")
     return {"custom_id": custom_id, "component_type": component["type"], "values": picked}
+
+
+def modal_submit_data(modal: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+    """The ``data`` of a MODAL_SUBMIT (type 5) for a modal the bot opened (callback type 9), its text inputs
+    (type 4) filled from ``values`` by custom_id; what Discord's client would not send (an unknown input, a
+    required one left empty, a value outside ``min_length``/``max_length``) raises ValueError.  The shape is
+    Discord's (docs: interactions/receiving-and-responding, "Modal Submit Data Structure"): the modal's
+    ``custom_id`` and one action row per text input holding its ``custom_id`` and ``value``."""
+    form = modal.get("data", modal)
+    inputs = [
+        item
+        for row in form.get("components") or []
+        for item in ([row["component"]] if "component" in row else row.get("components") or [])
+        if item.get("type") == 4
+    ]
+    unknown = set(values) - {str(i["custom_id"]) for i in inputs}
+    if unknown:
+        raise ValueError(f"the modal has no text input {sorted(unknown)}")
+    rows = []
+    for item in inputs:
+        value = str(values.get(item["custom_id"], item.get("value") or ""))
+        if item.get("required", True) and not value:
+            raise ValueError(f"text input {item['custom_id']!r} is required")
+        if value and not int(item.get("min_length", 0)) <= len(value) <= int(item.get("max_length", 4000)):
+            raise ValueError(
+                f"text input {item['custom_id']!r} takes {item.get('min_length', 0)}-"
+                f"{item.get('max_length', 4000)} characters, not {len(value)}"
+            )
+        rows.append({"type": 1, "components": [{"type": 4, "custom_id": item["custom_id"], "value": value}]})
+    return {"custom_id": form["custom_id"], "components": rows}

@@ -166,6 +166,7 @@ class Interaction:
     response_ids: list[int] = field(default_factory=list)  # messages the user saw as replies, in order
     choices: list[dict[str, Any]] | None = None  # autocomplete result
     modal: dict[str, Any] | None = None  # modal the bot opened
+    opened_by: Interaction | None = None  # a modal submit (type 5): the interaction that opened the modal
     attempts: list[CallbackAttempt] = field(default_factory=list)
     token_expired: bool = False
 

@@ -131,6 +131,8 @@ class Serializer:
             data["original_response_message_id"] = str(inter.original_id)
         if inter.message_id is not None:
             data["interacted_message_id"] = str(inter.message_id)
+        if inter.opened_by is not None:  # a modal submit names the command or click that opened the modal
+            data["triggering_interaction_metadata"] = self.interaction_metadata(inter.opened_by, msg)
         return data
 
     def message_dict(self, msg: Message, *, nested: bool = False) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Runway's task API as ``runwayml`` 5.x speaks it: creates, tasks, DELETE, and the uploads flow.
 
-Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``GET|DELETE /v1/tasks/{id}``,
+Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``POST /v1/recipes/multi_shot_video``
+(one task for a shot list), ``GET|DELETE /v1/tasks/{id}``,
 ``POST /v1/uploads`` (answers a loopback ``uploadUrl``) and ``POST /_upload/{id}`` (the presigned
 form upload), ``GET /_media/{token}.mp4`` (outputs).  Checks the key, ``X-Runway-Version``, the
 create body against Runway's law (:mod:`emulators.providers.law.runway`: the ``runwayml`` SDK's own
@@ -41,6 +42,7 @@ class RunwayEmulator(ApiState):
         """The aiohttp routes of this API."""
         return [
             web.post("/v1/{endpoint:(text|image|video)_to_video}", self.create),
+            web.post("/v1/recipes/multi_shot_video", self.create),
             web.get("/v1/tasks/{id}", self.get_task),
             web.delete("/v1/tasks/{id}", self.delete_task),
             web.post("/v1/uploads", self.create_upload),
@@ -72,6 +74,8 @@ class RunwayEmulator(ApiState):
         for key, value in body.items():
             if isinstance(value, str) and (key.endswith(("Uri", "Image", "Video")) or key == "uri"):
                 found.append((key, value))
+            elif isinstance(value, dict) and isinstance(value.get("uri"), str):  # the recipe's firstFrame
+                found.append((f"{key}.uri", value["uri"]))
             elif isinstance(value, list):
                 items = [(i, v) for i, v in enumerate(value) if isinstance(v, dict) and "uri" in v]
                 found += [(f"{key}[{i}].uri", v["uri"]) for i, v in items]
@@ -88,21 +92,24 @@ class RunwayEmulator(ApiState):
     bad_json_message = "Invalid JSON body."
 
     def create_endpoint(self, request: web.Request) -> str:
-        """POST /v1/{text,image,video}_to_video: counted by its endpoint."""
-        return request.match_info["endpoint"]
+        """POST /v1/{text,image,video}_to_video (counted by its endpoint) or the multi-shot recipe."""
+        return request.match_info.get("endpoint") or "recipes/multi_shot_video"
 
     async def check_create(self, request: web.Request, endpoint: str, body: dict[str, Any]) -> web.Response | None:
         """Runway's law, then the media URIs."""
         return self.error(400, problem) if (problem := self._validate(endpoint, body)) else None
 
     def prompt_of(self, body: dict[str, Any]) -> str:
-        """Runway's prompt is ``promptText``."""
-        return str(body.get("promptText") or "")
+        """Runway's prompt is ``promptText`` (the recipe's: its story prompt, or its shots' prompts)."""
+        shots = body["shots"] if isinstance(body.get("shots"), list) else []
+        told = " ".join(str(s.get("prompt") or "") for s in shots if isinstance(s, dict))
+        return str(body.get("promptText") or body.get("prompt") or told)
 
     def new_task(self, request: web.Request, endpoint: str, body: dict[str, Any], script: Script) -> Task:
         """The task, priced in credits by model and duration."""
         duration = body.get("duration")
-        seconds = float(duration) if isinstance(duration, int | float) else (2 if endpoint == "video_to_video" else 5)
+        fallback = {"video_to_video": 2, "recipes/multi_shot_video": 10}.get(endpoint, 5)
+        seconds = float(duration) if isinstance(duration, int | float) else fallback
         credits = int(CREDITS_PER_SECOND.get(str(body.get("model")), 10) * seconds)
         return Task(self.new_id(), endpoint, body, script, seconds, extra={"credits": credits})
 

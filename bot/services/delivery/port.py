@@ -13,6 +13,12 @@ rewrites the same file atomically; the Discord target uses a per-job nonce and t
 message id).  A target may answer :class:`NotYet` (the takes of one /variations request are shown together,
 so one that is made waits for its siblings): the worker parks the job and asks again later.
 
+A /sequence film's shots (``kind == "shot"``) carry their film's delivery record but are never shown on their
+own: :meth:`DeliveryRouter.target_for` hands them a quiet target (no progress, no post, no failure notice);
+the film's one status message and its result speak for them.  A target that can ask its member what to do
+about a shot that failed twice implements :class:`ShotQuestions` (the Discord target's two buttons); one that
+cannot (a file) lets the question time out, which finishes the film without the shot.
+
 Upload limits: a target that uploads the file knows the limit of the place it goes and hands it to the
 ladder (:meth:`bot.services.delivery.ladder.Publisher.plan`); services hold no platform's limits.
 """
@@ -25,7 +31,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.errors import DeliveryError
 from storage import Job
@@ -61,6 +67,7 @@ class Progress:
     provider_queue: int = 0  # place in the provider's queue (a RUNNING job the provider has not started)
     seconds_left: float | None = None  # a RUNNING job: expected seconds to the provider's finish (learned per model)
     stage: str = ""  # a RUNNING job: the provider's own words for what it does now ("sampling 12/30")
+    status: str | None = None  # a film's line for its status message ("Shot 3 of 6 rendering · 2 done · …")
 
 
 class DeliveryTarget(Protocol):
@@ -79,6 +86,47 @@ class DeliveryTarget(Protocol):
     async def failed(self, job: Job, message: str) -> None:
         """Tell the requester the job failed (``message`` is safe to show)."""
         ...
+
+
+@dataclass(frozen=True)
+class ShotQuestion:
+    """A /sequence shot failed after its fallback and its one retry: finish the film without it, or cancel
+    the rest?  Unanswered by ``deadline`` (a clock value), the film is finished without it."""
+
+    film: Job
+    shot: int
+    of: int
+    reason: str
+    deadline: float
+
+
+@runtime_checkable
+class ShotQuestions(Protocol):
+    """A target that can put a :class:`ShotQuestion` to its member (privately, with two buttons)."""
+
+    async def ask_shot(self, question: ShotQuestion) -> None:
+        """Show the question; the answer comes back through ``Sequences.decide``.  Safe to repeat."""
+        ...
+
+
+SHOT_KIND = "shot"  # a /sequence film's shot: delivered through its film, never on its own
+
+
+class _QuietShot:
+    """The target of a film's shot: its result stays on its page and reaches the member in the film."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    async def progress(self, update: Progress) -> None:
+        """The film's status message shows the shots' progress."""
+
+    async def deliver(self, job: Job, video: Path) -> Receipt:
+        """Nothing is posted: the film is."""
+        return Receipt()
+
+    async def failed(self, job: Job, message: str) -> None:
+        """The film asks its member about a failed shot (:class:`ShotQuestion`)."""
 
 
 class DeliveryRouter:
@@ -101,9 +149,22 @@ class DeliveryRouter:
         """The target for this job, or DeliveryError."""
         kind = job.delivery_kind
         try:
-            return self._targets[kind]
+            target = self._targets[kind]
+            return _QuietShot(kind) if job.kind == SHOT_KIND else target
         except KeyError:
             raise DeliveryError(detail=f"no delivery target for kind {kind!r}") from None
+
+    async def ask_shot(self, question: ShotQuestion) -> bool:
+        """Put the question to the film's member where its target can; whether it was shown.  Never raises."""
+        try:
+            target = self.target_for(question.film)
+            if not isinstance(target, ShotQuestions):
+                return False
+            await target.ask_shot(question)
+            return True
+        except Exception:
+            log.warning("job %s: shot question not shown", question.film.id, exc_info=True)
+            return False
 
     async def ended(self, job: Job, message: str) -> None:
         """Tell the job's target it failed or was cancelled (``message`` is safe to show).  Never raises:

@@ -88,13 +88,19 @@ def _extra(inputs: JobInputs) -> dict[str, str]:
         "crossfade": inputs.crossfade,
         "audio": inputs.audio,
         "volume": inputs.volume,
+        "transition": inputs.transition,
     }
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items() if v is not None}
 
 
 def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: JobInputs) -> GenerationRequest:
-    """The provider request for a stored job's spec and inputs (identical after a restart)."""
+    """The provider request for a stored job's spec and inputs (identical after a restart).  A /sequence film
+    made in one task carries its shot list in ``extra["shots"]`` (each shot's prompt and seconds, as JSON)."""
     spec = PromptSpec.from_dict(spec_data)
+    extra = _extra(inputs)
+    if spec_data.get("shots") and inputs.op is None:
+        shots = [PromptSpec.from_dict(dict(s)) for s in spec_data["shots"]]
+        extra["shots"] = json.dumps([{"prompt": s.text(), "duration": int(s.duration or 0)} for s in shots])
     return GenerationRequest(
         job_id=job_id,
         model=model,
@@ -111,13 +117,13 @@ def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: JobI
         video=Path(inputs.video) if inputs.video else None,
         extend_task_id=inputs.extend_task_id,
         loop=inputs.loop,
-        extra=_extra(inputs),
+        extra=extra,
     )
 
 
 def request_kind(request: GenerationRequest) -> str | None:
     """The fallback list a request uses; None for what only its own provider can do (native extend, edits)."""
-    if request.extend_task_id or "op" in request.extra or request.model.startswith("local:"):
+    if request.extend_task_id or {"op", "shots"} & set(request.extra) or request.model.startswith("local:"):
         return None
     if request.video is not None:
         return "video"

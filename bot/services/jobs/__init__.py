@@ -6,6 +6,7 @@
 - :mod:`~bot.services.jobs.polling` — the poller, the RUNNING step: poll the provider's task, wait between polls;
 - :mod:`~bot.services.jobs.schedule` — when to poll next (pure);
 - :mod:`~bot.services.jobs.switching` — the fallback mover: count a provider-side failure, move the job on;
+- :mod:`~bot.services.jobs.film` — a /sequence film's director: its shots made, retried, asked about, joined;
 - :mod:`~bot.services.jobs.jobcost` — a running job's money steps (re-price, the provider's figure);
 - :mod:`~bot.services.jobs.push` — a provider's verified completion call wakes its job.
 """

@@ -22,7 +22,10 @@ def _seconds(job: Job) -> float:
 
 
 async def reprice(ctx: Context, job: Job) -> None:
-    """Record the estimate again, for ``job.model``, now that its provider task exists."""
+    """Record the estimate again, for ``job.model``, now that its provider task exists.  A /sequence film's
+    join keeps the estimate of its shots' model (the film holds their money reservation)."""
+    if job.kind == "sequence" and job.inputs.op == "sequence":
+        return
     cost = costs.estimate(job.model, _seconds(job), credit_usd=ctx.settings.runway_credit_usd)
     await ctx.storage.costs.reprice(job.id, job.model, cost)
 

@@ -36,6 +36,7 @@ from bot.errors import (
 from bot.providers.base import TaskState, VideoProvider
 from bot.services.delivery.port import NotYet
 from bot.services.fallback.policy import falls_back
+from bot.services.jobs.film import FilmDirector, LookAgain, is_directed
 from bot.services.jobs.jobcost import record_actual, reprice
 from bot.services.jobs.polling import POLL_CALL_TIMEOUT, Poller
 from bot.services.jobs.run import Context, Run
@@ -68,6 +69,7 @@ class JobRunner:
         self.run = Run(ctx, job)
         self.poller = Poller(self.run)
         self.mover = FallbackMover(self.run)
+        self.director = FilmDirector(self.run)
 
     @property
     def job(self) -> Job:
@@ -90,7 +92,13 @@ class JobRunner:
 
     # --- the steps -----------------------------------------------------------------------------------
     async def step(self) -> None:
-        """Advance one state."""
+        """Advance one state (a /sequence film whose shots are being made: one look by its director)."""
+        if is_directed(self.job):
+            try:
+                await self.director.step()
+            except LookAgain as wait:
+                raise RetryLater(wait.defer, str(wait)) from None
+            return
         await self.run.check_cancel()
         state = self.job.state
         if state is JobState.QUEUED:

@@ -23,8 +23,9 @@ from typing import Any
 from bot.errors import ProviderError, VideobotError
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
-from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter, Progress
+from bot.services.delivery.port import CANCELLED_NOTICE, SHOT_KIND, DeliveryRouter, Progress
 from bot.services.fallback.policy import Fallback
+from bot.services.jobs.film import is_directed
 from bot.services.jobs.run import Context, JobCancelled
 from bot.services.jobs.runner import JobRunner, RetryLater
 from bot.settings import Settings
@@ -231,8 +232,8 @@ class Worker:
         queued = await self.ctx.storage.jobs.search(states=[JobState.QUEUED], limit=100, newest_first=False)
         kinds = self.ctx.router.kinds()
         for position, job in enumerate(queued, start=1):
-            if self._queued_seen.get(job.id) == position or job.delivery_kind not in kinds:
-                continue
+            if self._queued_seen.get(job.id) == position or job.delivery_kind not in kinds or is_directed(job):
+                continue  # (a film whose shots are being made shows its own line: "Shot 2 of 5 rendering · …")
             self._queued_seen[job.id] = position
             with contextlib.suppress(Exception):
                 await self.ctx.router.target_for(job).progress(Progress(job, queue_position=position))
@@ -267,7 +268,14 @@ class Worker:
             self._runners.pop(job.id, None)
             self._tasks.pop(job.id, None)
             self._owners.pop(job.id, None)
+            await self._wake_film(runner.job)
             self.wake()
+
+    async def _wake_film(self, job: Job) -> None:
+        """A /sequence shot ended: its film looks at its shots now rather than at its next planned look."""
+        if job.kind == SHOT_KIND and job.parent_job_id is not None and job.state.finished:
+            with contextlib.suppress(Exception):
+                await self.ctx.storage.jobs.update(job.parent_job_id, next_attempt_at=None)
 
     async def _defer(self, job: Job, seconds: float, reason: str, *, count: bool = False) -> None:
         log.info("job %s: %s; next attempt in %.1fs", job.id, reason, seconds)

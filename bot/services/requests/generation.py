@@ -166,6 +166,8 @@ class GenerationService:
         original = await self.get(job_id)
         if original.kind == "extend":
             raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
+        if original.kind == "sequence":
+            raise JobStateError("A film is re-rolled one shot at a time: click its Re-roll button and pick the shot.")
         info = self.registry.model(original.model)
         was = original.inputs
         inputs = JobInputs(image=was.image, end_image=was.end_image, loop=was.loop)
@@ -312,7 +314,7 @@ class GenerationService:
         job = await self.authorize(who, job_id, allow_admin=True)
         if job.state.finished:
             raise JobStateError(f"Job #{job.id} has already {_finished_word(job.state)}.")
-        if job.state is JobState.QUEUED:
+        if job.state is JobState.QUEUED and job.kind != "sequence":  # a film's director stops its shots first
             from storage import StaleJob
 
             try:

@@ -18,6 +18,11 @@ def describe(job: Job) -> str | None:
     sources = job.inputs.source_jobs
     if job.kind == "stitch" and sources:
         return "stitch of " + " + ".join(f"#{s}" for s in sources)
+    if job.kind == "shot":  # a /sequence film's shot
+        return f"shot {job.inputs.shot or '?'}/{job.inputs.of or '?'} of film #{job.parent_job_id}"
+    if job.kind == "sequence":  # a film; a new version of one (a shot re-rolled) names the film it came from
+        film = f"film of {job.inputs.of or '?'} shots"
+        return f"{film}, a new version of #{job.parent_job_id}" if job.parent_job_id is not None else film
     if job.kind == "variation":
         which = f"variation {job.inputs.variation or '?'}/{job.inputs.of or '?'}"
         return f"{which} of #{job.parent_job_id}" if job.parent_job_id is not None else which

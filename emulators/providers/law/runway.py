@@ -1,6 +1,8 @@
 """Runway's law: the ``runwayml`` SDK's generated create params (5.24, from Runway's OpenAPI spec).
 
-``check(endpoint, body)`` for ``endpoint`` in ``image_to_video``, ``text_to_video``, ``video_to_video``:
+``check(endpoint, body)`` for ``endpoint`` in ``image_to_video``, ``text_to_video``, ``video_to_video`` and
+``recipes/multi_shot_video`` (``runwayml.types.recipe_multi_shot_video_params.RecipeMultiShotVideoParams``, a
+Union of the ``auto`` and ``custom`` modes told apart by ``mode``):
 the body as it goes on the wire (camelCase aliases, as ``runwayml._utils._transform`` sends them) against
 ``runwayml.types.<endpoint>_create_params.<Endpoint>CreateParams``, a Union of one TypedDict per model,
 told apart by ``model``.  Every key, required key, ``Literal``, JSON type and nested object/array is
@@ -14,6 +16,11 @@ What the create docstrings do not state, written here with its source (read 2026
 - ``seed``: an integer from 0 to 4294967295.  The video creates' ``seed`` docstrings give no range; the
   range is the one the same SDK states for Runway's seeds in ``runwayml/types/text_to_speech_create_params.py``
   (``seed``: "Optional seed for more deterministic output (0–4294967295)").
+- The multi-shot recipe, from the docstrings of ``recipe_multi_shot_video_params.py`` (runwayml 5.24, read
+  2026-12-06), which the type reader does not turn into rules: ``custom`` mode's ``shots`` is "Shot list for
+  custom mode (3-5 shots). Per-shot durations must sum to `duration`", and ``duration`` "Defaults to 10
+  seconds"; a shot's ``duration`` is "Duration of this shot in seconds", taken as a whole second from 1 (a shot
+  of 0 s or less is no shot).
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from typing import Any
 from emulators.providers.law._typed import Law, utf16_len
 
 ENDPOINTS = ("image_to_video", "text_to_video", "video_to_video")
+RECIPE = "recipes/multi_shot_video"
+RECIPE_SHOTS = (3, 5)  # custom mode's shot count (docstring of ``shots``, see above)
+RECIPE_DEFAULT_SECONDS = 10  # ``duration``'s default (its docstring)
 SEED_MAX = 4294967295  # runwayml 5.24 types/text_to_speech_create_params.py, seed docstring (see above)
 
 
@@ -38,6 +48,9 @@ def _seed(value: Any, where: str) -> str | None:
 @cache
 def law(endpoint: str) -> Law:
     """The law of one create endpoint (built once, from the SDK's types)."""
+    if endpoint == RECIPE:
+        module = importlib.import_module("runwayml.types.recipe_multi_shot_video_params")
+        return Law(module, module.RecipeMultiShotVideoParams, count=utf16_len)
     if endpoint not in ENDPOINTS:
         raise ValueError(f"no Runway create {endpoint!r}")
     module = importlib.import_module(f"runwayml.types.{endpoint}_create_params")
@@ -52,4 +65,23 @@ def models(endpoint: str) -> set[str]:
 
 def check(endpoint: str, body: Mapping[str, Any]) -> list[str]:
     """What Runway would refuse in a create ``body`` sent to ``/v1/{endpoint}`` (empty: it would accept it)."""
-    return law(endpoint).check(dict(body) if isinstance(body, Mapping) else body)
+    problems = law(endpoint).check(dict(body) if isinstance(body, Mapping) else body)
+    if endpoint == RECIPE and not problems and isinstance(body, Mapping) and body.get("mode") == "custom":
+        problems = _shot_list(body)
+    return problems
+
+
+def _shot_list(body: Mapping[str, Any]) -> list[str]:
+    """Custom mode's shot list: 3-5 shots, each at least 1 s, adding up to ``duration``."""
+    shots = list(body.get("shots") or ())
+    low, high = RECIPE_SHOTS
+    if not low <= len(shots) <= high:
+        return [f"shots: custom mode takes {low}-{high} shots, not {len(shots)}"]
+    lengths = [s.get("duration") for s in shots]
+    bad = [i for i, n in enumerate(lengths) if not isinstance(n, int) or isinstance(n, bool) or n < 1]
+    if bad:
+        return [f"shots[{bad[0]}].duration: must be a whole number of seconds from 1"]
+    total = body.get("duration", RECIPE_DEFAULT_SECONDS)
+    if sum(lengths) != total:
+        return [f"shots: the shots' durations add up to {sum(lengths)}, not duration {total}"]
+    return []

@@ -1,0 +1,93 @@
+"""/sequence in one task: a shot list Runway's multi-shot recipe can make (3-5 shots adding up to 5, 10 or 15 s)
+goes to ``POST /v1/recipes/multi_shot_video`` as one task, its body checked by the Runway emulator against the
+recipe's law (the ``runwayml`` SDK's ``RecipeMultiShotVideoParams``); one that it cannot make is orchestrated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.app import App
+from bot.media import Media
+from bot.prompt import PromptSpec
+from bot.providers.runway import RunwayProvider
+from bot.providers.setup import build_providers
+from bot.services.delivery.port import FileDelivery
+from bot.services.requests.requester import Requester
+from bot.services.requests.sequence import FilmOptions
+from emulators.providers import EmulatorServer, VideoFactory, law
+from storage import JobState
+
+USER = 7
+
+
+@pytest.fixture
+async def runway_app(make_settings, database_url, tmp_path):
+    server = await EmulatorServer(VideoFactory(tmp_path / "clips")).start()
+    settings = make_settings(daily_seconds=100, database_url=database_url)
+    runway = RunwayProvider(
+        server.runway.api_key, server.runway_url, timeout=5.0, create_timeout=5.0, poll_deadline=5.0
+    )
+    app = await App.create(settings, providers=[runway, *build_providers(settings, Media())])
+    app.router.register(FileDelivery())
+    yield app, server
+    await app.close()
+    await server.stop()
+
+
+def who(tmp_path: Path) -> Requester:
+    return Requester(user_id=USER, delivery={"kind": "file", "path": str(tmp_path / "film.mp4")})
+
+
+async def test_a_shot_list_the_recipe_takes_is_one_runway_task(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:gen4.5", style="cinematic", allow_empty_subject=True)
+    shots = "a lighthouse at dawn | 2s\nwaves break on the rocks | 3s\nthe lamp turns on | 5s"
+    submitted = await app.sequences.submit(who(tmp_path), spec, shots, FilmOptions(title="Lighthouse"))
+    assert "in one task" in submitted.notes[0]
+    film = await app.worker.wait_for(submitted.job.id, timeout=120)
+    assert film.state is JobState.DONE, film.error
+    assert film.model == "runway:gen4.5" and await app.storage.jobs.children(film.id) == []
+    [task] = server.runway.tasks.values()
+    assert task.endpoint == "recipes/multi_shot_video" and server.runway.creates["recipes/multi_shot_video"] == 1
+    body = task.body
+    assert law.check("runway", "recipes/multi_shot_video", body) == []  # what the emulator held it to
+    assert (body["mode"], body["version"], body["duration"], body["ratio"]) == ("custom", "2026-06", 10, "1280:720")
+    assert [s["duration"] for s in body["shots"]] == [2, 3, 5]
+    assert body["shots"][0]["prompt"].startswith("a lighthouse at dawn") and "cinematic" in body["shots"][0]["prompt"]
+    assert (await app.quota.status(USER)).used == 10
+    assert Path(tmp_path / "film.mp4").exists()
+
+
+async def test_the_emulator_refuses_what_the_recipe_does_not_take(runway_app):
+    _, server = runway_app
+    headers = {"Authorization": f"Bearer {server.runway.api_key}", "X-Runway-Version": "2024-11-06"}
+    url = f"{server.runway_url}/v1/recipes/multi_shot_video"
+    ok = {"mode": "custom", "version": "2026-06", "duration": 10, "ratio": "1280:720"}
+    ok["shots"] = [{"prompt": "a", "duration": 2}, {"prompt": "b", "duration": 3}, {"prompt": "c", "duration": 5}]
+    assert law.check("runway", "recipes/multi_shot_video", ok) == []
+    refused = {
+        "two shots": {**ok, "shots": ok["shots"][:2], "duration": 5},
+        "six shots": {**ok, "shots": [{"prompt": "a", "duration": 1}] * 5 + [{"prompt": "b", "duration": 5}]},
+        "durations that do not add up": {**ok, "duration": 15},
+        "a length the recipe has no tier for": {**ok, "duration": 12},
+        "no version": {k: v for k, v in ok.items() if k != "version"},
+    }
+    async with httpx.AsyncClient(headers=headers, timeout=10) as client:
+        for name, body in refused.items():
+            answer = await client.post(url, json=body)
+            assert answer.status_code == 400 and answer.json()["error"], name
+        assert (await client.post(url, json=ok)).status_code == 200
+    assert len(server.runway.tasks) == 1  # only the lawful one made a task
+
+
+async def test_a_shot_list_the_recipe_cannot_make_is_orchestrated(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:gen4.5", duration=2, allow_empty_subject=True)
+    submitted = await app.sequences.submit(who(tmp_path), spec, "a kite\na kite falls", FilmOptions())  # 2 shots
+    film = await app.worker.wait_for(submitted.job.id, timeout=120)
+    assert film.state is JobState.DONE, film.error
+    assert server.runway.creates["recipes/multi_shot_video"] == 0 and server.runway.creates["text_to_video"] == 2
+    assert film.model == "local:edit" and len(await app.storage.jobs.children(film.id)) == 2
