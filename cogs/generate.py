@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.edge.cogkit import aspect_choices, job_choices
 from bot.edge.start import Starter
+from bot.edge.translate import words_for
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
@@ -247,7 +248,7 @@ class Generate(commands.Cog):
             if job_id is None:  # looked up after acknowledging: nothing but the defer comes first
                 latest = await self.service.history(interaction.user.id, limit=1)
                 if not latest:
-                    raise JobNotFound("You have no finished video to extend yet; make one with /video.")
+                    raise JobNotFound(words_for(interaction, "refusal.nothing_to_extend"))
                 job_id = latest[0].id
             return await self.service.extend(who, job_id, prompt=prompt)
 

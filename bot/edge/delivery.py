@@ -97,7 +97,11 @@ class DiscordDelivery:
                     break
                 self._last[job_id] = time.monotonic()
                 embed = embeds.status_embed(
-                    update.job, update.queue_position, update.provider_queue, update.seconds_left
+                    update.job,
+                    update.queue_position,
+                    update.provider_queue,
+                    update.seconds_left,
+                    locale=self.channel.record(update.job).locale,
                 )
                 # shielded: discord.py cancelled in its global rate-limit sleep never reopens its global lock
                 await asyncio.shield(self._spawn(self.channel.edit_status(update.job, embed=embed), f"status-{job_id}"))
@@ -109,7 +113,8 @@ class DiscordDelivery:
     async def show_now(self, job: Job, queue_position: int = 0) -> None:
         """The first status, shown at once (it also replaces the "thinking…" placeholder)."""
         self._last[job.id] = time.monotonic()
-        await self.channel.edit_status(job, embed=embeds.status_embed(job, queue_position))
+        locale = self.channel.record(job).locale
+        await self.channel.edit_status(job, embed=embeds.status_embed(job, queue_position, locale=locale))
 
     def _close(self, job_id: int) -> None:
         """No more progress for this job (its result or failure is being shown)."""
@@ -160,7 +165,7 @@ class DiscordDelivery:
         via_webhook = r.token_alive()
         if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
             with contextlib.suppress(discord.HTTPException):
-                await self.channel.edit_status(job, embed=embeds.status_embed(job))
+                await self.channel.edit_status(job, embed=embeds.status_embed(job, locale=r.locale))
             via_webhook = self.channel.record(job).token_alive()
         limit = r.upload_limit if via_webhook else await self.channel.guild_limit(r)
         plan = self.publisher.plan(job, video, limit)
@@ -191,7 +196,7 @@ class DiscordDelivery:
     async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:
         r = self.channel.record(job)
         kwargs: dict[str, Any] = {
-            "content": embeds.result_content(job, offer),
+            "content": embeds.result_content(job, offer, r.locale),
             "embed": embeds.result_embed(job),
             "view": result_view(job.id),
             "allowed_mentions": discord.AllowedMentions(
@@ -215,7 +220,8 @@ class DiscordDelivery:
                 break
         url = embeds.jump_url(job.guild_id, message.channel.id, message.id)
         try:
-            await self.channel.edit_status(job, embed=embeds.done_embed(job, url), create=False)
+            locale = self.channel.record(job).locale
+            await self.channel.edit_status(job, embed=embeds.done_embed(job, url, locale), create=False)
         except discord.HTTPException as exc:
             log.info("job %s: status message not updated (%s)", job.id, exc)
         await self.channel.forget_token(job)
@@ -224,7 +230,7 @@ class DiscordDelivery:
     async def failed(self, job: Job, message: str) -> None:
         """Turn the status message into the failure notice (or reply with it when that is gone)."""
         self._close(job.id)
-        embed = embeds.failed_embed(job, message)
+        embed = embeds.failed_embed(job, message, self.channel.record(job).locale)
         try:
             if await self.channel.edit_status(job, embed=embed, create=False):
                 return

@@ -1,7 +1,9 @@
 """What jobs look like in Discord: status and result embeds, progress bars, lists.
 
 User text is escaped (markdown) and cut to Discord's limits here, in one place; mentions inside
-user text can never ping anyone because every message also sets AllowedMentions.
+user text can never ping anyone because every message also sets AllowedMentions.  The words of a job's status,
+result line and titles come from the message catalogue (:mod:`bot.i18n`) in the member's ``locale`` (None:
+English, the same words as ever).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import text as words
 from bot.prompt import CAMERA_MOVES, STYLES, PromptSpec
 from bot.services.delivery.ladder import Offer, Rung, describe_size, state_label
 from bot.services.fallback.policy import fallback_note
@@ -67,28 +70,66 @@ def describe_prompt(job: Job, no_prompt: str) -> str:
     return no_prompt
 
 
-def _title(job: Job) -> str:
-    verb = {
-        "extend": "Extension",
-        "reroll": "Re-roll",
-        "remix": "Remix",
-        "stitch": "Stitch",
-        "loop": "Loop",
-        "soundtrack": "Soundtrack",
-        "variation": "Variation",
-    }.get(job.kind, "Video")
-    return f"{verb} #{job.id}"
+TITLED_KINDS = frozenset({"extend", "reroll", "remix", "stitch", "loop", "soundtrack", "variation"})
+STATE_KEYS = {
+    JobState.SUBMITTING: "state.submitting",
+    JobState.RUNNING: "state.running",
+    JobState.DOWNLOADING: "state.downloading",
+    JobState.POSTPROCESSING: "state.postprocessing",
+    JobState.DELIVERING: "state.delivering",
+    JobState.DONE: "state.done",
+    JobState.FAILED: "state.failed",
+    JobState.CANCELLED: "state.cancelled",
+}
+
+
+def _title(job: Job, locale: str | None = None) -> str:
+    kind = job.kind if job.kind in TITLED_KINDS else "video"
+    return words(locale, f"title.{kind}", id=job.id)
+
+
+def _left(seconds: float, locale: str | None) -> str:
+    """:func:`~bot.services.delivery.ladder.describe_left` in the member's language."""
+    if seconds < 1.5:
+        return words(locale, "left.now")
+    if seconds < 90:
+        step = 1 if seconds < 10 else 5
+        return words(locale, "left.seconds", seconds=max(step, round(seconds / step) * step))
+    return words(locale, "left.minutes", minutes=round(seconds / 60))
+
+
+def state_text(
+    job: Job,
+    queue_position: int = 0,
+    provider_queue: int = 0,
+    seconds_left: float | None = None,
+    locale: str | None = None,
+) -> str:
+    """:func:`~bot.services.delivery.ladder.state_label` in the member's language."""
+    if job.state is JobState.QUEUED:
+        if queue_position:
+            return words(locale, "state.queued_at", position=queue_position)
+        return words(locale, "state.queued")
+    if job.state is JobState.RUNNING and provider_queue:
+        return words(locale, "state.provider_queue", position=provider_queue, provider=job.provider)
+    if job.state is JobState.RUNNING and seconds_left is not None:
+        return words(locale, "state.rendering_left", left=_left(seconds_left, locale))
+    return words(locale, STATE_KEYS[job.state])
 
 
 def status_embed(
-    job: Job, queue_position: int = 0, provider_queue: int = 0, seconds_left: float | None = None
+    job: Job,
+    queue_position: int = 0,
+    provider_queue: int = 0,
+    seconds_left: float | None = None,
+    locale: str | None = None,
 ) -> discord.Embed:
     """The progress message of a job that is not finished yet (``seconds_left``: "about 40 s left")."""
-    label = state_label(job, queue_position, provider_queue, seconds_left)
-    embed = discord.Embed(title=f"⏳ {_title(job)} — {label}", colour=COLOUR["work"])
-    embed.description = clip(describe_prompt(job, "(from the image)"), MAX_DESCRIPTION)
+    label = state_text(job, queue_position, provider_queue, seconds_left, locale)
+    embed = discord.Embed(title=f"⏳ {_title(job, locale)} — {label}", colour=COLOUR["work"])
+    embed.description = clip(describe_prompt(job, words(locale, "status.from_image")), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)
-    embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
+    embed.add_field(name=words(locale, "status.progress"), value=progress_bar(fraction), inline=False)
     note = fallback_note(job, done=False)
     if note:  # "Runway is unavailable; making it with Luma ray-2"
         embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
@@ -103,19 +144,21 @@ def waiting_embed(job: Job, ready: int, total: int) -> discord.Embed:
     return embed
 
 
-def done_embed(job: Job, result_url: str | None) -> discord.Embed:
+def done_embed(job: Job, result_url: str | None, locale: str | None = None) -> discord.Embed:
     """What the progress message turns into once the result is posted."""
-    embed = discord.Embed(title=f"✅ {_title(job)} — done", colour=COLOUR["done"])
-    embed.description = f"[Go to the result]({result_url})" if result_url else "The result was posted below."
+    title = f"✅ {_title(job, locale)} — {words(locale, 'state.done')}"
+    embed = discord.Embed(title=title, colour=COLOUR["done"])
+    embed.description = words(locale, "done.link", url=result_url) if result_url else words(locale, "done.below")
     embed.set_footer(text=f"job #{job.id}")
     return embed
 
 
-def failed_embed(job: Job, message: str) -> discord.Embed:
+def failed_embed(job: Job, message: str, locale: str | None = None) -> discord.Embed:
     """What the progress message turns into when the job failed or was cancelled."""
     cancelled = job.state is JobState.CANCELLED
     embed = discord.Embed(
-        title=f"{'⏹️' if cancelled else '❌'} {_title(job)} — {state_label(job)}", colour=COLOUR["fail"]
+        title=f"{'⏹️' if cancelled else '❌'} {_title(job, locale)} — {state_text(job, locale=locale)}",
+        colour=COLOUR["fail"],
     )
     embed.description = clip(message, 1000, escape=False)
     embed.set_footer(text=f"job #{job.id}")
@@ -125,9 +168,9 @@ def failed_embed(job: Job, message: str) -> discord.Embed:
 NO_ATTACH = "I don't have the Attach Files permission in this channel"
 
 
-def result_content(job: Job, offer: Offer) -> str:
+def result_content(job: Job, offer: Offer, locale: str | None = None) -> str:
     """The plain-text line of a result message: the owner's mention and, for links, the URL."""
-    text = f"<@{job.owner_id}> your video is ready."
+    text = words(locale, "result.ready", mention=f"<@{job.owner_id}>")
     size = describe_size(offer.original_bytes)
     if offer.rung is Rung.REENCODE:
         text += f" (Re-encoded from {size} to fit this server's {describe_size(offer.limit_bytes)} upload limit.)"

@@ -9,6 +9,7 @@ A frozen value, stored with the job as JSON (``job.delivery``) so that it surviv
      "token": "…",                # … with this interaction token …
      "token_expires_at": 1.7e9,   # … until then (epoch seconds); afterwards channel messages are used
      "upload_limit": 10485760,    # bytes: the interaction's attachment_size_limit (or the guild's)
+     "locale": "fr",              # the member's Discord locale: the language of the job's messages
      # written later by the delivery target:
      "status_message_id": 1415,   # a channel reply used for progress once the token is dead
      "sending_at": 1.7e9,         # a result upload was started (a repeat looks for it first)
@@ -60,6 +61,7 @@ class DiscordRecord:
     group_ids: tuple[int, ...] = ()
     group_together: bool = False
     group_message_id: int | None = None
+    locale: str = "en-US"
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DiscordRecord:
@@ -79,6 +81,7 @@ class DiscordRecord:
             group_ids=tuple(int(i) for i in data.get("group_ids") or ()),
             group_together=bool(data.get("group_together")),
             group_message_id=_int(data.get("group_message_id")),
+            locale=str(data.get("locale") or "en-US"),
         )
 
     def to_json(self) -> dict[str, Any]:

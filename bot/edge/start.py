@@ -14,6 +14,7 @@ import discord
 
 from bot.edge.errors import NO_PINGS, PUBLIC_DEFER
 from bot.edge.record import DiscordRecord
+from bot.edge.translate import locale_of
 from bot.services.requests.generation import Requester, Submitted
 from storage import Job
 
@@ -43,6 +44,7 @@ def requester(
     status_id: int | None = None,
     interaction: discord.Interaction[Any] | None = None,
     display_name: str | None = None,
+    locale: str = "en-US",
 ) -> Requester:
     """Who asks (``display_name`` is shown on result pages), with the delivery record that lets the result find
     its way back (the webhook of ``interaction`` while its token lives, else channel messages replying to
@@ -56,6 +58,7 @@ def requester(
         token=interaction.token if interaction is not None else None,
         token_expires_at=interaction.expires_at.timestamp() if interaction is not None else 0.0,
         upload_limit=upload_limit,
+        locale=locale,
     )
     return Requester(
         user_id=user_id,
@@ -79,6 +82,7 @@ def interaction_requester(interaction: discord.Interaction[Any], status_id: int 
         status_id=status_id,
         interaction=interaction,
         display_name=interaction.user.display_name,
+        locale=locale_of(interaction),
     )
 
 
