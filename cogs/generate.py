@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.edge.cogkit import aspect_choices, job_choices
+from bot.edge.cogkit import anywhere, aspect_choices, job_choices
 from bot.edge.start import Starter
 from bot.edge.translate import words_for
 from bot.errors import InvalidMedia, JobNotFound
@@ -120,7 +120,7 @@ class Generate(commands.Cog):
 
     # --- commands ----------------------------------------------------------------------------------------
     @app_commands.command(name="video", description="Make a video from a text prompt.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         prompt="The subject and what it does, e.g. 'a red fox trotting through fresh snow'",
         camera="Camera move",
@@ -175,7 +175,7 @@ class Generate(commands.Cog):
         await self.starter.from_interaction(interaction, lambda who: self.service.submit(who, spec, loop=loop))
 
     @app_commands.command(name="animate", description="Animate an image into a video.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         image="The image to animate (PNG, JPEG, WebP or GIF)",
         prompt="What should happen, e.g. 'the cat slowly turns its head'",
@@ -235,7 +235,7 @@ class Generate(commands.Cog):
         await self.starter.from_interaction(interaction, submit)
 
     @app_commands.command(name="extend", description="Continue one of your videos (default: your latest).")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(job="Which of your videos (default: the latest)", prompt="What happens next")
     @app_commands.autocomplete(job=_finished_jobs)
     async def extend(

@@ -21,6 +21,7 @@ from storage.costs import CostRepository, SqlCosts
 from storage.database import SqlDatabase
 from storage.jobs import JobRepository, SqlJobs
 from storage.locks import NamedLock, NamedLocks
+from storage.members import MemberSettingsRepository, SqlMemberSettings
 from storage.presets import PresetRepository, SqlPresets
 from storage.quota import QuotaRepository, SqlQuota
 from storage.timings import SqlTimings, TimingRepository
@@ -93,6 +94,11 @@ class Storage(Protocol):
         """Model run times, learned."""
         ...
 
+    @property
+    def members(self) -> MemberSettingsRepository:
+        """Each member's own settings (the slow-result mention)."""
+        ...
+
     async def close(self) -> None:
         """Close connections."""
         ...
@@ -111,6 +117,7 @@ class SqlStorage:
         self.costs = SqlCosts(db)
         self.breakers = SqlBreakers(db)
         self.timings = SqlTimings(db)
+        self.members = SqlMemberSettings(db)
 
     @property
     def dialect(self) -> str:

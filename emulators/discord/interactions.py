@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,42 @@ class CommandNotSynced(LookupError):
 
 
 class CommandNotPermitted(PermissionError):
-    """The user may not use this command (default_member_permissions / Use Application Commands)."""
+    """The user may not use this command here (default_member_permissions / Use Application Commands, or the
+    command's ``contexts`` and ``integration_types`` do not cover this place)."""
+
+
+# Interaction context types (Discord API): where a command is used.
+GUILD_CONTEXT, BOT_DM_CONTEXT, PRIVATE_CHANNEL_CONTEXT = 0, 1, 2
+GUILD_INSTALL, USER_INSTALL = 0, 1
+
+
+def bot_is_member(world: World, channel: Channel) -> bool:
+    """Whether the bot is in the channel's server, or a recipient of the DM."""
+    if channel.guild_id is None:
+        return world.bot.id in channel.recipient_ids or not channel.recipient_ids  # no recipients: the bot's DM
+    return world.member(channel.guild_id, world.bot) is not None
+
+
+def context_of(world: World, channel: Channel) -> int:
+    """The interaction ``context``: a server, the bot's DM, or a private channel (DM or group DM of users)."""
+    if channel.guild_id is not None:
+        return GUILD_CONTEXT
+    return BOT_DM_CONTEXT if bot_is_member(world, channel) else PRIVATE_CHANNEL_CONTEXT
+
+
+def check_installed(world: World, cmd: dict[str, Any], user: User, channel: Channel) -> None:
+    """A command shows only in the contexts it allows; where the bot is no member only through the user's own
+    install (the user installed the app, and the command is user-installable)."""
+    context = context_of(world, channel)
+    contexts = cmd.get("contexts")
+    if contexts is not None and context not in contexts:
+        raise CommandNotPermitted(f"/{cmd['name']} is not offered in context {context} (contexts {contexts})")
+    if bot_is_member(world, channel):
+        return
+    if user.id not in world.user_installs:
+        raise CommandNotPermitted(f"the bot is not here and {user.username} has not installed the app")
+    if USER_INSTALL not in (cmd.get("integration_types") or [GUILD_INSTALL]):
+        raise CommandNotPermitted(f"/{cmd['name']} cannot be installed on a user (integration_types)")
 
 
 @dataclass
@@ -147,6 +181,7 @@ def build_options(
 
 def check_permitted(world: World, cmd: dict[str, Any], user: User, channel: Channel) -> None:
     """Discord hides commands a member may not use; invoking one here raises CommandNotPermitted."""
+    check_installed(world, cmd, user, channel)
     if channel.guild_id is None:
         return
     guild, member = world.guilds[channel.guild_id], world.member(channel.guild_id, user)
@@ -201,7 +236,9 @@ def new_interaction(
             context=0,
         )
     else:
-        payload.update(user=user.to_dict(), authorizing_integration_owners={"1": str(user.id)}, context=1)
+        # the bot's DM, or (user install) a DM or group DM between users the bot is not part of
+        context = context_of(world, channel)
+        payload.update(user=user.to_dict(), authorizing_integration_owners={"1": str(user.id)}, context=context)
     if message is not None:
         payload["message"] = world.message_dict(message)
     inter = Interaction(iid, token, kind, user, channel.guild_id, channel.id, payload, limit, name=name)
@@ -213,7 +250,7 @@ def new_interaction(
 
 def send_interaction(world: World, inter: Interaction) -> None:
     """Dispatch INTERACTION_CREATE and start the 3-second clock."""
-    inter.created = time.monotonic()
+    inter.created = world.now()
     world.dispatch("INTERACTION_CREATE", inter.payload, intent=0, guild_id=inter.guild_id)
     world.notify()
 

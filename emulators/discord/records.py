@@ -168,6 +168,12 @@ class Interaction:
     modal: dict[str, Any] | None = None  # modal the bot opened
     attempts: list[CallbackAttempt] = field(default_factory=list)
     token_expired: bool = False
+    followup_posts: int = 0  # accepted POSTs to the interaction webhook
+
+    @property
+    def user_install_only(self) -> bool:
+        """Authorised only by the app's install on the user (``authorizing_integration_owners`` has only "1")."""
+        return set(self.payload.get("authorizing_integration_owners") or {}) == {"1"}
 
     @property
     def ack_latency(self) -> float | None:

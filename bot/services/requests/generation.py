@@ -216,7 +216,10 @@ class GenerationService:
             raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
         # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
         seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
-        return base, await self.quota.charge(who.guild_id, who.user_id, seconds, model=info.name)  # + its dollars
+        charge = await self.quota.charge(
+            who.guild_id, who.user_id, seconds, model=info.name, user_install=who.user_install
+        )
+        return base, charge  # seconds, in the right pool, and dollars
 
     async def queue(
         self,
