@@ -94,7 +94,7 @@ class VideoBot(commands.Bot):
         self.app = app
         self.settings = app.settings
         self.delivery = DiscordDelivery(
-            self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval
+            self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval, app.notifier
         )
         self.starter = Starter(self.delivery.show_now)
         self.actions = ResultActions(app.service, app.gallery, self.starter)  # ⏩ 🔁 ❌: buttons and reactions

@@ -42,6 +42,7 @@ from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
 from bot.services.delivery.grouping import TakeGroups, is_grouped
 from bot.services.delivery.ladder import DeliveryPlan, Offer, Publisher
+from bot.services.delivery.notify import Notifier
 from bot.services.delivery.port import Progress, Receipt
 from bot.services.requests.generation import GenerationService
 from storage import Job
@@ -67,6 +68,7 @@ class DiscordDelivery:
         groups: TakeGroups,
         publisher: Publisher,
         interval: float,
+        notifier: Notifier,
     ):
         self.bot = bot
         self.service = service
@@ -79,7 +81,8 @@ class DiscordDelivery:
         self._background: set[asyncio.Task[Any]] = set()
         self.clock: Callable[[], float] = time.time  # when tokens expire and results are late (tests move it)
         self.channel = JobChannel(bot, service, on_gone=self._close, clock=lambda: self.clock())
-        self.group = GroupPoster(self.channel, groups, self.deliver_single, self._spawn, self._close)
+        self.notifier = notifier  # a late result mentions its owner once (bot.services.delivery.notify)
+        self.group = GroupPoster(self.channel, groups, self.deliver_single, self._spawn, self._close, self.pings)
 
     # --- progress --------------------------------------------------------------------------------------
     async def progress(self, update: Progress) -> None:
@@ -220,15 +223,20 @@ class DiscordDelivery:
         await self.channel.forget_token(job)
         return Receipt(url=offer.url)
 
+    async def pings(self, job: Job) -> discord.AllowedMentions:
+        """Who a result message may notify: its owner when the result came late and they want it, else no one
+        (the mention still shows); never anyone else."""
+        ping = await self.notifier.should_ping(job, self.clock())
+        users = [discord.Object(job.owner_id)] if ping else []
+        return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
+
     async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:
         r = self.channel.record(job)
         kwargs: dict[str, Any] = {
             "content": embeds.result_content(job, offer, r.locale),
             "embed": embeds.result_embed(job),
             "view": result_view(job.id),
-            "allowed_mentions": discord.AllowedMentions(
-                everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
-            ),
+            "allowed_mentions": await self.pings(job),
         }
         if offer.attaches and offer.path is not None:
             kwargs["file"] = discord.File(offer.path, filename=f"videobot-{job.id}.mp4")

@@ -46,6 +46,7 @@ async def test_a_user_installed_video_in_a_dm_comes_through_the_token_only(emu, 
     await wait_done(bot, job_id)
     assert result.channel_id == dm.id and is_mp4(mp4_of(result))
     assert result.interaction_id == handle.id  # a followup through the token, not a channel message
+    assert result.pings.users == []  # a quick result: the mention shows, no ping
     # every message the bot made in the DM came through this interaction's token; no reactions; within 5 followups
     made = [m for m in emu.messages(dm) if m.author.id == emu.bot.id]
     assert made and all(m.interaction_id == handle.id for m in made)
