@@ -74,3 +74,36 @@ def test_lookup_falls_back_to_the_same_language_then_english(tmp_path):
     (tmp_path / "xx.toml").write_text('[commands]\n"a" = "b"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="unknown tables"):
         Catalogue.load(tmp_path)
+
+
+# --- the core's refusals, said in catalogue words ------------------------------------------------------------------
+def refusals(make_settings) -> list:
+    from bot.errors import JobNotFound, NotJobOwner
+    from bot.services.money.quota import QuotaService
+    from storage import QuotaRefused, Usage
+
+    now = 1_800_000_000.0
+    quota = QuotaService(None, make_settings(), clock=lambda: now)  # type: ignore[arg-type]  # words only
+    used = Usage(used=50.0, oldest_at=now - 3600, entries=((now - 3600, 50.0),))
+    return [
+        quota.refusal(QuotaRefused("user", used, 60.0), 20.0),  # frees up later
+        quota.refusal(QuotaRefused("user", used, 60.0), 90.0),  # more than the whole limit
+        quota.refusal(QuotaRefused("guild", used, 60.0), 20.0),
+        quota.refusal(QuotaRefused("queue", Usage(used=10, oldest_at=None), 10), 5.0),
+        JobNotFound("There is no job #12.").keyed("job.not_found", id=12),
+        NotJobOwner("Job #12 belongs to someone else.").keyed("job.not_owner", id=12),
+    ]
+
+
+def test_keyed_refusals_read_the_same_in_english_and_differ_in_other_languages(make_settings):
+    from bot.edge.errors import explain
+
+    for error in refusals(make_settings):
+        assert error.message_parts, error
+        assert explain(error, "en-US") == (error.user_message, True)
+        for locale in OTHERS:
+            text, expected = explain(error, locale)
+            assert expected and text != error.user_message, (locale, text)
+    french = [explain(error, "fr")[0] for error in refusals(make_settings)]
+    assert french[0].startswith("Quota insuffisant : il vous reste 10 s de vidéo") and "Assez se libère" in french[0]
+    assert french[-1] == "Le travail n° 12 appartient à quelqu'un d'autre."

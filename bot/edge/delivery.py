@@ -234,7 +234,7 @@ class DiscordDelivery:
         r = self.channel.record(job)
         kwargs: dict[str, Any] = {
             "content": embeds.result_content(job, offer, r.locale),
-            "embed": embeds.result_embed(job),
+            "embed": embeds.result_embed(job, r.locale),
             "view": result_view(job.id),
             "allowed_mentions": await self.pings(job),
         }

@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import catalogue
 from bot.i18n import text as words
 from bot.prompt import CAMERA_MOVES, STYLES, PromptSpec
 from bot.services.delivery.ladder import Offer, Rung, describe_size, state_label
@@ -188,31 +189,38 @@ def result_content(job: Job, offer: Offer, locale: str | None = None) -> str:
     return text
 
 
-def result_embed(job: Job) -> discord.Embed:
-    """The result's description: prompt and parts, model, seed, duration, cost."""
+def _choice(name: str, locale: str | None) -> str:
+    """A camera move or style as the member's language names it among the command's choices."""
+    return catalogue().lookup(catalogue().resolve(locale), "choices", name) or name
+
+
+def result_embed(job: Job, locale: str | None = None) -> discord.Embed:
+    """The result's description: prompt and parts, model, seed, duration, cost (field names in ``locale``)."""
     spec = job.spec
-    embed = discord.Embed(title=f"🎬 {_title(job)}", colour=COLOUR["done"])
-    embed.description = clip(describe_prompt(job, "(animated from an image)"), MAX_DESCRIPTION)
-    for key, name in (("setting", "Setting"), ("lighting", "Lighting"), ("details", "Details")):
+    embed = discord.Embed(title=f"🎬 {_title(job, locale)}", colour=COLOUR["done"])
+    embed.description = clip(describe_prompt(job, words(locale, "result.from_image")), MAX_DESCRIPTION)
+    for key in ("setting", "lighting", "details"):
         if spec.get(key):
-            embed.add_field(name=name, value=clip(str(spec[key]), MAX_FIELD), inline=False)
+            embed.add_field(name=words(locale, f"field.{key}"), value=clip(str(spec[key]), MAX_FIELD), inline=False)
     if spec.get("camera") in CAMERA_MOVES:
-        embed.add_field(name="Camera", value=str(spec["camera"]).replace("_", " "))
+        embed.add_field(
+            name=words(locale, "field.camera"), value=_choice(str(spec["camera"]).replace("_", " "), locale)
+        )
     if spec.get("style") in STYLES:
-        embed.add_field(name="Style", value=str(spec["style"]))
+        embed.add_field(name=words(locale, "field.style"), value=_choice(str(spec["style"]), locale))
     if spec.get("negative"):
-        embed.add_field(name="Avoid", value=clip(str(spec["negative"]), MAX_FIELD), inline=False)
-    embed.add_field(name="Model", value=clip(job.model, 100))
-    embed.add_field(name="Seed", value=str(spec.get("seed", "?")))
-    embed.add_field(name="Duration", value=f"{spec.get('duration', '?')} s")
-    cost = format_seconds(job.cost_seconds) if job.cost_seconds else "free (cached)"
-    embed.add_field(name="Cost", value=cost)
+        embed.add_field(name=words(locale, "field.avoid"), value=clip(str(spec["negative"]), MAX_FIELD), inline=False)
+    embed.add_field(name=words(locale, "field.model"), value=clip(job.model, 100))
+    embed.add_field(name=words(locale, "field.seed"), value=str(spec.get("seed", "?")))
+    embed.add_field(name=words(locale, "field.duration"), value=f"{spec.get('duration', '?')} s")
+    cost = format_seconds(job.cost_seconds) if job.cost_seconds else words(locale, "field.free")
+    embed.add_field(name=words(locale, "field.cost"), value=cost)
     origin = lineage.describe(job)
     if origin:
-        embed.add_field(name="From", value=origin)
+        embed.add_field(name=words(locale, "field.from"), value=origin)
     note = fallback_note(job)
     if note:  # "Runway is unavailable; made with Luma ray-2"
-        embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
+        embed.add_field(name=words(locale, "field.fallback"), value=clip(note, MAX_FIELD), inline=False)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 

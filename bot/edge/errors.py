@@ -52,6 +52,11 @@ def explain(error: BaseException, locale: str | None = None) -> tuple[str, bool]
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, VideobotError):
+        try:  # in the member's language where the error says it in catalogue words
+            if error.message_parts:
+                return "".join(words(locale, key, **params) for key, params in error.message_parts), True
+        except (KeyError, IndexError, ValueError):
+            log.warning("no catalogue words for %r; shown in English", error.message_parts)
         return error.user_message, True
     if isinstance(error, app_commands.MissingPermissions):
         return words(

@@ -67,10 +67,15 @@ async def test_a_french_member_sees_french_commands_and_messages(emu, launch):
     assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 0 and not results(emu)
 
     # the status message and the result, in French
-    handle = await emu.slash(emu.alice, "video", prompt="un renard roux dans la neige", duration=1, locale="fr")
+    handle = await emu.slash(
+        emu.alice, "video", prompt="un renard roux dans la neige", duration=1, camera="pan_left", locale="fr"
+    )
     assert await handle.wait_ack() == 5
     result = await wait_result(emu)
     assert "votre vidéo est prête" in result.content
+    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    assert fields["Caméra"] == "panoramique gauche"
+    assert {"Modèle", "Graine", "Durée", "Coût"} <= set(fields) and result.embeds[0]["title"].startswith("🎬 Vidéo n°")
     job_id = job_id_of(result)
     status = handle.original
     assert status is not None
@@ -83,3 +88,15 @@ async def test_a_french_member_sees_french_commands_and_messages(emu, launch):
     assert await english.wait_ack() == 5
     second = await wait_result(emu, after=result.id)
     assert "your video is ready" in second.content
+
+
+async def test_a_french_member_over_quota_is_refused_in_french_and_nothing_is_charged(emu, launch):
+    bot = await launch(daily_seconds=1)
+    first = await emu.slash(emu.alice, "video", prompt="un phare", duration=1, locale="fr")
+    assert await first.wait_ack() == 5
+    await wait_result(emu)
+    second = await emu.slash(emu.alice, "video", prompt="un autre phare", duration=1, locale="fr")
+    await emu.wait_until(lambda: any(m.ephemeral for m in second.responses), 30, "the private refusal")
+    refusal = next(m for m in second.responses if m.ephemeral)
+    assert refusal.content.startswith("Quota insuffisant : il vous reste 0 s de vidéo (limite 1 s par 24 h)")
+    assert len(results(emu)) == 1 and (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 1

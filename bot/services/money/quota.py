@@ -157,23 +157,32 @@ class QuotaService:
                 "or cancel one with /cancel.",
                 remaining=0.0,
                 resets_at=None,
-            )
+            ).keyed("quota.queue", limit=int(refused.limit))
         remaining = max(0.0, refused.limit - refused.usage.used)
         frees_at = when_enough_frees(refused.usage, refused.limit, needed)
-        wait = f" Enough frees up in {format_wait(frees_at - now)}." if frees_at is not None else ""
-        if needed > refused.limit:
-            wait = " That is more than the whole daily limit; ask for a shorter clip."
+        amounts = {"remaining": format_seconds(remaining), "limit": format_seconds(refused.limit)}
+        amounts["needed"] = format_seconds(needed)
         if refused.scope == "guild":
+            key = "quota.guild"
             text = (
-                f"This server's daily video budget is used up: {format_seconds(remaining)} of "
-                f"{format_seconds(refused.limit)} left, and this needs {format_seconds(needed)}.{wait}"
+                f"This server's daily video budget is used up: {amounts['remaining']} of "
+                f"{amounts['limit']} left, and this needs {amounts['needed']}."
             )
         else:
+            key = "quota.user"
             text = (
-                f"Not enough quota: you have {format_seconds(remaining)} of video left "
-                f"(limit {format_seconds(refused.limit)} per 24 h) and this needs {format_seconds(needed)}.{wait}"
+                f"Not enough quota: you have {amounts['remaining']} of video left "
+                f"(limit {amounts['limit']} per 24 h) and this needs {amounts['needed']}."
             )
-        return QuotaExceeded(text, remaining=remaining, resets_at=frees_at)
+        then: tuple[str, dict[str, str]] | None = None  # what to do about it, if anything
+        if needed > refused.limit:
+            text += " That is more than the whole daily limit; ask for a shorter clip."
+            then = ("quota.too_long", {})
+        elif frees_at is not None:
+            text += f" Enough frees up in {format_wait(frees_at - now)}."
+            then = ("quota.frees_in", {"wait": format_wait(frees_at - now)})
+        error = QuotaExceeded(text, remaining=remaining, resets_at=frees_at).keyed(key, **amounts)
+        return error.keyed(then[0], **then[1]) if then is not None else error
 
 
 def _check_amount(seconds: float | None) -> None:

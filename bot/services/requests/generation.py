@@ -290,7 +290,7 @@ class GenerationService:
         """A job, or JobNotFound."""
         job = await self.storage.jobs.get(job_id)
         if job is None:
-            raise JobNotFound(f"There is no job #{job_id}.")
+            raise JobNotFound(f"There is no job #{job_id}.").keyed("job.not_found", id=job_id)
         return job
 
     async def active_jobs(self, user_id: int) -> list[tuple[Job, int]]:
@@ -327,7 +327,7 @@ class GenerationService:
         """The job if ``who`` owns it or (``allow_admin``) is an admin: for cancelling, deleting a result, a lineage."""
         job = await self.get(job_id)
         if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
-            raise NotJobOwner(f"Job #{job.id} belongs to someone else.")
+            raise NotJobOwner(f"Job #{job.id} belongs to someone else.").keyed("job.not_owner", id=job.id)
         return job
 
 
