@@ -48,6 +48,21 @@ def context_of(world: World, channel: Channel) -> int:
     return BOT_DM_CONTEXT if bot_is_member(world, channel) else PRIVATE_CHANNEL_CONTEXT
 
 
+# Discord (docs, "Interaction Object" → app_permissions, read 2026-12-06): where the app is user-installed and the bot
+# is no member, its permissions are @everyone's there plus these, so its answers may embed links and attach files.
+USER_INSTALL_PERMISSIONS = perm_value(["attach_files", "embed_links", "mention_everyone"])
+
+
+def app_permissions(world: World, channel: Channel) -> int:
+    """What the app may do in its answers in ``channel``: the bot's permissions, or a user install's."""
+    if bot_is_member(world, channel):
+        return world.permissions_for(world.bot, channel)
+    if channel.guild_id is None:
+        return USER_INSTALL_PERMISSIONS
+    guild = world.guilds[channel.guild_id]
+    return guild.roles[guild.id].permissions | USER_INSTALL_PERMISSIONS
+
+
 def check_installed(world: World, cmd: dict[str, Any], user: User, channel: Channel) -> None:
     """A command shows only in the contexts it allows; where the bot is no member only through the user's own
     install (the user installed the app, and the command is user-installable)."""
@@ -220,19 +235,21 @@ def new_interaction(
         "version": 1,
         "channel_id": str(channel.id),
         "channel": channel_data,
-        "app_permissions": str(world.permissions_for(world.bot, channel)),
+        "app_permissions": str(app_permissions(world, channel)),
         "locale": locale,
         "entitlements": [],
         "attachment_size_limit": limit,
         "data": data,
     }
     if guild is not None and member is not None:
+        # a server that installed the app; or (user install) one that never invited the bot
+        owners = {"0": str(guild.id)} if bot_is_member(world, channel) else {"1": str(user.id)}
         payload.update(
             guild_id=str(guild.id),
             guild={"id": str(guild.id), "locale": "en-US", "features": []},
             guild_locale="en-US",
             member=world.member_dict(member, channel=channel),
-            authorizing_integration_owners={"0": str(guild.id)},
+            authorizing_integration_owners=owners,
             context=0,
         )
     else:

@@ -18,6 +18,7 @@ from ._util import (
     unknown_message,
     unknown_webhook,
 )
+from .interactions import app_permissions
 from .messages import MessageBody, check_file_sizes, create_message, delete_message, edit_message, read_body
 from .models import Channel
 from .records import CallbackAttempt, Interaction, Message
@@ -46,7 +47,7 @@ def _check_files(emu: DiscordEmulator, inter: Interaction, channel: Channel, bod
     if not body.files:
         return
     check_file_sizes(body.files, inter.attachment_size_limit)
-    if channel.guild_id is not None and not emu.permissions_for(emu.bot, channel) & ATTACH:
+    if channel.guild_id is not None and not app_permissions(emu, channel) & ATTACH:
         raise missing_permissions()
 
 

@@ -73,19 +73,24 @@ class World(Serializer):
         channels: Iterable[str] = ("general",),
         everyone_permissions: PermissionsLike = DEFAULT_EVERYONE,
         bot_permissions: PermissionsLike = DEFAULT_BOT,
+        with_bot: bool = True,
     ) -> Guild:
-        """Create a guild with @everyone, the bot (with a managed role) and text channels."""
+        """Create a guild with @everyone, the bot (with a managed role) and text channels.  ``with_bot=False``: a
+        server that never invited the bot (only a user-installed app reaches it; the bot hears nothing of it)."""
         owner_user = self.user(owner) if owner is not None else self.add_user(f"{name.lower().replace(' ', '-')}-owner")
         guild = Guild(self.snowflakes.next(), name, owner_user.id, premium_tier=premium_tier)
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", perm_value(everyone_permissions))
         self.guilds[guild.id] = guild
-        bot_role = Role(self.snowflakes.next(), guild.id, self.bot.username, perm_value(bot_permissions), 1)
-        bot_role.bot_id = self.bot.id
-        guild.roles[bot_role.id] = bot_role
-        guild.members[self.bot.id] = Member(self.bot, guild.id, [bot_role.id])
+        if with_bot:
+            bot_role = Role(self.snowflakes.next(), guild.id, self.bot.username, perm_value(bot_permissions), 1)
+            bot_role.bot_id = self.bot.id
+            guild.roles[bot_role.id] = bot_role
+            guild.members[self.bot.id] = Member(self.bot, guild.id, [bot_role.id])
         guild.members[owner_user.id] = Member(owner_user, guild.id)
         for position, channel_name in enumerate(channels):
             self.add_channel(guild, channel_name, position=position, announce=False)
+        if not with_bot:
+            return guild
         data = self.guild_dict(guild, all_members=False)
         self.dispatch("GUILD_CREATE", data, intent=INTENT_GUILDS, guild_id=guild.id)
         return guild

@@ -117,3 +117,27 @@ async def test_a_result_after_the_tokens_15_minutes_is_kept_on_its_page_and_in_h
     shown = await listing.wait_response()
     text = str(shown.embeds[0])
     assert shown.ephemeral and f"#{job.id}" in text and job.result_url in text
+
+
+async def test_a_user_installed_video_in_a_server_without_the_bot(emu, launch):
+    bot = await launch(guild_ids=[])
+    elsewhere = emu.add_guild("Elsewhere", with_bot=False)
+    emu.add_member(elsewhere, emu.alice)
+    channel = elsewhere.text_channels[0]
+    with pytest.raises(CommandNotPermitted, match="not installed"):
+        await emu.slash(emu.alice, "video", prompt="a kite", in_channel=channel)
+    emu.install_on_user(emu.alice)
+    handle = await emu.slash(emu.alice, "video", prompt="a kite over the dunes", duration=1, in_channel=channel)
+    assert handle.record.payload["authorizing_integration_owners"] == {"1": str(emu.alice.id)}
+    assert await handle.wait_ack() == 5
+    result = await wait_result(emu)
+    await wait_done(bot, job_id_of(result))
+    assert result.channel_id == channel.id and result.interaction_id == handle.id and is_mp4(mp4_of(result))
+    made = [m for m in emu.messages(channel) if m.author.id == emu.bot.id]
+    assert all(m.interaction_id == handle.id and not m.reactions for m in made)
+    assert not [r for r in emu.rest.log if r.path.startswith(f"/channels/{channel.id}/")]
+    assert (await bot.app.quota.status(emu.alice.id, user_install=True)).used == 1  # not this server's quota
+    job = await bot.app.service.get(job_id_of(result))
+    assert job.guild_id is None and job.delivery["guild_id"] == elsewhere.id  # links still point into that server
+    with pytest.raises(CommandNotPermitted):  # admin commands are never offered where the app is user-installed
+        await emu.slash(emu.alice, "admin status", in_channel=channel)
