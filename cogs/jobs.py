@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.edge import embeds
 from bot.edge.cogkit import anywhere, job_choices
 from bot.edge.start import interaction_requester
-from bot.edge.translate import words_for
+from bot.edge.translate import locale_of, words_for
 from bot.services.money.quota import QuotaService
 from bot.services.requests.generation import GenerationService
 
@@ -39,7 +39,7 @@ class Jobs(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         outside = not interaction.is_guild_integration()  # the app installed on the user: their own pool
         status = await self.quota_service.status(interaction.user.id, interaction.guild_id, user_install=outside)
-        embed = embeds.quota_embed(status)
+        embed = embeds.quota_embed(status, locale=locale_of(interaction))
         if outside:
             embed.title = words_for(interaction, "user_install.quota_title")
         await interaction.followup.send(embed=embed, ephemeral=True)
@@ -50,7 +50,7 @@ class Jobs(commands.Cog):
         """List your unfinished jobs with queue position and progress."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         rows = await self.service.active_jobs(interaction.user.id)
-        await interaction.followup.send(embed=embeds.jobs_embed(rows), ephemeral=True)
+        await interaction.followup.send(embed=embeds.jobs_embed(rows, locale_of(interaction)), ephemeral=True)
 
     @app_commands.command(name="cancel", description="Cancel a queued or running video (your quota is refunded).")
     @anywhere
@@ -60,10 +60,8 @@ class Jobs(commands.Cog):
         """Cancel a job."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         cancelled = await self.service.cancel(interaction_requester(interaction), job)
-        if cancelled.state.finished:  # it never left the queue (the service told its status message)
-            text = f"Job #{job} was cancelled; your quota was refunded."
-        else:
-            text = f"Job #{job} is being stopped; your quota will be refunded."
+        finished = cancelled.state.finished  # it never left the queue (the service told its status message)
+        text = words_for(interaction, "cancel.done" if finished else "cancel.stopping", id=job)
         await interaction.followup.send(text, ephemeral=True)
 
     async def _results(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
@@ -81,7 +79,7 @@ class Jobs(commands.Cog):
             await interaction.followup.send(embed=embeds.chain_embed(ancestors, found, descendants), ephemeral=True)
             return
         jobs = await self.service.history(interaction.user.id, limit=15)
-        await interaction.followup.send(embed=embeds.history_embed(jobs), ephemeral=True)
+        await interaction.followup.send(embed=embeds.history_embed(jobs, locale_of(interaction)), ephemeral=True)
 
 
 async def setup(bot: VideoBot) -> None:

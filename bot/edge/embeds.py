@@ -17,7 +17,7 @@ import discord
 from bot.i18n import catalogue
 from bot.i18n import text as words
 from bot.prompt import CAMERA_MOVES, STYLES, PromptSpec
-from bot.services.delivery.ladder import Offer, Rung, describe_size, state_label
+from bot.services.delivery.ladder import Offer, Rung, describe_size
 from bot.services.fallback.policy import fallback_note
 from bot.services.money.quota import QuotaStatus, format_seconds, format_wait
 from bot.services.money.spend import UsageSummary, report_lines
@@ -243,44 +243,46 @@ def group_content(jobs: list[Job]) -> str:
     return f"<@{jobs[0].owner_id}> your {len(jobs)} variations are ready; each take has its own row of buttons."
 
 
-def quota_embed(status: QuotaStatus, now: float | None = None) -> discord.Embed:
+def quota_embed(status: QuotaStatus, now: float | None = None, locale: str | None = None) -> discord.Embed:
     """/quota."""
     now = time.time() if now is None else now
-    embed = discord.Embed(title="Your video quota", colour=COLOUR["work"])
-    embed.add_field(name="Used (24 h)", value=format_seconds(status.used))
-    embed.add_field(name="Left", value=format_seconds(status.remaining))
-    embed.add_field(name="Limit", value=f"{format_seconds(status.limit)} per 24 h")
+    embed = discord.Embed(title=words(locale, "quota.title"), colour=COLOUR["work"])
+    embed.add_field(name=words(locale, "quota.used"), value=format_seconds(status.used))
+    embed.add_field(name=words(locale, "quota.left"), value=format_seconds(status.remaining))
+    embed.add_field(
+        name=words(locale, "quota.limit"), value=words(locale, "quota.per_day", limit=format_seconds(status.limit))
+    )
     if status.next_free_at is not None:
         wait = format_wait(status.next_free_at - now)
-        embed.add_field(name="Frees up", value=f"{timestamp(status.next_free_at)} (in {wait})", inline=False)
+        frees = words(locale, "quota.frees_at", when=timestamp(status.next_free_at), wait=wait)
+        embed.add_field(name=words(locale, "quota.frees"), value=frees, inline=False)
     if status.guild_budget is not None:
         used = format_seconds(status.guild_used or 0.0)
-        embed.add_field(
-            name="Server budget", value=f"{used} of {format_seconds(status.guild_budget)} used today", inline=False
-        )
+        budget = words(locale, "quota.budget_used", used=used, budget=format_seconds(status.guild_budget))
+        embed.add_field(name=words(locale, "quota.budget"), value=budget, inline=False)
     return embed
 
 
-def jobs_embed(rows: list[tuple[Job, int]]) -> discord.Embed:
+def jobs_embed(rows: list[tuple[Job, int]], locale: str | None = None) -> discord.Embed:
     """/jobs: queued and running jobs."""
-    embed = discord.Embed(title="Your jobs", colour=COLOUR["work"])
+    embed = discord.Embed(title=words(locale, "jobs.title"), colour=COLOUR["work"])
     if not rows:
-        embed.description = "Nothing queued or running."
+        embed.description = words(locale, "jobs.none")
         return embed
     lines = []
     for job, position in rows[:20]:
         subject = clip(str(job.spec.get("subject") or "(image)"), 60)
         bar = "" if job.state is JobState.QUEUED else f"\n{progress_bar(job.progress)}"
-        lines.append(f"**#{job.id}** · {state_label(job, position)} · {job.model}\n{subject}{bar}")
+        lines.append(f"**#{job.id}** · {state_text(job, position, locale=locale)} · {job.model}\n{subject}{bar}")
     embed.description = "\n\n".join(lines)[:MAX_DESCRIPTION]
     return embed
 
 
-def history_embed(jobs: list[Job]) -> discord.Embed:
-    """/history: recent results with links to their messages."""
-    embed = discord.Embed(title="Your recent videos", colour=COLOUR["done"])
+def history_embed(jobs: list[Job], locale: str | None = None) -> discord.Embed:
+    """/history: recent results with links to their messages (or, where no message could be sent, their page)."""
+    embed = discord.Embed(title=words(locale, "history.title"), colour=COLOUR["done"])
     if not jobs:
-        embed.description = "No finished videos yet. Try /video."
+        embed.description = words(locale, "history.none")
         return embed
     embed.description = "\n".join(_job_line(job) for job in jobs[:15])[:MAX_DESCRIPTION]
     return embed

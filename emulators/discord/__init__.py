@@ -34,10 +34,10 @@ allow=None, deny=None)``; ``deny_bot_permission(channel, "attach_files", "add_re
 ``set_premium_tier(guild, tier)``. Permissions are ints, ``discord.Permissions`` or flag names.
 User installs: ``add_private_channel(*users) -> Channel`` (a DM, or a group DM for three or more, the bot is not
 part of), ``add_guild(name, with_bot=False)`` (a server that never invited the bot: no gateway events from it but
-the interactions) and ``install_on_user(user)``; a command there needs ``integration_types`` with 1 and the user's install,
-and every command only shows in its ``contexts`` (``CommandNotPermitted``).  Such an interaction has ``context``
-2 and ``authorizing_integration_owners`` ``{"1": user}``; channel messages there get 403 50001, a sixth followup of
-an interaction authorised only by the user's install 400 40094.  Command registrations are held to Discord's
+the interactions) and ``install_on_user(user)``; a command there needs ``integration_types`` with 1 and the user's
+install, and every command only shows in its ``contexts`` (``CommandNotPermitted``).  Such an interaction has
+``context`` 2 and ``authorizing_integration_owners`` ``{"1": user}``; channel messages there get 403 50001, a sixth
+followup of an interaction authorised only by the user's install 400 40094.  Command registrations are held to Discord's
 naming and localization rules (``naming.py``).
 
 User actions (async; ``user`` = User, Member, id or username; return ``InteractionHandle`` unless noted):
