@@ -208,8 +208,8 @@ class DiscordDelivery:
                     raise DeliveryError(detail=f"posting the result failed: {exc}", retryable=retry) from exc
         else:
             raise DeliveryError(detail=f"no rung of the delivery ladder worked for job {job.id}")
-        if via_webhook:
-            r = self.channel.record(job)
+        r = self.channel.record(job)
+        if via_webhook and r.followup_cap is not None:  # counted only where Discord caps them
             await self.channel.save(job.id, replace(r, followups=r.followups + 1))
         # Reactions and the "done" edit run after the job is marked done, so a quick ⏩ finds it finished.
         self._spawn(self._decorate(job, message), f"decorate-{job.id}")

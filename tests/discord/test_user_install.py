@@ -36,6 +36,23 @@ async def test_a_user_installed_video_in_a_dm_comes_through_the_token_only(emu, 
     assert sorted(video["integration_types"]) == [0, 1] and sorted(video["contexts"]) == [0, 1, 2]
     admin = next(c for c in emu.synced_commands() if c["name"] == "admin")
     assert admin["integration_types"] == [0] and admin["contexts"] == [0]
+    user_installable = {c["name"] for c in emu.synced_commands() if 1 in (c.get("integration_types") or [])}
+    assert user_installable == {
+        "video",
+        "animate",
+        "extend",
+        "interpolate",
+        "remix",
+        "stitch",
+        "loop",
+        "soundtrack",
+        "preset",
+        "quota",
+        "jobs",
+        "cancel",
+        "history",
+        "settings",
+    }  # not /admin (server-only), /gallery (a server's page) or /variations (takes 2-4 post as channel messages)
 
     handle = await emu.slash(emu.alice, "video", prompt="a paper boat on a puddle", duration=1, in_channel=dm)
     assert handle.record.payload["context"] == 2
@@ -65,6 +82,13 @@ async def test_a_user_installed_video_in_a_dm_comes_through_the_token_only(emu, 
     quota = await emu.slash(emu.alice, "quota", in_channel=dm)
     shown = await quota.wait_response()
     assert shown.ephemeral and "outside servers" in shown.embeds[0]["title"] and "1 s" in str(shown.embeds[0])
+
+    # an edit of that result, in the same DM: through its own token too
+    looped = await emu.slash(emu.alice, "loop", in_channel=dm, job=job_id, times=2)
+    assert await looped.wait_ack() == 5
+    second = await wait_result(emu, after=result.id)
+    assert second.channel_id == dm.id and second.interaction_id == looped.id and is_mp4(mp4_of(second))
+    assert not [r for r in emu.rest.log if r.path.startswith(f"/channels/{dm.id}/")]
 
     # admin commands are server-only; someone who has not installed the app cannot use it here
     with pytest.raises(CommandNotPermitted):
