@@ -22,6 +22,7 @@ from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
 from bot.services.delivery.grouping import TakeGroups
 from bot.services.delivery.ladder import Publisher
+from bot.services.delivery.notify import Notifier
 from bot.services.delivery.port import DeliveryRouter
 from bot.services.fallback.health import HealthService
 from bot.services.janitor import Janitor
@@ -69,6 +70,7 @@ class App:
     groups: TakeGroups  # /variations takes: siblings, and when their wait is over (chat targets post them)
     janitor: Janitor  # retention and the media disk cap
     health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
+    notifier: Notifier  # who is mentioned when a slow result is ready (/settings notify)
 
     @property
     def spend(self) -> SpendService:
@@ -161,6 +163,7 @@ class App:
             groups,
             janitor,
             health,
+            Notifier(storage, clock),
         )
 
     async def start(self, *, worker: bool = True) -> None:

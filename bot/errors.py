@@ -39,12 +39,23 @@ A refusal for safety/moderation (:class:`ProviderRejected`) is never a provider 
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 
 class VideobotError(Exception):
-    """Base of every deliberate videobot error; ``user_message`` is safe to show."""
+    """Base of every deliberate videobot error; ``user_message`` is safe to show.
+
+    ``message_parts``, where set with :meth:`keyed`, say the same in the message catalogue's words (bot.i18n):
+    the edge shows them in the member's language; in English they read exactly as ``user_message``."""
 
     user_message: str = "Something went wrong."
     retryable: bool = False
+    message_parts: tuple[tuple[str, dict[str, Any]], ...] = ()
+
+    def keyed(self, key: str, **params: Any) -> Self:
+        """Add a part of ``user_message`` in catalogue words (the key and its values); returns the error."""
+        self.message_parts = (*self.message_parts, (key, params))
+        return self
 
     def __init__(self, user_message: str | None = None, *, detail: str = "", retryable: bool | None = None):
         if user_message is not None:

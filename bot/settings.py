@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     default_model: str | None = None
     daily_seconds: int = Field(60, ge=0, le=86_400)
     guild_daily_budget: int | None = Field(None, ge=0, le=10_000_000)
+    # where the app is installed on a member's account and the bot is no member (DMs, other servers): its own pool
+    user_install_daily_seconds: int = Field(30, ge=0, le=86_400)
     max_concurrent_jobs: int = Field(4, ge=1, le=256)
     max_running_per_user: int = Field(2, ge=1, le=64)
     max_queued_per_user: int = Field(10, ge=1, le=1000)

@@ -35,6 +35,7 @@ Dollars = Range[float, 0, 10_000_000]
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
+@app_commands.guild_install()  # server-only: never offered where the app is installed on a user
 class Admin(commands.GroupCog, group_name="admin", group_description="Server limits for videos (Manage Server)."):
     """Quota settings for server admins."""
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
 
-from bot.edge.cogkit import JobCog, job_choices
+from bot.edge.cogkit import JobCog, anywhere, job_choices
 from bot.edge.start import Starter
 from bot.errors import InvalidMedia
 from bot.providers.registry import ProviderRegistry
@@ -39,7 +39,7 @@ class Edits(JobCog):
         return await job_choices(self.service, interaction.user.id, current)
 
     @app_commands.command(name="stitch", description="Join up to 8 of your results in order.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         jobs="Job numbers in order, separated by spaces or commas, e.g. '3 5 8'",
         crossfade="Seconds of dissolve between clips (0 = hard cut)",
@@ -52,7 +52,7 @@ class Edits(JobCog):
         await self.starter.from_interaction(interaction, lambda who: self.edits.stitch(who, jobs, crossfade))
 
     @app_commands.command(name="loop", description="Repeat one of your results.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(job="Which of your results", times="How many times it plays (2-10)")
     @app_commands.autocomplete(job=_jobs)
     async def loop(self, interaction: discord.Interaction[Any], job: int, times: Range[int, 2, 10]) -> None:
@@ -61,7 +61,7 @@ class Edits(JobCog):
         await self.starter.from_interaction(interaction, lambda who: self.edits.loop(who, job, times))
 
     @app_commands.command(name="soundtrack", description="Lay an audio file under one of your results.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         job="Which of your results", audio="MP3, WAV, OGG, M4A/AAC or FLAC", volume="1 = as recorded (0.1-2)"
     )

@@ -12,8 +12,9 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.edge.cogkit import aspect_choices, job_choices
+from bot.edge.cogkit import anywhere, aspect_choices, job_choices
 from bot.edge.start import Starter
+from bot.edge.translate import words_for
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
@@ -119,7 +120,7 @@ class Generate(commands.Cog):
 
     # --- commands ----------------------------------------------------------------------------------------
     @app_commands.command(name="video", description="Make a video from a text prompt.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         prompt="The subject and what it does, e.g. 'a red fox trotting through fresh snow'",
         camera="Camera move",
@@ -174,7 +175,7 @@ class Generate(commands.Cog):
         await self.starter.from_interaction(interaction, lambda who: self.service.submit(who, spec, loop=loop))
 
     @app_commands.command(name="animate", description="Animate an image into a video.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         image="The image to animate (PNG, JPEG, WebP or GIF)",
         prompt="What should happen, e.g. 'the cat slowly turns its head'",
@@ -234,7 +235,7 @@ class Generate(commands.Cog):
         await self.starter.from_interaction(interaction, submit)
 
     @app_commands.command(name="extend", description="Continue one of your videos (default: your latest).")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(job="Which of your videos (default: the latest)", prompt="What happens next")
     @app_commands.autocomplete(job=_finished_jobs)
     async def extend(
@@ -247,7 +248,7 @@ class Generate(commands.Cog):
             if job_id is None:  # looked up after acknowledging: nothing but the defer comes first
                 latest = await self.service.history(interaction.user.id, limit=1)
                 if not latest:
-                    raise JobNotFound("You have no finished video to extend yet; make one with /video.")
+                    raise JobNotFound(words_for(interaction, "refusal.nothing_to_extend"))
                 job_id = latest[0].id
             return await self.service.extend(who, job_id, prompt=prompt)
 

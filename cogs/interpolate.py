@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
 
-from bot.edge.cogkit import JobCog
+from bot.edge.cogkit import JobCog, anywhere
 from bot.errors import InvalidMedia
 from bot.prompt import MAX_PART_CHARS, PromptSpec
 from bot.providers.base import Capability
@@ -43,7 +43,7 @@ class Interpolate(JobCog):
         return [Choice(name=f"{d} s ({info.name})", value=d) for d in info.durations][:25]
 
     @app_commands.command(name="interpolate", description="A smooth clip from one image to another.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         first="The first frame (PNG, JPEG, WebP or GIF)",
         last="The last frame",

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.edge.cogkit import job_choices
+from bot.edge.cogkit import anywhere, job_choices
 from bot.edge.start import interaction_requester
 from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets as SavedPresets
@@ -31,6 +31,7 @@ def _describe(options: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in options.items())[:200] or "no options"
 
 
+@anywhere
 class Presets(commands.GroupCog, group_name="preset", group_description="Save and reuse sets of options."):
     """Presets."""
 
@@ -46,7 +47,6 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
         return await job_choices(self.service, interaction.user.id, current)
 
     @app_commands.command(name="save", description="Save the options of one of your results (default: latest).")
-    @app_commands.guild_only()
     @app_commands.describe(name="Up to 32 characters", job="Which of your results (default: the latest)")
     @app_commands.autocomplete(job=_jobs)
     async def save(
@@ -59,7 +59,6 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
         await interaction.followup.send(f"Saved preset **{name}**: {_describe(options)}.", ephemeral=True)
 
     @app_commands.command(name="list", description="Your presets in this server.")
-    @app_commands.guild_only()
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         """List presets."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -69,7 +68,6 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
         await interaction.followup.send(discord.utils.escape_mentions(text)[:1900], ephemeral=True)
 
     @app_commands.command(name="delete", description="Delete one of your presets.")
-    @app_commands.guild_only()
     @app_commands.autocomplete(name=_presets)
     async def delete(self, interaction: discord.Interaction[Any], name: Range[str, 1, 32]) -> None:
         """Delete a preset."""

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
 
-from bot.edge.cogkit import JobCog, job_choices
+from bot.edge.cogkit import JobCog, anywhere, job_choices
 from bot.edge.start import Starter
 from bot.prompt import MAX_PART_CHARS, STYLES
 from bot.providers.base import Capability
@@ -50,7 +50,7 @@ class Remix(JobCog):
         return out[:25]
 
     @app_commands.command(name="remix", description="Restyle a video: an attached clip or one of your results.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         video="A clip to restyle (MP4, MOV or WebM); or use job",
         job="One of your results to restyle; or attach a video",

@@ -21,6 +21,7 @@ from storage.costs import CostRepository, SqlCosts
 from storage.database import SqlDatabase
 from storage.jobs import JobRepository, SqlJobs
 from storage.locks import NamedLock, NamedLocks
+from storage.members import MemberSettingsRepository, SqlMemberSettings
 from storage.presets import PresetRepository, SqlPresets
 from storage.quota import QuotaRepository, SqlQuota
 from storage.sequences import SequenceRepository, SqlSequences
@@ -99,6 +100,11 @@ class Storage(Protocol):
         """/sequence films' failed shots: decisions and refunds."""
         ...
 
+    @property
+    def members(self) -> MemberSettingsRepository:
+        """Each member's own settings (the slow-result mention)."""
+        ...
+
     async def close(self) -> None:
         """Close connections."""
         ...
@@ -118,6 +124,7 @@ class SqlStorage:
         self.breakers = SqlBreakers(db)
         self.timings = SqlTimings(db)
         self.sequences = SqlSequences(db)
+        self.members = SqlMemberSettings(db)
 
     @property
     def dialect(self) -> str:

@@ -530,7 +530,7 @@ async def _insert(conn: Conn, new: NewJob, charge: Charge | None, now: float) ->
     if job_id is None:
         raise StorageError("insert returned no id")
     if charge is not None and charge.seconds > 0:
-        await quota.reserve_in(conn, job_id, new, charge.seconds, now)
+        await quota.reserve_in(conn, job_id, new, charge.seconds, now, user_install=charge.user_install)
     if charge is not None and charge.spend is not None:
         await costs.reserve_in(conn, job_id, new, charge.spend, now)
     row = await (await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))).fetchone()
@@ -546,7 +546,7 @@ async def _check_charge(conn: Conn, new: NewJob, charge: Charge, *, adding: int 
         count = int(row[0]) if row else 0
         if count + adding > charge.max_queued:
             raise QuotaRefused("queue", Usage(used=count, oldest_at=None), charge.max_queued)
-    user = await quota.usage_in(conn, "user_id", new.owner_id, charge.window_start)
+    user = await quota.usage_in(conn, "user_id", new.owner_id, charge.window_start, user_install=charge.user_install)
     if user.used + charge.seconds > charge.user_limit + 1e-9:
         raise QuotaRefused("user", user, charge.user_limit)
     if charge.guild_budget is not None and new.guild_id is not None:

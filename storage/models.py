@@ -267,7 +267,9 @@ class Charge:
     """A quota reservation to make together with a job, atomically with the limit check.
 
     The reservation is refused when the user's usage since ``window_start`` plus ``seconds``
-    would exceed ``user_limit``, or the guild's would exceed ``guild_budget`` (when set).
+    would exceed ``user_limit``, or the guild's would exceed ``guild_budget`` (when set).  ``user_install``:
+    the job is made where the app is installed on the user, not in a server it is in; the user's usage there is a
+    pool of its own (``VIDEOBOT_USER_INSTALL_DAILY_SECONDS``).
     """
 
     seconds: float
@@ -276,6 +278,7 @@ class Charge:
     guild_budget: float | None = None
     max_queued: int | None = None  # refuse when the user already has this many unfinished jobs
     spend: Spend | None = None  # the money side: the job's estimated cost, checked against the spend caps
+    user_install: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,11 @@ from storage.models import LedgerState, NewJob, QuotaLimits, Usage
 class QuotaRepository(Protocol):
     """Usage, limits and settlement."""
 
-    async def usage(self, *, user_id: int | None = None, guild_id: int | None = None, since: float) -> Usage:
-        """Seconds reserved or committed since ``since`` by a user or a guild."""
+    async def usage(
+        self, *, user_id: int | None = None, guild_id: int | None = None, since: float, user_install: bool = False
+    ) -> Usage:
+        """Seconds reserved or committed since ``since`` by a user (in servers, or with ``user_install`` where
+        the app is installed on them) or a guild."""
         ...
 
     async def limits(self, guild_id: int | None, user_id: int | None) -> list[QuotaLimits]:
@@ -43,22 +46,28 @@ class QuotaRepository(Protocol):
         ...
 
 
-async def usage_in(conn: Conn, column: str, value: int, since: float) -> Usage:
-    """Reserved + committed seconds for ``column`` (user_id or guild_id) since ``since``."""
+async def usage_in(conn: Conn, column: str, value: int, since: float, *, user_install: bool = False) -> Usage:
+    """Reserved + committed seconds for ``column`` (user_id or guild_id) since ``since``; a user's in one pool:
+    servers, or (``user_install``) where the app is installed on them."""
+    pool = " AND user_install = ?" if column == "user_id" else ""
     sql = (
         f"SELECT created_at, seconds FROM quota_ledger WHERE {column} = ? AND state != ? "
-        "AND created_at >= ? ORDER BY created_at"
+        f"AND created_at >= ?{pool} ORDER BY created_at"
     )
-    async with conn.execute(sql, (value, LedgerState.REFUNDED.value, since)) as cur:
+    params: tuple[object, ...] = (value, LedgerState.REFUNDED.value, since)
+    async with conn.execute(sql, (*params, int(user_install)) if pool else params) as cur:
         rows = [(float(r[0]), float(r[1])) for r in await cur.fetchall()]
     return Usage(used=sum(s for _, s in rows), oldest_at=rows[0][0] if rows else None, entries=tuple(rows))
 
 
-async def reserve_in(conn: Conn, job_id: int, new: NewJob, seconds: float, now: float) -> None:
-    """The job's quota reservation (inside the create's transaction)."""
+async def reserve_in(
+    conn: Conn, job_id: int, new: NewJob, seconds: float, now: float, *, user_install: bool = False
+) -> None:
+    """The job's quota reservation (inside the create's transaction), in the user-install pool or not."""
     await conn.execute(
-        "INSERT INTO quota_ledger (job_id, user_id, guild_id, seconds, state, created_at) VALUES (?,?,?,?,?,?)",
-        (job_id, new.owner_id, new.guild_id, seconds, LedgerState.RESERVED.value, now),
+        "INSERT INTO quota_ledger (job_id, user_id, guild_id, seconds, state, created_at, user_install)"
+        " VALUES (?,?,?,?,?,?,?)",
+        (job_id, new.owner_id, new.guild_id, seconds, LedgerState.RESERVED.value, now, int(user_install)),
     )
 
 
@@ -94,13 +103,15 @@ class SqlQuota:
     def __init__(self, db: SqlDatabase):
         self.db = db
 
-    async def usage(self, *, user_id: int | None = None, guild_id: int | None = None, since: float) -> Usage:
-        """Seconds reserved or committed since ``since``, by a user or by a guild."""
+    async def usage(
+        self, *, user_id: int | None = None, guild_id: int | None = None, since: float, user_install: bool = False
+    ) -> Usage:
+        """Seconds reserved or committed since ``since``, by a user (in one pool) or by a guild."""
         if (user_id is None) == (guild_id is None):
             raise StorageError("usage() takes exactly one of user_id and guild_id")
         column, value = ("user_id", user_id) if user_id is not None else ("guild_id", guild_id)
         async with self.db.transaction(locks=[]) as conn:
-            return await usage_in(conn, column, int(value or 0), since)
+            return await usage_in(conn, column, int(value or 0), since, user_install=user_install)
 
     async def limits(self, guild_id: int | None, user_id: int | None) -> list[QuotaLimits]:
         """Override rows, most specific first: (guild,user), (0,user), (guild,0), (0,0)."""

@@ -26,7 +26,7 @@ LAYERS = [
     {"bot.services"},
     {"bot.providers"},
     {"bot.media", "storage"},
-    {"bot.prompt", "bot.settings"},
+    {"bot.prompt", "bot.settings", "bot.i18n"},
     {"bot.errors"},
 ]
 RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -30,8 +31,15 @@ class JobChannel:
     """The Discord side of jobs' messages.  ``on_gone(job_id)`` is called when a job's status message can no
     longer be shown (deleted, or the bot may not post there): no more progress for that job."""
 
-    def __init__(self, bot: discord.Client, service: GenerationService, on_gone: Callable[[int], None]):
+    def __init__(
+        self,
+        bot: discord.Client,
+        service: GenerationService,
+        on_gone: Callable[[int], None],
+        clock: Callable[[], float] = time.time,
+    ):
         self.bot = bot
+        self.clock = clock  # the delivery target's: when interaction tokens expire
         self.service = service
         self._on_gone = on_gone
         self._records: dict[int, DiscordRecord] = {}  # the newest record of each job this process changed
@@ -97,7 +105,7 @@ class JobChannel:
         """Edit the job's status message (webhook while the token lives, else a channel reply, posted first
         when ``create``)."""
         r = self.record(job)
-        if r.token_alive() and r.message_id:
+        if r.token_alive(self.clock()) and r.message_id:
             try:
                 await self.webhook(r).edit_message(r.message_id, **fields)
                 return True
@@ -108,6 +116,8 @@ class JobChannel:
                         self._on_gone(job.id)  # deleted (or its channel): don't retry it at every progress step
                     return False
                 r = self.record(job)
+        if r.token_only:
+            return False  # the bot is no member there: no channel route (bot.edge.delivery, user installs)
         status_id = r.status_id
         if not status_id and not create:
             return False

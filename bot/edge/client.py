@@ -31,6 +31,7 @@ from bot.edge.errors import VideoTree
 from bot.edge.film import ReshootSelect, ShotButton
 from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.start import Starter
+from bot.edge.translate import CatalogueTranslator
 from bot.edge.views import JobButton
 from bot.errors import ConfigError
 from bot.settings import Settings
@@ -94,7 +95,7 @@ class VideoBot(commands.Bot):
         self.app = app
         self.settings = app.settings
         self.delivery = DiscordDelivery(
-            self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval
+            self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval, app.notifier
         )
         self.starter = Starter(self.delivery.show_now)
         self.actions = ResultActions(app.service, app.gallery, self.starter, app.sequences)  # ⏩ 🔁 ❌
@@ -107,6 +108,7 @@ class VideoBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Register the delivery target, load cogs, sync commands, then start the App."""
         self.app.router.register(self.delivery)
+        await self.tree.set_translator(CatalogueTranslator())  # localized names and descriptions, synced below
         for name in extension_names():
             await self.load_extension(name)
         self.add_dynamic_items(JobButton.bound_to(self.actions))  # clicks go to the dispatcher, injected

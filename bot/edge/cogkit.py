@@ -1,12 +1,14 @@
-"""What the job-starting cogs share: their constructor (the services ``setup()`` hands them) and the
-autocomplete of every ``job`` option (the member's own recent results) and of every ``aspect`` option (what the
-chosen model can make)."""
+"""What the job-starting cogs share: their constructor (the services ``setup()`` hands them), the autocomplete of
+every ``job`` option (the member's own recent results) and of every ``aspect`` option (what the chosen model can
+make), and :func:`anywhere`, the install and context rule of the member commands that also work where the app is
+installed on the user."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
+from discord import app_commands
 from discord.app_commands import Choice
 from discord.ext import commands
 
@@ -17,6 +19,16 @@ from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
 from bot.services.requests.generation import GenerationService
 from bot.settings import Settings
+
+T = TypeVar("T")
+
+
+def anywhere(command: T) -> T:
+    """A member command installable on servers and on users' accounts, usable in servers, the bot's DM and
+    private channels (DMs and group DMs between members).  Where the bot is no member only the interaction token
+    reaches the channel (bot.edge.delivery); admin commands stay server-only."""
+    contexts = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    return app_commands.allowed_installs(guilds=True, users=True)(contexts(command))
 
 
 class JobCog(commands.Cog):

@@ -12,6 +12,12 @@ Exactly once: before uploading, ``sending_at`` is written to the job's delivery 
 channel's recent messages (footer ``job #N``); channel sends also carry a per-job nonce with
 ``enforce_nonce`` so Discord itself drops a duplicate.  The takes of one /variations request are delivered
 together by :class:`~bot.edge.group.GroupPoster` (same guarantees).
+
+Where the app is installed on the member and the bot is no member (a DM between members, a group DM, a server
+without the bot: the record's ``token_only``), the interaction token is the only route: no channel messages, no
+reactions, at most ``followup_cap`` followups (5 when only the user's install authorised the command), nothing
+after the token's 15 minutes.  A result that can no longer be sent there is KEPT
+(:meth:`~bot.services.delivery.ladder.DeliveryPlan.kept`): on its page and in /history.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +43,8 @@ from bot.edge.record import DiscordRecord
 from bot.edge.views import ACTIONS, result_view
 from bot.errors import DeliveryError
 from bot.services.delivery.grouping import TakeGroups, is_grouped
-from bot.services.delivery.ladder import Offer, Publisher
+from bot.services.delivery.ladder import DeliveryPlan, Offer, Publisher
+from bot.services.delivery.notify import Notifier
 from bot.services.delivery.port import Progress, Receipt, ShotQuestion
 from bot.services.requests.generation import GenerationService
 from storage import Job
@@ -46,6 +53,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the ladder
 MAX_REMEMBERED = 10_000  # finished jobs whose in-memory notes are kept (bounded for long uptimes)
+MAX_FOLLOWUPS_CODE = 40094  # "This interaction has hit the maximum number of follow up messages"
 
 
 class DiscordDelivery:
@@ -62,6 +70,7 @@ class DiscordDelivery:
         groups: TakeGroups,
         publisher: Publisher,
         interval: float,
+        notifier: Notifier,
     ):
         self.bot = bot
         self.service = service
@@ -72,8 +81,10 @@ class DiscordDelivery:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
         self._background: set[asyncio.Task[Any]] = set()
-        self.channel = JobChannel(bot, service, on_gone=self._close)
-        self.group = GroupPoster(self.channel, groups, self.deliver_single, self._spawn, self._close)
+        self.clock: Callable[[], float] = time.time  # when tokens expire and results are late (tests move it)
+        self.channel = JobChannel(bot, service, on_gone=self._close, clock=lambda: self.clock())
+        self.notifier = notifier  # a late result mentions its owner once (bot.services.delivery.notify)
+        self.group = GroupPoster(self.channel, groups, self.deliver_single, self._spawn, self._close, self.pings)
 
     # --- progress --------------------------------------------------------------------------------------
     async def progress(self, update: Progress) -> None:
@@ -105,6 +116,7 @@ class DiscordDelivery:
                     update.seconds_left,
                     update.stage,
                     update.status,
+                    locale=self.channel.record(update.job).locale,
                 )
                 # shielded: discord.py cancelled in its global rate-limit sleep never reopens its global lock
                 await asyncio.shield(self._spawn(self.channel.edit_status(update.job, embed=embed), f"status-{job_id}"))
@@ -116,7 +128,8 @@ class DiscordDelivery:
     async def show_now(self, job: Job, queue_position: int = 0) -> None:
         """The first status, shown at once (it also replaces the "thinking…" placeholder)."""
         self._last[job.id] = time.monotonic()
-        await self.channel.edit_status(job, embed=embeds.status_embed(job, queue_position))
+        locale = self.channel.record(job).locale
+        await self.channel.edit_status(job, embed=embeds.status_embed(job, queue_position, locale=locale))
 
     def _close(self, job_id: int) -> None:
         """No more progress for this job (its result or failure is being shown)."""
@@ -164,13 +177,15 @@ class DiscordDelivery:
                 log.info("job %s: result was already posted as message %s", job.id, earlier.id)
                 return Receipt(message_id=earlier.id)
         r = await self.channel.save(job.id, replace(r, sending_at=time.time()))
-        via_webhook = r.token_alive()
+        via_webhook = r.can_follow_up(self.clock())
         if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
             with contextlib.suppress(discord.HTTPException):
-                await self.channel.edit_status(job, embed=embeds.status_embed(job))
-            via_webhook = self.channel.record(job).token_alive()
-        limit = r.upload_limit if via_webhook else await self.channel.guild_limit(r)
+                await self.channel.edit_status(job, embed=embeds.status_embed(job, locale=r.locale))
+            via_webhook = self.channel.record(job).can_follow_up(self.clock())
+        limit = r.upload_limit if via_webhook or r.token_only else await self.channel.guild_limit(r)
         plan = self.publisher.plan(job, video, limit)
+        if not via_webhook and r.token_only:
+            return await self._keep(job, plan)
         offer = await plan.first()
         for _ in range(MAX_ATTEMPTS):
             try:
@@ -182,6 +197,12 @@ class DiscordDelivery:
                     offer = await plan.after_refusal(offer)
                 elif exc.status == 403 and exc.code == 50013 and offer.attaches:
                     offer = await plan.after_failure(offer)  # no Attach Files here: link instead
+                elif (
+                    via_webhook
+                    and r.token_only
+                    and (exc.code == MAX_FOLLOWUPS_CODE or await self.channel.token_died(job, exc))
+                ):
+                    return await self._keep(job, plan)  # the token was the only route there
                 elif via_webhook and await self.channel.token_died(job, exc):
                     via_webhook = False
                     plan = self.publisher.plan(job, video, await self.channel.guild_limit(r))
@@ -191,19 +212,35 @@ class DiscordDelivery:
                     raise DeliveryError(detail=f"posting the result failed: {exc}", retryable=retry) from exc
         else:
             raise DeliveryError(detail=f"no rung of the delivery ladder worked for job {job.id}")
+        r = self.channel.record(job)
+        if via_webhook and r.followup_cap is not None:  # counted only where Discord caps them
+            await self.channel.save(job.id, replace(r, followups=r.followups + 1))
         # Reactions and the "done" edit run after the job is marked done, so a quick ⏩ finds it finished.
         self._spawn(self._decorate(job, message), f"decorate-{job.id}")
         return Receipt(message_id=message.id, url=offer.url)
 
+    async def _keep(self, job: Job, plan: DeliveryPlan) -> Receipt:
+        """No route to the member is left (the bot is no member there and the token is spent or expired): the
+        result is kept on its page and in /history."""
+        offer = plan.kept()
+        log.info("job %s: no route left where the app is user-installed; kept on its page (%s)", job.id, offer.url)
+        await self.channel.forget_token(job)
+        return Receipt(url=offer.url)
+
+    async def pings(self, job: Job) -> discord.AllowedMentions:
+        """Who a result message may notify: its owner when the result came late and they want it, else no one
+        (the mention still shows); never anyone else."""
+        ping = await self.notifier.should_ping(job, self.clock())
+        users = [discord.Object(job.owner_id)] if ping else []
+        return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
+
     async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:
         r = self.channel.record(job)
         kwargs: dict[str, Any] = {
-            "content": embeds.result_content(job, offer),
-            "embed": embeds.result_embed(job, await self._shot_list(job)),
+            "content": embeds.result_content(job, offer, r.locale),
+            "embed": embeds.result_embed(job, r.locale, await self._shot_list(job)),
             "view": result_view(job.id),
-            "allowed_mentions": discord.AllowedMentions(
-                everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
-            ),
+            "allowed_mentions": await self.pings(job),
         }
         if offer.attaches and offer.path is not None:
             kwargs["file"] = discord.File(offer.path, filename=f"videobot-{job.id}.mp4")
@@ -232,7 +269,7 @@ class DiscordDelivery:
 
     async def _decorate(self, job: Job, message: discord.Message) -> None:
         """Reactions on the result and a link to it from the status message (best effort)."""
-        for _, emoji, _ in ACTIONS.values():
+        for _, emoji, _ in () if self.channel.record(job).token_only else ACTIONS.values():  # no reactions there
             try:
                 await message.add_reaction(emoji)
             except discord.HTTPException as exc:
@@ -240,7 +277,8 @@ class DiscordDelivery:
                 break
         url = embeds.jump_url(job.guild_id, message.channel.id, message.id)
         try:
-            await self.channel.edit_status(job, embed=embeds.done_embed(job, url), create=False)
+            locale = self.channel.record(job).locale
+            await self.channel.edit_status(job, embed=embeds.done_embed(job, url, locale), create=False)
         except discord.HTTPException as exc:
             log.info("job %s: status message not updated (%s)", job.id, exc)
         await self.channel.forget_token(job)
@@ -276,10 +314,10 @@ class DiscordDelivery:
     async def failed(self, job: Job, message: str) -> None:
         """Turn the status message into the failure notice (or reply with it when that is gone)."""
         self._close(job.id)
-        embed = embeds.failed_embed(job, message)
+        embed = embeds.failed_embed(job, message, self.channel.record(job).locale)
         try:
-            if await self.channel.edit_status(job, embed=embed, create=False):
-                return
+            if await self.channel.edit_status(job, embed=embed, create=False) or self.channel.record(job).token_only:
+                return  # shown; or the token was the only route and it is spent
             channel = await self.channel.channel(self.channel.record(job))
             await channel.send(
                 content=f"<@{job.owner_id}>",

@@ -1,7 +1,9 @@
 """What jobs look like in Discord: status and result embeds, progress bars, lists.
 
 User text is escaped (markdown) and cut to Discord's limits here, in one place; mentions inside
-user text can never ping anyone because every message also sets AllowedMentions.
+user text can never ping anyone because every message also sets AllowedMentions.  The words of a job's status,
+result line and titles come from the message catalogue (:mod:`bot.i18n`) in the member's ``locale`` (None:
+English, the same words as ever).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import Any
 
 import discord
 
+from bot.i18n import catalogue
+from bot.i18n import text as words
 from bot.prompt import CAMERA_MOVES, STYLES, PromptSpec
-from bot.services.delivery.ladder import Offer, Rung, describe_size, state_label
+from bot.services.delivery.ladder import Offer, Rung, describe_size
 from bot.services.fallback.policy import fallback_note
 from bot.services.money.quota import QuotaStatus, format_seconds, format_wait
 from bot.services.money.spend import UsageSummary, report_lines
@@ -68,17 +72,54 @@ def describe_prompt(job: Job, no_prompt: str) -> str:
     return no_prompt
 
 
-def _title(job: Job) -> str:
-    verb = {
-        "extend": "Extension",
-        "reroll": "Re-roll",
-        "remix": "Remix",
-        "stitch": "Stitch",
-        "loop": "Loop",
-        "soundtrack": "Soundtrack",
-        "variation": "Variation",
-    }.get(job.kind, "Video")
-    return f"{verb} #{job.id}"
+TITLED_KINDS = frozenset({"extend", "reroll", "remix", "stitch", "loop", "soundtrack", "variation"})
+STATE_KEYS = {
+    JobState.SUBMITTING: "state.submitting",
+    JobState.RUNNING: "state.running",
+    JobState.DOWNLOADING: "state.downloading",
+    JobState.POSTPROCESSING: "state.postprocessing",
+    JobState.DELIVERING: "state.delivering",
+    JobState.DONE: "state.done",
+    JobState.FAILED: "state.failed",
+    JobState.CANCELLED: "state.cancelled",
+}
+
+
+def _title(job: Job, locale: str | None = None) -> str:
+    kind = job.kind if job.kind in TITLED_KINDS else "video"
+    return words(locale, f"title.{kind}", id=job.id)
+
+
+def _left(seconds: float, locale: str | None) -> str:
+    """:func:`~bot.services.delivery.ladder.describe_left` in the member's language."""
+    if seconds < 1.5:
+        return words(locale, "left.now")
+    if seconds < 90:
+        step = 1 if seconds < 10 else 5
+        return words(locale, "left.seconds", seconds=max(step, round(seconds / step) * step))
+    return words(locale, "left.minutes", minutes=round(seconds / 60))
+
+
+def state_text(
+    job: Job,
+    queue_position: int = 0,
+    provider_queue: int = 0,
+    seconds_left: float | None = None,
+    locale: str | None = None,
+    stage: str = "",
+) -> str:
+    """:func:`~bot.services.delivery.ladder.state_label` in the member's language."""
+    if job.state is JobState.QUEUED:
+        if queue_position:
+            return words(locale, "state.queued_at", position=queue_position)
+        return words(locale, "state.queued")
+    if job.state is JobState.RUNNING and provider_queue:
+        return words(locale, "state.provider_queue", position=provider_queue, provider=job.provider)
+    if job.state is JobState.RUNNING and stage:
+        return words(locale, "state.rendering_stage", stage=stage)
+    if job.state is JobState.RUNNING and seconds_left is not None:
+        return words(locale, "state.rendering_left", left=_left(seconds_left, locale))
+    return words(locale, STATE_KEYS[job.state])
 
 
 def status_embed(
@@ -88,15 +129,16 @@ def status_embed(
     seconds_left: float | None = None,
     stage: str = "",
     line: str | None = None,
+    locale: str | None = None,
 ) -> discord.Embed:
     """The progress message of a job that is not finished yet (``seconds_left``: "about 40 s left"; ``stage``:
     the provider's own words, "sampling 12/30"; ``line``: a /sequence film's own, "Shot 3 of 6 rendering · 2 done ·
     about 40 s left")."""
-    label = line or state_label(job, queue_position, provider_queue, seconds_left, stage)
-    embed = discord.Embed(title=f"⏳ {_title(job)} — {label}", colour=COLOUR["work"])
-    embed.description = clip(describe_prompt(job, "(from the image)"), MAX_DESCRIPTION)
+    label = line or state_text(job, queue_position, provider_queue, seconds_left, locale, stage)
+    embed = discord.Embed(title=f"⏳ {_title(job, locale)} — {label}", colour=COLOUR["work"])
+    embed.description = clip(describe_prompt(job, words(locale, "status.from_image")), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)
-    embed.add_field(name="Progress", value=progress_bar(fraction), inline=False)
+    embed.add_field(name=words(locale, "status.progress"), value=progress_bar(fraction), inline=False)
     note = fallback_note(job, done=False)
     if note:  # "Runway is unavailable; making it with Luma ray-2"
         embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
@@ -111,19 +153,21 @@ def waiting_embed(job: Job, ready: int, total: int) -> discord.Embed:
     return embed
 
 
-def done_embed(job: Job, result_url: str | None) -> discord.Embed:
+def done_embed(job: Job, result_url: str | None, locale: str | None = None) -> discord.Embed:
     """What the progress message turns into once the result is posted."""
-    embed = discord.Embed(title=f"✅ {_title(job)} — done", colour=COLOUR["done"])
-    embed.description = f"[Go to the result]({result_url})" if result_url else "The result was posted below."
+    title = f"✅ {_title(job, locale)} — {words(locale, 'state.done')}"
+    embed = discord.Embed(title=title, colour=COLOUR["done"])
+    embed.description = words(locale, "done.link", url=result_url) if result_url else words(locale, "done.below")
     embed.set_footer(text=f"job #{job.id}")
     return embed
 
 
-def failed_embed(job: Job, message: str) -> discord.Embed:
+def failed_embed(job: Job, message: str, locale: str | None = None) -> discord.Embed:
     """What the progress message turns into when the job failed or was cancelled."""
     cancelled = job.state is JobState.CANCELLED
     embed = discord.Embed(
-        title=f"{'⏹️' if cancelled else '❌'} {_title(job)} — {state_label(job)}", colour=COLOUR["fail"]
+        title=f"{'⏹️' if cancelled else '❌'} {_title(job, locale)} — {state_text(job, locale=locale)}",
+        colour=COLOUR["fail"],
     )
     embed.description = clip(message, 1000, escape=False)
     embed.set_footer(text=f"job #{job.id}")
@@ -133,9 +177,9 @@ def failed_embed(job: Job, message: str) -> discord.Embed:
 NO_ATTACH = "I don't have the Attach Files permission in this channel"
 
 
-def result_content(job: Job, offer: Offer) -> str:
+def result_content(job: Job, offer: Offer, locale: str | None = None) -> str:
     """The plain-text line of a result message: the owner's mention and, for links, the URL."""
-    text = f"<@{job.owner_id}> your video is ready."
+    text = words(locale, "result.ready", mention=f"<@{job.owner_id}>")
     size = describe_size(offer.original_bytes)
     if offer.rung is Rung.REENCODE:
         text += f" (Re-encoded from {size} to fit this server's {describe_size(offer.limit_bytes)} upload limit.)"
@@ -153,37 +197,46 @@ def result_content(job: Job, offer: Offer) -> str:
     return text
 
 
-def result_embed(job: Job, shots: Sequence[tuple[int, str, str | None]] = ()) -> discord.Embed:
-    """The result's description: prompt and parts, model, seed, duration, cost; a /sequence film's ``shots``
-    as (place, description, page URL or None), each linked to its own page."""
+def _choice(name: str, locale: str | None) -> str:
+    """A camera move or style as the member's language names it among the command's choices."""
+    return catalogue().lookup(catalogue().resolve(locale), "choices", name) or name
+
+
+def result_embed(
+    job: Job, locale: str | None = None, shots: Sequence[tuple[int, str, str | None]] = ()
+) -> discord.Embed:
+    """The result's description: prompt and parts, model, seed, duration, cost (field names in ``locale``); a
+    /sequence film's ``shots`` as (place, description, page URL or None), each linked to its own page."""
     spec = job.spec
-    embed = discord.Embed(title=f"🎬 {_title(job)}", colour=COLOUR["done"])
-    embed.description = clip(describe_prompt(job, "(animated from an image)"), MAX_DESCRIPTION)
-    for key, name in (("setting", "Setting"), ("lighting", "Lighting"), ("details", "Details")):
+    embed = discord.Embed(title=f"🎬 {_title(job, locale)}", colour=COLOUR["done"])
+    embed.description = clip(describe_prompt(job, words(locale, "result.from_image")), MAX_DESCRIPTION)
+    for key in ("setting", "lighting", "details"):
         if spec.get(key):
-            embed.add_field(name=name, value=clip(str(spec[key]), MAX_FIELD), inline=False)
+            embed.add_field(name=words(locale, f"field.{key}"), value=clip(str(spec[key]), MAX_FIELD), inline=False)
     if spec.get("camera") in CAMERA_MOVES:
-        embed.add_field(name="Camera", value=str(spec["camera"]).replace("_", " "))
+        embed.add_field(
+            name=words(locale, "field.camera"), value=_choice(str(spec["camera"]).replace("_", " "), locale)
+        )
     if spec.get("style") in STYLES:
-        embed.add_field(name="Style", value=str(spec["style"]))
+        embed.add_field(name=words(locale, "field.style"), value=_choice(str(spec["style"]), locale))
     if spec.get("negative"):
-        embed.add_field(name="Avoid", value=clip(str(spec["negative"]), MAX_FIELD), inline=False)
-    embed.add_field(name="Model", value=clip(job.model, 100))
-    embed.add_field(name="Seed", value=str(spec.get("seed", "?")))
-    embed.add_field(name="Duration", value=f"{spec.get('duration', '?')} s")
-    cost = format_seconds(job.cost_seconds) if job.cost_seconds else "free (cached)"
-    embed.add_field(name="Cost", value=cost)
+        embed.add_field(name=words(locale, "field.avoid"), value=clip(str(spec["negative"]), MAX_FIELD), inline=False)
+    embed.add_field(name=words(locale, "field.model"), value=clip(job.model, 100))
+    embed.add_field(name=words(locale, "field.seed"), value=str(spec.get("seed", "?")))
+    embed.add_field(name=words(locale, "field.duration"), value=f"{spec.get('duration', '?')} s")
+    cost = format_seconds(job.cost_seconds) if job.cost_seconds else words(locale, "field.free")
+    embed.add_field(name=words(locale, "field.cost"), value=cost)
     origin = lineage.describe(job)
     if origin:
-        embed.add_field(name="From", value=origin)
+        embed.add_field(name=words(locale, "field.from"), value=origin)
     note = fallback_note(job)
     if note:  # "Runway is unavailable; made with Luma ray-2"
-        embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
+        embed.add_field(name=words(locale, "field.fallback"), value=clip(note, MAX_FIELD), inline=False)
     if shots:
         lines = [f"{n}. [{clip(text, 60)}]({url})" if url else f"{n}. {clip(text, 60)}" for n, text, url in shots]
         while len("\n".join(lines)) > MAX_FIELD:  # whole lines only: a cut link would not work
             lines.pop()
-        embed.add_field(name="Shots", value="\n".join(lines) or "…", inline=False)
+        embed.add_field(name=words(locale, "field.shots"), value="\n".join(lines) or "…", inline=False)
     embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
     return embed
 
@@ -206,44 +259,46 @@ def group_content(jobs: list[Job]) -> str:
     return f"<@{jobs[0].owner_id}> your {len(jobs)} variations are ready; each take has its own row of buttons."
 
 
-def quota_embed(status: QuotaStatus, now: float | None = None) -> discord.Embed:
+def quota_embed(status: QuotaStatus, now: float | None = None, locale: str | None = None) -> discord.Embed:
     """/quota."""
     now = time.time() if now is None else now
-    embed = discord.Embed(title="Your video quota", colour=COLOUR["work"])
-    embed.add_field(name="Used (24 h)", value=format_seconds(status.used))
-    embed.add_field(name="Left", value=format_seconds(status.remaining))
-    embed.add_field(name="Limit", value=f"{format_seconds(status.limit)} per 24 h")
+    embed = discord.Embed(title=words(locale, "quota.title"), colour=COLOUR["work"])
+    embed.add_field(name=words(locale, "quota.used"), value=format_seconds(status.used))
+    embed.add_field(name=words(locale, "quota.left"), value=format_seconds(status.remaining))
+    embed.add_field(
+        name=words(locale, "quota.limit"), value=words(locale, "quota.per_day", limit=format_seconds(status.limit))
+    )
     if status.next_free_at is not None:
         wait = format_wait(status.next_free_at - now)
-        embed.add_field(name="Frees up", value=f"{timestamp(status.next_free_at)} (in {wait})", inline=False)
+        frees = words(locale, "quota.frees_at", when=timestamp(status.next_free_at), wait=wait)
+        embed.add_field(name=words(locale, "quota.frees"), value=frees, inline=False)
     if status.guild_budget is not None:
         used = format_seconds(status.guild_used or 0.0)
-        embed.add_field(
-            name="Server budget", value=f"{used} of {format_seconds(status.guild_budget)} used today", inline=False
-        )
+        budget = words(locale, "quota.budget_used", used=used, budget=format_seconds(status.guild_budget))
+        embed.add_field(name=words(locale, "quota.budget"), value=budget, inline=False)
     return embed
 
 
-def jobs_embed(rows: list[tuple[Job, int]]) -> discord.Embed:
+def jobs_embed(rows: list[tuple[Job, int]], locale: str | None = None) -> discord.Embed:
     """/jobs: queued and running jobs."""
-    embed = discord.Embed(title="Your jobs", colour=COLOUR["work"])
+    embed = discord.Embed(title=words(locale, "jobs.title"), colour=COLOUR["work"])
     if not rows:
-        embed.description = "Nothing queued or running."
+        embed.description = words(locale, "jobs.none")
         return embed
     lines = []
     for job, position in rows[:20]:
         subject = clip(str(job.spec.get("subject") or "(image)"), 60)
         bar = "" if job.state is JobState.QUEUED else f"\n{progress_bar(job.progress)}"
-        lines.append(f"**#{job.id}** · {state_label(job, position)} · {job.model}\n{subject}{bar}")
+        lines.append(f"**#{job.id}** · {state_text(job, position, locale=locale)} · {job.model}\n{subject}{bar}")
     embed.description = "\n\n".join(lines)[:MAX_DESCRIPTION]
     return embed
 
 
-def history_embed(jobs: list[Job]) -> discord.Embed:
-    """/history: recent results with links to their messages."""
-    embed = discord.Embed(title="Your recent videos", colour=COLOUR["done"])
+def history_embed(jobs: list[Job], locale: str | None = None) -> discord.Embed:
+    """/history: recent results with links to their messages (or, where no message could be sent, their page)."""
+    embed = discord.Embed(title=words(locale, "history.title"), colour=COLOUR["done"])
     if not jobs:
-        embed.description = "No finished videos yet. Try /video."
+        embed.description = words(locale, "history.none")
         return embed
     embed.description = "\n".join(_job_line(job) for job in jobs[:15])[:MAX_DESCRIPTION]
     return embed

@@ -28,7 +28,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.edge.translate import locale_of
 from bot.errors import VideobotError
+from bot.i18n import text as words
 
 log = logging.getLogger("videobot.discord")
 
@@ -40,8 +42,9 @@ def _permission_names(names: list[str]) -> str:
     return ", ".join(name.replace("_", " ").replace("guild", "server").title() for name in names)
 
 
-def explain(error: BaseException) -> tuple[str, bool]:
-    """(message for the user, whether the error was expected); unexpected ones get a reference id."""
+def explain(error: BaseException, locale: str | None = None) -> tuple[str, bool]:
+    """(message for the user in ``locale``, whether the error was expected); unexpected ones get a reference id.
+    The edge's own refusals come from the message catalogue; the core's errors carry their own words."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
         cause = error.__cause__
         if isinstance(cause, VideobotError):
@@ -49,32 +52,32 @@ def explain(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, VideobotError):
+        try:  # in the member's language where the error says it in catalogue words
+            if error.message_parts:
+                return "".join(words(locale, key, **params) for key, params in error.message_parts), True
+        except (KeyError, IndexError, ValueError):
+            log.warning("no catalogue words for %r; shown in English", error.message_parts)
         return error.user_message, True
     if isinstance(error, app_commands.MissingPermissions):
-        return f"You need the {_permission_names(error.missing_permissions)} permission to use this.", True
+        return words(
+            locale, "refusal.missing_permission", permissions=_permission_names(error.missing_permissions)
+        ), True
     if isinstance(error, app_commands.BotMissingPermissions):
-        return (
-            f"I am missing the {_permission_names(error.missing_permissions)} permission here; "
-            "please ask a server admin.",
-            True,
-        )
+        names = _permission_names(error.missing_permissions)
+        return words(locale, "refusal.bot_missing_permission", permissions=names), True
     if isinstance(error, discord.Forbidden):
-        return (
-            "I am missing a permission in this channel (I need View Channel, Send Messages, Embed Links, "
-            "Attach Files, Add Reactions and Read Message History).",
-            True,
-        )
+        return words(locale, "refusal.forbidden"), True
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works in a server.", True
+        return words(locale, "refusal.server_only"), True
     if isinstance(error, app_commands.TransformerError):
-        return f"The value {str(error.value)[:50]!r} is not valid for this option.", True
+        return words(locale, "refusal.invalid_value", value=repr(str(error.value)[:50])), True
     if isinstance(error, app_commands.CheckFailure):
-        return "You can't use this command here.", True
+        return words(locale, "refusal.not_here"), True
     if isinstance(error, discord.NotFound):
-        return "That message no longer exists.", True
+        return words(locale, "refusal.gone"), True
     ref = secrets.token_hex(3)
     log.error("unexpected error (ref %s)", ref, exc_info=(type(error), error, error.__traceback__))
-    return f"Something went wrong (ref `{ref}`). The bot's owner can find the details in the log.", False
+    return words(locale, "refusal.unexpected", ref=ref), False
 
 
 async def send_private(interaction: discord.Interaction[Any], text: str) -> None:
@@ -89,7 +92,8 @@ async def send_private(interaction: discord.Interaction[Any], text: str) -> None
             try:
                 await interaction.delete_original_response()
             except discord.HTTPException:
-                await interaction.edit_original_response(content="⚠️ Not started; details were sent privately.")
+                notice = words(locale_of(interaction), "refusal.not_started")
+                await interaction.edit_original_response(content=notice)
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
     except discord.HTTPException as exc:  # token expired or Discord is down: the log is all we have
         log.warning("could not tell user %s about an error: %s (%s)", interaction.user.id, text, exc)
@@ -97,10 +101,10 @@ async def send_private(interaction: discord.Interaction[Any], text: str) -> None
 
 async def report(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """Explain ``error`` privately to the interaction's user; log what was not expected."""
-    text, expected = explain(error)
+    message, expected = explain(error, locale_of(interaction))
     if expected:
-        log.info("user %s: %s", interaction.user.id, text)
-    await send_private(interaction, text)
+        log.info("user %s: %s", interaction.user.id, message)
+    await send_private(interaction, message)
 
 
 async def tell_user(user: discord.User | discord.Member, channel: discord.abc.Messageable | None, text: str) -> None:

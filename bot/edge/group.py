@@ -49,7 +49,7 @@ class GroupPoster:
     """``deliver_group`` for /variations takes, owned by :class:`bot.edge.delivery.DiscordDelivery`: it posts
     through the target's :class:`~bot.edge.channel.JobChannel`; a take shown alone goes back to the target's
     ``deliver_single``; ``spawn`` runs background work the target cancels at shutdown; ``close`` ends a take's
-    progress."""
+    progress; ``pings`` says who the group's message may notify (the target's rule for late results)."""
 
     def __init__(
         self,
@@ -58,12 +58,14 @@ class GroupPoster:
         deliver_single: Callable[[Job, Path], Awaitable[Receipt]],
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
         close: Callable[[int], None],
+        pings: Callable[[Job], Awaitable[discord.AllowedMentions]],
     ):
         self.channel = channel
         self.groups = groups
         self.deliver_single = deliver_single
         self._spawn = spawn
         self._close = close
+        self._pings = pings  # who the group's message may notify (the owner, when it came late)
         self._waits: dict[int, int] = {}  # take -> how many of its group were ready when its status last said so
 
     # --- the group ----------------------------------------------------------------------------------------
@@ -170,9 +172,7 @@ class GroupPoster:
             "embeds": [embeds.result_embed(group[0]), *(embeds.take_embed(t) for t in group[1:])],
             "view": group_view(group),
             "files": [discord.File(str(t.result_path), filename=f"videobot-{t.id}.mp4") for t in group],
-            "allowed_mentions": discord.AllowedMentions(
-                everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
-            ),
+            "allowed_mentions": await self._pings(job),
         }
         if via_webhook:
             return await self.channel.webhook(record).send(wait=True, **kwargs)

@@ -9,6 +9,11 @@ A frozen value, stored with the job as JSON (``job.delivery``) so that it surviv
      "token": "…",                # … with this interaction token …
      "token_expires_at": 1.7e9,   # … until then (epoch seconds); afterwards channel messages are used
      "upload_limit": 10485760,    # bytes: the interaction's attachment_size_limit (or the guild's)
+     "locale": "fr",              # the member's Discord locale: the language of the job's messages
+     # a user-installed app where the bot is no member (a DM between members, a server without the bot):
+     "token_only": true,          # only the interaction token reaches there: no channel messages, no reactions
+     "followup_cap": 5,           # installed only on the user: Discord allows this many followups
+     "followups": 1,              # followups the delivery target has sent so far
      # written later by the delivery target:
      "status_message_id": 1415,   # a channel reply used for progress once the token is dead
      "sending_at": 1.7e9,         # a result upload was started (a repeat looks for it first)
@@ -60,6 +65,10 @@ class DiscordRecord:
     group_ids: tuple[int, ...] = ()
     group_together: bool = False
     group_message_id: int | None = None
+    locale: str = "en-US"
+    token_only: bool = False
+    followup_cap: int | None = None
+    followups: int = 0
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DiscordRecord:
@@ -79,6 +88,10 @@ class DiscordRecord:
             group_ids=tuple(int(i) for i in data.get("group_ids") or ()),
             group_together=bool(data.get("group_together")),
             group_message_id=_int(data.get("group_message_id")),
+            locale=str(data.get("locale") or "en-US"),
+            token_only=bool(data.get("token_only")),
+            followup_cap=_int(data.get("followup_cap")),
+            followups=int(data.get("followups") or 0),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -90,6 +103,11 @@ class DiscordRecord:
         if not self.token or not self.application_id or not self.token_expires_at:
             return False
         return (time.time() if now is None else now) < self.token_expires_at - TOKEN_MARGIN
+
+    def can_follow_up(self, now: float | None = None) -> bool:
+        """Whether a new message may still be sent through the token (alive, and under the followup cap)."""
+        under_cap = self.followup_cap is None or self.followups < self.followup_cap
+        return under_cap and self.token_alive(now)
 
     def token_dead(self) -> DiscordRecord:
         """Discord refused the token: channel messages from now on (also after a restart)."""

@@ -39,7 +39,9 @@ async def serve_worker(settings: Settings, *, stop: asyncio.Event | None = None)
         await client.close()
         raise ConfigError("Discord refused DISCORD_TOKEN; reset the token in the developer portal.") from None
     app = await App.create(settings)
-    delivery = DiscordDelivery(client, app.service, app.groups, app.publisher, settings.progress_edit_interval)
+    delivery = DiscordDelivery(
+        client, app.service, app.groups, app.publisher, settings.progress_edit_interval, app.notifier
+    )
     app.router.register(delivery)
     app.router.register(FileDelivery())
     loop = asyncio.get_running_loop()

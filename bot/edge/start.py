@@ -14,9 +14,11 @@ import discord
 
 from bot.edge.errors import NO_PINGS, PUBLIC_DEFER
 from bot.edge.record import DiscordRecord
+from bot.edge.translate import locale_of
 from bot.services.requests.generation import Requester, Submitted
 from storage import Job
 
+USER_ONLY_FOLLOWUPS = 5  # Discord: followups of an interaction authorised only by a user install
 Submit = Callable[[Requester], Awaitable[Submitted]]
 ShowStatus = Callable[[Job, int], Awaitable[None]]
 
@@ -33,6 +35,15 @@ def permissions_in(user: discord.Member | discord.User, channel: Any) -> discord
     return discord.Permissions.none()
 
 
+def bot_is_here(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the bot is a member where ``interaction`` happened: a server that installed it, or the bot's own
+    DM.  Elsewhere (the app installed on the user: a DM between members, a group DM, a server without the bot)
+    only the interaction token reaches the channel."""
+    if interaction.is_guild_integration():
+        return True
+    return interaction.guild_id is None and bool(interaction.context.dm_channel)
+
+
 def requester(
     user_id: int,
     guild_id: int | None,
@@ -43,10 +54,16 @@ def requester(
     status_id: int | None = None,
     interaction: discord.Interaction[Any] | None = None,
     display_name: str | None = None,
+    locale: str = "en-US",
+    user_install: bool = False,
+    token_only: bool = False,
+    followup_cap: int | None = None,
 ) -> Requester:
     """Who asks (``display_name`` is shown on result pages), with the delivery record that lets the result find
     its way back (the webhook of ``interaction`` while its token lives, else channel messages replying to
-    ``status_id``)."""
+    ``status_id``).  ``user_install``: asked outside servers the bot is in (the user's own quota pool, no server's
+    limits); ``token_only``: the bot is no member there, only the token reaches the channel (``followup_cap``
+    messages at most)."""
     record = DiscordRecord(
         channel_id=channel_id,
         user_id=user_id,
@@ -56,20 +73,27 @@ def requester(
         token=interaction.token if interaction is not None else None,
         token_expires_at=interaction.expires_at.timestamp() if interaction is not None else 0.0,
         upload_limit=upload_limit,
+        locale=locale,
+        token_only=token_only,
+        followup_cap=followup_cap,
     )
     return Requester(
         user_id=user_id,
-        guild_id=guild_id,
+        guild_id=None if user_install else guild_id,
         channel_id=channel_id,
         delivery=record.to_json(),
         later_delivery=record.on_its_own().to_json(),
         is_admin=is_moderator(permissions),
         display_name=display_name,
+        user_install=user_install,
     )
 
 
 def interaction_requester(interaction: discord.Interaction[Any], status_id: int | None = None) -> Requester:
     """:func:`requester` for a slash command or a button."""
+    here = bot_is_here(interaction)
+    # installed only on the user (no server install authorised it): Discord allows 5 followups
+    user_only = interaction.is_user_integration() and not interaction.is_guild_integration()
     return requester(
         interaction.user.id,
         interaction.guild_id,
@@ -79,6 +103,10 @@ def interaction_requester(interaction: discord.Interaction[Any], status_id: int 
         status_id=status_id,
         interaction=interaction,
         display_name=interaction.user.display_name,
+        locale=locale_of(interaction),
+        user_install=not interaction.is_guild_integration(),
+        token_only=not here,
+        followup_cap=USER_ONLY_FOLLOWUPS if user_only and not here else None,
     )
 
 

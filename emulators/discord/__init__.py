@@ -32,6 +32,13 @@ Builders (announce changes over the gateway): ``add_user(name, *, bot=False) -> 
 ``add_member(guild, user, *, permissions=None, roles=(), nick=None)``; ``set_overwrite(channel, role_or_user, *,
 allow=None, deny=None)``; ``deny_bot_permission(channel, "attach_files", "add_reactions", …)``;
 ``set_premium_tier(guild, tier)``. Permissions are ints, ``discord.Permissions`` or flag names.
+User installs: ``add_private_channel(*users) -> Channel`` (a DM, or a group DM for three or more, the bot is not
+part of), ``add_guild(name, with_bot=False)`` (a server that never invited the bot: no gateway events from it but
+the interactions) and ``install_on_user(user)``; a command there needs ``integration_types`` with 1 and the user's
+install, and every command only shows in its ``contexts`` (``CommandNotPermitted``).  Such an interaction has
+``context`` 2 and ``authorizing_integration_owners`` ``{"1": user}``; channel messages there get 403 50001, a sixth
+followup of an interaction authorised only by the user's install 400 40094.  Command registrations are held to Discord's
+naming and localization rules (``naming.py``).
 
 User actions (async; ``user`` = User, Member, id or username; return ``InteractionHandle`` unless noted):
     ``slash(user, "name" | "group sub", options=None, /, *, attachments=None, in_channel=None,
@@ -65,7 +72,8 @@ Waiting: ``await wait_until(predicate, timeout=15.0)`` re-checks after every emu
 
 Knobs:
     ``interaction_deadline`` (3.0 s: a later first callback gets 404 10062), ``token_ttl`` (900 s; webhook calls
-    after it, or after ``expire_token(handle)``, get 401 50027); a second ack gets 400 40060.
+    after it, or after ``expire_token(handle)``, get 401 50027); a second ack gets 400 40060.  Both windows run on
+    ``emu.now()``; ``advance(seconds)`` moves that clock forward (past a token's 15 minutes, without waiting).
     ``rate_limit_next(pattern, count=1, *, retry_after=0.05, is_global=False)`` — real 429s (``Via`` header, JSON
     ``{message, retry_after, global}``); ``server_error_next(pattern, count=1, *, status=500)`` (502/504 come as
     HTML like Cloudflare); ``fail_next(pattern, status, code=0, message=…, count=1)``. ``pattern`` is a glob over

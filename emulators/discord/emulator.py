@@ -110,7 +110,11 @@ class DiscordEmulator(World):
         return f"{self.base_url}/_emu"
 
     def dispatch(self, event: str, data: dict[str, Any], *, intent: int = 0, guild_id: int | None = None) -> None:
-        """Send a gateway event to connected bots (and buffer it for RESUME)."""
+        """Send a gateway event to connected bots (and buffer it for RESUME); nothing of a server the bot is not
+        in (``add_guild(with_bot=False)``) but the interactions a user-installed app gets there."""
+        guild = self.guilds.get(guild_id) if guild_id is not None else None
+        if guild is not None and self.bot.id not in guild.members and event != "INTERACTION_CREATE":
+            return
         gateway = getattr(self, "gateway", None)  # World.__init__ builds the defaults before the hub exists
         if gateway is not None:
             gateway.dispatch(event, data, intent=intent, guild_id=guild_id)

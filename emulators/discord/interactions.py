@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,57 @@ class CommandNotSynced(LookupError):
 
 
 class CommandNotPermitted(PermissionError):
-    """The user may not use this command (default_member_permissions / Use Application Commands)."""
+    """The user may not use this command here (default_member_permissions / Use Application Commands, or the
+    command's ``contexts`` and ``integration_types`` do not cover this place)."""
+
+
+# Interaction context types (Discord API): where a command is used.
+GUILD_CONTEXT, BOT_DM_CONTEXT, PRIVATE_CHANNEL_CONTEXT = 0, 1, 2
+GUILD_INSTALL, USER_INSTALL = 0, 1
+
+
+def bot_is_member(world: World, channel: Channel) -> bool:
+    """Whether the bot is in the channel's server, or a recipient of the DM."""
+    if channel.guild_id is None:
+        return world.bot.id in channel.recipient_ids or not channel.recipient_ids  # no recipients: the bot's DM
+    return world.member(channel.guild_id, world.bot) is not None
+
+
+def context_of(world: World, channel: Channel) -> int:
+    """The interaction ``context``: a server, the bot's DM, or a private channel (DM or group DM of users)."""
+    if channel.guild_id is not None:
+        return GUILD_CONTEXT
+    return BOT_DM_CONTEXT if bot_is_member(world, channel) else PRIVATE_CHANNEL_CONTEXT
+
+
+# Discord (docs, "Interaction Object" → app_permissions, read 2026-12-06): where the app is user-installed and the bot
+# is no member, its permissions are @everyone's there plus these, so its answers may embed links and attach files.
+USER_INSTALL_PERMISSIONS = perm_value(["attach_files", "embed_links", "mention_everyone"])
+
+
+def app_permissions(world: World, channel: Channel) -> int:
+    """What the app may do in its answers in ``channel``: the bot's permissions, or a user install's."""
+    if bot_is_member(world, channel):
+        return world.permissions_for(world.bot, channel)
+    if channel.guild_id is None:
+        return USER_INSTALL_PERMISSIONS
+    guild = world.guilds[channel.guild_id]
+    return guild.roles[guild.id].permissions | USER_INSTALL_PERMISSIONS
+
+
+def check_installed(world: World, cmd: dict[str, Any], user: User, channel: Channel) -> None:
+    """A command shows only in the contexts it allows; where the bot is no member only through the user's own
+    install (the user installed the app, and the command is user-installable)."""
+    context = context_of(world, channel)
+    contexts = cmd.get("contexts")
+    if contexts is not None and context not in contexts:
+        raise CommandNotPermitted(f"/{cmd['name']} is not offered in context {context} (contexts {contexts})")
+    if bot_is_member(world, channel):
+        return
+    if user.id not in world.user_installs:
+        raise CommandNotPermitted(f"the bot is not here and {user.username} has not installed the app")
+    if USER_INSTALL not in (cmd.get("integration_types") or [GUILD_INSTALL]):
+        raise CommandNotPermitted(f"/{cmd['name']} cannot be installed on a user (integration_types)")
 
 
 @dataclass
@@ -147,6 +196,7 @@ def build_options(
 
 def check_permitted(world: World, cmd: dict[str, Any], user: User, channel: Channel) -> None:
     """Discord hides commands a member may not use; invoking one here raises CommandNotPermitted."""
+    check_installed(world, cmd, user, channel)
     if channel.guild_id is None:
         return
     guild, member = world.guilds[channel.guild_id], world.member(channel.guild_id, user)
@@ -185,23 +235,27 @@ def new_interaction(
         "version": 1,
         "channel_id": str(channel.id),
         "channel": channel_data,
-        "app_permissions": str(world.permissions_for(world.bot, channel)),
+        "app_permissions": str(app_permissions(world, channel)),
         "locale": locale,
         "entitlements": [],
         "attachment_size_limit": limit,
         "data": data,
     }
     if guild is not None and member is not None:
+        # a server that installed the app; or (user install) one that never invited the bot
+        owners = {"0": str(guild.id)} if bot_is_member(world, channel) else {"1": str(user.id)}
         payload.update(
             guild_id=str(guild.id),
             guild={"id": str(guild.id), "locale": "en-US", "features": []},
             guild_locale="en-US",
             member=world.member_dict(member, channel=channel),
-            authorizing_integration_owners={"0": str(guild.id)},
+            authorizing_integration_owners=owners,
             context=0,
         )
     else:
-        payload.update(user=user.to_dict(), authorizing_integration_owners={"1": str(user.id)}, context=1)
+        # the bot's DM, or (user install) a DM or group DM between users the bot is not part of
+        context = context_of(world, channel)
+        payload.update(user=user.to_dict(), authorizing_integration_owners={"1": str(user.id)}, context=context)
     if message is not None:
         payload["message"] = world.message_dict(message)
     inter = Interaction(iid, token, kind, user, channel.guild_id, channel.id, payload, limit, name=name)
@@ -213,7 +267,7 @@ def new_interaction(
 
 def send_interaction(world: World, inter: Interaction) -> None:
     """Dispatch INTERACTION_CREATE and start the 3-second clock."""
-    inter.created = time.monotonic()
+    inter.created = world.now()
     world.dispatch("INTERACTION_CREATE", inter.payload, intent=0, guild_id=inter.guild_id)
     world.notify()
 

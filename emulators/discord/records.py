@@ -169,6 +169,12 @@ class Interaction:
     opened_by: Interaction | None = None  # a modal submit (type 5): the interaction that opened the modal
     attempts: list[CallbackAttempt] = field(default_factory=list)
     token_expired: bool = False
+    followup_posts: int = 0  # accepted POSTs to the interaction webhook
+
+    @property
+    def user_install_only(self) -> bool:
+        """Authorised only by the app's install on the user (``authorizing_integration_owners`` has only "1")."""
+        return set(self.payload.get("authorizing_integration_owners") or {}) == {"1"}
 
     @property
     def ack_latency(self) -> float | None:

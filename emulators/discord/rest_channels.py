@@ -35,8 +35,11 @@ def live_channel(emu: DiscordEmulator, request: web.Request) -> Channel:
 
 
 def require(emu: DiscordEmulator, channel: Channel, bits: int) -> None:
-    """403 50001 without View Channel, 403 50013 without ``bits`` (DMs need nothing)."""
+    """403 50001 without View Channel, 403 50013 without ``bits`` (the bot's DMs need nothing; a DM or group DM
+    between users that the bot is not part of, where a user-installed app is used, is 50001)."""
     if channel.guild_id is None:
+        if channel.recipient_ids and emu.bot.id not in channel.recipient_ids:
+            raise ApiError(403, 50001, "Missing Access")
         return
     perms = emu.permissions_for(emu.bot, channel)
     if not perms & VIEW_CHANNEL:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._util import ApiError, json_response
+from .naming import check_command
 
 if TYPE_CHECKING:
     from .emulator import DiscordEmulator
@@ -115,6 +116,7 @@ def _command_store(request: web.Request) -> dict[int, dict[str, Any]]:
 def _stored(emu: DiscordEmulator, request: web.Request, spec: dict[str, Any], old: dict[str, Any] | None) -> dict:
     if not spec.get("name"):
         raise ApiError(400, 50035, "Invalid Form Body", {"name": {"_errors": [{"code": "BASE_TYPE_REQUIRED"}]}})
+    check_command(spec)  # Discord's naming and localization rules (emulators/discord/naming.py)
     permissions = spec.get("default_member_permissions")  # sent as an integer or a string; answered as a string
     cmd = {
         "type": 1,

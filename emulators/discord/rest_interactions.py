@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -19,6 +18,7 @@ from ._util import (
     unknown_message,
     unknown_webhook,
 )
+from .interactions import app_permissions
 from .messages import MessageBody, check_file_sizes, create_message, delete_message, edit_message, read_body
 from .models import Channel
 from .records import CallbackAttempt, Interaction, Message
@@ -28,6 +28,9 @@ from .rest_core import emu_of
 if TYPE_CHECKING:
     from .emulator import DiscordEmulator
 
+# Discord (docs, "Receiving and Responding" → followup messages, read 2026-12-06): an interaction authorised only by
+# a user install (the app is not installed where it is used) may have at most 5 followup messages.
+USER_INSTALL_FOLLOWUPS = 5
 # Callback types Discord accepts per interaction type (2 command, 3 component, 4 autocomplete, 5 modal).
 ALLOWED_CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
 
@@ -44,7 +47,7 @@ def _check_files(emu: DiscordEmulator, inter: Interaction, channel: Channel, bod
     if not body.files:
         return
     check_file_sizes(body.files, inter.attachment_size_limit)
-    if channel.guild_id is not None and not emu.permissions_for(emu.bot, channel) & ATTACH:
+    if channel.guild_id is not None and not app_permissions(emu, channel) & ATTACH:
         raise missing_permissions()
 
 
@@ -103,7 +106,7 @@ def _respond(emu: DiscordEmulator, inter: Interaction, cb_type: int, body: Messa
 async def callback(request: web.Request) -> web.Response:
     """POST /interactions/{interaction_id}/{token}/callback."""
     emu = emu_of(request)
-    now = time.monotonic()
+    now = emu.now()
     inter = emu.interactions.get(int(request.match_info["interaction_id"]))
     if inter is None or inter.token != request.match_info["token"]:
         raise unknown_interaction()
@@ -135,7 +138,7 @@ def _webhook_interaction(emu: DiscordEmulator, request: web.Request) -> Interact
     inter = emu.interactions_by_token.get(request.match_info["token"])
     if inter is None or int(request.match_info["app_id"]) != emu.application_id:
         raise unknown_webhook()
-    if inter.token_expired or time.monotonic() - inter.created > emu.token_ttl:
+    if inter.token_expired or emu.now() - inter.created > emu.token_ttl:
         raise ApiError(401, 50027, "Invalid Webhook Token")
     if inter.ack_type is None:
         raise unknown_webhook()
@@ -147,8 +150,11 @@ async def followup(request: web.Request) -> web.Response:
     emu = emu_of(request)
     inter = _webhook_interaction(emu, request)
     channel = _channel(emu, inter)
+    if inter.user_install_only and inter.followup_posts >= USER_INSTALL_FOLLOWUPS:
+        raise ApiError(400, 40094, "This interaction has hit the maximum number of follow up messages")
     body = await read_body(request)
     _check_files(emu, inter, channel, body)
+    inter.followup_posts += 1
     original = emu.message_store.get(inter.original_id or 0)
     if inter.ack_type == 5 and original is not None and original.loading and not original.deleted:
         # Real Discord: the first followup after a deferred response edits the "thinking…" message.

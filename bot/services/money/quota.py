@@ -79,9 +79,22 @@ class QuotaService:
                 break
         return user_limit, guild_budget
 
-    async def charge(self, guild_id: int | None, user_id: int, seconds: float, model: str | None = None) -> Charge:
-        """The reservation to make with a new job; with ``model``, its dollars too (checked against the caps)."""
-        user_limit, guild_budget = await self.limits_for(guild_id, user_id)
+    async def charge(
+        self,
+        guild_id: int | None,
+        user_id: int,
+        seconds: float,
+        model: str | None = None,
+        *,
+        user_install: bool = False,
+    ) -> Charge:
+        """The reservation to make with a new job; with ``model``, its dollars too (checked against the caps).
+        ``user_install``: where the app is installed on the user, outside servers the bot is in: their own pool
+        of ``VIDEOBOT_USER_INSTALL_DAILY_SECONDS``, no server's limits."""
+        if user_install:
+            user_limit, guild_budget, guild_id = float(self.settings.user_install_daily_seconds), None, None
+        else:
+            user_limit, guild_budget = await self.limits_for(guild_id, user_id)
         spend = await self.spend.reservation(guild_id, model, seconds) if model else None
         return Charge(
             spend=spend,
@@ -90,13 +103,17 @@ class QuotaService:
             user_limit=user_limit,
             guild_budget=guild_budget,
             max_queued=self.settings.max_queued_per_user,
+            user_install=user_install,
         )
 
-    async def status(self, user_id: int, guild_id: int | None = None) -> QuotaStatus:
-        """Used, left and when it frees up."""
+    async def status(self, user_id: int, guild_id: int | None = None, *, user_install: bool = False) -> QuotaStatus:
+        """Used, left and when it frees up (``user_install``: the pool outside servers the bot is in)."""
         since = self.clock() - WINDOW
-        usage = await self.storage.quota.usage(user_id=user_id, since=since)
-        limit, budget = await self.limits_for(guild_id, user_id)
+        usage = await self.storage.quota.usage(user_id=user_id, since=since, user_install=user_install)
+        if user_install:
+            limit, budget, guild_id = float(self.settings.user_install_daily_seconds), None, None
+        else:
+            limit, budget = await self.limits_for(guild_id, user_id)
         guild_used = None
         if guild_id is not None and budget is not None:
             guild_used = (await self.storage.quota.usage(guild_id=guild_id, since=since)).used
@@ -140,23 +157,32 @@ class QuotaService:
                 "or cancel one with /cancel.",
                 remaining=0.0,
                 resets_at=None,
-            )
+            ).keyed("quota.queue", limit=int(refused.limit))
         remaining = max(0.0, refused.limit - refused.usage.used)
         frees_at = when_enough_frees(refused.usage, refused.limit, needed)
-        wait = f" Enough frees up in {format_wait(frees_at - now)}." if frees_at is not None else ""
-        if needed > refused.limit:
-            wait = " That is more than the whole daily limit; ask for a shorter clip."
+        amounts = {"remaining": format_seconds(remaining), "limit": format_seconds(refused.limit)}
+        amounts["needed"] = format_seconds(needed)
         if refused.scope == "guild":
+            key = "quota.guild"
             text = (
-                f"This server's daily video budget is used up: {format_seconds(remaining)} of "
-                f"{format_seconds(refused.limit)} left, and this needs {format_seconds(needed)}.{wait}"
+                f"This server's daily video budget is used up: {amounts['remaining']} of "
+                f"{amounts['limit']} left, and this needs {amounts['needed']}."
             )
         else:
+            key = "quota.user"
             text = (
-                f"Not enough quota: you have {format_seconds(remaining)} of video left "
-                f"(limit {format_seconds(refused.limit)} per 24 h) and this needs {format_seconds(needed)}.{wait}"
+                f"Not enough quota: you have {amounts['remaining']} of video left "
+                f"(limit {amounts['limit']} per 24 h) and this needs {amounts['needed']}."
             )
-        return QuotaExceeded(text, remaining=remaining, resets_at=frees_at)
+        then: tuple[str, dict[str, str]] | None = None  # what to do about it, if anything
+        if needed > refused.limit:
+            text += " That is more than the whole daily limit; ask for a shorter clip."
+            then = ("quota.too_long", {})
+        elif frees_at is not None:
+            text += f" Enough frees up in {format_wait(frees_at - now)}."
+            then = ("quota.frees_in", {"wait": format_wait(frees_at - now)})
+        error = QuotaExceeded(text, remaining=remaining, resets_at=frees_at).keyed(key, **amounts)
+        return error.keyed(then[0], **then[1]) if then is not None else error
 
 
 def _check_amount(seconds: float | None) -> None:

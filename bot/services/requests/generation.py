@@ -219,7 +219,10 @@ class GenerationService:
             raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
         # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
         seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
-        return base, await self.quota.charge(who.guild_id, who.user_id, seconds, model=info.name)  # + its dollars
+        charge = await self.quota.charge(
+            who.guild_id, who.user_id, seconds, model=info.name, user_install=who.user_install
+        )
+        return base, charge  # seconds, in the right pool, and dollars
 
     async def queue(
         self,
@@ -340,7 +343,7 @@ class GenerationService:
         """A job, or JobNotFound."""
         job = await self.storage.jobs.get(job_id)
         if job is None:
-            raise JobNotFound(f"There is no job #{job_id}.")
+            raise JobNotFound(f"There is no job #{job_id}.").keyed("job.not_found", id=job_id)
         return job
 
     async def active_jobs(self, user_id: int) -> list[tuple[Job, int]]:
@@ -377,7 +380,7 @@ class GenerationService:
         """The job if ``who`` owns it or (``allow_admin``) is an admin: for cancelling, deleting a result, a lineage."""
         job = await self.get(job_id)
         if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
-            raise NotJobOwner(f"Job #{job.id} belongs to someone else.")
+            raise NotJobOwner(f"Job #{job.id} belongs to someone else.").keyed("job.not_owner", id=job.id)
         return job
 
 

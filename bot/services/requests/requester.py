@@ -21,6 +21,9 @@ class Requester:
     later_delivery: dict[str, Any] | None = None
     is_admin: bool = False  # may cancel/delete others' jobs (Manage Messages / Manage Server)
     display_name: str | None = None  # shown on result pages (the name only, never an id)
+    # asked where the app is installed on the user and the bot is no member (a DM, another server): the user's
+    # own quota pool, no server's limits or budget (guild_id is None then)
+    user_install: bool = False
 
 
 @dataclass(frozen=True)

@@ -162,3 +162,19 @@ async def test_cache_round_trip(storage):
     assert hit is not None and hit.job_id == job.id and hit.result_path == "/x.mp4"
     await storage.cache.drop("fp")
     assert await storage.cache.get("fp") is None
+
+
+async def test_the_user_install_pool_has_its_own_limit_and_ignores_server_rules(storage, clock, tmp_path):
+    settings = Settings(data_dir=tmp_path, daily_seconds=60, user_install_daily_seconds=30, max_queued_per_user=100)
+    quota = QuotaService(storage, settings, clock)
+    await quota.set_user_limit(None, 1, 5)  # a server-wide override for this member: not the user-install pool's
+    outside = await quota.charge(None, 1, 10, user_install=True)
+    assert outside.user_limit == 30 and outside.guild_budget is None and outside.user_install
+    job = NewJob("video", 1, None, None, "local:motion", {}, 10)
+    await storage.jobs.create(job, charge=outside, now=clock())
+    await storage.jobs.create(job, charge=await quota.charge(None, 1, 20, user_install=True), now=clock())
+    with pytest.raises(QuotaRefused) as refused:
+        await storage.jobs.create(job, charge=await quota.charge(None, 1, 1, user_install=True), now=clock())
+    assert "limit 30 s per 24 h" in quota.refusal(refused.value, 1).user_message
+    assert (await quota.status(1, user_install=True)).remaining == 0
+    assert (await quota.status(1)).used == 0  # the server pool is untouched

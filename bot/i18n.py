@@ -1,0 +1,105 @@
+"""The message catalogue: what the bot says, in the member's language, English as the fallback.
+
+The words are data, one TOML file per language in ``bot/locales/`` named by Discord's locale code (``en.toml``,
+``de.toml``, ``fr.toml``, ``es-ES.toml``, ``pt-BR.toml``, ``ja.toml``), so a translator edits text without
+touching code.  Each file has four tables:
+
+``[names]``         command, group and option names, keyed by the English name; Discord's naming rule applies
+                    (lowercase, no spaces, 1-32 letters, digits, ``-``, ``_`` or ``'``: :func:`valid_name`)
+``[descriptions]``  command and option descriptions (at most 100 characters), keyed by the English text
+``[choices]``       option choices, keyed by the English choice name
+``[messages]``      what the bot tells members, keyed by a dotted id (``refusal.server_only``), with
+                    ``{placeholders}`` filled by :meth:`Catalogue.text`
+
+English keys for the first three mirror discord.py's own: a command's name and description are what its
+decorators say, so a new command needs only new lines in each file (tests/test_i18n.py lists what is missing).
+A locale Discord sends that has no file of its own falls back to a file of the same language (``es-419`` →
+``es-ES``), then to English; a message missing in a language falls back to English too.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+LOCALES_DIR = Path(__file__).with_name("locales")
+FALLBACK = "en"
+SECTIONS = ("names", "descriptions", "choices", "messages")
+NAME_PUNCTUATION = frozenset("-_'")
+
+
+def valid_name(name: str) -> bool:
+    """Discord's rule for command and option names (docs, "Application Command Naming", read 2026-12-06):
+    ``^[-_'\\p{L}\\p{N}\\p{sc=Deva}\\p{sc=Thai}]{1,32}$``, lowercase where the script has case.  Combining marks
+    stand in for the Devanagari and Thai signs."""
+    if not 1 <= len(name) <= 32 or name != name.lower():
+        return False
+    return all(ch in NAME_PUNCTUATION or unicodedata.category(ch)[0] in "LNM" for ch in name)
+
+
+def language_of(locale: str) -> str:
+    """``pt-BR`` → ``pt``."""
+    return locale.split("-", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every shipped language's tables: ``tables[locale][section][key]``."""
+
+    tables: Mapping[str, Mapping[str, Mapping[str, str]]]
+
+    @classmethod
+    def load(cls, folder: Path = LOCALES_DIR) -> Catalogue:
+        """Read every ``*.toml`` in ``folder``; each must hold only the known tables of strings."""
+        tables: dict[str, dict[str, dict[str, str]]] = {}
+        for path in sorted(folder.glob("*.toml")):
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            unknown = set(data) - set(SECTIONS)
+            if unknown:
+                raise ValueError(f"{path.name}: unknown tables {sorted(unknown)}")
+            tables[path.stem] = {
+                section: {str(k): str(v) for k, v in data.get(section, {}).items()} for section in SECTIONS
+            }
+        if FALLBACK not in tables:
+            raise ValueError(f"{folder} has no {FALLBACK}.toml")
+        return cls(tables)
+
+    @property
+    def locales(self) -> list[str]:
+        """The shipped languages, English first."""
+        return [FALLBACK, *sorted(set(self.tables) - {FALLBACK})]
+
+    def resolve(self, locale: str | None) -> str:
+        """The shipped language for a Discord locale: itself, else one of the same language, else English."""
+        if locale in self.tables:
+            return str(locale)
+        language = language_of(locale or FALLBACK)
+        return next((shipped for shipped in self.locales if language_of(shipped) == language), FALLBACK)
+
+    def lookup(self, locale: str, section: str, key: str) -> str | None:
+        """The exact entry of that language, or None (no fallback: for command localizations)."""
+        return self.tables.get(locale, {}).get(section, {}).get(key)
+
+    def text(self, locale: str | None, key: str, /, **params: object) -> str:
+        """The message ``key`` in ``locale`` (English where that language lacks it), ``{placeholders}`` filled."""
+        template = self.lookup(self.resolve(locale), "messages", key)
+        if template is None:
+            template = self.lookup(FALLBACK, "messages", key)
+        if template is None:
+            raise KeyError(f"no message {key!r} in {FALLBACK}.toml")
+        return template.format(**params)
+
+
+@cache
+def catalogue() -> Catalogue:
+    """The shipped catalogue (read once)."""
+    return Catalogue.load()
+
+
+def text(locale: str | None, key: str, /, **params: object) -> str:
+    """:meth:`Catalogue.text` of the shipped catalogue."""
+    return catalogue().text(locale, key, **params)
