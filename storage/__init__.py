@@ -7,6 +7,7 @@ One module per repository, its interface (a Protocol) beside its SQL, written on
 - ``costs``: what jobs cost: money reservations, the providers' figures, spend caps, usage reports
 - ``cache``: results by request fingerprint
 - ``presets``: named option sets per user and server
+- ``cast``: servers' cast members (named characters from reference photos)
 - ``breakers``: per-provider circuit breakers
 - ``timings``: models' run times, learned
 
@@ -23,13 +24,15 @@ and around them:
 
 from pathlib import Path
 
-from storage.errors import QuotaRefused, StaleJob, StorageError
+from storage.errors import CastFull, CastNameTaken, QuotaRefused, StaleJob, StorageError
 from storage.facade import SqlStorage, Storage
 from storage.locks import NamedLock
 from storage.models import (
     ACTIVE_STATES,
     Breaker,
     Caps,
+    CastMember,
+    CastUse,
     Charge,
     Cost,
     GalleryQuery,
@@ -38,6 +41,7 @@ from storage.models import (
     JobState,
     LedgerState,
     ModelTiming,
+    NewCastMember,
     NewJob,
     QuotaLimits,
     Spend,
@@ -74,6 +78,10 @@ __all__ = [
     "ACTIVE_STATES",
     "Breaker",
     "Caps",
+    "CastFull",
+    "CastMember",
+    "CastNameTaken",
+    "CastUse",
     "Charge",
     "Cost",
     "GalleryQuery",
@@ -83,6 +91,7 @@ __all__ = [
     "LedgerState",
     "ModelTiming",
     "NamedLock",
+    "NewCastMember",
     "NewJob",
     "QuotaLimits",
     "QuotaRefused",

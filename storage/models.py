@@ -80,7 +80,8 @@ class JobInputs:
          "times": 3,                            # … /loop's repeats
          "audio": "/data/inputs/audio-…",       # … /soundtrack's file, at ``volume``
          "source_jobs": [3, 5],                 # the results an edit was made from (lineage)
-         "fallback_tried": ["runway:gen4.5"]}   # models the job already left (written by the fallback mover)
+         "fallback_tried": ["runway:gen4.5"],   # models the job already left (written by the fallback mover)
+         "cast": [{"id": 3, "name": "Mara", "photos": ["ab12…"], "voice": "cd34….mp3"}]}  # cast members used
 
     Every key is optional; :meth:`to_json` writes only those set.  Rows written by earlier versions are plain
     dicts of the same keys; :meth:`from_json` reads them all (missing keys take their defaults, unknown ones are
@@ -104,6 +105,7 @@ class JobInputs:
     volume: float | None = None
     source_jobs: tuple[int, ...] = ()
     fallback_tried: tuple[str, ...] = ()
+    cast: tuple[CastUse, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> JobInputs:
@@ -129,6 +131,7 @@ class JobInputs:
             volume=_number(data.get("volume")),
             source_jobs=tuple(int(i) for i in source_jobs) if isinstance(source_jobs, list | tuple) else (),
             fallback_tried=tuple(str(m) for m in data.get("fallback_tried") or ()),
+            cast=tuple(CastUse.from_json(c) for c in data.get("cast") or () if isinstance(c, Mapping)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -137,6 +140,9 @@ class JobInputs:
         for f in fields(self):
             value = getattr(self, f.name)
             if value is None or value is False or value == ():
+                continue
+            if f.name == "cast":
+                out["cast"] = [c.to_json() for c in value]
                 continue
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
@@ -384,3 +390,66 @@ class Breaker:
     def is_open(self, now: float) -> bool:
         """Whether new jobs skip this provider at ``now``."""
         return self.open_until is not None and now < self.open_until
+
+
+@dataclass(frozen=True)
+class CastMember:
+    """One member of a server's cast: a named character from 1-3 reference photos (content hashes of the stored
+    PNGs, in order), an optional voice sample (its stored file name) and a description added to prompts."""
+
+    id: int
+    guild_id: int
+    name: str
+    photos: tuple[str, ...]
+    voice: str | None
+    voice_seconds: float | None
+    description: str
+    added_by: int
+    added_by_name: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class NewCastMember:
+    """What the cast service asks storage to create (its files already stored)."""
+
+    guild_id: int
+    name: str
+    photos: tuple[str, ...]
+    added_by: int
+    voice: str | None = None
+    voice_seconds: float | None = None
+    description: str = ""
+    added_by_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CastUse:
+    """A cast member as a job used it (stored in the job's inputs): enough to remake the request after the
+    member is deleted or changed, since the photo and voice files are content-addressed and kept."""
+
+    id: int
+    name: str
+    photos: tuple[str, ...]
+    voice: str | None = None
+    description: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CastUse:
+        """Read one stored entry."""
+        return cls(
+            id=int(data.get("id") or 0),
+            name=str(data.get("name") or ""),
+            photos=tuple(str(p) for p in data.get("photos") or ()),
+            voice=_text(data.get("voice")),
+            description=str(data.get("description") or ""),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON stored with the job."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "photos": list(self.photos)}
+        if self.voice:
+            out["voice"] = self.voice
+        if self.description:
+            out["description"] = self.description
+        return out
