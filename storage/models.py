@@ -426,7 +426,8 @@ class NewCastMember:
 @dataclass(frozen=True)
 class CastUse:
     """A cast member as a job used it (stored in the job's inputs): enough to remake the request after the
-    member is deleted or changed, since the photo and voice files are content-addressed and kept."""
+    member is deleted or changed.  ``photos`` and ``voice`` are the stored files, each named by its content hash
+    (``<sha256>.png``), which are kept while jobs use them."""
 
     id: int
     name: str

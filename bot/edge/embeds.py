@@ -167,6 +167,8 @@ def result_embed(job: Job) -> discord.Embed:
     origin = lineage.describe(job)
     if origin:
         embed.add_field(name="From", value=origin)
+    if cast := lineage.with_cast(job):
+        embed.add_field(name="Cast", value=clip(cast, MAX_FIELD))
     note = fallback_note(job)
     if note:  # "Runway is unavailable; made with Luma ray-2"
         embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
@@ -242,7 +244,8 @@ def _job_line(job: Job, *, origin: bool = False) -> str:
     web = job.result_url if (job.result_url or "").startswith(("https://", "http://")) else None
     link = f"[message]({url})" if url else (f"[video]({web})" if web else "")
     relation = f" · {lineage.describe(job)}" if origin and lineage.describe(job) else ""
-    return f"**#{job.id}** {when} · {subject}{relation} {link}".rstrip()
+    cast = f" · {lineage.with_cast(job)}" if job.inputs.cast else ""
+    return f"**#{job.id}** {when} · {subject}{cast}{relation} {link}".rstrip()
 
 
 def chain_embed(ancestors: list[Job], job: Job, descendants: list[Job]) -> discord.Embed:
