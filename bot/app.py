@@ -20,6 +20,7 @@ from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
+from bot.services.cast.roster import Roster
 from bot.services.delivery.grouping import TakeGroups
 from bot.services.delivery.ladder import Publisher
 from bot.services.delivery.port import DeliveryRouter
@@ -67,6 +68,7 @@ class App:
     groups: TakeGroups  # /variations takes: siblings, and when their wait is over (chat targets post them)
     janitor: Janitor  # retention and the media disk cap
     health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
+    cast: Roster  # /cast, and every `cast` option and @Name (a server's recurring characters)
 
     @property
     def spend(self) -> SpendService:
@@ -129,6 +131,7 @@ class App:
         edits = Edits(storage, registry, settings, media, service, clock)
         variations = Variations(storage, registry, quota, service)
         presets = Presets(storage, service, clock)
+        roster = Roster(storage, settings, media, clock)
         if settings.push_enabled:
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
             fileserver.hooks = PushHooks(
@@ -157,6 +160,7 @@ class App:
             groups,
             janitor,
             health,
+            cast=roster,
         )
 
     async def start(self, *, worker: bool = True) -> None:

@@ -197,13 +197,13 @@ _MODELS: tuple[CatalogueModel, ...] = (
         description="Seedance 2.0 Fast via Runway: the quicker Seedance, text or a cast to video, 5-15 s.",
     ),
     CatalogueModel(
-        "runway:klingO3_pro", "klingO3_pro", frozenset({I2V, REFS}), _each("duration", (5, 10)), _same(),
+        "runway:klingo3_pro", "klingO3_pro", frozenset({I2V, REFS}), _each("duration", (5, 10)), _same(),
         fields={"prompt": "prompt_text", "image": "prompt_image"}, fixed={"audio": False}, deadline_seconds=1800,
         references=_RUNWAY_KLING_O3, **_RUNWAY_LIMITS,
         description="Kling O3 Pro via Runway: animates an image with a cast (up to 7 reference photos), 5 or 10 s.",
     ),
     CatalogueModel(
-        "runway:klingO3_standard", "klingO3_standard", frozenset({I2V, REFS}), _each("duration", (5, 10)), _same(),
+        "runway:klingo3_standard", "klingO3_standard", frozenset({I2V, REFS}), _each("duration", (5, 10)), _same(),
         fields={"prompt": "prompt_text", "image": "prompt_image"}, fixed={"audio": False}, deadline_seconds=1500,
         references=_RUNWAY_KLING_O3, **_RUNWAY_LIMITS,
         description="Kling O3 Standard via Runway: animates an image with a cast (up to 7 photos), 5 or 10 s.",

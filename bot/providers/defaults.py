@@ -52,9 +52,9 @@ DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
         "fal:kling-2.1",
         "replicate:veo-3",
         "replicate:stable-video-diffusion",  # no prompt, 2-4 s
-        "runway:klingO3_standard",     # with a cast (reference photos) beside the image
+        "runway:klingo3_standard",     # with a cast (reference photos) beside the image
         "runway:kling_4",
-        "runway:klingO3_pro",
+        "runway:klingo3_pro",
         "local:motion",
         "local:interpolate",
     ),

@@ -54,8 +54,8 @@ PRICES: dict[str, Price] = {
     # task's final cost.credits is the actual charge either way)
     "runway:seedance2": Price(CREDITS, 36, "2026-12", "runwayml/skills rw-integrate-video (credits per second)"),
     "runway:seedance2_fast": Price(CREDITS, 20, "2026-12", _RUNWAY, note="estimate, not read"),
-    "runway:klingO3_pro": Price(CREDITS, 24, "2026-12", _RUNWAY, note="estimate, not read"),
-    "runway:klingO3_standard": Price(CREDITS, 18, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:klingo3_pro": Price(CREDITS, 24, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:klingo3_standard": Price(CREDITS, 18, "2026-12", _RUNWAY, note="estimate, not read"),
     "runway:kling_4": Price(CREDITS, 24, "2026-12", _RUNWAY, note="estimate, not read"),
     "replicate:stable-video-diffusion": Price(HARDWARE, 0.0014, "2026-11", _REPLICATE_HW.format("A100 80 GB"),
                                               hardware_seconds=20),

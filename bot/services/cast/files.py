@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.errors import InvalidMedia, MediaError
 from bot.media import Media, normalize_image, validate_image
+from bot.media.ffmpeg import input_args
 from bot.media.sniff import Container, sniff_container
 from bot.settings import Settings
 
@@ -78,19 +79,36 @@ async def store_voice(settings: Settings, media: Media, data: bytes) -> StoredVo
         await asyncio.to_thread(tmp.write_bytes, data)
         try:
             container = await asyncio.to_thread(sniff_container, tmp, kinds=("audio", "video"))
-            info = await media.probe(tmp)
+            if container not in _EXTENSIONS:
+                raise InvalidMedia(NOT_AUDIO)  # Matroska/WebM: a video container
+            seconds = await _decoded_seconds(media, tmp, container)
         except MediaError:
             raise InvalidMedia(NOT_AUDIO) from None
-        if container not in _EXTENSIONS or info.width or not (info.has_audio or container.kind == "audio"):
-            raise InvalidMedia(NOT_AUDIO)  # a video, or an MP4 without sound
-        if not info.duration or info.duration > MAX_VOICE_SECONDS + 0.05:
+        if not seconds or seconds > MAX_VOICE_SECONDS + 0.05:
             raise InvalidMedia(
-                f"That voice sample is {info.duration:.1f} s long; up to {MAX_VOICE_SECONDS:.0f} s is accepted."
+                f"That voice sample is {seconds:.1f} s long; up to {MAX_VOICE_SECONDS:.0f} s is accepted."
             )
         name = await asyncio.to_thread(_place, tmp, folder, _EXTENSIONS[container])
-        return StoredVoice(name, round(info.duration, 3))
+        return StoredVoice(name, round(seconds, 3))
     finally:
         tmp.unlink(missing_ok=True)
+
+
+async def _decoded_seconds(media: Media, path: Path, container: Container) -> float:
+    """How long the file's first audio stream really is: decoded to the end (a header can claim anything), with
+    any picture (an MP4's video, cover art) ignored; MediaError when there is no audio to decode."""
+    args = [*input_args(path, container), "-map", "0:a:0", "-vn", "-f", "null", "-"]
+    result = await media.run(args, timeout=60, loglevel="info")  # info: the stream list, to spot a picture
+    micros = result.progress.get("out_time_us", "")
+    if not micros.lstrip("-").isdigit():
+        raise MediaError(detail=f"{path.name}: no decoded audio time")
+    if container is Container.MP4 and _has_picture(result.stderr):
+        raise MediaError(detail=f"{path.name}: a video, not a voice sample")
+    return max(0.0, int(micros) / 1_000_000)
+
+
+def _has_picture(stderr: str) -> bool:
+    return any("Video:" in line and "attached pic" not in line for line in stderr.splitlines())
 
 
 def photo_path(settings: Settings, digest: str) -> Path:

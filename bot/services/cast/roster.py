@@ -152,6 +152,10 @@ class Roster:
             raise InvalidOption(f"A video takes up to {MAX_PER_REQUEST} cast members, not {len(chosen)}.")
         return tuple(self.use(m) for m in chosen.values())
 
+    def photo_file(self, digest: str) -> str:
+        """The stored file of a member's photo (``/cast list`` shows each member's first)."""
+        return str(photo_path(self.settings, digest))
+
     def use(self, member: CastMember) -> CastUse:
         """The member as a job records it."""
         return CastUse(
