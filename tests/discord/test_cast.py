@@ -260,4 +260,4 @@ async def test_a_reroll_after_the_member_is_deleted_uses_the_original_photos(emu
     await (await emu.slash(emu.alice, "history")).wait_ack()
     listing = await emu.wait_for_message(lambda m: m.ephemeral and m.embeds and "Your recent" in str(m.embeds[0]))
     lines = listing.embeds[0]["description"].splitlines()
-    assert len(lines) == 2 and all(re.search(r"#\d+ .*Mara sings · with Mara", line) for line in lines)
+    assert len(lines) == 2 and all(re.search(r"#\d+\*\* .*Mara sings · with Mara", line) for line in lines)
