@@ -18,12 +18,11 @@ from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
 from bot.providers.registry import ProviderRegistry
-from bot.services.cast.roster import Roster
+from bot.services.cast.roster import Members, Roster
 from bot.services.requests.generation import GenerationService, Requester, Submitted
 from bot.services.requests.presets import Presets
 from cogs.cast import cast_choices
 from cogs.presets import preset_choices
-from storage import CastUse
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -73,7 +72,7 @@ class Generate(commands.Cog):
 
     async def _resolve_cast(
         self, interaction: discord.Interaction[Any], cast: str | None, preset: str | None, spec: PromptSpec
-    ) -> tuple[CastUse, ...]:
+    ) -> Members:
         """The cast members this request uses: the option (else the preset's), then @Name in the prompt."""
         names = cast or await self.presets.cast_of(interaction.user.id, interaction.guild_id, preset)
         return await self.roster.resolve(interaction.guild_id, names, spec.subject)

@@ -26,6 +26,7 @@ MIN_NAME, MAX_NAME = 2, 32
 MAX_PHOTOS = 3
 MAX_PER_REQUEST = 3
 MAX_DESCRIPTION = 300
+Members = tuple[CastUse, ...]  # the members a request uses, as its job records them
 _NAME = re.compile(r"^[^\W_][\w'-]*$")  # one word (letters, digits, _ ' -), so ``@Name`` can call it
 _MENTION = re.compile(r"(?<![\w@])@([^\W_][\w'-]{0,31})")
 
@@ -133,7 +134,7 @@ class Roster:
         await self.storage.cast.delete(member.guild_id, member.id)
         return member
 
-    async def resolve(self, guild_id: int | None, names: str | None, prompt: str) -> tuple[CastUse, ...]:
+    async def resolve(self, guild_id: int | None, names: str | None, prompt: str) -> Members:
         """The members a request asks for: those in ``names`` (comma-separated; an unknown one is refused), then
         the prompt's ``@Name`` mentions that are members (others stay text); at most three."""
         asked = [part.strip().lstrip("@") for part in (names or "").split(",") if part.strip()]
