@@ -261,3 +261,28 @@ async def test_a_reroll_after_the_member_is_deleted_uses_the_original_photos(emu
     listing = await emu.wait_for_message(lambda m: m.ephemeral and m.embeds and "Your recent" in str(m.embeds[0]))
     lines = listing.embeds[0]["description"].splitlines()
     assert len(lines) == 2 and all(re.search(r"#\d+\*\* .*Mara sings · with Mara", line) for line in lines)
+
+
+async def test_the_cast_option_autocompletes_names_one_after_another_in_every_command(emu, launch):
+    await launch()
+    for name, n in (("Mara", 1), ("Marek", 2), ("Teo", 3)):
+        await add_member(emu, emu.alice, name, [photo(n)])
+    for command in ("video", "animate", "variations"):
+        choices = await (await emu.autocomplete(emu.alice, command, "cast", "mar")).wait_choices()
+        assert [c["value"] for c in choices] == ["Mara", "Marek"], command
+    second = await (await emu.autocomplete(emu.alice, "video", "cast", "Mara, t")).wait_choices()
+    assert [c["value"] for c in second] == ["Mara, Teo"]
+    named = await (await emu.autocomplete(emu.alice, "cast delete", "name", "te")).wait_choices()
+    assert [c["value"] for c in named] == ["Teo"]
+
+
+async def test_a_preset_saved_from_a_result_with_a_cast_holds_the_cast(emu, launch):
+    bot = await launch()
+    await add_member(emu, emu.alice, "Mara", [photo(1)])
+    await (await emu.slash(emu.alice, "video", prompt="a fox bows", cast="Mara", style="anime", duration=1)).wait_ack()
+    first = await wait_result(emu)
+    saved = await private(emu, emu.alice, "preset save", "Saved preset", name="with-mara")
+    assert "cast Mara" in saved
+    await (await emu.slash(emu.alice, "video", prompt="a fox jumps", preset="with-mara", duration=1)).wait_ack()
+    job = await bot.app.service.get(job_id_of(await wait_result(emu, after=first.id)))
+    assert [c.name for c in job.inputs.cast] == ["Mara"] and job.spec["style"] == "anime"
