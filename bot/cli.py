@@ -212,7 +212,7 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
     if args.cast and args.guild is None:
         print("error: --cast needs --guild (a cast belongs to a server)", file=sys.stderr)
         return 2
-    cast = await app.cast.resolve(args.guild, args.cast, spec.subject)
+    cast = await app.cast.resolve(args.guild, args.cast, spec.text())
     who = Requester(user_id=args.user, guild_id=args.guild, delivery=FileRecord(args.output.resolve()).to_json())
     await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
     if args.video is not None:

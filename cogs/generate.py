@@ -75,7 +75,7 @@ class Generate(commands.Cog):
     ) -> Members:
         """The cast members this request uses: the option (else the preset's), then @Name in the prompt."""
         names = cast or await self.presets.cast_of(interaction.user.id, interaction.guild_id, preset)
-        return await self.roster.resolve(interaction.guild_id, names, spec.subject)
+        return await self.roster.resolve(interaction.guild_id, names, spec.text())
 
     async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         return await preset_choices(self.presets, interaction, current)

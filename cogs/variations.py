@@ -127,7 +127,7 @@ class Variations(JobCog):
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         names = cast or await self.presets.cast_of(interaction.user.id, interaction.guild_id, preset)
-        members = await self.roster.resolve(interaction.guild_id, names, spec.subject)
+        members = await self.roster.resolve(interaction.guild_id, names, spec.text())
         takes = self.takes
         takes.check(spec, count, members)  # every model-dependent refusal, before acknowledging
         await self.starter.from_interaction(interaction, lambda who: takes.submit(who, spec, count, members))

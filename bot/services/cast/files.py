@@ -47,13 +47,20 @@ def _place(tmp: Path, folder: Path, suffix: str) -> str:
     return name
 
 
-async def store_photo(settings: Settings, data: bytes) -> str:
-    """Check an uploaded photo (format from its bytes, size, pixels), store it as a clean PNG named by the hash of
-    that PNG, and return the hash.  Refused input raises :class:`~bot.errors.InvalidMedia` and stores nothing."""
+async def check_photo(settings: Settings, data: bytes) -> None:
+    """Refuse (:class:`~bot.errors.InvalidMedia`) a photo that is not an image by its bytes, too big or too many
+    pixels; nothing is decoded past the header, nothing is stored."""
     s = settings
     if len(data) > s.max_image_bytes:
         raise InvalidMedia(f"That photo is {_mib(len(data))}; photos up to {_mib(s.max_image_bytes)} are accepted.")
     await asyncio.to_thread(validate_image, data, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+
+
+async def store_photo(settings: Settings, data: bytes) -> str:
+    """Check an uploaded photo (:func:`check_photo`), store it as a clean PNG named by the hash of that PNG, and
+    return the hash.  Refused input raises :class:`~bot.errors.InvalidMedia` and stores nothing."""
+    s = settings
+    await check_photo(s, data)
     folder = s.cast_dir
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".photo-{secrets.token_hex(6)}.png.tmp"

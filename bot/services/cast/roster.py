@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.errors import InvalidMedia, InvalidOption
 from bot.media import Media
 from bot.prompt import clean_text
-from bot.services.cast.files import photo_path, store_photo, store_voice, voice_path
+from bot.services.cast.files import check_photo, photo_path, store_photo, store_voice, voice_path
 from bot.services.requests.requester import Requester, page_name
 from bot.settings import Settings
 from storage import CastFull, CastMember, CastNameTaken, CastUse, Job, JobState, NewCastMember, Storage
@@ -73,8 +73,9 @@ class Roster:
         voice: bytes | None = None,
         description: str | None = None,
     ) -> CastMember:
-        """Add a member: its photos and voice are checked and stored first (content-addressed), then one row is
-        written, so a crash leaves a whole member or none (at worst files no member names)."""
+        """Add a member: its photos and voice are all checked, then stored (content-addressed), then one row is
+        written, so a refusal stores nothing and a crash leaves a whole member or none (at worst files that no
+        member names, which a later add of the same pictures reuses)."""
         guild = _guild(who)
         name = clean_name(name)
         if not 1 <= len(photos) <= MAX_PHOTOS:
@@ -86,8 +87,10 @@ class Roster:
             raise InvalidOption(_taken(name))
         if len(await self.storage.cast.members(guild)) >= self.settings.max_cast_per_server:
             raise InvalidOption(_full(self.settings.max_cast_per_server))
-        hashes = tuple([await store_photo(self.settings, data) for data in photos])
+        for data in photos:  # every photo is checked before any file is stored: a refusal leaves nothing
+            await check_photo(self.settings, data)
         stored = await store_voice(self.settings, self.media, voice) if voice is not None else None
+        hashes = tuple([await store_photo(self.settings, data) for data in photos])
         new = NewCastMember(
             guild_id=guild,
             name=name,
