@@ -154,6 +154,11 @@ _FAL_FIELDS = {"prompt": "prompt", "negative_prompt": "negative_prompt", "image"
 _RUNWAY_SEEDANCE = ReferenceSpec(
     "prompt_image", 9, "@Image{n}", audio_field="reference_audio", audio_tag="@Audio{n}", max_audio=3
 )
+# Wan 3 and Hailuo 3 (same SDK file: reference images as ``promptImage`` entries without ``position``, and
+# ``referenceAudio``) document no prompt syntax for their references, so the prompt names them in words.
+_RUNWAY_WORDS = ReferenceSpec(
+    "prompt_image", 9, "image {n}", audio_field="reference_audio", audio_tag="audio {n}", max_audio=3
+)
 _RUNWAY_KLING_O3 = ReferenceSpec("references", 7, "@Image{n}", need_image=True)
 _RUNWAY_KLING_4 = ReferenceSpec("references", 9, "@Image{n}", need_image=True)  # 10 images, the first frame one
 _SEEDANCE_RATIOS = {"16:9": "1280:720", "9:16": "720:1280", "1:1": "960:960", "4:3": "1112:834", "3:4": "834:1112"}
@@ -195,6 +200,18 @@ _MODELS: tuple[CatalogueModel, ...] = (
         {a: {"ratio": r} for a, r in _SEEDANCE_RATIOS.items()}, fields=_RUNWAY_FIELDS, fixed={"audio": False},
         deadline_seconds=1200, references=_RUNWAY_SEEDANCE, max_prompt_chars=3500, **_RUNWAY_LIMITS,
         description="Seedance 2.0 Fast via Runway: the quicker Seedance, text or a cast to video, 5-15 s.",
+    ),
+    CatalogueModel(
+        "runway:wan3", "wan3", frozenset({T2V, REFS}), _each("duration", (5, 10)),
+        {a: {"ratio": r} for a, r in _RUNWAY_RATIOS.items() if a != "21:9"}, fields={"prompt": "prompt_text"},
+        fixed={"audio": False}, deadline_seconds=1800, references=_RUNWAY_WORDS, **_RUNWAY_LIMITS,
+        description="Wan 3 via Runway: text or a cast (reference photos, voice) to video, 5 or 10 s.",
+    ),
+    CatalogueModel(
+        "runway:hailuo3", "hailuo3", frozenset({T2V, REFS}), _each("duration", (6, 10)),
+        {a: {"ratio": a} for a in ALL_ASPECTS}, fields={"prompt": "prompt_text"}, fixed={"resolution": "768p"},
+        deadline_seconds=1800, references=_RUNWAY_WORDS, **_RUNWAY_LIMITS,
+        description="MiniMax Hailuo 3 via Runway: text or a cast (reference photos, voice) to video, 6 or 10 s.",
     ),
     CatalogueModel(
         "runway:klingo3_pro", "klingO3_pro", frozenset({I2V, REFS}), _each("duration", (5, 10)), _same(),

@@ -35,6 +35,8 @@ DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
         "replicate:seedance-2.0",      # ~$0.18/s: the reference models (a cast) come after the plain ones,
         "runway:seedance2_fast",       # so they are the default only for requests with a cast
         "runway:seedance2",            # 36 credits/s
+        "runway:hailuo3",
+        "runway:wan3",
         "local:storyboard",
     ),
     IMAGE: (

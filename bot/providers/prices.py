@@ -57,6 +57,8 @@ PRICES: dict[str, Price] = {
     "runway:klingo3_pro": Price(CREDITS, 24, "2026-12", _RUNWAY, note="estimate, not read"),
     "runway:klingo3_standard": Price(CREDITS, 18, "2026-12", _RUNWAY, note="estimate, not read"),
     "runway:kling_4": Price(CREDITS, 24, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:wan3": Price(CREDITS, 20, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:hailuo3": Price(CREDITS, 20, "2026-12", _RUNWAY, note="estimate, not read"),
     "replicate:stable-video-diffusion": Price(HARDWARE, 0.0014, "2026-11", _REPLICATE_HW.format("A100 80 GB"),
                                               hardware_seconds=20),
     "replicate:animate-diff": Price(HARDWARE, 0.000725, "2026-11", _REPLICATE_HW.format("A40"), hardware_seconds=15),

@@ -22,6 +22,8 @@ async def test_models_offered(runway):  # the rest of the contract: test_provide
         "runway:klingo3_pro",
         "runway:klingo3_standard",
         "runway:kling_4",
+        "runway:wan3",
+        "runway:hailuo3",
     }  # the reference models (a server's cast)
     assert all(names[m].can(Capability.REFERENCES) for m in ("runway:seedance2", "runway:klingo3_pro"))
     assert names["runway:aleph2"].can(Capability.VIDEO_TO_VIDEO)
