@@ -63,7 +63,8 @@ def reference_prompt(prompt: str, references: tuple[Reference, ...], spec: Refer
     text, extra, number, sent = prompt, [], 1, set(voices(references, spec))
     audio_number = 1
     for ref in references:
-        tags = " ".join(spec.image_tag.format(n=number + i) for i in range(len(ref.photos)))
+        sep = ", " if " " in spec.image_tag else " "  # "image 1, image 2" in words; "@Image1 @Image2" as tags
+        tags = sep.join(spec.image_tag.format(n=number + i) for i in range(len(ref.photos)))
         number += len(ref.photos)
         label = f"{ref.name} ({tags})"
         pattern = _mention(ref.name)

@@ -284,3 +284,19 @@ async def test_a_preset_saved_from_a_result_with_a_cast_holds_the_cast(emu, laun
     await (await emu.slash(emu.alice, "video", prompt="a fox jumps", preset="with-mara", duration=1)).wait_ack()
     job = await bot.app.service.get(job_id_of(await wait_result(emu, after=first.id)))
     assert [c.name for c in job.inputs.cast] == ["Mara"] and job.spec["style"] == "anime"
+
+
+async def test_hailuo3_gets_the_photos_without_position_and_the_prompt_names_them_in_words(
+    emu, launch, emulator, voice
+):
+    await runway_bot(launch, emulator)
+    mara = [photo(1), photo(2)]
+    await add_member(emu, emu.alice, "Mara", mara, voice=voice)
+    handle = await emu.slash(emu.alice, "video", prompt="@Mara sings", model="runway:hailuo3", duration=6)
+    assert await handle.wait_ack() == 5
+    await wait_result(emu)
+    [task] = emulator.runway.tasks.values()
+    assert task.body["model"] == "hailuo3" and task.body["ratio"] == "16:9"
+    assert [pixels(from_data_uri(r["uri"])) for r in task.body["promptImage"]] == [pixels(p) for p in mara]
+    assert len(task.body["referenceAudio"]) == 1
+    assert task.body["promptText"] == "Mara (image 1, image 2) sings Mara's voice: audio 1."
