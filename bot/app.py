@@ -20,6 +20,7 @@ from bot.media import Media
 from bot.providers.base import VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
+from bot.services.cast.roster import Roster
 from bot.services.delivery.grouping import TakeGroups
 from bot.services.delivery.ladder import Publisher
 from bot.services.delivery.notify import Notifier
@@ -71,6 +72,7 @@ class App:
     janitor: Janitor  # retention and the media disk cap
     health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
     notifier: Notifier  # who is mentioned when a slow result is ready (/settings notify)
+    cast: Roster  # /cast, and every `cast` option and @Name (a server's recurring characters)
 
     @property
     def spend(self) -> SpendService:
@@ -134,6 +136,7 @@ class App:
         variations = Variations(storage, registry, quota, service)
         sequences = Sequences(storage, registry, settings, quota, service, wake=worker.wake, clock=clock)
         presets = Presets(storage, service, clock)
+        roster = Roster(storage, settings, media, clock)
         if settings.push_enabled:
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
             fileserver.hooks = PushHooks(
@@ -164,6 +167,7 @@ class App:
             janitor,
             health,
             Notifier(storage, clock),
+            cast=roster,
         )
 
     async def start(self, *, worker: bool = True) -> None:

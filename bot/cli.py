@@ -1,5 +1,6 @@
 """The ``videobot`` command: ``run`` (the Discord bot), ``generate``, ``jobs``, ``quota``, ``models``,
-``cleanup``, ``db`` (copy to PostgreSQL, check), ``comfyui check`` (your own GPU's workflows against ComfyUI).
+``cleanup``, ``db`` (copy to PostgreSQL, check), ``comfyui check`` (your own GPU's workflows against ComfyUI),
+``cast`` (a server's characters).
 
 ``generate`` goes through the same service, job table, quota check and media pipeline as the bot.
 """
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import App
+from bot.castcli import add_cast_parser, run_cast
 from bot.dbcli import add_db_parser, run_db
 from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
@@ -25,6 +27,7 @@ from bot.services.fallback.policy import fallback_note
 from bot.services.money.quota import format_seconds, format_wait
 from bot.services.money.spend import report_lines
 from bot.services.requests.generation import Requester, Submitted
+from bot.services.requests.lineage import with_cast
 from bot.services.requests.sequence import TRANSITIONS, FilmOptions
 from bot.settings import Settings, load_settings
 from storage import Job
@@ -58,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int)
     gen.add_argument("--model", help="provider:model (see `videobot models`)")
     gen.add_argument("--user", type=int, default=CLI_USER, help="whose quota to charge (default 0)")
+    gen.add_argument("--cast", help="up to 3 of a server's cast, comma-separated (needs --guild); @Name works too")
+    gen.add_argument("--guild", type=int, help="the server whose cast --cast and @Name use")
     gen.add_argument("-o", "--output", type=Path, default=Path("video.mp4"))
     gen.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")
 
@@ -126,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     comfy_sub = comfy.add_subparsers(dest="comfyui_command", required=True)
     comfy_sub.add_parser("check", help="what each server lacks to run each workflow (nodes, inputs, model files)")
     add_db_parser(sub)
+    add_cast_parser(sub)
     return parser
 
 
@@ -195,6 +201,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _worker(app, args.timeout)
         if args.command == "cleanup":
             return await _cleanup(app)
+        if args.command == "cast":
+            return await run_cast(app, args)
         return await _models(app)
 
 
@@ -246,7 +254,11 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
         if image is not None and not image.is_file():
             print(f"error: no such file: {image}", file=sys.stderr)
             return 2
-    who = Requester(user_id=args.user, delivery=FileRecord(args.output.resolve()).to_json())
+    if args.cast and args.guild is None:
+        print("error: --cast needs --guild (a cast belongs to a server)", file=sys.stderr)
+        return 2
+    cast = await app.cast.resolve(args.guild, args.cast, spec.text())
+    who = Requester(user_id=args.user, guild_id=args.guild, delivery=FileRecord(args.output.resolve()).to_json())
     await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
     if args.video is not None:
         request = app.remixer.check(
@@ -258,7 +270,9 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
         )
         submitted = await app.remixer.remix(who, request, args.video)
     else:
-        submitted = await app.service.submit(who, spec, image=args.image, end_image=args.end_image, loop=args.loop)
+        submitted = await app.service.submit(
+            who, spec, image=args.image, end_image=args.end_image, loop=args.loop, cast=cast
+        )
     return await _finish(app, submitted, args.output, args.timeout)
 
 
@@ -372,6 +386,7 @@ async def _jobs(app: App, limit: int) -> int:
         created = datetime.fromtimestamp(job.created_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
         prompt = str(job.spec.get("subject", ""))[:40]
         extra = f"  [{job.progress:.0%}]" if not job.state.finished else ""
+        extra += f"  ({with_cast(job)})" if job.inputs.cast else ""
         print(f"{job.id:>5}  {job.state.value:<14} {job.model:<24} {job.owner_id:>10}  {created}  {prompt}{extra}")
     return 0
 

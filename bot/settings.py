@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     fallback_clamp: bool = False  # may a fallback shorten the clip / change the aspect to what it can make
     breaker_threshold: int = Field(3, ge=1, le=1000)  # provider-side failures in a row that open the breaker
     breaker_cooldown_seconds: float = Field(300.0, ge=1, le=86_400)  # how long new jobs skip that provider
+    # --- cast (a server's recurring characters; docs/cast.md) -------------------------------------------
+    max_cast_per_server: int = Field(50, ge=1, le=1000)  # members a server's cast may hold
 
     @field_validator("fallback_text", "fallback_image", "fallback_video", mode="before")
     @classmethod
@@ -191,6 +193,11 @@ class Settings(BaseSettings):
     def inputs_dir(self) -> Path:
         """Where validated user uploads are kept while their jobs need them."""
         return self.data_dir / "inputs"
+
+    @property
+    def cast_dir(self) -> Path:
+        """Where cast members' photos and voice samples live, named by content hash (kept while jobs use them)."""
+        return self.data_dir / "cast"
 
     @property
     def push_enabled(self) -> bool:

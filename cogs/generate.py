@@ -19,8 +19,10 @@ from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
 from bot.providers.registry import ProviderRegistry
+from bot.services.cast.roster import Members, Roster
 from bot.services.requests.generation import GenerationService, Requester, Submitted
 from bot.services.requests.presets import Presets
+from cogs.cast import cast_choices
 from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
 Text = Range[str, 1, MAX_PART_CHARS]
 Seconds = Range[int, 1, 60]
 Seed = Range[int, 0, MAX_SEED]
+CAST_HELP = "Up to 3 of this server's cast, comma-separated (or write @Name in the prompt)"
 
 
 def _value(choice: Choice[str] | None) -> str | None:
@@ -56,12 +59,24 @@ class Generate(commands.Cog):
         starter: Starter,
         max_image_bytes: int,
         presets: Presets,
+        roster: Roster,
     ):
         self.service = service
         self.registry = registry
         self.starter = starter
         self.max_image_bytes = max_image_bytes
         self.presets = presets  # fills the options a request leaves out from a named preset
+        self.roster = roster  # the server's cast: the `cast` option and @Name in prompts
+
+    async def _cast(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return await cast_choices(self.roster, interaction, current)
+
+    async def _resolve_cast(
+        self, interaction: discord.Interaction[Any], cast: str | None, preset: str | None, spec: PromptSpec
+    ) -> Members:
+        """The cast members this request uses: the option (else the preset's), then @Name in the prompt."""
+        names = cast or await self.presets.cast_of(interaction.user.id, interaction.guild_id, preset)
+        return await self.roster.resolve(interaction.guild_id, names, spec.text())
 
     async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         return await preset_choices(self.presets, interaction, current)
@@ -135,9 +150,12 @@ class Generate(commands.Cog):
         negative="What to avoid",
         loop="Make a seamless loop (models that can, e.g. Luma)",
         preset="One of your presets (options given here win)",
+        cast=CAST_HELP,
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
-    @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations, aspect=_t2v_aspects, preset=_presets)  # type: ignore[misc]
+    @app_commands.autocomplete(
+        model=_t2v_models, duration=_t2v_durations, aspect=_t2v_aspects, preset=_presets, cast=_cast
+    )  # type: ignore[misc]
     async def video(
         self,
         interaction: discord.Interaction[Any],
@@ -154,6 +172,7 @@ class Generate(commands.Cog):
         negative: Text | None = None,
         loop: bool = False,
         preset: str | None = None,
+        cast: Range[str, 1, 120] | None = None,
     ) -> None:
         """Make a video from a text prompt."""
         # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
@@ -171,8 +190,11 @@ class Generate(commands.Cog):
             model=model,
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
-        self.service.check(spec, loop=loop)  # every model-dependent refusal, before acknowledging
-        await self.starter.from_interaction(interaction, lambda who: self.service.submit(who, spec, loop=loop))
+        members = await self._resolve_cast(interaction, cast, preset, spec)
+        self.service.check(spec, loop=loop, cast=members)  # every model-dependent refusal, before acknowledging
+        await self.starter.from_interaction(
+            interaction, lambda who: self.service.submit(who, spec, loop=loop, cast=members)
+        )
 
     @app_commands.command(name="animate", description="Animate an image into a video.")
     @anywhere
@@ -187,9 +209,12 @@ class Generate(commands.Cog):
         seed="Same seed + same image = same video",
         end_image="The last frame: animate from image to this one (models that can, e.g. Luma, Runway veo3.1)",
         preset="One of your presets (options given here win)",
+        cast=CAST_HELP,
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
-    @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations, aspect=_i2v_aspects, preset=_presets)  # type: ignore[misc]
+    @app_commands.autocomplete(
+        model=_i2v_models, duration=_i2v_durations, aspect=_i2v_aspects, preset=_presets, cast=_cast
+    )  # type: ignore[misc]
     async def animate(
         self,
         interaction: discord.Interaction[Any],
@@ -203,6 +228,7 @@ class Generate(commands.Cog):
         seed: Seed | None = None,
         end_image: discord.Attachment | None = None,
         preset: str | None = None,
+        cast: Range[str, 1, 120] | None = None,
     ) -> None:
         """Animate an image into a video."""
         cap = self.max_image_bytes
@@ -223,14 +249,15 @@ class Generate(commands.Cog):
             allow_empty_subject=True,
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
-        self.service.check(spec, image=True, end_image=end_image is not None)  # before acknowledging
+        members = await self._resolve_cast(interaction, cast, preset, spec)
+        self.service.check(spec, image=True, end_image=end_image is not None, cast=members)  # before acknowledging
 
         async def submit(who: Requester) -> Submitted:
             data = await image.read()  # from the URL in Discord's own payload, nothing else
             last = await end_image.read() if end_image is not None else None
             if len(data) > cap or (last is not None and len(last) > cap):
                 raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
-            return await self.service.submit(who, spec, image=data, end_image=last)
+            return await self.service.submit(who, spec, image=data, end_image=last, cast=members)
 
         await self.starter.from_interaction(interaction, submit)
 
@@ -258,4 +285,6 @@ class Generate(commands.Cog):
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
     app = bot.app
-    await bot.add_cog(Generate(app.service, app.registry, bot.starter, app.settings.max_image_bytes, app.presets))
+    await bot.add_cog(
+        Generate(app.service, app.registry, bot.starter, app.settings.max_image_bytes, app.presets, app.cast)
+    )

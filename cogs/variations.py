@@ -20,11 +20,13 @@ from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
 from bot.providers.registry import ProviderRegistry
+from bot.services.cast.roster import Roster
 from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets
 from bot.services.requests.variations import MAX_VARIATIONS
 from bot.services.requests.variations import Variations as VariationRequests
 from bot.settings import Settings
+from cogs.cast import cast_choices
 from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
@@ -50,10 +52,15 @@ class Variations(JobCog):
         settings: Settings,
         variations: VariationRequests,
         presets: Presets,
+        roster: Roster,
     ):
         super().__init__(service, registry, starter, settings)
         self.takes = variations  # (the command is `variations`)
         self.presets = presets
+        self.roster = roster  # the server's cast: the `cast` option and @Name in prompts
+
+    async def _cast(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return await cast_choices(self.roster, interaction, current)
 
     async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         return await preset_choices(self.presets, interaction, current)
@@ -86,9 +93,10 @@ class Variations(JobCog):
         aspect="Aspect ratio (the ones the chosen model can make)",
         model="Which model (default: the server's)",
         preset="One of your presets (options given here win)",
+        cast="Up to 3 of this server's cast, comma-separated (or write @Name in the prompt)",
     )
     @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
-    @app_commands.autocomplete(model=_models, aspect=_aspects, preset=_presets)
+    @app_commands.autocomplete(model=_models, aspect=_aspects, preset=_presets, cast=_cast)
     async def variations(
         self,
         interaction: discord.Interaction[Any],
@@ -103,6 +111,7 @@ class Variations(JobCog):
         aspect: str | None = None,
         model: str | None = None,
         preset: str | None = None,
+        cast: Range[str, 1, 120] | None = None,
     ) -> None:
         """Several takes of one prompt."""
         spec = PromptSpec.create(
@@ -117,12 +126,16 @@ class Variations(JobCog):
             model=model,
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
+        names = cast or await self.presets.cast_of(interaction.user.id, interaction.guild_id, preset)
+        members = await self.roster.resolve(interaction.guild_id, names, spec.text())
         takes = self.takes
-        takes.check(spec, count)  # every model-dependent refusal, before acknowledging
-        await self.starter.from_interaction(interaction, lambda who: takes.submit(who, spec, count))
+        takes.check(spec, count, members)  # every model-dependent refusal, before acknowledging
+        await self.starter.from_interaction(interaction, lambda who: takes.submit(who, spec, count, members))
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
     app = bot.app
-    await bot.add_cog(Variations(app.service, app.registry, bot.starter, app.settings, app.variations, app.presets))
+    await bot.add_cog(
+        Variations(app.service, app.registry, bot.starter, app.settings, app.variations, app.presets, app.cast)
+    )

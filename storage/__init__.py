@@ -7,6 +7,7 @@ One module per repository, its interface (a Protocol) beside its SQL, written on
 - ``costs``: what jobs cost: money reservations, the providers' figures, spend caps, usage reports
 - ``cache``: results by request fingerprint
 - ``presets``: named option sets per user and server
+- ``cast``: servers' cast members (named characters from reference photos)
 - ``breakers``: per-provider circuit breakers
 - ``timings``: models' run times, learned
 - ``sequences``: /sequence films' failed shots: the member's decision, the seconds given back once
@@ -24,13 +25,15 @@ and around them:
 
 from pathlib import Path
 
-from storage.errors import QuotaRefused, StaleJob, StorageError
+from storage.errors import CastFull, CastNameTaken, QuotaRefused, StaleJob, StorageError
 from storage.facade import SqlStorage, Storage
 from storage.locks import NamedLock
 from storage.models import (
     ACTIVE_STATES,
     Breaker,
     Caps,
+    CastMember,
+    CastUse,
     Charge,
     Cost,
     GalleryQuery,
@@ -39,6 +42,7 @@ from storage.models import (
     JobState,
     LedgerState,
     ModelTiming,
+    NewCastMember,
     NewJob,
     QuotaLimits,
     ShotDecision,
@@ -76,6 +80,10 @@ __all__ = [
     "ACTIVE_STATES",
     "Breaker",
     "Caps",
+    "CastFull",
+    "CastMember",
+    "CastNameTaken",
+    "CastUse",
     "Charge",
     "Cost",
     "GalleryQuery",
@@ -85,6 +93,7 @@ __all__ = [
     "LedgerState",
     "ModelTiming",
     "NamedLock",
+    "NewCastMember",
     "NewJob",
     "QuotaLimits",
     "QuotaRefused",

@@ -22,3 +22,11 @@ class QuotaRefused(StorageError):
 
 class StaleJob(StorageError):
     """A conditional update found the job in another state (someone else moved it)."""
+
+
+class CastNameTaken(StorageError):
+    """A server's cast already has a member of that name (names are compared without case)."""
+
+
+class CastFull(StorageError):
+    """A server's cast has reached its limit of members."""

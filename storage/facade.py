@@ -17,6 +17,7 @@ from typing import Protocol
 
 from storage.breakers import BreakerRepository, SqlBreakers
 from storage.cache import CacheRepository, SqlCache
+from storage.cast import CastRepository, SqlCast
 from storage.costs import CostRepository, SqlCosts
 from storage.database import SqlDatabase
 from storage.jobs import JobRepository, SqlJobs
@@ -86,6 +87,11 @@ class Storage(Protocol):
         ...
 
     @property
+    def cast(self) -> CastRepository:
+        """Servers' cast members."""
+        ...
+
+    @property
     def breakers(self) -> BreakerRepository:
         """Per-provider circuit breakers."""
         ...
@@ -120,6 +126,7 @@ class SqlStorage:
         self.quota = SqlQuota(db)
         self.cache = SqlCache(db)
         self.presets = SqlPresets(db)
+        self.cast = SqlCast(db)
         self.costs = SqlCosts(db)
         self.breakers = SqlBreakers(db)
         self.timings = SqlTimings(db)

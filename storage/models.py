@@ -83,7 +83,8 @@ class JobInputs:
          "shot": 3,                             # a /sequence shot (with ``of``: the film's shot count) …
          "continuity": true,                    # … a film whose shots start from the last frame before them
          "transition": "crossfade",             # … a film's join: cut, crossfade or fade
-         "fallback_tried": ["runway:gen4.5"]}   # models the job already left (written by the fallback mover)
+         "fallback_tried": ["runway:gen4.5"],   # models the job already left (written by the fallback mover)
+         "cast": [{"id": 3, "name": "Mara", "photos": ["ab12…"], "voice": "cd34….mp3"}]}  # cast members used
 
     Every key is optional; :meth:`to_json` writes only those set.  Rows written by earlier versions are plain
     dicts of the same keys; :meth:`from_json` reads them all (missing keys take their defaults, unknown ones are
@@ -110,6 +111,7 @@ class JobInputs:
     shot: int | None = None
     continuity: bool = False
     transition: str | None = None
+    cast: tuple[CastUse, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> JobInputs:
@@ -138,6 +140,7 @@ class JobInputs:
             shot=_whole(data.get("shot")),
             continuity=bool(data.get("continuity")),
             transition=_text(data.get("transition")),
+            cast=tuple(CastUse.from_json(c) for c in data.get("cast") or () if isinstance(c, Mapping)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -146,6 +149,9 @@ class JobInputs:
         for f in fields(self):
             value = getattr(self, f.name)
             if value is None or value is False or value == ():
+                continue
+            if f.name == "cast":
+                out["cast"] = [c.to_json() for c in value]
                 continue
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
@@ -409,3 +415,67 @@ class Breaker:
     def is_open(self, now: float) -> bool:
         """Whether new jobs skip this provider at ``now``."""
         return self.open_until is not None and now < self.open_until
+
+
+@dataclass(frozen=True)
+class CastMember:
+    """One member of a server's cast: a named character from 1-3 reference photos (content hashes of the stored
+    PNGs, in order), an optional voice sample (its stored file name) and a description added to prompts."""
+
+    id: int
+    guild_id: int
+    name: str
+    photos: tuple[str, ...]
+    voice: str | None
+    voice_seconds: float | None
+    description: str
+    added_by: int
+    added_by_name: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class NewCastMember:
+    """What the cast service asks storage to create (its files already stored)."""
+
+    guild_id: int
+    name: str
+    photos: tuple[str, ...]
+    added_by: int
+    voice: str | None = None
+    voice_seconds: float | None = None
+    description: str = ""
+    added_by_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CastUse:
+    """A cast member as a job used it (stored in the job's inputs): enough to remake the request after the
+    member is deleted or changed.  ``photos`` and ``voice`` are the stored files, each named by its content hash
+    (``<sha256>.png``), which are kept while jobs use them."""
+
+    id: int
+    name: str
+    photos: tuple[str, ...]
+    voice: str | None = None
+    description: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CastUse:
+        """Read one stored entry."""
+        return cls(
+            id=int(data.get("id") or 0),
+            name=str(data.get("name") or ""),
+            photos=tuple(str(p) for p in data.get("photos") or ()),
+            voice=_text(data.get("voice")),
+            description=str(data.get("description") or ""),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON stored with the job."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "photos": list(self.photos)}
+        if self.voice:
+            out["voice"] = self.voice
+        if self.description:
+            out["description"] = self.description
+        return out

@@ -19,7 +19,7 @@ DISCORD_ALLOWED = ("bot/edge", "cogs")
 # Every package of the product must appear here (a new one: put it where it belongs).
 LAYERS = [
     {"bot.cli", "cogs"},  # the entry point and the extensions
-    {"bot.dbcli"},  # `videobot db …`, called by the entry point
+    {"bot.dbcli", "bot.castcli"},  # `videobot db …` and `videobot cast …`, called by the entry point
     {"bot.edge"},  # the Discord edge
     {"bot.app"},  # the composition root
     {"bot.web"},  # the web server (pages, galleries, file links)

@@ -4,6 +4,7 @@ import re
 import time
 
 import pytest
+from PIL import Image
 
 from storage import JobState, NewJob, open_storage
 from tests.support.cli import run_cli
@@ -20,6 +21,9 @@ async def test_an_existing_sqlite_bot_moves_to_postgresql(tmp_path, pg_url):
     assert made.returncode == 0, made.stderr
     limit = run_cli("quota", "--user", "42", "--set", "30", cwd=tmp_path)
     assert limit.returncode == 0, limit.stderr
+    Image.new("RGB", (64, 48), (200, 60, 40)).save(tmp_path / "mara.png")
+    cast = run_cli("cast", "add", "Mara", "--guild", "7", "--image", "mara.png", cwd=tmp_path)
+    assert cast.returncode == 0, cast.stderr
     source = "sqlite:///data/videobot.sqlite3"  # relative to the bot's working directory, as in the README
     before = run_cli("db", "check", "--url", source, cwd=tmp_path)
     assert before.returncode == 0, before.stderr
@@ -27,10 +31,11 @@ async def test_an_existing_sqlite_bot_moves_to_postgresql(tmp_path, pg_url):
     assert lite["jobs"] == "1" and lite["quota_ledger"] == "1" and lite["quota_limits"] == "1"
     assert lite["result_cache"] == "1" and lite["job_costs"] == "1"  # the job's money row
     assert lite["model_timings"] == "1"  # the finished job taught its model its run time
+    assert lite["cast_members"] == "1"  # a server's cast moves too
 
     copied = run_cli("db", "copy", "--from", source, "--to", pg_url, cwd=tmp_path)
     assert copied.returncode == 0, copied.stderr
-    assert copied.stdout.startswith("copied 6 rows")
+    assert copied.stdout.startswith("copied 7 rows")
 
     after = run_cli("db", "check", cwd=tmp_path, env_extra={"VIDEOBOT_DATABASE_URL": pg_url})
     assert after.returncode == 0, after.stderr
@@ -49,6 +54,8 @@ async def test_an_existing_sqlite_bot_moves_to_postgresql(tmp_path, pg_url):
         assert await storage.quota.ledger_state(old.id) == "committed"
         assert [(r.user_id, r.user_daily_seconds) for r in await storage.quota.limits(None, 42)] == [(42, 30)]
         assert old.fingerprint and (await storage.cache.get(old.fingerprint)).job_id == old.id
+        mara = await storage.cast.get(7, "mara")
+        assert mara is not None and mara.name == "Mara" and len(mara.photos) == 1
         new = await storage.jobs.create(NewJob("generate", 1, None, None, "local:motion", {}, 1), charge=None, now=0)
         assert new.id == old.id + 1  # ids continue after the copied ones
         await storage.jobs.update(new.id, state=JobState.CANCELLED, finished_at=time.time())

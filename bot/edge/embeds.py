@@ -229,6 +229,8 @@ def result_embed(
     origin = lineage.describe(job)
     if origin:
         embed.add_field(name=words(locale, "field.from"), value=origin)
+    if cast := lineage.with_cast(job):
+        embed.add_field(name=words(locale, "field.cast"), value=clip(cast, MAX_FIELD))
     note = fallback_note(job)
     if note:  # "Runway is unavailable; made with Luma ray-2"
         embed.add_field(name=words(locale, "field.fallback"), value=clip(note, MAX_FIELD), inline=False)
@@ -311,7 +313,8 @@ def _job_line(job: Job, *, origin: bool = False) -> str:
     web = job.result_url if (job.result_url or "").startswith(("https://", "http://")) else None
     link = f"[message]({url})" if url else (f"[video]({web})" if web else "")
     relation = f" · {lineage.describe(job)}" if origin and lineage.describe(job) else ""
-    return f"**#{job.id}** {when} · {subject}{relation} {link}".rstrip()
+    cast = f" · {lineage.with_cast(job)}" if job.inputs.cast else ""
+    return f"**#{job.id}** {when} · {subject}{cast}{relation} {link}".rstrip()
 
 
 def chain_embed(ancestors: list[Job], job: Job, descendants: list[Job]) -> discord.Embed:

@@ -13,6 +13,7 @@ from bot.media.edits import soundtrack, stitch, transition
 from bot.media.render import SIZES, output_size, render_motion, render_storyboard
 from bot.media.restyle import DEFAULT_STRENGTH, restyle
 from bot.providers.base import Capability, GenerationRequest, ModelInfo
+from bot.providers.references import ReferenceSpec, names, plain_prompt
 
 EDIT_MODEL = "local:edit"
 MAX_EDIT_SECONDS = 600
@@ -20,22 +21,25 @@ EDIT_OPS = ("stitch", "loop", "soundtrack", "sequence")
 XFADES = {"crossfade": "fade", "fade": "fadeblack"}  # a /sequence transition → ffmpeg's xfade name (cut: none)
 
 _DURATIONS = tuple(range(1, 11))
+_PREVIEW_CAST = ReferenceSpec("", 9, "")  # previews take a cast but send no photos anywhere: plain names
 MODELS: tuple[ModelInfo, ...] = (
     ModelInfo(
         name="local:motion",
-        capabilities=frozenset({Capability.IMAGE_TO_VIDEO}),
+        capabilities=frozenset({Capability.IMAGE_TO_VIDEO, Capability.REFERENCES}),
         durations=_DURATIONS,
         aspects=tuple(SIZES),
-        description="Offline: animates your image with a camera move (no AI, renders on the bot's machine).",
+        description="Offline: animates your image (or a cast's first photo) with a camera move (no AI).",
         deadline_seconds=900,
+        references=_PREVIEW_CAST,  # it animates only the first member's first photo: an honest preview
     ),
     ModelInfo(
         name="local:storyboard",
-        capabilities=frozenset({Capability.TEXT_TO_VIDEO}),
+        capabilities=frozenset({Capability.TEXT_TO_VIDEO, Capability.REFERENCES}),
         durations=_DURATIONS,
         aspects=tuple(SIZES),
-        description="Offline preview: your prompt on an animated storyboard card (no AI).",
+        description="Offline preview: your prompt (and the cast's names) on an animated storyboard card (no AI).",
         deadline_seconds=900,
+        references=_PREVIEW_CAST,  # the names on the card
     ),
     ModelInfo(
         name="local:restyle",
@@ -70,7 +74,7 @@ MODELS: tuple[ModelInfo, ...] = (
 
 def check_files(model: ModelInfo, request: GenerationRequest) -> None:
     """Raise unless the request carries the inputs its model renders from, still on disk."""
-    if model.can(Capability.IMAGE_TO_VIDEO) and request.image is None:
+    if model.can(Capability.IMAGE_TO_VIDEO) and request.image is None and not request.references:
         raise InvalidOption("local:motion animates an image: attach one.")
     if model.can(Capability.VIDEO_TO_VIDEO) and request.video is None:
         raise InvalidOption("local:restyle restyles a video: attach one.")
@@ -79,7 +83,8 @@ def check_files(model: ModelInfo, request: GenerationRequest) -> None:
             raise InvalidOption("local:edit needs an edit (stitch, loop, soundtrack or a sequence's join).")
     else:
         model.validate(request)
-    paths = [request.image, request.end_image, request.video, *map(Path, edit_paths(request))]
+    cast = [p for r in request.references for p in (*r.photos, *([r.voice] if r.voice else []))]
+    paths = [request.image, request.end_image, request.video, *map(Path, edit_paths(request)), *cast]
     for path in paths:
         if path is not None and not path.is_file():
             raise InvalidMedia("The file for this job is no longer available; please attach it again.")
@@ -145,10 +150,10 @@ async def render(
             on_progress=on_progress,
         )
     elif request.model == "local:motion":
-        assert request.image is not None
+        start = request.image or request.references[0].photos[0]  # a cast alone: its first member's first photo
         await render_motion(
             media,
-            request.image,
+            start,
             dest,
             aspect=request.aspect,
             duration=request.duration,
@@ -157,10 +162,13 @@ async def render(
             on_progress=on_progress,
         )
     else:
+        title = plain_prompt(request.title or request.prompt, request.references)
+        if request.references:
+            title = f"{title} — with {names(request.references)}"
         await render_storyboard(
             media,
             dest,
-            title=request.title or request.prompt,
+            title=title,
             caption=_caption(request),
             aspect=request.aspect,
             duration=request.duration,

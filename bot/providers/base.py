@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.errors import InvalidOption, InvalidPrompt
 from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, MAX_SEED
+from bot.providers.references import Reference, ReferenceSpec, reference_prompt
 
 UTF16 = "UTF-16 code units"  # a prompt_unit: Runway counts its prompt limit so (an emoji is 2)
 CHARACTERS = "characters"  # Unicode code points, as Python's len() counts
@@ -32,6 +33,7 @@ class Capability(StrEnum):
     INTERPOLATE = "interpolate"  # between two keyframes
     LOOP = "loop"
     EDIT = "edit"  # stitch, loop or soundtrack finished results (no AI; the local provider)
+    REFERENCES = "references"  # keeps characters from reference photos (a server's cast, docs/cast.md)
 
 
 class TaskState(StrEnum):
@@ -87,6 +89,23 @@ class ModelInfo:
     image_prompt_required: bool = False  # image-started requests must carry a prompt (the neutral one if none)
     seed_max: int | None = MAX_SEED  # largest seed the model takes (from 0); None: the model has no seed input
     multi_shot: MultiShot | None = None  # makes a whole /sequence film in one task (see MultiShot)
+    references: ReferenceSpec | None = None  # REFERENCES models: the cast's field, limit and prompt syntax
+
+    @property
+    def max_references(self) -> int:
+        """Reference photos one request may carry."""
+        return self.references.max_images if self.references else 0
+
+    @property
+    def references_need_image(self) -> bool:
+        """References only beside a start frame (Runway's Kling models)."""
+        return bool(self.references and self.references.need_image)
+
+    def sent_prompt(self, prompt: str, references: tuple[Reference, ...]) -> str:
+        """The prompt as the provider receives it: with a cast, each member named in the model's own syntax."""
+        if not references or self.references is None:
+            return prompt
+        return reference_prompt(prompt, references, self.references)
 
     @property
     def provider(self) -> str:
@@ -130,6 +149,16 @@ class ModelInfo:
         if missing:
             what = ", ".join(sorted(c.value for c in missing))
             raise InvalidOption(f"{self.name} cannot do {what}.")
+        if Capability.REFERENCES in needs and self.references_need_image and Capability.IMAGE_TO_VIDEO not in needs:
+            raise InvalidOption(f"{self.name} takes a cast only with a start image: use /animate with the cast.")
+
+    def check_references(self, photos: int) -> None:
+        """Raise InvalidOption unless the model takes this many reference photos in one request."""
+        if photos > self.max_references:
+            raise InvalidOption(
+                f"{self.name} takes at most {self.max_references} reference photos in one video; these cast members "
+                f"have {photos}. Use fewer members."
+            )
 
     def check(self, needs: frozenset[Capability], duration: int, aspect: str, *, has_media: bool) -> None:
         """Every model-dependent rule for a request of this shape (what the service checks up front)."""
@@ -190,7 +219,7 @@ class ModelInfo:
         image-started request does where the model says so (``image_prompt_required``)."""
         if not self.takes_prompt:
             return False
-        if needs & {Capability.TEXT_TO_VIDEO, Capability.VIDEO_TO_VIDEO, Capability.EXTEND}:
+        if needs & {Capability.TEXT_TO_VIDEO, Capability.VIDEO_TO_VIDEO, Capability.EXTEND, Capability.REFERENCES}:
             return True
         started_from_image = bool(needs & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE})
         return self.image_prompt_required and started_from_image
@@ -199,12 +228,15 @@ class ModelInfo:
         """Raise InvalidOption/InvalidPrompt unless this model can make ``request`` as asked."""
         needs = required_capabilities(request)
         has_media = request.image is not None or request.video is not None or bool(request.extend_task_id)
+        has_media = has_media or bool(request.references)
         self.check(needs, request.duration, request.aspect, has_media=has_media)
-        self.check_prompt(request.prompt)
+        self.check_prompt(self.sent_prompt(request.prompt, request.references))
         if not request.prompt.strip() and self.needs_prompt(needs):
             raise InvalidPrompt("The prompt is empty: describe the subject and what it does.")
         if request.seed is not None and self.seed_max is not None:  # a model without seeds is never sent one
             self.check_seed(request.seed)
+        if request.references:
+            self.check_references(sum(len(r.photos) for r in request.references))
 
 
 def required_capabilities(request: GenerationRequest) -> frozenset[Capability]:
@@ -215,14 +247,22 @@ def required_capabilities(request: GenerationRequest) -> frozenset[Capability]:
         end_image=request.end_image is not None,
         extend=bool(request.extend_task_id),
         loop=request.loop,
+        references=bool(request.references),
     )
 
 
 def needs_for(
-    *, video: bool = False, image: bool = False, end_image: bool = False, extend: bool = False, loop: bool = False
+    *,
+    video: bool = False,
+    image: bool = False,
+    end_image: bool = False,
+    extend: bool = False,
+    loop: bool = False,
+    references: bool = False,
 ) -> frozenset[Capability]:
-    """The capabilities a request with these inputs needs."""
-    needs: set[Capability] = set()
+    """The capabilities a request with these inputs needs.  A cast without a start image needs REFERENCES alone
+    (reference to video, which text-to-video ordering serves); with one, image to video as well."""
+    needs: set[Capability] = {Capability.REFERENCES} if references else set()
     if video:
         needs.add(Capability.VIDEO_TO_VIDEO)
     if extend:
@@ -265,6 +305,7 @@ class GenerationRequest:
     extend_task_id: str | None = None  # provider task to continue natively (EXTEND)
     loop: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()  # cast members, in the order they were asked for
 
 
 @dataclass(frozen=True)

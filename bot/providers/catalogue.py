@@ -16,9 +16,11 @@ from typing import Any
 from bot.errors import InvalidOption
 from bot.prompt import MAX_SEED
 from bot.providers.base import CHARACTERS, UTF16, Capability, GenerationRequest, ModelInfo, MultiShot
+from bot.providers.references import ReferenceSpec
 
 T2V, I2V, V2V = Capability.TEXT_TO_VIDEO, Capability.IMAGE_TO_VIDEO, Capability.VIDEO_TO_VIDEO
 EXTEND, INTERP, LOOP = Capability.EXTEND, Capability.INTERPOLATE, Capability.LOOP
+REFS = Capability.REFERENCES
 
 ALL_ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 
@@ -46,6 +48,7 @@ class CatalogueModel:
     image_prompt_required: bool = False  # the provider refuses an image-started request without a prompt
     max_seed: int = MAX_SEED  # the largest seed the ``seed`` field takes (only with a ``seed`` field)
     multi_shot: MultiShot | None = None  # the provider makes a /sequence film in one task (Runway's recipe)
+    references: ReferenceSpec | None = None  # REFERENCES models: where the cast's photos go, how prompts name them
 
     @property
     def provider(self) -> str:
@@ -75,6 +78,7 @@ class CatalogueModel:
             image_prompt_required=self.image_prompt_required,
             seed_max=self.max_seed if self.field("seed") else None,
             multi_shot=self.multi_shot,
+            references=self.references,
         )
 
     def validate(self, request: GenerationRequest) -> None:
@@ -86,8 +90,9 @@ class CatalogueModel:
         out: dict[str, Any] = dict(self.fixed)
         out.update(self.durations[request.duration])
         out.update(self.aspects[request.aspect])
+        prompt = self.info().sent_prompt(request.prompt, request.references)  # a cast in the model's syntax
         for role, value in (
-            ("prompt", request.prompt or None),
+            ("prompt", prompt or None),
             ("negative_prompt", request.negative_prompt),
             ("seed", request.seed if request.seed is not None else seed),
         ):
@@ -139,6 +144,32 @@ _FAL_THREE = {a: {"aspect_ratio": a} for a in ("16:9", "9:16", "1:1")}
 _FAL_FIELDS = {"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "image_url", "seed": "seed"}
 
 # One entry per model, kept compact by hand so the catalogue reads as a table.
+# Reference models (a server's cast, docs/cast.md), read 2026-12-06:
+# - Runway: the installed runwayml SDK (5.24.0) types/image_to_video_create_params.py.  ``klingO3_pro`` /
+#   ``klingO3_standard`` take ``references`` (up to 7 images, no position) beside a required first-frame
+#   ``promptImage``; ``kling_4`` takes ``references`` (up to 10 images, frames included) beside ``promptImage``;
+#   ``seedance2`` / ``seedance2_fast`` take reference images as ``promptImage`` entries without ``position`` ("the
+#   two modes cannot be mixed") and ``referenceAudio`` ({"type": "audio", "uri"}; 15 s in total).  Runway's API
+#   docs state no prompt syntax for references; ``@Image1`` is the syntax Kling's O3 reference-to-video and
+#   ByteDance's Seedance 2.0 reference mode are documented with (Kling O3 on fal/eachlabs "Reference in prompt as
+#   @Image1, @Image2"; Seedance 2.0 docs.oxen.ai and seedance2api.app "@Image1 … @Audio1").
+# - Replicate bytedance/seedance-2.0, version d456b64a (replicate.com/bytedance/seedance-2.0/versions/…/api):
+#   ``reference_images`` (up to 9) "reference them in your prompt as [Image1], [Image2]", ``reference_audios`` (up
+#   to 3, 15 s in total, "[Audio1]", needs a reference image), cannot be combined with ``image`` (first frame).
+#   The vendored schema is emulators/providers/law/schemas/replicate/bytedance__seedance-2.0.json.
+_RUNWAY_SEEDANCE = ReferenceSpec(
+    "prompt_image", 9, "@Image{n}", audio_field="reference_audio", audio_tag="@Audio{n}", max_audio=3
+)
+# Wan 3 and Hailuo 3 (same SDK file: reference images as ``promptImage`` entries without ``position``, and
+# ``referenceAudio``) document no prompt syntax for their references, so the prompt names them in words.
+_RUNWAY_WORDS = ReferenceSpec(
+    "prompt_image", 9, "image {n}", audio_field="reference_audio", audio_tag="audio {n}", max_audio=3
+)
+_RUNWAY_KLING_O3 = ReferenceSpec("references", 7, "@Image{n}", need_image=True)
+_RUNWAY_KLING_4 = ReferenceSpec("references", 9, "@Image{n}", need_image=True)  # 10 images, the first frame one
+_SEEDANCE_RATIOS = {"16:9": "1280:720", "9:16": "720:1280", "1:1": "960:960", "4:3": "1112:834", "3:4": "834:1112"}
+_SEEDANCE_RATIOS["21:9"] = "1470:630"
+
 # fmt: off
 _MODELS: tuple[CatalogueModel, ...] = (
     # --- Runway ---------------------------------------------------------------------------------------------------
@@ -163,6 +194,48 @@ _MODELS: tuple[CatalogueModel, ...] = (
         fields={"prompt": "prompt_text", "video": "video_uri", "seed": "seed"},
         deadline_seconds=1200, **_RUNWAY_LIMITS,
         description="Runway Aleph 2: restyle or edit a video; keeps its length and framing.",
+    ),
+    CatalogueModel(
+        "runway:seedance2", "seedance2", frozenset({T2V, REFS}), _each("duration", range(5, 16)),
+        {a: {"ratio": r} for a, r in _SEEDANCE_RATIOS.items()}, fields=_RUNWAY_FIELDS, fixed={"audio": False},
+        deadline_seconds=1800, references=_RUNWAY_SEEDANCE, max_prompt_chars=3500, **_RUNWAY_LIMITS,
+        description="ByteDance Seedance 2.0 via Runway: text or a cast (reference photos, voice) to video, 5-15 s.",
+    ),
+    CatalogueModel(
+        "runway:seedance2_fast", "seedance2_fast", frozenset({T2V, REFS}), _each("duration", range(5, 16)),
+        {a: {"ratio": r} for a, r in _SEEDANCE_RATIOS.items()}, fields=_RUNWAY_FIELDS, fixed={"audio": False},
+        deadline_seconds=1200, references=_RUNWAY_SEEDANCE, max_prompt_chars=3500, **_RUNWAY_LIMITS,
+        description="Seedance 2.0 Fast via Runway: the quicker Seedance, text or a cast to video, 5-15 s.",
+    ),
+    CatalogueModel(
+        "runway:wan3", "wan3", frozenset({T2V, REFS}), _each("duration", (5, 10)),
+        {a: {"ratio": r} for a, r in _RUNWAY_RATIOS.items() if a != "21:9"}, fields={"prompt": "prompt_text"},
+        fixed={"audio": False}, deadline_seconds=1800, references=_RUNWAY_WORDS, **_RUNWAY_LIMITS,
+        description="Wan 3 via Runway: text or a cast (reference photos, voice) to video, 5 or 10 s.",
+    ),
+    CatalogueModel(
+        "runway:hailuo3", "hailuo3", frozenset({T2V, REFS}), _each("duration", (6, 10)),
+        {a: {"ratio": a} for a in ALL_ASPECTS}, fields={"prompt": "prompt_text"}, fixed={"resolution": "768p"},
+        deadline_seconds=1800, references=_RUNWAY_WORDS, **_RUNWAY_LIMITS,
+        description="MiniMax Hailuo 3 via Runway: text or a cast (reference photos, voice) to video, 6 or 10 s.",
+    ),
+    CatalogueModel(
+        "runway:klingo3_pro", "klingO3_pro", frozenset({I2V, REFS}), _each("duration", (5, 10)), _same(),
+        fields={"prompt": "prompt_text", "image": "prompt_image"}, fixed={"audio": False}, deadline_seconds=1800,
+        references=_RUNWAY_KLING_O3, **_RUNWAY_LIMITS,
+        description="Kling O3 Pro via Runway: animates an image with a cast (up to 7 reference photos), 5 or 10 s.",
+    ),
+    CatalogueModel(
+        "runway:klingo3_standard", "klingO3_standard", frozenset({I2V, REFS}), _each("duration", (5, 10)), _same(),
+        fields={"prompt": "prompt_text", "image": "prompt_image"}, fixed={"audio": False}, deadline_seconds=1500,
+        references=_RUNWAY_KLING_O3, **_RUNWAY_LIMITS,
+        description="Kling O3 Standard via Runway: animates an image with a cast (up to 7 photos), 5 or 10 s.",
+    ),
+    CatalogueModel(
+        "runway:kling_4", "kling_4", frozenset({I2V, REFS}), _each("duration", (5, 10)), _same(),
+        fields={"prompt": "prompt_text", "image": "prompt_image"}, deadline_seconds=1800,
+        references=_RUNWAY_KLING_4, **_RUNWAY_LIMITS,
+        description="Kling 4 via Runway: animates an image with a cast (up to 9 reference photos), 5 or 10 s.",
     ),
     # --- Replicate ------------------------------------------------------------------------------------------------
     CatalogueModel(
@@ -212,6 +285,15 @@ _MODELS: tuple[CatalogueModel, ...] = (
         fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "image", "seed": "seed"},
         fixed={"resolution": "720p"}, image_prompt_required=True,
         description="Google Veo 3 via Replicate: 8 s with sound.",
+    ),
+    CatalogueModel(
+        "replicate:seedance-2.0", "bytedance/seedance-2.0", frozenset({T2V, REFS}), _each("duration", range(4, 16)),
+        {a: {"aspect_ratio": a} for a in ALL_ASPECTS},
+        fields={"prompt": "prompt", "seed": "seed"}, fixed={"resolution": "720p", "generate_audio": False},
+        references=ReferenceSpec("reference_images", 9, "[Image{n}]", audio_field="reference_audios",
+                                 audio_tag="[Audio{n}]", max_audio=3),
+        max_seed=2_147_483_647, deadline_seconds=1800,
+        description="ByteDance Seedance 2.0 via Replicate: text or a cast (reference photos, voice) to video, 4-15 s.",
     ),
     # --- Luma -----------------------------------------------------------------------------------------------------
     CatalogueModel(

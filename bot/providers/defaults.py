@@ -36,6 +36,11 @@ DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
         "replicate:veo-3",             # $0.75/s, with sound
         "replicate:zeroscope",         # cheap, 576x320, 1-3 s
         "replicate:animate-diff",      # 2 s square, stylised
+        "replicate:seedance-2.0",      # ~$0.18/s: the reference models (a cast) come after the plain ones,
+        "runway:seedance2_fast",       # so they are the default only for requests with a cast
+        "runway:seedance2",            # 36 credits/s
+        "runway:hailuo3",
+        "runway:wan3",
         "local:storyboard",
     ),
     IMAGE: (
@@ -55,6 +60,9 @@ DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
         "fal:kling-2.1",
         "replicate:veo-3",
         "replicate:stable-video-diffusion",  # no prompt, 2-4 s
+        "runway:klingo3_standard",     # with a cast (reference photos) beside the image
+        "runway:kling_4",
+        "runway:klingo3_pro",
         "local:motion",
         "local:interpolate",
     ),
@@ -75,6 +83,6 @@ def kind_of(needs: Iterable[Capability]) -> str | None:
         return VIDEO
     if wanted & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE}:
         return IMAGE
-    if Capability.TEXT_TO_VIDEO in wanted:
+    if wanted & {Capability.TEXT_TO_VIDEO, Capability.REFERENCES}:  # a cast without a start image: text's order
         return TEXT
     return None

@@ -28,7 +28,7 @@ from typing import Any
 from bot.errors import InvalidOption, OutputTooLarge, ProviderTaskFailed, VideobotError
 from bot.media import Media
 from bot.providers._local_render import MODELS, check_files, render
-from bot.providers.base import GenerationRequest, ModelInfo, TaskState, TaskStatus
+from bot.providers.base import GenerationRequest, ModelInfo, Reference, TaskState, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,10 @@ def request_to_json(request: GenerationRequest) -> str:
     data = dataclasses.asdict(request)
     for name in _PATH_FIELDS:
         data[name] = str(data[name]) if data[name] is not None else None
+    data["references"] = [
+        {**ref, "photos": [str(p) for p in ref["photos"]], "voice": str(ref["voice"]) if ref["voice"] else None}
+        for ref in data["references"]
+    ]
     return json.dumps(data, sort_keys=True, indent=1)
 
 
@@ -77,6 +81,15 @@ def request_from_json(text: str) -> GenerationRequest:
     for name in _PATH_FIELDS:
         if data.get(name) is not None:
             data[name] = Path(data[name])
+    data["references"] = tuple(
+        Reference(
+            name=str(ref["name"]),
+            photos=tuple(Path(p) for p in ref["photos"]),
+            voice=Path(ref["voice"]) if ref.get("voice") else None,
+            description=str(ref.get("description") or ""),
+        )
+        for ref in data.get("references") or ()
+    )
     return GenerationRequest(**data)
 
 

@@ -49,6 +49,16 @@ PRICES: dict[str, Price] = {
     "runway:gen4_turbo": Price(CREDITS, 5, "2026-11", _RUNWAY),
     "runway:veo3.1": Price(CREDITS, 20, "2026-11", _RUNWAY, note="without audio (videobot sends audio: false)"),
     "runway:aleph2": Price(CREDITS, 15, "2026-11", _RUNWAY),
+    # the reference models (2026-12): Seedance 2.0's 36 credits/s is from runwayml/skills' rw-integrate-video
+    # model table; the Kling and Seedance Fast figures are estimates until read from Runway's price page (the
+    # task's final cost.credits is the actual charge either way)
+    "runway:seedance2": Price(CREDITS, 36, "2026-12", "runwayml/skills rw-integrate-video (credits per second)"),
+    "runway:seedance2_fast": Price(CREDITS, 20, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:klingo3_pro": Price(CREDITS, 24, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:klingo3_standard": Price(CREDITS, 18, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:kling_4": Price(CREDITS, 24, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:wan3": Price(CREDITS, 20, "2026-12", _RUNWAY, note="estimate, not read"),
+    "runway:hailuo3": Price(CREDITS, 20, "2026-12", _RUNWAY, note="estimate, not read"),
     "replicate:stable-video-diffusion": Price(HARDWARE, 0.0014, "2026-11", _REPLICATE_HW.format("A100 80 GB"),
                                               hardware_seconds=20),
     "replicate:animate-diff": Price(HARDWARE, 0.000725, "2026-11", _REPLICATE_HW.format("A40"), hardware_seconds=15),
@@ -58,6 +68,7 @@ PRICES: dict[str, Price] = {
     "replicate:wan-2.2-i2v": Price(OUTPUT, 0.09, "2026-11", _REPLICATE_MODEL, note="480p"),
     "replicate:minimax-video-01": Price(VIDEO, 0.50, "2026-11", _REPLICATE_MODEL),
     "replicate:veo-3": Price(OUTPUT, 0.75, "2026-11", _REPLICATE_MODEL, note="with audio"),
+    "replicate:seedance-2.0": Price(OUTPUT, 0.18, "2026-12", _REPLICATE_MODEL, note="720p; estimate, not read"),
     "luma:ray-2": Price(OUTPUT, 0.142, "2026-11", _LUMA),
     "luma:ray-flash-2": Price(OUTPUT, 0.048, "2026-11", _LUMA),
     "fal:pika-2.2": Price(OUTPUT, 0.04, "2026-11", _FAL, note="720p"),

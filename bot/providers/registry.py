@@ -87,15 +87,15 @@ class ProviderRegistry:
         """The default model for a request needing ``needs`` (see :meth:`choose`), or None when none can."""
         if self.default_model:
             configured = self.model(self.default_model)
-            if needs <= configured.capabilities:
+            if _fits(configured, needs):
                 return configured
         kind = kind_of(needs)
         for name in DEFAULT_ORDER.get(kind, ()) if kind else ():
             info = self._models.get(name)
-            if info is not None and needs <= info.capabilities:
+            if info is not None and _fits(info, needs):
                 return info
         # what no order covers (edits; a model added to the catalogue but not yet to an order): cloud first
-        return next((m for m in self.models() if needs <= m.capabilities), None)
+        return next((m for m in self.models() if _fits(m, needs)), None)
 
     def defaults(self) -> dict[str, ModelInfo | None]:
         """The default model of each kind of request (text, image, video), as ``videobot models`` shows them."""
@@ -109,13 +109,22 @@ class ProviderRegistry:
     def who_can(self, capability: Capability | Iterable[Capability]) -> str:
         """A hint naming the enabled models that can do all of ``capability``."""
         needs = frozenset({capability} if isinstance(capability, Capability) else capability)
-        able = [m.name for m in self.models() if needs <= m.capabilities]
+        able = [m.name for m in self.models() if _fits(m, needs)]
         return f"try {', '.join(able)}." if able else "no enabled model can."
 
     async def aclose(self) -> None:
         """Close every provider."""
         for provider in self.providers.values():
             await provider.aclose()
+
+
+def _fits(info: ModelInfo, needs: frozenset[Capability]) -> bool:
+    """Whether the model can do all of ``needs`` (a cast without a start image: not on models that need one)."""
+    try:
+        info.check_capabilities(needs)
+    except InvalidOption:
+        return False
+    return True
 
 
 def _describe(needs: frozenset[Capability]) -> str:

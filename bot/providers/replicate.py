@@ -40,6 +40,7 @@ from bot.providers._common import MODERATION_MESSAGE, job_seed, looks_like_moder
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider
 from bot.providers.base import GenerationRequest, ProviderCost, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup
+from bot.providers.references import photos, voices
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
 MEDIA_ROLES = ("image", "end_image", "video")
@@ -123,6 +124,11 @@ class ReplicateProvider(SdkProvider):
                 if name is None:
                     raise InvalidOption(f"{entry.name} takes no {role.replace('_', ' ')}.")
                 inputs[name] = await self._upload(path)
+        refs = entry.references
+        if request.references and refs is not None:  # the cast's photos (and voices) in the model's order
+            inputs[refs.field] = [await self._upload(p) for p in photos(request.references)]
+            if (sent := voices(request.references, refs)) and refs.audio_field:
+                inputs[refs.audio_field] = [await self._upload(v) for v in sent]
         version = None if entry.official else await self._version(entry)
         push: dict[str, Any] = {}
         if self._hook_url is not None:
@@ -196,6 +202,10 @@ class ReplicateProvider(SdkProvider):
         entry = lookup(request.model, self._models)
         expected = sent if sent is not None else entry.inputs(request, seed=job_seed(request.job_id))
         media = {name for r in MEDIA_ROLES if getattr(request, r) is not None and (name := entry.field(r))}
+        if request.references and (refs := entry.references) is not None:
+            media.add(refs.field)
+            if voices(request.references, refs) and refs.audio_field:
+                media.add(refs.audio_field)
         matches = []
         async for item in self._recent():
             if item.get("model") != entry.model_id:

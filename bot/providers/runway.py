@@ -21,6 +21,7 @@ from bot.providers._common import MODERATION_MESSAGE, data_uri, no_status_retrie
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
 from bot.providers.base import GenerationRequest, ProviderCost, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup
+from bot.providers.references import ReferenceSpec, photos, voices
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 RECIPE_VERSION = "2026-06"  # recipes.multi_shot_video's pinned workflow version (its ``version`` Literal)
@@ -94,6 +95,9 @@ class RunwayProvider(SdkProvider):
             if request.video is not None:
                 kwargs[entry.field("video") or "video_uri"] = await self._media_uri(request.video, small_inline=False)
                 create = self._create.video_to_video.create
+            elif request.references and entry.references is not None:
+                await self._add_references(kwargs, request, entry.references)
+                create = self._create.image_to_video.create
             elif request.image is not None or request.end_image is not None:
                 kwargs["prompt_image"] = await self._prompt_image(request)
                 create = self._create.image_to_video.create
@@ -132,6 +136,19 @@ class RunwayProvider(SdkProvider):
         if request.image is not None:
             kwargs["first_frame"] = {"uri": await self._media_uri(request.image)}
         return kwargs
+
+    async def _add_references(self, kwargs: dict[str, Any], request: GenerationRequest, spec: ReferenceSpec) -> None:
+        """The cast's photos in the model's field and order: Seedance takes them as ``promptImage`` entries without
+        a position (beside no frame); Kling O3 and Kling 4 as ``references`` beside the first frame."""
+        uris = [{"uri": await self._media_uri(p)} for p in photos(request.references)]
+        if spec.field == "prompt_image":
+            kwargs["prompt_image"] = uris
+        else:
+            kwargs["prompt_image"] = await self._prompt_image(request)
+            kwargs[spec.field] = uris
+        sent = voices(request.references, spec)
+        if sent and spec.audio_field:
+            kwargs[spec.audio_field] = [{"type": "audio", "uri": await self._media_uri(v)} for v in sent]
 
     async def _prompt_image(self, request: GenerationRequest) -> str | list[dict[str, str]]:
         frames = []

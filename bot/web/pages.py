@@ -11,6 +11,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.services.delivery.ladder import describe_size
+from bot.services.requests.lineage import with_cast
 from bot.services.web.gallery import GalleryService, ResultView
 from bot.services.web.links import ALL_MEMBERS, Links
 from storage import Job
@@ -93,6 +94,7 @@ class Pages:
             "view": view,
             "job": job,
             "parts": parts_of(job),
+            "cast": with_cast(job),  # "with Mara": the names the job recorded
             "video": self.links.video_path(job.id),
             "poster": self.links.poster_path(job.id) if view.has_poster else None,
             "abs": {

@@ -124,8 +124,15 @@ class ReplicateEmulator(ApiState):
         if isinstance(data, dict):
             props = replicate_law.document(name)["schema"]["properties"]
             for key, value in data.items():
-                if props.get(key, {}).get("format") == "uri" and not self._file_ok(value):
+                prop = props.get(key, {})
+                if prop.get("format") == "uri" and not self._file_ok(value):
                     problems.append(replicate_law.Invalid("format", f"input.{key}", "Does not match format 'uri'"))
+                if prop.get("items", {}).get("format") == "uri" and isinstance(value, list):  # lists of files
+                    for n, item in enumerate(value):
+                        if not self._file_ok(item):
+                            problems.append(
+                                replicate_law.Invalid("format", f"input.{key}.{n}", "Does not match format 'uri'")
+                            )
         return problems
 
     def _file_ok(self, value: object) -> bool:

@@ -27,7 +27,7 @@ import pytest
 
 from bot.errors import InvalidOption, InvalidPrompt, ProviderRejected
 from bot.providers._comfy_workflows import TEMPLATE_NAMES, TEMPLATES_DIR, load_workflows
-from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState
+from bot.providers.base import Capability, GenerationRequest, ModelInfo, Reference, TaskState
 from bot.providers.catalogue import CATALOGUE, CatalogueModel
 from bot.providers.comfyui import ComfyUIProvider
 from bot.providers.fal import FalProvider
@@ -36,7 +36,7 @@ from bot.providers.replicate import ReplicateProvider
 from bot.providers.runway import RunwayProvider
 from emulators.comfyui.validate import validate_prompt
 from emulators.providers import law
-from tests.support.video import make_mp4
+from tests.support.video import make_mp4, make_voice
 
 CLOUD = sorted(name for name, entry in CATALOGUE.items() if entry.provider != "local")
 OPTIONS = {"timeout": 5.0, "create_timeout": 5.0, "poll_deadline": 5.0}
@@ -67,6 +67,7 @@ class Media:
     image: Path
     end_image: Path
     video: Path
+    voice: Path
 
 
 def _shapes(entry: CatalogueModel, media: Media) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -87,6 +88,13 @@ def _shapes(entry: CatalogueModel, media: Media) -> Iterator[tuple[str, dict[str
                 yield cap.value, {"loop": True} if from_text else {"loop": True, "image": media.image}
             case Capability.EXTEND:
                 yield cap.value, {"extend_task_id": "EXTEND"}  # filled in with a finished task of the provider
+            case Capability.REFERENCES:  # a cast of two, one with a voice sample; beside a frame where needed
+                cast = (
+                    Reference("Mara", (media.image, media.end_image), media.voice),
+                    Reference("Teo", (media.image,)),
+                )
+                frame = {"image": media.image} if entry.references and entry.references.need_image else {}
+                yield cap.value, {"references": cast, **frame}
 
 
 def _optionals(entry: CatalogueModel) -> list[tuple[str, dict[str, Any]]]:
@@ -109,7 +117,7 @@ def requests_for(entry: CatalogueModel, media: Media) -> Iterator[tuple[str, Gen
     """Every request the bot could send to this entry (those ``validate`` lets through)."""
     info = entry.info()
     for shape, inputs in _shapes(entry, media):
-        has_media = any(k in inputs for k in ("image", "video", "extend_task_id"))
+        has_media = any(k in inputs for k in ("image", "video", "extend_task_id", "references"))
         for duration in info.durations:
             for aspect in info.aspects_for(has_media=has_media):
                 for label, optional in _optionals(entry):
@@ -181,7 +189,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
     image, end = folder / "first.png", folder / "last.png"
     Image.new("RGB", (640, 360), (200, 120, 40)).save(image)
     Image.new("RGB", (640, 360), (40, 120, 200)).save(end)
-    return Media(image, end, make_mp4(folder / "source.mp4", seconds=2.0, size="640x360"))
+    voice = make_voice(folder / "voice.wav")
+    return Media(image, end, make_mp4(folder / "source.mp4", seconds=2.0, size="640x360"), voice)
 
 
 # Runway's entries make hundreds of requests each (nine durations, six aspects): in CI, not the quick loop

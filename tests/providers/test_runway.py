@@ -16,7 +16,16 @@ runway = provider_fixture("runway")
 
 async def test_models_offered(runway):  # the rest of the contract: test_provider_contract.py
     names = {m.name: m for m in runway.models()}
-    assert set(names) == {"runway:gen4.5", "runway:gen4_turbo", "runway:veo3.1", "runway:aleph2"}
+    assert set(names) == {"runway:gen4.5", "runway:gen4_turbo", "runway:veo3.1", "runway:aleph2"} | {
+        "runway:seedance2",
+        "runway:seedance2_fast",
+        "runway:klingo3_pro",
+        "runway:klingo3_standard",
+        "runway:kling_4",
+        "runway:wan3",
+        "runway:hailuo3",
+    }  # the reference models (a server's cast)
+    assert all(names[m].can(Capability.REFERENCES) for m in ("runway:seedance2", "runway:klingo3_pro"))
     assert names["runway:aleph2"].can(Capability.VIDEO_TO_VIDEO)
     assert names["runway:gen4.5"].deadline_seconds == 900
 

@@ -12,7 +12,7 @@ import aiohttp
 
 from bot.app import App
 from bot.services.web.posters import add_poster
-from storage import Job, JobState, NewJob
+from storage import Job, JobInputs, JobState, NewJob
 
 GUILD = 555
 
@@ -38,6 +38,7 @@ class Site:
         parent: Job | None = None,
         kind: str = "generate",
         spec: dict[str, Any] | None = None,
+        inputs: JobInputs | None = None,
     ) -> Job:
         """A DONE job with a real result file and poster, as a delivery leaves it."""
         now = created_at if created_at is not None else time.time()
@@ -53,6 +54,7 @@ class Site:
             parent_job_id=parent.id if parent else None,
             state=JobState.DELIVERING,
             owner_name=name,
+            inputs=inputs or JobInputs(),
         )
         job = await self.app.storage.jobs.create(new, charge=None, now=now)
         result = self.app.settings.media_dir / "results" / f"{job.id}.mp4"

@@ -197,3 +197,9 @@ def plaid(path: Path, size: tuple[int, int], seed: int = 3) -> Path:
     image.putdata(pixels)
     image.save(path)
     return path
+
+
+def make_voice(dest: Path, *, seconds: float = 3.0, frequency: int = 220) -> Path:
+    """A real audio file (a sine tone; the format follows ``dest``'s suffix: .wav, .mp3, .ogg …)."""
+    ffmpeg("-f", "lavfi", "-i", f"sine=frequency={frequency}:duration={seconds}", str(dest))
+    return dest

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from storage import CastUse, JobInputs
 from tests.support.html import Page
 
 pytestmark = pytest.mark.timeout(90)
@@ -123,3 +124,11 @@ async def test_a_wrong_token_or_an_unfinished_job_is_a_plain_404(site):
         status, _, body = await fetch(site, site.url(path))
         assert status == 404, path
         assert token.encode() not in body
+
+
+async def test_a_result_made_with_a_cast_says_with_whom_even_after_the_member_is_gone(site):
+    cast = (CastUse(3, "Mara", ("/gone/a.png",)), CastUse(4, "Teo <i>", ("/gone/b.png",)))
+    job = await site.add(subject="Mara and Teo dance", inputs=JobInputs(cast=cast))
+    status, _, body = await fetch(site, site.page(job.id))
+    assert status == 200 and "with Mara and Teo <i>" in Page(body.decode()).text
+    assert b"<i>" not in body and b"/gone/" not in body  # escaped; the photos' paths are never shown

@@ -21,11 +21,11 @@ from typing import Any
 
 from bot.errors import ConfigError, InvalidOption, InvalidRequest, ProviderError
 from bot.prompt import PromptSpec
-from bot.providers.base import Capability, GenerationRequest, ModelInfo
+from bot.providers.base import Capability, GenerationRequest, ModelInfo, Reference
 from bot.providers.catalogue import CATALOGUE, canonical_name
 from bot.providers.registry import ProviderRegistry
 from bot.settings import Settings
-from storage import Breaker, Job, JobInputs
+from storage import Breaker, CastUse, Job, JobInputs
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,15 @@ def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: JobI
         extend_task_id=inputs.extend_task_id,
         loop=inputs.loop,
         extra=extra,
+        references=references_for(inputs.cast),
+    )
+
+
+def references_for(cast: tuple[CastUse, ...]) -> tuple[Reference, ...]:
+    """The cast members a job recorded, as a provider request sends them."""
+    return tuple(
+        Reference(c.name, tuple(Path(p) for p in c.photos), Path(c.voice) if c.voice else None, c.description)
+        for c in cast
     )
 
 
@@ -129,7 +138,7 @@ def request_kind(request: GenerationRequest) -> str | None:
         return "video"
     if request.image is not None or request.end_image is not None:
         return "image"
-    return "text"
+    return "text"  # a cast without a start image too: only the text list's reference models can take it
 
 
 class Fallback:

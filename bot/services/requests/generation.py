@@ -26,13 +26,13 @@ from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter
-from bot.services.fallback.policy import Fallback, request_for
+from bot.services.fallback.policy import Fallback, references_for, request_for
 from bot.services.money.quota import QuotaService
 from bot.services.requests import lineage
 from bot.services.requests.intake import fit_spec, motion_note, parts_without_subject, request_fingerprint, store_upload
 from bot.services.requests.requester import Requester, Submitted, page_name
 from bot.settings import Settings
-from storage import ACTIVE_STATES, Charge, Job, JobInputs, JobState, NewJob, QuotaRefused, Storage
+from storage import ACTIVE_STATES, CastUse, Charge, Job, JobInputs, JobState, NewJob, QuotaRefused, Storage
 
 log = logging.getLogger(__name__)
 
@@ -73,20 +73,28 @@ class GenerationService:
         end_image: bool = False,
         loop: bool = False,
         video: bool = False,
+        cast: tuple[CastUse, ...] = (),
     ) -> tuple[PromptSpec, ModelInfo]:
         """Every model-dependent rule for a request of this shape, without I/O: the model chosen (or the
         default), what it must be able to do (input kind, end image, loop), duration and aspect for this
         kind of input, prompt length.  Returns the spec with its defaults filled in.  The Discord edge
         calls this before acknowledging, so a refusal is private and nothing is charged; :meth:`submit`
-        calls it again."""
+        calls it again.  With a ``cast`` the model must take references (the default is a reference model), and
+        a model that takes none is refused naming those that do."""
         if end_image and not image:
             raise InvalidOption("An end image needs a start image too.")
         has_media = image or video
         spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=has_media)
-        needs = needs_for(video=video, image=image, end_image=end_image, loop=loop)
+        needs = needs_for(video=video, image=image, end_image=end_image, loop=loop, references=bool(cast))
         info = self.registry.choose(spec.model, needs)
         info.check_seed(spec.seed)  # the member's own seed: within this model's range, and only if it takes one
-        return fit_spec(spec, info, needs), info
+        if not cast:
+            return fit_spec(spec, info, needs), info
+        info.check_capabilities(needs)  # a reference model that needs a start image, asked without one
+        info.check_references(sum(len(c.photos) for c in cast))
+        spec = fit_spec(spec, info, needs)
+        info.check_prompt(info.sent_prompt(spec.text(), references_for(cast)))  # the prompt as the model gets it
+        return spec, info
 
     async def submit(
         self,
@@ -96,12 +104,14 @@ class GenerationService:
         *,
         end_image: bytes | Path | None = None,
         loop: bool = False,
+        cast: tuple[CastUse, ...] = (),
     ) -> Submitted:
         """Validate, then queue (or serve from the cache) a job: text to video, or image to video; with
-        ``end_image`` an interpolation from ``image`` to it; with ``loop`` a seamless loop."""
+        ``end_image`` an interpolation from ``image`` to it; with ``loop`` a seamless loop; with ``cast`` the
+        server's characters (:meth:`bot.services.cast.roster.Roster.resolve`), recorded with the job."""
         # Checked again here: a spec built by hand (another adapter, a script) must not reach a provider
         # with a seed past 2**32-1, an unknown camera key, an empty prompt or an option the model lacks.
-        spec, info = self.check(spec, image=image is not None, end_image=end_image is not None, loop=loop)
+        spec, info = self.check(spec, image=image is not None, end_image=end_image is not None, loop=loop, cast=cast)
         stored: list[Path] = []
         notes: list[str] = []
         try:
@@ -114,7 +124,7 @@ class GenerationService:
                     if animated:
                         notes.append("Your image is animated; only its first frame is used.")
                 paths.append(str(path) if path is not None else None)
-            inputs = JobInputs(image=paths[0], end_image=paths[1], loop=loop)
+            inputs = JobInputs(image=paths[0], end_image=paths[1], loop=loop, cast=cast)
             if spec.motion_prompt:
                 notes.append(motion_note(spec, info))
             submitted = await self.queue("generate", who, spec, info, inputs)
@@ -170,12 +180,20 @@ class GenerationService:
             raise JobStateError("A film is re-rolled one shot at a time: click its Re-roll button and pick the shot.")
         info = self.registry.model(original.model)
         was = original.inputs
-        inputs = JobInputs(image=was.image, end_image=was.end_image, loop=was.loop)
+        # the cast as the original used it: its photos, even if the member was deleted or changed since
+        inputs = JobInputs(image=was.image, end_image=was.end_image, loop=was.loop, cast=was.cast)
         spec = PromptSpec.from_dict(original.spec).with_seed(secrets.randbelow((info.seed_max or 2**32 - 1) + 1))
-        needs = needs_for(image=inputs.image is not None, end_image=inputs.end_image is not None, loop=inputs.loop)
+        needs = needs_for(
+            image=inputs.image is not None,
+            end_image=inputs.end_image is not None,
+            loop=inputs.loop,
+            references=bool(inputs.cast),
+        )
         spec = fit_spec(spec, info, needs)  # the neutral prompt for older jobs too
         if any(not Path(p).exists() for p in (inputs.image, inputs.end_image) if p):
             raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
+        if any(not Path(p).exists() for c in inputs.cast for p in (*c.photos, *([c.voice] if c.voice else []))):
+            raise JobStateError("The original cast photos are no longer stored, so this can't be re-rolled.")
         return await self.queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
 
     async def prepare(

@@ -80,6 +80,11 @@ def request_fingerprint(kind: str, spec: PromptSpec, inputs: JobInputs) -> str:
             crossfade=inputs.crossfade,
             volume=inputs.volume,
         )
+    if inputs.cast:  # the same words with other photos are another request (files are named by content hash)
+        payload["cast"] = [
+            [c.name, [Path(p).name for p in c.photos], c.voice and Path(c.voice).name, c.description]
+            for c in inputs.cast
+        ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -1,4 +1,5 @@
-"""What a result came from, in words: ``extend of #12``, ``remix of #9``, ``stitch of #3 + #5``…"""
+"""What a result came from, in words: ``extend of #12``, ``remix of #9``, ``stitch of #3 + #5``…, and the
+cast it was made with (``with Mara``)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def describe(job: Job) -> str | None:
     if job.parent_job_id is None:
         return None
     return f"{_RELATION.get(job.kind, 'from')} #{job.parent_job_id}"
+
+
+def with_cast(job: Job) -> str | None:
+    """ "with Mara and Teo" for a job made with a server's cast (None otherwise): its page, /history, the CLI.
+    The names are the ones the job recorded, so a member deleted or renamed since still reads as it was."""
+    names = [c.name for c in job.inputs.cast]
+    if not names:
+        return None
+    return "with " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
 
 
 def parents(job: Job) -> list[int]:

@@ -1,5 +1,6 @@
-"""Presets: a user's saved options under a name, per server.  A preset fills the options a request leaves
-out; options given explicitly win.  Names are up to 32 characters; at most 25 presets per user."""
+"""Presets: a user's saved options under a name, per server (a result's cast too, by name).  A preset fills
+the options a request leaves out; options given explicitly win.  Names are up to 32 characters; at most 25 presets
+per user."""
 
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ class Presets:
         if not exists and await presets.count(who.user_id) >= MAX_PER_USER:
             raise InvalidOption(f"You have {MAX_PER_USER} presets already; delete one with /preset delete first.")
         options = {k: source.spec[k] for k in FIELDS if source.spec.get(k) not in (None, "")}
+        if source.inputs.cast:  # a preset can hold a cast: the names, resolved again when the preset is used
+            options["cast"] = ", ".join(c.name for c in source.inputs.cast)
         await presets.put(who.user_id, who.guild_id, name, options, now=self.clock())
         return options
 
@@ -64,6 +67,14 @@ class Presets:
         """Delete one of ``who``'s presets."""
         if not await self.storage.presets.delete(who.user_id, who.guild_id, clean_name(name)):
             raise InvalidOption(f"You have no preset named {clean_name(name)!r}; see /preset list.")
+
+    async def cast_of(self, user_id: int, guild_id: int | None, name: str | None) -> str | None:
+        """The cast names a preset holds (None: no preset, or one without a cast)."""
+        if not name:
+            return None
+        options = await self.storage.presets.get(user_id, guild_id, clean_name(name))
+        cast = (options or {}).get("cast")
+        return str(cast) if cast else None
 
     async def apply(self, user_id: int, guild_id: int | None, name: str | None, spec: PromptSpec) -> PromptSpec:
         """``spec`` with the preset's options where ``spec`` leaves them out (None: ``spec`` unchanged)."""

@@ -22,7 +22,7 @@ from bot.prompt import MAX_SEED, PromptSpec
 from bot.providers.registry import ProviderRegistry
 from bot.services.money.quota import QuotaService
 from bot.services.requests.requester import Submitted
-from storage import JobInputs, QuotaRefused, Storage
+from storage import CastUse, JobInputs, QuotaRefused, Storage
 
 if TYPE_CHECKING:
     from bot.services.requests.generation import GenerationService
@@ -40,16 +40,17 @@ class Variations:
         self.quota = quota
         self.core = core  # the shared submit/queue core: the model checks, preparing and creating jobs
 
-    def check(self, spec: PromptSpec, count: int) -> PromptSpec:
+    def check(self, spec: PromptSpec, count: int, cast: tuple[CastUse, ...] = ()) -> PromptSpec:
         """Everything that can be refused without I/O (the Discord edge calls it before acknowledging); returns
         the spec with its defaults filled in."""
         if not 2 <= count <= MAX_VARIATIONS:
             raise InvalidOption(f"`count` goes from 2 to {MAX_VARIATIONS}.")
-        return self.core.check(spec)[0]
+        return self.core.check(spec, cast=cast)[0]
 
-    async def submit(self, who: Requester, spec: PromptSpec, count: int) -> Submitted:
-        """Queue ``count`` variations of ``spec`` in one transaction; the answer is the first one's, with a note."""
-        spec = self.check(spec, count)
+    async def submit(self, who: Requester, spec: PromptSpec, count: int, cast: tuple[CastUse, ...] = ()) -> Submitted:
+        """Queue ``count`` variations of ``spec`` (with the same ``cast``) in one transaction; the answer is the
+        first one's, with a note."""
+        spec = self.check(spec, count, cast)
         info = self.registry.model(str(spec.model))
         top = info.seed_max if info.seed_max is not None else MAX_SEED  # seeds this model takes (a member's: checked)
         base = spec.seed if spec.seed is not None else secrets.randbelow(top - MAX_VARIATIONS)
@@ -57,7 +58,7 @@ class Variations:
         prepared = []
         for n in range(count):
             mine = who if n == 0 else _later(who)
-            inputs = JobInputs(variation=n + 1, of=count)
+            inputs = JobInputs(variation=n + 1, of=count, cast=cast)
             prepared.append(await self.core.prepare("variation", mine, spec.with_seed(base + n), info, inputs))
         charges = [charge for _, charge in prepared]
         try:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.media import Media
-from bot.providers.base import GenerationRequest
+from bot.providers.base import GenerationRequest, Reference
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
 from bot.services.fallback.policy import Fallback
@@ -77,3 +77,15 @@ def test_the_issues_own_example_list_is_accepted(make_settings):
     choice = f.choose(text(), tried=set(), skip=set())
     assert choice is not None and choice.model == "luma:ray-2"
     assert f.choose(text(), tried=set(), skip={"luma"}) is None  # fal:kling-2.1 is skipped while fal has no key
+
+
+def test_a_job_with_a_cast_moves_only_to_another_reference_model(make_settings):
+    cast = (Reference("Mara", (Path("/tmp/mara.png"),)),)
+    lists = ["luma:ray-2", "runway:gen4.5", "replicate:seedance-2.0", "runway:seedance2"]
+    f = fallback(make_settings, fallback_text=lists)
+    with_cast = text(model="runway:seedance2_fast", references=cast)
+    choice = f.choose(with_cast, tried=set(), skip=set())  # Luma and gen4.5 take no references: passed over
+    assert choice is not None and choice.model == "replicate:seedance-2.0"
+    assert f.choose(with_cast, tried=set(), skip={"replicate"}) is None  # seedance2 is Runway's: down too
+    plain = f.choose(text(model="runway:seedance2_fast"), tried=set(), skip=set())
+    assert plain is not None and plain.model == "luma:ray-2"  # without a cast any model that can will do
