@@ -80,6 +80,8 @@ class JobInputs:
          "times": 3,                            # … /loop's repeats
          "audio": "/data/inputs/audio-…",       # … /soundtrack's file, at ``volume``
          "source_jobs": [3, 5],                 # the results an edit was made from (lineage)
+         "width": 1920, "height": 1080, "fps": 60,  # /finish: the size and frame rate to make
+         "source_task_id": "…",                 # /finish on the provider that made the result (Luma upscale)
          "fallback_tried": ["runway:gen4.5"]}   # models the job already left (written by the fallback mover)
 
     Every key is optional; :meth:`to_json` writes only those set.  Rows written by earlier versions are plain
@@ -104,6 +106,10 @@ class JobInputs:
     volume: float | None = None
     source_jobs: tuple[int, ...] = ()
     fallback_tried: tuple[str, ...] = ()
+    width: int | None = None
+    height: int | None = None
+    fps: int | None = None
+    source_task_id: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> JobInputs:
@@ -129,6 +135,10 @@ class JobInputs:
             volume=_number(data.get("volume")),
             source_jobs=tuple(int(i) for i in source_jobs) if isinstance(source_jobs, list | tuple) else (),
             fallback_tried=tuple(str(m) for m in data.get("fallback_tried") or ()),
+            width=_whole(data.get("width")),
+            height=_whole(data.get("height")),
+            fps=_whole(data.get("fps")),
+            source_task_id=_text(data.get("source_task_id")),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.errors import InvalidMedia, InvalidOption
 from bot.media import Media
 from bot.media.edits import soundtrack, stitch, transition
+from bot.media.finish import finish
 from bot.media.render import SIZES, output_size, render_motion, render_storyboard
 from bot.media.restyle import DEFAULT_STRENGTH, restyle
 from bot.providers.base import Capability, GenerationRequest, ModelInfo
@@ -17,6 +18,8 @@ from bot.providers.base import Capability, GenerationRequest, ModelInfo
 EDIT_MODEL = "local:edit"
 MAX_EDIT_SECONDS = 600
 EDIT_OPS = ("stitch", "loop", "soundtrack")
+FINISH_MODEL = "local:finish"
+MAX_FINISH_SECONDS = 60  # minterpolate runs at about real time per second of 720p on two cores (BENCHMARKS.md)
 
 _DURATIONS = tuple(range(1, 11))
 MODELS: tuple[ModelInfo, ...] = (
@@ -64,6 +67,16 @@ MODELS: tuple[ModelInfo, ...] = (
         deadline_seconds=900,
         takes_prompt=False,
     ),
+    ModelInfo(
+        name=FINISH_MODEL,
+        capabilities=frozenset({Capability.FINISH}),
+        durations=tuple(range(1, MAX_FINISH_SECONDS + 1)),
+        aspects=tuple(SIZES),
+        description="Offline finish: lanczos upscaling and motion-interpolated frames (free of quota).",
+        deadline_seconds=3600,
+        takes_prompt=False,
+        max_input_seconds=float(MAX_FINISH_SECONDS),
+    ),
 )
 
 
@@ -76,6 +89,9 @@ def check_files(model: ModelInfo, request: GenerationRequest) -> None:
     if model.name == EDIT_MODEL:
         if request.extra.get("op") not in EDIT_OPS:
             raise InvalidOption("local:edit needs an edit (stitch, loop or soundtrack).")
+    elif model.name == FINISH_MODEL:
+        if request.video is None or not {"width", "height", "fps"} <= set(request.extra):
+            raise InvalidOption("local:finish finishes a result: it needs the clip, a size and a frame rate.")
     else:
         model.validate(request)
     paths = [request.image, request.end_image, request.video, *map(Path, edit_paths(request))]
@@ -112,6 +128,10 @@ async def render(
         else:
             assert request.video is not None
             await soundtrack(media, request.video, Path(extra["audio"]), dest, volume=float(extra.get("volume", 1)))
+    elif request.model == FINISH_MODEL:
+        assert request.video is not None
+        size = (int(extra["width"]), int(extra["height"]))
+        await finish(media, request.video, dest, size=size, fps=float(extra["fps"]), on_progress=on_progress)
     elif request.model == "local:restyle":
         assert request.video is not None
         await restyle(

@@ -32,6 +32,7 @@ class Capability(StrEnum):
     INTERPOLATE = "interpolate"  # between two keyframes
     LOOP = "loop"
     EDIT = "edit"  # stitch, loop or soundtrack finished results (no AI; the local provider)
+    FINISH = "finish"  # a finished result made larger and/or smoother (upscale, frame rate; /finish)
 
 
 class TaskState(StrEnum):

@@ -88,6 +88,10 @@ def _extra(inputs: JobInputs) -> dict[str, str]:
         "crossfade": inputs.crossfade,
         "audio": inputs.audio,
         "volume": inputs.volume,
+        "width": inputs.width,
+        "height": inputs.height,
+        "fps": inputs.fps,
+        "source_task_id": inputs.source_task_id,
     }
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items() if v is not None}
 
