@@ -30,6 +30,7 @@ from bot.services.jobs.worker import Worker
 from bot.services.money.quota import QuotaService
 from bot.services.money.spend import SpendService
 from bot.services.requests.edits import Edits
+from bot.services.requests.finishing import Finisher
 from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets
 from bot.services.requests.remix import Remixer
@@ -67,6 +68,7 @@ class App:
     groups: TakeGroups  # /variations takes: siblings, and when their wait is over (chat targets post them)
     janitor: Janitor  # retention and the media disk cap
     health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
+    finisher: Finisher  # /finish and the ⬆️ button: quote, then queue the finished version
 
     @property
     def spend(self) -> SpendService:
@@ -129,6 +131,7 @@ class App:
         edits = Edits(storage, registry, settings, media, service, clock)
         variations = Variations(storage, registry, quota, service)
         presets = Presets(storage, service, clock)
+        finisher = Finisher(storage, registry, settings, media, quota, service, clock)
         if settings.push_enabled:
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
             fileserver.hooks = PushHooks(
@@ -157,6 +160,7 @@ class App:
             groups,
             janitor,
             health,
+            finisher=finisher,
         )
 
     async def start(self, *, worker: bool = True) -> None:

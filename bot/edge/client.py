@@ -28,6 +28,7 @@ from bot.app import App
 from bot.edge.actions import ResultActions
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
+from bot.edge.finishing import FinishActions, FinishButton, FinishChoice
 from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.start import Starter
 from bot.edge.views import JobButton
@@ -97,6 +98,7 @@ class VideoBot(commands.Bot):
         )
         self.starter = Starter(self.delivery.show_now)
         self.actions = ResultActions(app.service, app.gallery, self.starter)  # ⏩ 🔁 ❌: buttons and reactions
+        self.finishing = FinishActions(app.finisher, self.starter)  # ⬆️, /finish and the quote's buttons
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False
         self.run_worker = worker  # False: a gateway-only process (`videobot run --no-worker`)
@@ -109,6 +111,7 @@ class VideoBot(commands.Bot):
         for name in extension_names():
             await self.load_extension(name)
         self.add_dynamic_items(JobButton.bound_to(self.actions))  # clicks go to the dispatcher, injected
+        self.add_dynamic_items(FinishButton.bound_to(self.finishing), FinishChoice.bound_to(self.finishing))
         self._sync_lock = await sync_once(self)  # one process syncs (bot/edge/shards.py)
         self.identify_gate = IdentifyGate(self.app.storage, await max_concurrency(self))
         await self.app.start(worker=self.run_worker)  # the file server, the worker, the janitor (now, then hourly)

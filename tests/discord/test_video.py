@@ -70,7 +70,7 @@ async def test_video_end_to_end(emu, launch):
     assert is_mp4(mp4_of(result))
     assert result.pings.users == [emu.alice.id] and not result.pings.everyone and not result.pings.roles
     ids = {b["custom_id"] for b in result.buttons()}
-    assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")}
+    assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete", "finish")}
     await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 30, "reactions")
     status = handle.original
     assert status is not None and status.id != result.id

@@ -1,0 +1,109 @@
+"""The finishing models as data: what each one can make of a finished draft (a larger picture, a higher frame
+rate, or both), how it is asked in its own terms, and the longest clip it takes.
+
+We speak resolutions by their short side (``1080p``, ``2k`` = 1440 lines, ``4k`` = 2160 lines) and whole frame
+rates (``30``, ``60``); each entry maps them to the values its provider expects (Runway's upscaler says ``1k``
+for 1080p, its frame-rate model takes the rate as a string).  A model that cannot make something asked says
+what it makes instead (:meth:`FinishModel.makes`), and the quote tells the member before anything is charged.
+
+Where each entry comes from (read 2026-12-06):
+
+- Runway: the installed runwayml SDK, ``types/video_upscale_create_params.py``: ``magnific_video_upscaler_creative``
+  takes ``resolution`` one of ``720p``, ``1k``, ``2k``, ``4k`` and ``fpsBoost`` (a flag with no stated rate, so
+  it is not sent: the quote could not say what it makes); ``enhance_frame_rate`` takes ``targetFramerate`` as a
+  string (``"24"`` … ``"60"``, ``"120"``) and keeps the size.
+- Luma: the installed lumaai SDK, ``generations.upscale(id, resolution=...)``: only generations Luma made.
+- The offline ``local:finish``: ffmpeg's lanczos scaler and minterpolate (:mod:`bot.media.finish`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import InvalidOption
+from bot.providers.base import Capability, ModelInfo
+
+RESOLUTIONS = ("1080p", "2k", "4k")  # what /finish offers, smallest first
+FRAME_RATES = (30, 60)
+SHORT_SIDE = {"720p": 720, "1080p": 1080, "2k": 1440, "4k": 2160}
+ALL_ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
+
+
+@dataclass(frozen=True)
+class FinishModel:
+    """One finishing model: what it makes and how it is asked."""
+
+    name: str  # "provider:model"
+    model_id: str  # the provider's own model id
+    resolutions: Mapping[str, Any] = field(default_factory=dict)  # ours -> the provider's; empty: keeps the size
+    frame_rates: Mapping[int, Any] = field(default_factory=dict)  # ours -> the provider's; empty: keeps the rate
+    max_input_seconds: float = 10.0
+    own_results_only: bool = False  # Luma upscales only its own generations
+    seconds_per_second: float = 30.0  # a rough estimate of how long it takes per second of video (the quote)
+    description: str = ""
+
+    @property
+    def provider(self) -> str:
+        """The provider part of the name."""
+        return self.name.split(":", 1)[0]
+
+    def info(self) -> ModelInfo:
+        """The :class:`ModelInfo` the registry and the worker see."""
+        return ModelInfo(
+            name=self.name,
+            capabilities=frozenset({Capability.FINISH}),
+            durations=tuple(range(1, math.ceil(self.max_input_seconds) + 1)),
+            aspects=ALL_ASPECTS,
+            description=self.description,
+            deadline_seconds=3600,
+            takes_prompt=False,
+            max_input_seconds=self.max_input_seconds,
+            seed_max=None,
+        )
+
+    def makes(self, resolution: str | None, fps: int | None) -> tuple[str | None, int | None, list[str]]:
+        """What this model makes when asked ``resolution`` and ``fps`` (None: keep the source's), with a note for
+        each thing it makes differently from what was asked."""
+        notes = []
+        if resolution is not None and resolution not in self.resolutions:
+            notes.append(f"{self.name} does not change the size, so the clip keeps its own.")
+            resolution = None
+        if fps is not None and fps not in self.frame_rates:
+            notes.append(f"{self.name} does not change the frame rate, so the clip keeps its own.")
+            fps = None
+        return resolution, fps, notes
+
+    def ask(self, resolution: str | None, fps: int | None) -> dict[str, Any]:
+        """The provider's own fields for a finish at ``resolution`` and ``fps`` (only what it can make)."""
+        out: dict[str, Any] = {}
+        if resolution is not None and resolution in self.resolutions:
+            out.update(self.resolutions[resolution])
+        if fps is not None and fps in self.frame_rates:
+            out.update(self.frame_rates[fps])
+        return out
+
+
+# fmt: off
+_MODELS: tuple[FinishModel, ...] = (
+    FinishModel(
+        "local:finish", "finish",
+        {r: {"resolution": r} for r in RESOLUTIONS}, {f: {"fps": f} for f in FRAME_RATES},
+        max_input_seconds=60, seconds_per_second=20,
+        description="Offline: lanczos upscaling and motion-interpolated frames (ffmpeg); free of quota.",
+    ),
+)
+# fmt: on
+
+FINISH_MODELS: dict[str, FinishModel] = {m.name: m for m in _MODELS}
+FINISH_ORDER: tuple[str, ...] = ("local:finish",)  # the default when VIDEOBOT_FINISH_MODEL is unset or unavailable
+
+
+def finish_model(name: str) -> FinishModel:
+    """The entry for a finishing model's name, or InvalidOption."""
+    entry = FINISH_MODELS.get(name.strip().lower())
+    if entry is None:
+        raise InvalidOption(f"{name[:60]!r} is not a finishing model; pick one of {', '.join(FINISH_MODELS)}.")
+    return entry
