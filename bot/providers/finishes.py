@@ -11,7 +11,8 @@ Where each entry comes from (read 2026-12-06):
 - Runway: the installed runwayml SDK, ``types/video_upscale_create_params.py``: ``magnific_video_upscaler_creative``
   takes ``resolution`` one of ``720p``, ``1k``, ``2k``, ``4k`` and ``fpsBoost`` (a flag with no stated rate, so
   it is not sent: the quote could not say what it makes); ``enhance_frame_rate`` takes ``targetFramerate`` as a
-  string (``"24"`` … ``"60"``, ``"120"``) and keeps the size.
+  string (``"24"`` … ``"60"``, ``"120"``) and keeps the size.  The SDK states no longest input; 10 s (the longest
+  clip Runway's own video models make) is assumed, so nothing longer than what Runway itself makes is sent.
 - Luma: the installed lumaai SDK, ``generations.upscale(id, resolution=...)``: only generations Luma made.
 - The offline ``local:finish``: ffmpeg's lanczos scaler and minterpolate (:mod:`bot.media.finish`).
 """
@@ -89,6 +90,17 @@ class FinishModel:
 # fmt: off
 _MODELS: tuple[FinishModel, ...] = (
     FinishModel(
+        "runway:magnific-upscale", "magnific_video_upscaler_creative",
+        {"1080p": {"resolution": "1k"}, "2k": {"resolution": "2k"}, "4k": {"resolution": "4k"}},
+        max_input_seconds=10, seconds_per_second=30,
+        description="Runway's Magnific creative video upscaler: 1080p (Runway's 1k), 2k or 4k; keeps the frame rate.",
+    ),
+    FinishModel(
+        "runway:frame-rate", "enhance_frame_rate", {}, {f: {"target_framerate": str(f)} for f in FRAME_RATES},
+        max_input_seconds=10, seconds_per_second=15,
+        description="Runway's frame-rate enhancer: 30 or 60 fps; keeps the size.",
+    ),
+    FinishModel(
         "local:finish", "finish",
         {r: {"resolution": r} for r in RESOLUTIONS}, {f: {"fps": f} for f in FRAME_RATES},
         max_input_seconds=60, seconds_per_second=20,
@@ -98,7 +110,18 @@ _MODELS: tuple[FinishModel, ...] = (
 # fmt: on
 
 FINISH_MODELS: dict[str, FinishModel] = {m.name: m for m in _MODELS}
-FINISH_ORDER: tuple[str, ...] = ("local:finish",)  # the default when VIDEOBOT_FINISH_MODEL is unset or unavailable
+# the default when VIDEOBOT_FINISH_MODEL is unset or unavailable: cloud first, as for generation; local:finish last
+FINISH_ORDER: tuple[str, ...] = ("runway:magnific-upscale", "runway:frame-rate", "local:finish")
+
+
+def finish_models_for(provider: str) -> list[FinishModel]:
+    """The finishing models of one provider, in table order."""
+    return [m for m in _MODELS if m.provider == provider]
+
+
+def resolution_for(width: int, height: int) -> str | None:
+    """Our name of a size (its short side), or None for a size we have no name for."""
+    return next((name for name, short in SHORT_SIDE.items() if short == min(width, height)), None)
 
 
 def finish_model(name: str) -> FinishModel:

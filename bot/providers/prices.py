@@ -49,6 +49,11 @@ PRICES: dict[str, Price] = {
     "runway:gen4_turbo": Price(CREDITS, 5, "2026-11", _RUNWAY),
     "runway:veo3.1": Price(CREDITS, 20, "2026-11", _RUNWAY, note="without audio (videobot sends audio: false)"),
     "runway:aleph2": Price(CREDITS, 15, "2026-11", _RUNWAY),
+    # the finishing models: Runway publishes no per-second figure for video_upscale where we read (2026-12-06;
+    # the SDK's usage types list the models, not their prices): an estimate the quote calls "about", and the
+    # task's final cost.credits is what the ledger keeps
+    "runway:magnific-upscale": Price(CREDITS, 10, "2026-12", _RUNWAY, note="estimate; cost.credits is the actual"),
+    "runway:frame-rate": Price(CREDITS, 5, "2026-12", _RUNWAY, note="estimate; cost.credits is the actual"),
     "replicate:stable-video-diffusion": Price(HARDWARE, 0.0014, "2026-11", _REPLICATE_HW.format("A100 80 GB"),
                                               hardware_seconds=20),
     "replicate:animate-diff": Price(HARDWARE, 0.000725, "2026-11", _REPLICATE_HW.format("A40"), hardware_seconds=15),

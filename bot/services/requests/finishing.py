@@ -116,7 +116,7 @@ class Finisher:
             )
         if fps is not None and fps < source_fps - 0.5:
             raise InvalidOption(f"#{parent.id} already plays at {source_fps:g} fps; pick a higher frame rate.")
-        entry, notes = await self._model(parent)
+        entry, notes = await self._model(parent, resolution, fps)
         resolution, fps, differs = entry.makes(resolution, fps)
         notes += differs
         if resolution is not None and SHORT_SIDE[resolution] == short:
@@ -193,24 +193,39 @@ class Finisher:
             raise JobStateError(f"#{parent.id} is not a finished video that is still stored, so it can't be finished.")
         return parent
 
-    async def _model(self, parent: Job) -> tuple[FinishModel, list[str]]:
-        """The finishing model for ``parent``: the configured one, else the first enabled of the order that takes
-        it (Luma upscales only Luma's own results); one whose provider's breaker is open is passed over."""
+    async def _model(self, parent: Job, resolution: str | None, fps: int | None) -> tuple[FinishModel, list[str]]:
+        """The finishing model for ``parent``: ``VIDEOBOT_FINISH_MODEL`` when it makes something of what was asked,
+        else the first enabled model of the order that makes all of it (else the first that makes some).  A model
+        that cannot take this result (Luma upscales only Luma's own) or whose provider's breaker is open is passed
+        over, as the fallback does for generation."""
         down = await self.storage.breakers.open_providers(now=self.clock())
         wanted = self.settings.finish_model
-        names = ([wanted] if wanted else []) + [n for n in FINISH_ORDER if n != wanted]
+        usable: list[FinishModel] = []
         notes: list[str] = []
-        for name in names:
+        for name in ([wanted] if wanted else []) + [n for n in FINISH_ORDER if n != wanted]:
             entry = FINISH_MODELS.get(name)
-            if entry is None or not self._enabled(name):
-                continue
-            if entry.own_results_only and parent.provider != entry.provider:
+            if (
+                entry is None
+                or not self._enabled(name)
+                or (entry.own_results_only and parent.provider != entry.provider)
+            ):
                 continue
             if entry.provider in down:
-                notes.append(f"{entry.provider} is unavailable right now, so another model finishes this.")
+                notes.append(f"{entry.name} is unavailable right now, so another model finishes this.")
                 continue
-            return entry, notes
-        raise InvalidOption("No finishing model is enabled on this bot for this result.")
+            usable.append(entry)
+        if not usable:
+            raise InvalidOption("No finishing model is enabled on this bot for this result.")
+
+        def makes(entry: FinishModel) -> int:
+            made = entry.makes(resolution, fps)
+            return (made[0] is not None) + (made[1] is not None)
+
+        asked = (resolution is not None) + (fps is not None)
+        if wanted and usable[0].name == wanted and makes(usable[0]):
+            return usable[0], notes
+        best = next((e for e in usable if makes(e) == asked), None) or max(usable, key=makes)
+        return best, notes
 
     def _enabled(self, name: str) -> bool:
         try:

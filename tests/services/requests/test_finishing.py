@@ -11,7 +11,10 @@ import pytest
 
 from bot.app import App
 from bot.errors import InvalidMedia, InvalidOption, JobStateError, NotJobOwner, StaleConfirmation
+from bot.media import Media
 from bot.prompt import PromptSpec
+from bot.providers.local import LocalProvider
+from bot.providers.runway import RunwayProvider
 from bot.services.delivery.port import FileDelivery
 from bot.services.requests import lineage
 from bot.services.requests.generation import Requester
@@ -119,3 +122,37 @@ async def test_bad_input_is_refused_before_anything_is_stored(app, tmp_path):
     # a larger size than its own is fine for the 2560x1440 clip, and quoted at the 4k size
     quote = await app.finisher.quote(who(tmp_path), big.id, "4k", None)
     assert (quote.width, quote.height, quote.out_fps) == (3840, 2160, 30)
+
+
+async def test_runway_finishes_in_its_own_terms_and_charges_the_clips_seconds(make_settings, emulator, tmp_path):
+    runway = RunwayProvider(emulator.runway.api_key, emulator.runway_url)
+    local = LocalProvider(Media(timeout=60), tmp_path / "local")
+    app = await App.create(make_settings(daily_seconds=100), providers=[runway, local])
+    app.router.register(FileDelivery())
+    try:
+        draft = tmp_path / "draft.mp4"
+        draft.write_bytes(await emulator.runway.videos.clip(2))
+        parent = await a_result(app, draft, model="runway:gen4.5")
+        # a size only: the first model of the order that makes it (cloud first, as for generation)
+        assert (await app.finisher.quote(who(tmp_path), parent.id, "1080p", None)).model == "runway:magnific-upscale"
+        # a frame rate only: the enhancer
+        assert (await app.finisher.quote(who(tmp_path), parent.id, None, 60)).model == "runway:frame-rate"
+        # both: only local:finish makes both; VIDEOBOT_FINISH_MODEL's upscaler keeps the frame rate, as the quote says
+        assert (await app.finisher.quote(who(tmp_path), parent.id, "1080p", 60)).model == "local:finish"
+        app.finisher.settings = app.settings.model_copy(update={"finish_model": "runway:magnific-upscale"})
+        quote = await app.finisher.quote(who(tmp_path), parent.id, "1080p", 60)
+        assert quote.model == "runway:magnific-upscale" and quote.height == 1080 and quote.width > 1080
+        assert quote.out_fps == quote.source_fps and any("frame rate" in n for n in quote.notes)
+        assert quote.quota_seconds == 2 and quote.price_usd > 0
+
+        job = (await app.finisher.confirm(who(tmp_path), parent.id, "1080p", 60, quote.model, quote.issued_at)).job
+        done = await app.worker.wait_for(job.id, timeout=60)
+        assert done.state is JobState.DONE, done.error
+        (task,) = emulator.runway.tasks.values()  # the emulator checked the body against the SDK's types
+        assert task.body["model"] == "magnific_video_upscaler_creative" and task.body["resolution"] == "1k"
+        assert "fpsBoost" not in task.body and "targetFramerate" not in task.body
+        assert (await app.quota.status(7)).used == 2  # seconds of quota by the clip's length
+        assert (await app.storage.costs.job_cost(job.id))["actual_units"] > 0  # Runway's own credits, in the ledger
+
+    finally:
+        await app.close()
