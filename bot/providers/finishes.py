@@ -13,7 +13,9 @@ Where each entry comes from (read 2026-12-06):
   it is not sent: the quote could not say what it makes); ``enhance_frame_rate`` takes ``targetFramerate`` as a
   string (``"24"`` … ``"60"``, ``"120"``) and keeps the size.  The SDK states no longest input; 10 s (the longest
   clip Runway's own video models make) is assumed, so nothing longer than what Runway itself makes is sent.
-- Luma: the installed lumaai SDK, ``generations.upscale(id, resolution=...)``: only generations Luma made.
+- Luma: the installed lumaai SDK, ``generations.upscale(id, generation_type="upscale_video", resolution=...)``
+  (``types/generation_upscale_params.py``: ``540p``, ``720p``, ``1080p``, ``4k``; no 2k, so 2k is made as 4k and
+  the quote says so): it upscales a generation by its id, so only results Luma made.
 - The offline ``local:finish``: ffmpeg's lanczos scaler and minterpolate (:mod:`bot.media.finish`).
 """
 
@@ -70,8 +72,13 @@ class FinishModel:
         each thing it makes differently from what was asked."""
         notes = []
         if resolution is not None and resolution not in self.resolutions:
-            notes.append(f"{self.name} does not change the size, so the clip keeps its own.")
-            resolution = None
+            larger = [r for r in RESOLUTIONS if r in self.resolutions and SHORT_SIDE[r] > SHORT_SIDE[resolution]]
+            if larger:
+                notes.append(f"{self.name} does not make {resolution}; it makes {larger[0]}, the next size up.")
+                resolution = larger[0]
+            else:
+                notes.append(f"{self.name} does not change the size, so the clip keeps its own.")
+                resolution = None
         if fps is not None and fps not in self.frame_rates:
             notes.append(f"{self.name} does not change the frame rate, so the clip keeps its own.")
             fps = None
@@ -101,6 +108,11 @@ _MODELS: tuple[FinishModel, ...] = (
         description="Runway's frame-rate enhancer: 30 or 60 fps; keeps the size.",
     ),
     FinishModel(
+        "luma:upscale", "upscale_video", {"1080p": {"resolution": "1080p"}, "4k": {"resolution": "4k"}},
+        max_input_seconds=10, own_results_only=True, seconds_per_second=20,
+        description="Luma's upscale of its own generations: 1080p or 4k; keeps the frame rate.",
+    ),
+    FinishModel(
         "local:finish", "finish",
         {r: {"resolution": r} for r in RESOLUTIONS}, {f: {"fps": f} for f in FRAME_RATES},
         max_input_seconds=60, seconds_per_second=20,
@@ -111,7 +123,7 @@ _MODELS: tuple[FinishModel, ...] = (
 
 FINISH_MODELS: dict[str, FinishModel] = {m.name: m for m in _MODELS}
 # the default when VIDEOBOT_FINISH_MODEL is unset or unavailable: cloud first, as for generation; local:finish last
-FINISH_ORDER: tuple[str, ...] = ("runway:magnific-upscale", "runway:frame-rate", "local:finish")
+FINISH_ORDER: tuple[str, ...] = ("luma:upscale", "runway:magnific-upscale", "runway:frame-rate", "local:finish")
 
 
 def finish_models_for(provider: str) -> list[FinishModel]:

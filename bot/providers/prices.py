@@ -65,6 +65,7 @@ PRICES: dict[str, Price] = {
     "replicate:veo-3": Price(OUTPUT, 0.75, "2026-11", _REPLICATE_MODEL, note="with audio"),
     "luma:ray-2": Price(OUTPUT, 0.142, "2026-11", _LUMA),
     "luma:ray-flash-2": Price(OUTPUT, 0.048, "2026-11", _LUMA),
+    "luma:upscale": Price(OUTPUT, 0.05, "2026-12", _LUMA, note="estimate: no per-second upscale figure found"),
     "fal:pika-2.2": Price(OUTPUT, 0.04, "2026-11", _FAL, note="720p"),
     "fal:pikaframes": Price(OUTPUT, 0.04, "2026-11", _FAL, note="720p"),
     "fal:kling-2.1": Price(OUTPUT, 0.28, "2026-11", _FAL, note="Kling 2.1 Master"),

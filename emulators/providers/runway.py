@@ -1,8 +1,8 @@
 """Runway's task API as ``runwayml`` 5.x speaks it: creates, tasks, DELETE, and the uploads flow.
 
-Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``POST /v1/video_upscale``, ``GET|DELETE /v1/tasks/{id}``,
-``POST /v1/uploads`` (answers a loopback ``uploadUrl``) and ``POST /_upload/{id}`` (the presigned
-form upload), ``GET /_media/{token}.mp4`` (outputs).  Checks the key, ``X-Runway-Version``, the
+Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``POST /v1/video_upscale``,
+``GET|DELETE /v1/tasks/{id}``, ``POST /v1/uploads`` (answers a loopback ``uploadUrl``) and ``POST /_upload/{id}``
+(the presigned form upload), ``GET /_media/{token}.mp4`` (outputs).  Checks the key, ``X-Runway-Version``, the
 create body against Runway's law (:mod:`emulators.providers.law.runway`: the ``runwayml`` SDK's own
 param types: models, fields, required keys, ratios, durations, lengths), and that image/video URIs are
 data URIs, https URLs or uploads it made.  Errors are ``{"error": "..."}``; a body the law refuses is
