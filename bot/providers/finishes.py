@@ -16,6 +16,10 @@ Where each entry comes from (read 2026-12-06):
 - Luma: the installed lumaai SDK, ``generations.upscale(id, generation_type="upscale_video", resolution=...)``
   (``types/generation_upscale_params.py``: ``540p``, ``720p``, ``1080p``, ``4k``; no 2k, so 2k is made as 4k and
   the quote says so): it upscales a generation by its id, so only results Luma made.
+- Replicate: ``topazlabs/video-upscale`` (official), its version page's input schema (vendored with its source in
+  ``emulators/providers/law/schemas/replicate/topazlabs__video-upscale.json``): ``target_resolution`` ``720p``,
+  ``1080p``, ``4k`` (2k is made as 4k), ``target_fps`` an integer from 15 to 120.  Replicate states no longest
+  input; 10 s is assumed, as for Runway.
 - The offline ``local:finish``: ffmpeg's lanczos scaler and minterpolate (:mod:`bot.media.finish`).
 """
 
@@ -28,11 +32,11 @@ from typing import Any
 
 from bot.errors import InvalidOption
 from bot.providers.base import Capability, ModelInfo
+from bot.providers.catalogue import ALL_ASPECTS, CatalogueModel
 
 RESOLUTIONS = ("1080p", "2k", "4k")  # what /finish offers, smallest first
 FRAME_RATES = (30, 60)
 SHORT_SIDE = {"720p": 720, "1080p": 1080, "2k": 1440, "4k": 2160}
-ALL_ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class FinishModel:
     frame_rates: Mapping[int, Any] = field(default_factory=dict)  # ours -> the provider's; empty: keeps the rate
     max_input_seconds: float = 10.0
     own_results_only: bool = False  # Luma upscales only its own generations
+    video_field: str = "video"  # the provider's input for the clip (Replicate: the uploaded file's URL)
     seconds_per_second: float = 30.0  # a rough estimate of how long it takes per second of video (the quote)
     description: str = ""
 
@@ -65,6 +70,21 @@ class FinishModel:
             takes_prompt=False,
             max_input_seconds=self.max_input_seconds,
             seed_max=None,
+        )
+
+    def catalogue_entry(self) -> CatalogueModel:
+        """The model as a catalogue entry, for a provider whose create path reads one (Replicate): the clip is
+        its only media input, nothing else is sent from the entry (the size and rate come from :meth:`ask`)."""
+        return CatalogueModel(
+            self.name,
+            self.model_id,
+            frozenset({Capability.FINISH}),
+            {s: {} for s in range(1, math.ceil(self.max_input_seconds) + 1)},
+            {a: {} for a in ALL_ASPECTS},
+            fields={"video": self.video_field},
+            deadline_seconds=3600,
+            description=self.description,
+            max_input_seconds=self.max_input_seconds,
         )
 
     def makes(self, resolution: str | None, fps: int | None) -> tuple[str | None, int | None, list[str]]:
@@ -113,6 +133,13 @@ _MODELS: tuple[FinishModel, ...] = (
         description="Luma's upscale of its own generations: 1080p or 4k; keeps the frame rate.",
     ),
     FinishModel(
+        "replicate:topaz-video", "topazlabs/video-upscale",
+        {"1080p": {"target_resolution": "1080p"}, "4k": {"target_resolution": "4k"}},
+        {f: {"target_fps": f} for f in FRAME_RATES},
+        max_input_seconds=10, seconds_per_second=30,
+        description="Topaz Video Upscale via Replicate: 1080p or 4k, and 30 or 60 fps, in one pass.",
+    ),
+    FinishModel(
         "local:finish", "finish",
         {r: {"resolution": r} for r in RESOLUTIONS}, {f: {"fps": f} for f in FRAME_RATES},
         max_input_seconds=60, seconds_per_second=20,
@@ -123,7 +150,13 @@ _MODELS: tuple[FinishModel, ...] = (
 
 FINISH_MODELS: dict[str, FinishModel] = {m.name: m for m in _MODELS}
 # the default when VIDEOBOT_FINISH_MODEL is unset or unavailable: cloud first, as for generation; local:finish last
-FINISH_ORDER: tuple[str, ...] = ("luma:upscale", "runway:magnific-upscale", "runway:frame-rate", "local:finish")
+FINISH_ORDER: tuple[str, ...] = (
+    "luma:upscale",
+    "replicate:topaz-video",
+    "runway:magnific-upscale",
+    "runway:frame-rate",
+    "local:finish",
+)
 
 
 def finish_models_for(provider: str) -> list[FinishModel]:

@@ -63,6 +63,8 @@ PRICES: dict[str, Price] = {
     "replicate:wan-2.2-i2v": Price(OUTPUT, 0.09, "2026-11", _REPLICATE_MODEL, note="480p"),
     "replicate:minimax-video-01": Price(VIDEO, 0.50, "2026-11", _REPLICATE_MODEL),
     "replicate:veo-3": Price(OUTPUT, 0.75, "2026-11", _REPLICATE_MODEL, note="with audio"),
+    "replicate:topaz-video": Price(OUTPUT, 0.04, "2026-12", _REPLICATE_MODEL,
+                                   note="estimate: Replicate's page prices it by output size and rate; ~1080p 30 fps"),
     "luma:ray-2": Price(OUTPUT, 0.142, "2026-11", _LUMA),
     "luma:ray-flash-2": Price(OUTPUT, 0.048, "2026-11", _LUMA),
     "luma:upscale": Price(OUTPUT, 0.05, "2026-12", _LUMA, note="estimate: no per-second upscale figure found"),

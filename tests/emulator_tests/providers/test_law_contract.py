@@ -11,6 +11,7 @@ import pytest
 import runwayml
 
 from bot.providers.catalogue import models_for
+from bot.providers.finishes import finish_models_for
 from emulators.providers.fal import ENDPOINTS
 from emulators.providers.law import _schemas
 from emulators.providers.law import fal as fal_law
@@ -25,7 +26,11 @@ def fal_ids() -> set[str]:
 # provider -> (the catalogue's ids, the law's, the emulator's)
 VENDORED = {
     "fal": lambda: (fal_ids(), set(fal_law.endpoints()), set(ENDPOINTS)),
-    "replicate": lambda: ({m.model_id for m in models_for("replicate")}, set(replicate_law.models()), set(MODELS)),
+    "replicate": lambda: (
+        {m.model_id for m in [*models_for("replicate"), *finish_models_for("replicate")]},
+        set(replicate_law.models()),
+        set(MODELS),
+    ),
 }
 
 
