@@ -82,6 +82,7 @@ class JobInputs:
          "source_jobs": [3, 5],                 # the results an edit was made from (lineage)
          "width": 1920, "height": 1080, "fps": 60,  # /finish: the size and frame rate to make
          "source_task_id": "…",                 # /finish on the provider that made the result (Luma upscale)
+         "scale": 1.5,                          # /finish: target over source short side (a model asked by factor)
          "fallback_tried": ["runway:gen4.5"]}   # models the job already left (written by the fallback mover)
 
     Every key is optional; :meth:`to_json` writes only those set.  Rows written by earlier versions are plain
@@ -110,6 +111,7 @@ class JobInputs:
     height: int | None = None
     fps: int | None = None
     source_task_id: str | None = None
+    scale: float | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> JobInputs:
@@ -139,6 +141,7 @@ class JobInputs:
             height=_whole(data.get("height")),
             fps=_whole(data.get("fps")),
             source_task_id=_text(data.get("source_task_id")),
+            scale=_number(data.get("scale")),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -20,6 +20,9 @@ Where each entry comes from (read 2026-12-06):
   ``emulators/providers/law/schemas/replicate/topazlabs__video-upscale.json``): ``target_resolution`` ``720p``,
   ``1080p``, ``4k`` (2k is made as 4k), ``target_fps`` an integer from 15 to 120.  Replicate states no longest
   input; 10 s is assumed, as for Runway.
+- fal: ``fal-ai/topaz/upscale/video``, its llms.txt input schema (vendored with its source in
+  ``emulators/providers/law/schemas/fal/fal-ai__topaz__upscale__video.json``): asked by ``upscale_factor`` (1 to 4,
+  the target's short side over the source's), ``target_fps`` (16 to 60), ``H264_output`` (else H.265).
 - The offline ``local:finish``: ffmpeg's lanczos scaler and minterpolate (:mod:`bot.media.finish`).
 """
 
@@ -50,6 +53,9 @@ class FinishModel:
     max_input_seconds: float = 10.0
     own_results_only: bool = False  # Luma upscales only its own generations
     video_field: str = "video"  # the provider's input for the clip (Replicate: the uploaded file's URL)
+    fixed: Mapping[str, Any] = field(default_factory=dict)  # sent with every request
+    scale_field: str | None = None  # the model is asked a factor (target / source short side), not a size
+    max_scale: float | None = None  # the largest factor it takes
     seconds_per_second: float = 30.0  # a rough estimate of how long it takes per second of video (the quote)
     description: str = ""
 
@@ -104,11 +110,14 @@ class FinishModel:
             fps = None
         return resolution, fps, notes
 
-    def ask(self, resolution: str | None, fps: int | None) -> dict[str, Any]:
-        """The provider's own fields for a finish at ``resolution`` and ``fps`` (only what it can make)."""
-        out: dict[str, Any] = {}
+    def ask(self, resolution: str | None, fps: int | None, scale: float | None = None) -> dict[str, Any]:
+        """The provider's own fields for a finish at ``resolution`` and ``fps`` (only what it can make); a model
+        asked by factor gets ``scale``, the target's short side over the source's."""
+        out: dict[str, Any] = dict(self.fixed)
         if resolution is not None and resolution in self.resolutions:
             out.update(self.resolutions[resolution])
+            if self.scale_field and scale is not None:
+                out[self.scale_field] = round(scale, 4)
         if fps is not None and fps in self.frame_rates:
             out.update(self.frame_rates[fps])
         return out
@@ -140,6 +149,13 @@ _MODELS: tuple[FinishModel, ...] = (
         description="Topaz Video Upscale via Replicate: 1080p or 4k, and 30 or 60 fps, in one pass.",
     ),
     FinishModel(
+        "fal:topaz", "fal-ai/topaz/upscale/video",
+        {r: {} for r in RESOLUTIONS}, {f: {"target_fps": f} for f in FRAME_RATES},
+        max_input_seconds=10, seconds_per_second=30, video_field="video_url", fixed={"H264_output": True},
+        scale_field="upscale_factor", max_scale=4.0,
+        description="Topaz Video Upscale via fal: up to 4x the size (1080p, 2k, 4k) and 30 or 60 fps, in one pass.",
+    ),
+    FinishModel(
         "local:finish", "finish",
         {r: {"resolution": r} for r in RESOLUTIONS}, {f: {"fps": f} for f in FRAME_RATES},
         max_input_seconds=60, seconds_per_second=20,
@@ -153,6 +169,7 @@ FINISH_MODELS: dict[str, FinishModel] = {m.name: m for m in _MODELS}
 FINISH_ORDER: tuple[str, ...] = (
     "luma:upscale",
     "replicate:topaz-video",
+    "fal:topaz",
     "runway:magnific-upscale",
     "runway:frame-rate",
     "local:finish",

@@ -72,6 +72,8 @@ PRICES: dict[str, Price] = {
     "fal:pikaframes": Price(OUTPUT, 0.04, "2026-11", _FAL, note="720p"),
     "fal:kling-2.1": Price(OUTPUT, 0.28, "2026-11", _FAL, note="Kling 2.1 Master"),
     "fal:hailuo-02": Price(OUTPUT, 0.045, "2026-11", _FAL, note="standard, 768p"),
+    "fal:topaz": Price(OUTPUT, 0.02, "2026-12", _FAL,
+                       note="720p-1080p output at 30 fps; above 1080p $0.08/s, 60 fps doubles (the estimate's tier)"),
 }
 # fmt: on
 

@@ -27,6 +27,8 @@ def test_every_finishing_model_is_in_the_order_and_can_only_finish():
         ("runway:frame-rate", "2k", 30, (None, 30), {"target_framerate": "30"}),  # keeps the size
         ("luma:upscale", "2k", None, ("4k", None), {"resolution": "4k"}),  # Luma has no 2k: the next size up
         ("local:finish", "2k", 60, ("2k", 60), {"resolution": "2k", "fps": 60}),
+        ("replicate:topaz-video", "2k", 30, ("4k", 30), {"target_resolution": "4k", "target_fps": 30}),
+        ("fal:topaz", "2k", 60, ("2k", 60), {"target_fps": 60, "H264_output": True}),  # sized by a factor
     ],
 )
 def test_each_model_is_asked_in_its_own_terms(model, resolution, fps, made, fields):
@@ -42,3 +44,9 @@ def test_names_and_sizes():
     assert resolution_for(2560, 1440) == "2k" and resolution_for(1000, 999) is None
     with pytest.raises(InvalidOption, match="not a finishing model"):
         finish_model("runway:gen4.5")
+
+
+def test_a_model_asked_by_factor_gets_the_ratio_of_short_sides():
+    fal = finish_model("fal:topaz")
+    assert fal.ask("1080p", None, 1.5) == {"upscale_factor": 1.5, "H264_output": True}
+    assert fal.ask(None, 30, 1.5) == {"target_fps": 30, "H264_output": True}  # no size asked: no factor

@@ -92,6 +92,7 @@ def _extra(inputs: JobInputs) -> dict[str, str]:
         "height": inputs.height,
         "fps": inputs.fps,
         "source_task_id": inputs.source_task_id,
+        "scale": inputs.scale,
     }
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items() if v is not None}
 

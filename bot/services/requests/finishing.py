@@ -119,6 +119,14 @@ class Finisher:
         entry, notes = await self._model(parent, resolution, fps)
         resolution, fps, differs = entry.makes(resolution, fps)
         notes += differs
+        if entry.max_scale and resolution is not None and SHORT_SIDE[resolution] > short * entry.max_scale:
+            within = [r for r in RESOLUTIONS if short < SHORT_SIDE[r] <= short * entry.max_scale]
+            kept = within[-1] if within else None
+            notes.append(
+                f"{entry.name} enlarges at most {entry.max_scale:g}x, so it makes "
+                + (f"{kept}, not {resolution}." if kept else "no larger size of this clip.")
+            )
+            resolution = kept
         if resolution is not None and SHORT_SIDE[resolution] == short:
             resolution = None  # already that size: nothing to scale
         if fps is not None and abs(fps - source_fps) < 0.5:
@@ -177,6 +185,7 @@ class Finisher:
             height=quote.height,
             fps=round(quote.out_fps),
             source_task_id=parent.provider_task_id if entry.own_results_only else None,
+            scale=min(quote.width, quote.height) / min(quote.source_width, quote.source_height),
             source_jobs=(parent.id,),
         )
         return await self.core.queue("finish", who, spec, info, inputs, parent_job_id=parent.id)

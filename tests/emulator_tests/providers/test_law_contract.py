@@ -20,7 +20,8 @@ from emulators.providers.replicate import MODELS
 
 
 def fal_ids() -> set[str]:
-    return {m.model_id.format(mode=mode) for m in models_for("fal") for mode in ("text-to-video", "image-to-video")}
+    ids = {m.model_id.format(mode=mode) for m in models_for("fal") for mode in ("text-to-video", "image-to-video")}
+    return ids | {m.model_id for m in finish_models_for("fal")}
 
 
 # provider -> (the catalogue's ids, the law's, the emulator's)

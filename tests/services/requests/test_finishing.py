@@ -156,3 +156,16 @@ async def test_runway_finishes_in_its_own_terms_and_charges_the_clips_seconds(ma
 
     finally:
         await app.close()
+
+
+async def test_a_model_asked_by_factor_says_what_it_can_make_of_a_small_clip(make_settings, tmp_path):
+    # a fal key enables fal:topaz; only a quote is asked for, so nothing is ever sent to fal
+    app = await App.create(make_settings(FAL_KEY="fal-key-not-used", finish_model="fal:topaz"))
+    try:
+        tiny = await a_result(app, make_clip(tmp_path / "tiny.mp4", seconds=1, size="480x270", rate=30))
+        quote = await app.finisher.quote(who(tmp_path), tiny.id, "4k", None)
+    finally:
+        await app.close()
+    # 270 lines x 4 = 1080: fal's Topaz enlarges at most 4x, so the quote says it makes 1080p, not 4k
+    assert quote.model == "fal:topaz" and (quote.width, quote.height) == (1920, 1080)
+    assert any("at most 4x" in n and "1080p, not 4k" in n for n in quote.notes)
