@@ -77,3 +77,24 @@ def test_the_issues_own_example_list_is_accepted(make_settings):
     choice = f.choose(text(), tried=set(), skip=set())
     assert choice is not None and choice.model == "luma:ray-2"
     assert f.choose(text(), tried=set(), skip={"luma"}) is None  # fal:kling-2.1 is skipped while fal has no key
+
+
+def finish(model: str, width: int, height: int, fps: int, duration: int = 2) -> GenerationRequest:
+    extra = {"width": str(width), "height": str(height), "fps": str(fps), "scale": "1.5"}
+    return GenerationRequest(
+        job_id=1, model=model, prompt="", duration=duration, aspect="16:9", video=Path("/tmp/x.mp4"), extra=extra
+    )
+
+
+def test_a_finish_falls_back_only_to_a_finishing_model_that_makes_what_was_quoted(make_settings):
+    f = fallback(make_settings, fallback_video=["runway:aleph2"])  # a remix model is never a finish's fallback
+    # 1080p at 60 fps quoted on Replicate's Topaz: Runway makes only one of the two, local:finish makes both
+    choice = f.choose(finish("replicate:topaz-video", 1920, 1080, 60), tried=set(), skip=set())
+    assert choice is not None and choice.model == "local:finish"
+    # a size only (the clip's 24 fps kept): Runway's upscaler makes exactly that
+    choice = f.choose(finish("replicate:topaz-video", 3840, 2160, 24), tried=set(), skip=set())
+    assert choice is not None and choice.model == "runway:magnific-upscale"
+    # a rate only (the clip's 1280x720 kept), with Runway down: the next that makes it
+    choice = f.choose(finish("replicate:topaz-video", 1280, 720, 60), tried=set(), skip={"runway"})
+    assert choice is not None and choice.model == "local:finish"
+    assert f.choose(finish("runway:frame-rate", 1280, 720, 60, duration=61), tried=set(), skip=set()) is None
