@@ -22,6 +22,7 @@ from bot.media.ops import AAC, H264, check_size, require_video
 RESOLUTIONS: dict[str, int] = {"720p": 720, "1080p": 1080, "2k": 1440, "4k": 2160}
 FRAME_RATES = (24, 30, 60)
 FINISH_CRF = 18  # a finished version is the one members keep: cleaner than the previews' CRF 20
+SECONDS_PER_SECOND = 180.0  # the longest a finish may run per second of clip (a busy machine; BENCHMARKS.md)
 
 
 def target_size(width: int, height: int, resolution: str) -> tuple[int, int]:
@@ -70,5 +71,7 @@ async def finish(
     require_video(info, "The clip")
     with atomic_output(dest) as tmp:
         args = finish_args(src, tmp, size, fps, info.fps, audio=info.has_audio)
-        await media.run(args, on_progress=on_progress, expected_duration=info.duration)
+        # the motion search takes many times the clip's length: the usual ffmpeg timeout is stretched to match
+        timeout = max(float(getattr(media, "timeout", 600.0)), SECONDS_PER_SECOND * info.duration)
+        await media.run(args, on_progress=on_progress, expected_duration=info.duration, timeout=timeout)
     return prepare_dest(dest)

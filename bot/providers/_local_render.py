@@ -19,7 +19,9 @@ EDIT_MODEL = "local:edit"
 MAX_EDIT_SECONDS = 600
 EDIT_OPS = ("stitch", "loop", "soundtrack")
 FINISH_MODEL = "local:finish"
-MAX_FINISH_SECONDS = 60  # minterpolate runs at about real time per second of 720p on two cores (BENCHMARKS.md)
+# minterpolate's motion search is slow: about 10-15 s of one core per second of 720p draft made 60 fps (BENCHMARKS.md),
+# so a finish is capped at 20 s of clip (a few minutes on an idle two-core machine)
+MAX_FINISH_SECONDS = 20
 
 _DURATIONS = tuple(range(1, 11))
 MODELS: tuple[ModelInfo, ...] = (

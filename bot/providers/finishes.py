@@ -158,7 +158,7 @@ _MODELS: tuple[FinishModel, ...] = (
     FinishModel(
         "local:finish", "finish",
         {r: {"resolution": r} for r in RESOLUTIONS}, {f: {"fps": f} for f in FRAME_RATES},
-        max_input_seconds=60, seconds_per_second=20,
+        max_input_seconds=20, seconds_per_second=20,
         description="Offline: lanczos upscaling and motion-interpolated frames (ffmpeg); free of quota.",
     ),
 )

@@ -97,4 +97,4 @@ def test_a_finish_falls_back_only_to_a_finishing_model_that_makes_what_was_quote
     # a rate only (the clip's 1280x720 kept), with Runway down: the next that makes it
     choice = f.choose(finish("replicate:topaz-video", 1280, 720, 60), tried=set(), skip={"runway"})
     assert choice is not None and choice.model == "local:finish"
-    assert f.choose(finish("runway:frame-rate", 1280, 720, 60, duration=61), tried=set(), skip=set()) is None
+    assert f.choose(finish("runway:frame-rate", 1280, 720, 60, duration=21), tried=set(), skip=set()) is None

@@ -101,7 +101,7 @@ async def test_bad_input_is_refused_before_anything_is_stored(app, tmp_path):
     running = await a_result(app, small, state=JobState.RUNNING)
     big = await a_result(app, make_clip(tmp_path / "big.mp4", seconds=1, size="2560x1440", rate=30))
     smooth = await a_result(app, make_clip(tmp_path / "smooth.mp4", seconds=1, size="320x180", rate=60))
-    long = await a_result(app, make_clip(tmp_path / "long.mp4", seconds=61, size="64x36", rate=10))
+    long = await a_result(app, make_clip(tmp_path / "long.mp4", seconds=21, size="64x36", rate=10))
     before = await counts(app)
     cases = [
         (mine.id, "720p", None, InvalidOption, "one of 1080p, 2k, 4k"),
@@ -111,7 +111,7 @@ async def test_bad_input_is_refused_before_anything_is_stored(app, tmp_path):
         (9999, None, None, Exception, "no job #9999"),
         (big.id, "1080p", None, InvalidOption, "larger than 1080p"),
         (smooth.id, None, 30, InvalidOption, "already plays at 60 fps"),
-        (long.id, None, None, InvalidMedia, "up to 60 s"),
+        (long.id, None, None, InvalidMedia, "up to 20 s"),
     ]
     for job_id, resolution, fps, error, words in cases:
         with pytest.raises(error, match=words):
