@@ -93,6 +93,11 @@ async def test_a_stale_quote_is_quoted_again_and_cancel_charges_nothing(emu, lau
 
 async def test_strangers_and_bad_options_are_refused_privately(emu, launch):
     bot = await launch()
+    synced = {c["name"]: c for c in emu.synced_commands(emu.guild)}
+    options = {o["name"]: o for o in synced["finish"]["options"]}
+    assert list(options) == ["job", "resolution", "fps"] and options["job"]["required"]
+    assert [c["value"] for c in options["resolution"]["choices"]] == ["1080p", "2k", "4k"]
+    assert [c["value"] for c in options["fps"]["choices"]] == [30, 60]
     job_id, message_id = await _make(emu)
     before = await _state(bot, emu)
     bob = emu.add_user("bob")
