@@ -19,8 +19,8 @@ EDIT_MODEL = "local:edit"
 MAX_EDIT_SECONDS = 600
 EDIT_OPS = ("stitch", "loop", "soundtrack")
 FINISH_MODEL = "local:finish"
-# minterpolate's motion search is slow: about 10-15 s of one core per second of 720p draft made 60 fps (BENCHMARKS.md),
-# so a finish is capped at 20 s of clip (a few minutes on an idle two-core machine)
+# minterpolate's motion search is slow: 9-16 s of CPU per second of a 720p draft (BENCHMARKS.md, "Finishing"), so a
+# finish is capped at 20 s of clip (a few minutes on an idle two-core machine)
 MAX_FINISH_SECONDS = 20
 
 _DURATIONS = tuple(range(1, 11))
