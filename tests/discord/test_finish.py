@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.discord import job_id_of, mp4_of, results, wait_result
+from tests.support.discord import job_id_of, mp4_of, results, runway_bot, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -113,3 +113,30 @@ async def test_strangers_and_bad_options_are_refused_privately(emu, launch):
     await emu.wait_for_message(lambda m: m.ephemeral and "no job #9999" in m.content, timeout=20)
     assert await _state(bot, emu) == before and len(results(emu)) == 1
     assert not [m for m in emu.messages(ephemeral=False) if "Finish" in str(m.embeds)]  # nothing public
+
+
+async def test_a_paid_finish_is_quoted_then_charged_only_on_finish(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
+    await (await emu.slash(emu.alice, "video", prompt="a red kite", model="runway:gen4.5", duration=2)).wait_ack()
+    draft = await wait_result(emu, after=0, timeout=90)
+    job_id = job_id_of(draft)
+    await wait_done(bot, job_id)
+    before = await _state(bot, emu)
+
+    await (await emu.slash(emu.alice, "finish", job=job_id, fps=60)).wait_ack()
+    quote = await _quote(emu, job_id)
+    fields = _fields(quote)  # a frame rate only: Runway's enhancer, 5 credits/s, 2 s of quota by the clip's length
+    assert fields["Model"] == "runway:frame-rate" and fields["Makes"].endswith("at 60 fps")
+    assert fields["Price"] == "about $0.10" and fields["Quota"] == "2 s"
+    assert await _state(bot, emu) == before  # nothing charged by the quote
+
+    assert await (await emu.click_button(emu.alice, quote, _go(quote))).wait_ack() == 5
+    finished = await wait_result(emu, after=draft.id, timeout=90)
+    new_id = job_id_of(finished)
+    await wait_done(bot, new_id)
+    job = await bot.app.service.get(new_id)
+    assert (job.model, job.parent_job_id) == ("runway:frame-rate", job_id)
+    (task,) = [t for t in emulator.runway.tasks.values() if t.endpoint == "video_upscale"]  # held to the SDK's law
+    assert task.body["model"] == "enhance_frame_rate" and task.body["targetFramerate"] == "60"
+    assert (await _state(bot, emu))[1] == before[1] + 2  # charged on Finish: the clip's seconds
+    assert await bot.app.storage.quota.ledger_state(new_id) == "committed"
