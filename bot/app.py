@@ -32,6 +32,7 @@ from bot.services.jobs.worker import Worker
 from bot.services.money.quota import QuotaService
 from bot.services.money.spend import SpendService
 from bot.services.requests.edits import Edits
+from bot.services.requests.finishing import Finisher
 from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets
 from bot.services.requests.remix import Remixer
@@ -73,6 +74,7 @@ class App:
     health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
     notifier: Notifier  # who is mentioned when a slow result is ready (/settings notify)
     cast: Roster  # /cast, and every `cast` option and @Name (a server's recurring characters)
+    finisher: Finisher  # /finish and the ⬆️ button: quote, then queue the finished version
 
     @property
     def spend(self) -> SpendService:
@@ -137,6 +139,7 @@ class App:
         sequences = Sequences(storage, registry, settings, quota, service, wake=worker.wake, clock=clock)
         presets = Presets(storage, service, clock)
         roster = Roster(storage, settings, media, clock)
+        finisher = Finisher(storage, registry, settings, media, quota, service, clock)
         if settings.push_enabled:
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
             fileserver.hooks = PushHooks(
@@ -168,6 +171,7 @@ class App:
             health,
             Notifier(storage, clock),
             cast=roster,
+            finisher=finisher,
         )
 
     async def start(self, *, worker: bool = True) -> None:

@@ -17,7 +17,8 @@ A refusal for safety/moderation (:class:`ProviderRejected`) is never a provider 
     ├── InvalidRequest               the user asked for something we will not do
     │   ├── InvalidPrompt            empty, too long, unusable text
     │   ├── InvalidOption            duration/aspect/model/seed out of range, unknown choice
-    │   └── InvalidMedia             not an image, too large, a bomb, unreadable, too long
+    │   ├── InvalidMedia             not an image, too large, a bomb, unreadable, too long
+    │   └── StaleConfirmation        a price quote confirmed too late (it is quoted again)
     ├── QuotaExceeded                not enough seconds left; says how many and when they free up
     ├── JobError
     │   ├── JobNotFound              no such job (or not visible to this user)
@@ -88,6 +89,12 @@ class InvalidOption(InvalidRequest):
 
 class InvalidMedia(InvalidRequest):
     """An attached file is not acceptable."""
+
+
+class StaleConfirmation(InvalidRequest):
+    """A quoted price confirmed after the quote expired: nothing was charged; the caller shows a fresh quote."""
+
+    user_message = "That quote has expired; here is a fresh one."
 
 
 class QuotaExceeded(VideobotError):

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     # postgresql://user:pass@host/db (many processes); unset: SQLite in data_dir.  Secret: it may hold a password.
     database_url: SecretStr | None = None
     default_model: str | None = None
+    finish_model: str | None = None  # the default /finish model (else the first enabled of FINISH_ORDER)
     daily_seconds: int = Field(60, ge=0, le=86_400)
     guild_daily_budget: int | None = Field(None, ge=0, le=10_000_000)
     # where the app is installed on a member's account and the bot is no member (DMs, other servers): its own pool

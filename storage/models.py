@@ -83,6 +83,9 @@ class JobInputs:
          "shot": 3,                             # a /sequence shot (with ``of``: the film's shot count) …
          "continuity": true,                    # … a film whose shots start from the last frame before them
          "transition": "crossfade",             # … a film's join: cut, crossfade or fade
+         "width": 1920, "height": 1080, "fps": 60,  # /finish: the size and frame rate to make
+         "source_task_id": "…",                 # /finish on the provider that made the result (Luma upscale)
+         "scale": 1.5,                          # /finish: target over source short side (a model asked by factor)
          "fallback_tried": ["runway:gen4.5"],   # models the job already left (written by the fallback mover)
          "cast": [{"id": 3, "name": "Mara", "photos": ["ab12…"], "voice": "cd34….mp3"}]}  # cast members used
 
@@ -112,6 +115,11 @@ class JobInputs:
     continuity: bool = False
     transition: str | None = None
     cast: tuple[CastUse, ...] = ()
+    width: int | None = None
+    height: int | None = None
+    fps: int | None = None
+    source_task_id: str | None = None
+    scale: float | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> JobInputs:
@@ -141,6 +149,11 @@ class JobInputs:
             continuity=bool(data.get("continuity")),
             transition=_text(data.get("transition")),
             cast=tuple(CastUse.from_json(c) for c in data.get("cast") or () if isinstance(c, Mapping)),
+            width=_whole(data.get("width")),
+            height=_whole(data.get("height")),
+            fps=_whole(data.get("fps")),
+            source_task_id=_text(data.get("source_task_id")),
+            scale=_number(data.get("scale")),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from bot.edge.actions import ResultActions
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
 from bot.edge.film import ReshootSelect, ShotButton
+from bot.edge.finishing import FinishActions, FinishButton, FinishChoice
 from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.start import Starter
 from bot.edge.translate import CatalogueTranslator
@@ -99,6 +100,7 @@ class VideoBot(commands.Bot):
         )
         self.starter = Starter(self.delivery.show_now)
         self.actions = ResultActions(app.service, app.gallery, self.starter, app.sequences)  # ⏩ 🔁 ❌
+        self.finishing = FinishActions(app.finisher, self.starter)  # ⬆️, /finish and the quote's buttons
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False
         self.run_worker = worker  # False: a gateway-only process (`videobot run --no-worker`)
@@ -114,6 +116,7 @@ class VideoBot(commands.Bot):
         self.add_dynamic_items(JobButton.bound_to(self.actions))  # clicks go to the dispatcher, injected
         self.add_dynamic_items(ShotButton.bound_to(self.app.sequences))  # a film's failed-shot question
         self.add_dynamic_items(ReshootSelect.bound_to(self.app.sequences, self.starter))  # 🔁 on a film
+        self.add_dynamic_items(FinishButton.bound_to(self.finishing), FinishChoice.bound_to(self.finishing))
         self._sync_lock = await sync_once(self)  # one process syncs (bot/edge/shards.py)
         self.identify_gate = IdentifyGate(self.app.storage, await max_concurrency(self))
         await self.app.start(worker=self.run_worker)  # the file server, the worker, the janitor (now, then hourly)

@@ -1,4 +1,5 @@
-"""The Extend / Re-roll / Delete buttons on result messages, and reading and editing those messages.
+"""The Extend / Re-roll / Delete (and ⬆️ Finish, :mod:`bot.edge.finishing`) buttons on result messages, and
+reading and editing those messages.
 
 The buttons are DynamicItems whose custom ids carry the job id (``videobot:extend:42``), so they keep
 working after a restart with no view store: discord.py matches the id against the template.  A click goes to
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
+from bot.edge.finishing import FinishButton
 from storage import Job
 
 if TYPE_CHECKING:
@@ -76,6 +78,7 @@ def result_view(job_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for action in ACTIONS:
         view.add_item(JobButton(action, job_id))
+    view.add_item(FinishButton(job_id))  # ⬆️: a private quote for a finished version (bot/edge/finishing.py)
     # Dynamic items route clicks by custom id; a stopped view is not kept in the client's view store,
     # so thousands of results don't pile up in memory.
     view.stop()
@@ -89,6 +92,7 @@ def group_view(jobs: list[Job]) -> discord.ui.View:
         take = f"{job.inputs.variation or row + 1}/{job.inputs.of or len(jobs)}"
         for action in ACTIONS:
             view.add_item(JobButton(action, job.id, take=take, row=row))
+        view.add_item(FinishButton(job.id, take=take, row=row))
     view.stop()
     return view
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.errors import InvalidMedia, InvalidOption
 from bot.media import Media
 from bot.media.edits import soundtrack, stitch, transition
+from bot.media.finish import finish
 from bot.media.render import SIZES, output_size, render_motion, render_storyboard
 from bot.media.restyle import DEFAULT_STRENGTH, restyle
 from bot.providers.base import Capability, GenerationRequest, ModelInfo
@@ -19,6 +20,10 @@ EDIT_MODEL = "local:edit"
 MAX_EDIT_SECONDS = 600
 EDIT_OPS = ("stitch", "loop", "soundtrack", "sequence")
 XFADES = {"crossfade": "fade", "fade": "fadeblack"}  # a /sequence transition → ffmpeg's xfade name (cut: none)
+FINISH_MODEL = "local:finish"
+# minterpolate's motion search is slow: 9-16 s of CPU per second of a 720p draft (BENCHMARKS.md, "Finishing"), so a
+# finish is capped at 20 s of clip (a few minutes on an idle two-core machine)
+MAX_FINISH_SECONDS = 20
 
 _DURATIONS = tuple(range(1, 11))
 _PREVIEW_CAST = ReferenceSpec("", 9, "")  # previews take a cast but send no photos anywhere: plain names
@@ -69,6 +74,16 @@ MODELS: tuple[ModelInfo, ...] = (
         deadline_seconds=900,
         takes_prompt=False,
     ),
+    ModelInfo(
+        name=FINISH_MODEL,
+        capabilities=frozenset({Capability.FINISH}),
+        durations=tuple(range(1, MAX_FINISH_SECONDS + 1)),
+        aspects=tuple(SIZES),
+        description="Offline finish: lanczos upscaling and motion-interpolated frames (free of quota).",
+        deadline_seconds=3600,
+        takes_prompt=False,
+        max_input_seconds=float(MAX_FINISH_SECONDS),
+    ),
 )
 
 
@@ -81,6 +96,9 @@ def check_files(model: ModelInfo, request: GenerationRequest) -> None:
     if model.name == EDIT_MODEL:
         if request.extra.get("op") not in EDIT_OPS:
             raise InvalidOption("local:edit needs an edit (stitch, loop, soundtrack or a sequence's join).")
+    elif model.name == FINISH_MODEL:
+        if request.video is None or not {"width", "height", "fps"} <= set(request.extra):
+            raise InvalidOption("local:finish finishes a result: it needs the clip, a size and a frame rate.")
     else:
         model.validate(request)
     cast = [p for r in request.references for p in (*r.photos, *([r.voice] if r.voice else []))]
@@ -126,6 +144,10 @@ async def render(
         else:
             assert request.video is not None
             await soundtrack(media, request.video, Path(extra["audio"]), dest, volume=float(extra.get("volume", 1)))
+    elif request.model == FINISH_MODEL:
+        assert request.video is not None
+        size = (int(extra["width"]), int(extra["height"]))
+        await finish(media, request.video, dest, size=size, fps=float(extra["fps"]), on_progress=on_progress)
     elif request.model == "local:restyle":
         assert request.video is not None
         await restyle(

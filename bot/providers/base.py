@@ -34,6 +34,7 @@ class Capability(StrEnum):
     LOOP = "loop"
     EDIT = "edit"  # stitch, loop or soundtrack finished results (no AI; the local provider)
     REFERENCES = "references"  # keeps characters from reference photos (a server's cast, docs/cast.md)
+    FINISH = "finish"  # a finished result made larger and/or smoother (upscale, frame rate; /finish)
 
 
 class TaskState(StrEnum):

@@ -31,11 +31,12 @@ import fal_client
 import httpx
 from fal_client.client import QUEUE_URL_FORMAT, USER_AGENT, AppId
 
-from bot.errors import ProviderError, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
+from bot.errors import InvalidOption, ProviderError, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, error_for_status, looks_like_moderation, never_sent, redact
 from bot.providers._download import OutputFetcher
 from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus, required_capabilities
 from bot.providers.catalogue import CatalogueModel, lookup, models_for
+from bot.providers.finishes import FinishModel, finish_models_for, resolution_for
 
 _UNCERTAIN_STATUSES = frozenset({500, 502, 504})  # the request may have been queued behind a failing gateway
 _MODES = {Capability.TEXT_TO_VIDEO: "text-to-video", Capability.IMAGE_TO_VIDEO: "image-to-video"}
@@ -81,6 +82,7 @@ class FalProvider(OutputFetcher):
         self._key = api_key
         self._hook_url = hook_url
         self._models = {m.name: m for m in (models if models is not None else models_for("fal"))}
+        self._finishes = {m.name: m for m in finish_models_for(self.name)}
         self._queue = (queue_url or QUEUE_URL_FORMAT).rstrip("/") + "/"
         self._create_timeout = create_timeout
         self._poll_deadline = poll_deadline
@@ -97,8 +99,8 @@ class FalProvider(OutputFetcher):
         return self._hook_url is not None
 
     def models(self) -> Sequence[ModelInfo]:
-        """The fal models in the catalogue."""
-        return [m.info() for m in self._models.values()]
+        """The fal models in the catalogue, and the finishing one (``fal:topaz``)."""
+        return [*(m.info() for m in self._models.values()), *(m.info() for m in self._finishes.values())]
 
     # --- submit ------------------------------------------------------------------------------
     @staticmethod
@@ -124,12 +126,26 @@ class FalProvider(OutputFetcher):
                 args[image_field] = first
         return args
 
+    async def _finish_arguments(self, finish: FinishModel, request: GenerationRequest) -> dict[str, Any]:
+        """A finish: the clip inline (a ``data:`` URI, as images go) and the size and rate in the model's terms."""
+        extra = request.extra
+        if request.video is None or not {"width", "height", "fps"} <= set(extra):
+            raise InvalidOption(f"{finish.name} finishes a result: it needs the clip, a size and a frame rate.")
+        scale = float(extra["scale"]) if extra.get("scale") else None
+        args = finish.ask(resolution_for(int(extra["width"]), int(extra["height"])), int(extra["fps"]), scale)
+        args[finish.video_field] = await asyncio.to_thread(fal_client.encode_file, request.video)
+        return args
+
     async def submit(self, request: GenerationRequest) -> str:
         """Queue the request (one POST, never retried) and return ``{endpoint}#{request_id}``."""
-        entry = lookup(request.model, self._models)
-        entry.validate(request)
-        endpoint = self.endpoint(entry, request)
-        args = await self._arguments(entry, request)
+        if request.model in self._finishes:
+            finish = self._finishes[request.model]
+            endpoint, args = finish.model_id, await self._finish_arguments(finish, request)
+        else:
+            entry = lookup(request.model, self._models)
+            entry.validate(request)
+            endpoint = self.endpoint(entry, request)
+            args = await self._arguments(entry, request)
         try:
             async with asyncio.timeout(self._create_timeout):
                 url = self._queue + endpoint

@@ -1,7 +1,8 @@
 """Luma Dream Machine through its official async SDK (``lumaai.AsyncLumaAI``).
 
 Text and image to video, ``loop``, native extend (keyframe ``frame0`` = the earlier generation) and
-interpolation between two keyframes.  Creates are sent once (``max_retries=0``).  Each create carries
+interpolation between two keyframes; ``luma:upscale`` (``generations.upscale`` of a generation Luma made, for
+/finish).  Creates are sent once (``max_retries=0``).  Each create carries
 a ``callback_url`` naming our job on a reserved, never-resolving host (``.invalid``); Luma echoes the
 request back, so a create whose answer was lost is found by listing recent generations.  With
 ``hook_url`` (push) the ``callback_url`` is our own server's per-job URL instead (its unguessable token
@@ -21,11 +22,12 @@ from urllib.parse import urlencode
 
 import lumaai
 
-from bot.errors import ProviderUnavailable, SubmitUncertain
+from bot.errors import InvalidOption, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, looks_like_moderation, no_status_retries, redact
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
-from bot.providers.base import Capability, GenerationRequest, TaskState, TaskStatus
+from bot.providers.base import Capability, GenerationRequest, ModelInfo, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup
+from bot.providers.finishes import FinishModel, finish_models_for, resolution_for
 
 DEFAULT_BASE_URL = "https://api.lumalabs.ai/dream-machine/v1"
 DEFAULT_MARKER_URL = "https://videobot.invalid/luma"  # RFC 2606: .invalid never resolves
@@ -60,6 +62,7 @@ class LumaProvider(SdkProvider):
             }
             self._models = without
         self._publish = publish_image
+        self._finishes = {m.name: m for m in finish_models_for(self.name)}
         self._marker_url = marker_url
         self._find_pages = find_pages
         http = lumaai.DefaultAsyncHttpxClient(event_hooks={"response": [no_status_retries]})
@@ -108,13 +111,30 @@ class LumaProvider(SdkProvider):
         assert self._publish is not None  # validate() refused image requests without a publisher
         return await self._publish(path)
 
+    def models(self) -> list[ModelInfo]:
+        """The catalogue's Luma models and ``luma:upscale`` (of Luma's own generations)."""
+        return [*super().models(), *(m.info() for m in self._finishes.values())]
+
+    async def _upscale(self, finish: FinishModel, request: GenerationRequest) -> Any:
+        """``generations.upscale`` of the generation the result came from, at the size asked in Luma's terms."""
+        extra = request.extra
+        source = extra.get("source_task_id")
+        if not source or not {"width", "height"} <= set(extra):
+            raise InvalidOption(f"{finish.name} upscales a result Luma made: it needs that generation and a size.")
+        asked = finish.ask(resolution_for(int(extra["width"]), int(extra["height"])), None)
+        if marker := self.marker(request):
+            asked["callback_url"] = marker
+        return await self._create.generations.upscale(source, generation_type="upscale_video", **asked)
+
     async def submit(self, request: GenerationRequest) -> str:
         """Create the generation (once) and return its id."""
-        entry = lookup(request.model, self._models)
-        entry.validate(request)
-        body = await self._body(entry, request)
         try:
-            generation = await self._create.generations.create(**body)
+            if request.model in self._finishes:
+                generation = await self._upscale(self._finishes[request.model], request)
+            else:
+                entry = lookup(request.model, self._models)
+                entry.validate(request)
+                generation = await self._create.generations.create(**await self._body(entry, request))
         except self.sdk_errors as exc:
             error = self._create_error(exc)
             if error is not None:

@@ -59,6 +59,11 @@ PRICES: dict[str, Price] = {
     "runway:kling_4": Price(CREDITS, 24, "2026-12", _RUNWAY, note="estimate, not read"),
     "runway:wan3": Price(CREDITS, 20, "2026-12", _RUNWAY, note="estimate, not read"),
     "runway:hailuo3": Price(CREDITS, 20, "2026-12", _RUNWAY, note="estimate, not read"),
+    # the finishing models: Runway publishes no per-second figure for video_upscale where we read (2026-12-06;
+    # the SDK's usage types list the models, not their prices): an estimate the quote calls "about", and the
+    # task's final cost.credits is what the ledger keeps
+    "runway:magnific-upscale": Price(CREDITS, 10, "2026-12", _RUNWAY, note="estimate; cost.credits is the actual"),
+    "runway:frame-rate": Price(CREDITS, 5, "2026-12", _RUNWAY, note="estimate; cost.credits is the actual"),
     "replicate:stable-video-diffusion": Price(HARDWARE, 0.0014, "2026-11", _REPLICATE_HW.format("A100 80 GB"),
                                               hardware_seconds=20),
     "replicate:animate-diff": Price(HARDWARE, 0.000725, "2026-11", _REPLICATE_HW.format("A40"), hardware_seconds=15),
@@ -69,12 +74,17 @@ PRICES: dict[str, Price] = {
     "replicate:minimax-video-01": Price(VIDEO, 0.50, "2026-11", _REPLICATE_MODEL),
     "replicate:veo-3": Price(OUTPUT, 0.75, "2026-11", _REPLICATE_MODEL, note="with audio"),
     "replicate:seedance-2.0": Price(OUTPUT, 0.18, "2026-12", _REPLICATE_MODEL, note="720p; estimate, not read"),
+    "replicate:topaz-video": Price(OUTPUT, 0.04, "2026-12", _REPLICATE_MODEL,
+                                   note="estimate: Replicate's page prices it by output size and rate; ~1080p 30 fps"),
     "luma:ray-2": Price(OUTPUT, 0.142, "2026-11", _LUMA),
     "luma:ray-flash-2": Price(OUTPUT, 0.048, "2026-11", _LUMA),
+    "luma:upscale": Price(OUTPUT, 0.05, "2026-12", _LUMA, note="estimate: no per-second upscale figure found"),
     "fal:pika-2.2": Price(OUTPUT, 0.04, "2026-11", _FAL, note="720p"),
     "fal:pikaframes": Price(OUTPUT, 0.04, "2026-11", _FAL, note="720p"),
     "fal:kling-2.1": Price(OUTPUT, 0.28, "2026-11", _FAL, note="Kling 2.1 Master"),
     "fal:hailuo-02": Price(OUTPUT, 0.045, "2026-11", _FAL, note="standard, 768p"),
+    "fal:topaz": Price(OUTPUT, 0.02, "2026-12", _FAL,
+                       note="720p-1080p output at 30 fps; above 1080p $0.08/s, 60 fps doubles (the estimate's tier)"),
 }
 # fmt: on
 

@@ -9,6 +9,9 @@ makes the input unique), and reported as SubmitUncertain when it cannot be found
 The 1.0.7 client rejects the ``aborted`` status and hides response headers, so polls and listings
 read the JSON through the client's own authenticated httpx client and validate it here.
 
+The finishing model ``replicate:topaz-video`` (/finish) goes the same way: its clip uploaded, its size and rate
+in the model's own terms (:mod:`bot.providers.finishes`).
+
 Push: with ``hook_url`` each create asks for a ``completed`` webhook to our server.  Every create carries
 ``Cancel-After`` (the model's deadline): a prediction still not started by then ends ``aborted`` and is
 not billed; one still running then ends ``canceled`` and is billed for the time it ran (Replicate's changelog,
@@ -38,8 +41,9 @@ from replicate.prediction import Prediction
 from bot.errors import InvalidOption, ProviderTaskFailed, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, job_seed, looks_like_moderation, redact
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider
-from bot.providers.base import GenerationRequest, ProviderCost, TaskState, TaskStatus
+from bot.providers.base import GenerationRequest, ModelInfo, ProviderCost, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup
+from bot.providers.finishes import finish_models_for, resolution_for
 from bot.providers.references import photos, voices
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
@@ -79,6 +83,8 @@ class ReplicateProvider(SdkProvider):
         if isinstance(self._http._transport, RetryTransport):
             self._http._transport.max_attempts = 1
         self._versions: dict[str, str] = {}
+        self._finishes = {m.name: m for m in finish_models_for(self.name)}
+        self._models = {**self._models, **{m.name: m.catalogue_entry() for m in self._finishes.values()}}
         # replicate 1.0.7's errors carry no response headers: keep the last error answer's, so a 429 on a
         # create can honour its Retry-After
         self._last_error_headers: httpx.Headers | None = None
@@ -115,8 +121,7 @@ class ReplicateProvider(SdkProvider):
     async def submit(self, request: GenerationRequest) -> str:
         """Upload the media, create the prediction (once) and return its id."""
         entry = lookup(request.model, self._models)
-        entry.validate(request)
-        inputs = entry.inputs(request, seed=job_seed(request.job_id))
+        inputs = self._inputs(entry, request)
         for role in MEDIA_ROLES:
             path = getattr(request, role)
             if path is not None:
@@ -148,6 +153,23 @@ class ReplicateProvider(SdkProvider):
             return await self._resolve_lost_create(request, exc, self._find(request, inputs))
         finally:
             _CANCEL_AFTER.reset(marker)
+
+    def models(self) -> list[ModelInfo]:
+        """The catalogue's Replicate models and the finishing ones (``replicate:topaz-video``)."""
+        catalogue = (m.info() for name, m in self._models.items() if name not in self._finishes)
+        return [*catalogue, *(m.info() for m in self._finishes.values())]
+
+    def _inputs(self, entry: CatalogueModel, request: GenerationRequest) -> dict[str, Any]:
+        """The prediction's input but its files: the catalogue's fields, or a finish's size and rate in the
+        model's own terms (checked first, as every request is)."""
+        finish = self._finishes.get(entry.name)
+        if finish is None:
+            entry.validate(request)
+            return entry.inputs(request, seed=job_seed(request.job_id))
+        extra = request.extra
+        if request.video is None or not {"width", "height", "fps"} <= set(extra):
+            raise InvalidOption(f"{finish.name} finishes a result: it needs the clip, a size and a frame rate.")
+        return finish.ask(resolution_for(int(extra["width"]), int(extra["height"])), int(extra["fps"]))
 
     async def _upload(self, path: Path) -> str:
         """Upload a file through the files endpoint and return the URL the model reads."""
@@ -200,7 +222,7 @@ class ReplicateProvider(SdkProvider):
     async def _find(self, request: GenerationRequest, sent: dict[str, Any] | None) -> str | None:
         """Match recent predictions against the exact input ``sent``, or (after a restart) what we would send."""
         entry = lookup(request.model, self._models)
-        expected = sent if sent is not None else entry.inputs(request, seed=job_seed(request.job_id))
+        expected = sent if sent is not None else self._inputs(entry, request)
         media = {name for r in MEDIA_ROLES if getattr(request, r) is not None and (name := entry.field(r))}
         if request.references and (refs := entry.references) is not None:
             media.add(refs.field)

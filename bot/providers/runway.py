@@ -1,7 +1,8 @@
 """Runway through its official async SDK (``runwayml.AsyncRunwayML``).
 
-Text, image and video to video, and a /sequence film's shot list in one task (``recipes.multi_shot_video``).
-Images go up as a ``data:`` URI when small, else through the
+Text, image and video to video, a /sequence film's shot list in one task (``recipes.multi_shot_video``), and the
+finishing models (``video_upscale``: the Magnific upscaler and the frame-rate enhancer,
+:mod:`bot.providers.finishes`).  Images go up as a ``data:`` URI when small, else through the
 uploads endpoint (``runway://`` URI); videos always through uploads.  Creates are sent once
 (``max_retries=0``): Runway has no endpoint to list tasks, so a create whose answer is lost is
 reported as :class:`~bot.errors.SubmitUncertain`, never sent again.
@@ -19,8 +20,9 @@ import runwayml
 from bot.errors import InvalidOption, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, data_uri, no_status_retries, redact
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
-from bot.providers.base import GenerationRequest, ProviderCost, TaskState, TaskStatus
+from bot.providers.base import GenerationRequest, ModelInfo, ProviderCost, TaskState, TaskStatus
 from bot.providers.catalogue import CatalogueModel, lookup
+from bot.providers.finishes import FinishModel, finish_models_for, resolution_for
 from bot.providers.references import ReferenceSpec, photos, voices
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
@@ -75,16 +77,26 @@ class RunwayProvider(SdkProvider):
     ):
         super().__init__(api_key, **options)
         self._data_uri_max = data_uri_max_bytes
+        self._finishes = {m.name: m for m in finish_models_for(self.name)}
         http = runwayml.DefaultAsyncHttpxClient(event_hooks={"response": [no_status_retries]})
         self._client, self._create = stainless_clients(
             self, runwayml.AsyncRunwayML, http, poll_retries, api_key=api_key, base_url=base_url or DEFAULT_BASE_URL
         )
+
+    def models(self) -> list[ModelInfo]:
+        """The catalogue's Runway models and Runway's finishing models (``video_upscale``)."""
+        return [*super().models(), *(m.info() for m in self._finishes.values())]
 
     def _status_parts(self, exc: BaseException) -> tuple[int, object, Headers | None] | None:
         return stainless_status(exc, runwayml.APIStatusError)
 
     async def submit(self, request: GenerationRequest) -> str:
         """Create the task (once) and return its id."""
+        if request.model in self._finishes:
+            finish = self._finishes[request.model]
+            return await self._send(
+                request, self._create.video_upscale.create, await self._finish_inputs(finish, request)
+            )
         entry = lookup(request.model, self._models)
         if "shots" in request.extra:  # a /sequence film in one task: the multi-shot recipe
             kwargs = await self._recipe(request, entry)
@@ -103,6 +115,21 @@ class RunwayProvider(SdkProvider):
                 create = self._create.image_to_video.create
             else:
                 create = self._create.text_to_video.create
+        return await self._send(request, create, kwargs)
+
+    async def _finish_inputs(self, finish: FinishModel, request: GenerationRequest) -> dict[str, Any]:
+        """A ``video_upscale`` create: the model, the clip (uploaded) and the size or rate in Runway's terms."""
+        extra = request.extra
+        if request.video is None or not {"width", "height", "fps"} <= set(extra):
+            raise InvalidOption(f"{finish.name} finishes a result: it needs the clip, a size and a frame rate.")
+        resolution = resolution_for(int(extra["width"]), int(extra["height"]))
+        asked = finish.ask(resolution, int(extra["fps"]))
+        video_uri = await self._media_uri(request.video, small_inline=False)
+        return {"model": finish.model_id, "video_uri": video_uri, **asked}
+
+    async def _send(self, request: GenerationRequest, create: Any, kwargs: dict[str, Any]) -> str:
+        """One create (an SDK create method), sent once; a lost answer is SubmitUncertain (Runway cannot list
+        tasks)."""
         try:
             created = await create(**kwargs)
         except self.sdk_errors as exc:

@@ -1,6 +1,7 @@
 """Luma Dream Machine as ``lumaai`` 1.x speaks it, under ``/dream-machine/v1``.
 
-``POST /generations`` and ``POST /generations/video`` (201), ``GET /generations/{id}``,
+``POST /generations`` and ``POST /generations/video`` (201), ``POST /generations/{id}/upscale`` (201, a new
+generation of type ``upscale_video`` for a completed one this server made), ``GET /generations/{id}``,
 ``GET /generations?limit&offset``, ``DELETE /generations/{id}`` (204).  States queued → dreaming →
 completed | failed; ``request`` echoes the create body (so ``callback_url`` can be matched).
 Every create body is held to Luma's law (:mod:`emulators.providers.law.luma`: the ``lumaai`` SDK's own
@@ -54,6 +55,7 @@ class LumaEmulator(ApiState):
         return [
             web.post(f"{PREFIX}/generations", self.create),
             web.post(f"{PREFIX}/generations/video", self.create),
+            web.post(f"{PREFIX}/generations/{{id}}/upscale", self.create),
             web.get(f"{PREFIX}/generations", self.list_generations),
             web.get(f"{PREFIX}/generations/{{id}}", self.get_generation),
             web.delete(f"{PREFIX}/generations/{{id}}", self.delete_generation),
@@ -99,16 +101,33 @@ class LumaEmulator(ApiState):
         return None
 
     def create_endpoint(self, request: web.Request) -> str:
-        """POST /generations[/video]: counted as "generations"."""
-        return "generations"
+        """POST /generations[/video]: counted as "generations"; POST /generations/{id}/upscale as "upscale"."""
+        return "upscale" if "id" in request.match_info else "generations"
+
+    def _check_upscale(self, request: web.Request, body: dict[str, Any]) -> str | None:
+        """The upscale law, and a source this server made, completed (Luma upscales its own generations)."""
+        if problems := law.check("luma", "upscale", body):
+            return "; ".join(problems)
+        source = self.tasks.get(request.match_info["id"])
+        if source is None:
+            return f"generation {request.match_info['id']} not found"
+        if source.phase()[0] != "succeeded":
+            return f"generation {source.id} is not completed"
+        return None
 
     async def check_create(self, request: web.Request, endpoint: str, body: dict[str, Any]) -> web.Response | None:
         """Luma's law and keyframes, then the loopback images fetched."""
-        problem = self._validate(body) or await self._fetch_images(body)
+        if endpoint == "upscale":
+            problem = self._check_upscale(request, body)
+        else:
+            problem = self._validate(body) or await self._fetch_images(body)
         return self.error(400, problem) if problem else None
 
     def new_task(self, request: web.Request, endpoint: str, body: dict[str, Any], script: Script) -> Task:
-        """A generation with a uuid, as long as its ``duration`` says."""
+        """A generation with a uuid, as long as its ``duration`` says (an upscale: as long as its source)."""
+        if endpoint == "upscale":
+            source = self.tasks[request.match_info["id"]]
+            return Task(str(uuid.uuid4()), "upscale", body, script, source.seconds, extra={"source": source.id})
         return Task(str(uuid.uuid4()), "generations", body, script, DURATIONS.get(body.get("duration", "5s"), 5.0))
 
     def started(self, request: web.Request, task: Task) -> None:
@@ -131,9 +150,10 @@ class LumaEmulator(ApiState):
         failure = None
         if state == "failed":
             failure = "Generation was cancelled" if phase == "cancelled" else task.script.failure
+        kind = "upscale_video" if task.endpoint == "upscale" else "video"
         return {
             "id": task.id,
-            "generation_type": "video",
+            "generation_type": kind,
             "state": state,
             "failure_reason": failure,
             "created_at": task.created_iso,

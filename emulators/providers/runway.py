@@ -1,7 +1,7 @@
 """Runway's task API as ``runwayml`` 5.x speaks it: creates, tasks, DELETE, and the uploads flow.
 
-Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``POST /v1/recipes/multi_shot_video``
-(one task for a shot list), ``GET|DELETE /v1/tasks/{id}``,
+Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``POST /v1/video_upscale``,
+``POST /v1/recipes/multi_shot_video`` (one task for a shot list), ``GET|DELETE /v1/tasks/{id}``,
 ``POST /v1/uploads`` (answers a loopback ``uploadUrl``) and ``POST /_upload/{id}`` (the presigned
 form upload), ``GET /_media/{token}.mp4`` (outputs).  Checks the key, ``X-Runway-Version``, the
 create body against Runway's law (:mod:`emulators.providers.law.runway`: the ``runwayml`` SDK's own
@@ -23,6 +23,9 @@ from emulators.providers._core import ApiState, Script, Task
 VERSION = "2024-11-06"
 # credits per second of output, as Runway's price list gives them (veo3.1 without audio, as the bot asks)
 CREDITS_PER_SECOND = {"gen4.5": 12, "gen4_turbo": 5, "veo3.1": 20, "veo3.1_fast": 10, "aleph2": 15}
+# the finishing models (POST /v1/video_upscale): no first-party per-second figure was found (2026-12-06); these are
+# the bot's own estimates (bot/providers/prices.py), so what the emulator bills and the quote agree
+CREDITS_PER_SECOND |= {"magnific_video_upscaler_creative": 10, "enhance_frame_rate": 5}
 STATUS = {"queued": "PENDING", "throttled": "THROTTLED", "running": "RUNNING", "succeeded": "SUCCEEDED"}
 STATUS |= {"failed": "FAILED", "cancelled": "CANCELLED", "aborted": "CANCELLED"}
 
@@ -41,7 +44,7 @@ class RunwayEmulator(ApiState):
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes of this API."""
         return [
-            web.post("/v1/{endpoint:(text|image|video)_to_video}", self.create),
+            web.post("/v1/{endpoint:(text|image|video)_to_video|video_upscale}", self.create),
             web.post("/v1/recipes/multi_shot_video", self.create),
             web.get("/v1/tasks/{id}", self.get_task),
             web.delete("/v1/tasks/{id}", self.delete_task),
@@ -108,7 +111,8 @@ class RunwayEmulator(ApiState):
     def new_task(self, request: web.Request, endpoint: str, body: dict[str, Any], script: Script) -> Task:
         """The task, priced in credits by model and duration."""
         duration = body.get("duration")
-        fallback = {"video_to_video": 2, "recipes/multi_shot_video": 10}.get(endpoint, 5)
+        from_video = endpoint in ("video_to_video", "video_upscale")  # as long as its source clip (2 s here)
+        fallback = 2 if from_video else 10 if endpoint == "recipes/multi_shot_video" else 5
         seconds = float(duration) if isinstance(duration, int | float) else fallback
         credits = int(CREDITS_PER_SECOND.get(str(body.get("model")), 10) * seconds)
         return Task(self.new_id(), endpoint, body, script, seconds, extra={"credits": credits})

@@ -73,7 +73,7 @@ async def test_video_end_to_end(emu, launch):
     assert result.pings.users == [] and not result.pings.everyone and not result.pings.roles  # quick: no ping
     assert result.content.startswith(f"<@{emu.alice.id}>")  # the mention shows all the same
     ids = {b["custom_id"] for b in result.buttons()}
-    assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")}
+    assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete", "finish")}
     await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 30, "reactions")
     status = handle.original
     assert status is not None and status.id != result.id

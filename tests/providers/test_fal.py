@@ -213,3 +213,17 @@ async def test_a_crash_between_submit_and_saving_the_request_id(fal_emulator, ma
     finally:
         await second.close()
     assert fal_emulator.fal.create_count == 1 and len(fal_emulator.fal.tasks) == 1
+
+
+async def test_topaz_is_asked_a_factor_and_a_rate(fal, fal_emulator, tmp_path):
+    source = tmp_path / "draft.mp4"
+    source.write_bytes(await fal_emulator.fal.videos.clip(2))
+    assert "fal:topaz" in {m.name for m in fal.models()}
+    extra = {"width": "1920", "height": "1080", "fps": "60", "scale": "1.5"}  # 720p -> 1080p
+    request = req("fal:topaz", prompt="", video=source, duration=2, extra=extra)
+    task_id, _, path = await drive(fal, request, tmp_path / "o.mp4")  # the emulator holds it to the schema
+    assert task_id.startswith("fal-ai/topaz/upscale/video#")
+    sent = body(fal_emulator, task_id)
+    assert sent == {"video_url": sent["video_url"], "upscale_factor": 1.5, "target_fps": 60, "H264_output": True}
+    assert base64.b64decode(sent["video_url"].split(",", 1)[1]) == source.read_bytes()  # the clip inline
+    assert is_mp4(path)

@@ -80,10 +80,18 @@ def test_it_is_a_video_provider(media, tmp_path):
     local = LocalProvider(media, tmp_path)
     assert isinstance(local, VideoProvider) and local.name == "local"
     names = {model.name: model for model in local.models()}
-    assert set(names) == {"local:motion", "local:storyboard", "local:restyle", "local:interpolate", "local:edit"}
+    assert set(names) == {
+        "local:motion",
+        "local:storyboard",
+        "local:restyle",
+        "local:interpolate",
+        "local:edit",
+        "local:finish",
+    }
     assert names["local:edit"].capabilities == {Capability.EDIT}  # edits only (free of quota: tests/discord/test_edits)
+    assert names["local:finish"].capabilities == {Capability.FINISH}  # /finish only (tests/discord/test_finish)
     for model in names.values():
-        if model.name == "local:edit":
+        if model.name in ("local:edit", "local:finish"):
             continue
         assert model.durations == tuple(range(1, 11)) and set(model.aspects) == set(SIZES)
 
@@ -222,3 +230,21 @@ async def test_fetch_respects_the_size_cap(provider, tmp_path):
 def test_request_json_round_trip(picture):
     job = request(4, "local:motion", image=picture, extra={"a": "b"}, title="Boat")
     assert request_from_json(request_to_json(job)) == job
+
+
+async def test_finish_renders_the_asked_size_and_frame_rate(provider, media, tmp_path):
+    from tests.support.video import make_clip
+
+    clip = make_clip(tmp_path / "draft.mp4", seconds=1, size="320x180", rate=30)
+    extra = {"width": "640", "height": "360", "fps": "60"}
+    task = await provider.submit(request(31, "local:finish", prompt="", video=clip, extra=extra))
+    status = await finish(provider, task, timeout=120)
+    assert status.state is TaskState.SUCCEEDED, status
+    out = await provider.fetch_result(task, status, tmp_path / "out.mp4", 10**9)
+    info = await media.probe(out)
+    assert (info.width, info.height, info.fps) == (640, 360, 60)
+
+
+async def test_finish_needs_its_clip_and_target(provider, tmp_path):
+    with pytest.raises(InvalidOption, match="size and a frame rate"):
+        await provider.submit(request(32, "local:finish", prompt="", video=tmp_path / "x.mp4"))

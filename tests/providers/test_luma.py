@@ -101,3 +101,24 @@ async def test_create_timeout_without_marker_is_uncertain(emulator):
     finally:
         await provider.aclose()
     assert emulator.luma.create_count == 1 and "callback_url" not in next(iter(emulator.luma.tasks.values())).body
+
+
+async def test_upscale_asks_luma_for_its_own_generation_in_its_own_terms(luma, emulator, tmp_path):
+    source_id, _, _ = await drive(luma, req(model="luma:ray-2"), tmp_path / "draft.mp4")
+    draft = tmp_path / "draft.mp4"
+    assert "luma:upscale" in {m.name for m in luma.models()}
+    extra = {"width": "3840", "height": "2160", "fps": "24", "source_task_id": source_id}
+    request = req(model="luma:upscale", prompt="", video=draft, extra=extra)
+    task_id, _, path = await drive(luma, request, tmp_path / "o.mp4")  # the emulator holds it to the SDK's types
+    upscale = task(emulator, task_id)
+    assert upscale.endpoint == "upscale" and upscale.extra["source"] == source_id
+    assert upscale.body["generation_type"] == "upscale_video" and upscale.body["resolution"] == "4k"
+    assert upscale.body["callback_url"] == luma.marker(request)
+    assert emulator.luma.creates == {"generations": 1, "upscale": 1} and is_mp4(path)
+
+
+async def test_upscale_without_the_generation_is_refused_before_any_call(luma, emulator, tmp_path):
+    request = req(model="luma:upscale", prompt="", video=tmp_path / "x.mp4", extra={"width": "1920", "height": "1080"})
+    with pytest.raises(InvalidOption, match="Luma made"):
+        await luma.submit(request)
+    assert emulator.luma.creates == {}

@@ -17,6 +17,7 @@ from bot.errors import (
 )
 from bot.providers.base import TaskState, VideoProvider
 from bot.providers.catalogue import models_for
+from bot.providers.finishes import finish_models_for
 from emulators.providers import Fault, Script
 from tests.support.providers import assert_secret_free, drive, is_mp4, run_task
 
@@ -24,7 +25,8 @@ from tests.support.providers import assert_secret_free, drive, is_mp4, run_task
 async def test_is_a_video_provider_with_its_catalogue_models(case, provider):
     assert isinstance(provider, VideoProvider)
     offered = {m.name: m for m in provider.models()}
-    catalogue = {m.name: m for m in models_for(case.name)}
+    catalogue = {m.name: m.info() for m in models_for(case.name)}
+    catalogue |= {m.name: m.info() for m in finish_models_for(case.name)}  # /finish's models (bot/providers/finishes)
     assert set(offered) == set(catalogue) and offered
     for name, info in offered.items():
         assert info.deadline_seconds and info.deadline_seconds == catalogue[name].deadline_seconds

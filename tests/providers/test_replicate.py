@@ -161,3 +161,24 @@ async def test_find_task_pages_through_listings(replicate, emulator):
         assert await fresh.find_task(req("replicate:veo-3", duration=8, job_id=50)) == target
     finally:
         await fresh.aclose()
+
+
+@pytest.mark.parametrize(
+    ("size", "fps", "expected"),
+    [
+        (("1920", "1080"), "60", {"target_resolution": "1080p", "target_fps": 60}),
+        (("3840", "2160"), "30", {"target_resolution": "4k", "target_fps": 30}),
+        (("1280", "720"), "60", {"target_fps": 60}),  # the size kept: no target_resolution sent
+    ],
+)
+async def test_topaz_finishes_in_its_own_terms(replicate, emulator, tmp_path, size, fps, expected):
+    source = tmp_path / "draft.mp4"
+    source.write_bytes(await emulator.replicate.videos.clip(2))
+    assert "replicate:topaz-video" in {m.name for m in replicate.models()}
+    extra = {"width": size[0], "height": size[1], "fps": fps}
+    request = req("replicate:topaz-video", prompt="", video=source, duration=2, extra=extra)
+    _, _, path = await drive(replicate, request, tmp_path / "out.mp4")  # the emulator holds it to the schema
+    sent = only_task(emulator.replicate).body["input"]
+    assert sent == {"video": sent["video"], **expected}
+    assert sent["video"] in {f["urls"]["get"] for f in emulator.replicate.files.values()}
+    assert emulator.replicate.creates == {"models": 1} and is_mp4(path)  # an official model, by its path

@@ -24,7 +24,7 @@ async def test_models_offered(runway):  # the rest of the contract: test_provide
         "runway:kling_4",
         "runway:wan3",
         "runway:hailuo3",
-    }  # the reference models (a server's cast)
+    } | {"runway:magnific-upscale", "runway:frame-rate"}  # the reference models (a server's cast), the finishes
     assert all(names[m].can(Capability.REFERENCES) for m in ("runway:seedance2", "runway:klingo3_pro"))
     assert names["runway:aleph2"].can(Capability.VIDEO_TO_VIDEO)
     assert names["runway:gen4.5"].deadline_seconds == 900
@@ -148,3 +148,26 @@ async def test_expired_link_is_refreshed(runway, emulator, tmp_path):
     final, _ = await run_task(runway, task_id)
     path = await runway.fetch_result(task_id, final, tmp_path / "o.mp4", 50_000_000)
     assert is_mp4(path)
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "fps", "asked"),
+    [
+        ("runway:magnific-upscale", ("1920", "1080"), "24", {"resolution": "1k"}),  # 1080p is Runway's "1k"
+        ("runway:magnific-upscale", ("3840", "2160"), "24", {"resolution": "4k"}),
+        ("runway:frame-rate", ("1280", "720"), "60", {"targetFramerate": "60"}),  # the rate as a string
+    ],
+)
+async def test_finishing_models_ask_video_upscale_in_runways_terms(runway, emulator, tmp_path, model, size, fps, asked):
+    source = tmp_path / "draft.mp4"
+    source.write_bytes(await emulator.runway.videos.clip(2))
+    extra = {"width": size[0], "height": size[1], "fps": fps}
+    request = req(model, prompt="", video=source, duration=2, extra=extra)
+    _, _, path = await drive(runway, request, tmp_path / "o.mp4")  # the emulator refuses a body the SDK's types do
+    body = only_task(emulator.runway).body
+    assert body == {"model": model_ids[model], "videoUri": body["videoUri"], **asked}
+    assert body["videoUri"].startswith("runway://") and emulator.runway.creates == {"video_upscale": 1}
+    assert is_mp4(path)
+
+
+model_ids = {"runway:magnific-upscale": "magnific_video_upscaler_creative", "runway:frame-rate": "enhance_frame_rate"}

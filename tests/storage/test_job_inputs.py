@@ -39,6 +39,10 @@ async def test_every_field_is_stored_and_read_back(storage):
         volume=1.5,
         source_jobs=(1, 2),
         fallback_tried=("runway:gen4.5",),
+        width=1920,
+        height=1080,
+        fps=60,
+        source_task_id="luma-gen-1",
     )
     job = await storage.jobs.create(new_job(inputs), charge=None, now=time.time())
     assert job.inputs == inputs

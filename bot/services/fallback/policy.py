@@ -23,6 +23,7 @@ from bot.errors import ConfigError, InvalidOption, InvalidRequest, ProviderError
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, GenerationRequest, ModelInfo, Reference
 from bot.providers.catalogue import CATALOGUE, canonical_name
+from bot.providers.finishes import FINISH_MODELS, FINISH_ORDER, FRAME_RATES, RESOLUTIONS, resolution_for
 from bot.providers.registry import ProviderRegistry
 from bot.settings import Settings
 from storage import Breaker, CastUse, Job, JobInputs
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PROVIDER_NAMES = {"runway": "Runway", "luma": "Luma", "replicate": "Replicate", "fal": "fal", "local": "local"}
 KINDS = {"text": "fallback_text", "image": "fallback_image", "video": "fallback_video"}
+FINISH = "finish"  # a finish falls back along the finishing order (bot/providers/finishes.py), not a setting
 _KIND_NEEDS = {"text": Capability.TEXT_TO_VIDEO, "image": Capability.IMAGE_TO_VIDEO, "video": Capability.VIDEO_TO_VIDEO}
 
 
@@ -89,6 +91,11 @@ def _extra(inputs: JobInputs) -> dict[str, str]:
         "audio": inputs.audio,
         "volume": inputs.volume,
         "transition": inputs.transition,
+        "width": inputs.width,
+        "height": inputs.height,
+        "fps": inputs.fps,
+        "source_task_id": inputs.source_task_id,
+        "scale": inputs.scale,
     }
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items() if v is not None}
 
@@ -134,6 +141,8 @@ def request_kind(request: GenerationRequest) -> str | None:
     """The fallback list a request uses; None for what only its own provider can do (native extend, edits)."""
     if request.extend_task_id or {"op", "shots"} & set(request.extra) or request.model.startswith("local:"):
         return None
+    if {"width", "height", "fps"} <= set(request.extra):  # a finish (/finish): the finishing models' order
+        return FINISH
     if request.video is not None:
         return "video"
     if request.image is not None or request.end_image is not None:
@@ -176,6 +185,8 @@ class Fallback:
         if kind is None:
             return None
         left = {m.split(":", 1)[0] for m in (*tried, request.model)}  # providers this job already failed on
+        if kind == FINISH:
+            return self._finish_landing(request, left | skip)
         for name in self.lists[kind]:
             provider = name.split(":", 1)[0]
             if provider in left or provider in skip or provider not in self.registry.providers:
@@ -198,6 +209,21 @@ class Fallback:
             f"{provider_label(provider)} is unavailable right now and no fallback model on this bot can make "
             "this request; nothing was charged. Please try again in a few minutes or pick another model."
         )
+
+    def _finish_landing(self, request: GenerationRequest, avoid: set[str]) -> Landing | None:
+        """The first enabled finishing model of another provider that makes exactly what was quoted (the size and
+        rate asked, a clip this long); Luma's upscale, which takes only Luma's own generations, never takes over."""
+        size = resolution_for(int(request.extra["width"]), int(request.extra["height"]))
+        resolution = size if size in RESOLUTIONS else None  # another size is the clip's own, kept
+        fps = int(request.extra["fps"]) if int(request.extra["fps"]) in FRAME_RATES else None
+        for name in FINISH_ORDER:
+            entry = FINISH_MODELS[name]
+            if entry.provider in avoid or entry.provider not in self.registry.providers or entry.own_results_only:
+                continue
+            exact = not entry.makes(resolution, fps)[2]  # no note: it makes what the member was quoted
+            if exact and request.duration <= entry.max_input_seconds:
+                return Landing(name, request.duration, request.aspect)
+        return None
 
     def _fit(self, info: ModelInfo, request: GenerationRequest) -> Landing | None:
         moved = replace(request, model=info.name)

@@ -235,8 +235,12 @@ class GenerationService:
             and (why := self.fallback.refusal(request_for(0, info.name, spec.to_dict(), inputs), down))
         ):
             raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
-        # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
-        seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
+        # quota is seconds of video, one for one, on every model; edits of finished results make nothing new, and
+        # the offline finish (local:finish) is free of quota too
+        free = Capability.EDIT in info.capabilities or (
+            Capability.FINISH in info.capabilities and info.provider == "local"
+        )
+        seconds = 0.0 if free else float(spec.duration or 0)
         charge = await self.quota.charge(
             who.guild_id, who.user_id, seconds, model=info.name, user_install=who.user_install
         )

@@ -11,6 +11,7 @@ _RELATION = {
     "remix": "remix of",
     "loop": "loop of",
     "soundtrack": "soundtrack on",
+    "finish": "finished version of",
 }
 
 

@@ -1,5 +1,9 @@
 """Luma's law: the ``lumaai`` SDK's generated create params (1.21, from Luma's OpenAPI spec).
 
+``check("upscale", body)``: the body of ``POST /generations/{id}/upscale`` against
+``lumaai.types.generation_upscale_params.GenerationUpscaleParams`` (``generation_type`` ``upscale_video``,
+``resolution`` ``540p``/``720p``/``1080p``/``4k``, ``callback_url``).
+
 ``check("generations", body)``: the wire body (``lumaai`` sends the params' own names; it has no aliases)
 against ``lumaai.types.generation_create_params.GenerationCreateParams``: ``model`` required and one of
 its ``Literal``; ``aspect_ratio``, ``duration``, ``resolution``, ``generation_type`` from their
@@ -26,11 +30,11 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from lumaai.types import generation_create_params
+from lumaai.types import generation_create_params, generation_upscale_params
 
 from emulators.providers.law._typed import Law
 
-ENDPOINTS = ("generations",)
+ENDPOINTS = ("generations", "upscale")
 PROMPT_MIN, PROMPT_MAX = 3, 5000  # docs.lumalabs.ai/docs/errors (see above)
 
 
@@ -47,6 +51,13 @@ def law() -> Law:
     """The law of a create (built once, from the SDK's types)."""
     module = generation_create_params
     return Law(module, module.GenerationCreateParams, extra={("GenerationCreateParams", "prompt"): [_prompt]})
+
+
+@cache
+def upscale_law() -> Law:
+    """The law of ``POST /generations/{id}/upscale`` (``generation_upscale_params.GenerationUpscaleParams``)."""
+    module = generation_upscale_params
+    return Law(module, module.GenerationUpscaleParams)
 
 
 def models() -> set[str]:
@@ -72,5 +83,7 @@ def check(endpoint: str, body: Mapping[str, Any]) -> list[str]:
     """What Luma would refuse in a create ``body`` (empty: it would accept it)."""
     if endpoint not in ENDPOINTS:
         raise ValueError(f"no Luma create {endpoint!r}")
+    if endpoint == "upscale":
+        return upscale_law().check(dict(body) if isinstance(body, Mapping) else body)
     found = law().check(dict(body) if isinstance(body, Mapping) else body)
     return found + _documented(body) if isinstance(body, Mapping) else found

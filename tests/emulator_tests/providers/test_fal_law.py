@@ -100,3 +100,15 @@ async def test_the_refusal_reaches_fal_client_as_an_http_error(fal_emulator):
         "detail": [{"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}],
     }
     assert accepted in fal_emulator.fal.tasks and len(fal_emulator.fal.tasks) == 1
+
+
+def test_topaz_takes_a_factor_up_to_four_and_rates_up_to_sixty():
+    from emulators.providers.law import fal as fal_law
+
+    topaz = "fal-ai/topaz/upscale/video"
+    lawful = {"video_url": "https://example.test/a.mp4", "upscale_factor": 1.5, "target_fps": 60, "H264_output": True}
+    assert fal_law.check(topaz, lawful) == []
+    assert fal_law.check(topaz, {**lawful, "upscale_factor": 6})  # at most 4
+    assert fal_law.check(topaz, {**lawful, "target_fps": 120})  # 16 to 60
+    assert fal_law.check(topaz, {**lawful, "resolution": "4k"})  # asked by factor, never by size
+    assert fal_law.check(topaz, {"upscale_factor": 2})  # video_url required

@@ -11,6 +11,7 @@ import pytest
 import runwayml
 
 from bot.providers.catalogue import models_for
+from bot.providers.finishes import finish_models_for
 from emulators.providers.fal import ENDPOINTS
 from emulators.providers.law import _schemas
 from emulators.providers.law import fal as fal_law
@@ -19,13 +20,18 @@ from emulators.providers.replicate import MODELS
 
 
 def fal_ids() -> set[str]:
-    return {m.model_id.format(mode=mode) for m in models_for("fal") for mode in ("text-to-video", "image-to-video")}
+    ids = {m.model_id.format(mode=mode) for m in models_for("fal") for mode in ("text-to-video", "image-to-video")}
+    return ids | {m.model_id for m in finish_models_for("fal")}
 
 
 # provider -> (the catalogue's ids, the law's, the emulator's)
 VENDORED = {
     "fal": lambda: (fal_ids(), set(fal_law.endpoints()), set(ENDPOINTS)),
-    "replicate": lambda: ({m.model_id for m in models_for("replicate")}, set(replicate_law.models()), set(MODELS)),
+    "replicate": lambda: (
+        {m.model_id for m in [*models_for("replicate"), *finish_models_for("replicate")]},
+        set(replicate_law.models()),
+        set(MODELS),
+    ),
 }
 
 

@@ -102,3 +102,12 @@ async def test_sdk_lawful_create_is_accepted(luma_sdk, emulator):
     )
     assert created.state == "queued"
     assert emulator.luma.tasks[created.id].body["keyframes"] == {"frame0": {"type": "image", "url": IMAGE}}
+
+
+def test_upscale_takes_lumas_own_resolutions_only():
+    from emulators.providers.law import luma as luma_law
+
+    lawful = {"generation_type": "upscale_video", "resolution": "1080p", "callback_url": "https://x.invalid/"}
+    assert luma_law.check("upscale", lawful) == []
+    assert luma_law.check("upscale", {**lawful, "resolution": "2k"})[0].startswith("resolution")  # no 2k at Luma
+    assert luma_law.check("upscale", {**lawful, "prompt": "sharper"})[0].startswith("prompt")  # unknown field

@@ -76,3 +76,14 @@ async def test_the_version_serves_the_vendored_input_schema(emulator):
     model = await client.models.async_get(ANIMATE)
     served = model.latest_version.openapi_schema["components"]["schemas"]["Input"]
     assert served["properties"]["seed"] == {"type": "integer", "maximum": 2147483647}
+
+
+def test_topaz_video_takes_its_own_resolutions_and_rates_only():
+    from emulators.providers.law import replicate as replicate_law
+
+    lawful = {"video": "https://example.test/a.mp4", "target_resolution": "4k", "target_fps": 60}
+    assert replicate_law.check("topazlabs/video-upscale", lawful) == []
+    assert replicate_law.check("topazlabs/video-upscale", {**lawful, "target_resolution": "2k"})  # no 2k
+    assert replicate_law.check("topazlabs/video-upscale", {**lawful, "target_fps": 240})  # 15 to 120
+    assert replicate_law.check("topazlabs/video-upscale", {**lawful, "target_fps": "60"})  # an integer
+    assert replicate_law.check("topazlabs/video-upscale", {"target_fps": 60})  # video is required

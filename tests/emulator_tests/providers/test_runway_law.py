@@ -132,3 +132,15 @@ async def test_sdk_wrong_model_for_the_endpoint_is_refused(runway_sdk, emulator)
         await runway_sdk.text_to_video.create(model="gen4_turbo", prompt_text="x", ratio="1280:720")  # type: ignore[call-overload]
     assert caught.value.body["error"].startswith("model: must be one of 'gen4.5'")  # type: ignore[index]
     assert emulator.runway.creates == {"text_to_video": 1} and emulator.runway.tasks == {}
+
+
+def test_video_upscale_takes_runways_own_terms_only():
+    assert runway_law.models("video_upscale") == {"magnific_video_upscaler_creative", "enhance_frame_rate"}
+    magnific = {"model": "magnific_video_upscaler_creative", "videoUri": IMAGE}
+    assert check("video_upscale", {**magnific, "resolution": "1k", "fpsBoost": False}) == []
+    assert fields(check("video_upscale", {**magnific, "resolution": "1080p"})) == ["resolution"]  # Runway says 1k
+    assert fields(check("video_upscale", {**magnific, "targetFramerate": "60"})) == ["targetFramerate"]
+    rate = {"model": "enhance_frame_rate", "videoUri": IMAGE}
+    assert check("video_upscale", {**rate, "targetFramerate": "60"}) == []
+    assert fields(check("video_upscale", {**rate, "targetFramerate": 60})) == ["targetFramerate"]  # a string
+    assert fields(check("video_upscale", rate)) == ["targetFramerate"]  # required

@@ -89,3 +89,24 @@ def test_a_job_with_a_cast_moves_only_to_another_reference_model(make_settings):
     assert f.choose(with_cast, tried=set(), skip={"replicate"}) is None  # seedance2 is Runway's: down too
     plain = f.choose(text(model="runway:seedance2_fast"), tried=set(), skip=set())
     assert plain is not None and plain.model == "luma:ray-2"  # without a cast any model that can will do
+
+
+def finish(model: str, width: int, height: int, fps: int, duration: int = 2) -> GenerationRequest:
+    extra = {"width": str(width), "height": str(height), "fps": str(fps), "scale": "1.5"}
+    return GenerationRequest(
+        job_id=1, model=model, prompt="", duration=duration, aspect="16:9", video=Path("/tmp/x.mp4"), extra=extra
+    )
+
+
+def test_a_finish_falls_back_only_to_a_finishing_model_that_makes_what_was_quoted(make_settings):
+    f = fallback(make_settings, fallback_video=["runway:aleph2"])  # a remix model is never a finish's fallback
+    # 1080p at 60 fps quoted on Replicate's Topaz: Runway makes only one of the two, local:finish makes both
+    choice = f.choose(finish("replicate:topaz-video", 1920, 1080, 60), tried=set(), skip=set())
+    assert choice is not None and choice.model == "local:finish"
+    # a size only (the clip's 24 fps kept): Runway's upscaler makes exactly that
+    choice = f.choose(finish("replicate:topaz-video", 3840, 2160, 24), tried=set(), skip=set())
+    assert choice is not None and choice.model == "runway:magnific-upscale"
+    # a rate only (the clip's 1280x720 kept), with Runway down: the next that makes it
+    choice = f.choose(finish("replicate:topaz-video", 1280, 720, 60), tried=set(), skip={"runway"})
+    assert choice is not None and choice.model == "local:finish"
+    assert f.choose(finish("runway:frame-rate", 1280, 720, 60, duration=21), tried=set(), skip=set()) is None

@@ -1,0 +1,194 @@
+"""The finishing models as data: what each one can make of a finished draft (a larger picture, a higher frame
+rate, or both), how it is asked in its own terms, and the longest clip it takes.
+
+We speak resolutions by their short side (``1080p``, ``2k`` = 1440 lines, ``4k`` = 2160 lines) and whole frame
+rates (``30``, ``60``); each entry maps them to the values its provider expects (Runway's upscaler says ``1k``
+for 1080p, its frame-rate model takes the rate as a string).  A model that cannot make something asked says
+what it makes instead (:meth:`FinishModel.makes`), and the quote tells the member before anything is charged.
+
+Where each entry comes from (read 2026-12-06):
+
+- Runway: the installed runwayml SDK, ``types/video_upscale_create_params.py``: ``magnific_video_upscaler_creative``
+  takes ``resolution`` one of ``720p``, ``1k``, ``2k``, ``4k`` and ``fpsBoost`` (a flag with no stated rate, so
+  it is not sent: the quote could not say what it makes); ``enhance_frame_rate`` takes ``targetFramerate`` as a
+  string (``"24"`` … ``"60"``, ``"120"``) and keeps the size.  The SDK states no longest input; 10 s (the longest
+  clip Runway's own video models make) is assumed, so nothing longer than what Runway itself makes is sent.
+- Luma: the installed lumaai SDK, ``generations.upscale(id, generation_type="upscale_video", resolution=...)``
+  (``types/generation_upscale_params.py``: ``540p``, ``720p``, ``1080p``, ``4k``; no 2k, so 2k is made as 4k and
+  the quote says so): it upscales a generation by its id, so only results Luma made.
+- Replicate: ``topazlabs/video-upscale`` (official), its version page's input schema (vendored with its source in
+  ``emulators/providers/law/schemas/replicate/topazlabs__video-upscale.json``): ``target_resolution`` ``720p``,
+  ``1080p``, ``4k`` (2k is made as 4k), ``target_fps`` an integer from 15 to 120.  Replicate states no longest
+  input; 10 s is assumed, as for Runway.
+- fal: ``fal-ai/topaz/upscale/video``, its llms.txt input schema (vendored with its source in
+  ``emulators/providers/law/schemas/fal/fal-ai__topaz__upscale__video.json``): asked by ``upscale_factor`` (1 to 4,
+  the target's short side over the source's), ``target_fps`` (16 to 60), ``H264_output`` (else H.265).
+- The offline ``local:finish``: ffmpeg's lanczos scaler and minterpolate (:mod:`bot.media.finish`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import InvalidOption
+from bot.providers.base import Capability, ModelInfo
+from bot.providers.catalogue import ALL_ASPECTS, CatalogueModel
+
+RESOLUTIONS = ("1080p", "2k", "4k")  # what /finish offers, smallest first
+FRAME_RATES = (30, 60)
+SHORT_SIDE = {"720p": 720, "1080p": 1080, "2k": 1440, "4k": 2160}
+
+
+@dataclass(frozen=True)
+class FinishModel:
+    """One finishing model: what it makes and how it is asked."""
+
+    name: str  # "provider:model"
+    model_id: str  # the provider's own model id
+    resolutions: Mapping[str, Any] = field(default_factory=dict)  # ours -> the provider's; empty: keeps the size
+    frame_rates: Mapping[int, Any] = field(default_factory=dict)  # ours -> the provider's; empty: keeps the rate
+    max_input_seconds: float = 10.0
+    own_results_only: bool = False  # Luma upscales only its own generations
+    video_field: str = "video"  # the provider's input for the clip (Replicate: the uploaded file's URL)
+    fixed: Mapping[str, Any] = field(default_factory=dict)  # sent with every request
+    scale_field: str | None = None  # the model is asked a factor (target / source short side), not a size
+    max_scale: float | None = None  # the largest factor it takes
+    seconds_per_second: float = 30.0  # a rough estimate of how long it takes per second of video (the quote)
+    description: str = ""
+
+    @property
+    def provider(self) -> str:
+        """The provider part of the name."""
+        return self.name.split(":", 1)[0]
+
+    def info(self) -> ModelInfo:
+        """The :class:`ModelInfo` the registry and the worker see."""
+        return ModelInfo(
+            name=self.name,
+            capabilities=frozenset({Capability.FINISH}),
+            durations=tuple(range(1, math.ceil(self.max_input_seconds) + 1)),
+            aspects=ALL_ASPECTS,
+            description=self.description,
+            deadline_seconds=3600,
+            takes_prompt=False,
+            max_input_seconds=self.max_input_seconds,
+            seed_max=None,
+        )
+
+    def catalogue_entry(self) -> CatalogueModel:
+        """The model as a catalogue entry, for a provider whose create path reads one (Replicate): the clip is
+        its only media input, nothing else is sent from the entry (the size and rate come from :meth:`ask`)."""
+        return CatalogueModel(
+            self.name,
+            self.model_id,
+            frozenset({Capability.FINISH}),
+            {s: {} for s in range(1, math.ceil(self.max_input_seconds) + 1)},
+            {a: {} for a in ALL_ASPECTS},
+            fields={"video": self.video_field},
+            deadline_seconds=3600,
+            description=self.description,
+            max_input_seconds=self.max_input_seconds,
+        )
+
+    def makes(self, resolution: str | None, fps: int | None) -> tuple[str | None, int | None, list[str]]:
+        """What this model makes when asked ``resolution`` and ``fps`` (None: keep the source's), with a note for
+        each thing it makes differently from what was asked."""
+        notes = []
+        if resolution is not None and resolution not in self.resolutions:
+            larger = [r for r in RESOLUTIONS if r in self.resolutions and SHORT_SIDE[r] > SHORT_SIDE[resolution]]
+            if larger:
+                notes.append(f"{self.name} does not make {resolution}; it makes {larger[0]}, the next size up.")
+                resolution = larger[0]
+            else:
+                notes.append(f"{self.name} does not change the size, so the clip keeps its own.")
+                resolution = None
+        if fps is not None and fps not in self.frame_rates:
+            notes.append(f"{self.name} does not change the frame rate, so the clip keeps its own.")
+            fps = None
+        return resolution, fps, notes
+
+    def ask(self, resolution: str | None, fps: int | None, scale: float | None = None) -> dict[str, Any]:
+        """The provider's own fields for a finish at ``resolution`` and ``fps`` (only what it can make); a model
+        asked by factor gets ``scale``, the target's short side over the source's."""
+        out: dict[str, Any] = dict(self.fixed)
+        if resolution is not None and resolution in self.resolutions:
+            out.update(self.resolutions[resolution])
+            if self.scale_field and scale is not None:
+                out[self.scale_field] = round(scale, 4)
+        if fps is not None and fps in self.frame_rates:
+            out.update(self.frame_rates[fps])
+        return out
+
+
+# fmt: off
+_MODELS: tuple[FinishModel, ...] = (
+    FinishModel(
+        "runway:magnific-upscale", "magnific_video_upscaler_creative",
+        {"1080p": {"resolution": "1k"}, "2k": {"resolution": "2k"}, "4k": {"resolution": "4k"}},
+        max_input_seconds=10, seconds_per_second=30,
+        description="Runway's Magnific creative video upscaler: 1080p (Runway's 1k), 2k or 4k; keeps the frame rate.",
+    ),
+    FinishModel(
+        "runway:frame-rate", "enhance_frame_rate", {}, {f: {"target_framerate": str(f)} for f in FRAME_RATES},
+        max_input_seconds=10, seconds_per_second=15,
+        description="Runway's frame-rate enhancer: 30 or 60 fps; keeps the size.",
+    ),
+    FinishModel(
+        "luma:upscale", "upscale_video", {"1080p": {"resolution": "1080p"}, "4k": {"resolution": "4k"}},
+        max_input_seconds=10, own_results_only=True, seconds_per_second=20,
+        description="Luma's upscale of its own generations: 1080p or 4k; keeps the frame rate.",
+    ),
+    FinishModel(
+        "replicate:topaz-video", "topazlabs/video-upscale",
+        {"1080p": {"target_resolution": "1080p"}, "4k": {"target_resolution": "4k"}},
+        {f: {"target_fps": f} for f in FRAME_RATES},
+        max_input_seconds=10, seconds_per_second=30,
+        description="Topaz Video Upscale via Replicate: 1080p or 4k, and 30 or 60 fps, in one pass.",
+    ),
+    FinishModel(
+        "fal:topaz", "fal-ai/topaz/upscale/video",
+        {r: {} for r in RESOLUTIONS}, {f: {"target_fps": f} for f in FRAME_RATES},
+        max_input_seconds=10, seconds_per_second=30, video_field="video_url", fixed={"H264_output": True},
+        scale_field="upscale_factor", max_scale=4.0,
+        description="Topaz Video Upscale via fal: up to 4x the size (1080p, 2k, 4k) and 30 or 60 fps, in one pass.",
+    ),
+    FinishModel(
+        "local:finish", "finish",
+        {r: {"resolution": r} for r in RESOLUTIONS}, {f: {"fps": f} for f in FRAME_RATES},
+        max_input_seconds=20, seconds_per_second=20,
+        description="Offline: lanczos upscaling and motion-interpolated frames (ffmpeg); free of quota.",
+    ),
+)
+# fmt: on
+
+FINISH_MODELS: dict[str, FinishModel] = {m.name: m for m in _MODELS}
+# the default when VIDEOBOT_FINISH_MODEL is unset or unavailable: cloud first, as for generation; local:finish last
+FINISH_ORDER: tuple[str, ...] = (
+    "luma:upscale",
+    "replicate:topaz-video",
+    "fal:topaz",
+    "runway:magnific-upscale",
+    "runway:frame-rate",
+    "local:finish",
+)
+
+
+def finish_models_for(provider: str) -> list[FinishModel]:
+    """The finishing models of one provider, in table order."""
+    return [m for m in _MODELS if m.provider == provider]
+
+
+def resolution_for(width: int, height: int) -> str | None:
+    """Our name of a size (its short side), or None for a size we have no name for."""
+    return next((name for name, short in SHORT_SIDE.items() if short == min(width, height)), None)
+
+
+def finish_model(name: str) -> FinishModel:
+    """The entry for a finishing model's name, or InvalidOption."""
+    entry = FINISH_MODELS.get(name.strip().lower())
+    if entry is None:
+        raise InvalidOption(f"{name[:60]!r} is not a finishing model; pick one of {', '.join(FINISH_MODELS)}.")
+    return entry
