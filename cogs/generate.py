@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.edge.cogkit import aspect_choices, job_choices
+from bot.edge.cogkit import AUDIO_CHOICES, AUDIO_HELP, aspect_choices, audio_value, job_choices
 from bot.edge.start import Starter
 from bot.errors import InvalidMedia, JobNotFound
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
@@ -41,7 +41,10 @@ def _needs(interaction: discord.Interaction[Any], capability: Capability) -> fro
     namespace = interaction.namespace
     end_image = getattr(namespace, "end_image", None) is not None
     return needs_for(
-        image=capability is Capability.IMAGE_TO_VIDEO, end_image=end_image, loop=bool(getattr(namespace, "loop", False))
+        image=capability is Capability.IMAGE_TO_VIDEO,
+        end_image=end_image,
+        loop=bool(getattr(namespace, "loop", False)),
+        audio=audio_value(getattr(namespace, "audio", None)) is True,
     )
 
 
@@ -134,8 +137,9 @@ class Generate(commands.Cog):
         negative="What to avoid",
         loop="Make a seamless loop (models that can, e.g. Luma)",
         preset="One of your presets (options given here win)",
+        audio=AUDIO_HELP,
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, audio=AUDIO_CHOICES)
     @app_commands.autocomplete(model=_t2v_models, duration=_t2v_durations, aspect=_t2v_aspects, preset=_presets)  # type: ignore[misc]
     async def video(
         self,
@@ -153,6 +157,7 @@ class Generate(commands.Cog):
         negative: Text | None = None,
         loop: bool = False,
         preset: str | None = None,
+        audio: Choice[str] | None = None,
     ) -> None:
         """Make a video from a text prompt."""
         # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
@@ -168,6 +173,7 @@ class Generate(commands.Cog):
             aspect=aspect,
             seed=seed,
             model=model,
+            audio=audio_value(audio),
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         self.service.check(spec, loop=loop)  # every model-dependent refusal, before acknowledging
@@ -186,8 +192,9 @@ class Generate(commands.Cog):
         seed="Same seed + same image = same video",
         end_image="The last frame: animate from image to this one (models that can, e.g. Luma, Runway veo3.1)",
         preset="One of your presets (options given here win)",
+        audio=AUDIO_HELP,
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, audio=AUDIO_CHOICES)
     @app_commands.autocomplete(model=_i2v_models, duration=_i2v_durations, aspect=_i2v_aspects, preset=_presets)  # type: ignore[misc]
     async def animate(
         self,
@@ -202,6 +209,7 @@ class Generate(commands.Cog):
         seed: Seed | None = None,
         end_image: discord.Attachment | None = None,
         preset: str | None = None,
+        audio: Choice[str] | None = None,
     ) -> None:
         """Animate an image into a video."""
         cap = self.max_image_bytes
@@ -220,6 +228,7 @@ class Generate(commands.Cog):
             seed=seed,
             model=model,
             allow_empty_subject=True,
+            audio=audio_value(audio),
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         self.service.check(spec, image=True, end_image=end_image is not None)  # before acknowledging

@@ -55,3 +55,17 @@ def test_database_url_must_name_a_backend(monkeypatch):
     monkeypatch.setenv("VIDEOBOT_DATABASE_URL", "postgresql://bot:hunter2@db/videobot")
     settings = load_settings()
     assert settings.database_url is not None and "hunter2" not in repr(settings)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("true", True), ("0", False)])
+def test_audio_default_reads_on_and_off(monkeypatch, value, expected):
+    monkeypatch.setenv("VIDEOBOT_AUDIO_DEFAULT", value)
+    assert load_settings().audio_default is expected
+
+
+def test_audio_default_is_on_and_a_wrong_value_names_the_variable(monkeypatch):
+    monkeypatch.delenv("VIDEOBOT_AUDIO_DEFAULT", raising=False)
+    assert load_settings().audio_default is True
+    monkeypatch.setenv("VIDEOBOT_AUDIO_DEFAULT", "loud")
+    with pytest.raises(ConfigError, match="AUDIO_DEFAULT"):
+        load_settings()

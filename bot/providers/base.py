@@ -18,6 +18,9 @@ from typing import Protocol, runtime_checkable
 from bot.errors import InvalidOption, InvalidPrompt
 from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, MAX_SEED
 
+# ``GenerationRequest.extra["op"]`` of the sound jobs: sound made for a finished clip from its picture (video to
+# audio), and sound made from a description alone (text to audio); either comes back as the sound alone
+SOUND_OP, TEXT_SOUND_OP = "sound", "sound_text"
 UTF16 = "UTF-16 code units"  # a prompt_unit: Runway counts its prompt limit so (an emoji is 2)
 CHARACTERS = "characters"  # Unicode code points, as Python's len() counts
 
@@ -32,6 +35,9 @@ class Capability(StrEnum):
     INTERPOLATE = "interpolate"  # between two keyframes
     LOOP = "loop"
     EDIT = "edit"  # stitch, loop or soundtrack finished results (no AI; the local provider)
+    SOUND = "sound"  # makes sound with the picture on request (the model's own ``audio`` field)
+    VIDEO_TO_AUDIO = "video-to-audio"  # a sound track for a finished clip (the sound alone comes back)
+    TEXT_TO_AUDIO = "text-to-audio"  # a sound from a description (sound effects, ambience)
 
 
 class TaskState(StrEnum):
@@ -174,7 +180,7 @@ class ModelInfo:
         image-started request does where the model says so (``image_prompt_required``)."""
         if not self.takes_prompt:
             return False
-        if needs & {Capability.TEXT_TO_VIDEO, Capability.VIDEO_TO_VIDEO, Capability.EXTEND}:
+        if needs & {Capability.TEXT_TO_VIDEO, Capability.VIDEO_TO_VIDEO, Capability.EXTEND, Capability.TEXT_TO_AUDIO}:
             return True
         started_from_image = bool(needs & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE})
         return self.image_prompt_required and started_from_image
@@ -193,19 +199,31 @@ class ModelInfo:
 
 def required_capabilities(request: GenerationRequest) -> frozenset[Capability]:
     """The capabilities a request needs from its model."""
+    op = request.extra.get("op")
+    if op == SOUND_OP:
+        return frozenset({Capability.VIDEO_TO_AUDIO})
+    if op == TEXT_SOUND_OP:
+        return frozenset({Capability.TEXT_TO_AUDIO})
     return needs_for(
         video=request.video is not None,
         image=request.image is not None,
         end_image=request.end_image is not None,
         extend=bool(request.extend_task_id),
         loop=request.loop,
+        audio=request.audio is True,
     )
 
 
 def needs_for(
-    *, video: bool = False, image: bool = False, end_image: bool = False, extend: bool = False, loop: bool = False
+    *,
+    video: bool = False,
+    image: bool = False,
+    end_image: bool = False,
+    extend: bool = False,
+    loop: bool = False,
+    audio: bool = False,
 ) -> frozenset[Capability]:
-    """The capabilities a request with these inputs needs."""
+    """The capabilities a request with these inputs needs (``audio``: sound made with the picture)."""
     needs: set[Capability] = set()
     if video:
         needs.add(Capability.VIDEO_TO_VIDEO)
@@ -219,6 +237,8 @@ def needs_for(
         needs.add(Capability.TEXT_TO_VIDEO)
     if loop:
         needs.add(Capability.LOOP)
+    if audio:
+        needs.add(Capability.SOUND)
     return frozenset(needs)
 
 
@@ -249,6 +269,9 @@ class GenerationRequest:
     extend_task_id: str | None = None  # provider task to continue natively (EXTEND)
     loop: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # sound with the picture: True/False is sent as the model's own field (only to a model that has one);
+    # None (a job stored before sound existed) is sent as False where the model has the field
+    audio: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Runway through its official async SDK (``runwayml.AsyncRunwayML``).
 
-Text, image and video to video.  Images go up as a ``data:`` URI when small, else through the
+Text, image and video to video (with sound on the models that make it: their ``audio`` field), and sound alone:
+``video_to_audio`` (a track for a finished clip) and ``sound_effect`` (a sound from a description), each as long as
+the clip it is for.  Images go up as a ``data:`` URI when small, else through the
 uploads endpoint (``runway://`` URI); videos always through uploads.  Creates are sent once
 (``max_retries=0``): Runway has no endpoint to list tasks, so a create whose answer is lost is
 reported as :class:`~bot.errors.SubmitUncertain`, never sent again.
@@ -14,10 +16,10 @@ from typing import Any, Unpack
 
 import runwayml
 
-from bot.errors import ProviderUnavailable, SubmitUncertain
+from bot.errors import InvalidOption, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, data_uri, no_status_retries, redact
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
-from bot.providers.base import GenerationRequest, ProviderCost, TaskState, TaskStatus
+from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, GenerationRequest, ProviderCost, TaskState, TaskStatus
 from bot.providers.catalogue import lookup
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
@@ -52,6 +54,16 @@ def _credits(task: object) -> ProviderCost | None:
     return None
 
 
+def sound_seconds(request: GenerationRequest) -> float:
+    """How long the sound must be: the clip's exact length (``extra["seconds"]``), else the whole seconds asked;
+    within the 0.5-30 s the sound endpoints take."""
+    try:
+        seconds = float(request.extra.get("seconds") or request.duration)
+    except ValueError:
+        seconds = float(request.duration)
+    return round(min(30.0, max(0.5, seconds)), 2)
+
+
 class RunwayProvider(SdkProvider):
     """Runway's task API: ``submit`` → ``poll`` → ``fetch_result``."""
 
@@ -84,9 +96,21 @@ class RunwayProvider(SdkProvider):
         entry = lookup(request.model, self._models)
         entry.validate(request)
         kwargs: dict[str, Any] = {"model": entry.model_id, **entry.inputs(request)}
-        if request.video is not None:
+        op = request.extra.get("op")
+        if op in (SOUND_OP, TEXT_SOUND_OP):
+            kwargs["duration"] = sound_seconds(request)  # the clip's own length (both endpoints take seconds)
+        if op == SOUND_OP:
+            if request.video is None:
+                raise InvalidOption("Sound for a clip needs the clip.")
+            kwargs["video_uri"] = await self._media_uri(request.video, small_inline=False)
+            endpoint: Any = self._create.video_to_audio
+        elif op == TEXT_SOUND_OP:
+            if request.loop:
+                kwargs["loop"] = True
+            endpoint = self._create.sound_effect
+        elif request.video is not None:
             kwargs[entry.field("video") or "video_uri"] = await self._media_uri(request.video, small_inline=False)
-            endpoint: Any = self._create.video_to_video
+            endpoint = self._create.video_to_video
         elif request.image is not None or request.end_image is not None:
             kwargs["prompt_image"] = await self._prompt_image(request)
             endpoint = self._create.image_to_video

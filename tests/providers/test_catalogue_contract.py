@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from bot.errors import InvalidOption, InvalidPrompt
-from bot.providers.base import Capability, GenerationRequest, TaskState
+from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, GenerationRequest, TaskState
 from bot.providers.catalogue import CATALOGUE, CatalogueModel
 from bot.providers.fal import FalProvider
 from bot.providers.luma import LumaProvider
@@ -80,6 +80,14 @@ def _shapes(entry: CatalogueModel, media: Media) -> Iterator[tuple[str, dict[str
                 yield cap.value, {"loop": True} if from_text else {"loop": True, "image": media.image}
             case Capability.EXTEND:
                 yield cap.value, {"extend_task_id": "EXTEND"}  # filled in with a finished task of the provider
+            case Capability.SOUND:  # sound with the picture, asked of a model from text (else from an image)
+                from_text = Capability.TEXT_TO_VIDEO in caps
+                yield cap.value, {"audio": True} if from_text else {"audio": True, "image": media.image}
+            case Capability.VIDEO_TO_AUDIO:  # a track for a finished clip of a length the whole seconds don't say
+                yield cap.value, {"video": media.video, "extra": {"op": SOUND_OP, "seconds": "4.37"}}
+            case Capability.TEXT_TO_AUDIO:
+                yield cap.value, {"video": media.video, "extra": {"op": TEXT_SOUND_OP}}
+                yield f"{cap.value} loop", {"video": media.video, "loop": True, "extra": {"op": TEXT_SOUND_OP}}
 
 
 def _optionals(entry: CatalogueModel) -> list[tuple[str, dict[str, Any]]]:

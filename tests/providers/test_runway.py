@@ -16,7 +16,21 @@ runway = provider_fixture("runway")
 
 async def test_models_offered(runway):  # the rest of the contract: test_provider_contract.py
     names = {m.name: m for m in runway.models()}
-    assert set(names) == {"runway:gen4.5", "runway:gen4_turbo", "runway:veo3.1", "runway:aleph2"}
+    assert set(names) == {"runway:gen4.5", "runway:gen4_turbo", "runway:veo3.1", "runway:aleph2"} | {
+        "runway:veo3.1_fast",  # the native-audio models (issue 19) and the two sound models
+        "runway:kling3.0_pro",
+        "runway:seedance2",
+        "runway:wan3",
+        "runway:mirelo-sfx",
+        "runway:eleven-sfx",
+    }
+    assert {n for n, m in names.items() if m.can(Capability.SOUND)} == {
+        "runway:veo3.1",
+        "runway:veo3.1_fast",
+        "runway:kling3.0_pro",
+        "runway:seedance2",
+        "runway:wan3",
+    }
     assert names["runway:aleph2"].can(Capability.VIDEO_TO_VIDEO)
     assert names["runway:gen4.5"].deadline_seconds == 900
 

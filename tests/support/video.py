@@ -197,3 +197,41 @@ def plaid(path: Path, size: tuple[int, int], seed: int = 3) -> Path:
     image.putdata(pixels)
     image.save(path)
     return path
+
+
+def stream_seconds(path: Path, kind: str) -> float:
+    """How long one stream of a file lasts (``kind``: "v" for the first video stream, "a" for the first audio
+    stream), read from the last packet ffmpeg copies out of it; 0.0 when the file has no such stream."""
+    done = subprocess.run(
+        [FFMPEG, "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:{kind}:0?", "-c", "copy", "-f", "null", "-"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    text = done.stderr.decode(errors="replace")
+    header = text.split("Stream mapping:")[0] if "Stream mapping:" in text else text
+    wanted = {"v": "Video:", "a": "Audio:"}[kind]
+    if not any(line.lstrip().startswith("Stream #0:") and wanted in line for line in header.splitlines()):
+        return 0.0
+    assert done.returncode == 0, text[-2000:]
+    times = [t for t in text.split("time=")[1:] if t[:1].isdigit()]
+    if not times:
+        return 0.0
+    h, m, s = times[-1].split()[0].split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def video_stream_md5(path: Path) -> str:
+    """The MD5 of a file's video packets as stored (stream-copied, never decoded): equal for two files only when
+    the picture was copied bit for bit."""
+    out = ffmpeg("-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "md5", "-")
+    return out.decode().strip()
+
+
+def audio_codec(path: Path) -> str | None:
+    """The codec of a file's first audio stream as ffmpeg names it ("aac"), None when it has none."""
+    done = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, timeout=30, check=False)
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if line.lstrip().startswith("Stream #0:") and "Audio:" in line:
+            return line.split("Audio:", 1)[1].split()[0].strip(",")
+    return None

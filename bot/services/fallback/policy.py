@@ -112,6 +112,7 @@ def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: JobI
         extend_task_id=inputs.extend_task_id,
         loop=inputs.loop,
         extra=_extra(inputs),
+        audio=spec.audio,
     )
 
 

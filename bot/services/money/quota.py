@@ -79,10 +79,22 @@ class QuotaService:
                 break
         return user_limit, guild_budget
 
-    async def charge(self, guild_id: int | None, user_id: int, seconds: float, model: str | None = None) -> Charge:
-        """The reservation to make with a new job; with ``model``, its dollars too (checked against the caps)."""
+    async def charge(
+        self,
+        guild_id: int | None,
+        user_id: int,
+        seconds: float,
+        model: str | None = None,
+        *,
+        priced_seconds: float | None = None,
+        sound: bool = False,
+    ) -> Charge:
+        """The reservation to make with a new job; with ``model``, its dollars too (checked against the caps), for
+        ``priced_seconds`` of output when that differs from the quota's ``seconds`` (a sound job: free of the
+        seconds quota, not of its price) and with ``sound`` where the model prices sound apart."""
         user_limit, guild_budget = await self.limits_for(guild_id, user_id)
-        spend = await self.spend.reservation(guild_id, model, seconds) if model else None
+        priced = seconds if priced_seconds is None else priced_seconds
+        spend = await self.spend.reservation(guild_id, model, priced, sound=sound) if model else None
         return Charge(
             spend=spend,
             seconds=seconds,

@@ -36,6 +36,9 @@ from storage import ACTIVE_STATES, Charge, Job, JobInputs, JobState, NewJob, Quo
 
 log = logging.getLogger(__name__)
 
+# what makes no new seconds of video: edits of finished results, and sound made for one
+NO_NEW_VIDEO = frozenset({Capability.EDIT, Capability.VIDEO_TO_AUDIO, Capability.TEXT_TO_AUDIO})
+
 
 class GenerationService:
     """Submit/extend/reroll/cancel and read jobs; never touches Discord."""
@@ -83,10 +86,22 @@ class GenerationService:
             raise InvalidOption("An end image needs a start image too.")
         has_media = image or video
         spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=has_media)
-        needs = needs_for(video=video, image=image, end_image=end_image, loop=loop)
+        needs = needs_for(video=video, image=image, end_image=end_image, loop=loop, audio=spec.audio is True)
+        if spec.audio is True and spec.model:  # an explicit audio:on on a silent model: say which models can
+            asked = self.registry.model(spec.model)
+            if not asked.can(Capability.SOUND):
+                able = self.registry.who_can(needs)
+                raise InvalidOption(f"{asked.name} makes silent videos, so `audio:on` cannot be honoured; {able}")
         info = self.registry.choose(spec.model, needs)
         info.check_seed(spec.seed)  # the member's own seed: within this model's range, and only if it takes one
-        return fit_spec(spec, info, needs), info
+        return replace(fit_spec(spec, info, needs), audio=self.sound_for(spec.audio, info)), info
+
+    def sound_for(self, asked: bool | None, info: ModelInfo) -> bool | None:
+        """Whether a clip on ``info`` is made with sound: as asked, else ``VIDEOBOT_AUDIO_DEFAULT``; None on a
+        model that makes no sound (nothing about sound is ever sent to it)."""
+        if not info.can(Capability.SOUND):
+            return None
+        return self.settings.audio_default if asked is None else asked
 
     async def submit(
         self,
@@ -151,6 +166,7 @@ class GenerationService:
             inputs = replace(inputs, image=str(frame))
         needs = needs_for(extend=True) if inputs.extend_task_id else needs_for(image=True)
         spec = fit_spec(replace(spec, model=info.name), info, needs)  # a parent's seed folded into this model's
+        spec = replace(spec, audio=self.sound_for(spec.audio, info))  # the parent's sound where this model has any
         whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
         if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
             raise JobStateError(
@@ -214,9 +230,13 @@ class GenerationService:
             and (why := self.fallback.refusal(request_for(0, info.name, spec.to_dict(), inputs), down))
         ):
             raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
-        # quota is seconds of video, one for one, on every model; edits of finished results make nothing new
-        seconds = 0.0 if Capability.EDIT in info.capabilities else float(spec.duration or 0)
-        return base, await self.quota.charge(who.guild_id, who.user_id, seconds, model=info.name)  # + its dollars
+        # quota is seconds of video, one for one, on every model; edits of finished results make nothing new, and
+        # sound for a finished clip is free of the seconds quota too (not of its price: priced_seconds)
+        made = float(spec.duration or 0)
+        seconds = 0.0 if info.capabilities & NO_NEW_VIDEO else made
+        return base, await self.quota.charge(  # + its dollars
+            who.guild_id, who.user_id, seconds, model=info.name, priced_seconds=made, sound=spec.audio is True
+        )
 
     async def queue(
         self,
@@ -252,7 +272,9 @@ class GenerationService:
 
     async def note_cached(self, job: Job, new: NewJob) -> None:
         """A cache hit spends nothing: record what it saved (the money report counts it)."""
-        saved = self.quota.spend.estimate(job.model, float(new.spec.get("duration") or 0))
+        saved = self.quota.spend.estimate(
+            job.model, float(new.spec.get("duration") or 0), sound=new.spec.get("audio") is True
+        )
         await self.storage.costs.record_cached(job.id, new, saved, now=self.clock())
 
     # --- cancelling and reading -----------------------------------------------------------------------

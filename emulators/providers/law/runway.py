@@ -1,6 +1,7 @@
 """Runway's law: the ``runwayml`` SDK's generated create params (5.24, from Runway's OpenAPI spec).
 
-``check(endpoint, body)`` for ``endpoint`` in ``image_to_video``, ``text_to_video``, ``video_to_video``:
+``check(endpoint, body)`` for ``endpoint`` in ``image_to_video``, ``text_to_video``, ``video_to_video``,
+``video_to_audio`` and ``sound_effect``:
 the body as it goes on the wire (camelCase aliases, as ``runwayml._utils._transform`` sends them) against
 ``runwayml.types.<endpoint>_create_params.<Endpoint>CreateParams``, a Union of one TypedDict per model,
 told apart by ``model``.  Every key, required key, ``Literal``, JSON type and nested object/array is
@@ -25,7 +26,7 @@ from typing import Any
 
 from emulators.providers.law._typed import Law, utf16_len
 
-ENDPOINTS = ("image_to_video", "text_to_video", "video_to_video")
+ENDPOINTS = ("image_to_video", "text_to_video", "video_to_video", "video_to_audio", "sound_effect")
 SEED_MAX = 4294967295  # runwayml 5.24 types/text_to_speech_create_params.py, seed docstring (see above)
 
 

@@ -77,3 +77,19 @@ def test_the_issues_own_example_list_is_accepted(make_settings):
     choice = f.choose(text(), tried=set(), skip=set())
     assert choice is not None and choice.model == "luma:ray-2"
     assert f.choose(text(), tried=set(), skip={"luma"}) is None  # fal:kling-2.1 is skipped while fal has no key
+
+
+def test_a_job_with_sound_only_moves_to_a_model_that_makes_sound(make_settings):
+    settings = make_settings(
+        RUNWAYML_API_SECRET="k1",
+        FAL_KEY="k4",
+        LUMAAI_API_KEY="k3",
+        fallback_text=["luma:ray-2", "fal:kling-3"],
+    )
+    f = Fallback(ProviderRegistry(build_providers(settings, Media())), settings)
+    f.check()
+    sounding = f.choose(text(model="runway:veo3.1", duration=5, audio=True), tried=set(), skip=set())
+    assert sounding is not None and sounding.model == "fal:kling-3"  # Luma makes no sound: passed over
+    silent = f.choose(text(model="runway:veo3.1", duration=5, audio=False), tried=set(), skip=set())
+    assert silent is not None and silent.model == "luma:ray-2"
+    assert f.choose(text(model="runway:veo3.1", audio=True), tried=set(), skip={"fal"}) is None
