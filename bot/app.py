@@ -33,6 +33,7 @@ from bot.services.requests.edits import Edits
 from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets
 from bot.services.requests.remix import Remixer
+from bot.services.requests.sound import Sounds
 from bot.services.requests.variations import Variations
 from bot.services.web.gallery import GalleryService
 from bot.services.web.links import Links
@@ -67,6 +68,7 @@ class App:
     groups: TakeGroups  # /variations takes: siblings, and when their wait is over (chat targets post them)
     janitor: Janitor  # retention and the media disk cap
     health: HealthService  # provider breakers, fallback lists, queue (videobot models, /admin status)
+    sounds: Sounds  # 🔊 Add sound, /sound, /soundtrack prompt: (sound made for a finished clip)
 
     @property
     def spend(self) -> SpendService:
@@ -157,6 +159,7 @@ class App:
             groups,
             janitor,
             health,
+            Sounds(storage, registry, settings, media, service, clock),
         )
 
     async def start(self, *, worker: bool = True) -> None:

@@ -95,8 +95,9 @@ class VideoBot(commands.Bot):
         self.delivery = DiscordDelivery(
             self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval
         )
+        self.delivery.sound_offered = app.sounds.available  # 🔊 on silent results, where a sound model is enabled
         self.starter = Starter(self.delivery.show_now)
-        self.actions = ResultActions(app.service, app.gallery, self.starter)  # ⏩ 🔁 ❌: buttons and reactions
+        self.actions = ResultActions(app.service, app.gallery, self.starter, app.sounds)  # ⏩ 🔁 ❌ 🔊
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False
         self.run_worker = worker  # False: a gateway-only process (`videobot run --no-worker`)

@@ -65,6 +65,7 @@ class DiscordDelivery:
         self.service = service
         self.publisher = publisher
         self.interval = interval
+        self.sound_offered = False  # a sound model is enabled: a silent result gets 🔊 Add sound
         self._pending: dict[int, Progress] = {}
         self._last: dict[int, float] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -193,7 +194,7 @@ class DiscordDelivery:
         kwargs: dict[str, Any] = {
             "content": embeds.result_content(job, offer),
             "embed": embeds.result_embed(job),
-            "view": result_view(job.id),
+            "view": result_view(job.id, add_sound=job.result_audio is False and self.sound_offered),
             "allowed_mentions": discord.AllowedMentions(
                 everyone=False, roles=False, users=[discord.Object(job.owner_id)], replied_user=False
             ),

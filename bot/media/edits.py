@@ -1,4 +1,5 @@
-"""Edits of finished results: stitching with crossfades, a soundtrack laid under a clip, and the offline
+"""Edits of finished results: stitching with crossfades, a soundtrack laid under a clip (replacing its sound, or
+``under`` it, ducked), and the offline
 interpolation between two stills (a motion-compensated transition with a slow camera move)."""
 
 from __future__ import annotations
@@ -76,6 +77,41 @@ async def soundtrack(media: Any, video: Path, audio: Path, dest: Path, *, volume
         out = ffmpeg_lib.output(
             picture,
             sound,
+            str(tmp),
+            t=round(length, 3),
+            **{"c:v": "copy"},
+            **AAC,
+            movflags="+faststart",
+            f="mp4",
+            map_metadata=-1,
+        )
+        await media.run(compile_args(out), expected_duration=length)
+    return prepare_dest(dest)
+
+
+DUCK = 0.35  # how loud a clip's own sound stays under a new one (``under``)
+
+
+async def under(media: Any, video: Path, audio: Path, dest: Path, *, duck: float = DUCK) -> Path:
+    """``video`` with ``audio`` mixed over its own sound, which stays audible at ``duck`` of its level; the new
+    sound is cut (with a fade-out) or padded to the video's length; the picture is stream-copied."""
+    info = await media.probe(video)
+    require_video(info, "The video")
+    if not info.has_audio:
+        return await soundtrack(media, video, audio, dest)
+    length = info.duration
+    fade = min(FADE_OUT, length / 3)
+    new = open_input(audio, kind=sniff_container(audio, kinds=("audio", "video"))).audio.filter("apad")
+    new = new.filter("atrim", duration=round(length, 3)).filter(
+        "afade", t="out", st=round(max(0.0, length - fade), 3), d=round(fade, 3)
+    )
+    source = open_input(video)
+    own = source.audio.filter("volume", round(duck, 3)).filter("apad").filter("atrim", duration=round(length, 3))
+    mixed = ffmpeg_lib.filter([own, new], "amix", inputs=2, duration="first", normalize=0)
+    with atomic_output(dest) as tmp:
+        out = ffmpeg_lib.output(
+            source.video,
+            mixed,
             str(tmp),
             t=round(length, 3),
             **{"c:v": "copy"},

@@ -20,16 +20,13 @@ import httpx
 
 from bot.errors import OutputTooLarge, ProviderError, ProviderTaskFailed, ProviderUnavailable
 from bot.providers._common import error_for_status
-from bot.providers.base import TaskStatus
+from bot.providers.base import SOUND_SUFFIX, TaskStatus
 
 _FLUSH_BYTES = 1 << 20  # write to disk once this much is buffered
 _HEAD_BYTES = 12  # enough to see an MP4 "ftyp" box or a WebM header
 _NOT_VIDEO_TYPES = ("text/", "application/json", "application/xml", "application/problem+json")
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 _WEBM = b"\x1a\x45\xdf\xa3"
-
-
-SOUND_SUFFIX = ".sound"  # a ``dest`` named so receives a sound file alone (video_to_audio, sound_effect)
 
 
 def looks_like_video(head: bytes) -> bool:

@@ -21,6 +21,7 @@ from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, MAX_SEED
 # ``GenerationRequest.extra["op"]`` of the sound jobs: sound made for a finished clip from its picture (video to
 # audio), and sound made from a description alone (text to audio); either comes back as the sound alone
 SOUND_OP, TEXT_SOUND_OP = "sound", "sound_text"
+SOUND_SUFFIX = ".sound"  # the raw file of a sound job: ``fetch_result`` checks it is a sound file, not a video
 UTF16 = "UTF-16 code units"  # a prompt_unit: Runway counts its prompt limit so (an emoji is 2)
 CHARACTERS = "characters"  # Unicode code points, as Python's len() counts
 

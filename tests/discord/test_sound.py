@@ -14,8 +14,8 @@ from bot.app import App
 from bot.edge.client import start_bot
 from bot.providers.fal import FalProvider
 from emulators.discord import Upload
-from tests.support.discord import mp4_of, png_bytes, refused_privately, runway_bot, wait_result
-from tests.support.video import audio_codec, stream_seconds
+from tests.support.discord import ephemeral_text, mp4_of, png_bytes, refused_privately, runway_bot, wait_result
+from tests.support.video import audio_codec, band_level, stream_seconds, video_stream_md5
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -151,3 +151,130 @@ async def test_fal_kling_3_gets_generate_audio(emu, bot_settings, fal_emulator, 
         assert sound_of(mp4_of(later), tmp_path)[2] is None
     finally:
         await bot.close()
+
+
+# --- sound for a finished clip: 🔊 Add sound, /sound, /soundtrack prompt: ------------------------------------------
+
+
+def saved(data: bytes, path: Path) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def buttons_of(message) -> list[str]:
+    return [b["custom_id"] for row in message.components for b in row["components"]]
+
+
+async def finished_clip(emu, bot, **options) -> tuple[Any, Any]:
+    """Make one clip with /video; (its result message, its job)."""
+    handle = await emu.slash(emu.alice, "video", **options)
+    assert await handle.wait_ack() == 5
+    message = await wait_result(emu)
+    return message, (await bot.app.service.recent())[0]
+
+
+async def test_add_sound_on_a_silent_clip_keeps_its_picture_bit_for_bit(emu, launch, emulator, tmp_path):
+    bot = await runway_bot(launch, emulator)
+    first, clip = await finished_clip(emu, bot, prompt="a kettle on a stove", model="runway:gen4.5", duration=5)
+    assert clip.result_audio is False
+    assert f"videobot:sound:{clip.id}" in buttons_of(first)  # silent, and a sound model is enabled
+    click = await emu.click_button(emu.alice, first, f"videobot:sound:{clip.id}")
+    assert await click.wait_ack() == 5
+    second = await wait_result(emu, after=first.id)
+    sound_job = (await bot.app.service.recent())[0]
+    assert (sound_job.kind, sound_job.parent_job_id, sound_job.model) == ("sound", clip.id, "runway:mirelo-sfx")
+    (task,) = [t for t in emulator.runway.tasks.values() if t.endpoint == "video_to_audio"]
+    original = saved(mp4_of(first), tmp_path / "original.mp4")
+    assert task.body["model"] == "mirelo_sfx_2_0" and abs(task.body["duration"] - stream_seconds(original, "v")) < 0.01
+    made = saved(mp4_of(second), tmp_path / "made.mp4")
+    assert video_stream_md5(made) == video_stream_md5(original)  # the picture copied, not re-encoded
+    assert audio_codec(made) == "aac" and abs(stream_seconds(made, "a") - stream_seconds(original, "v")) < 0.1
+    assert f"videobot:sound:{sound_job.id}" not in buttons_of(second)  # it has sound now
+    # priced and in the ledger, free of the seconds quota
+    row = await bot.app.storage.costs.job_cost(sound_job.id)
+    assert row is not None and row["state"] == "settled"
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 5  # the clip's seconds only
+    usage = await emu.slash(emu.admin, "admin usage", days=7)
+    assert await usage.wait_ack() == 5
+    text = str((await usage.wait_response(timeout=30)).embeds[0]["description"])
+    assert "runway:mirelo-sfx: 1 jobs" in text.replace("\\", "")
+
+
+async def test_a_clip_with_sound_gets_no_button_and_sound_is_refused_privately(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
+    first, clip = await finished_clip(emu, bot, prompt="a bell", model="runway:veo3.1", duration=4, audio="on")
+    assert clip.result_audio is True and not any(b.startswith("videobot:sound:") for b in buttons_of(first))
+    handle = await emu.slash(emu.alice, "sound", job=clip.id)
+    assert await handle.wait_ack() == 5  # looked up after acknowledging: the refusal replaces the status privately
+    await emu.wait_until(
+        lambda: any("already has sound" in t for t in ephemeral_text(emu, emu.alice.id)), 30, "the refusal"
+    )
+    assert [t.endpoint for t in emulator.runway.tasks.values()] == ["text_to_video"]
+    assert len(await bot.app.service.recent()) == 1
+
+
+async def test_sound_command_sends_the_description(emu, launch, emulator, tmp_path):
+    bot = await runway_bot(launch, emulator)
+    first, clip = await finished_clip(emu, bot, prompt="a tin roof", model="runway:gen4.5", duration=5)
+    handle = await emu.slash(emu.alice, "sound", job=clip.id, prompt="rain on a tin roof, distant thunder")
+    assert await handle.wait_ack() == 5
+    second = await wait_result(emu, after=first.id)
+    (task,) = [t for t in emulator.runway.tasks.values() if t.endpoint == "video_to_audio"]
+    assert task.body["promptText"] == "rain on a tin roof, distant thunder"
+    assert audio_codec(saved(mp4_of(second), tmp_path / "made.mp4")) == "aac"
+
+
+async def test_someone_elses_clip_is_refused_privately(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
+    _, clip = await finished_clip(emu, bot, prompt="a kite", model="runway:gen4.5", duration=5)
+    bob = emu.add_user("bob")
+    emu.add_member(emu.guild, bob)
+    handle = await emu.slash(bob, "sound", job=clip.id)
+    await handle.wait_ack()
+    await emu.wait_until(lambda: any("someone else" in t for t in ephemeral_text(emu, bob.id)), 30, "the refusal")
+    assert [t.endpoint for t in emulator.runway.tasks.values()] == ["text_to_video"]
+
+
+@pytest.mark.parametrize("mix", ["replace", "under"])
+async def test_soundtrack_prompt_makes_a_sound_as_long_as_the_clip(emu, launch, emulator, tmp_path, mix):
+    bot = await runway_bot(launch, emulator)
+    first, clip = await finished_clip(emu, bot, prompt="a bell", model="runway:veo3.1", duration=4, audio="on")
+    handle = await emu.slash(emu.alice, "soundtrack", job=clip.id, prompt="a low drone", mix=mix, loop=True)
+    assert await handle.wait_ack() == 5
+    second = await wait_result(emu, after=first.id)
+    (task,) = [t for t in emulator.runway.tasks.values() if t.endpoint == "sound_effect"]
+    original = saved(mp4_of(first), tmp_path / "original.mp4")
+    assert task.body["model"] == "eleven_text_to_sound_v2" and task.body["loop"] is True
+    assert abs(task.body["duration"] - stream_seconds(original, "v")) < 0.01
+    made = saved(mp4_of(second), tmp_path / "made.mp4")
+    assert video_stream_md5(made) == video_stream_md5(original)
+    assert abs(stream_seconds(made, "a") - stream_seconds(original, "v")) < 0.1
+    # the clip's own sound is a 440 Hz tone (the emulator's native audio), the new one 220 Hz
+    own, new, before = band_level(made, 440), band_level(made, 220), band_level(original, 440)
+    assert new > before - 6  # the new sound is there at full level
+    if mix == "under":
+        assert before - 15 < own < before - 3  # still audible, ducked (0.35: about 9 dB down)
+    else:
+        assert own < before - 20  # replaced: only the new tone's leak into the band is left
+    job = (await bot.app.service.recent())[0]
+    assert (job.kind, job.parent_job_id, job.inputs.mix) == ("soundtrack", clip.id, mix)
+
+
+async def test_soundtrack_prompt_offline_is_refused_privately(emu, launch):
+    bot = await launch()  # the local renderer only: no sound model
+    first, clip = await finished_clip(emu, bot, prompt="a paper boat", duration=2)
+    handle = await emu.slash(emu.alice, "soundtrack", job=clip.id, prompt="waves")
+    assert await handle.wait_ack() == 4
+    refusal = await handle.wait_response()
+    assert refusal.ephemeral and "no offline sound generator" in refusal.content
+    assert len(await bot.app.service.recent()) == 1
+    assert f"videobot:sound:{clip.id}" not in buttons_of(first)  # no 🔊 offline
+
+
+async def test_a_description_over_the_limit_is_refused_before_anything(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
+    _, clip = await finished_clip(emu, bot, prompt="a bell", model="runway:gen4.5", duration=5)
+    handle = await emu.slash(emu.alice, "sound", job=clip.id, prompt="🔔" * 501)  # 1002 UTF-16 code units
+    assert await handle.wait_ack() == 4
+    assert "at most 1000" in (await handle.wait_response()).content
+    assert len(await bot.app.service.recent()) == 1

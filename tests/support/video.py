@@ -235,3 +235,29 @@ def audio_codec(path: Path) -> str | None:
         if line.lstrip().startswith("Stream #0:") and "Audio:" in line:
             return line.split("Audio:", 1)[1].split()[0].strip(",")
     return None
+
+
+def band_level(path: Path, hz: int) -> float:
+    """The mean level (dB) of a file's sound in a narrow band around ``hz``: how loud a tone of that pitch is."""
+    done = subprocess.run(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-af",
+            f"bandpass=f={hz}:width_type=h:w=40,volumedetect",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    text = done.stderr.decode(errors="replace")
+    assert done.returncode == 0, text[-2000:]
+    return float(text.split("mean_volume:")[1].split("dB")[0])

@@ -88,6 +88,8 @@ def _extra(inputs: JobInputs) -> dict[str, str]:
         "crossfade": inputs.crossfade,
         "audio": inputs.audio,
         "volume": inputs.volume,
+        "mix": inputs.mix,
+        "seconds": inputs.seconds,
     }
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items() if v is not None}
 

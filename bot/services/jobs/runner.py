@@ -33,12 +33,13 @@ from bot.errors import (
     RateLimited,
     SubmitUncertain,
 )
-from bot.providers.base import TaskState, VideoProvider
+from bot.providers.base import SOUND_OP, SOUND_SUFFIX, TEXT_SOUND_OP, TaskState, VideoProvider
 from bot.services.delivery.port import NotYet
 from bot.services.fallback.policy import falls_back
 from bot.services.jobs.jobcost import record_actual, reprice
 from bot.services.jobs.polling import POLL_CALL_TIMEOUT, Poller
 from bot.services.jobs.run import Context, Run
+from bot.services.jobs.sound import lay_sound
 from bot.services.jobs.switching import FallbackMover
 from bot.services.web.posters import add_poster
 from storage import Job, JobState
@@ -49,6 +50,7 @@ SUBMIT_TIMEOUT = 120.0
 DELIVER_TIMEOUT = 600.0
 MAX_VIDEO_SECONDS = 600.0
 MAX_DELIVERY_ATTEMPTS = 6
+SOUND_OPS = (SOUND_OP, TEXT_SOUND_OP)
 
 
 class RetryLater(Exception):
@@ -172,7 +174,8 @@ class JobRunner:
         if status.state is not TaskState.SUCCEEDED:
             await record_actual(self.ctx, self.job, status)
             raise ProviderTaskFailed(status.error or ProviderTaskFailed.user_message, detail=f"task {status.state}")
-        raw = self.ctx.settings.media_dir / "raw" / f"{self.job.id}.mp4"
+        suffix = SOUND_SUFFIX if self.job.inputs.op in SOUND_OPS else ".mp4"  # a sound task returns the sound alone
+        raw = self.ctx.settings.media_dir / "raw" / f"{self.job.id}{suffix}"
         raw.parent.mkdir(parents=True, exist_ok=True)
         s = self.ctx.settings
         try:
@@ -198,7 +201,9 @@ class JobRunner:
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
         raw = Path(str(self.job.raw_path))
-        if not result.exists():
+        if not result.exists() and self.job.inputs.op in SOUND_OPS:
+            await lay_sound(self.ctx.media, self.job.inputs, raw, result)  # the clip's own picture, copied
+        elif not result.exists():
             info = await self.ctx.media.probe(raw)
             if info.duration <= 0 or info.duration > MAX_VIDEO_SECONDS or not info.width:
                 raise MediaError(
@@ -215,7 +220,8 @@ class JobRunner:
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        await self.run.save(state=JobState.DELIVERING, result_path=str(result))
+        sound = (await self.ctx.media.probe(result)).has_audio  # the 🔊 button, result pages, the gallery filter
+        await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=int(sound))
 
     async def deliver(self) -> None:
         """DELIVERING → DONE, committing the charge in the same transaction."""

@@ -11,6 +11,8 @@ the CLI call the object that owns the request, and nothing here takes the servic
 - :mod:`~bot.services.requests.remix` — :class:`Remixer`, video to video (/remix): one check before
   acknowledging, then one call that probes, trims and queues;
 - :mod:`~bot.services.requests.edits` — :class:`Edits`: stitch, loop, soundtrack (``local:edit`` jobs);
+- :mod:`~bot.services.requests.sound` — :class:`Sounds`: sound made for a finished clip (🔊, /sound,
+  /soundtrack ``prompt:``), queued as provider jobs in the clip's lineage;
 - :mod:`~bot.services.requests.variations` — :class:`Variations`: 2-4 seeds of one request, reserved at once;
 - :mod:`~bot.services.requests.presets` — :class:`Presets`: a user's saved options;
 - :mod:`~bot.services.requests.intake` — the stored upload and the cache fingerprint;

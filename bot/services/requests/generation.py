@@ -23,7 +23,7 @@ from typing import Any
 from bot.errors import InvalidOption, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
 from bot.media import Media
 from bot.prompt import PromptSpec
-from bot.providers.base import Capability, ModelInfo, needs_for
+from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter
 from bot.services.fallback.policy import Fallback, request_for
@@ -181,6 +181,8 @@ class GenerationService:
         original = await self.get(job_id)
         if original.kind == "extend":
             raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
+        if original.inputs.op in (SOUND_OP, TEXT_SOUND_OP):
+            raise JobStateError("Sound can't be re-rolled; ask for sound on the original clip again instead.")
         info = self.registry.model(original.model)
         was = original.inputs
         inputs = JobInputs(image=was.image, end_image=was.end_image, loop=was.loop)
