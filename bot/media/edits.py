@@ -31,7 +31,8 @@ async def stitch(
     on_progress: ProgressCallback | None = None,
 ) -> Path:
     """The clips in order; ``crossfade`` seconds of dissolve between each two (0: hard cuts, stream-copied
-    when the clips match, else re-encoded to the first one's size and rate)."""
+    when the clips match, else re-encoded to the first one's size and rate).  When any clip has sound, the
+    result has a track: each clip's own sound, silence for a silent one, crossfaded with the picture."""
     if not 2 <= len(sources) <= MAX_STITCH:
         raise ValueError(f"stitch needs 2..{MAX_STITCH} clips")
     if crossfade <= 0:
@@ -43,9 +44,14 @@ async def stitch(
         raise MediaError(f"A crossfade of {crossfade:g} s is longer than the shortest clip.")
     width, height = infos[0].width // 2 * 2, infos[0].height // 2 * 2
     fps = round(infos[0].fps or 24)
+    with_audio = any(info.has_audio for info in infos)
     joined = None
+    sound = None
     offset = 0.0
     for path, info in zip(sources, infos, strict=True):
+        if with_audio:
+            track = _track(path, info)
+            sound = track if sound is None else ffmpeg_lib.filter([sound, track], "acrossfade", d=crossfade)
         clip = open_input(path).video.filter("scale", width, height, force_original_aspect_ratio="decrease")
         clip = clip.filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2").filter("setsar", 1)
         clip = clip.filter("fps", fps).filter("format", "yuv420p").filter("settb", "AVTB")
@@ -57,7 +63,18 @@ async def stitch(
         )
         offset += info.duration - crossfade
     total = sum(i.duration for i in infos) - crossfade * (len(infos) - 1)
-    return await encode(media, [joined], dest, audio=False, expected=total, on_progress=on_progress)
+    streams = [joined, sound] if sound is not None else [joined]
+    return await encode(media, streams, dest, audio=with_audio, expected=total, on_progress=on_progress)
+
+
+def _track(path: Path, info: Any) -> Any:
+    """A clip's sound as long as its picture (48 kHz stereo): its own, padded or cut, or silence."""
+    length = round(info.duration, 3)
+    if info.has_audio:
+        own = open_input(path).audio.filter("aformat", sample_rates=48000, channel_layouts="stereo")
+        return own.filter("apad").filter("atrim", duration=length).filter("asetpts", "PTS-STARTPTS")
+    silence = ffmpeg_lib.input(f"anullsrc=r=48000:cl=stereo:d={length}", f="lavfi").audio
+    return silence.filter("asetpts", "PTS-STARTPTS")
 
 
 async def soundtrack(media: Any, video: Path, audio: Path, dest: Path, *, volume: float = 1.0) -> Path:

@@ -14,7 +14,16 @@ from bot.app import App
 from bot.edge.client import start_bot
 from bot.providers.fal import FalProvider
 from emulators.discord import Upload
-from tests.support.discord import ephemeral_text, mp4_of, png_bytes, refused_privately, runway_bot, wait_result
+from tests.support.discord import (
+    ephemeral_text,
+    job_id_of,
+    mp4_of,
+    results,
+    png_bytes,
+    refused_privately,
+    runway_bot,
+    wait_result,
+)
 from tests.support.video import audio_codec, band_level, stream_seconds, video_stream_md5
 
 pytestmark = pytest.mark.timeout(120)
@@ -165,12 +174,12 @@ def buttons_of(message) -> list[str]:
     return [b["custom_id"] for row in message.components for b in row["components"]]
 
 
-async def finished_clip(emu, bot, **options) -> tuple[Any, Any]:
-    """Make one clip with /video; (its result message, its job)."""
+async def finished_clip(emu, bot, after: int = 0, **options) -> tuple[Any, Any]:
+    """Make one clip with /video; (its result message, newer than message ``after``; its job)."""
     handle = await emu.slash(emu.alice, "video", **options)
     assert await handle.wait_ack() == 5
-    message = await wait_result(emu)
-    return message, (await bot.app.service.recent())[0]
+    message = await wait_result(emu, after=after)
+    return message, await bot.app.service.get(job_id_of(message))
 
 
 async def test_add_sound_on_a_silent_clip_keeps_its_picture_bit_for_bit(emu, launch, emulator, tmp_path):
@@ -278,3 +287,38 @@ async def test_a_description_over_the_limit_is_refused_before_anything(emu, laun
     assert await handle.wait_ack() == 4
     assert "at most 1000" in (await handle.wait_response()).content
     assert len(await bot.app.service.recent()) == 1
+
+
+# --- sound survives what comes after ------------------------------------------------------------------------------
+
+
+async def test_stitch_of_a_silent_and_a_sounding_clip_and_a_loop_keep_the_sound(emu, launch, emulator, tmp_path):
+    bot = await runway_bot(launch, emulator)
+    first, silent = await finished_clip(emu, bot, prompt="a kite", model="runway:gen4.5", duration=5)
+    second, sounding = await finished_clip(
+        emu, bot, first.id, prompt="a bell", model="runway:veo3.1", duration=4, audio="on"
+    )
+    stitch = await emu.slash(emu.alice, "stitch", jobs=f"{silent.id} {sounding.id}", crossfade=0.5)
+    assert await stitch.wait_ack() == 5
+    joined = saved(mp4_of(await wait_result(emu, after=second.id)), tmp_path / "joined.mp4")
+    picture, sound = stream_seconds(joined, "v"), stream_seconds(joined, "a")
+    assert audio_codec(joined) == "aac" and abs(picture - 8.5) < 0.3 and abs(sound - picture) < 0.15
+    stitched = (await bot.app.service.recent())[0]
+    assert stitched.result_audio is True
+    loop = await emu.slash(emu.alice, "loop", job=sounding.id, times=2)
+    assert await loop.wait_ack() == 5
+    looped = saved(
+        mp4_of(await wait_result(emu, after=max(m.id for m in emu.messages(ephemeral=False)))), tmp_path / "x2.mp4"
+    )
+    assert abs(stream_seconds(looped, "a") - 8.0) < 0.15 and abs(stream_seconds(looped, "v") - 8.0) < 0.15
+
+
+async def test_extend_keeps_the_first_parts_sound(emu, launch, emulator, tmp_path):
+    bot = await runway_bot(launch, emulator)
+    first, clip = await finished_clip(emu, bot, prompt="a bell", model="runway:veo3.1", duration=4, audio="on")
+    click = await emu.click_button(emu.alice, first, f"videobot:extend:{clip.id}")
+    assert await click.wait_ack() == 5
+    whole = saved(mp4_of(await wait_result(emu, after=first.id)), tmp_path / "whole.mp4")
+    assert [t.body["audio"] for t in emulator.runway.tasks.values()] == [True, True]  # the continuation too
+    picture, sound = stream_seconds(whole, "v"), stream_seconds(whole, "a")
+    assert abs(picture - 8.0) < 0.2 and abs(sound - picture) < 0.15 and audio_codec(whole) == "aac"

@@ -201,24 +201,38 @@ def plaid(path: Path, size: tuple[int, int], seed: int = 3) -> Path:
 
 def stream_seconds(path: Path, kind: str) -> float:
     """How long one stream of a file lasts (``kind``: "v" for the first video stream, "a" for the first audio
-    stream), read from the last packet ffmpeg copies out of it; 0.0 when the file has no such stream."""
+    stream): the end of its last packet (pts + duration, in the stream's time base, packets copied, not decoded);
+    0.0 when the file has no such stream."""
     done = subprocess.run(
-        [FFMPEG, "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:{kind}:0?", "-c", "copy", "-f", "null", "-"],
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-map",
+            f"0:{kind}:0?",
+            "-c",
+            "copy",
+            "-f",
+            "framemd5",
+            "-",
+        ],
         capture_output=True,
         timeout=60,
         check=False,
     )
-    text = done.stderr.decode(errors="replace")
-    header = text.split("Stream mapping:")[0] if "Stream mapping:" in text else text
+    header = done.stderr.decode(errors="replace").split("Stream mapping:")[0]
     wanted = {"v": "Video:", "a": "Audio:"}[kind]
     if not any(line.lstrip().startswith("Stream #0:") and wanted in line for line in header.splitlines()):
         return 0.0
-    assert done.returncode == 0, text[-2000:]
-    times = [t for t in text.split("time=")[1:] if t[:1].isdigit()]
-    if not times:
+    text = done.stdout.decode(errors="replace")
+    base = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("#tb 0:")), None)
+    if done.returncode != 0 or base is None:
         return 0.0
-    h, m, s = times[-1].split()[0].split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
+    num, den = (int(x) for x in base.split("/"))
+    ends = [int(f[2]) + int(f[3]) for f in (line.split(",") for line in text.splitlines() if line[:1].isdigit())]
+    return max(ends, default=0) * num / den
 
 
 def video_stream_md5(path: Path) -> str:
