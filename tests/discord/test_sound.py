@@ -18,7 +18,6 @@ from tests.support.discord import (
     ephemeral_text,
     job_id_of,
     mp4_of,
-    results,
     png_bytes,
     refused_privately,
     runway_bot,
