@@ -345,6 +345,7 @@ class GalleryQuery:
     model: str | None = None
     before: tuple[float, int] | None = None  # (created_at, id) of the last card already shown
     limit: int = 24
+    sound: bool | None = None  # only results with a sound track (True) or silent ones (False)
 
 
 @dataclass(frozen=True)

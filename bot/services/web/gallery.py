@@ -160,12 +160,21 @@ class GalleryService:
         return self.clock() >= expires
 
     async def page(
-        self, guild_id: int, member_id: int | None, *, model: str | None = None, cursor: str | None = None
+        self,
+        guild_id: int,
+        member_id: int | None,
+        *,
+        model: str | None = None,
+        cursor: str | None = None,
+        sound: bool | None = None,
     ) -> GalleryPage:
-        """One gallery page (``member_id``: only that member's results).  ValueError for a bad cursor."""
+        """One gallery page (``member_id``: only that member's results; ``sound``: only results with sound, or
+        only silent ones).  ValueError for a bad cursor."""
         before = decode_cursor(cursor) if cursor else None
         size = self.settings.gallery_page_size
-        query = GalleryQuery(guild_id, owner_id=member_id, model=model or None, before=before, limit=size + 1)
+        query = GalleryQuery(
+            guild_id, owner_id=member_id, model=model or None, before=before, limit=size + 1, sound=sound
+        )
         rows = await self.storage.jobs.gallery(query)
         more = len(rows) > size
         rows = rows[:size]
