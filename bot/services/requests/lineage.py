@@ -10,6 +10,7 @@ _RELATION = {
     "remix": "remix of",
     "loop": "loop of",
     "soundtrack": "soundtrack on",
+    "sound": "sound for",
 }
 
 

@@ -25,6 +25,7 @@ _CURSOR = re.compile(r"^(\d{1,12}(?:\.\d{1,20})?)~(\d{1,18})$")
 # How each kind of job relates to its parent: (label on the child's page, label in the parent's list).
 # Kinds added later (remix, stitch, loop…) fall back to their own name.
 RELATIONS = {"extend": ("Extended from", "Extension"), "reroll": ("Re-roll of", "Re-roll")}
+RELATIONS["sound"] = ("Sound for", "With sound")  # 🔊 / /sound: the clip with sound made for it
 
 
 class NotShown(Exception):
