@@ -321,3 +321,17 @@ async def test_extend_keeps_the_first_parts_sound(emu, launch, emulator, tmp_pat
     assert [t.body["audio"] for t in emulator.runway.tasks.values()] == [True, True]  # the continuation too
     picture, sound = stream_seconds(whole, "v"), stream_seconds(whole, "a")
     assert abs(picture - 8.0) < 0.2 and abs(sound - picture) < 0.15 and audio_codec(whole) == "aac"
+
+
+async def test_a_preset_keeps_audio_off_and_an_explicit_option_wins(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
+    first, _ = await finished_clip(emu, bot, prompt="a quiet pond", model="runway:veo3.1", duration=4, audio="off")
+    save = await emu.slash(emu.alice, "preset save", name="hush")
+    await save.wait_ack()
+    saved = await emu.wait_for_message(lambda m: m.ephemeral and "Saved preset" in m.content, timeout=20)
+    assert "audio" in saved.content
+    second, quiet = await finished_clip(emu, bot, first.id, prompt="a lake at dawn", preset="hush")
+    assert quiet.model == "runway:veo3.1" and quiet.spec["audio"] is False
+    _, loud = await finished_clip(emu, bot, second.id, prompt="a lake at noon", preset="hush", audio="on")
+    assert loud.spec["audio"] is True
+    assert [t.body["audio"] for t in emulator.runway.tasks.values()] == [False, False, True]
