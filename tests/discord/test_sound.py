@@ -335,3 +335,18 @@ async def test_a_preset_keeps_audio_off_and_an_explicit_option_wins(emu, launch,
     _, loud = await finished_clip(emu, bot, second.id, prompt="a lake at noon", preset="hush", audio="on")
     assert loud.spec["audio"] is True
     assert [t.body["audio"] for t in emulator.runway.tasks.values()] == [False, False, True]
+
+
+async def test_a_clip_longer_than_the_sound_model_takes_is_refused_with_the_limit(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
+    first, clip = await finished_clip(emu, bot, prompt="a windmill", model="runway:gen4.5", duration=5)
+    loop = await emu.slash(emu.alice, "loop", job=clip.id, times=7)  # 35 s: over Mirelo's 30
+    assert await loop.wait_ack() == 5
+    long = await bot.app.service.get(job_id_of(await wait_result(emu, after=first.id)))
+    handle = await emu.slash(emu.alice, "sound", job=long.id)
+    await handle.wait_ack()
+    await emu.wait_until(
+        lambda: any("up to 30 s" in t for t in ephemeral_text(emu, emu.alice.id)), 30, "the refusal with the limit"
+    )
+    assert [t.endpoint for t in emulator.runway.tasks.values()] == ["text_to_video"]  # nothing sent, nothing charged
+    assert [j.kind for j in await bot.app.service.recent()] == ["loop", "generate"]
