@@ -106,6 +106,16 @@ async def soundtrack(media: Any, video: Path, audio: Path, dest: Path, *, volume
     return prepare_dest(dest)
 
 
+async def sound_of(media: Any, video: Path, dest: Path, *, seconds: float) -> Path:
+    """The first ``seconds`` of ``video``'s sound alone (AAC in an M4A), kept while the picture goes to a model
+    that makes a silent clip from it (/remix), to be laid under the result."""
+    sound = open_input(video).audio.filter("atrim", duration=round(seconds, 3)).filter("asetpts", "PTS-STARTPTS")
+    with atomic_output(dest) as tmp:
+        out = ffmpeg_lib.output(sound, str(tmp), **AAC, vn=None, f="mp4", map_metadata=-1)
+        await media.run(compile_args(out), expected_duration=seconds)
+    return prepare_dest(dest)
+
+
 DUCK = 0.35  # how loud a clip's own sound stays under a new one (``under``)
 
 

@@ -23,7 +23,7 @@ from tests.support.discord import (
     runway_bot,
     wait_result,
 )
-from tests.support.video import audio_codec, band_level, stream_seconds, video_stream_md5
+from tests.support.video import audio_codec, band_level, make_clip, stream_seconds, video_stream_md5
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -350,3 +350,20 @@ async def test_a_clip_longer_than_the_sound_model_takes_is_refused_with_the_limi
     )
     assert [t.endpoint for t in emulator.runway.tasks.values()] == ["text_to_video"]  # nothing sent, nothing charged
     assert [j.kind for j in await bot.app.service.recent()] == ["loop", "generate"]
+
+
+@pytest.mark.parametrize("with_sound", [True, False])
+async def test_a_remix_keeps_its_source_clips_sound(emu, launch, tmp_path, with_sound):
+    bot = await launch()
+    source = make_clip(tmp_path / "source.mp4", seconds=2, size="320x240", audio=with_sound)
+    upload = Upload("source.mp4", source.read_bytes(), "video/mp4")
+    handle = await emu.slash(emu.alice, "remix", style="anime", model="local:restyle", attachments={"video": upload})
+    assert await handle.wait_ack() == 5
+    made = saved(mp4_of(await wait_result(emu)), tmp_path / "made.mp4")
+    job = (await bot.app.service.recent())[0]
+    assert job.kind == "remix" and job.result_audio is with_sound
+    if with_sound:  # the model saw the picture alone; the source's sound is laid under its result
+        assert audio_codec(made) == "aac" and abs(stream_seconds(made, "a") - stream_seconds(made, "v")) < 0.1
+        assert band_level(made, 330) > -40  # make_clip's 330 Hz tone
+    else:
+        assert audio_codec(made) is None

@@ -39,7 +39,7 @@ from bot.services.fallback.policy import falls_back
 from bot.services.jobs.jobcost import record_actual, reprice
 from bot.services.jobs.polling import POLL_CALL_TIMEOUT, Poller
 from bot.services.jobs.run import Context, Run
-from bot.services.jobs.sound import lay_sound
+from bot.services.jobs.sound import keep_source_sound, lay_sound
 from bot.services.jobs.switching import FallbackMover
 from bot.services.web.posters import add_poster
 from storage import Job, JobState
@@ -196,7 +196,8 @@ class JobRunner:
         raise RetryLater(wait, f"download failed: {exc}") from exc
 
     async def postprocess(self) -> None:
-        """POSTPROCESSING → DELIVERING: check the video, join extensions, fix the format if needed."""
+        """POSTPROCESSING → DELIVERING: check the video, join extensions, fix the format if needed (a sound job:
+        the sound laid under its clip; a remix: its source clip's sound kept)."""
         results = self.ctx.settings.media_dir / "results"
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
@@ -217,6 +218,8 @@ class JobRunner:
                 await self.ctx.media.resize(raw, result, info.width, info.height)
             else:
                 os.replace(raw, result)
+        if self.job.kind == "remix":
+            await keep_source_sound(self.ctx.media, self.job.inputs, result)  # the source clip's sound, kept
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)

@@ -5,6 +5,7 @@ cut or padded to the clip's exact length.  ``mix`` says what happens to a sound 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bot.errors import MediaError
@@ -23,3 +24,13 @@ async def lay_sound(media: Media, inputs: JobInputs, sound: Path, dest: Path) ->
     if inputs.mix == "under" and (await media.probe(clip)).has_audio:
         return await under(media, clip, sound, dest)
     return await soundtrack(media, clip, sound, dest)
+
+
+async def keep_source_sound(media: Media, inputs: JobInputs, result: Path) -> None:
+    """A remix keeps its source clip's sound (``inputs.audio``, kept aside) unless the model made its own: laid
+    under the result, the picture copied.  Safe to run again after a restart (a result with sound is left)."""
+    if not inputs.audio or not Path(inputs.audio).exists() or (await media.probe(result)).has_audio:
+        return
+    tmp = result.with_name(f"{result.stem}.with-sound.mp4")
+    await soundtrack(media, result, Path(inputs.audio), tmp)
+    os.replace(tmp, result)
