@@ -37,6 +37,7 @@ from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets
 from bot.services.requests.remix import Remixer
 from bot.services.requests.sequence import Sequences
+from bot.services.requests.sound import Sounds
 from bot.services.requests.variations import Variations
 from bot.services.web.gallery import GalleryService
 from bot.services.web.links import Links
@@ -75,6 +76,7 @@ class App:
     notifier: Notifier  # who is mentioned when a slow result is ready (/settings notify)
     cast: Roster  # /cast, and every `cast` option and @Name (a server's recurring characters)
     finisher: Finisher  # /finish and the ⬆️ button: quote, then queue the finished version
+    sounds: Sounds  # 🔊 Add sound, /sound, /soundtrack prompt: (sound made for a finished clip)
 
     @property
     def spend(self) -> SpendService:
@@ -172,6 +174,7 @@ class App:
             Notifier(storage, clock),
             cast=roster,
             finisher=finisher,
+            sounds=Sounds(storage, registry, settings, media, service, clock),
         )
 
     async def start(self, *, worker: bool = True) -> None:

@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--video", type=Path, help="a clip to restyle (video to video; the prompt is the new look)")
     gen.add_argument("--strength", type=float, help="with --video: 0 keeps the original, 1 restyles fully")
     gen.add_argument("--loop", action="store_true", help="make a seamless loop (models that can)")
+    gen.add_argument(
+        "--audio",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="sound with the picture on models that make it (default: VIDEOBOT_AUDIO_DEFAULT)",
+    )
     gen.add_argument("--camera", choices=sorted(CAMERA_MOVES))
     gen.add_argument("--style", choices=sorted(STYLES))
     gen.add_argument("--setting")
@@ -249,6 +255,7 @@ async def _generate(app: App, args: argparse.Namespace) -> int:
         seed=args.seed,
         model=args.model,
         allow_empty_subject=args.image is not None or args.video is not None,
+        audio=args.audio,
     )
     for image in (args.image, args.end_image, args.video):
         if image is not None and not image.is_file():

@@ -80,6 +80,9 @@ class PromptSpec:
     seed: int | None = None
     model: str | None = None
     motion_prompt: bool = False  # no subject, and the model needs a prompt: NEUTRAL_MOTION stands in for it
+    # sound with the picture: None = the bot's default (VIDEOBOT_AUDIO_DEFAULT, where the model can make sound);
+    # once the model is chosen it is True (asked of the model) or False (silent, or a model without sound)
+    audio: bool | None = None
 
     @classmethod
     def create(
@@ -97,6 +100,7 @@ class PromptSpec:
         seed: int | None = None,
         model: str | None = None,
         allow_empty_subject: bool = False,
+        audio: bool | None = None,
     ) -> PromptSpec:
         """Clean and check every part; raise InvalidPrompt/InvalidOption with a clear message."""
         spec = cls(
@@ -111,6 +115,7 @@ class PromptSpec:
             aspect=_aspect(aspect),
             seed=_seed(seed),
             model=clean_text(model) or None,
+            audio=audio if audio is None else bool(audio),
         )
         spec.check(allow_empty_subject=allow_empty_subject)
         return spec
@@ -163,7 +168,10 @@ class PromptSpec:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (stored with the job)."""
-        return {k: v for k, v in self.__dict__.items() if v is not None and v != "" and v is not False}
+        out = {k: v for k, v in self.__dict__.items() if v is not None and v != "" and v is not False}
+        if self.audio is False:  # "silent" is a choice the job keeps (a re-roll must not turn sound on)
+            out["audio"] = False
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> PromptSpec:

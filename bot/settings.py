@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     fallback_image: Annotated[list[str], NoDecode] = Field(default_factory=list)
     fallback_video: Annotated[list[str], NoDecode] = Field(default_factory=list)
     fallback_clamp: bool = False  # may a fallback shorten the clip / change the aspect to what it can make
+    # sound with the picture where the model can make it, when a request leaves `audio` out (on | off)
+    audio_default: bool = True
     breaker_threshold: int = Field(3, ge=1, le=1000)  # provider-side failures in a row that open the breaker
     breaker_cooldown_seconds: float = Field(300.0, ge=1, le=86_400)  # how long new jobs skip that provider
     # --- cast (a server's recurring characters; docs/cast.md) -------------------------------------------

@@ -1,4 +1,5 @@
-"""/stitch, /loop and /soundtrack: edits of your results (free of quota, no provider called)."""
+"""/stitch, /loop and /soundtrack: edits of your results (free of quota, no provider called) — except
+/soundtrack ``prompt:``, a sound made from a description by a sound model (priced, free of the seconds quota)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ from discord.app_commands import Choice, Range
 
 from bot.edge.cogkit import JobCog, anywhere, job_choices
 from bot.edge.start import Starter
-from bot.errors import InvalidMedia
+from bot.errors import InvalidMedia, InvalidOption
+from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
 from bot.services.requests.edits import Edits as EditRequests
 from bot.services.requests.edits import check_loop, check_soundtrack, check_stitch
 from bot.services.requests.generation import GenerationService, Requester, Submitted
+from bot.services.requests.sound import Sounds, check_mix
 from bot.settings import Settings
+
+MIX_CHOICES = [
+    Choice(name="replace: the new sound only", value="replace"),
+    Choice(name="under: keep the clip's own, ducked", value="under"),
+]
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -31,9 +39,11 @@ class Edits(JobCog):
         starter: Starter,
         settings: Settings,
         edits: EditRequests,
+        sounds: Sounds,
     ):
         super().__init__(service, registry, starter, settings)
         self.edits = edits
+        self.sounds = sounds
 
     async def _jobs(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[int]]:
         return await job_choices(self.service, interaction.user.id, current)
@@ -60,33 +70,59 @@ class Edits(JobCog):
         check_loop(times)
         await self.starter.from_interaction(interaction, lambda who: self.edits.loop(who, job, times))
 
-    @app_commands.command(name="soundtrack", description="Lay an audio file under one of your results.")
+    @app_commands.command(
+        name="soundtrack", description="Lay sound under one of your results: a file, or one described."
+    )
     @anywhere
     @app_commands.describe(
-        job="Which of your results", audio="MP3, WAV, OGG, M4A/AAC or FLAC", volume="1 = as recorded (0.1-2)"
+        job="Which of your results",
+        audio="MP3, WAV, OGG, M4A/AAC or FLAC (or describe a sound with prompt)",
+        volume="1 = as recorded (0.1-2; an attached file)",
+        prompt="A sound to make, as long as the clip, e.g. 'rain on a tin roof, distant thunder'",
+        mix="replace (default) or under: keep the clip's own sound, ducked",
+        loop="Make the described sound loop seamlessly",
     )
+    @app_commands.choices(mix=MIX_CHOICES)
     @app_commands.autocomplete(job=_jobs)
     async def soundtrack(
         self,
         interaction: discord.Interaction[Any],
         job: int,
-        audio: discord.Attachment,
+        audio: discord.Attachment | None = None,
         volume: Range[float, 0.1, 2.0] = 1.0,
+        prompt: Range[str, 1, 1000] | None = None,
+        mix: Choice[str] | None = None,
+        loop: bool = False,
     ) -> None:
         """Add sound to a result."""
+        if (audio is None) == (prompt is None):
+            raise InvalidOption("Give /soundtrack either an audio file or a `prompt` describing the sound, not both.")
+        if prompt is not None:
+            how = check_mix(mix.value if mix is not None else None)
+            self.sounds.check(Capability.TEXT_TO_AUDIO, prompt)  # offline, or a description too long: refused here
+            text = prompt
+
+            async def describe(who: Requester) -> Submitted:
+                return await self.sounds.describe(who, job, text, mix=how, loop=loop)
+
+            await self.starter.from_interaction(interaction, describe)
+            return
+        assert audio is not None
         check_soundtrack(volume)
         cap = self.settings.max_audio_bytes
         if audio.size > cap:  # the declared size, checked before downloading
             raise InvalidMedia(
                 f"That file is {audio.size / 1_048_576:.1f} MiB; audio up to {cap / 1_048_576:.0f} MiB is accepted."
             )
+        attached = audio
 
         async def submit(who: Requester) -> Submitted:
-            return await self.edits.soundtrack(who, job, await audio.read(), volume)
+            return await self.edits.soundtrack(who, job, await attached.read(), volume)
 
         await self.starter.from_interaction(interaction, submit)
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Edits(bot.app.service, bot.app.registry, bot.starter, bot.settings, bot.app.edits))
+    app = bot.app
+    await bot.add_cog(Edits(app.service, app.registry, bot.starter, bot.settings, app.edits, app.sounds))

@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.edge.cogkit import anywhere, aspect_choices, job_choices
+from bot.edge.cogkit import AUDIO_CHOICES, AUDIO_HELP, anywhere, aspect_choices, audio_value, job_choices
 from bot.edge.start import Starter
 from bot.edge.translate import words_for
 from bot.errors import InvalidMedia, JobNotFound
@@ -45,7 +45,10 @@ def _needs(interaction: discord.Interaction[Any], capability: Capability) -> fro
     namespace = interaction.namespace
     end_image = getattr(namespace, "end_image", None) is not None
     return needs_for(
-        image=capability is Capability.IMAGE_TO_VIDEO, end_image=end_image, loop=bool(getattr(namespace, "loop", False))
+        image=capability is Capability.IMAGE_TO_VIDEO,
+        end_image=end_image,
+        loop=bool(getattr(namespace, "loop", False)),
+        audio=audio_value(getattr(namespace, "audio", None)) is True,
     )
 
 
@@ -151,8 +154,9 @@ class Generate(commands.Cog):
         loop="Make a seamless loop (models that can, e.g. Luma)",
         preset="One of your presets (options given here win)",
         cast=CAST_HELP,
+        audio=AUDIO_HELP,
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, audio=AUDIO_CHOICES)
     @app_commands.autocomplete(
         model=_t2v_models, duration=_t2v_durations, aspect=_t2v_aspects, preset=_presets, cast=_cast
     )  # type: ignore[misc]
@@ -173,6 +177,7 @@ class Generate(commands.Cog):
         loop: bool = False,
         preset: str | None = None,
         cast: Range[str, 1, 120] | None = None,
+        audio: Choice[str] | None = None,
     ) -> None:
         """Make a video from a text prompt."""
         # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
@@ -188,6 +193,7 @@ class Generate(commands.Cog):
             aspect=aspect,
             seed=seed,
             model=model,
+            audio=audio_value(audio),
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         members = await self._resolve_cast(interaction, cast, preset, spec)
@@ -210,8 +216,9 @@ class Generate(commands.Cog):
         end_image="The last frame: animate from image to this one (models that can, e.g. Luma, Runway veo3.1)",
         preset="One of your presets (options given here win)",
         cast=CAST_HELP,
+        audio=AUDIO_HELP,
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, audio=AUDIO_CHOICES)
     @app_commands.autocomplete(
         model=_i2v_models, duration=_i2v_durations, aspect=_i2v_aspects, preset=_presets, cast=_cast
     )  # type: ignore[misc]
@@ -229,6 +236,7 @@ class Generate(commands.Cog):
         end_image: discord.Attachment | None = None,
         preset: str | None = None,
         cast: Range[str, 1, 120] | None = None,
+        audio: Choice[str] | None = None,
     ) -> None:
         """Animate an image into a video."""
         cap = self.max_image_bytes
@@ -247,6 +255,7 @@ class Generate(commands.Cog):
             seed=seed,
             model=model,
             allow_empty_subject=True,
+            audio=audio_value(audio),
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         members = await self._resolve_cast(interaction, cast, preset, spec)

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
 
-from bot.edge.cogkit import JobCog, aspect_choices
+from bot.edge.cogkit import AUDIO_CHOICES, AUDIO_HELP, JobCog, aspect_choices, audio_value
 from bot.edge.start import Starter
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
@@ -67,9 +67,12 @@ class Variations(JobCog):
 
     async def _models(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         aspect = getattr(interaction.namespace, "aspect", None)
+        sound = audio_value(getattr(interaction.namespace, "audio", None)) is True
         out = []
         for info in self.registry.models():
             if not info.can(Capability.TEXT_TO_VIDEO) or current.lower() not in info.name.lower():
+                continue
+            if sound and not info.can(Capability.SOUND):
                 continue
             if isinstance(aspect, str) and aspect not in info.aspects_for(has_media=False):
                 continue
@@ -94,8 +97,9 @@ class Variations(JobCog):
         model="Which model (default: the server's)",
         preset="One of your presets (options given here win)",
         cast="Up to 3 of this server's cast, comma-separated (or write @Name in the prompt)",
+        audio=AUDIO_HELP,
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES)
+    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, audio=AUDIO_CHOICES)
     @app_commands.autocomplete(model=_models, aspect=_aspects, preset=_presets, cast=_cast)
     async def variations(
         self,
@@ -112,6 +116,7 @@ class Variations(JobCog):
         model: str | None = None,
         preset: str | None = None,
         cast: Range[str, 1, 120] | None = None,
+        audio: Choice[str] | None = None,
     ) -> None:
         """Several takes of one prompt."""
         spec = PromptSpec.create(
@@ -124,6 +129,7 @@ class Variations(JobCog):
             duration=duration,
             aspect=aspect,
             model=model,
+            audio=audio_value(audio),
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         names = cast or await self.presets.cast_of(interaction.user.id, interaction.guild_id, preset)

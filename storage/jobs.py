@@ -449,6 +449,9 @@ class SqlJobs:
         if query.model is not None:
             where.append("model = ?")
             params.append(query.model)
+        if query.sound is not None:  # a result made before sound was recorded (NULL) counts as silent
+            where.append("COALESCE(result_audio, 0) = ?")
+            params.append(int(query.sound))
         if query.before is not None:  # keyset: stable while newer results arrive
             where.append("(created_at < ? OR (created_at = ? AND id < ?))")
             params += [query.before[0], query.before[0], query.before[1]]

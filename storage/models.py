@@ -79,6 +79,8 @@ class JobInputs:
          "sources": ["/data/media/3.mp4", …],   # … /stitch's results in order, with ``crossfade`` seconds
          "times": 3,                            # … /loop's repeats
          "audio": "/data/inputs/audio-…",       # … /soundtrack's file, at ``volume``
+         "mix": "under",                        # sound laid under the clip's own (ducked) or replacing it
+         "seconds": 4.37,                       # a sound job: the clip's exact length (the sound is made to it)
          "source_jobs": [3, 5],                 # the results an edit was made from (lineage)
          "shot": 3,                             # a /sequence shot (with ``of``: the film's shot count) …
          "continuity": true,                    # … a film whose shots start from the last frame before them
@@ -109,6 +111,8 @@ class JobInputs:
     crossfade: float | None = None
     audio: str | None = None
     volume: float | None = None
+    mix: str | None = None
+    seconds: float | None = None
     source_jobs: tuple[int, ...] = ()
     fallback_tried: tuple[str, ...] = ()
     shot: int | None = None
@@ -143,6 +147,8 @@ class JobInputs:
             crossfade=_number(data.get("crossfade")),
             audio=_text(data.get("audio")),
             volume=_number(data.get("volume")),
+            mix=_text(data.get("mix")),
+            seconds=_number(data.get("seconds")),
             source_jobs=tuple(int(i) for i in source_jobs) if isinstance(source_jobs, list | tuple) else (),
             fallback_tried=tuple(str(m) for m in data.get("fallback_tried") or ()),
             shot=_whole(data.get("shot")),
@@ -221,6 +227,7 @@ class Job:
     fallback_from: str | None = None  # the model the job was asked for, when it moved to a fallback
     fallback_reason: str | None = None  # why it moved, for the user ("Runway is unavailable")
     push_missed_at: float | None = None  # its result was found by a poll although a completion call was expected
+    result_audio: bool | None = None  # its result has a sound track; None: not recorded (made before it was)
 
     @property
     def provider(self) -> str:
@@ -245,6 +252,8 @@ def job_from_row(row: Any) -> Job:
     data["inputs"] = JobInputs.from_json(data["inputs"])
     data["state"] = JobState(data["state"])
     data["cancel_requested"] = bool(data["cancel_requested"])
+    if data.get("result_audio") is not None:
+        data["result_audio"] = bool(data["result_audio"])
     return Job(**data)
 
 
@@ -380,6 +389,7 @@ class GalleryQuery:
     model: str | None = None
     before: tuple[float, int] | None = None  # (created_at, id) of the last card already shown
     limit: int = 24
+    sound: bool | None = None  # only results with a sound track (True) or silent ones (False)
 
 
 @dataclass(frozen=True)

@@ -146,3 +146,19 @@ def test_a_replicate_webhook_that_never_comes_is_made_good_by_polling(emulators,
     assert stats["deliveries"] == [] and len(stats["tasks"]) == 2  # no webhook was ever sent: polls found both
     listed = generate({**only_replicate, **push}, tmp_path, "models").stdout
     assert "Push: 2 results arrived by polling although push was on: check that /hooks/ reaches the bot" in listed
+
+
+@pytest.mark.parametrize(("flag", "codec"), [("--audio", "aac"), ("--no-audio", None)])
+def test_generate_audio_and_no_audio(emulators, tmp_path, flag, codec):
+    from tests.support.video import audio_codec
+
+    out = tmp_path / "out.mp4"
+    args = ("a bell rings", "--model", "runway:veo3.1_fast", "--duration", "4", flag, "-o", str(out))
+    result = generate(emulators, tmp_path, "generate", *args)
+    assert result.returncode == 0, result.stderr
+    assert audio_codec(out) == codec
+
+
+def test_audio_on_a_silent_model_is_refused_naming_the_models_that_can(emulators, tmp_path):
+    result = generate(emulators, tmp_path, "generate", "a fox", "--model", "runway:gen4.5", "--audio")
+    assert result.returncode != 0 and "runway:veo3.1" in result.stderr and "silent" in result.stderr

@@ -81,3 +81,17 @@ def test_a_wrong_comfyui_setting_fails_naming_it(monkeypatch, name, value):
     with pytest.raises(ConfigError) as err:
         load_settings()
     assert name in err.value.user_message
+
+
+@pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("true", True), ("0", False)])
+def test_audio_default_reads_on_and_off(monkeypatch, value, expected):
+    monkeypatch.setenv("VIDEOBOT_AUDIO_DEFAULT", value)
+    assert load_settings().audio_default is expected
+
+
+def test_audio_default_is_on_and_a_wrong_value_names_the_variable(monkeypatch):
+    monkeypatch.delenv("VIDEOBOT_AUDIO_DEFAULT", raising=False)
+    assert load_settings().audio_default is True
+    monkeypatch.setenv("VIDEOBOT_AUDIO_DEFAULT", "loud")
+    with pytest.raises(ConfigError, match="AUDIO_DEFAULT"):
+        load_settings()

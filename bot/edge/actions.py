@@ -1,5 +1,6 @@
-"""One dispatcher for what a member does to a result message — ⏩ extend, 🔁 re-roll, ❌ delete — whether they
-click one of its buttons (:mod:`bot.edge.views`) or react to it (:mod:`cogs.reactions`).
+"""One dispatcher for what a member does to a result message — ⏩ extend, 🔁 re-roll, ❌ delete (and 🔊 add sound,
+a button only) — whether they click one of its buttons (:mod:`bot.edge.views`) or react to it
+(:mod:`cogs.reactions`).
 
 :class:`ResultActions` is given its services the way the cogs are: :class:`~bot.edge.client.VideoBot` builds it
 from its App, registers the buttons bound to it (:meth:`~bot.edge.views.JobButton.bound_to`) and the reactions
@@ -23,12 +24,17 @@ from bot.edge.errors import NO_PINGS, report
 from bot.edge.film import offer_shots
 from bot.edge.start import Starter, Submit, interaction_requester, reaction_requester
 from bot.edge.views import remove_take
-from bot.errors import JobNotFound, JobStateError, NotJobOwner
+from bot.errors import InvalidRequest, JobNotFound, JobStateError, NotJobOwner
 from bot.services.requests.generation import GenerationService, Requester, Submitted
 from bot.services.requests.sequence import Sequences
+from bot.services.requests.sound import OFFLINE, Sounds
 from bot.services.web.gallery import GalleryService
 
-VERBS = {"extend": "Extending", "reroll": "Re-rolling"}  # a reaction's status reply: "⏳ Extending job #4 for @x…"
+VERBS = {
+    "extend": "Extending",
+    "reroll": "Re-rolling",
+    "sound": "Adding sound to",
+}  # a reaction's status reply: "⏳ Extending job #4 for @x…"
 
 
 class Origin(Protocol):
@@ -112,12 +118,18 @@ class ResultActions:
     """Extend, re-roll or delete one job's result, from a click or a reaction alike."""
 
     def __init__(
-        self, service: GenerationService, gallery: GalleryService, starter: Starter, films: Sequences | None = None
+        self,
+        service: GenerationService,
+        gallery: GalleryService,
+        starter: Starter,
+        films: Sequences | None = None,
+        sounds: Sounds | None = None,
     ):
         self.service = service
         self.gallery = gallery
         self.starter = starter
         self.films = films  # 🔁 on a /sequence film re-rolls one chosen shot
+        self.sounds = sounds  # 🔊: sound for a silent clip
 
     async def clicked(self, interaction: discord.Interaction[Any], action: str, job_id: int) -> None:
         """A result button was clicked: run its action; any failure is told privately (views have no on_error)."""
@@ -139,7 +151,7 @@ class ResultActions:
 
     async def run(self, action: str, job_id: int, origin: Origin) -> None:
         """Do ``action`` (``extend``, ``reroll`` or ``delete``) on ``job_id``'s result; a refusal is raised."""
-        if action not in ("extend", "reroll", "delete"):
+        if action not in ("extend", "reroll", "delete", "sound"):
             raise ValueError(f"unknown result action {action!r}")
         if action == "delete":
             await self.delete(job_id, origin)
@@ -148,6 +160,9 @@ class ResultActions:
             if not isinstance(origin, Click):
                 raise JobStateError("To re-roll a shot of a film, click its Re-roll button and pick the shot.")
             await offer_shots(origin.interaction, self.films, job_id)
+            return
+        if action == "sound":
+            await self.add_sound(job_id, origin)
             return
         if action == "extend" and origin.announces_first:
             # refused before anything public is posted: a stranger's ⏩ leaves no trace in the channel
@@ -158,6 +173,19 @@ class ResultActions:
             return await method(who, job_id)
 
         await origin.start(self.starter, f"{VERBS[action]} job #{job_id}", submit)
+
+    async def add_sound(self, job_id: int, origin: Origin) -> None:
+        """🔊: sound for a silent clip, heard from its picture (a new job in the clip's lineage)."""
+        sounds = self.sounds
+        if sounds is None or not sounds.available:
+            raise InvalidRequest(OFFLINE)
+        if origin.announces_first:
+            await self.service.extendable(origin.requester(), job_id)  # a stranger's click leaves no trace
+
+        async def submit(who: Requester) -> Submitted:
+            return await sounds.add(who, job_id)
+
+        await origin.start(self.starter, f"{VERBS['sound']} job #{job_id}", submit)
 
     async def delete(self, job_id: int, origin: Origin) -> None:
         """Delete a job's result (the job's owner, or a moderator): its take or message, its page and card."""

@@ -98,8 +98,9 @@ class VideoBot(commands.Bot):
         self.delivery = DiscordDelivery(
             self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval, app.notifier
         )
+        self.delivery.sound_offered = app.sounds.available  # 🔊 on silent results, where a sound model is enabled
         self.starter = Starter(self.delivery.show_now)
-        self.actions = ResultActions(app.service, app.gallery, self.starter, app.sequences)  # ⏩ 🔁 ❌
+        self.actions = ResultActions(app.service, app.gallery, self.starter, app.sequences, app.sounds)  # ⏩ 🔁 ❌ 🔊
         self.finishing = FinishActions(app.finisher, self.starter)  # ⬆️, /finish and the quote's buttons
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False

@@ -31,6 +31,17 @@ def anywhere(command: T) -> T:
     return app_commands.allowed_installs(guilds=True, users=True)(contexts(command))
 
 
+# the ``audio`` option of /video, /animate and /variations: sound with the picture (left out: the bot's default)
+AUDIO_CHOICES = [Choice(name="on", value="on"), Choice(name="off", value="off")]
+AUDIO_HELP = "Sound with the picture, on models that make it (default: the server's)"
+
+
+def audio_value(choice: Choice[str] | str | None) -> bool | None:
+    """The ``audio`` option as the request's ``audio``: True (on), False (off) or None (left out)."""
+    value = choice.value if isinstance(choice, Choice) else choice
+    return None if value is None else value == "on"
+
+
 class JobCog(commands.Cog):
     """A cog that starts jobs: it holds the generation service, the models, the starter and the settings."""
 

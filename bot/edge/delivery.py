@@ -76,6 +76,7 @@ class DiscordDelivery:
         self.service = service
         self.publisher = publisher
         self.interval = interval
+        self.sound_offered = False  # a sound model is enabled: a silent result gets 🔊 Add sound
         self._pending: dict[int, Progress] = {}
         self._last: dict[int, float] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -239,7 +240,7 @@ class DiscordDelivery:
         kwargs: dict[str, Any] = {
             "content": embeds.result_content(job, offer, r.locale),
             "embed": embeds.result_embed(job, r.locale, await self._shot_list(job)),
-            "view": result_view(job.id),
+            "view": result_view(job.id, add_sound=job.result_audio is False and self.sound_offered),
             "allowed_mentions": await self.pings(job),
         }
         if offer.attaches and offer.path is not None:

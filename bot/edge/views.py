@@ -1,5 +1,5 @@
-"""The Extend / Re-roll / Delete (and ⬆️ Finish, :mod:`bot.edge.finishing`) buttons on result messages, and
-reading and editing those messages.
+"""The Extend / Re-roll / Delete buttons on result messages (and ⬆️ Finish, :mod:`bot.edge.finishing`, and 🔊 Add
+sound on a silent one, where a sound model is enabled), and reading and editing those messages.
 
 The buttons are DynamicItems whose custom ids carry the job id (``videobot:extend:42``), so they keep
 working after a restart with no view store: discord.py matches the id against the template.  A click goes to
@@ -29,7 +29,9 @@ ACTIONS = {
     "delete": ("Delete", "❌", discord.ButtonStyle.danger),
 }
 EMOJI_ACTIONS = {emoji: action for action, (_, emoji, _) in ACTIONS.items()}
-CUSTOM_ID = re.compile(r"videobot:(?P<action>extend|reroll|delete):(?P<job_id>[0-9]{1,18})")
+# a button only (no reaction: it is offered on silent results alone, which the message cannot show to a reaction)
+BUTTONS = {**ACTIONS, "sound": ("Add sound", "🔊", discord.ButtonStyle.secondary)}
+CUSTOM_ID = re.compile(r"videobot:(?P<action>extend|reroll|delete|sound):(?P<job_id>[0-9]{1,18})")
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
@@ -39,7 +41,7 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
     actions: ClassVar[ResultActions | None] = None  # the dispatcher clicks go to (set on the bound subclass)
 
     def __init__(self, action: str, job_id: int, *, take: str | None = None, row: int | None = None):
-        label, emoji, style = ACTIONS[action]
+        label, emoji, style = BUTTONS[action]
         label = f"{label} {take}" if take else label  # "Extend 2/4": which take of a group message
         button = discord.ui.Button[Any](
             label=label, emoji=emoji, style=style, custom_id=f"videobot:{action}:{job_id}", row=row
@@ -73,12 +75,14 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
         await self.actions.clicked(interaction, self.action, self.job_id)
 
 
-def result_view(job_id: int) -> discord.ui.View:
-    """The buttons for a result message."""
+def result_view(job_id: int, *, add_sound: bool = False) -> discord.ui.View:
+    """The buttons for a result message (with ``add_sound``: 🔊 Add sound too, for a silent clip)."""
     view = discord.ui.View(timeout=None)
     for action in ACTIONS:
         view.add_item(JobButton(action, job_id))
     view.add_item(FinishButton(job_id))  # ⬆️: a private quote for a finished version (bot/edge/finishing.py)
+    if add_sound:
+        view.add_item(JobButton("sound", job_id))
     # Dynamic items route clicks by custom id; a stopped view is not kept in the client's view store,
     # so thousands of results don't pile up in memory.
     view.stop()

@@ -1,4 +1,5 @@
-"""Edits of finished results: stitching with crossfades, a soundtrack laid under a clip, and the offline
+"""Edits of finished results: stitching with crossfades, a soundtrack laid under a clip (replacing its sound, or
+``under`` it, ducked), and the offline
 interpolation between two stills (a motion-compensated transition with a slow camera move)."""
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ async def stitch(
 ) -> Path:
     """The clips in order; ``crossfade`` seconds of dissolve between each two (0: hard cuts, stream-copied
     when the clips match, else re-encoded to the first one's size and rate).  ``xfade`` names ffmpeg's
-    transition over those seconds: ``fade`` (a dissolve) or ``fadeblack`` (out to black and back in)."""
+    transition over those seconds: ``fade`` (a dissolve) or ``fadeblack`` (out to black and back in).  When any
+    clip has sound, the result has a track: each clip's own sound, silence for a silent one, crossfaded with the
+    picture."""
     if not 2 <= len(sources) <= MAX_STITCH:
         raise ValueError(f"stitch needs 2..{MAX_STITCH} clips")
     if crossfade <= 0:
@@ -44,9 +47,14 @@ async def stitch(
         raise MediaError(f"A crossfade of {crossfade:g} s is longer than the shortest clip.")
     width, height = infos[0].width // 2 * 2, infos[0].height // 2 * 2
     fps = round(infos[0].fps or 24)
+    with_audio = any(info.has_audio for info in infos)
     joined = None
+    sound = None
     offset = 0.0
     for path, info in zip(sources, infos, strict=True):
+        if with_audio:
+            track = _track(path, info)
+            sound = track if sound is None else ffmpeg_lib.filter([sound, track], "acrossfade", d=crossfade)
         clip = open_input(path).video.filter("scale", width, height, force_original_aspect_ratio="decrease")
         clip = clip.filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2").filter("setsar", 1)
         clip = clip.filter("fps", fps).filter("format", "yuv420p").filter("settb", "AVTB")
@@ -58,7 +66,18 @@ async def stitch(
         )
         offset += info.duration - crossfade
     total = sum(i.duration for i in infos) - crossfade * (len(infos) - 1)
-    return await encode(media, [joined], dest, audio=False, expected=total, on_progress=on_progress)
+    streams = [joined, sound] if sound is not None else [joined]
+    return await encode(media, streams, dest, audio=with_audio, expected=total, on_progress=on_progress)
+
+
+def _track(path: Path, info: Any) -> Any:
+    """A clip's sound as long as its picture (48 kHz stereo): its own, padded or cut, or silence."""
+    length = round(info.duration, 3)
+    if info.has_audio:
+        own = open_input(path).audio.filter("aformat", sample_rates=48000, channel_layouts="stereo")
+        return own.filter("apad").filter("atrim", duration=length).filter("asetpts", "PTS-STARTPTS")
+    silence = ffmpeg_lib.input(f"anullsrc=r=48000:cl=stereo:d={length}", f="lavfi").audio
+    return silence.filter("asetpts", "PTS-STARTPTS")
 
 
 async def soundtrack(media: Any, video: Path, audio: Path, dest: Path, *, volume: float = 1.0) -> Path:
@@ -78,6 +97,51 @@ async def soundtrack(media: Any, video: Path, audio: Path, dest: Path, *, volume
         out = ffmpeg_lib.output(
             picture,
             sound,
+            str(tmp),
+            t=round(length, 3),
+            **{"c:v": "copy"},
+            **AAC,
+            movflags="+faststart",
+            f="mp4",
+            map_metadata=-1,
+        )
+        await media.run(compile_args(out), expected_duration=length)
+    return prepare_dest(dest)
+
+
+async def sound_of(media: Any, video: Path, dest: Path, *, seconds: float) -> Path:
+    """The first ``seconds`` of ``video``'s sound alone (AAC in an M4A), kept while the picture goes to a model
+    that makes a silent clip from it (/remix), to be laid under the result."""
+    sound = open_input(video).audio.filter("atrim", duration=round(seconds, 3)).filter("asetpts", "PTS-STARTPTS")
+    with atomic_output(dest) as tmp:
+        out = ffmpeg_lib.output(sound, str(tmp), **AAC, vn=None, f="mp4", map_metadata=-1)
+        await media.run(compile_args(out), expected_duration=seconds)
+    return prepare_dest(dest)
+
+
+DUCK = 0.35  # how loud a clip's own sound stays under a new one (``under``)
+
+
+async def under(media: Any, video: Path, audio: Path, dest: Path, *, duck: float = DUCK) -> Path:
+    """``video`` with ``audio`` mixed over its own sound, which stays audible at ``duck`` of its level; the new
+    sound is cut (with a fade-out) or padded to the video's length; the picture is stream-copied."""
+    info = await media.probe(video)
+    require_video(info, "The video")
+    if not info.has_audio:
+        return await soundtrack(media, video, audio, dest)
+    length = info.duration
+    fade = min(FADE_OUT, length / 3)
+    new = open_input(audio, kind=sniff_container(audio, kinds=("audio", "video"))).audio.filter("apad")
+    new = new.filter("atrim", duration=round(length, 3)).filter(
+        "afade", t="out", st=round(max(0.0, length - fade), 3), d=round(fade, 3)
+    )
+    source = open_input(video)
+    own = source.audio.filter("volume", round(duck, 3)).filter("apad").filter("atrim", duration=round(length, 3))
+    mixed = ffmpeg_lib.filter([own, new], "amix", inputs=2, duration="first", normalize=0)
+    with atomic_output(dest) as tmp:
+        out = ffmpeg_lib.output(
+            source.video,
+            mixed,
             str(tmp),
             t=round(length, 3),
             **{"c:v": "copy"},

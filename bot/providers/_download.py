@@ -20,7 +20,7 @@ import httpx
 
 from bot.errors import OutputTooLarge, ProviderError, ProviderTaskFailed, ProviderUnavailable
 from bot.providers._common import error_for_status
-from bot.providers.base import TaskStatus
+from bot.providers.base import SOUND_SUFFIX, TaskStatus
 
 _FLUSH_BYTES = 1 << 20  # write to disk once this much is buffered
 _HEAD_BYTES = 12  # enough to see an MP4 "ftyp" box or a WebM header
@@ -32,6 +32,14 @@ _WEBM = b"\x1a\x45\xdf\xa3"
 def looks_like_video(head: bytes) -> bool:
     """Whether the first bytes of a file are those of an MP4/MOV or WebM file."""
     return (len(head) >= 8 and head[4:8] in _MP4_BOXES) or head.startswith(_WEBM)
+
+
+def looks_like_sound(head: bytes) -> bool:
+    """Whether the first bytes are those of an MP3 (ID3 tag or frame sync), WAV, FLAC or Ogg file, or of an
+    MP4/M4A (a sound task's output may come in either)."""
+    mp3_frame = len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
+    wav = head[:4] == b"RIFF" and head[8:12] == b"WAVE"
+    return head.startswith((b"ID3", b"fLaC", b"OggS")) or mp3_frame or wav or looks_like_video(head)
 
 
 def _check_headers(resp: httpx.Response, max_bytes: int, provider: str) -> int | None:
@@ -90,7 +98,10 @@ class _Sink:
             self.path.unlink()
 
 
-async def _stream(client: httpx.AsyncClient, url: str, sink: _Sink, max_bytes: int, provider: str) -> None:
+async def _stream(
+    client: httpx.AsyncClient, url: str, sink: _Sink, max_bytes: int, provider: str, sound: bool = False
+) -> None:
+    looks_right = looks_like_sound if sound else looks_like_video
     async with client.stream("GET", url) as resp:
         if resp.status_code >= 400:
             raise _status_error(resp, provider)
@@ -103,7 +114,7 @@ async def _stream(client: httpx.AsyncClient, url: str, sink: _Sink, max_bytes: i
                 raise OutputTooLarge(detail=f"output exceeded the cap of {max_bytes} bytes while streaming")
             buffer += chunk
             if not checked and len(buffer) >= _HEAD_BYTES:
-                if not looks_like_video(bytes(buffer[:_HEAD_BYTES])):
+                if not looks_right(bytes(buffer[:_HEAD_BYTES])):
                     raise ProviderTaskFailed(
                         "The video provider returned something that is not a video.",
                         detail=f"output starts with {bytes(buffer[:16])!r}",
@@ -113,7 +124,7 @@ async def _stream(client: httpx.AsyncClient, url: str, sink: _Sink, max_bytes: i
             if len(buffer) >= _FLUSH_BYTES:
                 await asyncio.to_thread(sink.write, bytes(buffer))
                 buffer.clear()
-        if not checked and not looks_like_video(bytes(buffer)):
+        if not checked and not looks_right(bytes(buffer)):
             raise ProviderTaskFailed(
                 "The video provider returned something that is not a video.",
                 detail=f"output of {count} bytes is not a video",
@@ -134,7 +145,8 @@ async def download(
     client: httpx.AsyncClient | None = None,
     provider: str = "",
 ) -> Path:
-    """Stream ``url`` (http/https only) to ``dest`` within ``timeout`` seconds and ``max_bytes``; return ``dest``."""
+    """Stream ``url`` (http/https only) to ``dest`` within ``timeout`` seconds and ``max_bytes``; return ``dest``.
+    A ``dest`` named ``*.sound`` takes a sound file (checked as one), any other a video."""
     scheme = httpx.URL(url).scheme
     if scheme not in ("http", "https"):
         raise ProviderTaskFailed(
@@ -146,7 +158,7 @@ async def download(
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(min(timeout, 60.0)), follow_redirects=True)
     try:
         async with asyncio.timeout(timeout):
-            await _stream(http, url, sink, max_bytes, provider)
+            await _stream(http, url, sink, max_bytes, provider, sound=dest.suffix == SOUND_SUFFIX)
         await asyncio.to_thread(sink.finish, dest)
         return dest
     except TimeoutError:

@@ -19,6 +19,10 @@ from bot.errors import InvalidOption, InvalidPrompt
 from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, MAX_SEED
 from bot.providers.references import Reference, ReferenceSpec, reference_prompt
 
+# ``GenerationRequest.extra["op"]`` of the sound jobs: sound made for a finished clip from its picture (video to
+# audio), and sound made from a description alone (text to audio); either comes back as the sound alone
+SOUND_OP, TEXT_SOUND_OP = "sound", "sound_text"
+SOUND_SUFFIX = ".sound"  # the raw file of a sound job: ``fetch_result`` checks it is a sound file, not a video
 UTF16 = "UTF-16 code units"  # a prompt_unit: Runway counts its prompt limit so (an emoji is 2)
 CHARACTERS = "characters"  # Unicode code points, as Python's len() counts
 
@@ -35,6 +39,9 @@ class Capability(StrEnum):
     EDIT = "edit"  # stitch, loop or soundtrack finished results (no AI; the local provider)
     REFERENCES = "references"  # keeps characters from reference photos (a server's cast, docs/cast.md)
     FINISH = "finish"  # a finished result made larger and/or smoother (upscale, frame rate; /finish)
+    SOUND = "sound"  # makes sound with the picture on request (the model's own ``audio`` field)
+    VIDEO_TO_AUDIO = "video-to-audio"  # a sound track for a finished clip (the sound alone comes back)
+    TEXT_TO_AUDIO = "text-to-audio"  # a sound from a description (sound effects, ambience)
 
 
 class TaskState(StrEnum):
@@ -220,7 +227,13 @@ class ModelInfo:
         image-started request does where the model says so (``image_prompt_required``)."""
         if not self.takes_prompt:
             return False
-        if needs & {Capability.TEXT_TO_VIDEO, Capability.VIDEO_TO_VIDEO, Capability.EXTEND, Capability.REFERENCES}:
+        if needs & {
+            Capability.TEXT_TO_VIDEO,
+            Capability.VIDEO_TO_VIDEO,
+            Capability.EXTEND,
+            Capability.REFERENCES,
+            Capability.TEXT_TO_AUDIO,
+        }:
             return True
         started_from_image = bool(needs & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE})
         return self.image_prompt_required and started_from_image
@@ -242,6 +255,11 @@ class ModelInfo:
 
 def required_capabilities(request: GenerationRequest) -> frozenset[Capability]:
     """The capabilities a request needs from its model."""
+    op = request.extra.get("op")
+    if op == SOUND_OP:
+        return frozenset({Capability.VIDEO_TO_AUDIO})
+    if op == TEXT_SOUND_OP:
+        return frozenset({Capability.TEXT_TO_AUDIO})
     return needs_for(
         video=request.video is not None,
         image=request.image is not None,
@@ -249,6 +267,7 @@ def required_capabilities(request: GenerationRequest) -> frozenset[Capability]:
         extend=bool(request.extend_task_id),
         loop=request.loop,
         references=bool(request.references),
+        audio=request.audio is True,
     )
 
 
@@ -260,9 +279,11 @@ def needs_for(
     extend: bool = False,
     loop: bool = False,
     references: bool = False,
+    audio: bool = False,
 ) -> frozenset[Capability]:
-    """The capabilities a request with these inputs needs.  A cast without a start image needs REFERENCES alone
-    (reference to video, which text-to-video ordering serves); with one, image to video as well."""
+    """The capabilities a request with these inputs needs (``audio``: sound made with the picture).  A cast
+    without a start image needs REFERENCES alone (reference to video, which text-to-video ordering serves); with
+    one, image to video as well."""
     needs: set[Capability] = {Capability.REFERENCES} if references else set()
     if video:
         needs.add(Capability.VIDEO_TO_VIDEO)
@@ -276,6 +297,8 @@ def needs_for(
         needs.add(Capability.TEXT_TO_VIDEO)
     if loop:
         needs.add(Capability.LOOP)
+    if audio:
+        needs.add(Capability.SOUND)
     return frozenset(needs)
 
 
@@ -307,6 +330,9 @@ class GenerationRequest:
     loop: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     references: tuple[Reference, ...] = ()  # cast members, in the order they were asked for
+    # sound with the picture: True/False is sent as the model's own field (only to a model that has one);
+    # None (a job stored before sound existed) is sent as False where the model has the field
+    audio: bool | None = None
 
 
 @dataclass(frozen=True)

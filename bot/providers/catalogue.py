@@ -21,6 +21,7 @@ from bot.providers.references import ReferenceSpec
 T2V, I2V, V2V = Capability.TEXT_TO_VIDEO, Capability.IMAGE_TO_VIDEO, Capability.VIDEO_TO_VIDEO
 EXTEND, INTERP, LOOP = Capability.EXTEND, Capability.INTERPOLATE, Capability.LOOP
 REFS = Capability.REFERENCES
+SOUND, V2A, T2A = Capability.SOUND, Capability.VIDEO_TO_AUDIO, Capability.TEXT_TO_AUDIO
 
 ALL_ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 
@@ -99,6 +100,8 @@ class CatalogueModel:
             name = self.field(role)
             if name and value is not None:
                 out[name] = value
+        if name := self.field("audio"):  # only a model whose API has the field ever hears about sound
+            out[name] = request.audio is True
         return out
 
 
@@ -120,6 +123,16 @@ _RUNWAY_FIELDS = {"prompt": "prompt_text", "image": "prompt_image", "seed": "see
 # list for custom mode (3-5 shots). Per-shot durations must sum to `duration`", duration Literal[5, 10, 15].
 # Its ratios (720p): "1280:720", "720:1280", "960:960".
 _RUNWAY_RECIPE = MultiShot(shots=(3, 5), totals=(5, 10, 15), aspects=("16:9", "9:16", "1:1"))
+# The native-audio models (runwayml 5.24 types/{text,image}_to_video_create_params.py, read 2026-12-06): each has
+# ``audio: bool`` ("Whether to generate audio for the video"); Kling 3.0 Pro and Wan 3 have no seed.  Wan 3's
+# image to video needs ``ratio: auto_*`` (its ratio docstring), so only its text to video is offered here.
+_RUNWAY_SOUND_FIELDS = {"prompt": "prompt_text", "image": "prompt_image", "end_image": "prompt_image", "audio": "audio"}
+_SOUND_ASPECT = _same(("16:9",))  # sound has no shape: one nominal aspect (a sound job's spec carries it)
+_RUNWAY_KLING3 = {"16:9": {"ratio": "1920:1080"}, "9:16": {"ratio": "1080:1920"}, "1:1": {"ratio": "1440:1440"}}
+_RUNWAY_WAN3 = {a: {"ratio": r} for a, r in _RUNWAY_RATIOS.items() if a != "21:9"} | {
+    "4:3": {"ratio": "1104:832"},
+    "3:4": {"ratio": "832:1104"},
+}
 # What each provider refuses, from its own description (read 2026-12-06):
 # - Runway: runwayml SDK types/image_to_video_create_params.py (and text_to_video, video_to_video): promptText is
 #   "up to 1000 characters (measured in UTF-16 code units)"; Gen4_5 marks prompt_text Required for image to video,
@@ -184,10 +197,35 @@ _MODELS: tuple[CatalogueModel, ...] = (
         description="Runway Gen-4 Turbo: fast image to video, 5 or 10 s.",
     ),
     CatalogueModel(
-        "runway:veo3.1", "veo3.1", frozenset({T2V, I2V, INTERP}), _each("duration", (4, 6, 8)), _RUNWAY_VEO,
-        fields={**_RUNWAY_FIELDS, "end_image": "prompt_image", "negative_prompt": "negative_prompt"},
-        fixed={"audio": False}, deadline_seconds=1200, **_RUNWAY_LIMITS,
-        description="Google Veo 3.1 via Runway: text, image, or first and last frame, 4-8 s.",
+        "runway:veo3.1", "veo3.1", frozenset({T2V, I2V, INTERP, SOUND}), _each("duration", (4, 6, 8)), _RUNWAY_VEO,
+        fields={**_RUNWAY_FIELDS, "end_image": "prompt_image", "negative_prompt": "negative_prompt", "audio": "audio"},
+        deadline_seconds=1200, **_RUNWAY_LIMITS,
+        description="Google Veo 3.1 via Runway: text, image, or first and last frame, 4-8 s; sound on request.",
+    ),
+    CatalogueModel(
+        "runway:veo3.1_fast", "veo3.1_fast", frozenset({T2V, I2V, INTERP, SOUND}), _each("duration", (4, 6, 8)),
+        _RUNWAY_VEO, fields={**_RUNWAY_FIELDS, "end_image": "prompt_image", "negative_prompt": "negative_prompt",
+                             "audio": "audio"},
+        deadline_seconds=900, **_RUNWAY_LIMITS,
+        description="Google Veo 3.1 Fast via Runway: the faster, cheaper Veo 3.1, 4-8 s; sound on request.",
+    ),
+    CatalogueModel(
+        "runway:kling3.0_pro", "kling3.0_pro", frozenset({T2V, I2V, INTERP, SOUND}), _each("duration", (5, 10)),
+        _RUNWAY_KLING3, fields=_RUNWAY_SOUND_FIELDS, deadline_seconds=1200, **_RUNWAY_LIMITS,
+        description="Kling 3.0 Pro via Runway: 1080p text or image to video, 5 or 10 s; sound on request.",
+    ),
+    CatalogueModel(
+        "runway:seedance2", "seedance2", frozenset({T2V, I2V, INTERP, SOUND, REFS}), _each("duration", (5, 10)),
+        {a: {"ratio": r} for a, r in _SEEDANCE_RATIOS.items()}, fields={**_RUNWAY_SOUND_FIELDS, "seed": "seed"},
+        deadline_seconds=1800, references=_RUNWAY_SEEDANCE, **{**_RUNWAY_LIMITS, "max_prompt_chars": 3500},
+        description="Seedance 2 via Runway: text, image or a cast (reference photos, voice) to video in six aspects,"
+        " 5 or 10 s; sound on request.",
+    ),
+    CatalogueModel(
+        "runway:wan3", "wan3", frozenset({T2V, SOUND, REFS}), _each("duration", (5, 10)), _RUNWAY_WAN3,
+        fields={"prompt": "prompt_text", "audio": "audio"}, deadline_seconds=1800, references=_RUNWAY_WORDS,
+        **_RUNWAY_LIMITS, description="Wan 3 via Runway: text or a cast (reference photos, voice) to video, 5 or 10 s;"
+        " sound on request.",
     ),
     CatalogueModel(
         "runway:aleph2", "aleph2", frozenset({V2V}), {s: {} for s in range(1, 11)}, _same(),
@@ -196,22 +234,10 @@ _MODELS: tuple[CatalogueModel, ...] = (
         description="Runway Aleph 2: restyle or edit a video; keeps its length and framing.",
     ),
     CatalogueModel(
-        "runway:seedance2", "seedance2", frozenset({T2V, REFS}), _each("duration", range(5, 16)),
-        {a: {"ratio": r} for a, r in _SEEDANCE_RATIOS.items()}, fields=_RUNWAY_FIELDS, fixed={"audio": False},
-        deadline_seconds=1800, references=_RUNWAY_SEEDANCE, max_prompt_chars=3500, **_RUNWAY_LIMITS,
-        description="ByteDance Seedance 2.0 via Runway: text or a cast (reference photos, voice) to video, 5-15 s.",
-    ),
-    CatalogueModel(
         "runway:seedance2_fast", "seedance2_fast", frozenset({T2V, REFS}), _each("duration", range(5, 16)),
         {a: {"ratio": r} for a, r in _SEEDANCE_RATIOS.items()}, fields=_RUNWAY_FIELDS, fixed={"audio": False},
         deadline_seconds=1200, references=_RUNWAY_SEEDANCE, max_prompt_chars=3500, **_RUNWAY_LIMITS,
         description="Seedance 2.0 Fast via Runway: the quicker Seedance, text or a cast to video, 5-15 s.",
-    ),
-    CatalogueModel(
-        "runway:wan3", "wan3", frozenset({T2V, REFS}), _each("duration", (5, 10)),
-        {a: {"ratio": r} for a, r in _RUNWAY_RATIOS.items() if a != "21:9"}, fields={"prompt": "prompt_text"},
-        fixed={"audio": False}, deadline_seconds=1800, references=_RUNWAY_WORDS, **_RUNWAY_LIMITS,
-        description="Wan 3 via Runway: text or a cast (reference photos, voice) to video, 5 or 10 s.",
     ),
     CatalogueModel(
         "runway:hailuo3", "hailuo3", frozenset({T2V, REFS}), _each("duration", (6, 10)),
@@ -236,6 +262,18 @@ _MODELS: tuple[CatalogueModel, ...] = (
         fields={"prompt": "prompt_text", "image": "prompt_image"}, deadline_seconds=1800,
         references=_RUNWAY_KLING_4, **_RUNWAY_LIMITS,
         description="Kling 4 via Runway: animates an image with a cast (up to 9 reference photos), 5 or 10 s.",
+    ),
+    # sound for a finished clip (video_to_audio) and sound from a description (sound_effect); the task's output is
+    # the sound alone, laid under the clip by the bot.  ``duration`` is the clip's own length (sent by the provider).
+    CatalogueModel(
+        "runway:mirelo-sfx", "mirelo_sfx_2_0", frozenset({V2A}), {s: {} for s in range(1, 31)}, _SOUND_ASPECT,
+        fields={"prompt": "prompt_text", "video": "video_uri", "seed": "seed"}, max_input_seconds=30.0,
+        deadline_seconds=600, **_RUNWAY_LIMITS, description="Mirelo SFX 2 via Runway: sound for a silent clip.",
+    ),
+    CatalogueModel(
+        "runway:eleven-sfx", "eleven_text_to_sound_v2", frozenset({T2A}), {s: {} for s in range(1, 31)}, _SOUND_ASPECT,
+        fields={"prompt": "prompt_text"}, max_input_seconds=30.0, deadline_seconds=600, **_RUNWAY_LIMITS,
+        description="ElevenLabs text to sound v2 via Runway: a sound from a description, 0.5-30 s.",
     ),
     # --- Replicate ------------------------------------------------------------------------------------------------
     CatalogueModel(
@@ -329,6 +367,13 @@ _MODELS: tuple[CatalogueModel, ...] = (
         {s: {"duration": str(s)} for s in (6, 10)}, _same(), fields={"prompt": "prompt", "image": "image_url"},
         fixed={"prompt_optimizer": True}, text_aspects=("16:9",), deadline_seconds=1200, image_prompt_required=True,
         description="MiniMax Hailuo 02 via fal: text or image to video at 768p, 6 or 10 s.",
+    ),
+    CatalogueModel(
+        "fal:kling-3", "fal-ai/kling-video/v3/standard/{mode}", frozenset({T2V, I2V, SOUND}),
+        {s: {"duration": str(s)} for s in (5, 10)}, _FAL_THREE, deadline_seconds=1800,
+        fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "image": "start_image_url",
+                "audio": "generate_audio"},
+        description="Kling 3.0 Standard via fal: text or image to video, 5 or 10 s; sound on request.",
     ),
 )
 # fmt: on

@@ -30,17 +30,20 @@ DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
         "fal:pika-2.2",                # $0.04/s, 720p
         "runway:gen4.5",               # 12 credits/s (~$0.12/s)
         "replicate:minimax-video-01",  # $0.50 a 6 s clip
+        "fal:kling-3",                 # $0.084/s silent, $0.126/s with sound (Kling 3.0 Standard)
+        "runway:veo3.1_fast",          # 10 credits/s silent, 15 with sound
+        "runway:wan3",                 # ~10 credits/s silent, ~12 with sound
         "luma:ray-2",                  # $0.142/s
-        "runway:veo3.1",               # 20 credits/s
+        "runway:kling3.0_pro",         # ~15 credits/s silent, ~20 with sound, 1080p
+        "runway:veo3.1",               # 20 credits/s silent, 40 with sound
         "fal:kling-2.1",               # $0.28/s (Kling 2.1 Master)
+        "runway:seedance2",            # 36 credits/s, sound or not
         "replicate:veo-3",             # $0.75/s, with sound
         "replicate:zeroscope",         # cheap, 576x320, 1-3 s
         "replicate:animate-diff",      # 2 s square, stylised
         "replicate:seedance-2.0",      # ~$0.18/s: the reference models (a cast) come after the plain ones,
         "runway:seedance2_fast",       # so they are the default only for requests with a cast
-        "runway:seedance2",            # 36 credits/s
         "runway:hailuo3",
-        "runway:wan3",
         "local:storyboard",
     ),
     IMAGE: (
@@ -56,8 +59,12 @@ DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
         "replicate:wan-2.2-i2v",       # $0.09/s, 480p
         "luma:ray-2",
         "replicate:minimax-video-01",
+        "fal:kling-3",
+        "runway:veo3.1_fast",
+        "runway:kling3.0_pro",
         "runway:veo3.1",
         "fal:kling-2.1",
+        "runway:seedance2",
         "replicate:veo-3",
         "replicate:stable-video-diffusion",  # no prompt, 2-4 s
         "runway:klingo3_standard",     # with a cast (reference photos) beside the image

@@ -1,8 +1,10 @@
 """Runway through its official async SDK (``runwayml.AsyncRunwayML``).
 
-Text, image and video to video, a /sequence film's shot list in one task (``recipes.multi_shot_video``), and the
-finishing models (``video_upscale``: the Magnific upscaler and the frame-rate enhancer,
-:mod:`bot.providers.finishes`).  Images go up as a ``data:`` URI when small, else through the
+Text, image and video to video (with sound on the models that make it: their ``audio`` field), a /sequence film's
+shot list in one task (``recipes.multi_shot_video``), sound alone: ``video_to_audio`` (a track for a finished clip)
+and ``sound_effect`` (a sound from a description), each as long as the clip it is for, and the finishing models
+(``video_upscale``: the Magnific upscaler and the frame-rate enhancer, :mod:`bot.providers.finishes`).  Images go
+up as a ``data:`` URI when small, else through the
 uploads endpoint (``runway://`` URI); videos always through uploads.  Creates are sent once
 (``max_retries=0``): Runway has no endpoint to list tasks, so a create whose answer is lost is
 reported as :class:`~bot.errors.SubmitUncertain`, never sent again.
@@ -20,7 +22,15 @@ import runwayml
 from bot.errors import InvalidOption, ProviderUnavailable, SubmitUncertain
 from bot.providers._common import MODERATION_MESSAGE, data_uri, no_status_retries, redact
 from bot.providers._sdk import Headers, SdkOptions, SdkProvider, stainless_clients, stainless_status
-from bot.providers.base import GenerationRequest, ModelInfo, ProviderCost, TaskState, TaskStatus
+from bot.providers.base import (
+    SOUND_OP,
+    TEXT_SOUND_OP,
+    GenerationRequest,
+    ModelInfo,
+    ProviderCost,
+    TaskState,
+    TaskStatus,
+)
 from bot.providers.catalogue import CatalogueModel, lookup
 from bot.providers.finishes import FinishModel, finish_models_for, resolution_for
 from bot.providers.references import ReferenceSpec, photos, voices
@@ -56,6 +66,16 @@ def _credits(task: object) -> ProviderCost | None:
     if isinstance(credits, (int, float)) and not isinstance(credits, bool) and credits >= 0:
         return ProviderCost(float(credits), "credits")
     return None
+
+
+def sound_seconds(request: GenerationRequest) -> float:
+    """How long the sound must be: the clip's exact length (``extra["seconds"]``), else the whole seconds asked;
+    within the 0.5-30 s the sound endpoints take."""
+    try:
+        seconds = float(request.extra.get("seconds") or request.duration)
+    except ValueError:
+        seconds = float(request.duration)
+    return round(min(30.0, max(0.5, seconds)), 2)
 
 
 class RunwayProvider(SdkProvider):
@@ -104,7 +124,19 @@ class RunwayProvider(SdkProvider):
         else:
             entry.validate(request)
             kwargs = {"model": entry.model_id, **entry.inputs(request)}
-            if request.video is not None:
+            op = request.extra.get("op")
+            if op in (SOUND_OP, TEXT_SOUND_OP):
+                kwargs["duration"] = sound_seconds(request)  # the clip's own length (both endpoints take seconds)
+            if op == SOUND_OP:
+                if request.video is None:
+                    raise InvalidOption("Sound for a clip needs the clip.")
+                kwargs["video_uri"] = await self._media_uri(request.video, small_inline=False)
+                create = self._create.video_to_audio.create
+            elif op == TEXT_SOUND_OP:
+                if request.loop:
+                    kwargs["loop"] = True
+                create = self._create.sound_effect.create
+            elif request.video is not None:
                 kwargs[entry.field("video") or "video_uri"] = await self._media_uri(request.video, small_inline=False)
                 create = self._create.video_to_video.create
             elif request.references and entry.references is not None:

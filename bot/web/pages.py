@@ -131,11 +131,19 @@ class Pages:
         if admin and query.get("member", "").isdigit():
             member = int(query["member"])
         model = query.get("model", "")[:MAX_MODEL_FILTER] or None
+        sound = {"with": True, "without": False}.get(query.get("sound", ""))
         try:
-            page = await self.gallery.page(guild_id, member, model=model, cursor=query.get("before") or None)
+            page = await self.gallery.page(
+                guild_id, member, model=model, cursor=query.get("before") or None, sound=sound
+            )
         except ValueError:
             return error_page(400, "Bad request", "That page of the gallery does not exist.")
-        filters = {k: v for k, v in (("member", str(member or "") if admin else ""), ("model", model or "")) if v}
+        chosen = (
+            ("member", str(member or "") if admin else ""),
+            ("model", model or ""),
+            ("sound", "" if sound is None else "with" if sound else "without"),
+        )
+        filters = {k: v for k, v in chosen if v}
         older = f"{request.path}?{urlencode({**filters, 'before': page.next_cursor})}" if page.next_cursor else None
         newest = f"{request.path}?{urlencode(filters)}" if filters else request.path
         body = ENV.get_template("gallery.html").render(
@@ -143,6 +151,7 @@ class Pages:
             admin=admin,
             member=member,
             model=model,
+            sound=sound,
             older=older,
             newest=newest,
             first=not query.get("before"),

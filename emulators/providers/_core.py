@@ -495,7 +495,24 @@ class ApiState(abc.ABC):
         token = secrets.token_urlsafe(12)
         self._issued[task.id] += 1
         self.media[token] = (task.id, self._issued[task.id])
-        return f"http://{request.host}{self.prefix}/_media/{token}.mp4"
+        return f"http://{request.host}{self.prefix}/_media/{token}.{self.output_ext(task)}"
+
+    # --- what a task makes ------------------------------------------------------------------------------------
+    def sounding(self, task: Task) -> bool:
+        """Whether the task's video is made with sound (per API: the model's own audio field)."""
+        return False
+
+    def output_ext(self, task: Task) -> str:
+        """The output link's file extension (sound-only tasks answer with an audio file)."""
+        return "mp4"
+
+    async def output(self, task: Task) -> tuple[bytes, str]:
+        """The task's output and its content type: a clip, with an AAC track as long as the picture when the
+        task asked for sound."""
+        seconds = task.script.output_seconds or task.seconds
+        if self.sounding(task):
+            return await self.videos.sound_clip(seconds), "video/mp4"
+        return await self.videos.clip(seconds), "video/mp4"
 
     async def serve_media(self, request: web.Request) -> web.StreamResponse:
         """The output video, misbehaving as the task's script says."""
@@ -514,15 +531,16 @@ class ApiState(abc.ABC):
             return web.Response(status=403, text="<Error><Code>AccessDenied</Code></Error>", content_type="text/xml")
         if mode == "html":
             return web.Response(body=HTML_PAGE, content_type="text/html")
+        ctype = "video/mp4"
         if mode == "big":
             data = await self.videos.big_clip()
         else:
-            data = await self.videos.clip(task.script.output_seconds or task.seconds)
+            data, ctype = await self.output(task)
         if mode == "text":
             return web.Response(body=b"not a video at all " * 10, content_type="application/octet-stream")
         if mode == "reset":
             raise ConnectionResetError("injected reset")
-        resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        resp = web.StreamResponse(headers={"Content-Type": ctype})
         if mode != "chunked":
             resp.content_length = len(data)
         await resp.prepare(request)

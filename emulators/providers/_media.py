@@ -1,4 +1,6 @@
-"""Real small MP4 clips for the emulators, made once per length with the ffmpeg of imageio-ffmpeg."""
+"""Real small MP4 clips (silent, or with an AAC sound track as long as the picture) and real sound files
+(MP3, WAV, FLAC: what the sound endpoints return) for the emulators, made once per length with the ffmpeg of
+imageio-ffmpeg."""
 
 from __future__ import annotations
 
@@ -21,10 +23,39 @@ class VideoFactory:
         self.ffmpeg = ffmpeg or imageio_ffmpeg.get_ffmpeg_exe()
         cache_dir.mkdir(parents=True, exist_ok=True)
         self._bytes: dict[int, bytes] = {}
+        self._files: dict[str, bytes] = {}  # clips with sound and sound files, by cache file name
 
     def path(self, seconds: float) -> Path:
         """Where the clip of that length is cached."""
         return self.cache_dir / f"clip-{self._whole(seconds)}s.mp4"
+
+    async def sound_clip(self, seconds: float) -> bytes:
+        """A clip about ``seconds`` long with an AAC track (a 440 Hz tone) exactly as long as the picture, as a
+        native-audio model returns it."""
+        key = self._whole(seconds)
+        tone = ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={key}"]
+        picture = ["-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=8:duration={key}"]
+        return await self._cached(
+            f"clip-{key}s-sound.mp4", key, [*picture, *tone], ["-c:a", "aac", "-b:a", "64k", "-shortest"]
+        )
+
+    async def sound(self, seconds: float, fmt: str = "mp3") -> bytes:
+        """A sound file alone (no picture) of about ``seconds`` (tenths kept): what Runway's video_to_audio and
+        sound_effect tasks return.  ``fmt``: mp3, wav or flac."""
+        length = max(0.5, min(30.0, round(seconds, 1)))
+        codec = {"mp3": ["-c:a", "libmp3lame", "-b:a", "64k"], "wav": ["-c:a", "pcm_s16le"], "flac": ["-c:a", "flac"]}
+        source = ["-f", "lavfi", "-i", f"sine=frequency=220:sample_rate=44100:duration={length}"]
+        return await self._cached(f"sound-{length}s.{fmt}", None, source, [*codec[fmt], "-vn"], container=fmt)
+
+    async def _cached(
+        self, name: str, seconds: int | None, source: list[str], rate: list[str], *, container: str | None = None
+    ) -> bytes:
+        if name not in self._files:
+            target = self.cache_dir / name
+            if not target.exists():
+                await self._make(target, seconds or 1, source=source, rate=rate, video=container is None)
+            self._files[name] = await asyncio.to_thread(target.read_bytes)
+        return self._files[name]
 
     @staticmethod
     def _whole(seconds: float) -> int:
@@ -54,10 +85,18 @@ class VideoFactory:
         return await asyncio.to_thread(target.read_bytes)
 
     async def _make(
-        self, target: Path, seconds: int, *, source: list[str] | None = None, rate: list[str] | None = None
+        self,
+        target: Path,
+        seconds: int,
+        *,
+        source: list[str] | None = None,
+        rate: list[str] | None = None,
+        video: bool = True,
     ) -> None:
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.mp4")
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{target.suffix}")
         source = source or ["-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=8:duration={seconds}"]
+        picture = ["-c:v", "libx264", "-preset", "ultrafast"] if video else []
+        tail = ["-pix_fmt", "yuv420p", "-movflags", "+faststart"] if video else []
         args = [
             self.ffmpeg,
             "-hide_banner",
@@ -66,15 +105,9 @@ class VideoFactory:
             "-nostdin",
             "-y",
             *source,
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
+            *picture,
             *(rate or []),
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
+            *tail,
             str(tmp),
         ]
         proc = await asyncio.create_subprocess_exec(

@@ -125,6 +125,12 @@ class FalEmulator(ApiState):
             web.post("/{endpoint:.+}", self.create),
         ]
 
+    def sounding(self, task: Task) -> bool:
+        """An endpoint with ``generate_audio`` makes sound when the request says so, else as its schema's default
+        (Kling v3: true)."""
+        prop = fal_law.document(task.endpoint)["schema"]["properties"].get("generate_audio")
+        return prop is not None and bool(task.body.get("generate_audio", prop.get("default", False)))
+
     def media_url(self, request: web.Request, task: Task) -> str:
         """fal's media links are HTTPS (on this same TLS server)."""
         return super().media_url(request, task).replace("http://", "https://", 1)

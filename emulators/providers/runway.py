@@ -1,9 +1,11 @@
 """Runway's task API as ``runwayml`` 5.x speaks it: creates, tasks, DELETE, and the uploads flow.
 
 Paths (under the mount prefix): ``POST /v1/{text,image,video}_to_video``, ``POST /v1/video_upscale``,
+``POST /v1/video_to_audio`` and ``POST /v1/sound_effect`` (the sound alone: an MP3, or the ``format`` asked),
 ``POST /v1/recipes/multi_shot_video`` (one task for a shot list), ``GET|DELETE /v1/tasks/{id}``,
 ``POST /v1/uploads`` (answers a loopback ``uploadUrl``) and ``POST /_upload/{id}`` (the presigned
-form upload), ``GET /_media/{token}.mp4`` (outputs).  Checks the key, ``X-Runway-Version``, the
+form upload), ``GET /_media/{token}.{mp4,mp3,wav,flac}`` (outputs).  A video asked with ``audio: true`` comes
+with an AAC track as long as the picture; one without, silent.  Checks the key, ``X-Runway-Version``, the
 create body against Runway's law (:mod:`emulators.providers.law.runway`: the ``runwayml`` SDK's own
 param types: models, fields, required keys, ratios, durations, lengths), and that image/video URIs are
 data URIs, https URLs or uploads it made.  Errors are ``{"error": "..."}``; a body the law refuses is
@@ -21,11 +23,16 @@ from emulators.providers import law
 from emulators.providers._core import ApiState, Script, Task
 
 VERSION = "2024-11-06"
-# credits per second of output, as Runway's price list gives them (veo3.1 without audio, as the bot asks)
+# credits per second of output, as Runway's price list gives them (the native-audio models without sound; with
+# sound: SOUND_CREDITS_PER_SECOND), and per second of sound for the sound endpoints
 CREDITS_PER_SECOND = {"gen4.5": 12, "gen4_turbo": 5, "veo3.1": 20, "veo3.1_fast": 10, "aleph2": 15}
 # the finishing models (POST /v1/video_upscale): no first-party per-second figure was found (2026-12-06); these are
 # the bot's own estimates (bot/providers/prices.py), so what the emulator bills and the quote agree
 CREDITS_PER_SECOND |= {"magnific_video_upscaler_creative": 10, "enhance_frame_rate": 5}
+CREDITS_PER_SECOND |= {"kling3.0_pro": 15, "seedance2": 36, "wan3": 10, "mirelo_sfx_2_0": 2}
+SOUND_CREDITS_PER_SECOND = {"veo3.1": 40, "veo3.1_fast": 15, "kling3.0_pro": 20, "seedance2": 36, "wan3": 12}
+SOUND_ENDPOINTS = ("video_to_audio", "sound_effect")
+AUDIO_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac"}
 STATUS = {"queued": "PENDING", "throttled": "THROTTLED", "running": "RUNNING", "succeeded": "SUCCEEDED"}
 STATUS |= {"failed": "FAILED", "cancelled": "CANCELLED", "aborted": "CANCELLED"}
 
@@ -44,13 +51,15 @@ class RunwayEmulator(ApiState):
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes of this API."""
         return [
-            web.post("/v1/{endpoint:(text|image|video)_to_video|video_upscale}", self.create),
+            web.post(
+                "/v1/{endpoint:(text|image|video)_to_video|video_upscale|video_to_audio|sound_effect}", self.create
+            ),
             web.post("/v1/recipes/multi_shot_video", self.create),
             web.get("/v1/tasks/{id}", self.get_task),
             web.delete("/v1/tasks/{id}", self.delete_task),
             web.post("/v1/uploads", self.create_upload),
             web.post("/_upload/{id}", self.receive_upload),
-            web.get("/_media/{token}.mp4", self.serve_media),
+            web.get("/_media/{token}.{ext:mp4|mp3|wav|flac}", self.serve_media),
         ]
 
     def seen(self, request: web.Request) -> web.Response | None:
@@ -114,8 +123,28 @@ class RunwayEmulator(ApiState):
         from_video = endpoint in ("video_to_video", "video_upscale")  # as long as its source clip (2 s here)
         fallback = 2 if from_video else 10 if endpoint == "recipes/multi_shot_video" else 5
         seconds = float(duration) if isinstance(duration, int | float) else fallback
-        credits = int(CREDITS_PER_SECOND.get(str(body.get("model")), 10) * seconds)
+        model = str(body.get("model"))
+        table = SOUND_CREDITS_PER_SECOND if body.get("audio") is True else CREDITS_PER_SECOND
+        if model == "eleven_text_to_sound_v2":
+            credits = 2 if seconds > 10 else 1  # "1-2 credits" a sound (see bot/providers/prices.py)
+        else:
+            credits = int(table.get(model, 10) * seconds)
         return Task(self.new_id(), endpoint, body, script, seconds, extra={"credits": credits})
+
+    def sounding(self, task: Task) -> bool:
+        """A video asked with ``audio: true`` has a sound track."""
+        return task.endpoint.endswith("_to_video") and task.body.get("audio") is True
+
+    def output_ext(self, task: Task) -> str:
+        """The sound endpoints answer with the sound alone (``format``, default MP3)."""
+        return str(task.body.get("format") or "mp3") if task.endpoint in SOUND_ENDPOINTS else "mp4"
+
+    async def output(self, task: Task) -> tuple[bytes, str]:
+        """A sound task's sound file (as long as its ``duration``), else the clip."""
+        if task.endpoint not in SOUND_ENDPOINTS:
+            return await super().output(task)
+        fmt = self.output_ext(task)
+        return await self.videos.sound(task.script.output_seconds or task.seconds, fmt), AUDIO_TYPES[fmt]
 
     def created(self, request: web.Request, task: Task) -> web.StreamResponse:
         """The new task's id and estimated cost."""

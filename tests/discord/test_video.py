@@ -32,8 +32,10 @@ async def test_commands_are_synced_with_their_options(emu, launch):
         "loop",
         "preset",
         "cast",
+        "audio",
     ]
     assert options["cast"]["autocomplete"] and not options["cast"].get("required")
+    assert [c["value"] for c in options["audio"]["choices"]] == ["on", "off"]  # left out: VIDEOBOT_AUDIO_DEFAULT
     assert {c["value"] for c in options["camera"]["choices"]} >= {"dolly_in", "orbit", "static"}
     assert {c["value"] for c in options["style"]["choices"]} >= {"cinematic", "anime"}
     assert options["model"]["autocomplete"] and options["prompt"]["required"]

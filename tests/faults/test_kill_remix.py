@@ -12,42 +12,11 @@ import pytest
 
 from emulators.discord import Upload
 from emulators.providers import Script
-from tests.support.harness import LiveRig, kill_on_result, results_for, tasks_for
+from tests.support.harness import LiveRig, kill_on_result, results_for, tasks_for, walk_the_steps
 from tests.support.video import make_clip
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(200)]  # bot processes killed with SIGKILL
 REMIX_MODELS = {"runway": "runway:aleph2", "local": "local:restyle"}
-
-
-async def _walk_the_steps(rig: LiveRig, provider: str, job_id: int, tag: str) -> None:
-    """QUEUED (behind the blocker), RUNNING, DOWNLOADING, POSTPROCESSING, DELIVERING (refused, then posted)."""
-    emu, api = rig.emu, rig.api(provider)
-    await rig.crash(job_id, "queued")
-    await rig.restart()
-    if api is not None:
-        await rig.crash(
-            job_id,
-            "running",
-            ready=lambda: sum(t.polls for t in api.tasks.values() if t.id in tasks_for(api, tag)) >= 3,
-        )
-    else:
-        await rig.crash(job_id, "running", settle=0.2)
-    await rig.restart()
-    if api is not None:
-        await rig.crash(job_id, "downloading", settle=0.2)
-        await rig.restart()
-    await rig.crash(job_id, "postprocessing", settle=0.1)
-    outage = emu.server_error_next("POST /webhooks/*", count=10_000)
-    await rig.restart()
-    await rig.crash(job_id, "delivering", ready=lambda: outage.hits >= 1)
-    outage.remaining = 0
-    with kill_on_result(emu, rig.bot, job_id) as fired:
-        await rig.restart()
-        await rig.db.wait(lambda: fired, 40, "the result upload (and the kill inside it)", every=0.01)
-    await rig.bot.reap()
-    assert len(results_for(emu, job_id)) == 1
-    await rig.restart()
-    await rig.finished(job_id)
 
 
 @pytest.mark.parametrize("provider", ["runway", "local"])
@@ -70,7 +39,7 @@ async def test_a_remix_killed_at_every_step_finishes_once(live_rig: LiveRig, pro
     )
     assert await handle.wait_ack(timeout=10) == 5
     job_id = (await rig.db.wait_tagged(tag))["id"]
-    await _walk_the_steps(rig, provider, job_id, tag)
+    await walk_the_steps(rig, provider, job_id, tag)
     await rig.finished(blocker["id"])
     await asyncio.sleep(0.5)  # anything that would post a second copy has had its chance
     rig.assert_done_once(job_id, provider, tag)
@@ -91,7 +60,7 @@ async def test_variations_killed_at_every_step_finish_once_each(live_rig: LiveRi
     assert await handle.wait_ack(timeout=10) == 5
     rows = await rig.db.wait(lambda: found if len(found := rig.db.tagged(tag)) == 2 else None, 20, "2 jobs")
     first, second = sorted(r["id"] for r in rows)
-    await _walk_the_steps(rig, "runway", first, tag)
+    await walk_the_steps(rig, "runway", first, tag)
     await rig.finished(second, timeout=80)
     await rig.finished(blocker["id"])
     await asyncio.sleep(0.5)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.media.edits import soundtrack, stitch, transition
-from tests.support.video import ffmpeg
+from bot.media.edits import soundtrack, stitch, transition, under
+from tests.support.video import audio_codec, band_level, ffmpeg, stream_seconds, video_stream_md5
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -77,3 +77,40 @@ async def test_interpolation_starts_on_the_first_image_and_ends_on_the_last(medi
     # gradual: no single step carries the change
     steps = [diff(a, b) for a, b in itertools.pairwise(frames)]
     assert max(steps) < 0.5 * diff(frames[0], frames[-1])
+
+
+async def test_stitch_of_a_silent_and_a_sounding_clip_keeps_the_sound_in_place(media, clips, tmp_path):
+    for crossfade in (0.0, 0.5):
+        out = await stitch(
+            media, [clips["plain"], clips["av"]], tmp_path / f"mixed-{crossfade}.mp4", crossfade=crossfade
+        )
+        info = await media.probe(out)
+        assert info.has_audio and info.audio_codec == "aac"
+        picture, sound = stream_seconds(out, "v"), stream_seconds(out, "a")
+        assert abs(picture - (2.0 - crossfade)) < 0.15 and abs(sound - picture) < 0.1, (crossfade, picture, sound)
+        # the first (silent) clip's stretch is silence, the second's is the tone
+        head = tmp_path / f"head-{crossfade}.wav"
+        tail = tmp_path / f"tail-{crossfade}.wav"
+        ffmpeg("-i", str(out), "-t", "0.3", "-vn", str(head))
+        ffmpeg("-ss", str(round(picture - 0.4, 2)), "-i", str(out), "-vn", str(tail))
+        assert band_level(head, 330) < -60 < band_level(tail, 330)
+
+
+async def test_under_keeps_the_clips_own_sound_ducked_and_copies_the_picture(media, clips, tmp_path):
+    video = clips["two"]  # 2 s with a 330 Hz tone
+    new = tmp_path / "new.mp3"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=880:duration=6", str(new))
+    out = await under(media, video, new, tmp_path / "under.mp4")
+    assert picture_hash(out) == picture_hash(video) and video_stream_md5(out) == video_stream_md5(video)
+    assert abs(stream_seconds(out, "a") - stream_seconds(video, "v")) < 0.1
+    before = band_level(video, 330)
+    assert before - 15 < band_level(out, 330) < before - 3 and band_level(out, 880) > before - 6
+
+
+async def test_fit_to_size_keeps_a_clip_with_sound_whole_and_under_the_limit(media, clips, tmp_path):
+    source = clips["two"]
+    result = await media.fit_to_size_detailed(source, tmp_path / "fitted.mp4", 120_000)
+    assert result.size_bytes <= 120_000
+    assert audio_codec(result.path) == "aac"
+    assert abs(stream_seconds(result.path, "a") - stream_seconds(result.path, "v")) < 0.1
+    assert abs(stream_seconds(result.path, "v") - 2.0) < 0.1

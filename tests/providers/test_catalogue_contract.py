@@ -27,7 +27,7 @@ import pytest
 
 from bot.errors import InvalidOption, InvalidPrompt, ProviderRejected
 from bot.providers._comfy_workflows import TEMPLATE_NAMES, TEMPLATES_DIR, load_workflows
-from bot.providers.base import Capability, GenerationRequest, ModelInfo, Reference, TaskState
+from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, GenerationRequest, ModelInfo, Reference, TaskState
 from bot.providers.catalogue import CATALOGUE, CatalogueModel
 from bot.providers.comfyui import ComfyUIProvider
 from bot.providers.fal import FalProvider
@@ -95,6 +95,14 @@ def _shapes(entry: CatalogueModel, media: Media) -> Iterator[tuple[str, dict[str
                 )
                 frame = {"image": media.image} if entry.references and entry.references.need_image else {}
                 yield cap.value, {"references": cast, **frame}
+            case Capability.SOUND:  # sound with the picture, asked of a model from text (else from an image)
+                from_text = Capability.TEXT_TO_VIDEO in caps
+                yield cap.value, {"audio": True} if from_text else {"audio": True, "image": media.image}
+            case Capability.VIDEO_TO_AUDIO:  # a track for a finished clip of a length the whole seconds don't say
+                yield cap.value, {"video": media.video, "extra": {"op": SOUND_OP, "seconds": "4.37"}}
+            case Capability.TEXT_TO_AUDIO:
+                yield cap.value, {"video": media.video, "extra": {"op": TEXT_SOUND_OP}}
+                yield f"{cap.value} loop", {"video": media.video, "loop": True, "extra": {"op": TEXT_SOUND_OP}}
 
 
 def _optionals(entry: CatalogueModel) -> list[tuple[str, dict[str, Any]]]:

@@ -24,8 +24,20 @@ async def test_models_offered(runway):  # the rest of the contract: test_provide
         "runway:kling_4",
         "runway:wan3",
         "runway:hailuo3",
-    } | {"runway:magnific-upscale", "runway:frame-rate"}  # the reference models (a server's cast), the finishes
+    } | {"runway:magnific-upscale", "runway:frame-rate"} | {  # the reference models (a server's cast), the finishes
+        "runway:veo3.1_fast",  # the native-audio models (issue 19) and the two sound models
+        "runway:kling3.0_pro",
+        "runway:mirelo-sfx",
+        "runway:eleven-sfx",
+    }
     assert all(names[m].can(Capability.REFERENCES) for m in ("runway:seedance2", "runway:klingo3_pro"))
+    assert {n for n, m in names.items() if m.can(Capability.SOUND)} == {
+        "runway:veo3.1",
+        "runway:veo3.1_fast",
+        "runway:kling3.0_pro",
+        "runway:seedance2",
+        "runway:wan3",
+    }
     assert names["runway:aleph2"].can(Capability.VIDEO_TO_VIDEO)
     assert names["runway:gen4.5"].deadline_seconds == 900
 

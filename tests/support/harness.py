@@ -331,3 +331,34 @@ class LiveRig:
 
 
 MakeBot = Callable[..., Awaitable[BotProcess]]  # the ``bot_process`` fixture (tests/faults/conftest.py)
+
+
+async def walk_the_steps(rig: LiveRig, provider: str, job_id: int, tag: str) -> None:
+    """QUEUED (behind the blocker), RUNNING, DOWNLOADING, POSTPROCESSING, DELIVERING (refused, then posted)."""
+    emu, api = rig.emu, rig.api(provider)
+    await rig.crash(job_id, "queued")
+    await rig.restart()
+    if api is not None:
+        await rig.crash(
+            job_id,
+            "running",
+            ready=lambda: sum(t.polls for t in api.tasks.values() if t.id in tasks_for(api, tag)) >= 3,
+        )
+    else:
+        await rig.crash(job_id, "running", settle=0.2)
+    await rig.restart()
+    if api is not None:
+        await rig.crash(job_id, "downloading", settle=0.2)
+        await rig.restart()
+    await rig.crash(job_id, "postprocessing", settle=0.1)
+    outage = emu.server_error_next("POST /webhooks/*", count=10_000)
+    await rig.restart()
+    await rig.crash(job_id, "delivering", ready=lambda: outage.hits >= 1)
+    outage.remaining = 0
+    with kill_on_result(emu, rig.bot, job_id) as fired:
+        await rig.restart()
+        await rig.db.wait(lambda: fired, 40, "the result upload (and the kill inside it)", every=0.01)
+    await rig.bot.reap()
+    assert len(results_for(emu, job_id)) == 1
+    await rig.restart()
+    await rig.finished(job_id)

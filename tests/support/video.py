@@ -203,3 +203,81 @@ def make_voice(dest: Path, *, seconds: float = 3.0, frequency: int = 220) -> Pat
     """A real audio file (a sine tone; the format follows ``dest``'s suffix: .wav, .mp3, .ogg …)."""
     ffmpeg("-f", "lavfi", "-i", f"sine=frequency={frequency}:duration={seconds}", str(dest))
     return dest
+
+
+def stream_seconds(path: Path, kind: str) -> float:
+    """How long one stream of a file lasts (``kind``: "v" for the first video stream, "a" for the first audio
+    stream): the end of its last packet (pts + duration, in the stream's time base, packets copied, not decoded);
+    0.0 when the file has no such stream."""
+    done = subprocess.run(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-map",
+            f"0:{kind}:0?",
+            "-c",
+            "copy",
+            "-f",
+            "framemd5",
+            "-",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    header = done.stderr.decode(errors="replace").split("Stream mapping:")[0]
+    wanted = {"v": "Video:", "a": "Audio:"}[kind]
+    if not any(line.lstrip().startswith("Stream #0:") and wanted in line for line in header.splitlines()):
+        return 0.0
+    text = done.stdout.decode(errors="replace")
+    base = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("#tb 0:")), None)
+    if done.returncode != 0 or base is None:
+        return 0.0
+    num, den = (int(x) for x in base.split("/"))
+    ends = [int(f[2]) + int(f[3]) for f in (line.split(",") for line in text.splitlines() if line[:1].isdigit())]
+    return max(ends, default=0) * num / den
+
+
+def video_stream_md5(path: Path) -> str:
+    """The MD5 of a file's video packets as stored (stream-copied, never decoded): equal for two files only when
+    the picture was copied bit for bit."""
+    out = ffmpeg("-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "md5", "-")
+    return out.decode().strip()
+
+
+def audio_codec(path: Path) -> str | None:
+    """The codec of a file's first audio stream as ffmpeg names it ("aac"), None when it has none."""
+    done = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, timeout=30, check=False)
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if line.lstrip().startswith("Stream #0:") and "Audio:" in line:
+            return line.split("Audio:", 1)[1].split()[0].strip(",")
+    return None
+
+
+def band_level(path: Path, hz: int) -> float:
+    """The mean level (dB) of a file's sound in a narrow band around ``hz``: how loud a tone of that pitch is."""
+    done = subprocess.run(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-af",
+            f"bandpass=f={hz}:width_type=h:w=40,volumedetect",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    text = done.stderr.decode(errors="replace")
+    assert done.returncode == 0, text[-2000:]
+    return float(text.split("mean_volume:")[1].split("dB")[0])

@@ -96,6 +96,8 @@ def _extra(inputs: JobInputs) -> dict[str, str]:
         "fps": inputs.fps,
         "source_task_id": inputs.source_task_id,
         "scale": inputs.scale,
+        "mix": inputs.mix,
+        "seconds": inputs.seconds,
     }
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items() if v is not None}
 
@@ -126,6 +128,7 @@ def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: JobI
         loop=inputs.loop,
         extra=extra,
         references=references_for(inputs.cast),
+        audio=spec.audio,
     )
 
 

@@ -8,5 +8,6 @@
 - :mod:`~bot.services.jobs.switching` — the fallback mover: count a provider-side failure, move the job on;
 - :mod:`~bot.services.jobs.film` — a /sequence film's director: its shots made, retried, asked about, joined;
 - :mod:`~bot.services.jobs.jobcost` — a running job's money steps (re-price, the provider's figure);
-- :mod:`~bot.services.jobs.push` — a provider's verified completion call wakes its job.
+- :mod:`~bot.services.jobs.push` — a provider's verified completion call wakes its job;
+- :mod:`~bot.services.jobs.sound` — a sound job's sound laid under its clip (the picture copied, never re-encoded).
 """

@@ -21,12 +21,17 @@ def _seconds(job: Job) -> float:
         return 0.0
 
 
+def _sound(job: Job) -> bool:
+    """Whether the job's clip is made with sound (priced apart on the native-audio models)."""
+    return job.spec.get("audio") is True
+
+
 async def reprice(ctx: Context, job: Job) -> None:
     """Record the estimate again, for ``job.model``, now that its provider task exists.  A /sequence film's
     join keeps the estimate of its shots' model (the film holds their money reservation)."""
     if job.kind == "sequence" and job.inputs.op == "sequence":
         return
-    cost = costs.estimate(job.model, _seconds(job), credit_usd=ctx.settings.runway_credit_usd)
+    cost = costs.estimate(job.model, _seconds(job), credit_usd=ctx.settings.runway_credit_usd, sound=_sound(job))
     await ctx.storage.costs.reprice(job.id, job.model, cost)
 
 
@@ -36,6 +41,11 @@ async def record_actual(ctx: Context, job: Job, status: TaskStatus) -> None:
         return
     succeeded = status.state is TaskState.SUCCEEDED
     cost = costs.actual(
-        job.model, _seconds(job), status.cost, succeeded=succeeded, credit_usd=ctx.settings.runway_credit_usd
+        job.model,
+        _seconds(job),
+        status.cost,
+        succeeded=succeeded,
+        credit_usd=ctx.settings.runway_credit_usd,
+        sound=_sound(job),
     )
     await ctx.storage.costs.record_actual(job.id, cost)

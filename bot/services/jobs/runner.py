@@ -33,13 +33,14 @@ from bot.errors import (
     RateLimited,
     SubmitUncertain,
 )
-from bot.providers.base import TaskState, VideoProvider
+from bot.providers.base import SOUND_OP, SOUND_SUFFIX, TEXT_SOUND_OP, TaskState, VideoProvider
 from bot.services.delivery.port import NotYet
 from bot.services.fallback.policy import falls_back
 from bot.services.jobs.film import FilmDirector, LookAgain, is_directed
 from bot.services.jobs.jobcost import record_actual, reprice
 from bot.services.jobs.polling import POLL_CALL_TIMEOUT, Poller
 from bot.services.jobs.run import Context, Run
+from bot.services.jobs.sound import keep_source_sound, lay_sound
 from bot.services.jobs.switching import FallbackMover
 from bot.services.web.posters import add_poster
 from storage import Job, JobState
@@ -50,6 +51,7 @@ SUBMIT_TIMEOUT = 120.0
 DELIVER_TIMEOUT = 600.0
 MAX_VIDEO_SECONDS = 600.0
 MAX_DELIVERY_ATTEMPTS = 6
+SOUND_OPS = (SOUND_OP, TEXT_SOUND_OP)
 
 
 class RetryLater(Exception):
@@ -180,7 +182,8 @@ class JobRunner:
         if status.state is not TaskState.SUCCEEDED:
             await record_actual(self.ctx, self.job, status)
             raise ProviderTaskFailed(status.error or ProviderTaskFailed.user_message, detail=f"task {status.state}")
-        raw = self.ctx.settings.media_dir / "raw" / f"{self.job.id}.mp4"
+        suffix = SOUND_SUFFIX if self.job.inputs.op in SOUND_OPS else ".mp4"  # a sound task returns the sound alone
+        raw = self.ctx.settings.media_dir / "raw" / f"{self.job.id}{suffix}"
         raw.parent.mkdir(parents=True, exist_ok=True)
         s = self.ctx.settings
         try:
@@ -201,12 +204,15 @@ class JobRunner:
         raise RetryLater(wait, f"download failed: {exc}") from exc
 
     async def postprocess(self) -> None:
-        """POSTPROCESSING → DELIVERING: check the video, join extensions, fix the format if needed."""
+        """POSTPROCESSING → DELIVERING: check the video, join extensions, fix the format if needed (a sound job:
+        the sound laid under its clip; a remix: its source clip's sound kept)."""
         results = self.ctx.settings.media_dir / "results"
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
         raw = Path(str(self.job.raw_path))
-        if not result.exists():
+        if not result.exists() and self.job.inputs.op in SOUND_OPS:
+            await lay_sound(self.ctx.media, self.job.inputs, raw, result)  # the clip's own picture, copied
+        elif not result.exists():
             info = await self.ctx.media.probe(raw)
             if info.duration <= 0 or info.duration > MAX_VIDEO_SECONDS or not info.width:
                 raise MediaError(
@@ -220,10 +226,13 @@ class JobRunner:
                 await self.ctx.media.resize(raw, result, info.width, info.height)
             else:
                 os.replace(raw, result)
+        if self.job.kind == "remix":
+            await keep_source_sound(self.ctx.media, self.job.inputs, result)  # the source clip's sound, kept
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        await self.run.save(state=JobState.DELIVERING, result_path=str(result))
+        sound = (await self.ctx.media.probe(result)).has_audio  # the 🔊 button, result pages, the gallery filter
+        await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=int(sound))
 
     async def deliver(self) -> None:
         """DELIVERING → DONE, committing the charge in the same transaction."""

@@ -24,9 +24,10 @@ def _unit(kind: str) -> str:
     return UNITS.get(kind, "output s")
 
 
-def estimate(model: str, seconds: float, *, credit_usd: float = DEFAULT_CREDIT_USD) -> Cost:
-    """What a clip of ``seconds`` on ``model`` is expected to cost (a model the table lacks: nothing)."""
-    price = price_of(model)
+def estimate(model: str, seconds: float, *, credit_usd: float = DEFAULT_CREDIT_USD, sound: bool = False) -> Cost:
+    """What a clip of ``seconds`` on ``model`` is expected to cost (``sound``: made with sound, where the model
+    prices that apart); a model the table lacks: nothing."""
+    price = price_of(model, sound=sound)
     if price is None or seconds <= 0:
         return ZERO if price is None else Cost(0.0, _unit(price.unit), 0.0)
     if price.unit == CREDITS:
@@ -47,6 +48,7 @@ def actual(
     *,
     succeeded: bool,
     credit_usd: float = DEFAULT_CREDIT_USD,
+    sound: bool = False,
 ) -> Cost:
     """What the task really cost, from the provider's own figure where it gives one (see the module doc)."""
     price = price_of(model)
@@ -58,7 +60,7 @@ def actual(
         return Cost(reported.amount, "GPU s", round(reported.amount * price.amount, 6))
     if not succeeded:
         return Cost(0.0, _unit(price.unit) if price else "output s", 0.0)
-    return estimate(model, seconds, credit_usd=credit_usd)
+    return estimate(model, seconds, credit_usd=credit_usd, sound=sound)
 
 
 def month_start(now: float) -> float:

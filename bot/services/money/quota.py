@@ -87,15 +87,20 @@ class QuotaService:
         model: str | None = None,
         *,
         user_install: bool = False,
+        priced_seconds: float | None = None,
+        sound: bool = False,
     ) -> Charge:
-        """The reservation to make with a new job; with ``model``, its dollars too (checked against the caps).
+        """The reservation to make with a new job; with ``model``, its dollars too (checked against the caps), for
+        ``priced_seconds`` of output when that differs from the quota's ``seconds`` (a sound job: free of the
+        seconds quota, not of its price) and with ``sound`` where the model prices sound apart.
         ``user_install``: where the app is installed on the user, outside servers the bot is in: their own pool
         of ``VIDEOBOT_USER_INSTALL_DAILY_SECONDS``, no server's limits."""
         if user_install:
             user_limit, guild_budget, guild_id = float(self.settings.user_install_daily_seconds), None, None
         else:
             user_limit, guild_budget = await self.limits_for(guild_id, user_id)
-        spend = await self.spend.reservation(guild_id, model, seconds) if model else None
+        priced = seconds if priced_seconds is None else priced_seconds
+        spend = await self.spend.reservation(guild_id, model, priced, sound=sound) if model else None
         return Charge(
             spend=spend,
             seconds=seconds,

@@ -43,20 +43,20 @@ class SpendService:
         self.settings = settings
         self.clock = clock
 
-    def estimate(self, model: str, seconds: float) -> Cost:
+    def estimate(self, model: str, seconds: float, *, sound: bool = False) -> Cost:
         """What ``seconds`` of ``model`` should cost (see :func:`bot.services.money.costs.estimate`)."""
-        return costs.estimate(model, seconds, credit_usd=self.settings.runway_credit_usd)
+        return costs.estimate(model, seconds, credit_usd=self.settings.runway_credit_usd, sound=sound)
 
     def actual(self, model: str, seconds: float, reported: ProviderCost | None, *, succeeded: bool) -> Cost:
         """What a finished task cost (see :func:`bot.services.money.costs.actual`)."""
         return costs.actual(model, seconds, reported, succeeded=succeeded, credit_usd=self.settings.runway_credit_usd)
 
-    async def reservation(self, guild_id: int | None, model: str, seconds: float) -> Spend:
+    async def reservation(self, guild_id: int | None, model: str, seconds: float, *, sound: bool = False) -> Spend:
         """The money part of a new job's charge: its estimate and the caps that apply now."""
         guild_cap = await self.storage.costs.spend_cap(guild_id) if guild_id is not None else None
         return Spend(
             model=model,
-            cost=self.estimate(model, seconds),
+            cost=self.estimate(model, seconds, sound=sound),
             month_start=costs.month_start(self.clock()),
             guild_cap_usd=guild_cap,
             bot_cap_usd=self.settings.monthly_spend_cap or None,  # 0, like unset: no cap

@@ -13,6 +13,8 @@ the CLI call the object that owns the request, and nothing here takes the servic
 - :mod:`~bot.services.requests.edits` — :class:`Edits`: stitch, loop, soundtrack (``local:edit`` jobs);
 - :mod:`~bot.services.requests.finishing` — :class:`Finisher`: /finish and ⬆️, a private quote, then the
   finished version (upscaled, smoother) queued on confirmation;
+- :mod:`~bot.services.requests.sound` — :class:`Sounds`: sound made for a finished clip (🔊, /sound,
+  /soundtrack ``prompt:``), queued as provider jobs in the clip's lineage;
 - :mod:`~bot.services.requests.variations` — :class:`Variations`: 2-4 seeds of one request, reserved at once;
 - :mod:`~bot.services.requests.sequence` — :class:`Sequences`: /sequence, a film of 2-8 shots as one job graph;
 - :mod:`~bot.services.requests.presets` — :class:`Presets`: a user's saved options;

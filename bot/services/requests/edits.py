@@ -178,4 +178,4 @@ def _disk_usage(folder: Path) -> int:
 
 def _spec(parent: Job, seconds: float) -> PromptSpec:
     base = PromptSpec.from_dict(parent.spec)
-    return replace(base, duration=max(1, math.ceil(seconds - 0.05)), model=EDIT_MODEL)
+    return replace(base, duration=max(1, math.ceil(seconds - 0.05)), model=EDIT_MODEL, audio=None)

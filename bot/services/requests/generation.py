@@ -23,7 +23,7 @@ from typing import Any
 from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
 from bot.media import Media
 from bot.prompt import PromptSpec
-from bot.providers.base import Capability, ModelInfo, needs_for
+from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
 from bot.services.delivery.port import CANCELLED_NOTICE, DeliveryRouter
 from bot.services.fallback.policy import Fallback, references_for, request_for
@@ -35,6 +35,9 @@ from bot.settings import Settings
 from storage import ACTIVE_STATES, CastUse, Charge, Job, JobInputs, JobState, NewJob, QuotaRefused, Storage
 
 log = logging.getLogger(__name__)
+
+# what makes no new seconds of video: edits of finished results, and sound made for one
+NO_NEW_VIDEO = frozenset({Capability.EDIT, Capability.VIDEO_TO_AUDIO, Capability.TEXT_TO_AUDIO})
 
 
 class GenerationService:
@@ -85,16 +88,30 @@ class GenerationService:
             raise InvalidOption("An end image needs a start image too.")
         has_media = image or video
         spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=has_media)
-        needs = needs_for(video=video, image=image, end_image=end_image, loop=loop, references=bool(cast))
+        needs = needs_for(
+            video=video, image=image, end_image=end_image, loop=loop, references=bool(cast), audio=spec.audio is True
+        )
+        if spec.audio is True and spec.model:  # an explicit audio:on on a silent model: say which models can
+            asked = self.registry.model(spec.model)
+            if not asked.can(Capability.SOUND):
+                able = self.registry.who_can(needs)
+                raise InvalidOption(f"{asked.name} makes silent videos, so `audio:on` cannot be honoured; {able}")
         info = self.registry.choose(spec.model, needs)
         info.check_seed(spec.seed)  # the member's own seed: within this model's range, and only if it takes one
         if not cast:
-            return fit_spec(spec, info, needs), info
+            return replace(fit_spec(spec, info, needs), audio=self.sound_for(spec.audio, info)), info
         info.check_capabilities(needs)  # a reference model that needs a start image, asked without one
         info.check_references(sum(len(c.photos) for c in cast))
-        spec = fit_spec(spec, info, needs)
+        spec = replace(fit_spec(spec, info, needs), audio=self.sound_for(spec.audio, info))
         info.check_prompt(info.sent_prompt(spec.text(), references_for(cast)))  # the prompt as the model gets it
         return spec, info
+
+    def sound_for(self, asked: bool | None, info: ModelInfo) -> bool | None:
+        """Whether a clip on ``info`` is made with sound: as asked, else ``VIDEOBOT_AUDIO_DEFAULT``; None on a
+        model that makes no sound (nothing about sound is ever sent to it)."""
+        if not info.can(Capability.SOUND):
+            return None
+        return self.settings.audio_default if asked is None else asked
 
     async def submit(
         self,
@@ -162,6 +179,7 @@ class GenerationService:
             inputs = replace(inputs, image=str(frame))
         needs = needs_for(extend=True) if inputs.extend_task_id else needs_for(image=True)
         spec = fit_spec(replace(spec, model=info.name), info, needs)  # a parent's seed folded into this model's
+        spec = replace(spec, audio=self.sound_for(spec.audio, info))  # the parent's sound where this model has any
         whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
         if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
             raise JobStateError(
@@ -178,6 +196,8 @@ class GenerationService:
             raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
         if original.kind == "sequence":
             raise JobStateError("A film is re-rolled one shot at a time: click its Re-roll button and pick the shot.")
+        if original.inputs.op in (SOUND_OP, TEXT_SOUND_OP):
+            raise JobStateError("Sound can't be re-rolled; ask for sound on the original clip again instead.")
         info = self.registry.model(original.model)
         was = original.inputs
         # the cast as the original used it: its photos, even if the member was deleted or changed since
@@ -236,13 +256,21 @@ class GenerationService:
         ):
             raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
         # quota is seconds of video, one for one, on every model; edits of finished results make nothing new, and
-        # the offline finish (local:finish) is free of quota too
-        free = Capability.EDIT in info.capabilities or (
+        # the offline finish (local:finish) is free of quota too, and so is sound for a finished clip (not of its
+        # price: priced_seconds)
+        made = float(spec.duration or 0)
+        free = bool(info.capabilities & NO_NEW_VIDEO) or (
             Capability.FINISH in info.capabilities and info.provider == "local"
         )
-        seconds = 0.0 if free else float(spec.duration or 0)
+        seconds = 0.0 if free else made
         charge = await self.quota.charge(
-            who.guild_id, who.user_id, seconds, model=info.name, user_install=who.user_install
+            who.guild_id,
+            who.user_id,
+            seconds,
+            model=info.name,
+            user_install=who.user_install,
+            priced_seconds=made,
+            sound=spec.audio is True,
         )
         return base, charge  # seconds, in the right pool, and dollars
 
@@ -330,7 +358,9 @@ class GenerationService:
 
     async def note_cached(self, job: Job, new: NewJob) -> None:
         """A cache hit spends nothing: record what it saved (the money report counts it)."""
-        saved = self.quota.spend.estimate(job.model, float(new.spec.get("duration") or 0))
+        saved = self.quota.spend.estimate(
+            job.model, float(new.spec.get("duration") or 0), sound=new.spec.get("audio") is True
+        )
         await self.storage.costs.record_cached(job.id, new, saved, now=self.clock())
 
     # --- cancelling and reading -----------------------------------------------------------------------

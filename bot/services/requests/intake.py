@@ -51,6 +51,7 @@ def parts_without_subject(spec: PromptSpec) -> dict[str, Any]:
         "aspect": spec.aspect,
         "seed": spec.seed,
         "model": spec.model,
+        "audio": spec.audio,
     }
 
 

@@ -12,6 +12,7 @@ _RELATION = {
     "loop": "loop of",
     "soundtrack": "soundtrack on",
     "finish": "finished version of",
+    "sound": "sound for",
 }
 
 

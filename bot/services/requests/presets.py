@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.services.requests.generation import GenerationService
     from bot.services.requests.requester import Requester
 
-FIELDS = ("camera", "style", "setting", "lighting", "details", "negative", "aspect", "duration", "model")
+FIELDS = ("camera", "style", "setting", "lighting", "details", "negative", "aspect", "duration", "model", "audio")
 MAX_NAME = 32
 MAX_PER_USER = 25
 

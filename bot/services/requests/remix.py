@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import InvalidMedia, InvalidOption, MediaError
 from bot.media import Media
+from bot.media.edits import sound_of
 from bot.media.restyle import DEFAULT_STYLE, prepare_clip
 from bot.media.sniff import sniff_container
 from bot.prompt import PromptSpec
@@ -107,6 +108,7 @@ class Remixer:
             await asyncio.to_thread(raw.write_bytes, data)
             source = raw
         clip = s.inputs_dir / f"clip-{secrets.token_hex(8)}.mp4"
+        sound = clip.with_name(f"{clip.stem}.sound.m4a")
         try:
             probed = await self._probe(source)
             longest = min(max(info.durations), info.max_input_seconds or math.inf)
@@ -123,13 +125,16 @@ class Remixer:
                     f"{longest:g} s, so its first {seconds} s are used."
                 )
             await prepare_clip(self.media, source, clip, seconds=seconds)
+            if probed.has_audio:  # the model gets the picture alone; the sound is laid under its result
+                await sound_of(self.media, source, sound, seconds=seconds)
             spec = replace(spec, duration=seconds, aspect=_nearest_aspect(info, probed.width, probed.height))
             strength = request.strength if request.strength is not None else 0.8
-            inputs = JobInputs(video=str(clip), strength=strength)
+            inputs = JobInputs(video=str(clip), strength=strength, audio=str(sound) if probed.has_audio else None)
             submitted = await self.core.queue("remix", who, spec, info, inputs, parent_job_id=parent_id)
             return replace(submitted, notes=tuple(notes))
         except BaseException:
             clip.unlink(missing_ok=True)  # a refused remix (probe, quota, queue) leaves nothing behind
+            sound.unlink(missing_ok=True)
             raise
         finally:
             if raw is not None:

@@ -25,6 +25,7 @@ _CURSOR = re.compile(r"^(\d{1,12}(?:\.\d{1,20})?)~(\d{1,18})$")
 # How each kind of job relates to its parent: (label on the child's page, label in the parent's list).
 # Kinds added later (remix, stitch, loop…) fall back to their own name.
 RELATIONS = {"extend": ("Extended from", "Extension"), "reroll": ("Re-roll of", "Re-roll")}
+RELATIONS["sound"] = ("Sound for", "With sound")  # 🔊 / /sound: the clip with sound made for it
 
 
 class NotShown(Exception):
@@ -160,12 +161,21 @@ class GalleryService:
         return self.clock() >= expires
 
     async def page(
-        self, guild_id: int, member_id: int | None, *, model: str | None = None, cursor: str | None = None
+        self,
+        guild_id: int,
+        member_id: int | None,
+        *,
+        model: str | None = None,
+        cursor: str | None = None,
+        sound: bool | None = None,
     ) -> GalleryPage:
-        """One gallery page (``member_id``: only that member's results).  ValueError for a bad cursor."""
+        """One gallery page (``member_id``: only that member's results; ``sound``: only results with sound, or
+        only silent ones).  ValueError for a bad cursor."""
         before = decode_cursor(cursor) if cursor else None
         size = self.settings.gallery_page_size
-        query = GalleryQuery(guild_id, owner_id=member_id, model=model or None, before=before, limit=size + 1)
+        query = GalleryQuery(
+            guild_id, owner_id=member_id, model=model or None, before=before, limit=size + 1, sound=sound
+        )
         rows = await self.storage.jobs.gallery(query)
         more = len(rows) > size
         rows = rows[:size]

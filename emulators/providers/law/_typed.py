@@ -82,6 +82,9 @@ _NON_EMPTY = re.compile(r"\bnon-empty\b", re.I)
 _INT_RANGE = re.compile(r"\b(?:integer|whole number) from (\d+) to (\d+)")
 _SECONDS_RANGE = re.compile(r"\b[Nn]umeric durations must be between (\d+) and (\d+) seconds")
 _FRACTION = re.compile(r"\[(\d+(?:\.\d+)?), (\d+(?:\.\d+)?)\]")
+# runwayml 5.24 types/sound_effect_create_params.py, ElevenTextToSoundV2.duration: "The duration of the sound effect
+# in seconds, between 0.5 and 30 seconds."
+_BETWEEN_SECONDS = re.compile(r"\bin seconds, between (\d+(?:\.\d+)?) and (\d+(?:\.\d+)?) seconds")
 _ITEMS_MAX = re.compile(r"\(up to (\d+)\)|\bUp to (\d+) (?:images|keyframes|videos)\b")
 
 
@@ -98,7 +101,7 @@ def bounds_of(doc: str, kind: str) -> Bounds:
             max_len=int(top.group(1).replace(",", "")) if top else None,
         )
     if kind == "number":
-        for pattern in (_INT_RANGE, _SECONDS_RANGE, _FRACTION):
+        for pattern in (_INT_RANGE, _SECONDS_RANGE, _FRACTION, _BETWEEN_SECONDS):
             if found := pattern.search(doc):
                 return Bounds(low=float(found.group(1)), high=float(found.group(2)))
         return Bounds()

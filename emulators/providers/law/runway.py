@@ -2,7 +2,7 @@
 
 ``check(endpoint, body)`` for ``endpoint`` in ``image_to_video``, ``text_to_video``, ``video_to_video``,
 ``video_upscale`` (the Magnific upscaler and ``enhance_frame_rate``, in the SDK since it added
-``types/video_upscale_create_params.py``) and ``recipes/multi_shot_video``
+``types/video_upscale_create_params.py``), ``video_to_audio``, ``sound_effect`` and ``recipes/multi_shot_video``
 (``runwayml.types.recipe_multi_shot_video_params.RecipeMultiShotVideoParams``, a Union of the ``auto`` and ``custom``
 modes told apart by ``mode``):
 the body as it goes on the wire (camelCase aliases, as ``runwayml._utils._transform`` sends them) against
@@ -34,7 +34,7 @@ from typing import Any
 
 from emulators.providers.law._typed import Law, utf16_len
 
-ENDPOINTS = ("image_to_video", "text_to_video", "video_to_video", "video_upscale")
+ENDPOINTS = ("image_to_video", "text_to_video", "video_to_video", "video_upscale", "video_to_audio", "sound_effect")
 RECIPE = "recipes/multi_shot_video"
 RECIPE_SHOTS = (3, 5)  # custom mode's shot count (docstring of ``shots``, see above)
 RECIPE_DEFAULT_SECONDS = 10  # ``duration``'s default (its docstring)

@@ -144,3 +144,19 @@ def test_video_upscale_takes_runways_own_terms_only():
     assert check("video_upscale", {**rate, "targetFramerate": "60"}) == []
     assert fields(check("video_upscale", {**rate, "targetFramerate": 60})) == ["targetFramerate"]  # a string
     assert fields(check("video_upscale", rate)) == ["targetFramerate"]  # required
+
+
+def test_sound_fields_and_the_sound_endpoints():
+    sounding = {"model": "veo3.1", "promptText": "a bell", "ratio": "1280:720", "duration": 4, "audio": True}
+    assert check("text_to_video", sounding) == []
+    assert check("text_to_video", {**sounding, "model": "wan3", "duration": 5}) == []
+    silent_model = {"model": "gen4.5", "promptText": "x", "ratio": "1280:720", "duration": 5, "audio": False}
+    assert fields(check("text_to_video", silent_model)) == ["audio"]  # a model without the field: unknown
+    assert fields(check("text_to_video", {**sounding, "audio": "yes"})) == ["audio"]
+    v2a = {"model": "mirelo_sfx_2_0", "videoUri": "https://media.example.test/clip.mp4", "duration": 4.37}
+    assert check("video_to_audio", v2a) == [] and check("video_to_audio", {**v2a, "promptText": "rain"}) == []
+    assert fields(check("video_to_audio", {k: v for k, v in v2a.items() if k != "duration"})) == ["duration"]
+    sfx = {"model": "eleven_text_to_sound_v2", "promptText": "rain", "duration": 4.5, "loop": True}
+    assert check("sound_effect", sfx) == []
+    assert check("sound_effect", {**sfx, "duration": 30.5}) == ["duration: must be from 0.5 to 30, not 30.5"]
+    assert fields(check("sound_effect", {**sfx, "promptText": None})) == ["promptText"]

@@ -110,3 +110,19 @@ def test_a_finish_falls_back_only_to_a_finishing_model_that_makes_what_was_quote
     choice = f.choose(finish("replicate:topaz-video", 1280, 720, 60), tried=set(), skip={"runway"})
     assert choice is not None and choice.model == "local:finish"
     assert f.choose(finish("runway:frame-rate", 1280, 720, 60, duration=21), tried=set(), skip=set()) is None
+
+
+def test_a_job_with_sound_only_moves_to_a_model_that_makes_sound(make_settings):
+    settings = make_settings(
+        RUNWAYML_API_SECRET="k1",
+        FAL_KEY="k4",
+        LUMAAI_API_KEY="k3",
+        fallback_text=["luma:ray-2", "fal:kling-3"],
+    )
+    f = Fallback(ProviderRegistry(build_providers(settings, Media())), settings)
+    f.check()
+    sounding = f.choose(text(model="runway:veo3.1", duration=5, audio=True), tried=set(), skip=set())
+    assert sounding is not None and sounding.model == "fal:kling-3"  # Luma makes no sound: passed over
+    silent = f.choose(text(model="runway:veo3.1", duration=5, audio=False), tried=set(), skip=set())
+    assert silent is not None and silent.model == "luma:ray-2"
+    assert f.choose(text(model="runway:veo3.1", audio=True), tried=set(), skip={"fal"}) is None

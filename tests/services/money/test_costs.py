@@ -96,3 +96,18 @@ def test_the_money_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("VIDEOBOT_MONTHLY_SPEND_CAP", "-5")
     with pytest.raises(ConfigError, match="VIDEOBOT_MONTHLY_SPEND_CAP"):
         load_settings()
+
+
+def test_a_native_audio_model_is_priced_with_and_without_sound():
+    from bot.providers.prices import price_of
+    from bot.services.money import costs as money
+
+    silent = money.estimate("runway:veo3.1", 8, credit_usd=0.01)
+    sounding = money.estimate("runway:veo3.1", 8, credit_usd=0.01, sound=True)
+    assert (silent.units, sounding.units) == (160, 320) and sounding.usd == pytest.approx(3.2)
+    fal = money.estimate("fal:kling-3", 5, sound=True)
+    assert fal.usd == pytest.approx(0.63) and money.estimate("fal:kling-3", 5).usd == pytest.approx(0.42)
+    assert money.estimate("runway:gen4.5", 5, sound=True) == money.estimate("runway:gen4.5", 5)  # no sound mode
+    for name in ("runway:veo3.1", "runway:veo3.1_fast", "runway:kling3.0_pro", "runway:seedance2", "runway:wan3"):
+        price = price_of(name)
+        assert price is not None and price.with_sound is not None and price.read == "2026-12", name
