@@ -13,6 +13,10 @@ records each valid completion call on the job's row (``pushed_at``) and interrup
 once (the poll stays the source of truth).  A call taken by another process is noticed within
 ``CANCEL_RECHECK`` seconds, from the row (at once on PostgreSQL, where its NOTIFY makes the worker look:
 ``Worker._notice_pushes``).
+
+Siblings: the runs polling a model are listed in ``Context.polling``; when one finishes with a run time measured
+here, the others are re-planned from it (``PollSchedule.after_sibling``) and their waits worked out again: one
+created about as long ago polls at once.  A ``Retry-After`` still holds after a re-plan.
 """
 
 from __future__ import annotations
@@ -79,7 +83,8 @@ class Poller:
         return wait
 
     def poll_schedule(self, timing: ModelTiming | None) -> PollSchedule:
-        """This task's schedule: the model's learned run time (when adaptive polling is on), else the backoff."""
+        """This task's schedule: the model's learned run time (when adaptive polling is on), else the cold start
+        (adaptive polling on) or the backoff (off)."""
         s = self.ctx.settings
         learned = timing is not None and s.poll_adaptive
         return PollSchedule.build(
@@ -89,10 +94,31 @@ class Poller:
             expected=timing.mean_seconds if learned and timing else None,
             spread=timing.spread_seconds if learned and timing else 0.0,
             provider_brisk=float(getattr(self.run.provider, "poll_brisk_interval", 0.0)),
+            cold=s.poll_adaptive,
         )
 
     async def poll_until_done(self) -> None:
         """RUNNING → DOWNLOADING, polling on the model's schedule (bot.services.jobs.schedule) until its deadline."""
+        siblings = self.ctx.polling.setdefault(self.run.job.model, set())
+        siblings.add(self.run)
+        try:
+            await self._poll_loop()
+        finally:
+            siblings.discard(self.run)
+            if not siblings:
+                self.ctx.polling.pop(self.run.job.model, None)
+
+    def _replan_siblings(self, run_time: float) -> None:
+        """This task finished in ``run_time`` s: re-plan the model's other tasks in flight (module docstring)."""
+        for sibling in self.ctx.polling.get(self.run.job.model, ()):
+            if sibling is self.run or sibling.schedule is None:
+                continue
+            replanned = sibling.schedule.after_sibling(run_time)
+            if replanned != sibling.schedule:
+                sibling.schedule, sibling.replanned = replanned, True
+                sibling.interrupted.set()
+
+    async def _poll_loop(self) -> None:
         deadline = self.run.deadline()
         self.run.schedule = await self._load_schedule()
         # Run times are learned only from tasks this process saw created (after a restart the origin is a guess).
@@ -102,10 +128,17 @@ class Poller:
         while True:
             schedule = self.run.schedule
             interval = max(schedule.next_wait(self.ctx.clock() - origin, polls), floor)
+            not_before = self.ctx.clock() + floor  # the provider's Retry-After, kept through a re-plan
             if interval > 0:  # a long Retry-After must not carry the job past its deadline
                 left = max(0.0, deadline - self.ctx.clock()) + 0.01
                 wait = self.safety_net(schedule.jittered(interval, random.random()), self.ctx.clock() - origin)
                 await self.nap(min(max(wait, floor), left))
+            while self.run.replanned:  # a sibling finished: wait as the new plan says (often not at all)
+                self.run.replanned = False
+                schedule = self.run.schedule
+                rest = max(schedule.replan_wait(self.ctx.clock() - origin), not_before - self.ctx.clock())
+                if rest > 0:
+                    await self.nap(min(rest, max(0.0, deadline - self.ctx.clock()) + 0.01))
             await self.run.check_cancel()
             self.push_seen = self.run.job.pushed_at  # a completion call after this is a reason to poll again
             if self.ctx.clock() > deadline:
@@ -122,7 +155,9 @@ class Poller:
             if status.state is TaskState.SUCCEEDED:
                 if exact:  # the provider finished between the last "not yet" and this answer
                     self.run_time_learned = True  # once per task, even if the download finds it unfinished
-                    await self._learn(self._finished_at(unfinished_at) - origin)
+                    run_time = self._finished_at(unfinished_at) - origin
+                    self._replan_siblings(run_time)
+                    await self._learn(run_time)
                 pushes_missed = self.pushes and self.run.job.pushed_at is None
                 missed = {"push_missed_at": self.ctx.clock()} if pushes_missed else {}
                 await self.run.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0, **missed)
