@@ -38,8 +38,6 @@ from bot.services.web.gallery import GalleryService
 from bot.services.web.links import Links
 from bot.settings import Settings
 from bot.web import WebServer
-from bot.web.falkeys import FalKeys
-from bot.web.hooks import PushHooks
 from storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -130,6 +128,9 @@ class App:
         variations = Variations(storage, registry, quota, service)
         presets = Presets(storage, service, clock)
         if settings.push_enabled:
+            from bot.web.falkeys import FalKeys  # the completion-call checks: only a bot that takes the calls
+            from bot.web.hooks import PushHooks
+
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
             fileserver.hooks = PushHooks(
                 push, links, FalKeys(settings.fal_jwks_url), tolerance=settings.push_tolerance_seconds
