@@ -125,6 +125,7 @@ class Poller:
         exact = self.run.task_created_at is not None and not self.run_time_learned
         origin = self.run.task_created_at or self.run.job.started_at or self.ctx.clock()
         polls, unfinished_at, floor = 0, origin, 0.0
+        last_sent: float | None = None  # when the last poll went out
         while True:
             schedule = self.run.schedule
             interval = max(schedule.next_wait(self.ctx.clock() - origin, polls), floor)
@@ -136,14 +137,15 @@ class Poller:
             while self.run.replanned:  # a sibling finished: wait as the new plan says (often not at all)
                 self.run.replanned = False
                 schedule = self.run.schedule
-                rest = max(schedule.replan_wait(self.ctx.clock() - origin), not_before - self.ctx.clock())
+                since = None if last_sent is None else self.ctx.clock() - last_sent
+                rest = max(schedule.replan_wait(self.ctx.clock() - origin, since), not_before - self.ctx.clock())
                 if rest > 0:
                     await self.nap(min(rest, max(0.0, deadline - self.ctx.clock()) + 0.01))
             await self.run.check_cancel()
             self.push_seen = self.run.job.pushed_at  # a completion call after this is a reason to poll again
             if self.ctx.clock() > deadline:
                 raise ProviderTimeout(detail=f"task {self.run.job.provider_task_id} passed its deadline")
-            sent = self.ctx.clock()
+            sent = last_sent = self.ctx.clock()
             step = max(interval, schedule.brisk if schedule.adaptive else schedule.base)
             status, floor, limited = await self._poll_once(step)
             if limited:

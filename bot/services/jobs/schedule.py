@@ -156,12 +156,15 @@ class PollSchedule:
             return self
         return replace(self, expected=run_time, spread=max(self.spread, SIBLING_SPREAD * run_time))
 
-    def replan_wait(self, elapsed: float) -> float:
-        """The wait right after a re-plan (:meth:`after_sibling`), ``elapsed`` s after create: none once the task
-        is as old as the wake (it was created about as long ago as the sibling that finished), else until then."""
+    def replan_wait(self, elapsed: float, since_poll: float | None = None) -> float:
+        """The wait right after a re-plan (:meth:`after_sibling`), ``elapsed`` s after create and ``since_poll`` s
+        after this task's last poll (None: not polled yet): none once the task is as old as the wake (it was created
+        about as long ago as the sibling that finished), else until then; never sooner than the brisk interval
+        after the last poll (the provider's guidance: Runway at most every 5 s)."""
+        spacing = 0.0 if since_poll is None else max(0.0, self.brisk - since_poll)
         if self.expected is None or elapsed >= self.wake - 2 * EARLY * self.brisk:
-            return 0.0
-        return min(self.wake - elapsed, self.max_interval)
+            return spacing
+        return max(spacing, min(self.wake - elapsed, self.max_interval))
 
     def throttled(self) -> PollSchedule:
         """The provider answered 429: poll half as briskly for the rest of this task."""

@@ -218,6 +218,15 @@ def test_a_sibling_created_about_as_long_ago_is_due_when_one_finishes():
     assert poll_times(schedule, 8.2)[-1] - 8.2 <= 1.0
 
 
+def test_a_re_plan_never_polls_sooner_than_the_providers_guidance_after_the_last_poll():
+    runway = cold(provider_brisk=5.0).after_sibling(12.0)  # Runway: at most every 5 s
+    assert runway.replan_wait(12.5, since_poll=1.0) == pytest.approx(4.0)  # due, but it polled a second ago
+    assert runway.replan_wait(12.5, since_poll=6.0) == 0.0 and runway.replan_wait(12.5) == 0.0
+    luma = cold().after_sibling(8.0)
+    assert luma.replan_wait(8.5, since_poll=0.2) == pytest.approx(0.8)  # the brisk second
+    assert luma.replan_wait(3.0, since_poll=0.2) == pytest.approx(luma.wake - 3.0)  # not due: its wake
+
+
 def test_a_re_plan_replaces_a_stale_estimate_and_leaves_the_old_backoff_alone():
     stale = PollSchedule.build(5.0, 30.0, 1.0, expected=30.0, spread=1.0)
     fresh = stale.after_sibling(10.0)
