@@ -3,7 +3,8 @@ the whole CLI against the plain ffmpeg command, and fit-to-size against a two-pa
 
 Run: ``python bench/bench_issue18.py`` (18 minutes on 2 cores at a load average of 25 on 2026-12-06, most of it
 the fit rows; less on a quiet machine.  ``--print`` prints, not writes, the section; ``--repeat N`` for the timed
-media rows; ``--skip burst200`` etc. leaves a part out).  It replaces the "## Issue 18: fast from the first job"
+media rows; ``--skip burst200`` etc. leaves a part out; ``BENCH_BOT_LOG_LEVEL=INFO`` keeps the bot's log, e.g. the
+"N in flight re-planned" lines).  It replaces the "## Issue 18: fast from the first job"
 section of BENCHMARKS.md; the reading below it is written by hand.
 
 * *Bursts*: ``videobot run`` (a real process, a fresh database: nothing learned) against the loopback Discord and
@@ -108,7 +109,7 @@ async def burst(n: int, folder: Path, clips: VideoFactory, *, adaptive: bool = T
                 VIDEOBOT_POLL_MAX_INTERVAL_SECONDS="30",
                 VIDEOBOT_PROGRESS_EDIT_INTERVAL="2",
                 VIDEOBOT_POLL_ADAPTIVE="true" if adaptive else "false",
-                VIDEOBOT_LOG_LEVEL="WARNING",
+                VIDEOBOT_LOG_LEVEL=os.environ.get("BENCH_BOT_LOG_LEVEL", "WARNING"),
             )
             bot = BotProcess(env, folder, f"burst{n}")
             try:

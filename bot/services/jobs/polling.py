@@ -110,6 +110,7 @@ class Poller:
 
     def _replan_siblings(self, run_time: float) -> None:
         """This task finished in ``run_time`` s: re-plan the model's other tasks in flight (module docstring)."""
+        count = 0
         for sibling in self.ctx.polling.get(self.run.job.model, ()):
             if sibling is self.run or sibling.schedule is None:
                 continue
@@ -117,6 +118,15 @@ class Poller:
             if replanned != sibling.schedule:
                 sibling.schedule, sibling.replanned = replanned, True
                 sibling.interrupted.set()
+                count += 1
+        if count:
+            log.info(
+                "job %s: %s finished in %.1f s; %d in flight re-planned",
+                self.run.job.id,
+                self.run.job.model,
+                run_time,
+                count,
+            )
 
     async def _poll_loop(self) -> None:
         deadline = self.run.deadline()
