@@ -16,7 +16,8 @@ once (the poll stays the source of truth).  A call taken by another process is n
 
 Siblings: the runs polling a model are listed in ``Context.polling``; when one finishes with a run time measured
 here, the others are re-planned from it (``PollSchedule.after_sibling``) and their waits worked out again: one
-created about as long ago polls at once.  A ``Retry-After`` still holds after a re-plan.
+created about as long ago polls at once.  A ``Retry-After`` still holds after a re-plan.  The jitter of siblings
+is stratified (``schedule.stratified``) so that their polls are spread evenly and one sees a shared finish soon.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ProviderTaskFailed, ProviderTimeout, ProviderUnavailable, RateLimited
 from bot.providers.base import TaskState, TaskStatus
 from bot.services.jobs.jobcost import record_actual
-from bot.services.jobs.schedule import PollSchedule
+from bot.services.jobs.schedule import PollSchedule, stratified
 from storage import JobState
 
 if TYPE_CHECKING:
@@ -128,6 +129,13 @@ class Poller:
                 count,
             )
 
+    def _jitter_draw(self) -> float:
+        """The jitter's uniform draw, stratified over the model's tasks in flight (``schedule.stratified``)."""
+        ids = sorted(run.job.id for run in self.ctx.polling.get(self.run.job.model, ()))
+        if self.run.job.id not in ids:
+            return random.random()
+        return stratified(ids.index(self.run.job.id), len(ids), random.random())
+
     async def _poll_loop(self) -> None:
         deadline = self.run.deadline()
         self.run.schedule = await self._load_schedule()
@@ -142,7 +150,7 @@ class Poller:
             not_before = self.ctx.clock() + floor  # the provider's Retry-After, kept through a re-plan
             if interval > 0:  # a long Retry-After must not carry the job past its deadline
                 left = max(0.0, deadline - self.ctx.clock()) + 0.01
-                wait = self.safety_net(schedule.jittered(interval, random.random()), self.ctx.clock() - origin)
+                wait = self.safety_net(schedule.jittered(interval, self._jitter_draw()), self.ctx.clock() - origin)
                 await self.nap(min(max(wait, floor), left))
             while self.run.replanned:  # a sibling finished: wait as the new plan says (often not at all)
                 self.run.replanned = False

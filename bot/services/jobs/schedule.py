@@ -48,6 +48,14 @@ COLD_GROWTH = 0.9  # the cold start's wait, as a fraction of the time since crea
 SIBLING_SPREAD = 0.05  # a sibling's run time taken as the expected one, give or take this fraction of it
 
 
+def stratified(rank: int, count: int, u: float) -> float:
+    """The jitter's uniform draw for the ``rank``-th of ``count`` sibling tasks (``u`` uniform in [0, 1)): one
+    stratum of [0, 1) each, so siblings started together poll evenly spread instead of in random clumps, and one
+    of them polls soon after a finish they share (then :meth:`PollSchedule.after_sibling` calls the rest)."""
+    count = max(1, count)
+    return (min(max(rank, 0), count - 1) + u) / count
+
+
 @dataclass(frozen=True)
 class PollSchedule:
     """The waits between the polls of one task (see the module docstring)."""

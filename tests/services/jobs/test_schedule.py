@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from bot.services.delivery.ladder import describe_left
-from bot.services.jobs.schedule import PollSchedule
+from bot.services.jobs.schedule import PollSchedule, stratified
 
 
 def poll_times(schedule: PollSchedule, finish: float, *, limit: int = 500) -> list[float]:
@@ -253,3 +253,25 @@ def test_a_burst_on_a_fresh_bot_is_seen_soon_after_the_finish_by_the_jittered_si
     assert seen - finish <= 0.5  # one of them notices within half a second; alone the median would be ~1.5 s
     replanned = schedule.after_sibling(finish)
     assert replanned.replan_wait(seen) == 0.0  # all 20 were created together: all due now
+
+
+def test_siblings_jitter_draws_take_one_stratum_each():
+    draws = [stratified(rank, 20, 0.5) for rank in range(20)]
+    assert draws == sorted(draws) and draws[0] == pytest.approx(0.025) and draws[-1] == pytest.approx(0.975)
+    assert all(rank / 20 <= stratified(rank, 20, u) < (rank + 1) / 20 for rank in range(20) for u in (0.0, 0.999))
+    assert stratified(0, 1, 0.3) == 0.3 and stratified(5, 0, 0.3) == 0.3  # alone: the draw as it came
+
+
+def test_stratified_siblings_cover_a_shared_finish_closely_whatever_the_draws():
+    """20 siblings created together, each drawing at the worst end of its stratum (u = 0 or 0.999 for all): one
+    still polls within half a second of the 8 s finish (unstratified random draws leave gaps of a second or more)."""
+    schedule, finish = cold(), 8.0
+    for u in (0.0, 0.999):
+        firsts = []
+        for rank in range(20):
+            now, polls = 0.0, 0
+            while now < finish:
+                now += schedule.jittered(schedule.next_wait(now, polls), stratified(rank, 20, u))
+                polls += 1
+            firsts.append(now)
+        assert min(firsts) - finish <= 0.5
