@@ -43,8 +43,6 @@ from bot.services.web.gallery import GalleryService
 from bot.services.web.links import Links
 from bot.settings import Settings
 from bot.web import WebServer
-from bot.web.falkeys import FalKeys
-from bot.web.hooks import PushHooks
 from storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -143,6 +141,9 @@ class App:
         roster = Roster(storage, settings, media, clock)
         finisher = Finisher(storage, registry, settings, media, quota, service, clock)
         if settings.push_enabled:
+            from bot.web.falkeys import FalKeys  # the completion-call checks: only a bot that takes the calls
+            from bot.web.hooks import PushHooks
+
             push = PushService(storage, registry, settings, clock, wake=worker.interrupt)
             fileserver.hooks = PushHooks(
                 push, links, FalKeys(settings.fal_jwks_url), tolerance=settings.push_tolerance_seconds

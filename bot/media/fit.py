@@ -1,14 +1,15 @@
 """Fitting a video under a byte limit (Discord's upload cap) in one encode for typical clips.
 
 The bitrate comes from the duration: the byte budget, less the MP4's index (which grows with the
-number of frames and audio packets) and a safety margin, is shared between AAC audio (a fixed rate
+number of frames and audio packets) and a 1 % safety margin, is shared between AAC audio (a fixed rate
 chosen by how generous the budget is) and H.264 video.  x264 runs in single-pass average-bitrate
-mode with a VBV cap at that rate and a half-second buffer: the cap stops late, harder scenes from
-overspending (unconstrained ABR overshot by up to 18 % on a zooming fractal), and the buffer's
-initial fill, which it may spend on top, is budgeted as ``VBV_SPEND`` extra seconds of video.  When
-the bits per pixel would be too few for a clean picture the resolution is lowered first.  Only if
-the first encode still overshoots is a second one made, its rate corrected by the measured
-overshoot.  BENCHMARKS.md has the measured accuracy.
+mode held close to that rate (``ratetol`` 0.1: one-pass ABR otherwise undershoots a short clip by 10-15 %,
+as it did before, using 83-92 % of the budget), with a VBV cap at 1.5 × the rate and a one-second buffer: the
+cap stops late, harder scenes from overspending (unconstrained ABR overshot by up to 18 % on a zooming
+fractal) while leaving the encoder room to give a hard scene more than an easy one.  When the bits per
+pixel would be too few for a clean picture the resolution is lowered first.  Only if the first encode
+still overshoots is a second one made, its rate corrected by the measured overshoot.  BENCHMARKS.md has
+the measured accuracy (``bench/bench_issue18.py`` compares it with a two-pass encode on real footage).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from bot.media.probe import MediaInfo
 if TYPE_CHECKING:
     from bot.media.media import Media
 
-SAFETY = 0.96  # of the byte budget given to the encoder
-VBV_SECONDS = 0.5  # the rate-control buffer, in seconds of the target rate
-VBV_SPEND = 0.3  # seconds of extra video the encoder was seen to spend from its initial buffer
+SAFETY = 0.99  # of the byte budget given to the encoder
+VBV_SECONDS = 1.0  # the rate-control buffer, in seconds of the target rate
+MAXRATE = 1.5  # the VBV cap, as a multiple of the target rate
+RATE_TOLERANCE = 0.1  # x264's ratetol: how far the average may stray from the target (default 1.0)
+VBV_SPEND = 0.0  # seconds of extra video the encoder may spend from its initial buffer (none seen at ratetol 0.1)
 RETRY_MARGIN = 0.95  # the second encode aims this much below the rate the first one's overshoot implies
 MIN_VIDEO_BPS = 48_000  # below this nothing recognisable is left, whatever the resolution
 DOWNSCALE_BPP = 0.06  # bits per pixel per frame below which we trade resolution for clarity
@@ -122,7 +125,8 @@ async def _encode(
         video = video.filter("scale", plan.width, plan.height, flags="lanczos")
     video = video.filter("setsar", 1)
     rate = plan.video_bps
-    options: dict[str, Any] = {"b:v": rate, "maxrate": rate, "bufsize": int(rate * VBV_SECONDS)}
+    options: dict[str, Any] = {"b:v": rate, "maxrate": int(rate * MAXRATE), "bufsize": int(rate * VBV_SECONDS)}
+    options["x264-params"] = f"ratetol={RATE_TOLERANCE}"
     if info.has_audio:
         options.update({"c:a": "aac", "b:a": plan.audio_bps, "ac": 2})
     streams = [video, inp.audio] if info.has_audio else [video]

@@ -178,8 +178,8 @@ async def test_a_cancel_taken_by_the_gateway_stops_a_job_napping_in_the_worker_p
             while not (rows := db.rows("SELECT id FROM jobs WHERE state = 'running'")):
                 await asyncio.sleep(0.1)
         job_id = rows[0]["id"]
-        async with asyncio.timeout(RESULT):  # the worker polled once: it is now in its 600 s wait
-            while not any(t.polls for t in providers.runway.tasks.values()):
+        async with asyncio.timeout(RESULT):  # the task exists: the worker is in its wait (first poll 600 s on)
+            while not providers.runway.tasks:
                 await asyncio.sleep(0.05)
         cancel = await emu.slash(emu.alice, "cancel", job=job_id)
         reply = await cancel.wait_response(timeout=30)

@@ -2,8 +2,9 @@
 emulators calling the bot's own web server back over loopback, signed as the real services sign them.
 
 Every job here polls at most hourly (``VIDEOBOT_PUSH_POLL_SECONDS=3600`` and, for a model with nothing learned,
-whose safety net is the backoff, ``VIDEOBOT_POLL_INTERVAL_SECONDS=3600``): after its first poll only a completion
-call can make it poll again, so a result within the generous wait proves the wake."""
+whose safety net is the cold start, ``VIDEOBOT_POLL_INTERVAL_SECONDS=3600``: its first poll an hour after the
+create): only a completion call can make it poll within the hour, so a result within the generous wait proves the
+wake."""
 
 from __future__ import annotations
 
@@ -51,14 +52,15 @@ async def until(check: Callable[[], Any], timeout: float = WAIT) -> Any:
 
 
 async def napping_job(bot: Any, emu: Any, api: ApiState) -> tuple[Job, Task]:
-    """The user's job once it is RUNNING and its first poll was answered (it now waits an hour)."""
+    """The user's job once it is RUNNING and its task exists (nothing learned: the cold start's first poll is an
+    hour away, ``poll_interval_seconds``, so it now waits)."""
 
     async def running() -> Job | None:
         jobs = [j for j, _ in await bot.app.service.active_jobs(emu.alice.id)]
         return next((j for j in jobs if j.state is JobState.RUNNING and j.provider_task_id), None)
 
     job = await until(running)
-    task = await until(lambda: next((t for t in api.tasks.values() if t.polls >= 1), None))
+    task = await until(lambda: next(iter(api.tasks.values()), None))
     return job, task
 
 

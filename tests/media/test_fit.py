@@ -7,6 +7,7 @@ import pytest
 from bot.errors import OutputTooLarge
 from bot.media import MediaInfo, fit
 from bot.media.fit import plan_encode
+from tests.support.video import make_clip
 
 
 async def test_two_seconds_into_100_kb(media, clips, tmp_path):
@@ -14,11 +15,23 @@ async def test_two_seconds_into_100_kb(media, clips, tmp_path):
     assert source.size_bytes > 300_000  # a real squeeze
     result = await media.fit_to_size_detailed(clips["two"], tmp_path / "small.mp4", 100_000)
     assert result.attempts == 1
-    assert 0.6 * 100_000 < result.size_bytes <= 100_000  # under, and not wastefully far under
+    assert 0.8 * 100_000 < result.size_bytes <= 100_000  # under, and not wastefully far under
     info = await media.probe(result.path, exact=True)
     assert info.size_bytes == result.size_bytes
     assert info.is_h264_mp4 and info.has_audio and info.frame_count == 48
     assert info.duration == pytest.approx(2.0, abs=0.05)
+
+
+async def test_a_moving_clip_uses_its_budget_and_never_more(media, tmp_path):
+    """A moving test card under heavy film grain (hard to predict): one encode in the common case, at most two,
+    never over the limit, and most of the budget used (BENCHMARKS.md measures it on real footage)."""
+    grain = ("-vf", "noise=alls=25:allf=t+u", "-crf", "10")
+    source = make_clip(tmp_path / "grain.mp4", seconds=4, size="640x360", audio=True, extra=grain)
+    assert (await media.probe(source)).size_bytes > 1_000_000
+    for limit in (400_000, 150_000):
+        result = await media.fit_to_size_detailed(source, tmp_path / f"fit{limit}.mp4", limit)
+        assert result.attempts in (1, 2) and result.size_bytes <= limit
+        assert result.size_bytes >= 0.9 * limit, result
 
 
 async def test_already_small_enough_is_only_remuxed(media, clips, tmp_path):
@@ -59,7 +72,7 @@ def test_plan_scales_down_for_a_thin_budget():
     plan = plan_encode(info(10), 1024 * 1024)
     assert plan.width < 1280 and plan.width % 2 == 0 and plan.height % 2 == 0
     assert plan.width / plan.height == pytest.approx(16 / 9, rel=0.02)
-    assert plan.audio_bps == 64_000
+    assert plan.audio_bps < 128_000
 
 
 def test_plan_refuses_the_impossible():

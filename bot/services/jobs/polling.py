@@ -13,6 +13,11 @@ records each valid completion call on the job's row (``pushed_at``) and interrup
 once (the poll stays the source of truth).  A call taken by another process is noticed within
 ``CANCEL_RECHECK`` seconds, from the row (at once on PostgreSQL, where its NOTIFY makes the worker look:
 ``Worker._notice_pushes``).
+
+Siblings: the runs polling a model are listed in ``Context.polling``; when one finishes with a run time measured
+here, the others are re-planned from it (``PollSchedule.after_sibling``) and their waits worked out again: one
+created about as long ago polls at once.  A ``Retry-After`` still holds after a re-plan.  The jitter of siblings
+is stratified (``schedule.stratified``) so that their polls are spread evenly and one sees a shared finish soon.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ProviderTaskFailed, ProviderTimeout, ProviderUnavailable, RateLimited
 from bot.providers.base import TaskState, TaskStatus
 from bot.services.jobs.jobcost import record_actual
-from bot.services.jobs.schedule import PollSchedule
+from bot.services.jobs.schedule import PollSchedule, stratified
 from storage import JobState
 
 if TYPE_CHECKING:
@@ -79,7 +84,8 @@ class Poller:
         return wait
 
     def poll_schedule(self, timing: ModelTiming | None) -> PollSchedule:
-        """This task's schedule: the model's learned run time (when adaptive polling is on), else the backoff."""
+        """This task's schedule: the model's learned run time (when adaptive polling is on), else the cold start
+        (adaptive polling on) or the backoff (off)."""
         s = self.ctx.settings
         learned = timing is not None and s.poll_adaptive
         return PollSchedule.build(
@@ -89,28 +95,75 @@ class Poller:
             expected=timing.mean_seconds if learned and timing else None,
             spread=timing.spread_seconds if learned and timing else 0.0,
             provider_brisk=float(getattr(self.run.provider, "poll_brisk_interval", 0.0)),
+            cold=s.poll_adaptive,
         )
 
     async def poll_until_done(self) -> None:
         """RUNNING → DOWNLOADING, polling on the model's schedule (bot.services.jobs.schedule) until its deadline."""
+        siblings = self.ctx.polling.setdefault(self.run.job.model, set())
+        siblings.add(self.run)
+        try:
+            await self._poll_loop()
+        finally:
+            siblings.discard(self.run)
+            if not siblings:
+                self.ctx.polling.pop(self.run.job.model, None)
+
+    def _replan_siblings(self, run_time: float) -> None:
+        """This task finished in ``run_time`` s: re-plan the model's other tasks in flight (module docstring)."""
+        count = 0
+        for sibling in self.ctx.polling.get(self.run.job.model, ()):
+            if sibling is self.run or sibling.schedule is None:
+                continue
+            replanned = sibling.schedule.after_sibling(run_time)
+            if replanned != sibling.schedule:
+                sibling.schedule, sibling.replanned = replanned, True
+                sibling.interrupted.set()
+                count += 1
+        if count:
+            log.info(
+                "job %s: %s finished in %.1f s; %d in flight re-planned",
+                self.run.job.id,
+                self.run.job.model,
+                run_time,
+                count,
+            )
+
+    def _jitter_draw(self) -> float:
+        """The jitter's uniform draw, stratified over the model's tasks in flight (``schedule.stratified``)."""
+        ids = sorted(run.job.id for run in self.ctx.polling.get(self.run.job.model, ()))
+        if self.run.job.id not in ids:
+            return random.random()
+        return stratified(ids.index(self.run.job.id), len(ids), random.random())
+
+    async def _poll_loop(self) -> None:
         deadline = self.run.deadline()
         self.run.schedule = await self._load_schedule()
         # Run times are learned only from tasks this process saw created (after a restart the origin is a guess).
         exact = self.run.task_created_at is not None and not self.run_time_learned
         origin = self.run.task_created_at or self.run.job.started_at or self.ctx.clock()
         polls, unfinished_at, floor = 0, origin, 0.0
+        last_sent: float | None = None  # when the last poll went out
         while True:
             schedule = self.run.schedule
             interval = max(schedule.next_wait(self.ctx.clock() - origin, polls), floor)
+            not_before = self.ctx.clock() + floor  # the provider's Retry-After, kept through a re-plan
             if interval > 0:  # a long Retry-After must not carry the job past its deadline
                 left = max(0.0, deadline - self.ctx.clock()) + 0.01
-                wait = self.safety_net(schedule.jittered(interval, random.random()), self.ctx.clock() - origin)
+                wait = self.safety_net(schedule.jittered(interval, self._jitter_draw()), self.ctx.clock() - origin)
                 await self.nap(min(max(wait, floor), left))
+            while self.run.replanned:  # a sibling finished: wait as the new plan says (often not at all)
+                self.run.replanned = False
+                schedule = self.run.schedule
+                since = None if last_sent is None else self.ctx.clock() - last_sent
+                rest = max(schedule.replan_wait(self.ctx.clock() - origin, since), not_before - self.ctx.clock())
+                if rest > 0:
+                    await self.nap(min(rest, max(0.0, deadline - self.ctx.clock()) + 0.01))
             await self.run.check_cancel()
             self.push_seen = self.run.job.pushed_at  # a completion call after this is a reason to poll again
             if self.ctx.clock() > deadline:
                 raise ProviderTimeout(detail=f"task {self.run.job.provider_task_id} passed its deadline")
-            sent = self.ctx.clock()
+            sent = last_sent = self.ctx.clock()
             step = max(interval, schedule.brisk if schedule.adaptive else schedule.base)
             status, floor, limited = await self._poll_once(step)
             if limited:
@@ -122,7 +175,9 @@ class Poller:
             if status.state is TaskState.SUCCEEDED:
                 if exact:  # the provider finished between the last "not yet" and this answer
                     self.run_time_learned = True  # once per task, even if the download finds it unfinished
-                    await self._learn(self._finished_at(unfinished_at) - origin)
+                    run_time = self._finished_at(unfinished_at) - origin
+                    self._replan_siblings(run_time)
+                    await self._learn(run_time)
                 pushes_missed = self.pushes and self.run.job.pushed_at is None
                 missed = {"push_missed_at": self.ctx.clock()} if pushes_missed else {}
                 await self.run.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0, **missed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.media import Media
@@ -44,6 +44,7 @@ class Context:
     router: DeliveryRouter
     clock: Callable[[], float]
     fallback: Fallback
+    polling: dict[str, set[Run]] = field(default_factory=dict)  # model → its runs polling now (siblings)
 
 
 class Run:
@@ -58,6 +59,7 @@ class Run:
         self.stage: str | None = None  # the provider's own words for what it does now ("sampling 12/30")
         self.task_created_at: float | None = None  # when this process created the task (set by JobRunner.submit)
         self.schedule: PollSchedule | None = None  # this task's poll schedule (set by the poller)
+        self.replanned = False  # a sibling finished and changed :attr:`schedule`: the wait is to be worked out again
 
     @property
     def provider(self) -> VideoProvider:

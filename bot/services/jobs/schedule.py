@@ -1,11 +1,24 @@
-"""When to poll a provider's task next: today's backoff, or the adaptive schedule learned from the model's runs.
+"""When to poll a provider's task next: the cold start (nothing learned yet), the adaptive schedule learned from
+the model's runs, or the old backoff (adaptive polling off).
 
 Pure (no I/O, no clock, no randomness): :class:`PollSchedule` answers "how long until the next poll?" from the
 seconds since the task was created and the polls answered so far.  :mod:`bot.services.jobs.polling` asks it after
 every poll and adds the jitter.
 
-*Backoff* (no history for the model, or ``VIDEOBOT_POLL_ADAPTIVE=false``): poll at once, then wait
-``base × 1.5ⁿ`` after the n-th answer, at most ``max_interval`` (the schedule before adaptive polling).
+*Backoff* (``VIDEOBOT_POLL_ADAPTIVE=false``): poll at once, then wait ``base × 1.5ⁿ`` after the n-th answer, at
+most ``max_interval`` (the schedule before adaptive polling).
+
+*Cold start* (adaptive polling on, nothing learned for the model: a fresh bot, a new model): a schedule for an
+unknown duration.  The first poll comes ``base`` s after create (at once when the task is already older, after a
+restart), then each wait is ``COLD_GROWTH`` × the time since create (so a finish is noticed at most that fraction
+of its run time late), never below the brisk interval (the provider's guidance: Runway at most every 5 s) nor above
+``max_interval``.  Over run times from a few seconds to ten minutes this makes fewer polls than the backoff on
+average (tests/services/jobs/test_schedule.py counts them) and notices an 8 s task at 9.5 s instead of 18.75 s.
+
+*A sibling finished* (:meth:`PollSchedule.after_sibling`): when one task of a model ends with a run time measured
+in this process, every other task of that model in flight is re-planned at once as if that run time were learned:
+one created about as long ago is due now (:meth:`PollSchedule.replan_wait`), a younger one sleeps until just before
+its turn.  So a burst of jobs on a fresh bot is noticed together, by whichever of them polled first.
 
 *Adaptive* (the model has finished jobs, :class:`storage.ModelTiming`): the expected run time is the learned mean
 ``m``; the schedule sleeps until ``m − lead`` (``lead`` = two spreads, at least half a brisk interval, at most half of
@@ -18,7 +31,7 @@ little this is one or two polls around the expected finish, where the backoff sp
 *Push* (the provider calls back, :meth:`PollSchedule.with_push`): polls are a safety net.  With a learned run time,
 wait for the call until ``m + spread`` (at most ``VIDEOBOT_PUSH_POLL_SECONDS`` at a time); once the task is
 overdue with no call, poll as the adaptive schedule would, so a lost call costs no more than polling.  With
-nothing learned, the backoff (the unknown-duration schedule) runs as if there were no push.
+nothing learned, the cold start (or the backoff) runs as if there were no push.
 """
 
 from __future__ import annotations
@@ -31,6 +44,16 @@ LEAD_SPREADS = 2.0  # start polling briskly this many spreads before the expecte
 MIN_LEAD = 0.5  # ... and at least this many brisk intervals before it
 EARLY = 0.25  # the adaptive schedule's jitter: a wait is shortened by up to this many brisk intervals
 LATE_FRACTION = 0.5  # past the expected finish, wait this fraction of how late the task is
+COLD_GROWTH = 0.9  # the cold start's wait, as a fraction of the time since create
+SIBLING_SPREAD = 0.05  # a sibling's run time taken as the expected one, give or take this fraction of it
+
+
+def stratified(rank: int, count: int, u: float) -> float:
+    """The jitter's uniform draw for the ``rank``-th of ``count`` sibling tasks (``u`` uniform in [0, 1)): one
+    stratum of [0, 1) each, so siblings started together poll evenly spread instead of in random clumps, and one
+    of them polls soon after a finish they share (then :meth:`PollSchedule.after_sibling` calls the rest)."""
+    count = max(1, count)
+    return (min(max(rank, 0), count - 1) + u) / count
 
 
 @dataclass(frozen=True)
@@ -42,6 +65,7 @@ class PollSchedule:
     brisk: float = 1.0  # the interval around the expected finish (VIDEOBOT_POLL_BRISK_SECONDS)
     expected: float | None = None  # the model's learned run time (s from task created); None: backoff
     spread: float = 0.0  # how much the run time varies (s)
+    cold: bool = False  # with nothing learned: the cold start (True) or the old backoff (False)
 
     @classmethod
     def build(
@@ -53,15 +77,17 @@ class PollSchedule:
         expected: float | None = None,
         spread: float = 0.0,
         provider_brisk: float = 0.0,
+        cold: bool = False,
     ) -> PollSchedule:
         """A schedule with sane bounds: the brisk interval never below the provider's guidance
-        (``provider_brisk``) nor above the first backoff interval; no waits longer than ``max_interval``."""
+        (``provider_brisk``) nor above the first backoff interval; no waits longer than ``max_interval``.
+        Without ``expected``, ``cold`` chooses the cold start over the old backoff."""
         base = max(base, 1e-3)
         cap = max(base, max_interval)
         fast = min(max(brisk, provider_brisk, 1e-3), base)
         if expected is not None and expected <= 0:
             expected = None
-        return cls(base, cap, fast, expected, max(spread, 0.0))
+        return cls(base, cap, fast, expected, max(spread, 0.0), cold)
 
     @property
     def adaptive(self) -> bool:
@@ -82,6 +108,10 @@ class PollSchedule:
 
     def next_wait(self, elapsed: float, polls: int) -> float:
         """Seconds to wait before the next poll, ``elapsed`` s after the task was created, ``polls`` answered."""
+        if self.expected is None and self.cold:
+            if polls == 0:
+                return max(0.0, self.base - elapsed)
+            return min(max(self.brisk, COLD_GROWTH * elapsed), self.max_interval)
         if self.expected is None:
             return 0.0 if polls == 0 else min(self.base * BACKOFF**polls, self.max_interval)
         # asleep until just before the expected finish, checking in now and then (a jittered wake counts as woken)
@@ -125,6 +155,24 @@ class PollSchedule:
     def seconds_left(self, elapsed: float) -> float | None:
         """The expected time to the finish (negative once overdue); None without a learned run time."""
         return None if self.expected is None else self.expected - elapsed
+
+    def after_sibling(self, run_time: float) -> PollSchedule:
+        """This task's schedule once another task of its model finished in ``run_time`` s (see the module
+        docstring): that run time, give or take ``SIBLING_SPREAD`` of it, as the expected one.  The old backoff
+        (adaptive polling off) stays as it is."""
+        if run_time <= 0 or (self.expected is None and not self.cold):
+            return self
+        return replace(self, expected=run_time, spread=max(self.spread, SIBLING_SPREAD * run_time))
+
+    def replan_wait(self, elapsed: float, since_poll: float | None = None) -> float:
+        """The wait right after a re-plan (:meth:`after_sibling`), ``elapsed`` s after create and ``since_poll`` s
+        after this task's last poll (None: not polled yet): none once the task is as old as the wake (it was created
+        about as long ago as the sibling that finished), else until then; never sooner than the brisk interval
+        after the last poll (the provider's guidance: Runway at most every 5 s)."""
+        spacing = 0.0 if since_poll is None else max(0.0, self.brisk - since_poll)
+        if self.expected is None or elapsed >= self.wake - 2 * EARLY * self.brisk:
+            return spacing
+        return max(spacing, min(self.wake - elapsed, self.max_interval))
 
     def throttled(self) -> PollSchedule:
         """The provider answered 429: poll half as briskly for the rest of this task."""

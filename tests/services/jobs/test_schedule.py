@@ -1,9 +1,11 @@
 """The poll schedule (bot.services.jobs.schedule), a pure unit: today's backoff and the adaptive schedule."""
 
+import itertools
+
 import pytest
 
 from bot.services.delivery.ladder import describe_left
-from bot.services.jobs.schedule import PollSchedule
+from bot.services.jobs.schedule import PollSchedule, stratified
 
 
 def poll_times(schedule: PollSchedule, finish: float, *, limit: int = 500) -> list[float]:
@@ -158,3 +160,118 @@ def test_with_push_and_nothing_learned_the_safety_net_is_the_backoff():
         wait = schedule.next_wait(0.0, polls)
         assert schedule.with_push(wait, 100.0, 300.0) == wait
     assert push_poll_times(schedule, 8.0, 300.0) == poll_times(schedule, 8.0)
+
+
+# --- the cold start (nothing learned yet) and re-planning when a sibling finishes -----------------------------
+
+
+def cold(base: float = 5.0, provider_brisk: float = 0.0) -> PollSchedule:
+    return PollSchedule.build(base, 30.0, 1.0, provider_brisk=provider_brisk, cold=True)
+
+
+def durations(low: float, high: float, n: int = 200) -> list[float]:
+    """``n`` run times spread evenly on a log scale from ``low`` to ``high`` s."""
+    return [low * (high / low) ** (i / (n - 1)) for i in range(n)]
+
+
+def test_the_cold_start_waits_a_fraction_of_the_time_since_create():
+    schedule = cold()
+    assert not schedule.adaptive and schedule.seconds_left(3.0) is None
+    assert schedule.next_wait(0.0, 0) == 5.0  # the first poll: the provider's interval after create
+    assert schedule.next_wait(5.0, 1) == pytest.approx(4.5) and schedule.next_wait(20.0, 2) == pytest.approx(18.0)
+    assert schedule.next_wait(100.0, 5) == 30.0  # never longer than the longest wait
+    assert schedule.next_wait(0.5, 1) == 1.0  # never shorter than the brisk interval
+    assert schedule.next_wait(40.0, 0) == 0.0  # a task older than the first interval (a restart): poll at once
+    assert poll_times(schedule, 8.0) == pytest.approx([5.0, 9.5])  # the backoff: 0, 7.5, 18.75
+
+
+def test_the_cold_start_honours_the_providers_guidance():
+    runway = cold(provider_brisk=5.0)  # Runway: no updates more often than every 5 s
+    times = poll_times(runway, 300.0)
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 5.0
+    assert PollSchedule.build(0.25, 0.5, 1.0, cold=True).next_wait(3.0, 4) == 0.5  # local: its own cap
+
+
+@pytest.mark.parametrize(("low", "high"), [(4.0, 600.0), (5.0, 300.0), (3.0, 60.0), (8.0, 120.0)])
+def test_the_cold_start_polls_no_more_than_the_backoff_on_average_and_its_lag_is_a_bounded_fraction(low, high):
+    backoff, schedule = PollSchedule.build(5.0, 30.0, 1.0), cold()
+    runs = durations(low, high)
+    old = [poll_times(backoff, d) for d in runs]
+    new = [poll_times(schedule, d) for d in runs]
+    mean_old = sum(map(len, old)) / len(runs)
+    mean_new = sum(map(len, new)) / len(runs)
+    assert mean_new <= mean_old  # e.g. 4-600 s: 6.91 polls a task against the backoff's 7.06
+    for finish, times in zip(runs, new, strict=True):
+        assert times[-1] - finish <= max(5.0, 0.9 * finish)  # the first poll, then at most 0.9 × the run time
+    worst_old = max((t[-1] - d) / d for t, d in zip(old, runs, strict=True))
+    worst_new = max((t[-1] - d) / d for t, d in zip(new, runs, strict=True) if d >= 5.0)
+    assert worst_new <= 0.9 < worst_old
+
+
+def test_a_sibling_created_about_as_long_ago_is_due_when_one_finishes():
+    schedule = cold().after_sibling(8.0)  # another task of the model finished 8 s after its create
+    assert schedule.adaptive and schedule.expected == 8.0 and schedule.spread == pytest.approx(0.4)
+    assert schedule.replan_wait(8.3) == 0.0 and schedule.replan_wait(7.5) == 0.0  # created about as long ago
+    younger = schedule.replan_wait(3.0)  # created 5 s later: sleeps until just before its turn
+    assert younger == pytest.approx(schedule.wake - 3.0) and 3.0 + younger < 8.0
+    # then polls around its expected finish as the adaptive schedule does
+    assert poll_times(schedule, 8.2)[-1] - 8.2 <= 1.0
+
+
+def test_a_re_plan_never_polls_sooner_than_the_providers_guidance_after_the_last_poll():
+    runway = cold(provider_brisk=5.0).after_sibling(12.0)  # Runway: at most every 5 s
+    assert runway.replan_wait(12.5, since_poll=1.0) == pytest.approx(4.0)  # due, but it polled a second ago
+    assert runway.replan_wait(12.5, since_poll=6.0) == 0.0 and runway.replan_wait(12.5) == 0.0
+    luma = cold().after_sibling(8.0)
+    assert luma.replan_wait(8.5, since_poll=0.2) == pytest.approx(0.8)  # the brisk second
+    assert luma.replan_wait(3.0, since_poll=0.2) == pytest.approx(luma.wake - 3.0)  # not due: its wake
+
+
+def test_a_re_plan_replaces_a_stale_estimate_and_leaves_the_old_backoff_alone():
+    stale = PollSchedule.build(5.0, 30.0, 1.0, expected=30.0, spread=1.0)
+    fresh = stale.after_sibling(10.0)
+    assert fresh.expected == 10.0 and fresh.spread == 1.0 and fresh.replan_wait(10.5) == 0.0
+    backoff = PollSchedule.build(5.0, 30.0, 1.0)  # VIDEOBOT_POLL_ADAPTIVE=false
+    assert backoff.after_sibling(8.0) is backoff and backoff.replan_wait(8.0) == 0.0
+    assert cold().after_sibling(0.0) == cold()
+
+
+def test_a_burst_on_a_fresh_bot_is_seen_soon_after_the_finish_by_the_jittered_siblings():
+    """20 tasks of one model created together and finishing at 8 s: each polls on the cold start with its own
+    jitter; the first poll after the finish re-plans the rest, which are then due at once (no jitter, no clock:
+    the u values are fixed)."""
+    schedule, finish = cold(), 8.0
+    firsts = []
+    for i in range(20):
+        u = (i + 0.5) / 20
+        now, polls = 0.0, 0
+        while now < finish:
+            now += schedule.jittered(schedule.next_wait(now, polls), u)
+            polls += 1
+        firsts.append(now)
+    seen = min(firsts)
+    assert seen - finish <= 0.5  # one of them notices within half a second; alone the median would be ~1.5 s
+    replanned = schedule.after_sibling(finish)
+    assert replanned.replan_wait(seen) == 0.0  # all 20 were created together: all due now
+
+
+def test_siblings_jitter_draws_take_one_stratum_each():
+    draws = [stratified(rank, 20, 0.5) for rank in range(20)]
+    assert draws == sorted(draws) and draws[0] == pytest.approx(0.025) and draws[-1] == pytest.approx(0.975)
+    assert all(rank / 20 <= stratified(rank, 20, u) < (rank + 1) / 20 for rank in range(20) for u in (0.0, 0.999))
+    assert stratified(0, 1, 0.3) == 0.3 and stratified(5, 0, 0.3) == 0.3  # alone: the draw as it came
+
+
+def test_stratified_siblings_cover_a_shared_finish_closely_whatever_the_draws():
+    """20 siblings created together, each drawing at the worst end of its stratum (u = 0 or 0.999 for all): one
+    still polls within half a second of the 8 s finish (unstratified random draws leave gaps of a second or more)."""
+    schedule, finish = cold(), 8.0
+    for u in (0.0, 0.999):
+        firsts = []
+        for rank in range(20):
+            now, polls = 0.0, 0
+            while now < finish:
+                now += schedule.jittered(schedule.next_wait(now, polls), stratified(rank, 20, u))
+                polls += 1
+            firsts.append(now)
+        assert min(firsts) - finish <= 0.5
