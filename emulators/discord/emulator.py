@@ -15,11 +15,13 @@ from .interactions import (
     check_clickable,
     command_interaction,
     find_button,
+    message_command_interaction,
     new_interaction,
     select_data,
     send_interaction,
 )
 from .messages import MessageBody, create_message, delete_message
+from .modals import ModalAnswers, submit_data
 from .models import Channel, User
 from .openapi import Violation
 from .perms import VIEW_CHANNEL, perm_value
@@ -160,6 +162,53 @@ class DiscordEmulator(World):
     ) -> InteractionHandle:
         channel = self.channel_of(in_channel) if in_channel is not None else self.channel
         inter = command_interaction(self, self.user(user), name, values, channel, size_limit, locale, focused)
+        send_interaction(self, inter)
+        return InteractionHandle(self, inter)
+
+    async def message_command(
+        self,
+        user: UserLike | str,
+        name: str,
+        message: MessageLike,
+        *,
+        attachment_size_limit: int | None = None,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Right-click ``message`` → Apps → ``name``: a synced message command (type 3) as ``user``."""
+        inter = message_command_interaction(
+            self, self.user(user), name, self.get_message(message), attachment_size_limit, locale
+        )
+        send_interaction(self, inter)
+        return InteractionHandle(self, inter)
+
+    async def submit_modal(
+        self,
+        handle: InteractionHandle,
+        text: dict[str, str] | None = None,
+        /,
+        *,
+        files: dict[str, list[Any]] | None = None,
+        **more_text: str,
+    ) -> InteractionHandle:
+        """The member who got ``handle``'s modal fills it in (``text`` by field custom_id; a prefilled field left
+        out is sent as prefilled) and attaches ``files`` (custom_id → Uploads), then submits: a type 5."""
+        opened = handle.record
+        answers = ModalAnswers(text={**(text or {}), **more_text}, files=dict(files or {}))
+        data = submit_data(self, opened, answers)
+        channel = self.channels[opened.channel_id]
+        message = self.message_store.get(opened.message_id) if opened.type == 3 and opened.message_id else None
+        inter = new_interaction(
+            self,
+            kind=5,
+            user=opened.user,
+            channel=channel,
+            data=data,
+            message=message,
+            attachment_size_limit=opened.attachment_size_limit,
+            locale=str(opened.payload.get("locale") or "en-US"),
+        )
+        inter.opened_by = opened.id
+        inter.message_id = message.id if message is not None else None
         send_interaction(self, inter)
         return InteractionHandle(self, inter)
 

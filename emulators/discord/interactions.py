@@ -51,15 +51,21 @@ class Upload:
         raise TypeError(f"cannot use {type(value).__name__} as an attachment option")
 
 
+def synced_command(world: World, name: str, guild_id: int | None, kind: int = 1) -> dict[str, Any]:
+    """The synced command of type ``kind`` (1 slash, 2 user, 3 message) called ``name``, guild ones first."""
+    pools = [world.guild_commands.get(guild_id, {}).values()] if guild_id else []
+    pools.append(world.global_commands.values())
+    cmd = next((c for pool in pools for c in pool if c["name"] == name and c.get("type", 1) == kind), None)
+    if cmd is None:
+        synced = sorted({c["name"] for pool in pools for c in pool if c.get("type", 1) == kind})
+        raise CommandNotSynced(f"{name!r} (type {kind}) was never synced to Discord (synced: {synced})")
+    return cmd
+
+
 def find_command(world: World, path: str, guild_id: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The synced command for ``"name [group] [sub]"`` (guild commands first) and the subcommand chain."""
     top, *subs = path.split()
-    pools = [world.guild_commands.get(guild_id, {}).values()] if guild_id else []
-    pools.append(world.global_commands.values())
-    cmd = next((c for pool in pools for c in pool if c["name"] == top and c.get("type", 1) == 1), None)
-    if cmd is None:
-        synced = sorted({c["name"] for pool in pools for c in pool})
-        raise CommandNotSynced(f"/{top} was never synced to Discord (synced: {synced})")
+    cmd = synced_command(world, top, guild_id)
     chain: list[dict[str, Any]] = []
     level: dict[str, Any] = cmd
     for name in subs:
@@ -259,6 +265,41 @@ def command_interaction(
     return new_interaction(
         world,
         kind=kind,
+        user=user,
+        channel=channel,
+        data=data,
+        name=name,
+        attachment_size_limit=size_limit,
+        locale=locale,
+    )
+
+
+def message_command_interaction(
+    world: World, user: User, name: str, target: Message, size_limit: int | None, locale: str
+) -> Interaction:
+    """A type 2 interaction for the message command ``name`` (Apps menu) on ``target``: ``data.type`` 3 with
+    ``target_id`` and the message in ``resolved.messages`` (Discord's docs, "Application Commands: Message
+    Commands", read 2026-12-06)."""
+    channel = world.channels[target.channel_id]
+    cmd = synced_command(world, name, channel.guild_id, kind=3)
+    check_permitted(world, cmd, user, channel)
+    if target.deleted:
+        raise ValueError(f"message {target.id} was deleted")
+    if target.ephemeral:
+        raise ValueError(f"ephemeral message {target.id} has no Apps menu")
+    resolved = {"messages": {str(target.id): world.message_dict(target, nested=True)}}
+    data: dict[str, Any] = {
+        "id": cmd["id"],
+        "name": cmd["name"],
+        "type": 3,
+        "target_id": str(target.id),
+        "resolved": resolved,
+    }
+    if "guild_id" in cmd:
+        data["guild_id"] = cmd["guild_id"]
+    return new_interaction(
+        world,
+        kind=2,
         user=user,
         channel=channel,
         data=data,

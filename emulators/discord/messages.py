@@ -15,6 +15,7 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 
 from ._util import (
+    FLAG_COMPONENTS_V2,
     FLAG_LOADING,
     INTENT_GUILD_MESSAGES,
     REQUEST_NOTES,
@@ -123,8 +124,9 @@ def numbered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         item = stack.pop()
         flat.append(item)
         children = list(item.get("components") or [])
-        if isinstance(item.get("accessory"), dict):
-            children.append(item["accessory"])
+        for key in ("accessory", "component"):  # a Section's accessory, a Label's field
+            if isinstance(item.get(key), dict):
+                children.append(item[key])
         stack.extend(reversed(children))
     taken = {c["id"] for c in flat if isinstance(c.get("id"), int)}
     next_id = 1
@@ -330,7 +332,11 @@ def create_message(
 def edit_message(world: World, msg: Message, body: MessageBody, *, filling_placeholder: bool = False) -> Message:
     """Apply an edit body; clears the loading flag; announces MESSAGE_UPDATE unless ephemeral."""
     payload = body.payload
-    validate(payload, body.files, creating=False)
+    validate(payload, body.files, creating=False, current_flags=msg.flags)
+    flags = int(payload["flags"] or 0) if payload.get("flags") is not None else msg.flags
+    kept = (msg.content and "content" not in payload) or (msg.embeds and "embeds" not in payload)
+    if flags & FLAG_COMPONENTS_V2 and kept:  # turning a message into a V2 one: its content and embeds must go
+        raise invalid_form("content", "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "Clear content/embeds.")
     if "content" in payload:
         msg.content = payload["content"] or ""
     if "embeds" in payload:

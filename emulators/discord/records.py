@@ -150,7 +150,7 @@ class Interaction:
 
     id: int
     token: str
-    type: int  # 2 command, 3 component, 4 autocomplete
+    type: int  # 2 command, 3 component, 4 autocomplete, 5 modal submit
     user: User
     guild_id: int | None
     channel_id: int
@@ -168,6 +168,7 @@ class Interaction:
     modal: dict[str, Any] | None = None  # modal the bot opened
     attempts: list[CallbackAttempt] = field(default_factory=list)
     token_expired: bool = False
+    opened_by: int | None = None  # a modal submit (type 5): the interaction that opened the modal
 
     @property
     def ack_latency(self) -> float | None:
