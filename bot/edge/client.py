@@ -28,6 +28,7 @@ from bot.app import App
 from bot.edge.actions import ResultActions
 from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
+from bot.edge.forms import FormBook
 from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.start import Starter
 from bot.edge.views import JobButton
@@ -96,6 +97,7 @@ class VideoBot(commands.Bot):
             self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval
         )
         self.starter = Starter(self.delivery.show_now)
+        self.forms = FormBook(self)  # the forms (modals) open now; their submissions come to on_interaction
         self.actions = ResultActions(app.service, app.gallery, self.starter)  # ⏩ 🔁 ❌: buttons and reactions
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False
@@ -131,6 +133,10 @@ class VideoBot(commands.Bot):
             await super().before_identify_hook(shard_id, initial=initial)
         else:
             await self.identify_gate.wait_turn(shard_id)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A form (modal) was submitted: to its handler (bot.edge.forms); other interactions are discord.py's."""
+        await self.forms.submitted(interaction)
 
     async def on_ready(self) -> None:
         """Log who we are."""

@@ -112,9 +112,13 @@ async def remove_take(message: discord.Message, job_id: int) -> None:
 def job_ids_of(message: discord.Message) -> list[int]:
     """The jobs a result message holds (one, or each take of a group of variations), from its buttons."""
     ids: list[int] = []
-    for row in message.components:
-        for child in getattr(row, "children", []):
-            match = CUSTOM_ID.fullmatch(getattr(child, "custom_id", None) or "")
-            if match and int(match["job_id"]) not in ids:
-                ids.append(int(match["job_id"]))
+    stack: list[Any] = list(reversed(message.components))
+    while stack:  # action rows, and a Components V2 card's container, sections and their accessories
+        item = stack.pop()
+        match = CUSTOM_ID.fullmatch(getattr(item, "custom_id", None) or "")
+        if match and int(match["job_id"]) not in ids:
+            ids.append(int(match["job_id"]))
+        children = list(getattr(item, "children", None) or [])
+        accessory = getattr(item, "accessory", None)
+        stack.extend(reversed([*children, *([accessory] if accessory is not None else [])]))
     return ids
