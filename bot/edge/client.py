@@ -33,6 +33,7 @@ from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.start import Starter
 from bot.edge.views import JobButton
 from bot.errors import ConfigError
+from bot.services.delivery.stills import StillMaker
 from bot.settings import Settings
 from storage import NamedLock
 
@@ -93,12 +94,14 @@ class VideoBot(commands.Bot):
         super().__init__(command_prefix=commands.when_mentioned, **options)  # type: ignore[arg-type]
         self.app = app
         self.settings = app.settings
+        stills = StillMaker(app.media, app.settings.media_dir / "stills")  # the result card's first and last frame
         self.delivery = DiscordDelivery(
-            self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval
+            self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval, stills
         )
         self.starter = Starter(self.delivery.show_now)
         self.forms = FormBook(self)  # the forms (modals) open now; their submissions come to on_interaction
-        self.actions = ResultActions(app.service, app.gallery, self.starter)  # ⏩ 🔁 ❌: buttons and reactions
+        # ⏩ 🔁 ✏️ ❌: buttons and reactions
+        self.actions = ResultActions(app.service, app.gallery, self.starter, app.remixer, self.forms)
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False
         self.run_worker = worker  # False: a gateway-only process (`videobot run --no-worker`)

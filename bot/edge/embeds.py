@@ -72,12 +72,18 @@ def _title(job: Job) -> str:
         "extend": "Extension",
         "reroll": "Re-roll",
         "remix": "Remix",
+        "refine": "Refinement",
         "stitch": "Stitch",
         "loop": "Loop",
         "soundtrack": "Soundtrack",
         "variation": "Variation",
     }.get(job.kind, "Video")
     return f"{verb} #{job.id}"
+
+
+def title(job: Job) -> str:
+    """``Extension #12``, ``Video #3``…: what a job is, by its kind."""
+    return _title(job)
 
 
 def status_embed(

@@ -1,4 +1,4 @@
-"""The Extend / Re-roll / Delete buttons on result messages, and reading and editing those messages.
+"""The Extend / Re-roll / Refine / Delete buttons on result messages, and reading and editing those messages.
 
 The buttons are DynamicItems whose custom ids carry the job id (``videobot:extend:42``), so they keep
 working after a restart with no view store: discord.py matches the id against the template.  A click goes to
@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 ACTIONS = {
     "extend": ("Extend", "⏩", discord.ButtonStyle.primary),
     "reroll": ("Re-roll", "🔁", discord.ButtonStyle.secondary),
+    "refine": ("Refine", "✏️", discord.ButtonStyle.secondary),
     "delete": ("Delete", "❌", discord.ButtonStyle.danger),
 }
-EMOJI_ACTIONS = {emoji: action for action, (_, emoji, _) in ACTIONS.items()}
-CUSTOM_ID = re.compile(r"videobot:(?P<action>extend|reroll|delete):(?P<job_id>[0-9]{1,18})")
+FORM_ACTIONS = {"refine"}  # they open a form, which needs an interaction: a button only, never a reaction
+EMOJI_ACTIONS = {emoji: action for action, (_, emoji, _) in ACTIONS.items() if action not in FORM_ACTIONS}
+CUSTOM_ID = re.compile(rf"videobot:(?P<action>{'|'.join(ACTIONS)}):(?P<job_id>[0-9]{{1,18}})")
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
@@ -71,11 +73,17 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
         await self.actions.clicked(interaction, self.action, self.job_id)
 
 
+def result_buttons(job_id: int, *, take: str | None = None, row: int | None = None) -> list[JobButton]:
+    """One job's result buttons, one per entry of :data:`ACTIONS` (the card, a plain result and a group's
+    rows all draw theirs from here)."""
+    return [JobButton(action, job_id, take=take, row=row) for action in ACTIONS]
+
+
 def result_view(job_id: int) -> discord.ui.View:
     """The buttons for a result message."""
     view = discord.ui.View(timeout=None)
-    for action in ACTIONS:
-        view.add_item(JobButton(action, job_id))
+    for button in result_buttons(job_id):
+        view.add_item(button)
     # Dynamic items route clicks by custom id; a stopped view is not kept in the client's view store,
     # so thousands of results don't pile up in memory.
     view.stop()
@@ -87,8 +95,8 @@ def group_view(jobs: list[Job]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for row, job in enumerate(jobs[:5]):  # Discord allows five rows; a group holds at most four takes
         take = f"{job.inputs.variation or row + 1}/{job.inputs.of or len(jobs)}"
-        for action in ACTIONS:
-            view.add_item(JobButton(action, job.id, take=take, row=row))
+        for button in result_buttons(job.id, take=take, row=row):
+            view.add_item(button)
     view.stop()
     return view
 

@@ -55,7 +55,9 @@ async def test_variations_arrive_together_in_one_message(emu, launch):
     assert all(is_mp4(v) for v in videos.values()) and len(set(videos.values())) == 3  # three different clips
     # one row of buttons per take, labelled with its number, acting on its own job
     for n, (row, job_id) in enumerate(zip(rows_of(message), ids, strict=True), start=1):
-        assert [b["custom_id"] for b in row] == [f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")]
+        assert [b["custom_id"] for b in row] == [
+            f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete")
+        ]
         assert all(b["label"].endswith(f"{n}/3") for b in row), row
     froms = [{f["name"]: f["value"] for f in e["fields"]}["From"] for e in message.embeds]
     assert froms == ["variation 1/3", f"variation 2/3 of #{ids[0]}", f"variation 3/3 of #{ids[0]}"]

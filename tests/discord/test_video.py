@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.services.delivery.port import CANCELLED_NOTICE
-from tests.support.discord import is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
+from tests.support.discord import fields_of, is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -60,9 +60,8 @@ async def test_video_end_to_end(emu, launch):
     assert await handle.wait_ack() == 5 and handle.ack_latency < 3.0
     result = await wait_result(emu)
     job_id = job_id_of(result)
-    embed = result.embeds[0]
-    fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert "a red fox trotting through snow" in embed["description"]
+    fields = fields_of(result)
+    assert "a red fox trotting through snow" in fields["Prompt"]
     assert fields["Camera"] == "dolly in" and fields["Style"] == "cinematic"
     assert fields["Setting"] == "a pine forest" and fields["Lighting"] == "golden hour"
     assert fields["Model"] == "local:storyboard" and fields["Duration"] == "1 s" and fields["Cost"] == "1 s"
@@ -70,7 +69,7 @@ async def test_video_end_to_end(emu, launch):
     assert is_mp4(mp4_of(result))
     assert result.pings.users == [emu.alice.id] and not result.pings.everyone and not result.pings.roles
     ids = {b["custom_id"] for b in result.buttons()}
-    assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")}
+    assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete")}
     await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 30, "reactions")
     status = handle.original
     assert status is not None and status.id != result.id
