@@ -8,9 +8,11 @@ pair (``open_<action>`` and ``submit_<action>``).
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
@@ -54,19 +56,30 @@ def message_text(message: discord.Message) -> str | None:
     return text[:MAX_PART_CHARS] or None
 
 
-def image_on(message: discord.Message) -> Upload | None:
-    """The message's first image: an attached one, else a linked one that Discord unfurled into an image embed."""
+def image_on(message: discord.Message, media_hosts: frozenset[str]) -> Upload | None:
+    """The message's first image: an attached one, else an image link Discord unfurled into an embed, read
+    through Discord's media proxy (``proxy_url`` on one of ``media_hosts``; never the link itself, which could
+    point anywhere)."""
     for attachment in message.attachments:
         upload = Upload.from_attachment(attachment)
         if upload.is_image:
             return upload
     for embed in message.embeds:
         for media in (embed.image, embed.thumbnail):
-            url = media.proxy_url or media.url
-            if url:
-                kind = "image/png" if url.split("?")[0].lower().endswith(".png") else "image/jpeg"
-                return Upload(url.rsplit("/", 1)[-1].split("?")[0] or "image", kind, 0, url)
+            url = media.proxy_url or ""
+            if (urlsplit(url).hostname or "") in media_hosts:
+                name = urlsplit(url).path.rsplit("/", 1)[-1] or "image"
+                kind = mimetypes.guess_type(name)[0] or "image/jpeg"
+                return Upload(name, kind, 0, url)
     return None
+
+
+def media_hosts(api_base: str | None) -> frozenset[str]:
+    """Where the bot reads linked images from: Discord's CDN and media proxy (and a test Discord's own host)."""
+    hosts = {"cdn.discordapp.com", "media.discordapp.net", *(f"images-ext-{n}.discordapp.net" for n in (1, 2))}
+    if api_base:
+        hosts.add(urlsplit(api_base).hostname or "")
+    return frozenset(hosts - {""})
 
 
 def video_on(message: discord.Message) -> Upload | None:
@@ -128,7 +141,7 @@ class Apps(JobCog):
     # --- Animate this image --------------------------------------------------------------------------------
     async def open_animate(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """The message's image, a form for the prompt."""
-        image = image_on(message)
+        image = image_on(message, media_hosts(self.settings.discord_api_base))
         if image is None:
             raise InvalidMedia("That message has no image (an attached picture or an image link) to animate.")
         if image.size:  # a linked image's size is only known once read

@@ -124,8 +124,9 @@ def answers_of(data: Mapping[str, Any]) -> Answers:
 
 
 def check_image(upload: Upload, cap: int, what: str = "That file") -> None:
-    """Refuse, before downloading, a file not declared as an image or over ``cap`` bytes."""
-    if not upload.is_image:
+    """Refuse, before downloading, a file not declared as an image or over ``cap`` bytes (the bytes themselves
+    are judged when the job is made: an SVG, an animated GIF… get their own answer)."""
+    if not upload.content_type.startswith("image/"):  # an image of a kind we cannot use is told apart later
         raise InvalidMedia(f"{what} ({upload.filename}) is not an image: upload a PNG, JPEG, WebP or GIF.")
     if upload.size > cap:
         raise InvalidMedia(

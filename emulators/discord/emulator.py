@@ -20,7 +20,7 @@ from .interactions import (
     select_data,
     send_interaction,
 )
-from .messages import MessageBody, create_message, delete_message
+from .messages import MessageBody, create_message, delete_message, store_attachment
 from .modals import ModalAnswers, submit_data
 from .models import Channel, User
 from .openapi import Violation
@@ -272,14 +272,22 @@ class DiscordEmulator(World):
         *,
         files: dict[str, bytes] | None = None,
         reply_to: MessageLike | None = None,
+        unfurl: dict[str, bytes] | None = None,
     ) -> Message:
-        """A user posts an ordinary message (MESSAGE_CREATE; content hidden without MESSAGE_CONTENT)."""
+        """A user posts an ordinary message (MESSAGE_CREATE; content hidden without MESSAGE_CONTENT).  ``unfurl``
+        ({link: image bytes}): Discord unfurled the image links in ``content`` into image embeds whose
+        ``proxy_url`` is served by this emulator's CDN, as Discord's media proxy serves them."""
         chan = self.channel_of(channel) if channel is not None else self.channel
         payload: dict[str, Any] = {"content": content}
         if reply_to is not None:
             payload["message_reference"] = {"message_id": str(self.get_message(reply_to).id)}
         body = MessageBody(payload, dict(enumerate((files or {}).items())))
-        return create_message(self, chan, self.user(user), body)
+        msg = create_message(self, chan, self.user(user), body)
+        for link, data in (unfurl or {}).items():
+            proxied = store_attachment(self, chan.id, link.rsplit("/", 1)[-1] or "image", data)
+            image = {"url": link, "proxy_url": proxied.proxy_url, "width": proxied.width, "height": proxied.height}
+            msg.embeds.append({"type": "image", "url": link, "thumbnail": image})
+        return msg
 
     # ----- waits -------------------------------------------------------------------------------------
     async def wait_connected(self, timeout: float = 15.0) -> None:

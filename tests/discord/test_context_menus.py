@@ -86,3 +86,18 @@ async def test_extend_of_someone_elses_result_is_refused_privately(emu, launch):
     assert handle.modal is None
     assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 0
     assert await bot.app.service.active_jobs(emu.alice.id) == []
+
+
+async def test_animate_an_image_link_read_through_discords_media_proxy(emu, launch):
+    bot = await launch()
+    image = png_bytes((120, 90), (200, 40, 160))
+    link = "https://example.invalid/pictures/sunset.png"  # never fetched: only Discord's proxied copy is
+    posted = await emu.post_user_message(emu.admin, content=f"look {link}", unfurl={link: image})
+    handle = await emu.message_command(emu.alice, "Animate this image", posted)
+    assert await handle.wait_ack() == 9
+    submit = await emu.submit_modal(handle, prompt="the sun sets")
+    assert await submit.wait_ack() == 5
+    result = await wait_result(emu)
+    job = await bot.app.service.get(job_id_of(result))
+    assert job.inputs.image and job.spec["subject"] == "the sun sets"
+    assert len(emu.cdn_downloads) == 1
