@@ -7,8 +7,16 @@ from __future__ import annotations
 import pytest
 
 from tests.support.discord import fields_of, job_id_of, mp4_of, results, texts_of, wait_result
+from tests.support.video import ffmpeg
 
 pytestmark = pytest.mark.timeout(150)
+
+
+def middle_frame(video) -> bytes:
+    """The frame at 1 s, 48x27 RGB."""
+    return ffmpeg(
+        "-ss", "1", "-i", str(video), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "48x27", "-"
+    )
 
 
 async def _result(emu, user, prompt="a lighthouse at dusk"):
@@ -82,3 +90,23 @@ async def test_an_expired_refine_form_is_refused(emu, launch):
     bot.forms.ttl = 0.0
     submit = await emu.submit_modal(click, change="slower camera")
     await _refused(emu, bot, submit, ["expired"], used=2)
+
+
+async def test_refine_through_runway_sends_the_result_and_the_words(emu, launch, emulator, tmp_path):
+    bot = await launch(RUNWAYML_API_SECRET=emulator.runway.api_key, RUNWAYML_BASE_URL=emulator.runway_url)
+    await (await emu.slash(emu.alice, "video", prompt="a harbour", model="local:storyboard", duration=2)).wait_ack()
+    first = await wait_result(emu)
+    parent = job_id_of(first)
+    click = await emu.click_button(emu.alice, first, f"videobot:refine:{parent}")
+    assert await click.wait_ack() == 9
+    await (await emu.submit_modal(click, change="make it night")).wait_ack()
+    refined = await wait_result(emu, after=first.id, timeout=120)
+    job = await bot.app.service.get(job_id_of(refined))
+    assert job.kind == "refine" and job.parent_job_id == parent and job.model == "runway:aleph2"
+    [task] = emulator.runway.tasks.values()
+    assert task.endpoint.endswith("video_to_video") and task.body["promptText"] == "make it night"
+    sent, original = tmp_path / "sent.mp4", tmp_path / "original.mp4"
+    sent.write_bytes(emulator.runway.uploaded[task.body["videoUri"]])
+    original.write_bytes(mp4_of(first))
+    a, b = middle_frame(sent), middle_frame(original)
+    assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a) < 8  # the result itself, decoded at Runway
