@@ -37,8 +37,12 @@ def release(script: Script) -> None:
 
 
 def post_kind(payload: dict[str, Any] | None) -> str:
-    """What a message post was, by its body: "status" (⏳), "result" (🎬), "failure" (❌) or "other"."""
+    """What a message post was, by its body: "status" (⏳), "result" (🎬: an embed, or the result card's first
+    text), "failure" (❌) or "other"."""
     title = str(((payload or {}).get("embeds") or [{}])[0].get("title", ""))
+    card = ((payload or {}).get("components") or [{}])[0]
+    if card.get("type") == 17:  # a Components V2 card: its first Text Display says what it is (### 🎬 …)
+        title = str((card.get("components") or [{}])[0].get("content", "")).removeprefix("### ")
     return {"⏳": "status", "🎬": "result", "❌": "failure"}.get(title[:1], "other")
 
 
