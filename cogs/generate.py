@@ -1,10 +1,12 @@
-"""/video, /animate and /extend: each checks its options, acknowledges, and calls one service method.
+"""/video, /animate and /extend: each checks its options, acknowledges, and calls one service method.  /video with
+no prompt and /animate with no image open a form first (bot.edge.forms), whose submission runs the same way.
 
 The `model`, `duration` and `aspect` options autocomplete only what the chosen model can do with the options typed
 so far (`aspect`: bot.edge.cogkit.aspect_choices, the ratios for text or for an image)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -13,6 +15,7 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.edge.cogkit import AUDIO_CHOICES, AUDIO_HELP, anywhere, aspect_choices, audio_value, job_choices
+from bot.edge.forms import Answers, FormBook, OpenForm, Upload, check_image, file_field, text_field
 from bot.edge.start import Starter
 from bot.edge.translate import words_for
 from bot.errors import InvalidMedia, JobNotFound
@@ -33,7 +36,26 @@ STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
 Text = Range[str, 1, MAX_PART_CHARS]
 Seconds = Range[int, 1, 60]
 Seed = Range[int, 0, MAX_SEED]
+PROMPT_EXAMPLE = "a red fox trotting through fresh snow"
+ANIMATE_EXAMPLE = "the cat slowly turns its head"
 CAST_HELP = "Up to 3 of this server's cast, comma-separated (or write @Name in the prompt)"
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """The options of a /video or /animate besides the prompt parts, kept while its form is open."""
+
+    camera: str | None
+    style: str | None
+    duration: int | None
+    aspect: str | None
+    model: str | None
+    seed: int | None
+    negative: str | None
+    loop: bool
+    preset: str | None
+    cast: str | None = None
+    audio: bool | None = None
 
 
 def _value(choice: Choice[str] | None) -> str | None:
@@ -62,6 +84,7 @@ class Generate(commands.Cog):
         starter: Starter,
         max_image_bytes: int,
         presets: Presets,
+        forms: FormBook,
         roster: Roster,
     ):
         self.service = service
@@ -69,6 +92,9 @@ class Generate(commands.Cog):
         self.starter = starter
         self.max_image_bytes = max_image_bytes
         self.presets = presets  # fills the options a request leaves out from a named preset
+        self.forms = forms  # /video with no prompt and /animate with no image open a form
+        forms.handle("video", self._video_form)
+        forms.handle("animate", self._animate_form)
         self.roster = roster  # the server's cast: the `cast` option and @Name in prompts
 
     async def _cast(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
@@ -137,10 +163,10 @@ class Generate(commands.Cog):
         return await job_choices(self.service, interaction.user.id, current)
 
     # --- commands ----------------------------------------------------------------------------------------
-    @app_commands.command(name="video", description="Make a video from a text prompt.")
+    @app_commands.command(name="video", description="Make a video from a text prompt (no prompt: a form opens).")
     @anywhere
     @app_commands.describe(
-        prompt="The subject and what it does, e.g. 'a red fox trotting through fresh snow'",
+        prompt="The subject and what it does, e.g. 'a red fox trotting through fresh snow'; leave out for a form",
         camera="Camera move",
         style="Visual style",
         setting="Where and when, e.g. 'a pine forest at dawn'",
@@ -163,7 +189,7 @@ class Generate(commands.Cog):
     async def video(
         self,
         interaction: discord.Interaction[Any],
-        prompt: Text,
+        prompt: Text | None = None,
         camera: Choice[str] | None = None,
         style: Choice[str] | None = None,
         setting: Text | None = None,
@@ -179,33 +205,75 @@ class Generate(commands.Cog):
         cast: Range[str, 1, 120] | None = None,
         audio: Choice[str] | None = None,
     ) -> None:
-        """Make a video from a text prompt."""
+        """Make a video from a text prompt; with no prompt, a form asks for it (and the setting, lighting, details)."""
+        options = VideoOptions(
+            _value(camera),
+            _value(style),
+            duration,
+            aspect,
+            model,
+            seed,
+            negative,
+            loop,
+            preset,
+            cast,
+            audio_value(audio),
+        )
+        if prompt is None:
+            modal = self.forms.modal(
+                "video",
+                interaction.user.id,
+                "Describe your video",
+                text_field("Prompt", "prompt", paragraph=True, required=True, placeholder=PROMPT_EXAMPLE),
+                text_field("Setting", "setting", default=setting, placeholder="a pine forest at dawn"),
+                text_field("Lighting", "lighting", default=lighting, placeholder="golden hour"),
+                text_field("Details", "details", paragraph=True, default=details, placeholder="colours, mood, lens…"),
+                options=options,
+            )
+            await interaction.response.send_modal(modal)
+            return
+        await self._start_video(interaction, prompt, setting, lighting, details, options)
+
+    async def _video_form(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
+        """The /video form was sent: run it as the command does."""
+        parts = answers.get("prompt"), answers.get("setting"), answers.get("lighting"), answers.get("details")
+        await self._start_video(interaction, *parts, form.context["options"])
+
+    async def _start_video(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: str | None,
+        setting: str | None,
+        lighting: str | None,
+        details: str | None,
+        o: VideoOptions,
+    ) -> None:
         # Options are checked before acknowledging: a bad one gets a private answer and nothing public.
         spec = PromptSpec.create(
             prompt,
             setting=setting,
-            camera=_value(camera),
-            style=_value(style),
+            camera=o.camera,
+            style=o.style,
             lighting=lighting,
             details=details,
-            negative=negative,
-            duration=duration,
-            aspect=aspect,
-            seed=seed,
-            model=model,
-            audio=audio_value(audio),
+            negative=o.negative,
+            duration=o.duration,
+            aspect=o.aspect,
+            seed=o.seed,
+            model=o.model,
+            audio=o.audio,
         )
-        spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
-        members = await self._resolve_cast(interaction, cast, preset, spec)
-        self.service.check(spec, loop=loop, cast=members)  # every model-dependent refusal, before acknowledging
+        spec = await self.presets.apply(interaction.user.id, interaction.guild_id, o.preset, spec)
+        members = await self._resolve_cast(interaction, o.cast, o.preset, spec)
+        self.service.check(spec, loop=o.loop, cast=members)  # every model-dependent refusal, before acknowledging
         await self.starter.from_interaction(
-            interaction, lambda who: self.service.submit(who, spec, loop=loop, cast=members)
+            interaction, lambda who: self.service.submit(who, spec, loop=o.loop, cast=members)
         )
 
-    @app_commands.command(name="animate", description="Animate an image into a video.")
+    @app_commands.command(name="animate", description="Animate an image into a video (no image: a form opens).")
     @anywhere
     @app_commands.describe(
-        image="The image to animate (PNG, JPEG, WebP or GIF)",
+        image="The image to animate (PNG, JPEG, WebP or GIF); leave out for a form taking start and end frames",
         prompt="What should happen, e.g. 'the cat slowly turns its head'",
         camera="Camera move",
         style="Visual style",
@@ -225,7 +293,7 @@ class Generate(commands.Cog):
     async def animate(
         self,
         interaction: discord.Interaction[Any],
-        image: discord.Attachment,
+        image: discord.Attachment | None = None,
         prompt: Text | None = None,
         camera: Choice[str] | None = None,
         style: Choice[str] | None = None,
@@ -238,34 +306,64 @@ class Generate(commands.Cog):
         cast: Range[str, 1, 120] | None = None,
         audio: Choice[str] | None = None,
     ) -> None:
-        """Animate an image into a video."""
+        """Animate an image into a video; with no image, a form takes the start and end frames as uploads."""
+        options = VideoOptions(
+            _value(camera), _value(style), duration, aspect, model, seed, None, False, preset, cast, audio_value(audio)
+        )
+        last = Upload.from_attachment(end_image) if end_image is not None else None
+        if image is None:
+            modal = self.forms.modal(
+                "animate",
+                interaction.user.id,
+                "Animate your frames",
+                file_field("Start frame", "image", required=True, description="PNG, JPEG, WebP or GIF"),
+                file_field("End frame", "end_image", required=False, description="Optional: where the clip ends"),
+                text_field("Prompt", "prompt", paragraph=True, default=prompt, placeholder=ANIMATE_EXAMPLE),
+                options=options,
+                end_image=last,
+            )
+            await interaction.response.send_modal(modal)
+            return
+        await self._start_animate(interaction, Upload.from_attachment(image), last, prompt, options)
+
+    async def _animate_form(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
+        """The /animate form was sent: its uploads are the frames."""
+        image = answers.file("image")
+        if image is None:
+            raise InvalidMedia("Upload a start frame (PNG, JPEG, WebP or GIF).")
+        last = answers.file("end_image") or form.context["end_image"]
+        await self._start_animate(interaction, image, last, answers.get("prompt"), form.context["options"])
+
+    async def _start_animate(
+        self,
+        interaction: discord.Interaction[Any],
+        image: Upload,
+        end_image: Upload | None,
+        prompt: str | None,
+        o: VideoOptions,
+    ) -> None:
         cap = self.max_image_bytes
-        for upload in (image, end_image):
-            if upload is not None and upload.size > cap:  # the declared size, checked before downloading
-                raise InvalidMedia(
-                    f"That file is {upload.size / 1_048_576:.1f} MiB; images up to {cap / 1_048_576:.0f} MiB "
-                    "are accepted."
-                )
+        check_image(image, cap, "The start frame" if end_image else "That file")
+        if end_image is not None:
+            check_image(end_image, cap, "The end frame")  # the declared type and size, before downloading
         spec = PromptSpec.create(
             prompt,
-            camera=_value(camera),
-            style=_value(style),
-            duration=duration,
-            aspect=aspect,
-            seed=seed,
-            model=model,
+            camera=o.camera,
+            style=o.style,
+            duration=o.duration,
+            aspect=o.aspect,
+            seed=o.seed,
+            model=o.model,
             allow_empty_subject=True,
-            audio=audio_value(audio),
+            audio=o.audio,
         )
-        spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
-        members = await self._resolve_cast(interaction, cast, preset, spec)
+        spec = await self.presets.apply(interaction.user.id, interaction.guild_id, o.preset, spec)
+        members = await self._resolve_cast(interaction, o.cast, o.preset, spec)
         self.service.check(spec, image=True, end_image=end_image is not None, cast=members)  # before acknowledging
 
         async def submit(who: Requester) -> Submitted:
-            data = await image.read()  # from the URL in Discord's own payload, nothing else
-            last = await end_image.read() if end_image is not None else None
-            if len(data) > cap or (last is not None and len(last) > cap):
-                raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
+            data = await self.forms.download(image, cap)  # from the URL in Discord's own payload
+            last = await self.forms.download(end_image, cap) if end_image is not None else None
             return await self.service.submit(who, spec, image=data, end_image=last, cast=members)
 
         await self.starter.from_interaction(interaction, submit)
@@ -295,5 +393,5 @@ async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
     app = bot.app
     await bot.add_cog(
-        Generate(app.service, app.registry, bot.starter, app.settings.max_image_bytes, app.presets, app.cast)
+        Generate(app.service, app.registry, bot.starter, app.settings.max_image_bytes, app.presets, bot.forms, app.cast)
     )

@@ -12,7 +12,9 @@
 - :mod:`bot.edge.posted` — exactly once across crashes: the per-job nonce, finding an already posted result;
 - :mod:`bot.edge.record` — :class:`~bot.edge.record.DiscordRecord`, the per-job delivery record;
 - :mod:`bot.edge.views` — the persistent result buttons, reading and editing result messages;
-- :mod:`bot.edge.actions` — the one dispatcher of ⏩ extend, 🔁 re-roll, ❌ delete, for buttons and reactions;
+- :mod:`bot.edge.actions` — the one dispatcher of ⏩ extend, 🔁 re-roll, ✏️ refine, ❌ delete (buttons, reactions);
+- :mod:`bot.edge.forms` — the forms (modals, with file uploads) and the one place their submissions arrive;
+- :mod:`bot.edge.card` — the result card, a Components V2 message (media gallery, text displays, buttons);
 - :mod:`bot.edge.errors` — the command tree and its one error handler;
 - :mod:`bot.edge.embeds` — embeds and message texts.
 """

@@ -1,6 +1,8 @@
-"""One dispatcher for what a member does to a result message — ⏩ extend, 🔁 re-roll, ❌ delete (and 🔊 add sound,
-a button only) — whether they click one of its buttons (:mod:`bot.edge.views`) or react to it
-(:mod:`cogs.reactions`).
+"""One dispatcher for what a member does to a result message — ⏩ extend, 🔁 re-roll, ✏️ refine, ❌ delete (and 🔊
+add sound, a button only) — whether they click one of its buttons (:mod:`bot.edge.views`) or react to it
+(:mod:`cogs.reactions`).  ✏️ Refine is a button only: it opens a one-line form (bot.edge.forms) whose answer makes a
+new version of the result from the result itself (:meth:`~bot.services.requests.remix.Remixer.check_refine`),
+"refined from #12".
 
 :class:`ResultActions` is given its services the way the cogs are: :class:`~bot.edge.client.VideoBot` builds it
 from its App, registers the buttons bound to it (:meth:`~bot.edge.views.JobButton.bound_to`) and the reactions
@@ -22,13 +24,16 @@ import discord
 
 from bot.edge.errors import NO_PINGS, report
 from bot.edge.film import offer_shots
+from bot.edge.forms import Answers, FormBook, OpenForm, text_field
 from bot.edge.start import Starter, Submit, interaction_requester, reaction_requester
 from bot.edge.views import remove_take
-from bot.errors import InvalidRequest, JobNotFound, JobStateError, NotJobOwner
+from bot.errors import InvalidOption, InvalidRequest, JobNotFound, JobStateError, NotJobOwner
 from bot.services.requests.generation import GenerationService, Requester, Submitted
+from bot.services.requests.remix import Remixer
 from bot.services.requests.sequence import Sequences
 from bot.services.requests.sound import OFFLINE, Sounds
 from bot.services.web.gallery import GalleryService
+from storage import Job
 
 VERBS = {
     "extend": "Extending",
@@ -59,6 +64,10 @@ class Origin(Protocol):
         """Before a delete: acknowledge where only the member sees it."""
         ...
 
+    async def open_form(self, modal: discord.ui.Modal) -> None:
+        """Show the member a form (a click can; a reaction cannot)."""
+        ...
+
     async def tell(self, text: str) -> None:
         """After a delete: tell the member it is done."""
         ...
@@ -87,6 +96,9 @@ class Click:
     async def tell(self, text: str) -> None:
         await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
+    async def open_form(self, modal: discord.ui.Modal) -> None:
+        await self.interaction.response.send_modal(modal)
+
 
 @dataclass
 class Reaction:
@@ -113,6 +125,9 @@ class Reaction:
     async def tell(self, text: str) -> None:
         pass  # the message going away is the answer
 
+    async def open_form(self, modal: discord.ui.Modal) -> None:
+        raise InvalidOption("Use the result's button for that: a reaction cannot open a form.")
+
 
 class ResultActions:
     """Extend, re-roll or delete one job's result, from a click or a reaction alike."""
@@ -122,6 +137,8 @@ class ResultActions:
         service: GenerationService,
         gallery: GalleryService,
         starter: Starter,
+        remixer: Remixer,
+        forms: FormBook,
         films: Sequences | None = None,
         sounds: Sounds | None = None,
     ):
@@ -130,6 +147,9 @@ class ResultActions:
         self.starter = starter
         self.films = films  # 🔁 on a /sequence film re-rolls one chosen shot
         self.sounds = sounds  # 🔊: sound for a silent clip
+        self.remixer = remixer  # ✏️ refine: a video-to-video edit of the result
+        self.forms = forms
+        forms.handle("refine", self.refined)
 
     async def clicked(self, interaction: discord.Interaction[Any], action: str, job_id: int) -> None:
         """A result button was clicked: run its action; any failure is told privately (views have no on_error)."""
@@ -151,7 +171,7 @@ class ResultActions:
 
     async def run(self, action: str, job_id: int, origin: Origin) -> None:
         """Do ``action`` (``extend``, ``reroll`` or ``delete``) on ``job_id``'s result; a refusal is raised."""
-        if action not in ("extend", "reroll", "delete", "sound"):
+        if action not in ("extend", "reroll", "refine", "delete", "sound"):
             raise ValueError(f"unknown result action {action!r}")
         if action == "delete":
             await self.delete(job_id, origin)
@@ -163,6 +183,9 @@ class ResultActions:
             return
         if action == "sound":
             await self.add_sound(job_id, origin)
+            return
+        if action == "refine":
+            await self.refine(job_id, origin)
             return
         if action == "extend" and origin.announces_first:
             # refused before anything public is posted: a stranger's ⏩ leaves no trace in the channel
@@ -186,6 +209,30 @@ class ResultActions:
             return await sounds.add(who, job_id)
 
         await origin.start(self.starter, f"{VERBS['sound']} job #{job_id}", submit)
+
+    async def refinable(self, who: Requester, job_id: int) -> Job:
+        """The job if ``who`` may refine it now: their own, finished, stored and not deleted."""
+        job = await self.service.extendable(who, job_id)  # someone else's job is refused here
+        if job.removed_at is not None:
+            raise JobStateError(f"The result of #{job_id} was deleted; it can no longer be refined.")
+        return job
+
+    async def refine(self, job_id: int, origin: Origin) -> None:
+        """✏️: the owner's own stored, undeleted result, and a model to refine it with; then the one-line form."""
+        job = await self.refinable(origin.requester(), job_id)
+        self.remixer.check_refine(job_id, "check")  # a video-to-video model exists
+        change = text_field("What to change", "change", required=True, placeholder="make it night", max_length=200)
+        await origin.open_form(self.forms.modal("refine", job.owner_id, f"Refine #{job_id}", change, job=job_id))
+
+    async def refined(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
+        """The refine form was answered: a new version of the result, from the result itself."""
+        request = self.remixer.check_refine(form.context["job"], answers.get("change"))
+        await self.refinable(interaction_requester(interaction), form.context["job"])  # still so: before the defer
+
+        async def submit(who: Requester) -> Submitted:
+            return await self.remixer.remix(who, request, kind="refine")
+
+        await self.starter.from_interaction(interaction, submit)
 
     async def delete(self, job_id: int, origin: Origin) -> None:
         """Delete a job's result (the job's owner, or a moderator): its take or message, its page and card."""

@@ -30,11 +30,13 @@ from bot.edge.delivery import DiscordDelivery
 from bot.edge.errors import VideoTree
 from bot.edge.film import ReshootSelect, ShotButton
 from bot.edge.finishing import FinishActions, FinishButton, FinishChoice
+from bot.edge.forms import FormBook
 from bot.edge.shards import IdentifyGate, Processes, max_concurrency, sync_once
 from bot.edge.start import Starter
 from bot.edge.translate import CatalogueTranslator
 from bot.edge.views import JobButton
 from bot.errors import ConfigError
+from bot.services.delivery.stills import StillMaker
 from bot.settings import Settings
 from storage import NamedLock
 
@@ -95,12 +97,23 @@ class VideoBot(commands.Bot):
         super().__init__(command_prefix=commands.when_mentioned, **options)  # type: ignore[arg-type]
         self.app = app
         self.settings = app.settings
+        stills = StillMaker(app.media, app.settings.media_dir / "stills")  # the result card's first and last frame
         self.delivery = DiscordDelivery(
-            self, app.service, app.groups, app.publisher, app.settings.progress_edit_interval, app.notifier
+            self,
+            app.service,
+            app.groups,
+            app.publisher,
+            app.settings.progress_edit_interval,
+            app.notifier,
+            stills,
         )
         self.delivery.sound_offered = app.sounds.available  # 🔊 on silent results, where a sound model is enabled
         self.starter = Starter(self.delivery.show_now)
-        self.actions = ResultActions(app.service, app.gallery, self.starter, app.sequences, app.sounds)  # ⏩ 🔁 ❌ 🔊
+        self.forms = FormBook(self)  # the forms (modals) open now; their submissions come to on_interaction
+        # ⏩ 🔁 ✏️ ❌ 🔊: buttons and reactions
+        self.actions = ResultActions(
+            app.service, app.gallery, self.starter, app.remixer, self.forms, app.sequences, app.sounds
+        )
         self.finishing = FinishActions(app.finisher, self.starter)  # ⬆️, /finish and the quote's buttons
         self.gateway_task: asyncio.Task[None] | None = None  # start_bot's background connection
         self._app_closed = False
@@ -140,6 +153,10 @@ class VideoBot(commands.Bot):
             await super().before_identify_hook(shard_id, initial=initial)
         else:
             await self.identify_gate.wait_turn(shard_id)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A form (modal) was submitted: to its handler (bot.edge.forms); other interactions are discord.py's."""
+        await self.forms.submitted(interaction)
 
     async def on_ready(self) -> None:
         """Log who we are."""

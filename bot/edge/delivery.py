@@ -34,18 +34,20 @@ from typing import Any
 import discord
 
 from bot.edge import embeds
+from bot.edge.card import card_files, result_card
 from bot.edge.channel import JobChannel
 from bot.edge.errors import NO_PINGS
 from bot.edge.film import question_text, question_view
 from bot.edge.group import GroupPoster
 from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
-from bot.edge.views import ACTIONS, result_view
+from bot.edge.views import EMOJI_ACTIONS
 from bot.errors import DeliveryError
 from bot.services.delivery.grouping import TakeGroups, is_grouped
 from bot.services.delivery.ladder import DeliveryPlan, Offer, Publisher
 from bot.services.delivery.notify import Notifier
 from bot.services.delivery.port import Progress, Receipt, ShotQuestion
+from bot.services.delivery.stills import StillMaker, Stills
 from bot.services.requests.generation import GenerationService
 from storage import Job
 
@@ -71,10 +73,12 @@ class DiscordDelivery:
         publisher: Publisher,
         interval: float,
         notifier: Notifier,
+        stills: StillMaker,
     ):
         self.bot = bot
         self.service = service
         self.publisher = publisher
+        self.stills = stills  # the first and last frame on the result card
         self.interval = interval
         self.sound_offered = False  # a sound model is enabled: a silent result gets 🔊 Add sound
         self._pending: dict[int, Progress] = {}
@@ -188,22 +192,54 @@ class DiscordDelivery:
         if not via_webhook and r.token_only:
             return await self._keep(job, plan)
         offer = await plan.first()
+        stills = await self.stills.make(job.id, video)
+        try:
+            posted = await self._climb(job, video, r, plan, offer, via_webhook, stills)
+        finally:
+            if stills is not None:
+                stills.remove()
+        if posted is None:
+            return await self._keep(job, plan)
+        message, offer, via_webhook = posted
+        r = self.channel.record(job)
+        if via_webhook and r.followup_cap is not None:  # counted only where Discord caps them
+            await self.channel.save(job.id, replace(r, followups=r.followups + 1))
+        # Reactions and the "done" edit run after the job is marked done, so a quick ⏩ finds it finished.
+        self._spawn(self._decorate(job, message), f"decorate-{job.id}")
+        return Receipt(message_id=message.id, url=offer.url)
+
+    async def _climb(
+        self,
+        job: Job,
+        video: Path,
+        r: DiscordRecord,
+        plan: DeliveryPlan,
+        offer: Offer,
+        via_webhook: bool,
+        stills: Stills | None,
+    ) -> tuple[discord.Message, Offer, bool] | None:
+        """Post, going down the ladder's rungs (attach → fitted → link) as Discord refuses: the message, the posted
+        offer and whether it went through the interaction token; None when no route is left (a user install
+        whose token is spent)."""
         for _ in range(MAX_ATTEMPTS):
             try:
-                message = await self._post(job, offer, via_webhook)
-                break
+                return await self._post(job, offer, via_webhook, stills), offer, via_webhook
             except discord.HTTPException as exc:
                 if exc.status == 413 and offer.attaches:
                     log.info("job %s: %d bytes refused as too large; dropping a rung", job.id, offer.size_bytes)
                     offer = await plan.after_refusal(offer)
-                elif exc.status == 403 and exc.code == 50013 and offer.attaches:
-                    offer = await plan.after_failure(offer)  # no Attach Files here: link instead
+                elif exc.status == 413 and stills is not None:
+                    stills = None  # even the two frames are over this limit: the card goes without them
+                elif exc.status == 403 and exc.code == 50013 and (offer.attaches or stills is not None):
+                    stills = None  # no Attach Files here: no frames, and a link instead of the clip
+                    if offer.attaches:
+                        offer = await plan.after_failure(offer)
                 elif (
                     via_webhook
                     and r.token_only
                     and (exc.code == MAX_FOLLOWUPS_CODE or await self.channel.token_died(job, exc))
                 ):
-                    return await self._keep(job, plan)  # the token was the only route there
+                    return None  # the token was the only route there: the result is kept on its page
                 elif via_webhook and await self.channel.token_died(job, exc):
                     via_webhook = False
                     plan = self.publisher.plan(job, video, await self.channel.guild_limit(r))
@@ -211,14 +247,7 @@ class DiscordDelivery:
                 else:  # 5xx: Discord is struggling, worth another try later; a 4xx (channel gone) will not heal
                     retry = exc.status >= 500
                     raise DeliveryError(detail=f"posting the result failed: {exc}", retryable=retry) from exc
-        else:
-            raise DeliveryError(detail=f"no rung of the delivery ladder worked for job {job.id}")
-        r = self.channel.record(job)
-        if via_webhook and r.followup_cap is not None:  # counted only where Discord caps them
-            await self.channel.save(job.id, replace(r, followups=r.followups + 1))
-        # Reactions and the "done" edit run after the job is marked done, so a quick ⏩ finds it finished.
-        self._spawn(self._decorate(job, message), f"decorate-{job.id}")
-        return Receipt(message_id=message.id, url=offer.url)
+        raise DeliveryError(detail=f"no rung of the delivery ladder worked for job {job.id}")
 
     async def _keep(self, job: Job, plan: DeliveryPlan) -> Receipt:
         """No route to the member is left (the bot is no member there and the token is spent or expired): the
@@ -235,16 +264,22 @@ class DiscordDelivery:
         users = [discord.Object(job.owner_id)] if ping else []
         return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
 
-    async def _post(self, job: Job, offer: Offer, via_webhook: bool) -> discord.Message:
+    async def _post(self, job: Job, offer: Offer, via_webhook: bool, stills: Stills | None) -> discord.Message:
+        """Post the result card (bot.edge.card): a Components V2 message, no content and no embeds."""
         r = self.channel.record(job)
+        add_sound = job.result_audio is False and self.sound_offered
         kwargs: dict[str, Any] = {
-            "content": embeds.result_content(job, offer, r.locale),
-            "embed": embeds.result_embed(job, r.locale, await self._shot_list(job)),
-            "view": result_view(job.id, add_sound=job.result_audio is False and self.sound_offered),
+            "view": result_card(
+                job,
+                offer,
+                with_stills=stills is not None,
+                locale=r.locale,
+                shots=await self._shot_list(job),
+                add_sound=add_sound,
+            ),
+            "files": card_files(job, offer, stills),
             "allowed_mentions": await self.pings(job),
         }
-        if offer.attaches and offer.path is not None:
-            kwargs["file"] = discord.File(offer.path, filename=f"videobot-{job.id}.mp4")
         if via_webhook:
             return await self.channel.webhook(r).send(wait=True, **kwargs)
         channel = await self.channel.channel(r)
@@ -270,7 +305,7 @@ class DiscordDelivery:
 
     async def _decorate(self, job: Job, message: discord.Message) -> None:
         """Reactions on the result and a link to it from the status message (best effort)."""
-        for _, emoji, _ in () if self.channel.record(job).token_only else ACTIONS.values():  # no reactions there
+        for emoji in () if self.channel.record(job).token_only else EMOJI_ACTIONS:  # no reactions there
             try:
                 await message.add_reaction(emoji)
             except discord.HTTPException as exc:

@@ -72,7 +72,7 @@ def describe_prompt(job: Job, no_prompt: str) -> str:
     return no_prompt
 
 
-TITLED_KINDS = frozenset({"extend", "reroll", "remix", "stitch", "loop", "soundtrack", "variation"})
+TITLED_KINDS = frozenset({"extend", "reroll", "remix", "refine", "stitch", "loop", "soundtrack", "variation"})
 STATE_KEYS = {
     JobState.SUBMITTING: "state.submitting",
     JobState.RUNNING: "state.running",
@@ -120,6 +120,11 @@ def state_text(
     if job.state is JobState.RUNNING and seconds_left is not None:
         return words(locale, "state.rendering_left", left=_left(seconds_left, locale))
     return words(locale, STATE_KEYS[job.state])
+
+
+def title(job: Job, locale: str | None = None) -> str:
+    """``Extension #12``, ``Video #3``…: what a job is, by its kind (in the member's language)."""
+    return _title(job, locale)
 
 
 def status_embed(
@@ -197,7 +202,7 @@ def result_content(job: Job, offer: Offer, locale: str | None = None) -> str:
     return text
 
 
-def _choice(name: str, locale: str | None) -> str:
+def choice_name(name: str, locale: str | None) -> str:
     """A camera move or style as the member's language names it among the command's choices."""
     return catalogue().lookup(catalogue().resolve(locale), "choices", name) or name
 
@@ -215,10 +220,10 @@ def result_embed(
             embed.add_field(name=words(locale, f"field.{key}"), value=clip(str(spec[key]), MAX_FIELD), inline=False)
     if spec.get("camera") in CAMERA_MOVES:
         embed.add_field(
-            name=words(locale, "field.camera"), value=_choice(str(spec["camera"]).replace("_", " "), locale)
+            name=words(locale, "field.camera"), value=choice_name(str(spec["camera"]).replace("_", " "), locale)
         )
     if spec.get("style") in STYLES:
-        embed.add_field(name=words(locale, "field.style"), value=_choice(str(spec["style"]), locale))
+        embed.add_field(name=words(locale, "field.style"), value=choice_name(str(spec["style"]), locale))
     if spec.get("negative"):
         embed.add_field(name=words(locale, "field.avoid"), value=clip(str(spec["negative"]), MAX_FIELD), inline=False)
     embed.add_field(name=words(locale, "field.model"), value=clip(job.model, 100))

@@ -22,6 +22,7 @@ from bot.edge.client import point_discord_at, token_of
 from bot.edge.delivery import DiscordDelivery
 from bot.errors import ConfigError
 from bot.services.delivery.port import FileDelivery
+from bot.services.delivery.stills import StillMaker
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ async def serve_worker(settings: Settings, *, stop: asyncio.Event | None = None)
         await client.close()
         raise ConfigError("Discord refused DISCORD_TOKEN; reset the token in the developer portal.") from None
     app = await App.create(settings)
+    stills = StillMaker(app.media, settings.media_dir / "stills")
     delivery = DiscordDelivery(
-        client, app.service, app.groups, app.publisher, settings.progress_edit_interval, app.notifier
+        client, app.service, app.groups, app.publisher, settings.progress_edit_interval, app.notifier, stills
     )
     app.router.register(delivery)
     app.router.register(FileDelivery())

@@ -1,5 +1,5 @@
-"""The Extend / Re-roll / Delete buttons on result messages (and ⬆️ Finish, :mod:`bot.edge.finishing`, and 🔊 Add
-sound on a silent one, where a sound model is enabled), and reading and editing those messages.
+"""The Extend / Re-roll / Refine / Delete buttons on result messages (and ⬆️ Finish, :mod:`bot.edge.finishing`,
+and 🔊 Add sound on a silent one, where a sound model is enabled), and reading and editing those messages.
 
 The buttons are DynamicItems whose custom ids carry the job id (``videobot:extend:42``), so they keep
 working after a restart with no view store: discord.py matches the id against the template.  A click goes to
@@ -26,12 +26,14 @@ log = logging.getLogger(__name__)
 ACTIONS = {
     "extend": ("Extend", "⏩", discord.ButtonStyle.primary),
     "reroll": ("Re-roll", "🔁", discord.ButtonStyle.secondary),
+    "refine": ("Refine", "✏️", discord.ButtonStyle.secondary),
     "delete": ("Delete", "❌", discord.ButtonStyle.danger),
 }
-EMOJI_ACTIONS = {emoji: action for action, (_, emoji, _) in ACTIONS.items()}
+FORM_ACTIONS = {"refine"}  # they open a form, which needs an interaction: a button only, never a reaction
+EMOJI_ACTIONS = {emoji: action for action, (_, emoji, _) in ACTIONS.items() if action not in FORM_ACTIONS}
 # a button only (no reaction: it is offered on silent results alone, which the message cannot show to a reaction)
 BUTTONS = {**ACTIONS, "sound": ("Add sound", "🔊", discord.ButtonStyle.secondary)}
-CUSTOM_ID = re.compile(r"videobot:(?P<action>extend|reroll|delete|sound):(?P<job_id>[0-9]{1,18})")
+CUSTOM_ID = re.compile(rf"videobot:(?P<action>{'|'.join(BUTTONS)}):(?P<job_id>[0-9]{{1,18}})")
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
@@ -75,14 +77,23 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
         await self.actions.clicked(interaction, self.action, self.job_id)
 
 
+def result_buttons(
+    job_id: int, *, take: str | None = None, row: int | None = None, add_sound: bool = False
+) -> list[discord.ui.Item[Any]]:
+    """One job's result buttons: one per entry of :data:`ACTIONS`, ⬆️ Finish, and (``add_sound``, a silent clip)
+    🔊 Add sound (the card, a plain result and a group's rows all draw theirs from here)."""
+    buttons: list[discord.ui.Item[Any]] = [JobButton(action, job_id, take=take, row=row) for action in ACTIONS]
+    buttons.append(FinishButton(job_id, take=take, row=row))  # ⬆️: a private quote for a finished version
+    if add_sound:
+        buttons.append(JobButton("sound", job_id, take=take, row=row))
+    return buttons
+
+
 def result_view(job_id: int, *, add_sound: bool = False) -> discord.ui.View:
     """The buttons for a result message (with ``add_sound``: 🔊 Add sound too, for a silent clip)."""
     view = discord.ui.View(timeout=None)
-    for action in ACTIONS:
-        view.add_item(JobButton(action, job_id))
-    view.add_item(FinishButton(job_id))  # ⬆️: a private quote for a finished version (bot/edge/finishing.py)
-    if add_sound:
-        view.add_item(JobButton("sound", job_id))
+    for button in result_buttons(job_id, add_sound=add_sound):
+        view.add_item(button)
     # Dynamic items route clicks by custom id; a stopped view is not kept in the client's view store,
     # so thousands of results don't pile up in memory.
     view.stop()
@@ -94,9 +105,8 @@ def group_view(jobs: list[Job]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for row, job in enumerate(jobs[:5]):  # Discord allows five rows; a group holds at most four takes
         take = f"{job.inputs.variation or row + 1}/{job.inputs.of or len(jobs)}"
-        for action in ACTIONS:
-            view.add_item(JobButton(action, job.id, take=take, row=row))
-        view.add_item(FinishButton(job.id, take=take, row=row))
+        for button in result_buttons(job.id, take=take, row=row):
+            view.add_item(button)
     view.stop()
     return view
 
@@ -120,9 +130,13 @@ async def remove_take(message: discord.Message, job_id: int) -> None:
 def job_ids_of(message: discord.Message) -> list[int]:
     """The jobs a result message holds (one, or each take of a group of variations), from its buttons."""
     ids: list[int] = []
-    for row in message.components:
-        for child in getattr(row, "children", []):
-            match = CUSTOM_ID.fullmatch(getattr(child, "custom_id", None) or "")
-            if match and int(match["job_id"]) not in ids:
-                ids.append(int(match["job_id"]))
+    stack: list[Any] = list(reversed(message.components))
+    while stack:  # action rows, and a Components V2 card's container, sections and their accessories
+        item = stack.pop()
+        match = CUSTOM_ID.fullmatch(getattr(item, "custom_id", None) or "")
+        if match and int(match["job_id"]) not in ids:
+            ids.append(int(match["job_id"]))
+        children = list(getattr(item, "children", None) or [])
+        accessory = getattr(item, "accessory", None)
+        stack.extend(reversed([*children, *([accessory] if accessory is not None else [])]))
     return ids

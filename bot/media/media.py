@@ -71,6 +71,10 @@ class Media:
         """Write the video's last frame as an RGB PNG."""
         return await _ops.last_frame(self, Path(video), Path(dest_png))
 
+    async def still(self, video: Path, dest: Path, width: int = 480, *, last: bool = False) -> Path:
+        """A small JPEG of the video's first frame (or, with ``last``, its last frame)."""
+        return await _ops.still(self, Path(video), Path(dest), width, last=last)
+
     async def poster(self, video: Path, dest: Path, width: int = 480) -> MediaInfo:
         """A small JPEG poster frame of the video (at most ``width`` wide); returns the video's info."""
         return await _ops.poster(self, Path(video), Path(dest), width)

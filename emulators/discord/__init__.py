@@ -47,6 +47,10 @@ User actions (async; ``user`` = User, Member, id or username; return ``Interacti
     ``(filename, bytes)``, ``Path`` or bytes; ``default_member_permissions`` is enforced (``CommandNotPermitted``).
     ``autocomplete(user, "name", focused, value="", options=None, /, **options)`` → ``await h.wait_choices()``.
     ``click_button(user, message, custom_id=None, *, label=None)``; ``select(user, message, custom_id, values)``.
+    ``message_command(user, "Name", message)`` — right-click → Apps: a type 2 with ``data.type`` 3, ``target_id``
+    and ``resolved.messages``. ``submit_modal(handle, {custom_id: text}, *, files={custom_id: [Upload…]})`` — the
+    member fills in the modal ``handle``'s interaction opened (type 9) and submits it: a type 5 whose uploads are in
+    ``resolved.attachments`` on the CDN (required fields, lengths and file counts checked as Discord's client does).
     ``add_reaction(user, channel_or_None, message, emoji) -> bool`` / ``remove_reaction(...)``.
     ``post_user_message(user, channel=None, content="", *, files=None, reply_to=None) -> Message``.
 
@@ -104,8 +108,10 @@ the bot and owner. Uploads over the per-file limit (guild tier or the interactio
 ``allowed_mentions`` parse/list conflicts, empty messages → 50006). Add Reactions is needed only to be the
 first to use an emoji on a message. A channel send with ``nonce`` + ``enforce_nonce`` (discord.py sets both)
 returns the bot's earlier message with that nonce from the last 5 minutes instead of posting again.
-Modals: ``await emu.submit_modal(user, handle, {custom_id: value})`` submits the modal the bot opened (a type 5
-interaction whose text inputs Discord's client rules checked).
+Modals: ``await emu.submit_modal(handle, {custom_id: value}, files={custom_id: [Upload…]})`` submits the modal the
+bot opened in answer to ``handle`` (a type 5 interaction whose text inputs Discord's client rules checked).
+Components V2 (flag 1 << 15) is accepted on replies, followups, edits and channel messages, never on a type 5
+defer; such a message may carry no content or embeds, and V2 component types need the flag (``validation.py``).
 Not emulated: content stripping on REST reads, threads, DMs opened via REST, voice,
 stickers/polls content, webhooks other than interaction webhooks, zlib/zstd.
 

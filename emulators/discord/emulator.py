@@ -15,12 +15,13 @@ from .interactions import (
     check_clickable,
     command_interaction,
     find_button,
-    modal_submit_data,
+    message_command_interaction,
     new_interaction,
     select_data,
     send_interaction,
 )
-from .messages import MessageBody, create_message, delete_message
+from .messages import MessageBody, create_message, delete_message, store_attachment
+from .modals import ModalAnswers, submit_data
 from .models import Channel, User
 from .openapi import Violation
 from .perms import VIEW_CHANNEL, perm_value
@@ -168,6 +169,53 @@ class DiscordEmulator(World):
         send_interaction(self, inter)
         return InteractionHandle(self, inter)
 
+    async def message_command(
+        self,
+        user: UserLike | str,
+        name: str,
+        message: MessageLike,
+        *,
+        attachment_size_limit: int | None = None,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Right-click ``message`` → Apps → ``name``: a synced message command (type 3) as ``user``."""
+        inter = message_command_interaction(
+            self, self.user(user), name, self.get_message(message), attachment_size_limit, locale
+        )
+        send_interaction(self, inter)
+        return InteractionHandle(self, inter)
+
+    async def submit_modal(
+        self,
+        handle: InteractionHandle,
+        text: dict[str, str] | None = None,
+        /,
+        *,
+        files: dict[str, list[Any]] | None = None,
+        **more_text: str,
+    ) -> InteractionHandle:
+        """The member who got ``handle``'s modal fills it in (``text`` by field custom_id; a prefilled field left
+        out is sent as prefilled) and attaches ``files`` (custom_id → Uploads), then submits: a type 5."""
+        opened = handle.record
+        answers = ModalAnswers(text={**(text or {}), **more_text}, files=dict(files or {}))
+        data = submit_data(self, opened, answers)
+        channel = self.channels[opened.channel_id]
+        message = self.message_store.get(opened.message_id) if opened.type == 3 and opened.message_id else None
+        inter = new_interaction(
+            self,
+            kind=5,
+            user=opened.user,
+            channel=channel,
+            data=data,
+            message=message,
+            attachment_size_limit=opened.attachment_size_limit,
+            locale=str(opened.payload.get("locale") or "en-US"),
+        )
+        inter.opened_by = opened.id
+        inter.message_id = message.id if message is not None else None
+        send_interaction(self, inter)
+        return InteractionHandle(self, inter)
+
     async def click_button(
         self, user: UserLike | str, message: MessageLike, custom_id: str | None = None, *, label: str | None = None
     ) -> InteractionHandle:
@@ -183,23 +231,6 @@ class DiscordEmulator(World):
         msg, the_user = self._clickable(user, message)
         data = select_data(msg, custom_id, values)
         return self._component(the_user, msg, data)
-
-    async def submit_modal(
-        self, user: UserLike | str, opened: InteractionHandle, values: dict[str, str]
-    ) -> InteractionHandle:
-        """Fill in and submit the modal the bot opened in answer to ``opened`` (text inputs by custom_id, as
-        Discord's client checks them); the bot gets a type 5 interaction."""
-        if opened.modal is None:
-            raise ValueError("the bot opened no modal in answer to this interaction")
-        the_user = self.user(user)
-        if the_user.id != opened.record.user.id:
-            raise ValueError("only the member the modal was opened for can submit it")
-        data = modal_submit_data(opened.modal, values)
-        channel = self.channels[opened.record.channel_id]
-        inter = new_interaction(self, kind=5, user=the_user, channel=channel, data=data)
-        inter.opened_by = opened.record
-        send_interaction(self, inter)
-        return InteractionHandle(self, inter)
 
     def _clickable(self, user: UserLike | str, message: MessageLike) -> tuple[Message, User]:
         msg, the_user = self.get_message(message), self.user(user)
@@ -245,14 +276,22 @@ class DiscordEmulator(World):
         *,
         files: dict[str, bytes] | None = None,
         reply_to: MessageLike | None = None,
+        unfurl: dict[str, bytes] | None = None,
     ) -> Message:
-        """A user posts an ordinary message (MESSAGE_CREATE; content hidden without MESSAGE_CONTENT)."""
+        """A user posts an ordinary message (MESSAGE_CREATE; content hidden without MESSAGE_CONTENT).  ``unfurl``
+        ({link: image bytes}): Discord unfurled the image links in ``content`` into image embeds whose
+        ``proxy_url`` is served by this emulator's CDN, as Discord's media proxy serves them."""
         chan = self.channel_of(channel) if channel is not None else self.channel
         payload: dict[str, Any] = {"content": content}
         if reply_to is not None:
             payload["message_reference"] = {"message_id": str(self.get_message(reply_to).id)}
         body = MessageBody(payload, dict(enumerate((files or {}).items())))
-        return create_message(self, chan, self.user(user), body)
+        msg = create_message(self, chan, self.user(user), body)
+        for link, data in (unfurl or {}).items():
+            proxied = store_attachment(self, chan.id, link.rsplit("/", 1)[-1] or "image", data)
+            image = {"url": link, "proxy_url": proxied.proxy_url, "width": proxied.width, "height": proxied.height}
+            msg.embeds.append({"type": "image", "url": link, "thumbnail": image})
+        return msg
 
     # ----- waits -------------------------------------------------------------------------------------
     async def wait_connected(self, timeout: float = 15.0) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,15 +100,21 @@ class Upload:
         raise TypeError(f"cannot use {type(value).__name__} as an attachment option")
 
 
+def synced_command(world: World, name: str, guild_id: int | None, kind: int = 1) -> dict[str, Any]:
+    """The synced command of type ``kind`` (1 slash, 2 user, 3 message) called ``name``, guild ones first."""
+    pools = [world.guild_commands.get(guild_id, {}).values()] if guild_id else []
+    pools.append(world.global_commands.values())
+    cmd = next((c for pool in pools for c in pool if c["name"] == name and c.get("type", 1) == kind), None)
+    if cmd is None:
+        synced = sorted({c["name"] for pool in pools for c in pool if c.get("type", 1) == kind})
+        raise CommandNotSynced(f"{name!r} (type {kind}) was never synced to Discord (synced: {synced})")
+    return cmd
+
+
 def find_command(world: World, path: str, guild_id: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The synced command for ``"name [group] [sub]"`` (guild commands first) and the subcommand chain."""
     top, *subs = path.split()
-    pools = [world.guild_commands.get(guild_id, {}).values()] if guild_id else []
-    pools.append(world.global_commands.values())
-    cmd = next((c for pool in pools for c in pool if c["name"] == top and c.get("type", 1) == 1), None)
-    if cmd is None:
-        synced = sorted({c["name"] for pool in pools for c in pool})
-        raise CommandNotSynced(f"/{top} was never synced to Discord (synced: {synced})")
+    cmd = synced_command(world, top, guild_id)
     chain: list[dict[str, Any]] = []
     level: dict[str, Any] = cmd
     for name in subs:
@@ -322,6 +328,41 @@ def command_interaction(
     )
 
 
+def message_command_interaction(
+    world: World, user: User, name: str, target: Message, size_limit: int | None, locale: str
+) -> Interaction:
+    """A type 2 interaction for the message command ``name`` (Apps menu) on ``target``: ``data.type`` 3 with
+    ``target_id`` and the message in ``resolved.messages`` (Discord's docs, "Application Commands: Message
+    Commands", read 2026-12-06)."""
+    channel = world.channels[target.channel_id]
+    cmd = synced_command(world, name, channel.guild_id, kind=3)
+    check_permitted(world, cmd, user, channel)
+    if target.deleted:
+        raise ValueError(f"message {target.id} was deleted")
+    if target.ephemeral:
+        raise ValueError(f"ephemeral message {target.id} has no Apps menu")
+    resolved = {"messages": {str(target.id): world.message_dict(target, nested=True)}}
+    data: dict[str, Any] = {
+        "id": cmd["id"],
+        "name": cmd["name"],
+        "type": 3,
+        "target_id": str(target.id),
+        "resolved": resolved,
+    }
+    if "guild_id" in cmd:
+        data["guild_id"] = cmd["guild_id"]
+    return new_interaction(
+        world,
+        kind=2,
+        user=user,
+        channel=channel,
+        data=data,
+        name=name,
+        attachment_size_limit=size_limit,
+        locale=locale,
+    )
+
+
 def check_clickable(world: World, msg: Message, user: User) -> None:
     """Deleted messages cannot be clicked; ephemeral ones only by the user who saw them."""
     if msg.deleted:
@@ -341,33 +382,3 @@ def select_data(msg: Message, custom_id: str, values: Iterable[str]) -> dict[str
     if component["type"] == 3 and not set(picked) <= allowed:
         raise ValueError(f"{picked} are not all options of {custom_id!r}: {sorted(allowed)}")
     return {"custom_id": custom_id, "component_type": component["type"], "values": picked}
-
-
-def modal_submit_data(modal: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
-    """The ``data`` of a MODAL_SUBMIT (type 5) for a modal the bot opened (callback type 9), its text inputs
-    (type 4) filled from ``values`` by custom_id; what Discord's client would not send (an unknown input, a
-    required one left empty, a value outside ``min_length``/``max_length``) raises ValueError.  The shape is
-    Discord's (docs: interactions/receiving-and-responding, "Modal Submit Data Structure"): the modal's
-    ``custom_id`` and one action row per text input holding its ``custom_id`` and ``value``."""
-    form = modal.get("data", modal)
-    inputs = [
-        item
-        for row in form.get("components") or []
-        for item in ([row["component"]] if "component" in row else row.get("components") or [])
-        if item.get("type") == 4
-    ]
-    unknown = set(values) - {str(i["custom_id"]) for i in inputs}
-    if unknown:
-        raise ValueError(f"the modal has no text input {sorted(unknown)}")
-    rows = []
-    for item in inputs:
-        value = str(values.get(item["custom_id"], item.get("value") or ""))
-        if item.get("required", True) and not value:
-            raise ValueError(f"text input {item['custom_id']!r} is required")
-        if value and not int(item.get("min_length", 0)) <= len(value) <= int(item.get("max_length", 4000)):
-            raise ValueError(
-                f"text input {item['custom_id']!r} takes {item.get('min_length', 0)}-"
-                f"{item.get('max_length', 4000)} characters, not {len(value)}"
-            )
-        rows.append({"type": 1, "components": [{"type": 4, "custom_id": item["custom_id"], "value": value}]})
-    return {"custom_id": form["custom_id"], "components": rows}

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 
 from ._util import (
+    FLAG_COMPONENTS_V2,
     FLAG_LOADING,
     INTENT_GUILD_MESSAGES,
     REQUEST_NOTES,
@@ -123,8 +124,9 @@ def numbered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         item = stack.pop()
         flat.append(item)
         children = list(item.get("components") or [])
-        if isinstance(item.get("accessory"), dict):
-            children.append(item["accessory"])
+        for key in ("accessory", "component"):  # a Section's accessory, a Label's field
+            if isinstance(item.get(key), dict):
+                children.append(item[key])
         stack.extend(reversed(children))
     taken = {c["id"] for c in flat if isinstance(c.get("id"), int)}
     next_id = 1
@@ -217,6 +219,52 @@ def build_attachments(
         filename, data = body.files[index]
         result.append(store_attachment(world, channel_id, filename, data, ephemeral=ephemeral))
     return result
+
+
+def readable_text(content: str, components: list[dict[str, Any]]) -> str:
+    """What a message says, where mentions can ping: its content and, on a V2 message, its Text Displays."""
+    texts = [content]
+    stack = list(components)
+    while stack:
+        item = stack.pop()
+        if item.get("type") == 10:
+            texts.append(str(item.get("content") or ""))
+        stack.extend(item.get("components") or [])
+        if isinstance(item.get("accessory"), dict):
+            stack.append(item["accessory"])
+    return "\n".join(texts)
+
+
+def _media_items(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every unfurled media item (``{"url": …}``) of a V2 tree: thumbnails', gallery items' and files'."""
+    found: list[dict[str, Any]] = []
+    stack = list(components)
+    while stack:
+        item = stack.pop()
+        stack.extend(item.get("components") or [])
+        if isinstance(item.get("accessory"), dict):
+            stack.append(item["accessory"])
+        holders = [item, *(i for i in item.get("items") or [] if isinstance(i, dict))]
+        found += [h[key] for h in holders for key in ("media", "file") if isinstance(h.get(key), dict)]
+    return found
+
+
+def resolve_media(world: World, components: list[dict[str, Any]], attachments: list[Attachment]) -> None:
+    """Answer each media item as Discord does (an id, url and proxy_url; ``attachment://name`` becomes the file's
+    CDN URL with its ``attachment_id``); naming a file the message does not have is 400 50035."""
+    by_name = {a.filename: a for a in attachments}
+    for media in _media_items(components):
+        url = str(media.get("url") or "")
+        if url.startswith("attachment://"):
+            att = by_name.get(url.removeprefix("attachment://"))
+            if att is None:
+                raise invalid_form("components", "ATTACHMENT_NOT_FOUND", f"No attached file for {url}")
+            media.update(url=att.url, proxy_url=att.proxy_url, attachment_id=str(att.id), content_type=att.content_type)
+            if att.width is not None:
+                media.update(width=att.width, height=att.height)
+        elif "proxy_url" not in media:
+            media["proxy_url"] = url
+        media.setdefault("id", str(world.snowflakes.next()))
 
 
 def compute_pings(
@@ -314,8 +362,10 @@ def create_message(
     msg.allowed_mentions = payload.get("allowed_mentions")
     msg.nonce = str(payload["nonce"]) if payload.get("nonce") is not None else None
     msg.attachments = build_attachments(world, channel.id, body, [], ephemeral=msg.ephemeral)
+    resolve_media(world, msg.components, msg.attachments)
+    text = readable_text(msg.content, msg.components)
     msg.pings = compute_pings(
-        world, content=msg.content, allowed=msg.allowed_mentions, channel=channel, author=author, reply_to=reply_to
+        world, content=text, allowed=msg.allowed_mentions, channel=channel, author=author, reply_to=reply_to
     )
     if interaction is not None:
         msg.interaction_id = interaction.id
@@ -330,7 +380,11 @@ def create_message(
 def edit_message(world: World, msg: Message, body: MessageBody, *, filling_placeholder: bool = False) -> Message:
     """Apply an edit body; clears the loading flag; announces MESSAGE_UPDATE unless ephemeral."""
     payload = body.payload
-    validate(payload, body.files, creating=False)
+    validate(payload, body.files, creating=False, current_flags=msg.flags)
+    flags = int(payload["flags"] or 0) if payload.get("flags") is not None else msg.flags
+    kept = (msg.content and "content" not in payload) or (msg.embeds and "embeds" not in payload)
+    if flags & FLAG_COMPONENTS_V2 and kept:  # turning a message into a V2 one: its content and embeds must go
+        raise invalid_form("content", "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "Clear content/embeds.")
     if "content" in payload:
         msg.content = payload["content"] or ""
     if "embeds" in payload:
@@ -345,8 +399,10 @@ def edit_message(world: World, msg: Message, body: MessageBody, *, filling_place
         msg.allowed_mentions = payload["allowed_mentions"]
     channel = world.channels[msg.channel_id]
     reply_to = world.message_store.get(int(msg.reference["message_id"])) if msg.reference else None
+    resolve_media(world, msg.components, msg.attachments)
+    text = readable_text(msg.content, msg.components)
     msg.pings = compute_pings(
-        world, content=msg.content, allowed=msg.allowed_mentions, channel=channel, author=msg.author, reply_to=reply_to
+        world, content=text, allowed=msg.allowed_mentions, channel=channel, author=msg.author, reply_to=reply_to
     )
     if not filling_placeholder:
         msg.edited_at = time.time()

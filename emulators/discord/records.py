@@ -150,7 +150,7 @@ class Interaction:
 
     id: int
     token: str
-    type: int  # 2 command, 3 component, 4 autocomplete
+    type: int  # 2 command, 3 component, 4 autocomplete, 5 modal submit
     user: User
     guild_id: int | None
     channel_id: int
@@ -166,7 +166,6 @@ class Interaction:
     response_ids: list[int] = field(default_factory=list)  # messages the user saw as replies, in order
     choices: list[dict[str, Any]] | None = None  # autocomplete result
     modal: dict[str, Any] | None = None  # modal the bot opened
-    opened_by: Interaction | None = None  # a modal submit (type 5): the interaction that opened the modal
     attempts: list[CallbackAttempt] = field(default_factory=list)
     token_expired: bool = False
     followup_posts: int = 0  # accepted POSTs to the interaction webhook
@@ -175,6 +174,8 @@ class Interaction:
     def user_install_only(self) -> bool:
         """Authorised only by the app's install on the user (``authorizing_integration_owners`` has only "1")."""
         return set(self.payload.get("authorizing_integration_owners") or {}) == {"1"}
+
+    opened_by: int | None = None  # a modal submit (type 5): the interaction that opened the modal
 
     @property
     def ack_latency(self) -> float | None:

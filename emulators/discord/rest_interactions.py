@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._util import (
+    FLAG_COMPONENTS_V2,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
     ApiError,
@@ -20,6 +21,7 @@ from ._util import (
 )
 from .interactions import app_permissions
 from .messages import MessageBody, check_file_sizes, create_message, delete_message, edit_message, read_body
+from .modals import check_modal
 from .models import Channel
 from .records import CallbackAttempt, Interaction, Message
 from .rest_channels import ATTACH
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 # Discord (docs, "Receiving and Responding" → followup messages, read 2026-12-06): an interaction authorised only by
 # a user install (the app is not installed where it is used) may have at most 5 followup messages.
 USER_INSTALL_FOLLOWUPS = 5
-# Callback types Discord accepts per interaction type (2 command, 3 component, 4 autocomplete, 5 modal).
+# Callback types Discord accepts per interaction type (2 command, 3 component, 4 autocomplete, 5 modal): a modal
+# submit cannot open another modal (9).
 ALLOWED_CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
 
 
@@ -62,6 +65,9 @@ def _respond(emu: DiscordEmulator, inter: Interaction, cb_type: int, body: Messa
         msg = create_message(emu, channel, emu.bot, body, interaction=inter, extra_flags=ephemeral, msg_type=msg_type)
         inter.response_ids.append(msg.id)
     elif cb_type == 5:
+        if int(body.payload.get("flags") or 0) & FLAG_COMPONENTS_V2:
+            # Discord: a deferred response is a "thinking…" placeholder; only what follows it may be V2
+            raise invalid_form("data.flags", "INTERACTION_DEFERRED_CANNOT_USE_COMPONENTS_V2", "No V2 on a defer.")
         placeholder = MessageBody({"content": "", "flags": 0}, {})
         flags = FLAG_LOADING | ephemeral
         msg = create_message(
@@ -88,6 +94,7 @@ def _respond(emu: DiscordEmulator, inter: Interaction, cb_type: int, body: Messa
             raise invalid_form("data.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
         inter.choices = choices
     elif cb_type == 9:
+        check_modal(body.payload)
         inter.modal = body.payload
     part: dict[str, Any] = {"id": str(inter.id), "type": inter.type}
     result: dict[str, Any] = {"interaction": part}

@@ -129,10 +129,14 @@ class Serializer:
             data["name"] = inter.name
         if inter.original_id is not None and msg.id != inter.original_id:
             data["original_response_message_id"] = str(inter.original_id)
-        if inter.message_id is not None:
+        if inter.message_id is not None and inter.type == 3:
             data["interacted_message_id"] = str(inter.message_id)
-        if inter.opened_by is not None:  # a modal submit names the command or click that opened the modal
-            data["triggering_interaction_metadata"] = self.interaction_metadata(inter.opened_by, msg)
+        target = (inter.payload.get("data") or {}).get("target_id")
+        if inter.type == 2 and target is not None and inter.payload["data"].get("type") == 3:
+            data["target_message_id"] = str(target)
+        opener = self.interactions.get(inter.opened_by or 0)
+        if inter.type == 5 and opener is not None:  # a modal submit names the interaction that opened the modal
+            data["triggering_interaction_metadata"] = self.interaction_metadata(opener, msg)
         return data
 
     def message_dict(self, msg: Message, *, nested: bool = False) -> dict[str, Any]:

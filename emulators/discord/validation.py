@@ -1,4 +1,13 @@
-"""Discord's form rules for message bodies (lengths, embeds, components, allowed_mentions, emptiness)."""
+"""Discord's form rules for message bodies (lengths, embeds, components, allowed_mentions, emptiness).
+
+Components V2 (flag ``IS_COMPONENTS_V2``, 1 << 15; Discord's docs "Component Reference" and "Message: Message
+Flags", read 2026-12-06): such a message carries no ``content``, ``embeds``, ``poll`` or ``stickers`` (everything
+it says is in Text Displays), holds at most 40 components in all, with at most 4000 characters of text, and
+the flag cannot be taken off again.  Without the flag only Action Rows may be at the top level.  Which types
+may sit where (Container 17: rows, Sections, Text Displays, Media Galleries, Files, Separators; Section 9: 1-3
+Text Displays and a Thumbnail or Button accessory; Media Gallery 12: 1-10 items) is also in the OpenAPI
+description, which every request meets as well.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,9 @@ from typing import Any
 from ._util import FLAG_COMPONENTS_V2, ApiError, invalid_form
 
 EMBED_LIMITS = {"title": 256, "description": 4096}
+V2_TOP_LEVEL = {1, 9, 10, 12, 13, 14, 17}  # row, section, text, gallery, file, separator, container
+V2_MAX_COMPONENTS = 40
+V2_MAX_TEXT = 4000
 
 
 def _validate_embeds(embeds: list[dict[str, Any]]) -> None:
@@ -52,13 +64,54 @@ def _validate_components(components: list[dict[str, Any]], flags: int) -> None:
         stack.extend(item.get("components") or [])
 
 
-def validate(payload: dict[str, Any], files: dict[int, tuple[str, bytes]], *, creating: bool) -> None:
-    """Discord's form checks for message create/edit bodies (400 50035 / 50006)."""
+def _walk(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = list(components)
+    while stack:
+        item = stack.pop()
+        found.append(item)
+        stack.extend(item.get("components") or [])
+        for key in ("accessory", "component"):
+            if isinstance(item.get(key), dict):
+                stack.append(item[key])
+        stack.extend(i for i in item.get("items") or [] if isinstance(i, dict) and "type" in i)
+    return found
+
+
+def _validate_v2(payload: dict[str, Any], flags: int, current_flags: int) -> None:
+    """The Components V2 rules (module docstring)."""
+    components = payload.get("components") or []
+    if current_flags & FLAG_COMPONENTS_V2 and "flags" in payload and not flags & FLAG_COMPONENTS_V2:
+        raise invalid_form("flags", "MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG", "The V2 flag cannot be removed.")
+    if not flags & FLAG_COMPONENTS_V2:
+        if any(c.get("type") != 1 for c in components):
+            raise invalid_form("components", "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "V2 components need the V2 flag.")
+        return
+    for legacy in ("content", "embeds", "poll", "sticker_ids"):
+        if payload.get(legacy):
+            raise invalid_form(legacy, "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", f"No {legacy} with V2.")
+    if any(c.get("type") not in V2_TOP_LEVEL for c in components):
+        raise invalid_form("components", "UNION_TYPE_CHOICES", "Not allowed at the top level of a message.")
+    every = _walk(components)
+    if len(every) > V2_MAX_COMPONENTS:
+        raise invalid_form("components", "BASE_TYPE_MAX_LENGTH", f"At most {V2_MAX_COMPONENTS} components.")
+    text = sum(len(c.get("content") or "") for c in every if c.get("type") == 10)
+    if text > V2_MAX_TEXT:
+        raise invalid_form("components", "BASE_TYPE_MAX_LENGTH", f"At most {V2_MAX_TEXT} characters of text.")
+
+
+def validate(
+    payload: dict[str, Any], files: dict[int, tuple[str, bytes]], *, creating: bool, current_flags: int = 0
+) -> None:
+    """Discord's form checks for message create/edit bodies (400 50035 / 50006); ``current_flags``: the edited
+    message's flags (an edit that sends none keeps them)."""
     content = payload.get("content") or ""
     if len(content) > 2000:
         raise invalid_form("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
     _validate_embeds(payload.get("embeds") or [])
-    _validate_components(payload.get("components") or [], int(payload.get("flags") or 0))
+    flags = int(payload["flags"] or 0) if payload.get("flags") is not None else current_flags
+    _validate_components(payload.get("components") or [], flags)
+    _validate_v2(payload, flags, current_flags)
     allowed = payload.get("allowed_mentions")
     if allowed:
         parse = allowed.get("parse") or []

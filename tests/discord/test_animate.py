@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulators.discord import Upload
-from tests.support.discord import is_mp4, mp4_of, png_bytes, results, wait_result
+from tests.support.discord import fields_of, is_mp4, mp4_of, png_bytes, results, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -18,7 +18,7 @@ async def test_animate_an_image(emu, launch):
     )
     assert await handle.wait_ack() == 5 and handle.ack_latency < 3.0
     result = await wait_result(emu)
-    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    fields = fields_of(result)
     assert fields["Model"] == "local:motion" and fields["Camera"] == "orbit"
     assert is_mp4(mp4_of(result))
     assert len(emu.cdn_downloads) == 1  # read once, from the URL in Discord's payload

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.support.discord import job_id_of, wait_done, wait_result
+from tests.support.discord import fields_of, job_id_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -49,7 +49,7 @@ async def test_a_long_prompt_full_of_markdown_fits_the_embed(emu, launch):
     prompt = ("a **bold** _cat_ `code` ~~strike~~ > quote || spoiler || " * 20)[:960]
     await (await emu.slash(emu.alice, "video", prompt=prompt, details="*" * 5 + " sparkles", duration=1)).wait_ack()
     result = await wait_result(emu)
-    description = result.embeds[0]["description"]
+    description = fields_of(result)["Prompt"]
     assert "\\*\\*bold\\*\\*" in description and len(description) <= 4096
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from emulators.discord import Upload
-from tests.support.discord import job_id_of, mp4_of, png_bytes, results, wait_result
+from tests.support.discord import fields_of, job_id_of, mp4_of, png_bytes, results, wait_result
 from tests.support.video import ffmpeg
 
 pytestmark = pytest.mark.timeout(180)
@@ -46,13 +46,13 @@ async def test_stitch_loop_and_soundtrack(emu, launch, tmp_path):
     stitched = await wait_result(emu, after=m2, timeout=90)
     info = await _probe(bot, mp4_of(stitched), tmp_path, "s.mp4")
     assert abs(info.duration - 2.5) < 0.2
-    fields = {f["name"]: f["value"] for f in stitched.embeds[0]["fields"]}
+    fields = fields_of(stitched)
     assert fields["From"] == f"stitch of #{first} + #{second}"
 
     await (await emu.slash(emu.alice, "loop", job=second, times=3)).wait_ack()
     looped = await wait_result(emu, after=stitched.id, timeout=90)
     assert abs((await _probe(bot, mp4_of(looped), tmp_path, "l.mp4")).duration - 6.0) < 0.2
-    assert {f["name"]: f["value"] for f in looped.embeds[0]["fields"]}["From"] == f"loop of #{second}"
+    assert fields_of(looped)["From"] == f"loop of #{second}"
 
     song = tmp_path / "song.ogg"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=500:duration=5", "-c:a", "libvorbis", str(song))
@@ -68,7 +68,7 @@ async def test_stitch_loop_and_soundtrack(emu, launch, tmp_path):
     scored = await wait_result(emu, after=looped.id, timeout=90)
     info = await _probe(bot, mp4_of(scored), tmp_path, "a.mp4")
     assert info.has_audio and abs(info.duration - 2.0) < 0.15
-    assert {f["name"]: f["value"] for f in scored.embeds[0]["fields"]}["From"] == f"soundtrack on #{second}"
+    assert fields_of(scored)["From"] == f"soundtrack on #{second}"
     # edits are free of quota
     assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == used
     assert len(results(emu)) == 5

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from emulators.providers import Fault, Script
-from tests.support.discord import is_mp4, is_result, mp4_of, wait_done
+from tests.support.discord import fields_of, is_mp4, is_result, mp4_of, wait_done
 
 pytestmark = pytest.mark.timeout(150)
 NOTE = "Runway is unavailable; made with Luma ray-flash-2"
@@ -29,7 +29,7 @@ def cloud(emulator, **extra):
 
 
 def field(message, name):
-    return next((f["value"] for f in message.embeds[0].get("fields", []) if f["name"] == name), None)
+    return fields_of(message).get(name)  # a status message's embed or a result card
 
 
 def tasks(api, tag):

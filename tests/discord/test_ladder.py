@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.support.discord import free_port, is_mp4, job_id_of, mp4_of, wait_done, wait_result
+from tests.support.discord import free_port, is_mp4, job_id_of, mp4_of, text_of, videos_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -34,12 +34,12 @@ async def test_reencode_then_link_then_the_link_works(emu, launch):
     second = await ask(emu, after=first.id, attachment_size_limit=limit)
     data = mp4_of(second)
     assert is_mp4(data) and len(data) <= limit
-    assert "Re-encoded" in second.content
+    assert "Re-encoded" in text_of(second)
     assert [r.status for r in emu.rest.log if r.method == "POST" and r.path.startswith("/webhooks/")].count(413) == 0
 
     third = await ask(emu, after=second.id, attachment_size_limit=2000)
-    assert third.attachments == []
-    url = next(word for word in third.content.split() if word.startswith("http://"))
+    assert videos_of(third) == []
+    url = next(word for word in text_of(third).split() if word.startswith("http://"))
     assert url.startswith(f"http://127.0.0.1:{port}/r/{job_id_of(third)}/")  # the result page, not the bare file
     await wait_done(bot, job_id_of(third))
     job = await bot.app.service.get(job_id_of(third))
@@ -67,7 +67,7 @@ async def test_a_413_drops_one_rung_and_never_resends_the_same_size(emu, launch)
     emu.fail_next("POST /webhooks/*", 413, 40005, "Request entity too large")
     second = await ask(emu, after=first.id)
     data = mp4_of(second)
-    assert is_mp4(data) and len(data) < size and "Re-encoded" in second.content
+    assert is_mp4(data) and len(data) < size and "Re-encoded" in text_of(second)
     posts = [r for r in emu.rest.log if r.method == "POST" and r.path.startswith("/webhooks/")]
     assert [r.status for r in posts[-2:]] == [413, 200]
 
@@ -76,7 +76,7 @@ async def test_without_a_file_server_a_too_large_result_says_so(emu, launch):
     bot = await launch()
     first = await ask(emu)
     second = await ask(emu, after=first.id, attachment_size_limit=2000)
-    assert second.attachments == [] and "too large" in second.content
+    assert videos_of(second) == [] and "too large" in text_of(second)
     await wait_done(bot, job_id_of(second))
     assert (await bot.app.service.get(job_id_of(second))).state.value == "done"
 
@@ -86,7 +86,7 @@ async def test_without_attach_files_permission_the_result_is_a_link(emu, launch)
     await launch(file_server_port=port)
     emu.deny_bot_permission(emu.channel, "attach_files")
     result = await ask(emu)
-    assert result.attachments == [] and f"http://127.0.0.1:{port}/r/" in result.content
+    assert videos_of(result) == [] and f"http://127.0.0.1:{port}/r/" in text_of(result)
     refused = [r for r in emu.rest.log if r.method == "POST" and r.path.startswith("/webhooks/") and r.status == 403]
     assert len(refused) == 1  # tried once with the file, then the link
 
@@ -106,5 +106,5 @@ async def test_a_real_result_over_10_mib_is_reencoded_to_fit_discords_default_li
     result = await wait_result(emu, timeout=90)
     data = mp4_of(result)
     assert is_mp4(data) and len(data) <= 10 * 1024 * 1024 < big
-    assert "Re-encoded" in result.content
+    assert "Re-encoded" in text_of(result)
     assert [r.status for r in emu.rest.log if r.path.startswith("/webhooks/")].count(413) == 0

@@ -26,7 +26,7 @@ from bot.services.web.links import Links
 from emulators.providers import Script
 from emulators.providers._core import ApiState, Task
 from storage import Job, JobState
-from tests.support.discord import free_port, is_mp4, mp4_of, results, wait_done, wait_result
+from tests.support.discord import free_port, is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 WAIT = 30.0
@@ -160,7 +160,7 @@ async def test_a_job_left_to_the_emulators_own_calls_completes_without_its_hourl
     handle = await emu.slash(emu.alice, "video", prompt="rain on a tin roof", model="replicate:zeroscope", duration=2)
     await handle.wait_ack()
     result = await wait_result(emu, timeout=WAIT)  # a thousand polls of "starting": only the push ends it
-    job_id = int(result.embeds[0]["footer"]["text"].split("#", 1)[1].split(" ", 1)[0])
+    job_id = job_id_of(result)
     await wait_done(bot, job_id)
     assert len(results(emu, job_id)) == 1
     statuses = [d.status for d in emulator.replicate.deliveries]

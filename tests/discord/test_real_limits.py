@@ -12,7 +12,7 @@ from bot.app import App
 from bot.edge.client import start_bot
 from bot.providers.fal import FalProvider
 from emulators.discord import Upload
-from tests.support.discord import png_bytes, refused_privately, runway_bot
+from tests.support.discord import png_bytes, refused_privately, runway_bot, texts_of
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -29,6 +29,8 @@ def _shown(emu: Any, text: str) -> bool:
         if text in (message.content or ""):
             return True
         if any(text in str(embed.get("description") or "") for embed in message.embeds):
+            return True
+        if any(text in shown for shown in texts_of(message)):  # a result card
             return True
     return False
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulators.discord import Upload
-from tests.support.discord import job_id_of, mp4_of, png_bytes, results, wait_result
+from tests.support.discord import fields_of, job_id_of, mp4_of, png_bytes, results, wait_result
 from tests.support.video import ffmpeg, make_clip
 
 pytestmark = pytest.mark.timeout(150)
@@ -53,7 +53,7 @@ async def test_remix_an_attached_clip_offline(emu, launch, clip, tmp_path):
     assert diff(styled[12], source[12]) > 8  # visibly restyled
     # its motion is the source's: consecutive styled frames change where the source's do
     assert diff(styled[0], styled[-1]) > 3
-    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    fields = fields_of(result)
     assert fields["Style"] == "anime"
 
 
@@ -67,7 +67,7 @@ async def test_remix_of_a_result_records_its_lineage(emu, launch):
     result = await wait_result(emu, after=first.id, timeout=90)
     job = await bot.app.service.get(job_id_of(result))
     assert job.parent_job_id == parent and job.kind == "remix"
-    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    fields = fields_of(result)
     assert fields["From"] == f"remix of #{parent}"
 
 

@@ -9,7 +9,7 @@ from discord import Permissions
 
 from bot.edge.start import is_moderator
 from storage import JobState
-from tests.support.discord import job_id_of, results, wait_done, wait_result
+from tests.support.discord import job_id_of, results, texts_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -30,7 +30,7 @@ async def test_extend_button_and_reroll_reaction(emu, launch):
     click = await emu.click_button(emu.alice, first, f"videobot:extend:{parent}")
     assert await click.wait_ack() == 5
     extended = await wait_result(emu, after=first.id)
-    assert extended.embeds[0]["title"].startswith("🎬 Extension")
+    assert texts_of(extended)[0].startswith("### 🎬 Extension")
     job = await bot.app.service.get(job_id_of(extended))
     assert job.kind == "extend" and job.parent_job_id == parent and job.owner_id == emu.alice.id
     assert float(job.spec["duration"]) >= 1

@@ -21,7 +21,7 @@ async def test_the_modal_starts_a_film_posted_once(emu, launch, tmp_path):
     inputs = {c["custom_id"] for row in opened.modal["components"] for c in row["components"]}
     assert inputs == {"sequence:title", "sequence:shots"}
     shots = "a paper boat sets sail | 2s\nthe boat meets a duck | 1s\nthe boat reaches the bank | 1s"
-    submitted = await emu.submit_modal(emu.alice, opened, {"sequence:title": "The boat", "sequence:shots": shots})
+    submitted = await emu.submit_modal(opened, {"sequence:title": "The boat", "sequence:shots": shots})
     assert await submitted.wait_ack() == 5
     film = await wait_result(emu, timeout=180)
     await wait_done(bot, job_id_of(film))
@@ -46,13 +46,13 @@ async def test_a_refused_film_is_private_and_stores_nothing(emu, launch):
     bot = await launch()
     opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", continuity=True)
     assert await opened.wait_ack() == 9
-    submitted = await emu.submit_modal(emu.alice, opened, {"sequence:shots": "a kite\na kite falls"})
+    submitted = await emu.submit_modal(opened, {"sequence:shots": "a kite\na kite falls"})
     await submitted.wait_ack()
     refusal = await emu.wait_for_message(lambda m: m.ephemeral and "takes no image" in m.content, timeout=20)
     assert refusal.ephemeral and not [m for m in emu.messages(ephemeral=False) if m.attachments]
     assert await bot.app.service.recent(limit=10) == []
     with pytest.raises(ValueError):  # Discord's client does not send a shot list past the input's 4000 characters
-        await emu.submit_modal(emu.alice, opened, {"sequence:shots": "x" * 4001})
+        await emu.submit_modal(opened, {"sequence:shots": "x" * 4001})
 
 
 async def test_a_shot_that_fails_twice_asks_with_two_buttons(emu, launch, emulator):
@@ -61,7 +61,7 @@ async def test_a_shot_that_fails_twice_asks_with_two_buttons(emu, launch, emulat
     opened = await emu.slash(emu.alice, "sequence", model="runway:gen4.5", duration=2)
     assert await opened.wait_ack() == 9
     shots = "a ship leaves port\nthe ship meets a storm"
-    await (await emu.submit_modal(emu.alice, opened, {"sequence:shots": shots})).wait_ack()
+    await (await emu.submit_modal(opened, {"sequence:shots": shots})).wait_ack()
     question = await emu.wait_for_message(lambda m: m.ephemeral and "failed twice" in m.content, timeout=60)
     labels = [c["label"] for row in question.components for c in row["components"]]
     assert labels == ["Finish without shot 2", "Cancel the rest"]
@@ -81,7 +81,7 @@ async def test_reroll_on_a_film_picks_a_shot_and_joins_a_new_version(emu, launch
     opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", duration=1)
     assert await opened.wait_ack() == 9
     shots = "a red kite rises\na red kite loops\na red kite lands"
-    await (await emu.submit_modal(emu.alice, opened, {"sequence:shots": shots})).wait_ack()
+    await (await emu.submit_modal(opened, {"sequence:shots": shots})).wait_ack()
     film = await wait_result(emu, timeout=180)
     first = job_id_of(film)
     await wait_done(bot, first)

@@ -10,14 +10,15 @@ import pytest
 
 from emulators.providers import Script
 from storage import JobState
-from tests.support.discord import ephemeral_text, is_mp4, job_id_of, results, wait_done
+from tests.support.discord import ephemeral_text, footers_of, is_mp4, job_id_of, results, wait_done
 
 pytestmark = pytest.mark.timeout(240)
 
 
 def takes_in(message) -> list[int]:
-    """The job ids a result message holds, from its embeds' footers (``job #N · …``), in order."""
-    return [int(e["footer"]["text"].split("#", 1)[1].split(" ", 1)[0]) for e in message.embeds]
+    """The job ids a result message holds, from its footers (``job #N · …``: one embed per take of a group, or
+    a take posted alone as a result card), in order."""
+    return [int(f.split("#", 1)[1].split(" ", 1)[0]) for f in footers_of(message)]
 
 
 def rows_of(message) -> list[list[dict]]:
@@ -55,7 +56,7 @@ async def test_variations_arrive_together_in_one_message(emu, launch):
     assert all(is_mp4(v) for v in videos.values()) and len(set(videos.values())) == 3  # three different clips
     # one row of buttons per take, labelled with its number, acting on its own job
     for n, (row, job_id) in enumerate(zip(rows_of(message), ids, strict=True), start=1):
-        actions = ("extend", "reroll", "delete", "finish")
+        actions = ("extend", "reroll", "refine", "delete", "finish")
         assert [b["custom_id"] for b in row] == [f"videobot:{a}:{job_id}" for a in actions]
         assert all(b["label"].endswith(f"{n}/3") for b in row), row
     froms = [{f["name"]: f["value"] for f in e["fields"]}["From"] for e in message.embeds]

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.services.delivery.port import CANCELLED_NOTICE
-from tests.support.discord import is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
+from tests.support.discord import fields_of, is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -38,10 +38,10 @@ async def test_commands_are_synced_with_their_options(emu, launch):
     assert [c["value"] for c in options["audio"]["choices"]] == ["on", "off"]  # left out: VIDEOBOT_AUDIO_DEFAULT
     assert {c["value"] for c in options["camera"]["choices"]} >= {"dolly_in", "orbit", "static"}
     assert {c["value"] for c in options["style"]["choices"]} >= {"cinematic", "anime"}
-    assert options["model"]["autocomplete"] and options["prompt"]["required"]
+    assert options["model"]["autocomplete"] and not options["prompt"].get("required")  # none given: a form opens
     assert options["seed"]["min_value"] == 0 and options["duration"]["min_value"] == 1
     animate = {o["name"]: o for o in synced["animate"]["options"]}
-    assert animate["image"]["type"] == 11 and animate["image"]["required"]
+    assert animate["image"]["type"] == 11 and not animate["image"].get("required")  # none given: a form opens
     admin = synced["admin"]
     assert int(admin["default_member_permissions"]) == 1 << 5  # Manage Server
     assert {o["name"] for o in admin["options"]} == {
@@ -64,9 +64,8 @@ async def test_video_end_to_end(emu, launch):
     assert await handle.wait_ack() == 5 and handle.ack_latency < 3.0
     result = await wait_result(emu)
     job_id = job_id_of(result)
-    embed = result.embeds[0]
-    fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert "a red fox trotting through snow" in embed["description"]
+    fields = fields_of(result)
+    assert "a red fox trotting through snow" in fields["Prompt"]
     assert fields["Camera"] == "dolly in" and fields["Style"] == "cinematic"
     assert fields["Setting"] == "a pine forest" and fields["Lighting"] == "golden hour"
     assert fields["Model"] == "local:storyboard" and fields["Duration"] == "1 s" and fields["Cost"] == "1 s"
@@ -75,7 +74,7 @@ async def test_video_end_to_end(emu, launch):
     assert result.pings.users == [] and not result.pings.everyone and not result.pings.roles  # quick: no ping
     assert result.content.startswith(f"<@{emu.alice.id}>")  # the mention shows all the same
     ids = {b["custom_id"] for b in result.buttons()}
-    assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete", "finish")}
+    assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete", "finish")}
     await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 30, "reactions")
     status = handle.original
     assert status is not None and status.id != result.id

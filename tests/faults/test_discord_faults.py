@@ -16,7 +16,7 @@ import pytest
 from bot.services.delivery.ladder import Rung
 from emulators.providers import Script
 from storage import JobState
-from tests.support.discord import free_port, is_mp4, job_id_of, mp4_of, results, wait_result
+from tests.support.discord import free_port, is_mp4, job_id_of, mp4_of, results, text_of, videos_of, wait_result
 from tests.support.fault_rig import BotFactory, BotRig, assert_user_text
 
 pytestmark = pytest.mark.timeout(90)
@@ -37,8 +37,12 @@ def release(script: Script) -> None:
 
 
 def post_kind(payload: dict[str, Any] | None) -> str:
-    """What a message post was, by its body: "status" (⏳), "result" (🎬), "failure" (❌) or "other"."""
+    """What a message post was, by its body: "status" (⏳), "result" (🎬: an embed, or the result card's first
+    text), "failure" (❌) or "other"."""
     title = str(((payload or {}).get("embeds") or [{}])[0].get("title", ""))
+    card = ((payload or {}).get("components") or [{}])[0]
+    if card.get("type") == 17:  # a Components V2 card: its first Text Display says what it is (### 🎬 …)
+        title = str((card.get("components") or [{}])[0].get("content", "")).removeprefix("### ")
     return {"⏳": "status", "🎬": "result", "❌": "failure"}.get(title[:1], "other")
 
 
@@ -220,10 +224,10 @@ async def test_without_attach_files_the_result_is_a_working_link_that_says_why(f
     _, job_id = await rig.video("a hummingbird at a feeder")
     await delivered_once(rig, job_id)
     (result,) = results(rig.emu, job_id)
-    assert result.attachments == []
-    url = next(word for word in result.content.split() if word.startswith("http://"))
+    assert videos_of(result) == []
+    url = next(word for word in text_of(result).split() if word.startswith("http://"))
     assert url.startswith(f"http://127.0.0.1:{port}/r/{job_id}/")  # the result page
-    assert "too large" not in result.content and "Attach Files permission" in result.content, result.content
+    assert "too large" not in text_of(result) and "Attach Files permission" in text_of(result), text_of(result)
     video = rig.app.gallery.links.video_path(job_id)
     async with aiohttp.ClientSession() as session:
         async with session.get(url) as response:
@@ -240,8 +244,8 @@ async def test_without_attach_files_and_without_any_link_the_message_says_why(fa
     _, job_id = await rig.video("a spinning top", provider="local")
     await delivered_once(rig, job_id)
     (result,) = results(rig.emu, job_id)
-    assert result.attachments == [] and "Attach Files permission" in result.content, result.content
-    assert "too large" not in result.content and "no download link" in result.content
+    assert videos_of(result) == [] and "Attach Files permission" in text_of(result), text_of(result)
+    assert "too large" not in text_of(result) and "no download link" in text_of(result)
     assert [r.status for r in rig.requests("POST", WEBHOOK_POST)] == [403, 200]
 
 
@@ -282,7 +286,7 @@ async def test_without_add_reactions_the_result_still_has_its_buttons(fault_bot:
     (result,) = results(rig.emu, job_id)
     assert is_mp4(mp4_of(result)) and not result.reactions
     assert {b["custom_id"] for b in result.buttons()} == {
-        f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "delete")
+        f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete")
     }
     assert len(rig.requests("PUT", REACTION_PUT)) == 1  # one refusal, then no more tries
 

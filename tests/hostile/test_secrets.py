@@ -25,5 +25,5 @@ async def test_tokens_and_keys_are_never_logged(emu, launch, caplog):
     logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     for secret in (emu.token, PROVIDER_KEY):
         assert secret not in logged
-        assert all(secret not in (m.content + str(m.embeds)) for m in emu.messages(deleted=True))
+        assert all(secret not in (m.content + str(m.embeds) + str(m.components)) for m in emu.messages(deleted=True))
     assert PROVIDER_KEY not in repr(bot.settings)

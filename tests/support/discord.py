@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import socket
 from typing import Any
 
@@ -30,20 +31,68 @@ def png_bytes(size: tuple[int, int] = (96, 64), colour: tuple[int, int, int] = (
     return buf.getvalue()
 
 
+def texts_of(message: Message) -> list[str]:
+    """The Text Displays of a Components V2 message (a result card), in order."""
+    found: list[str] = []
+
+    def walk(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            if item.get("type") == 10:
+                found.append(str(item.get("content") or ""))
+            walk(item.get("components") or [])
+            if isinstance(item.get("accessory"), dict):
+                walk([item["accessory"]])
+
+    walk(message.components)
+    return found
+
+
+def footers_of(message: Message) -> list[str]:
+    """Each take's footer: the embeds' (a plain or grouped result) or the card's last line (``job #N · …``)."""
+    footers = [(embed.get("footer") or {}).get("text", "") for embed in message.embeds]
+    for text in texts_of(message):
+        footers += [line.removeprefix("-# ") for line in text.splitlines() if line.startswith("-# job #")]
+    return footers
+
+
 def is_result(message: Message, job_id: int | None = None) -> bool:
-    """A result message: the bot's, with a result embed (footer ``job #N · …``; a message holding several
-    /variations takes has one per take)."""
-    if message.deleted or not message.embeds:
+    """A result message: the bot's result card (or a message holding several /variations takes, with one
+    result embed per take), whose footer says ``job #N · … extend …``."""
+    if message.deleted:
         return False
     prefix = f"job #{job_id} ·" if job_id is not None else "job #"
-    footers = [(embed.get("footer") or {}).get("text", "") for embed in message.embeds]
-    return any(footer.startswith(prefix) and "extend" in footer for footer in footers)
+    return any(footer.startswith(prefix) and "extend" in footer for footer in footers_of(message))
 
 
 def job_id_of(message: Message) -> int:
-    """The job id from a result message's footer."""
-    footer = message.embeds[0]["footer"]["text"]
+    """The job id from a result message's (first) footer."""
+    footer = footers_of(message)[0]
     return int(footer.split("#", 1)[1].split(" ", 1)[0])
+
+
+def text_of(message: Message) -> str:
+    """Everything a message says: its content and, on a result card, its Text Displays."""
+    return "\n".join([message.content, *texts_of(message)])
+
+
+def videos_of(message: Message) -> list[str]:
+    """The names of the clips attached to a message (a card's first and last frame are JPEGs beside them)."""
+    return [a.filename for a in message.attachments if a.filename.endswith(".mp4")]
+
+
+def fields_of(message: Message) -> dict[str, str]:
+    """What a result says about its job, by name (``Model``, ``Prompt``, ``From``…): the card's ``**Name:** value``
+    lines, or the first embed's fields (and ``Prompt``: its description)."""
+    if message.embeds:
+        embed = message.embeds[0]
+        return {"Prompt": embed.get("description", ""), **{f["name"]: f["value"] for f in embed.get("fields", [])}}
+    fields: dict[str, str] = {}
+    for text in texts_of(message):
+        for line in text.splitlines():
+            match = re.fullmatch(r"\*\*(.+?):\*\* (.*)", line)
+            if match:
+                fields[match[1]] = match[2]
+    return fields
 
 
 async def wait_result(emu: DiscordEmulator, *, after: int = 0, timeout: float = RESULT_TIMEOUT) -> Message:

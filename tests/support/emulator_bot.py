@@ -41,6 +41,39 @@ class PanelView(discord.ui.View):
         await interaction.edit_original_response(content="acked later")
 
 
+class UploadForm(discord.ui.Modal, title="Upload a frame"):
+    """A modal with a Label-wrapped text input and a file upload (discord.py 2.7's ui.Label / ui.FileUpload)."""
+
+    caption: discord.ui.Label[UploadForm] = discord.ui.Label(
+        text="Caption", component=discord.ui.TextInput(custom_id="caption", max_length=20, default="a cat")
+    )
+    frame: discord.ui.Label[UploadForm] = discord.ui.Label(
+        text="Frame", component=discord.ui.FileUpload(custom_id="frame", max_values=2)
+    )
+
+    def __init__(self, cog: EmuTestCog) -> None:
+        super().__init__(timeout=60)
+        self.cog = cog
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        assert isinstance(self.caption.component, discord.ui.TextInput)
+        assert isinstance(self.frame.component, discord.ui.FileUpload)
+        files = self.frame.component.values
+        self.cog.downloads.extend([await f.read() for f in files])
+        self.cog.changed.set()
+        await interaction.response.send_message(f"{self.caption.component.value}: {len(files)} file(s)")
+
+
+def v2_card(text: str) -> discord.ui.LayoutView:
+    """A Components V2 layout: a container with a text display and a button row."""
+    view = discord.ui.LayoutView(timeout=None)
+    container = discord.ui.Container[discord.ui.LayoutView](discord.ui.TextDisplay(text))
+    container.add_item(discord.ui.ActionRow(discord.ui.Button(label="Go", custom_id="card:go")))
+    view.add_item(container)
+    view.stop()
+    return view
+
+
 class EmuTestCog(commands.Cog, name=COG_NAME):
     """Commands exercising each part of the emulator; results land in plain lists for the tests."""
 
@@ -117,6 +150,24 @@ class EmuTestCog(commands.Cog, name=COG_NAME):
     async def trim(self, interaction: discord.Interaction, seconds: app_commands.Range[int, 1, 60]) -> None:
         await interaction.response.send_message(f"trim {seconds}s")
 
+    @app_commands.command(name="form", description="Open a modal with a file upload")
+    async def form(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(UploadForm(self))
+
+    @app_commands.command(name="card", description="Defer, then a Components V2 followup")
+    async def card(self, interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.defer(thinking=True)
+            await interaction.followup.send("placeholder filled")
+            await interaction.followup.send(view=v2_card("a card"))
+        except discord.HTTPException as exc:
+            self._note_error(exc)
+
+    async def inspect(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The "Inspect" message command: says what the right-clicked message holds."""
+        names = ",".join(a.filename for a in message.attachments)
+        await interaction.response.send_message(f"{message.id}:{names}", ephemeral=True)
+
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         self.seen[message.id] = message
@@ -158,6 +209,7 @@ def make_bot(*, intents: discord.Intents | None = None) -> tuple[commands.Bot, E
 
     async def setup_hook() -> None:
         await bot.add_cog(cog)
+        bot.tree.add_command(app_commands.ContextMenu(name="Inspect", callback=cog.inspect))
         await bot.tree.sync()
 
     bot.setup_hook = setup_hook  # type: ignore[method-assign]

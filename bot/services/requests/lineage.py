@@ -1,4 +1,4 @@
-"""What a result came from, in words: ``extend of #12``, ``remix of #9``, ``stitch of #3 + #5``…, and the
+"""What a result came from, in words: ``extend of #12``, ``refined from #12``, ``stitch of #3 + #5``…, and the
 cast it was made with (``with Mara``)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ _RELATION = {
     "extend": "extend of",
     "reroll": "re-roll of",
     "remix": "remix of",
+    "refine": "refined from",
     "loop": "loop of",
     "soundtrack": "soundtrack on",
     "finish": "finished version of",

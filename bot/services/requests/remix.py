@@ -1,6 +1,10 @@
-"""Video to video (/remix): the source clip (an upload or one of the user's results) is checked and
-probed before anything is charged, trimmed to what the model takes (the user is told), and queued
+"""Video to video (/remix, and ✏️ Refine on a result): the source clip (an upload or one of the user's results)
+is checked and probed before anything is charged, trimmed to what the model takes (the user is told), and queued
 like any other job: the charge is the output's seconds, one for one.
+
+A refine is a remix of the member's own result by words ("make it night"), through the server's video-to-video
+model (Runway aleph2 and the like take the words; offline, ``local:restyle`` takes a style named in them, else
+its default grade), recorded as a ``refine`` job: "refined from #12".
 
 Length policy: a clip longer than the model's longest output is **trimmed** to it (its first N
 seconds, said in a note); a clip shorter than the model's shortest output is refused.
@@ -15,12 +19,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import InvalidMedia, InvalidOption, MediaError
+from bot.errors import InvalidMedia, InvalidOption, JobStateError, MediaError
 from bot.media import Media
 from bot.media.edits import sound_of
 from bot.media.restyle import DEFAULT_STYLE, prepare_clip
 from bot.media.sniff import sniff_container
-from bot.prompt import PromptSpec
+from bot.prompt import STYLES, PromptSpec
 from bot.providers.base import Capability, ModelInfo
 from bot.providers.registry import ProviderRegistry
 from bot.settings import Settings
@@ -82,6 +86,18 @@ class Remixer:
             self._check_size(video_bytes)
         return RemixRequest(replace(spec, model=info.name), info, job, strength)
 
+    def check_refine(self, job: int, change: str | None) -> RemixRequest:
+        """✏️ Refine ``job`` by the words ``change``: what can be refused before its form is answered or the
+        clip is read (no words, no video-to-video model)."""
+        change = " ".join((change or "").split())
+        if not change:
+            raise InvalidOption("Say what to change, e.g. “make it night” or “slower camera”.")
+        named = next((style for style in STYLES if style in change.lower()), None)
+        request = self.check(video_bytes=None, job=job, prompt=change, style=named)
+        if not request.info.takes_prompt and request.spec.style is None:  # a model without words: its default look
+            request = replace(request, spec=replace(request.spec, style=DEFAULT_STYLE))
+        return request
+
     def _check_size(self, size: int) -> None:
         cap = self.settings.max_video_bytes
         if size > cap:
@@ -89,8 +105,11 @@ class Remixer:
                 f"That clip is {size / 1_048_576:.1f} MiB; clips up to {cap / 1_048_576:.0f} MiB are accepted."
             )
 
-    async def remix(self, who: Requester, request: RemixRequest, video: bytes | Path | None = None) -> Submitted:
-        """Probe the source (``video``, or the request's job), trim it to the model's limit, then queue the remix."""
+    async def remix(
+        self, who: Requester, request: RemixRequest, video: bytes | Path | None = None, *, kind: str = "remix"
+    ) -> Submitted:
+        """Probe the source (``video``, or the request's job), trim it to the model's limit, then queue the remix
+        (``kind="refine"`` for a ✏️ Refine of a result)."""
         if (video is None) == (request.job is None):
             raise InvalidOption(ONE_SOURCE)
         spec, info, s = request.spec, request.info, self.settings
@@ -98,6 +117,8 @@ class Remixer:
         raw: Path | None = None
         if request.job is not None:
             parent = await self.core.extendable(who, request.job)  # own, finished, still stored
+            if parent.removed_at is not None:
+                raise JobStateError(f"The result of #{parent.id} was deleted; it can no longer be used.")
             source, parent_id = Path(str(parent.result_path)), parent.id
         else:
             assert video is not None
@@ -130,7 +151,7 @@ class Remixer:
             spec = replace(spec, duration=seconds, aspect=_nearest_aspect(info, probed.width, probed.height))
             strength = request.strength if request.strength is not None else 0.8
             inputs = JobInputs(video=str(clip), strength=strength, audio=str(sound) if probed.has_audio else None)
-            submitted = await self.core.queue("remix", who, spec, info, inputs, parent_job_id=parent_id)
+            submitted = await self.core.queue(kind, who, spec, info, inputs, parent_job_id=parent_id)
             return replace(submitted, notes=tuple(notes))
         except BaseException:
             clip.unlink(missing_ok=True)  # a refused remix (probe, quota, queue) leaves nothing behind

@@ -8,6 +8,7 @@ import pytest
 
 from emulators.discord import CommandNotPermitted, CommandNotSynced, DiscordEmulator, Upload, running_bot
 from emulators.discord._util import FLAG_EPHEMERAL
+from emulators.discord.interactions import new_interaction
 from tests.support.emulator_bot import Running, fake_mp4, make_bot
 
 pytestmark = pytest.mark.timeout(30)
@@ -26,7 +27,19 @@ async def test_login_sync_ready_and_guild_create(running: Running) -> None:
     assert perms.attach_files and perms.add_reactions and not perms.manage_guild
     assert guild.filesize_limit == 10 * 1024 * 1024
     synced = {c["name"] for c in emu.synced_commands()}
-    assert synced == {"render", "animate", "panel", "secret", "announce", "slowpoke", "settings", "video"}
+    assert synced == {
+        "render",
+        "animate",
+        "panel",
+        "secret",
+        "announce",
+        "slowpoke",
+        "settings",
+        "video",
+        "form",
+        "card",
+        "Inspect",
+    }
     assert all(c["id"].isdigit() and c["application_id"] == str(emu.application_id) for c in emu.synced_commands())
     assert emu.rest.unhandled == []
     headers = {"Authorization": f"Bot {emu.token}"}
@@ -163,3 +176,76 @@ async def test_default_member_permissions_and_member_builder(running: Running) -
     mod = emu.add_user("mod")
     emu.add_member(emu.guild, mod, permissions=["manage_guild"])
     assert (await (await emu.slash(mod, "settings")).wait_response()).content == "manage_guild=True"
+
+
+async def test_message_command_carries_target_and_resolved_message(running: Running) -> None:
+    emu = running.emu
+    posted = await emu.post_user_message(emu.alice, content="look", files={"cat.png": PNG})
+    synced = {c["name"]: c for c in emu.synced_commands()}
+    assert synced["Inspect"]["type"] == 3
+    handle = await emu.message_command(emu.admin, "Inspect", posted)
+    data = handle.record.payload["data"]
+    assert (data["type"], data["target_id"]) == (3, str(posted.id))
+    assert data["resolved"]["messages"][str(posted.id)]["attachments"][0]["filename"] == "cat.png"
+    reply = await handle.wait_response()
+    assert reply.ephemeral and reply.content == f"{posted.id}:cat.png"
+    with pytest.raises(CommandNotSynced):
+        await emu.message_command(emu.alice, "Nope", posted)
+
+
+async def test_modal_with_file_upload_submits_attachments_from_the_cdn(running: Running) -> None:
+    emu, cog = running.emu, running.cog
+    handle = await emu.slash(emu.alice, "form")
+    assert await handle.wait_ack() == 9
+    modal = handle.modal
+    assert modal is not None and [c["type"] for c in modal["components"]] == [18, 18]
+    assert modal["components"][1]["component"]["type"] == 19
+    with pytest.raises(ValueError, match="takes 1-2 files"):
+        await emu.submit_modal(handle, files={"frame": []})
+    with pytest.raises(ValueError, match="outside"):
+        await emu.submit_modal(handle, caption="x" * 21, files={"frame": [Upload("a.png", PNG)]})
+    second = PNG + b"2"
+    submit = await emu.submit_modal(handle, files={"frame": [Upload("a.png", PNG), Upload("b.png", second)]})
+    data = submit.record.payload["data"]
+    assert submit.record.type == 5 and data["custom_id"] == modal["custom_id"]
+    assert data["components"][0]["component"] == {"type": 4, "id": 2, "custom_id": "caption", "value": "a cat"}
+    ids = data["components"][1]["component"]["values"]
+    assert sorted(ids) == sorted(data["resolved"]["attachments"])
+    reply = await submit.wait_response()
+    assert reply.content == "a cat: 2 file(s)"
+    assert cog.downloads == [PNG, second]  # fetched over the emulator's CDN
+    emu.assert_lawful()
+
+
+async def test_components_v2_followup_and_its_rules(running: Running) -> None:
+    emu = running.emu
+    handle = await emu.slash(emu.alice, "card")
+    placeholder, card = await handle.wait_responses(2)
+    assert placeholder.content == "placeholder filled"
+    assert card.flags & (1 << 15) and card.content == "" and card.embeds == []
+    assert [c["type"] for c in card.components] == [17]
+    assert card.buttons()[0]["custom_id"] == "card:go"
+    assert running.cog.errors == []
+    emu.assert_lawful()
+
+
+async def test_v2_refused_on_a_defer_and_next_to_content(discord_emulator: DiscordEmulator) -> None:
+    emu = discord_emulator
+    inter = new_interaction(emu, kind=2, user=emu.alice, channel=emu.channel, data={"id": "1", "name": "x", "type": 1})
+    base = f"{emu.api_base}/interactions/{inter.id}/{inter.token}/callback"
+    text = {"type": 10, "content": "hello"}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(base, json={"type": 5, "data": {"flags": 1 << 15}}) as resp:
+            assert resp.status == 400 and (await resp.json())["code"] == 50035
+        async with http.post(base, json={"type": 5}) as resp:
+            assert resp.status == 204
+        hook = f"{emu.api_base}/webhooks/{emu.application_id}/{inter.token}?wait=true"
+        async with http.post(hook, json={"content": "status"}) as resp:
+            assert resp.status == 200  # fills the placeholder
+        for bad in ({"content": "no", "components": [text]}, {"embeds": [{"title": "no"}], "components": [text]}):
+            async with http.post(hook, json={**bad, "flags": 1 << 15}) as resp:
+                assert resp.status == 400, bad
+        async with http.post(hook, json={"components": [text]}) as resp:
+            assert resp.status == 400  # a Text Display needs the flag
+        async with http.post(hook, json={"components": [text], "flags": 1 << 15}) as resp:
+            assert resp.status == 200 and (await resp.json())["flags"] & (1 << 15)
