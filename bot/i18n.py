@@ -2,10 +2,12 @@
 
 The words are data, one TOML file per language in ``bot/locales/`` named by Discord's locale code (``en.toml``,
 ``de.toml``, ``fr.toml``, ``es-ES.toml``, ``pt-BR.toml``, ``ja.toml``), so a translator edits text without
-touching code.  Each file has four tables:
+touching code.  Each file has five tables:
 
 ``[names]``         command, group and option names, keyed by the English name; Discord's naming rule applies
                     (lowercase, no spaces, 1-32 letters, digits, ``-``, ``_`` or ``'``: :func:`valid_name`)
+``[menus]``         right-click (context menu) command names, keyed by the English name: Discord lets these
+                    have capitals and spaces ("Animate this image"), 1-32 characters
 ``[descriptions]``  command and option descriptions (at most 100 characters), keyed by the English text
 ``[choices]``       option choices, keyed by the English choice name
 ``[messages]``      what the bot tells members, keyed by a dotted id (``refusal.server_only``), with
@@ -28,7 +30,7 @@ from pathlib import Path
 
 LOCALES_DIR = Path(__file__).with_name("locales")
 FALLBACK = "en"
-SECTIONS = ("names", "descriptions", "choices", "messages")
+SECTIONS = ("names", "menus", "descriptions", "choices", "messages")
 NAME_PUNCTUATION = frozenset("-_'")
 
 

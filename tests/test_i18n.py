@@ -25,7 +25,7 @@ def test_the_languages_the_issue_asks_for_are_shipped():
 
 
 @pytest.mark.parametrize("locale", OTHERS)
-@pytest.mark.parametrize("section", ["names", "descriptions", "choices", "messages"])
+@pytest.mark.parametrize("section", ["names", "menus", "descriptions", "choices", "messages"])
 def test_every_english_key_is_in_every_language(locale, section):
     english, theirs = CATALOGUE.tables[FALLBACK][section], CATALOGUE.tables[locale][section]
     missing = sorted(set(english) - set(theirs))
@@ -53,6 +53,7 @@ def test_names_follow_discords_rule_and_lengths_fit(locale):
     assert not [n for n in table["names"].values() if not valid_name(n)], "lowercase, no spaces, 1-32 characters"
     assert not [d for d in table["descriptions"].values() if not 1 <= len(d) <= 100]
     assert not [c for c in table["choices"].values() if not 1 <= len(c) <= 100]
+    assert not [m for m in table["menus"].values() if not 1 <= len(m) <= 32]  # a context menu's name may have spaces
 
 
 def test_discords_naming_rule():

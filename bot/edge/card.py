@@ -49,7 +49,8 @@ def still_names(job: Job) -> tuple[str, str]:
 def prompt_lines(job: Job, locale: str | None = None) -> list[str]:
     """``**Prompt:** …`` and the other parts the job was made with (labels in the member's language)."""
     spec = job.spec
-    lines = [f"**Prompt:** {clip(describe_prompt(job, words(locale, 'result.from_image')), MAX_PROMPT)}"]
+    prompt = clip(describe_prompt(job, words(locale, "result.from_image")), MAX_PROMPT)
+    lines = [f"**{words(locale, 'field.prompt')}:** {prompt}"]
     for key in PARTS:
         if spec.get(key):
             lines.append(f"**{words(locale, f'field.{key}')}:** {clip(str(spec[key]), MAX_PART)}")

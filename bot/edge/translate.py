@@ -46,8 +46,10 @@ class CatalogueTranslator(app_commands.Translator):
         section = SECTION.get(context.location)
         if section is None or language_of(locale.value) == "en" or locale.value not in self.words.tables:
             return None
-        found = self.words.lookup(locale.value, section, string.message)
         menu = isinstance(context.data, app_commands.ContextMenu)  # "Animate this image": spaces and capitals
+        if menu and context.location is Where.command_name:
+            section = "menus"
+        found = self.words.lookup(locale.value, section, string.message)
         if found is not None and context.location in NAMES and not menu and not valid_name(found):
             log.warning("%s: %r is not a valid command name; left out", locale.value, found)
             return None

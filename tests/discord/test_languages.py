@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.i18n import FALLBACK, catalogue
-from tests.support.discord import job_id_of, results, wait_result
+from tests.support.discord import fields_of, job_id_of, results, text_of, texts_of, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -40,7 +40,8 @@ async def test_every_command_option_and_choice_is_registered_in_every_language(e
     assert not missing, "add these to bot/locales/*.toml:\n" + "\n".join(missing)
     video = next(c for c in synced if c["name"] == "video")
     assert video["name_localizations"]["fr"] == "vidéo" and video["name_localizations"]["ja"] == "動画"
-    assert video["description_localizations"]["de"] == "Ein Video aus einer Textbeschreibung machen."
+    german = "Ein Video aus einer Textbeschreibung machen (ohne Text: ein Formular öffnet sich)."
+    assert video["description_localizations"]["de"] == german
     camera = next(o for o in video["options"] if o["name"] == "camera")
     assert camera["name_localizations"]["pt-BR"] == "câmera"
     pan = next(c for c in camera["choices"] if c["value"] == "pan_left")
@@ -52,7 +53,8 @@ async def test_a_french_member_sees_french_commands_and_messages(emu, launch):
     bot = await launch()
     video = next(c for c in emu.synced_commands(emu.guild) if c["name"] == "video")
     assert video["name_localizations"]["fr"] == "vidéo"
-    assert video["description_localizations"]["fr"] == "Créer une vidéo à partir d'un texte."
+    french = "Créer une vidéo à partir d'un texte (sans texte : un formulaire s'ouvre)."
+    assert video["description_localizations"]["fr"] == french
     prompt = next(o for o in video["options"] if o["name"] == "prompt")
     assert prompt["name_localizations"]["fr"] == "texte"
 
@@ -72,10 +74,10 @@ async def test_a_french_member_sees_french_commands_and_messages(emu, launch):
     )
     assert await handle.wait_ack() == 5
     result = await wait_result(emu)
-    assert "votre vidéo est prête" in result.content
-    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    assert "votre vidéo est prête" in text_of(result)  # the card: a Components V2 message, in French
+    fields = fields_of(result)
     assert fields["Caméra"] == "panoramique gauche"
-    assert {"Modèle", "Graine", "Durée", "Coût"} <= set(fields) and result.embeds[0]["title"].startswith("🎬 Vidéo n°")
+    assert {"Modèle", "Graine", "Durée", "Coût"} <= set(fields) and texts_of(result)[0].startswith("### 🎬 Vidéo n°")
     job_id = job_id_of(result)
     status = handle.original
     assert status is not None
@@ -87,7 +89,7 @@ async def test_a_french_member_sees_french_commands_and_messages(emu, launch):
     english = await emu.slash(emu.admin, "video", prompt="a red fox in the snow", duration=1, locale="en-GB")
     assert await english.wait_ack() == 5
     second = await wait_result(emu, after=result.id)
-    assert "your video is ready" in second.content
+    assert "your video is ready" in text_of(second)
 
 
 async def test_a_french_member_over_quota_is_refused_in_french_and_nothing_is_charged(emu, launch):
