@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.support.discord import job_id_of, wait_done, wait_result
+from tests.support.discord import job_id_of, texts_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,7 +31,8 @@ async def make(emu, bot, prompt: str, after: int = 0):
 async def test_a_late_result_pings_its_owner_once_and_a_quick_one_no_one(emu, launch):
     bot = await launch()
     quick = await make(emu, bot, "a paper plane")
-    assert quick.content.startswith(f"<@{emu.alice.id}>") and quick.pings.users == []
+    addressed = texts_of(quick)[0].splitlines()[1]  # the card's first line is its title, the next names its owner
+    assert addressed.startswith(f"<@{emu.alice.id}>") and quick.pings.users == []
     assert pinging(emu) == []
 
     bot.delivery.clock = lambda: time.time() + LATE  # the result now shows two minutes after its command
