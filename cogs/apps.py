@@ -1,9 +1,10 @@
-"""Right-click a message → Apps: "Animate this image", "Remix this video", "Extend".
+"""Right-click a message → Apps: "Animate this image", "Remix this video", "Extend", "Add sound".
 
 Each menu finds what it needs on the message (an image, a video, one of the bot's results) or refuses privately,
 opens a short form prefilled from the message (bot.edge.forms), and the form's submission runs as the matching
-command does (/animate, /remix, /extend).  The menus are data (:data:`MENUS`): a new one is a row and a method
-pair (``open_<action>`` and ``submit_<action>``).
+command does (/animate, /remix, /extend, /sound).  The menus are data (:data:`MENUS`): a new one is a row and a
+method pair (``open_<action>`` and ``submit_<action>``).  "Add sound" is there only when a sound model is enabled,
+as /sound is.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from bot.edge.start import Starter, interaction_requester
 from bot.edge.views import job_ids_of
 from bot.errors import InvalidMedia, InvalidOption
 from bot.prompt import MAX_PART_CHARS, PromptSpec
+from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
 from bot.services.requests.generation import GenerationService, Requester, Submitted
 from bot.services.requests.remix import Remixer
+from bot.services.requests.sound import Sounds
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ MENUS = (
     Menu("Animate this image", "animate"),
     Menu("Remix this video", "remix"),
     Menu("Extend", "extend"),
+    Menu("Add sound", "sound"),  # only with a sound model (Apps.menus)
 )
 
 
@@ -103,13 +107,16 @@ class Apps(JobCog):
         settings: Settings,
         remixer: Remixer,
         forms: FormBook,
+        sounds: Sounds,
     ):
         super().__init__(service, registry, starter, settings)
         self.bot = bot
         self.remixer = remixer
         self.forms = forms
-        self.menus = [self._menu(menu) for menu in MENUS]
-        for menu in MENUS:
+        self.sounds = sounds
+        offered = [menu for menu in MENUS if menu.action != "sound" or sounds.available]
+        self.menus = [self._menu(menu) for menu in offered]
+        for menu in offered:
             forms.handle(f"menu-{menu.action}", getattr(self, f"submit_{menu.action}"))
 
     def _menu(self, menu: Menu) -> app_commands.ContextMenu:
@@ -191,15 +198,20 @@ class Apps(JobCog):
         await self.starter.from_interaction(interaction, submit)
 
     # --- Extend --------------------------------------------------------------------------------------------
-    async def open_extend(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
-        """One of the member's results: a form for what happens next (prefilled with its prompt)."""
+    def _result_on(self, message: discord.Message, verb: str, button: str) -> int:
+        """The job of one of the bot's single results, or a private refusal."""
         me = self.bot.user
         job_ids = job_ids_of(message) if me is not None and message.author.id == me.id else []
         if not job_ids:
-            raise InvalidOption("That message is not one of my videos; right-click a result to extend it.")
+            raise InvalidOption(f"That message is not one of my videos; right-click a result to {verb} it.")
         if len(job_ids) > 1:
-            raise InvalidOption("That message holds several takes; use the Extend button of the one you mean.")
-        job = await self.service.extendable(interaction_requester(interaction), job_ids[0])  # own, finished, kept
+            raise InvalidOption(f"That message holds several takes; use the {button} button of the one you mean.")
+        return job_ids[0]
+
+    async def open_extend(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        """One of the member's results: a form for what happens next (prefilled with its prompt)."""
+        job_id = self._result_on(message, "extend", "Extend")
+        job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
         subject = str(job.spec.get("subject") or "") or None
         nxt = text_field("What happens next", "prompt", paragraph=True, default=subject, placeholder="it flies away")
         await self._show(interaction, "extend", f"Extend #{job.id}", nxt, job=job.id)
@@ -210,8 +222,29 @@ class Apps(JobCog):
         prompt = answers.get("prompt")
         await self.starter.from_interaction(interaction, lambda who: self.service.extend(who, job_id, prompt=prompt))
 
+    # --- Add sound -----------------------------------------------------------------------------------------
+    async def open_sound(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        """One of the member's silent results: a form for what to hear (optional: else heard from the picture)."""
+        job_id = self._result_on(message, "add sound to", "Add sound")
+        job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
+        if job.result_audio:
+            raise InvalidOption(f"#{job.id} already has sound.")
+        hear = text_field(
+            "What to hear (optional)", "prompt", paragraph=True, required=False, placeholder="rain on a tin roof"
+        )
+        await self._show(interaction, "sound", f"Add sound to #{job.id}", hear, job=job.id)
+
+    async def submit_sound(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
+        """Run as /sound does."""
+        job_id: int = form.context["job"]
+        prompt = answers.get("prompt")
+        self.sounds.check(Capability.VIDEO_TO_AUDIO, prompt)  # refusals before acknowledging
+        await self.starter.from_interaction(interaction, lambda who: self.sounds.add(who, job_id, prompt))
+
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
     app = bot.app
-    await bot.add_cog(Apps(bot, app.service, app.registry, bot.starter, bot.settings, app.remixer, bot.forms))
+    await bot.add_cog(
+        Apps(bot, app.service, app.registry, bot.starter, bot.settings, app.remixer, bot.forms, app.sounds)
+    )

@@ -17,6 +17,7 @@ async def test_the_menus_are_message_commands(emu, launch):
     synced = {c["name"]: c for c in emu.synced_commands(emu.guild)}
     assert set(synced) >= MENUS
     assert all(synced[name]["type"] == 3 for name in MENUS)
+    assert "Add sound" not in synced  # offline there is no sound model: no menu, as there is no /sound
 
 
 async def test_animate_this_image(emu, launch):

@@ -367,3 +367,28 @@ async def test_a_remix_keeps_its_source_clips_sound(emu, launch, tmp_path, with_
         assert band_level(made, 330) > -40  # make_clip's 330 Hz tone
     else:
         assert audio_codec(made) is None
+
+
+async def test_add_sound_from_the_apps_menu_asks_what_to_hear_then_makes_it(emu, launch, emulator, tmp_path):
+    bot = await runway_bot(launch, emulator)
+    first, clip = await finished_clip(emu, bot, prompt="a tin roof", model="runway:gen4.5", duration=5)
+    assert "Add sound" in {c["name"] for c in emu.synced_commands(emu.guild)}
+    handle = await emu.message_command(emu.alice, "Add sound", first)  # right-click → Apps → Add sound
+    assert await handle.wait_ack() == 9  # a form: what to hear (optional)
+    submit = await emu.submit_modal(handle, prompt="rain on a tin roof, distant thunder")
+    assert await submit.wait_ack() == 5
+    second = await wait_result(emu, after=first.id)
+    (task,) = [t for t in emulator.runway.tasks.values() if t.endpoint == "video_to_audio"]
+    assert task.body["promptText"] == "rain on a tin roof, distant thunder"
+    sound_job = (await bot.app.service.recent())[0]
+    assert (sound_job.kind, sound_job.parent_job_id) == ("sound", clip.id)
+    made = saved(mp4_of(second), tmp_path / "made.mp4")
+    assert audio_codec(made) == "aac"
+    # someone else's result: refused privately, nothing made
+    emu.add_member(emu.guild, emu.admin)
+    stranger = await emu.message_command(emu.admin, "Add sound", second)
+    await stranger.wait_ack()
+    await emu.wait_until(
+        lambda: any("someone else" in t for t in ephemeral_text(emu, emu.admin.id)), 30, "the private refusal"
+    )
+    assert len([t for t in emulator.runway.tasks.values() if t.endpoint == "video_to_audio"]) == 1
