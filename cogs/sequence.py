@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
 
-from bot.edge.cogkit import JobCog, aspect_choices
+from bot.edge.cogkit import AUDIO_CHOICES, AUDIO_HELP, JobCog, aspect_choices, audio_value
 from bot.edge.errors import report
 from bot.edge.start import Starter
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
@@ -117,8 +117,11 @@ class Sequence(JobCog):
         setting="Where and when, for every shot",
         lighting="e.g. 'golden hour', for every shot",
         duration="Seconds per shot (a line's '| 4s' wins)",
+        audio=AUDIO_HELP,
     )
-    @app_commands.choices(camera=CAMERA_CHOICES, style=STYLE_CHOICES, transition=TRANSITION_CHOICES)
+    @app_commands.choices(
+        camera=CAMERA_CHOICES, style=STYLE_CHOICES, transition=TRANSITION_CHOICES, audio=AUDIO_CHOICES
+    )
     @app_commands.autocomplete(model=_models, aspect=_aspects, preset=_presets)
     async def sequence(
         self,
@@ -133,6 +136,7 @@ class Sequence(JobCog):
         setting: Text | None = None,
         lighting: Text | None = None,
         duration: Range[int, 1, 60] | None = None,
+        audio: Choice[str] | None = None,
     ) -> None:
         """Open the modal for the title and the shots."""
         spec = PromptSpec.create(
@@ -145,6 +149,7 @@ class Sequence(JobCog):
             aspect=aspect,
             model=model,
             allow_empty_subject=True,
+            audio=audio_value(audio),
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         options = FilmOptions(continuity=continuity, transition=transition.value if transition else "cut")

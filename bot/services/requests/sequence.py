@@ -168,13 +168,17 @@ class Sequences:
                 raise InvalidOption(f"{info.name} animates images only: attach a start image for the first shot.")
         else:
             info = self.registry.choose(spec.model, first_needs)
+        if spec.audio is True and not info.can(Capability.SOUND):  # an explicit audio:on: say which models can
+            able = self.registry.who_can(needs_for(audio=True))
+            raise InvalidOption(f"{info.name} makes silent videos, so `audio:on` cannot be honoured; {able}")
+        audio = self.core.sound_for(spec.audio, info)  # each shot made with sound or not, as one film
         specs = []
         for n, shot in enumerate(shots, start=1):
             needs = first_needs if n == 1 else needs_for(image=options.continuity)
             one = PromptSpec.create(
                 shot.prompt, **parts_without_subject(replace(spec, duration=shot.seconds or spec.duration))
             )
-            specs.append(fit_spec(replace(one, model=info.name), info, needs))
+            specs.append(replace(fit_spec(replace(one, model=info.name), info, needs), audio=audio))
         multi = info.multi_shot
         lengths = [int(s.duration or 0) for s in specs]
         native = multi is not None and multi.fits(lengths) and specs[0].aspect in multi.aspects

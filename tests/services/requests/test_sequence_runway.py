@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bot.app import App
+from bot.errors import InvalidOption
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.runway import RunwayProvider
@@ -19,6 +20,7 @@ from bot.services.requests.requester import Requester
 from bot.services.requests.sequence import FilmOptions
 from emulators.providers import EmulatorServer, VideoFactory, law
 from storage import JobState
+from tests.support.video import audio_codec
 
 USER = 7
 
@@ -91,3 +93,25 @@ async def test_a_shot_list_the_recipe_cannot_make_is_orchestrated(runway_app, tm
     assert film.state is JobState.DONE, film.error
     assert server.runway.creates["recipes/multi_shot_video"] == 0 and server.runway.creates["text_to_video"] == 2
     assert film.model == "local:edit" and len(await app.storage.jobs.children(film.id)) == 2
+
+
+async def test_a_film_with_sound_makes_every_shot_with_sound_and_keeps_it_through_the_join(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:veo3.1", duration=4, audio=True, allow_empty_subject=True)
+    shots = "a bell rings in a tower\npigeons fly off the roof"
+    submitted = await app.sequences.submit(who(tmp_path), spec, shots, FilmOptions(transition="crossfade"))
+    film = await app.worker.wait_for(submitted.job.id, timeout=180)
+    assert film.state is JobState.DONE, film.error
+    bodies = [t.body for t in server.runway.tasks.values()]
+    assert len(bodies) == 2 and all(b["model"] == "veo3.1" and b["audio"] is True for b in bodies)
+    info = await app.media.probe(tmp_path / "film.mp4")
+    assert info.has_audio and abs(info.duration - (8 - 0.5)) < 0.3  # both shots' sound, crossfaded with them
+    assert audio_codec(tmp_path / "film.mp4") == "aac"
+
+
+async def test_audio_on_for_a_film_on_a_silent_model_is_refused_before_any_charge(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:gen4.5", audio=True, allow_empty_subject=True)
+    with pytest.raises(InvalidOption, match="silent videos"):
+        await app.sequences.submit(who(tmp_path), spec, "a kite\na kite falls", FilmOptions())
+    assert not server.runway.tasks and (await app.quota.status(USER)).used == 0
