@@ -32,18 +32,20 @@ DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
         "replicate:minimax-video-01",  # $0.50 a 6 s clip
         "fal:kling-3",                 # $0.084/s silent, $0.126/s with sound (Kling 3.0 Standard)
         "runway:veo3.1_fast",          # 10 credits/s silent, 15 with sound
-        "runway:wan3",                 # ~10 credits/s silent, ~12 with sound
         "luma:ray-2",                  # $0.142/s
         "runway:kling3.0_pro",         # ~15 credits/s silent, ~20 with sound, 1080p
         "runway:veo3.1",               # 20 credits/s silent, 40 with sound
         "fal:kling-2.1",               # $0.28/s (Kling 2.1 Master)
-        "runway:seedance2",            # 36 credits/s, sound or not
         "replicate:veo-3",             # $0.75/s, with sound
         "replicate:zeroscope",         # cheap, 576x320, 1-3 s
         "replicate:animate-diff",      # 2 s square, stylised
         "replicate:seedance-2.0",      # ~$0.18/s: the reference models (a cast) come after the plain ones,
-        "runway:seedance2_fast",       # so they are the default only for requests with a cast
-        "runway:hailuo3",
+        "runway:seedance2_fast",       # so they are the default only for requests with a cast; Seedance first,
+        "runway:seedance2",            # whose prompt syntax for the photos is documented (@Image1); 36 credits/s
+        "runway:hailuo3",              # no documented syntax (the prompt names "image 1" in words)
+        "runway:wan3",                 # the same; ~10 credits/s silent, ~12 with sound.  As plain or sound
+                                       # models seedance2 and wan3 are never reached here: Runway's gen4.5 and
+                                       # veo3.1_fast (sound) come first whenever Runway is on
         "local:storyboard",
     ),
     IMAGE: (
