@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from emulators.discord import Upload
-from tests.support.discord import job_id_of, refused_privately, runway_bot, wait_result
+from tests.support.discord import fields_of, job_id_of, refused_privately, runway_bot, wait_result
 from tests.support.video import make_voice
 
 pytestmark = pytest.mark.timeout(180)
@@ -157,8 +157,7 @@ async def test_runway_seedance_gets_the_photos_as_reference_images_and_the_promp
     assert "Mara: a red fox in a blue scarf." in prompt and "Mara's voice: @Audio1." in prompt
     job = await bot.app.service.get(job_id_of(result))
     assert [c.name for c in job.inputs.cast] == ["Mara", "Teo"]
-    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
-    assert fields["Cast"] == "with Mara and Teo"
+    assert fields_of(result)["Cast"] == "with Mara and Teo"
 
 
 async def test_kling_o3_takes_the_cast_as_references_beside_the_animated_image(emu, launch, emulator):
