@@ -170,7 +170,8 @@ def saved(data: bytes, path: Path) -> Path:
 
 
 def buttons_of(message) -> list[str]:
-    return [b["custom_id"] for row in message.components for b in row["components"]]
+    """The custom ids of a message's buttons, wherever they sit (a result card's are inside its container)."""
+    return [b["custom_id"] for b in message.buttons()]
 
 
 async def finished_clip(emu, bot, after: int = 0, **options) -> tuple[Any, Any]:
