@@ -1,11 +1,12 @@
 """/sequence: a short film of 2-8 shots, as one durable job (:mod:`bot.services.requests.sequence`).
 
 The command takes the shared options (model, preset, aspect, style, camera, setting, lighting, ``continuity``,
-``transition``) and opens a modal for the title and the shots, one per line (``| 4s`` for a line's own
-length).  The modal's submit checks everything that can be refused without I/O and answers a refusal privately
-before anything is acknowledged or charged; otherwise it acknowledges and calls ``Sequences.submit`` once.
+``transition``, ``audio``, ``cast``) and opens a modal for the title and the shots, one per line (``| 4s`` for a
+line's own length).  The modal's submit checks everything that can be refused without I/O and answers a refusal
+privately before anything is acknowledged or charged; otherwise it acknowledges and calls ``Sequences.submit``
+once.
 The film's status, its result and the question about a shot that failed twice come from its delivery target.
-(``cast``, ``audio`` and ``sound`` options join here with the cast and sound features.)
+(A ``sound`` option, one soundtrack described for the whole film, is not built yet.)
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
 from bot.providers.registry import ProviderRegistry
+from bot.services.cast.roster import Roster
 from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets
 from bot.services.requests.sequence import MAX_TITLE_CHARS, TRANSITIONS, FilmOptions, Sequences
 from bot.settings import Settings
+from cogs.cast import cast_choices
 from cogs.presets import preset_choices
 
 if TYPE_CHECKING:
@@ -83,10 +86,15 @@ class Sequence(JobCog):
         settings: Settings,
         films: Sequences,
         presets: Presets,
+        roster: Roster,
     ):
         super().__init__(service, registry, starter, settings)
         self.films = films
         self.presets = presets
+        self.roster = roster  # the server's cast, in every shot
+
+    async def _cast(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        return await cast_choices(self.roster, interaction, current)
 
     async def _presets(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         return await preset_choices(self.presets, interaction, current)
@@ -118,11 +126,12 @@ class Sequence(JobCog):
         lighting="e.g. 'golden hour', for every shot",
         duration="Seconds per shot (a line's '| 4s' wins)",
         audio=AUDIO_HELP,
+        cast="Up to 3 of this server's cast, comma-separated",
     )
     @app_commands.choices(
         camera=CAMERA_CHOICES, style=STYLE_CHOICES, transition=TRANSITION_CHOICES, audio=AUDIO_CHOICES
     )
-    @app_commands.autocomplete(model=_models, aspect=_aspects, preset=_presets)
+    @app_commands.autocomplete(model=_models, aspect=_aspects, preset=_presets, cast=_cast)
     async def sequence(
         self,
         interaction: discord.Interaction[Any],
@@ -137,6 +146,7 @@ class Sequence(JobCog):
         lighting: Text | None = None,
         duration: Range[int, 1, 60] | None = None,
         audio: Choice[str] | None = None,
+        cast: Range[str, 1, 120] | None = None,
     ) -> None:
         """Open the modal for the title and the shots."""
         spec = PromptSpec.create(
@@ -152,11 +162,15 @@ class Sequence(JobCog):
             audio=audio_value(audio),
         )
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
-        options = FilmOptions(continuity=continuity, transition=transition.value if transition else "cut")
+        names = cast or await self.presets.cast_of(interaction.user.id, interaction.guild_id, preset)
+        members = await self.roster.resolve(interaction.guild_id, names, "")  # refused privately if unknown
+        options = FilmOptions(continuity=continuity, transition=transition.value if transition else "cut", cast=members)
         await interaction.response.send_modal(ShotsModal(self.films, self.starter, spec, options))
 
 
 async def setup(bot: VideoBot) -> None:
     """Extension entry point."""
     app = bot.app
-    await bot.add_cog(Sequence(app.service, app.registry, bot.starter, app.settings, app.sequences, app.presets))
+    await bot.add_cog(
+        Sequence(app.service, app.registry, bot.starter, app.settings, app.sequences, app.presets, app.cast)
+    )

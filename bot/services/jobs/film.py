@@ -146,7 +146,7 @@ class FilmDirector:
             model=str(spec.model),
             spec=spec.to_dict(),
             cost_seconds=0.0,
-            inputs=JobInputs(shot=n, of=film.inputs.of, image=image),
+            inputs=JobInputs(shot=n, of=film.inputs.of, image=image, cast=film.inputs.cast),  # the film's cast
             delivery=film.delivery,
             parent_job_id=film.id,
             owner_name=film.owner_name,

@@ -44,7 +44,7 @@ from bot.services.money.quota import QuotaService
 from bot.services.requests.intake import fit_spec, parts_without_subject, store_upload
 from bot.services.requests.requester import Requester, Submitted, page_name
 from bot.settings import Settings
-from storage import Charge, Job, JobInputs, JobState, NewJob, QuotaRefused, Storage
+from storage import CastUse, Charge, Job, JobInputs, JobState, NewJob, QuotaRefused, Storage
 
 if TYPE_CHECKING:
     from bot.services.requests.generation import GenerationService
@@ -67,12 +67,13 @@ class Shot:
 
 @dataclass(frozen=True)
 class FilmOptions:
-    """The options of the command that are the film's own (the shared look is the :class:`PromptSpec`).
-    ``cast``, ``audio`` and ``sound`` belong here when those features land."""
+    """The options of the command that are the film's own (the shared look is the :class:`PromptSpec`, its
+    ``audio`` included); ``cast``: the server's characters in every shot, sent to a reference model."""
 
     title: str = ""
     continuity: bool = False
     transition: str = "cut"
+    cast: tuple[CastUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ class Sequences:
             raise InvalidPrompt(f"The title is {len(options.title)} characters long; the limit is {MAX_TITLE_CHARS}.")
         shots = parse_shots(shots_text, self.settings.max_sequence_shots)
         self.registry.model(EDIT_MODEL)  # the join runs on the bot's machine: refused here if it is switched off
-        first_needs = needs_for(image=image)
+        first_needs = needs_for(image=image, references=bool(options.cast))
         if options.continuity:
             if spec.model:
                 info = self.registry.model(spec.model)
@@ -168,20 +169,25 @@ class Sequences:
                 raise InvalidOption(f"{info.name} animates images only: attach a start image for the first shot.")
         else:
             info = self.registry.choose(spec.model, first_needs)
+        if options.cast:  # every shot carries the cast: a reference model, within its photo limit
+            if not info.can(Capability.REFERENCES):
+                able = self.registry.who_can(Capability.REFERENCES)
+                raise InvalidOption(f"{info.name} takes no reference photos, so it cannot show a cast; {able}")
+            info.check_references(sum(len(c.photos) for c in options.cast))
         if spec.audio is True and not info.can(Capability.SOUND):  # an explicit audio:on: say which models can
             able = self.registry.who_can(needs_for(audio=True))
             raise InvalidOption(f"{info.name} makes silent videos, so `audio:on` cannot be honoured; {able}")
         audio = self.core.sound_for(spec.audio, info)  # each shot made with sound or not, as one film
         specs = []
         for n, shot in enumerate(shots, start=1):
-            needs = first_needs if n == 1 else needs_for(image=options.continuity)
+            needs = first_needs if n == 1 else needs_for(image=options.continuity, references=bool(options.cast))
             one = PromptSpec.create(
                 shot.prompt, **parts_without_subject(replace(spec, duration=shot.seconds or spec.duration))
             )
             specs.append(replace(fit_spec(replace(one, model=info.name), info, needs), audio=audio))
         multi = info.multi_shot
         lengths = [int(s.duration or 0) for s in specs]
-        native = multi is not None and multi.fits(lengths) and specs[0].aspect in multi.aspects
+        native = multi is not None and multi.fits(lengths) and specs[0].aspect in multi.aspects and not options.cast
         plan = FilmPlan(options, tuple(specs), info, native=native)
         if plan.seconds > self.settings.max_edit_seconds + 0.05:
             raise InvalidOption(
@@ -209,7 +215,9 @@ class Sequences:
             charge = await self.quota.charge(who.guild_id, who.user_id, plan.seconds, model=plan.model.name)
             film = self._film(who, plan, stored)
             first = () if plan.native else plan.shots if not options.continuity else plan.shots[:1]
-            news = [film, *(self._shot(who, n, s, len(plan.shots), stored) for n, s in enumerate(first, start=1))]
+            cast = options.cast
+            shot_jobs = (self._shot(who, n, s, len(plan.shots), stored, cast) for n, s in enumerate(first, start=1))
+            news = [film, *shot_jobs]
             try:
                 jobs = await self.storage.jobs.create_many(
                     news, [charge, *([None] * (len(news) - 1))], self.clock(), link_to_first=True
@@ -240,6 +248,7 @@ class Sequences:
             transition=plan.options.transition,
             crossfade=plan.overlap or None,
             image=str(image) if image is not None else None,
+            cast=plan.options.cast,
         )
         return NewJob(
             kind=FILM_KIND,
@@ -254,7 +263,15 @@ class Sequences:
             owner_name=page_name(who.display_name),
         )
 
-    def _shot(self, who: Requester, n: int, spec: PromptSpec, of: int, image: Path | None) -> NewJob:
+    def _shot(
+        self,
+        who: Requester,
+        n: int,
+        spec: PromptSpec,
+        of: int,
+        image: Path | None,
+        cast: tuple[CastUse, ...] = (),
+    ) -> NewJob:
         return NewJob(
             kind=SHOT_KIND,
             owner_id=who.user_id,
@@ -263,7 +280,12 @@ class Sequences:
             model=str(spec.model),
             spec=spec.to_dict(),
             cost_seconds=0.0,
-            inputs=JobInputs(shot=n, of=of, image=str(image) if image is not None and n == 1 else None),
+            inputs=JobInputs(
+                shot=n,
+                of=of,
+                image=str(image) if image is not None and n == 1 else None,
+                cast=cast,
+            ),
             delivery=who.delivery,
             owner_name=page_name(who.display_name),
         )
@@ -309,7 +331,12 @@ class Sequences:
         fresh = plan[shot - 1].with_seed(seed)
         again = replace(
             self._shot(who, shot, fresh, len(plan), None),
-            inputs=JobInputs(shot=shot, of=len(plan), image=old.inputs.image if old is not None else None),
+            inputs=JobInputs(
+                shot=shot,
+                of=len(plan),
+                image=old.inputs.image if old is not None else None,
+                cast=film.inputs.cast,  # the photos the original used, even if the member changed since
+            ),
         )
         if again.inputs.image and not await asyncio.to_thread(Path(again.inputs.image).exists):
             raise JobStateError("The frame this shot started from is no longer stored, so it can't be re-rolled.")

@@ -20,6 +20,7 @@ from bot.services.requests.requester import Requester
 from bot.services.requests.sequence import FilmOptions
 from emulators.providers import EmulatorServer, VideoFactory, law
 from storage import JobState
+from tests.support.discord import png_bytes
 from tests.support.video import audio_codec
 
 USER = 7
@@ -115,3 +116,33 @@ async def test_audio_on_for_a_film_on_a_silent_model_is_refused_before_any_charg
     with pytest.raises(InvalidOption, match="silent videos"):
         await app.sequences.submit(who(tmp_path), spec, "a kite\na kite falls", FilmOptions())
     assert not server.runway.tasks and (await app.quota.status(USER)).used == 0
+
+
+async def test_a_film_with_a_cast_sends_the_photos_with_every_shot(runway_app, tmp_path):
+    app, server = runway_app
+    owner = Requester(user_id=USER, guild_id=5, display_name="alice", delivery=who(tmp_path).delivery)
+    mara = await app.cast.add(owner, "Mara", [png_bytes((96, 64), (200, 40, 40)), png_bytes((96, 64), (40, 40, 200))])
+    members = await app.cast.resolve(5, "Mara", "")
+    spec = PromptSpec.create(None, model="runway:seedance2", duration=5, allow_empty_subject=True)
+    shots = "Mara waves from a boat\nMara jumps into the sea"
+    film = (await app.sequences.submit(owner, spec, shots, FilmOptions(cast=members))).job
+    done = await app.worker.wait_for(film.id, timeout=180)
+    assert done.state is JobState.DONE, done.error
+    bodies = [t.body for t in server.runway.tasks.values()]
+    assert len(bodies) == 2 and all(b["model"] == "seedance2" for b in bodies)
+    for body in bodies:  # the photos as reference images (no position), the prompt naming them in Seedance's syntax
+        assert [p.get("position") for p in body["promptImage"]] == [None, None]
+        assert "@Image1" in body["promptText"] and "@Image2" in body["promptText"]
+    assert all(c.inputs.cast == members for c in await app.storage.jobs.children(done.id))
+    assert members[0].id == mara.id
+
+
+async def test_a_cast_on_a_model_without_references_is_refused_before_any_charge(runway_app, tmp_path):
+    app, server = runway_app
+    owner = Requester(user_id=USER, guild_id=5, display_name="alice", delivery=who(tmp_path).delivery)
+    await app.cast.add(owner, "Mara", [png_bytes((96, 64), (200, 40, 40))])
+    members = await app.cast.resolve(5, "Mara", "")
+    spec = PromptSpec.create(None, model="runway:gen4.5", allow_empty_subject=True)
+    with pytest.raises(InvalidOption, match=r"runway:gen4.5 cannot do references; try .*runway:seedance2"):
+        await app.sequences.submit(owner, spec, "a kite\na kite falls", FilmOptions(cast=members))
+    assert not server.runway.tasks and (await app.quota.status(USER, 5)).used == 0
