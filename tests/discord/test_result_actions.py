@@ -9,7 +9,7 @@ from discord import Permissions
 
 from bot.edge.start import is_moderator
 from storage import JobState
-from tests.support.discord import job_id_of, results, texts_of, wait_done, wait_result
+from tests.support.discord import job_id_of, results, text_of, texts_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -41,7 +41,7 @@ async def test_extend_button_and_reroll_reaction(emu, launch):
     original = await bot.app.service.get(parent)
     assert job.kind == "reroll" and job.owner_id == emu.admin.id and job.parent_job_id == parent
     assert job.spec["seed"] != original.spec["seed"]
-    assert rerolled.pings.users == [] and f"<@{emu.admin.id}>" in rerolled.content  # quick: shown, no ping
+    assert rerolled.pings.users == [] and f"<@{emu.admin.id}>" in text_of(rerolled)  # quick: shown, no ping
     # a reaction job's status is a reply in the channel that ends up linking to the result
     status = next(m for m in emu.messages(ephemeral=False) if m.reference and "Re-rolling" in m.content)
     assert int(status.reference["message_id"]) == first.id

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.services.delivery.port import CANCELLED_NOTICE
-from tests.support.discord import fields_of, is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
+from tests.support.discord import fields_of, is_mp4, job_id_of, mp4_of, results, texts_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -72,7 +72,7 @@ async def test_video_end_to_end(emu, launch):
     assert fields["Seed"].isdigit()
     assert is_mp4(mp4_of(result))
     assert result.pings.users == [] and not result.pings.everyone and not result.pings.roles  # quick: no ping
-    assert result.content.startswith(f"<@{emu.alice.id}>")  # the mention shows all the same
+    assert texts_of(result)[0].splitlines()[1].startswith(f"<@{emu.alice.id}>")  # the mention shows all the same
     ids = {b["custom_id"] for b in result.buttons()}
     assert ids == {f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete", "finish")}
     await emu.wait_until(lambda: all(emu.bot.id in result.reactions.get(e, []) for e in "⏩🔁❌"), 30, "reactions")
