@@ -59,10 +59,10 @@ async def test_the_result_is_a_v2_card(emu, launch, tmp_path):
     assert fields["Camera"] == "orbit" and fields["Model"] == "local:storyboard"
     assert fields["Duration"] == "2 s" and fields["Cost"] == "2 s" and "From" not in fields
     assert texts_of(result)[0].startswith(f"### 🎬 Video #{job_id}\n<@{emu.alice.id}> your video is ready.")
-    assert result.pings.users == [emu.alice.id]  # the mention in the card's text
+    assert result.pings.users == []  # a quick result names its owner but pings no one (tests/discord/test_ping.py)
     assert {b["custom_id"] for b in result.buttons()} == {
-        f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete")
-    }
+        f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete", "finish")
+    }  # no 🔊: the offline renderer has no sound model
     status = handle.original
     assert status is not None and status.id != result.id and not status.flags & V2 and status.embeds
     posted = [r for r in emu.rest.log if r.method == "POST" and r.payload and r.payload.get("flags", 0) & V2]
