@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.support.discord import ephemeral_text, is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
+from tests.support.discord import ephemeral_text, fields_of, is_mp4, job_id_of, mp4_of, results, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -40,7 +40,7 @@ async def test_video_on_comfyui_with_its_progress_in_the_status(emu, launch, com
     comfyui_emulator.hold.set()
     result = await wait_result(emu, timeout=RESULT)
     assert is_mp4(mp4_of(result))
-    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    fields = fields_of(result)
     assert fields["Model"] == "comfyui:wan2.2-ti2v" and fields["Seed"] == "5"
     graph = comfyui_emulator.posted[0]["prompt"]
     assert graph["3"]["inputs"]["seed"] == 5 and graph["55"]["inputs"]["length"] == 49
@@ -107,7 +107,7 @@ async def test_a_job_refused_only_by_the_spend_cap_runs_on_the_fallback_model_sa
     handle = await emu.slash(emu.alice, "video", prompt="a lighthouse at dawn", duration=5, model="runway:gen4.5")
     await handle.wait_ack()
     result = await wait_result(emu, timeout=RESULT)
-    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    fields = fields_of(result)
     assert fields["Model"] == "comfyui:ltx-video" and fields["Duration"] == "4 s"  # its nearest length
     note = "The spend cap is reached, so this video is made with comfyui:ltx-video (4 s) instead of runway:gen4.5."
     assert any(note in text for text in ephemeral_text(emu, emu.alice.id))
