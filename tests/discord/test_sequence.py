@@ -8,7 +8,16 @@ import pytest
 
 from emulators.providers import Script
 from storage import JobState
-from tests.support.discord import free_port, job_id_of, mp4_of, runway_bot, wait_done, wait_result
+from tests.support.discord import (
+    fields_of,
+    free_port,
+    job_id_of,
+    listed_of,
+    mp4_of,
+    runway_bot,
+    wait_done,
+    wait_result,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -28,7 +37,7 @@ async def test_the_modal_starts_a_film_posted_once(emu, launch, tmp_path):
     job = await bot.app.service.get(job_id_of(film))
     assert job.kind == "sequence" and job.state is JobState.DONE
     assert job.spec["subject"] == "The boat" and len(await bot.app.storage.jobs.children(job.id)) == 3
-    listed = {f["name"]: f["value"] for f in film.embeds[0]["fields"]}["Shots"].splitlines()
+    listed = listed_of(film, "Shots")
     assert len(listed) == 3 and listed[1].startswith("2. [the boat meets a duck](")  # each shot's own page
     async with httpx.AsyncClient() as client:  # the links lead to the shots' pages
         for line in listed:
@@ -104,7 +113,7 @@ async def test_reroll_on_a_film_picks_a_shot_and_joins_a_new_version(emu, launch
     await wait_done(bot, second)
     job = await bot.app.service.get(second)
     assert job.kind == "sequence" and job.parent_job_id == first  # a new version of the film: lineage
-    origin = {f["name"]: f["value"] for f in again.embeds[0]["fields"]}["From"]
+    origin = fields_of(again)["From"]
     assert origin == f"film of 3 shots, a new version of #{first}"
     old = {s.inputs.shot: s for s in await bot.app.storage.jobs.children(first) if s.kind == "shot"}
     new = {s.inputs.shot: s for s in await bot.app.storage.jobs.children(second) if s.kind == "shot"}

@@ -95,6 +95,22 @@ def fields_of(message: Message) -> dict[str, str]:
     return fields
 
 
+def listed_of(message: Message, name: str) -> list[str]:
+    """A list a result card gives under a ``**Name:**`` line of its own (a film's ``Shots``): the numbered lines
+    that follow it."""
+    for text in texts_of(message):
+        lines = text.splitlines()
+        if f"**{name}:**" in lines:
+            after = lines[lines.index(f"**{name}:**") + 1 :]
+            listed = []
+            for line in after:
+                if not re.match(r"\d+\. ", line):
+                    break
+                listed.append(line)
+            return listed
+    raise KeyError(name)
+
+
 async def wait_result(emu: DiscordEmulator, *, after: int = 0, timeout: float = RESULT_TIMEOUT) -> Message:
     """The first result message newer than message id ``after``."""
     return await emu.wait_for_message(lambda m: m.id > after and is_result(m), timeout=timeout)
