@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.discord import job_id_of, mp4_of, results, runway_bot, wait_done, wait_result
+from tests.support.discord import fields_of, job_id_of, mp4_of, results, runway_bot, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -30,6 +30,7 @@ async def _quote(emu, job_id: int, count: int = 1):
 
 
 def _fields(message) -> dict[str, str]:
+    """A private quote's fields (an embed; results are cards: fields_of)."""
     return {f["name"]: f["value"] for f in message.embeds[0]["fields"]}
 
 
@@ -61,7 +62,7 @@ async def test_finish_button_quotes_privately_then_makes_the_finished_version(em
     new_id = job_id_of(finished)
     job = await bot.app.service.get(new_id)
     assert (job.kind, job.parent_job_id, job.model) == ("finish", job_id, "local:finish")
-    assert _fields(finished)["From"] == f"finished version of #{job_id}"
+    assert fields_of(finished)["From"] == f"finished version of #{job_id}"  # the result card's
     path = tmp_path / "finished.mp4"
     path.write_bytes(mp4_of(finished))
     info = await bot.app.media.probe(path)
