@@ -126,12 +126,22 @@ def quantile(values: list[float], q: float) -> float:
 
 
 def footer_job(message: Message) -> int | None:
-    """The job id of a result message (footer ``job #N · …`` with its actions), else None."""
-    if message.deleted or not message.embeds:
+    """The job id of a result message, else None: its footer ``job #N · …`` with its actions, in the first embed
+    (a plain or grouped result) or as the last line of a result card's text (a Components V2 message)."""
+    if message.deleted:
         return None
-    footer = (message.embeds[0].get("footer") or {}).get("text", "")
-    match = re.match(r"job #(\d+) ·", footer)
-    return int(match.group(1)) if match and "extend" in footer else None
+    footers = [(embed.get("footer") or {}).get("text", "") for embed in message.embeds[:1]]
+    stack = list(message.components or [])
+    while stack:
+        item = stack.pop()
+        if item.get("type") == 10:  # a Text Display
+            footers += [line.removeprefix("-# ") for line in str(item.get("content") or "").splitlines()]
+        stack.extend(item.get("components") or [])
+    for footer in footers:
+        match = re.match(r"job #(\d+) ·", footer)
+        if match and "extend" in footer:
+            return int(match.group(1))
+    return None
 
 
 async def send_round(
