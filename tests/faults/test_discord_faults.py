@@ -286,8 +286,8 @@ async def test_without_add_reactions_the_result_still_has_its_buttons(fault_bot:
     (result,) = results(rig.emu, job_id)
     assert is_mp4(mp4_of(result)) and not result.reactions
     assert {b["custom_id"] for b in result.buttons()} == {
-        f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete")
-    }
+        f"videobot:{a}:{job_id}" for a in ("extend", "reroll", "refine", "delete", "finish", "sound")
+    }  # every result button: ⬆️ Finish, and 🔊 Add sound since gen4.5's clip is silent and Runway has a sound model
     assert len(rig.requests("PUT", REACTION_PUT)) == 1  # one refusal, then no more tries
 
 
