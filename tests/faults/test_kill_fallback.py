@@ -12,6 +12,7 @@ import pytest
 
 from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer, Fault, Script
+from tests.support.discord import fields_of
 from tests.support.harness import RAW_PROBE_DELAY, JobDb, LiveRig, MakeBot, results_for, slow_ffmpeg, tasks_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(200)]  # bot processes killed with SIGKILL
@@ -54,8 +55,7 @@ async def test_a_fallback_killed_midway_resumes_without_a_second_create(
     assert row is not None and row["state"] == "done", row
     posted = results_for(emu, job_id)
     assert len(posted) == 1 and rig.db.ledger(job_id) == ["committed"]
-    fields = {f["name"]: f["value"] for f in posted[0].embeds[0].get("fields", [])}
-    assert fields.get("Fallback") == "Runway is unavailable; made with Luma ray-flash-2"
+    assert fields_of(posted[0]).get("Fallback") == "Runway is unavailable; made with Luma ray-flash-2"
     assert runway.create_count == 1  # the first provider got exactly one create, never a second after a restart
     assert len(tasks_for(luma, tag)) == 1  # and the fallback one task
     rig.assert_done_once(blocker["id"], "luma", blocker_tag)
