@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.discord import ephemeral_text, free_port, job_id_of, wait_done, wait_result
+from tests.support.discord import ephemeral_text, free_port, job_id_of, text_of, wait_done, wait_result
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # slow: a real Chromium
 PHONE = {"width": 390, "height": 844}
@@ -69,7 +69,7 @@ async def delivered(emu, launch):
 
 async def test_a_delivered_result_page_plays_with_its_poster_and_parts(browser, artifacts, emu, delivered):
     bot, first, jobs, _ = delivered
-    url = next(word for word in first.content.split() if "/r/" in word)
+    url = next(word for word in text_of(first).split() if "/r/" in word)
     assert url == bot.app.gallery.links.page_url(jobs[0])  # the oversized result was posted as its page
     for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         page = await browser.new_page(viewport=viewport)
