@@ -22,6 +22,7 @@ from bot.media.sniff import sniff_container
 from bot.prompt import PromptSpec
 from bot.providers._local_render import EDIT_MODEL
 from bot.providers.registry import ProviderRegistry
+from bot.services.requests.intake import made_in_the_last_hour
 from bot.settings import Settings
 from storage import JobInputs, Storage
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from bot.services.requests.requester import Requester, Submitted
     from storage import Job
 
-HOUR = 3600.0
 NOT_AUDIO = "That file is not audio I can read: attach an MP3, WAV, OGG, M4A/AAC or FLAC file."
 
 
@@ -140,9 +140,9 @@ class Edits:
     async def _allowed(self, who: Requester) -> None:
         """The per-user hourly limit and the disk cap (edits cost no quota, but they cost disk)."""
         s = self.settings
-        since = self.clock() - HOUR
-        recent = await self.storage.jobs.search(owner_id=who.user_id, limit=s.edits_per_hour + 1)
-        if sum(1 for j in recent if j.model == EDIT_MODEL and j.created_at > since) >= s.edits_per_hour:
+        if await made_in_the_last_hour(
+            self.storage, who.user_id, s.edits_per_hour, self.clock(), lambda j: j.model == EDIT_MODEL
+        ):
             raise InvalidRequest(
                 f"You can make {s.edits_per_hour} stitches, loops and soundtracks an hour; try again later."
             )

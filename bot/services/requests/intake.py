@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from bot.media import normalize_image, validate_image
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo
 from bot.settings import Settings
-from storage import JobInputs
+from storage import Job, JobInputs, Storage
 
 log = logging.getLogger(__name__)
 
@@ -111,3 +112,15 @@ def fit_spec(spec: PromptSpec, info: ModelInfo, needs: frozenset[Capability]) ->
 def motion_note(spec: PromptSpec, info: ModelInfo) -> str:
     """What a member is told when the neutral motion prompt stood in for theirs."""
     return f"No prompt given; {info.name} needs one to animate a clip, so it was sent: “{spec.text()}”"
+
+
+HOUR = 3600.0
+
+
+async def made_in_the_last_hour(
+    storage: Storage, user_id: int, limit: int, now: float, counts: Callable[[Job], bool]
+) -> bool:
+    """Whether ``user_id`` already made ``limit`` jobs that ``counts`` in the hour before ``now`` (the hourly limits
+    of the edits and of sound, ``VIDEOBOT_EDITS_PER_HOUR``); only the newest ``limit + 1`` jobs are read."""
+    recent = await storage.jobs.search(owner_id=user_id, limit=limit + 1)
+    return sum(1 for j in recent if counts(j) and j.created_at > now - HOUR) >= limit

@@ -23,6 +23,7 @@ from bot.prompt import PromptSpec, clean_text
 from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo
 from bot.providers.registry import ProviderRegistry
 from bot.services.jobs.sound import MIXES
+from bot.services.requests.intake import made_in_the_last_hour
 from bot.settings import Settings
 from storage import JobInputs, Storage
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from bot.services.requests.requester import Requester, Submitted
     from storage import Job
 
-HOUR = 3600.0
 SOUND_KINDS = ("sound", "soundtrack")  # the kinds of sound job (the hourly limit counts them with the edits)
 OFFLINE = (
     "Sound needs a sound model (Runway's video_to_audio or sound_effect), and none is enabled on this bot; "
@@ -134,9 +134,7 @@ class Sounds:
     async def _allowed(self, who: Requester) -> None:
         """The per-member hourly limit, shared with the edits (``VIDEOBOT_EDITS_PER_HOUR``)."""
         limit = self.settings.edits_per_hour
-        since = self.clock() - HOUR
-        recent = await self.storage.jobs.search(owner_id=who.user_id, limit=limit + 1)
-        if sum(1 for j in recent if j.kind in SOUND_KINDS and j.created_at > since) >= limit:
+        if await made_in_the_last_hour(self.storage, who.user_id, limit, self.clock(), lambda j: j.kind in SOUND_KINDS):
             raise InvalidRequest(f"You can add sound {limit} times an hour; try again later.")
 
     async def _queue(
