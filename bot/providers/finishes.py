@@ -222,6 +222,7 @@ _MODELS: tuple[FinishModel, ...] = (
         description="Topaz Video Upscale via fal: up to 4x the size (1080p, 2k, 4k) and 30 or 60 fps, in one pass.",
     ),
     FinishModel(
+        # keeps the size; makes a higher rate, asked by its interpolation (see rate_for), never by a rate's own field
         "fal:rife", "fal-ai/rife/video", {}, {f: {} for f in FRAME_RATES},
         max_input_seconds=10, seconds_per_second=5, video_field="video_url",
         interpolation=Interpolation("num_frames", "fps", most=4, max_rate=60, fields={"use_calculated_fps": False}),
