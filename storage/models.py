@@ -88,6 +88,7 @@ class JobInputs:
          "width": 1920, "height": 1080, "fps": 60,  # /finish: the size and frame rate to make
          "source_task_id": "…",                 # /finish on the provider that made the result (Luma upscale)
          "scale": 1.5,                          # /finish: target over source short side (a model asked by factor)
+         "source_fps": 24.0,                    # /finish: the source clip's probed frame rate (fal:rife asks by it)
          "fallback_tried": ["runway:gen4.5"],   # models the job already left (written by the fallback mover)
          "cast": [{"id": 3, "name": "Mara", "photos": ["ab12…"], "voice": "cd34….mp3"}]}  # cast members used
 
@@ -124,6 +125,7 @@ class JobInputs:
     fps: int | None = None
     source_task_id: str | None = None
     scale: float | None = None
+    source_fps: float | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> JobInputs:
@@ -160,6 +162,7 @@ class JobInputs:
             fps=_whole(data.get("fps")),
             source_task_id=_text(data.get("source_task_id")),
             scale=_number(data.get("scale")),
+            source_fps=_number(data.get("source_fps")),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -333,6 +333,7 @@ class GenerationRequest:
     # sound with the picture: True/False is sent as the model's own field (only to a model that has one);
     # None (a job stored before sound existed) is sent as False where the model has the field
     audio: bool | None = None
+    source_fps: float | None = None  # a finish: the source clip's probed frame rate (a model asked by it: fal:rife)
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ class FalProvider(OutputFetcher):
         return self._hook_url is not None
 
     def models(self) -> Sequence[ModelInfo]:
-        """The fal models in the catalogue, and the finishing one (``fal:topaz``)."""
+        """The fal models in the catalogue, and the finishing ones (``fal:topaz``, ``fal:rife``)."""
         return [*(m.info() for m in self._models.values()), *(m.info() for m in self._finishes.values())]
 
     # --- submit ------------------------------------------------------------------------------
@@ -132,7 +132,8 @@ class FalProvider(OutputFetcher):
         if request.video is None or not {"width", "height", "fps"} <= set(extra):
             raise InvalidOption(f"{finish.name} finishes a result: it needs the clip, a size and a frame rate.")
         scale = float(extra["scale"]) if extra.get("scale") else None
-        args = finish.ask(resolution_for(int(extra["width"]), int(extra["height"])), int(extra["fps"]), scale)
+        size = resolution_for(int(extra["width"]), int(extra["height"]))
+        args = finish.ask(size, int(extra["fps"]), scale, request.source_fps)
         args[finish.video_field] = await asyncio.to_thread(fal_client.encode_file, request.video)
         return args
 

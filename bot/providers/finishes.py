@@ -23,6 +23,12 @@ Where each entry comes from (read 2026-12-06):
 - fal: ``fal-ai/topaz/upscale/video``, its llms.txt input schema (vendored with its source in
   ``emulators/providers/law/schemas/fal/fal-ai__topaz__upscale__video.json``): asked by ``upscale_factor`` (1 to 4,
   the target's short side over the source's), ``target_fps`` (16 to 60), ``H264_output`` (else H.265).
+- fal: ``fal-ai/rife/video`` (RIFE frame interpolation), its llms.txt input schema (vendored with its source in
+  ``emulators/providers/law/schemas/fal/fal-ai__rife__video.json``): it keeps the size and puts ``num_frames``
+  (1 to 4) new frames between each pair of the source's, played at ``fps`` (1 to 60) with
+  ``use_calculated_fps`` false.  So it makes whole multiples of the source's rate (:class:`Interpolation`): a
+  24 fps clip becomes 48 fps, never 60 (72 frames a second played at 60 would run 20% slow), and the quote says
+  so.  fal states no longest input; 10 s is assumed, as for the others.
 - The offline ``local:finish``: ffmpeg's lanczos scaler and minterpolate (:mod:`bot.media.finish`).
 """
 
@@ -40,6 +46,38 @@ from bot.providers.catalogue import ALL_ASPECTS, CatalogueModel
 RESOLUTIONS = ("1080p", "2k", "4k")  # what /finish offers, smallest first
 FRAME_RATES = (30, 60)
 SHORT_SIDE = {"720p": 720, "1080p": 1080, "2k": 1440, "4k": 2160}
+_SAME_RATE = 0.5  # frame rates this close are the same (a probed 29.97 is 30)
+
+
+@dataclass(frozen=True)
+class Interpolation:
+    """How a model that puts new frames between the source's is asked (fal's RIFE): not a rate, but how many
+    frames go between each pair (``frames_field``, 1 to ``most``) and the rate the result plays at
+    (``rate_field``, at most ``max_rate``), with ``fields`` (RIFE: ``use_calculated_fps`` false, so the rate is
+    the one stated).  Its clip keeps its length only when played at a whole multiple of the source's rate
+    ((frames + 1) x the source's), so that is all it makes."""
+
+    frames_field: str
+    rate_field: str
+    most: int
+    max_rate: int
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def rates(self, source_fps: float) -> list[int]:
+        """The rates it makes of a ``source_fps`` clip, lowest first."""
+        made = [round((k + 1) * source_fps) for k in range(1, self.most + 1)]
+        return [r for r in made if r <= self.max_rate]
+
+    def rate_for(self, fps: int, source_fps: float) -> int | None:
+        """The rate it makes when asked ``fps``: the lowest multiple that reaches it, else the highest below it
+        (None: even the least it inserts is faster than it plays)."""
+        rates = self.rates(source_fps)
+        return next((r for r in rates if r >= fps - _SAME_RATE), rates[-1] if rates else None)
+
+    def ask(self, fps: int, source_fps: float) -> dict[str, Any]:
+        """The fields for ``fps`` (one of :meth:`rates`): the fewest frames whose multiple reaches it."""
+        frames = next((k for k in range(1, self.most + 1) if (k + 1) * source_fps >= fps - _SAME_RATE), self.most)
+        return {**self.fields, self.frames_field: frames, self.rate_field: min(fps, self.max_rate)}
 
 
 @dataclass(frozen=True)
@@ -58,6 +96,7 @@ class FinishModel:
     max_scale: float | None = None  # the largest factor it takes
     seconds_per_second: float = 30.0  # a rough estimate of how long it takes per second of video (the quote)
     description: str = ""
+    interpolation: Interpolation | None = None  # asked frames between the source's, not a rate (fal's RIFE)
 
     @property
     def provider(self) -> str:
@@ -110,15 +149,42 @@ class FinishModel:
             fps = None
         return resolution, fps, notes
 
-    def ask(self, resolution: str | None, fps: int | None, scale: float | None = None) -> dict[str, Any]:
+    def rate_for(self, fps: int, source_fps: float) -> tuple[int | None, str | None]:
+        """The frame rate it makes when asked ``fps`` (one it makes, see :meth:`makes`) of a ``source_fps``
+        clip, and a note when that is not ``fps``; None: no higher rate than the source's."""
+        if self.interpolation is None:
+            return fps, None
+        made = self.interpolation.rate_for(fps, source_fps)
+        if made is None:
+            return None, (
+                f"{self.name} plays at most {self.interpolation.max_rate} fps, so it cannot make a {source_fps:g} fps "
+                "clip smoother; the clip keeps its own rate."
+            )
+        if abs(made - fps) <= _SAME_RATE:
+            return made, None
+        return made, (
+            f"{self.name} makes whole multiples of the clip's {source_fps:g} fps (frames put between its own, "
+            f"so it keeps its length): {made} fps, not {fps}."
+        )
+
+    def ask(
+        self, resolution: str | None, fps: int | None, scale: float | None = None, source_fps: float | None = None
+    ) -> dict[str, Any]:
         """The provider's own fields for a finish at ``resolution`` and ``fps`` (only what it can make); a model
-        asked by factor gets ``scale``, the target's short side over the source's."""
+        asked by factor gets ``scale``, the target's short side over the source's; one that puts frames between
+        the source's (:class:`Interpolation`) is asked from ``source_fps``, the source clip's probed rate."""
         out: dict[str, Any] = dict(self.fixed)
         if resolution is not None and resolution in self.resolutions:
             out.update(self.resolutions[resolution])
             if self.scale_field and scale is not None:
                 out[self.scale_field] = round(scale, 4)
-        if fps is not None and fps in self.frame_rates:
+        if self.interpolation is not None:
+            if fps is None or source_fps is None or fps <= source_fps + _SAME_RATE:
+                raise InvalidOption(
+                    f"{self.name} makes a higher frame rate: it needs the clip's rate and a higher one."
+                )
+            out.update(self.interpolation.ask(fps, source_fps))
+        elif fps is not None and fps in self.frame_rates:
             out.update(self.frame_rates[fps])
         return out
 
@@ -156,6 +222,13 @@ _MODELS: tuple[FinishModel, ...] = (
         description="Topaz Video Upscale via fal: up to 4x the size (1080p, 2k, 4k) and 30 or 60 fps, in one pass.",
     ),
     FinishModel(
+        # keeps the size; makes a higher rate, asked by its interpolation (see rate_for), never by a rate's own field
+        "fal:rife", "fal-ai/rife/video", {}, {f: {} for f in FRAME_RATES},
+        max_input_seconds=10, seconds_per_second=5, video_field="video_url",
+        interpolation=Interpolation("num_frames", "fps", most=4, max_rate=60, fields={"use_calculated_fps": False}),
+        description="RIFE frame interpolation via fal: 2x to 5x the clip's frame rate, up to 60 fps; keeps the size.",
+    ),
+    FinishModel(
         "local:finish", "finish",
         {r: {"resolution": r} for r in RESOLUTIONS}, {f: {"fps": f} for f in FRAME_RATES},
         max_input_seconds=20, seconds_per_second=20,
@@ -172,6 +245,7 @@ FINISH_ORDER: tuple[str, ...] = (
     "fal:topaz",
     "runway:magnific-upscale",
     "runway:frame-rate",
+    "fal:rife",  # after the models that make the asked rate itself: RIFE makes multiples of the source's
     "local:finish",
 )
 

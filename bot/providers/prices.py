@@ -8,6 +8,7 @@ Units:
   the task's final ``cost.credits`` is the actual figure.
 - ``usd_per_hardware_second``: Replicate community models, billed per second of the hardware they run on;
   ``metrics.predict_time`` is the actual figure (``hardware_seconds`` per second of output is the estimate).
+  fal's RIFE is billed per compute second too; fal reports no such figure, so its estimate is what is kept.
 - ``usd_per_output_second``: billed per second of video made (Replicate official models, Luma, fal).
 - ``usd_per_video``: one price per clip (Replicate's MiniMax Video-01).
 
@@ -49,6 +50,7 @@ _REPLICATE_HW = "Replicate hardware pricing (replicate.com/pricing, {})"
 _REPLICATE_MODEL = "the model's page on replicate.com (billed by output)"
 _LUMA = "Luma Dream Machine API pricing (lumalabs.ai/api, 720p)"
 _FAL = "the model's page on fal.ai (billed by output)"
+_FAL_COMPUTE = "fal.ai/models/{}/llms.txt (billed per compute second)"
 _RUNWAY_SKILL = "Runway's API reference in github.com/runwayml/skills (rw-api-reference, credits per second)"
 _ESTIMATE = "estimate: not on Runway's published list when read; the task's cost.credits is what is recorded"
 
@@ -104,6 +106,11 @@ PRICES: dict[str, Price] = {
     "fal:hailuo-02": Price(OUTPUT, 0.045, "2026-11", _FAL, note="standard, 768p"),
     "fal:topaz": Price(OUTPUT, 0.02, "2026-12", _FAL,
                        note="720p-1080p output at 30 fps; above 1080p $0.08/s, 60 fps doubles (the estimate's tier)"),
+    # fal.ai/models/fal-ai/rife/video/llms.txt (read 2026-12-06): "$0.0013 per compute second"; fal reports no
+    # compute figure, so the ledger keeps the estimate: 3 GPU seconds per second of video (RIFE runs faster than
+    # real time on a datacentre GPU; the rest is fal's decode, encode and start), an estimate, not read
+    "fal:rife": Price(HARDWARE, 0.0013, "2026-12", _FAL_COMPUTE.format("fal-ai/rife/video"), hardware_seconds=3,
+                      note="per compute second; 3 s of GPU per second of video is an estimate"),
     # fal.ai/models/fal-ai/kling-video/v3/standard/text-to-video/llms.txt (read 2026-12-06): "$0.084 (audio off)
     # or $0.126 (audio on)" per second
     "fal:kling-3": Price(OUTPUT, 0.084, "2026-12", _FAL, note="Kling 3.0 Standard", with_sound=0.126),

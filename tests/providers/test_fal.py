@@ -227,3 +227,17 @@ async def test_topaz_is_asked_a_factor_and_a_rate(fal, fal_emulator, tmp_path):
     assert sent == {"video_url": sent["video_url"], "upscale_factor": 1.5, "target_fps": 60, "H264_output": True}
     assert base64.b64decode(sent["video_url"].split(",", 1)[1]) == source.read_bytes()  # the clip inline
     assert is_mp4(path)
+
+
+async def test_rife_is_asked_frames_between_each_pair_and_the_rate(fal, fal_emulator, tmp_path):
+    source = tmp_path / "draft.mp4"
+    source.write_bytes(await fal_emulator.fal.videos.clip(2))
+    assert "fal:rife" in {m.name for m in fal.models()}
+    extra = {"width": "1280", "height": "720", "fps": "48"}  # the quote's 48 fps of a 24 fps clip, its size kept
+    request = req("fal:rife", prompt="", video=source, duration=2, extra=extra, source_fps=24.0)
+    task_id, _, path = await drive(fal, request, tmp_path / "o.mp4")  # the emulator holds it to the schema
+    assert task_id.startswith("fal-ai/rife/video#")
+    sent = body(fal_emulator, task_id)
+    assert sent == {"video_url": sent["video_url"], "num_frames": 1, "use_calculated_fps": False, "fps": 48}
+    assert base64.b64decode(sent["video_url"].split(",", 1)[1]) == source.read_bytes()  # the clip inline
+    assert is_mp4(path)

@@ -50,3 +50,32 @@ def test_a_model_asked_by_factor_gets_the_ratio_of_short_sides():
     fal = finish_model("fal:topaz")
     assert fal.ask("1080p", None, 1.5) == {"upscale_factor": 1.5, "H264_output": True}
     assert fal.ask(None, 30, 1.5) == {"target_fps": 30, "H264_output": True}  # no size asked: no factor
+
+
+def test_rife_makes_whole_multiples_of_the_clips_rate_and_keeps_the_size():
+    rife = finish_model("fal:rife")
+    assert rife.makes("1080p", 60) == (None, 60, ["fal:rife does not change the size, so the clip keeps its own."])
+    assert rife.rate_for(60, 30) == (60, None)  # one frame between each pair: exactly 60
+    assert rife.rate_for(60, 29.97) == (60, None)  # 59.94 is played at fal's whole 60
+    assert rife.rate_for(60, 15) == (60, None)  # three between each pair
+    made, note = rife.rate_for(60, 24)  # 72 played at 60 would run 20% slow: 48 it is, and the note says so
+    assert made == 48 and note is not None and "48 fps, not 60" in note
+    assert rife.rate_for(30, 24)[0] == 48  # the lowest multiple that reaches the ask
+    assert rife.rate_for(60, 40)[0] is None  # 80 is past fal's 60: nothing smoother to make
+
+
+@pytest.mark.parametrize(
+    ("fps", "source_fps", "frames"),
+    [(60, 30, 1), (48, 24, 1), (60, 29.97, 1), (60, 20, 2), (60, 15, 3), (50, 10, 4), (60, 10, 4)],
+)
+def test_rife_is_asked_the_frames_between_each_pair_and_the_rate_to_play_them_at(fps, source_fps, frames):
+    # (frames + 1) x the source's rate reaches the target; at most 4; always the rate stated (fal's default is 8)
+    fields = finish_model("fal:rife").ask(None, fps, source_fps=source_fps)
+    assert fields == {"num_frames": frames, "use_calculated_fps": False, "fps": fps}
+
+
+def test_rife_is_never_asked_without_the_clips_rate_or_a_higher_one():
+    rife = finish_model("fal:rife")
+    for fps, source in [(60, None), (None, 24.0), (24, 24.0)]:
+        with pytest.raises(InvalidOption, match="higher frame rate"):
+            rife.ask(None, fps, source_fps=source)

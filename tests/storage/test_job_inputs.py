@@ -43,6 +43,8 @@ async def test_every_field_is_stored_and_read_back(storage):
         height=1080,
         fps=60,
         source_task_id="luma-gen-1",
+        scale=1.5,
+        source_fps=23.976,
     )
     job = await storage.jobs.create(new_job(inputs), charge=None, now=time.time())
     assert job.inputs == inputs

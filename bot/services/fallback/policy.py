@@ -129,6 +129,7 @@ def request_for(job_id: int, model: str, spec_data: dict[str, Any], inputs: JobI
         extra=extra,
         references=references_for(inputs.cast),
         audio=spec.audio,
+        source_fps=inputs.source_fps,
     )
 
 
@@ -218,12 +219,16 @@ class Fallback:
         rate asked, a clip this long); Luma's upscale, which takes only Luma's own generations, never takes over."""
         size = resolution_for(int(request.extra["width"]), int(request.extra["height"]))
         resolution = size if size in RESOLUTIONS else None  # another size is the clip's own, kept
-        fps = int(request.extra["fps"]) if int(request.extra["fps"]) in FRAME_RATES else None
+        stored, source = int(request.extra["fps"]), request.source_fps
+        # the clip's own rate is kept; a higher rate that is none of ours (fal:rife's 48) is what was quoted
+        fps = stored if stored in FRAME_RATES or (source is not None and stored > source + 0.5) else None
         for name in FINISH_ORDER:
             entry = FINISH_MODELS[name]
             if entry.provider in avoid or entry.provider not in self.registry.providers or entry.own_results_only:
                 continue
             exact = not entry.makes(resolution, fps)[2]  # no note: it makes what the member was quoted
+            if exact and fps is not None and entry.interpolation is not None:  # its rate depends on the clip's
+                exact = source is not None and entry.rate_for(fps, source) == (fps, None)
             if exact and request.duration <= entry.max_input_seconds:
                 return Landing(name, request.duration, request.aspect)
         return None

@@ -131,6 +131,11 @@ class Finisher:
             resolution = None  # already that size: nothing to scale
         if fps is not None and abs(fps - source_fps) < 0.5:
             fps = None
+        out_fps = source_fps
+        if fps is not None:  # what it makes of this clip's rate (fal:rife: a multiple of it), the quote says
+            made, note = entry.rate_for(fps, source_fps)
+            notes += [note] if note else []
+            fps, out_fps = (fps, float(made)) if made is not None else (None, source_fps)
         if resolution is None and fps is None:
             raise InvalidOption(
                 f"#{parent.id} is already {info.width}x{info.height} at {source_fps:g} fps; "
@@ -150,7 +155,7 @@ class Finisher:
             fps=fps,
             width=width,
             height=height,
-            out_fps=float(fps) if fps is not None else source_fps,
+            out_fps=out_fps,
             source_width=info.width,
             source_height=info.height,
             source_fps=source_fps,
@@ -186,6 +191,7 @@ class Finisher:
             fps=round(quote.out_fps),
             source_task_id=parent.provider_task_id if entry.own_results_only else None,
             scale=min(quote.width, quote.height) / min(quote.source_width, quote.source_height),
+            source_fps=quote.source_fps,
             source_jobs=(parent.id,),
         )
         return await self.core.queue("finish", who, spec, info, inputs, parent_job_id=parent.id)

@@ -112,3 +112,71 @@ def test_topaz_takes_a_factor_up_to_four_and_rates_up_to_sixty():
     assert fal_law.check(topaz, {**lawful, "target_fps": 120})  # 16 to 60
     assert fal_law.check(topaz, {**lawful, "resolution": "4k"})  # asked by factor, never by size
     assert fal_law.check(topaz, {"upscale_factor": 2})  # video_url required
+
+
+RIFE = "fal-ai/rife/video"
+RIFE_CHILD = """
+import asyncio, json, sys, fal_client
+
+async def main():
+    client = fal_client.AsyncClient(key=sys.argv[1])
+    out = []
+    for body in json.loads(sys.argv[2]):
+        try:
+            out.append((await client.submit("fal-ai/rife/video", body)).request_id)
+        except fal_client.FalClientHTTPError as exc:
+            out.append({"status": exc.status_code, "detail": exc.message})
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def test_rife_takes_one_to_four_frames_between_and_rates_up_to_sixty():
+    lawful = {"video_url": "https://example.test/a.mp4", "num_frames": 1, "use_calculated_fps": False, "fps": 60}
+    assert law.check("fal", RIFE, lawful) == []
+    assert law.check("fal", RIFE, {**lawful, "use_scene_detection": True, "loop": False}) == []  # lawful, never sent
+    assert law.check("fal", RIFE, {**lawful, "num_frames": 0}) == [
+        "num_frames: Input should be greater than or equal to 1"
+    ]
+    assert law.check("fal", RIFE, {**lawful, "fps": 72}) == ["fps: Input should be less than or equal to 60"]
+    assert law.check("fal", RIFE, {**lawful, "fps": 59.94}) == ["fps: Input should be a valid integer"]
+    assert law.check("fal", RIFE, {"num_frames": 2}) == ["video_url: Field required"]
+
+
+async def test_rife_refuses_too_many_frames_and_unknown_fields_through_fal_client(fal_emulator):
+    lawful = {"video_url": "https://example.test/a.mp4", "num_frames": 2, "use_calculated_fps": False, "fps": 60}
+    bodies = [{**lawful, "num_frames": 5}, {**lawful, "resolution": "4k"}, lawful]
+    env = {
+        **os.environ,
+        "FAL_QUEUE_RUN_HOST": fal_emulator.fal_host,
+        "FAL_RUN_HOST": fal_emulator.fal_host,
+        "SSL_CERT_FILE": str(fal_emulator.fal_ca_file),
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("FAL_KEY", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        RIFE_CHILD,
+        fal_emulator.fal.api_key,
+        json.dumps(bodies),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
+    assert proc.returncode == 0, err.decode()
+    too_many, unknown, accepted = json.loads(out)
+    assert too_many == {
+        "status": 422,
+        "detail": [
+            {"loc": ["body", "num_frames"], "msg": "Input should be less than or equal to 4", "type": "less_than_equal"}
+        ],
+    }
+    assert unknown == {
+        "status": 422,
+        "detail": [{"loc": ["body", "resolution"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}],
+    }
+    assert list(fal_emulator.fal.tasks) == [accepted]  # only the lawful one was queued
+    assert fal_emulator.fal.tasks[accepted].endpoint == RIFE

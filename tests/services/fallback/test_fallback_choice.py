@@ -91,10 +91,10 @@ def test_a_job_with_a_cast_moves_only_to_another_reference_model(make_settings):
     assert plain is not None and plain.model == "luma:ray-2"  # without a cast any model that can will do
 
 
-def finish(model: str, width: int, height: int, fps: int, duration: int = 2) -> GenerationRequest:
+def finish(model: str, width: int, height: int, fps: int, duration: int = 2, **kw) -> GenerationRequest:
     extra = {"width": str(width), "height": str(height), "fps": str(fps), "scale": "1.5"}
     return GenerationRequest(
-        job_id=1, model=model, prompt="", duration=duration, aspect="16:9", video=Path("/tmp/x.mp4"), extra=extra
+        job_id=1, model=model, prompt="", duration=duration, aspect="16:9", video=Path("/tmp/x.mp4"), extra=extra, **kw
     )
 
 
@@ -110,6 +110,18 @@ def test_a_finish_falls_back_only_to_a_finishing_model_that_makes_what_was_quote
     choice = f.choose(finish("replicate:topaz-video", 1280, 720, 60), tried=set(), skip={"runway"})
     assert choice is not None and choice.model == "local:finish"
     assert f.choose(finish("runway:frame-rate", 1280, 720, 60, duration=21), tried=set(), skip=set()) is None
+
+
+def test_a_rife_finish_moves_only_where_its_rate_is_made_exactly(make_settings):
+    f = fallback(make_settings)
+    # 60 fps of a 30 fps clip (one frame between each pair): the first of the order that makes exactly 60
+    choice = f.choose(finish("fal:rife", 1280, 720, 60, source_fps=30.0), tried=set(), skip=set())
+    assert choice is not None and choice.model == "replicate:topaz-video"
+    # 48 fps of a 24 fps clip: no other model makes 48, so none takes it over (never the clip's own 24 instead)
+    assert f.choose(finish("fal:rife", 1280, 720, 48, source_fps=24.0), tried=set(), skip=set()) is None
+    # the clip's own rate kept (a size only): as before, whatever its source rate
+    choice = f.choose(finish("replicate:topaz-video", 3840, 2160, 24, source_fps=24.0), tried=set(), skip=set())
+    assert choice is not None and choice.model == "runway:magnific-upscale"
 
 
 def test_a_job_with_sound_only_moves_to_a_model_that_makes_sound(make_settings):

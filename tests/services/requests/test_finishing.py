@@ -13,6 +13,7 @@ from bot.app import App
 from bot.errors import InvalidMedia, InvalidOption, JobStateError, NotJobOwner, StaleConfirmation
 from bot.media import Media
 from bot.prompt import PromptSpec
+from bot.providers.fal import FalProvider
 from bot.providers.local import LocalProvider
 from bot.providers.runway import RunwayProvider
 from bot.services.delivery.port import FileDelivery
@@ -169,3 +170,55 @@ async def test_a_model_asked_by_factor_says_what_it_can_make_of_a_small_clip(mak
     # 270 lines x 4 = 1080: fal's Topaz enlarges at most 4x, so the quote says it makes 1080p, not 4k
     assert quote.model == "fal:topaz" and (quote.width, quote.height) == (1920, 1080)
     assert any("at most 4x" in n and "1080p, not 4k" in n for n in quote.notes)
+
+
+async def test_rife_is_quoted_as_the_rate_it_makes_and_never_for_a_size(make_settings, tmp_path):
+    # a fal key enables fal:rife; only quotes are asked for, so nothing is ever sent to fal
+    app = await App.create(make_settings(FAL_KEY="fal-key-not-used", finish_model="fal:rife"))
+    try:
+        film = await a_result(app, make_clip(tmp_path / "film.mp4", seconds=1, size="320x180", rate=24))
+        video = await a_result(app, make_clip(tmp_path / "video.mp4", seconds=1, size="640x360", rate=30))
+        from_24 = await app.finisher.quote(who(tmp_path), film.id, "1080p", 60)
+        from_30 = await app.finisher.quote(who(tmp_path), video.id, None, 60)
+        size_only = await app.finisher.quote(who(tmp_path), video.id, "1080p", None)
+    finally:
+        await app.close()
+    # 24 fps: one frame between each pair is 48 fps (72 played at 60 would run slow); the size is the clip's own
+    assert from_24.model == "fal:rife" and (from_24.width, from_24.height, from_24.out_fps) == (320, 180, 48)
+    assert from_24.fps == 60  # the confirm button asks again what the member asked
+    assert any("48 fps, not 60" in n for n in from_24.notes) and any("keeps its own" in n for n in from_24.notes)
+    assert from_30.model == "fal:rife" and from_30.out_fps == 60 and not from_30.notes
+    assert from_24.price_usd > 0 and from_24.quota_seconds == 1
+    # a size only: RIFE makes nothing of it, so another model quotes
+    assert size_only.model != "fal:rife" and size_only.height == 1080
+
+
+async def test_a_finish_through_rife_is_delivered_in_the_lineage(make_settings, fal_emulator, tmp_path):
+    fal = FalProvider(fal_emulator.fal.api_key, fal_emulator.fal_url)
+    local = LocalProvider(Media(timeout=60), tmp_path / "local")
+    settings = make_settings(daily_seconds=100, FAL_KEY=fal_emulator.fal.api_key, finish_model="fal:rife")
+    app = await App.create(settings, providers=[fal, local])
+    app.router.register(FileDelivery())
+    try:
+        parent = await a_result(app, make_clip(tmp_path / "draft.mp4", seconds=2, size="320x180", rate=24))
+        quote = await app.finisher.quote(who(tmp_path), parent.id, None, 60)
+        assert (quote.model, quote.out_fps, quote.source_fps) == ("fal:rife", 48, 24)
+        submitted = await app.finisher.confirm(who(tmp_path), parent.id, None, 60, quote.model, quote.issued_at)
+        job = submitted.job
+        assert lineage.describe(job) == f"finished version of #{parent.id}"
+        done = await app.worker.wait_for(job.id, timeout=60)
+        assert done.state is JobState.DONE, done.error
+        assert done.parent_job_id == parent.id and Path(str(done.result_path)).is_file()
+        (task,) = fal_emulator.fal.tasks.values()  # the emulator checked the body against the vendored schema
+        assert task.endpoint == "fal-ai/rife/video"
+        assert {k: v for k, v in task.body.items() if k != "video_url"} == {
+            "num_frames": 1,
+            "use_calculated_fps": False,
+            "fps": 48,
+        }
+        assert task.body["video_url"].startswith("data:video/mp4;base64,")
+        assert (await app.quota.status(7)).used == 2  # seconds of quota by the clip's length
+        cost = await app.storage.costs.job_cost(job.id)  # fal reports no figure: GPU seconds from the table
+        assert cost is not None and cost["model"] == "fal:rife" and cost["actual_usd"] > 0, cost
+    finally:
+        await app.close()
