@@ -187,7 +187,7 @@ async def test_sound_makes_one_soundtrack_as_long_as_the_film(runway_app, tmp_pa
 
 
 async def test_sound_over_shots_with_their_own_sound_is_mixed_over_it(runway_app, tmp_path):
-    app, server = runway_app
+    app, _server = runway_app
     spec = PromptSpec.create(None, model="runway:veo3.1", duration=4, audio=True, allow_empty_subject=True)
     options = FilmOptions(sound="a low drone")
     submitted = await app.sequences.submit(who(tmp_path), spec, "a bell rings\npigeons fly off", options)
@@ -197,7 +197,7 @@ async def test_sound_over_shots_with_their_own_sound_is_mixed_over_it(runway_app
     assert ffmpeg_streams(made) == ["video", "audio"] and audio_codec(made) == "aac"
     assert abs(stream_seconds(made, "a") - stream_seconds(made, "v")) < 0.1
     # the shots' own sound is the emulator's 440 Hz tone, the soundtrack 220 Hz: both heard, the shots' ducked
-    shot = Path(str([j for j in await app.storage.jobs.children(film.id) if j.kind == "shot"][0].result_path))
+    shot = Path(str(next(j for j in await app.storage.jobs.children(film.id) if j.kind == "shot").result_path))
     own, new, before = band_level(made, 440), band_level(made, 220), band_level(shot, 440)
     assert new > before - 6 and before - 15 < own < before - 3
 
