@@ -8,7 +8,8 @@ the film keeps one look.  Everything that can be refused is refused before anyth
 then reserved at once, in the transaction that creates the film (:meth:`storage.jobs.JobRepository.create_many`).
 
 Where the model makes a whole shot list in one task (Runway's ``recipes.multi_shot_video``: 3-5 shots adding up to
-5, 10 or 15 s, :class:`bot.providers.base.MultiShot`), the film is that one task: a ``sequence`` job on the
+5, 10 or 15 s; Kling 3.0 on Runway: its ``multiPrompt``, shots adding up to 5 or 10 s;
+:class:`bot.providers.base.MultiShot`), the film is that one task: a ``sequence`` job on the
 model, its shot list sent as the request's ``shots``.  Otherwise it is orchestrated:
 the film is a ``sequence`` job holding that one reservation; its shots are free ``shot`` children, made by
 :class:`bot.services.jobs.film.FilmDirector` (in order from each other's last frame with ``continuity``, side by
@@ -309,7 +310,11 @@ class Sequences:
         title = plan.options.title.strip() or first.subject[:MAX_TITLE_CHARS]
         model = plan.model.name if plan.native else EDIT_MODEL  # one provider task, or the join of the shots
         spec = PromptSpec(
-            subject=title, duration=max(1, math.ceil(plan.length - 0.05)), aspect=first.aspect, model=model
+            subject=title,
+            duration=max(1, math.ceil(plan.length - 0.05)),
+            aspect=first.aspect,
+            model=model,
+            audio=first.audio if plan.native else None,  # in one task: the model's sound, as every shot's
         ).to_dict()
         inputs = JobInputs(
             op=None if plan.native else FILM_KIND,

@@ -212,3 +212,44 @@ async def test_sound_is_refused_before_any_charge_when_it_cannot_be_made(runway_
         await app.sequences.submit(who(tmp_path), spec, "a kite\na kite falls", FilmOptions(sound="🔔" * 501))
     assert not server.runway.tasks and (await app.quota.status(USER)).used == 0
     assert await app.service.recent(limit=10) == []
+
+
+# --- Kling 3.0 on Runway: the shot list in one task (providerSettings.multiPrompt) ---------------------------------
+
+
+async def test_a_shot_list_kling_3_takes_is_one_runway_task_with_its_multi_prompt(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:kling3.0_pro", audio=True, style="cinematic", allow_empty_subject=True)
+    shots = "a fox wakes in the snow | 5s\nthe fox runs across a frozen lake | 5s"
+    submitted = await app.sequences.submit(who(tmp_path), spec, shots, FilmOptions(title="Fox"))
+    assert "in one task" in submitted.notes[0]
+    film = await app.worker.wait_for(submitted.job.id, timeout=120)
+    assert film.state is JobState.DONE, film.error
+    assert film.model == "runway:kling3.0_pro" and await app.storage.jobs.children(film.id) == []
+    [task] = server.runway.tasks.values()
+    assert task.endpoint == "text_to_video" and server.runway.creates["recipes/multi_shot_video"] == 0
+    body = task.body
+    assert law.check("runway", "text_to_video", body) == []  # what the emulator held it to
+    assert (body["model"], body["duration"], body["ratio"], body["audio"]) == ("kling3.0_pro", 10, "1920:1080", True)
+    settings = body["providerSettings"]
+    assert settings["shotType"] == "customize" and [s["duration"] for s in settings["multiPrompt"]] == [5, 5]
+    assert (
+        settings["multiPrompt"][1]["prompt"].startswith("the fox runs")
+        and "cinematic" in settings["multiPrompt"][1]["prompt"]
+    )
+    assert "promptText" not in body  # each shot has its own prompt
+    assert (await app.quota.status(USER)).used == 10
+    info = await app.media.probe(tmp_path / "film.mp4")
+    assert abs(info.duration - 10) < 0.3 and info.has_audio
+
+
+async def test_a_shot_list_longer_than_kling_3_makes_in_one_task_is_orchestrated(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:kling3.0_pro", duration=5, allow_empty_subject=True)
+    submitted = await app.sequences.submit(who(tmp_path), spec, "a fox\nthe fox runs\nthe fox sleeps", FilmOptions())
+    assert "in one task" not in submitted.notes[0]  # 15 s: more than the 5 or 10 s it makes in one task
+    film = await app.worker.wait_for(submitted.job.id, timeout=180)
+    assert film.state is JobState.DONE, film.error
+    bodies = [t.body for t in server.runway.tasks.values()]
+    assert len(bodies) == 3 and not any("providerSettings" in b for b in bodies)
+    assert all(law.check("runway", "text_to_video", b) == [] for b in bodies)
