@@ -22,7 +22,7 @@ from bot.errors import VideobotError
 from bot.prompt import ASPECTS, CAMERA_MOVES, STYLES, PromptSpec
 from bot.providers.catalogue import RETIRED
 from bot.providers.prices import price_label, price_of
-from bot.services.delivery.port import SHOT_KIND, FileDelivery, FileRecord
+from bot.services.delivery.port import FILM_PARTS, FileDelivery, FileRecord
 from bot.services.fallback.policy import fallback_note
 from bot.services.money.quota import format_seconds, format_wait
 from bot.services.money.spend import report_lines
@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     film.add_argument("--continuity", action="store_true", help="each shot starts from the last frame before it")
     film.add_argument("--transition", choices=TRANSITIONS, default="cut")
     film.add_argument("--image", type=Path, help="the first shot's start image")
+    film.add_argument("--sound", default="", metavar="TEXT", help="one soundtrack over the whole film, described")
     for flag in ("--setting", "--lighting", "--details"):
         film.add_argument(flag)
     film.add_argument("--camera", choices=sorted(CAMERA_MOVES))
@@ -317,7 +318,9 @@ async def _sequence(app: App, args: argparse.Namespace) -> int:
         model=args.model,
         allow_empty_subject=True,
     )
-    options = FilmOptions(title=args.title or args.file.stem, continuity=args.continuity, transition=args.transition)
+    options = FilmOptions(
+        title=args.title or args.file.stem, continuity=args.continuity, transition=args.transition, sound=args.sound
+    )
     who = Requester(user_id=args.user, delivery=FileRecord(args.output.resolve()).to_json())
     await app.fileserver.start()  # when configured: providers that fetch input images by URL need it
     text = args.file.read_text(encoding="utf-8", errors="replace")
@@ -373,7 +376,7 @@ async def _worker(app: App, timeout: float) -> int:
     """Resume every unfinished file-delivery job (after a crash or Ctrl-C) and wait for all of them."""
     await app.fileserver.start()
     # a /sequence film's shots are waited for by their film, which retries or leaves out a failed one
-    pending = [j for j in await app.service.unfinished(kinds=app.router.kinds()) if j.kind != SHOT_KIND]
+    pending = [j for j in await app.service.unfinished(kinds=app.router.kinds()) if j.kind not in FILM_PARTS]
     print(f"{len(pending)} unfinished job(s)", file=sys.stderr)
     failed = 0
     for job in pending:

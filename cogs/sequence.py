@@ -1,12 +1,12 @@
 """/sequence: a short film of 2-8 shots, as one durable job (:mod:`bot.services.requests.sequence`).
 
 The command takes the shared options (model, preset, aspect, style, camera, setting, lighting, ``continuity``,
-``transition``, ``audio``, ``cast``) and opens a modal for the title and the shots, one per line (``| 4s`` for a
-line's own length).  The modal's submit checks everything that can be refused without I/O and answers a refusal
-privately before anything is acknowledged or charged; otherwise it acknowledges and calls ``Sequences.submit``
-once.
+``transition``, ``audio``, ``cast``) and ``sound`` (one soundtrack described for the whole film: refused privately
+before the modal opens when no sound model is enabled or the description is too long), and opens a modal for the
+title and the shots, one per line (``| 4s`` for a line's own length).  The modal's submit checks everything that
+can be refused without I/O and answers a refusal privately before anything is acknowledged or charged; otherwise
+it acknowledges and calls ``Sequences.submit`` once.
 The film's status, its result and the question about a shot that failed twice come from its delivery target.
-(A ``sound`` option, one soundtrack described for the whole film, is not built yet.)
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ CAMERA_CHOICES = [Choice(name=key.replace("_", " "), value=key) for key in CAMER
 STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
 TRANSITION_CHOICES = [Choice(name=name, value=name) for name in TRANSITIONS]
 Text = Range[str, 1, MAX_PART_CHARS]
+SOUND_HELP = "One soundtrack for the whole film: what to hear, e.g. 'a slow piano theme, distant rain'"
 
 
 class ShotsModal(discord.ui.Modal, title="A short film"):
@@ -127,6 +128,7 @@ class Sequence(JobCog):
         duration="Seconds per shot (a line's '| 4s' wins)",
         audio=AUDIO_HELP,
         cast="Up to 3 of this server's cast, comma-separated",
+        sound=SOUND_HELP,
     )
     @app_commands.choices(
         camera=CAMERA_CHOICES, style=STYLE_CHOICES, transition=TRANSITION_CHOICES, audio=AUDIO_CHOICES
@@ -147,8 +149,10 @@ class Sequence(JobCog):
         duration: Range[int, 1, 60] | None = None,
         audio: Choice[str] | None = None,
         cast: Range[str, 1, 120] | None = None,
+        sound: Range[str, 1, 1000] | None = None,
     ) -> None:
         """Open the modal for the title and the shots."""
+        self.films.check_sound(sound or "")  # no sound model (offline), a description too long: refused privately
         spec = PromptSpec.create(
             None,
             setting=setting,
@@ -164,7 +168,12 @@ class Sequence(JobCog):
         spec = await self.presets.apply(interaction.user.id, interaction.guild_id, preset, spec)
         names = cast or await self.presets.cast_of(interaction.user.id, interaction.guild_id, preset)
         members = await self.roster.resolve(interaction.guild_id, names, "")  # refused privately if unknown
-        options = FilmOptions(continuity=continuity, transition=transition.value if transition else "cut", cast=members)
+        options = FilmOptions(
+            continuity=continuity,
+            transition=transition.value if transition else "cut",
+            cast=members,
+            sound=sound or "",
+        )
         await interaction.response.send_modal(ShotsModal(self.films, self.starter, spec, options))
 
 

@@ -39,6 +39,7 @@ from storage.models import (
 
 _UNFINISHED = tuple(s.value for s in JobState if not s.finished)
 # what ``update`` may set: every column but those fixed when the job is created
+SOUND_ONLY_KIND = "filmsound"  # a /sequence film's soundtrack: its result is a sound, heard in its film, never shown
 _COLUMNS = frozenset(Job.__dataclass_fields__) - {"id", "kind", "owner_id", "guild_id", "parent_job_id", "created_at"}
 _CLAIMABLE = (
     f"state IN ({marks(_UNFINISHED)}) AND"
@@ -441,8 +442,8 @@ class SqlJobs:
 
     async def gallery(self, query: GalleryQuery) -> list[Job]:
         """Finished, not removed results of a server, newest first, strictly after ``query.before``."""
-        where = ["guild_id = ?", "state = ?", "removed_at IS NULL", "result_path IS NOT NULL"]
-        params: list[Any] = [query.guild_id, JobState.DONE.value]
+        where = ["guild_id = ?", "state = ?", "removed_at IS NULL", "result_path IS NOT NULL", "kind <> ?"]
+        params: list[Any] = [query.guild_id, JobState.DONE.value, SOUND_ONLY_KIND]
         if query.owner_id is not None:
             where.append("owner_id = ?")
             params.append(query.owner_id)
@@ -462,8 +463,8 @@ class SqlJobs:
         self, guild_id: int, owner_id: int | None = None
     ) -> tuple[list[tuple[int, str | None]], list[str]]:
         """The members (id, latest display name) and models that have results in a server's gallery."""
-        base = "FROM jobs WHERE guild_id = ? AND state = ? AND removed_at IS NULL"
-        params: tuple[Any, ...] = (guild_id, JobState.DONE.value)
+        base = "FROM jobs WHERE guild_id = ? AND state = ? AND removed_at IS NULL AND kind <> ?"
+        params: tuple[Any, ...] = (guild_id, JobState.DONE.value, SOUND_ONLY_KIND)
         if owner_id is not None:
             base += " AND owner_id = ?"
             params += (owner_id,)

@@ -26,3 +26,14 @@ async def test_a_film_from_a_file_of_shots(tmp_path):
     refused = run_cli("sequence", str(one), "-o", "x.mp4", cwd=tmp_path)
     assert refused.returncode != 0 and "at least 2 shots" in refused.stderr
     assert not (tmp_path / "x.mp4").exists()
+
+
+async def test_sound_on_the_command_line_is_refused_offline_before_anything(tmp_path):
+    shots = tmp_path / "story.txt"
+    shots.write_text("a paper boat sets sail\nthe boat drifts under a bridge\n", encoding="utf-8")
+    refused = run_cli(
+        "sequence", str(shots), "--model", "local:storyboard", "--sound", "waves on a beach", "-o", "film.mp4",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "no offline sound generator" in refused.stderr
+    assert not (tmp_path / "film.mp4").exists() and "job #" not in refused.stderr  # refused before any job

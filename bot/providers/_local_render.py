@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.errors import InvalidMedia, InvalidOption
 from bot.media import Media
-from bot.media.edits import soundtrack, stitch, transition
+from bot.media.edits import soundtrack, stitch, transition, under
 from bot.media.finish import finish
 from bot.media.render import SIZES, output_size, render_motion, render_storyboard
 from bot.media.restyle import DEFAULT_STRENGTH, restyle
@@ -114,6 +114,27 @@ def edit_paths(request: GenerationRequest) -> list[str]:
     return out + ([request.extra["audio"]] if request.extra.get("audio") else [])
 
 
+async def _join(media: Media, request: GenerationRequest, dest: Path, on_progress: Callable[[float], None]) -> None:
+    """A /sequence film: its made shots in order with its transition, then its soundtrack (``audio``) laid under
+    the whole film: as its only sound, or (``mix`` ``under``) over the shots' own sound, which stays ducked."""
+    extra = request.extra
+    sources = [Path(p) for p in json.loads(extra["sources"])]
+    xfade = XFADES.get(extra.get("transition", "cut"))
+    overlap = float(extra.get("crossfade", 0)) if xfade else 0.0
+    joined = dest.with_name(f"{dest.stem}.shots.mp4") if extra.get("audio") else dest
+    if len(sources) == 1:
+        await media.concat(sources, joined, on_progress=on_progress)
+    else:
+        await stitch(media, sources, joined, crossfade=overlap, xfade=xfade or "fade", on_progress=on_progress)
+    if joined == dest:
+        return
+    try:
+        lay = under if extra.get("mix") == "under" else soundtrack
+        await lay(media, joined, Path(extra["audio"]), dest)
+    finally:
+        joined.unlink(missing_ok=True)
+
+
 def _caption(request: GenerationRequest) -> str:
     camera = (request.camera or "dolly_in").replace("_", " ")
     parts = [request.style, camera, f"{request.duration} s"]
@@ -131,13 +152,7 @@ async def render(
             sources = [Path(p) for p in json.loads(extra["sources"])]
             await stitch(media, sources, dest, crossfade=float(extra.get("crossfade", 0)), on_progress=on_progress)
         elif op == "sequence":  # a /sequence film's join: the shots made, in order, with its transition
-            sources = [Path(p) for p in json.loads(extra["sources"])]
-            xfade = XFADES.get(extra.get("transition", "cut"))
-            overlap = float(extra.get("crossfade", 0)) if xfade else 0.0
-            if len(sources) == 1:
-                await media.concat(sources, dest, on_progress=on_progress)
-            else:
-                await stitch(media, sources, dest, crossfade=overlap, xfade=xfade or "fade", on_progress=on_progress)
+            await _join(media, request, dest, on_progress)
         elif op == "loop":
             assert request.video is not None
             await media.loop(request.video, dest, int(extra["times"]), on_progress=on_progress)

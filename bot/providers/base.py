@@ -61,12 +61,15 @@ class TaskState(StrEnum):
 
 @dataclass(frozen=True)
 class MultiShot:
-    """A model that makes a whole /sequence film in one task (Runway's multi-shot recipe): how many shots it
-    takes and which totals their lengths may add up to."""
+    """A model that makes a whole /sequence film in one task: how many shots it takes, which totals their lengths
+    may add up to, and how the shot list is sent (``via``): ``recipe``, Runway's multi-shot recipe
+    (``recipes.multi_shot_video``), or ``multi_prompt``, the model's own create with the shot list in its
+    provider settings (Kling 3 on Runway: ``providerSettings.multiPrompt``)."""
 
     shots: tuple[int, int]  # fewest and most shots
     totals: tuple[int, ...]  # the film's allowed lengths in seconds
     aspects: tuple[str, ...]  # the aspects it makes
+    via: str = "recipe"
 
     def fits(self, seconds: Sequence[int]) -> bool:
         """Whether a shot list of these lengths is made in one task."""

@@ -123,6 +123,13 @@ _RUNWAY_FIELDS = {"prompt": "prompt_text", "image": "prompt_image", "seed": "see
 # list for custom mode (3-5 shots). Per-shot durations must sum to `duration`", duration Literal[5, 10, 15].
 # Its ratios (720p): "1280:720", "720:1280", "960:960".
 _RUNWAY_RECIPE = MultiShot(shots=(3, 5), totals=(5, 10, 15), aspects=("16:9", "9:16", "1:1"))
+# Kling 3.0 on Runway makes a shot list in one text/image-to-video task: runwayml 5.24
+# types/{text,image}_to_video_create_params.py, ``Kling3_0ProProviderSettings`` (read 2026-12-06): ``multiPrompt``,
+# "An array of prompt segments … Each segment has its own prompt and duration.  Total duration across all segments
+# must be between 3 and 15 seconds", ``shotType`` "customize" (the default with multiPrompt).  No segment count is
+# stated: 2 (a film's fewest) to 15 (each segment a second or more, 15 s in all); the totals are the lengths the
+# model is offered in here anyway (5 or 10 s), which lie within the 3-15 s.
+_RUNWAY_KLING3_MULTI = MultiShot(shots=(2, 15), totals=(5, 10), aspects=("16:9", "9:16", "1:1"), via="multi_prompt")
 # The native-audio models (runwayml 5.24 types/{text,image}_to_video_create_params.py, read 2026-12-06): each has
 # ``audio: bool`` ("Whether to generate audio for the video"); Kling 3.0 Pro and Wan 3 have no seed.  Wan 3's
 # image to video needs ``ratio: auto_*`` (its ratio docstring), so only its text to video is offered here.
@@ -212,6 +219,7 @@ _MODELS: tuple[CatalogueModel, ...] = (
     CatalogueModel(
         "runway:kling3.0_pro", "kling3.0_pro", frozenset({T2V, I2V, INTERP, SOUND}), _each("duration", (5, 10)),
         _RUNWAY_KLING3, fields=_RUNWAY_SOUND_FIELDS, deadline_seconds=1200, **_RUNWAY_LIMITS,
+        multi_shot=_RUNWAY_KLING3_MULTI,
         description="Kling 3.0 Pro via Runway: 1080p text or image to video, 5 or 10 s; sound on request.",
     ),
     CatalogueModel(

@@ -1,13 +1,13 @@
 """Runway through its official async SDK (``runwayml.AsyncRunwayML``).
 
 Text, image and video to video (with sound on the models that make it: their ``audio`` field), a /sequence film's
-shot list in one task (``recipes.multi_shot_video``), sound alone: ``video_to_audio`` (a track for a finished clip)
-and ``sound_effect`` (a sound from a description), each as long as the clip it is for, and the finishing models
-(``video_upscale``: the Magnific upscaler and the frame-rate enhancer, :mod:`bot.providers.finishes`).  Images go
-up as a ``data:`` URI when small, else through the
-uploads endpoint (``runway://`` URI); videos always through uploads.  Creates are sent once
-(``max_retries=0``): Runway has no endpoint to list tasks, so a create whose answer is lost is
-reported as :class:`~bot.errors.SubmitUncertain`, never sent again.
+shot list in one task (``recipes.multi_shot_video``, or Kling 3's ``providerSettings.multiPrompt``), sound alone:
+``video_to_audio`` (a track for a finished clip) and ``sound_effect`` (a sound from a description), each as long as
+the clip it is for, and the finishing models (``video_upscale``: the Magnific upscaler and the frame-rate enhancer,
+:mod:`bot.providers.finishes`).  Images go up as a ``data:`` URI when small, else through the uploads endpoint
+(``runway://`` URI); videos always through uploads.  Creates are sent once (``max_retries=0``): Runway has no
+endpoint to list tasks, so a create whose answer is lost is reported as :class:`~bot.errors.SubmitUncertain`, never
+sent again.
 """
 
 from __future__ import annotations
@@ -118,9 +118,13 @@ class RunwayProvider(SdkProvider):
                 request, self._create.video_upscale.create, await self._finish_inputs(finish, request)
             )
         entry = lookup(request.model, self._models)
-        if "shots" in request.extra:  # a /sequence film in one task: the multi-shot recipe
+        if "shots" in request.extra and entry.multi_shot is not None and entry.multi_shot.via == "multi_prompt":
+            kwargs = await self._multi_prompt(request, entry)  # a /sequence film in one task: Kling's shot list
+            create: Any = self._create.image_to_video if request.image is not None else self._create.text_to_video
+            create = create.create
+        elif "shots" in request.extra:  # a /sequence film in one task: the multi-shot recipe
             kwargs = await self._recipe(request, entry)
-            create: Any = self._create.recipes.multi_shot_video
+            create = self._create.recipes.multi_shot_video
         else:
             entry.validate(request)
             kwargs = {"model": entry.model_id, **entry.inputs(request)}
@@ -174,9 +178,8 @@ class RunwayProvider(SdkProvider):
             raise SubmitUncertain(detail="Runway create answered without a task id", provider=self.name)
         return task_id
 
-    async def _recipe(self, request: GenerationRequest, entry: CatalogueModel) -> dict[str, Any]:
-        """``recipes.multi_shot_video`` in custom mode: the shot list (prompt and seconds each), their total,
-        the ratio, and the start image as the first frame."""
+    def _shot_list(self, request: GenerationRequest, entry: CatalogueModel) -> list[tuple[str, int]]:
+        """A /sequence film's shots (prompt and seconds each), checked against what the model makes in one task."""
         listed = [(str(s["prompt"]), int(s["duration"])) for s in json.loads(request.extra["shots"])]
         multi = entry.multi_shot
         if multi is None or not multi.fits([seconds for _, seconds in listed]) or request.aspect not in multi.aspects:
@@ -184,6 +187,27 @@ class RunwayProvider(SdkProvider):
         info = entry.info()
         for prompt, _ in listed:
             info.check_prompt(prompt)
+        return listed
+
+    async def _multi_prompt(self, request: GenerationRequest, entry: CatalogueModel) -> dict[str, Any]:
+        """Kling's multi-shot create: the model's own fields (ratio, the total as ``duration``, ``audio``), the shot
+        list as ``providerSettings.multiPrompt`` in ``customize`` mode (no ``promptText``: each shot has its own),
+        and the start image as the first frame (image to video)."""
+        listed = self._shot_list(request, entry)
+        kwargs: dict[str, Any] = {"model": entry.model_id, **entry.inputs(request)}
+        kwargs.pop(entry.field("prompt") or "prompt_text", None)
+        kwargs["provider_settings"] = {
+            "multi_prompt": [{"prompt": prompt, "duration": seconds} for prompt, seconds in listed],
+            "shot_type": "customize",
+        }
+        if request.image is not None:
+            kwargs["prompt_image"] = await self._prompt_image(request)
+        return kwargs
+
+    async def _recipe(self, request: GenerationRequest, entry: CatalogueModel) -> dict[str, Any]:
+        """``recipes.multi_shot_video`` in custom mode: the shot list (prompt and seconds each), their total,
+        the ratio, and the start image as the first frame."""
+        listed = self._shot_list(request, entry)
         shots = [{"prompt": prompt, "duration": seconds} for prompt, seconds in listed]
         kwargs: dict[str, Any] = {
             "mode": "custom",

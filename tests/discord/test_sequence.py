@@ -18,6 +18,7 @@ from tests.support.discord import (
     wait_done,
     wait_result,
 )
+from tests.support.video import audio_codec, ffmpeg_streams, stream_seconds
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -119,3 +120,29 @@ async def test_reroll_on_a_film_picks_a_shot_and_joins_a_new_version(emu, launch
     new = {s.inputs.shot: s for s in await bot.app.storage.jobs.children(second) if s.kind == "shot"}
     assert new[1].result_path == old[1].result_path and new[2].result_path != old[2].result_path
     assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 3 + 1  # only shot 2 again
+
+
+async def test_sound_offline_is_refused_privately_before_the_modal(emu, launch):
+    bot = await launch()  # the local renderer only: no sound model
+    opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", sound="waves on a beach")
+    assert await opened.wait_ack() == 4  # a private answer instead of the modal
+    refusal = await opened.wait_response()
+    assert refusal.ephemeral and "no offline sound generator" in refusal.content
+    assert await bot.app.service.recent(limit=10) == []
+    assert (await bot.app.quota.status(emu.alice.id, emu.guild.id)).used == 0
+
+
+async def test_sound_puts_one_soundtrack_under_the_film(emu, launch, emulator, tmp_path):
+    bot = await runway_bot(launch, emulator)
+    opened = await emu.slash(emu.alice, "sequence", model="runway:gen4.5", duration=2, sound="a music box melody")
+    assert await opened.wait_ack() == 9
+    await (await emu.submit_modal(opened, {"sequence:shots": "a toy train\nthe train enters a tunnel"})).wait_ack()
+    film = await wait_result(emu, timeout=180)
+    await wait_done(bot, job_id_of(film))
+    [task] = [t for t in emulator.runway.tasks.values() if t.endpoint == "sound_effect"]
+    assert task.body["promptText"] == "a music box melody"
+    made = tmp_path / "film.mp4"
+    made.write_bytes(mp4_of(film))
+    assert ffmpeg_streams(made) == ["video", "audio"] and audio_codec(made) == "aac"
+    assert abs(stream_seconds(made, "a") - stream_seconds(made, "v")) < 0.1 and abs(task.body["duration"] - 4) < 0.2
+    assert [m for m in emu.messages(ephemeral=False) if m.attachments] == [film]  # the soundtrack is not posted

@@ -257,6 +257,16 @@ def audio_codec(path: Path) -> str | None:
     return None
 
 
+def ffmpeg_streams(path: Path) -> list[str]:
+    """The kinds of a file's streams in order, as ffmpeg reads them ("video", "audio", …)."""
+    done = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, timeout=30, check=False)
+    kinds = []
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if line.lstrip().startswith("Stream #0:"):
+            kinds.append(line.split(": ", 2)[1].split(":")[0].strip().lower())
+    return kinds
+
+
 def band_level(path: Path, hz: int) -> float:
     """The mean level (dB) of a file's sound in a narrow band around ``hz``: how loud a tone of that pitch is."""
     done = subprocess.run(

@@ -13,11 +13,12 @@ rewrites the same file atomically; the Discord target uses a per-job nonce and t
 message id).  A target may answer :class:`NotYet` (the takes of one /variations request are shown together,
 so one that is made waits for its siblings): the worker parks the job and asks again later.
 
-A /sequence film's shots (``kind == "shot"``) carry their film's delivery record but are never shown on their
-own: :meth:`DeliveryRouter.target_for` hands them a quiet target (no progress, no post, no failure notice);
-the film's one status message and its result speak for them.  A target that can ask its member what to do
-about a shot that failed twice implements :class:`ShotQuestions` (the Discord target's two buttons); one that
-cannot (a file) lets the question time out, which finishes the film without the shot.
+A /sequence film's shots (``kind == "shot"``) and its soundtrack (``kind == "filmsound"``) carry their film's
+delivery record but are never shown on their own: :meth:`DeliveryRouter.target_for` hands them a quiet target
+(no progress, no post, no failure notice); the film's one status message and its result speak for them.  A
+target that can ask its member what to do about a shot that failed twice implements :class:`ShotQuestions` (the
+Discord target's two buttons); one that cannot (a file) lets the question time out, which finishes the film
+without the shot.
 
 Upload limits: a target that uploads the file knows the limit of the place it goes and hands it to the
 ladder (:meth:`bot.services.delivery.ladder.Publisher.plan`); services hold no platform's limits.
@@ -110,6 +111,8 @@ class ShotQuestions(Protocol):
 
 
 SHOT_KIND = "shot"  # a /sequence film's shot: delivered through its film, never on its own
+FILM_SOUND_KIND = "filmsound"  # a /sequence film's soundtrack (``sound:``): laid under the film by its join
+FILM_PARTS = frozenset({SHOT_KIND, FILM_SOUND_KIND})  # made for a film, shown only in it
 
 
 class _QuietShot:
@@ -150,7 +153,7 @@ class DeliveryRouter:
         kind = job.delivery_kind
         try:
             target = self._targets[kind]
-            return _QuietShot(kind) if job.kind == SHOT_KIND else target
+            return _QuietShot(kind) if job.kind in FILM_PARTS else target
         except KeyError:
             raise DeliveryError(detail=f"no delivery target for kind {kind!r}") from None
 

@@ -9,8 +9,13 @@ are ``shot`` jobs naming it as parent.  While the film is QUEUED without ``sourc
   (:class:`~bot.services.delivery.port.ShotQuestion`): *finish without it* gives its seconds back and goes on,
   *cancel the rest* cancels what is not made and gives every unmade second back; no answer within
   ``VIDEOBOT_SEQUENCE_DECISION_MINUTES`` counts as *finish without it*;
-* when every shot is made or left out, the film gets the made shots as ``sources`` and runs on as an ordinary
-  ``local:edit`` join (cut, crossfade or fade), delivered once like any job.
+* when every shot is made or left out, a film with a soundtrack (``sound:``, a ``filmsound`` child created and
+  reserved at submit, parked) gets it made now: the director gives it the film's length (the made shots' own,
+  less the transitions' overlaps) and lets it run; it is an ordinary provider job (created once: a create whose
+  answer was lost is never sent again), whose result is the sound alone;
+* then the film gets the made shots as ``sources`` (and the soundtrack as ``audio``, mixed ``under`` the shots'
+  own sound if they have any) and runs on as an ordinary ``local:edit`` join (cut, crossfade or fade),
+  delivered once like any job.  A soundtrack that failed leaves the film without it (its price refunded).
 
 Every decision is recomputed from the rows, and every write is one transaction that is harmless to repeat (a
 shot is created only when none exists for its place; a shot's seconds are given back once, by
@@ -26,7 +31,7 @@ from pathlib import Path
 
 from bot.errors import SubmitUncertain, VideobotError
 from bot.prompt import PromptSpec
-from bot.services.delivery.port import SHOT_KIND, Progress, ShotQuestion
+from bot.services.delivery.port import FILM_SOUND_KIND, SHOT_KIND, Progress, ShotQuestion
 from bot.services.jobs.run import Run
 from storage import Job, JobInputs, JobState, NewJob, ShotDecision, StaleJob
 
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 
 FILM_KIND = "sequence"
 LOOK_AGAIN = 2.0  # seconds between two looks at a film's shots (a shot's end also wakes the worker)
+PARKED = 600.0  # seconds between two looks of a film's parked soundtrack at its film (the director releases it)
 TRIES = 2  # a shot's first take and its one retry
 
 
@@ -60,6 +66,11 @@ def retryable(latest: Job, takes: list[Job]) -> bool:
     process killed while the provider took it, which the provider cannot find): that would be a second create
     of the same shot, so the member is asked at once instead."""
     return len(takes) < TRIES and latest.error != SubmitUncertain.user_message
+
+
+def is_parked(job: Job) -> bool:
+    """Whether the job is a film's soundtrack still waiting for its film's length (set by the director)."""
+    return job.kind == FILM_SOUND_KIND and job.state is JobState.QUEUED and job.inputs.seconds is None
 
 
 def seconds_of(spec: PromptSpec) -> float:
@@ -118,7 +129,7 @@ class FilmDirector:
             if film.inputs.continuity:
                 break  # the next shot starts from this one's last frame
         if settled == len(plan):
-            await self._join(film, plan, made)
+            await self._finish(film, plan, made)
             return
         await self._status(film, plan, takes, len(made))
         raise LookAgain(max(0.0, min(waits) - now))
@@ -130,6 +141,56 @@ class FilmDirector:
             if child.kind == SHOT_KIND and child.inputs.shot:
                 out.setdefault(child.inputs.shot, []).append(child)
         return out
+
+    async def _finish(self, film: Job, plan: list[PromptSpec], made: dict[int, Job]) -> None:
+        """Every shot is made or left out: the soundtrack (if any) is made, then the film joined."""
+        sound = await self._soundtrack(film)
+        if sound is not None and not sound.state.finished:
+            if not made:
+                await self._stop(sound)  # no film to lay it under: its price refunded
+            else:
+                await self._make_sound(film, sound, plan, made)  # raises LookAgain
+        await self._join(film, plan, made, sound)
+
+    async def _soundtrack(self, film: Job) -> Job | None:
+        """The film's soundtrack job (``sound:``), if it has one."""
+        for child in await self.ctx.storage.jobs.children(film.id, limit=1000):
+            if child.kind == FILM_SOUND_KIND:
+                return child
+        return None
+
+    async def _make_sound(self, film: Job, sound: Job, plan: list[PromptSpec], made: dict[int, Job]) -> None:
+        """Every shot is settled: the soundtrack gets the film's length and runs (once: a second look finds it
+        released, and only makes sure it is due); the film looks again when it ends."""
+        storage = self.ctx.storage
+        if is_parked(sound):
+            lengths = [(await self.ctx.media.probe(Path(str(made[n].result_path)))).duration for n in sorted(made)]
+            overlap = (film.inputs.crossfade or 0.0) if film.inputs.transition not in (None, "cut") else 0.0
+            length = round(sum(lengths) - overlap * (len(lengths) - 1), 3)
+            spec = dict(sound.spec) | {"duration": max(1, math.ceil(length - 0.05))}
+            inputs = replace(sound.inputs, seconds=length, source_jobs=tuple(made[n].id for n in sorted(made)))
+            await storage.jobs.update(
+                sound.id, expect=[JobState.QUEUED], inputs=inputs, spec=spec, next_attempt_at=None
+            )
+        elif sound.state is JobState.QUEUED and (sound.next_attempt_at or 0) > self.ctx.clock() + LOOK_AGAIN:
+            await storage.jobs.update(sound.id, expect=[JobState.QUEUED], next_attempt_at=None)  # a parked look's wait
+        await self._status(film, plan, {}, len(made), line="Soundtrack in the making · every shot done")
+        raise LookAgain(LOOK_AGAIN)
+
+    async def _stop(self, job: Job) -> None:
+        """End a film's part that is no longer wanted: cancelled and refunded if it has not started, else asked to
+        stop (its runner cancels its provider task)."""
+        try:
+            await self.ctx.storage.jobs.finish(
+                job.id,
+                JobState.CANCELLED,
+                now=self.ctx.clock(),
+                ledger="refunded",
+                expect=[JobState.QUEUED],
+                error="Cancelled.",
+            )
+        except StaleJob:
+            await self.ctx.storage.jobs.update(job.id, cancel_requested=True, next_attempt_at=None)
 
     async def _create(self, film: Job, n: int, spec: PromptSpec, made: dict[int, Job]) -> Job:
         """A take of shot ``n`` (its first, or its one retry), free of charge, from the last frame of the shot
@@ -189,6 +250,9 @@ class FilmDirector:
                     )
                 except StaleJob:  # running: its runner cancels its provider task
                     await storage.jobs.update(take.id, cancel_requested=True, next_attempt_at=None)
+        sound = await self._soundtrack(film)
+        if sound is not None and not sound.state.finished:
+            await self._stop(sound)  # its price refunded
         await storage.sequences.keep(film.id, kept)
         self.run.job = await storage.jobs.finish(
             film.id,
@@ -201,24 +265,34 @@ class FilmDirector:
         notice = f"Cancelled the rest of the film: its unmade seconds were refunded{made}."
         await self.ctx.router.ended(self.run.job, notice)
 
-    async def _join(self, film: Job, plan: list[PromptSpec], made: dict[int, Job]) -> None:
-        """Every shot is made or left out: the film becomes an ordinary join of the made ones."""
+    async def _join(self, film: Job, plan: list[PromptSpec], made: dict[int, Job], sound: Job | None) -> None:
+        """Every shot is made or left out (and the soundtrack made or failed): the film becomes an ordinary join
+        of the made shots, with the soundtrack under them.  A new version of a film (a shot re-rolled) keeps the
+        soundtrack of the film it came from, while that is stored."""
         if not made:
             raise VideobotError("No shot of the film could be made; your quota was refunded.")
         order = sorted(made)
         overlap = (film.inputs.crossfade or 0.0) if film.inputs.transition not in (None, "cut") else 0.0
         length = sum(seconds_of(plan[n - 1]) for n in order) - overlap * (len(order) - 1)
+        audio = film.inputs.audio if film.inputs.audio and Path(film.inputs.audio).exists() else None
+        if sound is not None:
+            audio = str(sound.result_path) if sound.state is JobState.DONE and sound.result_path else None
         inputs = replace(
             film.inputs,
             sources=tuple(str(made[n].result_path) for n in order),
             source_jobs=tuple(made[n].id for n in order),
+            audio=audio,
+            mix="under" if audio else None,
         )
         spec = dict(film.spec) | {"duration": max(1, math.ceil(length - 0.05))}
         self.run.job = await self.ctx.storage.jobs.update(film.id, expect=[JobState.QUEUED], inputs=inputs, spec=spec)
 
-    async def _status(self, film: Job, plan: list[PromptSpec], takes: dict[int, list[Job]], done: int) -> None:
+    async def _status(
+        self, film: Job, plan: list[PromptSpec], takes: dict[int, list[Job]], done: int, *, line: str = ""
+    ) -> None:
         """The film's one status line: "Shot 3 of 6 rendering · 2 done · about 40 s left"."""
-        line = status_line(plan, takes, done, await self._expected(plan), self.ctx.clock(), film.inputs.continuity)
+        expected = await self._expected(plan)
+        line = line or status_line(plan, takes, done, expected, self.ctx.clock(), film.inputs.continuity)
         try:
             await self.ctx.router.target_for(film).progress(Progress(film, status=line))
         except Exception:

@@ -34,9 +34,9 @@ from bot.errors import (
     SubmitUncertain,
 )
 from bot.providers.base import SOUND_OP, SOUND_SUFFIX, TEXT_SOUND_OP, TaskState, VideoProvider
-from bot.services.delivery.port import NotYet
+from bot.services.delivery.port import FILM_SOUND_KIND, NotYet
 from bot.services.fallback.policy import falls_back
-from bot.services.jobs.film import FilmDirector, LookAgain, is_directed
+from bot.services.jobs.film import PARKED, FilmDirector, LookAgain, is_directed, is_parked
 from bot.services.jobs.jobcost import record_actual, reprice
 from bot.services.jobs.polling import POLL_CALL_TIMEOUT, Poller
 from bot.services.jobs.run import Context, Run
@@ -103,7 +103,9 @@ class JobRunner:
             return
         await self.run.check_cancel()
         state = self.job.state
-        if state is JobState.QUEUED:
+        if is_parked(self.job):
+            await self.wait_for_film()
+        elif state is JobState.QUEUED:
             await self.submit()
         elif state is JobState.SUBMITTING:
             await self.resume_submit()
@@ -120,6 +122,21 @@ class JobRunner:
             await self.postprocess()
         elif state is JobState.DELIVERING:
             await self.deliver()
+
+    async def wait_for_film(self) -> None:
+        """A film's soundtrack waits for its film's director to give it the film's length; a film that ended
+        without it (cancelled, failed, gone) takes it along: cancelled, its price refunded."""
+        film = await self.ctx.storage.jobs.get(self.job.parent_job_id or 0)
+        if film is not None and not film.state.finished:
+            raise RetryLater(PARKED, "the film's soundtrack waits for its shots")
+        self.job = await self.ctx.storage.jobs.finish(
+            self.job.id,
+            JobState.CANCELLED,
+            now=self.ctx.clock(),
+            ledger="refunded",
+            expect=[JobState.QUEUED],
+            error="Cancelled: the film ended without it.",
+        )
 
     async def submit(self) -> None:
         """QUEUED → SUBMITTING → RUNNING (task id persisted first).  A create that certainly made no task and
@@ -210,7 +227,11 @@ class JobRunner:
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
         raw = Path(str(self.job.raw_path))
-        if not result.exists() and self.job.inputs.op in SOUND_OPS:
+        if self.job.kind == FILM_SOUND_KIND:  # a film's soundtrack: the sound alone, laid under the film by its join
+            result = results / f"{self.job.id}{SOUND_SUFFIX}"
+            if not result.exists():
+                os.replace(raw, result)
+        elif not result.exists() and self.job.inputs.op in SOUND_OPS:
             await lay_sound(self.ctx.media, self.job.inputs, raw, result)  # the clip's own picture, copied
         elif not result.exists():
             info = await self.ctx.media.probe(raw)
@@ -231,7 +252,8 @@ class JobRunner:
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        sound = (await self.ctx.media.probe(result)).has_audio  # the 🔊 button, result pages, the gallery filter
+        film_sound = self.job.kind == FILM_SOUND_KIND  # a sound alone: no picture to probe
+        sound = film_sound or (await self.ctx.media.probe(result)).has_audio  # the 🔊 button, pages, the gallery
         await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=int(sound))
 
     async def deliver(self) -> None:
@@ -240,7 +262,7 @@ class JobRunner:
         path = Path(str(self.job.result_path))
         if not path.exists():
             raise MediaError("The finished video is no longer stored.", detail=str(path))
-        if self.ctx.settings.file_server_port:  # result pages and galleries show a poster frame
+        if self.ctx.settings.file_server_port and self.job.kind != FILM_SOUND_KIND:  # pages show a poster frame
             self.job = await add_poster(self.ctx.media, self.ctx.storage, self.job, path)
         try:
             receipt = await asyncio.wait_for(target.deliver(self.job, path), DELIVER_TIMEOUT)

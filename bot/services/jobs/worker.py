@@ -23,7 +23,7 @@ from typing import Any
 from bot.errors import ProviderError, VideobotError
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
-from bot.services.delivery.port import CANCELLED_NOTICE, SHOT_KIND, DeliveryRouter, Progress
+from bot.services.delivery.port import CANCELLED_NOTICE, FILM_PARTS, DeliveryRouter, Progress
 from bot.services.fallback.policy import Fallback
 from bot.services.jobs.film import is_directed
 from bot.services.jobs.run import Context, JobCancelled
@@ -272,8 +272,9 @@ class Worker:
             self.wake()
 
     async def _wake_film(self, job: Job) -> None:
-        """A /sequence shot ended: its film looks at its shots now rather than at its next planned look."""
-        if job.kind == SHOT_KIND and job.parent_job_id is not None and job.state.finished:
+        """A /sequence shot (or the film's soundtrack) ended: its film looks now rather than at its next planned
+        look."""
+        if job.kind in FILM_PARTS and job.parent_job_id is not None and job.state.finished:
             with contextlib.suppress(Exception):
                 await self.ctx.storage.jobs.update(job.parent_job_id, next_attempt_at=None)
 

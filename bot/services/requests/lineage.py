@@ -14,6 +14,7 @@ _RELATION = {
     "soundtrack": "soundtrack on",
     "finish": "finished version of",
     "sound": "sound for",
+    "filmsound": "soundtrack of film",
 }
 
 

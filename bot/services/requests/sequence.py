@@ -8,7 +8,8 @@ the film keeps one look.  Everything that can be refused is refused before anyth
 then reserved at once, in the transaction that creates the film (:meth:`storage.jobs.JobRepository.create_many`).
 
 Where the model makes a whole shot list in one task (Runway's ``recipes.multi_shot_video``: 3-5 shots adding up to
-5, 10 or 15 s, :class:`bot.providers.base.MultiShot`), the film is that one task: a ``sequence`` job on the
+5, 10 or 15 s; Kling 3.0 on Runway: its ``multiPrompt``, shots adding up to 5 or 10 s;
+:class:`bot.providers.base.MultiShot`), the film is that one task: a ``sequence`` job on the
 model, its shot list sent as the request's ``shots``.  Otherwise it is orchestrated:
 the film is a ``sequence`` job holding that one reservation; its shots are free ``shot`` children, made by
 :class:`bot.services.jobs.film.FilmDirector` (in order from each other's last frame with ``continuity``, side by
@@ -16,9 +17,15 @@ side without) and joined with the chosen transition.  :meth:`Sequences.decide` t
 shot that failed twice; :meth:`Sequences.reroll_shot` makes a new version of a finished film with one shot made
 again (the others reused, the new film a child of the old one, which lineage shows).
 
-The seam for the cast and sound features: :class:`FilmOptions` is where a ``cast`` (the characters every shot
-shares) and ``audio``/``sound`` (one soundtrack over the whole film) would be added; the shared spec carries
-the cast into every shot, and the join (``local:edit``'s ``sequence`` op) is where a soundtrack is laid under it.
+``sound`` (:attr:`FilmOptions.sound`): one soundtrack described for the whole film, made by the sound model
+``/soundtrack prompt:`` uses (Runway's ``sound_effect``) and laid under the joined film.  It is checked with the
+film (a sound model enabled, none offline; the description within the model's limit; the film no longer than
+the sound it can make; the hourly sound limit) and reserved with it: the film's seconds and the soundtrack's
+price are one transaction, the soundtrack a ``filmsound`` job of its own in the cost ledger (free of the seconds
+quota, like /soundtrack).  It waits, parked, until every shot is made or left out; the film's director then
+gives it the film's length and lets it run, and the join lays it under the shots: replacing their silence, or
+with ``audio:on`` mixed over their own sound, which stays ducked under it (``/soundtrack mix:under``).  A film
+with ``sound`` is always orchestrated (one task per shot): the soundtrack goes onto the joined film.
 """
 
 from __future__ import annotations
@@ -34,15 +41,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, InvalidPrompt, JobStateError
-from bot.prompt import PromptSpec
+from bot.prompt import PromptSpec, clean_text
 from bot.providers._local_render import EDIT_MODEL
-from bot.providers.base import Capability, ModelInfo, needs_for
+from bot.providers.base import TEXT_SOUND_OP, Capability, ModelInfo, needs_for
 from bot.providers.registry import ProviderRegistry
-from bot.services.delivery.port import SHOT_KIND
+from bot.services.delivery.port import FILM_SOUND_KIND, SHOT_KIND
 from bot.services.jobs.film import FILM_KIND, is_directed, seconds_of, shot_specs
 from bot.services.money.quota import QuotaService
 from bot.services.requests.intake import fit_spec, parts_without_subject, store_upload
 from bot.services.requests.requester import Requester, Submitted, page_name
+from bot.services.requests.sound import sound_allowed, sound_model
 from bot.settings import Settings
 from storage import CastUse, Charge, Job, JobInputs, JobState, NewJob, QuotaRefused, Storage
 
@@ -68,12 +76,14 @@ class Shot:
 @dataclass(frozen=True)
 class FilmOptions:
     """The options of the command that are the film's own (the shared look is the :class:`PromptSpec`, its
-    ``audio`` included); ``cast``: the server's characters in every shot, sent to a reference model."""
+    ``audio`` included); ``cast``: the server's characters in every shot, sent to a reference model; ``sound``:
+    a description of one soundtrack over the whole film (empty: none)."""
 
     title: str = ""
     continuity: bool = False
     transition: str = "cut"
     cast: tuple[CastUse, ...] = ()
+    sound: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class FilmPlan:
     shots: tuple[PromptSpec, ...]
     model: ModelInfo
     native: bool = False  # the model makes the whole film in one task (:class:`bot.providers.base.MultiShot`)
+    sound: ModelInfo | None = None  # the model that makes the film's soundtrack (``FilmOptions.sound``)
 
     @property
     def seconds(self) -> float:
@@ -99,6 +110,17 @@ class FilmPlan:
     def length(self) -> float:
         """The film's length once joined: the sum minus the overlaps."""
         return self.seconds - self.overlap * (len(self.shots) - 1)
+
+
+def _together(charges: list[Charge | None]) -> Charge | None:
+    """One charge standing for a film's reservations (its shots' seconds and dollars, its soundtrack's dollars),
+    for the words of a refusal."""
+    held = [c for c in charges if c is not None]
+    if len(held) < 2 or held[0].spend is None:
+        return held[0] if held else None
+    usd = sum(c.spend.cost.usd for c in held if c.spend is not None)
+    spend = replace(held[0].spend, cost=replace(held[0].spend.cost, usd=usd))
+    return replace(held[0], seconds=sum(c.seconds for c in held), spend=spend)
 
 
 def parse_shots(text: str, max_shots: int) -> list[Shot]:
@@ -150,6 +172,7 @@ class Sequences:
             raise InvalidPrompt(f"The title is {len(options.title)} characters long; the limit is {MAX_TITLE_CHARS}.")
         shots = parse_shots(shots_text, self.settings.max_sequence_shots)
         self.registry.model(EDIT_MODEL)  # the join runs on the bot's machine: refused here if it is switched off
+        sound = self.check_sound(options.sound)
         first_needs = needs_for(image=image, references=bool(options.cast))
         if options.continuity:
             if spec.model:
@@ -187,15 +210,29 @@ class Sequences:
             specs.append(replace(fit_spec(replace(one, model=info.name), info, needs), audio=audio))
         multi = info.multi_shot
         lengths = [int(s.duration or 0) for s in specs]
-        native = multi is not None and multi.fits(lengths) and specs[0].aspect in multi.aspects and not options.cast
-        plan = FilmPlan(options, tuple(specs), info, native=native)
+        native = multi is not None and multi.fits(lengths) and specs[0].aspect in multi.aspects
+        native = native and not options.cast and sound is None  # a soundtrack goes onto the joined shots
+        plan = FilmPlan(options, tuple(specs), info, native=native, sound=sound)
         if plan.seconds > self.settings.max_edit_seconds + 0.05:
             raise InvalidOption(
                 f"Those shots add up to {plan.seconds:g} s; a film is at most {self.settings.max_edit_seconds} s."
             )
+        longest = sound.max_input_seconds if sound is not None else None
+        if sound is not None and longest is not None and plan.length > longest + 0.05:
+            raise InvalidOption(
+                f"The film is {plan.length:g} s long; {sound.name} makes a soundtrack of at most {longest:g} s. "
+                "Make the film shorter, or leave out `sound`."
+            )
         if plan.overlap and plan.overlap >= min(seconds_of(s) for s in specs):
             raise InvalidOption("Every shot must be longer than its transition; use `cut` for such short shots.")
         return plan
+
+    def check_sound(self, description: str) -> ModelInfo | None:
+        """The model for a film's soundtrack, refused without I/O (no sound model enabled, e.g. offline; a
+        description over its limit), or None when no soundtrack is asked for."""
+        if not clean_text(description):
+            return None
+        return sound_model(self.registry, Capability.TEXT_TO_AUDIO, description)
 
     async def submit(
         self,
@@ -208,6 +245,8 @@ class Sequences:
         """Check, reserve the whole film's seconds and store the film with its first shots (all of them without
         continuity, the first with it), in one transaction; the worker does the rest."""
         plan = self.check(spec, shots_text, options, image=image is not None)
+        if plan.sound is not None:
+            await sound_allowed(self.storage, self.settings, who, self.clock())
         stored = None
         try:
             if image is not None:
@@ -217,13 +256,22 @@ class Sequences:
             first = () if plan.native else plan.shots if not options.continuity else plan.shots[:1]
             cast = options.cast
             shot_jobs = (self._shot(who, n, s, len(plan.shots), stored, cast) for n, s in enumerate(first, start=1))
-            news = [film, *shot_jobs]
-            try:
-                jobs = await self.storage.jobs.create_many(
-                    news, [charge, *([None] * (len(news) - 1))], self.clock(), link_to_first=True
+            news: list[NewJob] = [film]
+            charges: list[Charge | None] = [charge]
+            if plan.sound is not None:  # priced with the film, in one transaction; free of the seconds quota
+                track = self._soundtrack(who, plan, plan.sound)
+                news.append(track)
+                charges.append(
+                    await self.quota.charge(
+                        who.guild_id, who.user_id, 0.0, model=plan.sound.name, priced_seconds=plan.length
+                    )
                 )
+            news += shot_jobs
+            charges += [None] * (len(news) - len(charges))
+            try:
+                jobs = await self.storage.jobs.create_many(news, charges, self.clock(), link_to_first=True)
             except QuotaRefused as refused:
-                raise self.quota.refusal_for(refused, charge) from None
+                raise self.quota.refusal_for(refused, _together(charges)) from None
         except BaseException:
             if stored is not None:
                 stored.unlink(missing_ok=True)
@@ -232,14 +280,41 @@ class Sequences:
         order = "one after the other, each from the last frame before it" if options.continuity else "side by side"
         order = "in one task (the model's own multi-shot film)" if plan.native else order
         note = f"Making a film of {len(plan.shots)} shots ({plan.length:g} s) on {plan.model.name}, {order}."
+        if plan.sound is not None:
+            note += f" Then one soundtrack over the whole film on {plan.sound.name}."
         return Submitted(jobs[0], cached=False, queue_position=0, notes=(note,))
+
+    def _soundtrack(self, who: Requester, plan: FilmPlan, info: ModelInfo) -> NewJob:
+        """The film's soundtrack, parked (no ``seconds`` yet) until the film's director knows the film's length."""
+        spec = PromptSpec(
+            subject=clean_text(plan.options.sound),
+            duration=max(1, math.ceil(plan.length - 0.05)),
+            aspect=info.aspects[0],
+            model=info.name,
+        )
+        return NewJob(
+            kind=FILM_SOUND_KIND,
+            owner_id=who.user_id,
+            guild_id=who.guild_id,
+            channel_id=who.channel_id,
+            model=info.name,
+            spec=spec.to_dict(),
+            cost_seconds=0.0,
+            inputs=JobInputs(op=TEXT_SOUND_OP, mix="under"),
+            delivery=who.delivery,
+            owner_name=page_name(who.display_name),
+        )
 
     def _film(self, who: Requester, plan: FilmPlan, image: Path | None) -> NewJob:
         first = plan.shots[0]
         title = plan.options.title.strip() or first.subject[:MAX_TITLE_CHARS]
         model = plan.model.name if plan.native else EDIT_MODEL  # one provider task, or the join of the shots
         spec = PromptSpec(
-            subject=title, duration=max(1, math.ceil(plan.length - 0.05)), aspect=first.aspect, model=model
+            subject=title,
+            duration=max(1, math.ceil(plan.length - 0.05)),
+            aspect=first.aspect,
+            model=model,
+            audio=first.audio if plan.native else None,  # in one task: the model's sound, as every shot's
         ).to_dict()
         inputs = JobInputs(
             op=None if plan.native else FILM_KIND,

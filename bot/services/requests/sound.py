@@ -22,6 +22,7 @@ from bot.media import Media
 from bot.prompt import PromptSpec, clean_text
 from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo
 from bot.providers.registry import ProviderRegistry
+from bot.services.delivery.port import FILM_SOUND_KIND
 from bot.services.jobs.sound import MIXES
 from bot.services.requests.intake import made_in_the_last_hour
 from bot.settings import Settings
@@ -32,11 +33,33 @@ if TYPE_CHECKING:
     from bot.services.requests.requester import Requester, Submitted
     from storage import Job
 
-SOUND_KINDS = ("sound", "soundtrack")  # the kinds of sound job (the hourly limit counts them with the edits)
+# the kinds of sound job (the hourly limit counts them with the edits): a /sequence film's soundtrack is one
+SOUND_KINDS = ("sound", "soundtrack", FILM_SOUND_KIND)
 OFFLINE = (
     "Sound needs a sound model (Runway's video_to_audio or sound_effect), and none is enabled on this bot; "
     "there is no offline sound generator. Attach a file to /soundtrack instead."
 )
+
+
+def sound_model(registry: ProviderRegistry, capability: Capability, prompt: str | None) -> ModelInfo:
+    """Everything refusable without I/O about a sound to make: a sound model is enabled (none offline), and the
+    description fits it (its length limit, in its own units; required where the model needs one)."""
+    info = registry.default_for(frozenset({capability}))
+    if info is None:
+        raise InvalidRequest(OFFLINE)
+    text = clean_text(prompt)
+    if text:
+        info.check_prompt(text)
+    elif info.needs_prompt(frozenset({capability})):
+        raise InvalidOption("Describe the sound, e.g. `rain on a tin roof, distant thunder`.")
+    return info
+
+
+async def sound_allowed(storage: Storage, settings: Settings, who: Requester, now: float) -> None:
+    """The per-member hourly limit on sound, shared with the edits (``VIDEOBOT_EDITS_PER_HOUR``)."""
+    limit = settings.edits_per_hour
+    if await made_in_the_last_hour(storage, who.user_id, limit, now, lambda j: j.kind in SOUND_KINDS):
+        raise InvalidRequest(f"You can add sound {limit} times an hour; try again later.")
 
 
 def check_mix(mix: str | None) -> str | None:
@@ -77,15 +100,7 @@ class Sounds:
     def check(self, capability: Capability, prompt: str | None) -> ModelInfo:
         """Everything refusable without I/O (the edge calls it before acknowledging): a sound model is enabled,
         and the description fits it."""
-        info = self.model_for(capability)
-        if info is None:
-            raise InvalidRequest(OFFLINE)
-        text = clean_text(prompt)
-        if text:
-            info.check_prompt(text)
-        elif info.needs_prompt(frozenset({capability})):
-            raise InvalidOption("Describe the sound, e.g. `rain on a tin roof, distant thunder`.")
-        return info
+        return sound_model(self.registry, capability, prompt)
 
     async def add(self, who: Requester, job_id: int, prompt: str | None = None) -> Submitted:
         """Sound for a silent clip, heard from its picture (with an optional description of what to hear)."""
@@ -133,9 +148,7 @@ class Sounds:
 
     async def _allowed(self, who: Requester) -> None:
         """The per-member hourly limit, shared with the edits (``VIDEOBOT_EDITS_PER_HOUR``)."""
-        limit = self.settings.edits_per_hour
-        if await made_in_the_last_hour(self.storage, who.user_id, limit, self.clock(), lambda j: j.kind in SOUND_KINDS):
-            raise InvalidRequest(f"You can add sound {limit} times an hour; try again later.")
+        await sound_allowed(self.storage, self.settings, who, self.clock())
 
     async def _queue(
         self,

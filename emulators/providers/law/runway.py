@@ -23,6 +23,11 @@ What the create docstrings do not state, written here with its source (read 2026
   custom mode (3-5 shots). Per-shot durations must sum to `duration`", and ``duration`` "Defaults to 10
   seconds"; a shot's ``duration`` is "Duration of this shot in seconds", taken as a whole second from 1 (a shot
   of 0 s or less is no shot).
+- Kling's multi-shot on ``text_to_video`` / ``image_to_video`` (``kling3.0_*`` and ``klingO3_*``), from the
+  docstrings of their ``…ProviderSettings.multi_prompt`` (runwayml 5.24, read 2026-12-06): "An array of prompt
+  segments for multishot video generation.  Each segment has its own prompt and duration.  Total duration across
+  all segments must be between 3 and 15 seconds"; a segment's ``duration`` ("Duration in seconds for this
+  segment") is taken as a whole second from 1.  No segment count is stated, so none is enforced.
 """
 
 from __future__ import annotations
@@ -39,11 +44,28 @@ RECIPE = "recipes/multi_shot_video"
 RECIPE_SHOTS = (3, 5)  # custom mode's shot count (docstring of ``shots``, see above)
 RECIPE_DEFAULT_SECONDS = 10  # ``duration``'s default (its docstring)
 SEED_MAX = 4294967295  # runwayml 5.24 types/text_to_speech_create_params.py, seed docstring (see above)
+MULTI_PROMPT_SECONDS = (3, 15)  # Kling's multiPrompt: the segments' total (its docstring, see above)
 
 
 def _seed(value: Any, where: str) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and not 0 <= value <= SEED_MAX:
         return f"{where}: must be from 0 to {SEED_MAX}, not {value!r}"
+    return None
+
+
+def _multi_prompt(value: Any, where: str) -> str | None:
+    """Kling's ``multiPrompt``: each segment at least 1 s, all of them 3-15 s together (the shape is the types')."""
+    if not isinstance(value, list):
+        return None  # the type reader says what is wrong with it
+    found = [s.get("duration") if isinstance(s, Mapping) else None for s in value]
+    lengths = [n for n in found if isinstance(n, int) and not isinstance(n, bool)]
+    if len(lengths) != len(found):
+        return None
+    if any(n < 1 for n in lengths):
+        return f"{where}: a segment's duration is a whole number of seconds from 1"
+    low, high = MULTI_PROMPT_SECONDS
+    if not low <= sum(lengths) <= high:
+        return f"{where}: the segments add up to {sum(lengths)} s; their total must be between {low} and {high}"
     return None
 
 
@@ -57,7 +79,7 @@ def law(endpoint: str) -> Law:
         raise ValueError(f"no Runway create {endpoint!r}")
     module = importlib.import_module(f"runwayml.types.{endpoint}_create_params")
     root = getattr(module, "".join(part.title() for part in endpoint.split("_")) + "CreateParams")
-    return Law(module, root, by_name={"seed": [_seed]}, count=utf16_len)
+    return Law(module, root, by_name={"seed": [_seed], "multi_prompt": [_multi_prompt]}, count=utf16_len)
 
 
 def models(endpoint: str) -> set[str]:

@@ -160,3 +160,19 @@ def test_sound_fields_and_the_sound_endpoints():
     assert check("sound_effect", sfx) == []
     assert check("sound_effect", {**sfx, "duration": 30.5}) == ["duration: must be from 0.5 to 30, not 30.5"]
     assert fields(check("sound_effect", {**sfx, "promptText": None})) == ["promptText"]
+
+
+def test_kling_3_multi_prompt_segments_add_up_to_3_to_15_seconds():
+    body = {"model": "kling3.0_pro", "ratio": "1920:1080", "duration": 10}
+    ok = body | {"providerSettings": {"multiPrompt": [{"prompt": "a", "duration": 5}, {"prompt": "b", "duration": 5}]}}
+    assert law.check("runway", "text_to_video", ok) == []
+    refused = {
+        "16 s in all": [{"prompt": "a", "duration": 8}, {"prompt": "b", "duration": 8}],
+        "2 s in all": [{"prompt": "a", "duration": 1}, {"prompt": "b", "duration": 1}],
+        "a segment of 0 s": [{"prompt": "a", "duration": 0}, {"prompt": "b", "duration": 5}],
+        "a segment without its duration": [{"prompt": "a"}, {"prompt": "b", "duration": 5}],
+    }
+    for name, segments in refused.items():
+        assert law.check("runway", "text_to_video", body | {"providerSettings": {"multiPrompt": segments}}), name
+    assert law.check("runway", "text_to_video", body | {"providerSettings": {"multi_prompt": []}})  # the wire name
+    assert law.check("runway", "text_to_video", body | {"providerSettings": {"shotType": "auto"}})  # its Literal

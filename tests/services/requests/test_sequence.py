@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.errors import InvalidOption, InvalidPrompt, JobStateError, QuotaExceeded
+from bot.errors import InvalidOption, InvalidPrompt, InvalidRequest, JobStateError, QuotaExceeded
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import GenerationRequest, TaskState, TaskStatus
@@ -261,6 +261,18 @@ async def test_continuity_needs_a_model_that_takes_an_image(offline, tmp_path):
     with pytest.raises(InvalidOption, match="attach a start image"):
         await offline.sequences.submit(who(tmp_path), spec, "a\nb", FilmOptions(continuity=True))
     assert await offline.storage.jobs.search(owner_id=USER) == []
+
+
+async def test_sound_offline_is_refused_before_any_charge(offline, tmp_path):
+    spec = PromptSpec.create(None, model="local:storyboard", allow_empty_subject=True)
+    with pytest.raises(InvalidRequest, match="no offline sound generator"):
+        await offline.sequences.submit(who(tmp_path), spec, "a\nb", FilmOptions(sound="waves on a beach"))
+    with pytest.raises(InvalidRequest, match="no offline sound generator"):
+        offline.sequences.check_sound("waves on a beach")  # what /sequence asks before its modal opens
+    assert offline.sequences.check_sound("  ") is None  # no description: no soundtrack, nothing to refuse
+    assert await offline.storage.jobs.search(owner_id=USER) == []
+    assert (await offline.quota.status(USER, 1)).used == 0
+    assert (await offline.storage.costs.report(None, 0)).jobs == 0  # nothing reserved in dollars either
 
 
 async def test_one_shot_re_rolled_makes_a_new_version_of_the_film(make_settings, database_url, tmp_path):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.app import App
-from bot.errors import InvalidOption
+from bot.errors import InvalidOption, InvalidPrompt
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.runway import RunwayProvider
@@ -21,7 +21,7 @@ from bot.services.requests.sequence import FilmOptions
 from emulators.providers import EmulatorServer, VideoFactory, law
 from storage import JobState
 from tests.support.discord import png_bytes
-from tests.support.video import audio_codec
+from tests.support.video import audio_codec, band_level, ffmpeg_streams, stream_seconds
 
 USER = 7
 
@@ -146,3 +146,110 @@ async def test_a_cast_on_a_model_without_references_is_refused_before_any_charge
     with pytest.raises(InvalidOption, match=r"runway:gen4.5 cannot do references; try .*runway:seedance2"):
         await app.sequences.submit(owner, spec, "a kite\na kite falls", FilmOptions(cast=members))
     assert not server.runway.tasks and (await app.quota.status(USER, 5)).used == 0
+
+
+# --- sound: one soundtrack over the whole film ----------------------------------------------------------------------
+
+
+async def test_sound_makes_one_soundtrack_as_long_as_the_film(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:gen4.5", duration=2, allow_empty_subject=True)
+    shots = "a lighthouse at dawn\nwaves break on the rocks\nthe lamp turns on"  # fits the recipe, but: sound
+    options = FilmOptions(transition="crossfade", sound="a slow piano theme, distant rain")
+    submitted = await app.sequences.submit(who(tmp_path), spec, shots, options)
+    assert "one soundtrack over the whole film on runway:eleven-sfx" in submitted.notes[0]
+    [track] = [j for j in await app.storage.jobs.children(submitted.job.id) if j.kind == "filmsound"]
+    quote = await app.storage.costs.job_cost(track.id)  # the soundtrack's price is reserved with the film
+    assert quote is not None and quote["state"] == "reserved" and quote["model"] == "runway:eleven-sfx"
+    assert quote["reserved_usd"] > 0
+
+    film = await app.worker.wait_for(submitted.job.id, timeout=180)
+    assert film.state is JobState.DONE, film.error
+    assert server.runway.creates["recipes/multi_shot_video"] == 0 and server.runway.creates["text_to_video"] == 3
+    [task] = [t for t in server.runway.tasks.values() if t.endpoint == "sound_effect"]
+    assert server.runway.creates["sound_effect"] == 1
+    assert law.check("runway", "sound_effect", task.body) == []  # what the emulator held it to
+    assert task.body["model"] == "eleven_text_to_sound_v2"
+    assert task.body["promptText"] == "a slow piano theme, distant rain"
+    made = tmp_path / "film.mp4"
+    picture = stream_seconds(made, "v")
+    assert abs(picture - (6 - 2 * 0.5)) < 0.3 and abs(task.body["duration"] - picture) < 0.1  # as long as the film
+    assert ffmpeg_streams(made) == ["video", "audio"] and audio_codec(made) == "aac"  # one track, AAC
+    assert abs(stream_seconds(made, "a") - picture) < 0.1
+    assert band_level(made, 220) > -40  # the emulator's sound effect is a 220 Hz tone: it is heard
+    track = await app.storage.jobs.get(track.id)
+    assert track is not None and track.state is JobState.DONE and track.parent_job_id == film.id
+    assert film.inputs.audio == track.result_path and film.inputs.mix == "under"
+    row = await app.storage.costs.job_cost(track.id)  # priced and in the ledger like /soundtrack
+    assert row is not None and row["state"] == "settled" and row["spent_usd"] > 0
+    assert (await app.quota.status(USER)).used == 6  # the shots' seconds only: sound is free of the quota
+    assert {j.kind for j in await app.storage.jobs.children(film.id)} == {"shot", "filmsound"}
+
+
+async def test_sound_over_shots_with_their_own_sound_is_mixed_over_it(runway_app, tmp_path):
+    app, _server = runway_app
+    spec = PromptSpec.create(None, model="runway:veo3.1", duration=4, audio=True, allow_empty_subject=True)
+    options = FilmOptions(sound="a low drone")
+    submitted = await app.sequences.submit(who(tmp_path), spec, "a bell rings\npigeons fly off", options)
+    film = await app.worker.wait_for(submitted.job.id, timeout=180)
+    assert film.state is JobState.DONE, film.error
+    made = tmp_path / "film.mp4"
+    assert ffmpeg_streams(made) == ["video", "audio"] and audio_codec(made) == "aac"
+    assert abs(stream_seconds(made, "a") - stream_seconds(made, "v")) < 0.1
+    # the shots' own sound is the emulator's 440 Hz tone, the soundtrack 220 Hz: both heard, the shots' ducked
+    shot = Path(str(next(j for j in await app.storage.jobs.children(film.id) if j.kind == "shot").result_path))
+    own, new, before = band_level(made, 440), band_level(made, 220), band_level(shot, 440)
+    assert new > before - 6 and before - 15 < own < before - 3
+
+
+async def test_sound_is_refused_before_any_charge_when_it_cannot_be_made(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:gen4.5", duration=10, allow_empty_subject=True)
+    shots = "a kite\na kite falls\na kite lands\na kite rests"  # 40 s: longer than the sound model makes
+    with pytest.raises(InvalidOption, match="soundtrack of at most 30 s"):
+        await app.sequences.submit(who(tmp_path), spec, shots, FilmOptions(sound="wind"))
+    with pytest.raises(InvalidPrompt, match="at most 1000"):
+        await app.sequences.submit(who(tmp_path), spec, "a kite\na kite falls", FilmOptions(sound="🔔" * 501))
+    assert not server.runway.tasks and (await app.quota.status(USER)).used == 0
+    assert await app.service.recent(limit=10) == []
+
+
+# --- Kling 3.0 on Runway: the shot list in one task (providerSettings.multiPrompt) ---------------------------------
+
+
+async def test_a_shot_list_kling_3_takes_is_one_runway_task_with_its_multi_prompt(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:kling3.0_pro", audio=True, style="cinematic", allow_empty_subject=True)
+    shots = "a fox wakes in the snow | 5s\nthe fox runs across a frozen lake | 5s"
+    submitted = await app.sequences.submit(who(tmp_path), spec, shots, FilmOptions(title="Fox"))
+    assert "in one task" in submitted.notes[0]
+    film = await app.worker.wait_for(submitted.job.id, timeout=120)
+    assert film.state is JobState.DONE, film.error
+    assert film.model == "runway:kling3.0_pro" and await app.storage.jobs.children(film.id) == []
+    [task] = server.runway.tasks.values()
+    assert task.endpoint == "text_to_video" and server.runway.creates["recipes/multi_shot_video"] == 0
+    body = task.body
+    assert law.check("runway", "text_to_video", body) == []  # what the emulator held it to
+    assert (body["model"], body["duration"], body["ratio"], body["audio"]) == ("kling3.0_pro", 10, "1920:1080", True)
+    settings = body["providerSettings"]
+    assert settings["shotType"] == "customize" and [s["duration"] for s in settings["multiPrompt"]] == [5, 5]
+    assert (
+        settings["multiPrompt"][1]["prompt"].startswith("the fox runs")
+        and "cinematic" in settings["multiPrompt"][1]["prompt"]
+    )
+    assert "promptText" not in body  # each shot has its own prompt
+    assert (await app.quota.status(USER)).used == 10
+    info = await app.media.probe(tmp_path / "film.mp4")
+    assert abs(info.duration - 10) < 0.3 and info.has_audio
+
+
+async def test_a_shot_list_longer_than_kling_3_makes_in_one_task_is_orchestrated(runway_app, tmp_path):
+    app, server = runway_app
+    spec = PromptSpec.create(None, model="runway:kling3.0_pro", duration=5, allow_empty_subject=True)
+    submitted = await app.sequences.submit(who(tmp_path), spec, "a fox\nthe fox runs\nthe fox sleeps", FilmOptions())
+    assert "in one task" not in submitted.notes[0]  # 15 s: more than the 5 or 10 s it makes in one task
+    film = await app.worker.wait_for(submitted.job.id, timeout=180)
+    assert film.state is JobState.DONE, film.error
+    bodies = [t.body for t in server.runway.tasks.values()]
+    assert len(bodies) == 3 and not any("providerSettings" in b for b in bodies)
+    assert all(law.check("runway", "text_to_video", b) == [] for b in bodies)
