@@ -88,9 +88,22 @@ async def reserve_in(conn: Conn, job_id: int, new: NewJob, spend: Spend, now: fl
     )
 
 
-async def settle_in(conn: Conn, job_id: int, state: JobState, now: float) -> None:
-    """Settle a job's reservation as it finishes (inside ``finish``'s transaction); idempotent."""
-    done = 1 if state is JobState.DONE else 0
+async def scale_reservation_in(conn: Conn, job_id: int, factor: float) -> None:
+    """Scale an unsettled job's money reservation by ``factor`` (0 to 1): a /sequence film whose unmade shots'
+    seconds are given back gives back their dollars in the same proportion (inside that refund's transaction)."""
+    factor = min(1.0, max(0.0, factor))
+    await conn.execute(
+        "UPDATE job_costs SET reserved_units = reserved_units * ?, reserved_usd = reserved_usd * ?"
+        " WHERE job_id = ? AND state = ?",
+        (factor, factor, job_id, RESERVED),
+    )
+
+
+async def settle_in(conn: Conn, job_id: int, state: JobState, now: float, *, committed: bool = False) -> None:
+    """Settle a job's reservation as it finishes (inside ``finish``'s transaction); idempotent.  Without the
+    provider's own figure a finished job (or one whose seconds are ``committed``: a film cancelled after some of its
+    shots were made) is charged its reserved estimate, any other nothing."""
+    done = 1 if state is JobState.DONE or committed else 0
     await conn.execute(
         "UPDATE job_costs SET state = ?, settled_at = ?,"
         " spent_units = COALESCE(actual_units, CASE WHEN ? = 1 THEN reserved_units ELSE 0 END),"

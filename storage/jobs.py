@@ -330,7 +330,7 @@ class SqlJobs:
             )
             if ledger is not None:
                 await quota.settle_in(conn, job_id, ledger, now)
-            await costs.settle_in(conn, job_id, state, now)
+            await costs.settle_in(conn, job_id, state, now, committed=ledger == "committed")
             await self.db.notify(conn)  # a running slot is free
             return job
 

@@ -79,6 +79,16 @@ async def reprice_in(conn: Conn, job_id: int, seconds: float) -> None:
     )
 
 
+async def reserved_seconds_in(conn: Conn, job_id: int) -> float:
+    """A job's unsettled reserved seconds (0 when it has none or it is settled)."""
+    async with conn.execute(
+        "SELECT COALESCE(SUM(seconds), 0) FROM quota_ledger WHERE job_id = ? AND state = ?",
+        (job_id, LedgerState.RESERVED.value),
+    ) as cur:
+        row = await cur.fetchone()
+    return float(row[0]) if row and row[0] is not None else 0.0
+
+
 async def refund_part_in(conn: Conn, job_id: int, seconds: float) -> None:
     """Give ``seconds`` of a job's unsettled reservation back (a /sequence shot that will not be made)."""
     await conn.execute(

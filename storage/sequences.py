@@ -3,7 +3,7 @@
 A film is a ``sequence`` job holding the one quota reservation for all its shots; the shots are ``shot`` jobs
 that name it as parent (created by :meth:`storage.jobs.JobRepository.create_many`, free of charge).  This
 repository keeps, per failed shot, the question put to the member and its answer, and gives the shot's seconds
-back from the film's reservation at most once (the drop and the ledger change are one transaction), so a
+back from the film's reservation (and the same share of its dollars) at most once (the drop and the ledger change are one transaction), so a
 refund is exact however often a resumed film runs the same step.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from storage import quota
+from storage import costs, quota
 from storage.database import SqlDatabase
 from storage.models import ShotDecision
 
@@ -98,13 +98,19 @@ class SqlSequences:
             )
             if not cur.rowcount:
                 return False
+            before = await quota.reserved_seconds_in(conn, sequence_id)
             await quota.refund_part_in(conn, sequence_id, seconds)
+            if before:
+                await costs.scale_reservation_in(conn, sequence_id, (before - seconds) / before)
             return True
 
     async def keep(self, sequence_id: int, seconds: float) -> None:
-        """Re-price the film's reservation to ``seconds``."""
+        """Re-price the film's reservation to ``seconds``, its dollars in the same proportion."""
         async with self.db.transaction(locks=[]) as conn:
+            before = await quota.reserved_seconds_in(conn, sequence_id)
             await quota.reprice_in(conn, sequence_id, seconds)
+            if before:
+                await costs.scale_reservation_in(conn, sequence_id, seconds / before)
 
 
 def _decision(row: Any) -> ShotDecision:
