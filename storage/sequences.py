@@ -1,10 +1,10 @@
 """The sequence repository (the only SQL about /sequence films besides their jobs), shared by both backends.
 
-A film is a ``sequence`` job holding the one quota reservation for all its shots; the shots are ``shot`` jobs
-that name it as parent (created by :meth:`storage.jobs.JobRepository.create_many`, free of charge).  This
-repository keeps, per failed shot, the question put to the member and its answer, and gives the shot's seconds
-back from the film's reservation (and the same share of its dollars) at most once (the drop and the ledger change are one transaction), so a
-refund is exact however often a resumed film runs the same step.
+A film is a ``sequence`` job holding the one quota reservation for all its shots; the shots are ``shot`` jobs that
+name it as parent (created by :meth:`storage.jobs.JobRepository.create_many`, free of charge). This repository
+keeps, per failed shot, the question put to the member and its answer, and gives the shot's seconds back from the
+film's reservation (and the same share of its dollars) at most once (the drop and the ledger change are one
+transaction), so a refund is exact however often a resumed film runs the same step.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ def film(seconds: float) -> tuple[list[NewJob], list[Charge | None]]:
         NewJob("shot", 1, 10, 5, "local:storyboard", {"subject": f"shot {n}"}, 0.0, inputs=JobInputs(shot=n, of=3))
         for n in (1, 2, 3)
     ]
-    spend = Spend(model="runway:gen4_turbo", cost=Cost(units=seconds * 5, unit="credits", usd=seconds * 0.05), month_start=0.0)
+    spend = Spend(
+        model="runway:gen4_turbo", cost=Cost(units=seconds * 5, unit="credits", usd=seconds * 0.05), month_start=0.0
+    )
     charge = Charge(seconds=seconds, window_start=time.time() - WINDOW, user_limit=100.0, spend=spend)
     return [parent, *shots], [charge, None, None, None]
 
