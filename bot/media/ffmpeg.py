@@ -45,12 +45,30 @@ def find_ffmpeg(preferred: str | None = None) -> str:
     system = shutil.which("ffmpeg")
     if system:
         return system
+    bundled = _bundled_ffmpeg()
+    if bundled:
+        return bundled
     try:
         import imageio_ffmpeg
 
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except Exception as exc:  # the wheel may lack a binary for this platform
         raise ConfigError("No ffmpeg found: install ffmpeg or the imageio-ffmpeg wheel.", detail=str(exc)) from None
+
+
+def _bundled_ffmpeg() -> str | None:
+    """imageio-ffmpeg's own binary, found without running it (its ``get_ffmpeg_exe`` checks the binary by running
+    ``ffmpeg -version``: one more process start for every CLI command); None when the wheel has none, or when
+    ``IMAGEIO_FFMPEG_EXE`` names another, which ``get_ffmpeg_exe`` returns."""
+    if os.environ.get("IMAGEIO_FFMPEG_EXE"):
+        return None
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return None
+    folder = Path(imageio_ffmpeg.__file__).parent / "binaries"
+    found = [path for path in folder.glob("ffmpeg-*") if path.is_file() and os.access(path, os.X_OK)]
+    return str(found[0]) if len(found) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from bot.errors import (
     RateLimited,
     SubmitUncertain,
 )
+from bot.media import MediaInfo
 from bot.providers.base import SOUND_OP, SOUND_SUFFIX, TEXT_SOUND_OP, TaskState, VideoProvider
 from bot.services.delivery.port import NotYet
 from bot.services.fallback.policy import falls_back
@@ -210,6 +211,7 @@ class JobRunner:
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
         raw = Path(str(self.job.raw_path))
+        moved: MediaInfo | None = None  # the raw file's probe when it became the result unchanged
         if not result.exists() and self.job.inputs.op in SOUND_OPS:
             await lay_sound(self.ctx.media, self.job.inputs, raw, result)  # the clip's own picture, copied
         elif not result.exists():
@@ -226,12 +228,15 @@ class JobRunner:
                 await self.ctx.media.resize(raw, result, info.width, info.height)
             else:
                 os.replace(raw, result)
+                moved = info
         if self.job.kind == "remix":
+            moved = None  # the source's sound is laid in: probe again
             await keep_source_sound(self.ctx.media, self.job.inputs, result)  # the source clip's sound, kept
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        sound = (await self.ctx.media.probe(result)).has_audio  # the 🔊 button, result pages, the gallery filter
+        # the 🔊 button, result pages, the gallery filter (a result moved unchanged was probed above)
+        sound = (moved if moved is not None else await self.ctx.media.probe(result)).has_audio
         await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=int(sound))
 
     async def deliver(self) -> None:
