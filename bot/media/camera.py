@@ -1,12 +1,11 @@
-"""Camera moves over a still picture, as ffmpeg ``perspective`` expressions.
+"""Camera moves over a still picture.
 
 A move is a function of the clip's progress ``p`` (0..1) and time ``t`` that returns the viewing
 window: its centre (fractions of the picture), a zoom (≥ 1: the window is 1/zoom of the picture)
-and a rotation.  The same function is evaluated two ways: with floats (to check that the window
-never leaves the picture, and in tests), and with :class:`Sym` values that print themselves as
-ffmpeg expression text.  The ``perspective`` filter then samples the window with sub-pixel
-precision every frame, so slow moves glide instead of stepping a whole pixel at a time (zoompan
-and crop round positions to integers, which shows as jitter at 24 fps).
+and a rotation.  :func:`corners` turns a window into picture pixels; the renderer
+(:mod:`bot.media.render`) cuts that window out of the picture with sub-pixel precision every frame,
+so slow moves glide instead of stepping a whole pixel at a time (zoompan and crop round positions
+to integers, which shows as jitter at 24 fps).
 """
 
 from __future__ import annotations
@@ -15,70 +14,12 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
-Num = Union[float, "Sym"]
 DEFAULT_MOVE = "dolly_in"
+sin, cos = math.sin, math.cos
 
 
-class Sym:
-    """An ffmpeg expression that supports the arithmetic the moves use."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
-    @staticmethod
-    def _fmt(value: Num) -> str:
-        return value.text if isinstance(value, Sym) else f"{float(value):.10f}".rstrip("0").rstrip(".")
-
-    def _op(self, op: str, other: Num, reverse: bool = False) -> Sym:
-        left, right = (self._fmt(other), self.text) if reverse else (self.text, self._fmt(other))
-        return Sym(f"({left}{op}{right})")
-
-    def __add__(self, other: Num) -> Sym:
-        return self._op("+", other)
-
-    def __radd__(self, other: Num) -> Sym:
-        return self._op("+", other, True)
-
-    def __sub__(self, other: Num) -> Sym:
-        return self._op("-", other)
-
-    def __rsub__(self, other: Num) -> Sym:
-        return self._op("-", other, True)
-
-    def __mul__(self, other: Num) -> Sym:
-        return self._op("*", other)
-
-    def __rmul__(self, other: Num) -> Sym:
-        return self._op("*", other, True)
-
-    def __truediv__(self, other: Num) -> Sym:
-        return self._op("/", other)
-
-    def __rtruediv__(self, other: Num) -> Sym:
-        return self._op("/", other, True)
-
-    def __neg__(self) -> Sym:
-        return Sym(f"(-{self.text})")
-
-
-def sin(x: Num) -> Num:
-    """Sine of a float or an expression."""
-    return Sym(f"sin({x.text})") if isinstance(x, Sym) else math.sin(x)
-
-
-def cos(x: Num) -> Num:
-    """Cosine of a float or an expression."""
-    return Sym(f"cos({x.text})") if isinstance(x, Sym) else math.cos(x)
-
-
-def ease(p: Num) -> Num:
+def ease(p: float) -> float:
     """Smoothstep blended with a little linear motion, so the camera never quite stops."""
     return 0.75 * (p * p * (3 - 2 * p)) + 0.25 * p
 
@@ -87,10 +28,10 @@ def ease(p: Num) -> Num:
 class Window:
     """The viewing window at one instant."""
 
-    cx: Num  # centre, fraction of the picture width
-    cy: Num  # centre, fraction of the picture height
-    zoom: Num  # ≥ 1
-    angle: Num = 0.0  # radians, clockwise on screen
+    cx: float  # centre, fraction of the picture width
+    cy: float  # centre, fraction of the picture height
+    zoom: float  # ≥ 1
+    angle: float = 0.0  # radians, clockwise on screen
 
 
 def _margin(zoom: float) -> float:
@@ -104,14 +45,14 @@ class Wobble:
         self.parts = [(rng.uniform(0.15, 0.9), rng.uniform(0, 2 * math.pi)) for _ in range(3)]
         self.weights = (0.55, 0.3, 0.15)
 
-    def __call__(self, t: Num) -> Num:
-        total: Num = 0.0
+    def __call__(self, t: float) -> float:
+        total: float = 0.0
         for weight, (freq, phase) in zip(self.weights, self.parts, strict=True):
             total = total + weight * sin(2 * math.pi * freq * t + phase)
         return total
 
 
-Move = Callable[[Num, Num], Window]
+Move = Callable[[float, float], Window]
 
 
 def make_move(name: str | None, seed: int) -> Move:
@@ -120,35 +61,35 @@ def make_move(name: str | None, seed: int) -> Move:
     pan = _margin(1.2)
     wobble_x, wobble_y, wobble_r = Wobble(rng), Wobble(rng), Wobble(rng)
 
-    def static(p: Num, t: Num) -> Window:
+    def static(p: float, t: float) -> Window:
         return Window(0.5, 0.5, 1.0)
 
-    def pan_left(p: Num, t: Num) -> Window:  # the view turns left: the scene slides right
+    def pan_left(p: float, t: float) -> Window:  # the view turns left: the scene slides right
         return Window(0.5 + pan - 2 * pan * ease(p), 0.5, 1.2)
 
-    def pan_right(p: Num, t: Num) -> Window:
+    def pan_right(p: float, t: float) -> Window:
         return Window(0.5 - pan + 2 * pan * ease(p), 0.5, 1.2)
 
-    def dolly_in(p: Num, t: Num) -> Window:
+    def dolly_in(p: float, t: float) -> Window:
         return Window(0.5, 0.5, 1.0 + 0.3 * ease(p))
 
-    def dolly_out(p: Num, t: Num) -> Window:
+    def dolly_out(p: float, t: float) -> Window:
         return Window(0.5, 0.5, 1.3 - 0.3 * ease(p))
 
-    def tracking(p: Num, t: Num) -> Window:  # constant lateral speed, a slight step bob
+    def tracking(p: float, t: float) -> Window:  # constant lateral speed, a slight step bob
         return Window(0.5 - pan + 2 * pan * p, 0.5 + 0.006 * sin(2 * math.pi * 0.8 * t), 1.2 + 0.05 * p)
 
-    def crane(p: Num, t: Num) -> Window:  # the camera rises: the window moves up the picture
+    def crane(p: float, t: float) -> Window:  # the camera rises: the window moves up the picture
         return Window(0.5, 0.5 + pan - 2 * pan * ease(p), 1.2)
 
-    def handheld(p: Num, t: Num) -> Window:
+    def handheld(p: float, t: float) -> Window:
         return Window(0.5 + 0.012 * wobble_x(t), 0.5 + 0.012 * wobble_y(t), 1.1, 0.004 * wobble_r(t))
 
-    def drone(p: Num, t: Num) -> Window:  # rise and pull back to reveal the scene
+    def drone(p: float, t: float) -> Window:  # rise and pull back to reveal the scene
         zoom = 1.35 - 0.3 * ease(p)
         return Window(0.5, 0.5 + 0.8 * (0.5 - 0.5 / zoom) * (1 - 2 * ease(p)), zoom)
 
-    def orbit(p: Num, t: Num) -> Window:  # a slow turn with a counter-slide reads as circling
+    def orbit(p: float, t: float) -> Window:  # a slow turn with a counter-slide reads as circling
         return Window(
             0.5 + 0.035 * (1 - 2 * ease(p)), 0.5, 1.22 + 0.04 * sin(math.pi * p), (-3 + 6 * ease(p)) * (math.pi / 180)
         )
@@ -171,7 +112,7 @@ def make_move(name: str | None, seed: int) -> Move:
     return moves[key]
 
 
-def corners(window: Window, width: Num, height: Num) -> list[tuple[Num, Num]]:
+def corners(window: Window, width: float, height: float) -> list[tuple[float, float]]:
     """The window's corners in picture pixels: top-left, top-right, bottom-left, bottom-right."""
     half_w = width * (0.5 / window.zoom)
     half_h = height * (0.5 / window.zoom)
@@ -184,25 +125,11 @@ def corners(window: Window, width: Num, height: Num) -> list[tuple[Num, Num]]:
     return points
 
 
-def perspective_args(move: Move, frames: int, fps: int) -> dict[str, str]:
-    """Options for ffmpeg's ``perspective`` filter that render ``move`` over ``frames`` frames."""
-    frame = Sym("(in-1)")  # perspective counts input frames from 1
-    p = frame / max(1, frames - 1)
-    t = frame / fps
-    points = corners(move(p, t), Sym("W"), Sym("H"))
-    args = {}
-    for index, (x, y) in enumerate(points):
-        args[f"x{index}"] = str(x)
-        args[f"y{index}"] = str(y)
-    return {**args, "interpolation": "linear", "sense": "source", "eval": "frame"}
-
-
 def window_in_bounds(move: Move, width: float, height: float, *, frames: int, fps: int) -> bool:
     """Whether every frame's window stays inside the picture (checked with floats)."""
     for n in range(frames):
         window = move(n / max(1, frames - 1), n / fps)
         for x, y in corners(window, width, height):
-            assert isinstance(x, float) and isinstance(y, float)
             if not (-1e-6 <= x <= width + 1e-6 and -1e-6 <= y <= height + 1e-6):
                 return False
     return True

@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ ProgressCallback = Callable[[float], None]
 
 _STDERR_HEAD = 64 * 1024
 _STDERR_TAIL_LINES = 40
+_PIPE_SIZE = 1024 * 1024
 
 
 def find_ffmpeg(preferred: str | None = None) -> str:
@@ -44,12 +45,30 @@ def find_ffmpeg(preferred: str | None = None) -> str:
     system = shutil.which("ffmpeg")
     if system:
         return system
+    bundled = _bundled_ffmpeg()
+    if bundled:
+        return bundled
     try:
         import imageio_ffmpeg
 
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except Exception as exc:  # the wheel may lack a binary for this platform
         raise ConfigError("No ffmpeg found: install ffmpeg or the imageio-ffmpeg wheel.", detail=str(exc)) from None
+
+
+def _bundled_ffmpeg() -> str | None:
+    """imageio-ffmpeg's own binary, found without running it (its ``get_ffmpeg_exe`` checks the binary by running
+    ``ffmpeg -version``: one more process start for every CLI command); None when the wheel has none, or when
+    ``IMAGEIO_FFMPEG_EXE`` names another, which ``get_ffmpeg_exe`` returns."""
+    if os.environ.get("IMAGEIO_FFMPEG_EXE"):
+        return None
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return None
+    folder = Path(imageio_ffmpeg.__file__).parent / "binaries"
+    found = [path for path in folder.glob("ffmpeg-*") if path.is_file() and os.access(path, os.X_OK)]
+    return str(found[0]) if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -173,6 +192,31 @@ async def _read_progress(
                 log.exception("progress callback failed")
 
 
+async def _fed(writer: asyncio.Future[None], returncode: int) -> None:
+    """Wait for the writer; its own failure is the error (a broken pipe only when ffmpeg already failed)."""
+    try:
+        await writer
+    except BrokenPipeError:
+        if returncode == 0:
+            raise MediaError(detail="ffmpeg closed its input before every frame was written") from None
+
+
+def _write_all(fd: int, chunks: Iterable[bytes]) -> None:
+    """Write every chunk to ``fd`` (blocking; run in a thread), then close it: ffmpeg's stdin reaches its end."""
+    try:
+        with contextlib.suppress(OSError, AttributeError):  # a larger pipe: fewer wake-ups per frame (Linux only)
+            import fcntl
+
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        with open(fd, "wb", buffering=0, closefd=False) as pipe:
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    view = view[pipe.write(view) or 0 :]
+    finally:
+        os.close(fd)
+
+
 async def _kill(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
@@ -191,24 +235,43 @@ async def run_ffmpeg(
     expected_duration: float | None = None,
     loglevel: str = "error",
     check: bool = True,
+    feed: Iterable[bytes] | None = None,
 ) -> RunResult:
-    """Run ``binary`` with ``args``; raise MediaError on failure (stderr tail in ``detail``) or timeout."""
+    """Run ``binary`` with ``args``; raise MediaError on failure (stderr tail in ``detail``) or timeout.
+
+    ``feed``: chunks written to ffmpeg's standard input (``-i pipe:0``) from a worker thread, which produces
+    them as ffmpeg reads (frames rendered by Pillow, whose C code releases the GIL while ffmpeg encodes).
+    """
     argv = [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", loglevel, "-progress", "pipe:1", *args]
     buf = _StderrBuffer()
     last: dict[str, str] = {}
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    read_end, write_end = os.pipe() if feed is not None else (None, None)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL if read_end is None else read_end,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except BaseException:
+        if write_end is not None:
+            os.close(write_end)
+        raise
+    finally:
+        if read_end is not None:
+            os.close(read_end)  # the child has its own copy
     assert proc.stdout is not None and proc.stderr is not None
+    writer = None
+    if feed is not None and write_end is not None:
+        writer = asyncio.ensure_future(asyncio.to_thread(_write_all, write_end, feed))
     try:
         async with asyncio.timeout(timeout):
             await asyncio.gather(
                 _read_stderr(proc.stderr, buf), _read_progress(proc.stdout, on_progress, expected_duration, last)
             )
             returncode = await proc.wait()
+            if writer is not None:
+                await _fed(writer, returncode)
     except TimeoutError:
         await _kill(proc)
         raise MediaError(
@@ -218,6 +281,9 @@ async def run_ffmpeg(
         ) from None
     except BaseException:
         await _kill(proc)
+        if writer is not None:  # ffmpeg is gone: the writer's next write fails and it stops
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(writer)
         raise
     text = buf.text()
     if check and returncode != 0:

@@ -8,7 +8,7 @@ renamed into place only when ffmpeg succeeded.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -37,8 +37,12 @@ class Media:
         expected_duration: float | None = None,
         loglevel: str = "error",
         check: bool = True,
+        feed: Iterable[bytes] | None = None,
     ) -> RunResult:
-        """Run ffmpeg with ``args`` (no binary), reporting 0..1 progress against ``expected_duration``."""
+        """Run ffmpeg with ``args`` (no binary), reporting 0..1 progress against ``expected_duration``.
+
+        ``feed``: what ffmpeg reads from ``pipe:0``, written from a worker thread as ffmpeg reads it.
+        """
         return await run_ffmpeg(
             self.ffmpeg,
             args,
@@ -47,6 +51,7 @@ class Media:
             expected_duration=expected_duration,
             loglevel=loglevel,
             check=check,
+            feed=feed,
         )
 
     async def probe(self, path: Path, *, exact: bool = False) -> MediaInfo:

@@ -1,17 +1,26 @@
 """The offline renderer behind the ``local`` provider: stills animated by a camera move.
 
-Both kinds start from one picture written by Pillow at 1.5x the output size: the user's image
-(cropped to the aspect) or a storyboard background.  ffmpeg converts it to YUV once, repeats it for
-every frame (``loop``), moves a sub-pixel viewing window over it (``perspective``, see
-:mod:`bot.media.camera`) and scales the window down to the output size with area averaging (so
-zooming in stays sharp).  A storyboard then drifts its hue and lays the text card on top, still.
-Frames are numbered, not timed, so a clip has exactly ``duration * 24`` frames.
+Both kinds start from one picture held by Pillow at 1.5x the output size: the user's image (cropped to
+the aspect) or a storyboard background.  It is converted once to BT.709 Y, Cb and Cr planes; then,
+frame by frame, Pillow's C resampler cuts the camera's viewing window (see :mod:`bot.media.camera`)
+out of each plane with sub-pixel precision and scales it to the output size: ``resize`` with the
+window as its box (a separable, antialiased filter) when the window is upright, an affine
+``transform`` when it is turned (orbit, handheld).  So slow moves glide instead of stepping a whole
+pixel at a time, and zooming in stays sharp.  The frames go to one ffmpeg process as raw yuv420p on
+its standard input, written from a worker thread while ffmpeg encodes (Pillow releases the GIL).  A
+storyboard then drifts its hue and lays the text card on top, still.  Frames are numbered, not timed,
+so a clip has exactly ``duration * 24`` frames.
+
+(Until issue 18 the window was cut by ffmpeg's ``perspective`` filter, evaluated every frame over the
+1.5x picture and area-scaled down: the same picture, closer to a 16-sample reference on every measured
+move, at about a third of the CPU; BENCHMARKS.md, "Offline renders".)
 """
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +28,7 @@ import ffmpeg as ffmpeg_lib
 from PIL import Image, ImageOps
 
 from bot.media import card as _card
-from bot.media.camera import make_move, perspective_args
+from bot.media.camera import Move, corners, make_move
 from bot.media.ffmpeg import ProgressCallback, atomic_output, compile_args, open_input, prepare_dest
 from bot.media.images import load_rgb, save_png
 from bot.media.ops import H264
@@ -42,6 +51,17 @@ SIZES: dict[str, tuple[int, int]] = {
 _BT709 = {"colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709"}
 _MAX_SOURCE_BYTES = 200 * 1024 * 1024
 _MAX_SOURCE_PIXELS = 100_000_000
+# RGB -> BT.709 limited-range Y'CbCr (8 bit): Y' in 16..235, Cb and Cr in 16..240 (ITU-R BT.709-6, table 3).
+_KR, _KB = 0.2126, 0.0722
+_KG = 1 - _KR - _KB
+_YCBCR_709 = (
+    *(219 / 255 * k for k in (_KR, _KG, _KB)),
+    16.0,
+    *(224 / 255 * k for k in (-_KR / (2 - 2 * _KB), -_KG / (2 - 2 * _KB), 0.5)),
+    128.0,
+    *(224 / 255 * k for k in (0.5, -_KG / (2 - 2 * _KR), -_KB / (2 - 2 * _KR))),
+    128.0,
+)
 
 
 def output_size(aspect: str) -> tuple[int, int]:
@@ -55,26 +75,52 @@ def _source_size(size: tuple[int, int]) -> tuple[int, int]:
     return (round(size[0] * SUPERSAMPLE / 2) * 2, round(size[1] * SUPERSAMPLE / 2) * 2)
 
 
-def prepare_still(image: Path, size: tuple[int, int], dest: Path) -> Path:
-    """The image cropped to the output's aspect and scaled to the render size, as a fresh PNG."""
+def prepare_still(image: Path, size: tuple[int, int]) -> Image.Image:
+    """The image cropped to the output's aspect and scaled to the render size."""
     picture, _ = load_rgb(image, max_bytes=_MAX_SOURCE_BYTES, max_pixels=_MAX_SOURCE_PIXELS)
-    fitted = ImageOps.fit(picture, _source_size(size), Image.Resampling.LANCZOS)
-    return save_png(fitted, dest, compress_level=1)
+    return ImageOps.fit(picture, _source_size(size), Image.Resampling.LANCZOS)
 
 
-def prepare_storyboard(size: tuple[int, int], title: str, caption: str, seed: int, folder: Path) -> tuple[Path, Path]:
-    """The storyboard's background (render size) and text card (output size) as PNGs."""
+def prepare_storyboard(
+    size: tuple[int, int], title: str, caption: str, seed: int, folder: Path
+) -> tuple[Image.Image, Path]:
+    """The storyboard's background (render size) and its text card (output size, as a PNG for ffmpeg)."""
     background = _card.background(_source_size(size), title, seed)
     layer = _card.card(size, title, caption)
-    return (
-        save_png(background, folder / "background.png", compress_level=1),
-        save_png(layer, folder / "card.png", compress_level=1),
-    )
+    return background, save_png(layer, folder / "card.png", compress_level=1)
+
+
+def yuv_planes(still: Image.Image) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """``still`` (RGB, even sides) as BT.709 limited-range Y, Cb and Cr planes, the chroma at half size (4:2:0)."""
+    luma, cb, cr = still.convert("RGB", _YCBCR_709).split()
+    return luma, cb.reduce(2), cr.reduce(2)
+
+
+def _cut(plane: Image.Image, window: list[tuple[float, float]], size: tuple[int, int]) -> bytes:
+    """The window (corners in ``plane`` pixels: top-left, top-right, bottom-left) scaled to ``size``."""
+    (x0, y0), (x1, y1), (x2, y2) = window
+    if y1 == y0 and x2 == x0:  # upright: a separable, antialiased resize of the window's box
+        box = (max(0.0, x0), max(0.0, y0), min(float(plane.width), x1), min(float(plane.height), y2))
+        return plane.resize(size, Image.Resampling.BILINEAR, box=box).tobytes()
+    affine = ((x1 - x0) / size[0], (x2 - x0) / size[1], x0, (y1 - y0) / size[0], (y2 - y0) / size[1], y0)
+    return plane.transform(size, Image.Transform.AFFINE, affine, Image.Resampling.BILINEAR).tobytes()
+
+
+def camera_frames(still: Image.Image, move: Move, size: tuple[int, int], frames: int) -> Iterator[bytes]:
+    """``frames`` raw yuv420p frames of ``size``: the move's window over ``still``, cut with sub-pixel precision."""
+    planes = yuv_planes(still)
+    width, height = float(still.width), float(still.height)
+    for n in range(frames):
+        points = corners(move(n / max(1, frames - 1), n / FPS), width, height)[:3]
+        yield b"".join(
+            _cut(plane, [(x / scale, y / scale) for x, y in points], (size[0] // scale, size[1] // scale))
+            for plane, scale in zip(planes, (1, 2, 2), strict=True)
+        )
 
 
 async def _animate(
     media: Media,
-    still: Path,
+    still: Image.Image,
     dest: Path,
     *,
     size: tuple[int, int],
@@ -85,16 +131,8 @@ async def _animate(
     on_progress: ProgressCallback | None = None,
 ) -> Path:
     frames = duration * FPS
-    video = (
-        open_input(still, kind=Container.PNG)
-        .video.filter("scale", out_color_matrix="bt709", out_range="tv")
-        .filter("format", "yuv420p")
-        .filter("loop", loop=frames - 1, size=1, start=0)
-        .filter("setpts", f"N/({FPS}*TB)")
-        .filter("perspective", **perspective_args(make_move(camera, seed), frames, FPS))
-        .filter("scale", size[0], size[1], flags="area")
-        .filter("setsar", 1)
-    )
+    raw = {"f": "rawvideo", "pix_fmt": "yuv420p", "s": f"{size[0]}x{size[1]}", "r": FPS}
+    video = ffmpeg_lib.input("pipe:0", protocol_whitelist="pipe", **raw).video.filter("setsar", 1)
     if overlay is not None:
         # the colours drift slowly around the palette; the text card stays still and sharp on top
         video = video.filter("hue", h=f"24*sin(2*PI*t/{duration * 2})")
@@ -106,9 +144,10 @@ async def _animate(
         video = ffmpeg_lib.filter([video, layer], "overlay", x=0, y=0, eof_action="repeat")
         video = video.filter("format", "yuv420p")
     options: dict[str, Any] = {**H264, **_BT709, "r": FPS, "frames:v": frames}
+    pictures = camera_frames(still, make_move(camera, seed), size, frames)
     with atomic_output(dest) as tmp:
         out = video.output(str(tmp), **options)
-        await media.run(compile_args(out), on_progress=on_progress, expected_duration=float(duration))
+        await media.run(compile_args(out), on_progress=on_progress, expected_duration=float(duration), feed=pictures)
     return prepare_dest(dest)
 
 
@@ -127,11 +166,10 @@ async def render_motion(
     """Animate ``image`` with the camera move; ``size`` overrides the aspect's size (tests)."""
     size = size or output_size(aspect)
     dest = prepare_dest(dest)
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".render-") as folder:
-        still = await asyncio.to_thread(prepare_still, image, size, Path(folder) / "still.png")
-        return await _animate(
-            media, still, dest, size=size, duration=duration, camera=camera, seed=seed, on_progress=on_progress
-        )
+    still = await asyncio.to_thread(prepare_still, image, size)
+    return await _animate(
+        media, still, dest, size=size, duration=duration, camera=camera, seed=seed, on_progress=on_progress
+    )
 
 
 async def render_storyboard(

@@ -148,3 +148,54 @@ async def test_cancel_kills_ffmpeg(media, tmp_path):
     size = sink.stat().st_size
     await asyncio.sleep(0.3)
     assert sink.stat().st_size == size
+
+
+RAW = ["-f", "rawvideo", "-pix_fmt", "gray", "-s", "8x4", "-r", "24", "-i", "pipe:0"]
+
+
+async def test_fed_frames_reach_ffmpeg_in_order(media, tmp_path):
+    sink = tmp_path / "fed.raw"
+    frames = [bytes([n * 10]) * 32 for n in range(20)]
+    await media.run([*RAW, "-f", "rawvideo", str(sink)], feed=iter(frames))
+    assert sink.read_bytes() == b"".join(frames)
+
+
+async def test_a_failing_feed_is_the_error(media, tmp_path):
+    def frames():
+        yield bytes(32)
+        raise ValueError("the renderer broke")
+
+    with pytest.raises(ValueError, match="renderer broke"):
+        await media.run([*RAW, "-f", "rawvideo", str(tmp_path / "fed.raw")], feed=frames())
+
+
+async def test_a_failing_ffmpeg_stops_its_feed(media, tmp_path):
+    made = []
+
+    def endless():
+        while True:
+            made.append(1)
+            yield bytes(32)
+
+    with pytest.raises(MediaError):  # no such encoder: ffmpeg exits at once and the writer's pipe breaks
+        await media.run([*RAW, "-c:v", "no-such-codec", str(tmp_path / "x.mp4")], feed=endless())
+    count = len(made)
+    await asyncio.sleep(0.2)
+    assert len(made) == count  # the writer thread has stopped
+
+
+def test_the_bundled_ffmpeg_is_found_without_running_it(monkeypatch):
+    # imageio-ffmpeg's get_ffmpeg_exe runs "ffmpeg -version" (once per process): one more process start per command
+    import imageio_ffmpeg
+
+    from bot.media.ffmpeg import find_ffmpeg
+
+    expected = imageio_ffmpeg.get_ffmpeg_exe()
+
+    def no_check():
+        raise AssertionError("asked imageio-ffmpeg, which runs the binary")
+
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", no_check)
+    assert find_ffmpeg() == expected

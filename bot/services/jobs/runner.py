@@ -33,6 +33,7 @@ from bot.errors import (
     RateLimited,
     SubmitUncertain,
 )
+from bot.media import MediaInfo
 from bot.providers.base import SOUND_OP, SOUND_SUFFIX, TEXT_SOUND_OP, TaskState, VideoProvider
 from bot.services.delivery.port import FILM_SOUND_KIND, NotYet
 from bot.services.fallback.policy import falls_back
@@ -227,6 +228,7 @@ class JobRunner:
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
         raw = Path(str(self.job.raw_path))
+        moved: MediaInfo | None = None  # the raw file's probe when it became the result unchanged
         if self.job.kind == FILM_SOUND_KIND:  # a film's soundtrack: the sound alone, laid under the film by its join
             result = results / f"{self.job.id}{SOUND_SUFFIX}"
             if not result.exists():
@@ -247,13 +249,17 @@ class JobRunner:
                 await self.ctx.media.resize(raw, result, info.width, info.height)
             else:
                 os.replace(raw, result)
+                moved = info
         if self.job.kind == "remix":
+            moved = None  # the source's sound is laid in: probe again
             await keep_source_sound(self.ctx.media, self.job.inputs, result)  # the source clip's sound, kept
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        film_sound = self.job.kind == FILM_SOUND_KIND  # a sound alone: no picture to probe
-        sound = film_sound or (await self.ctx.media.probe(result)).has_audio  # the 🔊 button, pages, the gallery
+        # the 🔊 button, result pages, the gallery filter (a result moved unchanged was probed above; a film's
+        # soundtrack is a sound alone, with no picture to probe)
+        film_sound = self.job.kind == FILM_SOUND_KIND
+        sound = film_sound or (moved if moved is not None else await self.ctx.media.probe(result)).has_audio
         await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=int(sound))
 
     async def deliver(self) -> None:
