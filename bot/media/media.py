@@ -17,6 +17,7 @@ from bot.media import concat as _concat
 from bot.media import fit as _fit
 from bot.media import ops as _ops
 from bot.media.ffmpeg import ProgressCallback, RunResult, find_ffmpeg, input_args, run_ffmpeg, size_of
+from bot.media.ops import Frame
 from bot.media.probe import MediaInfo, parse_info
 from bot.media.sniff import sniff_container
 
@@ -75,9 +76,14 @@ class Media:
         """A small JPEG of the video's first frame (or, with ``last``, its last frame)."""
         return await _ops.still(self, Path(video), Path(dest), width, last=last)
 
-    async def poster(self, video: Path, dest: Path, width: int = 480) -> MediaInfo:
-        """A small JPEG poster frame of the video (at most ``width`` wide); returns the video's info."""
-        return await _ops.poster(self, Path(video), Path(dest), width)
+    async def stills(self, video: Path, frames: Sequence[Frame], info: MediaInfo | None = None) -> None:
+        """Several small JPEGs of one video (first, at a time, last) in one ffmpeg run, with no probe."""
+        await _ops.stills(self, Path(video), frames, info)
+
+    async def poster(self, video: Path, dest: Path, width: int = 480, info: MediaInfo | None = None) -> MediaInfo:
+        """A small JPEG poster frame of the video (at most ``width`` wide); returns the video's info (``info``:
+        already known, then no probe)."""
+        return await _ops.poster(self, Path(video), Path(dest), width, info)
 
     async def concat(
         self,

@@ -33,6 +33,7 @@ from bot.errors import (
     RateLimited,
     SubmitUncertain,
 )
+from bot.media import MediaInfo
 from bot.providers.base import SOUND_OP, SOUND_SUFFIX, TEXT_SOUND_OP, TaskState, VideoProvider
 from bot.services.delivery.port import NotYet
 from bot.services.fallback.policy import falls_back
@@ -42,7 +43,7 @@ from bot.services.jobs.polling import POLL_CALL_TIMEOUT, Poller
 from bot.services.jobs.run import Context, Run
 from bot.services.jobs.sound import keep_source_sound, lay_sound
 from bot.services.jobs.switching import FallbackMover
-from bot.services.web.posters import add_poster
+from bot.services.web.posters import add_poster, result_facts
 from storage import Job, JobState
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ class JobRunner:
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
         raw = Path(str(self.job.raw_path))
+        known: MediaInfo | None = None  # the result's info when it is the provider's file as it came (no 2nd probe)
         if not result.exists() and self.job.inputs.op in SOUND_OPS:
             await lay_sound(self.ctx.media, self.job.inputs, raw, result)  # the clip's own picture, copied
         elif not result.exists():
@@ -226,13 +228,20 @@ class JobRunner:
                 await self.ctx.media.resize(raw, result, info.width, info.height)
             else:
                 os.replace(raw, result)
+                known = info
         if self.job.kind == "remix":
             await keep_source_sound(self.ctx.media, self.job.inputs, result)  # the source clip's sound, kept
+            known = None
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        sound = (await self.ctx.media.probe(result)).has_audio  # the 🔊 button, result pages, the gallery filter
-        await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=int(sound))
+        final = known or await self.ctx.media.probe(result)
+        await self.run.save(
+            state=JobState.DELIVERING,
+            result_path=str(result),
+            result_audio=int(final.has_audio),  # the 🔊 button, result pages, the gallery filter
+            **result_facts(final),  # the player and the unfurl tags; the poster then needs no probe
+        )
 
     async def deliver(self) -> None:
         """DELIVERING → DONE, committing the charge in the same transaction."""
