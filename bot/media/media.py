@@ -7,7 +7,11 @@ renamed into place only when ffmpeg succeeded.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
+import os
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -21,13 +25,27 @@ from bot.media.ops import Frame
 from bot.media.probe import MediaInfo, parse_info
 from bot.media.sniff import sniff_container
 
+QUICK_RUNS_PER_CORE = 2  # short runs (probes, stills) at once per core; a burst's 400 queue instead of thrashing
+
 
 class Media:
     """ffmpeg operations on local files; safe to share between tasks (it holds no state per run)."""
 
-    def __init__(self, ffmpeg: str | None = None, timeout: float = 600.0):
+    def __init__(self, ffmpeg: str | None = None, timeout: float = 600.0, quick_runs: int | None = None):
         self.ffmpeg = find_ffmpeg(ffmpeg)
         self.timeout = timeout
+        self.quick_runs = quick_runs or QUICK_RUNS_PER_CORE * (os.cpu_count() or 1)
+        self._quick: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _quick_slots(self) -> asyncio.Semaphore:
+        """The bound on short runs, one per event loop (a Media may outlive a loop, e.g. in tests)."""
+        loop = asyncio.get_running_loop()
+        slots = self._quick.get(loop)
+        if slots is None:
+            slots = self._quick[loop] = asyncio.Semaphore(self.quick_runs)
+        return slots
 
     async def run(
         self,
@@ -38,9 +56,13 @@ class Media:
         expected_duration: float | None = None,
         loglevel: str = "error",
         check: bool = True,
+        quick: bool = False,
     ) -> RunResult:
-        """Run ffmpeg with ``args`` (no binary), reporting 0..1 progress against ``expected_duration``."""
-        return await run_ffmpeg(
+        """Run ffmpeg with ``args`` (no binary), reporting 0..1 progress against ``expected_duration``.  ``quick``:
+        a short run (a probe, a still) that waits for one of ``quick_runs`` slots: 200 deliveries at once then
+        take turns on the cores instead of starting 400 processes that share them with the event loop."""
+        run = functools.partial(
+            run_ffmpeg,
             self.ffmpeg,
             args,
             timeout=timeout or self.timeout,
@@ -49,18 +71,22 @@ class Media:
             loglevel=loglevel,
             check=check,
         )
+        if not quick:
+            return await run()
+        async with self._quick_slots():
+            return await run()
 
     async def probe(self, path: Path, *, exact: bool = False) -> MediaInfo:
         """Describe a video or image; ``exact`` also counts frames (a cheap stream-copy pass)."""
         path = Path(path)
         container = sniff_container(path)
-        result = await self.run(input_args(path, container), loglevel="info", check=False, timeout=60)
+        result = await self.run(input_args(path, container), loglevel="info", check=False, timeout=60, quick=True)
         info = parse_info(result.stderr, size_of(path))
         if info.format_name.split(",")[0] != container.demuxer:  # the forced demuxer must be the one used
             raise MediaError(detail=f"{path.name}: expected {container.demuxer}, ffmpeg used {info.format_name}")
         if exact and container.kind == "video":
             args = [*input_args(path, container), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"]
-            counted = await self.run(args)
+            counted = await self.run(args, quick=True)
             frames = counted.progress.get("frame", "")
             if frames.isdigit():
                 count = int(frames)

@@ -85,7 +85,7 @@ async def last_frame(media: Media, video: Path, dest: Path) -> Path:
                 out = open_input(video, **options).video.output(
                     str(tmp), f="image2", update=1, vcodec="png", pix_fmt="rgb24", map_metadata=-1
                 )
-                await media.run(compile_args(out))
+                await media.run(compile_args(out), quick=True)
             return prepare_dest(dest)
         except MediaError as exc:  # a seek past a very short clip's start can yield nothing
             last_error = exc
@@ -107,7 +107,7 @@ async def still(media: Media, video: Path, dest: Path, width: int, *, last: bool
                     .video.filter("scale", f"min({width},iw)", -2)
                     .output(str(tmp), f="image2", vcodec="mjpeg", pix_fmt="yuvj420p", q=4, map_metadata=-1, **frames)
                 )
-                await media.run(compile_args(out))
+                await media.run(compile_args(out), quick=True)
             return prepare_dest(dest)
         except MediaError as exc:  # a seek past a very short clip's start can yield nothing
             last_error = exc
@@ -155,7 +155,7 @@ async def stills(media: Media, video: Path, frames: Sequence[Frame], info: Media
             for frame, tmp in zip(frames, tmps, strict=True)
         ]
         try:
-            await media.run(compile_args(ffmpeg_lib.merge_outputs(*outputs)))
+            await media.run(compile_args(ffmpeg_lib.merge_outputs(*outputs)), quick=True)
             whole = all(tmp.exists() and tmp.stat().st_size > 0 for tmp in tmps)
         except MediaError:
             whole = False
@@ -176,7 +176,7 @@ async def stills(media: Media, video: Path, frames: Sequence[Frame], info: Media
 async def _still_at(media: Media, video: Path, frame: Frame) -> None:
     with atomic_output(frame.dest) as tmp:
         out = open_input(video, ss=frame.at).video.filter("scale", f"min({frame.width},iw)", -2)
-        await media.run(compile_args(out.output(str(tmp), **frame.output())))
+        await media.run(compile_args(out.output(str(tmp), **frame.output())), quick=True)
 
 
 async def resize(

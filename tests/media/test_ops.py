@@ -227,3 +227,26 @@ def test_the_poster_is_a_third_in_and_at_most_two_seconds():
     assert poster_time(3.0) == 1.0
     assert poster_time(10.0) == 2.0
     assert poster_time(0.3) == 0.1
+
+
+async def test_quick_runs_take_turns_for_their_slots_and_long_runs_do_not_wait(monkeypatch):
+    from bot.media import media as media_module
+
+    running, most, release = [], [], asyncio.Event()
+
+    async def fake_ffmpeg(binary, args, **options):  # stands in for the process, not for our code
+        running.append(args[0])
+        most.append(len(running))
+        await release.wait()
+        running.remove(args[0])
+
+    monkeypatch.setattr(media_module, "run_ffmpeg", fake_ffmpeg)
+    media = media_module.Media(quick_runs=2)
+    quick = [asyncio.create_task(media.run([f"quick{i}"], quick=True)) for i in range(5)]
+    long = asyncio.create_task(media.run(["render"]))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert sorted(running) == ["quick0", "quick1", "render"]  # two quick slots full; the render did not wait
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*quick, long), 10)
+    assert max(most) == 3 and not running
