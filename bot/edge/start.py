@@ -174,9 +174,9 @@ class AckFirst:
 class Starter:
     """Starts jobs from Discord and shows their first status at once (``show``: the delivery target's)."""
 
-    def __init__(self, show: ShowStatus):
+    def __init__(self, show: ShowStatus, ack_first: AckFirst | None = None):
         self.show = show
-        self.ack_first = AckFirst()
+        self.ack_first = ack_first or AckFirst()  # shared with the delivery target's progress edits
 
     async def from_interaction(self, interaction: discord.Interaction[Any], submit: Submit) -> Submitted:
         """Acknowledge, submit, and show the first status (queue position) in the response message."""
