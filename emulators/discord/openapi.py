@@ -11,8 +11,8 @@ The description is ``schemas/discord-openapi.json`` (discord/discord-api-spec ``
   status (or tells that the status is not one the operation documents).
 
 Validators are compiled lazily, one per operation (and per response status), and cached: the spec is parsed
-once per process, on the first check; a request body found lawful is remembered (by operation and canonical JSON) and not
-checked again.
+once per process, on the first check; a request body found lawful is remembered (by operation and canonical
+JSON) and not checked again.
 
 How the emulator reads the description (each choice is here, in code; the JSON file stays as published):
 
