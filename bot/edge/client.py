@@ -108,7 +108,7 @@ class VideoBot(commands.Bot):
             stills,
         )
         self.delivery.sound_offered = app.sounds.available  # 🔊 on silent results, where a sound model is enabled
-        self.starter = Starter(self.delivery.show_now)
+        self.starter = Starter(self.delivery.show_now, self.delivery.ack_first)
         self.forms = FormBook(self)  # the forms (modals) open now; their submissions come to on_interaction
         # ⏩ 🔁 ✏️ ❌ 🔊: buttons and reactions
         self.actions = ResultActions(

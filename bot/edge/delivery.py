@@ -41,6 +41,7 @@ from bot.edge.film import question_text, question_view
 from bot.edge.group import GroupPoster
 from bot.edge.posted import nonce_for
 from bot.edge.record import DiscordRecord
+from bot.edge.start import AckFirst
 from bot.edge.views import EMOJI_ACTIONS
 from bot.errors import DeliveryError
 from bot.services.delivery.grouping import TakeGroups, is_grouped
@@ -89,6 +90,7 @@ class DiscordDelivery:
         self.clock: Callable[[], float] = time.time  # when tokens expire and results are late (tests move it)
         self.channel = JobChannel(bot, service, on_gone=self._close, clock=lambda: self.clock())
         self.notifier = notifier  # a late result mentions its owner once (bot.services.delivery.notify)
+        self.ack_first = AckFirst()  # the Starter's: commands being acknowledged go before progress edits
         self.group = GroupPoster(self.channel, groups, self.deliver_single, self._spawn, self._close, self.pings)
 
     # --- progress --------------------------------------------------------------------------------------
@@ -110,6 +112,7 @@ class DiscordDelivery:
                 wait = self._last.get(job_id, 0.0) + self.interval - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                await self.ack_first.settled()  # a progress edit never goes before a command's acknowledgement
                 update = self._pending.pop(job_id, None)
                 if update is None or job_id in self._closed:
                     break

@@ -7,7 +7,9 @@ buttons and reactions alike; :func:`is_moderator` is the one rule for who may ac
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import discord
@@ -136,15 +138,51 @@ async def acknowledge(interaction: discord.Interaction[Any]) -> int | None:
     return int(message_id)
 
 
+ACK_FIRST_WAIT = 0.5  # seconds job work waits at most for other commands' acknowledgements
+
+
+class AckFirst:
+    """Acknowledgements before job work: a command that has acknowledged waits (at most ``limit`` seconds) until no
+    other command is still acknowledging, so a burst's 200 deferrals are not queued behind the quota transactions,
+    job inserts and status edits of the first ones (one event loop serves them all; Discord's 3 s window is the
+    acknowledgement's, the job work has the token's 15 minutes)."""
+
+    def __init__(self, limit: float = ACK_FIRST_WAIT):
+        self.limit = limit
+        self.open = 0  # commands acknowledging now
+        self._settled = asyncio.Event()
+        self._settled.set()
+
+    @contextlib.asynccontextmanager
+    async def acking(self) -> AsyncIterator[None]:
+        """Around one acknowledgement."""
+        self.open += 1
+        self._settled.clear()
+        try:
+            yield
+        finally:
+            self.open -= 1
+            if not self.open:
+                self._settled.set()
+
+    async def settled(self) -> None:
+        """Return once no acknowledgement is open, or after ``limit`` seconds (a steady stream never starves)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled.wait(), self.limit)
+
+
 class Starter:
     """Starts jobs from Discord and shows their first status at once (``show``: the delivery target's)."""
 
-    def __init__(self, show: ShowStatus):
+    def __init__(self, show: ShowStatus, ack_first: AckFirst | None = None):
         self.show = show
+        self.ack_first = ack_first or AckFirst()  # shared with the delivery target's progress edits
 
     async def from_interaction(self, interaction: discord.Interaction[Any], submit: Submit) -> Submitted:
         """Acknowledge, submit, and show the first status (queue position) in the response message."""
-        message_id = await acknowledge(interaction)
+        async with self.ack_first.acking():
+            message_id = await acknowledge(interaction)
+        await self.ack_first.settled()  # the other commands' acknowledgements first
         submitted = await submit(interaction_requester(interaction, message_id))
         interaction.extras[PUBLIC_DEFER] = False  # the job exists: the message is its status from now on
         await self.show(submitted.job, submitted.queue_position)

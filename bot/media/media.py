@@ -7,7 +7,11 @@ renamed into place only when ffmpeg succeeded.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
+import os
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
@@ -17,16 +21,31 @@ from bot.media import concat as _concat
 from bot.media import fit as _fit
 from bot.media import ops as _ops
 from bot.media.ffmpeg import ProgressCallback, RunResult, find_ffmpeg, input_args, run_ffmpeg, size_of
+from bot.media.ops import Frame
 from bot.media.probe import MediaInfo, parse_info
 from bot.media.sniff import sniff_container
+
+QUICK_RUNS_PER_CORE = 2  # short runs (probes, stills) at once per core; a burst's 400 queue instead of thrashing
 
 
 class Media:
     """ffmpeg operations on local files; safe to share between tasks (it holds no state per run)."""
 
-    def __init__(self, ffmpeg: str | None = None, timeout: float = 600.0):
+    def __init__(self, ffmpeg: str | None = None, timeout: float = 600.0, quick_runs: int | None = None):
         self.ffmpeg = find_ffmpeg(ffmpeg)
         self.timeout = timeout
+        self.quick_runs = quick_runs or QUICK_RUNS_PER_CORE * (os.cpu_count() or 1)
+        self._quick: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _quick_slots(self) -> asyncio.Semaphore:
+        """The bound on short runs, one per event loop (a Media may outlive a loop, e.g. in tests)."""
+        loop = asyncio.get_running_loop()
+        slots = self._quick.get(loop)
+        if slots is None:
+            slots = self._quick[loop] = asyncio.Semaphore(self.quick_runs)
+        return slots
 
     async def run(
         self,
@@ -38,12 +57,16 @@ class Media:
         loglevel: str = "error",
         check: bool = True,
         feed: Iterable[bytes] | None = None,
+        quick: bool = False,
     ) -> RunResult:
         """Run ffmpeg with ``args`` (no binary), reporting 0..1 progress against ``expected_duration``.
 
-        ``feed``: what ffmpeg reads from ``pipe:0``, written from a worker thread as ffmpeg reads it.
+        ``feed``: what ffmpeg reads from ``pipe:0``, written from a worker thread as ffmpeg reads it.  ``quick``:
+        a short run (a probe, a still) that waits for one of ``quick_runs`` slots: 200 deliveries at once then
+        take turns on the cores instead of starting 400 processes that share them with the event loop.
         """
-        return await run_ffmpeg(
+        run = functools.partial(
+            run_ffmpeg,
             self.ffmpeg,
             args,
             timeout=timeout or self.timeout,
@@ -53,18 +76,22 @@ class Media:
             check=check,
             feed=feed,
         )
+        if not quick:
+            return await run()
+        async with self._quick_slots():
+            return await run()
 
     async def probe(self, path: Path, *, exact: bool = False) -> MediaInfo:
         """Describe a video or image; ``exact`` also counts frames (a cheap stream-copy pass)."""
         path = Path(path)
         container = sniff_container(path)
-        result = await self.run(input_args(path, container), loglevel="info", check=False, timeout=60)
+        result = await self.run(input_args(path, container), loglevel="info", check=False, timeout=60, quick=True)
         info = parse_info(result.stderr, size_of(path))
         if info.format_name.split(",")[0] != container.demuxer:  # the forced demuxer must be the one used
             raise MediaError(detail=f"{path.name}: expected {container.demuxer}, ffmpeg used {info.format_name}")
         if exact and container.kind == "video":
             args = [*input_args(path, container), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"]
-            counted = await self.run(args)
+            counted = await self.run(args, quick=True)
             frames = counted.progress.get("frame", "")
             if frames.isdigit():
                 count = int(frames)
@@ -80,9 +107,14 @@ class Media:
         """A small JPEG of the video's first frame (or, with ``last``, its last frame)."""
         return await _ops.still(self, Path(video), Path(dest), width, last=last)
 
-    async def poster(self, video: Path, dest: Path, width: int = 480) -> MediaInfo:
-        """A small JPEG poster frame of the video (at most ``width`` wide); returns the video's info."""
-        return await _ops.poster(self, Path(video), Path(dest), width)
+    async def stills(self, video: Path, frames: Sequence[Frame], info: MediaInfo | None = None) -> None:
+        """Several small JPEGs of one video (first, at a time, last) in one ffmpeg run, with no probe."""
+        await _ops.stills(self, Path(video), frames, info)
+
+    async def poster(self, video: Path, dest: Path, width: int = 480, info: MediaInfo | None = None) -> MediaInfo:
+        """A small JPEG poster frame of the video (at most ``width`` wide); returns the video's info (``info``:
+        already known, then no probe)."""
+        return await _ops.poster(self, Path(video), Path(dest), width, info)
 
     async def concat(
         self,

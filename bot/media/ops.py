@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -82,7 +85,7 @@ async def last_frame(media: Media, video: Path, dest: Path) -> Path:
                 out = open_input(video, **options).video.output(
                     str(tmp), f="image2", update=1, vcodec="png", pix_fmt="rgb24", map_metadata=-1
                 )
-                await media.run(compile_args(out))
+                await media.run(compile_args(out), quick=True)
             return prepare_dest(dest)
         except MediaError as exc:  # a seek past a very short clip's start can yield nothing
             last_error = exc
@@ -104,12 +107,76 @@ async def still(media: Media, video: Path, dest: Path, width: int, *, last: bool
                     .video.filter("scale", f"min({width},iw)", -2)
                     .output(str(tmp), f="image2", vcodec="mjpeg", pix_fmt="yuvj420p", q=4, map_metadata=-1, **frames)
                 )
-                await media.run(compile_args(out))
+                await media.run(compile_args(out), quick=True)
             return prepare_dest(dest)
         except MediaError as exc:  # a seek past a very short clip's start can yield nothing
             last_error = exc
     assert last_error is not None
     raise last_error
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One still to take from a video: a JPEG at ``dest`` at most ``width`` wide, of the first frame, of the frame
+    at ``at`` seconds, or with ``last`` of the last decodable one."""
+
+    dest: Path
+    width: int
+    at: float | None = None
+    last: bool = False
+
+    def seek(self) -> dict[str, Any]:
+        """The input options that reach this frame (``-sseof -1``: near the end, the last frame written wins)."""
+        if self.last:
+            return {"sseof": -1.0}
+        return {"ss": self.at} if self.at else {}
+
+    def output(self) -> dict[str, Any]:
+        """The output options: one frame, or with ``last`` every frame overwriting the file (the last wins)."""
+        frames: dict[str, Any] = {"update": 1} if self.last else {"vframes": 1}
+        return {"f": "image2", "vcodec": "mjpeg", "pix_fmt": "yuvj420p", "q": 4, "map_metadata": -1, **frames}
+
+
+async def stills(media: Media, video: Path, frames: Sequence[Frame], info: MediaInfo | None = None) -> None:
+    """Several stills of one video in ONE ffmpeg run (one input per seek, one output each), with no probe: the
+    caller knows ``video`` is a video (``info``, when given, is checked).  A run that fails (a seek past a very
+    short clip's start, a file with no picture) falls back to one run per still, which probes and explains."""
+    if info is not None:
+        require_video(info, "The clip")
+    if not frames:
+        return
+    dests = [prepare_dest(frame.dest) for frame in frames]
+    tmps = [dest.with_name(f".{dest.stem}.{secrets.token_hex(4)}.tmp{dest.suffix}") for dest in dests]
+    try:
+        outputs = [
+            open_input(video, **frame.seek())
+            .video.filter("scale", f"min({frame.width},iw)", -2)
+            .output(str(tmp), **frame.output())
+            for frame, tmp in zip(frames, tmps, strict=True)
+        ]
+        try:
+            await media.run(compile_args(ffmpeg_lib.merge_outputs(*outputs)), quick=True)
+            whole = all(tmp.exists() and tmp.stat().st_size > 0 for tmp in tmps)
+        except MediaError:
+            whole = False
+        if whole:
+            for tmp, dest in zip(tmps, dests, strict=True):
+                os.replace(tmp, dest)
+            return
+    finally:
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+    for frame in frames:  # one run each: the first frame, a frame at a time, the last frame with its fallback
+        if frame.at and not frame.last:
+            await _still_at(media, video, frame)
+        else:
+            await still(media, video, frame.dest, frame.width, last=frame.last)
+
+
+async def _still_at(media: Media, video: Path, frame: Frame) -> None:
+    with atomic_output(frame.dest) as tmp:
+        out = open_input(video, ss=frame.at).video.filter("scale", f"min({frame.width},iw)", -2)
+        await media.run(compile_args(out.output(str(tmp), **frame.output())), quick=True)
 
 
 async def resize(
@@ -217,16 +284,15 @@ async def interpolate(
     return await encode(media, streams, dest, audio=info.has_audio, expected=info.duration, on_progress=on_progress)
 
 
-async def poster(media: Media, video: Path, dest: Path, width: int) -> MediaInfo:
-    """A JPEG of a frame a third of the way in (past fade-ins), at most ``width`` wide; returns the video's info."""
-    info = await media.probe(video)
+def poster_time(duration: float) -> float:
+    """Where the poster frame is taken: a third of the way in (past fade-ins), at most 2 s."""
+    return round(min(duration / 3, 2.0), 3)
+
+
+async def poster(media: Media, video: Path, dest: Path, width: int, info: MediaInfo | None = None) -> MediaInfo:
+    """A JPEG of a frame a third of the way in (past fade-ins), at most ``width`` wide; returns the video's info
+    (``info``: already known, no probe)."""
+    info = info or await media.probe(video)
     require_video(info, "The clip")
-    at = round(min(info.duration / 3, 2.0), 3)
-    with atomic_output(dest) as tmp:
-        out = (
-            open_input(video, ss=at)
-            .video.filter("scale", f"min({width},iw)", -2)
-            .output(str(tmp), f="image2", vframes=1, vcodec="mjpeg", pix_fmt="yuvj420p", q=4, map_metadata=-1)
-        )
-        await media.run(compile_args(out))
+    await _still_at(media, video, Frame(dest, width, at=poster_time(info.duration)))
     return info

@@ -11,7 +11,8 @@ The description is ``schemas/discord-openapi.json`` (discord/discord-api-spec ``
   status (or tells that the status is not one the operation documents).
 
 Validators are compiled lazily, one per operation (and per response status), and cached: the spec is parsed
-once per process, on the first check.
+once per process, on the first check; a request body found lawful is remembered (by operation and canonical
+JSON) and not checked again.
 
 How the emulator reads the description (each choice is here, in code; the JSON file stays as published):
 
@@ -327,7 +328,31 @@ def check_request(method: str, path: str, body: Any) -> list[Problem]:
     validator = _request_validator(op)
     if validator is None:
         return []
-    return _problems(validator, body)
+    key = _body_key(op, body)
+    if key is not None and key in _lawful:
+        return []
+    problems = _problems(validator, body)
+    if key is not None and not problems:
+        with _lock:
+            if len(_lawful) >= MAX_LAWFUL:
+                _lawful.clear()
+            _lawful[key] = None
+    return problems
+
+
+# Request bodies found lawful, by operation and canonical JSON: validation is a pure function of the two, so a
+# body seen before is lawful again without the validator (a burst of 200 identical deferrals costs one check).
+# Only lawful bodies are kept (a refused one is checked each time, for its errors); bounded, cleared when full.
+MAX_LAWFUL = 4096
+_lawful: dict[tuple[Operation, str], None] = {}
+
+
+def _body_key(op: Operation, body: Any) -> tuple[Operation, str] | None:
+    """``op`` and ``body`` as canonical JSON (sorted keys), or None for a body that is not plain JSON."""
+    try:
+        return op, json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
 
 
 def check_response(method: str, path: str, status: int, body: Any | None) -> list[Problem]:

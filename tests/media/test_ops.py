@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from bot.errors import MediaError
+from bot.media import Frame
+from bot.media.ops import poster_time
 from tests.support.video import ffmpeg, make_clip
 
 
@@ -199,3 +202,102 @@ def test_the_bundled_ffmpeg_is_found_without_running_it(monkeypatch):
     monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
     monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", no_check)
     assert find_ffmpeg() == expected
+
+
+def _colour_clip(path, *colours: str, seconds: float = 1.0):
+    """A 320x240 clip showing each colour for ``seconds`` in turn."""
+    inputs = [arg for c in colours for arg in ("-f", "lavfi", "-i", f"color=c={c}:s=320x240:r=24:d={seconds}")]
+    joined = "".join(f"[{i}]" for i in range(len(colours))) + f"concat=n={len(colours)}"
+    ffmpeg(
+        *inputs, "-filter_complex", joined, "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", str(path)
+    )
+    return path
+
+
+def _rgb(path):
+    with Image.open(path) as image:
+        return image.size, image.getpixel((image.width // 2, image.height // 2))
+
+
+async def test_stills_take_the_first_a_timed_and_the_last_frame_in_one_run(media, tmp_path, monkeypatch):
+    clip = _colour_clip(tmp_path / "rgb.mp4", "red", "lime", "blue")
+    runs = []
+    real_run = media.run
+
+    async def counted(args, **options):
+        runs.append(list(args))
+        return await real_run(args, **options)
+
+    monkeypatch.setattr(media, "run", counted)
+    first, middle, last = tmp_path / "first.jpg", tmp_path / "middle.jpg", tmp_path / "last.jpg"
+    await media.stills(clip, [Frame(first, 160), Frame(middle, 480, at=1.5), Frame(last, 160, last=True)])
+    assert len(runs) == 1  # no probe either (it would be a run of its own)
+    (size, (r1, g1, b1)), (big, (r2, g2, b2)), (_, (r3, g3, b3)) = _rgb(first), _rgb(middle), _rgb(last)
+    assert size == (160, 120) and big == (320, 240)  # at most the width asked, never upscaled
+    assert r1 > 200 and g1 < 60 and b1 < 60
+    assert g2 > 200 and r2 < 60 and b2 < 60
+    assert b3 > 200 and r3 < 60 and g3 < 60
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.jpg", "last.jpg", "middle.jpg", "rgb.mp4"]
+
+
+async def test_stills_of_a_very_short_clip_fall_back_to_one_run_each(media, tmp_path):
+    clip = make_clip(tmp_path / "short.mp4", seconds=0.2, size="64x48")
+    first, last = tmp_path / "first.jpg", tmp_path / "last.jpg"
+    await media.stills(clip, [Frame(first, 320), Frame(last, 320, last=True)])
+    assert _rgb(first)[0] == (64, 48) and _rgb(last)[0] == (64, 48)
+
+
+async def test_stills_of_something_that_is_not_a_video_explain_it(media, tmp_path):
+    sound = tmp_path / "tone.m4a"
+    ffmpeg("-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", str(sound))
+    with pytest.raises(MediaError):
+        await media.stills(sound, [Frame(tmp_path / "first.jpg", 320)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tone.m4a"]  # no temporary file left behind
+
+
+async def test_a_poster_with_known_info_needs_no_probe(media, clips, tmp_path, monkeypatch):
+    info = await media.probe(clips["plain"])
+
+    async def no_probe(*args, **options):
+        raise AssertionError("probed")
+
+    monkeypatch.setattr(media, "probe", no_probe)
+    assert await media.poster(clips["plain"], tmp_path / "poster.jpg", 160, info) is info
+    assert _rgb(tmp_path / "poster.jpg")[0] == (160, 120)
+
+
+def test_frame_options_seek_and_keep_one_frame():
+    assert Frame(Path("a.jpg"), 320).seek() == {}
+    assert Frame(Path("a.jpg"), 320, at=1.5).seek() == {"ss": 1.5}
+    assert Frame(Path("a.jpg"), 320, last=True).seek() == {"sseof": -1.0}
+    assert Frame(Path("a.jpg"), 320).output()["vframes"] == 1
+    assert Frame(Path("a.jpg"), 320, last=True).output()["update"] == 1  # the last frame written wins
+
+
+def test_the_poster_is_a_third_in_and_at_most_two_seconds():
+    assert poster_time(3.0) == 1.0
+    assert poster_time(10.0) == 2.0
+    assert poster_time(0.3) == 0.1
+
+
+async def test_quick_runs_take_turns_for_their_slots_and_long_runs_do_not_wait(monkeypatch):
+    from bot.media import media as media_module
+
+    running, most, release = [], [], asyncio.Event()
+
+    async def fake_ffmpeg(binary, args, **options):  # stands in for the process, not for our code
+        running.append(args[0])
+        most.append(len(running))
+        await release.wait()
+        running.remove(args[0])
+
+    monkeypatch.setattr(media_module, "run_ffmpeg", fake_ffmpeg)
+    media = media_module.Media(quick_runs=2)
+    quick = [asyncio.create_task(media.run([f"quick{i}"], quick=True)) for i in range(5)]
+    long = asyncio.create_task(media.run(["render"]))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert sorted(running) == ["quick0", "quick1", "render"]  # two quick slots full; the render did not wait
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*quick, long), 10)
+    assert max(most) == 3 and not running

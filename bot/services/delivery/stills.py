@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import MediaError
-from bot.media import Media
+from bot.media import Frame, Media
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,10 @@ class StillMaker:
         self.folder.mkdir(parents=True, exist_ok=True)
         tag = secrets.token_hex(4)
         stills = Stills(self.folder / f"{job_id}-{tag}-first.jpg", self.folder / f"{job_id}-{tag}-last.jpg")
-        try:
-            await self.media.still(video, stills.first, STILL_WIDTH)
-            await self.media.still(video, stills.last, STILL_WIDTH, last=True)
+        try:  # one ffmpeg run for both, no probe: a result is a checked video (a failed run falls back, then probes)
+            await self.media.stills(
+                video, [Frame(stills.first, STILL_WIDTH), Frame(stills.last, STILL_WIDTH, last=True)]
+            )
         except (MediaError, OSError) as exc:
             log.info("job %s: no first/last frame for the card (%s)", job_id, exc)
             stills.remove()

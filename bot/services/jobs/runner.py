@@ -43,7 +43,7 @@ from bot.services.jobs.polling import POLL_CALL_TIMEOUT, Poller
 from bot.services.jobs.run import Context, Run
 from bot.services.jobs.sound import keep_source_sound, lay_sound
 from bot.services.jobs.switching import FallbackMover
-from bot.services.web.posters import add_poster
+from bot.services.web.posters import add_poster, result_facts
 from storage import Job, JobState
 
 log = logging.getLogger(__name__)
@@ -228,7 +228,7 @@ class JobRunner:
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
         raw = Path(str(self.job.raw_path))
-        moved: MediaInfo | None = None  # the raw file's probe when it became the result unchanged
+        known: MediaInfo | None = None  # the result's info when it is the provider's file as it came (no 2nd probe)
         if self.job.kind == FILM_SOUND_KIND:  # a film's soundtrack: the sound alone, laid under the film by its join
             result = results / f"{self.job.id}{SOUND_SUFFIX}"
             if not result.exists():
@@ -249,18 +249,23 @@ class JobRunner:
                 await self.ctx.media.resize(raw, result, info.width, info.height)
             else:
                 os.replace(raw, result)
-                moved = info
+                known = info
         if self.job.kind == "remix":
-            moved = None  # the source's sound is laid in: probe again
             await keep_source_sound(self.ctx.media, self.job.inputs, result)  # the source clip's sound, kept
+            known = None
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        # the 🔊 button, result pages, the gallery filter (a result moved unchanged was probed above; a film's
-        # soundtrack is a sound alone, with no picture to probe)
-        film_sound = self.job.kind == FILM_SOUND_KIND
-        sound = film_sound or (moved if moved is not None else await self.ctx.media.probe(result)).has_audio
-        await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=int(sound))
+        if self.job.kind == FILM_SOUND_KIND:  # a film's soundtrack: a sound alone, with no picture to probe
+            await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=1)
+            return
+        final = known or await self.ctx.media.probe(result)
+        await self.run.save(
+            state=JobState.DELIVERING,
+            result_path=str(result),
+            result_audio=int(final.has_audio),  # the 🔊 button, result pages, the gallery filter
+            **result_facts(final),  # the player and the unfurl tags; the poster then needs no probe
+        )
 
     async def deliver(self) -> None:
         """DELIVERING → DONE, committing the charge in the same transaction."""

@@ -157,6 +157,23 @@ def test_the_answer_check_finds_what_discord_never_sends() -> None:
     )
 
 
+def test_a_lawful_body_seen_before_is_lawful_again_and_a_refused_one_is_checked_each_time() -> None:
+    callback = "/interactions/1/t/callback"
+    op = openapi.find_operation("POST", callback)
+    assert op is not None
+    lawful, unlawful = {"type": 5, "data": {"flags": 64}}, {"type": 5, "made_up": True}
+    assert openapi.check_request("POST", callback, lawful) == []
+    assert openapi._body_key(op, {"data": {"flags": 64}, "type": 5}) in openapi._lawful  # by canonical JSON
+    assert openapi.check_request("POST", callback, {"data": {"flags": 64}, "type": 5}) == []
+    for _ in range(2):  # never remembered: its errors are reported every time
+        assert [p.code for p in openapi.check_request("POST", callback, unlawful)] == ["UNKNOWN_FIELD"]
+        assert openapi._body_key(op, unlawful) not in openapi._lawful
+    # other types are other bodies (5 and 5.0, True and 1); a body that is not plain JSON is never remembered
+    assert openapi._body_key(op, {"type": 5}) != openapi._body_key(op, {"type": 5.0})
+    assert openapi._body_key(op, {"a": True}) != openapi._body_key(op, {"a": 1})
+    assert openapi._body_key(op, {"a": float("nan")}) is None
+
+
 async def test_assert_lawful_lists_the_violations(discord_emulator: DiscordEmulator) -> None:
     emu = discord_emulator
     await post(emu, messages_path(emu), {"content": "x", "bogus": True})
