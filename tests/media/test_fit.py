@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.errors import OutputTooLarge
@@ -78,3 +80,18 @@ def test_plan_scales_down_for_a_thin_budget():
 def test_plan_refuses_the_impossible():
     with pytest.raises(OutputTooLarge, match="cannot be made smaller"):
         plan_encode(info(600), 1024 * 1024)
+
+
+def test_a_retry_aims_below_both_the_rate_asked_and_the_rate_delivered():
+    """After an overshoot the second encode's rate is scaled down from the lesser of what was asked and what
+    x264 delivered: asked far too much, it may deliver less, and comes closer to the request at a lower rate."""
+    clip, limit = info(10), 10 * 1024 * 1024
+    plan = plan_encode(clip, limit)
+    over = int(limit * 1.1)  # the first encode's size
+    overhead = fit.container_overhead(clip)
+    delivered = (over - overhead) * 8 / 10 - plan.audio_bps * 1.05
+    fill = delivered * (limit - overhead) / (over - overhead)  # the rate that just fits, were it delivered exactly
+    for asked in (delivered * 0.9, delivered, delivered * 1.5):  # x264 overspent, kept to it, delivered less
+        retry = fit.retry_rate(clip, replace(plan, video_bps=int(asked)), over, limit)
+        assert retry <= 0.96 * min(asked, delivered) * fill / delivered
+    assert fit.retry_rate(clip, replace(plan, video_bps=int(delivered * 1.5)), over, limit) <= 0.96 * fill
