@@ -27,7 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
+from bot.errors import VideobotError
+
+E = TypeVar("E", bound=VideobotError)
 LOCALES_DIR = Path(__file__).with_name("locales")
 FALLBACK = "en"
 SECTIONS = ("names", "menus", "descriptions", "choices", "messages")
@@ -105,3 +109,10 @@ def catalogue() -> Catalogue:
 def text(locale: str | None, key: str, /, **params: object) -> str:
     """:meth:`Catalogue.text` of the shipped catalogue."""
     return catalogue().text(locale, key, **params)
+
+
+def said(kind: type[E], key: str, /, *, detail: str = "", **params: object) -> E:
+    """A ``kind`` error saying the message ``key``: its ``user_message`` in English (the log, the command line), and
+    the key with its values for the edge, which shows it in the member's language (bot.edge.errors.explain).  The
+    one way a new refusal gets its words: ``raise said(InvalidPrompt, "prompt.empty")``."""
+    return kind(text(FALLBACK, key, **params), detail=detail).keyed(key, **params)

@@ -23,6 +23,7 @@ from bot.edge.forms import Answers, FormBook, OpenForm, Upload, check_image, tex
 from bot.edge.start import Starter, interaction_requester
 from bot.edge.views import job_ids_of
 from bot.errors import InvalidMedia, InvalidOption
+from bot.i18n import said
 from bot.prompt import MAX_PART_CHARS, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
@@ -150,7 +151,7 @@ class Apps(JobCog):
         """The message's image, a form for the prompt."""
         image = image_on(message, media_hosts(self.settings.discord_api_base))
         if image is None:
-            raise InvalidMedia("That message has no image (an attached picture or an image link) to animate.")
+            raise said(InvalidMedia, "menu.no_image")
         if image.size:  # a linked image's size is only known once read
             check_image(image, self.settings.max_image_bytes)
         prompt = text_field(
@@ -175,7 +176,7 @@ class Apps(JobCog):
         """The message's video, a form for the new look."""
         video = video_on(message)
         if video is None:
-            raise InvalidMedia("That message has no attached video to remix (MP4, MOV or WebM).")
+            raise said(InvalidMedia, "menu.no_video")
         self.remixer.check(video_bytes=video.size)  # its size and a model, before the form
         look = text_field(
             "The new look",
@@ -198,19 +199,19 @@ class Apps(JobCog):
         await self.starter.from_interaction(interaction, submit)
 
     # --- Extend --------------------------------------------------------------------------------------------
-    def _result_on(self, message: discord.Message, verb: str, button: str) -> int:
-        """The job of one of the bot's single results, or a private refusal."""
+    def _result_on(self, message: discord.Message, action: str) -> int:
+        """The job of one of the bot's single results, or a private refusal (in the words of ``action``)."""
         me = self.bot.user
         job_ids = job_ids_of(message) if me is not None and message.author.id == me.id else []
         if not job_ids:
-            raise InvalidOption(f"That message is not one of my videos; right-click a result to {verb} it.")
+            raise said(InvalidOption, f"menu.not_a_result.{action}")
         if len(job_ids) > 1:
-            raise InvalidOption(f"That message holds several takes; use the {button} button of the one you mean.")
+            raise said(InvalidOption, f"menu.several_takes.{action}")
         return job_ids[0]
 
     async def open_extend(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """One of the member's results: a form for what happens next (prefilled with its prompt)."""
-        job_id = self._result_on(message, "extend", "Extend")
+        job_id = self._result_on(message, "extend")
         job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
         subject = str(job.spec.get("subject") or "") or None
         nxt = text_field("What happens next", "prompt", paragraph=True, default=subject, placeholder="it flies away")
@@ -225,10 +226,10 @@ class Apps(JobCog):
     # --- Add sound -----------------------------------------------------------------------------------------
     async def open_sound(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """One of the member's silent results: a form for what to hear (optional: else heard from the picture)."""
-        job_id = self._result_on(message, "add sound to", "Add sound")
+        job_id = self._result_on(message, "sound")
         job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
         if job.result_audio:
-            raise InvalidOption(f"#{job.id} already has sound.")
+            raise said(InvalidOption, "menu.has_sound", id=job.id)
         hear = text_field(
             "What to hear (optional)", "prompt", paragraph=True, required=False, placeholder="rain on a tin roof"
         )

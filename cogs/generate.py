@@ -19,6 +19,7 @@ from bot.edge.forms import Answers, FormBook, OpenForm, Upload, check_image, fil
 from bot.edge.start import Starter
 from bot.edge.translate import words_for
 from bot.errors import InvalidMedia, JobNotFound
+from bot.i18n import said
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
 from bot.providers.registry import ProviderRegistry
@@ -330,7 +331,7 @@ class Generate(commands.Cog):
         """The /animate form was sent: its uploads are the frames."""
         image = answers.file("image")
         if image is None:
-            raise InvalidMedia("Upload a start frame (PNG, JPEG, WebP or GIF).")
+            raise said(InvalidMedia, "media.no_start_frame")
         last = answers.file("end_image") or form.context["end_image"]
         await self._start_animate(interaction, image, last, answers.get("prompt"), form.context["options"])
 
@@ -343,9 +344,9 @@ class Generate(commands.Cog):
         o: VideoOptions,
     ) -> None:
         cap = self.max_image_bytes
-        check_image(image, cap, "The start frame" if end_image else "That file")
+        check_image(image, cap, "start" if end_image else "file")
         if end_image is not None:
-            check_image(end_image, cap, "The end frame")  # the declared type and size, before downloading
+            check_image(end_image, cap, "end")  # the declared type and size, before downloading
         spec = PromptSpec.create(
             prompt,
             camera=o.camera,

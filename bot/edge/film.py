@@ -16,6 +16,7 @@ import discord
 from bot.edge.errors import report
 from bot.edge.start import Starter, interaction_requester
 from bot.errors import NotJobOwner
+from bot.i18n import said
 from bot.services.delivery.port import ShotQuestion
 from bot.services.requests.sequence import Sequences
 from storage import Job
@@ -146,7 +147,7 @@ async def offer_shots(interaction: discord.Interaction[Any], films: Sequences, f
     who = interaction_requester(interaction)
     shots = tuple(s for s in await films.shots(who, film) if s.owner_id == who.user_id)
     if not shots:
-        raise NotJobOwner(f"Only the owner of film #{film} can re-roll its shots.")
+        raise said(NotJobOwner, "film.not_owner", id=film)
     view = discord.ui.View(timeout=None)
     view.add_item(ReshootSelect(film, shots))
     view.stop()  # dynamic items route the picks

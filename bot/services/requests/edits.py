@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidMedia, InvalidOption, InvalidRequest, MediaError
+from bot.i18n import said
 from bot.media import Media
 from bot.media.edits import MAX_STITCH
 from bot.media.sniff import sniff_container
@@ -143,12 +144,10 @@ class Edits:
         if await made_in_the_last_hour(
             self.storage, who.user_id, s.edits_per_hour, self.clock(), lambda j: j.model == EDIT_MODEL
         ):
-            raise InvalidRequest(
-                f"You can make {s.edits_per_hour} stitches, loops and soundtracks an hour; try again later."
-            )
+            raise said(InvalidRequest, "limit.edits_per_hour", limit=s.edits_per_hour)
         used = await asyncio.to_thread(_disk_usage, s.media_dir)
         if used > s.media_disk_cap_mb * 1024 * 1024:
-            raise InvalidRequest("The bot's video storage is full right now; try again after the next cleanup.")
+            raise said(InvalidRequest, "limit.disk_full")
 
     async def _source(self, who: Requester, job_id: int) -> tuple[Job, float]:
         job = await self.core.extendable(who, job_id)  # own, finished, still stored

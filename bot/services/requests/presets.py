@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import InvalidOption, JobNotFound
+from bot.i18n import said
 from bot.prompt import PromptSpec
 from storage import Storage
 
@@ -45,14 +46,14 @@ class Presets:
         if job is None:
             latest = await self.core.history(who.user_id, limit=1)
             if not latest:
-                raise JobNotFound("You have no finished video yet to take the options from; make one with /video.")
+                raise said(JobNotFound, "preset.no_video")
             source = latest[0]
         else:
             source = await self.core.extendable(who, job)  # own, finished
         presets = self.storage.presets
         exists = await presets.get(who.user_id, who.guild_id, name) is not None
         if not exists and await presets.count(who.user_id) >= MAX_PER_USER:
-            raise InvalidOption(f"You have {MAX_PER_USER} presets already; delete one with /preset delete first.")
+            raise said(InvalidOption, "limit.presets", limit=MAX_PER_USER)
         options = {k: source.spec[k] for k in FIELDS if source.spec.get(k) not in (None, "")}
         if source.inputs.cast:  # a preset can hold a cast: the names, resolved again when the preset is used
             options["cast"] = ", ".join(c.name for c in source.inputs.cast)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, InvalidRequest, JobStateError
+from bot.i18n import said
 from bot.media import Media
 from bot.prompt import PromptSpec, clean_text
 from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo
@@ -93,9 +94,7 @@ class Sounds:
         await self._allowed(who)
         parent, seconds = await self._clip(who, job_id, info)
         if (await self.media.probe(Path(str(parent.result_path)))).has_audio:
-            raise JobStateError(
-                f"#{parent.id} already has sound; `/soundtrack job:{parent.id} prompt:… mix:under` lays more under it."
-            )
+            raise said(JobStateError, "sound.already", id=parent.id)
         inputs = JobInputs(video=parent.result_path, op=SOUND_OP, seconds=round(seconds, 3), source_jobs=(parent.id,))
         return await self._queue("sound", who, parent, info, prompt, seconds, inputs)
 
@@ -135,7 +134,7 @@ class Sounds:
         """The per-member hourly limit, shared with the edits (``VIDEOBOT_EDITS_PER_HOUR``)."""
         limit = self.settings.edits_per_hour
         if await made_in_the_last_hour(self.storage, who.user_id, limit, self.clock(), lambda j: j.kind in SOUND_KINDS):
-            raise InvalidRequest(f"You can add sound {limit} times an hour; try again later.")
+            raise said(InvalidRequest, "limit.sound_per_hour", limit=limit)
 
     async def _queue(
         self,
