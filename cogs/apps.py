@@ -21,6 +21,7 @@ from discord import app_commands
 from bot.edge.cogkit import JobCog
 from bot.edge.forms import Answers, FormBook, OpenForm, Upload, check_image, text_field
 from bot.edge.start import Starter, interaction_requester
+from bot.edge.translate import words_for
 from bot.edge.views import job_ids_of
 from bot.errors import InvalidMedia, InvalidOption
 from bot.i18n import said
@@ -154,10 +155,11 @@ class Apps(JobCog):
             raise said(InvalidMedia, "menu.no_image")
         if image.size:  # a linked image's size is only known once read
             check_image(image, self.settings.max_image_bytes)
+        what = words_for(interaction, "form.menu.what_happens")
         prompt = text_field(
-            "What should happen", "prompt", paragraph=True, default=message_text(message), placeholder="it slowly turns"
+            what, "prompt", paragraph=True, default=message_text(message), placeholder="it slowly turns"
         )
-        await self._show(interaction, "animate", "Animate this image", prompt, image=image)
+        await self._show(interaction, "animate", words_for(interaction, "form.menu.animate"), prompt, image=image)
 
     async def submit_animate(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """Run as /animate does."""
@@ -179,13 +181,13 @@ class Apps(JobCog):
             raise said(InvalidMedia, "menu.no_video")
         self.remixer.check(video_bytes=video.size)  # its size and a model, before the form
         look = text_field(
-            "The new look",
+            words_for(interaction, "form.menu.new_look"),
             "prompt",
             paragraph=True,
             default=message_text(message),
             placeholder="watercolour",
         )
-        await self._show(interaction, "remix", "Remix this video", look, video=video)
+        await self._show(interaction, "remix", words_for(interaction, "form.menu.remix"), look, video=video)
 
     async def submit_remix(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """Run as /remix does."""
@@ -214,8 +216,9 @@ class Apps(JobCog):
         job_id = self._result_on(message, "extend")
         job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
         subject = str(job.spec.get("subject") or "") or None
-        nxt = text_field("What happens next", "prompt", paragraph=True, default=subject, placeholder="it flies away")
-        await self._show(interaction, "extend", f"Extend #{job.id}", nxt, job=job.id)
+        label = words_for(interaction, "form.menu.what_next")
+        nxt = text_field(label, "prompt", paragraph=True, default=subject, placeholder="it flies away")
+        await self._show(interaction, "extend", words_for(interaction, "form.menu.extend", id=job.id), nxt, job=job.id)
 
     async def submit_extend(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """Run as /extend does."""
@@ -230,10 +233,9 @@ class Apps(JobCog):
         job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
         if job.result_audio:
             raise said(InvalidOption, "menu.has_sound", id=job.id)
-        hear = text_field(
-            "What to hear (optional)", "prompt", paragraph=True, required=False, placeholder="rain on a tin roof"
-        )
-        await self._show(interaction, "sound", f"Add sound to #{job.id}", hear, job=job.id)
+        label = words_for(interaction, "form.menu.what_to_hear")
+        hear = text_field(label, "prompt", paragraph=True, required=False, placeholder="rain on a tin roof")
+        await self._show(interaction, "sound", words_for(interaction, "form.menu.sound", id=job.id), hear, job=job.id)
 
     async def submit_sound(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """Run as /sound does."""

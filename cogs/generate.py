@@ -221,14 +221,20 @@ class Generate(commands.Cog):
             audio_value(audio),
         )
         if prompt is None:
+
+            def say(key: str) -> str:
+                return words_for(interaction, key)
+
             modal = self.forms.modal(
                 "video",
                 interaction.user.id,
-                "Describe your video",
-                text_field("Prompt", "prompt", paragraph=True, required=True, placeholder=PROMPT_EXAMPLE),
-                text_field("Setting", "setting", default=setting, placeholder="a pine forest at dawn"),
-                text_field("Lighting", "lighting", default=lighting, placeholder="golden hour"),
-                text_field("Details", "details", paragraph=True, default=details, placeholder="colours, mood, lens…"),
+                say("form.video.title"),
+                text_field(say("field.prompt"), "prompt", paragraph=True, required=True, placeholder=PROMPT_EXAMPLE),
+                text_field(say("field.setting"), "setting", default=setting, placeholder="a pine forest at dawn"),
+                text_field(say("field.lighting"), "lighting", default=lighting, placeholder="golden hour"),
+                text_field(
+                    say("field.details"), "details", paragraph=True, default=details, placeholder="colours, mood, lens…"
+                ),
                 options=options,
             )
             await interaction.response.send_modal(modal)
@@ -313,13 +319,17 @@ class Generate(commands.Cog):
         )
         last = Upload.from_attachment(end_image) if end_image is not None else None
         if image is None:
+
+            def say(key: str) -> str:
+                return words_for(interaction, key)
+
             modal = self.forms.modal(
                 "animate",
                 interaction.user.id,
-                "Animate your frames",
-                file_field("Start frame", "image", required=True, description="PNG, JPEG, WebP or GIF"),
-                file_field("End frame", "end_image", required=False, description="Optional: where the clip ends"),
-                text_field("Prompt", "prompt", paragraph=True, default=prompt, placeholder=ANIMATE_EXAMPLE),
+                say("form.animate.title"),
+                file_field(say("form.start_frame"), "image", required=True, description="PNG, JPEG, WebP or GIF"),
+                file_field(say("form.end_frame"), "end_image", required=False, description=say("form.end_frame_help")),
+                text_field(say("field.prompt"), "prompt", paragraph=True, default=prompt, placeholder=ANIMATE_EXAMPLE),
                 options=options,
                 end_image=last,
             )

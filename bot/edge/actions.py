@@ -241,8 +241,9 @@ class ResultActions:
         """✏️: the owner's own stored, undeleted result, and a model to refine it with; then the one-line form."""
         job = await self.refinable(origin.requester(), job_id)
         self.remixer.check_refine(job_id, "check")  # a video-to-video model exists
-        change = text_field("What to change", "change", required=True, placeholder="make it night", max_length=200)
-        await origin.open_form(self.forms.modal("refine", job.owner_id, f"Refine #{job_id}", change, job=job_id))
+        label, title = words(origin.locale, "form.refine.change"), words(origin.locale, "form.refine.title", id=job_id)
+        change = text_field(label, "change", required=True, placeholder="make it night", max_length=200)
+        await origin.open_form(self.forms.modal("refine", job.owner_id, title, change, job=job_id))
 
     async def refined(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """The refine form was answered: a new version of the result, from the result itself."""

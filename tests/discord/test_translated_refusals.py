@@ -86,3 +86,30 @@ async def test_a_reaction_job_speaks_the_language_its_member_asked_in(emu, launc
     status = next(m for m in emu.messages(ephemeral=False) if m.reference and m.content.startswith("⏳"))
     assert status.content == f"⏳ Prolongation du travail n° {job_id_of(first)} pour {emu.alice.mention}…"
     await emu.wait_until(lambda: status.embeds and "terminé" in status.embeds[0]["title"], 30, "status terminé")
+
+
+async def test_a_french_members_buttons_forms_and_confirmations_are_french(emu, launch):
+    bot = await launch()
+    first = await make_result(emu, bot, "un phare au crépuscule", "fr")
+    job = job_id_of(first)
+    labels = {b["custom_id"]: b["label"] for b in first.buttons()}
+    assert labels[f"videobot:extend:{job}"] == "Prolonger" and labels[f"videobot:delete:{job}"] == "Supprimer"
+    assert labels[f"videobot:finish:{job}"] == "Finaliser" and labels[f"videobot:reroll:{job}"] == "Refaire"
+
+    click = await emu.click_button(emu.alice, first, f"videobot:refine:{job}", locale="fr")
+    assert await click.wait_ack() == 9
+    assert click.modal["title"] == f"Retoucher n° {job}"
+    assert [f["label"] for f in click.modal["components"]] == ["Ce qu'il faut changer"]
+
+    form = await emu.slash(emu.alice, "video", locale="fr")
+    assert await form.wait_ack() == 9
+    assert form.modal["title"] == "Décrivez votre vidéo"
+    assert [f["label"] for f in form.modal["components"]] == ["Texte", "Décor", "Éclairage", "Détails"]
+
+    delete = await emu.click_button(emu.alice, first, f"videobot:delete:{job}", locale="fr")
+    await delete.wait_ack()
+    await emu.wait_until(lambda: any(m.ephemeral for m in delete.responses), 30, "the private confirmation")
+    assert (
+        next(m for m in delete.responses if m.ephemeral).content == f"Le résultat du travail n° {job} a été supprimé."
+    )
+    assert first.deleted
