@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import discord
 from discord import app_commands
 
-from bot.edge.cogkit import JobCog
+from bot.edge.cogkit import JobCog, anywhere
 from bot.edge.forms import Answers, FormBook, OpenForm, Upload, check_image, text_field
 from bot.edge.start import Starter, interaction_requester
 from bot.edge.translate import words_for
@@ -127,9 +127,7 @@ class Apps(JobCog):
         async def callback(interaction: discord.Interaction[Any], message: discord.Message) -> None:
             await opener(interaction, message)
 
-        context_menu = app_commands.ContextMenu(name=menu.name, callback=callback)
-        context_menu.guild_only = True
-        return context_menu
+        return anywhere(app_commands.ContextMenu(name=menu.name, callback=callback))
 
     async def cog_load(self) -> None:
         """Add the menus to the command tree (a cog cannot hold context menus itself)."""
