@@ -34,7 +34,7 @@ from bot.i18n import text as words
 from bot.services.requests.generation import GenerationService, Requester, Submitted
 from bot.services.requests.remix import Remixer
 from bot.services.requests.sequence import Sequences
-from bot.services.requests.sound import OFFLINE, Sounds
+from bot.services.requests.sound import Sounds
 from bot.services.web.gallery import GalleryService
 from storage import Job
 
@@ -221,7 +221,7 @@ class ResultActions:
         """🔊: sound for a silent clip, heard from its picture (a new job in the clip's lineage)."""
         sounds = self.sounds
         if sounds is None or not sounds.available:
-            raise InvalidRequest(OFFLINE)
+            raise said(InvalidRequest, "sound.offline")
         if origin.announces_first:
             await self.service.extendable(origin.requester(), job_id)  # a stranger's click leaves no trace
 

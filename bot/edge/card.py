@@ -92,9 +92,10 @@ def fact_lines(job: Job, locale: str | None = None, shots: Shots = ()) -> list[s
     return lines
 
 
-def footer(job: Job) -> str:
-    """The card's last line; it names the job (a repeated delivery finds the card by it)."""
-    return f"-# job #{job.id} · ⏩ extend · 🔁 re-roll · ✏️ refine · ❌ delete"
+def footer(job: Job, locale: str | None = None) -> str:
+    """The card's last line; it names the job (a repeated delivery finds the card by ``job #N ·``, in every
+    language), then what its reactions and buttons do."""
+    return f"-# job #{job.id} · {words(locale, 'card.hints')}"
 
 
 def result_card(
@@ -125,7 +126,7 @@ def result_card(
         box.add_item(discord.ui.MediaGallery(*media))
     box.add_item(discord.ui.TextDisplay("\n".join(prompt_lines(job, locale))))
     box.add_item(discord.ui.Separator())
-    box.add_item(discord.ui.TextDisplay("\n".join([*fact_lines(job, locale, shots), footer(job)])))
+    box.add_item(discord.ui.TextDisplay("\n".join([*fact_lines(job, locale, shots), footer(job, locale)])))
     buttons: list[Any] = list(
         result_buttons(job.id, add_sound=add_sound, locale=locale)
     )  # dynamic items: Item[BaseView]

@@ -86,7 +86,7 @@ class GenerationService:
         calls it again.  With a ``cast`` the model must take references (the default is a reference model), and
         a model that takes none is refused naming those that do."""
         if end_image and not image:
-            raise InvalidOption("An end image needs a start image too.")
+            raise said(InvalidOption, "option.end_without_start")
         has_media = image or video
         spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=has_media)
         needs = needs_for(

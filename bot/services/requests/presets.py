@@ -28,7 +28,7 @@ def clean_name(name: str) -> str:
     """The name as stored, or InvalidOption."""
     text = " ".join(unicodedata.normalize("NFKC", name).split())
     if not text or len(text) > MAX_NAME or any(unicodedata.category(c).startswith("C") for c in text):
-        raise InvalidOption(f"A preset name is 1 to {MAX_NAME} plain characters, e.g. `moody night`.")
+        raise said(InvalidOption, "preset.bad_name", max=MAX_NAME)
     return text
 
 
@@ -67,7 +67,7 @@ class Presets:
     async def delete(self, who: Requester, name: str) -> None:
         """Delete one of ``who``'s presets."""
         if not await self.storage.presets.delete(who.user_id, who.guild_id, clean_name(name)):
-            raise InvalidOption(f"You have no preset named {clean_name(name)!r}; see /preset list.")
+            raise said(InvalidOption, "preset.unknown", name=repr(clean_name(name)))
 
     async def cast_of(self, user_id: int, guild_id: int | None, name: str | None) -> str | None:
         """The cast names a preset holds (None: no preset, or one without a cast)."""
@@ -83,7 +83,7 @@ class Presets:
             return spec
         options = await self.storage.presets.get(user_id, guild_id, clean_name(name))
         if options is None:
-            raise InvalidOption(f"You have no preset named {clean_name(name)!r} here; see /preset list.")
+            raise said(InvalidOption, "preset.unknown_here", name=repr(clean_name(name)))
         filled = {k: v for k, v in options.items() if k in FIELDS and getattr(spec, k) in (None, "")}
         merged = replace(spec, **filled)
         return PromptSpec.create(

@@ -34,16 +34,12 @@ if TYPE_CHECKING:
     from storage import Job
 
 SOUND_KINDS = ("sound", "soundtrack")  # the kinds of sound job (the hourly limit counts them with the edits)
-OFFLINE = (
-    "Sound needs a sound model (Runway's video_to_audio or sound_effect), and none is enabled on this bot; "
-    "there is no offline sound generator. Attach a file to /soundtrack instead."
-)
 
 
 def check_mix(mix: str | None) -> str | None:
     """The ``mix`` option (replace | under), without I/O."""
     if mix is not None and mix not in MIXES:
-        raise InvalidOption("`mix` is `replace` (the new sound only) or `under` (the clip's own sound kept, ducked).")
+        raise said(InvalidOption, "sound.mix")
     return mix
 
 
@@ -80,12 +76,12 @@ class Sounds:
         and the description fits it."""
         info = self.model_for(capability)
         if info is None:
-            raise InvalidRequest(OFFLINE)
+            raise said(InvalidRequest, "sound.offline")
         text = clean_text(prompt)
         if text:
             info.check_prompt(text)
         elif info.needs_prompt(frozenset({capability})):
-            raise InvalidOption("Describe the sound, e.g. `rain on a tin roof, distant thunder`.")
+            raise said(InvalidOption, "sound.describe")
         return info
 
     async def add(self, who: Requester, job_id: int, prompt: str | None = None) -> Submitted:

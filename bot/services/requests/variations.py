@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, QuotaExceeded
-from bot.i18n import text
+from bot.i18n import said, text
 from bot.prompt import MAX_SEED, PromptSpec
 from bot.providers.registry import ProviderRegistry
 from bot.services.money.quota import QuotaService
@@ -45,7 +45,7 @@ class Variations:
         """Everything that can be refused without I/O (the Discord edge calls it before acknowledging); returns
         the spec with its defaults filled in."""
         if not 2 <= count <= MAX_VARIATIONS:
-            raise InvalidOption(f"`count` goes from 2 to {MAX_VARIATIONS}.")
+            raise said(InvalidOption, "variations.count", max=MAX_VARIATIONS)
         return self.core.check(spec, cast=cast)[0]
 
     async def submit(self, who: Requester, spec: PromptSpec, count: int, cast: tuple[CastUse, ...] = ()) -> Submitted:
