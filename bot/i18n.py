@@ -17,6 +17,10 @@ English keys for the first three mirror discord.py's own: a command's name and d
 decorators say, so a new command needs only new lines in each file (tests/test_i18n.py lists what is missing).
 A locale Discord sends that has no file of its own falls back to a file of the same language (``es-419`` →
 ``es-ES``), then to English; a message missing in a language falls back to English too.
+
+A refusal says its words with :func:`said` (``raise said(InvalidMedia, "media.larger_than", cap="25")``): the
+error's ``user_message`` is the English line, for the log and the command line, and the key with its values
+travels with it to the Discord edge, which shows the member's language (``bot.edge.errors.explain``).
 """
 
 from __future__ import annotations

@@ -165,3 +165,17 @@ def test_said_errors_read_in_english_and_show_in_the_members_language():
         explain(error, "fr")[0] == "L'image de départ (a.txt) n'est pas une image : envoyez un PNG, JPEG, WebP ou GIF."
     )
     assert explain(error, "es-419")[0].startswith("El fotograma inicial (a.txt)")
+
+
+@pytest.mark.parametrize("locale", CATALOGUE.locales)
+def test_form_and_button_words_fit_discords_limits(locale):
+    """A modal's title and a Label's text take 45 characters, a button's label 80, a select's placeholder 150
+    (docs, "Component Reference", read 2026-12-06); with a 12-digit job number filled in."""
+    messages = CATALOGUE.tables[locale]["messages"]
+    shown = [k for k in messages if k.startswith(("form.", "button.", "film.pick", "film.shot"))]
+    filled = {key: messages[key].format(id=123456789012, shot=8) for key in shown}
+    forms = [k for k in filled if k.startswith("form.") and k not in ("form.expired", "form.not_yours")]
+    assert forms and not [k for k in forms if len(filled[k]) > 45]
+    buttons = [k for k in filled if k.startswith("button.")]
+    assert buttons and not [k for k in buttons if len(filled[k]) + len(" 4/4") > 80]
+    assert len(filled["film.pick"]) <= 150 and len(filled["film.shot"]) <= 100
