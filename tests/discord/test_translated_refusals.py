@@ -9,7 +9,7 @@ import pytest
 
 from bot.i18n import text
 from emulators.discord import Upload
-from tests.support.discord import job_id_of, png_bytes, refused_privately, wait_done, wait_result
+from tests.support.discord import footers_of, job_id_of, png_bytes, refused_privately, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,6 +95,7 @@ async def test_a_french_members_buttons_forms_and_confirmations_are_french(emu, 
     labels = {b["custom_id"]: b["label"] for b in first.buttons()}
     assert labels[f"videobot:extend:{job}"] == "Prolonger" and labels[f"videobot:delete:{job}"] == "Supprimer"
     assert labels[f"videobot:finish:{job}"] == "Finaliser" and labels[f"videobot:reroll:{job}"] == "Refaire"
+    assert footers_of(first) == [f"job #{job} · ⏩ prolonger · 🔁 refaire · ✏️ retoucher · ❌ supprimer"]
 
     click = await emu.click_button(emu.alice, first, f"videobot:refine:{job}", locale="fr")
     assert await click.wait_ack() == 9
