@@ -113,7 +113,7 @@ class Reaction:
     user: discord.Member | discord.User
     channel: discord.abc.Messageable
     source: discord.Message
-    locale: str = "en-US"  # a reaction carries none: :func:`reaction_locale`
+    locale: str = "en-US"  # a reaction carries none: ResultActions.reaction_locale finds it
     announces_first: ClassVar[bool] = True  # its status is a channel reply posted before submitting
 
     @property

@@ -115,7 +115,7 @@ def reaction_requester(
     user: discord.Member | discord.User, message: discord.Message, status_id: int | None = None, locale: str = "en-US"
 ) -> Requester:
     """:func:`requester` for a reaction on ``message`` (no token: channel messages only; a reaction carries no
-    locale, so the caller finds the member's: :func:`bot.edge.actions.reaction_locale`)."""
+    locale, so the caller finds the member's: :meth:`bot.edge.actions.ResultActions.reaction_locale`)."""
     guild = message.guild
     return requester(
         user.id,
