@@ -17,6 +17,10 @@ English keys for the first three mirror discord.py's own: a command's name and d
 decorators say, so a new command needs only new lines in each file (tests/test_i18n.py lists what is missing).
 A locale Discord sends that has no file of its own falls back to a file of the same language (``es-419`` →
 ``es-ES``), then to English; a message missing in a language falls back to English too.
+
+A refusal says its words with :func:`said` (``raise said(InvalidMedia, "media.larger_than", cap="25")``): the
+error's ``user_message`` is the English line, for the log and the command line, and the key with its values
+travels with it to the Discord edge, which shows the member's language (``bot.edge.errors.explain``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
+from bot.errors import VideobotError
+
+E = TypeVar("E", bound=VideobotError)
 LOCALES_DIR = Path(__file__).with_name("locales")
 FALLBACK = "en"
 SECTIONS = ("names", "menus", "descriptions", "choices", "messages")
@@ -105,3 +113,10 @@ def catalogue() -> Catalogue:
 def text(locale: str | None, key: str, /, **params: object) -> str:
     """:meth:`Catalogue.text` of the shipped catalogue."""
     return catalogue().text(locale, key, **params)
+
+
+def said(kind: type[E], key: str, /, *, detail: str = "", **params: object) -> E:
+    """A ``kind`` error saying the message ``key``: its ``user_message`` in English (the log, the command line), and
+    the key with its values for the edge, which shows it in the member's language (bot.edge.errors.explain).  The
+    one way a new refusal gets its words: ``raise said(InvalidPrompt, "prompt.empty")``."""
+    return kind(text(FALLBACK, key, **params), detail=detail).keyed(key, **params)

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from bot.errors import InvalidOption, InvalidPrompt
+from bot.i18n import said
 
 CAMERA_MOVES: dict[str, str] = {
     "static": "static shot, locked-off camera",
@@ -123,24 +124,21 @@ class PromptSpec:
     def check(self, *, allow_empty_subject: bool = False) -> None:
         """Validate the text parts."""
         if not self.subject and not allow_empty_subject:
-            raise InvalidPrompt("The prompt is empty: describe the subject and what it does.")
+            raise said(InvalidPrompt, "prompt.empty")
         if self.subject and not _has_words(self.subject):
-            raise InvalidPrompt("The prompt needs some words, not only symbols or emoji.")
+            raise said(InvalidPrompt, "prompt.no_words")
         for name, part in (
             ("prompt", self.subject),
             ("setting", self.setting),
             ("lighting", self.lighting),
             ("details", self.details),
-            ("negative prompt", self.negative),
+            ("negative", self.negative),
         ):
             if len(part) > MAX_PART_CHARS:
-                raise InvalidPrompt(f"The {name} is {len(part)} characters long; the limit is {MAX_PART_CHARS}.")
+                raise said(InvalidPrompt, f"prompt.too_long.{name}", length=len(part), limit=MAX_PART_CHARS)
         total = len(self.text())
         if total > MAX_PROMPT_CHARS:
-            raise InvalidPrompt(
-                f"The prompt with all its parts is {total} characters long; "
-                f"the limit is {MAX_PROMPT_CHARS}. Shorten the description or the details."
-            )
+            raise said(InvalidPrompt, "prompt.all_too_long", length=total, limit=MAX_PROMPT_CHARS)
 
     def text(self) -> str:
         """The assembled prompt a provider receives (the neutral motion prompt when it stands in for the subject)."""
@@ -186,7 +184,7 @@ def _choice(name: str, value: str | None, options: dict[str, str]) -> str | None
         return None
     key = value.strip().lower().replace(" ", "_").replace("-", "_")
     if key not in options:
-        raise InvalidOption(f"Unknown {name} {value.strip()[:40]!r}; choose one of: {', '.join(options)}.")
+        raise said(InvalidOption, f"option.unknown_{name}", value=repr(value.strip()[:40]), options=", ".join(options))
     return key
 
 
@@ -194,9 +192,9 @@ def _duration(value: int | None) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidOption("The duration must be a whole number of seconds.")
+        raise said(InvalidOption, "option.duration_whole")
     if not 1 <= value <= 60:
-        raise InvalidOption(f"A duration of {value} seconds is out of range; use 1 to 60 (the model may allow less).")
+        raise said(InvalidOption, "option.duration_range", value=value)
     return value
 
 
@@ -205,7 +203,7 @@ def _aspect(value: str | None) -> str | None:
         return None
     aspect = value.strip().replace("x", ":").replace("/", ":")
     if aspect not in ASPECTS:
-        raise InvalidOption(f"Unknown aspect ratio {value.strip()[:20]!r}; choose one of: {', '.join(ASPECTS)}.")
+        raise said(InvalidOption, "option.unknown_aspect", value=repr(value.strip()[:20]), options=", ".join(ASPECTS))
     return aspect
 
 
@@ -213,5 +211,5 @@ def _seed(value: int | None) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise InvalidOption(f"The seed must be a whole number from 0 to {MAX_SEED}.")
+        raise said(InvalidOption, "option.seed_range", max=MAX_SEED)
     return value

@@ -18,11 +18,13 @@ from urllib.parse import urlsplit
 import discord
 from discord import app_commands
 
-from bot.edge.cogkit import JobCog
+from bot.edge.cogkit import JobCog, anywhere
 from bot.edge.forms import Answers, FormBook, OpenForm, Upload, check_image, text_field
 from bot.edge.start import Starter, interaction_requester
+from bot.edge.translate import words_for
 from bot.edge.views import job_ids_of
 from bot.errors import InvalidMedia, InvalidOption
+from bot.i18n import said
 from bot.prompt import MAX_PART_CHARS, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
@@ -125,9 +127,7 @@ class Apps(JobCog):
         async def callback(interaction: discord.Interaction[Any], message: discord.Message) -> None:
             await opener(interaction, message)
 
-        context_menu = app_commands.ContextMenu(name=menu.name, callback=callback)
-        context_menu.guild_only = True
-        return context_menu
+        return anywhere(app_commands.ContextMenu(name=menu.name, callback=callback))
 
     async def cog_load(self) -> None:
         """Add the menus to the command tree (a cog cannot hold context menus itself)."""
@@ -150,13 +150,14 @@ class Apps(JobCog):
         """The message's image, a form for the prompt."""
         image = image_on(message, media_hosts(self.settings.discord_api_base))
         if image is None:
-            raise InvalidMedia("That message has no image (an attached picture or an image link) to animate.")
+            raise said(InvalidMedia, "menu.no_image")
         if image.size:  # a linked image's size is only known once read
             check_image(image, self.settings.max_image_bytes)
+        what = words_for(interaction, "form.menu.what_happens")
         prompt = text_field(
-            "What should happen", "prompt", paragraph=True, default=message_text(message), placeholder="it slowly turns"
+            what, "prompt", paragraph=True, default=message_text(message), placeholder="it slowly turns"
         )
-        await self._show(interaction, "animate", "Animate this image", prompt, image=image)
+        await self._show(interaction, "animate", words_for(interaction, "form.menu.animate"), prompt, image=image)
 
     async def submit_animate(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """Run as /animate does."""
@@ -175,16 +176,16 @@ class Apps(JobCog):
         """The message's video, a form for the new look."""
         video = video_on(message)
         if video is None:
-            raise InvalidMedia("That message has no attached video to remix (MP4, MOV or WebM).")
+            raise said(InvalidMedia, "menu.no_video")
         self.remixer.check(video_bytes=video.size)  # its size and a model, before the form
         look = text_field(
-            "The new look",
+            words_for(interaction, "form.menu.new_look"),
             "prompt",
             paragraph=True,
             default=message_text(message),
             placeholder="watercolour",
         )
-        await self._show(interaction, "remix", "Remix this video", look, video=video)
+        await self._show(interaction, "remix", words_for(interaction, "form.menu.remix"), look, video=video)
 
     async def submit_remix(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """Run as /remix does."""
@@ -198,23 +199,24 @@ class Apps(JobCog):
         await self.starter.from_interaction(interaction, submit)
 
     # --- Extend --------------------------------------------------------------------------------------------
-    def _result_on(self, message: discord.Message, verb: str, button: str) -> int:
-        """The job of one of the bot's single results, or a private refusal."""
+    def _result_on(self, message: discord.Message, action: str) -> int:
+        """The job of one of the bot's single results, or a private refusal (in the words of ``action``)."""
         me = self.bot.user
         job_ids = job_ids_of(message) if me is not None and message.author.id == me.id else []
         if not job_ids:
-            raise InvalidOption(f"That message is not one of my videos; right-click a result to {verb} it.")
+            raise said(InvalidOption, f"menu.not_a_result.{action}")
         if len(job_ids) > 1:
-            raise InvalidOption(f"That message holds several takes; use the {button} button of the one you mean.")
+            raise said(InvalidOption, f"menu.several_takes.{action}")
         return job_ids[0]
 
     async def open_extend(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """One of the member's results: a form for what happens next (prefilled with its prompt)."""
-        job_id = self._result_on(message, "extend", "Extend")
+        job_id = self._result_on(message, "extend")
         job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
         subject = str(job.spec.get("subject") or "") or None
-        nxt = text_field("What happens next", "prompt", paragraph=True, default=subject, placeholder="it flies away")
-        await self._show(interaction, "extend", f"Extend #{job.id}", nxt, job=job.id)
+        label = words_for(interaction, "form.menu.what_next")
+        nxt = text_field(label, "prompt", paragraph=True, default=subject, placeholder="it flies away")
+        await self._show(interaction, "extend", words_for(interaction, "form.menu.extend", id=job.id), nxt, job=job.id)
 
     async def submit_extend(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """Run as /extend does."""
@@ -225,14 +227,13 @@ class Apps(JobCog):
     # --- Add sound -----------------------------------------------------------------------------------------
     async def open_sound(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """One of the member's silent results: a form for what to hear (optional: else heard from the picture)."""
-        job_id = self._result_on(message, "add sound to", "Add sound")
+        job_id = self._result_on(message, "sound")
         job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
         if job.result_audio:
-            raise InvalidOption(f"#{job.id} already has sound.")
-        hear = text_field(
-            "What to hear (optional)", "prompt", paragraph=True, required=False, placeholder="rain on a tin roof"
-        )
-        await self._show(interaction, "sound", f"Add sound to #{job.id}", hear, job=job.id)
+            raise said(InvalidOption, "menu.has_sound", id=job.id)
+        label = words_for(interaction, "form.menu.what_to_hear")
+        hear = text_field(label, "prompt", paragraph=True, required=False, placeholder="rain on a tin roof")
+        await self._show(interaction, "sound", words_for(interaction, "form.menu.sound", id=job.id), hear, job=job.id)
 
     async def submit_sound(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """Run as /sound does."""

@@ -12,6 +12,7 @@ from discord.app_commands import Choice, Range
 from bot.edge.cogkit import JobCog, anywhere, job_choices
 from bot.edge.start import Starter
 from bot.errors import InvalidMedia, InvalidOption
+from bot.i18n import said
 from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
 from bot.services.requests.edits import Edits as EditRequests
@@ -96,7 +97,7 @@ class Edits(JobCog):
     ) -> None:
         """Add sound to a result."""
         if (audio is None) == (prompt is None):
-            raise InvalidOption("Give /soundtrack either an audio file or a `prompt` describing the sound, not both.")
+            raise said(InvalidOption, "soundtrack.one_source")
         if prompt is not None:
             how = check_mix(mix.value if mix is not None else None)
             self.sounds.check(Capability.TEXT_TO_AUDIO, prompt)  # offline, or a description too long: refused here
@@ -111,8 +112,8 @@ class Edits(JobCog):
         check_soundtrack(volume)
         cap = self.settings.max_audio_bytes
         if audio.size > cap:  # the declared size, checked before downloading
-            raise InvalidMedia(
-                f"That file is {audio.size / 1_048_576:.1f} MiB; audio up to {cap / 1_048_576:.0f} MiB is accepted."
+            raise said(
+                InvalidMedia, "media.too_big.audio", size=f"{audio.size / 1_048_576:.1f}", cap=f"{cap / 1_048_576:.0f}"
             )
         attached = audio
 

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.app_commands import Choice
 from discord.ext import commands
 
-from bot.edge.cogkit import job_choices
+from bot.edge.cogkit import anywhere, job_choices
 from bot.edge.finishing import FinishActions
 from bot.services.requests.finishing import check_options
 from bot.services.requests.generation import GenerationService
@@ -29,7 +29,7 @@ class Finish(commands.Cog):
         return await job_choices(self.service, interaction.user.id, current)
 
     @app_commands.command(name="finish", description="Upscale and/or smooth one of your results (quoted first).")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         job="Which of your results",
         resolution="Size to make (default 1080p)",

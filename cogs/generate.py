@@ -19,6 +19,7 @@ from bot.edge.forms import Answers, FormBook, OpenForm, Upload, check_image, fil
 from bot.edge.start import Starter
 from bot.edge.translate import words_for
 from bot.errors import InvalidMedia, JobNotFound
+from bot.i18n import said
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, MAX_SEED, STYLES, PromptSpec
 from bot.providers.base import Capability, needs_for
 from bot.providers.registry import ProviderRegistry
@@ -220,14 +221,20 @@ class Generate(commands.Cog):
             audio_value(audio),
         )
         if prompt is None:
+
+            def say(key: str) -> str:
+                return words_for(interaction, key)
+
             modal = self.forms.modal(
                 "video",
                 interaction.user.id,
-                "Describe your video",
-                text_field("Prompt", "prompt", paragraph=True, required=True, placeholder=PROMPT_EXAMPLE),
-                text_field("Setting", "setting", default=setting, placeholder="a pine forest at dawn"),
-                text_field("Lighting", "lighting", default=lighting, placeholder="golden hour"),
-                text_field("Details", "details", paragraph=True, default=details, placeholder="colours, mood, lens…"),
+                say("form.video.title"),
+                text_field(say("field.prompt"), "prompt", paragraph=True, required=True, placeholder=PROMPT_EXAMPLE),
+                text_field(say("field.setting"), "setting", default=setting, placeholder="a pine forest at dawn"),
+                text_field(say("field.lighting"), "lighting", default=lighting, placeholder="golden hour"),
+                text_field(
+                    say("field.details"), "details", paragraph=True, default=details, placeholder="colours, mood, lens…"
+                ),
                 options=options,
             )
             await interaction.response.send_modal(modal)
@@ -312,13 +319,17 @@ class Generate(commands.Cog):
         )
         last = Upload.from_attachment(end_image) if end_image is not None else None
         if image is None:
+
+            def say(key: str) -> str:
+                return words_for(interaction, key)
+
             modal = self.forms.modal(
                 "animate",
                 interaction.user.id,
-                "Animate your frames",
-                file_field("Start frame", "image", required=True, description="PNG, JPEG, WebP or GIF"),
-                file_field("End frame", "end_image", required=False, description="Optional: where the clip ends"),
-                text_field("Prompt", "prompt", paragraph=True, default=prompt, placeholder=ANIMATE_EXAMPLE),
+                say("form.animate.title"),
+                file_field(say("form.start_frame"), "image", required=True, description="PNG, JPEG, WebP or GIF"),
+                file_field(say("form.end_frame"), "end_image", required=False, description=say("form.end_frame_help")),
+                text_field(say("field.prompt"), "prompt", paragraph=True, default=prompt, placeholder=ANIMATE_EXAMPLE),
                 options=options,
                 end_image=last,
             )
@@ -330,7 +341,7 @@ class Generate(commands.Cog):
         """The /animate form was sent: its uploads are the frames."""
         image = answers.file("image")
         if image is None:
-            raise InvalidMedia("Upload a start frame (PNG, JPEG, WebP or GIF).")
+            raise said(InvalidMedia, "media.no_start_frame")
         last = answers.file("end_image") or form.context["end_image"]
         await self._start_animate(interaction, image, last, answers.get("prompt"), form.context["options"])
 
@@ -343,9 +354,9 @@ class Generate(commands.Cog):
         o: VideoOptions,
     ) -> None:
         cap = self.max_image_bytes
-        check_image(image, cap, "The start frame" if end_image else "That file")
+        check_image(image, cap, "start" if end_image else "file")
         if end_image is not None:
-            check_image(end_image, cap, "The end frame")  # the declared type and size, before downloading
+            check_image(end_image, cap, "end")  # the declared type and size, before downloading
         spec = PromptSpec.create(
             prompt,
             camera=o.camera,

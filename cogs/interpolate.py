@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 
 from bot.edge.cogkit import JobCog, anywhere
-from bot.errors import InvalidMedia
+from bot.edge.forms import larger_than, too_big
 from bot.prompt import MAX_PART_CHARS, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
@@ -65,10 +65,7 @@ class Interpolate(JobCog):
         cap = self.settings.max_image_bytes
         for upload in (first, last):
             if upload.size > cap:  # the declared size, checked before downloading
-                raise InvalidMedia(
-                    f"That file is {upload.size / 1_048_576:.1f} MiB; images up to {cap / 1_048_576:.0f} MiB "
-                    "are accepted."
-                )
+                raise too_big(upload.size, cap)
         spec = PromptSpec.create(prompt, duration=duration, model=model, allow_empty_subject=True)
         service = self.service
         service.check(spec, image=True, end_image=True)  # every model-dependent refusal, before acknowledging
@@ -76,7 +73,7 @@ class Interpolate(JobCog):
         async def submit(who: Requester) -> Submitted:
             start, end = await first.read(), await last.read()
             if len(start) > cap or len(end) > cap:
-                raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
+                raise larger_than(cap)
             return await service.submit(who, spec, image=start, end_image=end)
 
         await self.starter.from_interaction(interaction, submit)

@@ -18,6 +18,7 @@ from bot.edge.actions import ResultActions
 from bot.edge.errors import report_to
 from bot.edge.views import EMOJI_ACTIONS, job_ids_of
 from bot.errors import InvalidOption
+from bot.i18n import said
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
@@ -43,6 +44,7 @@ class Reactions(commands.Cog):
             return
         member = payload.member
         channel: Any = self.bot.get_channel(payload.channel_id)
+        locale = "en-US"  # a reaction carries no locale: the member's is found from the job (reaction_locale)
         try:
             if channel is None:
                 channel = await self.bot.fetch_channel(payload.channel_id)
@@ -51,15 +53,16 @@ class Reactions(commands.Cog):
             if not job_ids or message.author.id != me.id:
                 return
             user = member or await self.bot.fetch_user(payload.user_id)
+            locale = await self.actions.reaction_locale(user, message, job_ids[0])
             if len(job_ids) > 1:  # a group of variations: a reaction cannot say which take it means
-                raise InvalidOption("That message holds several takes; use the buttons of the one you mean.")
-            await self.actions.reacted(user, channel, message, action, job_ids[0])
+                raise said(InvalidOption, "reaction.several_takes")
+            await self.actions.reacted(user, channel, message, action, job_ids[0], locale)
         except Exception as exc:
             user_obj = member or self.bot.get_user(payload.user_id)
             if user_obj is None:
                 log.warning("reaction by %s failed: %r", payload.user_id, exc)
                 return
-            await report_to(user_obj, channel, exc)
+            await report_to(user_obj, channel, exc, locale)
 
 
 async def setup(bot: VideoBot) -> None:

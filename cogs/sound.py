@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, Range
 
-from bot.edge.cogkit import JobCog, job_choices
+from bot.edge.cogkit import JobCog, anywhere, job_choices
 from bot.edge.start import Starter
 from bot.providers.base import Capability
 from bot.providers.registry import ProviderRegistry
@@ -39,7 +39,7 @@ class Sound(JobCog):
         return await job_choices(self.service, interaction.user.id, current)
 
     @app_commands.command(name="sound", description="Make sound for one of your silent results, from its picture.")
-    @app_commands.guild_only()
+    @anywhere
     @app_commands.describe(
         job="Which of your results", prompt="What to hear, e.g. 'rain on a tin roof, distant thunder'"
     )

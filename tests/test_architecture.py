@@ -26,7 +26,8 @@ LAYERS = [
     {"bot.services"},
     {"bot.providers"},
     {"bot.media", "storage"},
-    {"bot.prompt", "bot.settings", "bot.i18n"},
+    {"bot.prompt", "bot.settings"},
+    {"bot.i18n"},  # the message catalogue: the prompt's refusals are said in its words
     {"bot.errors"},
 ]
 RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}

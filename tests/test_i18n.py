@@ -5,7 +5,10 @@ registration payload in tests/discord/test_languages.py."""
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +111,71 @@ def test_keyed_refusals_read_the_same_in_english_and_differ_in_other_languages(m
     french = [explain(error, "fr")[0] for error in refusals(make_settings)]
     assert french[0].startswith("Quota insuffisant : il vous reste 10 s de vidéo") and "Assez se libère" in french[0]
     assert french[-1] == "Le travail n° 12 appartient à quelqu'un d'autre."
+
+
+# --- every key the code says exists; translations keep Discord's markdown -----------------------------------------
+SAID = re.compile(
+    r"""(?:said\(\s*\w+,\s*|words(?:_for)?\(\s*[\w.()]+,\s*|keyed\(\s*|text\(\s*"en",\s*)(f?)"([a-z_.{}]+)\""""
+)
+
+
+def keys_in_code() -> set[str]:
+    """The message keys the product names literally (an f-string key becomes a pattern: ``media.not_image.*``)."""
+    root = Path(__file__).resolve().parent.parent
+    found: set[str] = set()
+    for path in [*(root / "bot").rglob("*.py"), *(root / "cogs").rglob("*.py")]:
+        for is_f, key in SAID.findall(path.read_text(encoding="utf-8")):
+            found.add(re.sub(r"\{[^}]*\}", "*", key) if is_f else key)
+    return found
+
+
+def test_every_message_key_the_code_says_is_in_english():
+    english = CATALOGUE.tables[FALLBACK]["messages"]
+    keys = keys_in_code()
+    assert {"prompt.empty", "media.too_big.*", "form.expired", "job.not_owner", "delete.done"} <= keys
+    missing = sorted(k for k in keys if not any(fnmatch.fnmatchcase(e, k) for e in english))
+    assert not missing, f"en.toml [messages] lacks {missing}"
+
+
+MARKDOWN = ("`", "**", "](", "/")
+
+
+@pytest.mark.parametrize("locale", OTHERS)
+def test_messages_keep_their_markdown_and_commands(locale):
+    english = CATALOGUE.tables[FALLBACK]["messages"]
+    commands = re.compile(r"(?<![\w/])/[a-z]+")
+    wrong = {
+        key: theirs
+        for key, theirs in CATALOGUE.tables[locale]["messages"].items()
+        if any(english[key].count(mark) != theirs.count(mark) for mark in MARKDOWN[:3])
+        or sorted(commands.findall(english[key])) != sorted(commands.findall(theirs))
+    }
+    assert not wrong, f"{locale}.toml: markdown or /commands differ from English: {wrong}"
+
+
+def test_said_errors_read_in_english_and_show_in_the_members_language():
+    from bot.edge.errors import explain
+    from bot.errors import InvalidMedia
+    from bot.i18n import said
+
+    error = said(InvalidMedia, "media.not_image.start", filename="a.txt")
+    assert error.user_message == "The start frame (a.txt) is not an image: upload a PNG, JPEG, WebP or GIF."
+    assert explain(error, "en-GB") == (error.user_message, True)
+    assert (
+        explain(error, "fr")[0] == "L'image de départ (a.txt) n'est pas une image : envoyez un PNG, JPEG, WebP ou GIF."
+    )
+    assert explain(error, "es-419")[0].startswith("El fotograma inicial (a.txt)")
+
+
+@pytest.mark.parametrize("locale", CATALOGUE.locales)
+def test_form_and_button_words_fit_discords_limits(locale):
+    """A modal's title and a Label's text take 45 characters, a button's label 80, a select's placeholder 150
+    (docs, "Component Reference", read 2026-12-06); with a 12-digit job number filled in."""
+    messages = CATALOGUE.tables[locale]["messages"]
+    shown = [k for k in messages if k.startswith(("form.", "button.", "film.pick", "film.shot"))]
+    filled = {key: messages[key].format(id=123456789012, shot=8) for key in shown}
+    forms = [k for k in filled if k.startswith("form.") and k not in ("form.expired", "form.not_yours")]
+    assert forms and not [k for k in forms if len(filled[k]) > 45]
+    buttons = [k for k in filled if k.startswith("button.")]
+    assert buttons and not [k for k in buttons if len(filled[k]) + len(" 4/4") > 80]
+    assert len(filled["film.pick"]) <= 150 and len(filled["film.shot"]) <= 100

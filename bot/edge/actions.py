@@ -26,26 +26,28 @@ from bot.edge.errors import NO_PINGS, report
 from bot.edge.film import offer_shots
 from bot.edge.forms import Answers, FormBook, OpenForm, text_field
 from bot.edge.start import Starter, Submit, interaction_requester, reaction_requester
+from bot.edge.translate import locale_of
 from bot.edge.views import remove_take
 from bot.errors import InvalidOption, InvalidRequest, JobNotFound, JobStateError, NotJobOwner
+from bot.i18n import said
+from bot.i18n import text as words
 from bot.services.requests.generation import GenerationService, Requester, Submitted
 from bot.services.requests.remix import Remixer
 from bot.services.requests.sequence import Sequences
-from bot.services.requests.sound import OFFLINE, Sounds
+from bot.services.requests.sound import Sounds
 from bot.services.web.gallery import GalleryService
 from storage import Job
-
-VERBS = {
-    "extend": "Extending",
-    "reroll": "Re-rolling",
-    "sound": "Adding sound to",
-}  # a reaction's status reply: "⏳ Extending job #4 for @x…"
 
 
 class Origin(Protocol):
     """Where an action came from, and how to answer there."""
 
     announces_first: ClassVar[bool]  # a public status is posted before the job exists (so refuse what we can first)
+
+    @property
+    def locale(self) -> str:
+        """The member's Discord locale: the language of what they are told."""
+        ...
 
     @property
     def message(self) -> discord.Message | None:
@@ -81,6 +83,10 @@ class Click:
     announces_first: ClassVar[bool] = False  # its status is the deferred response: a refusal replaces it privately
 
     @property
+    def locale(self) -> str:
+        return locale_of(self.interaction)
+
+    @property
     def message(self) -> discord.Message | None:
         return self.interaction.message
 
@@ -107,6 +113,7 @@ class Reaction:
     user: discord.Member | discord.User
     channel: discord.abc.Messageable
     source: discord.Message
+    locale: str = "en-US"  # a reaction carries none: ResultActions.reaction_locale finds it
     announces_first: ClassVar[bool] = True  # its status is a channel reply posted before submitting
 
     @property
@@ -114,10 +121,10 @@ class Reaction:
         return self.source
 
     def requester(self, status_id: int | None = None) -> Requester:
-        return reaction_requester(self.user, self.source, status_id)
+        return reaction_requester(self.user, self.source, status_id, self.locale)
 
     async def start(self, starter: Starter, verb: str, submit: Submit) -> None:
-        await starter.from_reaction(self.user, self.channel, self.source, verb, submit)
+        await starter.from_reaction(self.user, self.channel, self.source, verb, submit, self.locale)
 
     async def acknowledge_privately(self) -> None:
         pass  # nothing to acknowledge: a reaction event expects no answer
@@ -126,7 +133,7 @@ class Reaction:
         pass  # the message going away is the answer
 
     async def open_form(self, modal: discord.ui.Modal) -> None:
-        raise InvalidOption("Use the result's button for that: a reaction cannot open a form.")
+        raise said(InvalidOption, "reaction.no_form")
 
 
 class ResultActions:
@@ -165,9 +172,22 @@ class ResultActions:
         message: discord.Message,
         action: str,
         job_id: int,
+        locale: str = "en-US",
     ) -> None:
         """A member reacted to a result message; a failure is raised to the cog, which tells them privately."""
-        await self.run(action, job_id, Reaction(user, channel, message))
+        await self.run(action, job_id, Reaction(user, channel, message, locale))
+
+    async def reaction_locale(self, user: discord.Member | discord.User, message: discord.Message, job_id: int) -> str:
+        """The language to answer a reaction in (a reaction event carries no locale): the one the member used when
+        they asked for the job they reacted to (its delivery record keeps it), else the server's, else English."""
+        try:
+            job = await self.service.get(job_id)
+        except JobNotFound:
+            job = None
+        if job is not None and job.owner_id == user.id and job.delivery.get("locale"):
+            return str(job.delivery["locale"])
+        preferred = message.guild.preferred_locale if message.guild is not None else None
+        return str(getattr(preferred, "value", preferred) or "en-US")
 
     async def run(self, action: str, job_id: int, origin: Origin) -> None:
         """Do ``action`` (``extend``, ``reroll`` or ``delete``) on ``job_id``'s result; a refusal is raised."""
@@ -178,7 +198,7 @@ class ResultActions:
             return
         if action == "reroll" and self.films is not None and (await self.service.get(job_id)).kind == "sequence":
             if not isinstance(origin, Click):
-                raise JobStateError("To re-roll a shot of a film, click its Re-roll button and pick the shot.")
+                raise said(JobStateError, "reaction.film_reroll")
             await offer_shots(origin.interaction, self.films, job_id)
             return
         if action == "sound":
@@ -195,34 +215,35 @@ class ResultActions:
         async def submit(who: Requester) -> Submitted:
             return await method(who, job_id)
 
-        await origin.start(self.starter, f"{VERBS[action]} job #{job_id}", submit)
+        await origin.start(self.starter, words(origin.locale, f"doing.{action}", id=job_id), submit)
 
     async def add_sound(self, job_id: int, origin: Origin) -> None:
         """🔊: sound for a silent clip, heard from its picture (a new job in the clip's lineage)."""
         sounds = self.sounds
         if sounds is None or not sounds.available:
-            raise InvalidRequest(OFFLINE)
+            raise said(InvalidRequest, "sound.offline")
         if origin.announces_first:
             await self.service.extendable(origin.requester(), job_id)  # a stranger's click leaves no trace
 
         async def submit(who: Requester) -> Submitted:
             return await sounds.add(who, job_id)
 
-        await origin.start(self.starter, f"{VERBS['sound']} job #{job_id}", submit)
+        await origin.start(self.starter, words(origin.locale, "doing.sound", id=job_id), submit)
 
     async def refinable(self, who: Requester, job_id: int) -> Job:
         """The job if ``who`` may refine it now: their own, finished, stored and not deleted."""
         job = await self.service.extendable(who, job_id)  # someone else's job is refused here
         if job.removed_at is not None:
-            raise JobStateError(f"The result of #{job_id} was deleted; it can no longer be refined.")
+            raise said(JobStateError, "refine.deleted", id=job_id)
         return job
 
     async def refine(self, job_id: int, origin: Origin) -> None:
         """✏️: the owner's own stored, undeleted result, and a model to refine it with; then the one-line form."""
         job = await self.refinable(origin.requester(), job_id)
         self.remixer.check_refine(job_id, "check")  # a video-to-video model exists
-        change = text_field("What to change", "change", required=True, placeholder="make it night", max_length=200)
-        await origin.open_form(self.forms.modal("refine", job.owner_id, f"Refine #{job_id}", change, job=job_id))
+        label, title = words(origin.locale, "form.refine.change"), words(origin.locale, "form.refine.title", id=job_id)
+        change = text_field(label, "change", required=True, placeholder="make it night", max_length=200)
+        await origin.open_form(self.forms.modal("refine", job.owner_id, title, change, job=job_id))
 
     async def refined(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
         """The refine form was answered: a new version of the result, from the result itself."""
@@ -241,7 +262,7 @@ class ResultActions:
         if origin.message is not None:
             await remove_take(origin.message, job_id)
         await self.gallery.remove(job_id)  # its page and gallery card go too (410)
-        await origin.tell(f"Deleted the result of job #{job_id}.")
+        await origin.tell(words(origin.locale, "delete.done", id=job_id))
 
 
 async def check_can_delete(service: GenerationService, who: Requester, job_id: int) -> None:
@@ -250,6 +271,6 @@ async def check_can_delete(service: GenerationService, who: Requester, job_id: i
         await service.authorize(who, job_id)
     except JobNotFound:
         if not who.is_admin:
-            raise NotJobOwner("Only the video's owner or a moderator can delete it.") from None
+            raise said(NotJobOwner, "delete.not_owner_gone") from None
     except NotJobOwner:
-        raise NotJobOwner("Only the video's owner or a member with Manage Messages can delete it.") from None
+        raise said(NotJobOwner, "delete.not_owner") from None

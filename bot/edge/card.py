@@ -92,9 +92,10 @@ def fact_lines(job: Job, locale: str | None = None, shots: Shots = ()) -> list[s
     return lines
 
 
-def footer(job: Job) -> str:
-    """The card's last line; it names the job (a repeated delivery finds the card by it)."""
-    return f"-# job #{job.id} · ⏩ extend · 🔁 re-roll · ✏️ refine · ❌ delete"
+def footer(job: Job, locale: str | None = None) -> str:
+    """The card's last line; it names the job (a repeated delivery finds the card by ``job #N ·``, in every
+    language), then what its reactions and buttons do."""
+    return f"-# job #{job.id} · {words(locale, 'card.hints')}"
 
 
 def result_card(
@@ -114,17 +115,21 @@ def result_card(
     box.add_item(discord.ui.TextDisplay(f"### 🎬 {title(job, locale)}\n{result_content(job, offer, locale)}"))
     media: list[discord.MediaGalleryItem] = []
     if offer.attaches:
-        media.append(discord.MediaGalleryItem(f"attachment://{video_name(job)}", description="The clip"))
+        media.append(
+            discord.MediaGalleryItem(f"attachment://{video_name(job)}", description=words(locale, "card.clip"))
+        )
     if with_stills:
         first, last = still_names(job)
-        media.append(discord.MediaGalleryItem(f"attachment://{first}", description="First frame"))
-        media.append(discord.MediaGalleryItem(f"attachment://{last}", description="Last frame"))
+        media.append(discord.MediaGalleryItem(f"attachment://{first}", description=words(locale, "card.first_frame")))
+        media.append(discord.MediaGalleryItem(f"attachment://{last}", description=words(locale, "card.last_frame")))
     if media:
         box.add_item(discord.ui.MediaGallery(*media))
     box.add_item(discord.ui.TextDisplay("\n".join(prompt_lines(job, locale))))
     box.add_item(discord.ui.Separator())
-    box.add_item(discord.ui.TextDisplay("\n".join([*fact_lines(job, locale, shots), footer(job)])))
-    buttons: list[Any] = list(result_buttons(job.id, add_sound=add_sound))  # dynamic items: Item[BaseView]
+    box.add_item(discord.ui.TextDisplay("\n".join([*fact_lines(job, locale, shots), footer(job, locale)])))
+    buttons: list[Any] = list(
+        result_buttons(job.id, add_sound=add_sound, locale=locale)
+    )  # dynamic items: Item[BaseView]
     for start in range(0, len(buttons), 5):  # five buttons to a row
         box.add_item(discord.ui.ActionRow[discord.ui.LayoutView](*buttons[start : start + 5]))
     view.add_item(box)

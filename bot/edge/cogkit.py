@@ -24,9 +24,10 @@ T = TypeVar("T")
 
 
 def anywhere(command: T) -> T:
-    """A member command installable on servers and on users' accounts, usable in servers, the bot's DM and
-    private channels (DMs and group DMs between members).  Where the bot is no member only the interaction token
-    reaches the channel (bot.edge.delivery); admin commands stay server-only."""
+    """A member command (or message context menu) installable on servers and on users' accounts, usable in
+    servers, the bot's DM and private channels (DMs and group DMs between members).  Where the bot is no member only
+    the interaction token reaches the channel (bot.edge.delivery); admin commands and a server's cast stay
+    server-only."""
     contexts = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     return app_commands.allowed_installs(guilds=True, users=True)(contexts(command))
 

@@ -124,10 +124,13 @@ async def tell_user(user: discord.User | discord.Member, channel: discord.abc.Me
 
 
 async def report_to(
-    user: discord.User | discord.Member, channel: discord.abc.Messageable | None, error: BaseException
+    user: discord.User | discord.Member,
+    channel: discord.abc.Messageable | None,
+    error: BaseException,
+    locale: str | None = None,
 ) -> None:
-    """:func:`report` for reaction handlers."""
-    text, _ = explain(error)
+    """:func:`report` for reaction handlers (a reaction carries no locale: the caller's guess of the member's)."""
+    text, _ = explain(error, locale)
     await tell_user(user, channel, text)
 
 

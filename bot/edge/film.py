@@ -15,7 +15,10 @@ import discord
 
 from bot.edge.errors import report
 from bot.edge.start import Starter, interaction_requester
+from bot.edge.translate import locale_of, words_for
 from bot.errors import NotJobOwner
+from bot.i18n import said
+from bot.i18n import text as words
 from bot.services.delivery.port import ShotQuestion
 from bot.services.requests.sequence import Sequences
 from storage import Job
@@ -24,8 +27,6 @@ log = logging.getLogger(__name__)
 
 RESHOOT_ID = re.compile(r"videobot:reshoot:(?P<film>[0-9]{1,18})")
 SHOT_ID = re.compile(r"videobot:shot:(?P<answer>finish|cancel):(?P<film>[0-9]{1,18}):(?P<shot>[0-9]{1,2})")
-DONE = {"finish": "Finishing film #{film} without shot {shot}; its seconds were refunded.",
-        "cancel": "Cancelling the rest of film #{film}; every unmade second is refunded."}  # fmt: skip
 
 
 class ShotButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SHOT_ID):
@@ -67,7 +68,7 @@ class ShotButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SHOT_I
         except Exception as exc:
             await report(interaction, exc)
             return
-        text = DONE[self.answer].format(film=self.film, shot=self.shot)
+        text = words_for(interaction, f"film.{self.answer}_done", film=self.film, shot=self.shot)
         await interaction.response.edit_message(content=text, view=None)
 
 
@@ -96,17 +97,17 @@ class ReshootSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=RES
     films: ClassVar[Sequences | None] = None  # set on the subclass a bot registers (:meth:`bound_to`)
     starter: ClassVar[Starter | None] = None
 
-    def __init__(self, film: int, shots: tuple[Job, ...] = ()):
+    def __init__(self, film: int, shots: tuple[Job, ...] = (), locale: str | None = None):
         options = [
             discord.SelectOption(
-                label=f"Shot {s.inputs.shot}",
+                label=words(locale, "film.shot", shot=s.inputs.shot),
                 value=str(s.inputs.shot),
                 description=str(s.spec.get("subject", ""))[:100],
             )
             for s in shots
         ] or [discord.SelectOption(label="Shot 1", value="1")]  # rebuilt from a pick: the values come with it
         select = discord.ui.Select[Any](
-            custom_id=f"videobot:reshoot:{film}", placeholder="Which shot to make again", options=options[:25]
+            custom_id=f"videobot:reshoot:{film}", placeholder=words(locale, "film.pick"), options=options[:25]
         )
         super().__init__(select)
         self.film = film
@@ -146,10 +147,8 @@ async def offer_shots(interaction: discord.Interaction[Any], films: Sequences, f
     who = interaction_requester(interaction)
     shots = tuple(s for s in await films.shots(who, film) if s.owner_id == who.user_id)
     if not shots:
-        raise NotJobOwner(f"Only the owner of film #{film} can re-roll its shots.")
+        raise said(NotJobOwner, "film.not_owner", id=film)
     view = discord.ui.View(timeout=None)
-    view.add_item(ReshootSelect(film, shots))
+    view.add_item(ReshootSelect(film, shots, locale_of(interaction)))
     view.stop()  # dynamic items route the picks
-    await interaction.response.send_message(
-        f"Which shot of film #{film} should be made again? The others are kept.", view=view, ephemeral=True
-    )
+    await interaction.response.send_message(words_for(interaction, "film.which", film=film), view=view, ephemeral=True)

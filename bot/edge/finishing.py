@@ -16,9 +16,11 @@ from typing import Any, ClassVar
 
 import discord
 
-from bot.edge.errors import NO_PINGS, report
+from bot.edge.errors import NO_PINGS, explain, report
 from bot.edge.start import Starter, interaction_requester
+from bot.edge.translate import locale_of, words_for
 from bot.errors import StaleConfirmation
+from bot.i18n import text as words
 from bot.services.money.costs import dollars
 from bot.services.money.quota import format_seconds
 from bot.services.requests.finishing import QUOTE_TTL, Finisher, FinishQuote
@@ -34,23 +36,25 @@ CHOICE_ID = re.compile(
 )
 
 
-def quote_embed(quote: FinishQuote) -> discord.Embed:
-    """The private quote: what it makes, on which model, for what price and quota seconds."""
-    embed = discord.Embed(title=f"⬆️ Finish #{quote.job_id}?", colour=discord.Colour.green())
-    embed.add_field(name="Makes", value=f"{quote.width}x{quote.height} at {quote.out_fps:g} fps", inline=True)
-    embed.add_field(
-        name="From", value=f"{quote.source_width}x{quote.source_height} at {quote.source_fps:g} fps", inline=True
-    )
-    embed.add_field(name="Model", value=quote.model, inline=True)
-    price = "free" if quote.price_usd == 0 else f"about {dollars(quote.price_usd)}"
-    embed.add_field(name="Price", value=price, inline=True)
-    seconds = "none (free of quota)" if quote.quota_seconds == 0 else format_seconds(quote.quota_seconds)
-    embed.add_field(name="Quota", value=seconds, inline=True)
-    embed.add_field(name="Takes", value=f"about {quote.eta_seconds:.0f} s", inline=True)
-    lines = [
-        *quote.notes,
-        f"Nothing is charged until you press **Finish**; this quote holds for {QUOTE_TTL / 60:.0f} minutes.",
-    ]
+def quote_embed(quote: FinishQuote, locale: str | None = None) -> discord.Embed:
+    """The private quote: what it makes, on which model, for what price and quota seconds (in ``locale``)."""
+
+    def say(key: str, /, **params: object) -> str:
+        return words(locale, key, **params)
+
+    embed = discord.Embed(title=f"⬆️ {say('finish.title', id=quote.job_id)}", colour=discord.Colour.green())
+    makes = say("finish.size", width=quote.width, height=quote.height, fps=f"{quote.out_fps:g}")
+    embed.add_field(name=say("finish.makes"), value=makes, inline=True)
+    source = say("finish.size", width=quote.source_width, height=quote.source_height, fps=f"{quote.source_fps:g}")
+    embed.add_field(name=say("field.from"), value=source, inline=True)
+    embed.add_field(name=say("field.model"), value=quote.model, inline=True)
+    price = say("finish.free") if quote.price_usd == 0 else say("finish.about", amount=dollars(quote.price_usd))
+    embed.add_field(name=say("finish.price"), value=price, inline=True)
+    seconds = say("finish.no_quota") if quote.quota_seconds == 0 else format_seconds(quote.quota_seconds)
+    embed.add_field(name=say("finish.quota"), value=seconds, inline=True)
+    takes = say("finish.about", amount=f"{quote.eta_seconds:.0f} s")
+    embed.add_field(name=say("finish.takes"), value=takes, inline=True)
+    lines = [*quote.notes, say("finish.nothing_charged", minutes=f"{QUOTE_TTL / 60:.0f}")]
     embed.description = "\n".join(lines)
     return embed
 
@@ -62,11 +66,12 @@ def _custom_id(act: str, quote: FinishQuote) -> str:
     )
 
 
-def quote_view(quote: FinishQuote) -> discord.ui.View:
+def quote_view(quote: FinishQuote, locale: str | None = None) -> discord.ui.View:
     """**Finish** and **Cancel** for one quote."""
     view = discord.ui.View(timeout=None)
-    view.add_item(FinishChoice(_custom_id("go", quote), "Finish", discord.ButtonStyle.success, "⬆️"))
-    view.add_item(FinishChoice(_custom_id("cancel", quote), "Cancel", discord.ButtonStyle.secondary, None))
+    go, cancel = words(locale, "button.finish"), words(locale, "button.cancel")
+    view.add_item(FinishChoice(_custom_id("go", quote), go, discord.ButtonStyle.success, "⬆️"))
+    view.add_item(FinishChoice(_custom_id("cancel", quote), cancel, discord.ButtonStyle.secondary, None))
     view.stop()
     return view
 
@@ -90,8 +95,13 @@ class FinishActions:
         if not interaction.response.is_done():
             await interaction.response.defer(ephemeral=True, thinking=True)
         quote = await self.finisher.quote(interaction_requester(interaction), job_id, resolution, fps)
+        locale = locale_of(interaction)
         await interaction.followup.send(
-            note, embed=quote_embed(quote), view=quote_view(quote), ephemeral=True, allowed_mentions=NO_PINGS
+            note,
+            embed=quote_embed(quote, locale),
+            view=quote_view(quote, locale),
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
         )
 
     async def clicked_finish(self, interaction: discord.Interaction[Any], job_id: int) -> None:
@@ -109,7 +119,7 @@ class FinishActions:
         try:
             if match["act"] == "cancel":
                 await interaction.response.edit_message(
-                    content=f"Not finished: nothing was charged for #{job_id}.", embed=None, view=None
+                    content=words_for(interaction, "finish.cancelled", id=job_id), embed=None, view=None
                 )
                 return
             await self._confirm(interaction, job_id, resolution, fps, match["model"], float(match["issued"]))
@@ -128,7 +138,7 @@ class FinishActions:
         try:  # the quote's age first, so an old one is answered privately with a fresh quote, never publicly
             self.finisher.check_fresh(issued_at)
         except StaleConfirmation as stale:
-            await self.show_quote(interaction, job_id, resolution, fps, note=stale.user_message)
+            await self.show_quote(interaction, job_id, resolution, fps, note=explain(stale, locale_of(interaction))[0])
             return
 
         async def submit(who: Requester) -> Submitted:
@@ -146,8 +156,9 @@ class FinishButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FINI
 
     actions: ClassVar[FinishActions | None] = None  # set on the subclass a bot registers (:meth:`bound_to`)
 
-    def __init__(self, job_id: int, *, take: str | None = None, row: int | None = None):
-        label, emoji, style = FINISH
+    def __init__(self, job_id: int, *, take: str | None = None, row: int | None = None, locale: str | None = None):
+        _, emoji, style = FINISH
+        label = words(locale, "button.finish")
         button = discord.ui.Button[Any](
             label=f"{label} {take}" if take else label,
             emoji=emoji,

@@ -25,6 +25,7 @@ import discord
 
 from bot.edge.errors import report
 from bot.errors import InvalidMedia, InvalidRequest, NotJobOwner
+from bot.i18n import said
 from bot.prompt import MAX_PART_CHARS
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 PREFIX = "videobot:form:"
 FORM_TTL = 15 * 60.0  # seconds a form stays answerable (Discord keeps a modal open for about as long)
 MAX_OPEN = 10_000  # forms remembered at once (the oldest go first)
-EXPIRED = "This form has expired (forms last 15 minutes, and not across a restart of the bot); please open it again."
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 
 
@@ -123,15 +123,24 @@ def answers_of(data: Mapping[str, Any]) -> Answers:
     return Answers(text, files)
 
 
-def check_image(upload: Upload, cap: int, what: str = "That file") -> None:
+def check_image(upload: Upload, cap: int, what: str = "file") -> None:
     """Refuse, before downloading, a file not declared as an image or over ``cap`` bytes (the bytes themselves
-    are judged when the job is made: an SVG, an animated GIF… get their own answer)."""
+    are judged when the job is made: an SVG, an animated GIF… get their own answer).  ``what`` the file is:
+    ``file``, ``start`` (frame) or ``end`` (frame), the words of the refusal."""
     if not upload.content_type.startswith("image/"):  # an image of a kind we cannot use is told apart later
-        raise InvalidMedia(f"{what} ({upload.filename}) is not an image: upload a PNG, JPEG, WebP or GIF.")
+        raise said(InvalidMedia, f"media.not_image.{what}", filename=upload.filename)
     if upload.size > cap:
-        raise InvalidMedia(
-            f"{what} is {upload.size / 1_048_576:.1f} MiB; images up to {cap / 1_048_576:.0f} MiB are accepted."
-        )
+        raise too_big(upload.size, cap, what)
+
+
+def too_big(size: int, cap: int, what: str = "file") -> InvalidMedia:
+    """The refusal of an image of ``size`` bytes over the ``cap`` (``what``: as :func:`check_image`)."""
+    return said(InvalidMedia, f"media.too_big.{what}", size=f"{size / 1_048_576:.1f}", cap=f"{cap / 1_048_576:.0f}")
+
+
+def larger_than(cap: int) -> InvalidMedia:
+    """The refusal of a downloaded file over the ``cap`` (the declared size was smaller)."""
+    return said(InvalidMedia, "media.larger_than", cap=f"{cap / 1_048_576:.0f}")
 
 
 def text_field(
@@ -204,9 +213,9 @@ class FormBook:
         form = self._open.get(custom_id)
         if form is None or self.clock() - form.opened_at > self.ttl:
             self._open.pop(custom_id, None)
-            raise InvalidRequest(EXPIRED)
+            raise said(InvalidRequest, "form.expired")
         if form.user_id != user_id:
-            raise NotJobOwner("That form was opened by someone else.")
+            raise said(NotJobOwner, "form.not_yours")
         del self._open[custom_id]
         return form
 
@@ -214,7 +223,7 @@ class FormBook:
         """The file's bytes from the URL Discord gave (its CDN), refused when larger than ``cap``."""
         data = await self.bot.http.get_from_cdn(upload.url)
         if len(data) > cap:
-            raise InvalidMedia(f"That file is larger than {cap / 1_048_576:.0f} MiB.")
+            raise larger_than(cap)
         return data
 
     async def submitted(self, interaction: discord.Interaction[Any]) -> None:

@@ -170,7 +170,7 @@ class GroupPoster:
         kwargs: dict[str, Any] = {
             "content": embeds.group_content(group),
             "embeds": [embeds.result_embed(group[0]), *(embeds.take_embed(t) for t in group[1:])],
-            "view": group_view(group),
+            "view": group_view(group, record.locale),
             "files": [discord.File(str(t.result_path), filename=f"videobot-{t.id}.mp4") for t in group],
             "allowed_mentions": await self._pings(job),
         }

@@ -17,6 +17,7 @@ import discord
 from bot.edge.errors import NO_PINGS, PUBLIC_DEFER
 from bot.edge.record import DiscordRecord
 from bot.edge.translate import locale_of
+from bot.i18n import text as words
 from bot.services.requests.generation import Requester, Submitted
 from storage import Job
 
@@ -113,9 +114,10 @@ def interaction_requester(interaction: discord.Interaction[Any], status_id: int 
 
 
 def reaction_requester(
-    user: discord.Member | discord.User, message: discord.Message, status_id: int | None = None
+    user: discord.Member | discord.User, message: discord.Message, status_id: int | None = None, locale: str = "en-US"
 ) -> Requester:
-    """:func:`requester` for a reaction on ``message`` (no token: channel messages only)."""
+    """:func:`requester` for a reaction on ``message`` (no token: channel messages only; a reaction carries no
+    locale, so the caller finds the member's: :meth:`bot.edge.actions.ResultActions.reaction_locale`)."""
     guild = message.guild
     return requester(
         user.id,
@@ -125,6 +127,7 @@ def reaction_requester(
         upload_limit=guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES,
         status_id=status_id,
         display_name=user.display_name,
+        locale=locale,
     )
 
 
@@ -197,16 +200,18 @@ class Starter:
         source: discord.Message,
         verb: str,
         submit: Submit,
+        locale: str = "en-US",
     ) -> Submitted:
-        """A reaction has no interaction token: post a status reply first, then submit with its id."""
+        """A reaction has no interaction token: post a status reply first (``verb``: what it says, in the member's
+        words), then submit with its id."""
         status = await channel.send(
-            f"⏳ {verb} for {user.mention}…",
+            f"⏳ {words(locale, 'reaction.status', doing=verb, mention=user.mention)}",
             reference=source.to_reference(fail_if_not_exists=False),
             mention_author=False,
             allowed_mentions=NO_PINGS,
         )
         try:
-            submitted = await submit(reaction_requester(user, source, status.id))
+            submitted = await submit(reaction_requester(user, source, status.id, locale))
         except BaseException:
             try:
                 await status.delete()

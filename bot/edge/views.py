@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import discord
 
 from bot.edge.finishing import FinishButton
+from bot.i18n import text as words
 from storage import Job
 
 if TYPE_CHECKING:
@@ -42,8 +43,11 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
 
     actions: ClassVar[ResultActions | None] = None  # the dispatcher clicks go to (set on the bound subclass)
 
-    def __init__(self, action: str, job_id: int, *, take: str | None = None, row: int | None = None):
-        label, emoji, style = BUTTONS[action]
+    def __init__(
+        self, action: str, job_id: int, *, take: str | None = None, row: int | None = None, locale: str | None = None
+    ):
+        _, emoji, style = BUTTONS[action]
+        label = words(locale, f"button.{action}")  # the labels are in the language of the member the result is for
         label = f"{label} {take}" if take else label  # "Extend 2/4": which take of a group message
         button = discord.ui.Button[Any](
             label=label, emoji=emoji, style=style, custom_id=f"videobot:{action}:{job_id}", row=row
@@ -78,14 +82,21 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
 
 
 def result_buttons(
-    job_id: int, *, take: str | None = None, row: int | None = None, add_sound: bool = False
+    job_id: int,
+    *,
+    take: str | None = None,
+    row: int | None = None,
+    add_sound: bool = False,
+    locale: str | None = None,
 ) -> list[discord.ui.Item[Any]]:
     """One job's result buttons: one per entry of :data:`ACTIONS`, ⬆️ Finish, and (``add_sound``, a silent clip)
-    🔊 Add sound (the card, a plain result and a group's rows all draw theirs from here)."""
-    buttons: list[discord.ui.Item[Any]] = [JobButton(action, job_id, take=take, row=row) for action in ACTIONS]
-    buttons.append(FinishButton(job_id, take=take, row=row))  # ⬆️: a private quote for a finished version
+    🔊 Add sound (the card, a plain result and a group's rows all draw theirs from here), labelled in ``locale``."""
+    buttons: list[discord.ui.Item[Any]] = [
+        JobButton(action, job_id, take=take, row=row, locale=locale) for action in ACTIONS
+    ]
+    buttons.append(FinishButton(job_id, take=take, row=row, locale=locale))  # ⬆️: a private quote
     if add_sound:
-        buttons.append(JobButton("sound", job_id, take=take, row=row))
+        buttons.append(JobButton("sound", job_id, take=take, row=row, locale=locale))
     return buttons
 
 
@@ -100,12 +111,12 @@ def result_view(job_id: int, *, add_sound: bool = False) -> discord.ui.View:
     return view
 
 
-def group_view(jobs: list[Job]) -> discord.ui.View:
+def group_view(jobs: list[Job], locale: str | None = None) -> discord.ui.View:
     """The buttons of a message holding several takes: one row per take, labelled with its number (2/4)."""
     view = discord.ui.View(timeout=None)
     for row, job in enumerate(jobs[:5]):  # Discord allows five rows; a group holds at most four takes
         take = f"{job.inputs.variation or row + 1}/{job.inputs.of or len(jobs)}"
-        for button in result_buttons(job.id, take=take, row=row):
+        for button in result_buttons(job.id, take=take, row=row, locale=locale):
             view.add_item(button)
     view.stop()
     return view

@@ -217,29 +217,42 @@ class DiscordEmulator(World):
         return InteractionHandle(self, inter)
 
     async def click_button(
-        self, user: UserLike | str, message: MessageLike, custom_id: str | None = None, *, label: str | None = None
+        self,
+        user: UserLike | str,
+        message: MessageLike,
+        custom_id: str | None = None,
+        *,
+        label: str | None = None,
+        locale: str = "en-US",
     ) -> InteractionHandle:
-        """Click a button (by custom_id or label) on a message; the bot gets a type 3 interaction."""
+        """Click a button (by custom_id or label) on a message; the bot gets a type 3 interaction (carrying the
+        clicking member's ``locale``, as every interaction but a ping does)."""
         msg, the_user = self._clickable(user, message)
         button = find_button(msg, custom_id, label)
-        return self._component(the_user, msg, {"custom_id": button["custom_id"], "component_type": 2})
+        return self._component(the_user, msg, {"custom_id": button["custom_id"], "component_type": 2}, locale)
 
     async def select(
-        self, user: UserLike | str, message: MessageLike, custom_id: str, values: Iterable[str]
+        self,
+        user: UserLike | str,
+        message: MessageLike,
+        custom_id: str,
+        values: Iterable[str],
+        *,
+        locale: str = "en-US",
     ) -> InteractionHandle:
         """Pick ``values`` in a select menu on a message."""
         msg, the_user = self._clickable(user, message)
         data = select_data(msg, custom_id, values)
-        return self._component(the_user, msg, data)
+        return self._component(the_user, msg, data, locale)
 
     def _clickable(self, user: UserLike | str, message: MessageLike) -> tuple[Message, User]:
         msg, the_user = self.get_message(message), self.user(user)
         check_clickable(self, msg, the_user)
         return msg, the_user
 
-    def _component(self, user: User, msg: Message, data: dict[str, Any]) -> InteractionHandle:
+    def _component(self, user: User, msg: Message, data: dict[str, Any], locale: str = "en-US") -> InteractionHandle:
         channel = self.channels[msg.channel_id]
-        inter = new_interaction(self, kind=3, user=user, channel=channel, data=data, message=msg)
+        inter = new_interaction(self, kind=3, user=user, channel=channel, data=data, message=msg, locale=locale)
         send_interaction(self, inter)
         return InteractionHandle(self, inter)
 

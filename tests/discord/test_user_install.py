@@ -52,7 +52,12 @@ async def test_a_user_installed_video_in_a_dm_comes_through_the_token_only(emu, 
         "cancel",
         "history",
         "settings",
-    }  # not /admin (server-only), /gallery (a server's page) or /variations (takes 2-4 post as channel messages)
+        "finish",
+        "Animate this image",  # the Apps menu on messages
+        "Remix this video",
+        "Extend",
+    }  # not /admin (server-only), /gallery (a server's page), /variations (takes 2-4 post as channel messages), /cast
+    # (a server's own); /sound too where a sound model is enabled (tests/discord/test_user_install_more.py)
 
     handle = await emu.slash(emu.alice, "video", prompt="a paper boat on a puddle", duration=1, in_channel=dm)
     assert handle.record.payload["context"] == 2

@@ -57,11 +57,12 @@ def footers_of(message: Message) -> list[str]:
 
 def is_result(message: Message, job_id: int | None = None) -> bool:
     """A result message: the bot's result card (or a message holding several /variations takes, with one
-    result embed per take), whose footer says ``job #N · … extend …``."""
+    result embed per take), whose footer says ``job #N · ⏩ …`` (what the reactions do, in the member's language;
+    a status's footer ends at ``job #N``)."""
     if message.deleted:
         return False
-    prefix = f"job #{job_id} ·" if job_id is not None else "job #"
-    return any(footer.startswith(prefix) and "extend" in footer for footer in footers_of(message))
+    marker = re.compile(rf"job #{job_id if job_id is not None else '[0-9]+'} · ⏩")
+    return any(marker.match(footer) for footer in footers_of(message))
 
 
 def job_id_of(message: Message) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidMedia, InvalidOption, InvalidRequest, MediaError
+from bot.i18n import said
 from bot.media import Media
 from bot.media.edits import MAX_STITCH
 from bot.media.sniff import sniff_container
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
     from bot.services.requests.generation import GenerationService
     from bot.services.requests.requester import Requester, Submitted
     from storage import Job
-
-NOT_AUDIO = "That file is not audio I can read: attach an MP3, WAV, OGG, M4A/AAC or FLAC file."
 
 
 def parse_jobs(text: str) -> list[int]:
@@ -48,20 +47,20 @@ def parse_jobs(text: str) -> list[int]:
 def check_loop(times: int) -> None:
     """/loop's options, without I/O."""
     if not 2 <= times <= 10:
-        raise InvalidOption("`times` goes from 2 to 10.")
+        raise said(InvalidOption, "edit.times")
 
 
 def check_stitch(jobs: str, crossfade: float) -> list[int]:
     """/stitch's options, without I/O."""
     if not 0 <= crossfade <= 5:
-        raise InvalidOption("`crossfade` goes from 0 (hard cuts) to 5 seconds.")
+        raise said(InvalidOption, "edit.crossfade")
     return parse_jobs(jobs)
 
 
 def check_soundtrack(volume: float) -> None:
     """/soundtrack's options, without I/O."""
     if not 0 < volume <= 2:
-        raise InvalidOption("`volume` goes from 0.1 to 2 (1 = as recorded).")
+        raise said(InvalidOption, "edit.volume")
 
 
 class Edits:
@@ -109,10 +108,8 @@ class Edits:
         check_soundtrack(volume)
         s = self.settings
         if len(audio) > s.max_audio_bytes:
-            raise InvalidMedia(
-                f"That file is {len(audio) / 1_048_576:.1f} MiB; audio up to "
-                f"{s.max_audio_bytes / 1_048_576:.0f} MiB is accepted."
-            )
+            size, cap = f"{len(audio) / 1_048_576:.1f}", f"{s.max_audio_bytes / 1_048_576:.0f}"
+            raise said(InvalidMedia, "media.too_big.audio", size=size, cap=cap)
         await self._allowed(who)
         parent, seconds = await self._source(who, job)
         stored = s.inputs_dir / f"audio-{secrets.token_hex(8)}"
@@ -123,9 +120,9 @@ class Edits:
                 container = await asyncio.to_thread(sniff_container, stored, kinds=("audio", "video"))
                 info = await self.media.probe(stored) if container.kind == "video" else None
             except MediaError:
-                raise InvalidMedia(NOT_AUDIO) from None
+                raise said(InvalidMedia, "media.not_audio") from None
             if info is not None and (not info.has_audio or info.width):  # M4A: an MP4 with sound only
-                raise InvalidMedia(NOT_AUDIO)
+                raise said(InvalidMedia, "media.not_audio")
             return await self._queue(
                 "soundtrack",
                 who,
@@ -143,12 +140,10 @@ class Edits:
         if await made_in_the_last_hour(
             self.storage, who.user_id, s.edits_per_hour, self.clock(), lambda j: j.model == EDIT_MODEL
         ):
-            raise InvalidRequest(
-                f"You can make {s.edits_per_hour} stitches, loops and soundtracks an hour; try again later."
-            )
+            raise said(InvalidRequest, "limit.edits_per_hour", limit=s.edits_per_hour)
         used = await asyncio.to_thread(_disk_usage, s.media_dir)
         if used > s.media_disk_cap_mb * 1024 * 1024:
-            raise InvalidRequest("The bot's video storage is full right now; try again after the next cleanup.")
+            raise said(InvalidRequest, "limit.disk_full")
 
     async def _source(self, who: Requester, job_id: int) -> tuple[Job, float]:
         job = await self.core.extendable(who, job_id)  # own, finished, still stored

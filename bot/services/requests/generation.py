@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
+from bot.i18n import said
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo, needs_for
@@ -85,7 +86,7 @@ class GenerationService:
         calls it again.  With a ``cast`` the model must take references (the default is a reference model), and
         a model that takes none is refused naming those that do."""
         if end_image and not image:
-            raise InvalidOption("An end image needs a start image too.")
+            raise said(InvalidOption, "option.end_without_start")
         has_media = image or video
         spec = PromptSpec.create(spec.subject, **parts_without_subject(spec), allow_empty_subject=has_media)
         needs = needs_for(
@@ -155,7 +156,7 @@ class GenerationService:
         """The job if ``who`` may extend it now (their own, finished, still stored); else the reason."""
         parent = await self.authorize(who, job_id, allow_admin=False)
         if parent.state is not JobState.DONE or not parent.result_path or not Path(parent.result_path).exists():
-            raise JobStateError("Only a finished video that is still stored can be extended.")
+            raise said(JobStateError, "job.not_extendable")
         return parent
 
     async def extend(self, who: Requester, job_id: int, prompt: str | None = None) -> Submitted:
@@ -182,10 +183,8 @@ class GenerationService:
         spec = replace(spec, audio=self.sound_for(spec.audio, info))  # the parent's sound where this model has any
         whole = (await self.media.probe(Path(str(parent.result_path)))).duration + float(spec.duration or 0)
         if whole > self.settings.max_extended_seconds + 0.5:  # the parent already holds the whole so far
-            raise JobStateError(
-                f"That would make #{parent.id} {whole:.0f} s long; videos can be extended up to "
-                f"{self.settings.max_extended_seconds} s in total."
-            )
+            longest = self.settings.max_extended_seconds
+            raise said(JobStateError, "job.extend_too_long", id=parent.id, seconds=f"{whole:.0f}", limit=longest)
         submitted = await self.queue("extend", who, spec, info, inputs, parent_job_id=parent.id)
         return replace(submitted, notes=(motion_note(spec, info),)) if spec.motion_prompt else submitted
 
@@ -193,11 +192,11 @@ class GenerationService:
         """The same request with a new seed, charged to whoever asks."""
         original = await self.get(job_id)
         if original.kind == "extend":
-            raise JobStateError("Extensions can't be re-rolled; extend the original again instead.")
+            raise said(JobStateError, "reroll.extension")
         if original.kind == "sequence":
-            raise JobStateError("A film is re-rolled one shot at a time: click its Re-roll button and pick the shot.")
+            raise said(JobStateError, "reroll.film")
         if original.inputs.op in (SOUND_OP, TEXT_SOUND_OP):
-            raise JobStateError("Sound can't be re-rolled; ask for sound on the original clip again instead.")
+            raise said(JobStateError, "reroll.sound")
         info = self.registry.model(original.model)
         was = original.inputs
         # the cast as the original used it: its photos, even if the member was deleted or changed since
@@ -211,9 +210,9 @@ class GenerationService:
         )
         spec = fit_spec(spec, info, needs)  # the neutral prompt for older jobs too
         if any(not Path(p).exists() for p in (inputs.image, inputs.end_image) if p):
-            raise JobStateError("The original image is no longer stored, so this can't be re-rolled.")
+            raise said(JobStateError, "reroll.image_gone")
         if any(not Path(p).exists() for c in inputs.cast for p in (*c.photos, *([c.voice] if c.voice else []))):
-            raise JobStateError("The original cast photos are no longer stored, so this can't be re-rolled.")
+            raise said(JobStateError, "reroll.cast_gone")
         return await self.queue("reroll", who, spec, info, inputs, parent_job_id=original.id)
 
     async def prepare(
@@ -368,7 +367,7 @@ class GenerationService:
         """Cancel a queued or running job (owner or admin); the reservation is refunded."""
         job = await self.authorize(who, job_id, allow_admin=True)
         if job.state.finished:
-            raise JobStateError(f"Job #{job.id} has already {_finished_word(job.state)}.")
+            raise said(JobStateError, f"job.already_{_finished_word(job.state)}", id=job.id)
         if job.state is JobState.QUEUED and job.kind != "sequence":  # a film's director stops its shots first
             from storage import StaleJob
 
@@ -395,7 +394,7 @@ class GenerationService:
         """A job, or JobNotFound."""
         job = await self.storage.jobs.get(job_id)
         if job is None:
-            raise JobNotFound(f"There is no job #{job_id}.").keyed("job.not_found", id=job_id)
+            raise said(JobNotFound, "job.not_found", id=job_id)
         return job
 
     async def active_jobs(self, user_id: int) -> list[tuple[Job, int]]:
@@ -432,14 +431,12 @@ class GenerationService:
         """The job if ``who`` owns it or (``allow_admin``) is an admin: for cancelling, deleting a result, a lineage."""
         job = await self.get(job_id)
         if job.owner_id != who.user_id and not (allow_admin and who.is_admin):
-            raise NotJobOwner(f"Job #{job.id} belongs to someone else.").keyed("job.not_owner", id=job.id)
+            raise said(NotJobOwner, "job.not_owner", id=job.id)
         return job
 
 
 def _finished_word(state: JobState) -> str:
-    return {JobState.DONE: "finished", JobState.FAILED: "failed", JobState.CANCELLED: "been cancelled"}.get(
-        state, "finished"
-    )
+    return {JobState.DONE: "done", JobState.FAILED: "failed", JobState.CANCELLED: "cancelled"}.get(state, "done")
 
 
 __all__ = ["GenerationService", "Requester", "Submitted"]

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import InvalidOption, JobNotFound
+from bot.i18n import said
 from bot.prompt import PromptSpec
 from storage import Storage
 
@@ -27,7 +28,7 @@ def clean_name(name: str) -> str:
     """The name as stored, or InvalidOption."""
     text = " ".join(unicodedata.normalize("NFKC", name).split())
     if not text or len(text) > MAX_NAME or any(unicodedata.category(c).startswith("C") for c in text):
-        raise InvalidOption(f"A preset name is 1 to {MAX_NAME} plain characters, e.g. `moody night`.")
+        raise said(InvalidOption, "preset.bad_name", max=MAX_NAME)
     return text
 
 
@@ -45,14 +46,14 @@ class Presets:
         if job is None:
             latest = await self.core.history(who.user_id, limit=1)
             if not latest:
-                raise JobNotFound("You have no finished video yet to take the options from; make one with /video.")
+                raise said(JobNotFound, "preset.no_video")
             source = latest[0]
         else:
             source = await self.core.extendable(who, job)  # own, finished
         presets = self.storage.presets
         exists = await presets.get(who.user_id, who.guild_id, name) is not None
         if not exists and await presets.count(who.user_id) >= MAX_PER_USER:
-            raise InvalidOption(f"You have {MAX_PER_USER} presets already; delete one with /preset delete first.")
+            raise said(InvalidOption, "limit.presets", limit=MAX_PER_USER)
         options = {k: source.spec[k] for k in FIELDS if source.spec.get(k) not in (None, "")}
         if source.inputs.cast:  # a preset can hold a cast: the names, resolved again when the preset is used
             options["cast"] = ", ".join(c.name for c in source.inputs.cast)
@@ -66,7 +67,7 @@ class Presets:
     async def delete(self, who: Requester, name: str) -> None:
         """Delete one of ``who``'s presets."""
         if not await self.storage.presets.delete(who.user_id, who.guild_id, clean_name(name)):
-            raise InvalidOption(f"You have no preset named {clean_name(name)!r}; see /preset list.")
+            raise said(InvalidOption, "preset.unknown", name=repr(clean_name(name)))
 
     async def cast_of(self, user_id: int, guild_id: int | None, name: str | None) -> str | None:
         """The cast names a preset holds (None: no preset, or one without a cast)."""
@@ -82,7 +83,7 @@ class Presets:
             return spec
         options = await self.storage.presets.get(user_id, guild_id, clean_name(name))
         if options is None:
-            raise InvalidOption(f"You have no preset named {clean_name(name)!r} here; see /preset list.")
+            raise said(InvalidOption, "preset.unknown_here", name=repr(clean_name(name)))
         filled = {k: v for k, v in options.items() if k in FIELDS and getattr(spec, k) in (None, "")}
         merged = replace(spec, **filled)
         return PromptSpec.create(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import InvalidMedia, InvalidOption, JobStateError, MediaError
+from bot.i18n import said
 from bot.media import Media
 from bot.media.edits import sound_of
 from bot.media.restyle import DEFAULT_STYLE, prepare_clip
@@ -33,10 +34,6 @@ from storage import JobInputs
 if TYPE_CHECKING:
     from bot.services.requests.generation import GenerationService
     from bot.services.requests.requester import Requester, Submitted
-
-NOT_A_VIDEO = "That file is not a video I can read: attach an MP4, MOV or WebM clip."
-NO_PICTURE = "That file has no picture (no video stream), only sound: attach a video clip (MP4, MOV or WebM)."
-ONE_SOURCE = "Give exactly one source: attach a `video`, or pick one of your results as `job`."
 
 
 @dataclass(frozen=True)
@@ -73,9 +70,9 @@ class Remixer:
         acknowledging): one source, the strength, the model, the prompt, and the clip's size (``video_bytes``:
         the attached clip's declared size; None: no clip)."""
         if (video_bytes is not None) == (job is not None):
-            raise InvalidOption(ONE_SOURCE)
+            raise said(InvalidOption, "remix.one_source")
         if strength is not None and not 0.0 <= strength <= 1.0:
-            raise InvalidOption("`strength` goes from 0 (keep the original) to 1 (fully restyled).")
+            raise said(InvalidOption, "remix.strength")
         if not prompt and not style:
             style = DEFAULT_STYLE  # a remix with nothing asked is a cinematic grade
         spec = PromptSpec.create(prompt, style=style, model=model, allow_empty_subject=True)
@@ -91,7 +88,7 @@ class Remixer:
         clip is read (no words, no video-to-video model)."""
         change = " ".join((change or "").split())
         if not change:
-            raise InvalidOption("Say what to change, e.g. “make it night” or “slower camera”.")
+            raise said(InvalidOption, "refine.say_what")
         named = next((style for style in STYLES if style in change.lower()), None)
         request = self.check(video_bytes=None, job=job, prompt=change, style=named)
         if not request.info.takes_prompt and request.spec.style is None:  # a model without words: its default look
@@ -101,9 +98,7 @@ class Remixer:
     def _check_size(self, size: int) -> None:
         cap = self.settings.max_video_bytes
         if size > cap:
-            raise InvalidMedia(
-                f"That clip is {size / 1_048_576:.1f} MiB; clips up to {cap / 1_048_576:.0f} MiB are accepted."
-            )
+            raise said(InvalidMedia, "remix.too_big", size=f"{size / 1_048_576:.1f}", cap=f"{cap / 1_048_576:.0f}")
 
     async def remix(
         self, who: Requester, request: RemixRequest, video: bytes | Path | None = None, *, kind: str = "remix"
@@ -111,7 +106,7 @@ class Remixer:
         """Probe the source (``video``, or the request's job), trim it to the model's limit, then queue the remix
         (``kind="refine"`` for a ✏️ Refine of a result)."""
         if (video is None) == (request.job is None):
-            raise InvalidOption(ONE_SOURCE)
+            raise said(InvalidOption, "remix.one_source")
         spec, info, s = request.spec, request.info, self.settings
         parent_id: int | None = None
         raw: Path | None = None
@@ -167,12 +162,12 @@ class Remixer:
             info = await self.media.probe(path)
         except MediaError as exc:
             if "no video stream" in (exc.detail or ""):
-                raise InvalidMedia(NO_PICTURE) from None
-            raise InvalidMedia(NOT_A_VIDEO) from None
+                raise said(InvalidMedia, "remix.no_picture") from None
+            raise said(InvalidMedia, "remix.not_a_video") from None
         if not info.width or not info.height:
-            raise InvalidMedia(NO_PICTURE)
+            raise said(InvalidMedia, "remix.no_picture")
         if info.duration <= 0:
-            raise InvalidMedia(NOT_A_VIDEO)
+            raise said(InvalidMedia, "remix.not_a_video")
         return info
 
 

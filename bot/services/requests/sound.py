@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, InvalidRequest, JobStateError
+from bot.i18n import said
 from bot.media import Media
 from bot.prompt import PromptSpec, clean_text
 from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo
@@ -35,10 +36,6 @@ if TYPE_CHECKING:
 
 # the kinds of sound job (the hourly limit counts them with the edits): a /sequence film's soundtrack is one
 SOUND_KINDS = ("sound", "soundtrack", FILM_SOUND_KIND)
-OFFLINE = (
-    "Sound needs a sound model (Runway's video_to_audio or sound_effect), and none is enabled on this bot; "
-    "there is no offline sound generator. Attach a file to /soundtrack instead."
-)
 
 
 def sound_model(registry: ProviderRegistry, capability: Capability, prompt: str | None) -> ModelInfo:
@@ -46,12 +43,12 @@ def sound_model(registry: ProviderRegistry, capability: Capability, prompt: str 
     description fits it (its length limit, in its own units; required where the model needs one)."""
     info = registry.default_for(frozenset({capability}))
     if info is None:
-        raise InvalidRequest(OFFLINE)
+        raise said(InvalidRequest, "sound.offline")
     text = clean_text(prompt)
     if text:
         info.check_prompt(text)
     elif info.needs_prompt(frozenset({capability})):
-        raise InvalidOption("Describe the sound, e.g. `rain on a tin roof, distant thunder`.")
+        raise said(InvalidOption, "sound.describe")
     return info
 
 
@@ -59,13 +56,13 @@ async def sound_allowed(storage: Storage, settings: Settings, who: Requester, no
     """The per-member hourly limit on sound, shared with the edits (``VIDEOBOT_EDITS_PER_HOUR``)."""
     limit = settings.edits_per_hour
     if await made_in_the_last_hour(storage, who.user_id, limit, now, lambda j: j.kind in SOUND_KINDS):
-        raise InvalidRequest(f"You can add sound {limit} times an hour; try again later.")
+        raise said(InvalidRequest, "limit.sound_per_hour", limit=limit)
 
 
 def check_mix(mix: str | None) -> str | None:
     """The ``mix`` option (replace | under), without I/O."""
     if mix is not None and mix not in MIXES:
-        raise InvalidOption("`mix` is `replace` (the new sound only) or `under` (the clip's own sound kept, ducked).")
+        raise said(InvalidOption, "sound.mix")
     return mix
 
 
@@ -108,9 +105,7 @@ class Sounds:
         await self._allowed(who)
         parent, seconds = await self._clip(who, job_id, info)
         if (await self.media.probe(Path(str(parent.result_path)))).has_audio:
-            raise JobStateError(
-                f"#{parent.id} already has sound; `/soundtrack job:{parent.id} prompt:… mix:under` lays more under it."
-            )
+            raise said(JobStateError, "sound.already", id=parent.id)
         inputs = JobInputs(video=parent.result_path, op=SOUND_OP, seconds=round(seconds, 3), source_jobs=(parent.id,))
         return await self._queue("sound", who, parent, info, prompt, seconds, inputs)
 

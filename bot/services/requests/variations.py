@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, QuotaExceeded
+from bot.i18n import said, text
 from bot.prompt import MAX_SEED, PromptSpec
 from bot.providers.registry import ProviderRegistry
 from bot.services.money.quota import QuotaService
@@ -44,7 +45,7 @@ class Variations:
         """Everything that can be refused without I/O (the Discord edge calls it before acknowledging); returns
         the spec with its defaults filled in."""
         if not 2 <= count <= MAX_VARIATIONS:
-            raise InvalidOption(f"`count` goes from 2 to {MAX_VARIATIONS}.")
+            raise said(InvalidOption, "variations.count", max=MAX_VARIATIONS)
         return self.core.check(spec, cast=cast)[0]
 
     async def submit(self, who: Requester, spec: PromptSpec, count: int, cast: tuple[CastUse, ...] = ()) -> Submitted:
@@ -65,12 +66,10 @@ class Variations:
             jobs = await self.core.queue_together(prepared)
         except QuotaRefused as refused:
             if refused.scope == "queue":
-                raise QuotaExceeded(
-                    f"{count} variations would make more than {int(refused.limit)} unfinished "
-                    "jobs; wait for some to finish or ask for fewer.",
-                    remaining=0.0,
-                    resets_at=None,
-                ) from None
+                amounts = {"count": count, "limit": int(refused.limit)}
+                english = text("en", "quota.queue_variations", **amounts)
+                error = QuotaExceeded(english, remaining=0.0, resets_at=None)
+                raise error.keyed("quota.queue_variations", **amounts) from None
             charged = [c for c in charges if c is not None]  # the words name what all of them need
             raise self.quota.refusal_for(refused, charged[0] if charged else None, len(charged)) from None
         ids = ", ".join(f"#{j.id}" for j in jobs)

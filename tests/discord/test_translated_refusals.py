@@ -1,0 +1,116 @@
+"""The refusals a member meets most, in their own language through the Discord emulator: a prompt without words, an
+upload that is no image or too large, an expired form, someone else's result (a button and a reaction), and the
+status reply of a reaction-started job.  English stays as it was (the same text, byte for byte, where other tests pin
+it); the words come from the message catalogue (bot/locales/*.toml)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.i18n import text
+from emulators.discord import Upload
+from tests.support.discord import footers_of, job_id_of, png_bytes, refused_privately, wait_done, wait_result
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def make_result(emu, bot, prompt: str, locale: str):
+    newest = max(emu.message_store, default=0)
+    await (await emu.slash(emu.alice, "video", prompt=prompt, duration=1, locale=locale)).wait_ack()
+    result = await wait_result(emu, after=newest)
+    await wait_done(bot, job_id_of(result))
+    return result
+
+
+async def test_prompt_and_upload_refusals_in_french_and_japanese(emu, launch):
+    bot = await launch(max_image_bytes=20_000)
+    handle = await emu.slash(emu.alice, "video", prompt="!!! ??? ...", locale="fr")
+    await refused_privately(emu, bot, handle, "Le texte a besoin de mots, pas seulement de symboles")
+
+    form = await emu.slash(emu.alice, "animate", locale="fr")
+    assert await form.wait_ack() == 9
+    notes = Upload("notes.txt", b"just some text, not a picture\n" * 10, "text/plain")
+    submit = await emu.submit_modal(form, files={"image": [notes]})
+    await refused_privately(emu, bot, submit, "Ce fichier (notes.txt) n'est pas une image : envoyez un PNG")
+
+    form = await emu.slash(emu.alice, "animate", locale="ja")
+    assert await form.wait_ack() == 9
+    huge = Upload("huge.png", png_bytes((300, 300)) + b"\0" * 30_000, "image/png")
+    submit = await emu.submit_modal(form, files={"image": [huge]})
+    said = await refused_privately(emu, bot, submit, "そのファイルは", "MiB まで受け付けます")
+    assert said == text("ja", "media.too_big.file", size=f"{len(huge.data) / 1_048_576:.1f}", cap="0")
+    assert emu.cdn_downloads == []  # refused from what Discord declared, before reading it
+
+
+async def test_an_expired_form_is_refused_in_german(emu, launch):
+    bot = await launch()
+    handle = await emu.slash(emu.alice, "video", locale="de")
+    assert await handle.wait_ack() == 9
+    bot.forms.ttl = 0.0  # the form was opened longer ago than forms last
+    submit = await emu.submit_modal(handle, prompt="eine Katze")
+    await refused_privately(emu, bot, submit, "Dieses Formular ist abgelaufen", "öffne es bitte neu")
+
+
+async def test_someone_elses_result_is_refused_in_their_language_by_button_and_reaction(emu, launch):
+    bot = await launch()
+    stranger = emu.add_user("stranger")
+    emu.add_member(emu.guild, stranger)
+    first = await make_result(emu, bot, "un pissenlit dans le vent", "fr")
+    job = job_id_of(first)
+
+    click = await emu.click_button(stranger, first, f"videobot:delete:{job}", locale="fr")
+    await click.wait_ack()
+    refusal = await click.wait_response()
+    assert refusal.ephemeral and refusal.content == text("fr", "delete.not_owner")
+    assert refusal.content.startswith("Seul le propriétaire de la vidéo")
+
+    click = await emu.click_button(stranger, first, f"videobot:extend:{job}", locale="pt-BR")
+    await click.wait_ack()
+    await emu.wait_until(lambda: any(m.ephemeral for m in click.responses), 30, "the private refusal")
+    assert next(m for m in click.responses if m.ephemeral).content == f"A tarefa nº {job} é de outra pessoa."
+
+    # a reaction carries no locale: a member the bot has no language for is answered in the server's (English)
+    await emu.add_reaction(stranger, None, first, "❌")
+    notice = await emu.wait_for_message(lambda m: stranger.mention in m.content and "owner" in m.content, timeout=30)
+    assert notice.content.endswith("Only the video's owner or a member with Manage Messages can delete it.")
+    assert not first.deleted
+
+
+async def test_a_reaction_job_speaks_the_language_its_member_asked_in(emu, launch):
+    bot = await launch()
+    first = await make_result(emu, bot, "une bouilloire qui commence à bouillir", "fr")
+    await emu.add_reaction(emu.alice, None, first, "⏩")
+    extended = await wait_result(emu, after=first.id)
+    job = await bot.app.service.get(job_id_of(extended))
+    assert job.kind == "extend" and job.delivery["locale"] == "fr"  # its status and result are French too
+    status = next(m for m in emu.messages(ephemeral=False) if m.reference and m.content.startswith("⏳"))
+    assert status.content == f"⏳ Prolongation du travail n° {job_id_of(first)} pour {emu.alice.mention}…"
+    await emu.wait_until(lambda: status.embeds and "terminé" in status.embeds[0]["title"], 30, "status terminé")
+
+
+async def test_a_french_members_buttons_forms_and_confirmations_are_french(emu, launch):
+    bot = await launch()
+    first = await make_result(emu, bot, "un phare au crépuscule", "fr")
+    job = job_id_of(first)
+    labels = {b["custom_id"]: b["label"] for b in first.buttons()}
+    assert labels[f"videobot:extend:{job}"] == "Prolonger" and labels[f"videobot:delete:{job}"] == "Supprimer"
+    assert labels[f"videobot:finish:{job}"] == "Finaliser" and labels[f"videobot:reroll:{job}"] == "Refaire"
+    assert footers_of(first) == [f"job #{job} · ⏩ prolonger · 🔁 refaire · ✏️ retoucher · ❌ supprimer"]
+
+    click = await emu.click_button(emu.alice, first, f"videobot:refine:{job}", locale="fr")
+    assert await click.wait_ack() == 9
+    assert click.modal["title"] == f"Retoucher n° {job}"
+    assert [f["label"] for f in click.modal["components"]] == ["Ce qu'il faut changer"]
+
+    form = await emu.slash(emu.alice, "video", locale="fr")
+    assert await form.wait_ack() == 9
+    assert form.modal["title"] == "Décrivez votre vidéo"
+    assert [f["label"] for f in form.modal["components"]] == ["Texte", "Décor", "Éclairage", "Détails"]
+
+    delete = await emu.click_button(emu.alice, first, f"videobot:delete:{job}", locale="fr")
+    await delete.wait_ack()
+    await emu.wait_until(lambda: any(m.ephemeral for m in delete.responses), 30, "the private confirmation")
+    assert (
+        next(m for m in delete.responses if m.ephemeral).content == f"Le résultat du travail n° {job} a été supprimé."
+    )
+    assert first.deleted
