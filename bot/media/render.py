@@ -132,7 +132,13 @@ async def _animate(
 ) -> Path:
     frames = duration * FPS
     raw = {"f": "rawvideo", "pix_fmt": "yuv420p", "s": f"{size[0]}x{size[1]}", "r": FPS}
-    video = ffmpeg_lib.input("pipe:0", protocol_whitelist="pipe", **raw).video.filter("setsar", 1)
+    video = (
+        ffmpeg_lib.input("pipe:0", protocol_whitelist="pipe", **raw)
+        .video.filter("setsar", 1)
+        # the frames are BT.709 limited range already: said so, ffmpeg converts nothing (untagged, it would take
+        # them for BT.601 and convert them to the BT.709 the output is tagged with, shifting every colour)
+        .filter("setparams", range="tv", colorspace="bt709", color_primaries="bt709", color_trc="bt709")
+    )
     if overlay is not None:
         # the colours drift slowly around the palette; the text card stays still and sharp on top
         video = video.filter("hue", h=f"24*sin(2*PI*t/{duration * 2})")

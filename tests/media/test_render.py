@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot.media.card import card, fit_title, fold_ascii, printable_title
 from bot.media.render import render_motion, render_storyboard
@@ -69,6 +70,22 @@ async def test_static_does_not_move(media, plaid_png, tmp_path):
     )
     frames = frames_gray(out, W, H)
     assert mean_abs_diff(frames[0], frames[-1]) < 0.5
+
+
+@pytest.mark.parametrize("colour", [(200, 100, 50), (40, 160, 220), (250, 240, 20)])
+async def test_colours_survive_the_render(media, colour, tmp_path):
+    # the frames are BT.709 and tagged so: decoded by ffmpeg (as for a /sequence shot's last frame, a poster, a
+    # still) or by a player, a flat colour comes back as it went in.  Untagged raw input would be taken for BT.601
+    # and converted (200, 100, 50 came back as 188, 89, 48, and a /sequence with continuity drifted shot by shot).
+    source = tmp_path / "flat.png"
+    Image.new("RGB", (480, 270), colour).save(source)
+    out = await render_motion(
+        media, source, tmp_path / "flat.mp4", aspect="16:9", duration=1, camera="dolly_in", seed=1, size=(W, H)
+    )
+    last = await media.last_frame(out, tmp_path / "last.png")
+    with Image.open(last) as picture:
+        got = picture.convert("RGB").getpixel((W // 2, H // 2))
+    assert all(abs(a - b) <= 3 for a, b in zip(got, colour, strict=True)), (got, colour)
 
 
 @pytest.mark.parametrize(
