@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_running_per_user: int = Field(2, ge=1, le=64)
     max_queued_per_user: int = Field(10, ge=1, le=1000)
     local_concurrency: int = Field(1, ge=1, le=64)
+    # the local previews' frame size times this (0.25: 320x180 for 16:9), for a slow machine (and the tests)
+    local_scale: float = Field(1.0, gt=0, le=1)
     provider_concurrency: int = Field(4, ge=1, le=256)
     worker_id: str = Field("main", min_length=1, max_length=64)
     worker_idle_max_seconds: float = Field(30.0, gt=0, le=3600)  # longest idle sleep: picks up other processes' jobs

@@ -20,6 +20,7 @@ from bot.edge.client import VideoBot, start_bot
 from bot.settings import Settings
 from emulators.discord import DiscordEmulator
 from storage import open_storage
+from tests.support.cli import LOCAL_SCALE
 from tests.support.discord import bot_settings_for
 from tests.support.postgres import PG_DEFAULT_URL, pg_execute, with_search_path
 from tests.support.video import make_mp4
@@ -35,7 +36,8 @@ def sample_mp4(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def make_settings(tmp_path, monkeypatch, request):
-    """Settings on a temp data dir, with no provider keys from the environment and fast polling.
+    """Settings on a temp data dir, with no provider keys from the environment, fast polling and the local
+    previews at a quarter of their size (``local_scale``).
 
     With ``VIDEOBOT_TEST_BACKEND=postgresql`` the apps built from them use a PostgreSQL schema of the
     test's own instead of SQLite (``VIDEOBOT_TEST_BACKEND=postgresql pytest tests/services``)."""
@@ -63,6 +65,7 @@ def make_settings(tmp_path, monkeypatch, request):
             "poll_interval_seconds": 0.01,
             "poll_max_interval_seconds": 0.05,
             "retry_base_seconds": 0.01,
+            "local_scale": float(LOCAL_SCALE),  # previews at 320x180; a test of the full size passes local_scale=1
             **database,
         }
         values.update(overrides)

@@ -48,7 +48,7 @@ async def test_generate_both_clips_of_the_readme_offline(tmp_path, cat_png):
     dog_args, cat_args = readme_generate_lines()  # the README's two clips, exactly as it prints them
     assert "dog.mp4" in dog_args and "cat.png" in cat_args and cat_png.name == "cat.png"
     before = time.time()
-    dog = run_cli(*dog_args, cwd=tmp_path)
+    dog = run_cli(*dog_args, cwd=tmp_path, env_extra={"VIDEOBOT_LOCAL_SCALE": "1"})  # the README's full size
     assert dog.returncode == 0, dog.stderr
     assert "dog.mp4" in dog.stdout and "1280x720" in dog.stdout and "MiB" in dog.stdout
 

@@ -64,11 +64,16 @@ _YCBCR_709 = (
 )
 
 
-def output_size(aspect: str) -> tuple[int, int]:
-    """The frame size for an aspect ratio."""
+def output_size(aspect: str, scale: float = 1.0) -> tuple[int, int]:
+    """The frame size for an aspect ratio, each side times ``scale`` (``VIDEOBOT_LOCAL_SCALE``), kept even."""
     if aspect not in SIZES:
         raise ValueError(f"unsupported aspect {aspect!r}")
-    return SIZES[aspect]
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], got {scale!r}")
+    if scale == 1:
+        return SIZES[aspect]
+    width, height = SIZES[aspect]
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
 def _source_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -142,9 +142,16 @@ def _caption(request: GenerationRequest) -> str:
 
 
 async def render(
-    media: Media, request: GenerationRequest, dest: Path, *, seed: int, on_progress: Callable[[float], None]
+    media: Media,
+    request: GenerationRequest,
+    dest: Path,
+    *,
+    seed: int,
+    on_progress: Callable[[float], None],
+    scale: float = 1.0,
 ) -> None:
-    """Render ``request`` to ``dest``."""
+    """Render ``request`` to ``dest``; ``scale`` shrinks the frame of what is made from scratch (previews,
+    restyles, interpolations), never a finish's asked-for size nor an edit of existing clips."""
     extra = request.extra
     if request.model == EDIT_MODEL:
         op = extra["op"]
@@ -171,7 +178,7 @@ async def render(
             dest,
             style=request.style,
             seconds=request.duration,
-            size=output_size(request.aspect),
+            size=output_size(request.aspect, scale),
             strength=float(extra.get("strength", DEFAULT_STRENGTH)),
             on_progress=on_progress,
         )
@@ -183,7 +190,7 @@ async def render(
             request.end_image,
             dest,
             seconds=request.duration,
-            size=output_size(request.aspect),
+            size=output_size(request.aspect, scale),
             on_progress=on_progress,
         )
     elif request.model == "local:motion":
@@ -197,6 +204,7 @@ async def render(
             camera=request.camera,
             seed=seed,
             on_progress=on_progress,
+            size=output_size(request.aspect, scale),
         )
     else:
         title = plain_prompt(request.title or request.prompt, request.references)
@@ -212,4 +220,5 @@ async def render(
             camera=request.camera,
             seed=seed,
             on_progress=on_progress,
+            size=output_size(request.aspect, scale),
         )

@@ -109,8 +109,9 @@ class LocalProvider:
     poll_interval = 0.25  # polling is free here, and a short interval makes progress visible
     poll_max_interval = 0.5
 
-    def __init__(self, media: Media, work_dir: Path, *, concurrency: int = 1):
+    def __init__(self, media: Media, work_dir: Path, *, concurrency: int = 1, scale: float = 1.0):
         self.media = media
+        self.scale = scale  # the previews' frame size, times this (VIDEOBOT_LOCAL_SCALE)
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._sweep()
@@ -178,7 +179,7 @@ class LocalProvider:
         async with self._slots:
             state.started = True
             try:
-                await render(self.media, request, files.video, seed=seed, on_progress=progress)
+                await render(self.media, request, files.video, seed=seed, on_progress=progress, scale=self.scale)
             except asyncio.CancelledError:
                 raise
             except VideobotError as exc:

@@ -27,7 +27,9 @@ def build_providers(
     from bot.providers.local import LocalProvider
 
     providers: list[VideoProvider] = [
-        LocalProvider(media, settings.media_dir / "local", concurrency=settings.local_concurrency)
+        LocalProvider(
+            media, settings.media_dir / "local", concurrency=settings.local_concurrency, scale=settings.local_scale
+        )
     ]
     providers.extend(_cloud_providers(settings, publish_image, hook_url))
     if settings.comfyui_url:

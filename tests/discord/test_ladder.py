@@ -26,7 +26,7 @@ async def ask(emu, after: int = 0, **extra):
 
 async def test_reencode_then_link_then_the_link_works(emu, launch):
     port = free_port()
-    bot = await launch(file_server_port=port)
+    bot = await launch(file_server_port=port, local_scale=1)  # a full-size clip: one that re-encoding can shrink
     first = await ask(emu)
     size = len(mp4_of(first))
 

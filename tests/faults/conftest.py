@@ -148,7 +148,7 @@ async def fault_bot(
             providers = cloud_providers(emulator, deadline=deadline, **(provider_opts or {}))
             if local:  # the offline renderer too (its results have no provider URL to fall back on)
                 media = Media(settings.ffmpeg, timeout=settings.ffmpeg_timeout_seconds)
-                providers.insert(0, LocalProvider(media, settings.media_dir / "local"))
+                providers.insert(0, LocalProvider(media, settings.media_dir / "local", scale=settings.local_scale))
             app = await App.create(settings, clock=clock, providers=providers)
             bot = await start_bot(settings, app=app, ready_timeout=15, guild_ready_timeout=0.1)
             bots.append(bot)

@@ -10,6 +10,7 @@ from PIL import Image
 
 from bot.errors import InvalidMedia, InvalidOption, OutputTooLarge, ProviderTaskFailed
 from bot.media import Media
+from bot.media.render import output_size
 from bot.providers.base import Capability, GenerationRequest, TaskState, TaskStatus, VideoProvider
 from bot.providers.local import LocalProvider, request_from_json, request_to_json, task_id_for
 
@@ -122,6 +123,27 @@ async def test_renders_are_exact(provider, media, picture, tmp_path, model, aspe
     assert info.frame_count == 24 * duration and abs(info.duration - duration) <= 0.1
 
 
+@pytest.mark.parametrize(
+    ("model", "aspect", "size"), [("local:storyboard", "16:9", (320, 180)), ("local:motion", "21:9", (320, 136))]
+)
+async def test_a_scale_shrinks_the_frame_and_nothing_else(media, picture, tmp_path, model, aspect, size):
+    # VIDEOBOT_LOCAL_SCALE (the tests run at 0.25): each side times the scale, kept even; frames and rate as ever
+    local = LocalProvider(media, tmp_path / "work", scale=0.25)
+    try:
+        job = request(8, model, aspect=aspect, image=picture if model == "local:motion" else None)
+        status = await finish(local, await local.submit(job))
+        assert status.state == TaskState.SUCCEEDED, status
+        info = await media.probe(
+            await local.fetch_result(task_id_for(8), status, tmp_path / "r.mp4", 10**8), exact=True
+        )
+    finally:
+        await local.aclose()
+    assert (info.width, info.height) == size and info.fps == 24 and info.frame_count == 24
+    assert output_size(aspect) == SIZES[aspect] and output_size(aspect, 1) == SIZES[aspect]  # the default: full size
+    with pytest.raises(ValueError):
+        output_size(aspect, 0)
+
+
 async def test_submit_twice_renders_once_and_reports_progress(provider, picture):
     job = request(3, "local:motion", image=picture, duration=4)
     task_id = await provider.submit(job)
@@ -142,14 +164,14 @@ async def test_submit_twice_renders_once_and_reports_progress(provider, picture)
 
 async def test_a_new_process_resumes_the_stored_task(media, tmp_path):
     work = tmp_path / "work"
-    first = LocalProvider(media, work)
+    first = LocalProvider(media, work, scale=0.25)  # the size is not the point here (test_renders_are_exact)
     job = request(11, duration=3)
     task_id = await first.submit(job)
     await first.aclose()  # the process stops mid-render: only the stored request remains
     assert not (work / f"{task_id}.mp4").exists()
     (work / f".{task_id}.deadbeef.tmp.mp4").write_bytes(b"half a file")  # what a kill -9 leaves
     (work / ".render-abc").mkdir()
-    second = LocalProvider(media, work)
+    second = LocalProvider(media, work, scale=0.25)
     try:
         assert sorted(p.name for p in work.iterdir()) == [f"{task_id}.json"]  # the debris is swept
         assert await second.find_task(job) == task_id
@@ -175,7 +197,7 @@ async def test_cancel_stops_and_cleans_up(media, tmp_path):
 
 
 async def test_concurrency_limit_queues_renders(media, tmp_path):
-    local = LocalProvider(media, tmp_path / "work", concurrency=1)
+    local = LocalProvider(media, tmp_path / "work", concurrency=1, scale=0.25)  # the size is not the point
     try:
         first, second = await local.submit(request(1, duration=3)), await local.submit(request(2, duration=1))
         await wait_for_state(local, first, TaskState.RUNNING)

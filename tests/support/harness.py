@@ -31,6 +31,7 @@ import imageio_ffmpeg
 from emulators.discord import DiscordEmulator, Message, User
 from emulators.providers import EmulatorServer
 from emulators.providers._core import ApiState
+from tests.support.cli import LOCAL_SCALE
 from tests.support.discord import is_result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,7 @@ def bot_env(data_dir: Path, emu: DiscordEmulator, providers: EmulatorServer | No
         VIDEOBOT_PROGRESS_EDIT_INTERVAL="0.5",
         VIDEOBOT_DAILY_SECONDS="86400",
         VIDEOBOT_LOG_LEVEL="INFO",
+        VIDEOBOT_LOCAL_SCALE=LOCAL_SCALE,  # previews at 320x180: the size is not what these tests are about
     )
     if providers is not None:
         env.update(providers.env())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import collections.abc
+import functools
 import inspect
 import re
 import typing
@@ -108,6 +109,14 @@ def bounds_of(doc: str, kind: str) -> Bounds:
     if kind == "array" and (found := _ITEMS_MAX.search(doc)):
         return Bounds(max_items=int(found.group(1) or found.group(2)))
     return Bounds()
+
+
+@functools.cache
+def _hints(td: type) -> dict[str, Any]:
+    """``get_type_hints(td, include_extras=True)``, read once per TypedDict: a class's hints never change, and
+    evaluating them on every check cost most of the catalogue contract's time (hundreds of requests per model).
+    The dict is shared: read it, never change it."""
+    return te.get_type_hints(td, include_extras=True)
 
 
 def _strip(tp: Any) -> tuple[Any, bool | None, str | None]:
@@ -221,7 +230,7 @@ class Law:
         if td not in self._fields:
             total = getattr(td, "__total__", True)
             out: dict[str, Field] = {}
-            for name, hint in te.get_type_hints(td, include_extras=True).items():
+            for name, hint in _hints(td).items():
                 bare, required, alias = _strip(hint)
                 doc = self.docs.get((td.__name__, name), "")
                 rules = [*self.extra.get((td.__name__, name), []), *self.by_name.get(name, [])]
@@ -231,13 +240,14 @@ class Law:
         return self._fields[td]
 
     @staticmethod
+    @functools.cache
     def discriminator(members: tuple[Any, ...]) -> str | None:
         """The key whose ``Literal`` tells a Union's TypedDicts apart (Runway: ``model``), if there is one."""
         if not members or not all(te.is_typeddict(m) for m in members):
             return None
-        common = set.intersection(*(set(te.get_type_hints(m)) for m in members))
+        common = set.intersection(*(set(_hints(m)) for m in members))
         for key in sorted(common):
-            values = [_strip(te.get_type_hints(m, include_extras=True)[key])[0] for m in members]
+            values = [_strip(_hints(m)[key])[0] for m in members]
             if all(te.get_origin(v) in _LITERAL for v in values):
                 flat = [a for v in values for a in te.get_args(v)]
                 if len(flat) == len(set(flat)):
@@ -250,7 +260,7 @@ class Law:
         key = self.discriminator(members)
         if key is None:
             return set()
-        hints = (te.get_type_hints(m, include_extras=True)[key] for m in members)
+        hints = (_hints(m)[key] for m in members)
         return {str(a) for hint in hints for a in te.get_args(_strip(hint)[0])}
 
     # --- checking ---------------------------------------------------------------------------------------
@@ -325,7 +335,7 @@ class Law:
         if not isinstance(value, dict):
             out.append(f"{path or 'body'}: expected an object, got {_json_kind(value)}")
             return
-        hints = [(m, te.get_type_hints(m, include_extras=True)[key]) for m in members]
+        hints = [(m, _hints(m)[key]) for m in members]
         table = {a: m for m, hint in hints for a in te.get_args(_strip(hint)[0])}
         wire = next((f.wire for f in self.fields(members[0]).values() if f.name == key), key)
         where = f"{path}.{wire}" if path else wire
