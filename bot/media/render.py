@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 
 FPS = 24
 SUPERSAMPLE = 1.5
+_FRAME_THREADS = 2  # frames cut at once (the machines this runs on have 2 cores or more)
+_LOOKAHEAD = 4  # frames cut ahead of the encoder at most
 # Output sizes: long side at most 1280 and at most 1280x720's pixel count, exact ratio, even sides.
 SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1280, 720),
@@ -112,15 +116,28 @@ def _cut(plane: Image.Image, window: list[tuple[float, float]], size: tuple[int,
 
 
 def camera_frames(still: Image.Image, move: Move, size: tuple[int, int], frames: int) -> Iterator[bytes]:
-    """``frames`` raw yuv420p frames of ``size``: the move's window over ``still``, cut with sub-pixel precision."""
+    """``frames`` raw yuv420p frames of ``size``: the move's window over ``still``, cut with sub-pixel precision.
+
+    Two frames are cut at a time on a small pool (Pillow's resampler releases the GIL), a few frames ahead of
+    the reader at most, so a lone render uses both cores beside the encoder without holding many frames."""
     planes = yuv_planes(still)
     width, height = float(still.width), float(still.height)
-    for n in range(frames):
+
+    def frame(n: int) -> bytes:
         points = corners(move(n / max(1, frames - 1), n / FPS), width, height)[:3]
-        yield b"".join(
+        return b"".join(
             _cut(plane, [(x / scale, y / scale) for x, y in points], (size[0] // scale, size[1] // scale))
             for plane, scale in zip(planes, (1, 2, 2), strict=True)
         )
+
+    with ThreadPoolExecutor(max_workers=_FRAME_THREADS, thread_name_prefix="frames") as pool:
+        ahead: deque[Future[bytes]] = deque()
+        for n in range(frames):
+            ahead.append(pool.submit(frame, n))
+            if len(ahead) > _LOOKAHEAD:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
 
 
 async def _animate(
