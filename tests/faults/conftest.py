@@ -86,10 +86,15 @@ async def bot_process(
 async def live_rig(
     live_discord: DiscordEmulator, live_providers: EmulatorServer, bot_process: MakeBot, tmp_path: Path
 ) -> LiveRig:
-    """A running bot with one slot per provider, slow raw probes (a catchable POSTPROCESSING), fast polling."""
+    """A running bot with one slot per provider, slow raw probes (a catchable POSTPROCESSING), fast polling, and
+    the local previews at full size: a local blocker must still be rendering while the job behind it is killed in
+    QUEUED (at a quarter of the size it could finish first, and the job ran through before the kill)."""
     ffmpeg = slow_ffmpeg(tmp_path / "bin", RAW_PROBE_DELAY)
     bot = await bot_process(
-        VIDEOBOT_PROVIDER_CONCURRENCY="1", VIDEOBOT_LOCAL_CONCURRENCY="1", VIDEOBOT_FFMPEG=str(ffmpeg)
+        VIDEOBOT_PROVIDER_CONCURRENCY="1",
+        VIDEOBOT_LOCAL_CONCURRENCY="1",
+        VIDEOBOT_FFMPEG=str(ffmpeg),
+        VIDEOBOT_LOCAL_SCALE="1",
     )
     return LiveRig(live_discord, live_providers, bot, JobDb(bot.workdir / "data" / "videobot.sqlite3"))
 
