@@ -5,11 +5,21 @@ it); the words come from the message catalogue (bot/locales/*.toml)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.i18n import text
 from emulators.discord import Upload
-from tests.support.discord import footers_of, job_id_of, png_bytes, refused_privately, wait_done, wait_result
+from tests.support.discord import (
+    footers_of,
+    job_id_of,
+    png_bytes,
+    refused_privately,
+    results,
+    wait_done,
+    wait_result,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -114,3 +124,31 @@ async def test_a_french_members_buttons_forms_and_confirmations_are_french(emu, 
         next(m for m in delete.responses if m.ephemeral).content == f"Le résultat du travail n° {job} a été supprimé."
     )
     assert first.deleted
+
+
+async def test_a_film_a_finish_quote_and_an_image_are_refused_in_the_members_language(emu, launch):
+    bot = await launch()
+    opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", locale="fr")
+    assert await opened.wait_ack() == 9
+    submitted = await emu.submit_modal(opened, {"sequence:shots": "un cerf-volant seul"})
+    said = await refused_privately(emu, bot, submitted, "Un film a besoin d'au moins 2 plans")
+    assert said == text("fr", "sequence.too_few") != text("en", "sequence.too_few")
+
+    form = await emu.slash(emu.alice, "animate", locale="ja")
+    assert await form.wait_ack() == 9
+    tiny = Upload("tiny.png", png_bytes((4, 4)), "image/png")
+    submit = await emu.submit_modal(form, files={"image": [tiny]})
+    await submit.wait_ack()  # the picture is read after the acknowledgement
+    small = text("ja", "image.too_small", width=4, height=4, min=8)
+    await emu.wait_for_message(lambda m: m.ephemeral and small in m.content, timeout=30)
+    assert small.startswith("画像は 4×4 ピクセルしかありません") and not results(emu)
+
+    job_id = job_id_of(await make_result(emu, bot, "ein Drachen über dem Strand", "de"))
+    await (await emu.slash(emu.alice, "finish", job=job_id, resolution="2k", fps=30, locale="de")).wait_ack()
+    quote = await emu.wait_for_message(lambda m: m.ephemeral and m.embeds and f"{job_id}" in m.embeds[0]["title"])
+    go = next(b["custom_id"] for b in quote.buttons() if b["custom_id"].startswith("videobot:finish-go:"))
+    bot.app.finisher.clock = lambda: time.time() + 601  # ten minutes and a second later
+    await (await emu.click_button(emu.alice, quote, go, locale="de")).wait_ack()
+    stale = text("de", "finish.stale_quote")
+    fresh = await emu.wait_for_message(lambda m: m.ephemeral and stale in m.content, timeout=30)
+    assert fresh.id != quote.id and stale.startswith("Dieses Angebot ist älter als 10 Minuten")
