@@ -11,12 +11,14 @@ import pytest
 
 from bot.i18n import text
 from emulators.discord import Upload
+from emulators.providers import Script
 from tests.support.discord import (
     footers_of,
     job_id_of,
     png_bytes,
     refused_privately,
     results,
+    runway_bot,
     wait_done,
     wait_result,
 )
@@ -152,3 +154,22 @@ async def test_a_film_a_finish_quote_and_an_image_are_refused_in_the_members_lan
     stale = text("de", "finish.stale_quote")
     fresh = await emu.wait_for_message(lambda m: m.ephemeral and stale in m.content, timeout=30)
     assert fresh.id != quote.id and stale.startswith("Dieses Angebot ist älter als 10 Minuten")
+
+
+async def test_a_films_failed_shot_is_asked_about_in_french(emu, launch, emulator):
+    emulator.runway.rule("tempête", Script(outcome="fail", failure="blocked", failure_code="SAFETY.OUTPUT"))
+    bot = await runway_bot(launch, emulator)
+    opened = await emu.slash(emu.alice, "sequence", model="runway:gen4.5", duration=2, locale="fr")
+    assert await opened.wait_ack() == 9
+    shots = "un navire quitte le port\nle navire affronte une tempête"
+    await (await emu.submit_modal(opened, {"sequence:shots": shots})).wait_ack()
+    question = await emu.wait_for_message(lambda m: m.ephemeral and "a échoué deux fois" in m.content, timeout=60)
+    film = int(question.content.split("du film n° ")[1].split(" ")[0])
+    assert question.content.startswith(f"Le plan 2 sur 2 du film n° {film} a échoué deux fois (")
+    labels = [c["label"] for row in question.components for c in row["components"]]
+    assert labels == ["Terminer sans le plan 2", "Annuler le reste"]
+    clicked = await emu.click_button(emu.alice, question, label="Terminer sans le plan 2", locale="fr")
+    await clicked.wait_ack()
+    done = text("fr", "film.finish_done", film=film, shot=2)
+    await emu.wait_until(lambda: emu.get_message(question.id).content == done, 30, "the answer in French")
+    await wait_done(bot, job_id_of(await wait_result(emu, timeout=120)))
