@@ -173,3 +173,20 @@ async def test_a_films_failed_shot_is_asked_about_in_french(emu, launch, emulato
     done = text("fr", "film.finish_done", film=film, shot=2)
     await emu.wait_until(lambda: emu.get_message(question.id).content == done, 30, "the answer in French")
     await wait_done(bot, job_id_of(await wait_result(emu, timeout=120)))
+
+
+async def test_a_jobs_notes_and_the_preset_confirmations_are_in_the_members_language(emu, launch):
+    bot = await launch()
+    first = await make_result(emu, bot, "un renard dans la neige", "fr")
+    await (await emu.slash(emu.alice, "variations", prompt="une lanterne", count=2, duration=1, locale="fr")).wait_ack()
+    note = await emu.wait_for_message(lambda m: m.ephemeral and m.content.startswith("Réalisation de 2 variantes"))
+    assert "arrivent ensemble dans un seul message" in note.content
+
+    save = await emu.slash(emu.alice, "preset save", name="nuit", job=job_id_of(first), locale="de")
+    await save.wait_ack()
+    saved = await emu.wait_for_message(lambda m: m.ephemeral and "Vorlage **nuit** gespeichert: " in m.content)
+    assert saved.content.endswith(".") and "Saved" not in saved.content
+    delete = await emu.slash(emu.alice, "preset delete", name="nuit", locale="ja")
+    await delete.wait_ack()
+    await emu.wait_for_message(lambda m: m.ephemeral and m.content == "プリセット **nuit** を削除しました。")
+    await emu.wait_until(lambda: len(results(emu)) >= 2, 60, "the variations")  # nothing left running

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, InvalidPrompt, JobStateError
-from bot.i18n import said
+from bot.i18n import phrase, said
 from bot.prompt import PromptSpec, clean_text
 from bot.providers._local_render import EDIT_MODEL
 from bot.providers.base import TEXT_SOUND_OP, Capability, ModelInfo, needs_for
@@ -281,11 +281,11 @@ class Sequences:
                 stored.unlink(missing_ok=True)
             raise
         self.wake()
-        order = "one after the other, each from the last frame before it" if options.continuity else "side by side"
-        order = "in one task (the model's own multi-shot film)" if plan.native else order
-        note = f"Making a film of {len(plan.shots)} shots ({plan.length:g} s) on {plan.model.name}, {order}."
+        order = "continuity" if options.continuity else "side_by_side"
+        order = "native" if plan.native else order
+        note = phrase(f"note.film.{order}", count=len(plan.shots), length=f"{plan.length:g}", model=plan.model.name)
         if plan.sound is not None:
-            note += f" Then one soundtrack over the whole film on {plan.sound.name}."
+            note = note.then("note.film.soundtrack", model=plan.sound.name)
         return Submitted(jobs[0], cached=False, queue_position=0, notes=(note,))
 
     def _soundtrack(self, who: Requester, plan: FilmPlan, info: ModelInfo) -> NewJob:
@@ -455,5 +455,5 @@ class Sequences:
         except QuotaRefused as refused:
             raise self.quota.refusal_for(refused, charge) from None
         self.wake()
-        note = f"Re-rolling shot {shot} of film #{film_id}; the new film is #{jobs[0].id}."
+        note = phrase("note.film.reroll", shot=shot, film=film_id, new=jobs[0].id)
         return Submitted(jobs[0], cached=False, queue_position=0, notes=(note,))
