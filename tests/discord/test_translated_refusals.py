@@ -190,3 +190,18 @@ async def test_a_jobs_notes_and_the_preset_confirmations_are_in_the_members_lang
     await delete.wait_ack()
     await emu.wait_for_message(lambda m: m.ephemeral and m.content == "プリセット **nuit** を削除しました。")
     await emu.wait_until(lambda: len(results(emu)) >= 2, 60, "the variations")  # nothing left running
+
+
+async def test_the_cast_answers_in_the_members_language(emu, launch):
+    await launch()
+    listing = await emu.slash(emu.alice, "cast list", locale="fr")
+    await listing.wait_ack()
+    none = text("fr", "cast.none")
+    await emu.wait_for_message(lambda m: m.ephemeral and m.content == none, timeout=30)
+    assert none.startswith("Pas encore de distribution") and "/cast add" in none
+
+    delete = await emu.slash(emu.alice, "cast delete", name="Niemand", locale="de")
+    await delete.wait_ack()
+    unknown = text("de", "cast.unknown", name="'Niemand'")
+    await emu.wait_for_message(lambda m: m.ephemeral and m.content == unknown, timeout=30)
+    assert unknown == "Die Besetzung dieses Servers hat kein 'Niemand'; siehe /cast list."
