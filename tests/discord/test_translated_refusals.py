@@ -205,3 +205,13 @@ async def test_the_cast_answers_in_the_members_language(emu, launch):
     unknown = text("de", "cast.unknown", name="'Niemand'")
     await emu.wait_for_message(lambda m: m.ephemeral and m.content == unknown, timeout=30)
     assert unknown == "Die Besetzung dieses Servers hat kein 'Niemand'; siehe /cast list."
+
+
+async def test_an_admins_answers_are_in_their_language(emu, launch):
+    await launch()
+    answer = await (await emu.slash(emu.admin, "admin budget", seconds=100, locale="es-ES")).wait_response(timeout=30)
+    assert answer.ephemeral and answer.content.startswith("Este servidor puede hacer ahora 1")
+    assert "cada 24 h en total" in answer.content
+    answer = await (await emu.slash(emu.admin, "admin status", locale="ja")).wait_response(timeout=30)
+    assert answer.embeds[0]["title"] == "ボットの状態"
+    assert [f["name"] for f in answer.embeds[0]["fields"]][:3] == ["プロバイダー", "フォールバック", "キュー"]
