@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidMedia, InvalidOption, JobStateError, StaleConfirmation
-from bot.i18n import said
+from bot.i18n import phrase, said
 from bot.media import Media
 from bot.media.finish import target_size
 from bot.prompt import PromptSpec
@@ -127,10 +127,13 @@ class Finisher:
         if entry.max_scale and resolution is not None and SHORT_SIDE[resolution] > short * entry.max_scale:
             within = [r for r in RESOLUTIONS if short < SHORT_SIDE[r] <= short * entry.max_scale]
             kept = within[-1] if within else None
-            notes.append(
-                f"{entry.name} enlarges at most {entry.max_scale:g}x, so it makes "
-                + (f"{kept}, not {resolution}." if kept else "no larger size of this clip.")
-            )
+            scale = f"{entry.max_scale:g}"
+            if kept:
+                notes.append(
+                    phrase("finish.note.max_scale", model=entry.name, scale=scale, made=kept, asked=resolution)
+                )
+            else:
+                notes.append(phrase("finish.note.max_scale_none", model=entry.name, scale=scale))
             resolution = kept
         if resolution is not None and SHORT_SIDE[resolution] == short:
             resolution = None  # already that size: nothing to scale
@@ -240,7 +243,7 @@ class Finisher:
             ):
                 continue
             if entry.provider in down:
-                notes.append(f"{entry.name} is unavailable right now, so another model finishes this.")
+                notes.append(phrase("finish.note.unavailable", model=entry.name))
                 continue
             usable.append(entry)
         if not usable:
