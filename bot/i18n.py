@@ -95,13 +95,21 @@ class Catalogue:
         return self.tables.get(locale, {}).get(section, {}).get(key)
 
     def text(self, locale: str | None, key: str, /, **params: object) -> str:
-        """The message ``key`` in ``locale`` (English where that language lacks it), ``{placeholders}`` filled."""
+        """The message ``key`` in ``locale`` (English where that language lacks it), ``{placeholders}`` filled;
+        a value that is a :class:`Phrase` is said in ``locale`` too."""
         template = self.lookup(self.resolve(locale), "messages", key)
         if template is None:
             template = self.lookup(FALLBACK, "messages", key)
         if template is None:
             raise KeyError(f"no message {key!r} in {FALLBACK}.toml")
-        return template.format(**params)
+        values = {
+            name: self.say(locale, value) if isinstance(value, Phrase) else value for name, value in params.items()
+        }
+        return template.format(**values)
+
+    def say(self, locale: str | None, line: Phrase) -> str:
+        """A :class:`Phrase` in ``locale``."""
+        return "".join(self.text(locale, key, **params) for key, params in line.parts)
 
 
 @cache
@@ -146,6 +154,4 @@ def phrase(key: str, /, **params: object) -> Phrase:
 
 def in_language(locale: str | None, line: str) -> str:
     """``line`` in ``locale`` where it is a :class:`Phrase`; any other text as it is."""
-    if isinstance(line, Phrase):
-        return "".join(text(locale, key, **params) for key, params in line.parts)
-    return line
+    return catalogue().say(locale, line) if isinstance(line, Phrase) else line

@@ -192,3 +192,14 @@ def test_a_finish_quotes_notes_read_in_english_and_show_in_the_members_language(
     german = [in_language("de", note) for note in notes]
     assert all(g != e for g, e in zip(german, english, strict=True))
     assert in_language("de", "plain text") == "plain text"
+
+
+def test_a_refusal_naming_the_models_that_can_says_the_hint_in_the_members_language():
+    from bot.edge.errors import explain
+    from bot.errors import InvalidOption
+    from bot.i18n import phrase, said
+
+    error = said(InvalidOption, "sequence.silent", model="x:silent", able=phrase("model.try", models="y:loud"))
+    assert error.user_message == "x:silent makes silent videos, so `audio:on` cannot be honoured; try y:loud."
+    assert explain(error, "fr")[0].endswith("; essayez y:loud.")
+    assert explain(error, "de")[0].endswith("; versuch es mit y:loud.")
