@@ -96,7 +96,7 @@ class GenerationService:
             asked = self.registry.model(spec.model)
             if not asked.can(Capability.SOUND):
                 able = self.registry.who_can(needs)
-                raise InvalidOption(f"{asked.name} makes silent videos, so `audio:on` cannot be honoured; {able}")
+                raise said(InvalidOption, "sequence.silent", model=asked.name, able=able)
         info = self.registry.choose(spec.model, needs)
         info.check_seed(spec.seed)  # the member's own seed: within this model's range, and only if it takes one
         if not cast:
