@@ -95,13 +95,21 @@ class Catalogue:
         return self.tables.get(locale, {}).get(section, {}).get(key)
 
     def text(self, locale: str | None, key: str, /, **params: object) -> str:
-        """The message ``key`` in ``locale`` (English where that language lacks it), ``{placeholders}`` filled."""
+        """The message ``key`` in ``locale`` (English where that language lacks it), ``{placeholders}`` filled;
+        a value that is a :class:`Phrase` is said in ``locale`` too."""
         template = self.lookup(self.resolve(locale), "messages", key)
         if template is None:
             template = self.lookup(FALLBACK, "messages", key)
         if template is None:
             raise KeyError(f"no message {key!r} in {FALLBACK}.toml")
-        return template.format(**params)
+        values = {
+            name: self.say(locale, value) if isinstance(value, Phrase) else value for name, value in params.items()
+        }
+        return template.format(**values)
+
+    def say(self, locale: str | None, line: Phrase) -> str:
+        """A :class:`Phrase` in ``locale``."""
+        return "".join(self.text(locale, key, **params) for key, params in line.parts)
 
 
 @cache
@@ -120,3 +128,30 @@ def said(kind: type[E], key: str, /, *, detail: str = "", **params: object) -> E
     the key with its values for the edge, which shows it in the member's language (bot.edge.errors.explain).  The
     one way a new refusal gets its words: ``raise said(InvalidPrompt, "prompt.empty")``."""
     return kind(text(FALLBACK, key, **params), detail=detail).keyed(key, **params)
+
+
+class Phrase(str):
+    """A line the core tells a member (a note of ``Submitted``, a quote's note) that reads in English as it is,
+    and knows its catalogue words (``parts``: keys with their values, said one after the other) so the edge can
+    show it in the member's language (:func:`in_language`).  Immutable, like any ``str``."""
+
+    parts: tuple[tuple[str, Mapping[str, object]], ...]
+
+    def __new__(cls, parts: tuple[tuple[str, Mapping[str, object]], ...]) -> Phrase:
+        line = super().__new__(cls, "".join(text(FALLBACK, key, **params) for key, params in parts))
+        line.parts = parts
+        return line
+
+    def then(self, key: str, /, **params: object) -> Phrase:
+        """This phrase followed by the message ``key`` (English: the two texts joined as they are)."""
+        return Phrase((*self.parts, (key, dict(params))))
+
+
+def phrase(key: str, /, **params: object) -> Phrase:
+    """The message ``key`` as a :class:`Phrase`: English now, the member's language at the edge."""
+    return Phrase(((key, dict(params)),))
+
+
+def in_language(locale: str | None, line: str) -> str:
+    """``line`` in ``locale`` where it is a :class:`Phrase`; any other text as it is."""
+    return catalogue().say(locale, line) if isinstance(line, Phrase) else line

@@ -17,6 +17,7 @@ from discord.app_commands import Range
 from discord.ext import commands
 
 from bot.edge.embeds import usage_embed
+from bot.edge.translate import words_for
 from bot.services.fallback.health import HealthService
 from bot.services.money import costs
 from bot.services.money.quota import QuotaService, format_seconds
@@ -65,10 +66,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         guild_id = interaction.guild_id
         await self.quota_service.set_user_limit(guild_id, user.id, None if seconds is None else float(seconds))
         status = await self.quota_service.status(user.id, guild_id)
-        text = (
-            f"{user.mention} may now make {format_seconds(status.limit)} of video per 24 h "
-            f"({format_seconds(status.used)} used)."
-        )
+        limit, used = format_seconds(status.limit), format_seconds(status.used)
+        text = words_for(interaction, "admin.quota", member=user.mention, limit=limit, used=used)
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="default", description="Set the server's default seconds of video per member per 24 h.")
@@ -78,10 +77,11 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = int(interaction.guild_id or 0)
         await self.quota_service.set_guild_limits(guild_id, default_seconds=None if seconds is None else float(seconds))
-        shown = format_seconds(seconds) if seconds is not None else f"the bot's default ({self._bot_default()})"
-        await interaction.followup.send(
-            f"Members now get {shown} of video per 24 h unless set individually.", ephemeral=True
-        )
+        if seconds is not None:
+            text = words_for(interaction, "admin.default", seconds=format_seconds(seconds))
+        else:
+            text = words_for(interaction, "admin.default_reset", seconds=self._bot_default())
+        await interaction.followup.send(text, ephemeral=True)
 
     @app_commands.command(name="budget", description="Set the server's total seconds of video per 24 h.")
     @app_commands.describe(seconds="Seconds per 24 h for everyone together (leave empty: no server budget)")
@@ -91,12 +91,12 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         guild_id = int(interaction.guild_id or 0)
         await self.quota_service.set_guild_limits(guild_id, budget=None if seconds is None else float(seconds))
         if seconds is not None:
-            text = f"This server may now make {format_seconds(seconds)} of video per 24 h in total."
+            text = words_for(interaction, "admin.budget", seconds=format_seconds(seconds))
         elif self.settings.guild_daily_budget is not None:
             default = format_seconds(self.settings.guild_daily_budget)
-            text = f"The server budget is back to the bot's default, {default} per 24 h."
+            text = words_for(interaction, "admin.budget_default", seconds=default)
         else:
-            text = "This server now has no daily budget beyond each member's quota."
+            text = words_for(interaction, "admin.budget_none")
         await interaction.followup.send(text, ephemeral=True)
 
     @app_commands.command(name="gallery", description="A private link to a web page with every video made here.")
@@ -112,13 +112,18 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         """Show the bot's provider health (only the admin sees the reply)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.health.report()
-        embed = discord.Embed(title="Bot status", colour=0x5865F2)
-        embed.add_field(name="Providers", value="\n".join(report.providers)[:1024] or "none", inline=False)
-        embed.add_field(name="Fallback", value="\n".join(report.fallback)[:1024], inline=False)
-        queue = ", ".join(f"{n} {state}" for state, n in report.queue.items()) or "empty"
-        embed.add_field(name="Queue", value=queue[:1024], inline=False)
+
+        def say(key: str, /, **params: object) -> str:
+            return words_for(interaction, key, **params)
+
+        embed = discord.Embed(title=say("admin.status.title"), colour=0x5865F2)
+        providers = "\n".join(report.providers)[:1024] or say("admin.status.none")
+        embed.add_field(name=say("admin.status.providers"), value=providers, inline=False)
+        embed.add_field(name=say("admin.status.fallback"), value="\n".join(report.fallback)[:1024], inline=False)
+        queue = ", ".join(f"{n} {state}" for state, n in report.queue.items()) or say("admin.status.empty")
+        embed.add_field(name=say("admin.status.queue"), value=queue[:1024], inline=False)
         if report.push_line:
-            embed.add_field(name="Push", value=report.push_line[:1024], inline=False)
+            embed.add_field(name=say("admin.status.push"), value=report.push_line[:1024], inline=False)
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     @app_commands.command(name="usage", description="What this server spent: by model and member, in dollars.")
@@ -141,11 +146,11 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         spent, cap = await self.quota_service.spend.cap_status(guild_id)
         usd = costs.dollars
         if cap:
-            text = f"This server may now spend {usd(cap)} a month ({usd(spent)} so far this month)."
+            text = words_for(interaction, "admin.spendcap", cap=usd(cap), spent=usd(spent))
         else:
-            text = f"This server now has no monthly spend cap ({usd(spent)} spent this month)."
+            text = words_for(interaction, "admin.spendcap_none", spent=usd(spent))
         if self.settings.monthly_spend_cap:
-            text += f" The bot-wide cap of {usd(self.settings.monthly_spend_cap)} a month still applies."
+            text += words_for(interaction, "admin.spendcap_bot", cap=usd(self.settings.monthly_spend_cap))
         await interaction.followup.send(text, ephemeral=True)
 
     def _bot_default(self) -> str:

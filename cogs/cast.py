@@ -13,7 +13,9 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.edge.start import interaction_requester
+from bot.edge.translate import words_for
 from bot.errors import InvalidMedia
+from bot.i18n import said
 from bot.services.cast.roster import MAX_DESCRIPTION, MAX_PER_REQUEST, Roster
 
 if TYPE_CHECKING:
@@ -58,14 +60,11 @@ class Cast(commands.GroupCog, group_name="cast", group_description="This server'
         """The declared sizes, checked before anything is downloaded (the service checks the bytes again)."""
         for upload in images:
             if upload.size > self.max_image_bytes:
-                raise InvalidMedia(
-                    f"{upload.filename[:60]} is {_mib(upload.size)}; photos up to {_mib(self.max_image_bytes)} "
-                    "are accepted."
-                )
+                size, cap = _mib(upload.size), _mib(self.max_image_bytes)
+                raise said(InvalidMedia, "cast.upload_too_big", filename=upload.filename[:60], size=size, cap=cap)
         if voice is not None and voice.size > self.max_audio_bytes:
-            raise InvalidMedia(
-                f"The voice sample is {_mib(voice.size)}; audio up to {_mib(self.max_audio_bytes)} is accepted."
-            )
+            size, cap = _mib(voice.size), _mib(self.max_audio_bytes)
+            raise said(InvalidMedia, "cast.sample_too_big", size=size, cap=cap)
 
     @app_commands.command(name="add", description="Add a character to this server's cast from 1-3 photos.")
     @app_commands.guild_only()
@@ -94,10 +93,9 @@ class Cast(commands.GroupCog, group_name="cast", group_description="This server'
         photos = [await a.read() for a in images]  # from the URLs in Discord's own payload, nothing else
         sample = await voice.read() if voice is not None else None
         member = await self.roster.add(interaction_requester(interaction), name, photos, sample, description)
-        extra = " and a voice sample" if member.voice else ""
+        key = "cast.joined_with_voice" if member.voice else "cast.joined"
         await interaction.followup.send(
-            f"**{member.name}** joined this server's cast ({len(member.photos)} photo(s){extra}). "
-            f"Use `cast: {member.name}` or write @{member.name} in a prompt.",
+            words_for(interaction, key, name=member.name, photos=len(member.photos)),
             ephemeral=True,
             allowed_mentions=NO_PINGS,
         )
@@ -109,11 +107,17 @@ class Cast(commands.GroupCog, group_name="cast", group_description="This server'
         await interaction.response.defer(ephemeral=True, thinking=True)
         members = await self.roster.members(interaction.guild_id)
         if not members:
-            await interaction.followup.send("No cast yet: add a character with /cast add.", ephemeral=True)
+            await interaction.followup.send(words_for(interaction, "cast.none"), ephemeral=True)
             return
         lines = [
-            f"**{m.name}** · {len(m.photos)} photo(s){' · voice' if m.voice else ''} · added by "
-            f"{m.added_by_name or 'a member'}" + (f" · {m.description[:80]}" if m.description else "")
+            words_for(
+                interaction,
+                "cast.line_with_voice" if m.voice else "cast.line",
+                name=m.name,
+                photos=len(m.photos),
+                by=m.added_by_name or words_for(interaction, "cast.a_member"),
+            )
+            + (f" · {m.description[:80]}" if m.description else "")
             for m in members
         ]
         thumbs = [self.roster.photo_file(m.photos[0]) for m in members[:10]]
@@ -129,13 +133,17 @@ class Cast(commands.GroupCog, group_name="cast", group_description="This server'
         await interaction.response.defer(ephemeral=True, thinking=True)
         shown = await self.roster.show(interaction.guild_id, name)
         m = shown.member
-        lines = [f"**{m.name}** · added by {m.added_by_name or 'a member'}"]
+        by = m.added_by_name or words_for(interaction, "cast.a_member")
+        lines = [words_for(interaction, "cast.added_by", name=m.name, by=by)]
         if m.description:
             lines.append(m.description)
         if m.voice:
-            lines.append(f"Voice sample: {m.voice_seconds or 0:.1f} s")
+            lines.append(words_for(interaction, "cast.voice_seconds", seconds=f"{m.voice_seconds or 0:.1f}"))
         used = ", ".join(f"#{j.id}" for j in shown.results)
-        lines.append(f"Last results with {m.name}: {used}" if used else f"No results with {m.name} yet.")
+        if used:
+            lines.append(words_for(interaction, "cast.last_results", name=m.name, ids=used))
+        else:
+            lines.append(words_for(interaction, "cast.no_results", name=m.name))
         files = [discord.File(p, filename=f"{m.name}-{n}.png") for n, p in enumerate(shown.photos, 1)]
         text = discord.utils.escape_mentions("\n".join(lines))[:1900]
         await interaction.followup.send(text, files=files, ephemeral=True, allowed_mentions=NO_PINGS)
@@ -150,7 +158,7 @@ class Cast(commands.GroupCog, group_name="cast", group_description="This server'
         manager = bool(permissions.manage_guild or permissions.administrator)
         member = await self.roster.delete(interaction_requester(interaction), name, manager=manager)
         await interaction.followup.send(
-            f"Deleted **{member.name}** from the cast; videos already made with it keep it.",
+            words_for(interaction, "cast.deleted", name=member.name),
             ephemeral=True,
             allowed_mentions=NO_PINGS,
         )

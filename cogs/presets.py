@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.edge.cogkit import anywhere, job_choices
 from bot.edge.start import interaction_requester
+from bot.edge.translate import words_for
 from bot.services.requests.generation import GenerationService
 from bot.services.requests.presets import Presets as SavedPresets
 from bot.services.requests.presets import clean_name
@@ -27,8 +28,8 @@ async def preset_choices(
     return [Choice(name=name, value=name) for name, _ in names if current.lower() in name.lower()][:25]
 
 
-def _describe(options: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in options.items())[:200] or "no options"
+def _describe(interaction: discord.Interaction[Any], options: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in options.items())[:200] or words_for(interaction, "preset.no_options")
 
 
 @anywhere
@@ -56,15 +57,16 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
         clean_name(name)  # refused before acknowledging
         await interaction.response.defer(ephemeral=True, thinking=True)
         options = await self.presets.save(interaction_requester(interaction), name, job)
-        await interaction.followup.send(f"Saved preset **{name}**: {_describe(options)}.", ephemeral=True)
+        saved = words_for(interaction, "preset.saved", name=name, options=_describe(interaction, options))
+        await interaction.followup.send(saved, ephemeral=True)
 
     @app_commands.command(name="list", description="Your presets in this server.")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         """List presets."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = await self.presets.listing(interaction.user.id, interaction.guild_id)
-        lines = [f"**{name}** · {_describe(options)}" for name, options in found]
-        text = "\n".join(lines) or "No presets yet: save one with /preset save."
+        lines = [f"**{name}** · {_describe(interaction, options)}" for name, options in found]
+        text = "\n".join(lines) or words_for(interaction, "preset.none")
         await interaction.followup.send(discord.utils.escape_mentions(text)[:1900], ephemeral=True)
 
     @app_commands.command(name="delete", description="Delete one of your presets.")
@@ -73,7 +75,7 @@ class Presets(commands.GroupCog, group_name="preset", group_description="Save an
         """Delete a preset."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.presets.delete(interaction_requester(interaction), name)
-        await interaction.followup.send(f"Deleted preset **{clean_name(name)}**.", ephemeral=True)
+        await interaction.followup.send(words_for(interaction, "preset.deleted", name=clean_name(name)), ephemeral=True)
 
 
 async def setup(bot: VideoBot) -> None:

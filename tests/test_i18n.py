@@ -179,3 +179,27 @@ def test_form_and_button_words_fit_discords_limits(locale):
     buttons = [k for k in filled if k.startswith("button.")]
     assert buttons and not [k for k in buttons if len(filled[k]) + len(" 4/4") > 80]
     assert len(filled["film.pick"]) <= 150 and len(filled["film.shot"]) <= 100
+
+
+def test_a_finish_quotes_notes_read_in_english_and_show_in_the_members_language():
+    from bot.i18n import Phrase, in_language
+    from bot.providers.finishes import FINISH_MODELS
+
+    notes = [note for entry in FINISH_MODELS.values() for note in entry.makes("4k", 120)[2]]
+    assert notes and all(isinstance(note, Phrase) for note in notes)
+    english = [in_language("en-US", note) for note in notes]
+    assert english == [str(note) for note in notes]  # the English line is the note itself, as before
+    german = [in_language("de", note) for note in notes]
+    assert all(g != e for g, e in zip(german, english, strict=True))
+    assert in_language("de", "plain text") == "plain text"
+
+
+def test_a_refusal_naming_the_models_that_can_says_the_hint_in_the_members_language():
+    from bot.edge.errors import explain
+    from bot.errors import InvalidOption
+    from bot.i18n import phrase, said
+
+    error = said(InvalidOption, "sequence.silent", model="x:silent", able=phrase("model.try", models="y:loud"))
+    assert error.user_message == "x:silent makes silent videos, so `audio:on` cannot be honoured; try y:loud."
+    assert explain(error, "fr")[0].endswith("; essayez y:loud.")
+    assert explain(error, "de")[0].endswith("; versuch es mit y:loud.")

@@ -328,7 +328,7 @@ class DiscordDelivery:
         lives, else a channel reply naming them), with the two buttons (:mod:`bot.edge.film`)."""
         job = question.film
         record = self.channel.record(job)
-        text, view = question_text(question), question_view(question)
+        text, view = question_text(question, record.locale), question_view(question, record.locale)
         if record.token_alive():
             try:
                 await self._followups(record).send(text, view=view, ephemeral=True, allowed_mentions=NO_PINGS)

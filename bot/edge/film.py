@@ -34,8 +34,8 @@ class ShotButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SHOT_I
 
     films: ClassVar[Sequences | None] = None  # set on the subclass a bot registers (:meth:`bound_to`)
 
-    def __init__(self, answer: str, film: int, shot: int):
-        label = f"Finish without shot {shot}" if answer == "finish" else "Cancel the rest"
+    def __init__(self, answer: str, film: int, shot: int, locale: str | None = None):
+        label = words(locale, f"film.{answer}_button", shot=shot)
         style = discord.ButtonStyle.primary if answer == "finish" else discord.ButtonStyle.danger
         custom_id = f"videobot:shot:{answer}:{film}:{shot}"
         super().__init__(discord.ui.Button[Any](label=label, style=style, custom_id=custom_id))
@@ -72,21 +72,25 @@ class ShotButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SHOT_I
         await interaction.response.edit_message(content=text, view=None)
 
 
-def question_view(question: ShotQuestion) -> discord.ui.View:
-    """The two buttons."""
+def question_view(question: ShotQuestion, locale: str | None = None) -> discord.ui.View:
+    """The two buttons, labelled in the member's language."""
     view = discord.ui.View(timeout=None)
     for answer in ("finish", "cancel"):
-        view.add_item(ShotButton(answer, question.film.id, question.shot))
+        view.add_item(ShotButton(answer, question.film.id, question.shot, locale))
     view.stop()  # dynamic items route the clicks (to the bound class); a stopped view is not stored
     return view
 
 
-def question_text(question: ShotQuestion) -> str:
-    """The question, with its deadline as a Discord timestamp."""
-    return (
-        f"Shot {question.shot} of {question.of} of film #{question.film.id} failed twice ({question.reason}). "
-        f"Finish the film without it, or cancel the rest? Without an answer by <t:{int(question.deadline)}:t> "
-        "it is finished without it."
+def question_text(question: ShotQuestion, locale: str | None = None) -> str:
+    """The question in the member's language, with its deadline as a Discord timestamp."""
+    return words(
+        locale,
+        "film.question",
+        shot=question.shot,
+        of=question.of,
+        film=question.film.id,
+        reason=question.reason,
+        deadline=f"<t:{int(question.deadline)}:t>",
     )[:2000]
 
 

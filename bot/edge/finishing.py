@@ -20,6 +20,7 @@ from bot.edge.errors import NO_PINGS, explain, report
 from bot.edge.start import Starter, interaction_requester
 from bot.edge.translate import locale_of, words_for
 from bot.errors import StaleConfirmation
+from bot.i18n import in_language
 from bot.i18n import text as words
 from bot.services.money.costs import dollars
 from bot.services.money.quota import format_seconds
@@ -54,7 +55,10 @@ def quote_embed(quote: FinishQuote, locale: str | None = None) -> discord.Embed:
     embed.add_field(name=say("finish.quota"), value=seconds, inline=True)
     takes = say("finish.about", amount=f"{quote.eta_seconds:.0f} s")
     embed.add_field(name=say("finish.takes"), value=takes, inline=True)
-    lines = [*quote.notes, say("finish.nothing_charged", minutes=f"{QUOTE_TTL / 60:.0f}")]
+    lines = [
+        *(in_language(locale, note) for note in quote.notes),
+        say("finish.nothing_charged", minutes=f"{QUOTE_TTL / 60:.0f}"),
+    ]
     embed.description = "\n".join(lines)
     return embed
 

@@ -17,6 +17,7 @@ import discord
 from bot.edge.errors import NO_PINGS, PUBLIC_DEFER
 from bot.edge.record import DiscordRecord
 from bot.edge.translate import locale_of
+from bot.i18n import in_language
 from bot.i18n import text as words
 from bot.services.requests.generation import Requester, Submitted
 from storage import Job
@@ -190,7 +191,8 @@ class Starter:
         interaction.extras[PUBLIC_DEFER] = False  # the job exists: the message is its status from now on
         await self.show(submitted.job, submitted.queue_position)
         if submitted.notes:
-            await interaction.followup.send("\n".join(submitted.notes), ephemeral=True, allowed_mentions=NO_PINGS)
+            notes = "\n".join(in_language(locale_of(interaction), note) for note in submitted.notes)
+            await interaction.followup.send(notes, ephemeral=True, allowed_mentions=NO_PINGS)
         return submitted
 
     async def from_reaction(

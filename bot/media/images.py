@@ -22,10 +22,10 @@ from typing import IO
 from PIL import Image, ImageCms, ImageOps
 
 from bot.errors import InvalidMedia
+from bot.i18n import said
 from bot.media.sniff import Container, describe_text, sniff_bytes
 
 _FORMATS = {Container.PNG: "PNG", Container.JPEG: "JPEG", Container.WEBP: "WEBP", Container.GIF: "GIF"}
-_ACCEPTED = "Attach a PNG, JPEG, WEBP or GIF image."
 _ORIENTATION_TAG = 0x0112
 MIN_SIDE = 8
 
@@ -58,24 +58,26 @@ def _open_source(data: bytes | Path, max_bytes: int) -> tuple[IO[bytes], int]:
         try:
             size = os.stat(data).st_size
         except OSError as exc:
-            raise InvalidMedia("The image could not be read.", detail=f"{data}: {exc}") from None
+            raise said(InvalidMedia, "image.unreadable", detail=f"{data}: {exc}") from None
         stream = open(data, "rb") if size <= max_bytes else io.BytesIO()  # noqa: SIM115 - the caller closes it
     if size > max_bytes:
         stream.close()
-        raise InvalidMedia(f"The image is {_mb(size)}; the limit is {_mb(max_bytes)}.", detail=f"{size} bytes")
+        raise said(InvalidMedia, "image.too_big", size=_mb(size), limit=_mb(max_bytes), detail=f"{size} bytes")
     if size == 0:
         stream.close()
-        raise InvalidMedia("The attached file is empty.")
+        raise said(InvalidMedia, "image.empty")
     return stream, size
 
 
 def _check_kind(head: bytes) -> str:
     container = sniff_bytes(head)
     if container not in _FORMATS:
-        what = describe_text(head)
-        if what is None and container is not None:
-            what = f"a {container.kind} file, not a still image"
-        raise InvalidMedia(f"That file is {what or 'not an image'}. {_ACCEPTED}", detail=f"leading bytes {head[:16]!r}")
+        what, leading = describe_text(head), f"leading bytes {head[:16]!r}"
+        if what is not None:
+            raise said(InvalidMedia, "image.is_text", what=what, detail=leading)
+        if container is not None:
+            raise said(InvalidMedia, "image.not_still", kind=container.kind, detail=leading)
+        raise said(InvalidMedia, "image.not_image", detail=leading)
     return _FORMATS[container]
 
 
@@ -86,19 +88,23 @@ def _open_checked(stream: IO[bytes], fmt: str, max_pixels: int) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(stream, formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidMedia("The image is far too large (a decompression bomb?).") from None
+        raise said(InvalidMedia, "image.bomb") from None
     except Exception as exc:  # Pillow raises many types for malformed headers
-        raise InvalidMedia(f"The image is damaged or not really a {fmt}. {_ACCEPTED}", detail=repr(exc)) from None
+        raise said(InvalidMedia, "image.damaged", format=fmt, detail=repr(exc)) from None
     width, height = image.size
     if width * height > max_pixels:
         image.close()
-        raise InvalidMedia(
-            f"The image is {width}×{height} pixels; the limit is {max_pixels / 1e6:.0f} megapixels.",
+        raise said(
+            InvalidMedia,
+            "image.too_many_pixels",
+            width=width,
+            height=height,
+            limit=f"{max_pixels / 1e6:.0f}",
             detail=f"{width * height} pixels",
         )
     if min(width, height) < MIN_SIDE:
         image.close()
-        raise InvalidMedia(f"The image is only {width}×{height} pixels; it needs at least {MIN_SIDE} on each side.")
+        raise said(InvalidMedia, "image.too_small", width=width, height=height, min=MIN_SIDE)
     return image
 
 
@@ -108,7 +114,7 @@ def _decode(image: Image.Image) -> None:
         image.seek(0)
         image.load()
     except Exception as exc:  # OSError("image file is truncated"), SyntaxError, zlib errors…
-        raise InvalidMedia("The image is damaged or incomplete; please upload it again.", detail=repr(exc)) from None
+        raise said(InvalidMedia, "image.incomplete", detail=repr(exc)) from None
 
 
 def _inspect(data: bytes | Path, max_bytes: int, max_pixels: int) -> tuple[Image.Image, ImageInfo]:

@@ -11,6 +11,7 @@ from enum import Enum
 from pathlib import Path
 
 from bot.errors import MediaError
+from bot.i18n import Phrase, phrase
 
 _MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"}
 
@@ -71,21 +72,22 @@ def sniff_bytes(head: bytes) -> Container | None:
     return None
 
 
-def describe_text(head: bytes) -> str | None:
-    """A short name for well-known text formats that must never reach ffmpeg (for error messages)."""
+def describe_text(head: bytes) -> Phrase | None:
+    """A short name for well-known text formats that must never reach ffmpeg (for error messages; a phrase, so a
+    refusal naming it says it in the member's language)."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith(b"#extm3u"):
-        return "a playlist (HLS)"
+        return phrase("media.kind.hls")
     if text.startswith((b"ffconcat", b"file ", b"file\t")):
-        return "an ffmpeg concat script"
+        return phrase("media.kind.concat")
     if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
-        return "an SVG drawing"
+        return phrase("media.kind.svg")
     if text.startswith((b"<!doctype html", b"<html")):
-        return "a web page (HTML)"
+        return phrase("media.kind.html")
     if text.startswith((b"<?xml", b"<")):
-        return "an XML/HTML document"
+        return phrase("media.kind.xml")
     if text.startswith((b"[playlist]", b"#extinf")):
-        return "a playlist"
+        return phrase("media.kind.playlist")
     return None
 
 

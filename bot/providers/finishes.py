@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import InvalidOption
+from bot.i18n import phrase
 from bot.providers.base import Capability, ModelInfo
 from bot.providers.catalogue import ALL_ASPECTS, CatalogueModel
 
@@ -135,17 +136,17 @@ class FinishModel:
     def makes(self, resolution: str | None, fps: int | None) -> tuple[str | None, int | None, list[str]]:
         """What this model makes when asked ``resolution`` and ``fps`` (None: keep the source's), with a note for
         each thing it makes differently from what was asked."""
-        notes = []
+        notes: list[str] = []
         if resolution is not None and resolution not in self.resolutions:
             larger = [r for r in RESOLUTIONS if r in self.resolutions and SHORT_SIDE[r] > SHORT_SIDE[resolution]]
             if larger:
-                notes.append(f"{self.name} does not make {resolution}; it makes {larger[0]}, the next size up.")
+                notes.append(phrase("finish.note.next_size", model=self.name, asked=resolution, made=larger[0]))
                 resolution = larger[0]
             else:
-                notes.append(f"{self.name} does not change the size, so the clip keeps its own.")
+                notes.append(phrase("finish.note.keeps_size", model=self.name))
                 resolution = None
         if fps is not None and fps not in self.frame_rates:
-            notes.append(f"{self.name} does not change the frame rate, so the clip keeps its own.")
+            notes.append(phrase("finish.note.keeps_rate", model=self.name))
             fps = None
         return resolution, fps, notes
 
@@ -156,16 +157,12 @@ class FinishModel:
             return fps, None
         made = self.interpolation.rate_for(fps, source_fps)
         if made is None:
-            return None, (
-                f"{self.name} plays at most {self.interpolation.max_rate} fps, so it cannot make a {source_fps:g} fps "
-                "clip smoother; the clip keeps its own rate."
+            return None, phrase(
+                "finish.note.max_rate", model=self.name, max=self.interpolation.max_rate, source=f"{source_fps:g}"
             )
         if abs(made - fps) <= _SAME_RATE:
             return made, None
-        return made, (
-            f"{self.name} makes whole multiples of the clip's {source_fps:g} fps (frames put between its own, "
-            f"so it keeps its length): {made} fps, not {fps}."
-        )
+        return made, phrase("finish.note.multiple", model=self.name, source=f"{source_fps:g}", made=made, asked=fps)
 
     def ask(
         self, resolution: str | None, fps: int | None, scale: float | None = None, source_fps: float | None = None

@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 from bot.errors import InvalidOption
+from bot.i18n import Phrase, phrase
 from bot.providers.base import Capability, ModelInfo, VideoProvider
 from bot.providers.catalogue import ALIASES, CATALOGUE, RETIRED, canonical_name
 from bot.providers.defaults import DEFAULT_ORDER, KINDS, kind_of
@@ -106,11 +107,12 @@ class ProviderRegistry:
         }
         return {kind: self.default_for(frozenset({needs[kind]})) for kind in KINDS}
 
-    def who_can(self, capability: Capability | Iterable[Capability]) -> str:
-        """A hint naming the enabled models that can do all of ``capability``."""
+    def who_can(self, capability: Capability | Iterable[Capability]) -> Phrase:
+        """A hint naming the enabled models that can do all of ``capability`` (a phrase: English as it reads, the
+        member's language where it is said in a refusal's words)."""
         needs = frozenset({capability} if isinstance(capability, Capability) else capability)
         able = [m.name for m in self.models() if _fits(m, needs)]
-        return f"try {', '.join(able)}." if able else "no enabled model can."
+        return phrase("model.try", models=", ".join(able)) if able else phrase("model.none_can")
 
     async def aclose(self) -> None:
         """Close every provider."""

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import InvalidMedia, MediaError
+from bot.i18n import said
 from bot.media import Media, normalize_image, validate_image
 from bot.media.ffmpeg import input_args
 from bot.media.sniff import Container, sniff_container
 from bot.settings import Settings
 
 MAX_VOICE_SECONDS = 15.0  # the reference models take 15 s of reference audio in total (their docs; docs/cast.md)
-NOT_AUDIO = "That voice sample is not audio I can read: attach an MP3, WAV, OGG, M4A/AAC or FLAC file."
 _EXTENSIONS = {Container.MP3: "mp3", Container.WAV: "wav", Container.OGG: "ogg", Container.FLAC: "flac"}
 _EXTENSIONS[Container.MP4] = "m4a"
 
@@ -52,7 +52,7 @@ async def check_photo(settings: Settings, data: bytes) -> None:
     pixels; nothing is decoded past the header, nothing is stored."""
     s = settings
     if len(data) > s.max_image_bytes:
-        raise InvalidMedia(f"That photo is {_mib(len(data))}; photos up to {_mib(s.max_image_bytes)} are accepted.")
+        raise said(InvalidMedia, "cast.photo_too_big", size=_mib(len(data)), cap=_mib(s.max_image_bytes))
     await asyncio.to_thread(validate_image, data, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
 
 
@@ -76,9 +76,7 @@ async def store_voice(settings: Settings, media: Media, data: bytes) -> StoredVo
     """Check a voice sample (audio by its bytes, at most ``MAX_VOICE_SECONDS`` long, size-capped) and store it."""
     s = settings
     if len(data) > s.max_audio_bytes:
-        raise InvalidMedia(
-            f"That voice sample is {_mib(len(data))}; audio up to {_mib(s.max_audio_bytes)} is accepted."
-        )
+        raise said(InvalidMedia, "cast.voice_too_big", size=_mib(len(data)), cap=_mib(s.max_audio_bytes))
     folder = s.cast_dir
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".voice-{secrets.token_hex(6)}.tmp"
@@ -87,14 +85,12 @@ async def store_voice(settings: Settings, media: Media, data: bytes) -> StoredVo
         try:
             container = await asyncio.to_thread(sniff_container, tmp, kinds=("audio", "video"))
             if container not in _EXTENSIONS:
-                raise InvalidMedia(NOT_AUDIO)  # Matroska/WebM: a video container
+                raise said(InvalidMedia, "cast.not_audio")  # Matroska/WebM: a video container
             seconds = await _decoded_seconds(media, tmp, container)
         except MediaError:
-            raise InvalidMedia(NOT_AUDIO) from None
+            raise said(InvalidMedia, "cast.not_audio") from None
         if not seconds or seconds > MAX_VOICE_SECONDS + 0.05:
-            raise InvalidMedia(
-                f"That voice sample is {seconds:.1f} s long; up to {MAX_VOICE_SECONDS:.0f} s is accepted."
-            )
+            raise said(InvalidMedia, "cast.voice_too_long", seconds=f"{seconds:.1f}", limit=f"{MAX_VOICE_SECONDS:.0f}")
         name = await asyncio.to_thread(_place, tmp, folder, _EXTENSIONS[container])
         return StoredVoice(name, round(seconds, 3))
     finally:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import InvalidMedia, InvalidOption
+from bot.i18n import said
 from bot.media import Media
 from bot.prompt import clean_text
 from bot.services.cast.files import check_photo, photo_path, store_photo, store_voice, voice_path
@@ -35,10 +36,7 @@ def clean_name(name: str) -> str:
     """The name as stored, or InvalidOption saying what a name may be."""
     text = unicodedata.normalize("NFKC", name).strip()
     if not MIN_NAME <= len(text) <= MAX_NAME or not _NAME.match(text):
-        raise InvalidOption(
-            f"A cast name is one word of {MIN_NAME} to {MAX_NAME} letters or digits (' - _ allowed), e.g. `Mara`; "
-            "it is called with @Name in prompts."
-        )
+        raise said(InvalidOption, "cast.bad_name", min=MIN_NAME, max=MAX_NAME)
     return text
 
 
@@ -79,14 +77,14 @@ class Roster:
         guild = _guild(who)
         name = clean_name(name)
         if not 1 <= len(photos) <= MAX_PHOTOS:
-            raise InvalidMedia(f"A cast member has 1 to {MAX_PHOTOS} reference photos, not {len(photos)}.")
+            raise said(InvalidMedia, "cast.photo_count", max=MAX_PHOTOS, count=len(photos))
         text = clean_text(description)
         if len(text) > MAX_DESCRIPTION:
-            raise InvalidOption(f"The description is {len(text)} characters; up to {MAX_DESCRIPTION} are accepted.")
+            raise said(InvalidOption, "cast.description_too_long", length=len(text), limit=MAX_DESCRIPTION)
         if await self.storage.cast.get(guild, name) is not None:  # refused before any file is written
-            raise InvalidOption(_taken(name))
+            raise _taken(name)
         if len(await self.storage.cast.members(guild)) >= self.settings.max_cast_per_server:
-            raise InvalidOption(_full(self.settings.max_cast_per_server))
+            raise _full(self.settings.max_cast_per_server)
         for data in photos:  # every photo is checked before any file is stored: a refusal leaves nothing
             await check_photo(self.settings, data)
         stored = await store_voice(self.settings, self.media, voice) if voice is not None else None
@@ -104,9 +102,9 @@ class Roster:
         try:
             return await self.storage.cast.add(new, limit=self.settings.max_cast_per_server, now=self.clock())
         except CastNameTaken:
-            raise InvalidOption(_taken(name)) from None
+            raise _taken(name) from None
         except CastFull:
-            raise InvalidOption(_full(self.settings.max_cast_per_server)) from None
+            raise _full(self.settings.max_cast_per_server) from None
 
     async def members(self, guild_id: int | None) -> list[CastMember]:
         """A server's members, by name (none outside a server)."""
@@ -116,7 +114,7 @@ class Roster:
         """One member by name (any case), or InvalidOption."""
         found = await self.storage.cast.get(guild_id, name) if guild_id else None
         if found is None:
-            raise InvalidOption(f"This server's cast has no {clean_text(name)[:40]!r}; see /cast list.")
+            raise said(InvalidOption, "cast.unknown", name=repr(clean_text(name)[:40]))
         return found
 
     async def show(self, guild_id: int | None, name: str, *, results: int = 5) -> Shown:
@@ -131,9 +129,7 @@ class Roster:
         """Delete a member: the member who added it, or someone with Manage Server (``manager``)."""
         member = await self.member(who.guild_id, name)
         if member.added_by != who.user_id and not manager:
-            raise InvalidOption(
-                f"{member.name} was added by someone else; only they or a member with Manage Server can delete it."
-            )
+            raise said(InvalidOption, "cast.not_yours", name=member.name)
         await self.storage.cast.delete(member.guild_id, member.id)
         return member
 
@@ -142,7 +138,7 @@ class Roster:
         the prompt's ``@Name`` mentions that are members (others stay text); at most three."""
         asked = [part.strip().lstrip("@") for part in (names or "").split(",") if part.strip()]
         if asked and not guild_id:
-            raise InvalidOption("A cast belongs to a server; use it in one.")
+            raise said(InvalidOption, "cast.server_only")
         chosen: dict[int, CastMember] = {}
         for name in asked:
             member = await self.member(guild_id, name)
@@ -153,7 +149,7 @@ class Roster:
                 if found is not None:
                     chosen.setdefault(found.id, found)
         if len(chosen) > MAX_PER_REQUEST:
-            raise InvalidOption(f"A video takes up to {MAX_PER_REQUEST} cast members, not {len(chosen)}.")
+            raise said(InvalidOption, "cast.too_many", max=MAX_PER_REQUEST, count=len(chosen))
         return tuple(self.use(m) for m in chosen.values())
 
     def photo_file(self, digest: str) -> str:
@@ -173,13 +169,13 @@ class Roster:
 
 def _guild(who: Requester) -> int:
     if not who.guild_id:
-        raise InvalidOption("A cast belongs to a server; use /cast in one.")
+        raise said(InvalidOption, "cast.server_only_cast")
     return who.guild_id
 
 
-def _taken(name: str) -> str:
-    return f"This server's cast already has a member called {name} (names ignore case); pick another name."
+def _taken(name: str) -> InvalidOption:
+    return said(InvalidOption, "cast.taken", name=name)
 
 
-def _full(limit: int) -> str:
-    return f"This server's cast is full ({limit} members); delete one with /cast delete first."
+def _full(limit: int) -> InvalidOption:
+    return said(InvalidOption, "cast.full", limit=limit)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidMedia, InvalidOption, JobStateError, StaleConfirmation
+from bot.i18n import phrase, said
 from bot.media import Media
 from bot.media.finish import target_size
 from bot.prompt import PromptSpec
@@ -71,9 +72,9 @@ class FinishQuote:
 def check_options(resolution: str | None, fps: int | None) -> tuple[str | None, int | None]:
     """/finish's options, without I/O; neither given means 1080p at 60 fps."""
     if resolution is not None and resolution not in RESOLUTIONS:
-        raise InvalidOption(f"`resolution` is one of {', '.join(RESOLUTIONS)}.")
+        raise said(InvalidOption, "finish.resolution", options=", ".join(RESOLUTIONS))
     if fps is not None and fps not in FRAME_RATES:
-        raise InvalidOption(f"`fps` is one of {', '.join(map(str, FRAME_RATES))}.")
+        raise said(InvalidOption, "finish.fps", options=", ".join(map(str, FRAME_RATES)))
     if resolution is None and fps is None:
         return DEFAULT_RESOLUTION, DEFAULT_FPS
     return resolution, fps
@@ -110,22 +111,29 @@ class Finisher:
         source_fps = float(info.fps or 24)
         short = min(info.width, info.height)
         if resolution is not None and SHORT_SIDE[resolution] < short:
-            raise InvalidOption(
-                f"#{parent.id} is already {info.width}x{info.height}, larger than {resolution}; "
-                "pick a larger size (or leave the size out)."
+            raise said(
+                InvalidOption,
+                "finish.already_larger",
+                id=parent.id,
+                width=info.width,
+                height=info.height,
+                resolution=resolution,
             )
         if fps is not None and fps < source_fps - 0.5:
-            raise InvalidOption(f"#{parent.id} already plays at {source_fps:g} fps; pick a higher frame rate.")
+            raise said(InvalidOption, "finish.already_fps", id=parent.id, fps=f"{source_fps:g}")
         entry, notes = await self._model(parent, resolution, fps)
         resolution, fps, differs = entry.makes(resolution, fps)
         notes += differs
         if entry.max_scale and resolution is not None and SHORT_SIDE[resolution] > short * entry.max_scale:
             within = [r for r in RESOLUTIONS if short < SHORT_SIDE[r] <= short * entry.max_scale]
             kept = within[-1] if within else None
-            notes.append(
-                f"{entry.name} enlarges at most {entry.max_scale:g}x, so it makes "
-                + (f"{kept}, not {resolution}." if kept else "no larger size of this clip.")
-            )
+            scale = f"{entry.max_scale:g}"
+            if kept:
+                notes.append(
+                    phrase("finish.note.max_scale", model=entry.name, scale=scale, made=kept, asked=resolution)
+                )
+            else:
+                notes.append(phrase("finish.note.max_scale_none", model=entry.name, scale=scale))
             resolution = kept
         if resolution is not None and SHORT_SIDE[resolution] == short:
             resolution = None  # already that size: nothing to scale
@@ -137,14 +145,23 @@ class Finisher:
             notes += [note] if note else []
             fps, out_fps = (fps, float(made)) if made is not None else (None, source_fps)
         if resolution is None and fps is None:
-            raise InvalidOption(
-                f"#{parent.id} is already {info.width}x{info.height} at {source_fps:g} fps; "
-                f"{entry.name} would make nothing new of it."
+            raise said(
+                InvalidOption,
+                "finish.nothing_new",
+                id=parent.id,
+                width=info.width,
+                height=info.height,
+                fps=f"{source_fps:g}",
+                model=entry.name,
             )
         if info.duration > entry.max_input_seconds + 0.05:
-            raise InvalidMedia(
-                f"#{parent.id} is {info.duration:.1f} s; {entry.name} finishes clips of up to "
-                f"{entry.max_input_seconds:g} s."
+            raise said(
+                InvalidMedia,
+                "finish.too_long",
+                id=parent.id,
+                seconds=f"{info.duration:.1f}",
+                model=entry.name,
+                limit=f"{entry.max_input_seconds:g}",
             )
         width, height = target_size(info.width, info.height, resolution) if resolution else (info.width, info.height)
         quota_seconds = 0.0 if entry.provider == "local" else float(math.ceil(info.duration - 0.05))
@@ -174,10 +191,10 @@ class Finisher:
         price changed meanwhile): nothing is charged, and the caller quotes again."""
         self.check_fresh(issued_at)
         if resolution is None and fps is None:
-            raise InvalidOption("That quote asked for nothing.")
+            raise said(InvalidOption, "finish.asked_nothing")
         quote = await self.quote(who, job_id, resolution, fps)
         if quote.model != model:
-            raise StaleConfirmation(f"{model} is no longer available for this; here is a fresh quote.")
+            raise said(StaleConfirmation, "finish.stale_model", model=model)
         parent = await self._source(who, job_id)
         entry = FINISH_MODELS[quote.model]
         info = self.registry.model(entry.name)
@@ -200,12 +217,12 @@ class Finisher:
         """Raise StaleConfirmation for a quote issued more than :data:`QUOTE_TTL` ago (or in the future)."""
         now = self.clock()
         if not now - QUOTE_TTL <= issued_at <= now + 60:
-            raise StaleConfirmation("That quote is more than 10 minutes old, so it was not used; here is a fresh one.")
+            raise said(StaleConfirmation, "finish.stale_quote")
 
     async def _source(self, who: Requester, job_id: int) -> Job:
         parent = await self.core.authorize(who, job_id, allow_admin=False)  # someone else's: NotJobOwner
         if parent.state is not JobState.DONE or not parent.result_path or not Path(parent.result_path).exists():
-            raise JobStateError(f"#{parent.id} is not a finished video that is still stored, so it can't be finished.")
+            raise said(JobStateError, "finish.not_stored", id=parent.id)
         return parent
 
     async def _model(self, parent: Job, resolution: str | None, fps: int | None) -> tuple[FinishModel, list[str]]:
@@ -226,11 +243,11 @@ class Finisher:
             ):
                 continue
             if entry.provider in down:
-                notes.append(f"{entry.name} is unavailable right now, so another model finishes this.")
+                notes.append(phrase("finish.note.unavailable", model=entry.name))
                 continue
             usable.append(entry)
         if not usable:
-            raise InvalidOption("No finishing model is enabled on this bot for this result.")
+            raise said(InvalidOption, "finish.no_model")
 
         def makes(entry: FinishModel) -> int:
             made = entry.makes(resolution, fps)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
-from bot.i18n import said
+from bot.i18n import phrase, said
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo, needs_for
@@ -96,7 +96,7 @@ class GenerationService:
             asked = self.registry.model(spec.model)
             if not asked.can(Capability.SOUND):
                 able = self.registry.who_can(needs)
-                raise InvalidOption(f"{asked.name} makes silent videos, so `audio:on` cannot be honoured; {able}")
+                raise said(InvalidOption, "sequence.silent", model=asked.name, able=able)
         info = self.registry.choose(spec.model, needs)
         info.check_seed(spec.seed)  # the member's own seed: within this model's range, and only if it takes one
         if not cast:
@@ -140,7 +140,7 @@ class GenerationService:
                     path, animated = await store_upload(self.settings, upload)
                     stored.append(path)
                     if animated:
-                        notes.append("Your image is animated; only its first frame is used.")
+                        notes.append(phrase("note.animated_image"))
                 paths.append(str(path) if path is not None else None)
             inputs = JobInputs(image=paths[0], end_image=paths[1], loop=loop, cast=cast)
             if spec.motion_prompt:
@@ -340,7 +340,7 @@ class GenerationService:
         changed = [f"{moved.duration} s"] if moved.duration != spec.duration else []
         changed += [str(moved.aspect)] if moved.aspect != spec.aspect else []
         shape = f" ({', '.join(changed)})" if changed else ""
-        note = f"The spend cap is reached, so this video is made with {other.name}{shape} instead of {info.name}."
+        note = phrase("note.spend_cap", model=other.name, shape=shape, instead=info.name)
         return replace(submitted, notes=(*submitted.notes, note))
 
     async def queue_together(self, prepared: list[tuple[NewJob, Charge | None]]) -> list[Job]:

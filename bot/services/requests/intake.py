@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InvalidPrompt
+from bot.i18n import phrase
 from bot.media import normalize_image, validate_image
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo
@@ -111,7 +112,7 @@ def fit_spec(spec: PromptSpec, info: ModelInfo, needs: frozenset[Capability]) ->
 
 def motion_note(spec: PromptSpec, info: ModelInfo) -> str:
     """What a member is told when the neutral motion prompt stood in for theirs."""
-    return f"No prompt given; {info.name} needs one to animate a clip, so it was sent: “{spec.text()}”"
+    return phrase("note.motion_prompt", model=info.name, prompt=spec.text())
 
 
 HOUR = 3600.0

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import InvalidMedia, InvalidOption, JobStateError, MediaError
-from bot.i18n import said
+from bot.i18n import phrase, said
 from bot.media import Media
 from bot.media.edits import sound_of
 from bot.media.restyle import DEFAULT_STYLE, prepare_clip
@@ -137,8 +137,13 @@ class Remixer:
             notes = []
             if probed.duration > seconds + 0.5:
                 notes.append(
-                    f"Your clip is {probed.duration:.1f} s; {info.name} makes remixes of up to "
-                    f"{longest:g} s, so its first {seconds} s are used."
+                    phrase(
+                        "note.clip_cut",
+                        length=f"{probed.duration:.1f}",
+                        model=info.name,
+                        limit=f"{longest:g}",
+                        seconds=seconds,
+                    )
                 )
             await prepare_clip(self.media, source, clip, seconds=seconds)
             if probed.has_audio:  # the model gets the picture alone; the sound is laid under its result

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, InvalidPrompt, JobStateError
+from bot.i18n import phrase, said
 from bot.prompt import PromptSpec, clean_text
 from bot.providers._local_render import EDIT_MODEL
 from bot.providers.base import TEXT_SOUND_OP, Capability, ModelInfo, needs_for
@@ -127,17 +128,17 @@ def parse_shots(text: str, max_shots: int) -> list[Shot]:
     """The modal's shots, one per non-empty line, ``| 4s`` giving a line its own length; refuses the rest."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
-        raise InvalidOption("A film needs at least 2 shots: write one shot per line.")
+        raise said(InvalidOption, "sequence.too_few")
     if len(lines) > max_shots:
-        raise InvalidOption(f"That is {len(lines)} shots; a film has at most {max_shots}.")
+        raise said(InvalidOption, "sequence.too_many", count=len(lines), max=max_shots)
     shots = []
     for n, line in enumerate(lines, start=1):
         if len(line) > MAX_SHOT_CHARS:
-            raise InvalidPrompt(f"Shot {n} is {len(line)} characters long; a shot's line is at most {MAX_SHOT_CHARS}.")
+            raise said(InvalidPrompt, "sequence.shot_too_long", shot=n, length=len(line), limit=MAX_SHOT_CHARS)
         found = _LENGTH.match(line)
         prompt, seconds = (found["prompt"], int(found["seconds"])) if found else (line, None)
         if not prompt.strip():
-            raise InvalidPrompt(f"Shot {n} has a length but no description.")
+            raise said(InvalidPrompt, "sequence.shot_empty", shot=n)
         shots.append(Shot(prompt.strip(), seconds))
     return shots
 
@@ -167,9 +168,9 @@ class Sequences:
         """Every refusal that needs no I/O (the edge calls it before acknowledging): shots, lengths, the model's
         abilities, the film's total."""
         if options.transition not in TRANSITIONS:
-            raise InvalidOption(f"`transition` is one of {', '.join(TRANSITIONS)}.")
+            raise said(InvalidOption, "sequence.transition", options=", ".join(TRANSITIONS))
         if len(options.title) > MAX_TITLE_CHARS:
-            raise InvalidPrompt(f"The title is {len(options.title)} characters long; the limit is {MAX_TITLE_CHARS}.")
+            raise said(InvalidPrompt, "sequence.title_too_long", length=len(options.title), limit=MAX_TITLE_CHARS)
         shots = parse_shots(shots_text, self.settings.max_sequence_shots)
         self.registry.model(EDIT_MODEL)  # the join runs on the bot's machine: refused here if it is switched off
         sound = self.check_sound(options.sound)
@@ -178,10 +179,7 @@ class Sequences:
             if spec.model:
                 info = self.registry.model(spec.model)
                 if not info.can(Capability.IMAGE_TO_VIDEO):
-                    raise InvalidOption(
-                        f"`continuity` starts each shot from the last frame of the one before, and {info.name} "
-                        "takes no image: choose a model that animates images, or turn continuity off."
-                    )
+                    raise said(InvalidOption, "sequence.continuity_no_image", model=info.name)
             info = self.registry.choose(
                 spec.model,
                 {Capability.IMAGE_TO_VIDEO, *(() if image else {Capability.TEXT_TO_VIDEO})}
@@ -189,17 +187,17 @@ class Sequences:
                 else Capability.IMAGE_TO_VIDEO,
             )
             if not image and not info.can(Capability.TEXT_TO_VIDEO):
-                raise InvalidOption(f"{info.name} animates images only: attach a start image for the first shot.")
+                raise said(InvalidOption, "sequence.images_only", model=info.name)
         else:
             info = self.registry.choose(spec.model, first_needs)
         if options.cast:  # every shot carries the cast: a reference model, within its photo limit
             if not info.can(Capability.REFERENCES):
                 able = self.registry.who_can(Capability.REFERENCES)
-                raise InvalidOption(f"{info.name} takes no reference photos, so it cannot show a cast; {able}")
+                raise said(InvalidOption, "sequence.no_cast", model=info.name, able=able)
             info.check_references(sum(len(c.photos) for c in options.cast))
         if spec.audio is True and not info.can(Capability.SOUND):  # an explicit audio:on: say which models can
             able = self.registry.who_can(needs_for(audio=True))
-            raise InvalidOption(f"{info.name} makes silent videos, so `audio:on` cannot be honoured; {able}")
+            raise said(InvalidOption, "sequence.silent", model=info.name, able=able)
         audio = self.core.sound_for(spec.audio, info)  # each shot made with sound or not, as one film
         specs = []
         for n, shot in enumerate(shots, start=1):
@@ -214,17 +212,23 @@ class Sequences:
         native = native and not options.cast and sound is None  # a soundtrack goes onto the joined shots
         plan = FilmPlan(options, tuple(specs), info, native=native, sound=sound)
         if plan.seconds > self.settings.max_edit_seconds + 0.05:
-            raise InvalidOption(
-                f"Those shots add up to {plan.seconds:g} s; a film is at most {self.settings.max_edit_seconds} s."
+            raise said(
+                InvalidOption,
+                "sequence.too_long",
+                seconds=f"{plan.seconds:g}",
+                limit=self.settings.max_edit_seconds,
             )
         longest = sound.max_input_seconds if sound is not None else None
         if sound is not None and longest is not None and plan.length > longest + 0.05:
-            raise InvalidOption(
-                f"The film is {plan.length:g} s long; {sound.name} makes a soundtrack of at most {longest:g} s. "
-                "Make the film shorter, or leave out `sound`."
+            raise said(
+                InvalidOption,
+                "sequence.sound_too_long",
+                length=f"{plan.length:g}",
+                model=sound.name,
+                limit=f"{longest:g}",
             )
         if plan.overlap and plan.overlap >= min(seconds_of(s) for s in specs):
-            raise InvalidOption("Every shot must be longer than its transition; use `cut` for such short shots.")
+            raise said(InvalidOption, "sequence.transition_too_long")
         return plan
 
     def check_sound(self, description: str) -> ModelInfo | None:
@@ -277,11 +281,11 @@ class Sequences:
                 stored.unlink(missing_ok=True)
             raise
         self.wake()
-        order = "one after the other, each from the last frame before it" if options.continuity else "side by side"
-        order = "in one task (the model's own multi-shot film)" if plan.native else order
-        note = f"Making a film of {len(plan.shots)} shots ({plan.length:g} s) on {plan.model.name}, {order}."
+        order = "continuity" if options.continuity else "side_by_side"
+        order = "native" if plan.native else order
+        note = phrase(f"note.film.{order}", count=len(plan.shots), length=f"{plan.length:g}", model=plan.model.name)
         if plan.sound is not None:
-            note += f" Then one soundtrack over the whole film on {plan.sound.name}."
+            note = note.then("note.film.soundtrack", model=plan.sound.name)
         return Submitted(jobs[0], cached=False, queue_position=0, notes=(note,))
 
     def _soundtrack(self, who: Requester, plan: FilmPlan, info: ModelInfo) -> NewJob:
@@ -369,12 +373,12 @@ class Sequences:
         """The member's answer about a shot that failed twice: ``finish`` without it, or ``cancel`` the rest.
         A stale or repeated answer (already answered, timed out, finished film) is refused and changes nothing."""
         if answer not in ANSWERS:
-            raise InvalidOption("Answer `finish` (without the shot) or `cancel` (the rest).")
+            raise said(InvalidOption, "sequence.answer")
         film = await self.core.authorize(who, film_id, allow_admin=False)
         if film.kind != FILM_KIND or not is_directed(film) or film.state.finished:
-            raise JobStateError(f"Film #{film_id} is not waiting for an answer any more.")
+            raise said(JobStateError, "sequence.not_waiting", film=film_id)
         if not await self.storage.sequences.answer(film_id, shot, answer, now=self.clock()):
-            raise JobStateError(f"Shot {shot} of film #{film_id} was already decided.")
+            raise said(JobStateError, "sequence.decided", shot=shot, film=film_id)
         film = await self.storage.jobs.update(film_id, next_attempt_at=None)  # look at the film now
         self.wake()
         return film
@@ -393,12 +397,12 @@ class Sequences:
         reused; only the re-rolled shot's seconds are charged.  The new film is the old one's child."""
         film = await self.core.extendable(who, film_id)  # own, finished, still stored
         if film.kind != FILM_KIND:
-            raise JobStateError(f"#{film_id} is not a film made with /sequence.")
+            raise said(JobStateError, "sequence.not_a_film", film=film_id)
         if film.inputs.op != FILM_KIND:
-            raise JobStateError(f"Film #{film_id} was made in one task; its shots can't be re-rolled one by one.")
+            raise said(JobStateError, "sequence.one_task", film=film_id)
         plan = shot_specs(film)
         if not 1 <= shot <= len(plan):
-            raise InvalidOption(f"Film #{film_id} has shots 1 to {len(plan)}.")
+            raise said(InvalidOption, "sequence.shot_range", film=film_id, count=len(plan))
         made = {s.inputs.shot or 0: s for s in await self.shots(who, film_id) if s.state is JobState.DONE}
         old = made.get(shot)
         info = self.registry.model(str(plan[shot - 1].model))
@@ -414,7 +418,7 @@ class Sequences:
             ),
         )
         if again.inputs.image and not await asyncio.to_thread(Path(again.inputs.image).exists):
-            raise JobStateError("The frame this shot started from is no longer stored, so it can't be re-rolled.")
+            raise said(JobStateError, "sequence.frame_gone")
         reused = [
             replace(
                 self._shot(who, n, plan[n - 1], len(plan), None),
@@ -451,5 +455,5 @@ class Sequences:
         except QuotaRefused as refused:
             raise self.quota.refusal_for(refused, charge) from None
         self.wake()
-        note = f"Re-rolling shot {shot} of film #{film_id}; the new film is #{jobs[0].id}."
+        note = phrase("note.film.reroll", shot=shot, film=film_id, new=jobs[0].id)
         return Submitted(jobs[0], cached=False, queue_position=0, notes=(note,))

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidOption, QuotaExceeded
-from bot.i18n import said, text
+from bot.i18n import phrase, said, text
 from bot.prompt import MAX_SEED, PromptSpec
 from bot.providers.registry import ProviderRegistry
 from bot.services.money.quota import QuotaService
@@ -75,7 +75,7 @@ class Variations:
         ids = ", ".join(f"#{j.id}" for j in jobs)
         first = jobs[0]
         position = 0 if charges[0] is None else await self.storage.jobs.queue_position(first.id)
-        note = f"Making {count} variations ({ids}); they arrive together in one message when they fit."
+        note = phrase("note.variations", count=count, ids=ids)
         return Submitted(first, cached=charges[0] is None, queue_position=position, notes=(note,))
 
 
