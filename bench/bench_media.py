@@ -214,15 +214,15 @@ work on the machine slows these numbers; the load average while measuring is giv
 |---|---|---|---|---|---|
 {renders}
 
-How the renders are made (since issue 18): Pillow holds the still at 1.5x the output size as BT.709
-Y, Cb and Cr planes and cuts the camera's window out of each plane every frame with sub-pixel precision
-(`resize` with the window as its box, a separable antialiased bilinear filter, when the window is upright; an
-affine bilinear `transform` when it is turned: orbit, handheld), and writes raw yuv420p to one ffmpeg (x264
-veryfast, CRF 20) from a worker thread.  Before, ffmpeg's `perspective` filter, evaluated every frame over the
-1.5x still, and an area downscale made the frames.  Picture quality was compared on 15 frames of each move (every
-8th of a 5 s 720p clip) against a reference made by 16-sample supersampling (bicubic at 4x the output size,
-box-reduced), on three stills (a Big Buck Bunny frame; a 2880x1620 Mandelbrot render and ffmpeg's testsrc2, both
-full of fine detail): SSIM (Y) / PSNR (Y) against the reference, before → after.
+How the renders are made (since issue 18): Pillow holds the still at 1.5x the output size as BT.709 Y, Cb and Cr
+planes and cuts the camera's window out of each plane every frame with sub-pixel precision (`resize` with the
+window as its box, a separable antialiased bilinear filter, when the window is upright; an affine bilinear
+`transform` when it is turned: orbit, handheld), and writes raw yuv420p to one ffmpeg (x264 veryfast, CRF 20), two
+frames at a time on two threads. Before, ffmpeg's `perspective` filter, evaluated every frame over the 1.5x still,
+and an area downscale made the frames. Picture quality was compared on 15 frames of each move (every 8th of a 5 s
+720p clip) against a reference made by 16-sample supersampling (bicubic at 4x the output size, box-reduced), on
+three stills (a Big Buck Bunny frame; a 2880x1620 Mandelbrot render and ffmpeg's testsrc2, both full of fine
+detail): SSIM (Y) / PSNR (Y) against the reference, before → after.
 
 | move | Big Buck Bunny | Mandelbrot | testsrc2 |
 |---|---|---|---|
