@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from emulators.providers import Script
-from tests.support.harness import RAW_PROBE_DELAY, JobDb, LiveRig, kill_on_result, results_for, slow_ffmpeg
+from tests.support.harness import RAW_PROBE_DELAY, JobDb, LiveRig, results_for, slow_ffmpeg, walk_from_running
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # bot processes killed with SIGKILL
 
@@ -43,21 +43,7 @@ async def test_a_finish_killed_at_every_step_delivers_once_and_charges_once(
     def upscales() -> list[str]:
         return [t.id for t in api.tasks.values() if t.endpoint == "video_upscale"]
 
-    await rig.crash(job_id, "running", ready=lambda: sum(t.polls for t in api.tasks.values()) >= 3)
-    await rig.restart()
-    await rig.crash(job_id, "downloading", settle=0.2)
-    await rig.restart()
-    await rig.crash(job_id, "postprocessing", settle=0.1)
-    outage = emu.server_error_next("POST /webhooks/*", count=10_000)
-    await rig.restart()
-    await rig.crash(job_id, "delivering", ready=lambda: outage.hits >= 1)
-    outage.remaining = 0
-    with kill_on_result(emu, rig.bot, job_id) as fired:
-        await rig.restart()
-        await rig.db.wait(lambda: fired, 40, "the result upload (and the kill inside it)", every=0.01)
-    await rig.bot.reap()
-    assert len(results_for(emu, job_id)) == 1
-    await rig.restart()
+    await walk_from_running(rig, job_id, polled=lambda: sum(t.polls for t in api.tasks.values()) >= 3)
     final = await rig.finished(job_id)
     await asyncio.sleep(0.5)  # anything that would post a second copy has had its chance
 

@@ -336,20 +336,28 @@ MakeBot = Callable[..., Awaitable[BotProcess]]  # the ``bot_process`` fixture (t
 
 
 async def walk_the_steps(rig: LiveRig, provider: str, job_id: int, tag: str) -> None:
-    """QUEUED (behind the blocker), RUNNING, DOWNLOADING, POSTPROCESSING, DELIVERING (refused, then posted)."""
-    emu, api = rig.emu, rig.api(provider)
+    """QUEUED (behind the blocker), then every later step (:func:`walk_from_running`)."""
+    api = rig.api(provider)
     await rig.crash(job_id, "queued")
     await rig.restart()
+    polled = None
     if api is not None:
-        await rig.crash(
-            job_id,
-            "running",
-            ready=lambda: sum(t.polls for t in api.tasks.values() if t.id in tasks_for(api, tag)) >= 3,
-        )
+        polled = lambda: sum(t.polls for t in api.tasks.values() if t.id in tasks_for(api, tag)) >= 3  # noqa: E731
+    await walk_from_running(rig, job_id, polled)
+
+
+async def walk_from_running(rig: LiveRig, job_id: int, polled: Callable[[], bool] | None) -> None:
+    """RUNNING, DOWNLOADING, POSTPROCESSING, DELIVERING (refused, then posted), each killed and restarted.
+
+    ``polled``: a cloud job's task has been polled enough to kill it RUNNING (then it is also killed DOWNLOADING);
+    None: a local job (no task to poll, nothing to download)."""
+    emu = rig.emu
+    if polled is not None:
+        await rig.crash(job_id, "running", ready=polled)
     else:
         await rig.crash(job_id, "running", settle=0.2)
     await rig.restart()
-    if api is not None:
+    if polled is not None:
         await rig.crash(job_id, "downloading", settle=0.2)
         await rig.restart()
     await rig.crash(job_id, "postprocessing", settle=0.1)
