@@ -96,18 +96,14 @@ async def last_frame(media: Media, video: Path, dest: Path) -> Path:
 async def still(media: Media, video: Path, dest: Path, width: int, *, last: bool = False) -> Path:
     """A small JPEG (at most ``width`` wide) of the first frame, or with ``last`` the last decodable one."""
     require_video(await media.probe(video), "The clip")
+    frame = Frame(dest, width, last=last)
     last_error: MediaError | None = None
     for seek in (-1.0, None) if last else (None,):
         options: dict[str, Any] = {"sseof": seek} if seek is not None else {}
-        frames: dict[str, Any] = {"update": 1} if last else {"vframes": 1}  # update: keep overwriting, the last wins
         try:
             with atomic_output(dest) as tmp:
-                out = (
-                    open_input(video, **options)
-                    .video.filter("scale", f"min({width},iw)", -2)
-                    .output(str(tmp), f="image2", vcodec="mjpeg", pix_fmt="yuvj420p", q=4, map_metadata=-1, **frames)
-                )
-                await media.run(compile_args(out), quick=True)
+                out = open_input(video, **options).video.filter("scale", f"min({width},iw)", -2)
+                await media.run(compile_args(out.output(str(tmp), **frame.output())), quick=True)
             return prepare_dest(dest)
         except MediaError as exc:  # a seek past a very short clip's start can yield nothing
             last_error = exc
