@@ -154,6 +154,14 @@ async def under(media: Any, video: Path, audio: Path, dest: Path, *, duck: float
     return prepare_dest(dest)
 
 
+async def lay(media: Any, video: Path, audio: Path, dest: Path, *, mix: str | None) -> Path:
+    """``audio`` laid under ``video`` as ``mix`` says: ``under`` its own sound (:func:`under`, which replaces where
+    the video is silent), else replacing it (:func:`soundtrack`)."""
+    if mix == "under":
+        return await under(media, video, audio, dest)
+    return await soundtrack(media, video, audio, dest)
+
+
 async def transition(
     media: Any,
     first: Path,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.errors import InvalidMedia, InvalidOption
 from bot.media import Media
-from bot.media.edits import soundtrack, stitch, transition, under
+from bot.media.edits import lay, soundtrack, stitch, transition
 from bot.media.finish import finish
 from bot.media.render import SIZES, output_size, render_motion, render_storyboard
 from bot.media.restyle import DEFAULT_STRENGTH, restyle
@@ -129,8 +129,7 @@ async def _join(media: Media, request: GenerationRequest, dest: Path, on_progres
     if joined == dest:
         return
     try:
-        lay = under if extra.get("mix") == "under" else soundtrack
-        await lay(media, joined, Path(extra["audio"]), dest)
+        await lay(media, joined, Path(extra["audio"]), dest, mix=extra.get("mix"))
     finally:
         joined.unlink(missing_ok=True)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.errors import MediaError
 from bot.media import Media
-from bot.media.edits import soundtrack, under
+from bot.media.edits import lay, soundtrack
 from storage import JobInputs
 
 MIXES = ("replace", "under")
@@ -20,10 +20,7 @@ async def lay_sound(media: Media, inputs: JobInputs, sound: Path, dest: Path) ->
     """``inputs.video`` with ``sound`` laid under it as ``inputs.mix`` says, written to ``dest``."""
     if not inputs.video or not Path(inputs.video).exists():
         raise MediaError("The clip this sound was made for is no longer stored.", detail=str(inputs.video))
-    clip = Path(inputs.video)
-    if inputs.mix == "under" and (await media.probe(clip)).has_audio:
-        return await under(media, clip, sound, dest)
-    return await soundtrack(media, clip, sound, dest)
+    return await lay(media, Path(inputs.video), sound, dest, mix=inputs.mix)
 
 
 async def keep_source_sound(media: Media, inputs: JobInputs, result: Path) -> None:
