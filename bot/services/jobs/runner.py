@@ -228,12 +228,15 @@ class JobRunner:
         results.mkdir(parents=True, exist_ok=True)
         result = results / f"{self.job.id}.mp4"
         raw = Path(str(self.job.raw_path))
-        known: MediaInfo | None = None  # the result's info when it is the provider's file as it came (no 2nd probe)
         if self.job.kind == FILM_SOUND_KIND:  # a film's soundtrack: the sound alone, laid under the film by its join
-            result = results / f"{self.job.id}{SOUND_SUFFIX}"
-            if not result.exists():
-                os.replace(raw, result)
-        elif not result.exists() and self.job.inputs.op in SOUND_OPS:
+            sound = results / f"{self.job.id}{SOUND_SUFFIX}"  # (no picture to probe; never cached: no fingerprint)
+            if not sound.exists():
+                os.replace(raw, sound)
+            raw.unlink(missing_ok=True)
+            await self.run.save(state=JobState.DELIVERING, result_path=str(sound), result_audio=1)
+            return
+        known: MediaInfo | None = None  # the result's info when it is the provider's file as it came (no 2nd probe)
+        if not result.exists() and self.job.inputs.op in SOUND_OPS:
             await lay_sound(self.ctx.media, self.job.inputs, raw, result)  # the clip's own picture, copied
         elif not result.exists():
             info = await self.ctx.media.probe(raw)
@@ -256,9 +259,6 @@ class JobRunner:
         if self.job.fingerprint:
             await self.ctx.storage.cache.put(self.job.fingerprint, self.job.id, str(result), now=self.ctx.clock())
         raw.unlink(missing_ok=True)
-        if self.job.kind == FILM_SOUND_KIND:  # a film's soundtrack: a sound alone, with no picture to probe
-            await self.run.save(state=JobState.DELIVERING, result_path=str(result), result_audio=1)
-            return
         final = known or await self.ctx.media.probe(result)
         await self.run.save(
             state=JobState.DELIVERING,
