@@ -210,3 +210,45 @@ def test_the_fixture_fails_the_test_at_teardown(tmp_path: Path) -> None:
     assert "1 passed" in summary and "1 error" in summary, run.stdout
     assert "ERROR at teardown of test_sends_a_bad_body" in run.stdout
     assert "bogus: UNKNOWN_FIELD" in run.stdout
+
+
+BUTTON = {"type": 2, "style": 1, "label": "Again", "custom_id": "again:1"}
+
+
+@pytest.mark.parametrize(
+    "button",
+    [
+        BUTTON,
+        {**BUTTON, "style": 5, "url": "https://example.com", "custom_id": None},
+        {**BUTTON, "style": 9},  # no such style
+        {**BUTTON, "made_up": 1},  # a key no component has
+        {**BUTTON, "type": 99},  # no such component
+        {**BUTTON, "label": 3},
+        "not a component",
+    ],
+)
+def test_the_quick_pass_says_what_the_full_walk_says(button: Any) -> None:
+    """The quick pass (``anyOf``/``oneOf`` stop at a branch's first error) answers a body as the full walk does:
+    a message's components are ``oneOf``s of ``anyOf``s, where a wrong answer would show."""
+    body = {"content": "x", "components": [{"type": 1, "components": [button]}]}
+    op = openapi.find_operation("POST", "/channels/1/messages")
+    assert op is not None
+    law = openapi._request_validator(op)
+    assert law is not None
+    lawful = not list(law.full.iter_errors(body))
+    assert law.quick.is_valid(body) is lawful
+    assert (openapi.check_request("POST", "/channels/1/messages", body) == []) is lawful
+
+
+@pytest.mark.parametrize("instance", [5, -1, "x", 2.5, None, [], {"a": 1}])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"oneOf": [{"type": "integer"}, {"minimum": 0}]},  # 5 holds under both: refused
+        {"anyOf": [{"type": "integer"}, {"minimum": 0}]},
+        {"oneOf": [{"type": "string"}, {"anyOf": [{"type": "null"}, {"type": "array"}]}]},
+        {"anyOf": [{"oneOf": [{"type": "number"}, {"type": "integer"}]}, {"type": "object", "required": ["a"]}]},
+    ],
+)
+def test_the_quick_keywords_agree_with_jsonschemas_own(schema: dict[str, Any], instance: Any) -> None:
+    assert openapi._Quick(schema).is_valid(instance) is openapi.Draft202012Validator(schema).is_valid(instance)
