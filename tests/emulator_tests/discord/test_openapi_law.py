@@ -240,7 +240,7 @@ def test_the_quick_pass_says_what_the_full_walk_says(button: Any) -> None:
     assert (openapi.check_request("POST", "/channels/1/messages", body) == []) is lawful
 
 
-@pytest.mark.parametrize("instance", [5, -1, "x", 2.5, None, [], {"a": 1}])
+@pytest.mark.parametrize("instance", [5, -1, "x", 2.5, None, [], {"a": 1}, True, 1, 1.0, 0])
 @pytest.mark.parametrize(
     "schema",
     [
@@ -248,6 +248,18 @@ def test_the_quick_pass_says_what_the_full_walk_says(button: Any) -> None:
         {"anyOf": [{"type": "integer"}, {"minimum": 0}]},
         {"oneOf": [{"type": "string"}, {"anyOf": [{"type": "null"}, {"type": "array"}]}]},
         {"anyOf": [{"oneOf": [{"type": "number"}, {"type": "integer"}]}, {"type": "object", "required": ["a"]}]},
+        # the description's enumerations: consts with annotations, compared as ``const`` does (1 is not true)
+        {"oneOf": [{"title": "A", "description": "", "const": 1}, {"title": "B", "const": True}]},
+        {"oneOf": [{"title": "A", "const": 5}, {"title": "again", "const": 5}, {"title": "C", "const": "x"}]},
+        {
+            "anyOf": [
+                {"title": "none", "const": None},
+                {"title": "empty", "const": []},
+                {"title": "a", "const": {"a": 1}},
+            ]
+        },
+        {"type": "integer", "oneOf": [{"title": "zero", "const": 0}, {"title": "one", "const": 1}]},
+        {"oneOf": [{"title": "A", "const": 1}, {"type": "string"}]},  # not every branch a const: each validated
     ],
 )
 def test_the_quick_keywords_agree_with_jsonschemas_own(schema: dict[str, Any], instance: Any) -> None:
