@@ -186,7 +186,9 @@ def _registry(for_requests: bool) -> Registry[Any]:
     else:
         _apply_exceptions(doc, RESPONSE_EXCEPTIONS)
     # The quick pass (:data:`_Quick`) is exact only while no schema looks back at which branches held.
-    assert "unevaluated" not in json.dumps(doc), "unevaluated* in the description: the quick pass needs review"
+    text = json.dumps(doc)
+    for word in ("unevaluated", "$dynamicRef", "$id"):  # what the quick pass's shortcuts assume away
+        assert f'"{word}' not in text, f"{word} in the description: the quick pass needs review"
     resource: Resource[Any] = Resource.from_contents(doc, default_specification=DRAFT202012)
     return Registry().with_resource(SPEC_URI, resource)
 
@@ -245,30 +247,42 @@ def _one_of(validator: Any, one_of: list[Any], instance: Any, schema: Any) -> An
 
 
 def _holding(validator: Any, instance: Any, branches: list[Any]) -> Iterator[bool]:
-    """Whether each branch holds, one at a time.  The description's enumerations are ``oneOf`` lists of
-    ``{"const": …, "title": …, "description": …}`` (37 message types, 34 locales...): such a branch holds when
-    the value equals its ``const`` as the ``const`` keyword compares (1 is not true), so it is compared
-    directly instead of built as a validator per branch."""
-    consts = _consts(branches)
-    if consts is not None:
-        return (equal(instance, const) for const in consts)
-    return (_holds(validator, instance, sub, i) for i, sub in enumerate(branches))
+    """Whether each branch holds, one at a time.  Two shapes of branch are decided without a validator of
+    their own: the description's enumerations are ``oneOf`` lists of ``{"const": …, "title": …,
+    "description": …}`` (37 message types, 34 locales...), which hold when the value equals the ``const`` as
+    that keyword compares (1 is not true); and a nullable value is ``oneOf: [{"$ref": …}, {"type": "null"}]``,
+    whose ``{"type": …}`` branch holds when the value is of that type, as that keyword checks it."""
+    for i, (kind, value) in enumerate(_shapes(branches)):
+        if kind == "const":
+            yield equal(instance, value)
+        elif kind == "type":
+            yield validator.is_type(instance, value)
+        else:
+            yield _holds(validator, instance, value, i)
 
 
 def _holds(validator: Any, instance: Any, subschema: Any, index: int) -> bool:
     return next(validator.descend(instance, subschema, schema_path=index), None) is None
 
 
-_ANNOTATIONS = frozenset({"const", "title", "description"})  # keys of a branch that only the const decides
-_const_lists: dict[int, tuple[list[Any], list[Any] | None]] = {}  # id -> (the list, kept alive; its consts)
+_ANNOTATIONS = frozenset({"title", "description"})  # keys that check nothing
+_shape_cache: dict[int, tuple[list[Any], list[tuple[str, Any]]]] = {}  # id -> (the list, kept alive; shapes)
 
 
-def _consts(branches: list[Any]) -> list[Any] | None:
-    """The ``const`` of every branch when each branch is a const and annotations only, else None (cached)."""
-    known = _const_lists.get(id(branches))
+def _shapes(branches: list[Any]) -> list[tuple[str, Any]]:
+    """Each branch as ("const", value), ("type", name) or ("schema", the branch) (cached by list)."""
+    known = _shape_cache.get(id(branches))
     if known is None or known[0] is not branches:
-        plain = all(isinstance(b, dict) and "const" in b and b.keys() <= _ANNOTATIONS for b in branches)
-        known = _const_lists[id(branches)] = (branches, [b["const"] for b in branches] if plain else None)
+        shapes: list[tuple[str, Any]] = []
+        for branch in branches:
+            checks = set(branch) - _ANNOTATIONS if isinstance(branch, dict) else None
+            if checks == {"const"}:
+                shapes.append(("const", branch["const"]))
+            elif checks == {"type"} and isinstance(branch["type"], str):
+                shapes.append(("type", branch["type"]))
+            else:
+                shapes.append(("schema", branch))
+        known = _shape_cache[id(branches)] = (branches, shapes)
     return known[1]
 
 
@@ -277,6 +291,25 @@ def _consts(branches: list[Any]) -> list[Any] | None:
 # building every failed branch's errors.  No schema of the description uses ``unevaluated*`` (the only
 # keywords that look back at which branches held), so nothing else depends on the branches' errors.
 _Quick = extend(Draft202012Validator, {"anyOf": _any_of, "oneOf": _one_of})
+
+
+@functools.cache
+def _quick_class(for_requests: bool) -> Any:
+    """The quick pass for one of the two adapted descriptions, whose ``$ref`` remembers what each reference
+    resolved to: every ``#/components/schemas/…`` is looked up once, not walked down by JSON pointer at each
+    use.  One class (one memory) per description: the requests' and the answers' differ under the same URI.
+    The description has no ``$id`` and no ``$dynamicRef``, so a reference means one thing wherever it is."""
+    resolved: dict[tuple[str, str], Any] = {}
+
+    def ref(validator: Any, ref: str, instance: Any, schema: Any) -> Any:
+        resolver = validator._resolver  # (jsonschema's own ``$ref`` looks up with it the same way)
+        key = (resolver._base_uri, ref)
+        found = resolved.get(key)
+        if found is None:
+            found = resolved[key] = resolver.lookup(ref)
+        yield from validator.descend(instance, found.contents, resolver=found.resolver)
+
+    return extend(_Quick, {"$ref": ref})
 
 
 @dataclass(frozen=True)
@@ -289,7 +322,8 @@ class _Law:
 
 def _validator(ref: str, for_requests: bool) -> _Law:
     schema, registry = {"$ref": f"{SPEC_URI}#{ref}"}, _registry(for_requests)
-    return _Law(_Quick(schema, registry=registry), Draft202012Validator(schema, registry=registry))
+    quick = _quick_class(for_requests)(schema, registry=registry)
+    return _Law(quick, Draft202012Validator(schema, registry=registry))
 
 
 @functools.cache

@@ -264,3 +264,13 @@ def test_the_quick_pass_says_what_the_full_walk_says(button: Any) -> None:
 )
 def test_the_quick_keywords_agree_with_jsonschemas_own(schema: dict[str, Any], instance: Any) -> None:
     assert openapi._Quick(schema).is_valid(instance) is openapi.Draft202012Validator(schema).is_valid(instance)
+
+
+def test_requests_and_answers_keep_their_own_reading_of_a_reference() -> None:
+    """Both descriptions live under one URI; the quick pass remembers references per description: a snowflake
+    sent as a JSON integer is lawful in a request (choice 1) and still refused in an answer after it."""
+    reply = {"content": "x", "message_reference": {"message_id": 5}}
+    for _ in range(2):
+        assert openapi.check_request("POST", "/channels/1/messages", reply) == []
+        problems = openapi.check_response("GET", "/users/@me", 200, {"id": 1, "username": "x"})
+        assert any(p.line().startswith("id: BASE_TYPE_BAD_TYPE") for p in problems)
