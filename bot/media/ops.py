@@ -15,7 +15,15 @@ import ffmpeg as ffmpeg_lib
 from PIL import Image, ImageOps
 
 from bot.errors import MediaError
-from bot.media.ffmpeg import ProgressCallback, atomic_output, compile_args, open_input, prepare_dest
+from bot.media.ffmpeg import (
+    ProgressCallback,
+    atomic_output,
+    compile_args,
+    input_args,
+    open_input,
+    option_args,
+    prepare_dest,
+)
 from bot.media.probe import MediaInfo
 from bot.media.sniff import Container, sniff_container
 
@@ -132,8 +140,9 @@ class Frame:
         frames: dict[str, Any] = {"update": 1} if self.last else {"vframes": 1}
         return {"f": "image2", "vcodec": "mjpeg", "pix_fmt": "yuvj420p", "q": 4, "map_metadata": -1, **frames}
 
-    def seeked(self, video: Path) -> tuple[Any, dict[str, Any]]:
-        """This still from a run of its own seek, single-threaded: (the filtered stream, the output options).
+    def seeked(self, video: Path, container: Container, index: int) -> tuple[list[str], str, list[str]]:
+        """This still from a run of its own seek, single-threaded, as plain arguments: (the input's arguments,
+        the chain from input ``index`` to the label ``[s<index>]``, the output's options before its file).
 
         The decoder, filters and encoder take one thread each (``threads`` 1): a still is a short run and up to
         two share each core (``QUICK_RUNS_PER_CORE``), so a pool of threads per run only adds their start-up and
@@ -142,12 +151,11 @@ class Frame:
         first and is the one frame encoded, instead of every frame encoded and written over the one before
         (the same JPEG, byte for byte).  ``reverse`` holds those frames, scaled, until the input ends: a
         second's worth after the seek (the fallback without a seek, :func:`still`, keeps overwriting)."""
-        picture = open_input(video, threads=1, **self.seek()).video.filter("scale", f"min({self.width},iw)", -2)
+        chain = f"[{index}:v]scale=min({self.width}\\,iw):-2{',reverse' if self.last else ''}[s{index}]"
         options = {**self.output(), "threads": 1}
         if self.last:
-            picture = picture.filter("reverse")
             options["vframes"] = 1  # (``update`` stays: one file, not a numbered sequence)
-        return picture, options
+        return input_args(video, container, **self.seek(), threads=1), chain, option_args(options)
 
 
 async def stills(media: Media, video: Path, frames: Sequence[Frame], info: MediaInfo | None = None) -> None:
@@ -161,13 +169,18 @@ async def stills(media: Media, video: Path, frames: Sequence[Frame], info: Media
     dests = [prepare_dest(frame.dest) for frame in frames]
     tmps = [dest.with_name(f".{dest.stem}.{secrets.token_hex(4)}.tmp{dest.suffix}") for dest in dests]
     try:
-        outputs = []
-        for frame, tmp in zip(frames, tmps, strict=True):
-            picture, options = frame.seeked(video)
-            outputs.append(picture.output(str(tmp), **options))
+        inputs: list[str] = []
+        chains: list[str] = []
+        outputs: list[str] = []
+        source, container = Path(video).resolve(), sniff_container(video)
+        for index, (frame, tmp) in enumerate(zip(frames, tmps, strict=True)):
+            args, chain, options = frame.seeked(source, container, index)
+            inputs += args
+            chains.append(chain)
+            outputs += ["-map", f"[s{index}]", *options, str(tmp)]
+        graph = ["-filter_complex", ";".join(chains), "-filter_complex_threads", "1"]
         try:
-            run = ffmpeg_lib.merge_outputs(*outputs).global_args("-filter_complex_threads", "1")
-            await media.run(compile_args(run), quick=True)
+            await media.run([*inputs, *graph, *outputs], quick=True)
             whole = all(tmp.exists() and tmp.stat().st_size > 0 for tmp in tmps)
         except MediaError:
             whole = False
