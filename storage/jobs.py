@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any, Protocol, cast
 
@@ -103,8 +103,8 @@ class JobRepository(Protocol):
         """Unfinished jobs, and jobs created or finished at or after ``since`` (what the janitor keeps)."""
         ...
 
-    async def runnable(self, *, now: float, limit: int = 200) -> list[Job]:
-        """Unfinished jobs whose next attempt is due, oldest first."""
+    async def runnable(self, *, now: float, limit: int = 200, skip: Collection[int] = ()) -> list[Job]:
+        """Unfinished jobs whose next attempt is due, oldest first, less those in ``skip`` (not decoded)."""
         ...
 
     async def next_due(self, *, now: float, worker_id: str) -> float | None:
@@ -240,13 +240,16 @@ class SqlJobs:
         )
         return [job_from_row(r) for r in await self.db.fetchall(sql, (*_UNFINISHED, since, since, limit))]
 
-    async def runnable(self, *, now: float, limit: int = 200) -> list[Job]:
-        """Unfinished jobs that are due, oldest first."""
+    async def runnable(self, *, now: float, limit: int = 200, skip: Collection[int] = ()) -> list[Job]:
+        """Unfinished jobs that are due, oldest first, less those in ``skip`` (the caller's running jobs: their
+        rows still count towards ``limit`` but are not decoded, which a burst's dispatch did for every running
+        job each time it looked)."""
         sql = (
             f"SELECT * FROM jobs WHERE state IN ({marks(_UNFINISHED)})"
             " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?"
         )
-        return [job_from_row(r) for r in await self.db.fetchall(sql, (*_UNFINISHED, now, limit))]
+        rows = await self.db.fetchall(sql, (*_UNFINISHED, now, limit))
+        return [job_from_row(r) for r in rows if r["id"] not in skip]
 
     async def next_due(self, *, now: float, worker_id: str) -> float | None:
         """The earliest moment after ``now`` at which an unfinished job falls due for ``worker_id``."""

@@ -12,7 +12,11 @@ The description is ``schemas/discord-openapi.json`` (discord/discord-api-spec ``
 
 Validators are compiled lazily, one per operation (and per response status), and cached: the spec is parsed
 once per process, on the first check; a request body found lawful is remembered (by operation and canonical
-JSON) and not checked again.
+JSON) and not checked again.  Each body is first checked by a quick pass that only asks *whether* it is lawful
+(:data:`_Quick`: ``anyOf``/``oneOf`` stop at a branch's first error instead of collecting every error of
+every branch); only a body that fails it is walked again for its errors.  Both passes hold the body to the
+same schema, so the answer is the same; a lawful body costs the quick pass alone (a fifth of the full walk,
+measured on a burst's message bodies on 2026-12-06).
 
 How the emulator reads the description (each choice is here, in code; the JSON file stays as published):
 
@@ -42,12 +46,15 @@ import functools
 import json
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator
+from jsonschema._utils import equal  # what the ``const`` keyword compares with (1 is not true)
 from jsonschema.exceptions import ValidationError
+from jsonschema.validators import extend
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -178,6 +185,10 @@ def _registry(for_requests: bool) -> Registry[Any]:
         _apply_exceptions(doc, REQUEST_EXCEPTIONS)
     else:
         _apply_exceptions(doc, RESPONSE_EXCEPTIONS)
+    # The quick pass (:data:`_Quick`) is exact only while no schema looks back at which branches held.
+    text = json.dumps(doc)
+    for word in ("unevaluated", "$dynamicRef", "$id"):  # what the quick pass's shortcuts assume away
+        assert f'"{word}' not in text, f"{word} in the description: the quick pass needs review"
     resource: Resource[Any] = Resource.from_contents(doc, default_specification=DRAFT202012)
     return Registry().with_resource(SPEC_URI, resource)
 
@@ -218,12 +229,105 @@ def find_operation(method: str, path: str) -> Operation | None:
 _lock = threading.Lock()  # the emulator may run in a thread of its own (python -m) next to tests' threads
 
 
-def _validator(ref: str, for_requests: bool) -> Draft202012Validator:
-    return Draft202012Validator({"$ref": f"{SPEC_URI}#{ref}"}, registry=_registry(for_requests))
+def _any_of(validator: Any, any_of: list[Any], instance: Any, schema: Any) -> Any:
+    """``anyOf`` for the quick pass: one error, and only when no branch holds (each branch stops at its first)."""
+    if not any(_holding(validator, instance, any_of)):
+        yield ValidationError(f"{instance!r} is not valid under any of the given schemas")
+
+
+def _one_of(validator: Any, one_of: list[Any], instance: Any, schema: Any) -> Any:
+    """``oneOf`` for the quick pass: one error unless exactly one branch holds (stops at the second that does)."""
+    holding = 0
+    for _ in filter(None, _holding(validator, instance, one_of)):
+        holding += 1
+        if holding > 1:
+            break
+    if holding != 1:
+        yield ValidationError(f"{instance!r} is not valid under exactly one of the given schemas")
+
+
+def _holding(validator: Any, instance: Any, branches: list[Any]) -> Iterator[bool]:
+    """Whether each branch holds, one at a time.  Two shapes of branch are decided without a validator of
+    their own: the description's enumerations are ``oneOf`` lists of ``{"const": …, "title": …,
+    "description": …}`` (37 message types, 34 locales...), which hold when the value equals the ``const`` as
+    that keyword compares (1 is not true); and a nullable value is ``oneOf: [{"$ref": …}, {"type": "null"}]``,
+    whose ``{"type": …}`` branch holds when the value is of that type, as that keyword checks it."""
+    for i, (kind, value) in enumerate(_shapes(branches)):
+        if kind == "const":
+            yield equal(instance, value)
+        elif kind == "type":
+            yield validator.is_type(instance, value)
+        else:
+            yield _holds(validator, instance, value, i)
+
+
+def _holds(validator: Any, instance: Any, subschema: Any, index: int) -> bool:
+    return next(validator.descend(instance, subschema, schema_path=index), None) is None
+
+
+_ANNOTATIONS = frozenset({"title", "description"})  # keys that check nothing
+_shape_cache: dict[int, tuple[list[Any], list[tuple[str, Any]]]] = {}  # id -> (the list, kept alive; shapes)
+
+
+def _shapes(branches: list[Any]) -> list[tuple[str, Any]]:
+    """Each branch as ("const", value), ("type", name) or ("schema", the branch) (cached by list)."""
+    known = _shape_cache.get(id(branches))
+    if known is None or known[0] is not branches:
+        shapes: list[tuple[str, Any]] = []
+        for branch in branches:
+            checks = set(branch) - _ANNOTATIONS if isinstance(branch, dict) else None
+            if checks == {"const"}:
+                shapes.append(("const", branch["const"]))
+            elif checks == {"type"} and isinstance(branch["type"], str):
+                shapes.append(("type", branch["type"]))
+            else:
+                shapes.append(("schema", branch))
+        known = _shape_cache[id(branches)] = (branches, shapes)
+    return known[1]
+
+
+# The quick pass: draft 2020-12 with the two keywords above, which say the same yes or no as jsonschema's own
+# (an ``anyOf`` fails when every branch has an error, a ``oneOf`` unless exactly one branch has none) without
+# building every failed branch's errors.  No schema of the description uses ``unevaluated*`` (the only
+# keywords that look back at which branches held), so nothing else depends on the branches' errors.
+_Quick = extend(Draft202012Validator, {"anyOf": _any_of, "oneOf": _one_of})
 
 
 @functools.cache
-def _request_validator(op: Operation) -> Draft202012Validator | None:
+def _quick_class(for_requests: bool) -> Any:
+    """The quick pass for one of the two adapted descriptions, whose ``$ref`` remembers what each reference
+    resolved to: every ``#/components/schemas/…`` is looked up once, not walked down by JSON pointer at each
+    use.  One class (one memory) per description: the requests' and the answers' differ under the same URI.
+    The description has no ``$id`` and no ``$dynamicRef``, so a reference means one thing wherever it is."""
+    resolved: dict[tuple[str, str], Any] = {}
+
+    def ref(validator: Any, ref: str, instance: Any, schema: Any) -> Any:
+        resolver = validator._resolver  # (jsonschema's own ``$ref`` looks up with it the same way)
+        key = (resolver._base_uri, ref)
+        found = resolved.get(key)
+        if found is None:
+            found = resolved[key] = resolver.lookup(ref)
+        yield from validator.descend(instance, found.contents, resolver=found.resolver)
+
+    return extend(_Quick, {"$ref": ref})
+
+
+@dataclass(frozen=True)
+class _Law:
+    """One schema's two validators: the quick yes-or-no pass and the full walk that words the errors."""
+
+    quick: Any
+    full: Draft202012Validator
+
+
+def _validator(ref: str, for_requests: bool) -> _Law:
+    schema, registry = {"$ref": f"{SPEC_URI}#{ref}"}, _registry(for_requests)
+    quick = _quick_class(for_requests)(schema, registry=registry)
+    return _Law(quick, Draft202012Validator(schema, registry=registry))
+
+
+@functools.cache
+def _request_validator(op: Operation) -> _Law | None:
     with _lock:
         body = spec()["paths"][op.template][op.method].get("requestBody")
         if body is None or "application/json" not in body.get("content", {}):
@@ -240,7 +344,7 @@ def _response_key(op: Operation, status: int) -> str | None:
 
 
 @functools.cache
-def _response_validator(op: Operation, key: str) -> Draft202012Validator | None:
+def _response_validator(op: Operation, key: str) -> _Law | None:
     with _lock:
         response = spec()["paths"][op.template][op.method]["responses"][key]
         if "$ref" in response or "application/json" not in response.get("content", {}):
@@ -298,9 +402,11 @@ def _problem(error: ValidationError) -> list[Problem]:
     return [Problem(path, codes.get(str(kind), "BASE_TYPE_INVALID"), leaf.message)]
 
 
-def _problems(validator: Draft202012Validator, instance: Any) -> list[Problem]:
+def _problems(law: _Law, instance: Any) -> list[Problem]:
+    if law.quick.is_valid(instance):
+        return []
     seen: dict[str, Problem] = {}
-    for error in validator.iter_errors(instance):
+    for error in law.full.iter_errors(instance):
         for problem in _problem(error):
             seen.setdefault(problem.line(), problem)
     return list(seen.values())

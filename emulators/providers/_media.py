@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import secrets
+import weakref
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -24,6 +27,23 @@ class VideoFactory:
         cache_dir.mkdir(parents=True, exist_ok=True)
         self._bytes: dict[int, bytes] = {}
         self._files: dict[str, bytes] = {}  # clips with sound and sound files, by cache file name
+        # files being made, per event loop (a factory may serve several loops, e.g. tests'): one make each
+        self._making: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Path, asyncio.Future[None]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def _once(self, target: Path, make: Callable[[], Awaitable[None]]) -> None:
+        """Make ``target`` unless it exists; the first uses that arrive together wait for one make.  (A burst's
+        200 downloads of a cold cache started 200 ffmpeg encodes of the same clip, on the cores the bot and its
+        ffmpeg runs share.)  A failed make fails its waiters, and the next use tries again."""
+        if target.exists():
+            return
+        making = self._making.setdefault(asyncio.get_running_loop(), {})
+        future = making.get(target)
+        if future is None:
+            future = making[target] = asyncio.ensure_future(make())
+            future.add_done_callback(lambda _: making.pop(target, None))
+        await asyncio.shield(future)  # a waiter cancelled does not cancel the others' make
 
     def path(self, seconds: float) -> Path:
         """Where the clip of that length is cached."""
@@ -52,8 +72,10 @@ class VideoFactory:
     ) -> bytes:
         if name not in self._files:
             target = self.cache_dir / name
-            if not target.exists():
-                await self._make(target, seconds or 1, source=source, rate=rate, video=container is None)
+            make = functools.partial(
+                self._make, target, seconds or 1, source=source, rate=rate, video=container is None
+            )
+            await self._once(target, make)
             self._files[name] = await asyncio.to_thread(target.read_bytes)
         return self._files[name]
 
@@ -66,22 +88,16 @@ class VideoFactory:
         key = self._whole(seconds)
         if key not in self._bytes:
             target = self.path(key)
-            if not target.exists():
-                await self._make(target, key)
+            await self._once(target, functools.partial(self._make, target, key))
             self._bytes[key] = await asyncio.to_thread(target.read_bytes)
         return self._bytes[key]
 
     async def big_clip(self) -> bytes:
         """A real 4 s 1280x720 clip of noise at a high bitrate: about 12 MiB, over Discord's 10 MiB limit."""
         target = self.cache_dir / "big-clip.mp4"
-        if not target.exists():
-            source = [
-                "-f",
-                "lavfi",
-                "-i",
-                "nullsrc=size=1280x720:rate=24:duration=4,geq=lum='random(1)*255':cb=128:cr=128",
-            ]
-            await self._make(target, 4, source=source, rate=["-b:v", "24M", "-maxrate", "24M", "-bufsize", "8M"])
+        source = ["-f", "lavfi", "-i", "nullsrc=size=1280x720:rate=24:duration=4,geq=lum='random(1)*255':cb=128:cr=128"]
+        rate = ["-b:v", "24M", "-maxrate", "24M", "-bufsize", "8M"]
+        await self._once(target, functools.partial(self._make, target, 4, source=source, rate=rate))
         return await asyncio.to_thread(target.read_bytes)
 
     async def _make(

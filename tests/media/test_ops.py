@@ -240,6 +240,20 @@ async def test_stills_take_the_first_a_timed_and_the_last_frame_in_one_run(media
     assert sorted(p.name for p in tmp_path.iterdir()) == ["first.jpg", "last.jpg", "middle.jpg", "rgb.mp4"]
 
 
+async def test_the_last_still_is_the_very_last_frame_as_the_overwriting_run_makes_it(media, tmp_path):
+    """The last frame comes out of the seek's second reversed (one JPEG encoded): the same file, byte for byte, as
+    the one-run fallback makes by writing every frame over the one before; here the last frame alone is blue."""
+    inputs = ["-f", "lavfi", "-i", "color=c=red:s=320x240:r=24:d=2", "-f", "lavfi", "-i", "color=c=blue:s=320x240:r=24"]
+    clip = tmp_path / "blue-at-the-end.mp4"
+    ffmpeg(*inputs, "-filter_complex", "[1]trim=end_frame=1[b];[0][b]concat=n=2", "-pix_fmt", "yuv420p", str(clip))
+    combined, overwritten = tmp_path / "combined.jpg", tmp_path / "overwritten.jpg"
+    await media.stills(clip, [Frame(tmp_path / "first.jpg", 160), Frame(combined, 160, last=True)])
+    await media.still(clip, overwritten, 160, last=True)
+    r, g, b = _rgb(combined)[1]
+    assert b > 200 and r < 60 and g < 60
+    assert combined.read_bytes() == overwritten.read_bytes()
+
+
 async def test_stills_of_a_very_short_clip_fall_back_to_one_run_each(media, tmp_path):
     clip = make_clip(tmp_path / "short.mp4", seconds=0.2, size="64x48")
     first, last = tmp_path / "first.jpg", tmp_path / "last.jpg"

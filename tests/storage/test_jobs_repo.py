@@ -90,3 +90,12 @@ async def test_next_due_is_the_earliest_parking_time_or_foreign_lease_expiry(sto
     assert await storage.jobs.next_due(now=now, worker_id="me") == now + 40
     assert await storage.jobs.next_due(now=now + 45, worker_id="me") == now + 50
     assert await storage.jobs.next_due(now=now + 50, worker_id="me") is None
+
+
+async def test_runnable_leaves_out_the_jobs_the_caller_runs(storage):
+    now = time.time()
+    jobs = [await storage.jobs.create(new_job(owner=i), charge=None, now=now) for i in range(4)]
+    await storage.jobs.update(jobs[3].id, next_attempt_at=now + 60)  # parked: not due
+    assert [j.id for j in await storage.jobs.runnable(now=now)] == [j.id for j in jobs[:3]]
+    assert [j.id for j in await storage.jobs.runnable(now=now, skip={jobs[1].id})] == [jobs[0].id, jobs[2].id]
+    assert await storage.jobs.runnable(now=now, skip={j.id for j in jobs}) == []

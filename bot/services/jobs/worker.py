@@ -176,7 +176,7 @@ class Worker:
             self._last_renew = now
         kinds = self.ctx.router.kinds()
         started = 0
-        for job in await self.ctx.storage.jobs.runnable(now=now):
+        for job in await self.ctx.storage.jobs.runnable(now=now, skip=self._tasks.keys()):
             if job.id in self._tasks or job.delivery_kind not in kinds:
                 continue
             if job.state is JobState.QUEUED and not self._has_slot(job):

@@ -210,3 +210,67 @@ def test_the_fixture_fails_the_test_at_teardown(tmp_path: Path) -> None:
     assert "1 passed" in summary and "1 error" in summary, run.stdout
     assert "ERROR at teardown of test_sends_a_bad_body" in run.stdout
     assert "bogus: UNKNOWN_FIELD" in run.stdout
+
+
+BUTTON = {"type": 2, "style": 1, "label": "Again", "custom_id": "again:1"}
+
+
+@pytest.mark.parametrize(
+    "button",
+    [
+        BUTTON,
+        {**BUTTON, "style": 5, "url": "https://example.com", "custom_id": None},
+        {**BUTTON, "style": 9},  # no such style
+        {**BUTTON, "made_up": 1},  # a key no component has
+        {**BUTTON, "type": 99},  # no such component
+        {**BUTTON, "label": 3},
+        "not a component",
+    ],
+)
+def test_the_quick_pass_says_what_the_full_walk_says(button: Any) -> None:
+    """The quick pass (``anyOf``/``oneOf`` stop at a branch's first error) answers a body as the full walk does:
+    a message's components are ``oneOf``s of ``anyOf``s, where a wrong answer would show."""
+    body = {"content": "x", "components": [{"type": 1, "components": [button]}]}
+    op = openapi.find_operation("POST", "/channels/1/messages")
+    assert op is not None
+    law = openapi._request_validator(op)
+    assert law is not None
+    lawful = not list(law.full.iter_errors(body))
+    assert law.quick.is_valid(body) is lawful
+    assert (openapi.check_request("POST", "/channels/1/messages", body) == []) is lawful
+
+
+@pytest.mark.parametrize("instance", [5, -1, "x", 2.5, None, [], {"a": 1}, True, 1, 1.0, 0])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"oneOf": [{"type": "integer"}, {"minimum": 0}]},  # 5 holds under both: refused
+        {"anyOf": [{"type": "integer"}, {"minimum": 0}]},
+        {"oneOf": [{"type": "string"}, {"anyOf": [{"type": "null"}, {"type": "array"}]}]},
+        {"anyOf": [{"oneOf": [{"type": "number"}, {"type": "integer"}]}, {"type": "object", "required": ["a"]}]},
+        # the description's enumerations: consts with annotations, compared as ``const`` does (1 is not true)
+        {"oneOf": [{"title": "A", "description": "", "const": 1}, {"title": "B", "const": True}]},
+        {"oneOf": [{"title": "A", "const": 5}, {"title": "again", "const": 5}, {"title": "C", "const": "x"}]},
+        {
+            "anyOf": [
+                {"title": "none", "const": None},
+                {"title": "empty", "const": []},
+                {"title": "a", "const": {"a": 1}},
+            ]
+        },
+        {"type": "integer", "oneOf": [{"title": "zero", "const": 0}, {"title": "one", "const": 1}]},
+        {"oneOf": [{"title": "A", "const": 1}, {"type": "string"}]},  # not every branch a const: each validated
+    ],
+)
+def test_the_quick_keywords_agree_with_jsonschemas_own(schema: dict[str, Any], instance: Any) -> None:
+    assert openapi._Quick(schema).is_valid(instance) is openapi.Draft202012Validator(schema).is_valid(instance)
+
+
+def test_requests_and_answers_keep_their_own_reading_of_a_reference() -> None:
+    """Both descriptions live under one URI; the quick pass remembers references per description: a snowflake
+    sent as a JSON integer is lawful in a request (choice 1) and still refused in an answer after it."""
+    reply = {"content": "x", "message_reference": {"message_id": 5}}
+    for _ in range(2):
+        assert openapi.check_request("POST", "/channels/1/messages", reply) == []
+        problems = openapi.check_response("GET", "/users/@me", 200, {"id": 1, "username": "x"})
+        assert any(p.line().startswith("id: BASE_TYPE_BAD_TYPE") for p in problems)
