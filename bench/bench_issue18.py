@@ -147,10 +147,18 @@ def process_cpu(pid: int) -> tuple[float, float]:
 
 
 async def burst(
-    n: int, folder: Path, clips: VideoFactory, *, adaptive: bool = True, cpu: Cpu | None = None
+    n: int,
+    folder: Path,
+    clips: VideoFactory,
+    *,
+    adaptive: bool = True,
+    cpu: Cpu | None = None,
+    timeline: bool = False,
+    keep_log: Path | None = None,
 ) -> tuple[list[float], float]:
     """``n`` ``/video`` (Luma ray-2, 5 s) at once on a fresh bot process: (ack seconds, last result seconds);
-    ``cpu`` gets the CPU the burst took."""
+    ``cpu`` gets the CPU the burst took; ``timeline`` prints each job's (:func:`print_timeline`); the bot's log is
+    copied to ``keep_log``."""
     warm_emulators()
     providers = await EmulatorServer(clips).start()
     try:
@@ -197,6 +205,8 @@ async def burst(
                     return found if len(found) >= n else None
 
                 posted = await emu.wait_until(results, 600, "every result")
+                if timeline:
+                    print_timeline(started, emu, providers, handles)
                 if cpu is not None:
                     own, children = process_cpu(bot.proc.pid)
                     cpu.bot, cpu.ffmpeg = own - own0, children - children0
@@ -206,8 +216,48 @@ async def burst(
                 bot.kill()
                 if bot.proc is not None:
                     await bot.reap()
+                if keep_log is not None:
+                    shutil.copy(bot.log_path, keep_log)
     finally:
         await providers.stop()
+
+
+def print_timeline(started: float, emu: DiscordEmulator, providers: EmulatorServer, handles: list) -> None:
+    """Each job of a burst, in seconds from the first command, as the emulators saw it: the create answered
+    (the task made), the task's finish, the first status answer that saw it done (and how late), the status
+    answers after it (the download's re-read), Discord's requests on the interaction's token (``E`` an edit of
+    the status message, ``P`` the result's post: when each arrived) and the result message's creation.  Then
+    the medians and the worst of each step.  (``--timeline``; where the time from the finish to the result goes.)"""
+    tasks = {str(t.body.get("prompt") or ""): t for api in providers.apis.values() for t in api.tasks.values()}
+    offset = time.time() - time.monotonic()  # the Discord log's monotonic arrivals, on the wall clock
+    rows, steps = [], {"seen-finish": [], "post-seen": [], "result-post": [], "result-finish": []}
+    for i, handle in enumerate(handles):
+        task = tasks.get(f"a lighthouse {i}")
+        if task is None or task.finished_at is None:
+            continue
+        finish = task.finished_at - started
+        answers = [a - started for a in task.poll_times]
+        seen = next((a for a in answers if a >= finish), None)
+        after = [a for a in answers if seen is not None and a > seen]
+        calls = [(r.at + offset - started, r.method) for r in emu.rest.log if handle.token in r.path]
+        edits = [at for at, method in calls if method == "PATCH"]
+        posts = [at for at, method in calls if method == "POST"]
+        result = next((m.created_at - started for m in handle.followups if footer_job(m) is not None), None)
+        if seen is None or not posts or result is None:
+            continue
+        steps["seen-finish"].append(seen - finish)
+        steps["post-seen"].append(posts[-1] - seen)
+        steps["result-post"].append(result - posts[-1])
+        steps["result-finish"].append(result - finish)
+        rows.append(
+            f"  job {i:>3}: create {task.created_at.timestamp() - started:5.2f}  finish {finish:5.2f}  "
+            f"seen {seen:5.2f} (+{seen - finish:.2f}, {len(answers)} polls)  then {' '.join(f'{a:.2f}' for a in after)}"
+            f"  E {' '.join(f'{e:.2f}' for e in edits if e > finish) or '-'}  P {posts[-1]:5.2f}  result {result:5.2f}"
+        )
+    print("\n".join(sorted(rows, key=lambda row: float(row.rsplit(" ", 1)[1]))))
+    for name, values in steps.items():
+        if values:
+            print(f"  {name}: median {statistics.median(values):.2f} s, max {max(values):.2f} s")
 
 
 # --- footage -------------------------------------------------------------------------------------------------------
@@ -399,6 +449,9 @@ async def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "videobot-bench")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--print", action="store_true", help="print the section, do not write it")
+    parser.add_argument("--timeline", action="store_true", help="print each job of the 20-burst (print_timeline)")
+    parser.add_argument("--keep-log", type=Path, help="copy the bot's log of the 20-burst here")
+    parser.add_argument("--cold-only", action="store_true", help="the 20-burst without its old-backoff reference")
     args = parser.parse_args()
     if args.only:
         args.skip = [part for part in parts if part not in args.only]
@@ -409,9 +462,16 @@ async def main() -> None:
         work = Path(tmp)
         clips = VideoFactory(work / "clips")
         if "burst20" not in args.skip:
-            for adaptive in (True, False):
+            for adaptive in (True,) if args.cold_only else (True, False):
                 print(f"20 at once, {'cold start' if adaptive else 'old backoff'} …", flush=True)
-                acks, last = await burst(20, work / f"b20-{adaptive}", clips, adaptive=adaptive)
+                acks, last = await burst(
+                    20,
+                    work / f"b20-{adaptive}",
+                    clips,
+                    adaptive=adaptive,
+                    timeline=args.timeline,
+                    keep_log=args.keep_log,
+                )
                 lines.append(
                     Line(
                         "20 `/video` at once on a fresh bot: last result after"
