@@ -54,6 +54,7 @@ import tempfile
 import textwrap
 import time
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,6 +229,7 @@ def print_timeline(started: float, emu: DiscordEmulator, providers: EmulatorServ
     answers after it (the download's re-read), Discord's requests on the interaction's token (``E`` an edit of
     the status message, ``P`` the result's post: when each arrived) and the result message's creation.  Then
     the medians and the worst of each step.  (``--timeline``; where the time from the finish to the result goes.)"""
+    print(f"  t = 0 at {time.strftime('%H:%M:%S', time.localtime(started))}.{int(started % 1 * 1000):03d}")
     tasks = {str(t.body.get("prompt") or ""): t for api in providers.apis.values() for t in api.tasks.values()}
     offset = time.time() - time.monotonic()  # the Discord log's monotonic arrivals, on the wall clock
     rows, steps = [], {"seen-finish": [], "post-seen": [], "result-post": [], "result-finish": []}
@@ -258,6 +260,14 @@ def print_timeline(started: float, emu: DiscordEmulator, providers: EmulatorServ
     for name, values in steps.items():
         if values:
             print(f"  {name}: median {statistics.median(values):.2f} s, max {max(values):.2f} s")
+    if steps["seen-finish"]:  # what else Discord was asked while the results were on their way
+        first = min(float(row.split("seen ")[1].split()[0]) for row in rows)
+        census = Counter(
+            f"{r.method} {re.sub(r'/[0-9]+|/[A-Za-z0-9_-]{30,}|/[^/]*%[^/]*', '/…', r.path)}"
+            for r in emu.rest.log
+            if r.at + offset - started >= first
+        )
+        print(f"  Discord requests from {first:.2f} s on: " + ", ".join(f"{n} {k}" for k, n in census.most_common()))
 
 
 # --- footage -------------------------------------------------------------------------------------------------------
