@@ -6,8 +6,11 @@ the fit rows; less on a quiet machine.  ``--print`` prints, not writes, the sect
 media rows; ``--skip burst200`` etc. leaves a part out, ``--only cli`` runs one part; ``--cli-before DIR`` also times
 the CLI of another checkout, e.g. ``git archive main | tar -x -C DIR``, interleaved with this one (a before/after in
 the same minutes); ``BENCH_BOT_LOG_LEVEL=INFO`` keeps the bot's log, e.g. the
-"N in flight re-planned" lines).  It replaces the "## Issue 18: fast from the first job"
-section of BENCHMARKS.md; the reading below it is written by hand.
+"N in flight re-planned" lines; ``--keep-log FILE`` copies it out); ``--timeline`` prints each job of the 20-burst
+from the first command: create, finish, the poll that saw it done, Discord's edits and the post, the result, then
+the Discord requests made while the results were on their way; ``--cold-only`` leaves out the backoff reference;
+``--profile FILE`` takes py-spy's samples of the bot from 8 to 14 s).  It replaces the "## Issue 18: fast from the
+first job" section of BENCHMARKS.md; the reading below it is written by hand.
 
 * *Bursts*: ``videobot run`` (a real process, a fresh database: nothing learned) against the loopback Discord and
   provider emulators.  Luma's tasks end 8 s after their create (wall clock) and every provider answer (create,
@@ -156,10 +159,11 @@ async def burst(
     cpu: Cpu | None = None,
     timeline: bool = False,
     keep_log: Path | None = None,
+    profile: Path | None = None,
 ) -> tuple[list[float], float]:
     """``n`` ``/video`` (Luma ray-2, 5 s) at once on a fresh bot process: (ack seconds, last result seconds);
     ``cpu`` gets the CPU the burst took; ``timeline`` prints each job's (:func:`print_timeline`); the bot's log is
-    copied to ``keep_log``."""
+    copied to ``keep_log``; ``profile``: py-spy's raw samples of the bot from 8 s to 14 s (needs ``py-spy``)."""
     warm_emulators()
     providers = await EmulatorServer(clips).start()
     try:
@@ -192,6 +196,13 @@ async def burst(
                 own0, children0 = process_cpu(bot.proc.pid)
                 emulators0 = time.process_time()
                 started = time.time()
+                spies: list[subprocess.Popen[bytes]] = []
+                if profile is not None:  # py-spy on the bot from 8 s on (the finishes and the deliveries)
+                    spy = ["py-spy", "record", "-p", str(bot.proc.pid), "-d", "6", "-r", "100", "-f", "raw"]
+                    asyncio.get_running_loop().call_later(
+                        8.0,
+                        lambda: spies.append(subprocess.Popen([*spy, "-o", str(profile)], stdout=subprocess.DEVNULL)),
+                    )
                 handles = await asyncio.gather(
                     *(
                         emu.slash(u, "video", prompt=f"a lighthouse {i}", duration=5, model="luma:ray-2")
@@ -206,6 +217,8 @@ async def burst(
                     return found if len(found) >= n else None
 
                 posted = await emu.wait_until(results, 600, "every result")
+                for spied in spies:
+                    await asyncio.to_thread(spied.wait)
                 if timeline:
                     print_timeline(started, emu, providers, handles)
                 if cpu is not None:
@@ -461,6 +474,7 @@ async def main() -> None:
     parser.add_argument("--print", action="store_true", help="print the section, do not write it")
     parser.add_argument("--timeline", action="store_true", help="print each job of the 20-burst (print_timeline)")
     parser.add_argument("--keep-log", type=Path, help="copy the bot's log of the 20-burst here")
+    parser.add_argument("--profile", type=Path, help="py-spy's samples of the bot during the 20-burst's deliveries")
     parser.add_argument("--cold-only", action="store_true", help="the 20-burst without its old-backoff reference")
     args = parser.parse_args()
     if args.only:
@@ -481,6 +495,7 @@ async def main() -> None:
                     adaptive=adaptive,
                     timeline=args.timeline,
                     keep_log=args.keep_log,
+                    profile=args.profile,
                 )
                 lines.append(
                     Line(
