@@ -488,15 +488,19 @@ async def main() -> None:
         if "burst20" not in args.skip:
             for adaptive in (True,) if args.cold_only else (True, False):
                 print(f"20 at once, {'cold start' if adaptive else 'old backoff'} …", flush=True)
+                spent20 = Cpu()
                 acks, last = await burst(
                     20,
                     work / f"b20-{adaptive}",
                     clips,
                     adaptive=adaptive,
+                    cpu=spent20,
                     timeline=args.timeline,
                     keep_log=args.keep_log,
                     profile=args.profile,
                 )
+                if args.timeline:  # (steadier than wall time on a loaded machine)
+                    print(f"  {spent20.text(20)}", flush=True)
                 lines.append(
                     Line(
                         "20 `/video` at once on a fresh bot: last result after"
