@@ -34,8 +34,9 @@ _WEBM = b"\x1a\x45\xdf\xa3"
 @lru_cache(maxsize=4)
 def _tls(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     """The TLS context of a download's own client, made once per trust store (``SSL_CERT_FILE`` / ``SSL_CERT_DIR``,
-    which httpx reads): building one loads the CA bundle, 25-35 ms of CPU that blocked the event loop at every
-    download (20 results at once: half a second), where making the client itself takes about 1 ms."""
+    which httpx reads): building one loads the CA bundle, about 19 ms of CPU with certifi's (measured 2026-12-06 on
+    the 2-core machine) that blocked the event loop at every download, where making the client takes about 1.5 ms.
+    (The loopback benchmarks point ``SSL_CERT_FILE`` at a one-certificate test CA, so they do not show it.)"""
     return httpx.create_ssl_context()
 
 
