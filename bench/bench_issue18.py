@@ -6,8 +6,11 @@ the fit rows; less on a quiet machine.  ``--print`` prints, not writes, the sect
 media rows; ``--skip burst200`` etc. leaves a part out, ``--only cli`` runs one part; ``--cli-before DIR`` also times
 the CLI of another checkout, e.g. ``git archive main | tar -x -C DIR``, interleaved with this one (a before/after in
 the same minutes); ``BENCH_BOT_LOG_LEVEL=INFO`` keeps the bot's log, e.g. the
-"N in flight re-planned" lines).  It replaces the "## Issue 18: fast from the first job"
-section of BENCHMARKS.md; the reading below it is written by hand.
+"N in flight re-planned" lines; ``--keep-log FILE`` copies it out); ``--timeline`` prints each job of the 20-burst
+from the first command: create, finish, the poll that saw it done, Discord's edits and the post, the result, then
+the Discord requests made while the results were on their way; ``--cold-only`` leaves out the backoff reference;
+``--profile FILE`` takes py-spy's samples of the bot from 8 to 14 s).  It replaces the "## Issue 18: fast from the
+first job" section of BENCHMARKS.md; the reading below it is written by hand.
 
 * *Bursts*: ``videobot run`` (a real process, a fresh database: nothing learned) against the loopback Discord and
   provider emulators.  Luma's tasks end 8 s after their create (wall clock) and every provider answer (create,
@@ -54,6 +57,7 @@ import tempfile
 import textwrap
 import time
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,10 +151,19 @@ def process_cpu(pid: int) -> tuple[float, float]:
 
 
 async def burst(
-    n: int, folder: Path, clips: VideoFactory, *, adaptive: bool = True, cpu: Cpu | None = None
+    n: int,
+    folder: Path,
+    clips: VideoFactory,
+    *,
+    adaptive: bool = True,
+    cpu: Cpu | None = None,
+    timeline: bool = False,
+    keep_log: Path | None = None,
+    profile: Path | None = None,
 ) -> tuple[list[float], float]:
     """``n`` ``/video`` (Luma ray-2, 5 s) at once on a fresh bot process: (ack seconds, last result seconds);
-    ``cpu`` gets the CPU the burst took."""
+    ``cpu`` gets the CPU the burst took; ``timeline`` prints each job's (:func:`print_timeline`); the bot's log is
+    copied to ``keep_log``; ``profile``: py-spy's raw samples of the bot from 8 s to 14 s (needs ``py-spy``)."""
     warm_emulators()
     providers = await EmulatorServer(clips).start()
     try:
@@ -183,6 +196,13 @@ async def burst(
                 own0, children0 = process_cpu(bot.proc.pid)
                 emulators0 = time.process_time()
                 started = time.time()
+                spies: list[subprocess.Popen[bytes]] = []
+                if profile is not None:  # py-spy on the bot from 8 s on (the finishes and the deliveries)
+                    spy = ["py-spy", "record", "-p", str(bot.proc.pid), "-d", "6", "-r", "100", "-f", "raw"]
+                    asyncio.get_running_loop().call_later(
+                        8.0,
+                        lambda: spies.append(subprocess.Popen([*spy, "-o", str(profile)], stdout=subprocess.DEVNULL)),
+                    )
                 handles = await asyncio.gather(
                     *(
                         emu.slash(u, "video", prompt=f"a lighthouse {i}", duration=5, model="luma:ray-2")
@@ -197,6 +217,10 @@ async def burst(
                     return found if len(found) >= n else None
 
                 posted = await emu.wait_until(results, 600, "every result")
+                for spied in spies:
+                    await asyncio.to_thread(spied.wait)
+                if timeline:
+                    print_timeline(started, emu, providers, handles)
                 if cpu is not None:
                     own, children = process_cpu(bot.proc.pid)
                     cpu.bot, cpu.ffmpeg = own - own0, children - children0
@@ -206,8 +230,57 @@ async def burst(
                 bot.kill()
                 if bot.proc is not None:
                     await bot.reap()
+                if keep_log is not None:
+                    shutil.copy(bot.log_path, keep_log)
     finally:
         await providers.stop()
+
+
+def print_timeline(started: float, emu: DiscordEmulator, providers: EmulatorServer, handles: list) -> None:
+    """Each job of a burst, in seconds from the first command, as the emulators saw it: the create answered
+    (the task made), the task's finish, the first status answer that saw it done (and how late), the status
+    answers after it (the download's re-read), Discord's requests on the interaction's token (``E`` an edit of
+    the status message, ``P`` the result's post: when each arrived) and the result message's creation.  Then
+    the medians and the worst of each step.  (``--timeline``; where the time from the finish to the result goes.)"""
+    print(f"  t = 0 at {time.strftime('%H:%M:%S', time.localtime(started))}.{int(started % 1 * 1000):03d}")
+    tasks = {str(t.body.get("prompt") or ""): t for api in providers.apis.values() for t in api.tasks.values()}
+    offset = time.time() - time.monotonic()  # the Discord log's monotonic arrivals, on the wall clock
+    rows, steps = [], {"seen-finish": [], "post-seen": [], "result-post": [], "result-finish": []}
+    for i, handle in enumerate(handles):
+        task = tasks.get(f"a lighthouse {i}")
+        if task is None or task.finished_at is None:
+            continue
+        finish = task.finished_at - started
+        answers = [a - started for a in task.poll_times]
+        seen = next((a for a in answers if a >= finish), None)
+        after = [a for a in answers if seen is not None and a > seen]
+        calls = [(r.at + offset - started, r.method) for r in emu.rest.log if handle.token in r.path]
+        edits = [at for at, method in calls if method == "PATCH"]
+        posts = [at for at, method in calls if method == "POST"]
+        result = next((m.created_at - started for m in handle.followups if footer_job(m) is not None), None)
+        if seen is None or not posts or result is None:
+            continue
+        steps["seen-finish"].append(seen - finish)
+        steps["post-seen"].append(posts[-1] - seen)
+        steps["result-post"].append(result - posts[-1])
+        steps["result-finish"].append(result - finish)
+        rows.append(
+            f"  job {i:>3}: create {task.created_at.timestamp() - started:5.2f}  finish {finish:5.2f}  "
+            f"seen {seen:5.2f} (+{seen - finish:.2f}, {len(answers)} polls)  then {' '.join(f'{a:.2f}' for a in after)}"
+            f"  E {' '.join(f'{e:.2f}' for e in edits if e > finish) or '-'}  P {posts[-1]:5.2f}  result {result:5.2f}"
+        )
+    print("\n".join(sorted(rows, key=lambda row: float(row.rsplit(" ", 1)[1]))))
+    for name, values in steps.items():
+        if values:
+            print(f"  {name}: median {statistics.median(values):.2f} s, max {max(values):.2f} s")
+    if steps["seen-finish"]:  # what else Discord was asked while the results were on their way
+        first = min(float(row.split("seen ")[1].split()[0]) for row in rows)
+        census = Counter(
+            f"{r.method} {re.sub(r'/[0-9]+|/[A-Za-z0-9_-]{30,}|/[^/]*%[^/]*', '/…', r.path)}"
+            for r in emu.rest.log
+            if r.at + offset - started >= first
+        )
+        print(f"  Discord requests from {first:.2f} s on: " + ", ".join(f"{n} {k}" for k, n in census.most_common()))
 
 
 # --- footage -------------------------------------------------------------------------------------------------------
@@ -399,6 +472,10 @@ async def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "videobot-bench")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--print", action="store_true", help="print the section, do not write it")
+    parser.add_argument("--timeline", action="store_true", help="print each job of the 20-burst (print_timeline)")
+    parser.add_argument("--keep-log", type=Path, help="copy the bot's log of the 20-burst here")
+    parser.add_argument("--profile", type=Path, help="py-spy's samples of the bot during the 20-burst's deliveries")
+    parser.add_argument("--cold-only", action="store_true", help="the 20-burst without its old-backoff reference")
     args = parser.parse_args()
     if args.only:
         args.skip = [part for part in parts if part not in args.only]
@@ -409,9 +486,21 @@ async def main() -> None:
         work = Path(tmp)
         clips = VideoFactory(work / "clips")
         if "burst20" not in args.skip:
-            for adaptive in (True, False):
+            for adaptive in (True,) if args.cold_only else (True, False):
                 print(f"20 at once, {'cold start' if adaptive else 'old backoff'} …", flush=True)
-                acks, last = await burst(20, work / f"b20-{adaptive}", clips, adaptive=adaptive)
+                spent20 = Cpu()
+                acks, last = await burst(
+                    20,
+                    work / f"b20-{adaptive}",
+                    clips,
+                    adaptive=adaptive,
+                    cpu=spent20,
+                    timeline=args.timeline,
+                    keep_log=args.keep_log,
+                    profile=args.profile,
+                )
+                if args.timeline:  # (steadier than wall time on a loaded machine)
+                    print(f"  {spent20.text(20)}", flush=True)
                 lines.append(
                     Line(
                         "20 `/video` at once on a fresh bot: last result after"

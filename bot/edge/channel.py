@@ -43,6 +43,7 @@ class JobChannel:
         self.service = service
         self._on_gone = on_gone
         self._records: dict[int, DiscordRecord] = {}  # the newest record of each job this process changed
+        self._filled: set[int] = set()  # jobs whose response message this process has edited (no "thinking…")
 
     # --- the record ------------------------------------------------------------------------------------
     def record(self, job: Job) -> DiscordRecord:
@@ -59,6 +60,12 @@ class JobChannel:
     def forget(self, job_id: int) -> None:
         """Drop the job's record from memory (it is long done; the stored one stays)."""
         self._records.pop(job_id, None)
+        self._filled.discard(job_id)
+
+    def filled(self, job_id: int) -> bool:
+        """Whether this process has edited the job's interaction response (its status message), so that it is
+        no longer the "thinking…" placeholder and a followup is a new message, not the placeholder filled in."""
+        return job_id in self._filled
 
     # --- talking to Discord ----------------------------------------------------------------------------
     async def token_died(self, job: Job, exc: discord.HTTPException) -> bool:
@@ -108,6 +115,7 @@ class JobChannel:
         if r.token_alive(self.clock()) and r.message_id:
             try:
                 await self.webhook(r).edit_message(r.message_id, **fields)
+                self._filled.add(job.id)
                 return True
             except discord.HTTPException as exc:
                 if not await self.token_died(job, exc):

@@ -50,13 +50,22 @@ from bot.services.delivery.notify import Notifier
 from bot.services.delivery.port import Progress, Receipt, ShotQuestion
 from bot.services.delivery.stills import StillMaker, Stills
 from bot.services.requests.generation import GenerationService
-from storage import Job
+from storage import Job, JobState
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6  # ladder steps per delivery; each step goes strictly down the ladder
 MAX_REMEMBERED = 10_000  # finished jobs whose in-memory notes are kept (bounded for long uptimes)
 MAX_FOLLOWUPS_CODE = 40094  # "This interaction has hit the maximum number of follow up messages"
+FINISHING = frozenset({JobState.DOWNLOADING, JobState.POSTPROCESSING, JobState.DELIVERING})
+DECORATE_WAIT = 3.0  # a result's reactions and "done" edit wait at most this long for other results being posted
+FINISHING_GRACE = 3.0  # a finishing job's progress is shown only if its result has not come this long after
+
+
+def _remove_stills(making: asyncio.Future[Stills | None]) -> None:
+    """A delivery's card frames, once made: deleted (posted or not)."""
+    if not making.cancelled() and making.exception() is None and (stills := making.result()) is not None:
+        stills.remove()
 
 
 class DiscordDelivery:
@@ -84,6 +93,7 @@ class DiscordDelivery:
         self.sound_offered = False  # a sound model is enabled: a silent result gets 🔊 Add sound
         self._pending: dict[int, Progress] = {}
         self._last: dict[int, float] = {}
+        self._finishing: dict[int, float] = {}  # when each job's first finishing update came (FINISHING_GRACE)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._closed: dict[int, None] = {}  # finished jobs, oldest first (a dict keeps the order)
         self._background: set[asyncio.Task[Any]] = set()
@@ -91,17 +101,25 @@ class DiscordDelivery:
         self.channel = JobChannel(bot, service, on_gone=self._close, clock=lambda: self.clock())
         self.notifier = notifier  # a late result mentions its owner once (bot.services.delivery.notify)
         self.ack_first = AckFirst()  # the Starter's: commands being acknowledged go before progress edits
+        self.posting = AckFirst(DECORATE_WAIT)  # results being posted go before other results' decorations
         self.group = GroupPoster(self.channel, groups, self.deliver_single, self._spawn, self._close, self.pings)
 
     # --- progress --------------------------------------------------------------------------------------
     async def progress(self, update: Progress) -> None:
-        """Coalesce updates; at most one edit per job per ``interval``, the newest state winning."""
+        """Coalesce updates; at most one edit per job per ``interval``, the newest state winning.  Once the
+        provider has finished (downloading, checking, uploading: ``FINISHING``) an update waits up to
+        ``FINISHING_GRACE`` seconds first: the result usually comes sooner and the "done" edit replaces it, so a
+        burst of results is not slowed by an edit per job that nobody would have seen for long."""
         job_id = update.job.id
         if job_id in self._closed:
             return
         current = self._pending.get(job_id)
         if current is not None and current.job.updated_at > update.job.updated_at:
             return  # an older snapshot arrived late
+        if update.job.state in FINISHING:
+            self._finishing.setdefault(job_id, time.monotonic())
+        else:  # (back to polling: a provider that said "succeeded" too early)
+            self._finishing.pop(job_id, None)
         self._pending[job_id] = update
         if job_id not in self._tasks:
             self._tasks[job_id] = asyncio.create_task(self._flush(job_id), name=f"videobot-progress-{job_id}")
@@ -110,8 +128,11 @@ class DiscordDelivery:
         try:
             while job_id in self._pending:
                 wait = self._last.get(job_id, 0.0) + self.interval - time.monotonic()
+                if job_id in self._finishing:
+                    wait = max(wait, self._finishing[job_id] + FINISHING_GRACE - time.monotonic())
                 if wait > 0:
                     await asyncio.sleep(wait)
+                    continue  # (what is pending may have changed: a finishing update waits longer)
                 await self.ack_first.settled()  # a progress edit never goes before a command's acknowledgement
                 update = self._pending.pop(job_id, None)
                 if update is None or job_id in self._closed:
@@ -148,6 +169,7 @@ class DiscordDelivery:
                 self.channel.forget(old)
         self._pending.pop(job_id, None)
         self._last.pop(job_id, None)
+        self._finishing.pop(job_id, None)
         task = self._tasks.pop(job_id, None)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
@@ -184,9 +206,23 @@ class DiscordDelivery:
             if earlier is not None:
                 log.info("job %s: result was already posted as message %s", job.id, earlier.id)
                 return Receipt(message_id=earlier.id)
+        # The card's first and last frame are made while the record is saved and the route worked out; they are
+        # deleted once the delivery ends, used or not (Discord keeps its copy).
+        making = asyncio.ensure_future(self.stills.make(job.id, video))
+        try:
+            async with self.posting.acking():
+                return await self._send(job, video, r, making)
+        finally:
+            making.add_done_callback(_remove_stills)
+
+    async def _send(self, job: Job, video: Path, r: DiscordRecord, making: asyncio.Future[Stills | None]) -> Receipt:
+        """:meth:`deliver_single` from the repeat check on (``making``: the card's frames, being made)."""
         r = await self.channel.save(job.id, replace(r, sending_at=time.time()))
         via_webhook = r.can_follow_up(self.clock())
-        if via_webhook:  # fills the "thinking…" placeholder if it still is one, so the result is a new message
+        if via_webhook and not self.channel.filled(job.id):
+            # fills the "thinking…" placeholder if it may still be one (this process has not edited it: a restart,
+            # a failed first status), so the result is a new message; its progress edits are replaced by the
+            # "done" edit after the post anyway
             with contextlib.suppress(discord.HTTPException):
                 await self.channel.edit_status(job, embed=embeds.status_embed(job, locale=r.locale))
             via_webhook = self.channel.record(job).can_follow_up(self.clock())
@@ -195,12 +231,8 @@ class DiscordDelivery:
         if not via_webhook and r.token_only:
             return await self._keep(job, plan)
         offer = await plan.first()
-        stills = await self.stills.make(job.id, video)
-        try:
-            posted = await self._climb(job, video, r, plan, offer, via_webhook, stills)
-        finally:
-            if stills is not None:
-                stills.remove()
+        stills = await making
+        posted = await self._climb(job, video, r, plan, offer, via_webhook, stills)
         if posted is None:
             return await self._keep(job, plan)
         message, offer, via_webhook = posted
@@ -307,7 +339,9 @@ class DiscordDelivery:
         return out
 
     async def _decorate(self, job: Job, message: discord.Message) -> None:
-        """Reactions on the result and a link to it from the status message (best effort)."""
+        """Reactions on the result and a link to it from the status message (best effort), once no other result
+        is being posted (at most ``DECORATE_WAIT`` seconds later): a burst's results first, then their trimmings."""
+        await self.posting.settled()
         for emoji in () if self.channel.record(job).token_only else EMOJI_ACTIONS:  # no reactions there
             try:
                 await message.add_reaction(emoji)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
 from bot.services.delivery.port import CANCELLED_NOTICE
+from emulators.providers import Script
 from tests.support.discord import fields_of, is_mp4, job_id_of, mp4_of, results, texts_of, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(90)
@@ -102,18 +104,54 @@ async def test_a_prompt_with_mass_mentions_pings_no_one(emu, launch):
         assert set(message.pings.users) <= {emu.alice.id}
 
 
-async def test_progress_edits_are_throttled(emu, launch):
-    await launch(progress_edit_interval=1.0)
-    handle = await emu.slash(emu.alice, "video", prompt="a paper boat drifting down a gutter", duration=2)
+async def test_progress_edits_are_throttled(emu, launch, emulator):
+    # a Replicate task running for 100 polls, each with more progress: at least 1 s at 0.01 s a poll or more
+    emulator.replicate.script_next(Script(running=100))
+    fast = {"poll_interval_seconds": 0.01, "poll_max_interval_seconds": 0.02, "poll_brisk_seconds": 0.01}
+    await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url, **fast)
+    model = "replicate:zeroscope"
+    handle = await emu.slash(emu.alice, "video", prompt="a paper boat drifting down a gutter", model=model)
     await handle.wait_ack()
     await wait_result(emu)
+    await emu.wait_until(lambda: "done" in handle.original.embeds[0]["title"], 30, "the status to say done")
     patches = [r for r in emu.rest.log if r.method == "PATCH" and handle.token in r.path]
-    # first status, any progress (≤ 1 per second), "uploading", "done": however long the render took, the
-    # status edits before "uploading" (shown at once) are an interval apart (a quarter of it, for transit jitter;
-    # without the throttle they come a poll apart, a few ms)
-    status = [r.at for r in patches if str((r.payload or {}).get("embeds", [{}])[0].get("title", ""))[:1] == "⏳"]
-    gaps = [status[i + 1] - status[i] for i in range(len(status) - 2)]
-    assert len(patches) >= 2 and len(status) >= 2 and all(gap >= 0.25 for gap in gaps), (gaps, patches)
+    # the first status, then progress at most every 0.5 s (a quarter of it apart, for transit jitter; without the
+    # throttle they would come a poll apart), then "done" after the result
+    status = [r.at for r, title in zip(patches, titles(patches), strict=True) if title.startswith("⏳")]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(status)]
+    assert len(status) >= 3 and all(gap >= 0.125 for gap in gaps), (gaps, patches)
+
+
+async def test_a_slow_download_still_shows_that_it_is_downloading(emu, launch, emulator):
+    # progress past the provider's finish waits FINISHING_GRACE (3 s) for the result: a download held longer shows
+    emulator.replicate.script_next(Script(running=1, output_delay=6.0))
+    await launch(REPLICATE_API_TOKEN=emulator.replicate.api_key, REPLICATE_BASE_URL=emulator.replicate_url)
+    handle = await emu.slash(
+        emu.alice, "video", prompt="a paper boat drifting down a gutter", model="replicate:zeroscope"
+    )
+    await handle.wait_ack()
+    await wait_result(emu)
+    await emu.wait_until(lambda: "done" in handle.original.embeds[0]["title"], 30, "the status to say done")
+    shown = titles(r for r in emu.rest.log if r.method == "PATCH" and handle.token in r.path)
+    assert any("downloading" in title for title in shown) and "done" in shown[-1], shown
+
+
+async def test_a_status_that_could_not_be_shown_is_filled_before_the_result(emu, launch):
+    # the first status edit is refused, and no progress edit comes before the result (one a minute at most): the
+    # response is still the "thinking…" placeholder, which a followup would fill in instead of posting anew
+    emu.fail_next("PATCH /webhooks/*", 400, 50035, "Invalid Form Body")
+    await launch(progress_edit_interval=60)
+    handle = await emu.slash(emu.alice, "video", prompt="a paper boat drifting down a gutter", duration=1)
+    await handle.wait_ack()
+    result = await wait_result(emu)
+    status = handle.original
+    assert status is not None and status.id != result.id  # the result is a message of its own
+    await emu.wait_until(lambda: "done" in status.embeds[0]["title"], 30, "the status to say done")
+    assert len(results(emu, job_id_of(result))) == 1
+
+
+def titles(requests) -> list[str]:
+    return [str((r.payload or {}).get("embeds", [{}])[0].get("title", "")) for r in requests]
 
 
 async def test_an_unknown_model_is_refused_privately_and_nothing_is_queued(emu, launch):

@@ -130,13 +130,25 @@ async def test_a_create_whose_outcome_is_unknown_fails_clearly_and_is_never_sent
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_5xx_or_429_on_the_poll_before_the_download_is_retried(fault_rig: Rig, provider):
+async def test_the_download_starts_from_the_answer_that_said_succeeded(fault_rig: Rig, provider):
     rig = fault_rig
     api = api_of(rig, provider)
-    fault_after_success(api, Fault(503), Fault(429, retry_after="0"))
+    fault_after_success(api, Fault(503))  # a second read of the task would fail
     job = await rig.settle((await rig.submit(provider)).id)
     await assert_delivered(rig, job)
-    assert api.create_count == 1
+    assert api.create_count == 1 and not rig.defers and len(api.poll_faults) == 1  # the task was not read again
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_5xx_or_429_on_the_reads_after_an_expired_link_are_retried(fault_rig: Rig, provider):
+    rig = fault_rig
+    api = api_of(rig, provider)
+    api.script_next(Script(output="expire_first"))  # the link in the answer that said "succeeded" is refused
+    fault_after_success(api, Fault(503), Fault(429, retry_after="0"))  # and so are the reads for a fresh one
+    job = await rig.settle((await rig.submit(provider)).id)
+    await assert_delivered(rig, job)
+    assert api.create_count == 1 and not api.poll_faults  # both faults met, each retried
+    assert rig.defers and all(state is JobState.DOWNLOADING for state, _ in rig.defers), rig.defers
 
 
 # --- connection resets, slow and malformed answers -------------------------------------------------------------

@@ -220,7 +220,7 @@ _RENDERERS = {"runway": "task_json", "replicate": "prediction", "luma": "generat
 
 def fault_after_success(api: Any, *faults: Any) -> None:
     """Queue ``faults`` for the task reads right after the first answer that says the task succeeded
-    (the worker's re-poll before downloading): an in-process hook on the emulator's task renderer."""
+    (a read for a fresh link, a download resumed later): an in-process hook on the emulator's task renderer."""
     name = _RENDERERS[api.name]
     original = getattr(api, name)
     armed = [True]

@@ -18,6 +18,9 @@ Siblings: the runs polling a model are listed in ``Context.polling``; when one f
 here, the others are re-planned from it (``PollSchedule.after_sibling``) and their waits worked out again: one
 created about as long ago polls at once.  A ``Retry-After`` still holds after a re-plan.  The jitter of siblings
 is stratified (``schedule.stratified``) so that their polls are spread evenly and one sees a shared finish soon.
+
+The answer that says the task succeeded is kept on the run (``Run.succeeded``): the download starts from its link
+at once instead of reading the task again (``JobRunner.download``).
 """
 
 from __future__ import annotations
@@ -178,6 +181,7 @@ class Poller:
                     run_time = self._finished_at(unfinished_at) - origin
                     self._replan_siblings(run_time)
                     await self._learn(run_time)
+                self.run.succeeded = (status, self.ctx.clock())  # the download starts from this answer
                 pushes_missed = self.pushes and self.run.job.pushed_at is None
                 missed = {"push_missed_at": self.ctx.clock()} if pushes_missed else {}
                 await self.run.save(state=JobState.DOWNLOADING, result_url=status.output_url, progress=1.0, **missed)

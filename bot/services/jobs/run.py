@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.media import Media
-from bot.providers.base import GenerationRequest, VideoProvider
+from bot.providers.base import GenerationRequest, TaskStatus, VideoProvider
 from bot.providers.registry import ProviderRegistry
 from bot.services.delivery.port import DeliveryRouter, Progress
 from bot.services.fallback.policy import Fallback, request_for
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from bot.services.jobs.schedule import PollSchedule
 
 log = logging.getLogger(__name__)
+
+FRESH_RESULT_SECONDS = 60.0  # the answer that said "succeeded" is downloaded from at once while this young
 
 
 class JobCancelled(Exception):
@@ -60,6 +62,7 @@ class Run:
         self.task_created_at: float | None = None  # when this process created the task (set by JobRunner.submit)
         self.schedule: PollSchedule | None = None  # this task's poll schedule (set by the poller)
         self.replanned = False  # a sibling finished and changed :attr:`schedule`: the wait is to be worked out again
+        self.succeeded: tuple[TaskStatus, float] | None = None  # the poll that said "succeeded", and when
 
     @property
     def provider(self) -> VideoProvider:
@@ -98,6 +101,15 @@ class Run:
             self.job = fresh
         if self.job.cancel_requested:
             raise JobCancelled()
+
+    def fresh_success(self) -> TaskStatus | None:
+        """The answer a poll of this run gave when the task succeeded, taken once, while it is younger than
+        ``FRESH_RESULT_SECONDS``: the download uses its output link instead of asking the provider again.
+        None after a restart, a retried download or a long pause (the link may have expired: ask again)."""
+        seen, self.succeeded = self.succeeded, None
+        if seen is None or self.ctx.clock() - seen[1] > FRESH_RESULT_SECONDS:
+            return None
+        return seen[0]
 
     def deadline(self) -> float:
         """When the provider task must be finished: the model's deadline, counted from the first submit."""

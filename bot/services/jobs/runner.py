@@ -189,11 +189,15 @@ class JobRunner:
             await self.run.save(state=JobState.QUEUED)
 
     async def download(self) -> None:
-        """DOWNLOADING → POSTPROCESSING.  Re-polls first: stored URLs may have expired."""
-        try:
-            status = await asyncio.wait_for(self.provider.poll(str(self.job.provider_task_id)), POLL_CALL_TIMEOUT)
-        except (ProviderUnavailable, TimeoutError) as exc:  # a 429/5xx now must not lose a finished video
-            await self._retry_download(exc)
+        """DOWNLOADING → POSTPROCESSING.  Straight from the poll that saw the task succeed when it was just now
+        (``Run.fresh_success``: no second read of a status just read); else re-polls first, since stored links
+        may have expired (and a provider's ``fetch_result`` refreshes a link that expired anyway)."""
+        status = self.run.fresh_success()
+        if status is None:
+            try:
+                status = await asyncio.wait_for(self.provider.poll(str(self.job.provider_task_id)), POLL_CALL_TIMEOUT)
+            except (ProviderUnavailable, TimeoutError) as exc:  # a 429/5xx now must not lose a finished video
+                await self._retry_download(exc)
         if not status.state.terminal:  # a provider that reports success early: keep polling
             await self.run.save(state=JobState.RUNNING)
             return

@@ -17,8 +17,9 @@ average (tests/services/jobs/test_schedule.py counts them) and notices an 8 s ta
 
 *A sibling finished* (:meth:`PollSchedule.after_sibling`): when one task of a model ends with a run time measured
 in this process, every other task of that model in flight is re-planned at once as if that run time were learned:
-one created about as long ago is due now (:meth:`PollSchedule.replan_wait`), a younger one sleeps until just before
-its turn.  So a burst of jobs on a fresh bot is noticed together, by whichever of them polled first.
+one created about as long ago is due now (:meth:`PollSchedule.replan_wait`), even if it polled a moment ago (only
+the provider's own guidance spaces its polls then: Runway's 5 s), a younger one sleeps until just before its turn.
+So a burst of jobs on a fresh bot is noticed together, by whichever of them polled first.
 
 *Adaptive* (the model has finished jobs, :class:`storage.ModelTiming`): the expected run time is the learned mean
 ``m``; the schedule sleeps until ``m − lead`` (``lead`` = two spreads, at least half a brisk interval, at most half of
@@ -66,6 +67,7 @@ class PollSchedule:
     expected: float | None = None  # the model's learned run time (s from task created); None: backoff
     spread: float = 0.0  # how much the run time varies (s)
     cold: bool = False  # with nothing learned: the cold start (True) or the old backoff (False)
+    guidance: float = 0.0  # the provider's least interval between polls (Runway: 5 s), kept by a re-plan too
 
     @classmethod
     def build(
@@ -87,7 +89,7 @@ class PollSchedule:
         fast = min(max(brisk, provider_brisk, 1e-3), base)
         if expected is not None and expected <= 0:
             expected = None
-        return cls(base, cap, fast, expected, max(spread, 0.0), cold)
+        return cls(base, cap, fast, expected, max(spread, 0.0), cold, min(max(provider_brisk, 0.0), cap))
 
     @property
     def adaptive(self) -> bool:
@@ -167,16 +169,19 @@ class PollSchedule:
     def replan_wait(self, elapsed: float, since_poll: float | None = None) -> float:
         """The wait right after a re-plan (:meth:`after_sibling`), ``elapsed`` s after create and ``since_poll`` s
         after this task's last poll (None: not polled yet): none once the task is as old as the wake (it was created
-        about as long ago as the sibling that finished), else until then; never sooner than the brisk interval
-        after the last poll (the provider's guidance: Runway at most every 5 s)."""
-        spacing = 0.0 if since_poll is None else max(0.0, self.brisk - since_poll)
+        about as long ago as the sibling that finished), else until then; never sooner after the last poll than the
+        provider's guidance (Runway at most every 5 s; after a 429, the slowed pace).  Not the brisk second of our
+        own: a task that polled "running" just before its sibling was seen finished is due as much as the others
+        (waiting out that second made the last of a burst of 20 about 0.4 s later on average)."""
+        spacing = 0.0 if since_poll is None else max(0.0, self.guidance - since_poll)
         if self.expected is None or elapsed >= self.wake - 2 * EARLY * self.brisk:
             return spacing
         return max(spacing, min(self.wake - elapsed, self.max_interval))
 
     def throttled(self) -> PollSchedule:
-        """The provider answered 429: poll half as briskly for the rest of this task."""
-        return replace(self, brisk=min(self.brisk * 2, self.max_interval))
+        """The provider answered 429: poll half as briskly for the rest of this task (a re-plan too)."""
+        brisk = min(self.brisk * 2, self.max_interval)
+        return replace(self, brisk=brisk, guidance=max(self.guidance, brisk))
 
     def jittered(self, wait: float, u: float) -> float:
         """``wait`` with jitter (spreads the polls of jobs started together), ``u`` uniform in [0, 1): the

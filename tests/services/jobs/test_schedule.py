@@ -222,9 +222,11 @@ def test_a_re_plan_never_polls_sooner_than_the_providers_guidance_after_the_last
     runway = cold(provider_brisk=5.0).after_sibling(12.0)  # Runway: at most every 5 s
     assert runway.replan_wait(12.5, since_poll=1.0) == pytest.approx(4.0)  # due, but it polled a second ago
     assert runway.replan_wait(12.5, since_poll=6.0) == 0.0 and runway.replan_wait(12.5) == 0.0
-    luma = cold().after_sibling(8.0)
-    assert luma.replan_wait(8.5, since_poll=0.2) == pytest.approx(0.8)  # the brisk second
+    luma = cold().after_sibling(8.0)  # no guidance: due now even if it polled "running" a moment ago
+    assert luma.replan_wait(8.5, since_poll=0.2) == 0.0 and luma.brisk == 1.0  # (not the brisk second)
     assert luma.replan_wait(3.0, since_poll=0.2) == pytest.approx(luma.wake - 3.0)  # not due: its wake
+    slowed = cold().throttled().after_sibling(8.0)  # a 429 earlier in this task: its slower pace holds
+    assert slowed.replan_wait(8.5, since_poll=0.2) == pytest.approx(1.8)
 
 
 def test_a_re_plan_replaces_a_stale_estimate_and_leaves_the_old_backoff_alone():
@@ -241,18 +243,24 @@ def test_a_burst_on_a_fresh_bot_is_seen_soon_after_the_finish_by_the_jittered_si
     jitter; the first poll after the finish re-plans the rest, which are then due at once (no jitter, no clock:
     the u values are fixed)."""
     schedule, finish = cold(), 8.0
-    firsts = []
+    firsts, polled = [], []
     for i in range(20):
         u = (i + 0.5) / 20
-        now, polls = 0.0, 0
+        now, polls, times = 0.0, 0, []
         while now < finish:
             now += schedule.jittered(schedule.next_wait(now, polls), u)
             polls += 1
+            times.append(now)
         firsts.append(now)
+        polled.append(times)
     seen = min(firsts)
     assert seen - finish <= 0.5  # one of them notices within half a second; alone the median would be ~1.5 s
     replanned = schedule.after_sibling(finish)
     assert replanned.replan_wait(seen) == 0.0  # all 20 were created together: all due now
+    # even those whose last poll (a "not yet") came just before: no brisk second between it and the next
+    lasts = [max((t for t in times if t < seen), default=None) for times in polled]
+    assert any(last is not None and seen - last < schedule.brisk for last in lasts)
+    assert all(replanned.replan_wait(seen, None if last is None else seen - last) == 0.0 for last in lasts)
 
 
 def test_siblings_jitter_draws_take_one_stratum_each():
