@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -150,6 +150,21 @@ class Phrase(str):
 def phrase(key: str, /, **params: object) -> Phrase:
     """The message ``key`` as a :class:`Phrase`: English now, the member's language at the edge."""
     return Phrase(((key, dict(params)),))
+
+
+def verbatim(text: str) -> Phrase:
+    """``text`` as it is in every language (a model's name), to join with other phrases."""
+    return phrase("list.item", item=text)
+
+
+def joined(lines: Sequence[Phrase], separator: str) -> Phrase:
+    """The phrases one after the other, the message ``separator`` between two (``list.or``: "a or b")."""
+    parts: list[tuple[str, Mapping[str, object]]] = []
+    for number, line in enumerate(lines):
+        if number:
+            parts.append((separator, {}))
+        parts.extend(line.parts)
+    return Phrase(tuple(parts))
 
 
 def in_language(locale: str | None, line: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 
-from bot.i18n import catalogue
+from bot.i18n import catalogue, in_language, phrase
 from bot.i18n import text as words
 from bot.prompt import CAMERA_MOVES, STYLES, PromptSpec
 from bot.services.delivery.ladder import Offer, Rung, describe_size
@@ -347,9 +347,9 @@ def job_choice_name(job: Job) -> str:
     return f"#{job.id} · {subject} · {job.spec.get('duration', '?')} s · {day}"[:100]
 
 
-def usage_embed(summary: UsageSummary) -> discord.Embed:
-    """/admin usage: the server's spend by model and member, in provider units and dollars."""
-    lines = [clip(line, 300) for line in report_lines(summary, scope="this server")]  # member names escaped
-    return discord.Embed(
-        title=f"Spend: last {summary.days} days", description="\n".join(lines)[:MAX_DESCRIPTION], colour=COLOUR["work"]
-    )
+def usage_embed(summary: UsageSummary, locale: str | None = None) -> discord.Embed:
+    """/admin usage: the server's spend by model and member, in provider units and dollars, in ``locale``."""
+    scope = phrase("usage.scope.here")
+    lines = [clip(in_language(locale, line), 300) for line in report_lines(summary, scope=scope)]  # names escaped
+    title = words(locale, "usage.title", days=summary.days)
+    return discord.Embed(title=title, description="\n".join(lines)[:MAX_DESCRIPTION], colour=COLOUR["work"])
