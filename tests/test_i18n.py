@@ -115,7 +115,8 @@ def test_keyed_refusals_read_the_same_in_english_and_differ_in_other_languages(m
 
 # --- every key the code says exists; translations keep Discord's markdown -----------------------------------------
 SAID = re.compile(
-    r"""(?:said\(\s*\w+,\s*|words(?:_for)?\(\s*[\w.()]+,\s*|keyed\(\s*|text\(\s*"en",\s*)(f?)"([a-z_.{}]+)\""""
+    r"""(?:said\(\s*\w+,\s*|words(?:_for)?\(\s*[\w.()]+,\s*|keyed\(\s*|text\(\s*"en",\s*|phrase\(\s*)"""
+    r"""(f?)"([a-z_.{}]+)\""""
 )
 
 
@@ -132,7 +133,7 @@ def keys_in_code() -> set[str]:
 def test_every_message_key_the_code_says_is_in_english():
     english = CATALOGUE.tables[FALLBACK]["messages"]
     keys = keys_in_code()
-    assert {"prompt.empty", "media.too_big.*", "form.expired", "job.not_owner", "delete.done"} <= keys
+    assert {"prompt.empty", "media.too_big.*", "form.expired", "job.not_owner", "delete.done", "capability.*"} <= keys
     missing = sorted(k for k in keys if not any(fnmatch.fnmatchcase(e, k) for e in english))
     assert not missing, f"en.toml [messages] lacks {missing}"
 
@@ -203,3 +204,87 @@ def test_a_refusal_naming_the_models_that_can_says_the_hint_in_the_members_langu
     assert error.user_message == "x:silent makes silent videos, so `audio:on` cannot be honoured; try y:loud."
     assert explain(error, "fr")[0].endswith("; essayez y:loud.")
     assert explain(error, "de")[0].endswith("; versuch es mit y:loud.")
+
+
+# --- a model's limits, said deep in the providers, shown in the member's language --------------------------------
+def model_refusals() -> list:
+    """One of each refusal the registry and a model's limits raise, from the shipped catalogue of models."""
+    from bot.errors import VideobotError
+    from bot.providers.catalogue import CATALOGUE as MODELS
+    from bot.providers.registry import ProviderRegistry
+
+    class Provider:  # the registry reads a provider's name and models, nothing else
+        name = "runway"
+
+        def models(self):
+            return [entry.info() for key, entry in MODELS.items() if key.startswith("runway:")]
+
+    registry = ProviderRegistry([Provider()])  # type: ignore[list-item]
+    gen45, veo = registry.model("runway:gen4.5"), registry.model("runway:veo3.1")
+    found: list[VideobotError] = []
+    attempts = [
+        lambda: registry.choose("runway:gen4_turbo", Capability.TEXT_TO_VIDEO),  # cannot do; try …
+        lambda: registry.choose(None, {Capability.LOOP, Capability.FINISH}),  # no model can do a + b
+        lambda: registry.model("runway:gen45"),  # did you mean …
+        lambda: registry.model("luma:ray-2"),  # not enabled (no key)
+        lambda: registry.model("zzzz"),  # unknown, nothing close
+        lambda: registry.provider("luma:ray-2"),
+        lambda: gen45.check_capabilities(frozenset({Capability.LOOP, Capability.EXTEND})),
+        lambda: veo.check_duration(5),
+        lambda: gen45.check_aspect("1:1", has_media=False),
+        lambda: gen45.check_prompt("x" * (gen45.max_prompt_chars + 1)),
+        lambda: gen45.check_prompt("🦊" * gen45.max_prompt_chars),
+        lambda: gen45.check_seed(-1),
+        lambda: gen45.check_references(gen45.max_references + 1),
+    ]
+    for attempt in attempts:
+        with pytest.raises(VideobotError) as refused:
+            attempt()
+        found.append(refused.value)
+    return found
+
+
+from bot.providers.base import Capability  # noqa: E402  (the parametrisations below read it)
+
+
+def test_a_models_limits_read_as_before_in_english_and_differ_in_every_other_language():
+    from bot.edge.errors import explain
+
+    refusals = model_refusals()
+    english = [error.user_message for error in refusals]
+    assert english[0].startswith("runway:gen4_turbo cannot do text-to-video; try ") and "runway:gen4.5" in english[0]
+    assert english[1] == ("No enabled model on this bot can do finish + loop; leave out the option that asks for it.")
+    assert english[2].startswith("Unknown model 'runway:gen45'. Did you mean runway:gen4.5")
+    assert english[6] == "runway:gen4.5 cannot do extend, loop."
+    assert english[7] == "runway:veo3.1 makes clips of 4, 6 or 8 seconds, not 5; pick one of those."
+    assert "(an emoji counts as 2)" in english[10]
+    for error in refusals:
+        assert error.message_parts, error.user_message
+        assert explain(error, "en-US") == (error.user_message, True)
+        for locale in OTHERS:
+            said, expected = explain(error, locale)
+            assert expected and said != error.user_message, (locale, said)
+    french = explain(refusals[0], "fr")[0]
+    assert french.startswith("runway:gen4_turbo ne prend pas en charge « texte vers vidéo » ; essayez ")
+    assert explain(refusals[7], "ja")[0].startswith("runway:veo3.1 が作るクリップは 4、6 または 8 秒で")
+
+
+@pytest.mark.parametrize("capability", list(Capability))
+def test_every_capability_has_words(capability):
+    from bot.i18n import in_language
+    from bot.providers.base import capability_phrase
+
+    said = capability_phrase(capability)
+    assert str(said) == capability.value  # English: the value, as refusals always named it
+    assert all(
+        in_language(locale, said) != capability.value for locale in OTHERS if locale != "pt-BR" or said != "loop"
+    )
+
+
+def test_every_live_job_state_and_fallback_kind_has_words():
+    from bot.services.fallback.policy import KINDS
+    from storage import JobState
+
+    english = CATALOGUE.tables[FALLBACK]["messages"]
+    assert all(english[f"job_state.{state.value}"] == state.value for state in JobState if not state.finished)
+    assert all(english[f"health.kind.{kind}"] == kind for kind in KINDS)

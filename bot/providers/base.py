@@ -317,7 +317,8 @@ def listed(items: Sequence[str], last: str = "list.or") -> Phrase:
 
 def capability_phrase(capability: Capability) -> Phrase:
     """What a capability is called (English: its value, ``text-to-video``), said in the member's language."""
-    return phrase(f"capability.{capability.name.lower()}")
+    name = capability.name.lower()
+    return phrase(f"capability.{name}")
 
 
 def capabilities_phrase(capabilities: frozenset[Capability] | set[Capability], separator: str = ", ") -> Phrase:
