@@ -167,6 +167,15 @@ def joined(lines: Sequence[Phrase], separator: str) -> Phrase:
     return Phrase(tuple(parts))
 
 
+def listed(items: Sequence[str], last: str = "list.or") -> Phrase:
+    """``a, b or c`` (``last``: the message between the last two, ``list.and`` for "a and b") in the member's
+    language; the items as they are (names, numbers)."""
+    words = [verbatim(item) for item in items]
+    if len(words) < 2:
+        return joined(words, "list.comma")
+    return joined([joined(words[:-1], "list.comma"), words[-1]], last)
+
+
 def in_language(locale: str | None, line: str) -> str:
     """``line`` in ``locale`` where it is a :class:`Phrase`; any other text as it is."""
     return catalogue().say(locale, line) if isinstance(line, Phrase) else line

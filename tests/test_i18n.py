@@ -181,6 +181,8 @@ def test_form_and_button_words_fit_discords_limits(locale):
     buttons = [k for k in filled if k.startswith("button.")]
     assert buttons and not [k for k in buttons if len(filled[k]) + len(" 4/4") > 80]
     assert len(filled["film.pick"]) <= 150 and len(filled["film.shot"]) <= 100
+    examples = [text for key, text in messages.items() if key.startswith("example.")]  # a text input's placeholder
+    assert examples and not [text for text in examples if len(text) > 100]
 
 
 def test_a_finish_quotes_notes_read_in_english_and_show_in_the_members_language():
@@ -284,3 +286,52 @@ def test_every_live_job_state_and_fallback_kind_has_words():
     english = CATALOGUE.tables[FALLBACK]["messages"]
     assert all(english[f"job_state.{state.value}"] == state.value for state in JobState if not state.finished)
     assert all(english[f"health.kind.{kind}"] == kind for kind in KINDS)
+
+
+def test_what_a_result_came_from_reads_as_before_in_english_and_in_the_members_language():
+    from bot.i18n import in_language
+    from bot.services.requests import lineage
+    from storage import CastUse, Job, JobInputs, JobState
+
+    def job(kind: str, parent: int | None = 12, **inputs: object) -> Job:
+        nothing = dict.fromkeys(
+            ("provider_task_id", "raw_path", "result_path", "result_url", "error", "error_detail", "message_id"),
+        )
+        nothing |= dict.fromkeys(("delivered_at", "lease_owner", "lease_expires", "next_attempt_at"))
+        nothing |= dict.fromkeys(("started_at", "finished_at"))
+        return Job(
+            id=20,
+            kind=kind,
+            state=JobState.DONE,
+            owner_id=1,
+            guild_id=2,
+            channel_id=3,
+            model="local:motion",
+            spec={},
+            inputs=JobInputs(**inputs),  # type: ignore[arg-type]
+            delivery={},
+            parent_job_id=parent,
+            progress=1.0,
+            cost_seconds=0.0,
+            attempts=1,
+            cancel_requested=False,
+            created_at=0.0,
+            updated_at=0.0,
+            **nothing,  # type: ignore[arg-type]
+        )
+
+    cast = (CastUse(1, "Mara", ()), CastUse(2, "Teo", ()), CastUse(3, "Ana", ()))
+    said = {
+        "stitch of #3 + #5": lineage.describe(job("stitch", None, source_jobs=(3, 5))),
+        "shot 2/4 of film #12": lineage.describe(job("shot", shot=2, of=4)),
+        "film of 4 shots, a new version of #12": lineage.describe(job("sequence", of=4)),
+        "variation 1/3 of #12": lineage.describe(job("variation", variation=1, of=3)),
+        "refined from #12": lineage.describe(job("refine")),
+        "from #12": lineage.describe(job("something new")),
+        "with Mara, Teo and Ana": lineage.with_cast(job("video", None, cast=cast)),
+    }
+    assert {english: str(line) for english, line in said.items()} == {english: english for english in said}
+    for locale in OTHERS:
+        assert all(in_language(locale, line) != english for english, line in said.items()), locale
+    assert in_language("fr", said["refined from #12"]) == "affiné à partir de #12"
+    assert in_language("ja", said["with Mara, Teo and Ana"]) == "出演:Mara、TeoとAna"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from bot.errors import InvalidOption, InvalidPrompt
-from bot.i18n import Phrase, joined, phrase, said, verbatim
+from bot.i18n import Phrase, joined, listed, phrase, said
 from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, MAX_SEED
 from bot.providers.references import Reference, ReferenceSpec, reference_prompt
 
@@ -305,14 +305,6 @@ def _describe_durations(durations: Sequence[int]) -> Phrase:
     if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
         return phrase("list.range", first=values[0], last=values[-1])
     return listed([str(v) for v in values])
-
-
-def listed(items: Sequence[str], last: str = "list.or") -> Phrase:
-    """``a, b or c`` (``last``: the message between the last two) in the member's language."""
-    words = [verbatim(item) for item in items]
-    if len(words) < 2:
-        return joined(words, "list.comma")
-    return joined([joined(words[:-1], "list.comma"), words[-1]], last)
 
 
 def capability_phrase(capability: Capability) -> Phrase:
