@@ -45,24 +45,25 @@ Text = Range[str, 1, MAX_PART_CHARS]
 SOUND_HELP = "One soundtrack for the whole film: what to hear, e.g. 'a slow piano theme, distant rain'"
 
 
-class ShotsModal(discord.ui.Modal, title="A short film"):
+class ShotsModal(discord.ui.Modal):
     """The title and the shots; its submit starts the film.  Its words are the member's (``locale``)."""
-
-    film_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Title", custom_id="sequence:title", required=False, max_length=MAX_TITLE_CHARS
-    )
-    shots: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Shots, one per line (end a line with | 4s)",
-        custom_id="sequence:shots",
-        style=discord.TextStyle.paragraph,
-        max_length=4000,
-    )
 
     def __init__(self, films: Sequences, starter: Starter, spec: PromptSpec, options: FilmOptions, locale: str):
         super().__init__(title=words(locale, "form.film.title"), custom_id="sequence:modal")
-        self.film_title.label = words(locale, "form.film.name")
-        self.shots.label = words(locale, "form.film.shots")
-        self.shots.placeholder = words(locale, "example.shots")
+        self.film_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=words(locale, "form.film.name"),
+            custom_id="sequence:title",
+            required=False,
+            max_length=MAX_TITLE_CHARS,
+        )
+        self.shots: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=words(locale, "form.film.shots"),
+            custom_id="sequence:shots",
+            style=discord.TextStyle.paragraph,
+            placeholder=words(locale, "example.shots"),
+            max_length=4000,
+        )
+        self.add_item(self.film_title).add_item(self.shots)
         self.films = films
         self.starter = starter
         self.spec = spec

@@ -1,7 +1,7 @@
 """Issue 24's leftovers in other languages, through the Discord emulator: /admin usage, /admin gallery and
-/admin status for an admin whose Discord speaks French or German, and a model's "cannot do" refusal for a Japanese
-member.  The expected words are read from the message catalogue (bot/locales/*.toml), and each must differ from
-the English, so a reply left in English fails."""
+/admin status for an admin whose Discord speaks French or German, and a model's "cannot do" refusal and /sequence's
+form for a Japanese member.  The expected words are read from the message catalogue (bot/locales/*.toml), and
+each must differ from the English, so a reply left in English fails."""
 
 from __future__ import annotations
 
@@ -84,3 +84,15 @@ async def test_a_model_that_cannot_do_it_is_refused_in_japanese(emu, launch, emu
     assert english.startswith("runway:gen4_turbo cannot do text-to-video; try ")  # English as it always read
     assert text("ja", "capability.text_to_video") in refusal and "text-to-video" not in refusal
     assert emulator.runway.tasks == {}
+
+
+async def test_the_film_form_and_its_example_are_in_japanese(emu, launch):
+    await launch()
+    opened = await emu.slash(emu.alice, "sequence", model="local:storyboard", locale="ja")
+    assert await opened.wait_ack() == 9  # the modal
+    modal = opened.modal
+    boxes = {c["custom_id"]: c for row in modal["components"] for c in row["components"]}
+    assert modal["title"] == text("ja", "form.film.title") != text("en", "form.film.title")
+    assert boxes["sequence:title"]["label"] == text("ja", "form.film.name")
+    assert boxes["sequence:shots"]["label"] == text("ja", "form.film.shots") != text("en", "form.film.shots")
+    assert boxes["sequence:shots"]["placeholder"] == text("ja", "example.shots") != text("en", "example.shots")
