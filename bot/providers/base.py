@@ -243,7 +243,7 @@ class ModelInfo:
         self.check(needs, request.duration, request.aspect, has_media=has_media)
         self.check_prompt(self.sent_prompt(request.prompt, request.references))
         if not request.prompt.strip() and self.needs_prompt(needs):
-            raise InvalidPrompt("The prompt is empty: describe the subject and what it does.")
+            raise said(InvalidPrompt, "prompt.empty")
         if request.seed is not None and self.seed_max is not None:  # a model without seeds is never sent one
             self.check_seed(request.seed)
         if request.references:
