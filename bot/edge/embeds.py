@@ -147,15 +147,15 @@ def status_embed(
     embed.add_field(name=words(locale, "status.progress"), value=progress_bar(fraction), inline=False)
     note = fallback_note(job, done=False)
     if note:  # "Runway is unavailable; making it with Luma ray-2"
-        embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
+        embed.add_field(name=words(locale, "field.fallback"), value=clip(note, MAX_FIELD), inline=False)
     embed.set_footer(text=f"{job.model} · {job.spec.get('duration', '?')} s · job #{job.id}")
     return embed
 
 
-def waiting_embed(job: Job, ready: int, total: int) -> discord.Embed:
+def waiting_embed(job: Job, ready: int, total: int, locale: str | None = None) -> discord.Embed:
     """A /variations take that is made and waits for its siblings, to be shown together."""
-    embed = status_embed(job)
-    embed.title = f"⏳ {_title(job)} — made; waiting for the other takes ({ready} of {total} ready)"
+    embed = status_embed(job, locale=locale)
+    embed.title = f"⏳ {_title(job, locale)} — {words(locale, 'state.waiting_takes', ready=ready, total=total)}"
     return embed
 
 
@@ -180,26 +180,21 @@ def failed_embed(job: Job, message: str, locale: str | None = None) -> discord.E
     return embed
 
 
-NO_ATTACH = "I don't have the Attach Files permission in this channel"
-
-
 def result_content(job: Job, offer: Offer, locale: str | None = None) -> str:
     """The plain-text line of a result message: the owner's mention and, for links, the URL."""
     text = words(locale, "result.ready", mention=f"<@{job.owner_id}>")
     size = describe_size(offer.original_bytes)
     if offer.rung is Rung.REENCODE:
-        text += f" (Re-encoded from {size} to fit this server's {describe_size(offer.limit_bytes)} upload limit.)"
+        text += words(locale, "result.reencoded", size=size, limit=describe_size(offer.limit_bytes))
     elif offer.rung is Rung.LINK and offer.url:
-        expiry = f" — this link expires {timestamp(offer.expires_at)}" if offer.expires_at else ""
-        why = NO_ATTACH if offer.cannot_attach else f"It is {size}, too large to upload here"
-        text += f" {why}: {offer.url}{expiry}"
+        why = words(locale, "result.no_attach") if offer.cannot_attach else words(locale, "result.too_large", size=size)
+        text += f" {why}: {offer.url}"
+        if offer.expires_at:
+            text += words(locale, "result.link_expires", when=timestamp(offer.expires_at))
     elif offer.rung is Rung.NONE and offer.cannot_attach:
-        text += f" {NO_ATTACH}, and no download link is available; please ask a server admin."
+        text += words(locale, "result.no_attach_no_link")
     elif offer.rung is Rung.NONE:
-        text += (
-            f" It is {size}, too large to upload here, and no download link is available; "
-            "ask the server owner to set up the file server."
-        )
+        text += words(locale, "result.too_large_no_link", size=size)
     return text
 
 

@@ -125,7 +125,9 @@ class GroupPoster:
         if len(self._waits) > 10_000:  # bounded for long uptimes: forget the oldest
             self._waits.pop(next(iter(self._waits)))
         try:
-            await self.channel.edit_status(job, embed=embeds.waiting_embed(job, ready, total))
+            await self.channel.edit_status(
+                job, embed=embeds.waiting_embed(job, ready, total, self.channel.record(job).locale)
+            )
         except discord.HTTPException as exc:
             log.info("job %s: waiting status not shown (%s)", job.id, exc)
 
