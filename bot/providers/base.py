@@ -9,7 +9,7 @@ Models are named ``provider:model`` (``local:motion``, ``runway:gen4.5``, ``luma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -191,10 +191,10 @@ class ModelInfo:
         if 0 < length < self.min_prompt_chars:
             raise said(InvalidPrompt, "model.prompt_too_short", model=self.name, min=self.min_prompt_chars, unit=unit)
         if length > self.max_prompt_chars:
-            key = "model.prompt_too_long_emoji" if self.prompt_unit == UTF16 and length != len(text) else None
+            emoji = self.prompt_unit == UTF16 and length != len(text)  # an emoji counts as 2
             raise said(
                 InvalidPrompt,
-                key or "model.prompt_too_long",
+                "model.prompt_too_long_emoji" if emoji else "model.prompt_too_long",
                 model=self.name,
                 max=self.max_prompt_chars,
                 unit=unit,
@@ -313,10 +313,10 @@ def capability_phrase(capability: Capability) -> Phrase:
     return phrase(f"capability.{name}")
 
 
-def capabilities_phrase(capabilities: frozenset[Capability] | set[Capability], separator: str = ", ") -> Phrase:
-    """Several capabilities in their order of value (``extend, loop``); ``separator`` ``" + "`` says all together."""
-    key = "list.comma" if separator == ", " else "list.plus"
-    return joined([capability_phrase(c) for c in sorted(capabilities, key=lambda c: c.value)], key)
+def capabilities_phrase(capabilities: Iterable[Capability], separator: str = "list.comma") -> Phrase:
+    """Several capabilities in their order of value (``extend, loop``); the ``separator`` message between two
+    (``list.plus``: ``finish + loop``, all of them together)."""
+    return joined([capability_phrase(c) for c in sorted(capabilities, key=lambda c: c.value)], separator)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class ProviderRegistry:
             return info
         default = self.default_for(needs)
         if default is None:
-            raise said(InvalidOption, "model.none_can_do", what=capabilities_phrase(needs, " + "))
+            raise said(InvalidOption, "model.none_can_do", what=capabilities_phrase(needs, "list.plus"))
         return default
 
     def default_for(self, needs: frozenset[Capability]) -> ModelInfo | None:
