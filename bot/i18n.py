@@ -176,6 +176,12 @@ def listed(items: Sequence[str], last: str = "list.or") -> Phrase:
     return joined([joined(words[:-1], "list.comma"), words[-1]], last)
 
 
+def told(error: VideobotError) -> str:
+    """What ``error`` tells a member, to hand on to a place that shows it later (a failed job's notice): a
+    :class:`Phrase` of its catalogue words where it has them (:func:`said`), else its ``user_message``."""
+    return Phrase(tuple(error.message_parts)) if error.message_parts else error.user_message
+
+
 def in_language(locale: str | None, line: str) -> str:
     """``line`` in ``locale`` where it is a :class:`Phrase`; any other text as it is."""
     return catalogue().say(locale, line) if isinstance(line, Phrase) else line

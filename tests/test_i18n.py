@@ -335,3 +335,15 @@ def test_what_a_result_came_from_reads_as_before_in_english_and_in_the_members_l
         assert all(in_language(locale, line) != english for english, line in said.items()), locale
     assert in_language("fr", said["refined from #12"]) == "affiné à partir de #12"
     assert in_language("ja", said["with Mara, Teo and Ana"]) == "出演:Mara、TeoとAna"
+
+
+def test_a_failed_jobs_notice_keeps_its_words_for_the_members_language():
+    from bot.errors import VideobotError
+    from bot.i18n import Phrase, in_language, said, told
+
+    keyed = said(VideobotError, "notice.film_no_shot")
+    notice = told(keyed)
+    assert isinstance(notice, Phrase) and notice == keyed.user_message
+    assert in_language("pt-BR", notice) == CATALOGUE.text("pt-BR", "notice.film_no_shot") != notice
+    plain = VideobotError("Runway said no.")  # a provider's own words: as they are, in every language
+    assert told(plain) == "Runway said no." and in_language("ja", told(plain)) == "Runway said no."

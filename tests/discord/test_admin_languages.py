@@ -13,6 +13,7 @@ from bot.i18n import in_language, phrase, text
 from bot.providers.base import Capability
 from bot.services.fallback.policy import provider_label
 from bot.services.money.costs import dollars
+from emulators.providers import Script
 from tests.support.discord import free_port, job_id_of, refused_privately, runway_bot, wait_done, wait_result
 
 pytestmark = pytest.mark.timeout(120)
@@ -96,3 +97,21 @@ async def test_the_film_form_and_its_example_are_in_japanese(emu, launch):
     assert boxes["sequence:title"]["label"] == text("ja", "form.film.name")
     assert boxes["sequence:shots"]["label"] == text("ja", "form.film.shots") != text("en", "form.film.shots")
     assert boxes["sequence:shots"]["placeholder"] == text("ja", "example.shots") != text("en", "example.shots")
+
+
+async def test_a_cancelled_job_says_so_in_french(emu, launch, emulator):
+    bot = await runway_bot(launch, emulator)
+    emulator.runway.script_next(Script(outcome="hang"))  # the task runs until it is cancelled
+    handle = await emu.slash(
+        emu.alice, "video", prompt="a slow lantern", duration=5, model="runway:gen4.5", locale="fr"
+    )
+    await handle.wait_ack()
+    working = lambda m: any((e.get("title") or "").startswith("⏳") for e in m.embeds)  # noqa: E731
+    job_id = job_id_of(await emu.wait_for_message(working, timeout=30))  # its status message
+    await (await emu.slash(emu.alice, "cancel", job=job_id, locale="fr")).wait_ack()
+    notice = text("fr", "notice.cancelled")
+    assert notice != text("en", "notice.cancelled") == "Cancelled; your quota was refunded."
+    shown = await emu.wait_for_message(lambda m: any(e.get("description") == notice for e in m.embeds), timeout=60)
+    [embed] = [e for e in shown.embeds if e.get("description") == notice]
+    assert text("fr", "state.cancelled") in embed["title"]
+    assert await bot.app.storage.quota.ledger_state(job_id) == "refunded"  # what the notice says
