@@ -130,6 +130,14 @@ def said(kind: type[E], key: str, /, *, detail: str = "", **params: object) -> E
     return kind(text(FALLBACK, key, **params), detail=detail).keyed(key, **params)
 
 
+def saying(error: E, line: Phrase) -> E:
+    """``error`` with ``line``'s catalogue words attached (for an error whose constructor takes more than
+    :func:`said` passes on, ``ProviderUnavailable(str(line), provider=…)``); returns the error."""
+    for key, params in line.parts:
+        error.keyed(key, **params)
+    return error
+
+
 class Phrase(str):
     """A line the core tells a member (a note of ``Submitted``, a quote's note) that reads in English as it is,
     and knows its catalogue words (``parts``: keys with their values, said one after the other) so the edge can

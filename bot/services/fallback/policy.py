@@ -205,15 +205,12 @@ class Fallback:
                 return choice
         return None
 
-    def refusal(self, request: GenerationRequest, down: set[str]) -> str | None:
+    def refusal(self, request: GenerationRequest, down: set[str]) -> Phrase | None:
         """Why a new request for a provider whose breaker is open cannot be taken (None: a fallback can)."""
         provider = request.model.split(":", 1)[0]
         if provider not in down or request_kind(request) is None or self.choose(request, tried=set(), skip=down):
             return None
-        return (
-            f"{provider_label(provider)} is unavailable right now and no fallback model on this bot can make "
-            "this request; nothing was charged. Please try again in a few minutes or pick another model."
-        )
+        return phrase("fallback.unavailable_not_charged", provider=provider_label(provider))
 
     def _finish_landing(self, request: GenerationRequest, avoid: set[str]) -> Landing | None:
         """The first enabled finishing model of another provider that makes exactly what was quoted (the size and
