@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -130,6 +130,14 @@ def said(kind: type[E], key: str, /, *, detail: str = "", **params: object) -> E
     return kind(text(FALLBACK, key, **params), detail=detail).keyed(key, **params)
 
 
+def saying(error: E, line: Phrase) -> E:
+    """``error`` with ``line``'s catalogue words attached (for an error whose constructor takes more than
+    :func:`said` passes on, ``ProviderUnavailable(str(line), provider=…)``); returns the error."""
+    for key, params in line.parts:
+        error.keyed(key, **params)
+    return error
+
+
 class Phrase(str):
     """A line the core tells a member (a note of ``Submitted``, a quote's note) that reads in English as it is,
     and knows its catalogue words (``parts``: keys with their values, said one after the other) so the edge can
@@ -150,6 +158,36 @@ class Phrase(str):
 def phrase(key: str, /, **params: object) -> Phrase:
     """The message ``key`` as a :class:`Phrase`: English now, the member's language at the edge."""
     return Phrase(((key, dict(params)),))
+
+
+def verbatim(text: str) -> Phrase:
+    """``text`` as it is in every language (a model's name), to join with other phrases."""
+    return phrase("list.item", item=text)
+
+
+def joined(lines: Sequence[Phrase], separator: str) -> Phrase:
+    """The phrases one after the other, the message ``separator`` between two (``list.or``: "a or b")."""
+    parts: list[tuple[str, Mapping[str, object]]] = []
+    for number, line in enumerate(lines):
+        if number:
+            parts.append((separator, {}))
+        parts.extend(line.parts)
+    return Phrase(tuple(parts))
+
+
+def listed(items: Sequence[str], last: str = "list.or") -> Phrase:
+    """``a, b or c`` (``last``: the message between the last two, ``list.and`` for "a and b") in the member's
+    language; the items as they are (names, numbers)."""
+    words = [verbatim(item) for item in items]
+    if len(words) < 2:
+        return joined(words, "list.comma")
+    return joined([joined(words[:-1], "list.comma"), words[-1]], last)
+
+
+def told(error: VideobotError) -> str:
+    """What ``error`` tells a member, to hand on to a place that shows it later (a failed job's notice): a
+    :class:`Phrase` of its catalogue words where it has them (:func:`said`), else its ``user_message``."""
+    return Phrase(tuple(error.message_parts)) if error.message_parts else error.user_message
 
 
 def in_language(locale: str | None, line: str) -> str:

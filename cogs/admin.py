@@ -17,7 +17,8 @@ from discord.app_commands import Range
 from discord.ext import commands
 
 from bot.edge.embeds import usage_embed
-from bot.edge.translate import words_for
+from bot.edge.translate import locale_of, words_for
+from bot.i18n import in_language, phrase
 from bot.services.fallback.health import HealthService
 from bot.services.money import costs
 from bot.services.money.quota import QuotaService, format_seconds
@@ -104,7 +105,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         """Send a signed link to the whole server's gallery (only the admin sees the reply)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         url = self.gallery_service.gallery_link(interaction.guild_id, None)
-        text = gallery_text(url, self.settings.gallery_link_ttl, "the server's gallery")
+        text = gallery_text(interaction, url, self.settings.gallery_link_ttl, server=True)
         await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
     @app_commands.command(name="status", description="Provider health, circuit breakers, fallback lists and queue.")
@@ -117,13 +118,19 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
             return words_for(interaction, key, **params)
 
         embed = discord.Embed(title=say("admin.status.title"), colour=0x5865F2)
-        providers = "\n".join(report.providers)[:1024] or say("admin.status.none")
+        locale = locale_of(interaction)
+        providers = "\n".join(in_language(locale, line) for line in report.providers)[:1024] or say("admin.status.none")
         embed.add_field(name=say("admin.status.providers"), value=providers, inline=False)
-        embed.add_field(name=say("admin.status.fallback"), value="\n".join(report.fallback)[:1024], inline=False)
-        queue = ", ".join(f"{n} {state}" for state, n in report.queue.items()) or say("admin.status.empty")
+        fallback = "\n".join(in_language(locale, line) for line in report.fallback)[:1024]
+        embed.add_field(name=say("admin.status.fallback"), value=fallback, inline=False)
+        states = [
+            say("admin.status.jobs", count=n, state=phrase(f"job_state.{state}")) for state, n in report.queue.items()
+        ]
+        queue = ", ".join(states) or say("admin.status.empty")
         embed.add_field(name=say("admin.status.queue"), value=queue[:1024], inline=False)
         if report.push_line:
-            embed.add_field(name=say("admin.status.push"), value=report.push_line[:1024], inline=False)
+            push = in_language(locale, report.push_line)[:1024]
+            embed.add_field(name=say("admin.status.push"), value=push, inline=False)
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     @app_commands.command(name="usage", description="What this server spent: by model and member, in dollars.")
@@ -133,7 +140,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server lim
         await interaction.response.defer(ephemeral=True, thinking=True)
         summary = await self.quota_service.spend.usage(interaction.guild_id, days)
         await interaction.followup.send(
-            embed=usage_embed(summary), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            embed=usage_embed(summary, locale_of(interaction)),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
     @app_commands.command(name="spendcap", description="Set the server's spend cap in US dollars per month.")

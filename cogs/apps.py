@@ -155,7 +155,11 @@ class Apps(JobCog):
             check_image(image, self.settings.max_image_bytes)
         what = words_for(interaction, "form.menu.what_happens")
         prompt = text_field(
-            what, "prompt", paragraph=True, default=message_text(message), placeholder="it slowly turns"
+            what,
+            "prompt",
+            paragraph=True,
+            default=message_text(message),
+            placeholder=words_for(interaction, "example.animate_image"),
         )
         await self._show(interaction, "animate", words_for(interaction, "form.menu.animate"), prompt, image=image)
 
@@ -183,7 +187,7 @@ class Apps(JobCog):
             "prompt",
             paragraph=True,
             default=message_text(message),
-            placeholder="watercolour",
+            placeholder=words_for(interaction, "example.look"),
         )
         await self._show(interaction, "remix", words_for(interaction, "form.menu.remix"), look, video=video)
 
@@ -215,7 +219,9 @@ class Apps(JobCog):
         job = await self.service.extendable(interaction_requester(interaction), job_id)  # own, finished, kept
         subject = str(job.spec.get("subject") or "") or None
         label = words_for(interaction, "form.menu.what_next")
-        nxt = text_field(label, "prompt", paragraph=True, default=subject, placeholder="it flies away")
+        nxt = text_field(
+            label, "prompt", paragraph=True, default=subject, placeholder=words_for(interaction, "example.next")
+        )
         await self._show(interaction, "extend", words_for(interaction, "form.menu.extend", id=job.id), nxt, job=job.id)
 
     async def submit_extend(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:
@@ -232,7 +238,9 @@ class Apps(JobCog):
         if job.result_audio:
             raise said(InvalidOption, "menu.has_sound", id=job.id)
         label = words_for(interaction, "form.menu.what_to_hear")
-        hear = text_field(label, "prompt", paragraph=True, required=False, placeholder="rain on a tin roof")
+        hear = text_field(
+            label, "prompt", paragraph=True, required=False, placeholder=words_for(interaction, "example.hear")
+        )
         await self._show(interaction, "sound", words_for(interaction, "form.menu.sound", id=job.id), hear, job=job.id)
 
     async def submit_sound(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:

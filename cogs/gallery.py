@@ -8,19 +8,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.edge.translate import words_for
 from bot.services.web.gallery import GalleryService
 
 if TYPE_CHECKING:
     from bot.edge.client import VideoBot
 
 
-def gallery_text(url: str, ttl_seconds: float, whose: str) -> str:
-    """The private reply: the link and how long it works (it is a key: do not share it)."""
+def gallery_text(interaction: discord.Interaction[Any], url: str, ttl_seconds: float, *, server: bool) -> str:
+    """The private reply in the member's language: the link and how long it works (it is a key: do not share it);
+    ``server``: the whole server's gallery (/admin gallery), else the member's own."""
     hours = max(1, round(ttl_seconds / 3600))
-    return (
-        f"Here is {whose}: {url}\nThe link works for {hours} h and only for you; "
-        "anyone with it can see these videos, so keep it to yourself."
-    )
+    return words_for(interaction, "gallery.link.server" if server else "gallery.link.yours", url=url, hours=hours)
 
 
 class Gallery(commands.Cog):
@@ -36,7 +35,7 @@ class Gallery(commands.Cog):
         """Send a signed link to the member's gallery (only they see the reply)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         url = self.gallery_service.gallery_link(interaction.guild_id, interaction.user.id)
-        text = gallery_text(url, self.link_ttl, "your gallery")
+        text = gallery_text(interaction, url, self.link_ttl, server=False)
         await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
 

@@ -37,8 +37,6 @@ STYLE_CHOICES = [Choice(name=key, value=key) for key in STYLES]
 Text = Range[str, 1, MAX_PART_CHARS]
 Seconds = Range[int, 1, 60]
 Seed = Range[int, 0, MAX_SEED]
-PROMPT_EXAMPLE = "a red fox trotting through fresh snow"
-ANIMATE_EXAMPLE = "the cat slowly turns its head"
 CAST_HELP = "Up to 3 of this server's cast, comma-separated (or write @Name in the prompt)"
 
 
@@ -229,11 +227,13 @@ class Generate(commands.Cog):
                 "video",
                 interaction.user.id,
                 say("form.video.title"),
-                text_field(say("field.prompt"), "prompt", paragraph=True, required=True, placeholder=PROMPT_EXAMPLE),
-                text_field(say("field.setting"), "setting", default=setting, placeholder="a pine forest at dawn"),
-                text_field(say("field.lighting"), "lighting", default=lighting, placeholder="golden hour"),
                 text_field(
-                    say("field.details"), "details", paragraph=True, default=details, placeholder="colours, mood, lens…"
+                    say("field.prompt"), "prompt", paragraph=True, required=True, placeholder=say("example.prompt")
+                ),
+                text_field(say("field.setting"), "setting", default=setting, placeholder=say("example.setting")),
+                text_field(say("field.lighting"), "lighting", default=lighting, placeholder=say("example.lighting")),
+                text_field(
+                    say("field.details"), "details", paragraph=True, default=details, placeholder=say("example.details")
                 ),
                 options=options,
             )
@@ -327,9 +327,11 @@ class Generate(commands.Cog):
                 "animate",
                 interaction.user.id,
                 say("form.animate.title"),
-                file_field(say("form.start_frame"), "image", required=True, description="PNG, JPEG, WebP or GIF"),
+                file_field(say("form.start_frame"), "image", required=True, description=say("form.image_kinds")),
                 file_field(say("form.end_frame"), "end_image", required=False, description=say("form.end_frame_help")),
-                text_field(say("field.prompt"), "prompt", paragraph=True, default=prompt, placeholder=ANIMATE_EXAMPLE),
+                text_field(
+                    say("field.prompt"), "prompt", paragraph=True, default=prompt, placeholder=say("example.animate")
+                ),
                 options=options,
                 end_image=last,
             )

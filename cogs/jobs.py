@@ -76,7 +76,9 @@ class Jobs(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         if job is not None:
             ancestors, found, descendants = await self.service.chain(interaction_requester(interaction), job)
-            await interaction.followup.send(embed=embeds.chain_embed(ancestors, found, descendants), ephemeral=True)
+            await interaction.followup.send(
+                embed=embeds.chain_embed(ancestors, found, descendants, locale_of(interaction)), ephemeral=True
+            )
             return
         jobs = await self.service.history(interaction.user.id, limit=15)
         await interaction.followup.send(embed=embeds.history_embed(jobs, locale_of(interaction)), ephemeral=True)

@@ -21,6 +21,8 @@ from discord.app_commands import Choice, Range
 from bot.edge.cogkit import AUDIO_CHOICES, AUDIO_HELP, JobCog, aspect_choices, audio_value
 from bot.edge.errors import report
 from bot.edge.start import Starter
+from bot.edge.translate import locale_of
+from bot.i18n import text as words
 from bot.prompt import CAMERA_MOVES, MAX_PART_CHARS, STYLES, PromptSpec
 from bot.providers.base import Capability
 from bot.providers.prices import price_label
@@ -43,22 +45,25 @@ Text = Range[str, 1, MAX_PART_CHARS]
 SOUND_HELP = "One soundtrack for the whole film: what to hear, e.g. 'a slow piano theme, distant rain'"
 
 
-class ShotsModal(discord.ui.Modal, title="A short film"):
-    """The title and the shots; its submit starts the film."""
+class ShotsModal(discord.ui.Modal):
+    """The title and the shots; its submit starts the film.  Its words are the member's (``locale``)."""
 
-    film_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Title", custom_id="sequence:title", required=False, max_length=MAX_TITLE_CHARS
-    )
-    shots: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Shots, one per line (end a line with | 4s)",
-        custom_id="sequence:shots",
-        style=discord.TextStyle.paragraph,
-        placeholder="a lighthouse at dawn | 4s\nwaves break on the rocks\nthe lamp turns on",
-        max_length=4000,
-    )
-
-    def __init__(self, films: Sequences, starter: Starter, spec: PromptSpec, options: FilmOptions):
-        super().__init__(custom_id="sequence:modal")
+    def __init__(self, films: Sequences, starter: Starter, spec: PromptSpec, options: FilmOptions, locale: str):
+        super().__init__(title=words(locale, "form.film.title"), custom_id="sequence:modal")
+        self.film_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=words(locale, "form.film.name"),
+            custom_id="sequence:title",
+            required=False,
+            max_length=MAX_TITLE_CHARS,
+        )
+        self.shots: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=words(locale, "form.film.shots"),
+            custom_id="sequence:shots",
+            style=discord.TextStyle.paragraph,
+            placeholder=words(locale, "example.shots"),
+            max_length=4000,
+        )
+        self.add_item(self.film_title).add_item(self.shots)
         self.films = films
         self.starter = starter
         self.spec = spec
@@ -174,7 +179,9 @@ class Sequence(JobCog):
             cast=members,
             sound=sound or "",
         )
-        await interaction.response.send_modal(ShotsModal(self.films, self.starter, spec, options))
+        await interaction.response.send_modal(
+            ShotsModal(self.films, self.starter, spec, options, locale_of(interaction))
+        )
 
 
 async def setup(bot: VideoBot) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import FALLBACK, Catalogue, catalogue, valid_name
+from bot.providers.base import Capability
 
 SHIPPED = ["de", "en", "es-ES", "fr", "ja", "pt-BR"]
 CATALOGUE = catalogue()
@@ -115,7 +116,8 @@ def test_keyed_refusals_read_the_same_in_english_and_differ_in_other_languages(m
 
 # --- every key the code says exists; translations keep Discord's markdown -----------------------------------------
 SAID = re.compile(
-    r"""(?:said\(\s*\w+,\s*|words(?:_for)?\(\s*[\w.()]+,\s*|keyed\(\s*|text\(\s*"en",\s*)(f?)"([a-z_.{}]+)\""""
+    r"""(?:said\(\s*\w+,\s*|words(?:_for)?\(\s*[\w.()]+,\s*|keyed\(\s*|text\(\s*"en",\s*|phrase\(\s*)"""
+    r"""(f?)"([a-z_.{}]+)\""""
 )
 
 
@@ -132,7 +134,7 @@ def keys_in_code() -> set[str]:
 def test_every_message_key_the_code_says_is_in_english():
     english = CATALOGUE.tables[FALLBACK]["messages"]
     keys = keys_in_code()
-    assert {"prompt.empty", "media.too_big.*", "form.expired", "job.not_owner", "delete.done"} <= keys
+    assert {"prompt.empty", "media.too_big.*", "form.expired", "job.not_owner", "delete.done", "capability.*"} <= keys
     missing = sorted(k for k in keys if not any(fnmatch.fnmatchcase(e, k) for e in english))
     assert not missing, f"en.toml [messages] lacks {missing}"
 
@@ -179,6 +181,8 @@ def test_form_and_button_words_fit_discords_limits(locale):
     buttons = [k for k in filled if k.startswith("button.")]
     assert buttons and not [k for k in buttons if len(filled[k]) + len(" 4/4") > 80]
     assert len(filled["film.pick"]) <= 150 and len(filled["film.shot"]) <= 100
+    examples = [text for key, text in messages.items() if key.startswith("example.")]  # a text input's placeholder
+    assert examples and not [text for text in examples if len(text) > 100]
 
 
 def test_a_finish_quotes_notes_read_in_english_and_show_in_the_members_language():
@@ -203,3 +207,143 @@ def test_a_refusal_naming_the_models_that_can_says_the_hint_in_the_members_langu
     assert error.user_message == "x:silent makes silent videos, so `audio:on` cannot be honoured; try y:loud."
     assert explain(error, "fr")[0].endswith("; essayez y:loud.")
     assert explain(error, "de")[0].endswith("; versuch es mit y:loud.")
+
+
+# --- a model's limits, said deep in the providers, shown in the member's language --------------------------------
+def model_refusals() -> list:
+    """One of each refusal the registry and a model's limits raise, from the shipped catalogue of models."""
+    from bot.errors import VideobotError
+    from bot.providers.catalogue import CATALOGUE as MODELS
+    from bot.providers.registry import ProviderRegistry
+
+    class Provider:  # the registry reads a provider's name and models, nothing else
+        name = "runway"
+
+        def models(self):
+            return [entry.info() for key, entry in MODELS.items() if key.startswith("runway:")]
+
+    registry = ProviderRegistry([Provider()])  # type: ignore[list-item]
+    gen45, veo = registry.model("runway:gen4.5"), registry.model("runway:veo3.1")
+    found: list[VideobotError] = []
+    attempts = [
+        lambda: registry.choose("runway:gen4_turbo", Capability.TEXT_TO_VIDEO),  # cannot do; try …
+        lambda: registry.choose(None, {Capability.LOOP, Capability.FINISH}),  # no model can do a + b
+        lambda: registry.model("runway:gen45"),  # did you mean …
+        lambda: registry.model("luma:ray-2"),  # not enabled (no key)
+        lambda: registry.model("zzzz"),  # unknown, nothing close
+        lambda: registry.provider("luma:ray-2"),
+        lambda: gen45.check_capabilities(frozenset({Capability.LOOP, Capability.EXTEND})),
+        lambda: veo.check_duration(5),
+        lambda: gen45.check_aspect("1:1", has_media=False),
+        lambda: gen45.check_prompt("x" * (gen45.max_prompt_chars + 1)),
+        lambda: gen45.check_prompt("🦊" * gen45.max_prompt_chars),
+        lambda: gen45.check_seed(-1),
+        lambda: gen45.check_references(gen45.max_references + 1),
+    ]
+    for attempt in attempts:
+        with pytest.raises(VideobotError) as refused:
+            attempt()
+        found.append(refused.value)
+    return found
+
+
+def test_a_models_limits_read_as_before_in_english_and_differ_in_every_other_language():
+    from bot.edge.errors import explain
+
+    refusals = model_refusals()
+    english = [error.user_message for error in refusals]
+    assert english[0].startswith("runway:gen4_turbo cannot do text-to-video; try ") and "runway:gen4.5" in english[0]
+    assert english[1] == ("No enabled model on this bot can do finish + loop; leave out the option that asks for it.")
+    assert english[2].startswith("Unknown model 'runway:gen45'. Did you mean runway:gen4.5")
+    assert english[6] == "runway:gen4.5 cannot do extend, loop."
+    assert english[7] == "runway:veo3.1 makes clips of 4, 6 or 8 seconds, not 5; pick one of those."
+    assert "(an emoji counts as 2)" in english[10]
+    for error in refusals:
+        assert error.message_parts, error.user_message
+        assert explain(error, "en-US") == (error.user_message, True)
+        for locale in OTHERS:
+            said, expected = explain(error, locale)
+            assert expected and said != error.user_message, (locale, said)
+    french = explain(refusals[0], "fr")[0]
+    assert french.startswith("runway:gen4_turbo ne prend pas en charge « texte vers vidéo » ; essayez ")
+    assert explain(refusals[7], "ja")[0].startswith("runway:veo3.1 が作るクリップは 4、6 または 8 秒で")
+
+
+@pytest.mark.parametrize("capability", list(Capability))
+def test_every_capability_has_words(capability):
+    from bot.i18n import in_language
+    from bot.providers.base import capability_phrase
+
+    said = capability_phrase(capability)
+    assert str(said) == capability.value  # English: the value, as refusals always named it
+    assert in_language("de", said) != capability.value and in_language("ja", said) != capability.value
+
+
+def test_every_live_job_state_and_fallback_kind_has_words():
+    from bot.services.fallback.policy import KINDS
+    from storage import JobState
+
+    english = CATALOGUE.tables[FALLBACK]["messages"]
+    assert all(english[f"job_state.{state.value}"] == state.value for state in JobState if not state.finished)
+    assert all(english[f"health.kind.{kind}"] == kind for kind in KINDS)
+
+
+def test_what_a_result_came_from_reads_as_before_in_english_and_in_the_members_language():
+    from bot.i18n import in_language
+    from bot.services.requests import lineage
+    from storage import CastUse, Job, JobInputs, JobState
+
+    def job(kind: str, parent: int | None = 12, **inputs: object) -> Job:
+        nothing = dict.fromkeys(
+            ("provider_task_id", "raw_path", "result_path", "result_url", "error", "error_detail", "message_id"),
+        )
+        nothing |= dict.fromkeys(("delivered_at", "lease_owner", "lease_expires", "next_attempt_at"))
+        nothing |= dict.fromkeys(("started_at", "finished_at"))
+        return Job(
+            id=20,
+            kind=kind,
+            state=JobState.DONE,
+            owner_id=1,
+            guild_id=2,
+            channel_id=3,
+            model="local:motion",
+            spec={},
+            inputs=JobInputs(**inputs),  # type: ignore[arg-type]
+            delivery={},
+            parent_job_id=parent,
+            progress=1.0,
+            cost_seconds=0.0,
+            attempts=1,
+            cancel_requested=False,
+            created_at=0.0,
+            updated_at=0.0,
+            **nothing,  # type: ignore[arg-type]
+        )
+
+    cast = (CastUse(1, "Mara", ()), CastUse(2, "Teo", ()), CastUse(3, "Ana", ()))
+    said = {
+        "stitch of #3 + #5": lineage.describe(job("stitch", None, source_jobs=(3, 5))),
+        "shot 2/4 of film #12": lineage.describe(job("shot", shot=2, of=4)),
+        "film of 4 shots, a new version of #12": lineage.describe(job("sequence", of=4)),
+        "variation 1/3 of #12": lineage.describe(job("variation", variation=1, of=3)),
+        "refined from #12": lineage.describe(job("refine")),
+        "from #12": lineage.describe(job("something new")),
+        "with Mara, Teo and Ana": lineage.with_cast(job("video", None, cast=cast)),
+    }
+    assert {english: str(line) for english, line in said.items()} == {english: english for english in said}
+    for locale in OTHERS:
+        assert all(in_language(locale, line) != english for english, line in said.items()), locale
+    assert in_language("fr", said["refined from #12"]) == "affiné à partir de #12"
+    assert in_language("ja", said["with Mara, Teo and Ana"]) == "出演:Mara、TeoとAna"
+
+
+def test_a_failed_jobs_notice_keeps_its_words_for_the_members_language():
+    from bot.errors import VideobotError
+    from bot.i18n import Phrase, in_language, said, told
+
+    keyed = said(VideobotError, "notice.film_no_shot")
+    notice = told(keyed)
+    assert isinstance(notice, Phrase) and notice == keyed.user_message
+    assert in_language("pt-BR", notice) == CATALOGUE.text("pt-BR", "notice.film_no_shot") != notice
+    plain = VideobotError("Runway said no.")  # a provider's own words: as they are, in every language
+    assert told(plain) == "Runway said no." and in_language("ja", told(plain)) == "Runway said no."

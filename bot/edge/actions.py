@@ -242,7 +242,9 @@ class ResultActions:
         job = await self.refinable(origin.requester(), job_id)
         self.remixer.check_refine(job_id, "check")  # a video-to-video model exists
         label, title = words(origin.locale, "form.refine.change"), words(origin.locale, "form.refine.title", id=job_id)
-        change = text_field(label, "change", required=True, placeholder="make it night", max_length=200)
+        change = text_field(
+            label, "change", required=True, placeholder=words(origin.locale, "example.refine"), max_length=200
+        )
         await origin.open_form(self.forms.modal("refine", job.owner_id, title, change, job=job_id))
 
     async def refined(self, interaction: discord.Interaction[Any], form: OpenForm, answers: Answers) -> None:

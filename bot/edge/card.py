@@ -20,6 +20,7 @@ import discord
 
 from bot.edge.embeds import COLOUR, choice_name, clip, describe_prompt, result_content, title
 from bot.edge.views import result_buttons
+from bot.i18n import in_language
 from bot.i18n import text as words
 from bot.prompt import CAMERA_MOVES, STYLES
 from bot.services.delivery.ladder import Offer
@@ -49,7 +50,7 @@ def still_names(job: Job) -> tuple[str, str]:
 def prompt_lines(job: Job, locale: str | None = None) -> list[str]:
     """``**Prompt:** …`` and the other parts the job was made with (labels in the member's language)."""
     spec = job.spec
-    prompt = clip(describe_prompt(job, words(locale, "result.from_image")), MAX_PROMPT)
+    prompt = clip(describe_prompt(job, words(locale, "result.from_image"), locale), MAX_PROMPT)
     lines = [f"**{words(locale, 'field.prompt')}:** {prompt}"]
     for key in PARTS:
         if spec.get(key):
@@ -77,10 +78,10 @@ def fact_lines(job: Job, locale: str | None = None, shots: Shots = ()) -> list[s
     ]
     origin = lineage.describe(job)
     if origin:
-        lines.append(f"**{words(locale, 'field.from')}:** {origin}")
+        lines.append(f"**{words(locale, 'field.from')}:** {in_language(locale, origin)}")
     cast = lineage.with_cast(job)
     if cast:
-        lines.append(f"**{words(locale, 'field.cast')}:** {clip(cast, MAX_PART)}")
+        lines.append(f"**{words(locale, 'field.cast')}:** {clip(in_language(locale, cast), MAX_PART)}")
     note = fallback_note(job)
     if note:
         lines.append(f"**{words(locale, 'field.fallback')}:** {clip(note, MAX_PART)}")

@@ -44,6 +44,7 @@ from bot.edge.record import DiscordRecord
 from bot.edge.start import AckFirst
 from bot.edge.views import EMOJI_ACTIONS
 from bot.errors import DeliveryError
+from bot.i18n import in_language
 from bot.services.delivery.grouping import TakeGroups, is_grouped
 from bot.services.delivery.ladder import DeliveryPlan, Offer, Publisher
 from bot.services.delivery.notify import Notifier
@@ -387,7 +388,8 @@ class DiscordDelivery:
     async def failed(self, job: Job, message: str) -> None:
         """Turn the status message into the failure notice (or reply with it when that is gone)."""
         self._close(job.id)
-        embed = embeds.failed_embed(job, message, self.channel.record(job).locale)
+        locale = self.channel.record(job).locale
+        embed = embeds.failed_embed(job, in_language(locale, message), locale)
         try:
             if await self.channel.edit_status(job, embed=embed, create=False) or self.channel.record(job).token_only:
                 return  # shown; or the token was the only route and it is spent

@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 
-from bot.i18n import catalogue
+from bot.i18n import catalogue, in_language, phrase
 from bot.i18n import text as words
 from bot.prompt import CAMERA_MOVES, STYLES, PromptSpec
 from bot.services.delivery.ladder import Offer, Rung, describe_size
@@ -63,12 +63,13 @@ def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | Non
     return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
 
 
-def describe_prompt(job: Job, no_prompt: str) -> str:
+def describe_prompt(job: Job, no_prompt: str, locale: str | None = None) -> str:
     """A job's subject; where the neutral motion prompt stood in for it, the prompt that was sent."""
     if job.spec.get("subject"):
         return str(job.spec["subject"])
     if job.spec.get("motion_prompt"):
-        return f"{no_prompt} · no prompt given, so it was sent: “{PromptSpec.from_dict(dict(job.spec)).text()}”"
+        sent = words(locale, "result.prompt_sent", prompt=PromptSpec.from_dict(dict(job.spec)).text())
+        return f"{no_prompt} · {sent}"
     return no_prompt
 
 
@@ -141,20 +142,20 @@ def status_embed(
     about 40 s left")."""
     label = line or state_text(job, queue_position, provider_queue, seconds_left, locale, stage)
     embed = discord.Embed(title=f"⏳ {_title(job, locale)} — {label}", colour=COLOUR["work"])
-    embed.description = clip(describe_prompt(job, words(locale, "status.from_image")), MAX_DESCRIPTION)
+    embed.description = clip(describe_prompt(job, words(locale, "status.from_image"), locale), MAX_DESCRIPTION)
     fraction = 0.0 if job.state is JobState.QUEUED else max(job.progress, 0.02)
     embed.add_field(name=words(locale, "status.progress"), value=progress_bar(fraction), inline=False)
     note = fallback_note(job, done=False)
     if note:  # "Runway is unavailable; making it with Luma ray-2"
-        embed.add_field(name="Fallback", value=clip(note, MAX_FIELD), inline=False)
+        embed.add_field(name=words(locale, "field.fallback"), value=clip(note, MAX_FIELD), inline=False)
     embed.set_footer(text=f"{job.model} · {job.spec.get('duration', '?')} s · job #{job.id}")
     return embed
 
 
-def waiting_embed(job: Job, ready: int, total: int) -> discord.Embed:
+def waiting_embed(job: Job, ready: int, total: int, locale: str | None = None) -> discord.Embed:
     """A /variations take that is made and waits for its siblings, to be shown together."""
-    embed = status_embed(job)
-    embed.title = f"⏳ {_title(job)} — made; waiting for the other takes ({ready} of {total} ready)"
+    embed = status_embed(job, locale=locale)
+    embed.title = f"⏳ {_title(job, locale)} — {words(locale, 'state.waiting_takes', ready=ready, total=total)}"
     return embed
 
 
@@ -179,26 +180,21 @@ def failed_embed(job: Job, message: str, locale: str | None = None) -> discord.E
     return embed
 
 
-NO_ATTACH = "I don't have the Attach Files permission in this channel"
-
-
 def result_content(job: Job, offer: Offer, locale: str | None = None) -> str:
     """The plain-text line of a result message: the owner's mention and, for links, the URL."""
     text = words(locale, "result.ready", mention=f"<@{job.owner_id}>")
     size = describe_size(offer.original_bytes)
     if offer.rung is Rung.REENCODE:
-        text += f" (Re-encoded from {size} to fit this server's {describe_size(offer.limit_bytes)} upload limit.)"
+        text += words(locale, "result.reencoded", size=size, limit=describe_size(offer.limit_bytes))
     elif offer.rung is Rung.LINK and offer.url:
-        expiry = f" — this link expires {timestamp(offer.expires_at)}" if offer.expires_at else ""
-        why = NO_ATTACH if offer.cannot_attach else f"It is {size}, too large to upload here"
-        text += f" {why}: {offer.url}{expiry}"
+        why = words(locale, "result.no_attach") if offer.cannot_attach else words(locale, "result.too_large", size=size)
+        text += f" {why}: {offer.url}"
+        if offer.expires_at:
+            text += words(locale, "result.link_expires", when=timestamp(offer.expires_at))
     elif offer.rung is Rung.NONE and offer.cannot_attach:
-        text += f" {NO_ATTACH}, and no download link is available; please ask a server admin."
+        text += words(locale, "result.no_attach_no_link")
     elif offer.rung is Rung.NONE:
-        text += (
-            f" It is {size}, too large to upload here, and no download link is available; "
-            "ask the server owner to set up the file server."
-        )
+        text += words(locale, "result.too_large_no_link", size=size)
     return text
 
 
@@ -214,7 +210,7 @@ def result_embed(
     /sequence film's ``shots`` as (place, description, page URL or None), each linked to its own page."""
     spec = job.spec
     embed = discord.Embed(title=f"🎬 {_title(job, locale)}", colour=COLOUR["done"])
-    embed.description = clip(describe_prompt(job, words(locale, "result.from_image")), MAX_DESCRIPTION)
+    embed.description = clip(describe_prompt(job, words(locale, "result.from_image"), locale), MAX_DESCRIPTION)
     for key in ("setting", "lighting", "details"):
         if spec.get(key):
             embed.add_field(name=words(locale, f"field.{key}"), value=clip(str(spec[key]), MAX_FIELD), inline=False)
@@ -233,9 +229,9 @@ def result_embed(
     embed.add_field(name=words(locale, "field.cost"), value=cost)
     origin = lineage.describe(job)
     if origin:
-        embed.add_field(name=words(locale, "field.from"), value=origin)
+        embed.add_field(name=words(locale, "field.from"), value=in_language(locale, origin))
     if cast := lineage.with_cast(job):
-        embed.add_field(name=words(locale, "field.cast"), value=clip(cast, MAX_FIELD))
+        embed.add_field(name=words(locale, "field.cast"), value=clip(in_language(locale, cast), MAX_FIELD))
     note = fallback_note(job)
     if note:  # "Runway is unavailable; made with Luma ray-2"
         embed.add_field(name=words(locale, "field.fallback"), value=clip(note, MAX_FIELD), inline=False)
@@ -244,26 +240,33 @@ def result_embed(
         while len("\n".join(lines)) > MAX_FIELD:  # whole lines only: a cut link would not work
             lines.pop()
         embed.add_field(name=words(locale, "field.shots"), value="\n".join(lines) or "…", inline=False)
-    embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
+    embed.set_footer(text=result_footer(job, locale))
     return embed
 
 
-def take_embed(job: Job) -> discord.Embed:
+def result_footer(job: Job, locale: str | None = None) -> str:
+    """A result embed's footer: ``job #N ·`` in every language (a repeated delivery finds the message by it,
+    bot.edge.posted), then what its reactions do, in ``locale``."""
+    return f"job #{job.id} · {words(locale, 'result.hints')}"
+
+
+def take_embed(job: Job, locale: str | None = None) -> discord.Embed:
     """One more take in a group of variations (the first clip of the message has the full result embed)."""
     spec = job.spec
-    embed = discord.Embed(title=f"🎬 {_title(job)}", colour=COLOUR["done"])
-    embed.add_field(name="Seed", value=str(spec.get("seed", "?")))
-    embed.add_field(name="Cost", value=format_seconds(job.cost_seconds) if job.cost_seconds else "free (cached)")
+    embed = discord.Embed(title=f"🎬 {_title(job, locale)}", colour=COLOUR["done"])
+    embed.add_field(name=words(locale, "field.seed"), value=str(spec.get("seed", "?")))
+    cost = format_seconds(job.cost_seconds) if job.cost_seconds else words(locale, "field.free")
+    embed.add_field(name=words(locale, "field.cost"), value=cost)
     origin = lineage.describe(job)
     if origin:
-        embed.add_field(name="From", value=origin)
-    embed.set_footer(text=f"job #{job.id} · ⏩ extend · 🔁 re-roll · ❌ delete")
+        embed.add_field(name=words(locale, "field.from"), value=in_language(locale, origin))
+    embed.set_footer(text=result_footer(job, locale))
     return embed
 
 
-def group_content(jobs: list[Job]) -> str:
+def group_content(jobs: list[Job], locale: str | None = None) -> str:
     """The plain-text line of a message holding several takes."""
-    return f"<@{jobs[0].owner_id}> your {len(jobs)} variations are ready; each take has its own row of buttons."
+    return words(locale, "group.ready", mention=f"<@{jobs[0].owner_id}>", count=len(jobs))
 
 
 def quota_embed(status: QuotaStatus, now: float | None = None, locale: str | None = None) -> discord.Embed:
@@ -294,7 +297,7 @@ def jobs_embed(rows: list[tuple[Job, int]], locale: str | None = None) -> discor
         return embed
     lines = []
     for job, position in rows[:20]:
-        subject = clip(str(job.spec.get("subject") or "(image)"), 60)
+        subject = clip(str(job.spec.get("subject") or words(locale, "history.image")), 60)
         bar = "" if job.state is JobState.QUEUED else f"\n{progress_bar(job.progress)}"
         lines.append(f"**#{job.id}** · {state_text(job, position, locale=locale)} · {job.model}\n{subject}{bar}")
     embed.description = "\n\n".join(lines)[:MAX_DESCRIPTION]
@@ -307,30 +310,35 @@ def history_embed(jobs: list[Job], locale: str | None = None) -> discord.Embed:
     if not jobs:
         embed.description = words(locale, "history.none")
         return embed
-    embed.description = "\n".join(_job_line(job) for job in jobs[:15])[:MAX_DESCRIPTION]
+    embed.description = "\n".join(_job_line(job, locale) for job in jobs[:15])[:MAX_DESCRIPTION]
     return embed
 
 
-def _job_line(job: Job, *, origin: bool = False) -> str:
-    subject = clip(str(job.spec.get("subject") or "(image)"), 80)
+def _job_line(job: Job, locale: str | None, *, origin: bool = False) -> str:
+    subject = clip(str(job.spec.get("subject") or words(locale, "history.image")), 80)
     when = timestamp(job.finished_at or job.created_at)
     url = jump_url(job.guild_id, _channel_of(job), job.message_id)
     web = job.result_url if (job.result_url or "").startswith(("https://", "http://")) else None
-    link = f"[message]({url})" if url else (f"[video]({web})" if web else "")
-    relation = f" · {lineage.describe(job)}" if origin and lineage.describe(job) else ""
-    cast = f" · {lineage.with_cast(job)}" if job.inputs.cast else ""
-    return f"**#{job.id}** {when} · {subject}{cast}{relation} {link}".rstrip()
+    link = f"[{words(locale, 'history.message')}]({url})" if url else ""
+    link = link or (f"[{words(locale, 'history.video')}]({web})" if web else "")
+    described = lineage.describe(job) if origin else None
+    relation = f" · {in_language(locale, described)}" if described else ""
+    cast = lineage.with_cast(job)
+    with_cast = f" · {in_language(locale, cast)}" if cast else ""
+    return f"**#{job.id}** {when} · {subject}{with_cast}{relation} {link}".rstrip()
 
 
-def chain_embed(ancestors: list[Job], job: Job, descendants: list[Job]) -> discord.Embed:
+def chain_embed(ancestors: list[Job], job: Job, descendants: list[Job], locale: str | None = None) -> discord.Embed:
     """/history job: what the job came from and what was made from it, with links."""
-    embed = discord.Embed(title=f"The story of #{job.id}", colour=COLOUR["done"])
+    embed = discord.Embed(title=words(locale, "history.story", id=job.id), colour=COLOUR["done"])
     parts = []
     if ancestors:
-        parts.append("**Made from**\n" + "\n".join(_job_line(j, origin=True) for j in ancestors))
-    parts.append("**This one**\n" + _job_line(job, origin=True))
+        lines = "\n".join(_job_line(j, locale, origin=True) for j in ancestors)
+        parts.append(words(locale, "history.made_from") + "\n" + lines)
+    parts.append(words(locale, "history.this_one") + "\n" + _job_line(job, locale, origin=True))
     if descendants:
-        parts.append("**Made from it**\n" + "\n".join(_job_line(j, origin=True) for j in descendants))
+        lines = "\n".join(_job_line(j, locale, origin=True) for j in descendants)
+        parts.append(words(locale, "history.made_from_it") + "\n" + lines)
     embed.description = "\n\n".join(parts)[:MAX_DESCRIPTION]
     return embed
 
@@ -347,9 +355,9 @@ def job_choice_name(job: Job) -> str:
     return f"#{job.id} · {subject} · {job.spec.get('duration', '?')} s · {day}"[:100]
 
 
-def usage_embed(summary: UsageSummary) -> discord.Embed:
-    """/admin usage: the server's spend by model and member, in provider units and dollars."""
-    lines = [clip(line, 300) for line in report_lines(summary, scope="this server")]  # member names escaped
-    return discord.Embed(
-        title=f"Spend: last {summary.days} days", description="\n".join(lines)[:MAX_DESCRIPTION], colour=COLOUR["work"]
-    )
+def usage_embed(summary: UsageSummary, locale: str | None = None) -> discord.Embed:
+    """/admin usage: the server's spend by model and member, in provider units and dollars, in ``locale``."""
+    scope = phrase("usage.scope.here")
+    lines = [clip(in_language(locale, line), 300) for line in report_lines(summary, scope=scope)]  # names escaped
+    title = words(locale, "usage.title", days=summary.days)
+    return discord.Embed(title=title, description="\n".join(lines)[:MAX_DESCRIPTION], colour=COLOUR["work"])

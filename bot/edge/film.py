@@ -109,7 +109,9 @@ class ReshootSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=RES
                 description=str(s.spec.get("subject", ""))[:100],
             )
             for s in shots
-        ] or [discord.SelectOption(label="Shot 1", value="1")]  # rebuilt from a pick: the values come with it
+        ] or [
+            discord.SelectOption(label=words(locale, "film.shot", shot=1), value="1")
+        ]  # rebuilt from a pick: the values come with it
         select = discord.ui.Select[Any](
             custom_id=f"videobot:reshoot:{film}", placeholder=words(locale, "film.pick"), options=options[:25]
         )

@@ -125,7 +125,9 @@ class GroupPoster:
         if len(self._waits) > 10_000:  # bounded for long uptimes: forget the oldest
             self._waits.pop(next(iter(self._waits)))
         try:
-            await self.channel.edit_status(job, embed=embeds.waiting_embed(job, ready, total))
+            await self.channel.edit_status(
+                job, embed=embeds.waiting_embed(job, ready, total, self.channel.record(job).locale)
+            )
         except discord.HTTPException as exc:
             log.info("job %s: waiting status not shown (%s)", job.id, exc)
 
@@ -168,8 +170,11 @@ class GroupPoster:
     async def _send(self, job: Job, group: list[Job], via_webhook: bool) -> discord.Message:
         record = self.channel.record(job)
         kwargs: dict[str, Any] = {
-            "content": embeds.group_content(group),
-            "embeds": [embeds.result_embed(group[0]), *(embeds.take_embed(t) for t in group[1:])],
+            "content": embeds.group_content(group, record.locale),
+            "embeds": [
+                embeds.result_embed(group[0], record.locale),
+                *(embeds.take_embed(t, record.locale) for t in group[1:]),
+            ],
             "view": group_view(group, record.locale),
             "files": [discord.File(str(t.result_path), filename=f"videobot-{t.id}.mp4") for t in group],
             "allowed_mentions": await self._pings(job),

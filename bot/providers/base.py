@@ -9,13 +9,14 @@ Models are named ``provider:model`` (``local:motion``, ``runway:gen4.5``, ``luma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from bot.errors import InvalidOption, InvalidPrompt
+from bot.i18n import Phrase, joined, listed, phrase, said
 from bot.prompt import DEFAULT_ASPECT, DEFAULT_DURATION, MAX_SEED
 from bot.providers.references import Reference, ReferenceSpec, reference_prompt
 
@@ -138,17 +139,14 @@ class ModelInfo:
         """Raise InvalidOption unless this model makes clips of ``seconds``."""
         if seconds not in self.durations:
             allowed = _describe_durations(self.durations)
-            raise InvalidOption(f"{self.name} makes clips of {allowed} seconds, not {seconds}; pick one of those.")
+            raise said(InvalidOption, "model.durations", model=self.name, allowed=allowed, seconds=seconds)
 
     def check_aspect(self, aspect: str, *, has_media: bool = True) -> None:
         """Raise InvalidOption unless this model supports the aspect ratio (for this kind of input)."""
         allowed = self.aspects_for(has_media=has_media)
         if aspect not in allowed:
-            kind = "" if has_media or allowed == self.aspects else " from text alone"
-            raise InvalidOption(
-                f"{self.name} makes clips{kind} in {', '.join(allowed)}, not {aspect}; pick one of those "
-                "(or leave the aspect out)."
-            )
+            key = "model.aspects" if has_media or allowed == self.aspects else "model.aspects_from_text"
+            raise said(InvalidOption, key, model=self.name, allowed=", ".join(allowed), aspect=aspect)
 
     def can(self, capability: Capability) -> bool:
         """Whether the model has the capability."""
@@ -158,18 +156,14 @@ class ModelInfo:
         """Raise InvalidOption naming what the model cannot do."""
         missing = needs - self.capabilities
         if missing:
-            what = ", ".join(sorted(c.value for c in missing))
-            raise InvalidOption(f"{self.name} cannot do {what}.")
+            raise said(InvalidOption, "model.cannot_do_these", model=self.name, what=capabilities_phrase(missing))
         if Capability.REFERENCES in needs and self.references_need_image and Capability.IMAGE_TO_VIDEO not in needs:
-            raise InvalidOption(f"{self.name} takes a cast only with a start image: use /animate with the cast.")
+            raise said(InvalidOption, "model.cast_needs_image", model=self.name)
 
     def check_references(self, photos: int) -> None:
         """Raise InvalidOption unless the model takes this many reference photos in one request."""
         if photos > self.max_references:
-            raise InvalidOption(
-                f"{self.name} takes at most {self.max_references} reference photos in one video; these cast members "
-                f"have {photos}. Use fewer members."
-            )
+            raise said(InvalidOption, "model.references", model=self.name, max=self.max_references, photos=photos)
 
     def check(self, needs: frozenset[Capability], duration: int, aspect: str, *, has_media: bool) -> None:
         """Every model-dependent rule for a request of this shape (what the service checks up front)."""
@@ -193,15 +187,18 @@ class ModelInfo:
     def check_prompt(self, text: str) -> None:
         """Raise InvalidPrompt unless the provider takes a prompt this long (counted in its own unit)."""
         length = self.prompt_length(text)
+        unit = phrase("unit.utf16" if self.prompt_unit == UTF16 else "unit.characters")
         if 0 < length < self.min_prompt_chars:
-            raise InvalidPrompt(
-                f"{self.name} takes prompts of at least {self.min_prompt_chars} {self.prompt_unit}; say a little more."
-            )
+            raise said(InvalidPrompt, "model.prompt_too_short", model=self.name, min=self.min_prompt_chars, unit=unit)
         if length > self.max_prompt_chars:
-            why = " (an emoji counts as 2)" if self.prompt_unit == UTF16 and length != len(text) else ""
-            raise InvalidPrompt(
-                f"{self.name} takes prompts of at most {self.max_prompt_chars} {self.prompt_unit}; this one is "
-                f"{length}{why}. Shorten the description or the details."
+            emoji = self.prompt_unit == UTF16 and length != len(text)  # an emoji counts as 2
+            raise said(
+                InvalidPrompt,
+                "model.prompt_too_long_emoji" if emoji else "model.prompt_too_long",
+                model=self.name,
+                max=self.max_prompt_chars,
+                unit=unit,
+                length=length,
             )
 
     def check_seed(self, seed: int | None) -> None:
@@ -209,12 +206,9 @@ class ModelInfo:
         if seed is None:
             return
         if self.seed_max is None:
-            raise InvalidOption(
-                f"{self.name} takes no seed, so a seed would not make its video repeatable; leave the seed out "
-                "(or pick a model that takes one)."
-            )
+            raise said(InvalidOption, "model.no_seed", model=self.name)
         if not 0 <= seed <= self.seed_max:
-            raise InvalidOption(f"{self.name} takes seeds from 0 to {self.seed_max}, not {seed}.")
+            raise said(InvalidOption, "model.seed_range", model=self.name, max=self.seed_max, seed=seed)
 
     def fit_seed(self, seed: int) -> int:
         """A seed the bot chose itself (never a member's), folded into this model's range."""
@@ -249,7 +243,7 @@ class ModelInfo:
         self.check(needs, request.duration, request.aspect, has_media=has_media)
         self.check_prompt(self.sent_prompt(request.prompt, request.references))
         if not request.prompt.strip() and self.needs_prompt(needs):
-            raise InvalidPrompt("The prompt is empty: describe the subject and what it does.")
+            raise said(InvalidPrompt, "prompt.empty")
         if request.seed is not None and self.seed_max is not None:  # a model without seeds is never sent one
             self.check_seed(request.seed)
         if request.references:
@@ -305,11 +299,24 @@ def needs_for(
     return frozenset(needs)
 
 
-def _describe_durations(durations: Sequence[int]) -> str:
+def _describe_durations(durations: Sequence[int]) -> Phrase:
+    """``5 to 10`` (a run), else ``4, 6 or 8``: a phrase, said in the member's language."""
     values = sorted(durations)
     if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
-        return f"{values[0]} to {values[-1]}"
-    return ", ".join(str(v) for v in values[:-1]) + (" or " if len(values) > 1 else "") + str(values[-1])
+        return phrase("list.range", first=values[0], last=values[-1])
+    return listed([str(v) for v in values])
+
+
+def capability_phrase(capability: Capability) -> Phrase:
+    """What a capability is called (English: its value, ``text-to-video``), said in the member's language."""
+    name = capability.name.lower()
+    return phrase(f"capability.{name}")
+
+
+def capabilities_phrase(capabilities: Iterable[Capability], separator: str = "list.comma") -> Phrase:
+    """Several capabilities in their order of value (``extend, loop``); the ``separator`` message between two
+    (``list.plus``: ``finish + loop``, all of them together)."""
+    return joined([capability_phrase(c) for c in sorted(capabilities, key=lambda c: c.value)], separator)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 from bot.errors import InvalidOption
-from bot.i18n import Phrase, phrase
-from bot.providers.base import Capability, ModelInfo, VideoProvider
+from bot.i18n import Phrase, joined, phrase, said, verbatim
+from bot.providers.base import Capability, ModelInfo, VideoProvider, capabilities_phrase, capability_phrase
 from bot.providers.catalogue import ALIASES, CATALOGUE, RETIRED, canonical_name
 from bot.providers.defaults import DEFAULT_ORDER, KINDS, kind_of
 
@@ -42,22 +42,24 @@ class ProviderRegistry:
                 key = matches[0]
         info = self._models.get(key)
         retired = RETIRED.get(key) or next((n for m, n in RETIRED.items() if m.split(":", 1)[1] == key), None)
-        if info is None and retired:
-            raise InvalidOption(f"{name.strip()[:60]!r} is retired: {retired}.")
+        if info is None and retired:  # why it retired is the catalogue's own note (English, like model names)
+            raise said(InvalidOption, "model.retired", name=repr(name.strip()[:60]), why=retired)
         if info is None:
-            raise InvalidOption(self._unknown(name.strip()[:60], key))
+            raise self._unknown(name.strip()[:60], key)
         return info
 
-    def _unknown(self, typed: str, key: str) -> str:
+    def _unknown(self, typed: str, key: str) -> InvalidOption:
         """Why a name is refused: a catalogue model whose provider has no key, or the close matches."""
         enabled = ", ".join(m.name for m in self.models())
         if key in CATALOGUE:
-            return f"{typed!r} is not enabled on this bot (its provider has no key set). Enabled models: {enabled}."
+            return said(InvalidOption, "model.not_enabled", name=repr(typed), enabled=enabled)
         names = list(self._models) + [alias for alias, target in ALIASES.items() if target in self._models]
         close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
         close += [n for n in names if ":" not in key and n.split(":", 1)[1].startswith(key) and n not in close]
-        hint = f" Did you mean {' or '.join(close[:3])}?" if close else ""
-        return f"Unknown model {typed!r}.{hint} Enabled models: {enabled}."
+        if close:
+            models = joined([verbatim(model) for model in close[:3]], "list.or")
+            return said(InvalidOption, "model.unknown_close", name=repr(typed), models=models, enabled=enabled)
+        return said(InvalidOption, "model.unknown", name=repr(typed), enabled=enabled)
 
     def provider(self, model: str) -> VideoProvider:
         """The provider serving a model."""
@@ -65,7 +67,7 @@ class ProviderRegistry:
         try:
             return self.providers[name]
         except KeyError:
-            raise InvalidOption(f"The provider {name!r} is not enabled on this bot.") from None
+            raise said(InvalidOption, "model.provider_not_enabled", provider=repr(name)) from None
 
     def choose(self, requested: str | None, capability: Capability | Iterable[Capability]) -> ModelInfo:
         """The model to use: the requested one (checked for the capabilities) or the default: the first
@@ -75,13 +77,12 @@ class ProviderRegistry:
             info = self.model(requested)
             missing = sorted(needs - info.capabilities)
             if missing:
-                raise InvalidOption(f"{info.name} cannot do {missing[0].value}; {self.who_can(needs)}")
+                what = capability_phrase(missing[0])
+                raise said(InvalidOption, "model.cannot_do", model=info.name, what=what, able=self.who_can(needs))
             return info
         default = self.default_for(needs)
         if default is None:
-            raise InvalidOption(
-                f"No enabled model on this bot can do {_describe(needs)}; leave out the option that asks for it."
-            )
+            raise said(InvalidOption, "model.none_can_do", what=capabilities_phrase(needs, "list.plus"))
         return default
 
     def default_for(self, needs: frozenset[Capability]) -> ModelInfo | None:
@@ -127,7 +128,3 @@ def _fits(info: ModelInfo, needs: frozenset[Capability]) -> bool:
     except InvalidOption:
         return False
     return True
-
-
-def _describe(needs: frozenset[Capability]) -> str:
-    return " + ".join(sorted(c.value for c in needs))

@@ -35,11 +35,12 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from bot.errors import DeliveryError
+from bot.i18n import phrase
 from storage import Job
 
 log = logging.getLogger(__name__)
 
-CANCELLED_NOTICE = "Cancelled; your quota was refunded."
+CANCELLED_NOTICE = phrase("notice.cancelled")  # "Cancelled; your quota was refunded."
 
 
 class NotYet(Exception):
@@ -170,8 +171,9 @@ class DeliveryRouter:
             return False
 
     async def ended(self, job: Job, message: str) -> None:
-        """Tell the job's target it failed or was cancelled (``message`` is safe to show).  Never raises:
-        the job is final already, a notice that cannot be shown is only logged."""
+        """Tell the job's target it failed or was cancelled (``message`` is safe to show, and may be a
+        :class:`~bot.i18n.Phrase` a target says in its member's language).  Never raises: the job is final
+        already, a notice that cannot be shown is only logged."""
         try:
             await self.target_for(job).failed(job, message)
         except Exception:

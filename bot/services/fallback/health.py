@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.i18n import Phrase, phrase
 from bot.providers.registry import ProviderRegistry
 from bot.services.fallback.policy import KINDS, Fallback, breaker_line, provider_label
 from bot.settings import Settings
@@ -20,21 +21,20 @@ _LIVE = [s for s in JobState if not s.finished]
 class HealthReport:
     """What an owner reads: one line per provider, the fallback lists, jobs by state."""
 
-    providers: list[str]
-    fallback: list[str]
-    queue: dict[str, int]
+    providers: list[Phrase]
+    fallback: list[Phrase]
+    queue: dict[str, int]  # by JobState value
     push_missed: int | None = None  # results found by polling although push was on; None: push is off
 
     @property
-    def push_line(self) -> str | None:
+    def push_line(self) -> Phrase | None:
         """What the owner reads about push, when it is on."""
         if self.push_missed is None:
             return None
         if not self.push_missed:
-            return "on; every result so far came with its completion call"
-        results = "result" if self.push_missed == 1 else "results"
-        return (
-            f"{self.push_missed} {results} arrived by polling although push was on: check that /hooks/ reaches the bot"
+            return phrase("health.push_on")
+        return phrase(
+            "health.push_missed_one" if self.push_missed == 1 else "health.push_missed", count=self.push_missed
         )
 
     def lines(self) -> list[str]:
@@ -75,17 +75,26 @@ class HealthService:
         names = sorted(set(self.registry.providers) | set(breakers), key=lambda p: (p == "local", p))
         providers = []
         for name in names:
-            healthy = f"{provider_label(name)}: closed (healthy)"
+            healthy = phrase("health.healthy", provider=provider_label(name))
             line = breaker_line(breakers[name], now) if name in breakers else healthy
             if name not in self.registry.providers:
-                line += " (not enabled)"
+                line = line.then("health.not_enabled")
             providers.append(line)
         s = self.settings
-        fallback = [f"{kind}: {' → '.join(self.fallback.lists[kind]) or '(none)'}" for kind in KINDS]
-        clamp = "yes" if s.fallback_clamp else "no"
+        fallback = [
+            phrase(
+                "health.fallback_list", kind=phrase(f"health.kind.{kind}"), models=" → ".join(self.fallback.lists[kind])
+            )
+            if self.fallback.lists[kind]
+            else phrase("health.fallback_none", kind=phrase(f"health.kind.{kind}"))
+            for kind in KINDS
+        ]
         fallback.append(
-            f"clamp duration/aspect: {clamp}; breaker opens after {s.breaker_threshold} failure(s) "
-            f"in a row for {s.breaker_cooldown_seconds:.0f} s"
+            phrase(
+                "health.clamp_yes" if s.fallback_clamp else "health.clamp_no",
+                threshold=s.breaker_threshold,
+                cooldown=f"{s.breaker_cooldown_seconds:.0f}",
+            )
         )
         jobs = await self.storage.jobs.search(states=_LIVE, limit=10_000)
         counts = Counter(job.state.value for job in jobs)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError, InvalidOption, InvalidRequest, ProviderError
+from bot.i18n import Phrase, phrase
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, GenerationRequest, ModelInfo, Reference
 from bot.providers.catalogue import CATALOGUE, canonical_name
@@ -204,15 +205,12 @@ class Fallback:
                 return choice
         return None
 
-    def refusal(self, request: GenerationRequest, down: set[str]) -> str | None:
+    def refusal(self, request: GenerationRequest, down: set[str]) -> Phrase | None:
         """Why a new request for a provider whose breaker is open cannot be taken (None: a fallback can)."""
         provider = request.model.split(":", 1)[0]
         if provider not in down or request_kind(request) is None or self.choose(request, tried=set(), skip=down):
             return None
-        return (
-            f"{provider_label(provider)} is unavailable right now and no fallback model on this bot can make "
-            "this request; nothing was charged. Please try again in a few minutes or pick another model."
-        )
+        return phrase("fallback.unavailable_not_charged", provider=provider_label(provider))
 
     def _finish_landing(self, request: GenerationRequest, avoid: set[str]) -> Landing | None:
         """The first enabled finishing model of another provider that makes exactly what was quoted (the size and
@@ -269,15 +267,13 @@ def _distance(a: str, b: str) -> float:
     return abs(math.log(ratio(a)) - math.log(ratio(b)))
 
 
-def breaker_line(breaker: Breaker, now: float) -> str:
-    """One provider's breaker as ``videobot models`` and /admin status show it."""
-    name = provider_label(breaker.provider)
+def breaker_line(breaker: Breaker, now: float) -> Phrase:
+    """One provider's breaker as ``videobot models`` and /admin status show it (the last failure's reason is the
+    provider's or the bot's own English)."""
+    name, last = provider_label(breaker.provider), breaker.last_reason or "?"
     if breaker.is_open(now) and breaker.open_until is not None:
         left = max(1, round(breaker.open_until - now))
-        return (
-            f"{name}: OPEN for {left} s more after {breaker.failures} failure(s) in a row "
-            f"(new jobs go to the fallback); last: {breaker.last_reason or '?'}"
-        )
+        return phrase("health.open", provider=name, left=left, failures=breaker.failures, last=last)
     if breaker.failures:
-        return f"{name}: closed, {breaker.failures} recent failure(s); last: {breaker.last_reason or '?'}"
-    return f"{name}: closed (healthy)"
+        return phrase("health.failing", provider=name, failures=breaker.failures, last=last)
+    return phrase("health.healthy", provider=name)

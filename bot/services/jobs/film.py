@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.errors import SubmitUncertain, VideobotError
+from bot.i18n import phrase, said
 from bot.prompt import PromptSpec
 from bot.services.delivery.port import FILM_SOUND_KIND, SHOT_KIND, Progress, ShotQuestion
 from bot.services.jobs.run import Run
@@ -261,8 +262,7 @@ class FilmDirector:
             ledger="committed" if kept else "refunded",
             error="Cancelled.",
         )
-        made = f"; the {kept:g} s of shots already made stay on their pages" if kept else ""
-        notice = f"Cancelled the rest of the film: its unmade seconds were refunded{made}."
+        notice = phrase("notice.film_cancelled_kept", seconds=f"{kept:g}") if kept else phrase("notice.film_cancelled")
         await self.ctx.router.ended(self.run.job, notice)
 
     async def _join(self, film: Job, plan: list[PromptSpec], made: dict[int, Job], sound: Job | None) -> None:
@@ -270,7 +270,7 @@ class FilmDirector:
         of the made shots, with the soundtrack under them.  A new version of a film (a shot re-rolled) keeps the
         soundtrack of the film it came from, while that is stored."""
         if not made:
-            raise VideobotError("No shot of the film could be made; your quota was refunded.")
+            raise said(VideobotError, "notice.film_no_shot")
         order = sorted(made)
         overlap = (film.inputs.crossfade or 0.0) if film.inputs.transition not in (None, "cut") else 0.0
         length = sum(seconds_of(plan[n - 1]) for n in order) - overlap * (len(order) - 1)

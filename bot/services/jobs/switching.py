@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.errors import ProviderError, ProviderUnavailable
+from bot.i18n import phrase, saying
 from bot.services.fallback.policy import provider_label, request_kind, unavailable_reason
 
 if TYPE_CHECKING:
@@ -55,13 +56,15 @@ class FallbackMover:
             return True
         if request_kind(self.run.request()) is None:
             return False  # only this provider can continue it: let it try
-        name = provider_label(self.run.job.provider)
-        raise ProviderUnavailable(
-            f"{name} is unavailable right now and no fallback model on this bot can make this request; "
-            "your quota was refunded. Please try again in a few minutes or pick another model.",
-            detail=f"{self.run.job.provider} breaker open",
-            provider=self.run.job.provider,
-            provider_fault=False,
+        why = phrase("fallback.unavailable_refunded", provider=provider_label(self.run.job.provider))
+        raise saying(
+            ProviderUnavailable(
+                str(why),
+                detail=f"{self.run.job.provider} breaker open",
+                provider=self.run.job.provider,
+                provider_fault=False,
+            ),
+            why,
         )
 
     async def move(self, reason: str) -> bool:

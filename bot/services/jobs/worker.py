@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.errors import ProviderError, VideobotError
+from bot.i18n import told
 from bot.media import Media
 from bot.providers.registry import ProviderRegistry
 from bot.services.delivery.port import CANCELLED_NOTICE, FILM_PARTS, DeliveryRouter, Progress
@@ -315,7 +316,7 @@ class Worker:
             error_detail=exc.detail[:2000],
         )
         runner.job = job
-        await self.ctx.router.ended(job, message)
+        await self.ctx.router.ended(job, told(exc))  # in the member's language where the error has the words
 
     # --- for the CLI and tests -----------------------------------------------------------------------------
     async def wait_for(self, job_id: int, *, timeout: float, on_update: Callable[[Job], None] | None = None) -> Job:

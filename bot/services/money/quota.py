@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import InvalidOption, QuotaExceeded
+from bot.i18n import said
 from bot.services.money.spend import SpendService
 from bot.settings import Settings
 from storage import Charge, QuotaRefused, Storage, Usage
@@ -192,7 +193,7 @@ class QuotaService:
 
 def _check_amount(seconds: float | None) -> None:
     if seconds is not None and not (0 <= seconds <= 10_000_000):  # also refuses NaN
-        raise InvalidOption("A quota must be between 0 and 10,000,000 seconds.")
+        raise said(InvalidOption, "admin.quota_range")
 
 
 def when_enough_frees(usage: Usage, limit: float, needed: float) -> float | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import InvalidOption, QuotaExceeded
+from bot.i18n import Phrase, phrase, said
 from bot.providers.base import ProviderCost
 from bot.services.money import costs
 from bot.settings import Settings
@@ -76,7 +77,7 @@ class SpendService:
     async def set_cap(self, guild_id: int, usd: float | None) -> None:
         """A server's monthly cap in dollars; 0 or None clears it."""
         if usd is not None and not (0 <= usd <= MAX_CAP_USD):  # also refuses NaN
-            raise InvalidOption(f"A spend cap goes from $0 (no cap) to ${MAX_CAP_USD:,.0f} a month.")
+            raise said(InvalidOption, "spend.cap_range", max=f"${MAX_CAP_USD:,.0f}")
         await self.storage.costs.set_spend_cap(guild_id, usd or None, now=self.clock())
 
     async def cap_status(self, guild_id: int) -> tuple[float, float | None]:
@@ -87,7 +88,7 @@ class SpendService:
     async def usage(self, guild_id: int | None, days: int = 30) -> UsageSummary:
         """Spend over the last ``days`` days of one server (None: the whole bot), and this month's against the cap."""
         if not 1 <= days <= MAX_DAYS:
-            raise InvalidOption(f"`days` goes from 1 to {MAX_DAYS}.")
+            raise said(InvalidOption, "usage.days", max=MAX_DAYS)
         now = self.clock()
         report = await self.storage.costs.report(guild_id, now - days * 86_400.0)
         month = await self.storage.costs.spent_since(guild_id, costs.month_start(now))
@@ -96,22 +97,37 @@ class SpendService:
         return UsageSummary(report, days, month, cap, bot_cap, costs.next_month(now))
 
 
-def report_lines(summary: UsageSummary, *, scope: str) -> list[str]:
-    """The summary as plain lines (the command line prints them; the Discord edge puts them in an embed)."""
+def report_lines(summary: UsageSummary, *, scope: str) -> list[Phrase]:
+    """The summary as plain lines (the command line prints them; the Discord edge puts them in an embed, in the
+    member's language: each line is a :class:`~bot.i18n.Phrase`, and so may ``scope`` be)."""
     d, report = costs.dollars, summary.report
-    lines = [f"Spend of {scope} over the last {summary.days} days: {d(report.usd)} on {report.jobs} jobs"]
+    first = phrase("usage.total", scope=scope, days=summary.days, usd=d(report.usd), jobs=report.jobs)
     if report.unfinished:
-        lines[0] += f" (of which {d(report.reserved_usd)} reserved for {report.unfinished} unfinished)"
+        first = first.then("usage.reserved", usd=d(report.reserved_usd), unfinished=report.unfinished)
+    lines = [first]
     lines.append(
-        f"Failures refunded: {report.failures_refunded} (providers still billed {d(report.failures_usd)})"
-        f" · cache hits: {report.cache_hits} (saved {d(report.cache_saved_usd)})"
+        phrase(
+            "usage.failures",
+            refunded=report.failures_refunded,
+            billed=d(report.failures_usd),
+            hits=report.cache_hits,
+            saved=d(report.cache_saved_usd),
+        )
     )
-    cap = f" of its {d(summary.cap_usd)} monthly cap" if summary.cap_usd else " (no monthly cap)"
-    lines.append(f"This month: {d(summary.month_usd)}{cap}; resets on {summary.resets:%Y-%m-%d} (UTC)")
+    resets = f"{summary.resets:%Y-%m-%d}"
+    if summary.cap_usd:
+        lines.append(phrase("usage.month_cap", spent=d(summary.month_usd), cap=d(summary.cap_usd), resets=resets))
+    else:
+        lines.append(phrase("usage.month_no_cap", spent=d(summary.month_usd), resets=resets))
     if report.by_model:
-        lines.append("By model:")
-        lines += [f"  {m.label}: {m.jobs} jobs, {costs.amount(m.units, m.unit)}, {d(m.usd)}" for m in report.by_model]
+        lines.append(phrase("usage.by_model"))
+        lines += [
+            phrase("usage.model_line", model=m.label, jobs=m.jobs, units=costs.amount(m.units, m.unit), usd=d(m.usd))
+            for m in report.by_model
+        ]
     if report.by_member:
-        lines.append("Top members:")
-        lines += [f"  {m.label} ({m.key}): {m.jobs} jobs, {d(m.usd)}" for m in report.by_member]
+        lines.append(phrase("usage.top_members"))
+        lines += [
+            phrase("usage.member_line", member=m.label, id=m.key, jobs=m.jobs, usd=d(m.usd)) for m in report.by_member
+        ]
     return lines

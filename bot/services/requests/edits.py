@@ -37,10 +37,10 @@ def parse_jobs(text: str) -> list[int]:
     """``"3 5, #7"`` → ``[3, 5, 7]``; refuses anything else."""
     parts = [p for p in re.split(r"[\s,]+", text.strip()) if p]
     if not all(re.fullmatch(r"#?\d{1,12}", p) for p in parts):
-        raise InvalidOption("List job numbers separated by spaces or commas, e.g. `3 5 8`.")
+        raise said(InvalidOption, "edit.job_list")
     ids = [int(p.lstrip("#")) for p in parts]
     if not 2 <= len(ids) <= MAX_STITCH:
-        raise InvalidOption(f"Stitch 2 to {MAX_STITCH} of your results, e.g. `3 5 8`.")
+        raise said(InvalidOption, "edit.stitch_count", max=MAX_STITCH)
     return ids
 
 
@@ -97,7 +97,7 @@ class Edits:
         await self._allowed(who)
         sources = [await self._source(who, i) for i in ids]
         if crossfade and crossfade >= min(d for _, d in sources):
-            raise InvalidOption(f"A crossfade of {crossfade:g} s is longer than the shortest clip.")
+            raise said(InvalidOption, "edit.crossfade_too_long", seconds=f"{crossfade:g}")
         seconds = sum(d for _, d in sources) - crossfade * (len(sources) - 1)
         paths = [str(j.result_path) for j, _ in sources]
         inputs = JobInputs(sources=tuple(paths), crossfade=crossfade, source_jobs=tuple(ids))
@@ -153,7 +153,7 @@ class Edits:
     async def _queue(self, kind: str, who: Requester, parent: Job, seconds: float, inputs: JobInputs) -> Submitted:
         cap = self.settings.max_edit_seconds
         if seconds > cap + 0.05:
-            raise InvalidOption(f"That would be {seconds:.1f} s; results of /loop and /stitch are capped at {cap} s.")
+            raise said(InvalidOption, "edit.too_long", seconds=f"{seconds:.1f}", cap=cap)
         info = self.registry.model(EDIT_MODEL)
         return await self.core.queue(
             kind, who, _spec(parent, seconds), info, replace(inputs, op=kind), parent_job_id=parent.id

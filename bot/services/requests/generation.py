@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InvalidOption, InvalidPrompt, JobNotFound, JobStateError, NotJobOwner, ProviderUnavailable
-from bot.i18n import phrase, said
+from bot.i18n import phrase, said, saying
 from bot.media import Media
 from bot.prompt import PromptSpec
 from bot.providers.base import SOUND_OP, TEXT_SOUND_OP, Capability, ModelInfo, needs_for
@@ -253,7 +253,8 @@ class GenerationService:
             and self.fallback is not None
             and (why := self.fallback.refusal(request_for(0, info.name, spec.to_dict(), inputs), down))
         ):
-            raise ProviderUnavailable(why, provider=info.provider, provider_fault=False)  # before any charge
+            refused = ProviderUnavailable(str(why), provider=info.provider, provider_fault=False)
+            raise saying(refused, why)  # before any charge
         # quota is seconds of video, one for one, on every model; edits of finished results make nothing new, and
         # the offline finish (local:finish) is free of quota too, and so is sound for a finished clip (not of its
         # price: priced_seconds)

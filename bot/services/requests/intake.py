@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InvalidPrompt
-from bot.i18n import phrase
+from bot.i18n import phrase, said
 from bot.media import normalize_image, validate_image
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo
@@ -103,7 +103,7 @@ def fit_spec(spec: PromptSpec, info: ModelInfo, needs: frozenset[Capability]) ->
     animated = bool(needs & {Capability.IMAGE_TO_VIDEO, Capability.INTERPOLATE, Capability.EXTEND})
     spec = spec.with_motion_prompt(animated and info.needs_prompt(needs))
     if info.needs_prompt(needs) and not spec.text().strip():
-        raise InvalidPrompt(f"{info.name} needs a prompt for this: describe what the video should show.")
+        raise said(InvalidPrompt, "prompt.needed", model=info.name)
     info.check_prompt(spec.text())
     if spec.seed is not None and info.seed_max is not None and spec.seed > info.seed_max:
         spec = replace(spec, seed=info.fit_seed(spec.seed))  # a member's own seed was refused up front

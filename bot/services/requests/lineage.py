@@ -1,48 +1,43 @@
 """What a result came from, in words: ``extend of #12``, ``refined from #12``, ``stitch of #3 + #5``…, and the
-cast it was made with (``with Mara``)."""
+cast it was made with (``with Mara``).  Each is a :class:`~bot.i18n.Phrase`: English as it reads (the web pages,
+the command line), the member's language on Discord (``lineage.*`` in bot/locales)."""
 
 from __future__ import annotations
 
+from bot.i18n import Phrase, listed, phrase
 from storage import Job, Storage
 
-_RELATION = {
-    "extend": "extend of",
-    "reroll": "re-roll of",
-    "remix": "remix of",
-    "refine": "refined from",
-    "loop": "loop of",
-    "soundtrack": "soundtrack on",
-    "finish": "finished version of",
-    "sound": "sound for",
-    "filmsound": "soundtrack of film",
-}
+_RELATIONS = frozenset({"extend", "reroll", "remix", "refine", "loop", "soundtrack", "finish", "sound", "filmsound"})
 
 
-def describe(job: Job) -> str | None:
+def describe(job: Job) -> Phrase | None:
     """The job's origin, or None for a fresh generation."""
     sources = job.inputs.source_jobs
+    of, parent = job.inputs.of or "?", job.parent_job_id
     if job.kind == "stitch" and sources:
-        return "stitch of " + " + ".join(f"#{s}" for s in sources)
+        return phrase("lineage.stitch", ids=" + ".join(f"#{s}" for s in sources))
     if job.kind == "shot":  # a /sequence film's shot
-        return f"shot {job.inputs.shot or '?'}/{job.inputs.of or '?'} of film #{job.parent_job_id}"
+        return phrase("lineage.shot", shot=job.inputs.shot or "?", of=of, film=parent)
     if job.kind == "sequence":  # a film; a new version of one (a shot re-rolled) names the film it came from
-        film = f"film of {job.inputs.of or '?'} shots"
-        return f"{film}, a new version of #{job.parent_job_id}" if job.parent_job_id is not None else film
+        return phrase("lineage.film_version", of=of, id=parent) if parent is not None else phrase("lineage.film", of=of)
     if job.kind == "variation":
-        which = f"variation {job.inputs.variation or '?'}/{job.inputs.of or '?'}"
-        return f"{which} of #{job.parent_job_id}" if job.parent_job_id is not None else which
-    if job.parent_job_id is None:
+        which = job.inputs.variation or "?"
+        if parent is not None:
+            return phrase("lineage.variation_of", variation=which, of=of, id=parent)
+        return phrase("lineage.variation", variation=which, of=of)
+    if parent is None:
         return None
-    return f"{_RELATION.get(job.kind, 'from')} #{job.parent_job_id}"
+    relation = job.kind if job.kind in _RELATIONS else "from"
+    return phrase(f"lineage.{relation}", id=parent)
 
 
-def with_cast(job: Job) -> str | None:
+def with_cast(job: Job) -> Phrase | None:
     """ "with Mara and Teo" for a job made with a server's cast (None otherwise): its page, /history, the CLI.
     The names are the ones the job recorded, so a member deleted or renamed since still reads as it was."""
     names = [c.name for c in job.inputs.cast]
     if not names:
         return None
-    return "with " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
+    return phrase("lineage.with", names=listed(names, "list.and"))
 
 
 def parents(job: Job) -> list[int]:

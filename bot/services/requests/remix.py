@@ -78,7 +78,7 @@ class Remixer:
         spec = PromptSpec.create(prompt, style=style, model=model, allow_empty_subject=True)
         info = self.registry.choose(spec.model, Capability.VIDEO_TO_VIDEO)
         if info.takes_prompt and not spec.text().strip():
-            raise InvalidOption(f"{info.name} needs a prompt describing the new look.")
+            raise said(InvalidOption, "remix.needs_prompt", model=info.name)
         if video_bytes is not None:
             self._check_size(video_bytes)
         return RemixRequest(replace(spec, model=info.name), info, job, strength)
@@ -113,7 +113,7 @@ class Remixer:
         if request.job is not None:
             parent = await self.core.extendable(who, request.job)  # own, finished, still stored
             if parent.removed_at is not None:
-                raise JobStateError(f"The result of #{parent.id} was deleted; it can no longer be used.")
+                raise said(JobStateError, "remix.deleted", id=parent.id)
             source, parent_id = Path(str(parent.result_path)), parent.id
         else:
             assert video is not None
@@ -130,8 +130,9 @@ class Remixer:
             longest = min(max(info.durations), info.max_input_seconds or math.inf)
             fitting = [d for d in info.durations if d <= min(probed.duration, longest) + 0.05]
             if not fitting:
-                raise InvalidMedia(
-                    f"That clip is {probed.duration:.1f} s; {info.name} needs at least {min(info.durations)} s."
+                shortest = min(info.durations)
+                raise said(
+                    InvalidMedia, "remix.too_short", length=f"{probed.duration:.1f}", model=info.name, min=shortest
                 )
             seconds = max(fitting)
             notes = []

@@ -133,12 +133,11 @@ class Sounds:
         parent = await self.core.extendable(who, job_id)  # own, finished, still stored
         clip = await self.media.probe(Path(str(parent.result_path)))
         if not clip.width:
-            raise JobStateError(f"#{parent.id} has no video to make sound for.")
+            raise said(JobStateError, "sound.no_video", id=parent.id)
         longest = info.max_input_seconds
         if longest is not None and clip.duration > longest + 0.05:
-            raise InvalidOption(
-                f"#{parent.id} is {clip.duration:.1f} s long; {info.name} makes sound for clips up to {longest:g} s."
-            )
+            length, limit = f"{clip.duration:.1f}", f"{longest:g}"
+            raise said(InvalidOption, "sound.too_long", id=parent.id, length=length, model=info.name, limit=limit)
         return parent, clip.duration
 
     async def _allowed(self, who: Requester) -> None:

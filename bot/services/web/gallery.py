@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import InvalidRequest
+from bot.i18n import said
 from bot.services.web.links import Links
 from bot.services.web.posters import poster_of
 from bot.settings import Settings
@@ -98,12 +99,9 @@ class GalleryService:
     def gallery_link(self, guild_id: int | None, member_id: int | None) -> str:
         """A signed, expiring gallery link: one member's results, or (``member_id`` None) the server's."""
         if guild_id is None:
-            raise InvalidRequest("Galleries belong to a server; use this command in one.")
+            raise said(InvalidRequest, "gallery.server_only")
         if not self.settings.file_server_port:
-            raise InvalidRequest(
-                "This bot has no web server, so there is no gallery; ask its owner to set "
-                "VIDEOBOT_FILE_SERVER_PORT and VIDEOBOT_PUBLIC_BASE_URL."
-            )
+            raise said(InvalidRequest, "gallery.no_web_server")
         return self.links.gallery_url(guild_id, member_id, self.clock())
 
     async def remove(self, job_id: int) -> None:
