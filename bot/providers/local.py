@@ -250,7 +250,10 @@ class LocalProvider:
         if size > max_bytes:
             raise OutputTooLarge(detail=f"{task_id}: {size} > {max_bytes} bytes")
         dest = Path(dest)
+        known = self.media.known(video)  # the render's facts: the copy needs no probe either
         await asyncio.to_thread(self._copy, video, dest)
+        if known is not None:
+            self.media.note(dest, known)
         return dest
 
     @staticmethod
