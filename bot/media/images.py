@@ -201,8 +201,37 @@ def accept_image(
         picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     clean = Image.new("RGB", picture.size)  # fresh image: no EXIF, ICC, text chunks or comments carried over
     clean.paste(picture)
-    save_png(clean, Path(dest))
+    _remember(save_png(clean, Path(dest)), clean)
     return info
+
+
+# The last clean picture accept_image wrote (small ones only), while its file is unchanged: an offline render of
+# the upload in this process (bot.media.render.prepare_still) takes it instead of decoding the PNG again.
+REMEMBERED_PIXELS = 4_000_000
+_last: tuple[tuple[int, int, int, int], Image.Image] | None = None
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _remember(path: Path, picture: Image.Image) -> None:
+    global _last
+    _last = (_identity(path), picture) if picture.width * picture.height <= REMEMBERED_PIXELS else None
+
+
+def recall_clean(path: Path) -> Image.Image | None:
+    """The picture of ``path`` if it is the clean PNG accept_image wrote last (renamed or not) and is unchanged;
+    handed over once (then forgotten)."""
+    global _last
+    last, _last = _last, None
+    if last is None:
+        return None
+    try:
+        return last[1] if _identity(path) == last[0] else None
+    except OSError:
+        return None
 
 
 def normalize_image(

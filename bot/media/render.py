@@ -32,7 +32,7 @@ from PIL import Image, ImageOps
 from bot.media import card as _card
 from bot.media.camera import Move, corners, make_move
 from bot.media.ffmpeg import ProgressCallback, atomic_output, compile_args, open_input, prepare_dest
-from bot.media.images import load_rgb, save_png
+from bot.media.images import load_rgb, recall_clean, save_png
 from bot.media.ops import H264
 from bot.media.probe import MediaInfo
 from bot.media.sniff import Container
@@ -87,7 +87,9 @@ def _source_size(size: tuple[int, int]) -> tuple[int, int]:
 
 def prepare_still(image: Path, size: tuple[int, int]) -> Image.Image:
     """The image cropped to the output's aspect and scaled to the render size."""
-    picture, _ = load_rgb(image, max_bytes=_MAX_SOURCE_BYTES, max_pixels=_MAX_SOURCE_PIXELS)
+    picture = recall_clean(image)  # an upload this process just accepted: its pixels, not a second decode
+    if picture is None:
+        picture, _ = load_rgb(image, max_bytes=_MAX_SOURCE_BYTES, max_pixels=_MAX_SOURCE_PIXELS)
     return ImageOps.fit(picture, _source_size(size), Image.Resampling.LANCZOS)
 
 

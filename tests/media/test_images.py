@@ -12,6 +12,7 @@ from PIL import Image, ImageCms, PngImagePlugin
 
 from bot.errors import InvalidMedia
 from bot.media import accept_image, normalize_image, validate_image
+from bot.media.images import recall_clean
 
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 
@@ -161,6 +162,19 @@ def test_accept_image_is_the_check_and_the_clean_png_in_one(tmp_path):
     with pytest.raises(InvalidMedia, match="damaged"):
         accept_image(data[: len(data) // 2], tmp_path / "half.png", **LIMITS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.png", "two.png"]
+
+
+def test_the_clean_picture_is_handed_over_once_while_its_file_is_unchanged(tmp_path):
+    data = encode(photo((64, 48)), "JPEG")
+    accept_image(data, tmp_path / "a.png", **LIMITS)
+    moved = (tmp_path / "a.png").rename(tmp_path / "b.png")  # intake renames it into place
+    picture = recall_clean(moved)
+    with Image.open(moved) as stored:
+        assert picture is not None and picture.tobytes() == stored.convert("RGB").tobytes()
+    assert recall_clean(moved) is None  # once
+    accept_image(data, tmp_path / "c.png", **LIMITS)
+    (tmp_path / "c.png").write_bytes((tmp_path / "c.png").read_bytes() + b"\0")
+    assert recall_clean(tmp_path / "c.png") is None  # changed since: decoded again
 
 
 def test_transparency_and_16_bit_are_flattened(tmp_path):
