@@ -44,6 +44,9 @@ FPS = 24
 SUPERSAMPLE = 1.5
 _FRAME_THREADS = 2  # frames cut at once (the machines this runs on have 2 cores or more)
 _LOOKAHEAD = 4  # frames cut ahead of the encoder at most
+# x264's default (the plain zoompan command's): with the Hamming cut, the picture stays at or above that command's
+# against the 16-sample reference (BENCHMARKS.md, "Offline renders"), for a seventh less encoding CPU than CRF 20
+CRF = 23
 # Output sizes: long side at most 1280 and at most 1280x720's pixel count, exact ratio, even sides.
 SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1280, 720),
@@ -175,7 +178,7 @@ async def _animate(
         )
         video = ffmpeg_lib.filter([video, layer], "overlay", x=0, y=0, eof_action="repeat")
         video = video.filter("format", "yuv420p")
-    options: dict[str, Any] = {**H264, **_BT709, "r": FPS, "frames:v": frames}
+    options: dict[str, Any] = {**H264, **_BT709, "crf": CRF, "r": FPS, "frames:v": frames}
     pictures = camera_frames(still, make_move(camera, seed), size, frames)
     with atomic_output(dest) as tmp:
         out = video.output(str(tmp), **options)
