@@ -44,8 +44,8 @@ FPS = 24
 SUPERSAMPLE = 1.5
 _FRAME_THREADS = 2  # frames cut at once (the machines this runs on have 2 cores or more)
 _LOOKAHEAD = 4  # frames cut ahead of the encoder at most
-# x264's default (the plain zoompan command's): with the Hamming cut, the picture stays at or above that command's
-# against the 16-sample reference (BENCHMARKS.md, "Offline renders"), for a seventh less encoding CPU than CRF 20
+# x264's default (the plain zoompan command's), about a seventh less encoding CPU than CRF 20: on that command's own
+# move the picture stays above its, against the 16-sample reference (BENCHMARKS.md, "Offline renders")
 CRF = 23
 # Output sizes: long side at most 1280 and at most 1280x720's pixel count, exact ratio, even sides.
 SIZES: dict[str, tuple[int, int]] = {
