@@ -242,6 +242,33 @@ The frames cost about a third of the CPU the `perspective` graph did (1.0-1.2 s 
 clip with dolly_in, at a load of 22-30), the same as ffmpeg's `zoompan` for the same clip; turned windows
 (orbit, handheld) about twice that.
 
+Since 2026-12-06 (issue 18, the CLI's render): upright windows are cut with Pillow's `Hamming` filter (bilinear's
+support and CPU, closer to the reference) and the clip is encoded at CRF 23 (x264's default, the plain `zoompan`
+command's) instead of 20, about 0.2 s less encoding CPU for a 5 s 720p clip; the job's checks no longer probe
+the render (it notes what it made).  Measured with `python bench/bench_render_quality.py --still …` on the clip
+as delivered (encoded), 15 frames per move against the same 16-sample reference, SSIM (Y) / PSNR (Y), before
+(bilinear, CRF 20) → after (Hamming, CRF 23); *zoompan* is issue 18's plain command (CRF 23) against its own
+move's reference (zoom 1.0015 up by 0.0015 a frame, top left), *ours, zoompan's move* our renderer on that move.
+
+| move | Big Buck Bunny (1920x1080 frame) | Mandelbrot 2880x1620 | testsrc2 1920x1080 |
+|---|---|---|---|
+| dolly_in | 0.9863 / 43.0 → 0.9818 / 41.6 | 0.9930 / 40.8 → 0.9935 / 41.8 | 0.9951 / 43.4 → 0.9959 / 44.1 |
+| pan_left | 0.9871 / 42.9 → 0.9833 / 41.8 | 0.9924 / 40.1 → 0.9927 / 40.7 | 0.9961 / 43.4 → 0.9962 / 43.5 |
+| orbit | 0.9876 / 44.5 → 0.9825 / 42.6 | 0.9938 / 41.3 → 0.9921 / 40.4 | 0.9968 / 45.2 → 0.9953 / 43.4 |
+| handheld | 0.9878 / 43.8 → 0.9826 / 41.9 | 0.9957 / 43.7 → 0.9941 / 42.5 | 0.9965 / 44.3 → 0.9952 / 42.8 |
+| drone | 0.9869 / 43.2 → 0.9825 / 41.8 | 0.9925 / 40.3 → 0.9929 / 41.1 | 0.9956 / 43.8 → 0.9955 / 43.7 |
+| ours, zoompan's move | 0.9861 / 42.7 → 0.9816 / 41.3 | 0.9938 / 41.6 → 0.9943 / 42.7 | 0.9957 / 43.2 → 0.9958 / 43.9 |
+| zoompan (plain command) | 0.9742 / 36.7 | 0.9932 / 41.1 | 0.9576 / 22.1 |
+
+On zoompan's own move ours stays above the plain command on all three stills.  The trade is CRF 23: at CRF 20
+the Hamming cut alone is better than bilinear on every upright move (Mandelbrot dolly_in 0.9951 / 42.8, pan_left
+0.9944 / 41.7; Big Buck Bunny 0.9873 / 43.4, 0.9882 / 43.3), while CRF 23 gives back about 0.004 SSIM / 1.3 dB on
+Big Buck Bunny's smooth areas and on the turned moves (orbit, handheld: still bilinear, affine); reverting that
+one commit (`render.CRF`) keeps the rest.  Motion is as smooth (largest shift change, Hamming at CRF 20: dolly_in
+0.16, pan_left 0.54, drone 0.41, crane 0.33 px; limit 0.75).  `BOX` measured again: 30 % less frame CPU and
+close at CRF 20 (Mandelbrot dolly_in 0.9942 / 41.1), but near 1:1 scale its support is about half a pixel,
+where sub-pixel moves would step (not measured further): still rejected.
+
 ## fit_to_size accuracy
 
 Each source (a large, high-quality H.264 file made with ffmpeg's lavfi sources) is fitted under each

@@ -18,6 +18,7 @@ from types import TracebackType
 from bot.errors import ConfigError, InvalidOption
 from bot.media import Media
 from bot.providers.base import VideoProvider
+from bot.providers.local import LocalProvider
 from bot.providers.registry import ProviderRegistry
 from bot.providers.setup import build_providers
 from bot.services.cast.roster import Roster
@@ -113,6 +114,9 @@ class App:
         quota = QuotaService(storage, settings, clock)
         router = DeliveryRouter()
         worker = Worker(storage, registry, media, settings, router, clock)
+        local = registry.providers.get("local")
+        if isinstance(local, LocalProvider):  # a finished render wakes its job's poll (no poll interval's lag)
+            local.on_finished = worker.interrupt
         try:
             if settings.default_model:
                 registry.model(settings.default_model)  # fail at start, naming the model, if it is wrong

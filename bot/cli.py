@@ -341,9 +341,14 @@ async def _finish(app: App, submitted: Submitted, output: Path, timeout: float) 
     if final.error or final.state.value != "done":
         print(f"error: job #{final.id} {final.state.value}: {final.error or ''}", file=sys.stderr)
         return 1
-    info = await app.media.probe(output)
-    size_mb = info.size_bytes / 1_048_576
-    print(f"{output}  {info.duration:.2f} s  {info.width}x{info.height}  {size_mb:.2f} MiB  ({info.codec})")
+    size_mb = output.stat().st_size / 1_048_576
+    # the size and length postprocessing noted (it makes every result H.264): no probe of the file
+    if final.result_width and final.result_height and final.result_seconds:
+        seconds, width, height, codec = final.result_seconds, final.result_width, final.result_height, "h264"
+    else:  # (an older row)
+        info = await app.media.probe(output)
+        seconds, width, height, codec = info.duration, info.width, info.height, info.codec
+    print(f"{output}  {seconds:.2f} s  {width}x{height}  {size_mb:.2f} MiB  ({codec})")
     return 0
 
 

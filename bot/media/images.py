@@ -3,7 +3,8 @@
 The format is read from the bytes (PNG, JPEG, WEBP and GIF only; an SVG, a web page, a playlist or
 an ffmpeg script named ``.png`` is refused by name).  The pixel count is checked from the header
 before anything is decoded, so a decompression bomb never allocates its pixels, and a truncated file
-is an error rather than a half-grey picture.  :func:`normalize_image` writes fresh pixels (EXIF
+is an error rather than a half-grey picture.  :func:`normalize_image` (:func:`accept_image`: the
+check and the rewrite in one decode) writes fresh pixels (EXIF
 rotation applied, colours converted to sRGB, transparency flattened, all metadata dropped): that
 PNG is the only thing ffmpeg and the providers ever see.  Both functions are CPU-bound and
 synchronous; call them through ``asyncio.to_thread`` from async code.
@@ -184,6 +185,55 @@ def load_rgb(
         image.close()
 
 
+def accept_image(
+    data: bytes | Path,
+    dest: Path,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    max_side: int | None = None,
+    background: tuple[int, int, int] = (255, 255, 255),
+) -> ImageInfo:
+    """Validate, write a clean RGB PNG to ``dest`` (first frame, upright, sRGB, no metadata) and describe the
+    upload: :func:`validate_image` and :func:`normalize_image` in one, decoding it once."""
+    picture, info = load_rgb(data, max_bytes=max_bytes, max_pixels=max_pixels, background=background)
+    if max_side and max(picture.size) > max_side:
+        picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    clean = Image.new("RGB", picture.size)  # fresh image: no EXIF, ICC, text chunks or comments carried over
+    clean.paste(picture)
+    _remember(save_png(clean, Path(dest)), clean)
+    return info
+
+
+# The last clean picture accept_image wrote (small ones only), while its file is unchanged: an offline render of
+# the upload in this process (bot.media.render.prepare_still) takes it instead of decoding the PNG again.
+REMEMBERED_PIXELS = 4_000_000
+_last: tuple[tuple[int, int, int, int], Image.Image] | None = None
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _remember(path: Path, picture: Image.Image) -> None:
+    global _last
+    _last = (_identity(path), picture) if picture.width * picture.height <= REMEMBERED_PIXELS else None
+
+
+def recall_clean(path: Path) -> Image.Image | None:
+    """The picture of ``path`` if it is the clean PNG accept_image wrote last (renamed or not) and is unchanged;
+    handed over once (then forgotten)."""
+    global _last
+    last, _last = _last, None
+    if last is None:
+        return None
+    try:
+        return last[1] if _identity(path) == last[0] else None
+    except OSError:
+        return None
+
+
 def normalize_image(
     data: bytes | Path,
     dest: Path,
@@ -194,12 +244,8 @@ def normalize_image(
     background: tuple[int, int, int] = (255, 255, 255),
 ) -> Path:
     """Validate, then write a clean RGB PNG to ``dest`` (first frame, upright, sRGB, no metadata)."""
-    picture, _ = load_rgb(data, max_bytes=max_bytes, max_pixels=max_pixels, background=background)
-    if max_side and max(picture.size) > max_side:
-        picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    clean = Image.new("RGB", picture.size)  # fresh image: no EXIF, ICC, text chunks or comments carried over
-    clean.paste(picture)
-    return save_png(clean, Path(dest))
+    accept_image(data, dest, max_bytes=max_bytes, max_pixels=max_pixels, max_side=max_side, background=background)
+    return Path(dest)
 
 
 def save_png(image: Image.Image, dest: Path, *, compress_level: int = 3) -> Path:

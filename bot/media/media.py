@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import os
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
@@ -28,8 +29,17 @@ from bot.media.sniff import sniff_container
 QUICK_RUNS_PER_CORE = 2  # short runs (probes, stills) at once per core; a burst's 400 queue instead of thrashing
 
 
+KNOWN_FILES = 64  # facts of files written here, kept so that a probe of one needs no ffmpeg run
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 class Media:
-    """ffmpeg operations on local files; safe to share between tasks (it holds no state per run)."""
+    """ffmpeg operations on local files; safe to share between tasks (it holds no state per run, only the facts of
+    the last files it was told it wrote: :meth:`note`)."""
 
     def __init__(self, ffmpeg: str | None = None, timeout: float = 600.0, quick_runs: int | None = None):
         self.ffmpeg = find_ffmpeg(ffmpeg)
@@ -38,6 +48,24 @@ class Media:
         self._quick: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
+        self._known: OrderedDict[tuple[int, int, int, int], MediaInfo] = OrderedDict()
+
+    def note(self, path: Path, info: MediaInfo) -> None:
+        """``path`` was just written and is ``info``: a probe of it (or of it renamed) is answered from here while
+        the file is unchanged (same device, inode, size and modification time)."""
+        key = _identity(path)
+        self._known[key] = dataclasses.replace(info, size_bytes=key[2])
+        while len(self._known) > KNOWN_FILES:
+            self._known.popitem(last=False)
+
+    def known(self, path: Path) -> MediaInfo | None:
+        """What :meth:`note` said of ``path``, if the file is still the one it described."""
+        if not self._known:
+            return None
+        try:
+            return self._known.get(_identity(path))
+        except OSError:
+            return None
 
     def _quick_slots(self) -> asyncio.Semaphore:
         """The bound on short runs, one per event loop (a Media may outlive a loop, e.g. in tests)."""
@@ -82,8 +110,11 @@ class Media:
             return await run()
 
     async def probe(self, path: Path, *, exact: bool = False) -> MediaInfo:
-        """Describe a video or image; ``exact`` also counts frames (a cheap stream-copy pass)."""
+        """Describe a video or image; ``exact`` also counts frames (a cheap stream-copy pass).  A file this
+        process wrote and described (:meth:`note`) is not read again."""
         path = Path(path)
+        if (known := self.known(path)) is not None and (not exact or known.frame_count is not None):
+            return known
         container = sniff_container(path)
         result = await self.run(input_args(path, container), loglevel="info", check=False, timeout=60, quick=True)
         info = parse_info(result.stderr, size_of(path))

@@ -4,7 +4,7 @@ Both kinds start from one picture held by Pillow at 1.5x the output size: the us
 the aspect) or a storyboard background.  It is converted once to BT.709 Y, Cb and Cr planes; then,
 frame by frame, Pillow's C resampler cuts the camera's viewing window (see :mod:`bot.media.camera`)
 out of each plane with sub-pixel precision and scales it to the output size: ``resize`` with the
-window as its box (a separable, antialiased filter) when the window is upright, an affine
+window as its box (a separable, antialiased Hamming filter) when the window is upright, an affine
 ``transform`` when it is turned (orbit, handheld).  So slow moves glide instead of stepping a whole
 pixel at a time, and zooming in stays sharp.  The frames go to one ffmpeg process as raw yuv420p on
 its standard input, written from a worker thread while ffmpeg encodes (Pillow releases the GIL).  A
@@ -32,8 +32,9 @@ from PIL import Image, ImageOps
 from bot.media import card as _card
 from bot.media.camera import Move, corners, make_move
 from bot.media.ffmpeg import ProgressCallback, atomic_output, compile_args, open_input, prepare_dest
-from bot.media.images import load_rgb, save_png
+from bot.media.images import load_rgb, recall_clean, save_png
 from bot.media.ops import H264
+from bot.media.probe import MediaInfo
 from bot.media.sniff import Container
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ FPS = 24
 SUPERSAMPLE = 1.5
 _FRAME_THREADS = 2  # frames cut at once (the machines this runs on have 2 cores or more)
 _LOOKAHEAD = 4  # frames cut ahead of the encoder at most
+# x264's default (the plain zoompan command's), about a seventh less encoding CPU than CRF 20: on that command's own
+# move the picture stays above its, against the 16-sample reference (BENCHMARKS.md, "Offline renders")
+CRF = 23
 # Output sizes: long side at most 1280 and at most 1280x720's pixel count, exact ratio, even sides.
 SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1280, 720),
@@ -86,7 +90,9 @@ def _source_size(size: tuple[int, int]) -> tuple[int, int]:
 
 def prepare_still(image: Path, size: tuple[int, int]) -> Image.Image:
     """The image cropped to the output's aspect and scaled to the render size."""
-    picture, _ = load_rgb(image, max_bytes=_MAX_SOURCE_BYTES, max_pixels=_MAX_SOURCE_PIXELS)
+    picture = recall_clean(image)  # an upload this process just accepted: its pixels, not a second decode
+    if picture is None:
+        picture, _ = load_rgb(image, max_bytes=_MAX_SOURCE_BYTES, max_pixels=_MAX_SOURCE_PIXELS)
     return ImageOps.fit(picture, _source_size(size), Image.Resampling.LANCZOS)
 
 
@@ -110,7 +116,8 @@ def _cut(plane: Image.Image, window: list[tuple[float, float]], size: tuple[int,
     (x0, y0), (x1, y1), (x2, y2) = window
     if y1 == y0 and x2 == x0:  # upright: a separable, antialiased resize of the window's box
         box = (max(0.0, x0), max(0.0, y0), min(float(plane.width), x1), min(float(plane.height), y2))
-        return plane.resize(size, Image.Resampling.BILINEAR, box=box).tobytes()
+        # Hamming: bilinear's support and CPU, closer to the 16-sample reference (bench/bench_render_quality.py)
+        return plane.resize(size, Image.Resampling.HAMMING, box=box).tobytes()
     affine = ((x1 - x0) / size[0], (x2 - x0) / size[1], x0, (y1 - y0) / size[0], (y2 - y0) / size[1], y0)
     return plane.transform(size, Image.Transform.AFFINE, affine, Image.Resampling.BILINEAR).tobytes()
 
@@ -171,12 +178,32 @@ async def _animate(
         )
         video = ffmpeg_lib.filter([video, layer], "overlay", x=0, y=0, eof_action="repeat")
         video = video.filter("format", "yuv420p")
-    options: dict[str, Any] = {**H264, **_BT709, "r": FPS, "frames:v": frames}
+    options: dict[str, Any] = {**H264, **_BT709, "crf": CRF, "r": FPS, "frames:v": frames}
     pictures = camera_frames(still, make_move(camera, seed), size, frames)
     with atomic_output(dest) as tmp:
         out = video.output(str(tmp), **options)
         await media.run(compile_args(out), on_progress=on_progress, expected_duration=float(duration), feed=pictures)
-    return prepare_dest(dest)
+    dest = prepare_dest(dest)
+    media.note(dest, made(size, frames))  # what a probe would read: the job's checks need not run ffmpeg again
+    return dest
+
+
+def made(size: tuple[int, int], frames: int) -> MediaInfo:
+    """What a render of ``frames`` frames of ``size`` is (tests/media/test_render.py holds it to a probe's
+    reading): H.264 High (x264 veryfast makes 8x8 transforms), yuv420p, 24 fps, no sound, MP4."""
+    return MediaInfo(
+        duration=frames / FPS,
+        width=size[0],
+        height=size[1],
+        codec="h264",
+        pix_fmt=H264["pix_fmt"],
+        fps=float(FPS),
+        has_audio=False,
+        size_bytes=0,  # (noted with the file's)
+        format_name="mov,mp4,m4a,3gp,3g2,mj2",
+        frame_count=frames,
+        profile="High",
+    )
 
 
 async def render_motion(

@@ -5,7 +5,9 @@ on an animated card that says it is an offline preview.  A task is a set of file
 named after a deterministic id (``local-<job id>``): the request as JSON, the finished MP4, and a
 marker when it failed or was cancelled.  So a job survives a restart: polling a task whose JSON
 exists but that this process is not rendering starts the render again.  One process owns a
-``work_dir``; renders run as background tasks, at most ``concurrency`` at a time.
+``work_dir``; renders run as background tasks, at most ``concurrency`` at a time.  When a render ends
+(made or failed), ``on_finished`` is called with its job id: the worker's ``interrupt``, so the job polls
+at once instead of at its next planned poll (up to ``poll_max_interval`` later).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 import secrets
 import shutil
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +119,7 @@ class LocalProvider:
         self._sweep()
         self._slots = asyncio.Semaphore(concurrency)
         self._renders: dict[str, _Render] = {}
+        self.on_finished: Callable[[int], None] | None = None  # set by the app: the worker's interrupt
 
     def models(self) -> Sequence[ModelInfo]:
         """Both local models (always available)."""
@@ -188,6 +191,8 @@ class LocalProvider:
             except Exception:
                 log.exception("local render %s crashed", task_id)
                 _write_atomic(files.failed, "The offline renderer failed on this request.")
+        if self.on_finished is not None:  # the job's next poll finds the result: let it poll now
+            self.on_finished(request.job_id)
 
     async def poll(self, task_id: str) -> TaskStatus:
         """SUCCEEDED once the MP4 exists; a stored task this process is not rendering is restarted."""
@@ -245,7 +250,10 @@ class LocalProvider:
         if size > max_bytes:
             raise OutputTooLarge(detail=f"{task_id}: {size} > {max_bytes} bytes")
         dest = Path(dest)
+        known = self.media.known(video)  # the render's facts: the copy needs no probe either
         await asyncio.to_thread(self._copy, video, dest)
+        if known is not None:
+            self.media.note(dest, known)
         return dest
 
     @staticmethod

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
 from bot.errors import InvalidMedia
-from bot.media import normalize_image, validate_image
+from bot.media import accept_image, normalize_image, validate_image
+from bot.media.images import recall_clean
 
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 
@@ -148,6 +149,32 @@ def test_normalized_png_is_clean(tmp_path):
         assert image.format == "PNG" and image.mode == "RGB" and image.size == (32, 24)
         assert not image.info.get("exif") and "icc_profile" not in image.info
     assert [p.name for p in tmp_path.iterdir()] == ["clean.png"]  # no temporary left behind
+
+
+def test_accept_image_is_the_check_and_the_clean_png_in_one(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(photo((60, 20)), "JPEG", exif=exif.tobytes())
+    info = accept_image(data, tmp_path / "one.png", **LIMITS)
+    assert info == validate_image(data, **LIMITS)
+    two = normalize_image(data, tmp_path / "two.png", **LIMITS)
+    assert (tmp_path / "one.png").read_bytes() == two.read_bytes()  # the same file: the same cache key
+    with pytest.raises(InvalidMedia, match="damaged"):
+        accept_image(data[: len(data) // 2], tmp_path / "half.png", **LIMITS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.png", "two.png"]
+
+
+def test_the_clean_picture_is_handed_over_once_while_its_file_is_unchanged(tmp_path):
+    data = encode(photo((64, 48)), "JPEG")
+    accept_image(data, tmp_path / "a.png", **LIMITS)
+    moved = (tmp_path / "a.png").rename(tmp_path / "b.png")  # intake renames it into place
+    picture = recall_clean(moved)
+    with Image.open(moved) as stored:
+        assert picture is not None and picture.tobytes() == stored.convert("RGB").tobytes()
+    assert recall_clean(moved) is None  # once
+    accept_image(data, tmp_path / "c.png", **LIMITS)
+    (tmp_path / "c.png").write_bytes((tmp_path / "c.png").read_bytes() + b"\0")
+    assert recall_clean(tmp_path / "c.png") is None  # changed since: decoded again
 
 
 def test_transparency_and_16_bit_are_flattened(tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.media import Media
 from bot.media.card import card, fit_title, fold_ascii, printable_title
 from bot.media.render import render_motion, render_storyboard
 from tests.support.video import ffmpeg, frames_gray, mean_abs_diff, motion_signals, plaid, roughness
@@ -131,8 +132,35 @@ async def test_motion_is_deterministic_and_crops_to_the_aspect(media, plaid_png,
         media, plaid_png, tmp_path / "b.mp4", aspect="9:16", duration=1, camera="handheld", seed=9, size=(90, 160)
     )
     assert a.read_bytes() == b.read_bytes()
-    info = await media.probe(a, exact=True)
+    info = await Media(timeout=60).probe(a, exact=True)  # read from the file (``media`` knows what it wrote)
     assert (info.width, info.height, info.frame_count) == (90, 160, 24)
+
+
+@pytest.mark.parametrize(("kind", "size"), [("motion", (W, H)), ("motion", (90, 160)), ("storyboard", (140, 140))])
+async def test_a_render_knows_what_it_made(media, plaid_png, kind, size, tmp_path):
+    # the job's checks ask ``media`` (the renderer's) to probe the result: it answers from what the render noted,
+    # which must be what ffmpeg reads from the file
+    if kind == "motion":
+        out = await render_motion(
+            media, plaid_png, tmp_path / "m.mp4", aspect="16:9", duration=2, camera="orbit", seed=1, size=size
+        )
+    else:
+        out = await render_storyboard(
+            media,
+            tmp_path / "s.mp4",
+            title="A lighthouse",
+            caption="1 s",
+            aspect="1:1",
+            duration=1,
+            camera=None,
+            seed=1,
+            size=size,
+        )
+    noted = media.known(out)
+    assert noted is not None and await media.probe(out, exact=True) == noted
+    assert noted == await Media(timeout=60).probe(out, exact=True)
+    out.write_bytes(out.read_bytes() + b"\0")  # changed: read again
+    assert media.known(out) is None and (await media.probe(out)).size_bytes == noted.size_bytes + 1
 
 
 async def test_storyboard_depends_on_seed_and_moves(media, tmp_path):

@@ -65,6 +65,7 @@ class Worker:
         self._last_renew = 0.0
         self._dispatched_at = 0.0  # the clock when dispatch_once last looked for due jobs
         self._queued_seen: dict[int, int] = {}
+        self._ended: dict[int, asyncio.Event] = {}  # set when a run of the job ends here (wait_for looks at once)
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -72,7 +73,8 @@ class Worker:
         self._event.set()
 
     def interrupt(self, job_id: int) -> None:
-        """A running job should look at its row again now (a cancel arrived): end its current wait."""
+        """A running job should look at its row again now (a cancel or a completion call arrived, a local render
+        ended): end its current wait."""
         runner = self._runners.get(job_id)
         if runner is not None:
             runner.interrupted.set()
@@ -269,6 +271,8 @@ class Worker:
             self._runners.pop(job.id, None)
             self._tasks.pop(job.id, None)
             self._owners.pop(job.id, None)
+            if (ended := self._ended.get(job.id)) is not None:
+                ended.set()
             await self._wake_film(runner.job)
             self.wake()
 
@@ -320,17 +324,24 @@ class Worker:
 
     # --- for the CLI and tests -----------------------------------------------------------------------------
     async def wait_for(self, job_id: int, *, timeout: float, on_update: Callable[[Job], None] | None = None) -> Job:
-        """Run until the job is finished (starting the loop if needed); return its final row."""
+        """Run until the job is finished (starting the loop if needed); return its final row.  The row is read
+        when a run of the job ends in this process, and at least every 0.2 s (progress, other processes)."""
         await self.start()
         deadline = time.monotonic() + timeout
-        while True:
-            job = await self.ctx.storage.jobs.get(job_id)
-            if job is None:
-                raise VideobotError(f"Job #{job_id} vanished.")
-            if on_update is not None:
-                on_update(job)
-            if job.state.finished:
-                return job
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} still {job.state} after {timeout:.0f}s")
-            await asyncio.sleep(0.2)
+        ended = self._ended.setdefault(job_id, asyncio.Event())
+        try:
+            while True:
+                ended.clear()  # before the read: a run that ends after it is not missed
+                job = await self.ctx.storage.jobs.get(job_id)
+                if job is None:
+                    raise VideobotError(f"Job #{job_id} vanished.")
+                if on_update is not None:
+                    on_update(job)
+                if job.state.finished:
+                    return job
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"job {job_id} still {job.state} after {timeout:.0f}s")
+                with contextlib.suppress(TimeoutError):  # the row is read again at least every 0.2 s (progress)
+                    await asyncio.wait_for(ended.wait(), 0.2)
+        finally:
+            self._ended.pop(job_id, None)

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +15,7 @@ from typing import Any
 
 from bot.errors import InvalidPrompt
 from bot.i18n import phrase, said
-from bot.media import normalize_image, validate_image
+from bot.media import ImageInfo, accept_image
 from bot.prompt import PromptSpec
 from bot.providers.base import Capability, ModelInfo
 from bot.settings import Settings
@@ -30,15 +31,25 @@ async def store_upload(settings: Settings, image: bytes | Path) -> tuple[Path, b
     Decoding runs in a thread: a 40-megapixel image takes seconds, and the event loop must keep
     acknowledging other users meanwhile.  Each submit gets its own file, so deleting it when the
     submit is refused can never take the file of another job made from the same bytes."""
-    s = settings
-    info = await asyncio.to_thread(validate_image, image, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
-    data = image if isinstance(image, bytes) else await asyncio.to_thread(image.read_bytes)
-    digest = hashlib.sha256(data).hexdigest()[:32]
-    dest = s.inputs_dir / f"{digest}-{secrets.token_hex(4)}.png"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(normalize_image, image, dest, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+    dest, info = await asyncio.to_thread(_store, settings, image)
     log.debug("image accepted: %s", info)
     return dest, info.animated
+
+
+def _store(settings: Settings, image: bytes | Path) -> tuple[Path, ImageInfo]:
+    """The upload checked and decoded once (:func:`~bot.media.images.accept_image`), its clean PNG named by the
+    upload's hash and a token; a refused upload leaves nothing behind."""
+    s = settings
+    s.inputs_dir.mkdir(parents=True, exist_ok=True)
+    tmp = s.inputs_dir / f".upload-{secrets.token_hex(8)}.png"
+    try:
+        info = accept_image(image, tmp, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+        data = image if isinstance(image, bytes) else image.read_bytes()  # (accepted: at most max_image_bytes)
+        dest = s.inputs_dir / f"{hashlib.sha256(data).hexdigest()[:32]}-{secrets.token_hex(4)}.png"
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest, info
 
 
 def parts_without_subject(spec: PromptSpec) -> dict[str, Any]:
