@@ -21,11 +21,13 @@ Measured 2026-12-06 on ``bench/bench_issue18.py``'s footage (Big Buck Bunny 5.3 
   budget) puts x264 in CBR mode, which keeps its buffer full and used only 0.52-0.82 of the budget.
 * SSIM stays 0.0003 (Big Buck Bunny) and 0.00005 (bikes) below a two-pass veryfast encode of the same
   budget.  It comes from the start: one-pass ABR raises the quantiser after the first I-frame and starves
-  the next second (per-frame SSIM 0.003-0.004 below two-pass there).  ``trellis=1`` closes most of it
-  (-0.00002 and +0.00005 with ``me=dia``, at a 1.5 % higher rate) but costs about 12 % more encoder CPU, which breaks issue 18's
-  0.7 × two-pass time; ``subme`` 3-4 closes it fully at 20-25 % more.  ``aq-mode`` 2 or 3, ``psy=0``,
-  ``qcomp`` 0.5/0.7, ``qpstep`` 8, ``ipratio`` 1.2, ``vbv-init`` 1 and a longer ``rc-lookahead`` did not
-  help; ``mbtree=0`` was 0.001 worse.  So the encoder settings are x264 veryfast's.
+  the next second (per-frame SSIM 0.003-0.004 below two-pass there).  ``trellis=1:me=dia`` closes most
+  of it (the bench: Big Buck Bunny 0.9948 against two-pass's 0.9949, bikes equal) but costs about 12 %
+  more encoder CPU: 0.71 × the two-pass time, over issue 18's 0.7 ×.  ``subme`` 3-4 closes it fully at
+  20-25 % more.  ``qpstep`` 2 (the quantiser rising slower after the I-frame) halved the gap on Big Buck
+  Bunny but left a 2 s synthetic clip at 0.86-0.94 of its budget.  ``aq-mode`` 2 or 3, ``psy=0``,
+  ``qcomp`` 0.5/0.7, ``qpstep`` 8, ``ipratio`` 1.2/1.8, ``vbv-init`` 1 and a longer ``rc-lookahead`` did
+  not help; ``mbtree=0`` was 0.001 worse.  So the encoder settings stay x264 veryfast's.
 
 When the bits per pixel would be too few for a clean picture the resolution is lowered first.  Only if
 the first encode still overshoots is a second one made, its rate corrected by the measured overshoot

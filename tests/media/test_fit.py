@@ -72,7 +72,7 @@ def test_plan_keeps_the_size_when_the_budget_allows():
 
 @pytest.mark.parametrize("seconds", [2, 5.3, 10, 60])
 @pytest.mark.parametrize("limit", [1024 * 1024, 10 * 1024 * 1024])
-def test_plan_asks_for_the_whole_budget_and_no_more(seconds, limit):
+def test_plan_asks_for_the_whole_budget_and_no_more(seconds: float, limit: int) -> None:
     """The nominal rates spend the budget after the index (AAC counted 5 % over its rate) and never more: the
     encoder's undershoot, not a margin, is what leaves room, and an overshoot is redone."""
     clip = info(seconds)
