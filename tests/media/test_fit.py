@@ -67,7 +67,18 @@ def info(duration: float, width: int = 1280, height: int = 720, audio: bool = Tr
 def test_plan_keeps_the_size_when_the_budget_allows():
     plan = plan_encode(info(10), 10 * 1024 * 1024)
     assert (plan.width, plan.height) == (1280, 720) and plan.audio_bps == 128_000
-    assert 7_000_000 < plan.video_bps < 8_200_000
+    assert 7_000_000 < plan.video_bps < 8_400_000
+
+
+@pytest.mark.parametrize("seconds", [2, 5.3, 10, 60])
+@pytest.mark.parametrize("limit", [1024 * 1024, 10 * 1024 * 1024])
+def test_plan_asks_for_the_whole_budget_and_no_more(seconds: float, limit: int) -> None:
+    """The nominal rates spend the budget after the index (AAC counted 5 % over its rate) and never more: the
+    encoder's undershoot, not a margin, is what leaves room, and an overshoot is redone."""
+    clip = info(seconds)
+    plan = plan_encode(clip, limit)
+    planned = (plan.video_bps + plan.audio_bps * 1.05) * seconds / 8 + fit.container_overhead(clip)
+    assert 0.995 * limit <= planned <= limit
 
 
 def test_plan_scales_down_for_a_thin_budget():
