@@ -20,8 +20,9 @@ first job" section of BENCHMARKS.md; the reading below it is written by hand.
   first command to the last result message in the emulator.  *Ack* is the emulator's dispatch-to-first-callback
   time.  The emulators share this process (one event loop for Discord's and the providers'); their own first-use
   costs (the providers' laws importing the SDKs, the Discord validators of a burst's operations) are paid before
-  the clock starts (``warm_emulators``), and the Discord emulator checks a request body it found lawful once (a
-  burst's identical deferrals), else the acks measured the emulator.  The 20-burst also runs with
+  the clock starts (``warm_emulators``; and the answers the emulator gave the bot's start, which it checks a
+  moment after giving them), and the Discord emulator checks a request body it found lawful once (a burst's
+  identical deferrals), else the acks measured the emulator.  The 20-burst also runs with
   ``VIDEOBOT_POLL_ADAPTIVE=false`` (the old backoff, which is what a model with nothing learned used before the
   cold start).
 * *CLI*: ``videobot generate --model local:motion`` (5 s, 16:9) on a frame of Big Buck Bunny, a fresh data dir
@@ -192,6 +193,7 @@ async def burst(
             bot = BotProcess(env, folder, f"burst{n}")
             try:
                 await bot.start(emu)
+                emu.assert_lawful()  # the start's answers checked now (the emulator checks its own a moment later)
                 assert bot.proc is not None
                 own0, children0 = process_cpu(bot.proc.pid)
                 emulators0 = time.process_time()

@@ -20,6 +20,7 @@ import pkgutil
 import signal
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
@@ -42,6 +43,13 @@ from storage import NamedLock
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 60.0
+# Connections to one host (Discord's REST API) at most; more requests wait for one of them to be free.  discord.py's
+# own default is no limit: a burst of 200 /video opened 200 new connections for its 200 deferrals at once, and no
+# deferral left before the whole burst's commands had run and all those connections were set up, on both ends
+# (bench/bench_issue18.py, 200 at once on 2 cores, 2026-12-06, interleaved runs: ack p99 194-234 ms with no limit,
+# 104-117 ms with 32, 109-119 ms with 64).  64, not 32: uploads of finished videos hold connections while they
+# send, and the acks of new commands should not queue behind many of them.
+REST_CONNECTIONS_PER_HOST = 64
 
 
 def intents() -> discord.Intents:
@@ -120,6 +128,13 @@ class VideoBot(commands.Bot):
         self.run_worker = worker  # False: a gateway-only process (`videobot run --no-worker`)
         self.identify_gate: IdentifyGate | None = None
         self._sync_lock: NamedLock | None = None
+
+    async def login(self, token: str) -> None:
+        """discord.py's login, on a connection pool of :data:`REST_CONNECTIONS_PER_HOST` per host (unless the
+        caller gave a ``connector``); the pool is made here, inside the running loop, as aiohttp wants."""
+        if self.http.connector is discord.utils.MISSING or self.http.connector.closed:  # closed: a second login
+            self.http.connector = aiohttp.TCPConnector(limit=0, limit_per_host=REST_CONNECTIONS_PER_HOST)
+        await super().login(token)
 
     async def setup_hook(self) -> None:
         """Register the delivery target, load cogs, sync commands, then start the App."""

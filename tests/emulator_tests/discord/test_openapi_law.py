@@ -144,6 +144,19 @@ async def test_a_multipart_payload_json_is_checked(discord_emulator: DiscordEmul
     assert emu.violations == []
 
 
+async def test_an_unlawful_answer_is_recorded_and_found_at_once(discord_emulator: DiscordEmulator) -> None:
+    """The emulator checks its own answers when the loop has a moment; reading the violations checks the waiting
+    ones first, so none is missed however soon they are read."""
+    emu = discord_emulator
+    emu.bot.username = 5  # type: ignore[assignment]  # the answer of GET /users/@me now breaks the description
+    headers = {"Authorization": f"Bot {emu.token}"}
+    async with aiohttp.ClientSession() as http, http.get(emu.api_base + "/users/@me", headers=headers) as resp:
+        assert resp.status == 200
+    [violation] = emu.take_violations()
+    assert (violation.kind, violation.operation) == ("response", "GET /users/@me")
+    assert any(line.startswith("username: BASE_TYPE_BAD_TYPE") for line in violation.problems)
+
+
 def test_the_answer_check_finds_what_discord_never_sends() -> None:
     problems = openapi.check_response("GET", "/users/@me", 200, {"id": 1, "username": "x"})
     lines = [p.line() for p in problems]
