@@ -48,7 +48,8 @@ READY_TIMEOUT = 60.0
 # deferral left before the whole burst's commands had run and all those connections were set up, on both ends
 # (bench/bench_issue18.py, 200 at once on 2 cores, 2026-12-06, interleaved runs: ack p99 194-234 ms with no limit,
 # 104-117 ms with 32, 109-119 ms with 64).  64, not 32: uploads of finished videos hold connections while they
-# send, and the acks of new commands should not queue behind many of them.
+# send, and the acks of new commands should not queue behind many of them (at the defaults at most
+# VIDEOBOT_MAX_CONCURRENT_JOBS = 4 results are delivered at once; its largest value is 256).
 REST_CONNECTIONS_PER_HOST = 64
 
 
