@@ -280,8 +280,9 @@ only remuxed; 2 means the first encode overshot and was redone).
 |---|---|---|---|---|---|---|---|---|
 {fits}
 
-{summary}  Short clips land lowest: the encoder's initial rate-control buffer is budgeted as
-0.3 s of extra video whatever the length, which is a larger share of a 2 s clip.
+{summary}  Short clips land lowest: one-pass x264
+raises its quantiser after the first frame and starves the next second, a larger share of a 2 s clip; no margin is
+kept beyond that undershoot, and a first encode that overshoots is redone below its measured rate.
 
 How the bitrate is chosen: see the docstring of `bot/media/fit.py`.
 """
