@@ -120,6 +120,13 @@ def size_of(path: Path) -> int:
     return os.stat(path).st_size
 
 
+def file_identity(path: Path) -> tuple[int, int, int, int]:
+    """What tells a file written here from any other, renamed or not: device, inode, size, modification time
+    (what the per-process notes of written files are keyed by: ``Media.note``, ``images.recall_clean``)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 @contextlib.contextmanager
 def atomic_output(dest: Path) -> Iterator[Path]:
     """A temporary path next to ``dest`` that replaces ``dest`` only if the block succeeds."""

@@ -24,6 +24,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from bot.errors import InvalidMedia
 from bot.i18n import said
+from bot.media.ffmpeg import file_identity
 from bot.media.sniff import Container, describe_text, sniff_bytes
 
 _FORMATS = {Container.PNG: "PNG", Container.JPEG: "JPEG", Container.WEBP: "WEBP", Container.GIF: "GIF"}
@@ -211,14 +212,9 @@ REMEMBERED_PIXELS = 4_000_000
 _last: tuple[tuple[int, int, int, int], Image.Image] | None = None
 
 
-def _identity(path: Path) -> tuple[int, int, int, int]:
-    st = os.stat(path)
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
-
-
 def _remember(path: Path, picture: Image.Image) -> None:
     global _last
-    _last = (_identity(path), picture) if picture.width * picture.height <= REMEMBERED_PIXELS else None
+    _last = (file_identity(path), picture) if picture.width * picture.height <= REMEMBERED_PIXELS else None
 
 
 def recall_clean(path: Path) -> Image.Image | None:
@@ -229,7 +225,7 @@ def recall_clean(path: Path) -> Image.Image | None:
     if last is None:
         return None
     try:
-        return last[1] if _identity(path) == last[0] else None
+        return last[1] if file_identity(path) == last[0] else None
     except OSError:
         return None
 

@@ -21,7 +21,7 @@ from bot.errors import MediaError
 from bot.media import concat as _concat
 from bot.media import fit as _fit
 from bot.media import ops as _ops
-from bot.media.ffmpeg import ProgressCallback, RunResult, find_ffmpeg, input_args, run_ffmpeg, size_of
+from bot.media.ffmpeg import ProgressCallback, RunResult, file_identity, find_ffmpeg, input_args, run_ffmpeg, size_of
 from bot.media.ops import Frame
 from bot.media.probe import MediaInfo, parse_info
 from bot.media.sniff import sniff_container
@@ -30,11 +30,6 @@ QUICK_RUNS_PER_CORE = 2  # short runs (probes, stills) at once per core; a burst
 
 
 KNOWN_FILES = 64  # facts of files written here, kept so that a probe of one needs no ffmpeg run
-
-
-def _identity(path: Path) -> tuple[int, int, int, int]:
-    st = os.stat(path)
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 class Media:
@@ -53,7 +48,7 @@ class Media:
     def note(self, path: Path, info: MediaInfo) -> None:
         """``path`` was just written and is ``info``: a probe of it (or of it renamed) is answered from here while
         the file is unchanged (same device, inode, size and modification time)."""
-        key = _identity(path)
+        key = file_identity(path)
         self._known[key] = dataclasses.replace(info, size_bytes=key[2])
         while len(self._known) > KNOWN_FILES:
             self._known.popitem(last=False)
@@ -63,7 +58,7 @@ class Media:
         if not self._known:
             return None
         try:
-            return self._known.get(_identity(path))
+            return self._known.get(file_identity(path))
         except OSError:
             return None
 
