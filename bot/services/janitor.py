@@ -161,6 +161,7 @@ class Janitor:
         self.settings = settings
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()  # the loop ends at its next look even if the cancel was swallowed
         self._lock = asyncio.Lock()
 
     async def run(self) -> Report:
@@ -226,22 +227,29 @@ class Janitor:
     def start(self, interval: float = INTERVAL_SECONDS) -> None:
         """Run now, then every ``interval`` seconds, in the background, until :meth:`stop`."""
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._loop(interval), name="videobot-janitor")
 
     async def _loop(self, interval: float) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.run()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a full disk or a locked file must not end the loop
                 log.exception("cleanup failed; trying again in %.0f s", interval)
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await self._stopping.wait()
 
     async def stop(self) -> None:
-        """Stop the background loop (a pass in progress is cancelled between files)."""
+        """Stop the background loop (a pass in progress is cancelled between files).  Told to stop as well as
+        cancelled: a cancel swallowed on the way (Python 3.11's ``asyncio.wait_for`` drops one that arrives as
+        its call completes) must not leave the loop sleeping for an hour (see Worker.stop)."""
         task, self._task = self._task, None
         if task is not None:
+            self._stopping.set()
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task])
+            if not task.cancelled() and task.exception() is not None:
+                log.error("the cleanup loop ended with an error", exc_info=task.exception())

@@ -39,6 +39,7 @@ LEASE_SECONDS = 60.0
 RENEW_EVERY = 15.0
 DUE_MARGIN = 0.05  # wake this long after a job falls due, so the clock is surely past it
 MAX_UNEXPECTED_ATTEMPTS = 3
+STOP_GRACE = 2.0  # seconds stop() lets cancelled tasks end before it cuts their waits short as well
 
 
 class Worker:
@@ -62,6 +63,7 @@ class Worker:
         self._owners: dict[int, tuple[int, str]] = {}
         self._event = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
+        self._stopping = False  # set by stop(): the loops end at their next look even if a cancel is swallowed
         self._last_renew = 0.0
         self._dispatched_at = 0.0  # the clock when dispatch_once last looked for due jobs
         self._queued_seen: dict[int, int] = {}
@@ -83,6 +85,7 @@ class Worker:
     async def start(self) -> None:
         """Start the dispatch loop (jobs left by a previous run are resumed by it)."""
         if self._loop is None:
+            self._stopping = False
             await self._take_identity()
             self._loop = asyncio.create_task(self._run_loop(), name="videobot-worker")
 
@@ -104,13 +107,24 @@ class Worker:
             )
 
     async def stop(self) -> None:
-        """Stop dispatching and interrupt running jobs; their state stays resumable."""
+        """Stop dispatching and interrupt running jobs; their state stays resumable.
+
+        Besides the cancel, the loops are told to end, and a task still running after ``STOP_GRACE`` has its
+        wait cut short: on Python 3.11 an ``asyncio.wait_for`` (asyncpg's, say) whose awaited call completes
+        just as the cancel arrives swallows it, and the dispatch loop would go back to an idle sleep of up to
+        ``worker_idle_max_seconds``, a job to a poll interval's wait."""
+        self._stopping = True
         tasks = [t for t in (self._loop, *self._tasks.values()) if t is not None]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks and (pending := (await asyncio.wait(tasks, timeout=STOP_GRACE))[1]):
+            self._event.set()  # a cancel was swallowed: end the waits, the loops see _stopping and end
+            for runner in self._runners.values():
+                runner.interrupted.set()
+            await asyncio.wait(pending)
+        for task in tasks:  # ended (a job's own errors were logged by it): nothing is left to retrieve
+            if not task.cancelled():
+                task.exception()
         self._loop = None
         if self._held:
             self._held = False
@@ -123,7 +137,7 @@ class Worker:
         return len(self._tasks)
 
     async def _run_loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.dispatch_once()
                 await self._notice_pushes()
@@ -139,6 +153,8 @@ class Worker:
     async def _sleep(self, delay: float) -> None:
         """Until a wake-up here, work announced through the database (PostgreSQL's LISTEN/NOTIFY: a job
         created or finished by any process), or ``delay``, whichever comes first."""
+        if self._stopping:
+            return
         waits = [
             asyncio.create_task(self._event.wait(), name="videobot-wake"),
             asyncio.create_task(self.ctx.storage.wait_for_work(delay), name="videobot-listen"),
@@ -247,7 +263,7 @@ class Worker:
         self._runners[job.id] = runner
         self._queued_seen.pop(job.id, None)
         try:
-            while not runner.job.state.finished:
+            while not runner.job.state.finished and not self._stopping:
                 await runner.step()
         except asyncio.CancelledError:
             raise  # shutdown: the stored state is where we resume

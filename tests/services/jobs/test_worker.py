@@ -14,7 +14,7 @@ from bot.providers.base import TaskState
 from bot.services.delivery.port import CANCELLED_NOTICE, Receipt
 from storage import JobState
 from tests.support.scripted import RecordingDelivery, Script
-from tests.support.worker import WHO, submit
+from tests.support.worker import IDLE, WHO, submit
 
 
 async def test_a_job_goes_all_the_way_and_is_charged_once(make_app, provider):
@@ -281,3 +281,27 @@ async def test_download_retries_do_not_use_up_the_delivery_retries(make_app, pro
     await app.storage.jobs.update(job.id, attempts=4)  # as after four failed downloads
     final = await app.worker.wait_for(job.id, timeout=30)
     assert final.state is JobState.DONE and flaky.attempts == 5 and final.delivery_attempts == 4
+
+
+async def test_stop_ends_the_worker_even_when_a_library_swallows_the_cancel(make_app):
+    """Python 3.11's ``asyncio.wait_for`` returns its result and drops a cancel that arrives just as the awaited
+    call completes (asyncpg's timeouts are such wait_fors; seen in CI as a worker that never stopped): the loop
+    must still end rather than go back to an idle sleep of an hour."""
+    app, _ = await make_app(worker_idle_max_seconds=IDLE)
+    jobs, loop = app.storage.jobs, asyncio.get_running_loop()
+    next_due, entered, inner = jobs.next_due, asyncio.Event(), loop.create_future()
+
+    async def next_due_behind_a_wait_for(**kw):
+        due = await next_due(**kw)
+        entered.set()
+        await asyncio.wait_for(inner, timeout=IDLE)  # cancelled by stop() just as ``inner`` completes
+        return due
+
+    jobs.next_due = next_due_behind_a_wait_for
+    await app.worker.start()
+    async with asyncio.timeout(30):
+        await entered.wait()
+    inner.set_result(None)
+    stopping = asyncio.create_task(app.worker.stop())
+    done, _ = await asyncio.wait([stopping], timeout=60)  # not an hour
+    assert stopping in done and stopping.exception() is None
