@@ -24,21 +24,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# action -> (emoji, style); the labels are the catalogue's ``button.<action>``, in the member's language
 ACTIONS = {
-    "extend": ("Extend", "⏩", discord.ButtonStyle.primary),
-    "reroll": ("Re-roll", "🔁", discord.ButtonStyle.secondary),
-    "refine": ("Refine", "✏️", discord.ButtonStyle.secondary),
-    "delete": ("Delete", "❌", discord.ButtonStyle.danger),
+    "extend": ("⏩", discord.ButtonStyle.primary),
+    "reroll": ("🔁", discord.ButtonStyle.secondary),
+    "refine": ("✏️", discord.ButtonStyle.secondary),
+    "delete": ("❌", discord.ButtonStyle.danger),
 }
 FORM_ACTIONS = {"refine"}  # they open a form, which needs an interaction: a button only, never a reaction
-EMOJI_ACTIONS = {emoji: action for action, (_, emoji, _) in ACTIONS.items() if action not in FORM_ACTIONS}
+EMOJI_ACTIONS = {emoji: action for action, (emoji, _) in ACTIONS.items() if action not in FORM_ACTIONS}
 # a button only (no reaction: it is offered on silent results alone, which the message cannot show to a reaction)
-BUTTONS = {**ACTIONS, "sound": ("Add sound", "🔊", discord.ButtonStyle.secondary)}
+BUTTONS = {**ACTIONS, "sound": ("🔊", discord.ButtonStyle.secondary)}
 CUSTOM_ID = re.compile(rf"videobot:(?P<action>{'|'.join(BUTTONS)}):(?P<job_id>[0-9]{{1,18}})")
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
-    """One of the three result buttons for one job.  This class draws them; the subclass a bot registers
+    """One of the result buttons for one job.  This class draws them; the subclass a bot registers
     (:meth:`bound_to`) also runs their clicks."""
 
     actions: ClassVar[ResultActions | None] = None  # the dispatcher clicks go to (set on the bound subclass)
@@ -46,7 +47,7 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_
     def __init__(
         self, action: str, job_id: int, *, take: str | None = None, row: int | None = None, locale: str | None = None
     ):
-        _, emoji, style = BUTTONS[action]
+        emoji, style = BUTTONS[action]
         label = words(locale, f"button.{action}")  # the labels are in the language of the member the result is for
         label = f"{label} {take}" if take else label  # "Extend 2/4": which take of a group message
         button = discord.ui.Button[Any](
