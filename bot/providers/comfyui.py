@@ -128,6 +128,7 @@ class ComfyUIProvider:
         self.installation = self._installation_id()
         self.client_id = uuid.uuid5(_NAMESPACE, f"{self.installation}/client/{worker_id}").hex
         self._session: aiohttp.ClientSession | None = None
+        self._closing = False  # aclose(): the websocket loops end even if a cancel is swallowed on the way
         self._assigned: dict[str, str] = {}  # prompt id → server url, for the tasks this process follows
 
     # --- identity and saved state ----------------------------------------------------------------------------
@@ -318,16 +319,20 @@ class ComfyUIProvider:
             await self.media.frames_to_video(frames, dest, fps)
 
     async def aclose(self) -> None:
-        """Stop the websockets and close the HTTP session."""
-        for server in self.servers:
-            if server.listener is not None:
-                server.listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await server.listener
-                server.listener = None
+        """Stop the websockets and close the HTTP session.  The loops are told to end as well as cancelled, and
+        the session (so any open websocket) is closed before they are awaited: a cancel swallowed inside a
+        connect (see Worker.stop) then still ends them."""
+        self._closing = True
+        listeners = [s.listener for s in self.servers if s.listener is not None]
+        for task in listeners:
+            task.cancel()
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if listeners:
+            await asyncio.wait(listeners)
+        for server in self.servers:
+            server.listener = None
 
     # --- the pool ------------------------------------------------------------------------------------------------
     def _server(self, url: object) -> Server | None:
@@ -551,13 +556,14 @@ class ComfyUIProvider:
     def _listen(self, server: Server) -> None:
         """Keep a websocket open to ``server`` as this worker's client id (progress goes only to it)."""
         if server.listener is None or server.listener.done():
+            self._closing = False  # (used again after an aclose)
             server.listener = asyncio.create_task(self._listen_loop(server), name=f"comfyui-ws {server.url}")
 
     async def _listen_loop(self, server: Server) -> None:
         url = server.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         url += f"/ws?clientId={self.client_id}"
         backoff = 1.0
-        while True:
+        while not self._closing:
             try:
                 session = await self._client()
                 async with session.ws_connect(url, headers=self.headers, heartbeat=30) as ws:
@@ -569,6 +575,8 @@ class ComfyUIProvider:
                 raise
             except Exception as exc:  # a server that is down or restarting: try again shortly
                 log.debug("comfyui: websocket to %s: %s", server.url, exc)
+            if self._closing:
+                break
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
 

@@ -8,6 +8,7 @@ of two servers (least busy first; a server that dies and comes back empty: the j
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
@@ -253,3 +254,30 @@ async def test_comfyui_headers_go_with_every_request_and_the_websocket(tmp_path,
     finally:
         await provider.aclose()
     assert status.state is TaskState.SUCCEEDED and video.stat().st_size > 0
+
+
+async def test_aclose_ends_the_websocket_loop_even_when_its_connect_swallows_the_cancel(provider):
+    """A connect that completes just as aclose's cancel arrives drops it (Python 3.11's ``asyncio.wait_for``,
+    as aiohttp's timeouts may be): the loop must still end, not connect again and listen for ever."""
+    session, entered = await provider._client(), asyncio.Event()
+    inner = asyncio.get_running_loop().create_future()
+
+    class SlowToConnect:  # the real session; its websocket connect waits behind a wait_for first
+        @contextlib.asynccontextmanager
+        async def ws_connect(self, *args, **kw):
+            entered.set()
+            await asyncio.wait_for(inner, timeout=3600)  # cancelled by aclose() just as ``inner`` completes
+            async with session.ws_connect(*args, **kw) as ws:
+                yield ws
+
+    async def client():
+        return SlowToConnect()
+
+    provider._client = client
+    provider._listen(provider.servers[0])
+    async with asyncio.timeout(30):
+        await entered.wait()
+    inner.set_result(None)
+    closing = asyncio.create_task(provider.aclose())
+    done, _ = await asyncio.wait([closing], timeout=60)  # not for ever
+    assert closing in done and closing.exception() is None
