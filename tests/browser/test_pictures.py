@@ -1,7 +1,7 @@
 """The drawing step of docs/pictures/make.py, on the payloads it captured (docs/pictures/payloads.json): the result
 card shows each gallery item's picture where it belongs and every button, the Apps menu lists every message
 command, the French picker reads French.  The pictures are checked in Chromium (the page's rendered text and
-the PNG's pixels); capturing new payloads needs the bot and is make.py's job, not a test's."""
+the PNG's pixels).  That the payloads are still what the bot sends is tests/discord/test_picture_payloads.py's."""
 
 from __future__ import annotations
 
