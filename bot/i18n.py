@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -56,27 +56,56 @@ def language_of(locale: str) -> str:
     return locale.split("-", 1)[0].lower()
 
 
+Tables = Mapping[str, Mapping[str, str]]  # one language's: ``[section][key]``
+
+
+def read_tables(path: Path) -> Tables:
+    """One language's file; it must hold only the known tables of strings."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    unknown = set(data) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"{path.name}: unknown tables {sorted(unknown)}")
+    return {section: {str(k): str(v) for k, v in data.get(section, {}).items()} for section in SECTIONS}
+
+
+class _OnDemand(Mapping[str, Tables]):
+    """Each language's tables, read from its file the first time they are asked for: the command line, which
+    speaks English only, reads one file of six (the bot's start reads them all, to name its commands)."""
+
+    def __init__(self, paths: Mapping[str, Path]):
+        self._paths = paths
+        self._read: dict[str, Tables] = {}
+
+    def __getitem__(self, locale: str) -> Tables:
+        if locale not in self._read:
+            self._read[locale] = read_tables(self._paths[locale])
+        return self._read[locale]
+
+    def __contains__(self, locale: object) -> bool:
+        return locale in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """Every shipped language's tables: ``tables[locale][section][key]``."""
 
-    tables: Mapping[str, Mapping[str, Mapping[str, str]]]
+    tables: Mapping[str, Tables]
 
     @classmethod
-    def load(cls, folder: Path = LOCALES_DIR) -> Catalogue:
-        """Read every ``*.toml`` in ``folder``; each must hold only the known tables of strings."""
-        tables: dict[str, dict[str, dict[str, str]]] = {}
-        for path in sorted(folder.glob("*.toml")):
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            unknown = set(data) - set(SECTIONS)
-            if unknown:
-                raise ValueError(f"{path.name}: unknown tables {sorted(unknown)}")
-            tables[path.stem] = {
-                section: {str(k): str(v) for k, v in data.get(section, {}).items()} for section in SECTIONS
-            }
-        if FALLBACK not in tables:
+    def load(cls, folder: Path = LOCALES_DIR, *, on_demand: bool = False) -> Catalogue:
+        """Every ``*.toml`` in ``folder`` (:func:`read_tables`), read now, or each when first asked for."""
+        paths = {path.stem: path for path in sorted(folder.glob("*.toml"))}
+        if FALLBACK not in paths:
             raise ValueError(f"{folder} has no {FALLBACK}.toml")
-        return cls(tables)
+        if on_demand:
+            return cls(_OnDemand(paths))
+        return cls({locale: read_tables(path) for locale, path in paths.items()})
 
     @property
     def locales(self) -> list[str]:
@@ -114,8 +143,8 @@ class Catalogue:
 
 @cache
 def catalogue() -> Catalogue:
-    """The shipped catalogue (read once)."""
-    return Catalogue.load()
+    """The shipped catalogue (each language read once, when first needed)."""
+    return Catalogue.load(on_demand=True)
 
 
 def text(locale: str | None, key: str, /, **params: object) -> str:

@@ -79,6 +79,10 @@ def test_lookup_falls_back_to_the_same_language_then_english(tmp_path):
     (tmp_path / "xx.toml").write_text('[commands]\n"a" = "b"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="unknown tables"):
         Catalogue.load(tmp_path)
+    on_demand = Catalogue.load(tmp_path, on_demand=True)  # (the shipped one: the CLI reads English alone)
+    assert on_demand.text("es-ES", "hello", name="Ana") == "Hola Ana" and "xx" in on_demand.tables
+    with pytest.raises(ValueError, match="unknown tables"):  # a file is held to the same rules when it is read
+        on_demand.text("xx", "hello", name="Ana")
 
 
 # --- the core's refusals, said in catalogue words ------------------------------------------------------------------
