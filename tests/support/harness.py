@@ -8,7 +8,8 @@
 * :class:`LiveRig` ties one bot process to the emulators and the database: ``/video`` through Discord,
   kill in a given state, restart, and the exactly-once checks.
 * :func:`slow_ffmpeg` writes an ffmpeg wrapper that holds probes of downloaded raw files (a slow
-  POSTPROCESSING step); :func:`tasks_for` and :func:`results_for` count what the providers and Discord saw.
+  POSTPROCESSING step), :func:`gated_ffmpeg` one that holds an offline render until the test lets it go;
+  :func:`tasks_for` and :func:`results_for` count what the providers and Discord saw.
 """
 
 from __future__ import annotations
@@ -257,6 +258,19 @@ def slow_ffmpeg(folder: Path, raw_probe_delay: float) -> Path:
     script = folder / "ffmpeg-slow-raw"
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["#!/bin/sh", f'case "$*" in *"/media/raw/"*) sleep {raw_probe_delay:.3f} ;; esac', f'exec "{real}" "$@"']
+    script.write_text("\n".join(lines) + "\n")
+    script.chmod(0o755)
+    return script
+
+
+def gated_ffmpeg(folder: Path, gate: Path) -> Path:
+    """An executable that runs the real ffmpeg, first waiting while the file ``gate`` exists when it is fed its
+    input on a pipe (an offline render): a render then lasts until the test removes ``gate``."""
+    real = imageio_ffmpeg.get_ffmpeg_exe()
+    script = folder / "ffmpeg-gated-render"
+    folder.mkdir(parents=True, exist_ok=True)
+    wait = f'while [ -e "{gate}" ]; do sleep 0.02; done'
+    lines = ["#!/bin/sh", f'case "$*" in *"pipe:0"*) {wait} ;; esac', f'exec "{real}" "$@"']
     script.write_text("\n".join(lines) + "\n")
     script.chmod(0o755)
     return script
