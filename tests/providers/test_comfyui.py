@@ -17,6 +17,7 @@ from bot.errors import ProviderAuthError, ProviderRejected, ProviderUnavailable
 from bot.media import Media
 from bot.providers.base import TaskState
 from emulators.comfyui import ComfyEmulator
+from tests.support.cancel import SwallowedCancel
 from tests.support.comfyui import comfy_provider, poll_until, request
 
 pytestmark = pytest.mark.timeout(300)
@@ -257,16 +258,14 @@ async def test_comfyui_headers_go_with_every_request_and_the_websocket(tmp_path,
 
 
 async def test_aclose_ends_the_websocket_loop_even_when_its_connect_swallows_the_cancel(provider):
-    """A connect that completes just as aclose's cancel arrives drops it (Python 3.11's ``asyncio.wait_for``,
-    as aiohttp's timeouts may be): the loop must still end, not connect again and listen for ever."""
-    session, entered = await provider._client(), asyncio.Event()
-    inner = asyncio.get_running_loop().create_future()
+    """A cancel swallowed inside the websocket's connect (tests/support/cancel.py): the loop must still end, not
+    connect again and listen for ever."""
+    session, swallow = await provider._client(), SwallowedCancel()
 
     class SlowToConnect:  # the real session; its websocket connect waits behind a wait_for first
         @contextlib.asynccontextmanager
         async def ws_connect(self, *args, **kw):
-            entered.set()
-            await asyncio.wait_for(inner, timeout=3600)  # cancelled by aclose() just as ``inner`` completes
+            await swallow.point()
             async with session.ws_connect(*args, **kw) as ws:
                 yield ws
 
@@ -275,9 +274,4 @@ async def test_aclose_ends_the_websocket_loop_even_when_its_connect_swallows_the
 
     provider._client = client
     provider._listen(provider.servers[0])
-    async with asyncio.timeout(30):
-        await entered.wait()
-    inner.set_result(None)
-    closing = asyncio.create_task(provider.aclose())
-    done, _ = await asyncio.wait([closing], timeout=60)  # not for ever
-    assert closing in done and closing.exception() is None
+    await swallow.stop(provider.aclose)
