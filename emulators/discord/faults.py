@@ -198,21 +198,25 @@ class RestPolicy:
         return response
 
     async def _check_request(self, request: web.Request, rel: str, notes: dict[str, Any]) -> None:
-        """Refuse a body Discord's description refuses, as Discord does (400 50035), and record it."""
-        if request.method not in ("POST", "PUT", "PATCH") or not request.body_exists:
-            return
-        parsed = await parse_body(request)
-        problems = openapi.check_request(request.method, rel, parsed.raw)
+        """Refuse parameters or a body Discord's description refuses, as Discord does (400 50035), and record it."""
+        problems = openapi.check_parameters(request.method, rel, request.query.items())
+        shown: Any = {"query": request.query_string} if problems else None
+        if request.method in ("POST", "PUT", "PATCH") and request.body_exists:
+            parsed = await parse_body(request)
+            refused = openapi.check_request(request.method, rel, parsed.raw)
+            if refused or problems:
+                notes["payload"] = parsed.message.payload
+                shown = parsed.raw if not problems else {**shown, "body": parsed.raw}
+            problems += refused
         if not problems:
             return
-        notes["payload"] = parsed.message.payload
         violation = openapi.Violation(
             "request",
             openapi.operation_name(request.method, rel),
             rel,
             400,
             tuple(p.line() for p in problems),
-            openapi.short(parsed.raw),
+            openapi.short(shown),
         )
         self.violations.append(violation)  # after the answers waiting to be checked: in order
         raise ApiError(400, 50035, "Invalid Form Body", openapi.errors_object(problems))

@@ -34,9 +34,18 @@ How the emulator reads the description (each choice is here, in code; the JSON f
    listed in :data:`REQUEST_EXCEPTIONS` / :data:`RESPONSE_EXCEPTIONS`, each with its reason. Nothing else is
    more lenient than the description.
 
-Not checked: query strings and path parameters (the handlers check the ones they use), ``format`` keywords
-(``int64``, ``uri``, ``date-time``: ``jsonschema`` only asserts formats when asked, and Discord's ``snowflake``
-/ ``nonce`` formats are not standard), and bodies of operations that define no request body.
+4. **Parameters** (:func:`check_parameters`). Each path parameter and query parameter is held to its schema in
+   the operation's ``parameters`` (or its path's): a value's text is read as the schema's type first (a
+   boolean is ``True``, ``true`` or ``1`` / ``False``, ``false`` or ``0``, as Discord's docs say: API
+   Reference, "Boolean Query Strings", discord/discord-api-docs ``docs/Reference.md``, read 2026-12-06; an
+   integer is decimal digits), then validated (a snowflake by the description's string pattern, a limit by its
+   bounds).  A required query parameter must be there.  A query parameter the operation does not define is
+   refused, as an unknown body key is (choice 2): Discord ignores it, so a misspelt ``with_components`` would
+   silently lose a message's components.
+
+Not checked: array-valued query parameters (none of which the bot sends), ``format`` keywords (``int64``,
+``uri``, ``date-time``: ``jsonschema`` only asserts formats when asked, and Discord's ``snowflake`` / ``nonce``
+formats are not standard), and bodies of operations that define no request body.
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ import functools
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -459,6 +468,93 @@ def _body_key(op: Operation, body: Any) -> tuple[Operation, str] | None:
         return op, json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
         return None
+
+
+# Discord's docs, API Reference, "Boolean Query Strings" (choice 4)
+TRUE_WORDS, FALSE_WORDS = frozenset({"True", "true", "1"}), frozenset({"False", "false", "0"})
+
+
+@dataclass(frozen=True)
+class _Parameter:
+    """One path or query parameter of an operation: how its text is read, and its schema's validator."""
+
+    where: str  # "path" or "query"
+    required: bool
+    kind: str  # the schema's type: "boolean", "integer", "number", "array" or "string"
+    law: Draft202012Validator
+
+
+def _kind(schema: Any) -> str:
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = _resolve_pointer(spec(), str(schema["$ref"]).removeprefix("#"))
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind if kind in ("boolean", "integer", "number", "array") else "string"
+
+
+@functools.cache
+def _parameters(op: Operation) -> dict[tuple[str, str], _Parameter]:
+    """The operation's parameters by (where, name): the path item's, then the operation's own (which win)."""
+    with _lock:
+        item = spec()["paths"][op.template]
+        found: dict[tuple[str, str], _Parameter] = {}
+        levels = ((op.pointer.rsplit("/", 1)[0], item), (op.pointer, item[op.method]))
+        for pointer, level in levels:
+            for index, param in enumerate(level.get("parameters", [])):
+                schema = {"$ref": f"{SPEC_URI}#{pointer}/parameters/{index}/schema"}
+                law = Draft202012Validator(schema, registry=_registry(False))  # snowflakes as the strings they are
+                where, required = str(param["in"]), bool(param.get("required"))
+                found[(where, str(param["name"]))] = _Parameter(where, required, _kind(param.get("schema")), law)
+        return found
+
+
+def _read(name: str, text: str, kind: str) -> tuple[Any, Problem | None]:
+    """A parameter's text as the value its schema types (or the problem Discord would name)."""
+    if kind == "boolean":
+        if text in TRUE_WORDS or text in FALSE_WORDS:
+            return text in TRUE_WORDS, None
+        return None, Problem((name,), "BOOLEAN_TYPE_COERCE", f'Value "{text}" is not a boolean.')
+    if kind in ("integer", "number"):
+        if re.fullmatch(r"-?[0-9]+" if kind == "integer" else r"-?[0-9]+(\.[0-9]+)?", text):
+            return (int(text) if kind == "integer" else float(text)), None
+        return None, Problem((name,), "NUMBER_TYPE_COERCE", f'Value "{text}" is not {kind}.')
+    return text, None
+
+
+def check_parameters(method: str, path: str, query: Iterable[tuple[str, str]]) -> list[Problem]:
+    """What Discord would refuse in the path's parameters and the query string's (``query``: its pairs, a
+    name as often as it is given) of ``method path`` (choice 4 in the module docstring); empty when Discord has
+    no such operation."""
+    op = find_operation(method, path)
+    if op is None:
+        return []
+    params = _parameters(op)
+    given = [
+        (("path", want[1:-1]), got)
+        for want, got in zip(op.template.strip("/").split("/"), path.strip("/").split("/"), strict=True)
+        if want.startswith("{")
+    ]
+    pairs = list(query)
+    given += [(("query", name), text) for name, text in pairs]
+    problems: list[Problem] = []
+    for (where, name), text in given:
+        param = params.get((where, name))
+        if param is None:
+            if where == "query":  # not a Discord code: Discord ignores what it does not define (choice 4)
+                problems.append(Problem((name,), "UNKNOWN_QUERY_PARAMETER", f"{name!r} is not a parameter here"))
+            continue
+        if param.kind == "array":
+            continue  # (not checked: the module docstring)
+        value, problem = _read(name, text, param.kind)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        for error in param.law.iter_errors(value):
+            problems += [Problem((name, *p.path), p.code, p.message) for p in _problem(error)]
+    named = {name for name, _ in pairs}
+    for (where, name), param in params.items():
+        if where == "query" and param.required and name not in named:
+            problems.append(Problem((name,), "BASE_TYPE_REQUIRED", "This field is required"))
+    return problems
 
 
 def check_response(method: str, path: str, status: int, body: Any | None) -> list[Problem]:

@@ -1,6 +1,6 @@
-"""The emulator holds bodies to Discord's published OpenAPI description (emulators/discord/openapi.py): a body
-Discord would refuse gets 400 50035 and is recorded, the emulator's own answers are checked too, and the
-fixtures fail a test at teardown on any recorded violation.
+"""The emulator holds bodies, path and query parameters to Discord's published OpenAPI description
+(emulators/discord/openapi.py): a request Discord would refuse gets 400 50035 and is recorded, the emulator's own
+answers are checked too, and the fixtures fail a test at teardown on any recorded violation.
 
 The tests that send invalid bodies here do it on purpose: each takes its violations (``take_violations``) and
 asserts them, which is the explicit opt-out of the teardown check."""
@@ -98,6 +98,33 @@ async def test_a_snowflake_may_be_an_integer_but_nothing_looser(discord_emulator
         status, body = await post(emu, messages_path(emu), {"content": "re", "message_reference": {"message_id": bad}})
         assert status == 400 and body["code"] == 50035, bad
     assert len(emu.take_violations()) == 4
+
+
+async def test_path_and_query_parameters_are_held_to_their_schemas(discord_emulator: DiscordEmulator) -> None:
+    """Choice 4: a parameter's text read as its schema's type, then validated; an unknown query parameter refused
+    (Discord would ignore a misspelt ``with_components`` and drop the components silently)."""
+    emu = discord_emulator
+    webhook = f"/webhooks/{emu.application_id}/a-token"
+    for wait in ("1", "true", "True", "0", "false", "False"):  # Discord's docs: "Boolean Query Strings"
+        assert openapi.check_parameters("POST", webhook, [("wait", wait), ("with_components", "1")]) == []
+    refused = {
+        ("POST", webhook, ("wait", "yes")): ("wait", "BOOLEAN_TYPE_COERCE"),
+        ("POST", webhook, ("with_component", "1")): ("with_component", "UNKNOWN_QUERY_PARAMETER"),
+        ("POST", webhook, ("thread_id", "12a")): ("thread_id", "BASE_TYPE_BAD_FORMAT"),
+        ("GET", messages_path(emu), ("limit", "101")): ("limit", "NUMBER_TYPE_MAX"),
+        ("GET", messages_path(emu), ("limit", "ten")): ("limit", "NUMBER_TYPE_COERCE"),
+        ("GET", "/channels/abc/messages", ("limit", "10")): ("channel_id", "BASE_TYPE_BAD_FORMAT"),
+    }
+    for (method, path, pair), (name, code) in refused.items():
+        assert [(p.path, p.code) for p in openapi.check_parameters(method, path, [pair])] == [((name,), code)], pair
+    # through the emulator: refused as Discord refuses a body (400 50035), and recorded
+    headers = {"Authorization": f"Bot {emu.token}"}
+    async with aiohttp.ClientSession() as http:
+        url = f"{emu.api_base}{messages_path(emu)}?with_component=1"
+        async with http.post(url, json={"content": "hi"}, headers=headers) as resp:
+            status, body = resp.status, await resp.json(content_type=None)
+    assert status == 400 and first_error(body["errors"], "with_component")["code"] == "UNKNOWN_QUERY_PARAMETER"
+    assert [v.operation for v in emu.take_violations()] == ["POST /channels/{channel_id}/messages"]
 
 
 async def test_a_correct_body_is_accepted_and_the_answer_checked(discord_emulator: DiscordEmulator) -> None:
