@@ -8,7 +8,7 @@ import pytest
 
 from storage import JobState
 from tests.support.discord import job_id_of, results, wait_done, wait_result
-from tests.support.harness import gated_ffmpeg
+from tests.support.harness import RenderGate, slow_ffmpeg
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -27,9 +27,9 @@ async def first_job(bot, emu) -> int:
 
 
 async def test_a_job_stopped_while_rendering_is_delivered_once_after_restart(emu, launch, bot_settings, tmp_path):
-    gate = tmp_path / "hold-the-render"
-    gate.touch()  # the render's ffmpeg waits until it is gone: the bot is stopped inside the render
-    settings = bot_settings(ffmpeg=str(gated_ffmpeg(tmp_path / "bin", gate)))
+    renders = RenderGate(tmp_path / "renders")
+    renders.close()  # the render's ffmpeg waits for a pass: the bot is stopped inside the render
+    settings = bot_settings(ffmpeg=str(slow_ffmpeg(tmp_path / "bin", 0.0, renders)))
     bot = await launch(settings)
     await (await emu.slash(emu.alice, "video", prompt="a bonfire on a beach", duration=1)).wait_ack()
     job_id = await first_job(bot, emu)
@@ -38,7 +38,7 @@ async def test_a_job_stopped_while_rendering_is_delivered_once_after_restart(emu
     stopped = await launch_state(settings, job_id)
     assert stopped in (JobState.RUNNING, JobState.SUBMITTING) and not results(emu)
 
-    gate.unlink()
+    renders.open()
     bot = await launch(settings)
     result = await wait_result(emu)
     assert job_id_of(result) == job_id

@@ -29,7 +29,16 @@ from emulators.discord import DiscordEmulator
 from emulators.providers import EmulatorServer, VideoFactory
 from tests.support.discord import bot_settings_for
 from tests.support.fault_rig import BotFactory, BotRig, Rig, RigFactory, SkipClock, cloud_providers
-from tests.support.harness import RAW_PROBE_DELAY, BotProcess, JobDb, LiveRig, MakeBot, bot_env, slow_ffmpeg
+from tests.support.harness import (
+    RAW_PROBE_DELAY,
+    BotProcess,
+    JobDb,
+    LiveRig,
+    MakeBot,
+    RenderGate,
+    bot_env,
+    slow_ffmpeg,
+)
 
 
 @pytest.fixture(scope="session")
@@ -87,16 +96,20 @@ async def live_rig(
     live_discord: DiscordEmulator, live_providers: EmulatorServer, bot_process: MakeBot, tmp_path: Path
 ) -> LiveRig:
     """A running bot with one slot per provider, slow raw probes (a catchable POSTPROCESSING), fast polling, and
-    the local previews at full size: a local blocker must still be rendering while the job behind it is killed in
-    QUEUED (at a quarter of the size it could finish first, and the job ran through before the kill)."""
-    ffmpeg = slow_ffmpeg(tmp_path / "bin", RAW_PROBE_DELAY)
+    its offline renders behind a gate (``rig.renders``, open until a test closes it: then each render waits for
+    the pass the test gives it, so a local job is killed inside a render, or behind one, without racing it).
+    The previews are at full size: the tests that leave the gate open kill a local job behind a local blocker
+    that must still be rendering (at a quarter of the size it could finish first)."""
+    renders = RenderGate(tmp_path / "renders")
+    ffmpeg = slow_ffmpeg(tmp_path / "bin", RAW_PROBE_DELAY, renders)
     bot = await bot_process(
         VIDEOBOT_PROVIDER_CONCURRENCY="1",
         VIDEOBOT_LOCAL_CONCURRENCY="1",
         VIDEOBOT_FFMPEG=str(ffmpeg),
         VIDEOBOT_LOCAL_SCALE="1",
     )
-    return LiveRig(live_discord, live_providers, bot, JobDb(bot.workdir / "data" / "videobot.sqlite3"))
+    db = JobDb(bot.workdir / "data" / "videobot.sqlite3")
+    return LiveRig(live_discord, live_providers, bot, db, renders=renders)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ database views (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import os
+import shlex
 import sqlite3
 import subprocess
 import time
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from emulators.providers import EmulatorServer, Script
-from tests.support.harness import JobDb, slow_ffmpeg
+from tests.support.harness import JobDb, RenderGate, slow_ffmpeg
 from tests.support.pg_jobdb import PgJobDb
 
 pytestmark = pytest.mark.timeout(60)
@@ -49,6 +50,46 @@ def test_slow_ffmpeg_holds_only_raw_inputs(tmp_path: Path) -> None:
     started = time.monotonic()
     done = subprocess.run([str(wrapper), "-hide_banner", "-i", str(raw)], capture_output=True, timeout=30)
     assert time.monotonic() - started >= 0.6 and b"No such file" in done.stderr  # the real ffmpeg ran after
+
+
+def test_the_render_gate_holds_a_render_until_it_has_a_pass(tmp_path: Path) -> None:
+    gate = RenderGate(tmp_path / "renders")
+    wrapper = slow_ffmpeg(tmp_path / "bin", 0.0, gate)
+    render = [str(wrapper), "-v", "error", "-f", "rawvideo", "-s", "2x2", "-pix_fmt", "gray", "-i", "pipe:0"]
+    render += ["-f", "null", "-"]  # (what matters is the pipe: its input is empty, so it ends at once)
+
+    def until(condition, what: str) -> None:
+        deadline = time.monotonic() + 30
+        while not condition():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.01)
+
+    subprocess.run(render, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)  # open: no pass needed
+    assert gate.used == 0
+    gate.close()
+    held = subprocess.Popen(render, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        until(lambda: gate.waiting == 1, "the render to wait")
+        assert held.poll() is None  # still held
+        gate.allow()
+        held.wait(timeout=30)
+    finally:
+        held.kill()
+    assert gate.used == 1 and gate.waiting == 0
+    # a render whose parent (the bot) dies while it waits gives up, and never takes a later pass
+    waiting = f'while [ ! -e "{gate.folder}/waiting-$!" ]; do sleep 0.01; done'
+    parent = f"{shlex.join(render)} </dev/null >/dev/null 2>&1 & {waiting}; echo $!"  # ends once it waits
+    orphan = Path(f"/proc/{int(subprocess.run(['sh', '-c', parent], capture_output=True, timeout=30).stdout)}/stat")
+
+    def gone() -> bool:  # exited (a zombie until init reaps it) or reaped
+        try:
+            return orphan.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+
+    until(lambda: gate.waiting == 0 and gone(), "the orphan to give up")
+    gate.allow()
+    assert gate.used == 1  # the pass is still there for the next render
 
 
 def test_job_db_reads_a_live_wal_database_read_only(tmp_path: Path) -> None:

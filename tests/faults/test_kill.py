@@ -58,6 +58,11 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
             Script(queued=1, running=14, hang_create=30.0 if can_find_lost_create else 0.0, output_delay=OUTPUT_DELAY),
         )
 
+    renders = rig.renders
+    assert renders is not None
+    if api is None:
+        renders.close()  # each offline render waits for the pass this test gives it (the blocker's, the job's)
+
     # QUEUED: another user's job holds the provider's only slot.
     blocker = await rig.video(emu.admin, provider, "a lighthouse in fog", blocker_tag)
     await rig.db.wait_state(blocker["id"], ["running"], timeout=20)
@@ -75,8 +80,10 @@ async def test_a_job_killed_at_every_step_finishes_once(live_rig: LiveRig, provi
     # RUNNING: a few polls in (the local renderer: into the render).
     if api is not None:
         await rig.crash(job_id, "running", ready=lambda: task_polls(api, tag) >= 3)
-    else:
-        await rig.crash(job_id, "running", settle=0.1)
+    else:  # the blocker's render goes; the job's starts after it and waits
+        renders.allow()
+        await rig.crash(job_id, "running", ready=lambda: renders.used >= 1 and renders.waiting >= 1)
+        renders.open()
 
     if api is not None:
         await rig.restart()

@@ -8,7 +8,7 @@
 * :class:`LiveRig` ties one bot process to the emulators and the database: ``/video`` through Discord,
   kill in a given state, restart, and the exactly-once checks.
 * :func:`slow_ffmpeg` writes an ffmpeg wrapper that holds probes of downloaded raw files (a slow
-  POSTPROCESSING step), :func:`gated_ffmpeg` one that holds an offline render until the test lets it go;
+  POSTPROCESSING step) and, through a :class:`RenderGate`, offline renders until the test lets each go;
   :func:`tasks_for` and :func:`results_for` count what the providers and Discord saw.
 """
 
@@ -251,26 +251,64 @@ def kill_on_result(emu: DiscordEmulator, bot: BotProcess, job_id: int) -> Iterat
         delattr(emu, "notify")
 
 
-def slow_ffmpeg(folder: Path, raw_probe_delay: float) -> Path:
+class RenderGate:
+    """Holds the bot's offline renders (its ffmpeg runs fed on a pipe) in the wrapper :func:`slow_ffmpeg` writes:
+    open (as made), every render runs; closed, each waits for a pass (:meth:`allow`), one render per pass.  A
+    render waiting is listed (:attr:`waiting`); a waiting wrapper whose bot was killed gives up."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.open()
+
+    def open(self) -> None:
+        (self.folder / "open").touch()
+
+    def close(self) -> None:
+        (self.folder / "open").unlink(missing_ok=True)
+
+    def allow(self, count: int = 1) -> None:
+        for _ in range(count):
+            tmp = self.folder / f".pass-{os.urandom(4).hex()}"
+            tmp.touch()
+            tmp.rename(self.folder / tmp.name[1:])  # a pass appears whole
+
+    @property
+    def waiting(self) -> int:
+        """Renders waiting for a pass now."""
+        return len(list(self.folder.glob("waiting-*")))
+
+    @property
+    def used(self) -> int:
+        """Passes taken so far."""
+        return len(list(self.folder.glob("used-*")))
+
+
+def slow_ffmpeg(folder: Path, raw_probe_delay: float, gate: RenderGate | None = None) -> Path:
     """An executable that runs the real ffmpeg, first sleeping ``raw_probe_delay`` s when it is given a
-    downloaded raw file (``…/media/raw/…``): the bot's POSTPROCESSING step then lasts that long."""
+    downloaded raw file (``…/media/raw/…``): the bot's POSTPROCESSING step then lasts that long; and with a
+    ``gate``, holding an offline render while the gate is closed until it takes a pass."""
     real = imageio_ffmpeg.get_ffmpeg_exe()
     script = folder / "ffmpeg-slow-raw"
     folder.mkdir(parents=True, exist_ok=True)
-    lines = ["#!/bin/sh", f'case "$*" in *"/media/raw/"*) sleep {raw_probe_delay:.3f} ;; esac', f'exec "{real}" "$@"']
-    script.write_text("\n".join(lines) + "\n")
-    script.chmod(0o755)
-    return script
-
-
-def gated_ffmpeg(folder: Path, gate: Path) -> Path:
-    """An executable that runs the real ffmpeg, first waiting while the file ``gate`` exists when it is fed its
-    input on a pipe (an offline render): a render then lasts until the test removes ``gate``."""
-    real = imageio_ffmpeg.get_ffmpeg_exe()
-    script = folder / "ffmpeg-gated-render"
-    folder.mkdir(parents=True, exist_ok=True)
-    wait = f'while [ -e "{gate}" ]; do sleep 0.02; done'
-    lines = ["#!/bin/sh", f'case "$*" in *"pipe:0"*) {wait} ;; esac', f'exec "{real}" "$@"']
+    lines = ["#!/bin/sh", f'case "$*" in *"/media/raw/"*) sleep {raw_probe_delay:.3f} ;; esac']
+    if gate is not None:
+        # The parent (the bot) is checked first, so a killed bot's render never takes a later pass: it has died
+        # when this process's parent is no longer the one it started with (or it started orphaned, under pid 1).
+        g = gate.folder
+        lines += [
+            f'case "$*" in *"pipe:0"*) if [ ! -e "{g}/open" ]; then',
+            f'  touch "{g}/waiting-$$"',
+            f'  until [ -e "{g}/open" ]; do',
+            "    read -r _ _ _ parent _ < /proc/$$/stat",
+            f'    [ "$parent" = "$PPID" ] && [ "$PPID" != 1 ] || {{ rm -f "{g}/waiting-$$"; exit 1; }}',
+            f'    for p in "{g}"/pass-*; do [ -e "$p" ] && mv "$p" "{g}/used-$$" 2>/dev/null && break 2; done',
+            "    sleep 0.02",
+            "  done",
+            f'  rm -f "{g}/waiting-$$"',
+            "fi ;; esac",
+        ]
+    lines.append(f'exec "{real}" "$@"')
     script.write_text("\n".join(lines) + "\n")
     script.chmod(0o755)
     return script
@@ -300,6 +338,7 @@ class LiveRig:
     bot: BotProcess
     db: JobDb
     kills: list[str] = field(default_factory=list)
+    renders: RenderGate | None = None  # holds the bot's offline renders when closed (live_rig's is open)
 
     def api(self, provider: str) -> ApiState | None:
         """The provider emulator (None for the local renderer)."""
