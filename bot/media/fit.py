@@ -29,6 +29,26 @@ Measured 2026-12-06 on ``bench/bench_issue18.py``'s footage (Big Buck Bunny 5.3 
   ``qcomp`` 0.5/0.7, ``qpstep`` 8, ``ipratio`` 1.2/1.8, ``vbv-init`` 1 and a longer ``rc-lookahead`` did
   not help; ``mbtree=0`` was 0.001 worse.  So the encoder settings stay x264 veryfast's.
 
+Measured again 2026-12-06 (16:10-16:55 UTC, load average 2-14: the CPU time of the ffmpeg processes, not wall
+time; SSIM is the difference from two-pass's 0.99493 for Big Buck Bunny and 0.99601 for bikes):
+
+* x264 ``zones`` lift the starved start at no CPU cost.  Best: frames 1 to 0.8 s (the I-frame left out) at
+  ``b=3``, -0.00003 / -0.00004 (unchanged: -0.00037 / -0.00006); ten other zones (0.5-2 s, ``b=1.2``-``3``,
+  with or without the I-frame) -0.00008 to -0.00031 on Big Buck Bunny, bikes -0.00003 to -0.00005 whatever
+  the zone.  But the 2 s synthetic clip then needs a second encode at 2 of its 4 targets (twice out of two runs).
+* With that zone: ``trellis=1:me=dia`` +0.00019 / +0.00004, CPU 0.70 / 0.65 × two-pass's (unchanged 0.65 / 0.66;
+  medians of three interleaved rounds), Big Buck Bunny using 0.943-0.957 of its budget between identical runs;
+  adding ``threads=2`` +0.00015 / +0.00003 at 0.68 / 0.67 ×, adding decoder ``threads`` 1 as well 0.67 / 0.67 ×
+  (decoding the source alone is 2.5 s / 3.4 s of the fit's 9 / 13.5 CPU seconds); ``rc-lookahead=5`` instead
+  +0.00005 / -0.00001; ``subme=3:me=dia`` +0.00012 / +0.00004 at 0.64 / 0.71 ×, Big Buck Bunny at 0.951;
+  ``trellis=1`` with ``me`` hex +0.00017 / +0.00007 at 0.74 ×; ``me=dia`` alone -0.00005 / -0.00007.
+* All of these put the 2 s synthetic clip (4 targets) into a second encode more often than the unchanged fit
+  (3, 4 and 4 of 4 in one encode in three runs): ``trellis=1:me=dia`` 2-3 of 4 with or without the zone,
+  ``threads=2`` 2 of 4 (x264 lets a frame's rows overspend more with fewer threads), ``subme=3:me=dia`` with the
+  zone 3 and 4; none went over a target.  Under load even the unchanged fit needed a second encode there once:
+  frame-threaded x264 under a VBV is not deterministic (Big Buck Bunny used 0.954-0.961 across identical runs).
+  So nothing met SSIM ≥ two-pass on both clips at ≤ 0.70 × its CPU with every synthetic fit in one encode.
+
 When the bits per pixel would be too few for a clean picture the resolution is lowered first.  Only if
 the first encode still overshoots is a second one made, its rate corrected by the measured overshoot
 (``retry_rate``).  ``bench/bench_issue18.py --only fit`` compares it with a two-pass encode on real footage.
