@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import openapi
 from ._util import INTENT_GUILDS, MIB
 from .faults import Fault, Handler, RestPolicy
 from .gateway import GatewayHub
@@ -75,6 +76,7 @@ class DiscordEmulator(World):
 
     async def start(self) -> DiscordEmulator:
         """Listen on 127.0.0.1 (port 0 picks a free one)."""
+        openapi.prepare()  # the law is read before the first request, not in its answer's time
         self._runner = web.AppRunner(self.build_app(), shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, HOST, self.port).start()
