@@ -485,12 +485,11 @@ TRUE_WORDS, FALSE_WORDS = frozenset({"True", "true", "1"}), frozenset({"False", 
 
 @dataclass(frozen=True)
 class _Parameter:
-    """One path or query parameter of an operation: how its text is read, and its schema's validator."""
+    """One path or query parameter of an operation: how its text is read, and its schema's law."""
 
-    where: str  # "path" or "query"
     required: bool
     kind: str  # the schema's type: "boolean", "integer", "number", "array" or "string"
-    law: Draft202012Validator
+    law: _Law  # (answers' reading: a snowflake is the string it is in a path or a query)
     lawful: Callable[[Any], bool] | None  # a quick yes for the plain schemas (a snowflake, a bounded integer)
 
 
@@ -545,10 +544,11 @@ def _parameters(op: Operation) -> dict[tuple[str, str], _Parameter]:
         levels = ((op.pointer.rsplit("/", 1)[0], item), (op.pointer, item[op.method]))
         for pointer, level in levels:
             for index, param in enumerate(level.get("parameters", [])):
-                schema = {"$ref": f"{SPEC_URI}#{pointer}/parameters/{index}/schema"}
-                law = Draft202012Validator(schema, registry=_registry(False))  # snowflakes as the strings they are
-                where, required, plain = str(param["in"]), bool(param.get("required")), _resolved(param.get("schema"))
-                found[(where, str(param["name"]))] = _Parameter(where, required, _kind(plain), law, _quick_yes(plain))
+                law = _validator(f"{pointer}/parameters/{index}/schema", False)
+                required, plain = bool(param.get("required")), _resolved(param.get("schema"))
+                found[(str(param["in"]), str(param["name"]))] = _Parameter(
+                    required, _kind(plain), law, _quick_yes(plain)
+                )
         return found
 
 
@@ -593,10 +593,8 @@ def check_parameters(method: str, path: str, query: Iterable[tuple[str, str]]) -
         if problem is not None:
             problems.append(problem)
             continue
-        if param.lawful is not None and param.lawful(value):
-            continue
-        for error in param.law.iter_errors(value):
-            problems += [Problem((name, *p.path), p.code, p.message) for p in _problem(error)]
+        if param.lawful is None or not param.lawful(value):
+            problems += [Problem((name, *p.path), p.code, p.message) for p in _problems(param.law, value)]
     named = {name for name, _ in pairs}
     for (where, name), param in params.items():
         if where == "query" and param.required and name not in named:
